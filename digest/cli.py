@@ -1,0 +1,219 @@
+"""The `digest` command: a thin layer over the library API in digest.pipeline.
+
+Each command parses its arguments, calls one library function and maps DigestError to one
+line on stderr and exit code 1 (2 for usage errors, from argparse).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import tempfile
+import webbrowser
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from . import pipeline
+from .config import load_config, settings_help
+from .errors import DigestError
+from .models import Digest, RunReport
+from .render import render_digest
+
+log = logging.getLogger("digest")
+
+
+def digest_json(digest: Digest | None) -> dict[str, Any]:
+    """The stable JSON shape of `digest preview --json` (documented in README.md)."""
+    if digest is None:
+        return {"title": None, "created": None, "items": []}
+    return {
+        "title": digest.title,
+        "created": digest.created.isoformat(timespec="seconds"),
+        "items": [
+            {
+                "headline": item.headline,
+                "url": item.url,
+                "summary": item.summary,
+                "language": item.language,
+                "section": item.section,
+                "sources": [
+                    {
+                        "name": source.name,
+                        "url": source.url,
+                        "title": source.title,
+                        "published": source.published.isoformat(timespec="seconds"),
+                    }
+                    for source in item.sources
+                ],
+            }
+            for item in digest.items
+        ],
+    }
+
+
+def _print_problems(report: RunReport) -> None:
+    for problem in report.skipped:
+        print(f"digest: skipped: {problem}", file=sys.stderr)
+    for warning in report.warnings:
+        print(f"digest: warning: {warning}", file=sys.stderr)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    report = pipeline.run(config)
+    _print_problems(report)
+    failed_feeds = {
+        p.feed
+        for p in report.skipped
+        if p.stage in ("fetch", "parse") and p.feed and p.target in {f.url for f in config.feeds}
+    }
+    if report.digest is None:
+        print(
+            f"{config.title}: nothing new to deliver ({report.articles_new} new articles, "
+            f"{report.feeds_not_modified} feeds unchanged)"
+        )
+    else:
+        where = report.outbox_files[-1] if report.outbox_files else ", ".join(report.delivered_to)
+        sources = sum(len(item.sources) for item in report.digest.items)
+        print(
+            f"{config.title}: delivered {len(report.digest.items)} items ({sources} sources, "
+            f"{report.articles_new} new articles) to {where}"
+        )
+    if failed_feeds and len(failed_feeds) == len(config.feeds):
+        print(f"digest: all {len(config.feeds)} feeds failed", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_preview(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    report = pipeline.preview(config)
+    _print_problems(report)
+    if args.json:
+        json.dump(digest_json(report.digest), sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    if report.digest is None:
+        print(f"{config.title}: nothing new to deliver")
+        return 0
+    rendered = render_digest(report.digest, config.templates, feed_count=len(config.feeds))
+    if args.open:
+        folder = Path(tempfile.mkdtemp(prefix="digest-preview-"))
+        page = folder / "digest.html"
+        page.write_text(rendered.html, encoding="utf-8")
+        print(f"Opening {page}")
+        webbrowser.open(page.as_uri())
+    else:
+        print(rendered.text)
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    print(f"{args.config}: config is valid ({len(config.feeds)} feeds)")
+    failures = 0
+    for result in pipeline.check(config):
+        mark = "ok  " if result.ok else "FAIL"
+        print(f"{mark} {result.name}: {result.detail}  <{result.url}>")
+        failures += not result.ok
+    return 1 if failures else 0
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    status = 0
+    for source in args.sources:
+        try:
+            page = pipeline.extract(source)
+        except DigestError as error:
+            print(f"digest: {error}", file=sys.stderr)
+            status = 1
+            continue
+        if args.json:
+            record = {
+                "source": page.source,
+                "url": page.url,
+                "title": page.title,
+                "author": page.author,
+                "date": page.date.isoformat(timespec="seconds") if page.date else None,
+                "language": page.language,
+                "text": page.text,
+                "removed": [{"reason": r.reason, "text": r.text} for r in page.removed],
+            }
+            print(json.dumps(record, ensure_ascii=False))
+        else:
+            print(f"Title:    {page.title or '-'}\nAuthor:   {page.author or '-'}")
+            print(f"Date:     {page.date.isoformat() if page.date else '-'}")
+            print(f"Language: {page.language or '-'}\nURL:      {page.url or '-'}\n")
+            print(page.text)
+            if page.removed:
+                print("\nRemoved:")
+                for block in page.removed:
+                    print(f"  [{block.reason}] {block.text[:100]}")
+    return status
+
+
+def cmd_settings(args: argparse.Namespace) -> int:
+    print(settings_help())
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="digest", description="Turn news feeds into an email digest, one item per event."
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log each step to stderr")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(
+        name: str, handler: Any, help_text: str, config: bool = True
+    ) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        if config:
+            sub.add_argument(
+                "--config",
+                "-c",
+                required=True,
+                metavar="FILE",
+                help="the digest's YAML config file",
+            )
+        sub.set_defaults(handler=handler)
+        return sub
+
+    add("run", cmd_run, "Fetch, build, deliver and record one digest (what cron calls).")
+    preview = add("preview", cmd_preview, "Build the digest without delivering or recording it.")
+    preview.add_argument("--json", action="store_true", help="print the items as JSON")
+    preview.add_argument("--open", action="store_true", help="open the HTML in a browser")
+    add("check", cmd_check, "Validate the config and try every feed.")
+    extract = add(
+        "extract", cmd_extract, "Show what the pipeline keeps of article pages.", config=False
+    )
+    extract.add_argument(
+        "sources", nargs="+", metavar="URL_OR_PATH", help="page URL, or .html / .html.gz file"
+    )
+    extract.add_argument("--json", action="store_true", help="one JSON object per line")
+    add("settings", cmd_settings, "List every config key with its default.", config=False)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.ERROR,
+        format="digest: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        return args.handler(args)
+    except DigestError as error:
+        print(f"digest: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("digest: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,157 @@
+"""Deliver a rendered digest: as files in an outbox folder, or by SMTP.
+
+Both build the same multipart/alternative message (plain text first, HTML last, as RFC 2046
+asks, so clients show the HTML inline and never as an attachment).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import smtplib
+import ssl
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+
+from .config import DeliveryConfig
+from .errors import DeliveryError
+from .models import RenderedDigest
+
+
+@dataclass(frozen=True)
+class Delivery:
+    method: str
+    recipients: tuple[str, ...]
+    detail: str  # outbox file stem, or the SMTP server's answer
+    files: tuple[str, ...] = ()
+
+
+def build_message(
+    rendered: RenderedDigest, sender: str, recipient: str, language: str, now: datetime
+) -> EmailMessage:
+    message = EmailMessage(policy=SMTP)
+    message["Subject"] = rendered.subject
+    message["From"] = sender
+    message["To"] = recipient
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1].strip("> ") or None)
+    message["Content-Language"] = language
+    message["MIME-Version"] = "1.0"
+    message.set_content(rendered.text, subtype="plain", charset="utf-8", cte="quoted-printable")
+    message.add_alternative(rendered.html, subtype="html", charset="utf-8", cte="quoted-printable")
+    return message
+
+
+def deliver(
+    rendered: RenderedDigest, settings: DeliveryConfig, language: str, now: datetime
+) -> Delivery:
+    """Deliver to every recipient, or raise DeliveryError (then nothing counts as sent)."""
+    if settings.method == "file":
+        return _to_outbox(rendered, settings, language, now)
+    return _by_smtp(rendered, settings, language, now)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "digest"
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _to_outbox(
+    rendered: RenderedDigest, settings: DeliveryConfig, language: str, now: datetime
+) -> Delivery:
+    outbox = settings.outbox
+    if outbox is None:
+        raise DeliveryError("delivery.outbox is not set")
+    stem = f"{now.strftime('%Y%m%d-%H%M%S')}-{_slug(rendered.subject.split('·')[0])}"
+    message = build_message(
+        rendered, settings.sender, ", ".join(settings.recipients), language, now
+    )
+    files = {
+        outbox / f"{stem}.html": rendered.html.encode("utf-8"),
+        outbox / f"{stem}.txt": rendered.text.encode("utf-8"),
+        outbox / f"{stem}.eml": message.as_bytes(),
+    }
+    try:
+        outbox.mkdir(parents=True, exist_ok=True)
+        for path, data in files.items():
+            _write_atomically(path, data)
+    except OSError as error:
+        raise DeliveryError(f"outbox {outbox}: cannot write: {error.strerror or error}") from None
+    return Delivery("file", settings.recipients, stem, tuple(str(p) for p in files))
+
+
+def _by_smtp(
+    rendered: RenderedDigest, settings: DeliveryConfig, language: str, now: datetime
+) -> Delivery:
+    server = f"{settings.host}:{settings.port}"
+    password = settings.password()
+    if settings.username and password is None:
+        raise DeliveryError(
+            f"SMTP {server}: delivery.username is set but ${settings.password_env} is empty; "
+            "export the password in that environment variable"
+        )
+    try:
+        client = _connect(settings)
+    except (OSError, smtplib.SMTPException) as error:
+        raise DeliveryError(f"SMTP {server}: cannot connect: {error}") from None
+    answers: list[str] = []
+    try:
+        if settings.username:
+            client.login(settings.username, password or "")
+        for recipient in settings.recipients:
+            # One message per recipient: no reader sees the others' addresses.
+            message = build_message(rendered, settings.sender, recipient, language, now)
+            refused = client.send_message(message, settings.sender, [recipient])
+            if refused:
+                raise DeliveryError(f"SMTP {server}: refused {recipient}: {refused[recipient]}")
+            answers.append(recipient)
+    except smtplib.SMTPAuthenticationError as error:
+        raise DeliveryError(
+            f"SMTP {server}: login as {settings.username} failed ({error.smtp_code}); "
+            f"check ${settings.password_env}"
+        ) from None
+    except smtplib.SMTPRecipientsRefused as error:
+        raise DeliveryError(f"SMTP {server}: recipient refused: {error.recipients}") from None
+    except (smtplib.SMTPException, OSError) as error:
+        raise DeliveryError(f"SMTP {server}: {error}") from None
+    finally:
+        try:
+            client.quit()
+        except (smtplib.SMTPException, OSError):
+            client.close()
+    return Delivery("smtp", settings.recipients, f"{server} accepted {len(answers)} message(s)")
+
+
+def _connect(settings: DeliveryConfig) -> smtplib.SMTP:
+    context = ssl.create_default_context()
+    # smtplib would otherwise ask DNS for our own name (getfqdn), which can stall for seconds.
+    local_name = settings.sender.rsplit("@", 1)[-1].strip("> ") or "localhost"
+    if settings.security == "ssl":
+        return smtplib.SMTP_SSL(
+            settings.host,
+            settings.port,
+            local_hostname=local_name,
+            timeout=settings.timeout,
+            context=context,
+        )
+    client = smtplib.SMTP(
+        settings.host, settings.port, local_hostname=local_name, timeout=settings.timeout
+    )
+    if settings.security == "starttls":
+        client.starttls(context=context)
+    return client

@@ -1,0 +1,77 @@
+"""The exceptions that digest raises, in one tree.
+
+    DigestError                      base; the CLI prints str(error) as one line, exit code 1
+    ├── ConfigError (ValueError)     the YAML config is wrong; names file, line and key
+    ├── StoreError                   the SQLite state cannot be opened, migrated or locked
+    │   └── RunLocked                another run of the same digest holds the lock
+    ├── FetchError (OSError)         one URL or file could not be fetched; names the URL
+    ├── FeedError (ValueError)       fetched bytes are not a feed we can read; names the feed
+    ├── ExtractError (ValueError)    a page gave no usable text; names the URL or path
+    ├── RenderError                  a template failed; names the template
+    └── DeliveryError (OSError)      the digest could not be delivered; names the method/host
+
+Per-item failures inside a run (one feed, one page) are caught by the runner and kept as
+`Skipped` records in the run report and the store, so one broken input never stops the digest.
+"""
+
+from __future__ import annotations
+
+
+class DigestError(Exception):
+    """Base of every error digest raises on purpose."""
+
+
+class ConfigError(DigestError, ValueError):
+    """The config file is invalid. The message starts with `file:line:`."""
+
+    def __init__(self, message: str, *, path: str | None = None, line: int | None = None):
+        self.path = path
+        self.line = line
+        where = ""
+        if path:
+            where = f"{path}:{line}: " if line else f"{path}: "
+        super().__init__(f"{where}{message}")
+
+
+class StoreError(DigestError):
+    """The state database cannot be used."""
+
+
+class RunLocked(StoreError):
+    """Another run of this digest is in progress."""
+
+
+class FetchError(DigestError, OSError):
+    """A URL or local file could not be fetched. `status` is the HTTP status, if any."""
+
+    def __init__(self, url: str, reason: str, status: int | None = None):
+        self.url = url
+        self.reason = reason
+        self.status = status
+        super().__init__(f"{url}: {reason}")
+
+
+class FeedError(DigestError, ValueError):
+    """Fetched bytes could not be read as RSS, Atom or JSON Feed."""
+
+    def __init__(self, feed: str, reason: str):
+        self.feed = feed
+        self.reason = reason
+        super().__init__(f"feed {feed!r}: {reason}")
+
+
+class ExtractError(DigestError, ValueError):
+    """An article page gave no usable text."""
+
+    def __init__(self, url: str, reason: str):
+        self.url = url
+        self.reason = reason
+        super().__init__(f"{url}: {reason}")
+
+
+class RenderError(DigestError):
+    """A template could not be rendered."""
+
+
+class DeliveryError(DigestError, OSError):
+    """The digest could not be delivered."""

@@ -1,0 +1,187 @@
+"""Bring new articles into the store: fetch feeds, parse, fetch pages, extract, clean.
+
+Each feed and each page fails on its own: a failure becomes a `Skipped` value in the result
+(and a row in the store's `problems`), and an article whose page failed still comes in with
+the text its feed carries, so nothing the feed announced is lost.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from .clean import LanguageDetector, SiteMemory, clean_blocks, fingerprint
+from .config import Config, FeedConfig
+from .errors import ExtractError, FeedError, FetchError
+from .extract import extract_page
+from .fetch import FEED_ACCEPT, PAGE_ACCEPT, Fetcher, FetchRequest
+from .models import CleanedText, ExtractedPage, FeedEntry, FetchResult, Skipped
+from .parse import parse_feed
+from .store import NewArticle, Store
+from .urls import host_of
+
+log = logging.getLogger("digest")
+
+# Page text shorter than this is a teaser, a paywall stub or an extraction miss; the feed's
+# own content is used instead when it is longer.
+MIN_PAGE_TEXT = 300
+
+
+@dataclass
+class IngestResult:
+    feeds_fetched: int = 0
+    feeds_not_modified: int = 0
+    new_articles: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def ingest(config: Config, store: Store, fetcher: Fetcher, now: datetime) -> IngestResult:
+    result = IngestResult()
+    entries = _fresh_entries(config, store, fetcher, now, result)
+    known = store.known(entries)
+    entries = [e for e in entries if e.url not in known]
+    if not entries:
+        return result
+    pages = _fetch_and_extract(config, fetcher, entries, result)
+    detector = LanguageDetector()
+    sections = {feed.name: feed.section for feed in config.feeds}
+    cleaned = _clean_pages(store, pages, detector, now)
+    new = [
+        _article(entry, pages.get(entry.url), cleaned.get(entry.url), sections.get(entry.feed), now)
+        for entry in entries
+    ]
+    store.add_articles(new, now)
+    result.new_articles = len(new)
+    return result
+
+
+def _fresh_entries(
+    config: Config, store: Store, fetcher: Fetcher, now: datetime, result: IngestResult
+) -> list[FeedEntry]:
+    """Entries of every feed published within the window, one per canonical URL."""
+    states = {feed.url: store.feed_state(feed.url) for feed in config.feeds}
+    requests = [
+        FetchRequest(feed.url, states[feed.url].etag, states[feed.url].last_modified, FEED_ACCEPT)
+        for feed in config.feeds
+    ]
+    fetched = fetcher.fetch_many(requests)
+    oldest = now - config.window
+    by_url: dict[str, FeedEntry] = {}
+    for feed, outcome in zip(config.feeds, fetched, strict=True):
+        for entry in _feed_entries(feed, outcome, store, now, result):
+            published = entry.published or now
+            if published >= oldest and entry.url not in by_url:
+                by_url[entry.url] = entry
+    return list(by_url.values())
+
+
+def _feed_entries(
+    feed: FeedConfig,
+    outcome: FetchResult | FetchError,
+    store: Store,
+    now: datetime,
+    result: IngestResult,
+) -> Sequence[FeedEntry]:
+    if isinstance(outcome, FetchError):
+        store.feed_failed(feed.url, feed.name, outcome.reason, outcome.status, now)
+        result.skipped.append(Skipped("fetch", feed.url, outcome.reason, feed.name))
+        log.warning("feed %r: %s", feed.name, outcome)
+        return ()
+    if outcome.not_modified:
+        store.feed_succeeded(feed.url, feed.name, 304, outcome.etag, outcome.last_modified, now)
+        result.feeds_not_modified += 1
+        return ()
+    try:
+        parsed = parse_feed(outcome.body or b"", feed.name, outcome.final_url, now)
+    except FeedError as error:
+        store.feed_failed(feed.url, feed.name, error.reason, outcome.status, now)
+        result.skipped.append(Skipped("parse", feed.url, error.reason, feed.name))
+        log.warning("%s (%s)", error, feed.url)
+        return ()
+    store.feed_succeeded(
+        feed.url, feed.name, outcome.status, outcome.etag, outcome.last_modified, now
+    )
+    result.feeds_fetched += 1
+    if parsed.warning:
+        result.warnings.append(f"feed {feed.name!r} ({feed.url}): {parsed.warning}")
+    for reason in parsed.dropped:
+        result.skipped.append(Skipped("parse", feed.url, reason, feed.name))
+    return parsed.entries
+
+
+def _fetch_and_extract(
+    config: Config, fetcher: Fetcher, entries: Sequence[FeedEntry], result: IngestResult
+) -> dict[str, ExtractedPage]:
+    if not config.fetch.pages:
+        return {}
+    targets = [e for e in entries if urlsplit(e.link).scheme in ("http", "https", "file")]
+    outcomes = fetcher.fetch_many([FetchRequest(e.link, accept=PAGE_ACCEPT) for e in targets])
+    pages: dict[str, ExtractedPage] = {}
+    for entry, outcome in zip(targets, outcomes, strict=True):
+        if isinstance(outcome, FetchError):
+            result.skipped.append(Skipped("fetch", entry.link, outcome.reason, entry.feed))
+            log.warning("page of feed %r: %s (using the feed's text)", entry.feed, outcome)
+            continue
+        try:
+            pages[entry.url] = extract_page(outcome.body or b"", outcome.final_url)
+        except ExtractError as error:
+            result.skipped.append(Skipped("extract", entry.link, error.reason, entry.feed))
+            log.warning("page of feed %r: %s (using the feed's text)", entry.feed, error)
+    return pages
+
+
+def _clean_pages(
+    store: Store, pages: dict[str, ExtractedPage], detector: LanguageDetector, now: datetime
+) -> dict[str, CleanedText]:
+    """Clean every page, knowing the blocks seen on other pages of its site (stored + batch)."""
+    by_host: dict[str, list[str]] = defaultdict(list)
+    for url in pages:
+        by_host[host_of(url)].append(url)
+    cleaned: dict[str, CleanedText] = {}
+    for host, urls in by_host.items():
+        seen = store.site_blocks(host)
+        prints = {url: [fingerprint(b.text) for b in pages[url].blocks] for url in urls}
+        for url, page_prints in prints.items():
+            for fp in page_prints:
+                seen.setdefault(fp, set()).add(url)
+        for url in urls:
+            others = {fp: len(pages_) - (url in pages_) for fp, pages_ in seen.items()}
+            memory = SiteMemory({fp: n for fp, n in others.items() if n > 0})
+            page = pages[url]
+            cleaned[url] = clean_blocks(page.blocks, detector, memory, page.language)
+            store.remember_blocks(host, url, prints[url], now)
+    return cleaned
+
+
+def _article(
+    entry: FeedEntry,
+    page: ExtractedPage | None,
+    cleaned: CleanedText | None,
+    section: str | None,
+    now: datetime,
+) -> NewArticle:
+    feed_text = entry.content if len(entry.content) > len(entry.summary) else entry.summary
+    if cleaned and (len(cleaned.text) >= MIN_PAGE_TEXT or len(cleaned.text) >= len(feed_text)):
+        text, source = cleaned.text, "page"
+    elif entry.content:
+        text, source = entry.content, "feed-content"
+    else:
+        text, source = entry.summary, "feed-summary"
+    published = entry.published or (page.published if page else None) or now
+    language = (cleaned.language if cleaned else None) or (page.language if page else None)
+    return NewArticle(
+        entry=entry,
+        section=section,
+        title=entry.title or (page.title if page and page.title else entry.url),
+        text=text or entry.title,
+        text_source=source,
+        language=language,
+        author=entry.author or (page.author if page else None),
+        published=published,
+        removed=cleaned.removed if cleaned else (),
+    )

@@ -1,0 +1,155 @@
+"""Serve a folder of sites on 127.0.0.1 for the length of a run (the bundled demo).
+
+The demo must go through the production path (HTTP fetch, conditional GET, extraction), so
+its feeds and pages are served by a real HTTP server rather than read from disk. Files may
+hold date placeholders, filled at serving time so that the demo always looks fresh:
+
+    {{now:iso}}          now, as 2026-11-23T08:00:00+00:00
+    {{now-5h:rfc822}}    five hours ago, as Mon, 23 Nov 2026 03:00:00 +0000
+    {{now-30m:iso}}      thirty minutes ago
+
+"now" is fixed when the server starts, rounded down to the hour, so that one file gives one
+body (and one ETag) for the whole hour.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import mimetypes
+import re
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime, formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+_PLACEHOLDER = re.compile(r"\{\{now(?:-(\d+)([hm]))?:(iso|rfc822)\}\}")
+_TYPES = {
+    ".xml": "application/rss+xml; charset=utf-8",
+    ".rdf": "application/rdf+xml; charset=utf-8",
+    ".atom": "application/atom+xml; charset=utf-8",
+    ".json": "application/feed+json; charset=utf-8",
+    ".html": "text/html; charset=utf-8",
+}
+
+
+def fill_placeholders(text: str, now: datetime) -> str:
+    def replace(match: re.Match[str]) -> str:
+        amount, unit, style = match.groups()
+        moment = now
+        if amount:
+            moment -= (
+                timedelta(hours=int(amount)) if unit == "h" else timedelta(minutes=int(amount))
+            )
+        return moment.isoformat(timespec="seconds") if style == "iso" else format_datetime(moment)
+
+    return _PLACEHOLDER.sub(replace, text)
+
+
+class LocalSite:
+    """A static HTTP server on 127.0.0.1 with ETag / Last-Modified and gzip.
+
+    `rewrite` replaces text in every served body (tests serve the demo on a free port and
+    rewrite its base URL). `overrides` maps a path to a handler for misbehaving test routes.
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        port: int = 0,
+        now: datetime | None = None,
+        rewrite: dict[str, str] | None = None,
+        overrides: dict[str, Callable[[BaseHTTPRequestHandler], None]] | None = None,
+    ):
+        self.root = root.resolve()
+        moment = now or datetime.now(UTC)
+        self.now = moment.replace(minute=0, second=0, microsecond=0)
+        self.rewrite = rewrite or {}
+        self.overrides = overrides or {}
+        self.requests: list[tuple[str, str, int]] = []  # (method, path, status), for tests
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def port(self) -> int:
+        return self._server.server_address[1]
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> LocalSite:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    def body_for(self, path: Path) -> bytes:
+        data = path.read_bytes()
+        if path.suffix in _TYPES:
+            text = fill_placeholders(data.decode("utf-8"), self.now)
+            for old, new in self.rewrite.items():
+                text = text.replace(old, new)
+            data = text.encode("utf-8")
+        return data
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            server_version = "digest-localsite"
+
+            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+                return  # the run's own log says what was fetched
+
+            def send_response(self, code: int, message: str | None = None) -> None:
+                site.requests.append((self.command, self.path, code))
+                super().send_response(code, message)
+
+            def do_GET(self) -> None:
+                path = unquote(urlsplit(self.path).path)
+                override = site.overrides.get(path)
+                if override is not None:
+                    override(self)
+                    return
+                site._serve_file(self, path)
+
+        return Handler
+
+    def _serve_file(self, handler: BaseHTTPRequestHandler, path: str) -> None:
+        target = (self.root / path.lstrip("/")).resolve()
+        if target.is_dir():
+            target = target / "index.html"
+        if not target.is_relative_to(self.root) or not target.is_file():
+            handler.send_error(404, "Not Found")
+            return
+        body = self.body_for(target)
+        etag = '"' + hashlib.sha1(body).hexdigest()[:20] + '"'
+        last_modified = formatdate(target.stat().st_mtime, usegmt=True)
+        if handler.headers.get("If-None-Match") == etag:
+            handler.send_response(304)
+            handler.send_header("ETag", etag)
+            handler.end_headers()
+            return
+        content_type = _TYPES.get(target.suffix) or mimetypes.guess_type(target.name)[0]
+        if "gzip" in handler.headers.get("Accept-Encoding", ""):
+            body = gzip.compress(body)
+            encoding = "gzip"
+        else:
+            encoding = None
+        handler.send_response(200)
+        handler.send_header("Content-Type", content_type or "application/octet-stream")
+        handler.send_header("Content-Length", str(len(body)))
+        handler.send_header("ETag", etag)
+        handler.send_header("Last-Modified", last_modified)
+        if encoding:
+            handler.send_header("Content-Encoding", encoding)
+        handler.end_headers()
+        handler.wfile.write(body)

@@ -1,0 +1,170 @@
+"""Plain data passed from one pipeline stage to the next.
+
+fetch -> FetchResult; parse -> FeedEntry; extract -> ExtractedPage; clean -> CleanedText;
+the runner joins entry and text into Article; cluster -> Cluster; rank -> DigestItem;
+render -> RenderedDigest; deliver -> Delivery. Failures of one input are `Skipped` values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """What one GET (or file read) gave. `body` is None on 304 Not Modified."""
+
+    url: str
+    status: int
+    body: bytes | None
+    final_url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    content_type: str | None = None
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """One input the run could not use, and why. Kept in the report and the store."""
+
+    stage: str  # "fetch", "parse", "extract", "deliver"
+    target: str  # the URL, path or feed name
+    reason: str
+    feed: str | None = None
+
+    def __str__(self) -> str:
+        where = f"feed {self.feed!r}: " if self.feed and self.feed != self.target else ""
+        return f"{self.stage}: {where}{self.target}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    """One item of a feed, normalised across RSS, Atom and JSON Feed."""
+
+    feed: str  # the feed's configured name
+    guid: str
+    link: str  # the article URL as the feed gives it
+    url: str  # canonical form of `link`, the article's identity
+    title: str
+    summary: str  # plain text
+    content: str  # plain text of the full content the feed carries, or ""
+    published: datetime | None
+    author: str | None = None
+
+
+@dataclass(frozen=True)
+class Block:
+    """One paragraph-level unit of extracted text."""
+
+    text: str
+    kind: str = "p"  # "p", "head", "list", "quote", "table"
+
+
+@dataclass(frozen=True)
+class ExtractedPage:
+    """trafilatura's view of one article page, split into blocks."""
+
+    url: str
+    title: str | None
+    author: str | None
+    published: datetime | None
+    language: str | None  # from the page markup (<html lang>), when it says
+    canonical_url: str | None
+    blocks: tuple[Block, ...]
+
+
+@dataclass(frozen=True)
+class RemovedBlock:
+    text: str
+    reason: str  # "language", "position", "promo", "repeated-on-site", ...
+
+
+@dataclass(frozen=True)
+class CleanedText:
+    text: str  # kept blocks joined by blank lines
+    language: str | None
+    kept: tuple[Block, ...]
+    removed: tuple[RemovedBlock, ...]
+
+
+@dataclass
+class Article:
+    """An article ready for clustering: feed entry + the best text we have for it."""
+
+    id: int  # store row id
+    feed: str
+    section: str | None
+    weight: float
+    url: str
+    title: str
+    text: str
+    published: datetime
+    author: str | None = None
+    language: str | None = None
+    text_source: str = "page"  # "page", "feed-content", "feed-summary"
+    story_id: int | None = None  # set when the article belongs to a delivered story
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """Articles that report one event. `story_id` is set when it joins a delivered story."""
+
+    articles: tuple[Article, ...]
+    story_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    url: str
+    title: str
+    published: datetime
+
+
+@dataclass(frozen=True)
+class DigestItem:
+    headline: str
+    url: str
+    summary: str
+    language: str | None
+    section: str | None
+    sources: tuple[Source, ...]
+    article_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Digest:
+    title: str
+    created: datetime
+    items: tuple[DigestItem, ...]
+    timezone: str = "UTC"
+    language: str = "en"
+    sections: tuple[str, ...] = ()  # section names in config order
+
+
+@dataclass(frozen=True)
+class RenderedDigest:
+    subject: str
+    html: str
+    text: str
+
+
+@dataclass
+class RunReport:
+    """What a run did. `digest` is None when there was nothing new to send."""
+
+    digest: Digest | None = None
+    delivered_to: list[str] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # recovered problems, e.g. bad XML
+    feeds_fetched: int = 0
+    feeds_not_modified: int = 0
+    articles_new: int = 0
+    articles_joined_delivered: int = 0
+    pending_left: int = 0
+    outbox_files: list[str] = field(default_factory=list)

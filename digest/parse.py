@@ -1,0 +1,242 @@
+"""Parse feed bytes into FeedEntry values: RSS 0.9x/1.0/2.0 and Atom via feedparser, JSON Feed
+via the json module (feedparser 6 does not read it)."""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import feedparser
+
+from .errors import FeedError
+from .models import FeedEntry
+from .text import collapse, html_to_text
+from .urls import canonical_url
+
+# A feed date more than this far ahead of the fetch is a publisher's clock or timezone bug;
+# such entries are dated at the fetch instead of floating to the top for days.
+_FUTURE_TOLERANCE = timedelta(hours=2)
+_MAX_TITLE = 300
+
+
+@dataclass(frozen=True)
+class ParsedFeed:
+    title: str
+    entries: tuple[FeedEntry, ...]
+    warning: str | None = None  # e.g. malformed XML from which entries were recovered
+    dropped: tuple[str, ...] = ()  # one reason per entry that could not be used
+
+
+def parse_feed(body: bytes, feed_name: str, feed_url: str, now: datetime) -> ParsedFeed:
+    """Parse a feed body. Raises FeedError when the bytes hold no feed at all."""
+    stripped = body.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not stripped:
+        raise FeedError(feed_name, "the feed is empty (0 bytes of content)")
+    if stripped[:1] == b"{":
+        return _parse_json_feed(stripped, feed_name, feed_url, now)
+    return _parse_xml_feed(body, feed_name, feed_url, now)
+
+
+def _parse_xml_feed(body: bytes, feed_name: str, feed_url: str, now: datetime) -> ParsedFeed:
+    parsed = feedparser.parse(body, response_headers={"content-location": feed_url})
+    problem = parsed.get("bozo_exception") if parsed.get("bozo") else None
+    if not parsed.get("version") and not parsed.entries:
+        head = body[:512].lower()
+        if any(tag in head for tag in (b"<html", b"<!doctype html", b"<head", b"<body")):
+            raise FeedError(feed_name, "got an HTML page, not a feed (check the feed URL)")
+        reason = _describe_problem(problem) if problem else "no RSS, Atom or JSON Feed found"
+        raise FeedError(feed_name, f"not a feed: {reason}")
+    if problem and not parsed.entries:
+        raise FeedError(
+            feed_name, f"malformed feed, no entries readable: {_describe_problem(problem)}"
+        )
+    warning = None
+    if problem and not _harmless(problem):
+        warning = (
+            f"malformed feed ({_describe_problem(problem)}); "
+            f"{len(parsed.entries)} entries recovered"
+        )
+    entries, dropped = [], []
+    seen: set[str] = set()
+    for raw in parsed.entries:
+        entry, reason = _xml_entry(raw, feed_name, feed_url, now)
+        if entry is None:
+            dropped.append(reason)
+        elif entry.guid in seen:
+            dropped.append(f"duplicate entry id {entry.guid!r}")
+        else:
+            seen.add(entry.guid)
+            entries.append(entry)
+    title = collapse(parsed.feed.get("title", "") or "")
+    return ParsedFeed(title, tuple(entries), warning, tuple(dropped))
+
+
+def _harmless(problem: Exception) -> bool:
+    # feedparser flags these although it read the feed fully: a declared/actual encoding
+    # mismatch, a missing Content-Type (local files), white space before the XML declaration.
+    if type(problem).__name__ in ("CharacterEncodingOverride", "NonXMLContentType"):
+        return True
+    return "declaration not at start" in str(problem)
+
+
+def _describe_problem(problem: Exception) -> str:
+    text = str(problem) or type(problem).__name__
+    line = getattr(problem, "getLineNumber", None)
+    if callable(line):
+        text = f"{text} at line {line()}"
+    return collapse(text)[:200]
+
+
+def _xml_entry(
+    raw: Any, feed_name: str, feed_url: str, now: datetime
+) -> tuple[FeedEntry | None, str]:
+    link = _pick_link(raw, feed_url)
+    title = _clean_title(raw.get("title", ""))
+    if not link:
+        return None, f"entry {title or raw.get('id', '?')!r} has no http(s) link"
+    content = ""
+    for part in raw.get("content", []) or []:
+        value = part.get("value", "")
+        if value and len(value) > len(content):
+            content = value
+    summary = html_to_text(raw.get("summary", "") or "")
+    content_text = html_to_text(content)
+    if content_text == summary:
+        content_text = ""
+    published = _struct_time(raw.get("published_parsed") or raw.get("updated_parsed"), now)
+    guid = raw.get("id") or link or _hash(title + str(published))
+    author = collapse(raw.get("author", "") or "") or None
+    if not title:
+        title = _title_from_text(summary or content_text)
+    return (
+        FeedEntry(
+            feed=feed_name,
+            guid=str(guid)[:1000],
+            link=link,
+            url=canonical_url(link),
+            title=title,
+            summary=summary,
+            content=content_text,
+            published=published,
+            author=author,
+        ),
+        "",
+    )
+
+
+def _pick_link(raw: Any, feed_url: str) -> str | None:
+    candidates = [raw.get("link")]
+    for link in raw.get("links", []) or []:
+        if link.get("rel", "alternate") == "alternate":
+            candidates.append(link.get("href"))
+    if raw.get("guidislink") or str(raw.get("id", "")).startswith("http"):
+        candidates.append(raw.get("id"))
+    for candidate in candidates:
+        if not candidate:
+            continue
+        absolute = urljoin(feed_url, str(candidate).strip())
+        if urlsplit(absolute).scheme in ("http", "https", "file"):
+            return absolute
+    return None
+
+
+def _clean_title(value: str) -> str:
+    title = collapse(html_to_text(value or ""))
+    if len(title) > _MAX_TITLE:
+        title = title[: _MAX_TITLE - 1].rsplit(" ", 1)[0] + "…"
+    return title
+
+
+def _title_from_text(text: str) -> str:
+    first = text.split("\n", 1)[0]
+    return _clean_title(first[:120])
+
+
+def _struct_time(value: Any, now: datetime) -> datetime | None:
+    if not value:
+        return None
+    try:
+        moment = datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
+    except (OverflowError, ValueError, TypeError):
+        return None
+    return min(moment, now) if moment - now > _FUTURE_TOLERANCE else moment
+
+
+def _iso_time(value: Any, now: datetime) -> datetime | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip().replace("Z", "+00:00")
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    moment = moment.astimezone(UTC)
+    return min(moment, now) if moment - now > _FUTURE_TOLERANCE else moment
+
+
+def _hash(text: str) -> str:
+    return "sha1:" + hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+def _parse_json_feed(body: bytes, feed_name: str, feed_url: str, now: datetime) -> ParsedFeed:
+    try:
+        data = json.loads(body.decode("utf-8-sig"))
+    except UnicodeDecodeError as error:
+        raise FeedError(feed_name, f"JSON Feed is not UTF-8: {error.reason}") from None
+    except json.JSONDecodeError as error:
+        raise FeedError(feed_name, f"malformed JSON at line {error.lineno}: {error.msg}") from None
+    if not isinstance(data, dict) or "jsonfeed.org" not in str(data.get("version", "")):
+        raise FeedError(feed_name, "JSON without a jsonfeed.org version: not a JSON Feed")
+    items = data.get("items")
+    if not isinstance(items, list):
+        raise FeedError(feed_name, "JSON Feed has no items list")
+    entries, dropped = [], []
+    seen: set[str] = set()
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            dropped.append(f"item {index} is not an object")
+            continue
+        raw_link = item.get("url") or item.get("external_url")
+        link = urljoin(feed_url, raw_link.strip()) if isinstance(raw_link, str) else None
+        title = _clean_title(str(item.get("title") or ""))
+        if not link or urlsplit(link).scheme not in ("http", "https", "file"):
+            dropped.append(f"item {title or index!r} has no http(s) url")
+            continue
+        summary = html_to_text(str(item.get("summary") or ""))
+        content = html_to_text(str(item.get("content_html") or "")) or collapse(
+            str(item.get("content_text") or "")
+        )
+        if not summary and content:
+            summary = content.split("\n\n", 1)[0]
+        if content == summary:
+            content = ""
+        authors = item.get("authors") or ([item["author"]] if item.get("author") else [])
+        author = None
+        if authors and isinstance(authors[0], dict):
+            author = collapse(str(authors[0].get("name") or "")) or None
+        guid = str(item.get("id") or link)
+        if guid in seen:
+            dropped.append(f"duplicate entry id {guid!r}")
+            continue
+        seen.add(guid)
+        entries.append(
+            FeedEntry(
+                feed=feed_name,
+                guid=guid[:1000],
+                link=link,
+                url=canonical_url(link),
+                title=title or _title_from_text(summary or content),
+                summary=summary,
+                content=content,
+                published=_iso_time(item.get("date_published") or item.get("date_modified"), now),
+                author=author,
+            )
+        )
+    return ParsedFeed(collapse(str(data.get("title") or "")), tuple(entries), None, tuple(dropped))

@@ -1,0 +1,226 @@
+"""The library API: run a digest, preview it, check its feeds, extract one page.
+
+import digest
+config = digest.load_config("config/demo.yaml")
+report = digest.run(config)        # fetch ... deliver, record; what cron calls
+report = digest.preview(config)    # same digest, not delivered, nothing marked sent
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from .clean import LanguageDetector, clean_blocks
+from .cluster import cluster_articles
+from .config import Config, FetchSettings
+from .deliver import deliver
+from .errors import DeliveryError, DigestError, FeedError, FetchError
+from .extract import extract_page
+from .fetch import FEED_ACCEPT, Fetcher, FetchRequest
+from .ingest import ingest
+from .localsite import LocalSite
+from .models import Digest, RemovedBlock, RunReport
+from .parse import parse_feed
+from .rank import rank_clusters
+from .render import render_digest
+from .store import Store
+
+log = logging.getLogger("digest")
+
+
+def run(config: Config, *, now: datetime | None = None) -> RunReport:
+    """Fetch, extract, clean, cluster, rank, render, deliver and record one digest.
+
+    Returns the report; `report.digest` is None when there was nothing new. Raises
+    DeliveryError when the digest could not be delivered (its stories stay pending).
+    """
+    return _build(config, now or datetime.now(UTC), send=True)
+
+
+def preview(config: Config, *, now: datetime | None = None) -> RunReport:
+    """Build the digest that `run` would send, without delivering it or marking it sent.
+
+    New articles are still fetched and stored as pending, so the next `run` sends them.
+    """
+    return _build(config, now or datetime.now(UTC), send=False)
+
+
+@contextlib.contextmanager
+def serving(config: Config) -> Iterator[None]:
+    """Serve `serve.root` on 127.0.0.1 while the block runs (the bundled demo)."""
+    if config.serve is None:
+        yield
+        return
+    try:
+        site = LocalSite(config.serve.root, config.serve.port)
+    except OSError as error:
+        raise DigestError(
+            f"{config.path}: serve: cannot listen on 127.0.0.1:{config.serve.port}: "
+            f"{error.strerror or error}; set serve.port to a free port"
+        ) from None
+    with site:
+        yield
+
+
+def _build(config: Config, now: datetime, send: bool) -> RunReport:
+    report = RunReport()
+    store = Store.open(config.storage)
+    try:
+        with store.run_lock(now):
+            with serving(config), Fetcher(config.fetch) as fetcher:
+                ingested = ingest(config, store, fetcher, now)
+            report.feeds_fetched = ingested.feeds_fetched
+            report.feeds_not_modified = ingested.feeds_not_modified
+            report.articles_new = ingested.new_articles
+            report.skipped = ingested.skipped
+            report.warnings = ingested.warnings
+            store.record_problems(ingested.skipped, now)
+            store.expire(now - config.window)
+            digest, joined = _assemble(config, store, now)
+            report.articles_joined_delivered = joined
+            report.digest = digest
+            if send and digest is not None:
+                _send(config, store, digest, report, now)
+            report.pending_left = store.count("pending")
+    finally:
+        store.close()
+    return report
+
+
+def _assemble(config: Config, store: Store, now: datetime) -> tuple[Digest | None, int]:
+    """Cluster pending articles with recently delivered ones and rank the new stories."""
+    feeds = {feed.name: feed for feed in config.feeds}
+    articles = store.articles(("pending", "delivered", "joined"), since=now - config.window)
+    for article in articles:
+        feed = feeds.get(article.feed)
+        if feed is not None:
+            article.weight = feed.weight
+            article.section = feed.section
+    clusters = cluster_articles(articles)
+    joined = 0
+    fresh = []
+    for cluster in clusters:
+        pending = [a for a in cluster.articles if a.story_id is None]
+        if cluster.story_id is not None:
+            if pending:
+                joined += store.join_story(cluster.story_id, (a.id for a in pending))
+        elif pending:
+            fresh.append(cluster)
+    weights = {name: feed.weight for name, feed in feeds.items()}
+    items = rank_clusters(fresh, weights, config.max_items)
+    if not items:
+        return None, joined
+    digest = Digest(
+        title=config.title,
+        created=now,
+        items=tuple(items),
+        timezone=config.timezone,
+        language=config.language,
+        sections=tuple(dict.fromkeys(f.section for f in config.feeds if f.section)),
+    )
+    return digest, joined
+
+
+def _send(config: Config, store: Store, digest: Digest, report: RunReport, now: datetime) -> None:
+    rendered = render_digest(digest, config.templates, feed_count=len(config.feeds))
+    settings = config.delivery
+    try:
+        delivery = deliver(rendered, settings, config.language, now)
+    except DeliveryError as error:
+        store.record_failed_delivery(
+            rendered.subject,
+            len(digest.items),
+            settings.method,
+            settings.recipients,
+            str(error),
+            now,
+        )
+        raise
+    store.record_delivery(
+        rendered.subject, digest.items, settings.method, delivery.recipients, delivery.detail, now
+    )
+    report.delivered_to = list(delivery.recipients)
+    report.outbox_files = list(delivery.files)
+
+
+@dataclass(frozen=True)
+class FeedCheck:
+    name: str
+    url: str
+    ok: bool
+    detail: str  # "12 entries" or the reason it failed
+
+
+def check(config: Config) -> list[FeedCheck]:
+    """Fetch and parse every feed (no state read or written); one verdict per feed."""
+    now = datetime.now(UTC)
+    results = []
+    with serving(config), Fetcher(config.fetch) as fetcher:
+        requests = [FetchRequest(feed.url, accept=FEED_ACCEPT) for feed in config.feeds]
+        for feed, outcome in zip(config.feeds, fetcher.fetch_many(requests), strict=True):
+            if isinstance(outcome, FetchError):
+                results.append(FeedCheck(feed.name, feed.url, False, outcome.reason))
+                continue
+            try:
+                parsed = parse_feed(outcome.body or b"", feed.name, outcome.final_url, now)
+            except FeedError as error:
+                results.append(FeedCheck(feed.name, feed.url, False, error.reason))
+                continue
+            detail = f"{len(parsed.entries)} entries"
+            if parsed.warning:
+                detail += f" ({parsed.warning})"
+            results.append(FeedCheck(feed.name, feed.url, True, detail))
+    return results
+
+
+@dataclass(frozen=True)
+class PageReport:
+    """What the pipeline keeps of one page (`digest extract`)."""
+
+    source: str
+    url: str | None
+    title: str | None
+    author: str | None
+    date: datetime | None
+    language: str | None
+    text: str
+    removed: tuple[RemovedBlock, ...]
+
+
+def extract(source: str, *, timeout: float = 20.0) -> PageReport:
+    """Extract and clean one page given as a URL or a path (.html or .html.gz)."""
+    if urlsplit(source).scheme in ("http", "https", "file"):
+        with Fetcher(FetchSettings(timeout=timeout)) as fetcher:
+            fetched = fetcher.fetch(FetchRequest(source))
+        raw, url = fetched.body or b"", fetched.final_url
+    else:
+        path = Path(source)
+        try:
+            raw = path.read_bytes()
+        except OSError as error:
+            raise FetchError(source, f"cannot read: {error.strerror or error}") from None
+        if path.suffix == ".gz":
+            try:
+                raw = gzip.decompress(raw)
+            except (OSError, EOFError) as error:
+                raise FetchError(source, f"not a valid gzip file: {error}") from None
+        url = path.resolve().as_uri()
+    page = extract_page(raw, url)
+    cleaned = clean_blocks(page.blocks, LanguageDetector(), None, page.language)
+    return PageReport(
+        source=source,
+        url=page.canonical_url,
+        title=page.title,
+        author=page.author,
+        date=page.published,
+        language=cleaned.language or page.language,
+        text=cleaned.text,
+        removed=cleaned.removed,
+    )

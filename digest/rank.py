@@ -1,0 +1,103 @@
+"""Order clusters into digest items and pick each item's headline, summary and sources."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from .models import Article, Cluster, DigestItem, Source
+from .text import split_sentences, truncate
+
+SUMMARY_SENTENCES = (2, 3)
+SUMMARY_MAX_CHARS = 420
+# Sentences shorter than this are usually datelines, captions or "Here's why." teasers.
+MIN_SENTENCE_CHARS = 40
+_DATELINE = re.compile(r"^[A-Z][A-Z .,'-]{2,40}(\([^)]*\))?\s*[-—–:]\s*")
+
+
+def rank_clusters(
+    clusters: Sequence[Cluster], feed_weights: Mapping[str, float], max_items: int
+) -> list[DigestItem]:
+    """Items ordered by how many outlets covered them, then recency, then feed weight.
+
+    Recency compares the latest source to the hour, so that within the same hour the
+    operator's feed weights decide.
+    """
+
+    def key(cluster: Cluster) -> tuple[int, datetime, float]:
+        outlets = {a.feed for a in cluster.articles}
+        latest = max(a.published for a in cluster.articles).replace(
+            minute=0, second=0, microsecond=0
+        )
+        weight = max(feed_weights.get(a.feed, 1.0) for a in cluster.articles)
+        return (len(outlets), latest, weight)
+
+    ordered = sorted(clusters, key=key, reverse=True)
+    return [make_item(cluster, feed_weights) for cluster in ordered[:max_items]]
+
+
+def make_item(cluster: Cluster, feed_weights: Mapping[str, float]) -> DigestItem:
+    lead = best_article(cluster.articles, feed_weights)
+    return DigestItem(
+        headline=lead.title,
+        url=lead.url,
+        summary=summarize(lead.text, lead.title) or truncate(lead.text, SUMMARY_MAX_CHARS),
+        language=lead.language,
+        section=lead.section,
+        sources=sources_of(cluster.articles),
+        article_ids=tuple(a.id for a in cluster.articles),
+    )
+
+
+def best_article(articles: Sequence[Article], feed_weights: Mapping[str, float]) -> Article:
+    """The most complete source: full page text beats feed text, then length, then weight."""
+
+    def completeness(article: Article) -> tuple[bool, int, float]:
+        return (
+            article.text_source == "page",
+            min(len(article.text), 4000),
+            feed_weights.get(article.feed, 1.0),
+        )
+
+    return max(articles, key=completeness)
+
+
+def sources_of(articles: Sequence[Article]) -> tuple[Source, ...]:
+    """One source per outlet (its earliest article), earliest first."""
+    earliest: dict[str, Article] = {}
+    for article in sorted(articles, key=lambda a: a.published):
+        earliest.setdefault(article.feed, article)
+    return tuple(
+        Source(name=a.feed, url=a.url, title=a.title, published=a.published)
+        for a in earliest.values()
+    )
+
+
+def _is_prose(paragraph: str, title: str) -> bool:
+    """Headings, the repeated headline, bullets and captions make poor summaries."""
+    paragraph = paragraph.strip()
+    if len(paragraph) < MIN_SENTENCE_CHARS or paragraph.startswith("•"):
+        return False
+    if paragraph.casefold() == title.strip().casefold():
+        return False
+    return paragraph[-1] in '.!?"”’)»'
+
+
+def summarize(text: str, title: str = "") -> str:
+    """Two or three informative sentences from the start of the article text."""
+    low, high = SUMMARY_SENTENCES
+    chosen: list[str] = []
+    length = 0
+    prose = "\n".join(p for p in text.split("\n\n") if _is_prose(p, title))
+    for sentence in split_sentences(prose):
+        sentence = _DATELINE.sub("", sentence).strip()
+        if len(sentence) < MIN_SENTENCE_CHARS or sentence.endswith("?") or sentence[-1:] == ":":
+            continue
+        if chosen and length + len(sentence) > SUMMARY_MAX_CHARS and len(chosen) >= low:
+            break
+        chosen.append(sentence)
+        length += len(sentence) + 1
+        if len(chosen) >= high or length >= SUMMARY_MAX_CHARS:
+            break
+    return truncate(" ".join(chosen), SUMMARY_MAX_CHARS + 80)

@@ -1,0 +1,167 @@
+"""Render a Digest: Jinja2 -> MJML -> HTML (mjml-python), and a plain-text part.
+
+Everything from a feed reaches the templates as plain text and is escaped by Jinja2's
+autoescape; links pass `safe_url`, which lets only http(s) through, so a `javascript:` or
+`data:` link in a feed becomes no link at all.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+import jinja2
+from mjml import mjml2html
+
+from .errors import RenderError
+from .models import Digest, DigestItem, RenderedDigest
+
+HTML_TEMPLATE = "digest.mjml.j2"
+TEXT_TEMPLATE = "digest.txt.j2"
+
+
+def default_template_dir() -> Path:
+    """templates/ inside the installed package, or at the repository root when run from source."""
+    packaged = Path(__file__).parent / "templates"
+    return packaged if packaged.is_dir() else Path(__file__).parent.parent / "templates"
+
+
+def safe_url(url: str | None) -> str:
+    if not url:
+        return ""
+    parts = urlsplit(url.strip())
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return ""
+    return url.strip()
+
+
+def wrap(text: str, width: int = 78, first: str = "", rest: str = "") -> str:
+    """Fold plain text at `width` columns, keeping URLs whole."""
+    return textwrap.fill(
+        text,
+        width=width,
+        initial_indent=first,
+        subsequent_indent=rest,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+
+
+def _environment(folder: Path, autoescape: bool) -> jinja2.Environment:
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(folder)),
+        autoescape=autoescape,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+    environment.filters["wrap"] = wrap
+    return environment
+
+
+def _format_time(moment: datetime, zone: ZoneInfo, today: datetime) -> str:
+    local = moment.astimezone(zone)
+    if local.date() == today.astimezone(zone).date():
+        return local.strftime("%H:%M")
+    return local.strftime("%d %b, %H:%M").lstrip("0")
+
+
+def template_context(digest: Digest, feed_count: int | None = None) -> dict[str, Any]:
+    """The variables a template receives (documented in README.md, "Templates")."""
+    zone = ZoneInfo(digest.timezone)
+    order = {name: index for index, name in enumerate(digest.sections)}
+    grouped: dict[str | None, list[DigestItem]] = {}
+    for item in digest.items:
+        grouped.setdefault(item.section, []).append(item)
+    # Unsectioned items lead; sections follow in config order, then any the config lacks.
+    names = sorted(grouped, key=lambda n: (n is not None, order.get(n or "", len(order)), n or ""))
+    sections: list[dict[str, Any]] = []
+    number = 0
+    for name in names:
+        stories = []
+        for item in grouped[name]:
+            number += 1
+            stories.append(_item_context(item, number, zone, digest))
+        sections.append({"name": name, "stories": stories})
+    outlets = {s.name for item in digest.items for s in item.sources}
+    headlines = [item.headline for item in digest.items[:3]]
+    return {
+        "digest": {
+            "title": digest.title,
+            "date": digest.created.astimezone(zone).strftime("%A %d %B %Y"),
+            "language": digest.language,
+            "item_count": len(digest.items),
+            "source_count": sum(len(item.sources) for item in digest.items),
+            "feed_count": feed_count if feed_count is not None else len(outlets),
+        },
+        "sections": sections,
+        "preheader": " · ".join(headlines),
+    }
+
+
+def _item_context(item: DigestItem, number: int, zone: ZoneInfo, digest: Digest) -> dict[str, Any]:
+    first = item.sources[0]
+    count = len(item.sources)
+    coverage = f"{count} source{'s' if count != 1 else ''}"
+    if count > 1:
+        first_time = _format_time(first.published, zone, digest.created)
+        coverage += f" · first reported by {first.name}, {first_time}"
+    language_tag = (
+        item.language.upper() if item.language and item.language != digest.language else ""
+    )
+    return {
+        "number": number,
+        "headline": item.headline,
+        "url": safe_url(item.url),
+        "summary": item.summary,
+        "section": item.section,
+        "language_tag": language_tag,
+        "coverage": coverage,
+        "sources": [
+            {
+                "name": source.name,
+                "url": safe_url(source.url),
+                "title": source.title,
+                "time": _format_time(source.published, zone, digest.created),
+            }
+            for source in item.sources
+        ],
+    }
+
+
+def subject_line(digest: Digest) -> str:
+    zone = ZoneInfo(digest.timezone)
+    date = digest.created.astimezone(zone).strftime("%d %b %Y").lstrip("0")
+    subject = f"{digest.title} · {date}"
+    if digest.items:
+        subject += f": {digest.items[0].headline}"
+    return subject if len(subject) <= 140 else subject[:139].rsplit(" ", 1)[0] + "…"
+
+
+def render_digest(
+    digest: Digest, template_dir: Path | None = None, feed_count: int | None = None
+) -> RenderedDigest:
+    folder = template_dir or default_template_dir()
+    context = template_context(digest, feed_count)
+    try:
+        mjml_source = _environment(folder, True).get_template(HTML_TEMPLATE).render(context)
+        text = _environment(folder, False).get_template(TEXT_TEMPLATE).render(context)
+    except jinja2.TemplateNotFound as error:
+        raise RenderError(f"{folder}: template {error.name} not found") from None
+    except jinja2.TemplateSyntaxError as error:
+        raise RenderError(f"{error.filename or folder}:{error.lineno}: {error.message}") from None
+    except Exception as error:  # an operator's template can fail in any way; name it
+        raise RenderError(f"{folder}: template failed: {type(error).__name__}: {error}") from None
+    try:
+        html = mjml2html(mjml_source, disable_comments=True)
+    except Exception as error:  # mrml raises its own error types from Rust
+        raise RenderError(f"{HTML_TEMPLATE}: MJML could not be rendered: {error}") from None
+    return RenderedDigest(subject=subject_line(digest), html=html, text=text)
+
+
+def feeds_in(items: Sequence[DigestItem]) -> int:
+    return len({source.name for item in items for source in item.sources})

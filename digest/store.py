@@ -1,0 +1,406 @@
+"""The SQLite state of one digest: feeds, articles, delivered stories, digests, deliveries.
+
+Article life: `pending` (ingested, not yet sent) -> `delivered` (went out in a digest, as part
+of a story) or `joined` (reported an already delivered story, so never sent on its own) or
+`expired` (fell out of the window unsent). A story is marked delivered in the same
+transaction that records the delivery, and only after the delivery succeeded.
+
+The schema is built by named migrations, each applied once in its own transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from .errors import RunLocked, StoreError
+from .models import Article, DigestItem, FeedEntry, RemovedBlock, Skipped
+
+MIGRATIONS: tuple[tuple[str, str], ...] = (
+    (
+        "001_initial",
+        """
+        CREATE TABLE feeds (
+            url TEXT PRIMARY KEY, name TEXT NOT NULL, etag TEXT, last_modified TEXT,
+            last_status INTEGER, last_error TEXT, last_attempt TEXT, last_success TEXT,
+            failures INTEGER NOT NULL DEFAULT 0, failing_since TEXT
+        );
+        CREATE TABLE stories (
+            id INTEGER PRIMARY KEY, headline TEXT NOT NULL, url TEXT NOT NULL,
+            created TEXT NOT NULL, digest_id INTEGER NOT NULL REFERENCES digests(id)
+        );
+        CREATE TABLE articles (
+            id INTEGER PRIMARY KEY, url TEXT NOT NULL UNIQUE, feed TEXT NOT NULL,
+            guid TEXT NOT NULL, link TEXT NOT NULL, title TEXT NOT NULL, text TEXT NOT NULL,
+            text_source TEXT NOT NULL, language TEXT, author TEXT, section TEXT,
+            published TEXT NOT NULL, first_seen TEXT NOT NULL, removed TEXT,
+            status TEXT NOT NULL DEFAULT 'pending', story_id INTEGER REFERENCES stories(id)
+        );
+        CREATE INDEX articles_status ON articles (status, published);
+        CREATE INDEX articles_guid ON articles (feed, guid);
+        CREATE TABLE digests (
+            id INTEGER PRIMARY KEY, created TEXT NOT NULL, subject TEXT NOT NULL,
+            status TEXT NOT NULL, item_count INTEGER NOT NULL
+        );
+        CREATE TABLE deliveries (
+            id INTEGER PRIMARY KEY, digest_id INTEGER NOT NULL REFERENCES digests(id),
+            method TEXT NOT NULL, recipient TEXT NOT NULL, status TEXT NOT NULL,
+            detail TEXT, at TEXT NOT NULL
+        );
+        CREATE TABLE site_blocks (
+            host TEXT NOT NULL, fingerprint TEXT NOT NULL, url TEXT NOT NULL,
+            seen TEXT NOT NULL, PRIMARY KEY (host, fingerprint, url)
+        );
+        CREATE TABLE problems (
+            id INTEGER PRIMARY KEY, at TEXT NOT NULL, stage TEXT NOT NULL,
+            target TEXT NOT NULL, feed TEXT, reason TEXT NOT NULL
+        );
+        CREATE TABLE runs (
+            id INTEGER PRIMARY KEY, pid INTEGER NOT NULL, started TEXT NOT NULL,
+            finished TEXT, outcome TEXT
+        );
+        """,
+    ),
+)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _time(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+@dataclass(frozen=True)
+class FeedState:
+    etag: str | None
+    last_modified: str | None
+    failures: int
+    failing_since: str | None
+
+
+@dataclass(frozen=True)
+class NewArticle:
+    entry: FeedEntry
+    section: str | None
+    title: str
+    text: str
+    text_source: str
+    language: str | None
+    author: str | None
+    published: datetime
+    removed: tuple[RemovedBlock, ...] = ()
+
+
+class Store:
+    """One SQLite file. Open with `Store.open(path)`; close when done."""
+
+    def __init__(self, connection: sqlite3.Connection, path: Path):
+        self.db = connection
+        self.path = path
+
+    @classmethod
+    def open(cls, path: Path) -> Store:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            connection = sqlite3.connect(path, timeout=10, isolation_level=None)
+            connection.row_factory = sqlite3.Row
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA foreign_keys=ON")
+            store = cls(connection, path)
+            store.migrate()
+        except sqlite3.Error as error:
+            raise StoreError(f"{path}: cannot open the state database: {error}") from None
+        except OSError as error:
+            raise StoreError(f"{path}: cannot create the state folder: {error}") from None
+        return store
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def migrate(self) -> list[str]:
+        """Apply the migrations not yet applied; returns their names."""
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied TEXT NOT NULL)"
+        )
+        done = {row[0] for row in self.db.execute("SELECT name FROM migrations")}
+        applied = []
+        for name, script in MIGRATIONS:
+            if name in done:
+                continue
+            with self.transaction() as db:
+                for statement in script.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                db.execute("INSERT INTO migrations VALUES (?, ?)", (name, _iso(datetime.now(UTC))))
+            applied.append(name)
+        return applied
+
+    # -- run lock ----------------------------------------------------------------------
+
+    @contextmanager
+    def run_lock(self, now: datetime) -> Iterator[int]:
+        """Hold the digest's run lock: a row in `runs` without `finished`, owned by a live pid."""
+        with self.transaction() as db:
+            for row in db.execute("SELECT id, pid, started FROM runs WHERE finished IS NULL"):
+                if _alive(row["pid"]):
+                    raise RunLocked(
+                        f"{self.path}: another run (pid {row['pid']}, started {row['started']}) "
+                        "is in progress; wait for it to finish"
+                    )
+                db.execute(
+                    "UPDATE runs SET finished = ?, outcome = 'died' WHERE id = ?",
+                    (_iso(now), row["id"]),
+                )
+            run_id = db.execute(
+                "INSERT INTO runs (pid, started) VALUES (?, ?)", (os.getpid(), _iso(now))
+            ).lastrowid
+        outcome = "failed"
+        try:
+            yield run_id
+            outcome = "ok"
+        finally:
+            self.db.execute(
+                "UPDATE runs SET finished = ?, outcome = ? WHERE id = ?",
+                (_iso(datetime.now(UTC)), outcome, run_id),
+            )
+
+    # -- feeds ---------------------------------------------------------------------------
+
+    def feed_state(self, url: str) -> FeedState:
+        row = self.db.execute(
+            "SELECT etag, last_modified, failures, failing_since FROM feeds WHERE url = ?", (url,)
+        ).fetchone()
+        if row is None:
+            return FeedState(None, None, 0, None)
+        return FeedState(row[0], row[1], row[2], row[3])
+
+    def feed_succeeded(
+        self,
+        url: str,
+        name: str,
+        status: int,
+        etag: str | None,
+        last_modified: str | None,
+        now: datetime,
+    ) -> None:
+        self.db.execute(
+            """INSERT INTO feeds (url, name, etag, last_modified, last_status, last_attempt,
+                                  last_success, failures)
+               VALUES (?, ?, ?, ?, ?, ?, ?, 0)
+               ON CONFLICT (url) DO UPDATE SET name = excluded.name, etag = excluded.etag,
+                 last_modified = excluded.last_modified, last_status = excluded.last_status,
+                 last_attempt = excluded.last_attempt, last_success = excluded.last_success,
+                 last_error = NULL, failures = 0, failing_since = NULL""",
+            (url, name, etag, last_modified, status, _iso(now), _iso(now)),
+        )
+
+    def feed_failed(
+        self, url: str, name: str, error: str, status: int | None, now: datetime
+    ) -> None:
+        self.db.execute(
+            """INSERT INTO feeds (url, name, last_status, last_error, last_attempt, failures,
+                                  failing_since)
+               VALUES (?, ?, ?, ?, ?, 1, ?)
+               ON CONFLICT (url) DO UPDATE SET name = excluded.name,
+                 last_status = excluded.last_status, last_error = excluded.last_error,
+                 last_attempt = excluded.last_attempt, failures = feeds.failures + 1,
+                 failing_since = COALESCE(feeds.failing_since, excluded.failing_since)""",
+            (url, name, status, error, _iso(now), _iso(now)),
+        )
+
+    # -- articles ------------------------------------------------------------------------
+
+    def known(self, entries: Iterable[FeedEntry]) -> set[str]:
+        """Canonical URLs of `entries` already in the store (by URL or by feed + guid)."""
+        found = set()
+        for entry in entries:
+            row = self.db.execute(
+                "SELECT 1 FROM articles WHERE url = ? OR (feed = ? AND guid = ?) LIMIT 1",
+                (entry.url, entry.feed, entry.guid),
+            ).fetchone()
+            if row:
+                found.add(entry.url)
+        return found
+
+    def add_articles(self, articles: Sequence[NewArticle], now: datetime) -> None:
+        with self.transaction() as db:
+            for new in articles:
+                removed = json.dumps([[r.reason, r.text] for r in new.removed], ensure_ascii=False)
+                db.execute(
+                    """INSERT OR IGNORE INTO articles (url, feed, guid, link, title, text,
+                         text_source, language, author, section, published, first_seen, removed)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                    (
+                        new.entry.url,
+                        new.entry.feed,
+                        new.entry.guid,
+                        new.entry.link,
+                        new.title,
+                        new.text,
+                        new.text_source,
+                        new.language,
+                        new.author,
+                        new.section,
+                        _iso(new.published),
+                        _iso(now),
+                        removed,
+                    ),
+                )
+
+    def articles(self, statuses: Sequence[str], since: datetime) -> list[Article]:
+        marks = ",".join("?" for _ in statuses)
+        rows = self.db.execute(
+            f"""SELECT * FROM articles WHERE status IN ({marks}) AND published >= ?
+                ORDER BY published, id""",
+            (*statuses, _iso(since)),
+        )
+        return [
+            Article(
+                id=row["id"],
+                feed=row["feed"],
+                section=row["section"],
+                weight=1.0,
+                url=row["url"],
+                title=row["title"],
+                text=row["text"],
+                published=_time(row["published"]),
+                author=row["author"],
+                language=row["language"],
+                text_source=row["text_source"],
+                story_id=row["story_id"],
+            )
+            for row in rows
+        ]
+
+    def expire(self, before: datetime) -> int:
+        return self.db.execute(
+            "UPDATE articles SET status = 'expired' WHERE status = 'pending' AND published < ?",
+            (_iso(before),),
+        ).rowcount
+
+    def join_story(self, story_id: int, article_ids: Iterable[int]) -> int:
+        """Attach late reports to a delivered story: they are never sent on their own."""
+        ids = list(article_ids)
+        with self.transaction() as db:
+            for article_id in ids:
+                db.execute(
+                    "UPDATE articles SET status = 'joined', story_id = ? "
+                    "WHERE id = ? AND status = 'pending'",
+                    (story_id, article_id),
+                )
+        return len(ids)
+
+    # -- site memory (for repeated-on-site boilerplate) ------------------------------------
+
+    def site_blocks(self, host: str) -> dict[str, set[str]]:
+        """Block fingerprint -> URLs of the pages of `host` it was seen on."""
+        seen: dict[str, set[str]] = {}
+        for row in self.db.execute(
+            "SELECT fingerprint, url FROM site_blocks WHERE host = ?", (host,)
+        ):
+            seen.setdefault(row[0], set()).add(row[1])
+        return seen
+
+    def remember_blocks(
+        self, host: str, url: str, fingerprints: Iterable[str], now: datetime
+    ) -> None:
+        self.db.executemany(
+            "INSERT OR IGNORE INTO site_blocks VALUES (?, ?, ?, ?)",
+            [(host, fp, url, _iso(now)) for fp in set(fingerprints)],
+        )
+
+    # -- problems --------------------------------------------------------------------------
+
+    def record_problems(self, problems: Iterable[Skipped], now: datetime) -> None:
+        self.db.executemany(
+            "INSERT INTO problems (at, stage, target, feed, reason) VALUES (?, ?, ?, ?, ?)",
+            [(_iso(now), p.stage, p.target, p.feed, p.reason) for p in problems],
+        )
+
+    # -- digests and deliveries ------------------------------------------------------------
+
+    def record_delivery(
+        self,
+        subject: str,
+        items: Sequence[DigestItem],
+        method: str,
+        recipients: Sequence[str],
+        detail: str,
+        now: datetime,
+    ) -> int:
+        """Record a delivered digest and mark its stories and articles sent, atomically."""
+        with self.transaction() as db:
+            digest_id = db.execute(
+                "INSERT INTO digests (created, subject, status, item_count) VALUES (?, ?, ?, ?)",
+                (_iso(now), subject, "delivered", len(items)),
+            ).lastrowid
+            for item in items:
+                story_id = db.execute(
+                    "INSERT INTO stories (headline, url, created, digest_id) VALUES (?, ?, ?, ?)",
+                    (item.headline, item.url, _iso(now), digest_id),
+                ).lastrowid
+                db.executemany(
+                    "UPDATE articles SET status = 'delivered', story_id = ? WHERE id = ?",
+                    [(story_id, article_id) for article_id in item.article_ids],
+                )
+            db.executemany(
+                "INSERT INTO deliveries (digest_id, method, recipient, status, detail, at) "
+                "VALUES (?, ?, ?, 'sent', ?, ?)",
+                [(digest_id, method, r, detail, _iso(now)) for r in recipients],
+            )
+        return digest_id
+
+    def record_failed_delivery(
+        self,
+        subject: str,
+        item_count: int,
+        method: str,
+        recipients: Sequence[str],
+        error: str,
+        now: datetime,
+    ) -> None:
+        with self.transaction() as db:
+            digest_id = db.execute(
+                "INSERT INTO digests (created, subject, status, item_count) VALUES (?, ?, ?, ?)",
+                (_iso(now), subject, "failed", item_count),
+            ).lastrowid
+            db.executemany(
+                "INSERT INTO deliveries (digest_id, method, recipient, status, detail, at) "
+                "VALUES (?, ?, ?, 'failed', ?, ?)",
+                [(digest_id, method, r, error, _iso(now)) for r in recipients],
+            )
+
+    def count(self, status: str) -> int:
+        return self.db.execute(
+            "SELECT COUNT(*) FROM articles WHERE status = ?", (status,)
+        ).fetchone()[0]
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -1,0 +1,149 @@
+"""Small text helpers shared by the stages: HTML fragments to plain text, sentences."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import lxml.etree
+import lxml.html
+
+_SPACE = re.compile(r"[ \t\r\f\v\u00a0\u2009\u200a\u202f]+")
+_BLANK_LINES = re.compile(r"\n\s*\n+")
+_BLOCK_TAGS = {
+    "p",
+    "div",
+    "br",
+    "li",
+    "ul",
+    "ol",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "blockquote",
+    "pre",
+    "table",
+    "tr",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "figure",
+    "figcaption",
+}
+_DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "object", "embed", "svg")
+
+
+def collapse(text: str) -> str:
+    """Fold runs of white space into one space and trim."""
+    return " ".join(text.split())
+
+
+def html_to_text(fragment: str) -> str:
+    """Plain text of an HTML fragment (feed summaries, content:encoded), paragraphs kept.
+
+    Scripts and styles are dropped with their content; entities are decoded.
+    """
+    if not fragment or not fragment.strip():
+        return ""
+    if "<" not in fragment:
+        return collapse(html.unescape(fragment))
+    try:
+        root = lxml.html.fragment_fromstring(fragment, create_parent="div")
+    except (lxml.etree.ParserError, ValueError):
+        return collapse(html.unescape(re.sub(r"<[^>]*>", " ", fragment)))
+    for bad in root.iter(*_DROP_TAGS):
+        bad.drop_tree() if bad.getparent() is not None else None
+    parts: list[str] = []
+    for element in root.iter():
+        tag = element.tag if isinstance(element.tag, str) else ""
+        if tag in _BLOCK_TAGS:
+            parts.append("\n\n")
+        if element.text and tag not in _DROP_TAGS:
+            parts.append(element.text)
+        if tag in _BLOCK_TAGS:
+            parts.append("\n\n")
+        if element.tail and element is not root:
+            parts.append(element.tail)
+    text = "".join(parts)
+    paragraphs = [collapse(p) for p in _BLANK_LINES.split(text)]
+    return "\n\n".join(p for p in paragraphs if p)
+
+
+# A sentence ends at . ! ? (optionally followed by a closing quote or bracket) before a
+# capital letter, digit or opening quote. Abbreviations like "U.S." and "Dr." are kept whole
+# by requiring the previous word to be longer than one capital letter or a known title.
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)\]]?\s+(?=[\"“‘(\[]?[A-ZÀ-ÖØ-Þ0-9])")
+_ABBREVIATIONS = {
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "prof",
+    "sen",
+    "rep",
+    "gov",
+    "gen",
+    "st",
+    "jr",
+    "sr",
+    "inc",
+    "corp",
+    "co",
+    "ltd",
+    "no",
+    "vs",
+    "u.s",
+    "u.k",
+    "e.u",
+    "u.n",
+    "a.m",
+    "p.m",
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "sept",
+    "oct",
+    "nov",
+    "dec",
+    "mt",
+    "ft",
+}
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split prose into sentences, keeping common abbreviations whole."""
+    sentences: list[str] = []
+    for paragraph in text.split("\n"):
+        paragraph = collapse(paragraph)
+        if not paragraph:
+            continue
+        start = 0
+        for match in _SENTENCE_END.finditer(paragraph):
+            candidate = paragraph[start : match.start()].rstrip()
+            last_word = candidate.rsplit(" ", 1)[-1].rstrip(".!?\"'”’)]").lower()
+            if last_word in _ABBREVIATIONS or re.fullmatch(r"[a-z]", last_word):
+                continue
+            sentences.append(candidate)
+            start = match.end()
+        tail = paragraph[start:].strip()
+        if tail:
+            sentences.append(tail)
+    return sentences
+
+
+def truncate(text: str, limit: int) -> str:
+    """Cut at a word boundary and add an ellipsis when `text` is longer than `limit`."""
+    text = collapse(text)
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0].rstrip(",;:-–—")
+    return cut + "…"

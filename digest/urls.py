@@ -1,0 +1,55 @@
+"""URL canonicalisation: one article, one identity, whatever tracking the link carries."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+# Query parameters that only say where a click came from. Dropping them makes the same
+# article under two links one source (Miniflux and FreshRSS strip much the same list).
+_TRACKING_PARAMS = re.compile(
+    r"^(utm_\w+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|igshid|yclid|_hsenc|_hsmi|mkt_tok"
+    r"|ref|ref_src|ref_url|referrer|cmpid|ito|ns_mchannel|ns_source|ns_campaign"
+    r"|ns_linkname|ns_fee|soc_src|soc_trk|at_medium|at_campaign|taid|s_cid|smid"
+    r"|ocid|xtor|__twitter_impression|sr_share)$",
+    re.IGNORECASE,
+)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def canonical_url(url: str) -> str:
+    """Normalise a link so that trivially different spellings compare equal.
+
+    >>> canonical_url("HTTPS://www.Example.com:443/a/?utm_source=rss&id=3#top")
+    'https://www.example.com/a?id=3'
+    """
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        return url.strip()
+    host = (parts.hostname or "").lower().rstrip(".")
+    netloc = host
+    if parts.port and parts.port != _DEFAULT_PORTS.get(scheme):
+        netloc = f"{host}:{parts.port}"
+    path = re.sub(r"/{2,}", "/", parts.path) or "/"
+    if len(path) > 1 and path.endswith("/"):
+        path = path.rstrip("/")
+    for index_page in ("/index.html", "/index.htm", "/index.php"):
+        if path.endswith(index_page):
+            path = path[: -len(index_page)] or "/"
+    query = [
+        (key, value)
+        for key, value in parse_qsl(parts.query, keep_blank_values=True)
+        if not _TRACKING_PARAMS.match(key)
+    ]
+    query.sort()
+    # The scheme is kept: the canonical URL is also the link the reader gets.
+    return urlunsplit((scheme, netloc, path, urlencode(query), ""))
+
+
+def is_http_url(url: str | None) -> bool:
+    return bool(url) and urlsplit(url).scheme in ("http", "https") and bool(urlsplit(url).netloc)
+
+
+def host_of(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()

@@ -6,12 +6,14 @@ Each block gets a score from several signals and goes only when they add up:
 
     promotional phrasing     3 (unmistakable call to action) or 2 (likely)
     language mismatch        2 when the block is long enough for langdetect to be reliable,
-                             1 when it is short
+                             or short but its function words name another language; 1 when
+                             short and langdetect alone is sure
     at the edge              1 in the first two or last three blocks, or next to an edge
                              block already removed (boilerplate comes in runs)
     repeated on the site     3 when the same block was seen on another page of the site
     next to boilerplate      1 for a block with a signal of its own (not only its position)
-                             beside a removed block
+                             beside a removed block; a short block between two removed
+                             blocks goes with them
 
 A block is removed at REMOVE_AT or above; its strongest signal is the recorded reason.
 """
@@ -84,6 +86,31 @@ _CTA_LIKELY = [
     r"\b(this (article|story) (was|has been) (updated|corrected))\b",
     r"\b(tips?|got a tip)\?.{0,40}\b(contact|email|signal)\b",
 ]
+# Frequent function words per language, for short blocks where langdetect guesses: "No
+# launch date has been given." comes back Dutch, but "has" and "been" say English. Words
+# shared by two of these languages are dropped below, so every hit is a real vote.
+_FUNCTION_TEXT = {
+    "en": "the and of to is was has have been are were with for that this it its from by on at"
+    " not no will would be an you your our we they",
+    "fr": "le la les des du est et une un pour dans avec sur pas ne vous nous votre vos notre nos"
+    " au aux ce cette qui que à être ont",
+    "de": "der die das und ist nicht mit von den dem ein eine zu auf für sie wir ihr unsere im"
+    " auch sich wird sind",
+    "es": "el los las del y es una por para con que se su sus al lo como más pero está son",
+    "it": "il gli della del di che è una per con non sono alla nel le ci questo",
+    "pt": "o os as da do das dos que é uma para com não em no na se seu sua você são",
+}
+_SHARED = {
+    word
+    for lang, words in _FUNCTION_TEXT.items()
+    for word in words.split()
+    if any(
+        word in other.split() for other_lang, other in _FUNCTION_TEXT.items() if other_lang != lang
+    )
+}
+_FUNCTION_WORDS = {
+    lang: frozenset(words.split()) - _SHARED for lang, words in _FUNCTION_TEXT.items()
+}
 _STRONG = [re.compile(p, re.IGNORECASE) for p in _CTA_STRONG]
 _LIKELY = [
     re.compile(p) if p.startswith("^(by") else re.compile(p, re.IGNORECASE) for p in _CTA_LIKELY
@@ -121,6 +148,15 @@ class LanguageDetector:
         except (LangDetectException, IndexError):
             return None, 0.0
         return best.lang, best.prob
+
+
+def function_word_language(text: str) -> str | None:
+    """The language whose function words the text uses, when at least two say so."""
+    words = re.findall(r"[^\W\d_]+", text.lower())
+    votes = {lang: sum(w in table for w in words) for lang, table in _FUNCTION_WORDS.items()}
+    ranked = sorted(votes.items(), key=lambda item: -item[1])
+    (best, hits), (_, runner_up) = ranked[0], ranked[1]
+    return best if hits >= 2 and hits > runner_up else None
 
 
 def promo_score(text: str) -> int:
@@ -163,6 +199,11 @@ def clean_blocks(
             if i not in gone and score + 1 >= REMOVE_AT and score > (i in edge)
             and ({i - 1, i + 1} & gone)
         }  # fmt: skip
+        # A short block between two removed ones is part of the same box.
+        joining |= {
+            i for i in range(1, len(blocks) - 1)
+            if i not in gone and {i - 1, i + 1} <= gone and len(blocks[i].text) < 200
+        }  # fmt: skip
         if not joining:
             break
         gone |= joining
@@ -195,18 +236,28 @@ def _score(
     if repeated:
         signals.append((3, "repeated-on-site"))
     if language and len(block.text) >= 12 and block.kind != "table":
-        block_language, probability = detector.detect(block.text)
-        if block_language and block_language != language:
-            reliable = (
-                len(block.text) >= RELIABLE_LANGUAGE_CHARS
-                and probability >= RELIABLE_LANGUAGE_PROBABILITY
-            )
-            signals.append((2 if reliable else 1, "language"))
+        weight = _language_mismatch(block.text, language, detector)
+        if weight:
+            signals.append((weight, "language"))
     if not signals:
         return 0, ""
     total = sum(weight for weight, _ in signals)
     reason = max(signals, key=lambda s: s[0])[1]
     return total, reason
+
+
+def _language_mismatch(text: str, language: str, detector: LanguageDetector) -> int:
+    """2 when the block is surely in another language, 1 when probably, else 0."""
+    if len(text) < RELIABLE_LANGUAGE_CHARS:
+        voted = function_word_language(text)
+        if voted is not None:
+            return 2 if voted != language else 0
+    block_language, probability = detector.detect(text)
+    if not block_language or block_language == language:
+        return 0
+    if len(text) >= RELIABLE_LANGUAGE_CHARS and probability >= RELIABLE_LANGUAGE_PROBABILITY:
+        return 2
+    return 1 if probability >= RELIABLE_LANGUAGE_PROBABILITY else 0
 
 
 def _edge_indexes(scores: list[tuple[int, str]], count: int) -> set[int]:

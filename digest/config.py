@@ -109,7 +109,7 @@ def _choice(*options: str) -> Callable[[Any], str]:
 
 def _address_list(value: Any) -> tuple[str, ...]:
     items = [value] if isinstance(value, str) else value
-    if not isinstance(items, list) or not items:
+    if not isinstance(items, (list, tuple)) or not items:
         raise _Invalid("expected an address or a list of addresses")
     out = []
     for item in items:

@@ -1,0 +1,175 @@
+"""Real parts for the tests: the demo sites on a loopback HTTP server, an aiosmtpd server on
+loopback, configs written to tmp_path as an operator would write them."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from digest.config import Config, load_config
+from digest.localsite import LocalSite
+
+REPO = Path(__file__).resolve().parent.parent
+DEMO_SITES = REPO / "config" / "demo" / "sites"
+DEMO_BASE = "http://127.0.0.1:8765"
+
+DEMO_FEEDS = [
+    ("Techwire", "techwire/feed.xml", "Technology"),
+    ("Circuit Post", "circuitpost/atom.xml", "Technology"),
+    ("ByteBeat", "bytebeat/feed.json", "Technology"),
+    ("The Daily Ledger", "dailyledger/feed.xml", "Business"),
+    ("Market Pulse", "marketpulse/atom.xml", "Business"),
+    ("Global Brief", "globalbrief/atom.xml", "World"),
+    ("Northstar News", "northstar/feed.json", "World"),
+    ("Science Desk", "sciencedesk/rss.rdf", "Science"),
+]
+
+
+@pytest.fixture(scope="session")
+def expectations() -> dict[str, Any]:
+    return json.loads((REPO / "tests" / "fixtures" / "demo_expectations.json").read_text())
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def stall(seconds: float) -> Callable[[BaseHTTPRequestHandler], None]:
+    """A route that answers nothing for `seconds` (a hung server)."""
+
+    def handler(request: BaseHTTPRequestHandler) -> None:
+        time.sleep(seconds)
+        try:
+            request.send_response(200)
+            request.end_headers()
+        except OSError:
+            pass
+
+    return handler
+
+
+def respond(status: int, body: bytes = b"", content_type: str = "application/xml"):
+    def handler(request: BaseHTTPRequestHandler) -> None:
+        request.send_response(status)
+        request.send_header("Content-Type", content_type)
+        request.send_header("Content-Length", str(len(body)))
+        request.end_headers()
+        request.wfile.write(body)
+
+    return handler
+
+
+@pytest.fixture
+def site() -> Iterator[LocalSite]:
+    """The demo sites on a free loopback port, their links rewritten to that port."""
+    server = LocalSite(DEMO_SITES, port=0)
+    server.rewrite = {DEMO_BASE: server.base_url}
+    with server:
+        yield server
+
+
+@dataclass
+class Mailbox:
+    host: str
+    port: int
+    messages: list[EmailMessage] = field(default_factory=list)
+    envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(message_from_bytes(envelope.original_content, policy=policy.default))
+        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[Mailbox]:
+    mailbox = Mailbox("127.0.0.1", _free_port())
+    controller = Controller(mailbox, hostname=mailbox.host, port=mailbox.port)
+    controller.start()
+    try:
+        yield mailbox
+    finally:
+        controller.stop()
+
+
+def demo_feeds_yaml(base_url: str, feeds: list[tuple[str, str, str]] | None = None) -> str:
+    lines = ["feeds:"]
+    for name, path, section in feeds if feeds is not None else DEMO_FEEDS:
+        url = path if "://" in path else f"{base_url}/{path}"
+        lines += [f"  - name: {name}", f"    url: {url}", f"    section: {section}"]
+    return "\n".join(lines) + "\n"
+
+
+def write_config(
+    tmp_path: Path,
+    base_url: str,
+    *,
+    delivery: str | None = None,
+    feeds: list[tuple[str, str, str]] | None = None,
+    extra: str = "",
+    name: str = "digest.yaml",
+) -> Path:
+    """A digest config in tmp_path: state and outbox beside it, feeds on the test server."""
+    text = (
+        "title: Test Brief\n"
+        "window: 72h\n"
+        "max_items: 30\n"
+        "storage: state/digest.db\n"
+        "fetch:\n  timeout: 2\n"
+        + extra
+        + (delivery or "delivery:\n  method: file\n  outbox: outbox\n")
+        + demo_feeds_yaml(base_url, feeds)
+    )
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def smtp_delivery(mailbox: Mailbox, to: str = "reader@example.org") -> str:
+    return (
+        "delivery:\n  method: smtp\n"
+        f"  host: {mailbox.host}\n  port: {mailbox.port}\n  security: none\n"
+        f"  from: Test Brief <digest@example.org>\n  to: {to}\n"
+    )
+
+
+@pytest.fixture
+def load() -> Callable[[Path], Config]:
+    return load_config
+
+
+def run_cli(*args: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    """The real `digest` command, as cron would call it."""
+    return subprocess.run(
+        [sys.executable, "-m", "digest", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd or REPO,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return predicate()
+

@@ -1,0 +1,220 @@
+"""End to end: the real CLI against the demo sites on loopback HTTP and a loopback SMTP server."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import sqlite3
+from email import message_from_bytes, policy
+
+from conftest import (
+    DEMO_FEEDS,
+    DEMO_SITES,
+    REPO,
+    respond,
+    run_cli,
+    smtp_delivery,
+    stall,
+    write_config,
+)
+
+
+def _source_paths(item: dict) -> set[str]:
+    return {re.sub(r"^https?://[^/]+/", "", source["url"]) for source in item["sources"]}
+
+
+def _parts(message) -> tuple[str, str]:
+    plain = message.get_body(preferencelist=("plain",)).get_content()
+    rich = message.get_body(preferencelist=("html",)).get_content()
+    return plain, rich
+
+
+def _visible(markup: str) -> str:
+    """The text a reader sees in the HTML part, whitespace folded."""
+    without_tags = re.sub(r"<[^>]+>", " ", re.sub(r"<style.*?</style>", " ", markup, flags=re.S))
+    return " ".join(html.unescape(without_tags).split())
+
+
+def test_preview_json_gives_one_item_per_event(tmp_path, site, expectations):
+    config = write_config(tmp_path, site.base_url)
+    result = run_cli("preview", "--config", str(config), "--json")
+    assert result.returncode == 0, result.stderr
+    items = json.loads(result.stdout)["items"]
+    item_of_path = {path: index for index, item in enumerate(items) for path in _source_paths(item)}
+
+    for event, paths in expectations["events"].items():
+        holders = {item_of_path[path] for path in paths}
+        assert len(holders) == 1, f"{event} is split over {len(holders)} items"
+        assert _source_paths(items[holders.pop()]) == set(paths), f"{event} has foreign sources"
+    for left, right in expectations["different_pairs"]:
+        left_item = item_of_path[expectations["events"][left][0]]
+        right_item = item_of_path[expectations["events"][right][0]]
+        assert left_item != right_item, f"{left} and {right} were merged"
+
+    meta = items[item_of_path[expectations["events"]["meta-compute"][0]]]
+    assert len(meta["sources"]) == 5
+    assert items[0] is meta or len(items[0]["sources"]) <= 5
+    for key in ("headline", "summary", "language", "sources"):
+        assert meta[key]
+    assert set(meta["sources"][0]) == {"name", "url", "title", "published"}
+    assert meta["language"] == "en"
+
+
+def test_run_sends_one_email_then_nothing_and_no_feed_bodies(
+    tmp_path, site, smtp_server, expectations
+):
+    config = write_config(tmp_path, site.base_url, delivery=smtp_delivery(smtp_server))
+    first = run_cli("run", "--config", str(config))
+    assert first.returncode == 0, first.stderr
+    assert len(smtp_server.messages) == 1
+    message = smtp_server.messages[0]
+    assert message.get_content_type() == "multipart/alternative"
+    plain, rich = _parts(message)
+    seen = _visible(rich)
+
+    for page, snippets in expectations["boilerplate"].items():
+        for snippet in snippets:
+            assert snippet not in plain and snippet not in seen, f"{page}: {snippet!r} leaked"
+    meta_paths = expectations["events"]["meta-compute"]
+    for path in meta_paths:
+        assert f"{site.base_url}/{path}" in plain
+        assert f"{site.base_url}/{path}" in rich
+    assert "5 sources" in plain and "5 sources" in seen
+    assert "Meta Compute" in plain and "Meta Compute" in seen
+    for name in ("Techwire", "Circuit Post", "ByteBeat", "Global Brief", "The Daily Ledger"):
+        assert name in seen
+
+    requests_before = len(site.requests)
+    second = run_cli("run", "--config", str(config))
+    assert second.returncode == 0, second.stderr
+    assert "nothing new" in second.stdout
+    assert len(smtp_server.messages) == 1
+    rerun = site.requests[requests_before:]
+    assert len(rerun) == len(DEMO_FEEDS)
+    assert all(status == 304 for _, _, status in rerun), rerun
+
+
+def test_extracted_pages_keep_facts_and_lose_boilerplate(site, expectations):
+    pages = sorted(set(expectations["boilerplate"]) | set(expectations["facts"]))
+    result = run_cli("extract", "--json", *(f"{site.base_url}/{page}" for page in pages))
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(records) == len(pages)
+    for page, record in zip(pages, records, strict=True):
+        text = " ".join(record["text"].split())
+        for snippet in expectations["boilerplate"].get(page, []):
+            assert snippet not in text, f"{page}: boilerplate kept: {snippet!r}"
+        for snippet in expectations["facts"].get(page, []):
+            assert snippet in text, f"{page}: fact lost: {snippet!r}"
+        assert record["removed"], f"{page}: nothing reported as removed"
+        assert {"reason", "text"} == set(record["removed"][0])
+
+
+def test_broken_feeds_are_reported_and_the_digest_still_goes_out(tmp_path, site):
+    site.overrides = {
+        "/broken/malformed.xml": respond(200, b"<?xml version='1.0'?><rss><channel><titl"),
+        "/broken/error.xml": respond(500, b"oops", "text/plain"),
+        "/broken/slow.xml": stall(6),
+    }
+    broken = [
+        ("Malformed", f"{site.base_url}/broken/malformed.xml", "World"),
+        ("Erroring", f"{site.base_url}/broken/error.xml", "World"),
+        ("Stalling", f"{site.base_url}/broken/slow.xml", "World"),
+    ]
+    config = write_config(tmp_path, site.base_url, feeds=DEMO_FEEDS + broken)
+    result = run_cli("run", "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    problems = result.stderr.splitlines()
+    for name, url, _ in broken:
+        assert any(name in line and url in line for line in problems), (name, problems)
+    assert any("HTTP 500" in line for line in problems)
+    assert any("timed out" in line for line in problems)
+    assert len(list((tmp_path / "outbox").glob("*.eml"))) == 1
+    assert "delivered" in result.stdout
+
+
+def test_failed_delivery_keeps_every_story_for_the_next_run(tmp_path, site, smtp_server):
+    closed = smtp_delivery(smtp_server).replace(str(smtp_server.port), "1")
+    config = write_config(tmp_path, site.base_url, delivery=closed)
+    failed = run_cli("run", "--config", str(config))
+    assert failed.returncode == 1
+    assert failed.stderr.strip().count("\n") == 0
+    assert "SMTP 127.0.0.1:1" in failed.stderr
+
+    write_config(tmp_path, site.base_url, delivery=smtp_delivery(smtp_server))
+    retried = run_cli("run", "--config", str(config))
+    assert retried.returncode == 0, retried.stderr
+    assert len(smtp_server.messages) == 1
+    plain, _ = _parts(smtp_server.messages[0])
+    assert "5 sources" in plain
+
+
+def test_a_late_outlet_joins_the_delivered_story_and_is_not_sent_again(
+    tmp_path, site, smtp_server, expectations
+):
+    without_bytebeat = [feed for feed in DEMO_FEEDS if feed[0] != "ByteBeat"]
+    delivery = smtp_delivery(smtp_server)
+    config = write_config(tmp_path, site.base_url, delivery=delivery, feeds=without_bytebeat)
+    assert run_cli("run", "--config", str(config)).returncode == 0
+    write_config(tmp_path, site.base_url, delivery=delivery)
+    second = run_cli("run", "--config", str(config))
+    assert second.returncode == 0, second.stderr
+    assert "nothing new" in second.stdout
+    assert len(smtp_server.messages) == 1
+
+    with sqlite3.connect(tmp_path / "state" / "digest.db") as db:
+        rows = db.execute("SELECT url, status, story_id FROM articles WHERE feed = 'ByteBeat'")
+        statuses = {url.rsplit("/", 1)[-1]: (status, story) for url, status, story in rows}
+    assert statuses and all(s == "joined" and story for s, story in statuses.values())
+
+
+def test_the_shipped_demo_config_runs(tmp_path):
+    demo = (REPO / "config" / "demo.yaml").read_text()
+    demo = demo.replace("root: demo/sites", f"root: {DEMO_SITES}")
+    demo = re.sub(r"storage: \S+", "storage: state/demo.db", demo)
+    demo = re.sub(r"outbox: \S+", "outbox: outbox", demo)
+    config = tmp_path / "demo.yaml"
+    config.write_text(demo)
+    result = run_cli("run", "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    written = sorted(p.suffix for p in (tmp_path / "outbox").iterdir())
+    assert written == [".eml", ".html", ".txt"]
+
+
+def test_config_mistakes_are_one_line_with_file_and_line(tmp_path, site):
+    config = write_config(tmp_path, site.base_url)
+    text = config.read_text().replace("max_items: 30", "max_items: lots")
+    config.write_text(text)
+    result = run_cli("run", "--config", str(config))
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"digest: {config}:3: max_items: expected a whole number of at least 1, got 'lots'"
+    )
+
+
+def test_check_reports_every_feed(tmp_path, site):
+    site.overrides = {"/broken/error.xml": respond(500, b"oops", "text/plain")}
+    feeds = [*DEMO_FEEDS[:2], ("Erroring", f"{site.base_url}/broken/error.xml", "World")]
+    config = write_config(tmp_path, site.base_url, feeds=feeds)
+    result = run_cli("check", "--config", str(config))
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert lines[0].endswith("config is valid (3 feeds)")
+    assert lines[1].startswith("ok   Techwire:") and "entries" in lines[1]
+    assert lines[3].startswith("FAIL Erroring: HTTP 500")
+    assert not (tmp_path / "state").exists(), "check must not write state"
+
+
+def test_file_outbox_writes_a_complete_message(tmp_path, site):
+    config = write_config(tmp_path, site.base_url)
+    assert run_cli("run", "--config", str(config)).returncode == 0
+    eml = next((tmp_path / "outbox").glob("*.eml"))
+    message = message_from_bytes(eml.read_bytes(), policy=policy.default)
+    assert message.get_content_type() == "multipart/alternative"
+    assert message["Subject"].startswith("Test Brief")
+    plain, rich = _parts(message)
+    # The .eml keeps SMTP's CRLF line ends; the side files are plain files.
+    assert plain.replace("\r\n", "\n") == eml.with_suffix(".txt").read_text()
+    assert rich.replace("\r\n", "\n").rstrip() == eml.with_suffix(".html").read_text().rstrip()

@@ -195,15 +195,19 @@ def clean_blocks(
     # under a French sign-up paragraph); repeat until no block joins.
     while True:
         joining = {
-            i for i, (score, _) in enumerate(final)
-            if i not in gone and score + 1 >= REMOVE_AT and score > (i in edge)
+            i
+            for i, (score, _) in enumerate(final)
+            if i not in gone
+            and score + 1 >= REMOVE_AT
+            and score > (i in edge)
             and ({i - 1, i + 1} & gone)
-        }  # fmt: skip
+        }
         # A short block between two removed ones is part of the same box.
         joining |= {
-            i for i in range(1, len(blocks) - 1)
+            i
+            for i in range(1, len(blocks) - 1)
             if i not in gone and {i - 1, i + 1} <= gone and len(blocks[i].text) < 200
-        }  # fmt: skip
+        }
         if not joining:
             break
         gone |= joining

@@ -39,6 +39,9 @@ NO_FACTS_FACTOR = 0.5
 SUBJECT_CONFLICT_FACTOR = 0.5
 MAX_HOURS_APART = 96.0
 FAR_APART_FACTOR = 0.5
+# IDF is taken as if the batch held this many more articles mentioning none of its terms, so
+# that in a small batch (five outlets on one story) shared names still count as specific.
+BACKGROUND_ARTICLES = 20
 INDEX_TERMS = 25  # distinctive terms per article put in the candidate index
 MAX_POSTING = 2000  # a term in more articles than this finds no candidates (too common)
 
@@ -73,7 +76,7 @@ def _tfidf(terms: list[ArticleTerms]) -> tuple[list[dict[str, float]], dict[str,
     document_frequency: Counter[str] = Counter()
     for article in terms:
         document_frequency.update(article.counts.keys())
-    total = len(terms)
+    total = len(terms) + BACKGROUND_ARTICLES
     idf = {t: math.log((1 + total) / (1 + df)) + 1.0 for t, df in document_frequency.items()}
     vectors = []
     for article in terms:

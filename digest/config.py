@@ -453,15 +453,23 @@ class _Loader:
         return tuple(out)
 
 
+def _shown(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def settings_help() -> str:
     """The settings reference, one line per key (printed by `digest settings`)."""
     lines = []
-    for setting in SETTINGS:
-        default = "" if setting.default is None else f" (default: {setting.default})"
-        required = " (required)" if setting.required else ""
-        lines.append(f"{setting.key}: {setting.help}{required}{default}")
-    for setting in FEED_SETTINGS:
-        default = "" if setting.default is None else f" (default: {setting.default})"
-        required = " (required)" if setting.required else ""
-        lines.append(f"feeds[].{setting.key}: {setting.help}{required}{default}")
+    for prefix, settings in (("", SETTINGS), ("feeds[].", FEED_SETTINGS)):
+        for setting in settings:
+            note = " (required)" if setting.required else ""
+            if setting.default is not None:
+                note += f" (default: {_shown(setting.default)})"
+            lines.append(f"{prefix}{setting.key}: {setting.help}{note}")
     return "\n".join(lines)

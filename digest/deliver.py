@@ -40,10 +40,11 @@ def build_message(
     message["To"] = recipient
     message["Date"] = format_datetime(now)
     message["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1].strip("> ") or None)
-    message["Content-Language"] = language
     message["MIME-Version"] = "1.0"
     message.set_content(rendered.text, subtype="plain", charset="utf-8", cte="quoted-printable")
     message.add_alternative(rendered.html, subtype="html", charset="utf-8", cte="quoted-printable")
+    # After the parts: set_content drops every Content-* header already on the message.
+    message["Content-Language"] = language
     return message
 
 

@@ -108,7 +108,10 @@ def _xml_entry(
     content_text = html_to_text(content)
     if content_text == summary:
         content_text = ""
-    published = _struct_time(raw.get("published_parsed") or raw.get("updated_parsed"), now)
+    # dict.get skips feedparser's deprecated published->updated key mapping (and its warning).
+    published = _struct_time(
+        dict.get(raw, "published_parsed") or dict.get(raw, "updated_parsed"), now
+    )
     guid = raw.get("id") or link or _hash(title + str(published))
     author = collapse(raw.get("author", "") or "") or None
     if not title:

@@ -153,7 +153,9 @@ def load() -> Callable[[Path], Config]:
     return load_config
 
 
-def run_cli(*args: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+def run_cli(
+    *args: str, cwd: Path | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess:
     """The real `digest` command, as cron would call it."""
     return subprocess.run(
         [sys.executable, "-m", "digest", *args],
@@ -172,4 +174,3 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
             return True
         time.sleep(0.05)
     return predicate()
-

@@ -1,0 +1,168 @@
+"""The clean stage on hand-written articles (written for these tests)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from digest.clean import LanguageDetector, SiteMemory, clean_blocks, fingerprint
+from digest.extract import extract_page
+from digest.ingest import _clean_pages
+from digest.models import Block
+from digest.store import Store
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+ARTICLE = [
+    "The city council of Leeds voted on Tuesday to turn the disused Kirkstall power station "
+    "into a community energy hub, ending a planning dispute that had run for six years.",
+    "Under the plan, a cooperative owned by residents will install 4,000 solar panels on the "
+    "old turbine hall roof and a battery store in the former coal yard.",
+    "Councillor Amira Haddad said the project would cut bills for about 1,200 nearby homes, "
+    "and that construction should start in the spring once the site has been cleared.",
+    "Opponents had argued for housing on the site, but the council said flood risk ruled "
+    "that out after the Environment Agency objected to residential use.",
+]
+
+
+@pytest.fixture(scope="module")
+def detector() -> LanguageDetector:
+    return LanguageDetector()
+
+
+def blocks(*texts: str) -> tuple[Block, ...]:
+    return tuple(Block(text) for text in texts)
+
+
+def test_french_signup_box_around_an_english_article_goes(detector):
+    top = [
+        "Ne manquez rien de l'actualité locale : chaque lundi, notre équipe vous envoie les "
+        "nouvelles du quartier directement dans votre boîte de réception.",
+        "Je m'inscris gratuitement",
+    ]
+    bottom = [
+        "Cet article vous a plu ? Partagez-le avec vos proches et retrouvez toutes nos "
+        "enquêtes sur notre site, avec des contenus exclusifs pour nos abonnés.",
+        "Recevoir la lettre du lundi",
+    ]
+    result = clean_blocks(blocks(*top, *ARTICLE, *bottom), detector)
+    assert [b.text for b in result.kept] == ARTICLE
+    assert {r.text for r in result.removed} == set(top + bottom)
+    assert result.language == "en"
+
+
+@pytest.mark.parametrize("position", [1, 5])
+def test_a_short_bullet_langdetect_misreads_stays(detector, position):
+    bullet = "• Intel Core Ultra processor"
+    assert detector.detect(bullet)[0] != "en"  # the trap: langdetect calls it Italian
+    texts = list(ARTICLE)
+    texts.insert(position, bullet)
+    result = clean_blocks(blocks(*texts), detector)
+    assert [b.text for b in result.kept] == texts
+    assert not result.removed
+
+
+def test_a_short_english_sentence_at_the_end_stays(detector):
+    ending = "No launch date has been given."
+    assert detector.detect(ending)[0] != "en"  # the trap: langdetect alone says otherwise
+    result = clean_blocks(blocks(*ARTICLE, ending, "Comments (3)", "Log in to comment"), detector)
+    assert [b.text for b in result.kept] == [*ARTICLE, ending]
+
+
+def test_an_english_cookie_banner_on_a_german_article_goes(detector):
+    german = [
+        "Die Stadt München hat am Dienstag beschlossen, die stillgelegte Trambahnlinie nach "
+        "Grünwald wieder in Betrieb zu nehmen, nachdem die Finanzierung gesichert wurde.",
+        "Nach Angaben der Verkehrsbetriebe sollen die ersten Züge im Herbst fahren; die Kosten "
+        "für die Sanierung der Gleise liegen bei rund 48 Millionen Euro.",
+        "Anwohner hatten seit Jahren eine bessere Anbindung gefordert, weil die Buslinien zu "
+        "den Stoßzeiten regelmäßig überfüllt sind.",
+    ]
+    banner = "We use cookies to improve your experience. Accept all cookies or manage settings."
+    result = clean_blocks(blocks(banner, *german), detector)
+    assert [b.text for b in result.kept] == german
+    assert result.removed[0].text == banner
+    assert result.language == "de"
+
+
+def test_promos_inside_the_body_go_with_their_reason(detector):
+    promo = "Read more: Leeds budget row deepens as council tax rises"
+    result = clean_blocks(blocks(ARTICLE[0], ARTICLE[1], promo, *ARTICLE[2:]), detector)
+    assert [(r.reason, r.text) for r in result.removed] == [("promo", promo)]
+
+
+def test_a_footer_seen_on_another_page_of_the_site_goes(detector):
+    footer = "The Leeds Courier is published by Courier Media Group, 12 Wellington Street."
+    page = blocks(*ARTICLE, footer)
+    alone = clean_blocks(page, detector, SiteMemory({}))
+    assert footer in [b.text for b in alone.kept]
+    known = clean_blocks(page, detector, SiteMemory({fingerprint(footer): 1}))
+    assert [(r.reason, r.text) for r in known.removed] == [("repeated-on-site", footer)]
+
+
+def test_a_republished_article_is_not_taken_for_chrome(detector):
+    page = blocks(*ARTICLE)
+    memory = SiteMemory({fingerprint(text): 1 for text in ARTICLE})
+    assert not clean_blocks(page, detector, memory).removed
+
+
+def _page(title: str, paragraphs: list[str], footer: str) -> bytes:
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    return (
+        f"<html lang='en'><head><title>{title}</title></head><body><article><h1>{title}</h1>"
+        f"{body}<p>{footer}</p></article></body></html>"
+    ).encode()
+
+
+def test_the_second_and_third_page_of_a_site_lose_its_footer(tmp_path, detector):
+    footer = (
+        "Leeds Courier journalism is funded by readers like you. Every story is checked by "
+        "two editors before it is published on this site."
+    )
+    stories = [
+        ("Council backs solar hub", ARTICLE),
+        (
+            "Tram line to reopen",
+            [
+                "West Yorkshire's transport authority confirmed that the tram link between Leeds "
+                "station and the White Rose centre will open to passengers in March.",
+                "Test runs have been under way since August, and drivers have completed 300 hours "
+                "of training on the route, according to the operator.",
+                "Fares will match the existing bus network, with a single trip costing £2.",
+            ],
+        ),
+        (
+            "Library hours extended",
+            [
+                "Central Library will open until 9pm on weekdays from January, after a donation of "
+                "£250,000 from a local engineering firm covered two years of staffing.",
+                "The extra hours were the most requested change in a survey of 5,000 members, "
+                "many of them students without a quiet place to work at home.",
+                "Librarians will also run free coding clubs for teenagers on Thursday evenings.",
+            ],
+        ),
+    ]
+    store = Store.open(tmp_path / "state.db")
+    kept_footer = []
+    for number, (title, paragraphs) in enumerate(stories):
+        url = f"https://courier.example/story-{number}"
+        page = extract_page(_page(title, paragraphs, footer), url)
+        cleaned = _clean_pages(store, {url: page}, detector, NOW)[url]
+        kept_footer.append(footer in cleaned.text)
+        assert all(paragraph in cleaned.text for paragraph in paragraphs)
+    store.close()
+    assert kept_footer == [True, False, False]
+
+
+def test_extracted_french_wrapped_demo_page_keeps_every_paragraph(detector, expectations):
+    root = Path(__file__).resolve().parent.parent / "config" / "demo" / "sites"
+    path = "techwire/articles/meta-compute-cloud.html"
+    page = extract_page((root / path).read_bytes(), "http://127.0.0.1:8765/" + path)
+    cleaned = clean_blocks(page.blocks, detector, None, page.language)
+    text = " ".join(cleaned.text.split())
+    for fact in expectations["facts"][path]:
+        assert fact in text
+    for snippet in expectations["boilerplate"][path]:
+        assert snippet not in text

@@ -1,0 +1,93 @@
+"""The CLI is thin: every command has help, is in the README, and maps errors to one line."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import REPO, run_cli
+
+from digest.cli import build_parser, main
+
+COMMANDS = ["run", "preview", "check", "extract", "settings"]
+
+
+def test_every_command_has_help_and_is_documented():
+    readme = (REPO / "README.md").read_text()
+    parser = build_parser()
+    subcommands = next(a for a in parser._actions if a.dest == "command").choices
+    assert sorted(subcommands) == sorted(COMMANDS)
+    for name, sub in subcommands.items():
+        assert sub.description, name
+        assert f"`digest {name}" in readme, name
+
+
+def test_usage_errors_exit_2(capsys):
+    with pytest.raises(SystemExit) as caught:
+        main(["run"])
+    assert caught.value.code == 2
+    assert "--config" in capsys.readouterr().err
+
+
+def test_extract_reads_gzipped_pages_and_reports_removed_blocks(tmp_path):
+    source = REPO / "config/demo/sites/techwire/articles/meta-compute-cloud.html"
+    packed = tmp_path / "page.html.gz"
+    packed.write_bytes(gzip.compress(source.read_bytes()))
+    result = run_cli("extract", "--json", str(packed), str(tmp_path / "missing.html"))
+    assert result.returncode == 1
+    assert result.stderr.strip().endswith("missing.html: cannot read: No such file or directory")
+    (record,) = [json.loads(line) for line in result.stdout.splitlines()]
+    assert set(record) == {
+        "source",
+        "url",
+        "title",
+        "author",
+        "date",
+        "language",
+        "text",
+        "removed",
+    }
+    assert record["source"] == str(packed)
+    assert record["title"].startswith("Meta wants to rent out its AI muscle")
+    assert record["author"] == "Priya Ramanathan"
+    assert record["language"] == "en"
+    assert {r["reason"] for r in record["removed"]} >= {"promo", "language"}
+
+
+def test_the_library_has_a_public_facade():
+    import digest
+
+    for name in ("run", "preview", "check", "extract", "load_config", "DigestError"):
+        assert name in digest.__all__ and hasattr(digest, name)
+
+
+@pytest.mark.skipif(shutil.which("ruff") is None, reason="ruff is not installed")
+def test_the_code_is_ruff_clean():
+    paths = [str(REPO / p) for p in ("digest", "tests", "bench") if (REPO / p).exists()]
+    lint = subprocess.run(["ruff", "check", *paths], capture_output=True, text=True, check=False)
+    assert lint.returncode == 0, lint.stdout
+    layout = subprocess.run(
+        ["ruff", "format", "--check", *paths], capture_output=True, text=True, check=False
+    )
+    assert layout.returncode == 0, layout.stdout
+
+
+def test_no_module_grows_past_500_lines():
+    for path in (REPO / "digest").glob("*.py"):
+        assert len(path.read_text().splitlines()) <= 500, path.name
+
+
+def test_python_dash_m_works():
+    result = subprocess.run(
+        [sys.executable, "-m", "digest", "--help"],
+        capture_output=True,
+        text=True,
+        cwd=Path("/"),
+        check=False,
+    )
+    assert result.returncode == 0 and "preview" in result.stdout

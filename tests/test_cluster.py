@@ -1,0 +1,147 @@
+"""Clustering on hand-written stories and on the demo corpus."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from digest.clean import LanguageDetector, clean_blocks
+from digest.cluster import cluster_articles
+from digest.extract import extract_page
+from digest.features import figures_in, names_in
+from digest.models import Article
+from digest.urls import canonical_url
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+SITES = Path(__file__).resolve().parent.parent / "config" / "demo" / "sites"
+
+
+def article(number: int, title: str, text: str, hours_ago: float = 1, story_id=None) -> Article:
+    return Article(
+        id=number,
+        feed=f"Outlet {number}",
+        section=None,
+        weight=1.0,
+        url=f"https://outlet{number}.example/{number}",
+        title=title,
+        text=text,
+        published=NOW - timedelta(hours=hours_ago),
+        story_id=story_id,
+    )
+
+
+def groups(clusters) -> list[set[int]]:
+    return sorted(({a.id for a in c.articles} for c in clusters), key=min)
+
+
+def shingles(text: str, size: int = 5) -> set[tuple[str, ...]]:
+    words = re.findall(r"\w+", text.lower())
+    return {tuple(words[i : i + size]) for i in range(len(words) - size + 1)}
+
+
+@pytest.fixture(scope="module")
+def demo_articles(expectations) -> dict[str, Article]:
+    detector = LanguageDetector()
+    out = {}
+    for number, path in enumerate(sorted(p for ps in expectations["events"].values() for p in ps)):
+        page = extract_page((SITES / path).read_bytes(), f"http://127.0.0.1:8765/{path}")
+        text = clean_blocks(page.blocks, detector, None, page.language).text
+        out[path] = article(number, page.title or path, text, hours_ago=number % 12)
+        out[path].feed = path.split("/")[0]
+    return out
+
+
+def test_demo_events_are_recovered_exactly(demo_articles, expectations):
+    path_of = {a.id: path for path, a in demo_articles.items()}
+    clusters = cluster_articles(list(demo_articles.values()))
+    found = {frozenset(path_of[a.id] for a in c.articles) for c in clusters}
+    assert found == {frozenset(paths) for paths in expectations["events"].values()}
+
+
+def test_the_five_meta_rewrites_share_no_phrase_yet_merge(demo_articles, expectations):
+    paths = expectations["events"]["meta-compute"]
+    texts = [demo_articles[p].text for p in paths]
+    for left in range(5):
+        for right in range(left + 1, 5):
+            a, b = shingles(texts[left]), shingles(texts[right])
+            assert len(a & b) / len(a | b) < 0.05
+    (cluster,) = cluster_articles([demo_articles[p] for p in paths])
+    assert len(cluster.articles) == 5
+
+
+def test_two_launches_by_one_company_in_one_week_stay_apart():
+    ipad = article(
+        1,
+        "Apple puts the M5 chip in a new iPad Pro",
+        "Apple on Wednesday introduced a new iPad Pro powered by its M5 chip. The "
+        "iPad Pro starts at $999 and ships next week with Wi-Fi 7 and a faster "
+        "neural engine, Apple said. The tablet keeps its OLED screen.",
+    )
+    ipad_again = article(
+        2,
+        "iPad Pro gets the M5: what changes",
+        "The new iPad Pro from Apple runs on the M5 processor and costs $999 "
+        "for the 11-inch model. Shipping starts next week; the OLED display and "
+        "Wi-Fi 7 radio are carried over in the iPad Pro design.",
+    )
+    macbook = article(
+        3,
+        "Apple's MacBook Air moves to the M5",
+        "Apple on Wednesday updated the MacBook Air with its M5 chip, keeping the "
+        "$1,099 starting price. The MacBook Air gains Wi-Fi 7 and a 12-megapixel "
+        "camera and ships next week in a new sky blue finish, Apple said.",
+    )
+    assert groups(cluster_articles([ipad, ipad_again, macbook])) == [{1, 2}, {3}]
+
+
+def test_a_new_report_joins_a_delivered_story_but_two_stories_never_merge():
+    first = article(
+        1,
+        "Quake of magnitude 6.8 hits southern Peru near Arequipa",
+        "A magnitude 6.8 earthquake struck off southern Peru near Chala in the "
+        "Arequipa region, killing two people, the Geophysical Institute of Peru said.",
+        story_id=10,
+    )
+    late = article(
+        2,
+        "Peru earthquake: two dead in Arequipa",
+        "Two people died when a 6.8 magnitude quake hit the Arequipa region of Peru "
+        "near the coastal town of Chala, according to the Geophysical Institute.",
+    )
+    other = article(
+        3,
+        "Peru quake damages homes in Arequipa's Chala district",
+        "Homes collapsed in Chala, in Peru's Arequipa region, after the magnitude "
+        "6.8 earthquake, the Geophysical Institute of Peru reported.",
+        story_id=11,
+    )
+    clusters = cluster_articles([first, late, other])
+    story_of = {a.id: c.story_id for c in clusters for a in c.articles}
+    assert story_of[2] in (10, 11)
+    assert story_of[1] == 10 and story_of[3] == 11
+
+
+def test_names_and_figures_are_normalised():
+    text = (
+        "Meta said the plan, led by Dina Powell McCormick, builds on $182.9 billion of "
+        "commitments; Les Echos wrote 182,9 milliards de dollars and Reuters $182.9bn."
+    )
+    assert figures_in(text).count("x:1.829e+11$") == 3
+    assert "Dina Powell McCormick" in names_in(text)
+    assert "Meta" in names_in(text + " Shares of Meta rose.")
+
+
+@pytest.mark.parametrize(
+    ("link", "canonical"),
+    [
+        ("https://News.example/a/?utm_source=rss&utm_medium=feed", "https://news.example/a"),
+        ("https://news.example/a?fbclid=x&id=7#comments", "https://news.example/a?id=7"),
+        ("https://news.example:443/a/index.html", "https://news.example/a"),
+        ("http://news.example/a?b=2&a=1", "http://news.example/a?a=1&b=2"),
+    ],
+)
+def test_tracking_links_canonicalise_to_one_source(link, canonical):
+    assert canonical_url(link) == canonical

@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from digest.config import FEED_SETTINGS, SETTINGS, load_config, parse_config, settings_help
+from digest.errors import ConfigError
+
+REPO = Path(__file__).resolve().parent.parent
+GOOD = """\
+title: Brief
+feeds:
+  - name: One
+    url: https://one.example/feed.xml
+  - name: Two
+    url: feeds/two.xml
+"""
+
+
+def parse(text: str, path: Path = Path("/srv/digest/brief.yaml")):
+    return parse_config(text, path)
+
+
+def error_of(text: str) -> str:
+    with pytest.raises(ConfigError) as caught:
+        parse(text)
+    return str(caught.value)
+
+
+def test_demo_config_loads():
+    config = load_config(REPO / "config" / "demo.yaml")
+    assert config.title == "Morning Brief"
+    assert config.window == timedelta(hours=48)
+    assert len(config.feeds) == 8
+    assert config.serve is not None and config.serve.root == REPO / "config" / "demo" / "sites"
+    assert config.storage == REPO / "var" / "demo" / "digest.db"
+
+
+def test_defaults_and_relative_paths():
+    config = parse(GOOD)
+    assert config.max_items == 20
+    assert config.window == timedelta(hours=48)
+    assert config.storage == Path("/srv/digest/var/digest.db")
+    assert config.feeds[1].url == "file:///srv/digest/feeds/two.xml"
+    assert config.delivery.method == "file"
+    assert config.fetch.per_host == 2
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("title: Brief", "title: ''", "brief.yaml:1: title: expected a non-empty string"),
+        ("    url: feeds/two.xml\n", "", "brief.yaml:5: feeds[1].url: missing"),
+        (
+            "url: feeds/two.xml",
+            "url: htp:/x",
+            "brief.yaml:6: feeds[1].url: 'htp:/x' is not a URL or path (scheme 'htp')",
+        ),
+        (
+            "url: feeds/two.xml",
+            "url: x\n    colour: red",
+            "brief.yaml:7: feeds[1].colour: unknown key",
+        ),
+        (
+            "title: Brief",
+            "title: Brief\nwindow: soon",
+            "brief.yaml:2: window: 'soon' is not a duration",
+        ),
+        (
+            "title: Brief",
+            "title: Brief\nmax_items: 0",
+            "brief.yaml:2: max_items: expected a whole number",
+        ),
+        (
+            "title: Brief",
+            "title: Brief\ntimezone: Mars/Base",
+            "brief.yaml:2: timezone: unknown timezone",
+        ),
+        (
+            "title: Brief",
+            "title: Brief\nfetch:\n  speed: 3",
+            "brief.yaml:3: fetch.speed: unknown key",
+        ),
+        (
+            "title: Brief",
+            "title: Brief\ndelivery:\n  method: pigeon",
+            "brief.yaml:3: delivery.method: 'pigeon' is not one of: file, smtp",
+        ),
+        ("title: Brief", "title: Brief\ncolour: red", "brief.yaml:2: colour: unknown key"),
+        (
+            "title: Brief",
+            "title: Brief\ndelivery:\n  to: nobody",
+            "brief.yaml:3: delivery.to: 'nobody' is not an email address",
+        ),
+    ],
+)
+def test_mistakes_name_file_line_and_key(old, new, message):
+    error = error_of(GOOD.replace(old, new, 1))
+    assert error.startswith("/srv/digest/"), error
+    assert message in error
+
+
+def test_yaml_syntax_error_has_a_line():
+    assert error_of("title: [Brief\nfeeds: 3\n").startswith("/srv/digest/brief.yaml:2: YAML syntax")
+
+
+def test_duplicate_feed_names_are_refused():
+    text = GOOD.replace("name: Two", "name: One")
+    assert "brief.yaml:5: feeds[1].name: 'One' is used by another feed" in error_of(text)
+
+
+def test_missing_file():
+    with pytest.raises(ConfigError, match=r"nope\.yaml: no such config file"):
+        load_config("nope.yaml")
+
+
+def test_every_setting_is_documented_in_the_readme():
+    readme = (REPO / "README.md").read_text()
+    for setting in SETTINGS:
+        assert f"`{setting.key}`" in readme, setting.key
+    for setting in FEED_SETTINGS:
+        assert f"`feeds[].{setting.key}`" in readme, setting.key
+    assert len(settings_help().splitlines()) == len(SETTINGS) + len(FEED_SETTINGS)

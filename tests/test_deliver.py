@@ -1,0 +1,81 @@
+"""Delivery through a real SMTP server (aiosmtpd on loopback) and a real outbox folder."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from email import message_from_bytes, policy
+
+import pytest
+
+from digest.config import DeliveryConfig
+from digest.deliver import deliver
+from digest.errors import DeliveryError
+from digest.models import RenderedDigest
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+RENDERED = RenderedDigest(
+    subject="Revue de presse · 23 nov. 2026: Zürich élit son maire",
+    html="<html><body><h1>Zürich élit son maire</h1></body></html>",
+    text="Zürich élit son maire\nhttps://example.org/zurich\n",
+)
+
+
+def smtp(mailbox, **changes) -> DeliveryConfig:
+    settings = dict(
+        method="smtp",
+        host=mailbox.host,
+        port=mailbox.port,
+        security="none",
+        sender="Revue <revue@example.org>",
+        recipients=("ana@example.org", "bo@example.org"),
+    )
+    settings.update(changes)
+    return DeliveryConfig(**settings)
+
+
+def test_smtp_sends_one_multipart_message_per_recipient(smtp_server):
+    delivery = deliver(RENDERED, smtp(smtp_server), "fr", NOW)
+    assert delivery.recipients == ("ana@example.org", "bo@example.org")
+    assert [rcpt for _, rcpt in smtp_server.envelopes] == [["ana@example.org"], ["bo@example.org"]]
+    for message, to in zip(smtp_server.messages, delivery.recipients, strict=True):
+        assert message["To"] == to
+        assert message["Subject"] == RENDERED.subject
+        assert message["Content-Language"] == "fr"
+        assert message["Message-ID"] and message["Date"]
+        assert message.get_content_type() == "multipart/alternative"
+        parts = [part.get_content_type() for part in message.iter_parts()]
+        assert parts == ["text/plain", "text/html"]
+        assert message.get_body(("plain",)).get_content().startswith("Zürich élit son maire")
+        assert not any(part.get_filename() for part in message.iter_parts())
+
+
+def test_an_unreachable_server_is_a_delivery_error_naming_it():
+    settings = DeliveryConfig(method="smtp", host="127.0.0.1", port=1, security="none")
+    with pytest.raises(DeliveryError, match=r"^SMTP 127.0.0.1:1: cannot connect"):
+        deliver(RENDERED, settings, "en", NOW)
+
+
+def test_a_missing_password_variable_is_named(smtp_server, monkeypatch):
+    monkeypatch.delenv("DIGEST_TEST_PASSWORD", raising=False)
+    settings = smtp(smtp_server, username="revue", password_env="DIGEST_TEST_PASSWORD")
+    with pytest.raises(DeliveryError, match=r"\$DIGEST_TEST_PASSWORD is empty"):
+        deliver(RENDERED, settings, "en", NOW)
+
+
+def test_the_outbox_gets_html_text_and_a_complete_eml(tmp_path):
+    settings = DeliveryConfig(method="file", outbox=tmp_path / "out", recipients=("a@b.example",))
+    delivery = deliver(RENDERED, settings, "fr", NOW)
+    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert names == [f"20261123-090000-revue-de-presse.{ext}" for ext in ("eml", "html", "txt")]
+    assert len(delivery.files) == 3
+    eml = message_from_bytes((tmp_path / "out" / names[0]).read_bytes(), policy=policy.default)
+    assert eml["Subject"] == RENDERED.subject
+    assert eml.get_body(("html",)).get_content().startswith("<html>")
+
+
+def test_an_unwritable_outbox_is_a_delivery_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    settings = DeliveryConfig(method="file", outbox=blocker / "out")
+    with pytest.raises(DeliveryError, match="cannot write"):
+        deliver(RENDERED, settings, "en", NOW)

@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+import gzip
+import os
+
+import pytest
+from conftest import respond, stall
+
+from digest.config import FetchSettings
+from digest.errors import FetchError
+from digest.fetch import Fetcher, FetchRequest
+
+
+def redirect_to(location: str):
+    def handler(request):
+        request.send_response(302)
+        request.send_header("Location", location)
+        request.end_headers()
+
+    return handler
+
+
+@pytest.fixture
+def fetcher():
+    with Fetcher(FetchSettings(timeout=1.0, max_bytes=200_000, user_agent="digest-test/1")) as f:
+        yield f
+
+
+def test_conditional_get_gives_304_without_a_body(site, fetcher):
+    url = f"{site.base_url}/techwire/feed.xml"
+    first = fetcher.fetch(FetchRequest(url))
+    assert first.status == 200 and first.body and first.etag
+    second = fetcher.fetch(FetchRequest(url, etag=first.etag))
+    assert second.not_modified and second.body is None and second.etag == first.etag
+
+
+def test_gzip_bodies_are_decoded(site, fetcher):
+    result = fetcher.fetch(FetchRequest(f"{site.base_url}/techwire/feed.xml"))
+    assert result.body.lstrip().startswith(b"<?xml")
+    assert ("GET", "/techwire/feed.xml", 200) in site.requests
+
+
+def test_http_errors_name_the_url_and_status(site, fetcher):
+    site.overrides = {"/gone": respond(410, b"gone")}
+    with pytest.raises(FetchError) as caught:
+        fetcher.fetch(FetchRequest(f"{site.base_url}/gone"))
+    assert caught.value.status == 410
+    assert str(caught.value) == f"{site.base_url}/gone: HTTP 410 Gone"
+
+
+def test_a_stalled_server_times_out(site, fetcher):
+    site.overrides = {"/slow": stall(3)}
+    with pytest.raises(FetchError, match="timed out after 1s"):
+        fetcher.fetch(FetchRequest(f"{site.base_url}/slow"))
+
+
+def test_redirects_are_followed_and_loops_stopped(site, fetcher):
+    site.overrides = {
+        "/old": redirect_to("/techwire/feed.xml"),
+        "/loop-a": redirect_to("/loop-b"),
+        "/loop-b": redirect_to("/loop-a"),
+    }
+    moved = fetcher.fetch(FetchRequest(f"{site.base_url}/old"))
+    assert moved.final_url == f"{site.base_url}/techwire/feed.xml"
+    with pytest.raises(FetchError, match="more than 5 redirects"):
+        fetcher.fetch(FetchRequest(f"{site.base_url}/loop-a"))
+
+
+def test_bodies_over_the_cap_are_refused_even_when_compressed(site, fetcher):
+    bomb = gzip.compress(b"<" * 5_000_000)
+
+    def gzip_bomb(request):
+        request.send_response(200)
+        request.send_header("Content-Encoding", "gzip")
+        request.send_header("Content-Length", str(len(bomb)))
+        request.end_headers()
+        request.wfile.write(bomb)
+
+    site.overrides = {"/big": respond(200, b"x" * 300_000), "/bomb": gzip_bomb}
+    with pytest.raises(FetchError, match="exceeds the 200,000 limit"):
+        fetcher.fetch(FetchRequest(f"{site.base_url}/big"))
+    with pytest.raises(FetchError, match="exceeds the 200,000 byte limit"):
+        fetcher.fetch(FetchRequest(f"{site.base_url}/bomb"))
+
+
+def test_fetch_many_keeps_order_and_isolates_failures(site, fetcher):
+    site.overrides = {"/broken": respond(500)}
+    urls = [
+        f"{site.base_url}/techwire/feed.xml",
+        f"{site.base_url}/broken",
+        f"{site.base_url}/bytebeat/feed.json",
+    ]
+    results = fetcher.fetch_many([FetchRequest(u) for u in urls])
+    assert [type(r).__name__ for r in results] == ["FetchResult", "FetchError", "FetchResult"]
+    assert results[2].body.lstrip().startswith(b"{")
+
+
+def test_local_files_use_mtime_as_last_modified(tmp_path, fetcher):
+    path = tmp_path / "feed.xml"
+    path.write_bytes(b"<rss/>")
+    first = fetcher.fetch(FetchRequest(path.as_uri()))
+    assert first.body == b"<rss/>" and first.last_modified
+    again = fetcher.fetch(FetchRequest(path.as_uri(), last_modified=first.last_modified))
+    assert again.not_modified
+    os.utime(path, (1, 1))
+    assert fetcher.fetch(FetchRequest(path.as_uri(), last_modified=first.last_modified)).body
+    with pytest.raises(FetchError, match="no such file"):
+        fetcher.fetch(FetchRequest((tmp_path / "missing.xml").as_uri()))
+
+
+def test_the_user_agent_names_the_project(site, fetcher):
+    seen = {}
+
+    def echo(request):
+        seen["ua"] = request.headers.get("User-Agent")
+        respond(200, b"ok")(request)
+
+    site.overrides = {"/ua": echo}
+    fetcher.fetch(FetchRequest(f"{site.base_url}/ua"))
+    assert seen["ua"] == "digest-test/1"

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from digest.models import Article, Cluster
+from digest.rank import rank_clusters, summarize
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+BODY = (
+    "Heavy rain closed the A64 between York and Leeds on Monday morning.\n\n"
+    "Police said two lorries had jackknifed near Tadcaster, and drivers were told to expect "
+    "delays of up to three hours while recovery crews worked.\n\n"
+    "The road reopened shortly after 2pm, according to National Highways."
+)
+
+
+def art(number: int, feed: str, hours_ago: float, text: str = BODY, source: str = "page"):
+    return Article(
+        id=number,
+        feed=feed,
+        section=None,
+        weight=1.0,
+        url=f"https://{feed}.example/{number}",
+        title=f"Story {number}",
+        text=text,
+        published=NOW - timedelta(hours=hours_ago),
+        text_source=source,
+    )
+
+
+def test_items_are_ordered_by_outlets_then_recency_then_weight():
+    wide = Cluster((art(1, "a", 9), art(2, "b", 8), art(3, "c", 7)))
+    recent = Cluster((art(4, "a", 0.2),))
+    older = Cluster((art(5, "b", 4.1),))
+    heavy = Cluster((art(6, "heavy", 4.9),))  # same hour as `older`: weight decides
+    items = rank_clusters([older, recent, heavy, wide], {"heavy": 2.0}, max_items=10)
+    assert [item.article_ids for item in items] == [(1, 2, 3), (4,), (6,), (5,)]
+
+
+def test_max_items_cuts_the_tail():
+    clusters = [Cluster((art(n, "a", n),)) for n in range(5)]
+    assert len(rank_clusters(clusters, {}, max_items=3)) == 3
+
+
+def test_one_source_per_outlet_earliest_first_and_the_fullest_text_leads():
+    short = art(1, "wire", 3, text="Road closed.", source="feed-summary")
+    full = art(2, "paper", 2)
+    repeat = art(3, "wire", 1)
+    (item,) = rank_clusters([Cluster((short, full, repeat))], {}, max_items=5)
+    assert [s.name for s in item.sources] == ["wire", "paper"]
+    assert item.headline == "Story 2"
+    assert item.url == "https://paper.example/2"
+
+
+def test_summary_takes_two_or_three_real_sentences():
+    text = "Road chaos\n\n" + BODY
+    summary = summarize(text, "Road chaos")
+    assert summary.startswith("Heavy rain closed the A64")
+    assert "Road chaos" not in summary
+    assert 2 <= summary.count(". ") + 1 <= 3

@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from digest.errors import RunLocked
+from digest.models import DigestItem, FeedEntry
+from digest.store import MIGRATIONS, NewArticle, Store
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+def entry(number: int) -> FeedEntry:
+    url = f"https://news.example/{number}"
+    return FeedEntry("News", f"g{number}", url, url, f"Title {number}", "Summary.", "", NOW)
+
+
+def new(number: int, hours_ago: float = 1) -> NewArticle:
+    return NewArticle(
+        entry(number),
+        None,
+        f"Title {number}",
+        "Text.",
+        "page",
+        "en",
+        None,
+        NOW - timedelta(hours=hours_ago),
+    )
+
+
+@pytest.fixture
+def store(tmp_path):
+    opened = Store.open(tmp_path / "state" / "digest.db")
+    yield opened
+    opened.close()
+
+
+def test_migrations_run_once_and_wal_is_on(tmp_path):
+    path = tmp_path / "digest.db"
+    Store.open(path).close()
+    again = Store.open(path)
+    assert again.migrate() == []
+    applied = [row[0] for row in again.db.execute("SELECT name FROM migrations")]
+    assert applied == [name for name, _ in MIGRATIONS]
+    assert again.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    again.close()
+
+
+def test_articles_are_known_by_url_or_guid(store):
+    store.add_articles([new(1)], NOW)
+    moved = FeedEntry(
+        "News", "g1", "https://news.example/moved", "https://news.example/moved", "T", "", "", NOW
+    )
+    assert store.known([entry(1), moved, entry(2)]) == {entry(1).url, moved.url}
+
+
+def test_delivery_marks_articles_sent_and_late_reports_join(store):
+    store.add_articles([new(1), new(2), new(3)], NOW)
+    pending = store.articles(("pending",), since=NOW - timedelta(days=1))
+    item = DigestItem("Title 1", entry(1).url, "S", "en", None, (), (pending[0].id, pending[1].id))
+    store.record_delivery("Subject", [item], "file", ["a@b.example"], "stem", NOW)
+    assert store.count("delivered") == 2 and store.count("pending") == 1
+    story_id = store.articles(("delivered",), since=NOW - timedelta(days=1))[0].story_id
+    store.join_story(story_id, [pending[2].id])
+    assert store.count("joined") == 1 and store.count("pending") == 0
+
+
+def test_a_failed_delivery_leaves_articles_pending(store):
+    store.add_articles([new(1)], NOW)
+    store.record_failed_delivery("Subject", 1, "smtp", ["a@b.example"], "refused", NOW)
+    assert store.count("pending") == 1
+    status = store.db.execute("SELECT status FROM digests").fetchone()[0]
+    assert status == "failed"
+
+
+def test_articles_out_of_the_window_expire(store):
+    store.add_articles([new(1, hours_ago=100), new(2)], NOW)
+    assert store.expire(NOW - timedelta(hours=48)) == 1
+    assert store.count("expired") == 1 and store.count("pending") == 1
+
+
+def test_the_run_lock_refuses_a_second_live_run(store, tmp_path):
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        with sqlite3.connect(store.path) as db:
+            db.execute("INSERT INTO runs (pid, started) VALUES (?, ?)", (sleeper.pid, "2026"))
+        with pytest.raises(RunLocked, match=f"pid {sleeper.pid}"), store.run_lock(NOW):
+            pass
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    with store.run_lock(NOW) as run_id:  # the dead run's lock is taken over
+        assert run_id
+    outcomes = [row[0] for row in store.db.execute("SELECT outcome FROM runs ORDER BY id")]
+    assert outcomes == ["died", "ok"]

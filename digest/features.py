@@ -129,13 +129,15 @@ def names_in(text: str) -> list[str]:
                 words = words[1:]
             if not words:
                 continue
-            name = re.sub(r"['’]s$", "", " ".join(words))
-            if len(name) < 2:
-                continue
-            if match.start() == 0 and len(words) == 1 and not _looks_like_acronym(name):
-                openers.append(name)
-            else:
-                found.append(name)
+            # "Apple's MacBook Air" names two things: Apple, and the MacBook Air.
+            for part in re.split(r"['’]s\s+", " ".join(words)):
+                name = re.sub(r"['’]s$", "", part)
+                if len(name) < 2:
+                    continue
+                if match.start() == 0 and " " not in name and not _looks_like_acronym(name):
+                    openers.append(name)
+                else:
+                    found.append(name)
     mid_sentence = {fold(word) for name in found for word in name.split()}
     found.extend(name for name in openers if fold(name) in mid_sentence)
     return found
@@ -211,5 +213,10 @@ def article_terms(title: str, text: str) -> ArticleTerms:
         for figure in figures_in(part):
             counts[figure] += weight * FIGURE_WEIGHT
     specific = frozenset(k for k in counts if k[0] in "nx")
-    title_names = frozenset("n:" + fold(name) for name in names_in(title))
+    # Headline Case capitalises every word; a headline "name" counts only if the body has it.
+    title_names = frozenset(
+        key
+        for key in ("n:" + fold(name) for name in names_in(title))
+        if counts[key] > TITLE_WEIGHT * NAME_WEIGHT
+    )
     return ArticleTerms(dict(counts), specific, title_names)

@@ -106,10 +106,11 @@ def template_context(digest: Digest, feed_count: int | None = None) -> dict[str,
 def _item_context(item: DigestItem, number: int, zone: ZoneInfo, digest: Digest) -> dict[str, Any]:
     first = item.sources[0]
     count = len(item.sources)
-    coverage = f"{count} source{'s' if count != 1 else ''}"
+    # One source needs no coverage line: the source line below says it all.
+    coverage = ""
     if count > 1:
         first_time = _format_time(first.published, zone, digest.created)
-        coverage += f" · first reported by {first.name}, {first_time}"
+        coverage = f"{count} sources · first reported by {first.name}, {first_time}"
     language_tag = (
         item.language.upper() if item.language and item.language != digest.language else ""
     )
@@ -157,7 +158,8 @@ def render_digest(
     except Exception as error:  # an operator's template can fail in any way; name it
         raise RenderError(f"{folder}: template failed: {type(error).__name__}: {error}") from None
     try:
-        html = mjml2html(mjml_source, disable_comments=True)
+        # fonts={}: no web-font <link>; the email must not call out to a font host.
+        html = mjml2html(mjml_source, disable_comments=True, fonts={})
     except Exception as error:  # mrml raises its own error types from Rust
         raise RenderError(f"{HTML_TEMPLATE}: MJML could not be rendered: {error}") from None
     return RenderedDigest(subject=subject_line(digest), html=html, text=text)

@@ -348,10 +348,8 @@ class Store:
     ) -> int:
         """Record a delivered digest and mark its stories and articles sent, atomically."""
         with self.transaction() as db:
-            digest_id = db.execute(
-                "INSERT INTO digests (created, subject, status, item_count) VALUES (?, ?, ?, ?)",
-                (_iso(now), subject, "delivered", len(items)),
-            ).lastrowid
+            digest_id = _insert_digest(db, subject, "delivered", len(items), method, recipients,
+                                       detail, now)  # fmt: skip
             for item in items:
                 story_id = db.execute(
                     "INSERT INTO stories (headline, url, created, digest_id) VALUES (?, ?, ?, ?)",
@@ -361,11 +359,6 @@ class Store:
                     "UPDATE articles SET status = 'delivered', story_id = ? WHERE id = ?",
                     [(story_id, article_id) for article_id in item.article_ids],
                 )
-            db.executemany(
-                "INSERT INTO deliveries (digest_id, method, recipient, status, detail, at) "
-                "VALUES (?, ?, ?, 'sent', ?, ?)",
-                [(digest_id, method, r, detail, _iso(now)) for r in recipients],
-            )
         return digest_id
 
     def record_failed_delivery(
@@ -377,21 +370,38 @@ class Store:
         error: str,
         now: datetime,
     ) -> None:
+        """Record a digest that could not be delivered; its articles stay pending."""
         with self.transaction() as db:
-            digest_id = db.execute(
-                "INSERT INTO digests (created, subject, status, item_count) VALUES (?, ?, ?, ?)",
-                (_iso(now), subject, "failed", item_count),
-            ).lastrowid
-            db.executemany(
-                "INSERT INTO deliveries (digest_id, method, recipient, status, detail, at) "
-                "VALUES (?, ?, ?, 'failed', ?, ?)",
-                [(digest_id, method, r, error, _iso(now)) for r in recipients],
-            )
+            _insert_digest(db, subject, "failed", item_count, method, recipients, error, now)
 
     def count(self, status: str) -> int:
         return self.db.execute(
             "SELECT COUNT(*) FROM articles WHERE status = ?", (status,)
         ).fetchone()[0]
+
+
+def _insert_digest(
+    db: sqlite3.Connection,
+    subject: str,
+    status: str,
+    item_count: int,
+    method: str,
+    recipients: Sequence[str],
+    detail: str,
+    now: datetime,
+) -> int:
+    """One digests row and one deliveries row per recipient, all with `status`."""
+    digest_id = db.execute(
+        "INSERT INTO digests (created, subject, status, item_count) VALUES (?, ?, ?, ?)",
+        (_iso(now), subject, status, item_count),
+    ).lastrowid
+    db.executemany(
+        "INSERT INTO deliveries (digest_id, method, recipient, status, detail, at) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        [(digest_id, method, r, "sent" if status == "delivered" else status, detail, _iso(now))
+         for r in recipients],
+    )  # fmt: skip
+    return digest_id
 
 
 def _alive(pid: int) -> bool:

@@ -65,11 +65,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     report = pipeline.run(config)
     _print_problems(report)
-    failed_feeds = {
-        p.feed
-        for p in report.skipped
-        if p.stage in ("fetch", "parse") and p.feed and p.target in {f.url for f in config.feeds}
-    }
     if report.digest is None:
         print(
             f"{config.title}: nothing new to deliver ({report.articles_new} new articles, "
@@ -82,7 +77,11 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"{config.title}: delivered {len(report.digest.items)} items ({sources} sources, "
             f"{report.articles_new} new articles) to {where}"
         )
-    if failed_feeds and len(failed_feeds) == len(config.feeds):
+    for recipient, reason in report.refused.items():
+        print(f"digest: delivery: {recipient} refused: {reason}", file=sys.stderr)
+    if report.refused:
+        return 1
+    if len(report.feeds_failed) == len(config.feeds):
         print(f"digest: all {len(config.feeds)} feeds failed", file=sys.stderr)
         return 1
     return 0

@@ -37,7 +37,7 @@ MERGE_AT = 0.18
 MIN_SHARED_FACTS = 2
 NO_FACTS_FACTOR = 0.5
 SUBJECT_CONFLICT_FACTOR = 0.5
-MAX_HOURS_APART = 96.0
+MAX_HOURS_APART = 168.0  # as long as pipeline.JOIN_HORIZON keeps delivered stories joinable
 FAR_APART_FACTOR = 0.5
 # IDF is taken as if the batch held this many more articles mentioning none of its terms, so
 # that in a small batch (five outlets on one story) shared names still count as specific.

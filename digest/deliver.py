@@ -11,7 +11,7 @@ import re
 import smtplib
 import ssl
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -29,6 +29,7 @@ class Delivery:
     recipients: tuple[str, ...]
     detail: str  # outbox file stem, or the SMTP server's answer
     files: tuple[str, ...] = ()
+    refused: dict[str, str] = field(default_factory=dict)  # recipient -> the server's reply
 
 
 def build_message(
@@ -51,7 +52,12 @@ def build_message(
 def deliver(
     rendered: RenderedDigest, settings: DeliveryConfig, language: str, now: datetime
 ) -> Delivery:
-    """Deliver to every recipient, or raise DeliveryError (then nothing counts as sent)."""
+    """Deliver to every recipient, or raise DeliveryError (then nothing counts as sent).
+
+    When some recipients were accepted and others refused for good (5xx), the digest counts
+    as delivered and the refusals come back in `Delivery.refused`, so that the accepted
+    readers never get it twice.
+    """
     if settings.method == "file":
         return _to_outbox(rendered, settings, language, now)
     return _by_smtp(rendered, settings, language, now)
@@ -110,32 +116,53 @@ def _by_smtp(
         client = _connect(settings)
     except (OSError, smtplib.SMTPException) as error:
         raise DeliveryError(f"SMTP {server}: cannot connect: {error}") from None
-    answers: list[str] = []
+    accepted: list[str] = []
+    refused: dict[str, str] = {}
     try:
         if settings.username:
             client.login(settings.username, password or "")
         for recipient in settings.recipients:
             # One message per recipient: no reader sees the others' addresses.
             message = build_message(rendered, settings.sender, recipient, language, now)
-            refused = client.send_message(message, settings.sender, [recipient])
-            if refused:
-                raise DeliveryError(f"SMTP {server}: refused {recipient}: {refused[recipient]}")
-            answers.append(recipient)
+            try:
+                client.send_message(message, settings.sender, [recipient])
+            except smtplib.SMTPRecipientsRefused as error:
+                code, text = error.recipients.get(recipient, (0, b""))
+                refused[recipient] = f"{code} {_decode(text)}".strip()
+                continue
+            except smtplib.SMTPResponseException as error:
+                if error.smtp_code < 500:
+                    raise  # temporary: the whole digest waits for the next run
+                refused[recipient] = f"{error.smtp_code} {_decode(error.smtp_error)}".strip()
+                continue
+            accepted.append(recipient)
     except smtplib.SMTPAuthenticationError as error:
         raise DeliveryError(
             f"SMTP {server}: login as {settings.username} failed ({error.smtp_code}); "
             f"check ${settings.password_env}"
         ) from None
-    except smtplib.SMTPRecipientsRefused as error:
-        raise DeliveryError(f"SMTP {server}: recipient refused: {error.recipients}") from None
     except (smtplib.SMTPException, OSError) as error:
-        raise DeliveryError(f"SMTP {server}: {error}") from None
+        if not accepted:
+            raise DeliveryError(f"SMTP {server}: {error}") from None
+        # Some readers already have it: sending again would duplicate it for them.
+        for recipient in settings.recipients:
+            if recipient not in accepted and recipient not in refused:
+                refused[recipient] = f"not sent: {error}"
     finally:
         try:
             client.quit()
         except (smtplib.SMTPException, OSError):
             client.close()
-    return Delivery("smtp", settings.recipients, f"{server} accepted {len(answers)} message(s)")
+    if not accepted:
+        reasons = "; ".join(f"{r}: {why}" for r, why in refused.items())
+        raise DeliveryError(f"SMTP {server}: every recipient refused ({reasons})")
+    return Delivery(
+        "smtp", tuple(accepted), f"{server} accepted {len(accepted)} message(s)", (), refused
+    )
+
+
+def _decode(text: bytes | str) -> str:
+    return text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
 
 
 def _connect(settings: DeliveryConfig) -> smtplib.SMTP:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from email.utils import formatdate, parsedate_to_datetime
@@ -81,12 +81,16 @@ class Fetcher:
 
     def fetch(self, request: FetchRequest) -> FetchResult:
         """Fetch one URL or file. Raises FetchError naming the URL and the reason."""
-        scheme = urlsplit(request.url).scheme
+        try:
+            scheme = urlsplit(request.url).scheme
+            host = host_of(request.url)
+        except ValueError as error:
+            raise FetchError(request.url, f"invalid URL: {error}") from None
         if scheme == "file":
             return read_local(request, self.settings.max_bytes)
         if scheme not in ("http", "https"):
             raise FetchError(request.url, f"unsupported URL scheme {scheme!r}")
-        with self._slot(host_of(request.url)):
+        with self._slot(host):
             return self._get(request)
 
     def _slot(self, host: str) -> threading.Semaphore:
@@ -134,6 +138,8 @@ class Fetcher:
             raise FetchError(url, f"timed out after {self.settings.timeout:g}s") from None
         except httpx.DecodingError as error:
             raise FetchError(url, f"bad content encoding: {error}") from None
+        except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError, UnicodeError) as error:
+            raise FetchError(url, f"invalid URL: {error}") from None
         except httpx.HTTPError as error:
             raise FetchError(url, _describe(error)) from None
 
@@ -196,7 +202,3 @@ def _same_time(a: str, b: str) -> bool:
         return parsedate_to_datetime(a) == parsedate_to_datetime(b)
     except (TypeError, ValueError):
         return False
-
-
-def failed(results: Iterable[FetchResult | FetchError]) -> list[FetchError]:
-    return [r for r in results if isinstance(r, FetchError)]

@@ -35,33 +35,55 @@ MIN_PAGE_TEXT = 300
 class IngestResult:
     feeds_fetched: int = 0
     feeds_not_modified: int = 0
+    feeds_failed: list[str] = field(default_factory=list)
     new_articles: int = 0
     skipped: list[Skipped] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class _FeedSuccess:
+    """Conditional-GET state to save once the feed's new articles are safely stored."""
+
+    feed: FeedConfig
+    status: int
+    etag: str | None
+    last_modified: str | None
+
+
 def ingest(config: Config, store: Store, fetcher: Fetcher, now: datetime) -> IngestResult:
     result = IngestResult()
-    entries = _fresh_entries(config, store, fetcher, now, result)
+    successes: list[_FeedSuccess] = []
+    entries = _fresh_entries(config, store, fetcher, now, result, successes)
     known = store.known(entries)
     entries = [e for e in entries if e.url not in known]
-    if not entries:
-        return result
-    pages = _fetch_and_extract(config, fetcher, entries, result)
-    detector = LanguageDetector()
-    sections = {feed.name: feed.section for feed in config.feeds}
-    cleaned = _clean_pages(store, pages, detector, now)
-    new = [
-        _article(entry, pages.get(entry.url), cleaned.get(entry.url), sections.get(entry.feed), now)
-        for entry in entries
-    ]
-    store.add_articles(new, now)
-    result.new_articles = len(new)
+    if entries:
+        pages = _fetch_and_extract(config, fetcher, entries, result)
+        detector = LanguageDetector()
+        sections = {feed.name: feed.section for feed in config.feeds}
+        cleaned = _clean_pages(store, pages, detector, now)
+        new = [
+            _article(entry, pages.get(entry.url), cleaned.get(entry.url), sections.get(entry.feed),
+                     now)
+            for entry in entries
+        ]  # fmt: skip
+        store.add_articles(new, now)
+        result.new_articles = len(new)
+    # Only now: had the run died before the articles were stored, a saved ETag would have
+    # turned the next run's fetch into a 304 and the articles would never have come in.
+    for success in successes:
+        store.feed_succeeded(success.feed.url, success.feed.name, success.status, success.etag,
+                             success.last_modified, now)  # fmt: skip
     return result
 
 
 def _fresh_entries(
-    config: Config, store: Store, fetcher: Fetcher, now: datetime, result: IngestResult
+    config: Config,
+    store: Store,
+    fetcher: Fetcher,
+    now: datetime,
+    result: IngestResult,
+    successes: list[_FeedSuccess],
 ) -> list[FeedEntry]:
     """Entries of every feed published within the window, one per canonical URL."""
     states = {feed.url: store.feed_state(feed.url) for feed in config.feeds}
@@ -73,7 +95,15 @@ def _fresh_entries(
     oldest = now - config.window
     by_url: dict[str, FeedEntry] = {}
     for feed, outcome in zip(config.feeds, fetched, strict=True):
-        for entry in _feed_entries(feed, outcome, store, now, result):
+        entries = _feed_entries(feed, outcome, store, now, result)
+        if entries is None:
+            result.feeds_failed.append(feed.name)
+            continue
+        if isinstance(outcome, FetchResult):
+            successes.append(
+                _FeedSuccess(feed, outcome.status, outcome.etag, outcome.last_modified)
+            )
+        for entry in entries:
             published = entry.published or now
             if published >= oldest and entry.url not in by_url:
                 by_url[entry.url] = entry
@@ -86,31 +116,30 @@ def _feed_entries(
     store: Store,
     now: datetime,
     result: IngestResult,
-) -> Sequence[FeedEntry]:
+) -> Sequence[FeedEntry] | None:
+    """The feed's entries; () when it did not change; None when it failed (recorded)."""
     if isinstance(outcome, FetchError):
         store.feed_failed(feed.url, feed.name, outcome.reason, outcome.status, now)
-        result.skipped.append(Skipped("fetch", feed.url, outcome.reason, feed.name))
+        result.skipped.append(Skipped("feed", feed.url, outcome.reason, feed.name))
         log.warning("feed %r: %s", feed.name, outcome)
-        return ()
+        return None
     if outcome.not_modified:
-        store.feed_succeeded(feed.url, feed.name, 304, outcome.etag, outcome.last_modified, now)
         result.feeds_not_modified += 1
         return ()
     try:
-        parsed = parse_feed(outcome.body or b"", feed.name, outcome.final_url, now)
+        parsed = parse_feed(
+            outcome.body or b"", feed.name, outcome.final_url, now, outcome.content_type
+        )
     except FeedError as error:
         store.feed_failed(feed.url, feed.name, error.reason, outcome.status, now)
-        result.skipped.append(Skipped("parse", feed.url, error.reason, feed.name))
+        result.skipped.append(Skipped("feed", feed.url, error.reason, feed.name))
         log.warning("%s (%s)", error, feed.url)
-        return ()
-    store.feed_succeeded(
-        feed.url, feed.name, outcome.status, outcome.etag, outcome.last_modified, now
-    )
+        return None
     result.feeds_fetched += 1
     if parsed.warning:
         result.warnings.append(f"feed {feed.name!r} ({feed.url}): {parsed.warning}")
     for reason in parsed.dropped:
-        result.skipped.append(Skipped("parse", feed.url, reason, feed.name))
+        result.skipped.append(Skipped("entry", feed.url, reason, feed.name))
     return parsed.entries
 
 
@@ -124,13 +153,13 @@ def _fetch_and_extract(
     pages: dict[str, ExtractedPage] = {}
     for entry, outcome in zip(targets, outcomes, strict=True):
         if isinstance(outcome, FetchError):
-            result.skipped.append(Skipped("fetch", entry.link, outcome.reason, entry.feed))
+            result.skipped.append(Skipped("page", entry.link, outcome.reason, entry.feed))
             log.warning("page of feed %r: %s (using the feed's text)", entry.feed, outcome)
             continue
         try:
             pages[entry.url] = extract_page(outcome.body or b"", outcome.final_url)
         except ExtractError as error:
-            result.skipped.append(Skipped("extract", entry.link, error.reason, entry.feed))
+            result.skipped.append(Skipped("page", entry.link, error.reason, entry.feed))
             log.warning("page of feed %r: %s (using the feed's text)", entry.feed, error)
     return pages
 

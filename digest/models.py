@@ -30,16 +30,23 @@ class FetchResult:
 
 @dataclass(frozen=True)
 class Skipped:
-    """One input the run could not use, and why. Kept in the report and the store."""
+    """One input the run could not use, and why. Kept in the report and the store.
 
-    stage: str  # "fetch", "parse", "extract", "deliver"
-    target: str  # the URL, path or feed name
+    `stage` is "feed" (the feed gave nothing this run), "entry" (one item of a feed was
+    unusable) or "page" (an article page failed; the feed's own text was used instead).
+    """
+
+    stage: str
+    target: str  # the feed URL, or the page URL
     reason: str
-    feed: str | None = None
+    feed: str | None = None  # the feed's configured name
 
     def __str__(self) -> str:
-        where = f"feed {self.feed!r}: " if self.feed and self.feed != self.target else ""
-        return f"{self.stage}: {where}{self.target}: {self.reason}"
+        if self.stage == "page":
+            return f"page {self.target} (feed {self.feed!r}): {self.reason}; used the feed's text"
+        if self.stage == "entry":
+            return f"feed {self.feed!r} ({self.target}): entry skipped: {self.reason}"
+        return f"feed {self.feed!r} ({self.target}): {self.reason}"
 
 
 @dataclass(frozen=True)
@@ -160,10 +167,12 @@ class RunReport:
 
     digest: Digest | None = None
     delivered_to: list[str] = field(default_factory=list)
+    refused: dict[str, str] = field(default_factory=dict)  # recipient -> SMTP reply (5xx)
     skipped: list[Skipped] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # recovered problems, e.g. bad XML
     feeds_fetched: int = 0
     feeds_not_modified: int = 0
+    feeds_failed: list[str] = field(default_factory=list)  # names of feeds that gave nothing
     articles_new: int = 0
     articles_joined_delivered: int = 0
     pending_left: int = 0

@@ -9,14 +9,13 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urljoin, urlsplit
 
 import feedparser
 
 from .errors import FeedError
 from .models import FeedEntry
 from .text import collapse, html_to_text
-from .urls import canonical_url
+from .urls import canonical_url, usable_link
 
 # A feed date more than this far ahead of the fetch is a publisher's clock or timezone bug;
 # such entries are dated at the fetch instead of floating to the top for days.
@@ -32,19 +31,28 @@ class ParsedFeed:
     dropped: tuple[str, ...] = ()  # one reason per entry that could not be used
 
 
-def parse_feed(body: bytes, feed_name: str, feed_url: str, now: datetime) -> ParsedFeed:
+def parse_feed(
+    body: bytes, feed_name: str, feed_url: str, now: datetime, content_type: str | None = None
+) -> ParsedFeed:
     """Parse a feed body. Raises FeedError when the bytes hold no feed at all."""
     stripped = body.lstrip(b"\xef\xbb\xbf \t\r\n")
     if not stripped:
         raise FeedError(feed_name, "the feed is empty (0 bytes of content)")
     if stripped[:1] == b"{":
         return _parse_json_feed(stripped, feed_name, feed_url, now)
-    return _parse_xml_feed(body, feed_name, feed_url, now)
+    return _parse_xml_feed(body, feed_name, feed_url, now, content_type)
 
 
-def _parse_xml_feed(body: bytes, feed_name: str, feed_url: str, now: datetime) -> ParsedFeed:
-    parsed = feedparser.parse(body, response_headers={"content-location": feed_url})
+def _parse_xml_feed(
+    body: bytes, feed_name: str, feed_url: str, now: datetime, content_type: str | None
+) -> ParsedFeed:
+    headers = {"content-location": feed_url}
+    if content_type:
+        headers["content-type"] = content_type
+    parsed = feedparser.parse(body, response_headers=headers)
     problem = parsed.get("bozo_exception") if parsed.get("bozo") else None
+    if problem is not None and _harmless(problem):
+        problem = None
     if not parsed.get("version") and not parsed.entries:
         head = body[:512].lower()
         if any(tag in head for tag in (b"<html", b"<!doctype html", b"<head", b"<body")):
@@ -56,7 +64,7 @@ def _parse_xml_feed(body: bytes, feed_name: str, feed_url: str, now: datetime) -
             feed_name, f"malformed feed, no entries readable: {_describe_problem(problem)}"
         )
     warning = None
-    if problem and not _harmless(problem):
+    if problem:
         warning = (
             f"malformed feed ({_describe_problem(problem)}); "
             f"{len(parsed.entries)} entries recovered"
@@ -140,11 +148,9 @@ def _pick_link(raw: Any, feed_url: str) -> str | None:
     if raw.get("guidislink") or str(raw.get("id", "")).startswith("http"):
         candidates.append(raw.get("id"))
     for candidate in candidates:
-        if not candidate:
-            continue
-        absolute = urljoin(feed_url, str(candidate).strip())
-        if urlsplit(absolute).scheme in ("http", "https", "file"):
-            return absolute
+        link = usable_link(str(candidate), feed_url) if candidate else None
+        if link:
+            return link
     return None
 
 
@@ -207,23 +213,20 @@ def _parse_json_feed(body: bytes, feed_name: str, feed_url: str, now: datetime) 
             dropped.append(f"item {index} is not an object")
             continue
         raw_link = item.get("url") or item.get("external_url")
-        link = urljoin(feed_url, raw_link.strip()) if isinstance(raw_link, str) else None
+        link = usable_link(raw_link, feed_url) if isinstance(raw_link, str) else None
         title = _clean_title(str(item.get("title") or ""))
-        if not link or urlsplit(link).scheme not in ("http", "https", "file"):
-            dropped.append(f"item {title or index!r} has no http(s) url")
+        if not link:
+            dropped.append(f"item {title or index!r} has no usable http(s) url")
             continue
         summary = html_to_text(str(item.get("summary") or ""))
-        content = html_to_text(str(item.get("content_html") or "")) or collapse(
-            str(item.get("content_text") or "")
+        content = html_to_text(str(item.get("content_html") or "")) or html_to_text(
+            str(item.get("content_text") or "").replace("<", "&lt;")
         )
         if not summary and content:
             summary = content.split("\n\n", 1)[0]
         if content == summary:
             content = ""
-        authors = item.get("authors") or ([item["author"]] if item.get("author") else [])
-        author = None
-        if authors and isinstance(authors[0], dict):
-            author = collapse(str(authors[0].get("name") or "")) or None
+        author = _json_author(item.get("authors") or item.get("author"))
         guid = str(item.get("id") or link)
         if guid in seen:
             dropped.append(f"duplicate entry id {guid!r}")
@@ -243,3 +246,11 @@ def _parse_json_feed(body: bytes, feed_name: str, feed_url: str, now: datetime) 
             )
         )
     return ParsedFeed(collapse(str(data.get("title") or "")), tuple(entries), None, tuple(dropped))
+
+
+def _json_author(value: Any) -> str | None:
+    """JSON Feed 1.1 `authors` is a list of objects; 1.0 `author` an object; some send text."""
+    first = value[0] if isinstance(value, list) and value else value
+    if isinstance(first, dict):
+        first = first.get("name")
+    return collapse(first) or None if isinstance(first, str) else None

@@ -11,11 +11,11 @@ from __future__ import annotations
 import contextlib
 import gzip
 import logging
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from .clean import LanguageDetector, clean_blocks
 from .cluster import cluster_articles
@@ -33,6 +33,7 @@ from .render import render_digest
 from .store import Store
 
 log = logging.getLogger("digest")
+JOIN_HORIZON = timedelta(days=7)
 
 
 def run(config: Config, *, now: datetime | None = None) -> RunReport:
@@ -78,6 +79,7 @@ def _build(config: Config, now: datetime, send: bool) -> RunReport:
                 ingested = ingest(config, store, fetcher, now)
             report.feeds_fetched = ingested.feeds_fetched
             report.feeds_not_modified = ingested.feeds_not_modified
+            report.feeds_failed = ingested.feeds_failed
             report.articles_new = ingested.new_articles
             report.skipped = ingested.skipped
             report.warnings = ingested.warnings
@@ -97,7 +99,12 @@ def _build(config: Config, now: datetime, send: bool) -> RunReport:
 def _assemble(config: Config, store: Store, now: datetime) -> tuple[Digest | None, int]:
     """Cluster pending articles with recently delivered ones and rank the new stories."""
     feeds = {feed.name: feed for feed in config.feeds}
-    articles = store.articles(("pending", "delivered", "joined"), since=now - config.window)
+    # Delivered stories stay joinable longer than the window: an outlet that covers a story
+    # days later must join it, not send it again.
+    horizon = max(config.window, JOIN_HORIZON)
+    articles = store.articles(("pending",), since=now - config.window) + store.articles(
+        ("delivered", "joined"), since=now - horizon
+    )
     for article in articles:
         feed = feeds.get(article.feed)
         if feed is not None:
@@ -144,9 +151,16 @@ def _send(config: Config, store: Store, digest: Digest, report: RunReport, now: 
         )
         raise
     store.record_delivery(
-        rendered.subject, digest.items, settings.method, delivery.recipients, delivery.detail, now
+        rendered.subject,
+        digest.items,
+        settings.method,
+        delivery.recipients,
+        delivery.detail,
+        now,
+        delivery.refused,
     )
     report.delivered_to = list(delivery.recipients)
+    report.refused = dict(delivery.refused)
     report.outbox_files = list(delivery.files)
 
 
@@ -169,7 +183,9 @@ def check(config: Config) -> list[FeedCheck]:
                 results.append(FeedCheck(feed.name, feed.url, False, outcome.reason))
                 continue
             try:
-                parsed = parse_feed(outcome.body or b"", feed.name, outcome.final_url, now)
+                parsed = parse_feed(
+                    outcome.body or b"", feed.name, outcome.final_url, now, outcome.content_type
+                )
             except FeedError as error:
                 results.append(FeedCheck(feed.name, feed.url, False, error.reason))
                 continue
@@ -196,7 +212,7 @@ class PageReport:
 
 def extract(source: str, *, timeout: float = 20.0) -> PageReport:
     """Extract and clean one page given as a URL or a path (.html or .html.gz)."""
-    if urlsplit(source).scheme in ("http", "https", "file"):
+    if re.match(r"^[A-Za-z][\w+.-]*://", source):
         with Fetcher(FetchSettings(timeout=timeout)) as fetcher:
             fetched = fetcher.fetch(FetchRequest(source))
         raw, url = fetched.body or b"", fetched.final_url

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -345,11 +345,21 @@ class Store:
         recipients: Sequence[str],
         detail: str,
         now: datetime,
+        refused: Mapping[str, str] | None = None,
     ) -> int:
-        """Record a delivered digest and mark its stories and articles sent, atomically."""
+        """Record a delivered digest and mark its stories and articles sent, atomically.
+
+        `refused` recipients (a permanent SMTP refusal) are recorded beside the others.
+        """
         with self.transaction() as db:
-            digest_id = _insert_digest(db, subject, "delivered", len(items), method, recipients,
-                                       detail, now)  # fmt: skip
+            digest_id = _insert_digest(
+                db, subject, "delivered", len(items), method, recipients, detail, now
+            )
+            db.executemany(
+                "INSERT INTO deliveries (digest_id, method, recipient, status, detail, at) "
+                "VALUES (?, ?, ?, 'refused', ?, ?)",
+                [(digest_id, method, r, why, _iso(now)) for r, why in (refused or {}).items()],
+            )
             for item in items:
                 story_id = db.execute(
                     "INSERT INTO stories (headline, url, created, digest_id) VALUES (?, ?, ?, ?)",

@@ -45,31 +45,29 @@ def collapse(text: str) -> str:
 def html_to_text(fragment: str) -> str:
     """Plain text of an HTML fragment (feed summaries, content:encoded), paragraphs kept.
 
-    Scripts and styles are dropped with their content; entities are decoded.
+    Scripts, styles and comments are dropped with their content; entities are decoded.
     """
     if not fragment or not fragment.strip():
         return ""
     if "<" not in fragment:
-        return collapse(html.unescape(fragment))
+        return _paragraphs(html.unescape(fragment))
     try:
         root = lxml.html.fragment_fromstring(fragment, create_parent="div")
     except (lxml.etree.ParserError, ValueError):
-        return collapse(html.unescape(re.sub(r"<[^>]*>", " ", fragment)))
-    for bad in root.iter(*_DROP_TAGS):
-        bad.drop_tree() if bad.getparent() is not None else None
-    parts: list[str] = []
+        return _paragraphs(html.unescape(re.sub(r"<[^>]*>", " ", fragment)))
+    for junk in list(root.iter(lxml.etree.Comment, lxml.etree.ProcessingInstruction, *_DROP_TAGS)):
+        junk.drop_tree()  # keeps the text that follows it
     for element in root.iter():
-        tag = element.tag if isinstance(element.tag, str) else ""
-        if tag in _BLOCK_TAGS:
-            parts.append("\n\n")
-        if element.text and tag not in _DROP_TAGS:
-            parts.append(element.text)
-        if tag in _BLOCK_TAGS:
-            parts.append("\n\n")
-        if element.tail and element is not root:
-            parts.append(element.tail)
-    text = "".join(parts)
-    paragraphs = [collapse(p) for p in _BLANK_LINES.split(text)]
+        if element.tag == "br":
+            element.tail = "\n" + (element.tail or "")
+        elif element.tag in _BLOCK_TAGS:
+            element.text = "\n\n" + (element.text or "")
+            element.tail = "\n\n" + (element.tail or "")
+    return _paragraphs(root.text_content())
+
+
+def _paragraphs(text: str) -> str:
+    paragraphs = (collapse(p) for p in _BLANK_LINES.split(text.replace("\r", "")))
     return "\n\n".join(p for p in paragraphs if p)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 # Query parameters that only say where a click came from. Dropping them makes the same
 # article under two links one source (Miniflux and FreshRSS strip much the same list).
@@ -53,3 +53,25 @@ def is_http_url(url: str | None) -> bool:
 
 def host_of(url: str) -> str:
     return (urlsplit(url).hostname or "").lower()
+
+
+def usable_link(candidate: str, base_url: str) -> str | None:
+    """`candidate` made absolute against `base_url`, if it is a link we may follow.
+
+    http(s) links need a host that can be encoded; file links are followed only from a feed
+    that is itself a local file, so a remote feed can never make us read local files.
+    """
+    try:
+        absolute = urljoin(base_url, candidate.strip())
+        parts = urlsplit(absolute)
+        if parts.scheme in ("http", "https"):
+            if not parts.hostname or "\x00" in absolute or " " in parts.netloc:
+                return None
+            parts.hostname.encode("idna")  # "a..b", "xn--" and friends fail here, not mid-run
+            _ = parts.port  # a port out of range raises ValueError
+            return absolute
+        if parts.scheme == "file" and urlsplit(base_url).scheme == "file":
+            return absolute
+    except (ValueError, UnicodeError):
+        return None
+    return None

@@ -1,0 +1,82 @@
+"""Feeds that try to hurt the run: local-file links, broken links, odd JSON, refusals."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from conftest import DEMO_FEEDS, respond, run_cli, smtp_delivery, write_config
+
+
+def _json_feed(items: list[dict]) -> bytes:
+    return json.dumps(
+        {"version": "https://jsonfeed.org/version/1.1", "title": "Odd", "items": items}
+    ).encode()
+
+
+def test_a_remote_feed_cannot_make_us_read_local_files(tmp_path, site):
+    secret = tmp_path / "secret.html"
+    secret.write_text("<html><body><article><p>" + "hunter2 " * 80 + "</p></article></body>")
+    feed = _json_feed([
+        {"id": "1", "url": secret.as_uri(), "title": "Local file", "summary": "Nothing."},
+        {"id": "2", "url": "file://localhost" + str(secret), "title": "Also local"},
+    ])  # fmt: skip
+    site.overrides = {"/odd/feed.json": respond(200, feed, "application/feed+json")}
+    feeds = [("Odd", f"{site.base_url}/odd/feed.json", "World"), DEMO_FEEDS[0]]
+    config = write_config(tmp_path, site.base_url, feeds=feeds)
+    result = run_cli("run", "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    outbox = "".join(p.read_text(errors="replace") for p in (tmp_path / "outbox").iterdir())
+    assert "hunter2" not in outbox
+    assert "Local file" not in outbox
+    assert "entry skipped: item 'Local file' has no usable http(s) url" in result.stderr
+
+
+def test_broken_links_and_odd_json_skip_one_entry_not_the_run(tmp_path, site):
+    good = f"{site.base_url}/techwire/articles/meta-compute-cloud.html"
+    feed = _json_feed([
+        {"id": "1", "url": "http://a..b/x", "title": "Bad host"},
+        {"id": "2", "url": "http://[::1/x", "title": "Bad IPv6"},
+        {"id": "3", "url": good, "title": "Meta Compute, the good one",
+         "authors": {"name": "Ann"}, "summary": "Meta plans a cloud business."},
+        "not an object",
+    ])  # fmt: skip
+    site.overrides = {"/odd/feed.json": respond(200, feed, "application/feed+json")}
+    config = write_config(tmp_path, site.base_url, feeds=[("Odd", f"{site.base_url}/odd/feed.json",
+                                                          "World")])  # fmt: skip
+    result = run_cli("run", "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.count("entry skipped") == 3
+    text = next((tmp_path / "outbox").glob("*.txt")).read_text()
+    assert "Meta Compute, the good one" in text
+
+
+def test_an_empty_feed_is_fine_and_not_a_failure(tmp_path, site):
+    empty = b'<?xml version="1.0"?><rss version="2.0"><channel><title>Quiet</title></channel></rss>'
+    site.overrides = {"/quiet.xml": respond(200, empty, "application/rss+xml")}
+    config = write_config(tmp_path, site.base_url, feeds=[("Quiet", f"{site.base_url}/quiet.xml",
+                                                          "World")])  # fmt: skip
+    result = run_cli("run", "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    assert "nothing new" in result.stdout and result.stderr == ""
+    checked = run_cli("check", "--config", str(config))
+    assert checked.returncode == 0 and "ok   Quiet: 0 entries" in checked.stdout
+
+
+def test_a_refused_recipient_is_reported_and_the_others_are_not_sent_twice(
+    tmp_path, site, smtp_server
+):
+    smtp_server.refuse = {"gone@example.org"}
+    delivery = smtp_delivery(smtp_server, to="[ana@example.org, gone@example.org]")
+    config = write_config(tmp_path, site.base_url, delivery=delivery, feeds=DEMO_FEEDS[:2])
+    first = run_cli("run", "--config", str(config))
+    assert first.returncode == 1
+    assert "gone@example.org refused: 550 5.1.1 No such user here" in first.stderr
+    assert [rcpt for _, rcpt in smtp_server.envelopes] == [["ana@example.org"]]
+    second = run_cli("run", "--config", str(config))
+    assert second.returncode == 0 and "nothing new" in second.stdout
+    assert len(smtp_server.messages) == 1
+    with sqlite3.connect(tmp_path / "state" / "digest.db") as db:
+        rows = sorted(db.execute("SELECT recipient, status FROM deliveries"))
+    assert rows == [("ana@example.org", "sent"), ("gone@example.org", "refused")]

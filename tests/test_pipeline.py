@@ -1,0 +1,54 @@
+"""The run's own logic between the stages: windows, late coverage, the library API."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from conftest import write_config
+
+import digest
+from digest.clean import LanguageDetector, clean_blocks
+from digest.extract import extract_page
+from digest.models import FeedEntry
+from digest.pipeline import _assemble
+from digest.store import NewArticle, Store
+
+SITES = Path(__file__).resolve().parent.parent / "config" / "demo" / "sites"
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+def stored(path: str, feed: str, published: datetime) -> NewArticle:
+    url = f"http://127.0.0.1:8765/{path}"
+    page = extract_page((SITES / path).read_bytes(), url)
+    text = clean_blocks(page.blocks, LanguageDetector(), None, page.language).text
+    entry = FeedEntry(feed, url, url, url, page.title or path, "", "", published)
+    return NewArticle(entry, None, page.title or path, text, "page", "en", None, published)
+
+
+def test_an_outlet_reporting_a_delivered_story_days_later_joins_it(tmp_path, expectations):
+    first, late = expectations["events"]["meta-compute"][:2]
+    config = digest.load_config(write_config(tmp_path, "http://127.0.0.1:9"))
+    assert config.window == timedelta(hours=72)
+    store = Store.open(config.storage)
+    store.add_articles([stored(first, "Techwire", NOW)], NOW)
+    digest_items, _ = _assemble(config, store, NOW)
+    store.record_delivery("S", digest_items.items, "file", ["a@b.example"], "x", NOW)
+
+    four_days_later = NOW + timedelta(days=4)  # beyond the 72h window
+    store.add_articles([stored(late, "Circuit Post", four_days_later)], four_days_later)
+    again, joined = _assemble(config, store, four_days_later)
+    assert again is None and joined == 1
+    assert store.count("joined") == 1
+    store.close()
+
+
+def test_preview_then_run_sends_what_preview_showed(tmp_path, site):
+    config = digest.load_config(write_config(tmp_path, site.base_url))
+    shown = digest.preview(config)
+    assert shown.digest is not None and not shown.delivered_to
+    sent = digest.run(config)
+    assert sent.digest is not None
+    assert [i.headline for i in sent.digest.items] == [i.headline for i in shown.digest.items]
+    assert sent.delivered_to == ["reader@localhost"]
+    assert digest.run(config).digest is None

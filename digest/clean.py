@@ -40,10 +40,12 @@ EDGE_HEAD, EDGE_TAIL = 2, 3
 # Anchored or unambiguous calls to action in English, French, German, Spanish, Italian and
 # Portuguese. Patterns are matched against the lower-cased block.
 _CTA_STRONG = [
-    r"^(read more|related( articles| stories| posts| coverage)?|see also|more from|recommended"
-    r"( for you)?|advertisement|sponsored|lire aussi|à lire aussi|lesen sie auch|mehr zum thema"
-    r"|anzeige|werbung|leer más|lee también|te puede interesar|publicidad|leggi anche|pubblicità"
-    r"|leia também|leia mais|publicidade)\b",
+    # Labels: "Read more: ...", "Advertisement", "Related stories" (not "Share prices rose").
+    r"^(read more|related( articles| stories| posts| coverage)?|see also|more from [\w ]{1,30}"
+    r"|recommended( for you| reading| stories)?|advertisement|sponsored( content)?|lire aussi"
+    r"|à lire aussi|lesen sie auch|mehr zum thema|anzeige|werbung|leer más|lee también"
+    r"|te puede interesar|publicidad|leggi anche|pubblicità|leia também|leia mais|publicidade)"
+    r"\s*([:|»›>–—-]|$)",
     r"\b(sign|signing) up (for|to) (our|the) [\w\s-]{0,30}(newsletter|briefing|digest|email)",
     r"\b(subscribe|subscribing) to (our|the) [\w\s-]{0,30}(newsletter|briefing|podcast|channel)",
     r"\bget (our|the) [\w\s-]{0,30}newsletter\b",
@@ -70,18 +72,21 @@ _CTA_STRONG = [
     r"|utilizamos cookies|utilizziamo (i )?cookie)",
     r"\b(follow|find) (us|him|her|them|me) on (twitter|x|facebook|instagram|linkedin|mastodon"
     r"|bluesky|threads|tiktok|youtube)\b",
-    r"\bshare (this|the) (article|story|post)\b|^share( on| via)?\b",
-    r"\b(all rights reserved|©\s*\d{4})",
+    r"\bshare (this|the) (article|story|post)\b|^share( on| via| this|:|$)",
+    r"\ball rights reserved\b|(^|\s)©\s*\d{4}",
     r"\b(click here|tap here) to\b",
     r"\b(download (our|the) app|get the app)\b",
 ]
 # Likely boilerplate, scored lower: an author bio, a nudge, a byline.
+# A bare byline: "By Jane Doe" (the name must be capitalised, so "By noon, ..." is prose).
+_BYLINE = re.compile(r"^(?i:by|von|par|por|di)\s+[A-Z][\w.'’-]*(\s+[A-Z][\w.'’-]*){0,3}\s*$")
 _CTA_LIKELY = [
-    r"^(by|von|par|por|di)\s+[A-Z]?[\w.-]+(\s+[\w.-]+){0,3}\s*$",
     r"\b(covers|reports on|writes about|has covered|is a (senior |staff )?(reporter|writer|"
     r"correspondent|editor|columnist))\b.{0,120}\b(for|at)\b",
     r"\b(previously (worked|reported|wrote)|before joining)\b",
-    r"\b(subscribe|newsletter|podcast|membership|sign up|log in|sign in|register)\b",
+    r"(?i:\b(subscribe|sign up|register|log in|sign in)( now| today| here| for free"
+    r"| to (read|continue|comment|get|receive|our|the))\b)",
+    r"(?i:\b(our|this) (newsletter|podcast)\b)",
     r"\b(follow us|suivez-nous|folgen sie uns|síguenos|seguici|siga-nos)\b",
     r"\b(this (article|story) (was|has been) (updated|corrected))\b",
     r"\b(tips?|got a tip)\?.{0,40}\b(contact|email|signal)\b",
@@ -112,9 +117,9 @@ _FUNCTION_WORDS = {
     lang: frozenset(words.split()) - _SHARED for lang, words in _FUNCTION_TEXT.items()
 }
 _STRONG = [re.compile(p, re.IGNORECASE) for p in _CTA_STRONG]
-_LIKELY = [
-    re.compile(p) if p.startswith("^(by") else re.compile(p, re.IGNORECASE) for p in _CTA_LIKELY
-]
+_LIKELY = [re.compile(p, re.IGNORECASE) for p in _CTA_LIKELY]
+# A long paragraph that mentions cookies or comments is more likely news about them.
+PROMO_MAX_CHARS = 400
 
 
 @dataclass(frozen=True)
@@ -160,10 +165,14 @@ def function_word_language(text: str) -> str | None:
 
 
 def promo_score(text: str) -> int:
-    lowered = text.lower()
-    if any(p.search(lowered) for p in _STRONG):
+    """3 for an unmistakable call to action, 2 for a likely one, 1 for a long paragraph
+    that uses call-to-action words, else 0."""
+    strong = any(p.search(text) for p in _STRONG)
+    if len(text) >= PROMO_MAX_CHARS:
+        return 1 if strong else 0
+    if strong:
         return 3
-    if len(text) < 400 and any(p.search(text) for p in _LIKELY):
+    if _BYLINE.match(text) or any(p.search(text) for p in _LIKELY):
         return 2
     return 0
 

@@ -94,6 +94,44 @@ def test_defaults_and_relative_paths():
             "title: Brief\ndelivery:\n  to: nobody",
             "brief.yaml:3: delivery.to: 'nobody' is not an email address",
         ),
+        (
+            "title: Brief",
+            "title: Brief\nwindow: 48",
+            "brief.yaml:2: window: 48 is not a duration; write it with a unit: 30m, 48h or 7d",
+        ),
+        ("title: Brief", "title: Brief\nwindow: -5h", "brief.yaml:2: window: '-5h' is not a dur"),
+        (
+            "title: Brief",
+            "title: Brief\nlanguage: english",
+            "brief.yaml:2: language: 'english' is not a language code",
+        ),
+        ("title: Brief", "title: Brief\nfetch:\n  max_bytes: 0KB", "fetch.max_bytes: '0KB' is too"),
+        (
+            "title: Brief",
+            "title: Brief\ntemplates: nowhere",
+            "brief.yaml:2: templates: no such folder: /srv/digest/nowhere",
+        ),
+        (
+            "url: feeds/two.xml",
+            "url: example.com/feed.xml",
+            "feeds[1].url: 'example.com/feed.xml' is not a file here; if it is a web address, "
+            "write https://example.com/feed.xml",
+        ),
+        (
+            "url: feeds/two.xml",
+            "url: file://relative/feed.xml",
+            "feeds[1].url: 'file://relative/feed.xml': a file:// URL needs an absolute path",
+        ),
+        (
+            "url: feeds/two.xml",
+            "url: https://one.example/feed.xml",
+            "brief.yaml:6: feeds[1].url: 'https://one.example/feed.xml' is listed twice (also feed",
+        ),
+        (
+            "url: feeds/two.xml",
+            "url: 'http://[::1/feed'",
+            "feeds[1].url: 'http://[::1/feed' is not",
+        ),
     ],
 )
 def test_mistakes_name_file_line_and_key(old, new, message):

@@ -1,0 +1,228 @@
+"""Every config key, once: its parser, default and help text.
+
+The registry drives validation (config.py), `digest settings`, and the docs test that fails
+when a key is missing from README.md. Parsers raise `Invalid`; the loader adds file and line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+class Invalid(Exception):
+    """A value failed its parser; the loader adds file, line and key."""
+
+
+def parse_duration(value: Any) -> timedelta:
+    """'48h' -> 2 days. Units: s, m, h, d, w; a bare number is refused (48 what?)."""
+    match = _DURATION.match(value) if isinstance(value, str) else None
+    if not match:
+        raise Invalid(f"{value!r} is not a duration; write it with a unit: 30m, 48h or 7d")
+    seconds = float(match.group(1)) * _DURATION_UNITS[match.group(2)]
+    if seconds <= 0:
+        raise Invalid(f"{value!r} is not a positive duration")
+    return timedelta(seconds=seconds)
+
+
+def text_value(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise Invalid("expected a non-empty string")
+    return value.strip()
+
+
+def _optional_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return text_value(value)
+
+
+def _positive_int(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise Invalid(f"expected a whole number of at least 1, got {value!r}")
+    return value
+
+
+def _port(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 65535:
+        raise Invalid(f"expected a port number from 0 to 65535, got {value!r}")
+    return value
+
+
+def _positive_float(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise Invalid(f"expected a number above 0, got {value!r}")
+    return float(value)
+
+
+def _byte_size(value: Any) -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    match = re.match(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB)\s*$", str(value), re.IGNORECASE)
+    if not match:
+        raise Invalid(f"{value!r} is not a size; write it as 512KB or 10MB")
+    factor = {"b": 1, "kb": 1024, "mb": 1024**2, "gb": 1024**3}[match.group(2).lower()]
+    size = int(float(match.group(1)) * factor)
+    if size < 1024:
+        raise Invalid(f"{value!r} is too small; feeds and pages need at least 1KB")
+    return size
+
+
+def _timezone(value: Any) -> str:
+    name = text_value(value)
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise Invalid(f"unknown timezone {name!r}; use an IANA name such as Europe/Paris") from None
+    return name
+
+
+def _language(value: Any) -> str:
+    code = text_value(value).lower()
+    if not re.fullmatch(r"[a-z]{2,3}", code):
+        raise Invalid(f"{value!r} is not a language code; use ISO 639-1 such as en, fr, de")
+    return code
+
+
+def _choice(*options: str) -> Callable[[Any], str]:
+    def parse(value: Any) -> str:
+        if value not in options:
+            raise Invalid(f"{value!r} is not one of: {', '.join(options)}")
+        return value
+
+    return parse
+
+
+def _address_list(value: Any) -> tuple[str, ...]:
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, (list, tuple)) or not items:
+        raise Invalid("expected an address or a list of addresses")
+    out = []
+    for item in items:
+        if not isinstance(item, str) or "@" not in item:
+            raise Invalid(f"{item!r} is not an email address")
+        out.append(item.strip())
+    return tuple(out)
+
+
+def _address(value: Any) -> str:
+    if not isinstance(value, str) or "@" not in value:
+        raise Invalid(f"{value!r} is not an email address")
+    return value.strip()
+
+
+def _env_name(value: Any) -> str:
+    name = text_value(value)
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise Invalid(f"{name!r} is not an environment variable name")
+    return name
+
+
+def _optional_http_url(value: Any) -> str | None:
+    if value is None:
+        return None
+    url = text_value(value)
+    if urlsplit(url).scheme not in ("http", "https"):
+        raise Invalid(f"{url!r} is not an http(s) URL")
+    return url
+
+
+def _bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise Invalid(f"expected true or false, got {value!r}")
+    return value
+
+
+# Mark parsers whose value is a path relative to the config file (FOLDER: must exist).
+PATH = "path"
+FOLDER = "folder"
+URL_OR_PATH = "url_or_path"
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str  # dotted: "fetch.timeout"; feed keys are bare: "url"
+    parse: Callable[[Any], Any] | str
+    default: Any
+    help: str
+    required: bool = False
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("title", text_value, None, "Digest title, shown in the subject and the email.", True),
+    Setting("window", parse_duration, "48h", "Only articles published within this span."),
+    Setting("max_items", _positive_int, 20, "At most this many items per digest."),
+    Setting("storage", PATH, "var/digest.db", "SQLite file that keeps the run state."),
+    Setting("timezone", _timezone, "UTC", "IANA timezone for dates shown in the digest."),
+    Setting("language", _language, "en", "Language of the digest (ISO 639-1)."),
+    Setting("templates", FOLDER, None, "Folder with your own digest.mjml.j2 / digest.txt.j2."),
+    Setting(
+        "contact_url", _optional_http_url, None, "URL named in the User-Agent, for site owners."
+    ),
+    Setting("fetch.timeout", _positive_float, 20.0, "Seconds before one request gives up."),
+    Setting("fetch.max_bytes", _byte_size, "10MB", "Largest feed or page body accepted."),
+    Setting("fetch.concurrency", _positive_int, 8, "Requests in flight at once."),
+    Setting("fetch.per_host", _positive_int, 2, "Requests in flight at once to one host."),
+    Setting("fetch.pages", _bool, True, "Fetch article pages (else feed text)."),
+    Setting("delivery.method", _choice("file", "smtp"), "file", "file (outbox folder) or smtp."),
+    Setting("delivery.outbox", PATH, "var/outbox", "Folder for .html/.txt/.eml (file method)."),
+    Setting("delivery.from", _address, "digest@localhost", "From address."),
+    Setting("delivery.to", _address_list, ("reader@localhost",), "Recipient(s)."),
+    Setting("delivery.host", text_value, "localhost", "SMTP server host."),
+    Setting("delivery.port", _port, 587, "SMTP server port."),
+    Setting(
+        "delivery.security",
+        _choice("starttls", "ssl", "none"),
+        "starttls",
+        "starttls, ssl (implicit TLS) or none.",
+    ),
+    Setting("delivery.username", _optional_text, None, "SMTP user name, if it needs a login."),
+    Setting(
+        "delivery.password_env",
+        _env_name,
+        "DIGEST_SMTP_PASSWORD",
+        "Environment variable holding the SMTP password.",
+    ),
+    Setting(
+        "delivery.timeout", _positive_float, 30.0, "Seconds before the SMTP server is given up."
+    ),
+    Setting("serve.root", FOLDER, None, "Folder served on 127.0.0.1 during the run (the demo)."),
+    Setting("serve.port", _port, 8765, "Port for serve.root."),
+)
+
+FEED_SETTINGS: tuple[Setting, ...] = (
+    Setting("name", text_value, None, "Outlet name shown in the digest.", True),
+    Setting("url", URL_OR_PATH, None, "Feed URL, file:// URL or path.", True),
+    Setting("section", _optional_text, None, "Section of the digest this feed's items go in."),
+    Setting("weight", _positive_float, 1.0, "Ranking weight of this feed's items."),
+)
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def settings_help() -> str:
+    """The settings reference, one line per key (printed by `digest settings`)."""
+    lines = []
+    for prefix, settings in (("", SETTINGS), ("feeds[].", FEED_SETTINGS)):
+        for setting in settings:
+            note = " (required)" if setting.required else ""
+            if setting.default is not None:
+                note += f" (default: {_shown(setting.default)})"
+            lines.append(f"{prefix}{setting.key}: {setting.help}{note}")
+    return "\n".join(lines)

@@ -179,8 +179,10 @@ def promo_score(text: str) -> int:
 
 def article_language(blocks: tuple[Block, ...], detector: LanguageDetector) -> str | None:
     """The language of the body, judged on its longer blocks (boilerplate is mostly short)."""
-    long_blocks = [b.text for b in blocks if len(b.text) >= RELIABLE_LANGUAGE_CHARS]
-    sample = " ".join(long_blocks or [b.text for b in blocks])[:4000]
+    # Tables of names and figures (sports results, prices) say little about the language.
+    prose = [b for b in blocks if b.kind not in ("table", "list")] or list(blocks)
+    long_blocks = [b.text for b in prose if len(b.text) >= RELIABLE_LANGUAGE_CHARS]
+    sample = " ".join(long_blocks or [b.text for b in prose])[:4000]
     language, _ = detector.detect(sample) if sample else (None, 0.0)
     return language
 

@@ -25,10 +25,10 @@ from .render import render_digest
 log = logging.getLogger("digest")
 
 
-def digest_json(digest: Digest | None) -> dict[str, Any]:
+def digest_json(digest: Digest | None, title: str) -> dict[str, Any]:
     """The stable JSON shape of `digest preview --json` (documented in README.md)."""
     if digest is None:
-        return {"title": None, "created": None, "items": []}
+        return {"title": title, "created": None, "items": []}
     return {
         "title": digest.title,
         "created": digest.created.isoformat(timespec="seconds"),
@@ -92,7 +92,9 @@ def cmd_preview(args: argparse.Namespace) -> int:
     report = pipeline.preview(config)
     _print_problems(report)
     if args.json:
-        json.dump(digest_json(report.digest), sys.stdout, ensure_ascii=False, indent=2)
+        json.dump(
+            digest_json(report.digest, config.title), sys.stdout, ensure_ascii=False, indent=2
+        )
         sys.stdout.write("\n")
         return 0
     if report.digest is None:
@@ -112,7 +114,8 @@ def cmd_preview(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    print(f"{args.config}: config is valid ({len(config.feeds)} feeds)")
+    count = len(config.feeds)
+    print(f"{args.config}: config is valid ({count} feed{'s' if count != 1 else ''})")
     failures = 0
     for result in pipeline.check(config):
         mark = "ok  " if result.ok else "FAIL"
@@ -199,11 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.ERROR,
-        format="digest: %(message)s",
-        stream=sys.stderr,
-    )
+    _configure_logging(args.verbose)
     try:
         return args.handler(args)
     except DigestError as error:
@@ -212,6 +211,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("digest: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # `digest preview | head`: the reader left; say nothing more on a closed pipe.
+        sys.stderr.close()
+        return 0
+
+
+def _configure_logging(verbose: bool) -> None:
+    """Our own log on stderr; the libraries' chatter (trafilatura, httpx) only with -v."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("digest: %(message)s"))
+    own = logging.getLogger("digest")
+    own.addHandler(handler)
+    own.setLevel(logging.INFO if verbose else logging.ERROR)
+    own.propagate = False
+    if verbose:
+        logging.basicConfig(level=logging.WARNING, format="digest: %(name)s: %(message)s")
+    else:
+        logging.getLogger().addHandler(logging.NullHandler())
+        for noisy in ("trafilatura", "htmldate", "courlan", "justext", "httpx", "httpcore"):
+            logging.getLogger(noisy).setLevel(logging.CRITICAL)
 
 
 if __name__ == "__main__":

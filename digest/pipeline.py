@@ -74,9 +74,14 @@ def _build(config: Config, now: datetime, send: bool) -> RunReport:
     report = RunReport()
     store = Store.open(config.storage)
     try:
-        with store.run_lock(now):
+        with store.run_lock(now), store.errors_named():
             with serving(config), Fetcher(config.fetch) as fetcher:
                 ingested = ingest(config, store, fetcher, now)
+            log.info(
+                "fetched %d feeds (%d unchanged, %d failed), %d new articles",
+                ingested.feeds_fetched, ingested.feeds_not_modified,
+                len(ingested.feeds_failed), ingested.new_articles,
+            )  # fmt: skip
             report.feeds_fetched = ingested.feeds_fetched
             report.feeds_not_modified = ingested.feeds_not_modified
             report.feeds_failed = ingested.feeds_failed
@@ -88,9 +93,14 @@ def _build(config: Config, now: datetime, send: bool) -> RunReport:
             digest, joined = _assemble(config, store, now)
             report.articles_joined_delivered = joined
             report.digest = digest
+            log.info(
+                "%d items to send, %d late reports joined delivered stories",
+                len(digest.items) if digest else 0, joined,
+            )  # fmt: skip
             if send and digest is not None:
                 _send(config, store, digest, report, now)
             report.pending_left = store.count("pending")
+            store.prune(now)
     finally:
         store.close()
     return report

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
@@ -44,10 +45,19 @@ def make_item(cluster: Cluster, feed_weights: Mapping[str, float]) -> DigestItem
         url=lead.url,
         summary=summarize(lead.text, lead.title) or truncate(lead.text, SUMMARY_MAX_CHARS),
         language=lead.language,
-        section=lead.section,
-        sources=sources_of(cluster.articles),
+        section=section_of(cluster.articles, lead),
+        sources=sources_of(cluster.articles, lead),
         article_ids=tuple(a.id for a in cluster.articles),
     )
+
+
+def section_of(articles: Sequence[Article], lead: Article) -> str | None:
+    """The section most of the item's outlets file it under; the lead's breaks a tie."""
+    votes = Counter(a.section for a in {a.feed: a for a in articles}.values() if a.section)
+    if not votes:
+        return None
+    best = max(votes.values())
+    return lead.section if votes.get(lead.section) == best else votes.most_common(1)[0][0]
 
 
 def best_article(articles: Sequence[Article], feed_weights: Mapping[str, float]) -> Article:
@@ -63,11 +73,15 @@ def best_article(articles: Sequence[Article], feed_weights: Mapping[str, float])
     return max(articles, key=completeness)
 
 
-def sources_of(articles: Sequence[Article]) -> tuple[Source, ...]:
-    """One source per outlet (its earliest article), earliest first."""
+def sources_of(articles: Sequence[Article], lead: Article | None = None) -> tuple[Source, ...]:
+    """One source per outlet (its earliest article, or the lead for the lead's outlet, so
+    the headline's link is always among the sources), earliest first."""
     earliest: dict[str, Article] = {}
+    if lead is not None:
+        earliest[lead.feed] = lead
     for article in sorted(articles, key=lambda a: a.published):
         earliest.setdefault(article.feed, article)
+    earliest = dict(sorted(earliest.items(), key=lambda item: item[1].published))
     return tuple(
         Source(name=a.feed, url=a.url, title=a.title, published=a.published)
         for a in earliest.values()
@@ -89,6 +103,8 @@ def summarize(text: str, title: str = "") -> str:
     low, high = SUMMARY_SENTENCES
     chosen: list[str] = []
     length = 0
+    # A standfirst (the subtitle under a headline) is kept: by length alone it cannot be told
+    # from a short one-sentence lead, and dropping a lead loses the story's main fact.
     prose = "\n".join(p for p in text.split("\n\n") if _is_prose(p, title))
     for sentence in split_sentences(prose):
         sentence = _DATELINE.sub("", sentence).strip()

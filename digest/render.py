@@ -93,6 +93,7 @@ def template_context(digest: Digest, feed_count: int | None = None) -> dict[str,
         "digest": {
             "title": digest.title,
             "date": digest.created.astimezone(zone).strftime("%A %d %B %Y"),
+            "timezone": digest.created.astimezone(zone).strftime("%Z"),
             "language": digest.language,
             "item_count": len(digest.items),
             "source_count": sum(len(item.sources) for item in digest.items),
@@ -116,6 +117,7 @@ def _item_context(item: DigestItem, number: int, zone: ZoneInfo, digest: Digest)
     )
     return {
         "number": number,
+        "indent": " " * (len(str(number)) + 2),
         "headline": item.headline,
         "url": safe_url(item.url),
         "summary": item.summary,

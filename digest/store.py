@@ -16,7 +16,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from .errors import RunLocked, StoreError
@@ -70,12 +70,27 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
 )
 
 
+# A run that held the lock this long died or hung; its pid may belong to another process now.
+STALE_LOCK = timedelta(hours=6)
+# Site chrome changes with redesigns; a block not seen for this long no longer teaches much.
+SITE_MEMORY = timedelta(days=60)
+PROBLEM_MEMORY = timedelta(days=90)
+
+
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
 def _time(text: str) -> datetime:
     return datetime.fromisoformat(text)
+
+
+def _time_or(text: str, default: datetime) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return default
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -135,6 +150,14 @@ class Store:
             raise
         self.db.execute("COMMIT")
 
+    @contextmanager
+    def errors_named(self) -> Iterator[None]:
+        """Turn SQLite failures mid-run (locked, disk full) into one line naming the file."""
+        try:
+            yield
+        except sqlite3.Error as error:
+            raise StoreError(f"{self.path}: state database error: {error}") from None
+
     def migrate(self) -> list[str]:
         """Apply the migrations not yet applied; returns their names."""
         self.db.execute(
@@ -160,10 +183,11 @@ class Store:
         """Hold the digest's run lock: a row in `runs` without `finished`, owned by a live pid."""
         with self.transaction() as db:
             for row in db.execute("SELECT id, pid, started FROM runs WHERE finished IS NULL"):
-                if _alive(row["pid"]):
+                stale = now - _time_or(row["started"], now) > STALE_LOCK
+                if _alive(row["pid"]) and not stale:
                     raise RunLocked(
                         f"{self.path}: another run (pid {row['pid']}, started {row['started']}) "
-                        "is in progress; wait for it to finish"
+                        f"is in progress; wait for it, or its lock lapses after {STALE_LOCK}"
                     )
                 db.execute(
                     "UPDATE runs SET finished = ?, outcome = 'died' WHERE id = ?",
@@ -383,6 +407,14 @@ class Store:
         """Record a digest that could not be delivered; its articles stay pending."""
         with self.transaction() as db:
             _insert_digest(db, subject, "failed", item_count, method, recipients, error, now)
+
+    def prune(self, now: datetime) -> None:
+        """Forget old site chrome and old problems, so that neither grows without end.
+
+        Articles are kept: they are what tells a new feed entry from one already sent.
+        """
+        self.db.execute("DELETE FROM site_blocks WHERE seen < ?", (_iso(now - SITE_MEMORY),))
+        self.db.execute("DELETE FROM problems WHERE at < ?", (_iso(now - PROBLEM_MEMORY),))
 
     def count(self, status: str) -> int:
         return self.db.execute(

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import sqlite3
 import subprocess
 import sys
@@ -97,3 +98,20 @@ def test_the_run_lock_refuses_a_second_live_run(store, tmp_path):
         assert run_id
     outcomes = [row[0] for row in store.db.execute("SELECT outcome FROM runs ORDER BY id")]
     assert outcomes == ["died", "ok"]
+
+
+def test_a_lock_older_than_six_hours_lapses_even_if_its_pid_lives(store):
+    with sqlite3.connect(store.path) as db:
+        started = (NOW - timedelta(hours=7)).isoformat()
+        db.execute("INSERT INTO runs (pid, started) VALUES (?, ?)", (os.getpid(), started))
+    with store.run_lock(NOW):
+        pass
+    outcomes = [row[0] for row in store.db.execute("SELECT outcome FROM runs ORDER BY id")]
+    assert outcomes == ["died", "ok"]
+
+
+def test_prune_forgets_old_site_blocks_and_problems(store):
+    store.remember_blocks("a.example", "https://a.example/1", ["f1"], NOW - timedelta(days=90))
+    store.remember_blocks("a.example", "https://a.example/2", ["f2"], NOW)
+    store.prune(NOW)
+    assert set(store.site_blocks("a.example")) == {"f2"}

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from .errors import ConfigError
 from .settings import (
@@ -118,6 +118,9 @@ def parse_config(source: str, path: Path) -> Config:
         raise ConfigError(
             f"YAML syntax error: {error.problem}", path=str(path), line=line
         ) from None
+    except YAMLError as error:  # e.g. a control character the YAML reader refuses
+        reason = " ".join(str(error).split())
+        raise ConfigError(f"not readable as YAML: {reason}", path=str(path)) from None
     return _Loader(path).build(data)
 
 

@@ -114,7 +114,7 @@ def _by_smtp(
         )
     try:
         client = _connect(settings)
-    except (OSError, smtplib.SMTPException) as error:
+    except (OSError, smtplib.SMTPException, UnicodeError, ValueError) as error:
         raise DeliveryError(f"SMTP {server}: cannot connect: {error}") from None
     accepted: list[str] = []
     refused: dict[str, str] = {}
@@ -140,6 +140,11 @@ def _by_smtp(
         raise DeliveryError(
             f"SMTP {server}: login as {settings.username} failed ({error.smtp_code}); "
             f"check ${settings.password_env}"
+        ) from None
+    except UnicodeEncodeError:
+        raise DeliveryError(
+            f"SMTP {server}: the user name or ${settings.password_env} has characters "
+            "smtplib cannot send (non-ASCII)"
         ) from None
     except (smtplib.SMTPException, OSError) as error:
         if not accepted:

@@ -99,9 +99,9 @@ class Fetcher:
 
     def _get(self, request: FetchRequest) -> FetchResult:
         headers = {"Accept": request.accept}
-        if request.etag:
+        if request.etag and request.etag.isascii():
             headers["If-None-Match"] = request.etag
-        if request.last_modified:
+        if request.last_modified and request.last_modified.isascii():
             headers["If-Modified-Since"] = request.last_modified
         url = request.url
         try:
@@ -128,8 +128,8 @@ class Fetcher:
                     status=response.status_code,
                     body=body,
                     final_url=str(response.url),
-                    etag=response.headers.get("ETag"),
-                    last_modified=response.headers.get("Last-Modified"),
+                    etag=_ascii(response.headers.get("ETag")),
+                    last_modified=_ascii(response.headers.get("Last-Modified")),
                     content_type=response.headers.get("Content-Type"),
                 )
         except httpx.TooManyRedirects:
@@ -160,6 +160,11 @@ class Fetcher:
                 raise FetchError(url, f"body still arriving after {self.settings.timeout * 3:g}s")
             chunks.append(chunk)
         return b"".join(chunks)
+
+
+def _ascii(value: str | None) -> str | None:
+    """A validator we can send back: HTTP headers go out as ASCII."""
+    return value if value and value.isascii() and value.isprintable() else None
 
 
 def _describe(error: httpx.HTTPError) -> str:

@@ -131,9 +131,17 @@ def _feed_entries(
             outcome.body or b"", feed.name, outcome.final_url, now, outcome.content_type
         )
     except FeedError as error:
-        store.feed_failed(feed.url, feed.name, error.reason, outcome.status, now)
-        result.skipped.append(Skipped("feed", feed.url, error.reason, feed.name))
-        log.warning("%s (%s)", error, feed.url)
+        reason = error.reason
+    # The boundary of "one broken feed never breaks the digest": whatever the parsers
+    # raise on hostile bytes is recorded against this feed as a value, and the run goes on.
+    except Exception as error:
+        reason = f"the feed could not be parsed ({type(error).__name__}: {error})"[:300]
+    else:
+        reason = None
+    if reason is not None:
+        store.feed_failed(feed.url, feed.name, reason, outcome.status, now)
+        result.skipped.append(Skipped("feed", feed.url, reason, feed.name))
+        log.warning("feed %r (%s): %s", feed.name, feed.url, reason)
         return None
     result.feeds_fetched += 1
     if parsed.warning:
@@ -161,6 +169,10 @@ def _fetch_and_extract(
         except ExtractError as error:
             result.skipped.append(Skipped("page", entry.link, error.reason, entry.feed))
             log.warning("page of feed %r: %s (using the feed's text)", entry.feed, error)
+        # As for feeds: a page that breaks the extractor costs this page only.
+        except Exception as error:
+            reason = f"extraction failed ({type(error).__name__}: {error})"[:300]
+            result.skipped.append(Skipped("page", entry.link, reason, entry.feed))
     return pages
 
 

@@ -4,7 +4,6 @@ via the json module (feedparser 6 does not read it)."""
 from __future__ import annotations
 
 import calendar
-import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -120,7 +119,7 @@ def _xml_entry(
     published = _struct_time(
         dict.get(raw, "published_parsed") or dict.get(raw, "updated_parsed"), now
     )
-    guid = raw.get("id") or link or _hash(title + str(published))
+    guid = raw.get("id") or link
     author = collapse(raw.get("author", "") or "") or None
     if not title:
         title = _title_from_text(summary or content_text)
@@ -171,9 +170,9 @@ def _struct_time(value: Any, now: datetime) -> datetime | None:
         return None
     try:
         moment = datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
-    except (OverflowError, ValueError, TypeError):
+    except (OverflowError, ValueError, TypeError, OSError):
         return None
-    return min(moment, now) if moment - now > _FUTURE_TOLERANCE else moment
+    return _not_in_future(moment, now)
 
 
 def _iso_time(value: Any, now: datetime) -> datetime | None:
@@ -186,12 +185,16 @@ def _iso_time(value: Any, now: datetime) -> datetime | None:
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    moment = moment.astimezone(UTC)
-    return min(moment, now) if moment - now > _FUTURE_TOLERANCE else moment
+    try:
+        moment = moment.astimezone(UTC)
+    except OverflowError:  # year 1 or 9999 with an offset
+        return None
+    return _not_in_future(moment, now)
 
 
-def _hash(text: str) -> str:
-    return "sha1:" + hashlib.sha1(text.encode("utf-8")).hexdigest()
+def _not_in_future(moment: datetime, now: datetime) -> datetime:
+    """A date far ahead of the fetch is a publisher's clock bug: date the entry now."""
+    return now if moment - now > _FUTURE_TOLERANCE else moment
 
 
 def _parse_json_feed(body: bytes, feed_name: str, feed_url: str, now: datetime) -> ParsedFeed:
@@ -201,6 +204,8 @@ def _parse_json_feed(body: bytes, feed_name: str, feed_url: str, now: datetime) 
         raise FeedError(feed_name, f"JSON Feed is not UTF-8: {error.reason}") from None
     except json.JSONDecodeError as error:
         raise FeedError(feed_name, f"malformed JSON at line {error.lineno}: {error.msg}") from None
+    except (RecursionError, ValueError) as error:  # absurd nesting, 5000-digit numbers
+        raise FeedError(feed_name, f"JSON too deep or too large to read: {error}") from None
     if not isinstance(data, dict) or "jsonfeed.org" not in str(data.get("version", "")):
         raise FeedError(feed_name, "JSON without a jsonfeed.org version: not a JSON Feed")
     items = data.get("items")

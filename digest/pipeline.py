@@ -12,6 +12,7 @@ import contextlib
 import gzip
 import logging
 import re
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -74,7 +75,7 @@ def _build(config: Config, now: datetime, send: bool) -> RunReport:
     report = RunReport()
     store = Store.open(config.storage)
     try:
-        with store.run_lock(now), store.errors_named():
+        with store.errors_named(), store.run_lock(now):
             with serving(config), Fetcher(config.fetch) as fetcher:
                 ingested = ingest(config, store, fetcher, now)
             log.info(
@@ -235,7 +236,7 @@ def extract(source: str, *, timeout: float = 20.0) -> PageReport:
         if path.suffix == ".gz":
             try:
                 raw = gzip.decompress(raw)
-            except (OSError, EOFError) as error:
+            except (OSError, EOFError, zlib.error) as error:
                 raise FetchError(source, f"not a valid gzip file: {error}") from None
         url = path.resolve().as_uri()
     page = extract_page(raw, url)

@@ -8,7 +8,6 @@ autoescape; links pass `safe_url`, which lets only http(s) through, so a `javasc
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from mjml import mjml2html
 
 from .errors import RenderError
 from .models import Digest, DigestItem, RenderedDigest
+from .text import printable
 
 HTML_TEMPLATE = "digest.mjml.j2"
 TEXT_TEMPLATE = "digest.txt.j2"
@@ -118,17 +118,18 @@ def _item_context(item: DigestItem, number: int, zone: ZoneInfo, digest: Digest)
     return {
         "number": number,
         "indent": " " * (len(str(number)) + 2),
-        "headline": item.headline,
+        # printable(): one control character from a feed would stop MJML and the digest.
+        "headline": printable(item.headline),
         "url": safe_url(item.url),
-        "summary": item.summary,
+        "summary": printable(item.summary),
         "section": item.section,
         "language_tag": language_tag,
         "coverage": coverage,
         "sources": [
             {
-                "name": source.name,
+                "name": printable(source.name),
                 "url": safe_url(source.url),
-                "title": source.title,
+                "title": printable(source.title),
                 "time": _format_time(source.published, zone, digest.created),
             }
             for source in item.sources
@@ -165,7 +166,3 @@ def render_digest(
     except Exception as error:  # mrml raises its own error types from Rust
         raise RenderError(f"{HTML_TEMPLATE}: MJML could not be rendered: {error}") from None
     return RenderedDigest(subject=subject_line(digest), html=html, text=text)
-
-
-def feeds_in(items: Sequence[DigestItem]) -> int:
-    return len({source.name for item in items for source in item.sources})

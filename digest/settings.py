@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from email.utils import parseaddr
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -36,6 +37,8 @@ def parse_duration(value: Any) -> timedelta:
 def text_value(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise Invalid("expected a non-empty string")
+    if any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in value):
+        raise Invalid(f"{value!r} holds a control character (a line break?); write it on one line")
     return value.strip()
 
 
@@ -45,6 +48,12 @@ def _optional_text(value: Any) -> str | None:
     return text_value(value)
 
 
+def _finite(value: float) -> float:
+    if value != value or value in (float("inf"), float("-inf")):
+        raise Invalid(f"expected a finite number, got {value!r}")
+    return value
+
+
 def _positive_int(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise Invalid(f"expected a whole number of at least 1, got {value!r}")
@@ -52,15 +61,15 @@ def _positive_int(value: Any) -> int:
 
 
 def _port(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 65535:
-        raise Invalid(f"expected a port number from 0 to 65535, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
+        raise Invalid(f"expected a port number from 1 to 65535, got {value!r}")
     return value
 
 
 def _positive_float(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
         raise Invalid(f"expected a number above 0, got {value!r}")
-    return float(value)
+    return _finite(float(value))
 
 
 def _byte_size(value: Any) -> int:
@@ -105,16 +114,21 @@ def _address_list(value: Any) -> tuple[str, ...]:
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, (list, tuple)) or not items:
         raise Invalid("expected an address or a list of addresses")
-    out = []
-    for item in items:
-        if not isinstance(item, str) or "@" not in item:
-            raise Invalid(f"{item!r} is not an email address")
-        out.append(item.strip())
-    return tuple(out)
+    return tuple(_address(item) for item in items)
 
 
 def _address(value: Any) -> str:
-    if not isinstance(value, str) or "@" not in value:
+    """'Name <user@host>' or 'user@host', on one line, with a host that can be encoded."""
+    if not isinstance(value, str):
+        raise Invalid(f"{value!r} is not an email address")
+    _, address = parseaddr(value)
+    local, _, host = address.rpartition("@")
+    try:
+        host.encode("idna")
+        valid = bool(local) and ("." in host or host == "localhost")
+    except UnicodeError:
+        valid = False
+    if not valid or any(ord(ch) < 32 for ch in value):
         raise Invalid(f"{value!r} is not an email address")
     return value.strip()
 

@@ -447,8 +447,10 @@ def _insert_digest(
 
 
 def _alive(pid: int) -> bool:
+    # Our own pid on an unfinished row is a previous run in a container that reuses pids
+    # (every container's first process is pid 1): this process is not running it.
     if pid == os.getpid():
-        return True
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -37,9 +37,22 @@ _BLOCK_TAGS = {
 _DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "object", "embed", "svg")
 
 
+# C0/C1 controls (but tab and newlines), lone surrogates, and Unicode non-characters: a feed
+# can carry them, and each one breaks something downstream (MJML's parser, SQLite's UTF-8
+# encoding, the operator's terminal).
+_UNPRINTABLE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]"
+)
+
+
+def printable(text: str) -> str:
+    """`text` without the characters no reader should get (see _UNPRINTABLE)."""
+    return _UNPRINTABLE.sub("", text)
+
+
 def collapse(text: str) -> str:
-    """Fold runs of white space into one space and trim."""
-    return " ".join(text.split())
+    """Fold runs of white space into one space and trim; drop unprintable characters."""
+    return " ".join(printable(text).split())
 
 
 def html_to_text(fragment: str) -> str:
@@ -49,6 +62,7 @@ def html_to_text(fragment: str) -> str:
     """
     if not fragment or not fragment.strip():
         return ""
+    fragment = printable(fragment)
     if "<" not in fragment:
         return _paragraphs(html.unescape(fragment))
     try:
@@ -67,7 +81,7 @@ def html_to_text(fragment: str) -> str:
 
 
 def _paragraphs(text: str) -> str:
-    paragraphs = (collapse(p) for p in _BLANK_LINES.split(text.replace("\r", "")))
+    paragraphs = (collapse(p) for p in _BLANK_LINES.split(printable(text).replace("\r", "")))
     return "\n\n".join(p for p in paragraphs if p)
 
 

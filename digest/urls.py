@@ -47,10 +47,6 @@ def canonical_url(url: str) -> str:
     return urlunsplit((scheme, netloc, path, urlencode(query), ""))
 
 
-def is_http_url(url: str | None) -> bool:
-    return bool(url) and urlsplit(url).scheme in ("http", "https") and bool(urlsplit(url).netloc)
-
-
 def host_of(url: str) -> str:
     return (urlsplit(url).hostname or "").lower()
 

@@ -79,6 +79,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
     for recipient, reason in report.refused.items():
         print(f"digest: delivery: {recipient} refused: {reason}", file=sys.stderr)
+    for recipient, reason in report.deferred.items():
+        print(f"digest: delivery: {recipient} deferred ({reason}); queued for the next run",
+              file=sys.stderr)  # fmt: skip
     if report.refused:
         return 1
     if len(report.feeds_failed) == len(config.feeds):

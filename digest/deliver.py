@@ -11,11 +11,12 @@ import re
 import smtplib
 import ssl
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
 from email.policy import SMTP
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
 
 from .config import DeliveryConfig
@@ -30,6 +31,8 @@ class Delivery:
     detail: str  # outbox file stem, or the SMTP server's answer
     files: tuple[str, ...] = ()
     refused: dict[str, str] = field(default_factory=dict)  # recipient -> the server's reply
+    # recipient -> (reason, message): a temporary refusal; the message waits in the queue
+    deferred: dict[str, tuple[str, bytes]] = field(default_factory=dict)
 
 
 def build_message(
@@ -54,9 +57,10 @@ def deliver(
 ) -> Delivery:
     """Deliver to every recipient, or raise DeliveryError (then nothing counts as sent).
 
-    When some recipients were accepted and others refused for good (5xx), the digest counts
-    as delivered and the refusals come back in `Delivery.refused`, so that the accepted
-    readers never get it twice.
+    When some recipients accepted it, the digest counts as delivered, so that they never get
+    it twice: recipients refused for good (5xx) come back in `Delivery.refused`, those
+    refused for now (4xx, a dropped connection) in `Delivery.deferred` with their message,
+    which the store queues for the next run.
     """
     if settings.method == "file":
         return _to_outbox(rendered, settings, language, now)
@@ -102,9 +106,21 @@ def _to_outbox(
     return Delivery("file", settings.recipients, stem, tuple(str(p) for p in files))
 
 
-def _by_smtp(
-    rendered: RenderedDigest, settings: DeliveryConfig, language: str, now: datetime
-) -> Delivery:
+@dataclass
+class SendOutcome:
+    """Per message key: accepted, refused for good (5xx), or deferred (4xx, cut off)."""
+
+    accepted: list[str] = field(default_factory=list)
+    refused: dict[str, str] = field(default_factory=dict)
+    deferred: dict[str, str] = field(default_factory=dict)
+
+
+def send_each(settings: DeliveryConfig, messages: Sequence[tuple[str, str, bytes]]) -> SendOutcome:
+    """Send (key, recipient, message bytes) triples over one SMTP session.
+
+    Raises DeliveryError only when nothing could be tried (no connection, bad login); after
+    that every message ends in exactly one of the outcome's three buckets.
+    """
     server = f"{settings.host}:{settings.port}"
     password = settings.password()
     if settings.username and password is None:
@@ -116,26 +132,26 @@ def _by_smtp(
         client = _connect(settings)
     except (OSError, smtplib.SMTPException, UnicodeError, ValueError) as error:
         raise DeliveryError(f"SMTP {server}: cannot connect: {error}") from None
-    accepted: list[str] = []
-    refused: dict[str, str] = {}
+    envelope_from = parseaddr(settings.sender)[1] or settings.sender
+    outcome = SendOutcome()
     try:
         if settings.username:
             client.login(settings.username, password or "")
-        for recipient in settings.recipients:
-            # One message per recipient: no reader sees the others' addresses.
-            message = build_message(rendered, settings.sender, recipient, language, now)
+        for key, recipient, data in messages:
             try:
-                client.send_message(message, settings.sender, [recipient])
+                client.sendmail(envelope_from, [recipient], data)
             except smtplib.SMTPRecipientsRefused as error:
                 code, text = error.recipients.get(recipient, (0, b""))
-                refused[recipient] = f"{code} {_decode(text)}".strip()
+                bucket = outcome.refused if code >= 500 else outcome.deferred
+                bucket[key] = f"{code} {_decode(text)}".strip()
                 continue
             except smtplib.SMTPResponseException as error:
-                if error.smtp_code < 500:
-                    raise  # temporary: the whole digest waits for the next run
-                refused[recipient] = f"{error.smtp_code} {_decode(error.smtp_error)}".strip()
+                if error.smtp_code == 421:
+                    raise  # the server is closing the session
+                bucket = outcome.refused if error.smtp_code >= 500 else outcome.deferred
+                bucket[key] = f"{error.smtp_code} {_decode(error.smtp_error)}".strip()
                 continue
-            accepted.append(recipient)
+            outcome.accepted.append(key)
     except smtplib.SMTPAuthenticationError as error:
         raise DeliveryError(
             f"SMTP {server}: login as {settings.username} failed ({error.smtp_code}); "
@@ -147,22 +163,40 @@ def _by_smtp(
             "smtplib cannot send (non-ASCII)"
         ) from None
     except (smtplib.SMTPException, OSError) as error:
-        if not accepted:
-            raise DeliveryError(f"SMTP {server}: {error}") from None
-        # Some readers already have it: sending again would duplicate it for them.
-        for recipient in settings.recipients:
-            if recipient not in accepted and recipient not in refused:
-                refused[recipient] = f"not sent: {error}"
+        done = set(outcome.accepted) | set(outcome.refused) | set(outcome.deferred)
+        for key, _, _ in messages:
+            if key not in done:
+                outcome.deferred[key] = f"not sent: {error}"
     finally:
         try:
             client.quit()
         except (smtplib.SMTPException, OSError):
             client.close()
-    if not accepted:
-        reasons = "; ".join(f"{r}: {why}" for r, why in refused.items())
-        raise DeliveryError(f"SMTP {server}: every recipient refused ({reasons})")
+    return outcome
+
+
+def _by_smtp(
+    rendered: RenderedDigest, settings: DeliveryConfig, language: str, now: datetime
+) -> Delivery:
+    server = f"{settings.host}:{settings.port}"
+    # One message per recipient: no reader sees the others' addresses.
+    messages = {
+        recipient: build_message(rendered, settings.sender, recipient, language, now).as_bytes()
+        for recipient in settings.recipients
+    }
+    outcome = send_each(settings, [(r, r, data) for r, data in messages.items()])
+    if not outcome.accepted:
+        reasons = "; ".join(
+            f"{r}: {why}" for r, why in {**outcome.refused, **outcome.deferred}.items()
+        )
+        raise DeliveryError(f"SMTP {server}: no recipient accepted the digest ({reasons})")
     return Delivery(
-        "smtp", tuple(accepted), f"{server} accepted {len(accepted)} message(s)", (), refused
+        "smtp",
+        tuple(outcome.accepted),
+        f"{server} accepted {len(outcome.accepted)} message(s)",
+        (),
+        outcome.refused,
+        {r: (why, messages[r]) for r, why in outcome.deferred.items()},
     )
 
 

@@ -168,6 +168,7 @@ class RunReport:
     digest: Digest | None = None
     delivered_to: list[str] = field(default_factory=list)
     refused: dict[str, str] = field(default_factory=dict)  # recipient -> SMTP reply (5xx)
+    deferred: dict[str, str] = field(default_factory=dict)  # recipient -> reason; queued
     skipped: list[Skipped] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # recovered problems, e.g. bad XML
     feeds_fetched: int = 0

@@ -21,7 +21,7 @@ from pathlib import Path
 from .clean import LanguageDetector, clean_blocks
 from .cluster import cluster_articles
 from .config import Config, FetchSettings
-from .deliver import deliver
+from .deliver import SendOutcome, deliver, send_each
 from .errors import DeliveryError, DigestError, FeedError, FetchError
 from .extract import extract_page
 from .fetch import FEED_ACCEPT, Fetcher, FetchRequest
@@ -31,7 +31,7 @@ from .models import Digest, RemovedBlock, RunReport
 from .parse import parse_feed
 from .rank import rank_clusters
 from .render import render_digest
-from .store import Store
+from .store import QUEUE_LIMIT, Store
 
 log = logging.getLogger("digest")
 JOIN_HORIZON = timedelta(days=7)
@@ -76,6 +76,8 @@ def _build(config: Config, now: datetime, send: bool) -> RunReport:
     store = Store.open(config.storage)
     try:
         with store.errors_named(), store.run_lock(now):
+            if send and config.delivery.method == "smtp":
+                _retry_queue(config, store, report, now)
             with serving(config), Fetcher(config.fetch) as fetcher:
                 ingested = ingest(config, store, fetcher, now)
             log.info(
@@ -169,10 +171,31 @@ def _send(config: Config, store: Store, digest: Digest, report: RunReport, now: 
         delivery.detail,
         now,
         delivery.refused,
+        delivery.deferred,
     )
     report.delivered_to = list(delivery.recipients)
+    report.deferred.update({r: why for r, (why, _) in delivery.deferred.items()})
     report.refused = dict(delivery.refused)
     report.outbox_files = list(delivery.files)
+
+
+def _retry_queue(config: Config, store: Store, report: RunReport, now: datetime) -> None:
+    """Send again what a recipient refused for now in an earlier run."""
+    queued = store.queued_messages()
+    if not queued:
+        return
+    try:
+        outcome = send_each(config.delivery, queued)
+    except DeliveryError as error:
+        log.warning("queued messages wait: %s", error)
+        outcome = SendOutcome(deferred={key: str(error) for key, _, _ in queued})
+    recipient = {key: rcpt for key, rcpt, _ in queued}
+    gave_up = store.settle_queue(outcome.accepted, outcome.refused, outcome.deferred, now)
+    report.delivered_to += [recipient[key] for key in outcome.accepted]
+    report.refused.update({recipient[key]: why for key, why in outcome.refused.items()})
+    report.deferred.update({recipient[key]: why for key, why in outcome.deferred.items()})
+    for address in gave_up:
+        report.refused[address] = f"gave up after {QUEUE_LIMIT.days} days of temporary refusals"
 
 
 @dataclass(frozen=True)

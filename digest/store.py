@@ -1,5 +1,8 @@
 """The SQLite state of one digest: feeds, articles, delivered stories, digests, deliveries.
 
+A digest that some recipients refused only for now (4xx, a dropped connection) waits for
+them in `queued_messages` and is retried at the start of every run.
+
 Article life: `pending` (ingested, not yet sent) -> `delivered` (went out in a digest, as part
 of a story) or `joined` (reported an already delivered story, so never sent on its own) or
 `expired` (fell out of the window unsent). A story is marked delivered in the same
@@ -67,6 +70,18 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         );
         """,
     ),
+    (
+        "002_message_queue",
+        """
+        CREATE TABLE queued_messages (
+            id INTEGER PRIMARY KEY, digest_id INTEGER NOT NULL REFERENCES digests(id),
+            recipient TEXT NOT NULL, message BLOB NOT NULL, queued TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 1, last_error TEXT,
+            status TEXT NOT NULL DEFAULT 'queued'
+        );
+        CREATE INDEX queued_messages_status ON queued_messages (status);
+        """,
+    ),
 )
 
 
@@ -75,6 +90,8 @@ STALE_LOCK = timedelta(hours=6)
 # Site chrome changes with redesigns; a block not seen for this long no longer teaches much.
 SITE_MEMORY = timedelta(days=60)
 PROBLEM_MEMORY = timedelta(days=90)
+# A message a server keeps refusing "for now" (4xx) is retried each run for this long.
+QUEUE_LIMIT = timedelta(days=5)
 
 
 def _iso(moment: datetime) -> str:
@@ -370,6 +387,7 @@ class Store:
         detail: str,
         now: datetime,
         refused: Mapping[str, str] | None = None,
+        deferred: Mapping[str, tuple[str, bytes]] | None = None,
     ) -> int:
         """Record a delivered digest and mark its stories and articles sent, atomically.
 
@@ -383,6 +401,14 @@ class Store:
                 "INSERT INTO deliveries (digest_id, method, recipient, status, detail, at) "
                 "VALUES (?, ?, ?, 'refused', ?, ?)",
                 [(digest_id, method, r, why, _iso(now)) for r, why in (refused or {}).items()],
+            )
+            db.executemany(
+                "INSERT INTO queued_messages (digest_id, recipient, message, queued, last_error) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [
+                    (digest_id, r, data, _iso(now), why)
+                    for r, (why, data) in (deferred or {}).items()
+                ],
             )
             for item in items:
                 story_id = db.execute(
@@ -407,6 +433,47 @@ class Store:
         """Record a digest that could not be delivered; its articles stay pending."""
         with self.transaction() as db:
             _insert_digest(db, subject, "failed", item_count, method, recipients, error, now)
+
+    def queued_messages(self) -> list[tuple[str, str, bytes]]:
+        """(id, recipient, message) of digests a recipient refused for now, oldest first."""
+        rows = self.db.execute(
+            "SELECT id, recipient, message FROM queued_messages WHERE status = 'queued' ORDER BY id"
+        )
+        return [(str(row[0]), row[1], row[2]) for row in rows]
+
+    def settle_queue(
+        self,
+        sent: Iterable[str],
+        refused: Mapping[str, str],
+        deferred: Mapping[str, str],
+        now: datetime,
+    ) -> list[str]:
+        """Record a retry of queued messages; give up on those queued longer than QUEUE_LIMIT.
+
+        Returns the recipients given up on, so the caller can report them.
+        """
+        with self.transaction() as db:
+            db.executemany(
+                "UPDATE queued_messages SET status = 'sent' WHERE id = ?", [(key,) for key in sent]
+            )
+            db.executemany(
+                "UPDATE queued_messages SET status = 'refused', last_error = ? WHERE id = ?",
+                [(why, key) for key, why in refused.items()],
+            )
+            db.executemany(
+                "UPDATE queued_messages SET attempts = attempts + 1, last_error = ? WHERE id = ?",
+                [(why, key) for key, why in deferred.items()],
+            )
+            expired = db.execute(
+                "SELECT recipient FROM queued_messages WHERE status = 'queued' AND queued < ?",
+                (_iso(now - QUEUE_LIMIT),),
+            ).fetchall()
+            db.execute(
+                "UPDATE queued_messages SET status = 'gave-up' WHERE status = 'queued' "
+                "AND queued < ?",
+                (_iso(now - QUEUE_LIMIT),),
+            )
+        return [row[0] for row in expired]
 
     def prune(self, now: datetime) -> None:
         """Forget old site chrome and old problems, so that neither grows without end.

@@ -90,12 +90,15 @@ class Mailbox:
     messages: list[EmailMessage] = field(default_factory=list)
     envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
     refuse: set[str] = field(default_factory=set)  # recipients answered with 550
+    defer: set[str] = field(default_factory=set)  # recipients answered with 451 (greylisting)
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
     ) -> str:
         if address in self.refuse:
             return "550 5.1.1 No such user here"
+        if address in self.defer:
+            return "451 4.7.1 Greylisted, try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 

@@ -80,3 +80,23 @@ def test_a_refused_recipient_is_reported_and_the_others_are_not_sent_twice(
     with sqlite3.connect(tmp_path / "state" / "digest.db") as db:
         rows = sorted(db.execute("SELECT recipient, status FROM deliveries"))
     assert rows == [("ana@example.org", "sent"), ("gone@example.org", "refused")]
+
+
+def test_a_greylisted_recipient_gets_the_same_digest_on_the_next_run(tmp_path, site, smtp_server):
+    smtp_server.defer = {"later@example.org"}
+    delivery = smtp_delivery(smtp_server, to="[ana@example.org, later@example.org]")
+    config = write_config(tmp_path, site.base_url, delivery=delivery, feeds=DEMO_FEEDS[:2])
+    first = run_cli("run", "--config", str(config))
+    assert first.returncode == 0, first.stderr
+    assert "later@example.org deferred (451 4.7.1 Greylisted" in first.stderr
+    assert [rcpt for _, rcpt in smtp_server.envelopes] == [["ana@example.org"]]
+
+    smtp_server.defer = set()
+    second = run_cli("run", "--config", str(config))
+    assert second.returncode == 0, second.stderr
+    assert [rcpt for _, rcpt in smtp_server.envelopes] == [["ana@example.org"],
+                                                          ["later@example.org"]]  # fmt: skip
+    first_copy, late_copy = smtp_server.messages
+    assert late_copy["Subject"] == first_copy["Subject"] and late_copy["To"] == "later@example.org"
+    third = run_cli("run", "--config", str(config))
+    assert third.returncode == 0 and len(smtp_server.messages) == 2

@@ -141,6 +141,8 @@ class LanguageDetector:
         import langdetect.detector_factory as factory_module
 
         init_factory()
+        # langdetect keeps its loaded profiles in this module global and offers no public
+        # way to get a detector with its own seed; the global seed would be shared state.
         self._factory = factory_module._factory
         self._seed = seed
 
@@ -152,7 +154,8 @@ class LanguageDetector:
             best = detector.get_probabilities()[0]
         except (LangDetectException, IndexError):
             return None, 0.0
-        return best.lang, best.prob
+        # langdetect says zh-cn / zh-tw; the digest speaks ISO 639-1.
+        return best.lang.split("-")[0], best.prob
 
 
 def function_word_language(text: str) -> str | None:

@@ -18,7 +18,7 @@ from typing import Any
 
 from . import pipeline
 from .config import load_config, settings_help
-from .errors import DigestError
+from .errors import DeliveryError, DigestError
 from .models import Digest, RunReport
 from .render import render_digest
 
@@ -63,7 +63,12 @@ def _print_problems(report: RunReport) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    report = pipeline.run(config)
+    try:
+        report = pipeline.run(config)
+    except DeliveryError as error:
+        if error.report is not None:  # the feeds' problems matter even when sending failed
+            _print_problems(error.report)
+        raise
     _print_problems(report)
     if report.digest is None:
         print(

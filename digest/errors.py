@@ -10,8 +10,9 @@
     ├── RenderError                  a template failed; names the template
     └── DeliveryError (OSError)      the digest could not be delivered; names the method/host
 
-Per-item failures inside a run (one feed, one page) are caught by the runner and kept as
-`Skipped` records in the run report and the store, so one broken input never stops the digest.
+A failure of one feed or one page inside a run, whatever the parsers raise, is caught at
+that feed's or page's boundary (ingest.py) and kept as a `Skipped` record in the run report
+and the store, so one broken input never stops the digest.
 """
 
 from __future__ import annotations
@@ -74,4 +75,6 @@ class RenderError(DigestError):
 
 
 class DeliveryError(DigestError, OSError):
-    """The digest could not be delivered."""
+    """The digest could not be delivered. `report` is the run's report, when a run was on."""
+
+    report = None  # set by the runner: what was fetched and skipped before delivery failed

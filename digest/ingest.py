@@ -63,8 +63,10 @@ def ingest(config: Config, store: Store, fetcher: Fetcher, now: datetime) -> Ing
         sections = {feed.name: feed.section for feed in config.feeds}
         cleaned = _clean_pages(store, pages, detector, now)
         new = [
-            _article(entry, pages.get(entry.url), cleaned.get(entry.url), sections.get(entry.feed),
-                     now)
+            _article(
+                entry, pages.get(entry.url), cleaned.get(entry.url), sections.get(entry.feed),
+                detector, now,
+            )
             for entry in entries
         ]  # fmt: skip
         store.add_articles(new, now)
@@ -204,6 +206,7 @@ def _article(
     page: ExtractedPage | None,
     cleaned: CleanedText | None,
     section: str | None,
+    detector: LanguageDetector,
     now: datetime,
 ) -> NewArticle:
     feed_text = entry.content if len(entry.content) > len(entry.summary) else entry.summary
@@ -215,6 +218,8 @@ def _article(
         text, source = entry.summary, "feed-summary"
     published = entry.published or (page.published if page else None) or now
     language = (cleaned.language if cleaned else None) or (page.language if page else None)
+    if language is None and len(text) >= 40:
+        language = detector.detect(text)[0]
     return NewArticle(
         entry=entry,
         section=section,

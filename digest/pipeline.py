@@ -154,6 +154,7 @@ def _send(config: Config, store: Store, digest: Digest, report: RunReport, now: 
     try:
         delivery = deliver(rendered, settings, config.language, now)
     except DeliveryError as error:
+        error.report = report
         store.record_failed_delivery(
             rendered.subject,
             len(digest.items),

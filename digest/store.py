@@ -23,67 +23,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from .errors import RunLocked, StoreError
+from .migrations import MIGRATIONS
 from .models import Article, DigestItem, FeedEntry, RemovedBlock, Skipped
-
-MIGRATIONS: tuple[tuple[str, str], ...] = (
-    (
-        "001_initial",
-        """
-        CREATE TABLE feeds (
-            url TEXT PRIMARY KEY, name TEXT NOT NULL, etag TEXT, last_modified TEXT,
-            last_status INTEGER, last_error TEXT, last_attempt TEXT, last_success TEXT,
-            failures INTEGER NOT NULL DEFAULT 0, failing_since TEXT
-        );
-        CREATE TABLE stories (
-            id INTEGER PRIMARY KEY, headline TEXT NOT NULL, url TEXT NOT NULL,
-            created TEXT NOT NULL, digest_id INTEGER NOT NULL REFERENCES digests(id)
-        );
-        CREATE TABLE articles (
-            id INTEGER PRIMARY KEY, url TEXT NOT NULL UNIQUE, feed TEXT NOT NULL,
-            guid TEXT NOT NULL, link TEXT NOT NULL, title TEXT NOT NULL, text TEXT NOT NULL,
-            text_source TEXT NOT NULL, language TEXT, author TEXT, section TEXT,
-            published TEXT NOT NULL, first_seen TEXT NOT NULL, removed TEXT,
-            status TEXT NOT NULL DEFAULT 'pending', story_id INTEGER REFERENCES stories(id)
-        );
-        CREATE INDEX articles_status ON articles (status, published);
-        CREATE INDEX articles_guid ON articles (feed, guid);
-        CREATE TABLE digests (
-            id INTEGER PRIMARY KEY, created TEXT NOT NULL, subject TEXT NOT NULL,
-            status TEXT NOT NULL, item_count INTEGER NOT NULL
-        );
-        CREATE TABLE deliveries (
-            id INTEGER PRIMARY KEY, digest_id INTEGER NOT NULL REFERENCES digests(id),
-            method TEXT NOT NULL, recipient TEXT NOT NULL, status TEXT NOT NULL,
-            detail TEXT, at TEXT NOT NULL
-        );
-        CREATE TABLE site_blocks (
-            host TEXT NOT NULL, fingerprint TEXT NOT NULL, url TEXT NOT NULL,
-            seen TEXT NOT NULL, PRIMARY KEY (host, fingerprint, url)
-        );
-        CREATE TABLE problems (
-            id INTEGER PRIMARY KEY, at TEXT NOT NULL, stage TEXT NOT NULL,
-            target TEXT NOT NULL, feed TEXT, reason TEXT NOT NULL
-        );
-        CREATE TABLE runs (
-            id INTEGER PRIMARY KEY, pid INTEGER NOT NULL, started TEXT NOT NULL,
-            finished TEXT, outcome TEXT
-        );
-        """,
-    ),
-    (
-        "002_message_queue",
-        """
-        CREATE TABLE queued_messages (
-            id INTEGER PRIMARY KEY, digest_id INTEGER NOT NULL REFERENCES digests(id),
-            recipient TEXT NOT NULL, message BLOB NOT NULL, queued TEXT NOT NULL,
-            attempts INTEGER NOT NULL DEFAULT 1, last_error TEXT,
-            status TEXT NOT NULL DEFAULT 'queued'
-        );
-        CREATE INDEX queued_messages_status ON queued_messages (status);
-        """,
-    ),
-)
-
 
 # A run that held the lock this long died or hung; its pid may belong to another process now.
 STALE_LOCK = timedelta(hours=6)
@@ -270,12 +211,15 @@ class Store:
     # -- articles ------------------------------------------------------------------------
 
     def known(self, entries: Iterable[FeedEntry]) -> set[str]:
-        """Canonical URLs of `entries` already in the store (by URL or by feed + guid)."""
+        """Canonical URLs of `entries` already in the store: the same URL, or the same guid
+        and title in the same feed (a link that moved). A guid alone is not trusted: some
+        feeds reuse one ("latest") for every new article."""
         found = set()
         for entry in entries:
             row = self.db.execute(
-                "SELECT 1 FROM articles WHERE url = ? OR (feed = ? AND guid = ?) LIMIT 1",
-                (entry.url, entry.feed, entry.guid),
+                "SELECT 1 FROM articles WHERE url = ? "
+                "OR (feed = ? AND guid = ? AND title = ?) LIMIT 1",
+                (entry.url, entry.feed, entry.guid, entry.title),
             ).fetchone()
             if row:
                 found.add(entry.url)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 # Query parameters that only say where a click came from. Dropping them makes the same
 # article under two links one source (Miniflux and FreshRSS strip much the same list).
@@ -18,37 +18,35 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def canonical_url(url: str) -> str:
-    """Normalise a link so that trivially different spellings compare equal.
+    """The article's identity, which is also the link the reader gets: tracking parameters
+    and fragments are dropped, scheme and host lower-cased, default ports removed; the path
+    and the rest of the query are kept exactly, since servers may need them as they are.
 
     >>> canonical_url("HTTPS://www.Example.com:443/a/?utm_source=rss&id=3#top")
-    'https://www.example.com/a?id=3'
+    'https://www.example.com/a/?id=3'
     """
-    parts = urlsplit(url.strip())
+    text = url.strip()
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        return text
     scheme = parts.scheme.lower()
-    if scheme not in ("http", "https"):
-        return url.strip()
-    host = (parts.hostname or "").lower().rstrip(".")
-    netloc = host
-    if parts.port and parts.port != _DEFAULT_PORTS.get(scheme):
-        netloc = f"{host}:{parts.port}"
-    path = re.sub(r"/{2,}", "/", parts.path) or "/"
-    if len(path) > 1 and path.endswith("/"):
-        path = path.rstrip("/")
-    for index_page in ("/index.html", "/index.htm", "/index.php"):
-        if path.endswith(index_page):
-            path = path[: -len(index_page)] or "/"
-    query = [
-        (key, value)
-        for key, value in parse_qsl(parts.query, keep_blank_values=True)
-        if not _TRACKING_PARAMS.match(key)
-    ]
-    query.sort()
-    # The scheme is kept: the canonical URL is also the link the reader gets.
-    return urlunsplit((scheme, netloc, path, urlencode(query), ""))
-
-
-def host_of(url: str) -> str:
-    return (urlsplit(url).hostname or "").lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        return text
+    host = parts.hostname.rstrip(".")
+    if ":" in host:
+        host = f"[{host}]"  # IPv6 keeps its brackets
+    netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
+    if parts.username:
+        netloc = parts.netloc.rsplit("@", 1)[0] + "@" + netloc
+    query = "&".join(
+        pair for pair in parts.query.split("&")
+        if pair and not _TRACKING_PARAMS.match(pair.split("=", 1)[0])
+    )  # fmt: skip
+    # "#!/story/12" and "#/story/12" route single-page sites: there the fragment is the page.
+    fragment = parts.fragment if parts.fragment.startswith(("!", "/")) else ""
+    return urlunsplit((scheme, netloc, parts.path or "/", query, fragment))
 
 
 def usable_link(candidate: str, base_url: str) -> str | None:
@@ -71,3 +69,7 @@ def usable_link(candidate: str, base_url: str) -> str | None:
     except (ValueError, UnicodeError):
         return None
     return None
+
+
+def host_of(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()

@@ -137,10 +137,16 @@ def test_names_and_figures_are_normalised():
 @pytest.mark.parametrize(
     ("link", "canonical"),
     [
-        ("https://News.example/a/?utm_source=rss&utm_medium=feed", "https://news.example/a"),
+        ("https://News.example/a/?utm_source=rss&utm_medium=feed", "https://news.example/a/"),
         ("https://news.example/a?fbclid=x&id=7#comments", "https://news.example/a?id=7"),
-        ("https://news.example:443/a/index.html", "https://news.example/a"),
-        ("http://news.example/a?b=2&a=1", "http://news.example/a?a=1&b=2"),
+        ("https://news.example:443/a", "https://news.example/a"),
+        (
+            "http://news.example/forum/index.php?topic=1",
+            "http://news.example/forum/index.php?topic=1",
+        ),
+        ("http://news.example/?12345", "http://news.example/?12345"),
+        ("http://[::1]:8080/a", "http://[::1]:8080/a"),
+        ("https://app.example/#!/story/2", "https://app.example/#!/story/2"),
     ],
 )
 def test_tracking_links_canonicalise_to_one_source(link, canonical):

@@ -51,12 +51,13 @@ def test_migrations_run_once_and_wal_is_on(tmp_path):
     again.close()
 
 
-def test_articles_are_known_by_url_or_guid(store):
+def test_articles_are_known_by_url_or_by_guid_and_title(store):
     store.add_articles([new(1)], NOW)
-    moved = FeedEntry(
-        "News", "g1", "https://news.example/moved", "https://news.example/moved", "T", "", "", NOW
-    )
-    assert store.known([entry(1), moved, entry(2)]) == {entry(1).url, moved.url}
+    moved = FeedEntry("News", "g1", "https://news.example/moved", "https://news.example/moved",
+                      "Title 1", "", "", NOW)  # fmt: skip
+    reused = FeedEntry("News", "g1", "https://news.example/new", "https://news.example/new",
+                       "Another story", "", "", NOW)  # fmt: skip
+    assert store.known([entry(1), moved, reused, entry(2)]) == {entry(1).url, moved.url}
 
 
 def test_delivery_marks_articles_sent_and_late_reports_join(store):

@@ -1,0 +1,64 @@
+"""The state schema as named migrations, applied in order, each once, in its own transaction.
+
+Never edit a migration that has shipped: add the next one. `Store.migrate` records each name
+in the `migrations` table when it applies it.
+"""
+
+MIGRATIONS: tuple[tuple[str, str], ...] = (
+    (
+        "001_initial",
+        """
+        CREATE TABLE feeds (
+            url TEXT PRIMARY KEY, name TEXT NOT NULL, etag TEXT, last_modified TEXT,
+            last_status INTEGER, last_error TEXT, last_attempt TEXT, last_success TEXT,
+            failures INTEGER NOT NULL DEFAULT 0, failing_since TEXT
+        );
+        CREATE TABLE stories (
+            id INTEGER PRIMARY KEY, headline TEXT NOT NULL, url TEXT NOT NULL,
+            created TEXT NOT NULL, digest_id INTEGER NOT NULL REFERENCES digests(id)
+        );
+        CREATE TABLE articles (
+            id INTEGER PRIMARY KEY, url TEXT NOT NULL UNIQUE, feed TEXT NOT NULL,
+            guid TEXT NOT NULL, link TEXT NOT NULL, title TEXT NOT NULL, text TEXT NOT NULL,
+            text_source TEXT NOT NULL, language TEXT, author TEXT, section TEXT,
+            published TEXT NOT NULL, first_seen TEXT NOT NULL, removed TEXT,
+            status TEXT NOT NULL DEFAULT 'pending', story_id INTEGER REFERENCES stories(id)
+        );
+        CREATE INDEX articles_status ON articles (status, published);
+        CREATE INDEX articles_guid ON articles (feed, guid);
+        CREATE TABLE digests (
+            id INTEGER PRIMARY KEY, created TEXT NOT NULL, subject TEXT NOT NULL,
+            status TEXT NOT NULL, item_count INTEGER NOT NULL
+        );
+        CREATE TABLE deliveries (
+            id INTEGER PRIMARY KEY, digest_id INTEGER NOT NULL REFERENCES digests(id),
+            method TEXT NOT NULL, recipient TEXT NOT NULL, status TEXT NOT NULL,
+            detail TEXT, at TEXT NOT NULL
+        );
+        CREATE TABLE site_blocks (
+            host TEXT NOT NULL, fingerprint TEXT NOT NULL, url TEXT NOT NULL,
+            seen TEXT NOT NULL, PRIMARY KEY (host, fingerprint, url)
+        );
+        CREATE TABLE problems (
+            id INTEGER PRIMARY KEY, at TEXT NOT NULL, stage TEXT NOT NULL,
+            target TEXT NOT NULL, feed TEXT, reason TEXT NOT NULL
+        );
+        CREATE TABLE runs (
+            id INTEGER PRIMARY KEY, pid INTEGER NOT NULL, started TEXT NOT NULL,
+            finished TEXT, outcome TEXT
+        );
+        """,
+    ),
+    (
+        "002_message_queue",
+        """
+        CREATE TABLE queued_messages (
+            id INTEGER PRIMARY KEY, digest_id INTEGER NOT NULL REFERENCES digests(id),
+            recipient TEXT NOT NULL, message BLOB NOT NULL, queued TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 1, last_error TEXT,
+            status TEXT NOT NULL DEFAULT 'queued'
+        );
+        CREATE INDEX queued_messages_status ON queued_messages (status);
+        """,
+    ),
+)

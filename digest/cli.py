@@ -75,6 +75,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"{config.title}: nothing new to deliver ({report.articles_new} new articles, "
             f"{report.feeds_not_modified} feeds unchanged)"
         )
+        if report.delivered_to:
+            print(f"{config.title}: sent the queued digest to {', '.join(report.delivered_to)}")
     else:
         where = report.outbox_files[-1] if report.outbox_files else ", ".join(report.delivered_to)
         sources = sum(len(item.sources) for item in report.digest.items)

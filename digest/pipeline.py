@@ -174,9 +174,10 @@ def _send(config: Config, store: Store, digest: Digest, report: RunReport, now: 
         delivery.refused,
         delivery.deferred,
     )
-    report.delivered_to = list(delivery.recipients)
+    # += and update: the queue retried at the start of the run may have reported already.
+    report.delivered_to += delivery.recipients
     report.deferred.update({r: why for r, (why, _) in delivery.deferred.items()})
-    report.refused = dict(delivery.refused)
+    report.refused.update(delivery.refused)
     report.outbox_files = list(delivery.files)
 
 

@@ -16,11 +16,11 @@ from urllib.parse import urlsplit
 
 from .clean import LanguageDetector, SiteMemory, clean_blocks, fingerprint
 from .config import Config, FeedConfig
-from .errors import ExtractError, FeedError, FetchError
+from .errors import ExtractError, FetchError
 from .extract import extract_page
 from .fetch import FEED_ACCEPT, PAGE_ACCEPT, Fetcher, FetchRequest
 from .models import CleanedText, ExtractedPage, FeedEntry, FetchResult, Skipped
-from .parse import parse_feed
+from .parse import parse_fetched
 from .store import NewArticle, Store
 from .urls import host_of
 
@@ -128,22 +128,11 @@ def _feed_entries(
     if outcome.not_modified:
         result.feeds_not_modified += 1
         return ()
-    try:
-        parsed = parse_feed(
-            outcome.body or b"", feed.name, outcome.final_url, now, outcome.content_type
-        )
-    except FeedError as error:
-        reason = error.reason
-    # The boundary of "one broken feed never breaks the digest": whatever the parsers
-    # raise on hostile bytes is recorded against this feed as a value, and the run goes on.
-    except Exception as error:
-        reason = f"the feed could not be parsed ({type(error).__name__}: {error})"[:300]
-    else:
-        reason = None
-    if reason is not None:
-        store.feed_failed(feed.url, feed.name, reason, outcome.status, now)
-        result.skipped.append(Skipped("feed", feed.url, reason, feed.name))
-        log.warning("feed %r (%s): %s", feed.name, feed.url, reason)
+    parsed = parse_fetched(outcome, feed.name, now)
+    if isinstance(parsed, str):
+        store.feed_failed(feed.url, feed.name, parsed, outcome.status, now)
+        result.skipped.append(Skipped("feed", feed.url, parsed, feed.name))
+        log.warning("feed %r (%s): %s", feed.name, feed.url, parsed)
         return None
     result.feeds_fetched += 1
     if parsed.warning:

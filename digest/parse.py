@@ -12,7 +12,7 @@ from typing import Any
 import feedparser
 
 from .errors import FeedError
-from .models import FeedEntry
+from .models import FeedEntry, FetchResult
 from .text import collapse, html_to_text
 from .urls import canonical_url, usable_link
 
@@ -40,6 +40,20 @@ def parse_feed(
     if stripped[:1] == b"{":
         return _parse_json_feed(stripped, feed_name, feed_url, now)
     return _parse_xml_feed(body, feed_name, feed_url, now, content_type)
+
+
+def parse_fetched(result: FetchResult, feed_name: str, now: datetime) -> ParsedFeed | str:
+    """parse_feed on a fetch result, or the reason it failed as a value.
+
+    This is the boundary of "one broken feed never breaks the digest": whatever a parser
+    raises on hostile bytes is turned into this feed's reason, so the run goes on.
+    """
+    try:
+        return parse_feed(result.body or b"", feed_name, result.final_url, now, result.content_type)
+    except FeedError as error:
+        return error.reason
+    except Exception as error:
+        return f"the feed could not be parsed ({type(error).__name__}: {error})"[:300]
 
 
 def _parse_xml_feed(

@@ -22,13 +22,13 @@ from .clean import LanguageDetector, clean_blocks
 from .cluster import cluster_articles
 from .config import Config, FetchSettings
 from .deliver import SendOutcome, deliver, send_each
-from .errors import DeliveryError, DigestError, FeedError, FetchError
+from .errors import DeliveryError, DigestError, FetchError
 from .extract import extract_page
 from .fetch import FEED_ACCEPT, Fetcher, FetchRequest
 from .ingest import ingest
 from .localsite import LocalSite
 from .models import Digest, RemovedBlock, RunReport
-from .parse import parse_feed
+from .parse import parse_fetched
 from .rank import rank_clusters
 from .render import render_digest
 from .store import QUEUE_LIMIT, Store
@@ -218,12 +218,9 @@ def check(config: Config) -> list[FeedCheck]:
             if isinstance(outcome, FetchError):
                 results.append(FeedCheck(feed.name, feed.url, False, outcome.reason))
                 continue
-            try:
-                parsed = parse_feed(
-                    outcome.body or b"", feed.name, outcome.final_url, now, outcome.content_type
-                )
-            except FeedError as error:
-                results.append(FeedCheck(feed.name, feed.url, False, error.reason))
+            parsed = parse_fetched(outcome, feed.name, now)
+            if isinstance(parsed, str):
+                results.append(FeedCheck(feed.name, feed.url, False, parsed))
                 continue
             detail = f"{len(parsed.entries)} entries"
             if parsed.warning:

@@ -99,9 +99,9 @@ class Fetcher:
 
     def _get(self, request: FetchRequest) -> FetchResult:
         headers = {"Accept": request.accept}
-        if request.etag and request.etag.isascii():
+        if request.etag:
             headers["If-None-Match"] = request.etag
-        if request.last_modified and request.last_modified.isascii():
+        if request.last_modified:
             headers["If-Modified-Since"] = request.last_modified
         url = request.url
         try:

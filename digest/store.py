@@ -45,7 +45,7 @@ def _time(text: str) -> datetime:
 
 def _time_or(text: str, default: datetime) -> datetime:
     try:
-        moment = datetime.fromisoformat(text)
+        moment = _time(text)
     except ValueError:
         return default
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

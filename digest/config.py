@@ -94,6 +94,7 @@ class Config:
     language: str = "en"
     templates: Path | None = None
     serve: ServeConfig | None = None
+    workers: int | None = None  # page extraction processes; None: one per core
 
 
 def load_config(path: str | os.PathLike[str]) -> Config:
@@ -196,6 +197,7 @@ class _Loader:
             language=values["language"],
             templates=values["templates"],
             serve=serve,
+            workers=values["workers"],
         )
 
     def read(self, data: CommentedMap, setting: Setting) -> Any:

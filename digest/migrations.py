@@ -61,4 +61,10 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         CREATE INDEX queued_messages_status ON queued_messages (status);
         """,
     ),
+    (
+        "003_digest_watermark",
+        """
+        ALTER TABLE digests ADD COLUMN considered_through INTEGER;
+        """,
+    ),
 )

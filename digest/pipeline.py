@@ -32,6 +32,7 @@ from .parse import parse_fetched
 from .rank import rank_clusters
 from .render import render_digest
 from .store import QUEUE_LIMIT, Store
+from .timing import StageTimer
 
 log = logging.getLogger("digest")
 JOIN_HORIZON = timedelta(days=7)
@@ -73,13 +74,14 @@ def serving(config: Config) -> Iterator[None]:
 
 def _build(config: Config, now: datetime, send: bool) -> RunReport:
     report = RunReport()
+    timer = StageTimer(report.stages)
     store = Store.open(config.storage)
     try:
         with store.errors_named(), store.run_lock(now):
             if send and config.delivery.method == "smtp":
                 _retry_queue(config, store, report, now)
             with serving(config), Fetcher(config.fetch) as fetcher:
-                ingested = ingest(config, store, fetcher, now)
+                ingested = ingest(config, store, fetcher, now, timer)
             log.info(
                 "fetched %d feeds (%d unchanged, %d failed), %d new articles",
                 ingested.feeds_fetched, ingested.feeds_not_modified,
@@ -93,7 +95,14 @@ def _build(config: Config, now: datetime, send: bool) -> RunReport:
             report.warnings = ingested.warnings
             store.record_problems(ingested.skipped, now)
             store.expire(now - config.window)
-            digest, joined = _assemble(config, store, now)
+            if ingested.new_articles or store.pending_since_last_digest():
+                considered = store.newest_pending_id()
+                digest, joined = _assemble(config, store, now, timer)
+            else:
+                # Every pending article was already weighed for the last digest sent: the
+                # same articles would make the same choice, so skip reading and clustering.
+                digest, joined, considered = None, 0, 0
+                log.info("nothing came in since the last digest")
             report.articles_joined_delivered = joined
             report.digest = digest
             log.info(
@@ -101,7 +110,7 @@ def _build(config: Config, now: datetime, send: bool) -> RunReport:
                 len(digest.items) if digest else 0, joined,
             )  # fmt: skip
             if send and digest is not None:
-                _send(config, store, digest, report, now)
+                _send(config, store, digest, report, now, timer, considered)
             report.pending_left = store.count("pending")
             store.prune(now)
     finally:
@@ -109,32 +118,38 @@ def _build(config: Config, now: datetime, send: bool) -> RunReport:
     return report
 
 
-def _assemble(config: Config, store: Store, now: datetime) -> tuple[Digest | None, int]:
+def _assemble(
+    config: Config, store: Store, now: datetime, timer: StageTimer | None = None
+) -> tuple[Digest | None, int]:
     """Cluster pending articles with recently delivered ones and rank the new stories."""
+    timer = timer or StageTimer()
     feeds = {feed.name: feed for feed in config.feeds}
     # Delivered stories stay joinable longer than the window: an outlet that covers a story
     # days later must join it, not send it again.
     horizon = max(config.window, JOIN_HORIZON)
-    articles = store.articles(("pending",), since=now - config.window) + store.articles(
-        ("delivered", "joined"), since=now - horizon
-    )
-    for article in articles:
-        feed = feeds.get(article.feed)
-        if feed is not None:
-            article.weight = feed.weight
-            article.section = feed.section
-    clusters = cluster_articles(articles)
-    joined = 0
-    fresh = []
-    for cluster in clusters:
-        pending = [a for a in cluster.articles if a.story_id is None]
-        if cluster.story_id is not None:
-            if pending:
-                joined += store.join_story(cluster.story_id, (a.id for a in pending))
-        elif pending:
-            fresh.append(cluster)
-    weights = {name: feed.weight for name, feed in feeds.items()}
-    items = rank_clusters(fresh, weights, config.max_items)
+    with timer.stage("cluster") as timing:
+        articles = store.articles(("pending",), since=now - config.window)
+        articles += store.articles(("delivered", "joined"), since=now - horizon)
+        for article in articles:
+            feed = feeds.get(article.feed)
+            if feed is not None:
+                article.weight = feed.weight
+                article.section = feed.section
+        clusters = cluster_articles(articles)
+        timing.items = len(articles)
+    with timer.stage("rank") as timing:
+        joined = 0
+        fresh = []
+        for cluster in clusters:
+            pending = [a for a in cluster.articles if a.story_id is None]
+            if cluster.story_id is not None:
+                if pending:
+                    joined += store.join_story(cluster.story_id, (a.id for a in pending))
+            elif pending:
+                fresh.append(cluster)
+        weights = {name: feed.weight for name, feed in feeds.items()}
+        items = rank_clusters(fresh, weights, config.max_items)
+        timing.items = len(items)
     if not items:
         return None, joined
     digest = Digest(
@@ -148,11 +163,23 @@ def _assemble(config: Config, store: Store, now: datetime) -> tuple[Digest | Non
     return digest, joined
 
 
-def _send(config: Config, store: Store, digest: Digest, report: RunReport, now: datetime) -> None:
-    rendered = render_digest(digest, config.templates, feed_count=len(config.feeds))
+def _send(
+    config: Config,
+    store: Store,
+    digest: Digest,
+    report: RunReport,
+    now: datetime,
+    timer: StageTimer,
+    considered: int,
+) -> None:
+    with timer.stage("render") as timing:
+        rendered = render_digest(digest, config.templates, feed_count=len(config.feeds))
+        timing.items = len(digest.items)
     settings = config.delivery
     try:
-        delivery = deliver(rendered, settings, config.language, now)
+        with timer.stage("deliver") as timing:
+            delivery = deliver(rendered, settings, config.language, now)
+            timing.items = len(settings.recipients)
     except DeliveryError as error:
         error.report = report
         store.record_failed_delivery(
@@ -173,6 +200,7 @@ def _send(config: Config, store: Store, digest: Digest, report: RunReport, now: 
         now,
         delivery.refused,
         delivery.deferred,
+        considered,
     )
     # += and update: the queue retried at the start of the run may have reported already.
     report.delivered_to += delivery.recipients

@@ -155,6 +155,15 @@ def _bool(value: Any) -> bool:
     return value
 
 
+def _workers(value: Any) -> int | None:
+    """'auto' (None: one per core) or a count of processes, 0 for none."""
+    if value == "auto":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise Invalid(f"{value!r} is not auto or a number of processes (0 or more)")
+    return value
+
+
 # Mark parsers whose value is a path relative to the config file (FOLDER: must exist).
 PATH = "path"
 FOLDER = "folder"
@@ -207,6 +216,12 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "delivery.timeout", _positive_float, 30.0, "Seconds before the SMTP server is given up."
+    ),
+    Setting(
+        "workers",
+        _workers,
+        "auto",
+        "Processes extracting pages: auto (one per core) or a number; 0: the run's own.",
     ),
     Setting("serve.root", FOLDER, None, "Folder served on 127.0.0.1 during the run (the demo)."),
     Setting("serve.port", _port, 8765, "Port for serve.root."),

@@ -275,6 +275,20 @@ class Store:
             for row in rows
         ]
 
+    def pending_since_last_digest(self) -> bool:
+        """True when a pending article came in after the last delivered digest was chosen:
+        only then can a new digest differ from what was already considered and sent."""
+        row = self.db.execute(
+            """SELECT EXISTS (SELECT 1 FROM articles WHERE status = 'pending' AND id > COALESCE(
+                 (SELECT considered_through FROM digests WHERE status = 'delivered'
+                  ORDER BY id DESC LIMIT 1), -1))"""
+        ).fetchone()
+        return bool(row[0])
+
+    def newest_pending_id(self) -> int:
+        row = self.db.execute("SELECT MAX(id) FROM articles WHERE status = 'pending'").fetchone()
+        return row[0] or 0
+
     def expire(self, before: datetime) -> int:
         return self.db.execute(
             "UPDATE articles SET status = 'expired' WHERE status = 'pending' AND published < ?",
@@ -332,14 +346,20 @@ class Store:
         now: datetime,
         refused: Mapping[str, str] | None = None,
         deferred: Mapping[str, tuple[str, bytes]] | None = None,
+        considered_through: int | None = None,
     ) -> int:
         """Record a delivered digest and mark its stories and articles sent, atomically.
 
         `refused` recipients (a permanent SMTP refusal) are recorded beside the others.
+        `considered_through` is the highest article id the digest was chosen from.
         """
         with self.transaction() as db:
             digest_id = _insert_digest(
                 db, subject, "delivered", len(items), method, recipients, detail, now
+            )
+            db.execute(
+                "UPDATE digests SET considered_through = ? WHERE id = ?",
+                (considered_through, digest_id),
             )
             db.executemany(
                 "INSERT INTO deliveries (digest_id, method, recipient, status, detail, at) "

@@ -170,13 +170,16 @@ def _fetch_and_extract(
         return {}
     targets = [e for e in entries if urlsplit(e.link).scheme in ("http", "https", "file")]
     requests = [FetchRequest(e.link, accept=PAGE_ACCEPT) for e in targets]
-    workers = worker_count(config.workers) if len(targets) >= POOL_MIN_PAGES else 0
+    workers = worker_count(config.workers)
+    if config.workers is None and len(targets) < POOL_MIN_PAGES:
+        workers = 0  # "auto": a pool would take longer to start than these pages to extract
     works: dict[str, PageWork] = {}
 
     def take(done: Iterable[tuple[FeedEntry, PageWork]]) -> None:
         for entry, work in done:
             if workers:  # in-process work is already in this process's CPU time
                 timing.cpu += work.cpu
+                timing.workers_cpu += work.cpu
             if work.error is not None:
                 result.skipped.append(Skipped("page", entry.link, work.error, entry.feed))
                 log.warning("page %s of feed %r: %s (using the feed's text)",

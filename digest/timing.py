@@ -21,6 +21,7 @@ class StageTiming:
     stage: str
     wall: float = 0.0  # seconds
     cpu: float = 0.0  # seconds of this process, plus worker processes where they helped
+    workers_cpu: float = 0.0  # the worker processes' part of `cpu`
     items: int = 0  # what the stage handled: feeds, pages, articles, digest items
 
 

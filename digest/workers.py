@@ -29,8 +29,8 @@ from .models import CleanedText, ExtractedPage
 Key = TypeVar("Key")
 Detections = dict[str, tuple[str | None, float]]
 # Starting a worker imports trafilatura (about a second); below this many pages the run's
-# own process is faster than a pool.
-POOL_MIN_PAGES = 24
+# own process is faster than a pool (workers: auto only; a number is obeyed).
+POOL_MIN_PAGES = 64
 # Pages handed to the pool but not yet done, per worker: enough to never leave a worker
 # idle, few enough that fetched pages do not pile up in memory when fetching outruns them.
 QUEUED_PER_WORKER = 4

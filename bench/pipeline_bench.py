@@ -239,6 +239,8 @@ def _print_table(
     print(f"{'bare trafilatura.extract':<26}{bare_wall:>9.2f}{bare_cpu:>9.2f}{pages:>9,}"
           f"{pages / bare_wall:>10,.0f}")  # fmt: skip
     print()
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(f"machine: {os.cpu_count()} cores, load average {load} (1, 5, 15 min) at the end")
     digest_items = len(report.digest.items) if report.digest else 0
     sources = sum(len(i.sources) for i in report.digest.items) if report.digest else 0
     print(f"cold run: {report.articles_new:,} new articles, {len(report.skipped)} skipped, "

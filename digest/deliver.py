@@ -1,7 +1,6 @@
 """Deliver a rendered digest: as files in an outbox folder, or by SMTP.
 
-Both build the same multipart/alternative message (plain text first, HTML last, as RFC 2046
-asks, so clients show the HTML inline and never as an attachment).
+Both send the messages that message.py composes; this module is only the transport.
 """
 
 from __future__ import annotations
@@ -14,13 +13,12 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.message import EmailMessage
-from email.policy import SMTP
-from email.utils import format_datetime, make_msgid, parseaddr
+from email.utils import parseaddr
 from pathlib import Path
 
 from .config import DeliveryConfig
 from .errors import DeliveryError
+from .message import build_message
 from .models import RenderedDigest
 
 
@@ -33,23 +31,6 @@ class Delivery:
     refused: dict[str, str] = field(default_factory=dict)  # recipient -> the server's reply
     # recipient -> (reason, message): a temporary refusal; the message waits in the queue
     deferred: dict[str, tuple[str, bytes]] = field(default_factory=dict)
-
-
-def build_message(
-    rendered: RenderedDigest, sender: str, recipient: str, language: str, now: datetime
-) -> EmailMessage:
-    message = EmailMessage(policy=SMTP)
-    message["Subject"] = rendered.subject
-    message["From"] = sender
-    message["To"] = recipient
-    message["Date"] = format_datetime(now)
-    message["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1].strip("> ") or None)
-    message["MIME-Version"] = "1.0"
-    message.set_content(rendered.text, subtype="plain", charset="utf-8", cte="quoted-printable")
-    message.add_alternative(rendered.html, subtype="html", charset="utf-8", cte="quoted-printable")
-    # After the parts: set_content drops every Content-* header already on the message.
-    message["Content-Language"] = language
-    return message
 
 
 def deliver(

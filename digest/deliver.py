@@ -48,8 +48,8 @@ def deliver(
     return _by_smtp(rendered, settings, language, now)
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "digest"
+def _slug(text: str, limit: int = 40) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:limit] or "digest"
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
@@ -70,14 +70,19 @@ def _to_outbox(
     if outbox is None:
         raise DeliveryError("delivery.outbox is not set")
     stem = f"{now.strftime('%Y%m%d-%H%M%S')}-{_slug(rendered.subject.split('·')[0])}"
-    message = build_message(
-        rendered, settings.sender, ", ".join(settings.recipients), language, now
-    )
     files = {
         outbox / f"{stem}.html": rendered.html.encode("utf-8"),
         outbox / f"{stem}.txt": rendered.text.encode("utf-8"),
-        outbox / f"{stem}.eml": message.as_bytes(),
     }
+    # One .eml per recipient, as SMTP would send them: no reader sees the others' addresses.
+    for recipient in settings.recipients:
+        message = build_message(
+            rendered, settings.sender, recipient, language, now, settings.unsubscribe
+        )
+        path = outbox / f"{stem}.to-{_slug(recipient, 80)}.eml"
+        if path in files:  # a.b@x and a-b@x share a slug
+            path = path.with_name(f"{path.stem}-{len(files)}.eml")
+        files[path] = message.as_bytes()
     try:
         outbox.mkdir(parents=True, exist_ok=True)
         for path, data in files.items():
@@ -162,7 +167,9 @@ def _by_smtp(
     server = f"{settings.host}:{settings.port}"
     # One message per recipient: no reader sees the others' addresses.
     messages = {
-        recipient: build_message(rendered, settings.sender, recipient, language, now).as_bytes()
+        recipient: build_message(
+            rendered, settings.sender, recipient, language, now, settings.unsubscribe
+        ).as_bytes()
         for recipient in settings.recipients
     }
     outcome = send_each(settings, [(r, r, data) for r, data in messages.items()])

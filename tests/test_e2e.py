@@ -216,5 +216,6 @@ def test_file_outbox_writes_a_complete_message(tmp_path, site):
     assert message["Subject"].startswith("Test Brief")
     plain, rich = _parts(message)
     # The .eml keeps SMTP's CRLF line ends; the side files are plain files.
-    assert plain.replace("\r\n", "\n") == eml.with_suffix(".txt").read_text()
-    assert rich.replace("\r\n", "\n").rstrip() == eml.with_suffix(".html").read_text().rstrip()
+    side = eml.with_name(eml.name.split(".to-")[0])
+    assert plain.replace("\r\n", "\n") == side.with_suffix(".txt").read_text()
+    assert rich.replace("\r\n", "\n").rstrip() == side.with_suffix(".html").read_text().rstrip()

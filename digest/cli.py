@@ -20,7 +20,6 @@ from . import pipeline
 from .config import load_config, settings_help
 from .errors import DeliveryError, DigestError
 from .models import Digest, RunReport
-from .render import render_digest
 
 log = logging.getLogger("digest")
 
@@ -110,7 +109,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
     if report.digest is None:
         print(f"{config.title}: nothing new to deliver")
         return 0
-    rendered = render_digest(report.digest, config.templates, feed_count=len(config.feeds))
+    rendered = pipeline.render_email(config, report.digest)
     if args.open:
         folder = Path(tempfile.mkdtemp(prefix="digest-preview-"))
         page = folder / "digest.html"

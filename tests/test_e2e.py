@@ -174,6 +174,7 @@ def test_the_shipped_demo_config_runs(tmp_path):
     demo = demo.replace("root: demo/sites", f"root: {DEMO_SITES}")
     demo = re.sub(r"storage: \S+", "storage: state/demo.db", demo)
     demo = re.sub(r"outbox: \S+", "outbox: outbox", demo)
+    demo = re.sub(r"dir: \S+", "dir: archive", demo)
     config = tmp_path / "demo.yaml"
     config.write_text(demo)
     result = run_cli("run", "--config", str(config))
@@ -181,6 +182,8 @@ def test_the_shipped_demo_config_runs(tmp_path):
     assert result.stderr == ""
     written = sorted(p.suffix for p in (tmp_path / "outbox").iterdir())
     assert written == [".eml", ".html", ".txt"]
+    archived = sorted(p.name for p in (tmp_path / "archive").iterdir())
+    assert archived[-3:] == ["digests.json", "feed.atom", "index.html"] and len(archived) == 4
 
 
 def test_config_mistakes_are_one_line_with_file_and_line(tmp_path, site):

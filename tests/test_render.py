@@ -193,3 +193,21 @@ def test_subject_follows_the_configured_pattern(pattern, subject):
 def test_no_table_of_contents_for_a_single_section():
     rendered = render_digest(digest(item("A", "https://a.example", "World"), sections=("World",)))
     assert "In this issue" not in rendered.html and "In this issue" not in rendered.text
+
+
+def test_the_text_part_writes_out_every_link_of_the_html():
+    links = Links("https://n.example/b/1.html", "https://n.example/b/", "https://n.example/u")
+    rendered = render_digest(
+        digest(
+            item("Bridge opens", "https://a.example/bridge", "World"),
+            item("Chip ships", "https://b.example/chip", "Tech"),
+            sections=("Tech", "World"),
+        ),
+        links=links,
+    )
+    hrefs = set(re.findall(r'href="([^"#][^"]*)"', rendered.html))
+    assert len(hrefs) == 5
+    for href in hrefs:
+        assert href in rendered.text
+    for line in rendered.text.splitlines():
+        assert len(line) <= 78 or re.search(r"https?://\S+$", line), line

@@ -36,10 +36,14 @@ pytestmark = pytest.mark.skipif(
 )
 
 # Every element with its own visible text: its colour, and the first opaque background
-# found walking up from it (the canvas colour when there is none).
+# found walking up from it (the canvas colour of the colour scheme when there is none).
 TEXT_COLOURS = """
 () => {
-  const canvas = getComputedStyle(document.documentElement).backgroundColor;
+  const probe = document.createElement('div');
+  probe.style.backgroundColor = 'Canvas';
+  document.documentElement.appendChild(probe);
+  const canvas = getComputedStyle(probe).backgroundColor;
+  probe.remove();
   const opaque = c => c && !/rgba\\(.*, 0\\)$/.test(c) && c !== 'transparent';
   const out = [];
   for (const el of document.body.querySelectorAll('*')) {
@@ -48,7 +52,7 @@ TEXT_COLOURS = """
     const box = el.getBoundingClientRect();
     if (box.width < 2 || box.height < 2) continue;
     let bg = null;
-    for (let node = el; node && node !== document.documentElement; node = node.parentElement) {
+    for (let node = el; node; node = node.parentElement) {
       const c = getComputedStyle(node).backgroundColor;
       if (opaque(c)) { bg = c; break; }
     }
@@ -83,6 +87,23 @@ def contrast(foreground: str, background: str) -> float:
 def test_contrast_formula_matches_wcag():
     assert contrast("rgb(0, 0, 0)", "rgb(255, 255, 255)") == pytest.approx(21)
     assert contrast("rgb(118, 118, 118)", "rgb(255, 255, 255)") == pytest.approx(4.54, abs=0.01)
+
+
+def test_the_contrast_measure_sees_poor_text_and_the_canvas(browser):
+    page = browser.new_page(color_scheme="dark")
+    try:
+        page.set_content(
+            '<meta name="color-scheme" content="light dark"><p style="color:#234">dim</p>'
+            '<div style="background:#fff"><span style="color:#999">grey</span></div>'
+            '<p style="display:none">hidden</p>'
+        )
+        measured = {
+            t["text"]: contrast(t["color"], t["background"]) for t in page.evaluate(TEXT_COLOURS)
+        }
+        assert set(measured) == {"dim", "grey"}
+        assert measured["dim"] < 2 and measured["grey"] < 3
+    finally:
+        page.close()
 
 
 @pytest.fixture(scope="module")
@@ -154,16 +175,39 @@ def test_no_horizontal_scrolling_and_every_story_and_link_present(browser, demo_
         page.close()
 
 
+def _document(demo_email: Path, name: str) -> Path:
+    """The email, or the archive's copy of it, or the archive's index."""
+    archive = demo_email.parent.parent / "archive"
+    if name == "archive-page":
+        return next(archive.glob("20*.html"))
+    return archive / "index.html" if name == "archive-index" else demo_email
+
+
+@pytest.mark.parametrize("name", ["archive-page", "archive-index"])
+@pytest.mark.parametrize("width", [375, 600])
+def test_the_archive_pages_fit_too(browser, demo_email, width, name):
+    page = _page(browser, width, "light", _document(demo_email, name))
+    try:
+        scroll_width = page.evaluate("document.scrollingElement.scrollWidth")
+        assert scroll_width <= width, f"{name}: {scroll_width}px in a {width}px window"
+        if name == "archive-page":
+            assert page.locator(".hl").count() == demo_email.read_text().count('class="hl"')
+            assert page.get_by_text("Unsubscribe").count() == 0
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize("name", ["email", "archive-page", "archive-index"])
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("width", [375, 600])
-def test_text_contrast_is_at_least_4_5_to_1(browser, demo_email, width, scheme):
-    page = _page(browser, width, scheme, demo_email)
+def test_text_contrast_is_at_least_4_5_to_1(browser, demo_email, width, scheme, name):
+    page = _page(browser, width, scheme, _document(demo_email, name))
     try:
         assert page.evaluate("matchMedia('(prefers-color-scheme: dark)').matches") == (
             scheme == "dark"
         )
         texts = page.evaluate(TEXT_COLOURS)
-        assert len(texts) > 50
+        assert len(texts) > (50 if name != "archive-index" else 5)
         poor = [
             (
                 t["text"],
@@ -174,12 +218,16 @@ def test_text_contrast_is_at_least_4_5_to_1(browser, demo_email, width, scheme):
             for t in texts
             if contrast(t["color"], t["background"]) < 4.5
         ]
-        assert not poor, f"{len(poor)} texts below 4.5:1 in {scheme} mode: {poor[:5]}"
+        assert not poor, f"{name}: {len(poor)} texts below 4.5:1 in {scheme} mode: {poor[:5]}"
         lowest = min(contrast(t["color"], t["background"]) for t in texts)
-        print(f"{scheme} {width}px: lowest text contrast {lowest:.2f}:1 over {len(texts)} texts")
-        if scheme == "dark":
+        print(
+            f"{name} {scheme} {width}px: lowest text contrast {lowest:.2f}:1 "
+            f"over {len(texts)} texts"
+        )
+        if scheme == "dark" or name != "email":
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-            shot = SCREENSHOTS / f"digest-{width}-dark.png"
+            prefix = "digest" if name == "email" else name
+            shot = SCREENSHOTS / f"{prefix}-{width}-{scheme}.png"
             page.screenshot(path=str(shot), full_page=True)
     finally:
         page.close()

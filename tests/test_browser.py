@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import re
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from conftest import DEMO_BASE, DEMO_SITES, REPO, run_cli, write_config
 
 from digest.localsite import LocalSite
+from digest.models import Digest, DigestItem, Source
+from digest.render import render_digest
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SCREENSHOTS = REPO / "var" / "screenshots"
@@ -181,6 +184,26 @@ def _document(demo_email: Path, name: str) -> Path:
     if name == "archive-page":
         return next(archive.glob("20*.html"))
     return archive / "index.html" if name == "archive-index" else demo_email
+
+
+def test_unbroken_long_words_wrap_instead_of_scrolling_sideways(browser, tmp_path):
+    now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    source = Source("Outlet" + "y" * 70, "https://a.example/" + "z" * 200, "t", now)
+    long_item = DigestItem(
+        "Supercalifragilistic" * 6, source.url, "x" * 300 + ".", "en", None, (source,), (1,)
+    )
+    email = tmp_path / "long.html"
+    email.write_text(render_digest(Digest("T", now, (long_item,))).html, encoding="utf-8")
+    page = _page(browser, 375, "light", email)
+    try:
+        assert page.evaluate("document.scrollingElement.scrollWidth") <= 375
+        cut = page.evaluate(
+            "[...document.querySelectorAll('h2,h3,p')].filter(e => e.scrollWidth > e.clientWidth)"
+            ".length"
+        )
+        assert cut == 0, "text is clipped instead of wrapped"
+    finally:
+        page.close()
 
 
 @pytest.mark.parametrize("name", ["archive-page", "archive-index"])

@@ -77,7 +77,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         if report.delivered_to:
             print(f"{config.title}: sent the queued digest to {', '.join(report.delivered_to)}")
     else:
-        where = report.outbox_files[-1] if report.outbox_files else ", ".join(report.delivered_to)
+        messages = [f for f in report.outbox_files if f.endswith(".eml")]
+        where = ", ".join(report.delivered_to)
+        if messages:  # one .eml per recipient
+            where = (
+                messages[0]
+                if len(messages) == 1
+                else f"{len(messages)} messages in {Path(messages[0]).parent}/"
+            )
         sources = sum(len(item.sources) for item in report.digest.items)
         print(
             f"{config.title}: delivered {len(report.digest.items)} items ({sources} sources, "

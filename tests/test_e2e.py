@@ -222,3 +222,24 @@ def test_file_outbox_writes_a_complete_message(tmp_path, site):
     side = eml.with_name(eml.name.split(".to-")[0])
     assert plain.replace("\r\n", "\n") == side.with_suffix(".txt").read_text()
     assert rich.replace("\r\n", "\n").rstrip() == side.with_suffix(".html").read_text().rstrip()
+
+
+def test_a_recipients_file_gets_one_eml_per_reader_and_one_html_and_text(tmp_path, site):
+    (tmp_path / "readers.txt").write_text(
+        "# the list\nana@example.org\nBéa Müller <bea@example.org>\ncy@example.org\n",
+        encoding="utf-8",
+    )
+    delivery = "delivery:\n  method: file\n  outbox: outbox\n  recipients_file: readers.txt\n"
+    config = write_config(tmp_path, site.base_url, delivery=delivery, feeds=DEMO_FEEDS[:2])
+    result = run_cli("run", "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    assert "3 messages in" in result.stdout
+    outbox = tmp_path / "outbox"
+    assert len(list(outbox.glob("*.html"))) == 1 and len(list(outbox.glob("*.txt"))) == 1
+    readers = set()
+    for eml in outbox.glob("*.eml"):
+        message = message_from_bytes(eml.read_bytes(), policy=policy.default)
+        readers.add(message["To"])
+        raw = eml.read_bytes()
+        assert sum(address in raw for address in (b"ana@", b"bea@", b"cy@")) == 1
+    assert readers == {"ana@example.org", "Béa Müller <bea@example.org>", "cy@example.org"}

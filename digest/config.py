@@ -34,8 +34,9 @@ from .settings import (
     settings_help,
     text_value,
 )
+from .version import __version__
 
-__all__ = ["Config", "DeliveryConfig", "FeedConfig", "FetchSettings", "ServeConfig",
+__all__ = ["AlertsConfig", "Config", "DeliveryConfig", "FeedConfig", "FetchSettings", "ServeConfig",
            "load_config", "parse_config", "settings_help"]  # fmt: skip
 
 
@@ -54,7 +55,9 @@ class FetchSettings:
     concurrency: int = 8
     per_host: int = 2
     pages: bool = True
-    user_agent: str = "digest/0.1 (+https://github.com/digest-email/digest)"
+    user_agent: str = f"digest/{__version__}"
+    allow_private: bool = False
+    robots: bool = True
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,12 @@ class ServeConfig:
 
 
 @dataclass(frozen=True)
+class AlertsConfig:
+    to: str  # told, through the digest's delivery method, when a feed keeps failing
+    after: timedelta
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     title: str
@@ -94,6 +103,7 @@ class Config:
     language: str = "en"
     templates: Path | None = None
     serve: ServeConfig | None = None
+    alerts: AlertsConfig | None = None
 
 
 def load_config(path: str | os.PathLike[str]) -> Config:
@@ -169,7 +179,7 @@ class _Loader:
             password_env=values["delivery.password_env"],
             timeout=values["delivery.timeout"],
         )
-        user_agent = "digest/0.1"
+        user_agent = f"digest/{__version__}"
         if values["contact_url"]:
             user_agent += f" (+{values['contact_url']})"
         fetch = FetchSettings(
@@ -179,7 +189,12 @@ class _Loader:
             per_host=values["fetch.per_host"],
             pages=values["fetch.pages"],
             user_agent=user_agent,
+            allow_private=values["fetch.allow_private"],
+            robots=values["fetch.robots"],
         )
+        alerts = None
+        if values["alerts.to"] is not None:
+            alerts = AlertsConfig(to=values["alerts.to"], after=values["alerts.after"])
         serve = None
         if values["serve.root"] is not None:
             serve = ServeConfig(root=values["serve.root"], port=values["serve.port"])
@@ -196,6 +211,7 @@ class _Loader:
             language=values["language"],
             templates=values["templates"],
             serve=serve,
+            alerts=alerts,
         )
 
     def read(self, data: CommentedMap, setting: Setting) -> Any:

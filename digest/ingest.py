@@ -19,9 +19,11 @@ from .config import Config, FeedConfig
 from .errors import ExtractError, FetchError
 from .extract import extract_page
 from .fetch import FEED_ACCEPT, PAGE_ACCEPT, Fetcher, FetchRequest
+from .health import next_attempt, waiting_reason
 from .models import CleanedText, ExtractedPage, FeedEntry, FetchResult, Skipped
 from .parse import parse_fetched
-from .store import NewArticle, Store
+from .robots import disallowed
+from .store import FeedState, NewArticle, Store
 from .urls import host_of
 
 log = logging.getLogger("digest")
@@ -49,6 +51,7 @@ class _FeedSuccess:
     status: int
     etag: str | None
     last_modified: str | None
+    moved_to: str | None = None  # a 301/308 chain ended here: fetch it here from now on
 
 
 def ingest(config: Config, store: Store, fetcher: Fetcher, now: datetime) -> IngestResult:
@@ -58,7 +61,12 @@ def ingest(config: Config, store: Store, fetcher: Fetcher, now: datetime) -> Ing
     known = store.known(entries)
     entries = [e for e in entries if e.url not in known]
     if entries:
-        pages = _fetch_and_extract(config, fetcher, entries, result)
+        # An article link may go to a private address only on its feed's own host.
+        homes = {
+            feed.name: host_of(store.feed_state(feed.url).moved_to or feed.url)
+            for feed in config.feeds
+        }
+        pages = _fetch_and_extract(config, fetcher, entries, result, homes)
         detector = LanguageDetector()
         sections = {feed.name: feed.section for feed in config.feeds}
         cleaned = _clean_pages(store, pages, detector, now)
@@ -76,6 +84,9 @@ def ingest(config: Config, store: Store, fetcher: Fetcher, now: datetime) -> Ing
     for success in successes:
         store.feed_succeeded(success.feed.url, success.feed.name, success.status, success.etag,
                              success.last_modified, now)  # fmt: skip
+        if success.moved_to is not None:
+            moved = None if success.moved_to == success.feed.url else success.moved_to
+            store.feed_moved(success.feed.url, moved)
     return result
 
 
@@ -89,22 +100,36 @@ def _fresh_entries(
 ) -> list[FeedEntry]:
     """Entries of every feed published within the window, one per canonical URL."""
     states = {feed.url: store.feed_state(feed.url) for feed in config.feeds}
+    due = []
+    for feed in config.feeds:
+        waiting = waiting_reason(states[feed.url], now, config.path)
+        if waiting is None:
+            due.append(feed)
+        else:  # gone (410), or backing off: one line per run, and no request
+            result.feeds_failed.append(feed.name)
+            result.skipped.append(Skipped("feed", feed.url, waiting, feed.name))
     requests = [
-        FetchRequest(feed.url, states[feed.url].etag, states[feed.url].last_modified, FEED_ACCEPT)
-        for feed in config.feeds
-    ]
+        FetchRequest(states[feed.url].moved_to or feed.url, states[feed.url].etag,
+                     states[feed.url].last_modified, FEED_ACCEPT)
+        for feed in due
+    ]  # fmt: skip
     fetched = fetcher.fetch_many(requests)
     oldest = now - config.window
     by_url: dict[str, FeedEntry] = {}
-    for feed, outcome in zip(config.feeds, fetched, strict=True):
-        entries = _feed_entries(feed, outcome, store, now, result)
+    for feed, request, outcome in zip(due, requests, fetched, strict=True):
+        entries = _feed_entries(feed, outcome, store, states[feed.url], now, result)
         if entries is None:
             result.feeds_failed.append(feed.name)
             continue
         if isinstance(outcome, FetchResult):
-            successes.append(
-                _FeedSuccess(feed, outcome.status, outcome.etag, outcome.last_modified)
-            )
+            moved = outcome.moved_to
+            if moved is not None and moved != request.url:
+                result.warnings.append(
+                    f"feed {feed.name!r} ({request.url}) moved permanently to {moved}; "
+                    "fetched there from now on (update its url in the config)"
+                )
+            successes.append(_FeedSuccess(feed, outcome.status, outcome.etag,
+                                          outcome.last_modified, moved))  # fmt: skip
         for entry in entries:
             published = entry.published or now
             if published >= oldest and entry.url not in by_url:
@@ -116,23 +141,21 @@ def _feed_entries(
     feed: FeedConfig,
     outcome: FetchResult | FetchError,
     store: Store,
+    state: FeedState,
     now: datetime,
     result: IngestResult,
 ) -> Sequence[FeedEntry] | None:
     """The feed's entries; () when it did not change; None when it failed (recorded)."""
     if isinstance(outcome, FetchError):
-        store.feed_failed(feed.url, feed.name, outcome.reason, outcome.status, now)
-        result.skipped.append(Skipped("feed", feed.url, outcome.reason, feed.name))
-        log.warning("feed %r: %s", feed.name, outcome)
+        _feed_failed(feed, state, outcome.reason, outcome.status, outcome.retry_after, store,
+                     now, result)  # fmt: skip
         return None
     if outcome.not_modified:
         result.feeds_not_modified += 1
         return ()
     parsed = parse_fetched(outcome, feed.name, now)
     if isinstance(parsed, str):
-        store.feed_failed(feed.url, feed.name, parsed, outcome.status, now)
-        result.skipped.append(Skipped("feed", feed.url, parsed, feed.name))
-        log.warning("feed %r (%s): %s", feed.name, feed.url, parsed)
+        _feed_failed(feed, state, parsed, outcome.status, None, store, now, result)
         return None
     result.feeds_fetched += 1
     if parsed.warning:
@@ -142,13 +165,54 @@ def _feed_entries(
     return parsed.entries
 
 
+def _feed_failed(
+    feed: FeedConfig,
+    state: FeedState,
+    reason: str,
+    status: int | None,
+    retry_after: float | None,
+    store: Store,
+    now: datetime,
+    result: IngestResult,
+) -> None:
+    """Record the failure, and when the feed may be tried again (health.py)."""
+    store.feed_failed(feed.url, feed.name, reason, status, now)
+    gone = status == 410
+    until = None if gone else next_attempt(state, state.last_attempt, now, retry_after)
+    store.feed_wait(feed.url, until, gone, now)
+    if gone:
+        reason += "; feed deactivated: change its url or run `digest reactivate` to fetch it"
+    elif until is not None:
+        reason += f"; next attempt after {until:%Y-%m-%d %H:%M} UTC"
+    if state.failing_since:
+        since = state.failing_since[:16].replace("T", " ")
+        reason += f" (failing since {since} UTC, {state.failures + 1} attempts in a row)"
+    result.skipped.append(Skipped("feed", feed.url, reason, feed.name))
+    log.warning("feed %r (%s): %s", feed.name, feed.url, reason)
+
+
 def _fetch_and_extract(
-    config: Config, fetcher: Fetcher, entries: Sequence[FeedEntry], result: IngestResult
+    config: Config,
+    fetcher: Fetcher,
+    entries: Sequence[FeedEntry],
+    result: IngestResult,
+    homes: dict[str, str],
 ) -> dict[str, ExtractedPage]:
     if not config.fetch.pages:
         return {}
     targets = [e for e in entries if urlsplit(e.link).scheme in ("http", "https", "file")]
-    outcomes = fetcher.fetch_many([FetchRequest(e.link, accept=PAGE_ACCEPT) for e in targets])
+    if config.fetch.robots:
+        refused = disallowed(fetcher, [(e.link, homes.get(e.feed, "")) for e in targets])
+        for entry in targets:
+            if entry.link in refused:
+                result.skipped.append(Skipped("page", entry.link, refused[entry.link], entry.feed))
+        targets = [e for e in targets if e.link not in refused]
+    outcomes = fetcher.fetch_many(
+        [
+            FetchRequest(e.link, accept=PAGE_ACCEPT, trusted_host=homes.get(e.feed, ""))
+            for e in targets
+        ]
+    )
     pages: dict[str, ExtractedPage] = {}
     for entry, outcome in zip(targets, outcomes, strict=True):
         if isinstance(outcome, FetchError):

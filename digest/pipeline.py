@@ -13,7 +13,7 @@ import gzip
 import logging
 import re
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,6 +25,7 @@ from .deliver import SendOutcome, deliver, send_each
 from .errors import DeliveryError, DigestError, FetchError
 from .extract import extract_page
 from .fetch import FEED_ACCEPT, Fetcher, FetchRequest
+from .health import send_alerts
 from .ingest import ingest
 from .localsite import LocalSite
 from .models import Digest, RemovedBlock, RunReport
@@ -92,6 +93,13 @@ def _build(config: Config, now: datetime, send: bool) -> RunReport:
             report.skipped = ingested.skipped
             report.warnings = ingested.warnings
             store.record_problems(ingested.skipped, now)
+            if send:
+                alerted = send_alerts(config, store, now)
+                if alerted and config.alerts is not None:
+                    report.warnings.append(
+                        f"alert sent to {config.alerts.to}: failing for "
+                        f"{config.alerts.after} or more: {', '.join(alerted)}"
+                    )
             store.expire(now - config.window)
             digest, joined = _assemble(config, store, now)
             report.articles_joined_delivered = joined
@@ -198,6 +206,23 @@ def _retry_queue(config: Config, store: Store, report: RunReport, now: datetime)
     report.deferred.update({recipient[key]: why for key, why in outcome.deferred.items()})
     for address in gave_up:
         report.refused[address] = f"gave up after {QUEUE_LIMIT.days} days of temporary refusals"
+
+
+def reactivate(config: Config, names: Sequence[str] = ()) -> list[str]:
+    """Fetch these feeds (all, when no name is given) again on the next run, although they
+    answered 410 Gone or are backing off. Returns the names of the feeds woken up."""
+    known = {feed.name: feed.url for feed in config.feeds}
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise DigestError(f"{config.path}: no feed named {unknown[0]!r}; feeds: {', '.join(known)}")
+    urls = [known[name] for name in names] if names else list(known.values())
+    store = Store.open(config.storage)
+    try:
+        with store.errors_named():
+            woken = set(store.reactivate_feeds(urls))
+    finally:
+        store.close()
+    return [name for name, url in known.items() if url in woken]
 
 
 @dataclass(frozen=True)

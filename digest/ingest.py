@@ -125,7 +125,7 @@ def _fresh_entries(
             moved = outcome.moved_to
             if moved is not None and moved != request.url:
                 result.warnings.append(
-                    f"feed {feed.name!r} ({request.url}) moved permanently to {moved}; "
+                    f"feed {feed.name!r} ({request.url}): moved permanently to {moved}; "
                     "fetched there from now on (update its url in the config)"
                 )
             successes.append(_FeedSuccess(feed, outcome.status, outcome.etag,

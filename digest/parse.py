@@ -158,7 +158,9 @@ def _pick_link(raw: Any, feed_url: str) -> str | None:
     for link in raw.get("links", []) or []:
         if link.get("rel", "alternate") == "alternate":
             candidates.append(link.get("href"))
-    if raw.get("guidislink") or str(raw.get("id", "")).startswith("http"):
+    # A guid stands in for a missing link only when it is itself an absolute http(s) URL:
+    # "item-42" resolved against the feed's URL is no article.
+    if str(raw.get("id", "")).startswith(("http://", "https://")):
         candidates.append(raw.get("id"))
     for candidate in candidates:
         link = usable_link(str(candidate), feed_url) if candidate else None

@@ -62,10 +62,9 @@ def test_a_name_resolving_to_a_private_address_is_refused_before_connecting():
         asked.append(host)
         return ["93.184.216.34", "10.0.0.7"]  # one bad answer is enough
 
-    settings = FetchSettings(timeout=1)
-    with Fetcher(settings, backend=GuardedBackend(resolver=resolver)) as fetcher:
-        with pytest.raises(FetchError) as caught:
-            fetcher.fetch(FetchRequest("http://news.example/a.html", trusted_host="feed.example"))
+    fetcher = Fetcher(FetchSettings(timeout=1), backend=GuardedBackend(resolver=resolver))
+    with fetcher, pytest.raises(FetchError) as caught:
+        fetcher.fetch(FetchRequest("http://news.example/a.html", trusted_host="feed.example"))
     assert caught.value.blocked
     assert "news.example (10.0.0.7) is a private address" in caught.value.reason
     assert asked == ["news.example"]

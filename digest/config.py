@@ -179,6 +179,13 @@ class _Loader:
             password_env=values["delivery.password_env"],
             timeout=values["delivery.timeout"],
         )
+        if delivery.method == "smtp" and delivery.username and delivery.password() is None:
+            section = data.get("delivery")
+            raise self.fail(
+                f"delivery.password_env: ${delivery.password_env} is not set, but "
+                f"delivery.username is; export the SMTP password in that variable",
+                self.key_line(section, "password_env" if "password_env" in section else "username"),
+            )
         user_agent = f"digest/{__version__}"
         if values["contact_url"]:
             user_agent += f" (+{values['contact_url']})"

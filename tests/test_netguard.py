@@ -178,3 +178,31 @@ def test_the_user_agent_names_project_version_and_contact(tmp_path, site, load):
     with Fetcher(config.fetch) as fetcher:
         fetcher.fetch(FetchRequest(f"{site.base_url}/ua"))
     assert seen == [f"digest/{digest.__version__} (+https://ops.example/digest)"]
+
+
+@pytest.mark.parametrize("robots", [True, False])
+def test_robots_txt_is_read_once_per_host_and_can_be_turned_off(tmp_path, load, robots):
+    main = LocalSite(site_root(), port=0)
+    with main:
+        base = main.base_url
+        feed = _page_feed(base, [
+            ("Members-only briefing", f"{base}/private/members-only.html"),
+            ("Orchard opens its gates", f"{base}/pages/orchard.html"),
+            ("Lighthouse keeper retires", f"{base}/pages/lighthouse.html"),
+        ])  # fmt: skip
+        main.overrides = {"/feed.xml": respond(200, feed, "application/rss+xml")}
+        path = write_config(tmp_path, base, feeds=[("Mixed", f"{base}/feed.xml", "World")])
+        if not robots:
+            path.write_text(path.read_text().replace("  timeout: 2\n", "  timeout: 2\n"
+                                                     "  robots: false\n"))  # fmt: skip
+        report = digest.run(load(path))
+    pages = {s.target: s.reason for s in report.skipped if s.stage == "page"}
+    members = f"{base}/private/members-only.html"
+    robots_reads = [r for r in main.requests if r[1] == "/robots.txt"]
+    if robots:
+        assert pages == {members: "disallowed by robots.txt"}
+        assert len(robots_reads) == 1
+        assert not any(r[1] == "/private/members-only.html" for r in main.requests)
+    else:
+        assert pages == {} and robots_reads == []
+        assert ("GET", "/private/members-only.html", 200) in main.requests

@@ -25,6 +25,11 @@ _DATE_PARAMS = {
     "original_date": True,
     "outputformat": "%Y-%m-%dT%H:%M:%S%z",
 }
+# trafilatura's time grows with the markup (measured here: 2 s for 1 MB of paragraphs, 4.5 s
+# for 2 MB, 82 s for 10 MB): past this size a page is cut, after dropping its scripts and
+# styles, which trafilatura ignores anyway. News articles are far shorter.
+MAX_MARKUP = 1024 * 1024
+_HEAVY_TAGS = (b"script", b"style")
 _HTML_LANG = re.compile(rb"<html[^>]*\blang\s*=\s*[\"']?([A-Za-z]{2,3})", re.IGNORECASE)
 
 
@@ -35,6 +40,7 @@ def extract_page(page: bytes | str, url: str) -> ExtractedPage:
         raise ExtractError(url, "the page is empty")
     if b"\x00" in raw[:2048]:
         raise ExtractError(url, "the page is binary, not HTML")
+    raw = fit_markup(raw)
     options = Extractor(
         output_format="python",
         comments=False,
@@ -62,6 +68,37 @@ def extract_page(page: bytes | str, url: str) -> ExtractedPage:
         canonical_url=document.url if document.url and document.url.startswith("http") else None,
         blocks=blocks,
     )
+
+
+def fit_markup(raw: bytes, limit: int = MAX_MARKUP) -> bytes:
+    """`raw` without <script> and <style> elements, then cut to `limit` bytes, when it is
+    longer than `limit`. Linear in the page size, whatever tags a hostile page repeats."""
+    if len(raw) <= limit:
+        return raw
+    lower = raw.lower()
+    parts: list[bytes] = []
+    kept = 0
+    position = 0
+    upcoming = {tag: lower.find(b"<" + tag, 0) for tag in _HEAVY_TAGS}
+    while position < len(raw):
+        for tag, found in upcoming.items():
+            if 0 <= found < position:
+                upcoming[tag] = lower.find(b"<" + tag, position)
+        starts = [(found, tag) for tag, found in upcoming.items() if found >= 0]
+        if not starts:
+            parts.append(raw[position:])
+            break
+        start, tag = min(starts)
+        parts.append(raw[position:start])
+        kept += start - position
+        end = lower.find(b"</" + tag, start)
+        if end < 0:
+            break  # an unclosed <script> runs to the end of the page, as in a browser
+        close = lower.find(b">", end)
+        position = len(raw) if close < 0 else close + 1
+        if kept > limit:
+            break
+    return b"".join(parts)[:limit]
 
 
 def _blocks(body: lxml.etree._Element) -> list[Block]:

@@ -413,3 +413,20 @@ def _closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def test_a_page_of_10_mb_markup_is_cut_to_what_extraction_can_take():
+    from digest.extract import MAX_MARKUP, extract_page, fit_markup
+
+    story = b"The harbour authority published a winter timetable with two more crossings. "
+    page = (
+        b"<html><head><script>var blob = '" + b"j" * 4 * MB + b"';</script><style>"
+        + b"s" * MB + b"</style></head><body><article><h1>Harbour</h1><p>" + story * 20
+        + b"</p></article>" + b"<div><p>filler paragraph of the page</p></div>\n" * 150_000
+        + b"</body></html>"
+    )  # fmt: skip
+    assert len(page) > 10 * MB
+    extracted = extract_page(page, "http://127.0.0.1/harbour.html")
+    assert any(block.text.startswith("The harbour authority") for block in extracted.blocks)
+    for hostile in (b"<script" * 1_000_000, b"<style><script></style>" * 300_000):
+        assert len(fit_markup(hostile)) <= MAX_MARKUP

@@ -103,7 +103,7 @@ def send_alerts(config: Config, store: Store, now: datetime) -> list[str]:
     )
     subject = f"digest alert: {len(due)} feed(s) of {config.title} failing"
     message = RenderedDigest(subject=subject, html=f"<pre>{html.escape(text)}</pre>", text=text)
-    settings = replace(config.delivery, recipients=(alerts.to,))
+    settings = replace(config.delivery, recipients=(alerts.to,), unsubscribe=())
     try:
         deliver(message, settings, config.language, now)
     except DeliveryError as error:

@@ -16,7 +16,7 @@ from digest.errors import ConfigError
 from digest.settings import FEED_SETTINGS, SETTINGS
 
 CONFIG = Path("/srv/digest/fuzz.yaml")
-FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+FUZZ = settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
 
 scalars = st.one_of(
     st.none(),

@@ -11,6 +11,10 @@ from __future__ import annotations
 import contextlib
 import gzip
 import re
+import shutil
+import socket
+import ssl
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -18,8 +22,10 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
-from conftest import REPO, respond, run_cli, stall
+from conftest import DEMO_FEEDS, REPO, respond, run_cli, stall, write_config
 
+import digest
+from digest.extract import MAX_MARKUP, extract_page, fit_markup
 from digest.localsite import LocalSite, fill_placeholders
 
 HOSTILE = REPO / "tests" / "fixtures" / "hostile"
@@ -408,16 +414,12 @@ def test_forty_hostile_feeds_one_line_each_and_the_digest_goes_out(tmp_path: Pat
 
 
 def _closed_port() -> int:
-    import socket
-
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
 
 
 def test_a_page_of_10_mb_markup_is_cut_to_what_extraction_can_take():
-    from digest.extract import MAX_MARKUP, extract_page, fit_markup
-
     story = b"The harbour authority published a winter timetable with two more crossings. "
     page = (
         b"<html><head><script>var blob = '" + b"j" * 4 * MB + b"';</script><style>"
@@ -430,3 +432,28 @@ def test_a_page_of_10_mb_markup_is_cut_to_what_extraction_can_take():
     assert any(block.text.startswith("The harbour authority") for block in extracted.blocks)
     for hostile in (b"<script" * 1_000_000, b"<style><script></style>" * 300_000):
         assert len(fit_markup(hostile)) <= MAX_MARKUP
+
+
+def test_a_tls_server_with_a_self_signed_certificate_is_one_line(tmp_path, site, load):
+
+    if shutil.which("openssl") is None:
+        pytest.skip("the openssl command is not installed (needed to make a certificate)")
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    tls = LocalSite(HOSTILE, port=0)
+    tls._server.socket = context.wrap_socket(tls._server.socket, server_side=True)
+    url = f"https://127.0.0.1:{tls.port}/no-dates.xml"
+    with tls:
+        feeds = [DEMO_FEEDS[0], ("Self Signed", url, "World")]
+        config = load(write_config(tmp_path, site.base_url, feeds=feeds))
+        report = digest.run(config)
+    (problem,) = [s for s in report.skipped if s.feed == "Self Signed"]
+    assert problem.target == url
+    assert problem.reason.startswith("TLS error: [SSL: CERTIFICATE_VERIFY_FAILED]")
+    assert report.digest is not None and report.digest.items

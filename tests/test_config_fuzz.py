@@ -34,22 +34,43 @@ values = st.recursive(
                                                                 max_size=4),
     max_leaves=12,
 )  # fmt: skip
-top_keys = sorted({s.key.split(".")[0] for s in SETTINGS} | {"feeds", "bogus"})
-section_keys = sorted({s.key.rpartition(".")[2] for s in SETTINGS} | {"nope"})
-feed_keys = sorted({s.key for s in FEED_SETTINGS} | {"urll"})
+# Mostly valid values with random ones mixed in, so that the loader gets past the first key
+# and every parser, section and feed entry sees hostile input.
+GOOD_VALUES = {
+    "title": ["Brief"], "window": ["48h", "7d"], "max_items": [5], "storage": ["state.db"],
+    "timezone": ["Europe/Paris"], "language": ["fr"], "contact_url": ["https://x.example/"],
+    "method": ["file", "smtp"], "to": ["a@example.org"], "from": ["b@example.org"],
+    "host": ["localhost"], "port": [2525], "security": ["none"], "timeout": [5],
+    "max_bytes": ["1MB"], "allow_private": [True], "robots": [False], "after": ["2h"],
+    "name": ["One", "Two"], "url": ["https://one.example/f.xml", "feeds/two.xml"],
+}  # fmt: skip
 
 
-def _sections(draw_values):
-    return st.dictionaries(st.sampled_from(section_keys), draw_values, max_size=5)
+def _value(key: str) -> st.SearchStrategy:
+    good = GOOD_VALUES.get(key)
+    return st.one_of(st.sampled_from(good), st.sampled_from(good), values) if good else values
 
 
-feed = st.dictionaries(st.sampled_from(feed_keys), values, max_size=5)
+sections: dict[str, list[str]] = {}
+for setting in SETTINGS:
+    section, _, key = setting.key.rpartition(".")
+    if section:
+        sections.setdefault(section, []).append(key)
+top = {s.key: _value(s.key) for s in SETTINGS if "." not in s.key and s.key != "title"}
+top.update({
+    name: st.dictionaries(st.sampled_from([*keys, "nope"]), st.deferred(lambda: values),
+                          max_size=4).flatmap(lambda d: st.fixed_dictionaries(
+                              {k: _value(k) for k in d}))
+    for name, keys in sections.items()
+})  # fmt: skip
+feed = st.fixed_dictionaries(
+    {"name": _value("name"), "url": _value("url")},
+    optional={s.key: _value(s.key) for s in FEED_SETTINGS if s.key not in ("name", "url")}
+    | {"urll": values},
+)
 configs = st.fixed_dictionaries(
-    {"title": values},
-    optional={
-        **{key: values | _sections(values) for key in top_keys if key not in ("feeds", "title")},
-        "feeds": st.lists(feed, max_size=3) | values,
-    },
+    {"title": _value("title"), "feeds": st.lists(feed, max_size=3) | values},
+    optional=top,
 )
 
 

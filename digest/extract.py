@@ -39,6 +39,8 @@ def extract_page(page: bytes | str, url: str) -> ExtractedPage:
         output_format="python",
         comments=False,
         tables=True,
+        # Links are kept only to measure each block's link density (teasers, related lists).
+        links=True,
         dedup=False,
         with_metadata=True,
         url=url,
@@ -80,7 +82,8 @@ def _blocks(body: lxml.etree._Element) -> list[Block]:
         else:
             text = collapse("".join(element.itertext()))
         if text:
-            blocks.append(Block(text=text, kind=kind))
+            linked = sum(len(collapse("".join(ref.itertext()))) for ref in element.iter("ref"))
+            blocks.append(Block(text=text, kind=kind, link_density=min(1.0, linked / len(text))))
     return blocks
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from .clean import LanguageDetector, SiteMemory, clean_blocks, fingerprint
+from .clean import LanguageDetector, clean_page, fingerprint, site_memories
 from .config import Config, FeedConfig
 from .errors import ExtractError, FetchError
 from .extract import extract_page
@@ -176,16 +176,11 @@ def _clean_pages(
         by_host[host_of(url)].append(url)
     cleaned: dict[str, CleanedText] = {}
     for host, urls in by_host.items():
-        seen = store.site_blocks(host)
         prints = {url: [fingerprint(b.text) for b in pages[url].blocks] for url in urls}
-        for url, page_prints in prints.items():
-            for fp in page_prints:
-                seen.setdefault(fp, set()).add(url)
+        memories = site_memories(prints, store.site_blocks(host))
         for url in urls:
-            others = {fp: len(pages_) - (url in pages_) for fp, pages_ in seen.items()}
-            memory = SiteMemory({fp: n for fp, n in others.items() if n > 0})
             page = pages[url]
-            cleaned[url] = clean_blocks(page.blocks, detector, memory, page.language)
+            cleaned[url] = clean_page(page, detector, memories[url])
             store.remember_blocks(host, url, prints[url], now)
     return cleaned
 

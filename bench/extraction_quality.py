@@ -45,7 +45,7 @@ import trafilatura
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from digest.clean import LanguageDetector, clean_page, fingerprint, site_memories
+from digest.clean import LanguageDetector, clean_page, page_fingerprints, site_memories
 from digest.errors import ExtractError
 from digest.extract import extract_page
 from digest.models import ExtractedPage
@@ -168,9 +168,7 @@ def clean_all(pages: list[Page], extracted: dict[str, Extracted]) -> dict[str, t
     cleaned: dict[str, tuple[str, float]] = {page.name: ("", 0.0) for page in pages}
     for host, names in by_host.items():
         start = time.process_time()
-        prints = {
-            name: [fingerprint(b.text) for b in extracted[name].page.blocks] for name in names
-        }
+        prints = {name: page_fingerprints(extracted[name].page) for name in names}
         memories = site_memories(prints, {}) if host is not None else {}
         share = (time.process_time() - start) / len(names)
         for name in names:

@@ -42,6 +42,8 @@ __all__ = [
     "clean_blocks",
     "clean_page",
     "fingerprint",
+    "fingerprints",
+    "page_fingerprints",
     "promo_score",
     "site_memories",
 ]
@@ -53,6 +55,10 @@ EDGE_HEAD, EDGE_TAIL = 2, 3
 LINKS_HIGH, LINKS_SOME, LINKS_MAX_CHARS, LINKS_MAX_LIST_CHARS = 0.7, 0.4, 300, 1000
 # A block this short between two removed ones is part of the same box.
 BETWEEN_MAX_CHARS = 200
+# A heading under the title at least this long is a standfirst, not a section title.
+STANDFIRST_MIN_CHARS = 80
+# Long blocks are also known by their first words (see `fingerprints`).
+PREFIX_WORDS = 12
 # A block this short at the edge beside a removed block belongs to the same box.
 EDGE_SHORT_CHARS = 60
 # Block languages are not judged below this length: names and figures say nothing.
@@ -89,6 +95,21 @@ def site_memories(
 def fingerprint(text: str) -> str:
     normalised = re.sub(r"\W+", " ", text.lower()).strip()
     return hashlib.sha1(normalised.encode("utf-8")).hexdigest()[:16]
+
+
+def fingerprints(text: str) -> list[str]:
+    """The block's fingerprint, and for a long block also that of its opening words: a
+    site's "About us" paragraph is often edited at the end from one page to the next."""
+    words = re.findall(r"\w+", text.lower())
+    prints = [fingerprint(text)]
+    if len(words) >= PREFIX_WORDS * 2:
+        prints.append("opening:" + fingerprint(" ".join(words[:PREFIX_WORDS])))
+    return prints
+
+
+def page_fingerprints(page: ExtractedPage) -> list[str]:
+    """Every fingerprint of a page's blocks (what the store remembers of the page)."""
+    return [fp for block in page.blocks for fp in fingerprints(block.text)]
 
 
 def clean_page(
@@ -166,7 +187,11 @@ def clean_blocks(
 def _repeated(blocks: tuple[Block, ...], site: SiteMemory | None) -> set[int]:
     if site is None or not site.seen:
         return set()
-    hits = {i for i, block in enumerate(blocks) if fingerprint(block.text) in site.seen}
+    hits = {
+        i
+        for i, block in enumerate(blocks)
+        if any(fp in site.seen for fp in fingerprints(block.text))
+    }
     # Most of the page seen before is the same article republished, not chrome.
     return set() if len(hits) * 2 > len(blocks) else hits
 
@@ -216,6 +241,16 @@ def _mark_title(blocks: tuple[Block, ...], scores: list[tuple[int, str]], title:
     for index, block in enumerate(blocks[:3]):
         if block.kind == "head" and _normal(block.text) and _normal(block.text) in wanted:
             scores[index] = (scores[index][0] + 3, "title")
+            # A long heading right under the title is the standfirst: it restates the
+            # story and would open every summary.
+            after = index + 1
+            if (
+                after < len(blocks)
+                and blocks[after].kind == "head"
+                and len(blocks[after].text) >= STANDFIRST_MIN_CHARS
+            ):
+                scores[after] = (scores[after][0] + 3, "standfirst")
+            return
 
 
 def _orphan_headings(blocks: tuple[Block, ...], gone: set[int]) -> set[int]:

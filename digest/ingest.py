@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from .clean import LanguageDetector, clean_page, fingerprint, site_memories
+from .clean import LanguageDetector, clean_page, page_fingerprints, site_memories
 from .config import Config, FeedConfig
 from .errors import ExtractError, FetchError
 from .extract import extract_page
@@ -176,7 +176,7 @@ def _clean_pages(
         by_host[host_of(url)].append(url)
     cleaned: dict[str, CleanedText] = {}
     for host, urls in by_host.items():
-        prints = {url: [fingerprint(b.text) for b in pages[url].blocks] for url in urls}
+        prints = {url: page_fingerprints(pages[url]) for url in urls}
         memories = site_memories(prints, store.site_blocks(host))
         for url in urls:
             page = pages[url]

@@ -41,7 +41,10 @@ _LABELS = (
 # a pattern starting with \b microseconds per block). An empty tuple: always scanned
 # (patterns anchored at the start fail fast).
 _CTA_STRONG: list[tuple[tuple[str, ...], str]] = [
-    ((), rf"^[>»›\s]*({_LABELS})\s*([:|»›>–—-]|$)"),
+    ((), rf"^[>»›\s]*({_LABELS})\s*([:|»›>–—-]|\.\.\.|…|$)"),
+    # An unrendered shortcode: "[button link=...]".
+    ((), r"^\[[a-z_]+ [a-z_]+=[^\]]*\]"),
+    (("enjoyed", "liked"), r"\bif you (enjoyed|liked) (this|reading|our)"),
     # Newsletters and sign-ups.
     (
         ("sign",),
@@ -193,6 +196,11 @@ _CTA_LIKELY: list[tuple[tuple[str, ...], str]] = [
     ((), r"^(contact|kontakt|pressekontakt|contacto|contatti)\s*:?\s*$"),
     ((), r"^(weitere informationen|more information|plus d'informations|más información)\s*:?\s*$"),
     (("filed under",), r"\bfiled under\b"),
+    (
+        ("comment", "kommentar", "coment"),
+        r"\b(comments?|commentaires?|kommentare?|comentários?|comentarios?|commenti)\b.{0,60}"
+        r"(moderat|modér|approv|aprovad|freigabe|freigeschaltet)",
+    ),
     ((), r"^(tags?|schlagwörter|themen|étiquettes|etiquetas)\s*:"),
 ]
 # Credits and page metadata: short lines naming a photographer, agency or date.

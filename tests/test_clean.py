@@ -9,7 +9,7 @@ import pytest
 
 from digest.clean import LanguageDetector, SiteMemory, clean_blocks, fingerprint
 from digest.extract import extract_page
-from digest.ingest import _clean_pages
+from digest.ingest import _clean_pages, publication_date
 from digest.models import Block
 from digest.store import Store
 
@@ -166,3 +166,21 @@ def test_extracted_french_wrapped_demo_page_keeps_every_paragraph(detector, expe
         assert fact in text
     for snippet in expectations["boilerplate"][path]:
         assert snippet not in text
+
+
+@pytest.mark.parametrize(
+    ("feed", "page", "expected"),
+    [
+        # The page's exact time wins over the feed's day.
+        (datetime(2026, 11, 23, tzinfo=UTC), datetime(2026, 11, 23, 7, 30, tzinfo=UTC), "page"),
+        # A page date in the future is a guess from the markup.
+        (datetime(2026, 11, 23, tzinfo=UTC), datetime(2026, 12, 25, tzinfo=UTC), "feed"),
+        # Years before the feed's date: a copyright line, not the publication.
+        (datetime(2026, 11, 22, tzinfo=UTC), datetime(2019, 1, 1, tzinfo=UTC), "feed"),
+        (None, datetime(2026, 11, 22, 18, tzinfo=UTC), "page"),
+        (datetime(2026, 11, 22, tzinfo=UTC), None, "feed"),
+    ],
+)
+def test_the_page_date_wins_only_when_plausible(feed, page, expected):
+    chosen = publication_date(feed, page, NOW)
+    assert chosen == (page if expected == "page" else feed)

@@ -18,6 +18,7 @@ PROMO_MAX_CHARS = 400
 # worth keeping or prose.
 CREDIT_MAX_CHARS = 160
 METADATA_MAX_CHARS = 80
+SURE_CREDIT_MAX_CHARS = 100
 
 # Labels that open a teaser or a box: "Read more: ...", "Lesen Sie auch", "Czytaj też:".
 _LABELS = (
@@ -40,8 +41,17 @@ _LABELS = (
 # scanned by a pattern only when one of them is in it (substring tests cost nanoseconds,
 # a pattern starting with \b microseconds per block). An empty tuple: always scanned
 # (patterns anchored at the start fail fast).
+# Labels that open a short line even without a colon: "Weitere Artikel zum Thema".
+_SHORT_LABELS = (
+    r"weitere (artikel|themen|beiträge)|mehr zum thema|mehr (artikel|beiträge) (zum|von|aus)"
+    r"|(das thema )?könnte (sie|dich) auch interessieren|lesen sie auch|more (from|on) |related"
+    r" (articles|stories|posts)|see also|you (may|might) also|à lire aussi|lire aussi"
+    r"|voir aussi|lee también|te puede interesar|vea también|más sobre|leggi anche"
+    r"|leia também|veja também|czytaj (też|także)|zobacz (też|także)"
+)
 _CTA_STRONG: list[tuple[tuple[str, ...], str]] = [
     ((), rf"^[>»›\s]*({_LABELS})\s*([:|»›>–—-]|\.\.\.|…|$)"),
+    ((), rf"^({_SHORT_LABELS})\b[\s\S]{{0,40}}$"),
     # An unrendered shortcode: "[button link=...]".
     ((), r"^\[[a-z_]+ [a-z_]+=[^\]]*\]"),
     (("enjoyed", "liked"), r"\bif you (enjoyed|liked) (this|reading|our)"),
@@ -129,7 +139,8 @@ _CTA_STRONG: list[tuple[tuple[str, ...], str]] = [
     ),
     (
         (" on ",),
-        r"\b(follow|find) (us|him|her|them|me) on (twitter|x|facebook|instagram|linkedin|mastodon"
+        r"\b(follow|find) (us|him|her|them|me|[\w\s@]{1,30}) on (twitter|x|facebook|instagram"
+        r"|linkedin|mastodon"
         r"|bluesky|threads|tiktok|youtube)\b",
     ),
     (("share",), r"\bshare (this|the) (article|story|post)\b"),
@@ -148,7 +159,7 @@ _CTA_STRONG: list[tuple[tuple[str, ...], str]] = [
     ((), r"^copyright\b"),
     (("here",), r"\b(click here|tap here) to\b|\bklicken sie hier\b"),
     (("clic aquí",), r"\bhaga clic aquí\b"),
-    ((" app",), r"\b(download (our|the) app|get the app)\b"),
+    ((" app",), r"\b(download (our|the) [\w\s]{0,30}apps?|get the app)\b"),
     (
         (),
         r"^(back to top|zurück nach oben|retour en haut|volver arriba|torna su)\b"
@@ -207,10 +218,15 @@ _CTA_LIKELY: list[tuple[tuple[str, ...], str]] = [
 _CREDIT = re.compile(
     r"^(foto|fotos|fot\.|photo|photos|bild|bilder|titelbild|beitragsbild|image|images"
     r"|picture|pictures|crédits?( photos?)?|credits?|photo credit|illustration|grafik"
-    r"|quelle|source|fuente|fonte|źródło)\s*[:.]"
+    r"|quelle|source|fuente|fonte|źródło)\s*[:.]|^fot\.\s"
     r"|©|\(c\)\s|\bgetty images\b|\bpicture[- ]alliance\b|\bimago\b|\bshutterstock\b"
     r"|/\s*(afp|dpa|ap|reuters|pap|epa|ansa|efe)\b|\b(afp|dpa|reuters|pap|epa)\s*/",
     re.IGNORECASE,
+)
+_SURE_CREDIT = re.compile(
+    r"^(©|\(c\)\s|foto\s*:|fotos\s*:|fot\.|photo\s*:|photos\s*:|bild\s*:|titelbild|beitragsbild"
+    r"|crédits? photos?|photo credit|image\s*:|credits?\s*:)"
+    r"|©\s*[\w .-]{1,40}/\s*[\w .-]{1,40}$"
 )
 _METADATA = re.compile(
     r"^(updated|last updated|aktualisiert|zuletzt aktualisiert|published|veröffentlicht"
@@ -247,7 +263,10 @@ def phrase_signal(text: str) -> tuple[int, str]:
     if _matches(_LIKELY, lowered):
         return 2, "promo"
     if len(text) < CREDIT_MAX_CHARS and _CREDIT.search(lowered):
-        return 2, "credit"
+        # A short line that is only a credit: "© Jane Doe/Agency", "Foto: Jane Doe".
+        return (
+            3 if len(text) < SURE_CREDIT_MAX_CHARS and _SURE_CREDIT.search(lowered) else 2
+        ), "credit"
     if len(text) < METADATA_MAX_CHARS and _METADATA.search(lowered):
         return 2, "metadata"
     return 0, ""

@@ -53,12 +53,16 @@ EDGE_HEAD, EDGE_TAIL = 2, 3
 # Link density (share of the block's characters inside links) of a teaser or a "related"
 # list; long paragraphs that are one big link exist (a linked quote) and are kept.
 LINKS_HIGH, LINKS_SOME, LINKS_MAX_CHARS, LINKS_MAX_LIST_CHARS = 0.7, 0.4, 300, 1000
+# A list whose items each link a headline and add a line of teaser text.
+LINKS_SOME_LIST = 0.3
 # A block this short between two removed ones is part of the same box.
 BETWEEN_MAX_CHARS = 200
 # A heading under the title at least this long is a standfirst, not a section title.
 STANDFIRST_MIN_CHARS = 80
 # Long blocks are also known by their first words (see `fingerprints`).
 PREFIX_WORDS = 12
+# A heading with no section of its own, this short, beside a removed block is a box line.
+BOX_HEADING_MAX_CHARS = 100
 # A block this short at the edge beside a removed block belongs to the same box.
 EDGE_SHORT_CHARS = 60
 # Block languages are not judged below this length: names and figures say nothing.
@@ -226,7 +230,8 @@ def _link_weight(block: Block) -> int:
         return 0
     if block.link_density >= LINKS_HIGH:
         return 2
-    return 1 if block.link_density >= LINKS_SOME else 0
+    some = LINKS_SOME_LIST if block.kind == "list" else LINKS_SOME
+    return 1 if block.link_density >= some else 0
 
 
 def _normal(text: str) -> str:
@@ -254,7 +259,8 @@ def _mark_title(blocks: tuple[Block, ...], scores: list[tuple[int, str]], title:
 
 
 def _orphan_headings(blocks: tuple[Block, ...], gone: set[int]) -> set[int]:
-    """Headings whose whole section went, and headings left over at the end."""
+    """Headings whose whole section went, headings with no section of their own beside a
+    removed block (a box laid out as a run of headings), and headings left at the end."""
     orphans = set()
     following_kept = False
     for index in range(len(blocks) - 1, -1, -1):
@@ -264,7 +270,15 @@ def _orphan_headings(blocks: tuple[Block, ...], gone: set[int]) -> set[int]:
             section = range(index + 1, len(blocks))
             nxt = next((i for i in section if blocks[i].kind == "head"), len(blocks))
             body = range(index + 1, nxt)
-            if not following_kept or (body and all(i in gone for i in body)):
+            if (
+                not following_kept
+                or (body and all(i in gone for i in body))
+                or (
+                    not body
+                    and len(blocks[index].text) < BOX_HEADING_MAX_CHARS
+                    and {index - 1, index + 1} & gone
+                )
+            ):
                 orphans.add(index)
                 continue
         following_kept = True

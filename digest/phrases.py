@@ -93,6 +93,11 @@ _CTA_STRONG: list[tuple[tuple[str, ...], str]] = [
         r"\b(assine (já|agora|a nossa)|inscreva-se|receba (a nossa|nossa))",
     ),
     (("sign",), r"\bfree sign ?up\b|\bsign up here\b"),
+    (
+        ("thank", "error"),
+        r"^thanks? (you )?for (signing up|subscribing|registering)\b"
+        r"|\berror processing your (subscription|request|sign)",
+    ),
     # Comments and accounts.
     (
         (),

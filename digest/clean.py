@@ -57,6 +57,10 @@ LINKS_HIGH, LINKS_SOME, LINKS_MAX_CHARS, LINKS_MAX_LIST_CHARS = 0.7, 0.4, 300, 1
 LINKS_SOME_LIST = 0.3
 # A block this short between two removed ones is part of the same box.
 BETWEEN_MAX_CHARS = 200
+# Share of words a heading must share with the page title to be taken for it.
+TITLE_OVERLAP = 0.8
+# Blocks above the title heading shorter than this are the page's chrome.
+ABOVE_TITLE_MAX_CHARS = 150
 # A heading under the title at least this long is a standfirst, not a section title.
 STANDFIRST_MIN_CHARS = 80
 # Long blocks are also known by their first words (see `fingerprints`).
@@ -209,7 +213,9 @@ def _score(
         signals.append(wording)
     links = _link_weight(block)
     if links:
-        signals.append((links, "links"))
+        # A linked line in capitals is a teaser for another story ("SHARES PLUNGE AS ...").
+        shouting = block.kind != "head" and _shouting(block.text)
+        signals.append((links + shouting, "links"))
     if repeated:
         signals.append((3, "repeated-on-site"))
     if language and len(block.text) >= LANGUAGE_MIN_CHARS and block.kind != "table":
@@ -234,18 +240,37 @@ def _link_weight(block: Block) -> int:
     return 1 if block.link_density >= some else 0
 
 
+def _shouting(text: str) -> bool:
+    letters = [c for c in text if c.isalpha()]
+    return len(text.split()) >= 3 and len(letters) >= 12 and not any(c.islower() for c in letters)
+
+
 def _normal(text: str) -> str:
     return " ".join(re.findall(r"\w+", text.lower()))
+
+
+def _same_title(heading: str, title: str) -> bool:
+    """The heading says the title, give or take a word (sites trim names or site labels)."""
+    heading_words, title_words = set(_normal(heading).split()), set(_normal(title).split())
+    if not heading_words or not title_words:
+        return False
+    shared = len(heading_words & title_words)
+    return shared >= TITLE_OVERLAP * max(len(heading_words), len(title_words)) or (
+        heading_words <= title_words
+    )
 
 
 def _mark_title(blocks: tuple[Block, ...], scores: list[tuple[int, str]], title: str | None):
     """A heading at the top that repeats the page title is the title, not the article."""
     if not title:
         return
-    wanted = _normal(title)
     for index, block in enumerate(blocks[:3]):
-        if block.kind == "head" and _normal(block.text) and _normal(block.text) in wanted:
+        if block.kind == "head" and _same_title(block.text, title):
             scores[index] = (scores[index][0] + 3, "title")
+            # Short lines above the title are the page's kicker, breadcrumbs or address.
+            for before in range(index):
+                if len(blocks[before].text) < ABOVE_TITLE_MAX_CHARS:
+                    scores[before] = (scores[before][0] + 3, scores[before][1] or "position")
             # A long heading right under the title is the standfirst: it restates the
             # story and would open every summary.
             after = index + 1

@@ -212,7 +212,7 @@ def main() -> int:
         print(f"{args.folder}: {len(pages)} pages with gold bodies (token P / R / F1, mean)")
         for label, scores in (("digest extract+clean", ours), ("bare trafilatura", bare)):
             p, r, f = (statistics.fmean(s[i] for s in scores) for i in range(3))
-            print(f"  {label:<22} P {p:.3f}  R {r:.3f}  F1 {f:.3f}")
+            print(f"  {label:<22} P {p:.4f}  R {r:.4f}  F1 {f:.4f}")
     else:
         totals = {"ours": [0, 0], "bare": [0, 0]}
         for page in pages:
@@ -237,8 +237,8 @@ def main() -> int:
         for label, key in (("digest extract+clean", "ours"), ("bare trafilatura", "bare")):
             found, absent = totals[key]
             print(
-                f"  {label:<22} must found {found / must:.3f}  must-not absent "
-                f"{absent / must_not:.3f}"
+                f"  {label:<22} must found {found / must:.4f}  must-not absent "
+                f"{absent / must_not:.4f}"
             )
     errors = [r for r in results if r.error]
     if errors:

@@ -169,6 +169,7 @@ def clean_blocks(
             i
             for i in edge
             if i not in gone
+            and blocks[i].kind != "head"
             and len(blocks[i].text) < EDGE_SHORT_CHARS
             and not blocks[i].text.rstrip("\"'”’)»").endswith((".", "!", "?"))
             and ({i - 1, i + 1} & gone)

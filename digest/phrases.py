@@ -201,8 +201,9 @@ _CTA_LIKELY: list[tuple[tuple[str, ...], str]] = [
     (("updated", "corrected"), r"\b(this (article|story) (was|has been) (updated|corrected))\b"),
     (("tip",), r"\b(tips?|got a tip|have a tip)\?.{0,60}\b(contact|email|signal|reached)\b"),
     (
-        ("listen to", "watch", "channel"),
-        r"\b(listen to|watch) (us|the show|live)\b|\bour (youtube|telegram|whatsapp) channel\b",
+        ("listen", "watch", "channel"),
+        r"\b(listen to|watch) (us|the show|live)\b|\bour (youtube|telegram|whatsapp) channel\b"
+        r"|\blisten (back|again|live) (here|now|on)\b",
     ),
     (("canal de",), r"\b(canal de (youtube|telegram|whatsapp))\b"),
     (
@@ -212,9 +213,10 @@ _CTA_LIKELY: list[tuple[tuple[str, ...], str]] = [
     ((), r"^(contact|kontakt|pressekontakt|contacto|contatti)\s*:?\s*$"),
     ((), r"^(weitere informationen|more information|plus d'informations|más información)\s*:?\s*$"),
     (("filed under",), r"\bfiled under\b"),
+    (("access",), r"\b(get|unlock|gain) (full |unlimited |instant )?access to\b"),
     (
         ("comment", "kommentar", "coment"),
-        r"\b(comments?|commentaires?|kommentare?|comentários?|comentarios?|commenti)\b.{0,60}"
+        r"\b(comments?|commentaires?|kommentare?|comentários?|comentarios?|commenti)\b.{0,120}"
         r"(moderat|modér|approv|aprovad|freigabe|freigeschaltet)",
     ),
     ((), r"^(tags?|schlagwörter|themen|étiquettes|etiquetas)\s*:"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import unicodedata
 from datetime import UTC, datetime
 
 import lxml.etree
@@ -117,6 +118,9 @@ def _blocks(body: lxml.etree._Element) -> list[Block]:
             text = "\n".join(row for row in rows if row.strip(" |"))
         else:
             text = collapse("".join(element.itertext()))
+        # One Unicode form for every page (as trafilatura's own text output has): the same
+        # word must compare equal in clustering and site memory whichever way it was typed.
+        text = unicodedata.normalize("NFC", text)
         if text:
             linked = sum(len(collapse("".join(ref.itertext()))) for ref in element.iter("ref"))
             blocks.append(Block(text=text, kind=kind, link_density=min(1.0, linked / len(text))))

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from .archive import email_links, page_links, write_archive
 from .clean import LanguageDetector, clean_page
 from .cluster import cluster_articles
 from .config import Config, FetchSettings
@@ -27,7 +28,7 @@ from .extract import extract_page
 from .fetch import FEED_ACCEPT, Fetcher, FetchRequest
 from .ingest import ingest
 from .localsite import LocalSite
-from .models import Digest, RemovedBlock, RunReport
+from .models import Digest, RemovedBlock, RenderedDigest, RunReport
 from .parse import parse_fetched
 from .rank import rank_clusters
 from .render import render_digest
@@ -148,8 +149,37 @@ def _assemble(config: Config, store: Store, now: datetime) -> tuple[Digest | Non
     return digest, joined
 
 
+def render_email(config: Config, digest: Digest) -> RenderedDigest:
+    """The email as `run` sends it: subject pattern, archive and unsubscribe links."""
+    unsubscribe = config.delivery.unsubscribe
+    # The footer links the web form when there is one; a mailto: is the fallback.
+    footer = next((u for u in unsubscribe if not u.lower().startswith("mailto:")), "")
+    links = email_links(config.archive, digest.created, footer or next(iter(unsubscribe), ""))
+    return render_digest(
+        digest,
+        config.templates,
+        feed_count=len(config.feeds),
+        subject=config.delivery.subject,
+        links=links,
+    )
+
+
+def _archive(config: Config, digest: Digest, subject: str, report: RunReport) -> None:
+    """Write the delivered digest to the web archive; a failure here is a warning only."""
+    if config.archive is None:
+        return
+    try:
+        page = render_digest(
+            digest, config.templates, feed_count=len(config.feeds), links=page_links(), web=True
+        )
+        write_archive(config.archive, digest, page.html, subject)
+    except DigestError as error:
+        log.warning("%s", error)
+        report.warnings.append(str(error))
+
+
 def _send(config: Config, store: Store, digest: Digest, report: RunReport, now: datetime) -> None:
-    rendered = render_digest(digest, config.templates, feed_count=len(config.feeds))
+    rendered = render_email(config, digest)
     settings = config.delivery
     try:
         delivery = deliver(rendered, settings, config.language, now)
@@ -179,6 +209,7 @@ def _send(config: Config, store: Store, digest: Digest, report: RunReport, now: 
     report.deferred.update({r: why for r, (why, _) in delivery.deferred.items()})
     report.refused.update(delivery.refused)
     report.outbox_files = list(delivery.files)
+    _archive(config, digest, rendered.subject, report)
 
 
 def _retry_queue(config: Config, store: Store, report: RunReport, now: datetime) -> None:

@@ -67,6 +67,8 @@ STANDFIRST_MIN_CHARS = 80
 PREFIX_WORDS = 12
 # A heading with no section of its own, this short, beside a removed block is a box line.
 BOX_HEADING_MAX_CHARS = 100
+# Blocks under a label heading this short belong to its box.
+SECTION_MEMBER_MAX_CHARS = 500
 # A block this short at the edge beside a removed block belongs to the same box.
 EDGE_SHORT_CHARS = 60
 # Block languages are not judged below this length: names and figures say nothing.
@@ -176,6 +178,7 @@ def clean_blocks(
             and (i < EDGE_HEAD or i >= len(blocks) - EDGE_TAIL)
         }
         joining |= _orphan_headings(blocks, gone)
+        joining |= _labelled_sections(blocks, scores, gone)
         if not joining:
             break
         for i in joining:
@@ -282,6 +285,23 @@ def _mark_title(blocks: tuple[Block, ...], scores: list[tuple[int, str]], title:
             ):
                 scores[after] = (scores[after][0] + 3, "standfirst")
             return
+
+
+def _labelled_sections(
+    blocks: tuple[Block, ...], scores: list[tuple[int, str]], gone: set[int]
+) -> set[int]:
+    """The short blocks under a heading that is itself a label ("Related stories", "About
+    the author"), up to the next heading."""
+    members = set()
+    for index, block in enumerate(blocks):
+        if block.kind != "head" or index not in gone or scores[index] != (3, "promo"):
+            continue
+        for after in range(index + 1, len(blocks)):
+            if blocks[after].kind == "head":
+                break
+            if after not in gone and len(blocks[after].text) < SECTION_MEMBER_MAX_CHARS:
+                members.add(after)
+    return members
 
 
 def _orphan_headings(blocks: tuple[Block, ...], gone: set[int]) -> set[int]:

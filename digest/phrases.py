@@ -52,6 +52,11 @@ _SHORT_LABELS = (
 _CTA_STRONG: list[tuple[tuple[str, ...], str]] = [
     ((), rf"^[>»›\s]*({_LABELS})\s*([:|»›>–—-]|\.\.\.|…|$)"),
     ((), rf"^({_SHORT_LABELS})\b[\s\S]{{0,40}}$"),
+    (
+        (),
+        r"^(about (the|this) (author|authors|series|site)|über (den autor|die autorin|diese reihe"
+        r"|uns)|à propos de l'auteur|sobre (el|la) autora?|l'autore|sobre o autor)\s*:?\s*$",
+    ),
     # An unrendered shortcode: "[button link=...]".
     ((), r"^\[[a-z_]+ [a-z_]+=[^\]]*\]"),
     (("enjoyed", "liked"), r"\bif you (enjoyed|liked) (this|reading|our)"),

@@ -69,6 +69,8 @@ PREFIX_WORDS = 12
 BOX_HEADING_MAX_CHARS = 100
 # Blocks under a label heading this short belong to its box.
 SECTION_MEMBER_MAX_CHARS = 500
+# Below this much prose (a page of headings and lists), the lists speak for the language.
+ARTICLE_PROSE_MIN_CHARS = 400
 # A block this short at the edge beside a removed block belongs to the same box.
 EDGE_SHORT_CHARS = 60
 # Block languages are not judged below this length: names and figures say nothing.
@@ -139,7 +141,9 @@ def clean_blocks(
     """Score every block and drop the boilerplate. Pure but for langdetect's CPU time."""
     # Tables of names and figures (sports results, prices) say little about the language.
     prose = [b.text for b in blocks if b.kind not in ("table", "list")]
-    language = article_language(prose or [b.text for b in blocks], detector)
+    if sum(len(text) for text in prose) < ARTICLE_PROSE_MIN_CHARS:
+        prose = [b.text for b in blocks if b.kind != "table"] or [b.text for b in blocks]
+    language = article_language(prose, detector)
     language = language or declared_language
     repeated = _repeated(blocks, site)
     scores = [

@@ -134,6 +134,11 @@ _CTA_STRONG: list[tuple[tuple[str, ...], str]] = [
         r"\b(to continue reading|already a subscriber|subscribers only|pour lire la suite"
         r"|réservé aux abonnés|weiterlesen mit|für abonnenten|suscríbete para (seguir|continuar))",
     ),
+    (
+        ("cancel", "kündbar", "résiliable", "engagement", "accéder", "cancela"),
+        r"\b(cancel (at )?any ?time|jederzeit kündbar|résiliable à tout moment|sans engagement"
+        r"|cancela cuando quieras|pour accéder (en illimité|à tous)|disdici quando vuoi)",
+    ),
     # Editorial furniture.
     (
         ("policy", "standards", "guidelines", "principles"),
@@ -218,6 +223,11 @@ _CTA_LIKELY: list[tuple[tuple[str, ...], str]] = [
     ((), r"^(contact|kontakt|pressekontakt|contacto|contatti)\s*:?\s*$"),
     ((), r"^(weitere informationen|more information|plus d'informations|más información)\s*:?\s*$"),
     (("filed under",), r"\bfiled under\b"),
+    (
+        ("privacy", "datenschutz", "confidentialité", "privacidad", "privacy"),
+        r"\b(privacy policy|datenschutz(erklärung|bestimmungen| und nutzungsbedingungen)"
+        r"|politique de confidentialité|política de privacidad|informativa (sulla )?privacy)",
+    ),
     (("access",), r"\b(get|unlock|gain) (full |unlimited |instant )?access to\b"),
     (
         ("comment", "kommentar", "coment"),

@@ -11,10 +11,10 @@ import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from .clean import LanguageDetector, SiteMemory, clean_blocks, fingerprint
+from .clean import LanguageDetector, clean_page, page_fingerprints, site_memories
 from .config import Config, FeedConfig
 from .errors import ExtractError, FetchError
 from .extract import extract_page
@@ -31,6 +31,12 @@ log = logging.getLogger("digest")
 # Page text shorter than this is a teaser, a paywall stub or an extraction miss; the feed's
 # own content is used instead when it is longer.
 MIN_PAGE_TEXT = 300
+# A page date may precede the feed's by this much (feeds re-announce updated stories) and
+# follow it by up to a day (feeds that give the day only); beyond that the feed's date
+# stands. No date may lie further in the future than the slack (clocks, time zones).
+PAGE_DATE_MAX_AGE = timedelta(days=7)
+FEED_DAY = timedelta(days=1)
+DATE_SLACK = timedelta(hours=1)
 
 
 @dataclass
@@ -240,18 +246,31 @@ def _clean_pages(
         by_host[host_of(url)].append(url)
     cleaned: dict[str, CleanedText] = {}
     for host, urls in by_host.items():
-        seen = store.site_blocks(host)
-        prints = {url: [fingerprint(b.text) for b in pages[url].blocks] for url in urls}
-        for url, page_prints in prints.items():
-            for fp in page_prints:
-                seen.setdefault(fp, set()).add(url)
+        prints = {url: page_fingerprints(pages[url]) for url in urls}
+        memories = site_memories(prints, store.site_blocks(host))
         for url in urls:
-            others = {fp: len(pages_) - (url in pages_) for fp, pages_ in seen.items()}
-            memory = SiteMemory({fp: n for fp, n in others.items() if n > 0})
             page = pages[url]
-            cleaned[url] = clean_blocks(page.blocks, detector, memory, page.language)
+            cleaned[url] = clean_page(page, detector, memories[url])
             store.remember_blocks(host, url, prints[url], now)
     return cleaned
+
+
+def publication_date(
+    feed_date: datetime | None, page_date: datetime | None, now: datetime
+) -> datetime:
+    """The page's own date when it is plausible, else the feed's, else now.
+
+    The page usually states the publication time more exactly than the feed (which may give
+    the time it was updated, or only the day), but a page date in the future, or far older
+    than the feed says, is a wrong guess from the markup (a copyright year, a related link).
+    """
+    if page_date is None or page_date > now + DATE_SLACK:
+        return feed_date or now
+    if feed_date is not None and not (
+        feed_date - PAGE_DATE_MAX_AGE <= page_date <= feed_date + FEED_DAY
+    ):
+        return feed_date
+    return page_date
 
 
 def _article(
@@ -269,7 +288,7 @@ def _article(
         text, source = entry.content, "feed-content"
     else:
         text, source = entry.summary, "feed-summary"
-    published = entry.published or (page.published if page else None) or now
+    published = publication_date(entry.published, page.published if page else None, now)
     language = (cleaned.language if cleaned else None) or (page.language if page else None)
     if language is None and len(text) >= 40:
         language = detector.detect(text)[0]

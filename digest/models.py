@@ -71,6 +71,7 @@ class Block:
 
     text: str
     kind: str = "p"  # "p", "head", "list", "quote", "table"
+    link_density: float = 0.0  # share of the text's characters inside links
 
 
 @dataclass(frozen=True)

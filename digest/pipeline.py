@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from .archive import email_links, page_links, write_archive
-from .clean import LanguageDetector, clean_blocks
+from .clean import LanguageDetector, clean_page
 from .cluster import cluster_articles
 from .config import Config, FetchSettings
 from .deliver import SendOutcome, deliver, send_each
@@ -318,7 +318,7 @@ def extract(source: str, *, timeout: float = 20.0) -> PageReport:
                 raise FetchError(source, f"not a valid gzip file: {error}") from None
         url = path.resolve().as_uri()
     page = extract_page(raw, url)
-    cleaned = clean_blocks(page.blocks, LanguageDetector(), None, page.language)
+    cleaned = clean_page(page, LanguageDetector())
     return PageReport(
         source=source,
         url=page.canonical_url,

@@ -21,7 +21,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from .clean import LanguageDetector, clean_blocks
+from .clean import LanguageDetector, clean_page
 from .errors import ExtractError
 from .extract import extract_page
 from .models import CleanedText, ExtractedPage
@@ -82,7 +82,7 @@ def process_page(raw: bytes, url: str) -> PageWork:
         reason = f"extraction failed ({type(error).__name__}: {error})"[:300]
         return PageWork(url, None, None, reason, cpu=time.process_time() - start)
     detector = RecordingDetector()
-    cleaned = clean_blocks(page.blocks, detector, None, page.language)
+    cleaned = clean_page(page, detector)
     return PageWork(url, page, cleaned, None, detector.answers, time.process_time() - start)
 
 

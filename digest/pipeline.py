@@ -105,12 +105,11 @@ def _build(config: Config, now: datetime, send: bool) -> RunReport:
                     )
             store.expire(now - config.window)
             if ingested.new_articles or store.pending_since_last_digest():
-                considered = store.newest_pending_id()
                 digest, joined = _assemble(config, store, now, timer)
             else:
                 # Every pending article was already weighed for the last digest sent: the
                 # same articles would make the same choice, so skip reading and clustering.
-                digest, joined, considered = None, 0, 0
+                digest, joined = None, 0
                 log.info("nothing came in since the last digest")
             report.articles_joined_delivered = joined
             report.digest = digest
@@ -119,7 +118,7 @@ def _build(config: Config, now: datetime, send: bool) -> RunReport:
                 len(digest.items) if digest else 0, joined,
             )  # fmt: skip
             if send and digest is not None:
-                _send(config, store, digest, report, now, timer, considered)
+                _send(config, store, digest, report, now, timer)
             report.pending_left = store.count("pending")
             store.prune(now)
     finally:
@@ -208,7 +207,6 @@ def _send(
     report: RunReport,
     now: datetime,
     timer: StageTimer,
-    considered: int,
 ) -> None:
     with timer.stage("render") as timing:
         rendered = render_email(config, digest)
@@ -238,7 +236,6 @@ def _send(
         now,
         delivery.refused,
         delivery.deferred,
-        considered,
     )
     # += and update: the queue retried at the start of the run may have reported already.
     report.delivered_to += delivery.recipients

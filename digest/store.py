@@ -297,10 +297,6 @@ class Store(FeedHealthRecords):
         ).fetchone()
         return bool(row[0])
 
-    def newest_pending_id(self) -> int:
-        row = self.db.execute("SELECT MAX(id) FROM articles WHERE status = 'pending'").fetchone()
-        return row[0] or 0
-
     def expire(self, before: datetime) -> int:
         return self.db.execute(
             "UPDATE articles SET status = 'expired' WHERE status = 'pending' AND published < ?",
@@ -358,21 +354,18 @@ class Store(FeedHealthRecords):
         now: datetime,
         refused: Mapping[str, str] | None = None,
         deferred: Mapping[str, tuple[str, bytes]] | None = None,
-        considered_through: int | None = None,
     ) -> int:
         """Record a delivered digest and mark its stories and articles sent, atomically.
 
         `refused` recipients (a permanent SMTP refusal) are recorded beside the others.
-        `considered_through` is the highest article id the digest was chosen from.
         """
         with self.transaction() as db:
             digest_id = _insert_digest(
                 db, subject, "delivered", len(items), method, recipients, detail, now
             )
-            db.execute(
-                "UPDATE digests SET considered_through = ? WHERE id = ?",
-                (considered_through, digest_id),
-            )
+            # Under the run lock, every article stored now was weighed for this digest.
+            sql = "UPDATE digests SET considered_through=(SELECT max(id) FROM articles) WHERE id=?"
+            db.execute(sql, (digest_id,))
             db.executemany(
                 "INSERT INTO deliveries (digest_id, method, recipient, status, detail, at) "
                 "VALUES (?, ?, ?, 'refused', ?, ?)",

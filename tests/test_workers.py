@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from conftest import DEMO_SITES, write_config
 
 import digest
-from digest.clean import LanguageDetector, clean_blocks
+from digest.clean import LanguageDetector, clean_page
 from digest.extract import extract_page
 from digest.store import Store
 from digest.workers import KnownLanguages, PagePool, process_page
@@ -23,7 +23,7 @@ def test_process_page_is_extract_then_clean():
     path = PAGES[0]
     work = process_page(path.read_bytes(), _url(path))
     page = extract_page(path.read_bytes(), _url(path))
-    expected = clean_blocks(page.blocks, LanguageDetector(), None, page.language)
+    expected = clean_page(page, LanguageDetector())
     assert work.error is None and work.page == page and work.cleaned == expected
     assert work.detections and work.cpu > 0
 

@@ -120,6 +120,8 @@ def fit_markup(raw: bytes, limit: int = MAX_MARKUP) -> bytes:
         if kept > limit:
             break
     return b"".join(parts)[:limit]
+
+
 def _metadata(tree: lxml.html.HtmlElement, url: str) -> Document:
     """Title, author, canonical URL and date, as trafilatura's extract_metadata finds them,
     without the parts the digest does not use (site name, categories, tags, licence) and

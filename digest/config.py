@@ -69,6 +69,9 @@ class DeliveryConfig:
     username: str | None = None
     password_env: str = "DIGEST_SMTP_PASSWORD"
     timeout: float = 30.0
+    retries: int = 3
+    retry_delay: float = 10.0  # seconds before the first retry; doubles each time
+    ca_file: str | None = None
 
     def password(self) -> str | None:
         return os.environ.get(self.password_env)
@@ -94,6 +97,8 @@ class Config:
     language: str = "en"
     templates: Path | None = None
     serve: ServeConfig | None = None
+    schedule: str | None = None  # cron expression, in `timezone`
+    schedule_grace: timedelta = timedelta(hours=12)
 
 
 def load_config(path: str | os.PathLike[str]) -> Config:
@@ -168,6 +173,9 @@ class _Loader:
             username=values["delivery.username"],
             password_env=values["delivery.password_env"],
             timeout=values["delivery.timeout"],
+            retries=values["delivery.retries"],
+            retry_delay=values["delivery.retry_delay"].total_seconds(),
+            ca_file=str(values["delivery.ca_file"]) if values["delivery.ca_file"] else None,
         )
         user_agent = "digest/0.1"
         if values["contact_url"]:
@@ -196,6 +204,8 @@ class _Loader:
             language=values["language"],
             templates=values["templates"],
             serve=serve,
+            schedule=values["schedule"],
+            schedule_grace=values["schedule_grace"],
         )
 
     def read(self, data: CommentedMap, setting: Setting) -> Any:

@@ -11,17 +11,22 @@ import re
 import smtplib
 import ssl
 import tempfile
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.message import EmailMessage
+from email import message_from_bytes
+from email.message import EmailMessage, Message
 from email.policy import SMTP
 from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
+from typing import Protocol
 
 from .config import DeliveryConfig
 from .errors import DeliveryError
-from .models import RenderedDigest
+from .faults import crash_point
+from .models import Outgoing, RenderedDigest
+from .store_outbox import Staged
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,7 @@ def build_message(
     message["From"] = sender
     message["To"] = recipient
     message["Date"] = format_datetime(now)
+    # Stable across retries: the message is stored with it and resent byte for byte.
     message["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1].strip("> ") or None)
     message["MIME-Version"] = "1.0"
     message.set_content(rendered.text, subtype="plain", charset="utf-8", cte="quoted-printable")
@@ -50,21 +56,6 @@ def build_message(
     # After the parts: set_content drops every Content-* header already on the message.
     message["Content-Language"] = language
     return message
-
-
-def deliver(
-    rendered: RenderedDigest, settings: DeliveryConfig, language: str, now: datetime
-) -> Delivery:
-    """Deliver to every recipient, or raise DeliveryError (then nothing counts as sent).
-
-    When some recipients accepted it, the digest counts as delivered, so that they never get
-    it twice: recipients refused for good (5xx) come back in `Delivery.refused`, those
-    refused for now (4xx, a dropped connection) in `Delivery.deferred` with their message,
-    which the store queues for the next run.
-    """
-    if settings.method == "file":
-        return _to_outbox(rendered, settings, language, now)
-    return _by_smtp(rendered, settings, language, now)
 
 
 def _slug(text: str) -> str:
@@ -82,30 +73,6 @@ def _write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
-def _to_outbox(
-    rendered: RenderedDigest, settings: DeliveryConfig, language: str, now: datetime
-) -> Delivery:
-    outbox = settings.outbox
-    if outbox is None:
-        raise DeliveryError("delivery.outbox is not set")
-    stem = f"{now.strftime('%Y%m%d-%H%M%S')}-{_slug(rendered.subject.split('·')[0])}"
-    message = build_message(
-        rendered, settings.sender, ", ".join(settings.recipients), language, now
-    )
-    files = {
-        outbox / f"{stem}.html": rendered.html.encode("utf-8"),
-        outbox / f"{stem}.txt": rendered.text.encode("utf-8"),
-        outbox / f"{stem}.eml": message.as_bytes(),
-    }
-    try:
-        outbox.mkdir(parents=True, exist_ok=True)
-        for path, data in files.items():
-            _write_atomically(path, data)
-    except OSError as error:
-        raise DeliveryError(f"outbox {outbox}: cannot write: {error.strerror or error}") from None
-    return Delivery("file", settings.recipients, stem, tuple(str(p) for p in files))
-
-
 @dataclass
 class SendOutcome:
     """Per message key: accepted, refused for good (5xx), or deferred (4xx, cut off)."""
@@ -115,12 +82,117 @@ class SendOutcome:
     deferred: dict[str, str] = field(default_factory=dict)
 
 
-def send_each(settings: DeliveryConfig, messages: Sequence[tuple[str, str, bytes]]) -> SendOutcome:
-    """Send (key, recipient, message bytes) triples over one SMTP session.
+class Journal(Protocol):
+    """Where each message's fate is written down as it happens (the store's outbox)."""
 
-    Raises DeliveryError only when nothing could be tried (no connection, bad login); after
-    that every message ends in exactly one of the outcome's three buckets.
+    def sending(self, message: Outgoing) -> None: ...
+    def sent(self, message: Outgoing, reply: str) -> None: ...
+    def refused(self, message: Outgoing, reply: str) -> None: ...
+    def deferred(self, message: Outgoing, reason: str) -> None: ...
+
+
+class _NoJournal:
+    def sending(self, message: Outgoing) -> None:
+        pass
+
+    def sent(self, message: Outgoing, reply: str) -> None:
+        pass
+
+    def refused(self, message: Outgoing, reply: str) -> None:
+        pass
+
+    def deferred(self, message: Outgoing, reason: str) -> None:
+        pass
+
+
+def stage_messages(
+    rendered: RenderedDigest, settings: DeliveryConfig, language: str, now: datetime
+) -> list[Staged]:
+    """The complete messages of a digest, before anything is sent: one per SMTP recipient
+    (no reader sees the others' addresses), or one outbox file set addressed to all."""
+    if settings.method == "file":
+        if settings.outbox is None:
+            raise DeliveryError("delivery.outbox is not set")
+        stem = f"{now.strftime('%Y%m%d-%H%M%S')}-{_slug(rendered.subject.split('·')[0])}"
+        message = build_message(
+            rendered, settings.sender, ", ".join(settings.recipients), language, now
+        )
+        return [
+            Staged(", ".join(settings.recipients), message["Message-ID"], message.as_bytes(),
+                   "file", str(settings.outbox / stem))
+        ]  # fmt: skip
+    staged = []
+    for recipient in settings.recipients:
+        message = build_message(rendered, settings.sender, recipient, language, now)
+        staged.append(Staged(recipient, message["Message-ID"], message.as_bytes()))
+    return staged
+
+
+def send_outgoing(
+    settings: DeliveryConfig,
+    messages: Sequence[Outgoing],
+    journal: Journal | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> SendOutcome:
+    """Send staged messages; each ends accepted, refused (5xx) or deferred, in `journal` too.
+
+    Connection errors, timeouts and 4xx replies are retried in new sessions, up to
+    `settings.retries` more times, waiting retry_delay, then twice that, and so on. What is
+    still deferred after that waits in the outbox for the next run. Raises DeliveryError
+    only for a login the server refuses (retrying cannot help).
     """
+    journal = journal or _NoJournal()
+    outcome = SendOutcome()
+    waiting = []
+    for message in messages:
+        if message.method == "file":
+            _write_outbox_files(message, journal, outcome)
+        else:
+            waiting.append(message)
+    for attempt in range(settings.retries + 1):
+        if not waiting:
+            break
+        if attempt:
+            sleep(settings.retry_delay * 2 ** (attempt - 1))
+        waiting = _smtp_session(settings, waiting, journal, outcome)
+    return outcome
+
+
+def _write_outbox_files(message: Outgoing, journal: Journal, outcome: SendOutcome) -> None:
+    """Write stem.eml, .html and .txt. Writing them again gives the same files under the same
+    names, so a rerun after a crash here cannot make a second copy: exactly once."""
+    stem = Path(message.target or "digest")
+    parsed = message_from_bytes(message.message, policy=SMTP)
+    parts = {
+        ".eml": message.message,
+        ".html": _part(parsed, "html").encode("utf-8"),
+        ".txt": _part(parsed, "plain").encode("utf-8"),
+    }
+    journal.sending(message)
+    try:
+        stem.parent.mkdir(parents=True, exist_ok=True)
+        for suffix, data in parts.items():
+            _write_atomically(stem.with_name(stem.name + suffix), data)
+    except OSError as error:
+        reason = f"outbox {stem.parent}: cannot write: {error.strerror or error}"
+        outcome.deferred[message.key] = reason
+        journal.deferred(message, reason)
+        return
+    crash_point("after-file-write")
+    outcome.accepted.append(message.key)
+    journal.sent(message, f"wrote {stem.name}.eml")
+
+
+def _part(message: Message, subtype: str) -> str:
+    body = message.get_body((subtype,))
+    text = body.get_content() if isinstance(body, EmailMessage) else ""
+    return text.replace("\r\n", "\n")
+
+
+def _smtp_session(
+    settings: DeliveryConfig, messages: Sequence[Outgoing], journal: Journal, outcome: SendOutcome
+) -> list[Outgoing]:
+    """One SMTP session over `messages`; returns those deferred, to try again later."""
     server = f"{settings.host}:{settings.port}"
     password = settings.password()
     if settings.username and password is None:
@@ -128,30 +200,38 @@ def send_each(settings: DeliveryConfig, messages: Sequence[tuple[str, str, bytes
             f"SMTP {server}: delivery.username is set but ${settings.password_env} is empty; "
             "export the password in that environment variable"
         )
+    deferred: list[Outgoing] = []
+
+    def defer(message: Outgoing, reason: str) -> None:
+        outcome.deferred[message.key] = reason
+        journal.deferred(message, reason)
+        deferred.append(message)
+
     try:
         client = _connect(settings)
     except (OSError, smtplib.SMTPException, UnicodeError, ValueError) as error:
-        raise DeliveryError(f"SMTP {server}: cannot connect: {error}") from None
+        for message in messages:
+            defer(message, f"cannot connect: {error}")
+        return deferred
     envelope_from = parseaddr(settings.sender)[1] or settings.sender
-    outcome = SendOutcome()
+    done = 0
     try:
         if settings.username:
             client.login(settings.username, password or "")
-        for key, recipient, data in messages:
-            try:
-                client.sendmail(envelope_from, [recipient], data)
-            except smtplib.SMTPRecipientsRefused as error:
-                code, text = error.recipients.get(recipient, (0, b""))
-                bucket = outcome.refused if code >= 500 else outcome.deferred
-                bucket[key] = f"{code} {_decode(text)}".strip()
-                continue
-            except smtplib.SMTPResponseException as error:
-                if error.smtp_code == 421:
-                    raise  # the server is closing the session
-                bucket = outcome.refused if error.smtp_code >= 500 else outcome.deferred
-                bucket[key] = f"{error.smtp_code} {_decode(error.smtp_error)}".strip()
-                continue
-            outcome.accepted.append(key)
+        for message in messages:
+            verdict = _send_one(client, envelope_from, message, journal)
+            done += 1
+            if verdict is None:
+                outcome.accepted.append(message.key)
+                outcome.deferred.pop(message.key, None)
+            elif verdict[0] >= 500:
+                outcome.refused[message.key] = verdict[1]
+                outcome.deferred.pop(message.key, None)
+                journal.refused(message, verdict[1])
+            else:
+                defer(message, verdict[1])
+                if verdict[0] == 421:  # the server is closing the session
+                    break
     except smtplib.SMTPAuthenticationError as error:
         raise DeliveryError(
             f"SMTP {server}: login as {settings.username} failed ({error.smtp_code}); "
@@ -163,41 +243,111 @@ def send_each(settings: DeliveryConfig, messages: Sequence[tuple[str, str, bytes
             "smtplib cannot send (non-ASCII)"
         ) from None
     except (smtplib.SMTPException, OSError) as error:
-        done = set(outcome.accepted) | set(outcome.refused) | set(outcome.deferred)
-        for key, _, _ in messages:
-            if key not in done:
-                outcome.deferred[key] = f"not sent: {error}"
+        # Cut off mid-message: that one may have reached the server (it was marked
+        # `sending` if its end had gone out); it and the rest are tried again.
+        for message in messages[done:]:
+            defer(message, f"connection lost: {error or type(error).__name__}")
+    else:
+        for message in messages[done:]:
+            defer(message, "the server closed the session (421)")
     finally:
         try:
             client.quit()
         except (smtplib.SMTPException, OSError):
             client.close()
-    return outcome
+    return deferred
 
 
-def _by_smtp(
+def _send_one(
+    client: smtplib.SMTP, envelope_from: str, message: Outgoing, journal: Journal
+) -> tuple[int, str] | None:
+    """MAIL, RCPT, DATA for one message; None when accepted, else (code, reply).
+
+    smtplib's sendmail() is unrolled so that the outbox row is marked `sending` between the
+    body and the final dot: until that dot the server discards the message if we die, so
+    only a death between the dot and the `sent` commit can leave the server with a
+    message we do not know it took.
+    """
+    client.ehlo_or_helo_if_needed()
+    for command in (
+        lambda: client.mail(envelope_from),
+        lambda: client.rcpt(message.recipient),
+        lambda: client.docmd("DATA"),
+    ):
+        code, reply = command()
+        if code not in (250, 251, 354):
+            if code != 421:
+                client.rset()
+            return code, f"{code} {_decode(reply)}".strip()
+    client.send(_data_body(message.message))
+    journal.sending(message)
+    crash_point("before-data-end")
+    client.send(b".\r\n")
+    code, reply = client.getreply()
+    if code != 250:
+        return code, f"{code} {_decode(reply)}".strip()
+    crash_point("after-smtp-accept")
+    journal.sent(message, f"{code} {_decode(reply)}".strip())
+    crash_point("after-sent")
+    return None
+
+
+def _data_body(message: bytes) -> bytes:
+    """CRLF line ends and leading dots doubled (RFC 5321 4.5.2), ending in CRLF."""
+    body = re.sub(rb"\r\n|\r|\n", b"\r\n", message)
+    body = re.sub(rb"(?m)^\.", b"..", body)
+    return body if body.endswith(b"\r\n") else body + b"\r\n"
+
+
+def deliver(
     rendered: RenderedDigest, settings: DeliveryConfig, language: str, now: datetime
 ) -> Delivery:
-    server = f"{settings.host}:{settings.port}"
-    # One message per recipient: no reader sees the others' addresses.
-    messages = {
-        recipient: build_message(rendered, settings.sender, recipient, language, now).as_bytes()
-        for recipient in settings.recipients
-    }
-    outcome = send_each(settings, [(r, r, data) for r, data in messages.items()])
+    """Deliver a digest without a store (no outbox rows): the library's one-shot sender.
+
+    Raises DeliveryError when no recipient accepted it.
+    """
+    staged = stage_messages(rendered, settings, language, now)
+    messages = [
+        Outgoing(str(i), 0, s.recipient, s.message, s.message_id, s.method, s.target)
+        for i, s in enumerate(staged)
+    ]
+    outcome = send_outgoing(settings, messages)
+    by_key = {m.key: m for m in messages}
     if not outcome.accepted:
-        reasons = "; ".join(
-            f"{r}: {why}" for r, why in {**outcome.refused, **outcome.deferred}.items()
+        raise DeliveryError(
+            nothing_delivered(settings, outcome, {m.key: m.recipient for m in messages})
         )
-        raise DeliveryError(f"SMTP {server}: no recipient accepted the digest ({reasons})")
+    if settings.method == "file":
+        stem = Path(messages[0].target or "")
+        files = tuple(str(stem.with_name(stem.name + s)) for s in (".html", ".txt", ".eml"))
+        return Delivery("file", settings.recipients, stem.name, files)
     return Delivery(
         "smtp",
-        tuple(outcome.accepted),
-        f"{server} accepted {len(outcome.accepted)} message(s)",
+        tuple(by_key[k].recipient for k in outcome.accepted),
+        f"{settings.host}:{settings.port} accepted {len(outcome.accepted)} message(s)",
         (),
-        outcome.refused,
-        {r: (why, messages[r]) for r, why in outcome.deferred.items()},
+        {by_key[k].recipient: why for k, why in outcome.refused.items()},
+        {by_key[k].recipient: (why, by_key[k].message) for k, why in outcome.deferred.items()},
     )
+
+
+def nothing_delivered(
+    settings: DeliveryConfig, outcome: SendOutcome, recipient: dict[str, str]
+) -> str:
+    """One line saying why no message of a digest was delivered, naming the server."""
+    reasons = {**outcome.refused, **outcome.deferred}
+    if settings.method == "file":
+        return "; ".join(dict.fromkeys(reasons.values()))
+    server = f"SMTP {settings.host}:{settings.port}"
+    distinct = set(reasons.values())
+    if len(distinct) == 1:
+        summary = f"{server}: {distinct.pop()}"
+    else:
+        listed = "; ".join(f"{recipient[key]}: {why}" for key, why in reasons.items())
+        summary = f"{server}: no recipient accepted the digest ({listed})"
+    if outcome.deferred and settings.retries:
+        summary += f" (tried {settings.retries + 1} times)"
+    return summary
 
 
 def _decode(text: bytes | str) -> str:
@@ -205,7 +355,8 @@ def _decode(text: bytes | str) -> str:
 
 
 def _connect(settings: DeliveryConfig) -> smtplib.SMTP:
-    context = ssl.create_default_context()
+    # Default system trust; delivery.ca_file trusts a private CA (or a self-signed server).
+    context = ssl.create_default_context(cafile=settings.ca_file)
     # smtplib would otherwise ask DNS for our own name (getfqdn), which can stall for seconds.
     local_name = settings.sender.rsplit("@", 1)[-1].strip("> ") or "localhost"
     if settings.security == "ssl":

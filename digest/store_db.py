@@ -5,8 +5,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -16,7 +18,7 @@ from typing import Self
 from .errors import RunLocked, StoreError
 from .migrations import MIGRATIONS
 
-# A run that held the lock this long died or hung; its pid may belong to another process now.
+# Where a pid's start time cannot be read, a live pid keeps the lock at most this long.
 STALE_LOCK = timedelta(hours=6)
 
 
@@ -91,6 +93,9 @@ class StateDB:
             if name in done:
                 continue
             with self.transaction() as db:
+                # Another process may have applied it since we looked.
+                if db.execute("SELECT 1 FROM migrations WHERE name = ?", (name,)).fetchone():
+                    continue
                 for statement in script.split(";"):
                     if statement.strip():
                         db.execute(statement)
@@ -102,42 +107,81 @@ class StateDB:
 
     @contextmanager
     def run_lock(self, now: datetime) -> Iterator[int]:
-        """Hold the digest's run lock: a row in `runs` without `finished`, owned by a live pid."""
+        """Hold the digest's run lock: a row in `runs` without `finished`, owned by a live run.
+
+        A holder is alive while its pid runs *and* that pid still belongs to the process that
+        took the lock (same start time, read from /proc), so a lock never lapses under a
+        slow run and is never kept by a recycled pid. Where the start time cannot be read
+        (not Linux), a pid that lives keeps the lock for STALE_LOCK.
+        """
+        token = uuid.uuid4().hex
         with self.transaction() as db:
-            for row in db.execute("SELECT id, pid, started FROM runs WHERE finished IS NULL"):
-                stale = now - _time_or(row["started"], now) > STALE_LOCK
-                if _alive(row["pid"]) and not stale:
+            for row in db.execute("SELECT * FROM runs WHERE finished IS NULL"):
+                if _holder_alive(row, now):
                     raise RunLocked(
-                        f"{self.path}: another run (pid {row['pid']}, started {row['started']}) "
-                        f"is in progress; wait for it, or its lock lapses after {STALE_LOCK}"
+                        f"{self.path}: another run of this digest (pid {row['pid']}, started "
+                        f"{row['started']}) is in progress; wait for it to finish, or stop "
+                        f"that process if it hangs"
                     )
                 db.execute(
                     "UPDATE runs SET finished = ?, outcome = 'died' WHERE id = ?",
                     (_iso(now), row["id"]),
                 )
             run_id = db.execute(
-                "INSERT INTO runs (pid, started) VALUES (?, ?)", (os.getpid(), _iso(now))
+                "INSERT INTO runs (pid, started, process_start, token) VALUES (?, ?, ?, ?)",
+                (os.getpid(), _iso(now), _process_start(os.getpid()), token),
             ).lastrowid
-        outcome = "failed"
+        _HELD_HERE.add(token)
+        outcome, detail = "failed", None
         try:
             yield run_id
             outcome = "ok"
+        except BaseException as error:
+            detail = str(error) or type(error).__name__
+            raise
         finally:
-            self.db.execute(
-                "UPDATE runs SET finished = ?, outcome = ? WHERE id = ?",
-                (_iso(datetime.now(UTC)), outcome, run_id),
-            )
+            _HELD_HERE.discard(token)
+            # A failure here leaves the row open; the token no longer held here lets the next
+            # run (even in this same daemon process) take it over as 'died'.
+            with contextlib.suppress(sqlite3.Error):
+                self.db.execute(
+                    "UPDATE runs SET finished = ?, outcome = ?, detail = ? WHERE id = ?",
+                    (_iso(datetime.now(UTC)), outcome, detail, run_id),
+                )
 
 
-def _alive(pid: int) -> bool:
-    # Our own pid on an unfinished row is a previous run in a container that reuses pids
-    # (every container's first process is pid 1): this process is not running it.
+# Tokens of the run locks this process holds now (the daemon runs digests in threads).
+_HELD_HERE: set[str] = set()
+
+
+def _holder_alive(row: sqlite3.Row, now: datetime) -> bool:
+    keys = row.keys()
+    token = row["token"] if "token" in keys else None
+    started = row["process_start"] if "process_start" in keys else None
+    pid = row["pid"]
+    if token is not None and token in _HELD_HERE:
+        return True
     if pid == os.getpid():
+        # Not held here, so a leftover: an earlier run of this process, or of a container
+        # whose first process had this same pid (every container's pid 1).
         return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
-    return True
+        pass  # another user's process: it exists
+    current = _process_start(pid)
+    if started is not None and current is not None:
+        return started == current
+    return now - _time_or(row["started"], now) <= STALE_LOCK
+
+
+def _process_start(pid: int) -> str | None:
+    """When `pid` started, in clock ticks since boot (field 22 of /proc/PID/stat), or None."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat[stat.rfind(")") + 2 :].split()  # the name in (...) may hold spaces
+    return fields[19] if len(fields) > 19 else None

@@ -1,55 +1,60 @@
-"""Digests, their deliveries, and the queue of messages waiting for a recipient.
+"""Digests, their deliveries, and the outbox of messages staged for each recipient.
 
-A digest that some recipients refused only for now (4xx, a dropped connection) waits for
-them in `queued_messages` and is retried at the start of every run.
+Exactly once, nothing lost: a digest is *staged* in one transaction (its row, its stories,
+its articles marked delivered, one outbox row per recipient holding the complete message and
+its Message-ID) before anything is sent. Each message is then marked `sending` just before
+the SMTP end-of-data is sent, and `sent` in the transaction that records its delivery, right
+after the server's 250. A run that dies anywhere leaves the rows `queued` or `sending`; the
+next run sends exactly those again, byte for byte, before building a new digest.
+
+Outbox row life: `queued` -> `sending` -> `sent` | `refused` (5xx) | `queued` again (4xx,
+a dropped connection; retried each run for QUEUE_LIMIT, then `gave-up`) | `cancelled` (the
+run's whole delivery failed before any server took a message: the stories go back to
+pending and join the next digest).
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from .models import DigestItem
+from .models import DigestItem, Outgoing
 from .store_db import StateDB, _iso
 
 # A message a server keeps refusing "for now" (4xx) is retried each run for this long.
 QUEUE_LIMIT = timedelta(days=5)
 
 
+@dataclass(frozen=True)
+class Staged:
+    """One message to stage: for `recipient`, complete with its Message-ID."""
+
+    recipient: str
+    message_id: str
+    message: bytes
+    method: str = "smtp"
+    target: str | None = None
+
+
 class DeliveryLog(StateDB):
-    def record_delivery(
+    def stage_digest(
         self,
         subject: str,
         items: Sequence[DigestItem],
-        method: str,
-        recipients: Sequence[str],
-        detail: str,
+        messages: Sequence[Staged],
+        run_id: int | None,
         now: datetime,
-        refused: Mapping[str, str] | None = None,
-        deferred: Mapping[str, tuple[str, bytes]] | None = None,
-    ) -> int:
-        """Record a delivered digest and mark its stories and articles sent, atomically.
-
-        `refused` recipients (a permanent SMTP refusal) are recorded beside the others.
-        """
+    ) -> tuple[int, list[Outgoing]]:
+        """Record a digest and its messages before sending; its stories count as taken."""
         with self.transaction() as db:
-            digest_id = _insert_digest(
-                db, subject, "delivered", len(items), method, recipients, detail, now
-            )
-            db.executemany(
-                "INSERT INTO deliveries (digest_id, method, recipient, status, detail, at) "
-                "VALUES (?, ?, ?, 'refused', ?, ?)",
-                [(digest_id, method, r, why, _iso(now)) for r, why in (refused or {}).items()],
-            )
-            db.executemany(
-                "INSERT INTO queued_messages (digest_id, recipient, message, queued, last_error) "
-                "VALUES (?, ?, ?, ?, ?)",
-                [
-                    (digest_id, r, data, _iso(now), why)
-                    for r, (why, data) in (deferred or {}).items()
-                ],
-            )
+            digest_id = db.execute(
+                "INSERT INTO digests (created, subject, status, item_count, run_id) "
+                "VALUES (?, ?, 'sending', ?, ?)",
+                (_iso(now), subject, len(items), run_id),
+            ).lastrowid
+            assert digest_id is not None
             for item in items:
                 story_id = db.execute(
                     "INSERT INTO stories (headline, url, created, digest_id) VALUES (?, ?, ?, ?)",
@@ -59,82 +64,130 @@ class DeliveryLog(StateDB):
                     "UPDATE articles SET status = 'delivered', story_id = ? WHERE id = ?",
                     [(story_id, article_id) for article_id in item.article_ids],
                 )
-        return digest_id
+            outgoing = []
+            for staged in messages:
+                key = db.execute(
+                    "INSERT INTO queued_messages (digest_id, recipient, message, queued, "
+                    "attempts, message_id, method, target) VALUES (?, ?, ?, ?, 0, ?, ?, ?)",
+                    (digest_id, staged.recipient, staged.message, _iso(now), staged.message_id,
+                     staged.method, staged.target),
+                ).lastrowid  # fmt: skip
+                outgoing.append(
+                    Outgoing(str(key), digest_id, staged.recipient, staged.message,
+                             staged.message_id, staged.method, staged.target)
+                )  # fmt: skip
+        return digest_id, outgoing
 
-    def record_failed_delivery(
-        self,
-        subject: str,
-        item_count: int,
-        method: str,
-        recipients: Sequence[str],
-        error: str,
-        now: datetime,
-    ) -> None:
-        """Record a digest that could not be delivered; its articles stay pending."""
-        with self.transaction() as db:
-            _insert_digest(db, subject, "failed", item_count, method, recipients, error, now)
-
-    def queued_messages(self) -> list[tuple[str, str, bytes]]:
-        """(id, recipient, message) of digests a recipient refused for now, oldest first."""
+    def outgoing(self) -> list[Outgoing]:
+        """Messages staged and not yet answered for good, oldest first."""
         rows = self.db.execute(
-            "SELECT id, recipient, message FROM queued_messages WHERE status = 'queued' ORDER BY id"
+            "SELECT * FROM queued_messages WHERE status IN ('queued', 'sending') ORDER BY id"
         )
-        return [(str(row[0]), row[1], row[2]) for row in rows]
+        return [
+            Outgoing(
+                str(row["id"]), row["digest_id"], row["recipient"], row["message"],
+                row["message_id"] or "", row["method"], row["target"],
+                uncertain=row["status"] == "sending",
+            )
+            for row in rows
+        ]  # fmt: skip
 
-    def settle_queue(
-        self,
-        sent: Iterable[str],
-        refused: Mapping[str, str],
-        deferred: Mapping[str, str],
-        now: datetime,
-    ) -> list[str]:
-        """Record a retry of queued messages; give up on those queued longer than QUEUE_LIMIT.
+    def mark_sending(self, key: str, now: datetime) -> None:
+        """The end of the message is about to go to the server: from here it may have it."""
+        self.db.execute(
+            "UPDATE queued_messages SET status = 'sending', attempts = attempts + 1, "
+            "last_error = NULL WHERE id = ?",
+            (key,),
+        )
 
-        Returns the recipients given up on, so the caller can report them.
+    def mark_sent(self, key: str, detail: str, now: datetime) -> None:
+        """The server took the message: record the delivery (one transaction)."""
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE queued_messages SET status = 'sent', sent = ? WHERE id = ?",
+                (_iso(now), key),
+            )
+            self._delivery_row(db, key, "sent", detail, now)
+            db.execute(
+                "UPDATE digests SET status = 'delivered' WHERE id = "
+                "(SELECT digest_id FROM queued_messages WHERE id = ?)",
+                (key,),
+            )
+
+    def mark_refused(self, key: str, reply: str, now: datetime) -> None:
+        """Refused for good (5xx): recorded and reported, never retried."""
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE queued_messages SET status = 'refused', last_error = ? WHERE id = ?",
+                (reply, key),
+            )
+            self._delivery_row(db, key, "refused", reply, now)
+
+    def mark_deferred(self, key: str, reason: str, now: datetime) -> None:
+        """Refused for now (4xx, no connection): it waits for the next attempt."""
+        self.db.execute(
+            "UPDATE queued_messages SET status = 'queued', last_error = ? WHERE id = ?",
+            (reason, key),
+        )
+
+    def cancel_digest(self, digest_id: int, error: str, now: datetime) -> bool:
+        """Unstage a digest no server took any message of: its stories go back to pending.
+
+        Returns False (and changes nothing) when a message was sent or may have been.
         """
         with self.transaction() as db:
-            db.executemany(
-                "UPDATE queued_messages SET status = 'sent' WHERE id = ?", [(key,) for key in sent]
-            )
-            db.executemany(
-                "UPDATE queued_messages SET status = 'refused', last_error = ? WHERE id = ?",
-                [(why, key) for key, why in refused.items()],
-            )
-            db.executemany(
-                "UPDATE queued_messages SET attempts = attempts + 1, last_error = ? WHERE id = ?",
-                [(why, key) for key, why in deferred.items()],
-            )
-            expired = db.execute(
-                "SELECT recipient FROM queued_messages WHERE status = 'queued' AND queued < ?",
-                (_iso(now - QUEUE_LIMIT),),
-            ).fetchall()
+            taken = db.execute(
+                "SELECT 1 FROM queued_messages WHERE digest_id = ? "
+                "AND status IN ('sent', 'sending')",
+                (digest_id,),
+            ).fetchone()
+            if taken:
+                return False
+            stories = "SELECT id FROM stories WHERE digest_id = ?"
             db.execute(
-                "UPDATE queued_messages SET status = 'gave-up' WHERE status = 'queued' "
-                "AND queued < ?",
-                (_iso(now - QUEUE_LIMIT),),
+                f"UPDATE articles SET status = 'pending', story_id = NULL "
+                f"WHERE story_id IN ({stories})",
+                (digest_id,),
             )
-        return [row[0] for row in expired]
+            db.execute("DELETE FROM stories WHERE digest_id = ?", (digest_id,))
+            for row in db.execute(
+                "SELECT id FROM queued_messages WHERE digest_id = ? AND status = 'queued'",
+                (digest_id,),
+            ).fetchall():
+                self._delivery_row(db, str(row[0]), "failed", error, now)
+            db.execute(
+                "UPDATE queued_messages SET status = 'cancelled', last_error = ? "
+                "WHERE digest_id = ? AND status = 'queued'",
+                (error, digest_id),
+            )
+            db.execute("UPDATE digests SET status = 'failed' WHERE id = ?", (digest_id,))
+        return True
 
+    def give_up_expired(self, now: datetime) -> list[str]:
+        """Stop retrying messages refused for now since QUEUE_LIMIT; returns their recipients."""
+        cutoff = _iso(now - QUEUE_LIMIT)
+        with self.transaction() as db:
+            rows = db.execute(
+                "SELECT id, recipient, last_error FROM queued_messages "
+                "WHERE status = 'queued' AND queued < ?",
+                (cutoff,),
+            ).fetchall()
+            for row in rows:
+                reason = f"gave up after {QUEUE_LIMIT.days} days: {row['last_error']}"
+                self._delivery_row(db, str(row["id"]), "gave-up", reason, now)
+            db.execute(
+                "UPDATE queued_messages SET status = 'gave-up' "
+                "WHERE status = 'queued' AND queued < ?",
+                (cutoff,),
+            )
+        return [row["recipient"] for row in rows]
 
-def _insert_digest(
-    db: sqlite3.Connection,
-    subject: str,
-    status: str,
-    item_count: int,
-    method: str,
-    recipients: Sequence[str],
-    detail: str,
-    now: datetime,
-) -> int:
-    """One digests row and one deliveries row per recipient, all with `status`."""
-    digest_id = db.execute(
-        "INSERT INTO digests (created, subject, status, item_count) VALUES (?, ?, ?, ?)",
-        (_iso(now), subject, status, item_count),
-    ).lastrowid
-    db.executemany(
-        "INSERT INTO deliveries (digest_id, method, recipient, status, detail, at) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        [(digest_id, method, r, "sent" if status == "delivered" else status, detail, _iso(now))
-         for r in recipients],
-    )  # fmt: skip
-    return digest_id
+    @staticmethod
+    def _delivery_row(
+        db: sqlite3.Connection, key: str, status: str, detail: str, now: datetime
+    ) -> None:
+        db.execute(
+            "INSERT INTO deliveries (digest_id, method, recipient, status, detail, at) "
+            "SELECT digest_id, method, recipient, ?, ?, ? FROM queued_messages WHERE id = ?",
+            (status, detail, _iso(now), key),
+        )

@@ -157,6 +157,7 @@ def smtp_delivery(mailbox: Mailbox, to: str = "reader@example.org") -> str:
         "delivery:\n  method: smtp\n"
         f"  host: {mailbox.host}\n  port: {mailbox.port}\n  security: none\n"
         f"  from: Test Brief <digest@example.org>\n  to: {to}\n"
+        "  retry_delay: 0.05s\n"
     )
 
 

@@ -10,7 +10,8 @@ import pytest
 
 from digest.errors import RunLocked
 from digest.models import DigestItem, FeedEntry
-from digest.store import MIGRATIONS, NewArticle, Store
+from digest.store import MIGRATIONS, QUEUE_LIMIT, NewArticle, Store
+from digest.store_outbox import Staged
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -64,19 +65,56 @@ def test_delivery_marks_articles_sent_and_late_reports_join(store):
     store.add_articles([new(1), new(2), new(3)], NOW)
     pending = store.articles(("pending",), since=NOW - timedelta(days=1))
     item = DigestItem("Title 1", entry(1).url, "S", "en", None, (), (pending[0].id, pending[1].id))
-    store.record_delivery("Subject", [item], "file", ["a@b.example"], "stem", NOW)
+    store.stage_digest("Subject", [item], [Staged("a@b.example", "<1@x>", b"m")], None, NOW)
     assert store.count("delivered") == 2 and store.count("pending") == 1
     story_id = store.articles(("delivered",), since=NOW - timedelta(days=1))[0].story_id
     store.join_story(story_id, [pending[2].id])
     assert store.count("joined") == 1 and store.count("pending") == 0
 
 
-def test_a_failed_delivery_leaves_articles_pending(store):
+def test_a_digest_no_server_took_is_unstaged_and_its_articles_pending_again(store):
     store.add_articles([new(1)], NOW)
-    store.record_failed_delivery("Subject", 1, "smtp", ["a@b.example"], "refused", NOW)
-    assert store.count("pending") == 1
+    (article,) = store.articles(("pending",), since=NOW - timedelta(days=1))
+    item = DigestItem("Title 1", entry(1).url, "S", "en", None, (), (article.id,))
+    digest_id, (message,) = store.stage_digest(
+        "Subject", [item], [Staged("a@b.example", "<1@x>", b"m")], None, NOW
+    )
+    assert store.count("delivered") == 1 and store.outgoing() == [message]
+    store.mark_deferred(message.key, "cannot connect", NOW)
+    assert store.cancel_digest(digest_id, "cannot connect", NOW)
+    assert store.count("pending") == 1 and store.outgoing() == []
     status = store.db.execute("SELECT status FROM digests").fetchone()[0]
     assert status == "failed"
+
+
+def test_a_digest_a_server_may_have_taken_is_never_unstaged(store):
+    store.add_articles([new(1)], NOW)
+    (article,) = store.articles(("pending",), since=NOW - timedelta(days=1))
+    item = DigestItem("Title 1", entry(1).url, "S", "en", None, (), (article.id,))
+    messages = [Staged("a@b.example", "<1@x>", b"m"), Staged("c@d.example", "<2@x>", b"m")]
+    digest_id, (first, second) = store.stage_digest("Subject", [item], messages, None, NOW)
+    store.mark_sending(first.key, NOW)
+    assert not store.cancel_digest(digest_id, "connection lost", NOW)
+    waiting = store.outgoing()
+    assert [(m.recipient, m.uncertain) for m in waiting] == [
+        ("a@b.example", True),
+        ("c@d.example", False),
+    ]
+    store.mark_sent(first.key, "250 OK", NOW)
+    store.mark_refused(second.key, "550 no such user", NOW)
+    assert store.outgoing() == [] and store.count("delivered") == 1
+    rows = store.db.execute("SELECT recipient, status FROM deliveries ORDER BY id").fetchall()
+    assert [tuple(row) for row in rows] == [("a@b.example", "sent"), ("c@d.example", "refused")]
+    assert store.db.execute("SELECT status FROM digests").fetchone()[0] == "delivered"
+
+
+def test_messages_refused_for_now_are_given_up_after_the_queue_limit(store):
+    _, (message,) = store.stage_digest(
+        "S", [], [Staged("a@b.example", "<1@x>", b"m")], None, NOW - QUEUE_LIMIT * 2
+    )
+    store.mark_deferred(message.key, "451 greylisted", NOW)
+    assert store.give_up_expired(NOW) == ["a@b.example"]
+    assert store.outgoing() == []
 
 
 def test_articles_out_of_the_window_expire(store):

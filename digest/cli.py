@@ -167,6 +167,14 @@ def cmd_extract(args: argparse.Namespace) -> int:
     return status
 
 
+def cmd_schedule(args: argparse.Namespace) -> int:
+    from .schedule import serve
+
+    # The daemon's own log (each run's start, outcome, duration) shows without -v.
+    logging.getLogger("digest.schedule").setLevel(logging.INFO)
+    return serve(Path(args.config))
+
+
 def cmd_settings(args: argparse.Namespace) -> int:
     print(settings_help())
     return 0
@@ -180,7 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(
-        name: str, handler: Any, help_text: str, config: bool = True
+        name: str, handler: Any, help_text: str, config: bool | str = True
     ) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text)
         if config:
@@ -188,8 +196,8 @@ def build_parser() -> argparse.ArgumentParser:
                 "--config",
                 "-c",
                 required=True,
-                metavar="FILE",
-                help="the digest's YAML config file",
+                metavar="FILE" if config is True else "FILE_OR_DIR",
+                help="the digest's YAML config file" if config is True else config,
             )
         sub.set_defaults(handler=handler)
         return sub
@@ -206,6 +214,12 @@ def build_parser() -> argparse.ArgumentParser:
         "sources", nargs="+", metavar="URL_OR_PATH", help="page URL, or .html / .html.gz file"
     )
     extract.add_argument("--json", action="store_true", help="one JSON object per line")
+    add(
+        "schedule",
+        cmd_schedule,
+        "Run digests at their schedule, in the foreground (what a systemd service runs).",
+        config="a digest's YAML config, or a folder of *.yaml configs",
+    )
     add("settings", cmd_settings, "List every config key with its default.", config=False)
     return parser
 

@@ -175,6 +175,18 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     return serve(Path(args.config))
 
 
+def cmd_status(args: argparse.Namespace) -> int:
+    from .status import format_status, read_status, status_json
+
+    status = read_status(load_config(args.config))
+    if args.json:
+        json.dump(status_json(status), sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    else:
+        print(format_status(status))
+    return 0
+
+
 def cmd_settings(args: argparse.Namespace) -> int:
     print(settings_help())
     return 0
@@ -220,6 +232,12 @@ def build_parser() -> argparse.ArgumentParser:
         "Run digests at their schedule, in the foreground (what a systemd service runs).",
         config="a digest's YAML config, or a folder of *.yaml configs",
     )
+    status = add(
+        "status",
+        cmd_status,
+        "Show the last runs, what each delivered, the next run and the failing feeds.",
+    )
+    status.add_argument("--json", action="store_true", help="print the status as JSON")
     add("settings", cmd_settings, "List every config key with its default.", config=False)
     return parser
 

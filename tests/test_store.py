@@ -11,6 +11,7 @@ import pytest
 from digest.errors import RunLocked
 from digest.models import DigestItem, FeedEntry
 from digest.store import MIGRATIONS, QUEUE_LIMIT, NewArticle, Store
+from digest.store_db import _process_start
 from digest.store_outbox import Staged
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -139,14 +140,54 @@ def test_the_run_lock_refuses_a_second_live_run(store, tmp_path):
     assert outcomes == ["died", "ok"]
 
 
-def test_a_lock_older_than_six_hours_lapses_even_if_its_pid_lives(store):
+def _open_run(store, pid, started, process_start=None):
     with sqlite3.connect(store.path) as db:
-        started = (NOW - timedelta(hours=7)).isoformat()
-        db.execute("INSERT INTO runs (pid, started) VALUES (?, ?)", (os.getpid(), started))
+        db.execute(
+            "INSERT INTO runs (pid, started, process_start) VALUES (?, ?, ?)",
+            (pid, started.isoformat(), process_start),
+        )
+
+
+def _outcomes(store):
+    return [row[0] for row in store.db.execute("SELECT outcome FROM runs ORDER BY id")]
+
+
+def test_a_live_run_keeps_its_lock_however_long_it_takes(store):
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        _open_run(store, sleeper.pid, NOW - timedelta(hours=30), _process_start(sleeper.pid))
+        with pytest.raises(RunLocked, match="wait for it to finish"), store.run_lock(NOW):
+            pass
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
+def test_a_recycled_pid_does_not_keep_a_dead_run_s_lock(store):
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        # The pid is alive, but it is not the process that took the lock (other start time).
+        _open_run(store, sleeper.pid, NOW - timedelta(minutes=5), "1")
+        with store.run_lock(NOW):
+            pass
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    assert _outcomes(store) == ["died", "ok"]
+
+
+def test_a_lock_left_by_this_process_is_taken_over_but_one_held_here_is_not(store):
+    _open_run(store, os.getpid(), NOW, _process_start(os.getpid()))  # e.g. a pid-1 container
+    with store.run_lock(NOW), pytest.raises(RunLocked), store.run_lock(NOW):
+        pass  # a second run of the same digest in this process (the daemon) must wait
+    assert _outcomes(store) == ["died", "ok"]
+
+
+def test_without_a_start_time_a_live_pid_lock_lapses_after_six_hours(store):
+    _open_run(store, os.getppid(), NOW - timedelta(hours=7))
     with store.run_lock(NOW):
         pass
-    outcomes = [row[0] for row in store.db.execute("SELECT outcome FROM runs ORDER BY id")]
-    assert outcomes == ["died", "ok"]
+    assert _outcomes(store) == ["died", "ok"]
 
 
 def test_prune_forgets_old_site_blocks_and_problems(store):

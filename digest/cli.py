@@ -187,6 +187,23 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_feeds(args: argparse.Namespace) -> int:
+    from .opml import export_opml, import_opml
+
+    config = load_config(args.config)
+    if args.action == "export":
+        sys.stdout.write(export_opml(config))
+        return 0
+    result = import_opml(config, Path(args.opml))
+    for line in result.skipped:
+        print(f"skipped {line}")
+    for feed in result.added:
+        section = f" (section {feed.section})" if feed.section else ""
+        print(f"added {feed.name}: {feed.url}{section}")
+    print(f"{args.config}: added {len(result.added)} feeds, skipped {len(result.skipped)}")
+    return 0
+
+
 def cmd_settings(args: argparse.Namespace) -> int:
     print(settings_help())
     return 0
@@ -238,6 +255,17 @@ def build_parser() -> argparse.ArgumentParser:
         "Show the last runs, what each delivered, the next run and the failing feeds.",
     )
     status.add_argument("--json", action="store_true", help="print the status as JSON")
+    feeds = add("feeds", cmd_feeds, "Import feeds from OPML into the config, or export OPML.",
+                config=False)  # fmt: skip
+    actions = feeds.add_subparsers(dest="action", required=True, metavar="ACTION")
+    importing = actions.add_parser(
+        "import", help="add an OPML file's feeds to the config (keeps comments and order)"
+    )
+    importing.add_argument("opml", metavar="FILE.opml", help="OPML file from a feed reader")
+    exporting = actions.add_parser("export", help="print the config's feeds as OPML 2.0")
+    for sub in (importing, exporting):
+        sub.add_argument("--config", "-c", required=True, metavar="FILE",
+                         help="the digest's YAML config file")  # fmt: skip
     add("settings", cmd_settings, "List every config key with its default.", config=False)
     return parser
 

@@ -14,7 +14,7 @@ from conftest import REPO, run_cli
 
 from digest.cli import build_parser, main
 
-COMMANDS = ["run", "preview", "check", "extract", "schedule", "status", "settings"]
+COMMANDS = ["run", "preview", "check", "extract", "schedule", "status", "feeds", "settings"]
 
 
 def test_every_command_has_help_and_is_documented():

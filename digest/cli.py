@@ -79,6 +79,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(f"{config.title}: sent the queued digest to {', '.join(report.delivered_to)}")
     else:
         where = report.outbox_files[-1] if report.outbox_files else ", ".join(report.delivered_to)
+        where = where or "nobody yet (it waits in the outbox for the next run)"
         sources = sum(len(item.sources) for item in report.digest.items)
         print(
             f"{config.title}: delivered {len(report.digest.items)} items ({sources} sources, "

@@ -6,6 +6,7 @@ asks, so clients show the HTML inline and never as an attachment).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import smtplib
@@ -80,6 +81,9 @@ class SendOutcome:
     accepted: list[str] = field(default_factory=list)
     refused: dict[str, str] = field(default_factory=dict)
     deferred: dict[str, str] = field(default_factory=dict)
+    # Keys sent again although the server may have had them already (a session cut off
+    # after the end of the message).
+    uncertain: set[str] = field(default_factory=set)
 
 
 class Journal(Protocol):
@@ -203,6 +207,8 @@ def _smtp_session(
     deferred: list[Outgoing] = []
 
     def defer(message: Outgoing, reason: str) -> None:
+        if message.uncertain:
+            outcome.uncertain.add(message.key)
         outcome.deferred[message.key] = reason
         journal.deferred(message, reason)
         deferred.append(message)
@@ -243,10 +249,14 @@ def _smtp_session(
             "smtplib cannot send (non-ASCII)"
         ) from None
     except (smtplib.SMTPException, OSError) as error:
-        # Cut off mid-message: that one may have reached the server (it was marked
-        # `sending` if its end had gone out); it and the rest are tried again.
+        # Cut off: the message in hand may have reached the server if its end had gone out
+        # (then it stays `sending`: uncertain, never unstaged); it and the rest go again.
+        reason = f"connection lost: {error or type(error).__name__}"
+        if isinstance(error, _CutOffAfterData):
+            defer(dataclasses.replace(messages[done], uncertain=True), reason)
+            done += 1
         for message in messages[done:]:
-            defer(message, f"connection lost: {error or type(error).__name__}")
+            defer(message, reason)
     else:
         for message in messages[done:]:
             defer(message, "the server closed the session (421)")
@@ -282,14 +292,21 @@ def _send_one(
     client.send(_data_body(message.message))
     journal.sending(message)
     crash_point("before-data-end")
-    client.send(b".\r\n")
-    code, reply = client.getreply()
+    try:
+        client.send(b".\r\n")
+        code, reply = client.getreply()
+    except (smtplib.SMTPException, OSError) as error:
+        raise _CutOffAfterData(str(error) or type(error).__name__) from error
     if code != 250:
         return code, f"{code} {_decode(reply)}".strip()
     crash_point("after-smtp-accept")
     journal.sent(message, f"{code} {_decode(reply)}".strip())
     crash_point("after-sent")
     return None
+
+
+class _CutOffAfterData(smtplib.SMTPServerDisconnected):
+    """The session broke after the end of a message went out: the server may have it."""
 
 
 def _data_body(message: bytes) -> bytes:

@@ -195,7 +195,9 @@ class _OutboxJournal:
         self.store.mark_refused(message.key, reply, datetime.now(UTC))
 
     def deferred(self, message: Outgoing, reason: str) -> None:
-        self.store.mark_deferred(message.key, reason, datetime.now(UTC))
+        self.store.mark_deferred(
+            message.key, reason, datetime.now(UTC), uncertain=message.uncertain
+        )
 
 
 def _send_and_report(
@@ -208,6 +210,11 @@ def _send_and_report(
             report.delivered_to.append(recipient[key])
     report.refused.update({recipient[key]: why for key, why in outcome.refused.items()})
     report.deferred.update({recipient[key]: why for key, why in outcome.deferred.items()})
+    for key in outcome.uncertain & set(outcome.accepted):
+        report.warnings.append(
+            f"the connection to the server broke after the end of the message to "
+            f"{recipient[key]}; sent again with the same Message-ID in case it was lost"
+        )
     return outcome
 
 

@@ -123,11 +123,17 @@ class DeliveryLog(StateDB):
             )
             self._delivery_row(db, key, "refused", reply, now)
 
-    def mark_deferred(self, key: str, reason: str, now: datetime) -> None:
-        """Refused for now (4xx, no connection): it waits for the next attempt."""
+    def mark_deferred(
+        self, key: str, reason: str, now: datetime, *, uncertain: bool = False
+    ) -> None:
+        """Refused for now (4xx, no connection): it waits for the next attempt.
+
+        `uncertain`: the server may hold a copy from this or an earlier attempt; the row
+        stays `sending`, so it is reported when resent and its digest is never unstaged.
+        """
         self.db.execute(
-            "UPDATE queued_messages SET status = 'queued', last_error = ? WHERE id = ?",
-            (reason, key),
+            "UPDATE queued_messages SET status = ?, last_error = ? WHERE id = ?",
+            ("sending" if uncertain else "queued", reason, key),
         )
 
     def cancel_digest(self, digest_id: int, error: str, now: datetime) -> bool:

@@ -10,7 +10,17 @@ import sys
 from collections import Counter
 
 import pytest
-from conftest import DEMO_FEEDS, REPO, run_cli, smtp_delivery, wait_for, write_config
+from aiosmtpd.controller import Controller
+from conftest import (
+    DEMO_FEEDS,
+    REPO,
+    Mailbox,
+    _free_port,
+    run_cli,
+    smtp_delivery,
+    wait_for,
+    write_config,
+)
 
 RECIPIENTS = ("ana@example.org", "bo@example.org")
 
@@ -118,3 +128,52 @@ def test_the_outbox_folder_gets_one_set_of_files_when_killed_after_writing(tmp_p
     assert "nothing new" in rerun.stdout
     assert sorted(p.name for p in (tmp_path / "outbox").iterdir()) == written
     assert len(written) == 3
+
+
+class CutAfterData(Mailbox):
+    """Takes the message, then drops the connection before its 250 reaches the client (the
+    RFC 1047 case), the first `cuts` times."""
+
+    def __init__(self, *args, cuts: int = 1, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.cuts = cuts
+
+    async def handle_DATA(self, server, session, envelope):
+        reply = await super().handle_DATA(server, session, envelope)
+        if self.cuts > 0:
+            self.cuts -= 1
+            server.transport.abort()
+        return reply
+
+
+def test_a_session_cut_after_the_end_of_data_is_resent_never_unstaged(tmp_path, site):
+    mailbox = CutAfterData("127.0.0.1", _free_port(), cuts=1)
+    controller = Controller(mailbox, hostname=mailbox.host, port=mailbox.port)
+    controller.start()
+    try:
+        delivery = smtp_delivery(mailbox)
+        config = write_config(tmp_path, site.base_url, delivery=delivery, feeds=DEMO_FEEDS[:2])
+        first = run_cli("run", "--config", str(config))
+        assert first.returncode == 0, first.stderr
+        assert "sent again with the same Message-ID" in first.stderr
+        assert len(mailbox.messages) == 2  # the server had it; we could not know
+        assert len({m["Message-ID"] for m in mailbox.messages}) == 1
+
+        # Retries off and the server cutting every time: the digest stays staged (the
+        # server may hold it), it is not unstaged into a new digest with a new Message-ID.
+        mailbox.cuts = 99
+        config.write_text(config.read_text().replace("retry_delay: 0.05s", "retries: 0"))
+        (tmp_path / "state" / "digest.db").unlink()
+        for suffix in ("-wal", "-shm"):
+            (tmp_path / "state" / f"digest.db{suffix}").unlink(missing_ok=True)
+        cut = run_cli("run", "--config", str(config))
+        assert cut.returncode == 0, cut.stderr
+        assert "deferred (connection lost" in cut.stderr
+        mailbox.cuts = 0
+        resent = run_cli("run", "--config", str(config))
+        assert resent.returncode == 0, resent.stderr
+        assert "sent again with the same Message-ID" in resent.stderr
+    finally:
+        controller.stop()
+    later = mailbox.messages[2:]
+    assert len(later) == 2 and len({m["Message-ID"] for m in later}) == 1

@@ -120,11 +120,13 @@ def _digests(db: sqlite3.Connection, run_id: int) -> list[Delivered]:
     ).fetchall():
         record = Delivered(digest["subject"], digest["item_count"], digest["status"])
         for row in db.execute(
-            "SELECT recipient, status, last_error FROM queued_messages WHERE digest_id = ?",
+            "SELECT recipient, status, last_error, method, target FROM queued_messages "
+            "WHERE digest_id = ?",
             (digest["id"],),
         ):
             if row["status"] == "sent":
-                record.sent_to.append(row["recipient"])
+                where = f"{row['target']}.eml" if row["method"] == "file" else row["recipient"]
+                record.sent_to.append(where)
             elif row["status"] in ("refused", "gave-up"):
                 record.refused[row["recipient"]] = row["last_error"] or row["status"]
             elif row["status"] in ("queued", "sending"):
@@ -151,7 +153,7 @@ def format_status(status: Status) -> str:
     lines = [f"{status.title} ({status.config})", f"state: {status.storage}"]
     if status.schedule:
         lines.append(
-            f"schedule: {status.schedule} ({status.timezone}); next run {status.next_run} UTC"
+            f"schedule: {status.schedule} ({status.timezone}); next run {status.next_run}"
         )
     else:
         lines.append("schedule: none (no `schedule` in the config; run by cron or by hand)")

@@ -160,3 +160,34 @@ def test_sigterm_lets_the_running_job_finish(tmp_path, site):
     with sqlite3.connect(tmp_path / "state" / "brief.db") as db:
         outcomes = [row[0] for row in db.execute("SELECT outcome FROM runs ORDER BY id")]
     assert outcomes == ["ok", "ok"]
+
+
+def test_a_second_run_by_hand_while_one_is_on_exits_1_naming_the_first(tmp_path, site):
+    site.overrides = {"/slow/feed.xml": stall(3)}
+    feeds = [*DEMO_FEEDS[:1], ("Slow", f"{site.base_url}/slow/feed.xml", "World")]
+    config = write_config(tmp_path, site.base_url, feeds=feeds)
+    config.write_text(config.read_text().replace("timeout: 2", "timeout: 10"))
+    first = subprocess.Popen(
+        [sys.executable, "-m", "digest", "run", "--config", str(config)],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        state = tmp_path / "state" / "digest.db"
+        assert wait_for(lambda: state.exists() and _runs(state) == 1, timeout=30)
+        second = run_cli("run", "--config", str(config))
+    finally:
+        _, err = first.communicate(timeout=60)
+    assert first.returncode == 0, err
+    assert second.returncode == 1
+    message = second.stderr.strip()
+    assert "\n" not in message
+    assert f"another run of this digest (pid {first.pid}, started 20" in message
+    assert _runs(state) == 1  # the loser left no trace
+
+
+def _runs(state: Path) -> int:
+    try:
+        with sqlite3.connect(state) as db:
+            return db.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+    except sqlite3.Error:
+        return 0

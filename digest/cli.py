@@ -20,7 +20,6 @@ from . import pipeline
 from .config import load_config, settings_help
 from .errors import DeliveryError, DigestError
 from .models import Digest, RunReport
-from .render import render_digest
 
 log = logging.getLogger("digest")
 
@@ -78,7 +77,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         if report.delivered_to:
             print(f"{config.title}: sent the queued digest to {', '.join(report.delivered_to)}")
     else:
-        where = report.outbox_files[-1] if report.outbox_files else ", ".join(report.delivered_to)
+        messages = [f for f in report.outbox_files if f.endswith(".eml")]
+        where = ", ".join(report.delivered_to)
+        if messages:  # one .eml per recipient
+            where = (
+                messages[0]
+                if len(messages) == 1
+                else f"{len(messages)} messages in {Path(messages[0]).parent}/"
+            )
         where = where or "nobody yet (it waits in the outbox for the next run)"
         sources = sum(len(item.sources) for item in report.digest.items)
         print(
@@ -111,7 +117,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
     if report.digest is None:
         print(f"{config.title}: nothing new to deliver")
         return 0
-    rendered = render_digest(report.digest, config.templates, feed_count=len(config.feeds))
+    rendered = pipeline.render_email(config, report.digest)
     if args.open:
         folder = Path(tempfile.mkdtemp(prefix="digest-preview-"))
         page = folder / "digest.html"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from datetime import timedelta
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,6 +25,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from .errors import ConfigError
 from .settings import (
+    DEFAULT_SUBJECT,
     FEED_SETTINGS,
     FOLDER,
     PATH,
@@ -31,12 +33,13 @@ from .settings import (
     URL_OR_PATH,
     Invalid,
     Setting,
+    _address,
     settings_help,
     text_value,
 )
 
-__all__ = ["Config", "DeliveryConfig", "FeedConfig", "FetchSettings", "ServeConfig",
-           "load_config", "parse_config", "settings_help"]  # fmt: skip
+__all__ = ["ArchiveConfig", "Config", "DeliveryConfig", "FeedConfig", "FetchSettings",
+           "ServeConfig", "load_config", "parse_config", "settings_help"]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -72,9 +75,19 @@ class DeliveryConfig:
     retries: int = 3
     retry_delay: float = 10.0  # seconds before the first retry; doubles each time
     ca_file: str | None = None
+    subject: str = DEFAULT_SUBJECT  # pattern: {title}, {date}, {headline}, {count}
+    unsubscribe: tuple[str, ...] = ()  # an https URL and/or a mailto:, for List-Unsubscribe
 
     def password(self) -> str | None:
         return os.environ.get(self.password_env)
+
+
+@dataclass(frozen=True)
+class ArchiveConfig:
+    """Where sent digests are kept as web pages, and the public URL of that folder."""
+
+    folder: Path
+    url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -99,6 +112,7 @@ class Config:
     serve: ServeConfig | None = None
     schedule: str | None = None  # cron expression, in `timezone`
     schedule_grace: timedelta = timedelta(hours=12)
+    archive: ArchiveConfig | None = None
 
 
 def load_config(path: str | os.PathLike[str]) -> Config:
@@ -166,7 +180,7 @@ class _Loader:
             method=values["delivery.method"],
             outbox=values["delivery.outbox"],
             sender=values["delivery.from"],
-            recipients=tuple(values["delivery.to"]),
+            recipients=self.recipients(data, values),
             host=values["delivery.host"],
             port=values["delivery.port"],
             security=values["delivery.security"],
@@ -176,7 +190,17 @@ class _Loader:
             retries=values["delivery.retries"],
             retry_delay=values["delivery.retry_delay"].total_seconds(),
             ca_file=str(values["delivery.ca_file"]) if values["delivery.ca_file"] else None,
+            subject=values["delivery.subject"],
+            unsubscribe=values["delivery.unsubscribe"] or (),
         )
+        archive = None
+        if values["archive.dir"] is not None:
+            archive = ArchiveConfig(folder=values["archive.dir"], url=values["archive.url"])
+        elif values["archive.url"] is not None:
+            raise self.fail(
+                "archive.url: set archive.dir too (the folder that URL serves)",
+                self.key_line(data.get("archive"), "url"),
+            )
         user_agent = "digest/0.1"
         if values["contact_url"]:
             user_agent += f" (+{values['contact_url']})"
@@ -206,7 +230,42 @@ class _Loader:
             serve=serve,
             schedule=values["schedule"],
             schedule_grace=values["schedule_grace"],
+            archive=archive,
         )
+
+    def recipients(self, data: CommentedMap, values: dict[str, Any]) -> tuple[str, ...]:
+        """delivery.to plus delivery.recipients_file, each address once, in order."""
+        listed = values["delivery.to"]
+        path = values["delivery.recipients_file"]
+        if path is None:
+            return tuple(listed)
+        delivery = data.get("delivery") or {}
+        addresses = list(listed) if "to" in delivery else []
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as error:
+            reason = getattr(error, "strerror", None) or error
+            raise self.fail(
+                f"delivery.recipients_file: cannot read {path}: {reason}",
+                self.key_line(delivery, "recipients_file"),
+            ) from None
+        for number, line in enumerate(lines, 1):
+            entry = line.split("#", 1)[0].strip()
+            if not entry:
+                continue
+            try:
+                addresses.append(_address(entry))
+            except Invalid as error:
+                raise ConfigError(str(error), path=str(path), line=number) from None
+        unique: dict[str, str] = {}
+        for address in addresses:
+            unique.setdefault(parseaddr(address)[1].lower(), address)
+        if not unique:
+            raise self.fail(
+                f"delivery.recipients_file: {path} lists no address",
+                self.key_line(delivery, "recipients_file"),
+            )
+        return tuple(unique.values())
 
     def read(self, data: CommentedMap, setting: Setting) -> Any:
         section, _, key = setting.key.rpartition(".")

@@ -1,7 +1,8 @@
 """Deliver a rendered digest: as files in an outbox folder, or by SMTP.
 
-Both build the same multipart/alternative message (plain text first, HTML last, as RFC 2046
-asks, so clients show the HTML inline and never as an attachment).
+Both send the messages that message.py composes; this module is only the transport. The
+pipeline stages them in the store's outbox first (store_outbox.py) and this module reports
+each one's fate to it as it happens (`Journal`).
 """
 
 from __future__ import annotations
@@ -19,13 +20,14 @@ from datetime import datetime
 from email import message_from_bytes
 from email.message import EmailMessage, Message
 from email.policy import SMTP
-from email.utils import format_datetime, make_msgid, parseaddr
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Protocol
 
 from .config import DeliveryConfig
 from .errors import DeliveryError
 from .faults import crash_point
+from .message import build_message
 from .models import Outgoing, RenderedDigest
 from .store_outbox import Staged
 
@@ -41,26 +43,8 @@ class Delivery:
     deferred: dict[str, tuple[str, bytes]] = field(default_factory=dict)
 
 
-def build_message(
-    rendered: RenderedDigest, sender: str, recipient: str, language: str, now: datetime
-) -> EmailMessage:
-    message = EmailMessage(policy=SMTP)
-    message["Subject"] = rendered.subject
-    message["From"] = sender
-    message["To"] = recipient
-    message["Date"] = format_datetime(now)
-    # Stable across retries: the message is stored with it and resent byte for byte.
-    message["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1].strip("> ") or None)
-    message["MIME-Version"] = "1.0"
-    message.set_content(rendered.text, subtype="plain", charset="utf-8", cte="quoted-printable")
-    message.add_alternative(rendered.html, subtype="html", charset="utf-8", cte="quoted-printable")
-    # After the parts: set_content drops every Content-* header already on the message.
-    message["Content-Language"] = language
-    return message
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "digest"
+def _slug(text: str, limit: int = 40) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:limit] or "digest"
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
@@ -112,23 +96,37 @@ class _NoJournal:
 def stage_messages(
     rendered: RenderedDigest, settings: DeliveryConfig, language: str, now: datetime
 ) -> list[Staged]:
-    """The complete messages of a digest, before anything is sent: one per SMTP recipient
-    (no reader sees the others' addresses), or one outbox file set addressed to all."""
-    if settings.method == "file":
-        if settings.outbox is None:
-            raise DeliveryError("delivery.outbox is not set")
-        stem = f"{now.strftime('%Y%m%d-%H%M%S')}-{_slug(rendered.subject.split('·')[0])}"
-        message = build_message(
-            rendered, settings.sender, ", ".join(settings.recipients), language, now
+    """The complete messages of a digest, before anything is sent: one per recipient (no
+    reader sees the others' addresses). The file method adds one row for the .html and .txt
+    copies, whose target is the files' stem; each .eml row targets its own file."""
+    messages = {
+        recipient: build_message(
+            rendered, settings.sender, recipient, language, now, settings.unsubscribe
         )
+        for recipient in settings.recipients
+    }
+    if settings.method != "file":
         return [
-            Staged(", ".join(settings.recipients), message["Message-ID"], message.as_bytes(),
-                   "file", str(settings.outbox / stem))
-        ]  # fmt: skip
-    staged = []
-    for recipient in settings.recipients:
-        message = build_message(rendered, settings.sender, recipient, language, now)
-        staged.append(Staged(recipient, message["Message-ID"], message.as_bytes()))
+            Staged(recipient, message["Message-ID"], message.as_bytes())
+            for recipient, message in messages.items()
+        ]
+    if settings.outbox is None:
+        raise DeliveryError("delivery.outbox is not set")
+    stem = (
+        settings.outbox / f"{now.strftime('%Y%m%d-%H%M%S')}-{_slug(rendered.subject.split('·')[0])}"
+    )
+    # The side files carry the parts as rendered (no reader's own unsubscribe link).
+    copy = build_message(rendered, settings.sender, ", ".join(settings.recipients), language, now)
+    staged = [Staged("", copy["Message-ID"], copy.as_bytes(), "file", str(stem))]
+    paths: set[Path] = set()
+    for recipient, message in messages.items():
+        path = stem.with_name(f"{stem.name}.to-{_slug(recipient, 80)}.eml")
+        if path in paths:  # a.b@x and a-b@x share a slug
+            path = path.with_name(f"{path.stem}-{len(paths) + 1}.eml")
+        paths.add(path)
+        staged.append(
+            Staged(recipient, message["Message-ID"], message.as_bytes(), "file", str(path))
+        )
     return staged
 
 
@@ -163,28 +161,31 @@ def send_outgoing(
 
 
 def _write_outbox_files(message: Outgoing, journal: Journal, outcome: SendOutcome) -> None:
-    """Write stem.eml, .html and .txt. Writing them again gives the same files under the same
-    names, so a rerun after a crash here cannot make a second copy: exactly once."""
-    stem = Path(message.target or "digest")
-    parsed = message_from_bytes(message.message, policy=SMTP)
-    parts = {
-        ".eml": message.message,
-        ".html": _part(parsed, "html").encode("utf-8"),
-        ".txt": _part(parsed, "plain").encode("utf-8"),
-    }
+    """Write the .eml (or the .html and .txt copies) at the staged path. Writing them again
+    gives the same files under the same names, so a rerun after a crash here cannot make a
+    second copy: exactly once."""
+    target = Path(message.target or "digest")
+    if target.suffix == ".eml":
+        files = {target: message.message}
+    else:
+        parsed = message_from_bytes(message.message, policy=SMTP)
+        files = {
+            target.with_name(target.name + ".html"): _part(parsed, "html").encode("utf-8"),
+            target.with_name(target.name + ".txt"): _part(parsed, "plain").encode("utf-8"),
+        }
     journal.sending(message)
     try:
-        stem.parent.mkdir(parents=True, exist_ok=True)
-        for suffix, data in parts.items():
-            _write_atomically(stem.with_name(stem.name + suffix), data)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        for path, data in files.items():
+            _write_atomically(path, data)
     except OSError as error:
-        reason = f"outbox {stem.parent}: cannot write: {error.strerror or error}"
+        reason = f"outbox {target.parent}: cannot write: {error.strerror or error}"
         outcome.deferred[message.key] = reason
         journal.deferred(message, reason)
         return
     crash_point("after-file-write")
     outcome.accepted.append(message.key)
-    journal.sent(message, f"wrote {stem.name}.eml")
+    journal.sent(message, f"wrote {', '.join(path.name for path in files)}")
 
 
 def _part(message: Message, subtype: str) -> str:
@@ -335,9 +336,9 @@ def deliver(
             nothing_delivered(settings, outcome, {m.key: m.recipient for m in messages})
         )
     if settings.method == "file":
-        stem = Path(messages[0].target or "")
-        files = tuple(str(stem.with_name(stem.name + s)) for s in (".html", ".txt", ".eml"))
-        return Delivery("file", settings.recipients, stem.name, files)
+        files = [m.target or "" for m in messages]
+        files = [f + ".html" for f in files[:1]] + [f + ".txt" for f in files[:1]] + files[1:]
+        return Delivery("file", settings.recipients, Path(files[0]).stem, tuple(files))
     return Delivery(
         "smtp",
         tuple(by_key[k].recipient for k in outcome.accepted),

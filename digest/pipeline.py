@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from .archive import email_links, page_links, write_archive
 from .clean import LanguageDetector, clean_blocks
 from .cluster import cluster_articles
 from .config import Config, FetchSettings
@@ -28,7 +29,7 @@ from .faults import crash_point
 from .fetch import FEED_ACCEPT, Fetcher, FetchRequest
 from .ingest import ingest
 from .localsite import LocalSite
-from .models import Digest, Outgoing, RemovedBlock, RunReport
+from .models import Digest, Outgoing, RemovedBlock, RenderedDigest, RunReport
 from .parse import parse_fetched
 from .rank import rank_clusters
 from .render import render_digest
@@ -150,20 +151,52 @@ def _assemble(config: Config, store: Store, now: datetime) -> tuple[Digest | Non
     return digest, joined
 
 
+def render_email(config: Config, digest: Digest) -> RenderedDigest:
+    """The email as `run` sends it: subject pattern, archive and unsubscribe links."""
+    unsubscribe = config.delivery.unsubscribe
+    # The footer links the web form when there is one; a mailto: is the fallback.
+    footer = next((u for u in unsubscribe if not u.lower().startswith("mailto:")), "")
+    links = email_links(config.archive, digest.created, footer or next(iter(unsubscribe), ""))
+    return render_digest(
+        digest,
+        config.templates,
+        feed_count=len(config.feeds),
+        subject=config.delivery.subject,
+        links=links,
+    )
+
+
+def _archive(config: Config, digest: Digest, subject: str, report: RunReport) -> None:
+    """Write the delivered digest to the web archive; a failure here is a warning only."""
+    if config.archive is None:
+        return
+    try:
+        page = render_digest(
+            digest, config.templates, feed_count=len(config.feeds), links=page_links(), web=True
+        )
+        write_archive(config.archive, digest, page.html, subject)
+    except DigestError as error:
+        log.warning("%s", error)
+        report.warnings.append(str(error))
+
+
 def _send(
     config: Config, store: Store, digest: Digest, report: RunReport, now: datetime, run_id: int
 ) -> None:
     """Stage the digest's messages in the outbox, then send them (see store_outbox.py)."""
-    rendered = render_digest(digest, config.templates, feed_count=len(config.feeds))
+    rendered = render_email(config, digest)
     settings = config.delivery
     staged = stage_messages(rendered, settings, config.language, now)
     digest_id, outgoing = store.stage_digest(rendered.subject, digest.items, staged, run_id, now)
     crash_point("after-stage")
     outcome = _send_and_report(config, store, outgoing, report)
     if outcome.accepted:
-        if settings.method == "file":
-            stem = outgoing[0].target or ""
-            report.outbox_files += [stem + suffix for suffix in (".html", ".txt", ".eml")]
+        for message in outgoing:
+            if message.method == "file" and message.key in outcome.accepted:
+                target = message.target or ""
+                copies = [target + ".html", target + ".txt"] if message.recipient == "" else []
+                report.outbox_files += copies or [target]
+        _archive(config, digest, rendered.subject, report)
         return
     summary = nothing_delivered(settings, outcome, {m.key: m.recipient for m in outgoing})
     # Nothing reached a server: unstage, so the stories join the next digest instead.
@@ -206,7 +239,7 @@ def _send_and_report(
     outcome = send_outgoing(config.delivery, outgoing, _OutboxJournal(store))
     recipient = {m.key: m.recipient for m in outgoing}
     for key in outcome.accepted:
-        if recipient[key] not in report.delivered_to:
+        if recipient[key] and recipient[key] not in report.delivered_to:
             report.delivered_to.append(recipient[key])
     report.refused.update({recipient[key]: why for key, why in outcome.refused.items()})
     report.deferred.update({recipient[key]: why for key, why in outcome.deferred.items()})

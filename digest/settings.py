@@ -174,6 +174,45 @@ def _cron(value: Any) -> str | None:
     return line
 
 
+DEFAULT_SUBJECT = "{title} · {date}: {headline}"
+SUBJECT_FIELDS = ("title", "date", "headline", "count")
+
+
+def _subject_pattern(value: Any) -> str:
+    pattern = text_value(value)
+    try:
+        pattern.format(**dict.fromkeys(SUBJECT_FIELDS, "x"))
+    except KeyError as error:
+        fields = ", ".join(f"{{{name}}}" for name in SUBJECT_FIELDS)
+        raise Invalid(f"unknown field {{{error.args[0]}}}; use {fields}") from None
+    except (ValueError, IndexError) as error:
+        raise Invalid(f"{pattern!r} is not a valid pattern ({error}); write {{ as {{{{") from None
+    return pattern
+
+
+def _unsubscribe(value: Any) -> tuple[str, ...] | None:
+    """One https URL and/or one mailto: address; {recipient} is filled in per message."""
+    if value is None:
+        return None
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, (list, tuple)) or not items:
+        raise Invalid("expected an https URL, a mailto: address, or a list of both")
+    out = []
+    for item in items:
+        link = text_value(item)
+        parts = urlsplit(link)
+        scheme = parts.scheme.lower()
+        if scheme == "mailto":
+            _address(parts.path.replace("{recipient}", "x"))
+        elif scheme not in ("http", "https") or not parts.netloc:
+            raise Invalid(f"{link!r} is neither an http(s) URL nor a mailto: address")
+        out.append(link)
+    schemes = [urlsplit(link).scheme.lower() == "mailto" for link in out]
+    if len(out) > 2 or len(set(schemes)) != len(schemes):
+        raise Invalid("give at most one URL and one mailto: address")
+    return tuple(out)
+
+
 def _bool(value: Any) -> bool:
     if not isinstance(value, bool):
         raise Invalid(f"expected true or false, got {value!r}")
@@ -250,6 +289,22 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("delivery.ca_file", PATH, None, "PEM file of CAs to trust for SMTP TLS (else system)."),
     Setting("serve.root", FOLDER, None, "Folder served on 127.0.0.1 during the run (the demo)."),
     Setting("serve.port", _port, 8765, "Port for serve.root."),
+    # The message and the web archive (issue 6).
+    Setting(
+        "delivery.subject",
+        _subject_pattern,
+        DEFAULT_SUBJECT,
+        "Subject pattern: {title}, {date}, {headline}, {count}.",
+    ),
+    Setting("delivery.recipients_file", PATH, None, "File with one recipient address per line."),
+    Setting(
+        "delivery.unsubscribe",
+        _unsubscribe,
+        None,
+        "Unsubscribe https URL and/or mailto: (List-Unsubscribe).",
+    ),
+    Setting("archive.dir", PATH, None, "Folder for the web archive of sent digests."),
+    Setting("archive.url", _optional_http_url, None, "Public URL of archive.dir."),
 )
 
 FEED_SETTINGS: tuple[Setting, ...] = (

@@ -124,8 +124,10 @@ def _digests(db: sqlite3.Connection, run_id: int) -> list[Delivered]:
             "WHERE digest_id = ?",
             (digest["id"],),
         ):
+            if row["method"] == "file" and not row["recipient"]:
+                continue  # the .html/.txt copies, not a reader's message
             if row["status"] == "sent":
-                where = f"{row['target']}.eml" if row["method"] == "file" else row["recipient"]
+                where = row["target"] if row["method"] == "file" else row["recipient"]
                 record.sent_to.append(where)
             elif row["status"] in ("refused", "gave-up"):
                 record.refused[row["recipient"]] = row["last_error"] or row["status"]
@@ -152,9 +154,7 @@ def status_json(status: Status) -> dict[str, Any]:
 def format_status(status: Status) -> str:
     lines = [f"{status.title} ({status.config})", f"state: {status.storage}"]
     if status.schedule:
-        lines.append(
-            f"schedule: {status.schedule} ({status.timezone}); next run {status.next_run}"
-        )
+        lines.append(f"schedule: {status.schedule} ({status.timezone}); next run {status.next_run}")
     else:
         lines.append("schedule: none (no `schedule` in the config; run by cron or by hand)")
     if not status.runs:

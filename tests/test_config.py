@@ -161,3 +161,55 @@ def test_every_setting_is_documented_in_the_readme():
     for setting in FEED_SETTINGS:
         assert f"`feeds[].{setting.key}`" in readme, setting.key
     assert len(settings_help().splitlines()) == len(SETTINGS) + len(FEED_SETTINGS)
+
+
+def test_recipients_file_adds_one_address_per_line_and_names_bad_lines(tmp_path):
+    listed = tmp_path / "readers.txt"
+    listed.write_text(
+        "# subscribers\nana@example.org\n\nBo <bo@example.org>  # since May\nANA@example.org\n"
+    )
+    config = parse_config(GOOD + "delivery:\n  recipients_file: readers.txt\n", tmp_path / "b.yaml")
+    assert config.delivery.recipients == ("ana@example.org", "Bo <bo@example.org>")
+    with_to = GOOD + "delivery:\n  to: cy@example.org\n  recipients_file: readers.txt\n"
+    config = parse_config(with_to, tmp_path / "b.yaml")
+    assert config.delivery.recipients == (
+        "cy@example.org",
+        "ana@example.org",
+        "Bo <bo@example.org>",
+    )
+    listed.write_text("ana@example.org\nnot an address\n")
+    with pytest.raises(ConfigError) as caught:
+        parse_config(GOOD + "delivery:\n  recipients_file: readers.txt\n", tmp_path / "b.yaml")
+    assert str(caught.value) == f"{listed}:2: 'not an address' is not an email address"
+
+
+def test_subject_pattern_unsubscribe_and_archive_keys(tmp_path):
+    text = GOOD + (
+        "delivery:\n  subject: '{title}: {headline} ({count})'\n"
+        "  unsubscribe: [mailto:leave@example.org, 'https://x.example/u?r={recipient}']\n"
+        "archive:\n  dir: public\n  url: https://x.example/brief\n"
+    )
+    config = parse_config(text, tmp_path / "b.yaml")
+    assert config.delivery.subject == "{title}: {headline} ({count})"
+    assert config.delivery.unsubscribe == (
+        "mailto:leave@example.org",
+        "https://x.example/u?r={recipient}",
+    )
+    assert config.archive is not None and config.archive.folder == tmp_path / "public"
+    assert config.archive.url == "https://x.example/brief"
+    assert parse(GOOD).archive is None and parse(GOOD).delivery.unsubscribe == ()
+
+
+@pytest.mark.parametrize(
+    ("snippet", "message"),
+    [
+        ("delivery:\n  subject: '{title} {top}'\n", "delivery.subject: unknown field {top}"),
+        ("delivery:\n  subject: '{title'\n", "delivery.subject: '{title' is not a valid pattern"),
+        ("delivery:\n  unsubscribe: javascript:alert(1)\n", "neither an http(s) URL nor a mailto"),
+        ("delivery:\n  unsubscribe: [mailto:a@b.example, mailto:c@d.example]\n", "at most one"),
+        ("archive:\n  url: https://x.example/a\n", "archive.url: set archive.dir too"),
+        ("delivery:\n  recipients_file: nowhere.txt\n", "delivery.recipients_file: cannot read"),
+    ],
+)
+def test_bad_message_and_archive_keys_are_named(snippet, message):
+    assert message in error_of(GOOD + snippet)

@@ -1,13 +1,15 @@
 """The SQLite state of one digest: feeds, articles, delivered stories, digests, deliveries.
 
-Article life: `pending` (ingested, not yet sent) -> `delivered` (went out in a digest, as part
-of a story) or `joined` (reported an already delivered story, so never sent on its own) or
-`expired` (fell out of the window unsent). A story is marked delivered in the same
-transaction that records the delivery, and only after the delivery succeeded.
+Article life: `pending` (ingested, not yet sent) -> `delivered` (in a digest whose messages
+are staged in the outbox, as part of a story) or `joined` (reported an already delivered
+story, so never sent on its own) or `expired` (fell out of the window unsent). A story is
+marked delivered in the transaction that stages its digest's messages; the outbox then sees
+each message through (store_outbox.py), and a digest no server took is unstaged, its
+articles `pending` again.
 
 The schema is built by named migrations, each applied once in its own transaction.
 The file, transactions, migrations and run lock are in store_db.py; digests, deliveries and
-the message queue in store_outbox.py. `Store` is the one class the pipeline uses.
+the outbox in store_outbox.py. `Store` is the one class the pipeline uses.
 """
 
 from __future__ import annotations

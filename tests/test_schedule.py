@@ -76,7 +76,7 @@ class Daemon:
         for line in self.process.stdout:
             self.lines.append(line.rstrip("\n"))
 
-    def saw(self, text: str, timeout: float = 60) -> bool:
+    def saw(self, text: str, timeout: float = 180) -> bool:
         return wait_for(lambda: any(text in line for line in self.lines), timeout=timeout)
 
     def stop(self) -> int:
@@ -118,7 +118,8 @@ def test_a_run_missed_while_down_runs_once_when_back_never_twice(tmp_path, site)
         _ran_yesterday(config, state)
     first = Daemon(folder)
     try:
-        assert first.saw("brief: run ok: delivered") and first.saw("markets: run ok: delivered")
+        assert first.saw("brief: run ok: delivered"), first.lines
+        assert first.saw("markets: run ok: delivered"), first.lines
     finally:
         assert first.stop() == 0, first.lines
     log = "\n".join(first.lines)
@@ -131,7 +132,7 @@ def test_a_run_missed_while_down_runs_once_when_back_never_twice(tmp_path, site)
 
     second = Daemon(folder)
     try:
-        assert second.saw("daemon started")
+        assert second.saw("daemon started"), second.lines
         time.sleep(2)
     finally:
         assert second.stop() == 0

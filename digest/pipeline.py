@@ -256,7 +256,7 @@ def _retry_outbox(config: Config, store: Store, report: RunReport, now: datetime
     cut off by a crash. Same bytes, same Message-ID."""
     outgoing = store.outgoing()
     for message in outgoing:
-        if message.uncertain:
+        if message.uncertain and message.method == "smtp":  # a file is just rewritten
             report.warnings.append(
                 f"the message {message.message_id} to {message.recipient} was being handed "
                 "to the server when an earlier run stopped; sent again with the same "

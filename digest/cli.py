@@ -211,6 +211,16 @@ def cmd_feeds(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reactivate(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    woken = pipeline.reactivate(config, args.feeds)
+    if woken:
+        print(f"{config.title}: fetched again on the next run: {', '.join(woken)}")
+    else:
+        print(f"{config.title}: no feed was deactivated or backing off")
+    return 0
+
+
 def cmd_settings(args: argparse.Namespace) -> int:
     print(settings_help())
     return 0
@@ -273,6 +283,12 @@ def build_parser() -> argparse.ArgumentParser:
     for sub in (importing, exporting):
         sub.add_argument("--config", "-c", required=True, metavar="FILE",
                          help="the digest's YAML config file")  # fmt: skip
+    reactivate = add(
+        "reactivate",
+        cmd_reactivate,
+        "Fetch feeds again on the next run although they answered 410 Gone or back off.",
+    )
+    reactivate.add_argument("feeds", nargs="*", metavar="NAME", help="feed names (default: all)")
     add("settings", cmd_settings, "List every config key with its default.", config=False)
     return parser
 

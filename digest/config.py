@@ -37,9 +37,11 @@ from .settings import (
     settings_help,
     text_value,
 )
+from .version import __version__
 
-__all__ = ["ArchiveConfig", "Config", "DeliveryConfig", "FeedConfig", "FetchSettings",
-           "ServeConfig", "load_config", "parse_config", "settings_help"]  # fmt: skip
+__all__ = ["AlertsConfig", "ArchiveConfig", "Config", "DeliveryConfig", "FeedConfig",
+           "FetchSettings", "ServeConfig", "load_config", "parse_config",
+           "settings_help"]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,9 @@ class FetchSettings:
     concurrency: int = 8
     per_host: int = 2
     pages: bool = True
-    user_agent: str = "digest/0.1 (+https://github.com/digest-email/digest)"
+    user_agent: str = f"digest/{__version__}"
+    allow_private: bool = False
+    robots: bool = True
 
 
 @dataclass(frozen=True)
@@ -97,6 +101,12 @@ class ServeConfig:
 
 
 @dataclass(frozen=True)
+class AlertsConfig:
+    to: str  # told, through the digest's delivery method, when a feed keeps failing
+    after: timedelta
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     title: str
@@ -112,6 +122,7 @@ class Config:
     serve: ServeConfig | None = None
     schedule: str | None = None  # cron expression, in `timezone`
     schedule_grace: timedelta = timedelta(hours=12)
+    alerts: AlertsConfig | None = None
     archive: ArchiveConfig | None = None
 
 
@@ -193,6 +204,13 @@ class _Loader:
             subject=values["delivery.subject"],
             unsubscribe=values["delivery.unsubscribe"] or (),
         )
+        if delivery.method == "smtp" and delivery.username and delivery.password() is None:
+            section = data.get("delivery")
+            raise self.fail(
+                f"delivery.password_env: ${delivery.password_env} is not set, but "
+                f"delivery.username is; export the SMTP password in that variable",
+                self.key_line(section, "password_env" if "password_env" in section else "username"),
+            )
         archive = None
         if values["archive.dir"] is not None:
             archive = ArchiveConfig(folder=values["archive.dir"], url=values["archive.url"])
@@ -201,7 +219,7 @@ class _Loader:
                 "archive.url: set archive.dir too (the folder that URL serves)",
                 self.key_line(data.get("archive"), "url"),
             )
-        user_agent = "digest/0.1"
+        user_agent = f"digest/{__version__}"
         if values["contact_url"]:
             user_agent += f" (+{values['contact_url']})"
         fetch = FetchSettings(
@@ -211,7 +229,12 @@ class _Loader:
             per_host=values["fetch.per_host"],
             pages=values["fetch.pages"],
             user_agent=user_agent,
+            allow_private=values["fetch.allow_private"],
+            robots=values["fetch.robots"],
         )
+        alerts = None
+        if values["alerts.to"] is not None:
+            alerts = AlertsConfig(to=values["alerts.to"], after=values["alerts.after"])
         serve = None
         if values["serve.root"] is not None:
             serve = ServeConfig(root=values["serve.root"], port=values["serve.port"])
@@ -230,6 +253,7 @@ class _Loader:
             serve=serve,
             schedule=values["schedule"],
             schedule_grace=values["schedule_grace"],
+            alerts=alerts,
             archive=archive,
         )
 

@@ -62,7 +62,19 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         """,
     ),
     (
-        "003_outbox",
+        # A feed that keeps failing waits until `next_attempt` (backoff, Retry-After); one
+        # that answered 410 is `gone` until reactivated; a 301/308 is kept in `moved_to`;
+        # `alerted` marks the failure episode the operator was already told about.
+        "003_feed_health",
+        """
+        ALTER TABLE feeds ADD COLUMN next_attempt TEXT;
+        ALTER TABLE feeds ADD COLUMN gone_since TEXT;
+        ALTER TABLE feeds ADD COLUMN moved_to TEXT;
+        ALTER TABLE feeds ADD COLUMN alerted TEXT
+        """,
+    ),
+    (
+        "004_outbox",
         """
         ALTER TABLE queued_messages ADD COLUMN message_id TEXT;
         ALTER TABLE queued_messages ADD COLUMN method TEXT NOT NULL DEFAULT 'smtp';

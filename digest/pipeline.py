@@ -13,13 +13,13 @@ import gzip
 import logging
 import re
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from .archive import email_links, page_links, write_archive
-from .clean import LanguageDetector, clean_blocks
+from .clean import LanguageDetector, clean_page
 from .cluster import cluster_articles
 from .config import Config, FetchSettings
 from .deliver import SendOutcome, nothing_delivered, send_outgoing, stage_messages
@@ -27,6 +27,7 @@ from .errors import DeliveryError, DigestError, FetchError
 from .extract import extract_page
 from .faults import crash_point
 from .fetch import FEED_ACCEPT, Fetcher, FetchRequest
+from .health import send_alerts
 from .ingest import ingest
 from .localsite import LocalSite
 from .models import Digest, Outgoing, RemovedBlock, RenderedDigest, RunReport
@@ -95,6 +96,13 @@ def _build(config: Config, now: datetime, send: bool) -> RunReport:
             report.warnings += ingested.warnings
             crash_point("after-ingest")
             store.record_problems(ingested.skipped, now)
+            if send:
+                alerted = send_alerts(config, store, now)
+                if alerted and config.alerts is not None:
+                    report.warnings.append(
+                        f"alert sent to {config.alerts.to}: failing for "
+                        f"{config.alerts.after} or more: {', '.join(alerted)}"
+                    )
             store.expire(now - config.window)
             digest, joined = _assemble(config, store, now)
             report.articles_joined_delivered = joined
@@ -272,6 +280,23 @@ def _retry_outbox(config: Config, store: Store, report: RunReport, now: datetime
         report.refused[address] = f"gave up after {QUEUE_LIMIT.days} days of temporary refusals"
 
 
+def reactivate(config: Config, names: Sequence[str] = ()) -> list[str]:
+    """Fetch these feeds (all, when no name is given) again on the next run, although they
+    answered 410 Gone or are backing off. Returns the names of the feeds woken up."""
+    known = {feed.name: feed.url for feed in config.feeds}
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise DigestError(f"{config.path}: no feed named {unknown[0]!r}; feeds: {', '.join(known)}")
+    urls = [known[name] for name in names] if names else list(known.values())
+    store = Store.open(config.storage)
+    try:
+        with store.errors_named():
+            woken = set(store.reactivate_feeds(urls))
+    finally:
+        store.close()
+    return [name for name, url in known.items() if url in woken]
+
+
 @dataclass(frozen=True)
 class FeedCheck:
     name: str
@@ -334,7 +359,7 @@ def extract(source: str, *, timeout: float = 20.0) -> PageReport:
                 raise FetchError(source, f"not a valid gzip file: {error}") from None
         url = path.resolve().as_uri()
     page = extract_page(raw, url)
-    cleaned = clean_blocks(page.blocks, LanguageDetector(), None, page.language)
+    cleaned = clean_page(page, LanguageDetector())
     return PageReport(
         source=source,
         url=page.canonical_url,

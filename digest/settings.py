@@ -135,6 +135,10 @@ def _address(value: Any) -> str:
     return value.strip()
 
 
+def _optional_address(value: Any) -> str | None:
+    return None if value is None else _address(value)
+
+
 def _env_name(value: Any) -> str:
     name = text_value(value)
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
@@ -252,6 +256,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("fetch.concurrency", _positive_int, 8, "Requests in flight at once."),
     Setting("fetch.per_host", _positive_int, 2, "Requests in flight at once to one host."),
     Setting("fetch.pages", _bool, True, "Fetch article pages (else feed text)."),
+    Setting(
+        "fetch.allow_private",
+        _bool,
+        False,
+        "Follow feed links to private, loopback and link-local addresses on other hosts.",
+    ),
+    Setting("fetch.robots", _bool, True, "Honour robots.txt for article pages."),
+    Setting("alerts.to", _optional_address, None, "Address told when a feed keeps failing."),
+    Setting("alerts.after", parse_duration, "1d", "How long a feed fails before the alert."),
     Setting("delivery.method", _choice("file", "smtp"), "file", "file (outbox folder) or smtp."),
     Setting("delivery.outbox", PATH, "var/outbox", "Folder for .html/.txt/.eml (file method)."),
     Setting("delivery.from", _address, "digest@localhost", "From address."),

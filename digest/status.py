@@ -45,6 +45,8 @@ class FailingFeed:
     since: str | None
     last_attempt: str | None
     last_error: str | None
+    next_attempt: str | None = None  # backing off: not fetched before this
+    gone_since: str | None = None  # answered 410 Gone: skipped until reactivated
 
 
 @dataclass
@@ -99,12 +101,15 @@ def _read(db: sqlite3.Connection, status: Status, limit: int, now: datetime) -> 
             RunRecord(row["started"], row["finished"], seconds, row["outcome"] or "running",
                       detail, row["pid"], digests)
         )  # fmt: skip
+    health = "gone_since" in {row[1] for row in db.execute("PRAGMA table_info(feeds)")}
     for row in db.execute(
         "SELECT * FROM feeds WHERE failures > 0 ORDER BY failing_since, name"
     ).fetchall():
         status.failing_feeds.append(
             FailingFeed(row["name"], row["url"], row["failures"], row["failing_since"],
-                        row["last_attempt"], row["last_error"])
+                        row["last_attempt"], row["last_error"],
+                        row["next_attempt"] if health else None,
+                        row["gone_since"] if health else None)
         )  # fmt: skip
     status.waiting = db.execute(
         "SELECT COUNT(*) FROM queued_messages WHERE status IN ('queued', 'sending')"
@@ -175,7 +180,11 @@ def format_status(status: Status) -> str:
                 f"  {feed.name} <{feed.url}>: failing since {feed.since} "
                 f"({feed.failures} attempt{'s' if feed.failures != 1 else ''}); "
                 f"last error: {feed.last_error}"
-            )
+                + (f"; gone (410) since {feed.gone_since}, see `digest reactivate`"
+                   if feed.gone_since else "")
+                + (f"; next try after {feed.next_attempt}"
+                   if feed.next_attempt and not feed.gone_since else "")
+            )  # fmt: skip
     else:
         lines.append("failing feeds: none")
     return "\n".join(lines)

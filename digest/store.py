@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from .feedhealth import FeedHealthRecords, maybe_time
 from .migrations import MIGRATIONS
 from .models import Article, FeedEntry, RemovedBlock, Skipped
 from .store_db import STALE_LOCK, StateDB, _iso, _time
@@ -37,6 +38,11 @@ class FeedState:
     last_modified: str | None
     failures: int
     failing_since: str | None
+    next_attempt: datetime | None = None  # not fetched before this (backoff, Retry-After)
+    gone_since: datetime | None = None  # answered 410 Gone: skipped until reactivated
+    moved_to: str | None = None  # fetched here instead: the feed answered 301/308
+    last_error: str | None = None
+    last_attempt: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -52,18 +58,25 @@ class NewArticle:
     removed: tuple[RemovedBlock, ...] = ()
 
 
-class Store(DeliveryLog):
-    """Feeds, articles, site memory and problems; delivery records from DeliveryLog."""
+class Store(DeliveryLog, FeedHealthRecords):
+    """Feeds, articles, site memory and problems; delivery records from DeliveryLog,
+    feed health (backoff, 410, 301, alerts) from FeedHealthRecords. DeliveryLog comes
+    first so that StateDB's transaction() is the one used."""
 
     # -- feeds ---------------------------------------------------------------------------
 
     def feed_state(self, url: str) -> FeedState:
         row = self.db.execute(
-            "SELECT etag, last_modified, failures, failing_since FROM feeds WHERE url = ?", (url,)
+            "SELECT etag, last_modified, failures, failing_since, next_attempt, gone_since, "
+            "moved_to, last_error, last_attempt FROM feeds WHERE url = ?",
+            (url,),
         ).fetchone()
         if row is None:
             return FeedState(None, None, 0, None)
-        return FeedState(row[0], row[1], row[2], row[3])
+        return FeedState(
+            row[0], row[1], row[2], row[3], maybe_time(row[4]), maybe_time(row[5]), row[6],
+            row[7], maybe_time(row[8]),
+        )  # fmt: skip
 
     def feed_succeeded(
         self,
@@ -81,7 +94,8 @@ class Store(DeliveryLog):
                ON CONFLICT (url) DO UPDATE SET name = excluded.name, etag = excluded.etag,
                  last_modified = excluded.last_modified, last_status = excluded.last_status,
                  last_attempt = excluded.last_attempt, last_success = excluded.last_success,
-                 last_error = NULL, failures = 0, failing_since = NULL""",
+                 last_error = NULL, failures = 0, failing_since = NULL, next_attempt = NULL,
+                 gone_since = NULL, alerted = NULL""",
             (url, name, etag, last_modified, status, _iso(now), _iso(now)),
         )
 

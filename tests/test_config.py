@@ -163,6 +163,32 @@ def test_every_setting_is_documented_in_the_readme():
     assert len(settings_help().splitlines()) == len(SETTINGS) + len(FEED_SETTINGS)
 
 
+def test_a_missing_smtp_password_variable_is_a_config_error(monkeypatch):
+    monkeypatch.delenv("DIGEST_TEST_SMTP_PASSWORD", raising=False)
+    smtp = (
+        GOOD + "delivery:\n  method: smtp\n  host: mail.example.org\n  username: brief\n"
+        "  password_env: DIGEST_TEST_SMTP_PASSWORD\n"
+    )
+    assert error_of(smtp) == (
+        "/srv/digest/brief.yaml:11: delivery.password_env: $DIGEST_TEST_SMTP_PASSWORD is not "
+        "set, but delivery.username is; export the SMTP password in that variable"
+    )
+    monkeypatch.setenv("DIGEST_TEST_SMTP_PASSWORD", "secret")
+    assert parse(smtp).delivery.username == "brief"
+
+
+def test_new_hostile_feed_keys_are_checked():
+    assert "brief.yaml:8: fetch.allow_private: expected true or false" in error_of(
+        GOOD + "fetch:\n  allow_private: maybe\n"
+    )
+    assert "brief.yaml:8: alerts.to: 'nobody' is not an email address" in error_of(
+        GOOD + "alerts:\n  to: nobody\n"
+    )
+    config = parse(GOOD + "alerts:\n  to: ops@example.org\n  after: 6h\n")
+    assert config.alerts is not None and config.alerts.after == timedelta(hours=6)
+    assert config.fetch.robots and not config.fetch.allow_private
+
+
 def test_recipients_file_adds_one_address_per_line_and_names_bad_lines(tmp_path):
     listed = tmp_path / "readers.txt"
     listed.write_text(

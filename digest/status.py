@@ -96,7 +96,7 @@ def _read(db: sqlite3.Connection, status: Status, limit: int, now: datetime) -> 
         end = _moment(row["finished"]) if row["finished"] else None
         seconds = ((end or now) - started).total_seconds() if started else None
         digests = _digests(db, row["id"]) if has_outbox else []
-        detail = row["detail"] if has_outbox else None  # both came with 003_outbox
+        detail = row["detail"] if has_outbox else None  # both came with 004_outbox
         status.runs.append(
             RunRecord(row["started"], row["finished"], seconds, row["outcome"] or "running",
                       detail, row["pid"], digests)

@@ -76,6 +76,9 @@ class DeliveryConfig:
     username: str | None = None
     password_env: str = "DIGEST_SMTP_PASSWORD"
     timeout: float = 30.0
+    retries: int = 3
+    retry_delay: float = 10.0  # seconds before the first retry; doubles each time
+    ca_file: str | None = None
     subject: str = DEFAULT_SUBJECT  # pattern: {title}, {date}, {headline}, {count}
     unsubscribe: tuple[str, ...] = ()  # an https URL and/or a mailto:, for List-Unsubscribe
 
@@ -117,6 +120,8 @@ class Config:
     language: str = "en"
     templates: Path | None = None
     serve: ServeConfig | None = None
+    schedule: str | None = None  # cron expression, in `timezone`
+    schedule_grace: timedelta = timedelta(hours=12)
     alerts: AlertsConfig | None = None
     archive: ArchiveConfig | None = None
     workers: int | None = None  # page extraction processes; None: one per core
@@ -194,6 +199,9 @@ class _Loader:
             username=values["delivery.username"],
             password_env=values["delivery.password_env"],
             timeout=values["delivery.timeout"],
+            retries=values["delivery.retries"],
+            retry_delay=values["delivery.retry_delay"].total_seconds(),
+            ca_file=str(values["delivery.ca_file"]) if values["delivery.ca_file"] else None,
             subject=values["delivery.subject"],
             unsubscribe=values["delivery.unsubscribe"] or (),
         )
@@ -244,6 +252,8 @@ class _Loader:
             language=values["language"],
             templates=values["templates"],
             serve=serve,
+            schedule=values["schedule"],
+            schedule_grace=values["schedule_grace"],
             alerts=alerts,
             archive=archive,
             workers=values["workers"],

@@ -74,7 +74,9 @@ def test_pending_articles_after_a_failed_delivery_are_not_skipped(tmp_path, site
     assert preview.digest is not None
     store = Store.open(config.storage)
     assert store.pending_since_last_digest()
-    store.record_failed_delivery("S", 3, "file", ["a@b.example"], "refused", datetime.now(UTC))
+    digest_id, _ = store.stage_digest("S", [], [], None, datetime.now(UTC))
+    assert not store.pending_since_last_digest()  # a digest being sent weighed them all
+    assert store.cancel_digest(digest_id, "no server took it", datetime.now(UTC))
     assert store.pending_since_last_digest()  # a failed digest weighed nothing for good
     store.close()
     sent = digest.run(config, now=datetime.now(UTC) + timedelta(minutes=1))

@@ -27,7 +27,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .features import ArticleTerms, article_terms
@@ -84,6 +84,44 @@ def cluster_articles(articles: Sequence[Article]) -> list[Cluster]:
     return clusters
 
 
+def join_delivered(
+    pending: Sequence[Article], delivered: Sequence[Article]
+) -> tuple[dict[int, int], list[Article]]:
+    """Attach late reports to stories already delivered, before new stories are formed.
+
+    Returns ({pending article id: story id}, the pending articles that joined none). Only
+    pending-against-delivered pairs are scored (delivered stories are never clustered
+    again), and a late article joins the story whose articles it matches best on average
+    (at least MERGE_AT) even when another late article matches it better: a story the
+    reader has already had wins over a new pairing of late reports.
+    """
+    stories: dict[int, list[int]] = defaultdict(list)
+    for index, article in enumerate(delivered):
+        if article.story_id is not None:
+            stories[article.story_id].append(len(pending) + index)
+    if not pending or not stories:
+        return {}, list(pending)
+    articles = [*pending, *delivered]
+    terms = [article_terms(a.title, a.text) for a in articles]
+    vectors, idf = _tfidf(terms)
+    count = len(pending)
+    pairs = _scored_pairs(articles, terms, vectors, idf, lambda a, b: (a < count) != (b < count))
+    summed: dict[int, dict[int, float]] = defaultdict(lambda: defaultdict(float))
+    for (left, right), similarity in pairs.items():
+        late, known = (left, right) if left < count else (right, left)
+        story = articles[known].story_id
+        if story is not None:
+            summed[late][story] += similarity
+    joined: dict[int, int] = {}
+    for late, by_story in summed.items():
+        story, total = max(
+            by_story.items(), key=lambda item: (item[1] / len(stories[item[0]]), -item[0])
+        )
+        if total / len(stories[story]) >= MERGE_AT:
+            joined[pending[late].id] = story
+    return joined, [a for a in pending if a.id not in joined]
+
+
 def _tfidf(terms: list[ArticleTerms]) -> tuple[list[dict[str, float]], dict[str, float]]:
     document_frequency: Counter[str] = Counter()
     for article in terms:
@@ -106,6 +144,7 @@ def _scored_pairs(
     terms: list[ArticleTerms],
     vectors: list[dict[str, float]],
     idf: dict[str, float],
+    keep: Callable[[int, int], bool] | None = None,
 ) -> dict[tuple[int, int], float]:
     postings: dict[str, list[int]] = defaultdict(list)
     for index, vector in enumerate(vectors):
@@ -121,6 +160,8 @@ def _scored_pairs(
                 candidates.add((left, right))
     pairs = {}
     for left, right in candidates:
+        if keep is not None and not keep(left, right):
+            continue
         evidence = pair_evidence(
             articles[left],
             articles[right],

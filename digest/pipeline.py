@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from .clean import LanguageDetector, clean_blocks
-from .cluster import cluster_articles
+from .cluster import cluster_articles, join_delivered
 from .config import Config, FetchSettings
 from .deliver import SendOutcome, deliver, send_each
 from .errors import DeliveryError, DigestError, FetchError
@@ -123,16 +123,15 @@ def _assemble(config: Config, store: Store, now: datetime) -> tuple[Digest | Non
         if feed is not None:
             article.weight = feed.weight
             article.section = feed.section
-    clusters = cluster_articles(articles)
-    joined = 0
-    fresh = []
-    for cluster in clusters:
-        pending = [a for a in cluster.articles if a.story_id is None]
-        if cluster.story_id is not None:
-            if pending:
-                joined += store.join_story(cluster.story_id, (a.id for a in pending))
-        elif pending:
-            fresh.append(cluster)
+    pending = [a for a in articles if a.story_id is None]
+    delivered = [a for a in articles if a.story_id is not None]
+    # Late reports join delivered stories first; only what joins none forms new stories.
+    late, pending = join_delivered(pending, delivered)
+    by_story: dict[int, list[int]] = {}
+    for article_id, story_id in late.items():
+        by_story.setdefault(story_id, []).append(article_id)
+    joined = sum(store.join_story(story, ids) for story, ids in by_story.items())
+    fresh = cluster_articles(pending)
     weights = {name: feed.weight for name, feed in feeds.items()}
     items = rank_clusters(fresh, weights, config.max_items)
     if not items:

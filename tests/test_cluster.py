@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from digest.clean import LanguageDetector, clean_blocks
-from digest.cluster import cluster_articles
+from digest.cluster import cluster_articles, join_delivered
 from digest.extract import extract_page
 from digest.features import figures_in, names_in
 from digest.models import Article
@@ -151,3 +151,36 @@ def test_names_and_figures_are_normalised():
 )
 def test_tracking_links_canonicalise_to_one_source(link, canonical):
     assert canonical_url(link) == canonical
+
+
+def test_late_reports_join_the_delivered_story_before_pairing_with_each_other():
+    delivered = article(
+        1,
+        "Quake of magnitude 6.8 hits southern Peru near Arequipa",
+        "A magnitude 6.8 earthquake struck off southern Peru near Chala in the Arequipa "
+        "region, killing two people, the Geophysical Institute of Peru said.",
+        hours_ago=30,
+        story_id=10,
+    )
+    late_a = article(
+        2,
+        "Peru earthquake: Chala counts the damage",
+        "Two people died when the 6.8 magnitude quake hit the Arequipa region of Peru near "
+        "Chala. Mayor Rosa Quispe said 140 adobe homes in Chala fell and the Pan-American "
+        "Highway was cut by landslides, the Geophysical Institute of Peru reported.",
+    )
+    late_b = article(
+        3,
+        "Chala after the quake: 140 homes down, highway cut",
+        "In Chala, mayor Rosa Quispe counted 140 adobe homes destroyed after the magnitude 6.8 "
+        "earthquake in Arequipa, Peru; landslides cut the Pan-American Highway and two people "
+        "died.",
+    )
+    unrelated = article(
+        4,
+        "Sinner beats Alcaraz to win the ATP Finals in Turin",
+        "Jannik Sinner defended his ATP Finals title in Turin, beating Carlos Alcaraz 7-6 7-5.",
+    )
+    joined, rest = join_delivered([late_a, late_b, unrelated], [delivered])
+    assert joined == {2: 10, 3: 10}
+    assert [a.id for a in rest] == [4]

@@ -52,6 +52,8 @@ INDEX_TERMS = 25  # distinctive terms per article put in the candidate index
 SPLIT_AT = 0.04
 SPLIT_BACKGROUND = 10
 SPLIT_MAX_GROUP = 300
+WHY_TERMS = 6  # terms shown in an item's "why grouped"
+WHY_MIN_IDF = 1.5  # a term in most of the batch explains nothing
 MAX_POSTING = 2000  # a term in more articles than this finds no candidates (too common)
 
 
@@ -79,9 +81,39 @@ def cluster_articles(articles: Sequence[Article]) -> list[Cluster]:
             Cluster(
                 articles=tuple(articles[i] for i in sorted(members)),
                 story_id=next(iter(story_ids)) if story_ids else None,
+                why=why_grouped([terms[i] for i in members], idf),
             )
         )
     return clusters
+
+
+def why_grouped(members: Sequence[ArticleTerms], idf: dict[str, float]) -> tuple[str, ...]:
+    """The few names, figures and words that most of `members` share, most telling first.
+
+    Names and figures come before words; within each, the terms that weigh most across the
+    members (rare in the batch, in headlines and leads) come first. Bare numbers without a
+    unit, and terms already part of one shown ("20417" in "CVE-2026-20417"), are left out.
+    Empty for one article (nothing was grouped).
+    """
+    if len(members) < 2:
+        return ()
+    holders: Counter[str] = Counter()
+    weight: Counter[str] = Counter()
+    for terms in members:
+        holders.update(terms.counts.keys())
+        weight.update(terms.counts)
+    needed = max(2, math.ceil(len(members) / 2))
+    shared = [t for t, n in holders.items() if n >= needed and idf.get(t, 0.0) > WHY_MIN_IDF]
+    shared.sort(key=lambda t: (t[0] == "w", -weight[t] * idf[t], t))
+    shown: list[str] = []
+    for term in shared:
+        label = next((m.labels[term] for m in members if term in m.labels), term[2:])
+        if label.isdigit() or any(label.casefold() in other.casefold() for other in shown):
+            continue
+        shown.append(label)
+        if len(shown) == WHY_TERMS:
+            break
+    return tuple(shown)
 
 
 def join_delivered(

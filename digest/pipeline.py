@@ -29,7 +29,7 @@ from .ingest import ingest
 from .localsite import LocalSite
 from .models import Digest, RemovedBlock, RunReport
 from .parse import parse_fetched
-from .rank import rank_clusters
+from .rank import filter_clusters, passes, rank_clusters
 from .render import render_digest
 from .store import QUEUE_LIMIT, Store
 
@@ -123,7 +123,16 @@ def _assemble(config: Config, store: Store, now: datetime) -> tuple[Digest | Non
         if feed is not None:
             article.weight = feed.weight
             article.section = feed.section
-    pending = [a for a in articles if a.story_id is None]
+    # A feed's own filters drop its articles before they can join or form a story.
+    pending = [
+        a
+        for a in articles
+        if a.story_id is None
+        and (
+            (feed := feeds.get(a.feed)) is None
+            or passes([f"{a.title}\n{a.text}"], feed.include, feed.exclude)
+        )
+    ]
     delivered = [a for a in articles if a.story_id is not None]
     # Late reports join delivered stories first; only what joins none forms new stories.
     late, pending = join_delivered(pending, delivered)
@@ -131,7 +140,7 @@ def _assemble(config: Config, store: Store, now: datetime) -> tuple[Digest | Non
     for article_id, story_id in late.items():
         by_story.setdefault(story_id, []).append(article_id)
     joined = sum(store.join_story(story, ids) for story, ids in by_story.items())
-    fresh = cluster_articles(pending)
+    fresh = filter_clusters(cluster_articles(pending), config.include, config.exclude)
     weights = {name: feed.weight for name, feed in feeds.items()}
     items = rank_clusters(fresh, weights, config.max_items)
     if not items:
@@ -148,7 +157,9 @@ def _assemble(config: Config, store: Store, now: datetime) -> tuple[Digest | Non
 
 
 def _send(config: Config, store: Store, digest: Digest, report: RunReport, now: datetime) -> None:
-    rendered = render_digest(digest, config.templates, feed_count=len(config.feeds))
+    rendered = render_digest(
+        digest, config.templates, feed_count=len(config.feeds), show_why=config.show_why
+    )
     settings = config.delivery
     try:
         delivery = deliver(rendered, settings, config.language, now)

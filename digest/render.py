@@ -70,7 +70,9 @@ def _format_time(moment: datetime, zone: ZoneInfo, today: datetime) -> str:
     return local.strftime("%d %b, %H:%M").lstrip("0")
 
 
-def template_context(digest: Digest, feed_count: int | None = None) -> dict[str, Any]:
+def template_context(
+    digest: Digest, feed_count: int | None = None, show_why: bool = False
+) -> dict[str, Any]:
     """The variables a template receives (documented in README.md, "Templates")."""
     zone = ZoneInfo(digest.timezone)
     order = {name: index for index, name in enumerate(digest.sections)}
@@ -85,7 +87,7 @@ def template_context(digest: Digest, feed_count: int | None = None) -> dict[str,
         stories = []
         for item in grouped[name]:
             number += 1
-            stories.append(_item_context(item, number, zone, digest))
+            stories.append(_item_context(item, number, zone, digest, show_why))
         sections.append({"name": name, "stories": stories})
     outlets = {s.name for item in digest.items for s in item.sources}
     headlines = [item.headline for item in digest.items[:3]]
@@ -104,7 +106,9 @@ def template_context(digest: Digest, feed_count: int | None = None) -> dict[str,
     }
 
 
-def _item_context(item: DigestItem, number: int, zone: ZoneInfo, digest: Digest) -> dict[str, Any]:
+def _item_context(
+    item: DigestItem, number: int, zone: ZoneInfo, digest: Digest, show_why: bool = False
+) -> dict[str, Any]:
     first = item.sources[0]
     count = len(item.sources)
     # One source needs no coverage line: the source line below says it all.
@@ -125,6 +129,8 @@ def _item_context(item: DigestItem, number: int, zone: ZoneInfo, digest: Digest)
         "section": item.section,
         "language_tag": language_tag,
         "coverage": coverage,
+        # show_why: the terms that grouped the sources, for operators checking the clusterer.
+        "why": ", ".join(printable(term) for term in item.why) if show_why and count > 1 else "",
         "sources": [
             {
                 "name": printable(source.name),
@@ -147,10 +153,13 @@ def subject_line(digest: Digest) -> str:
 
 
 def render_digest(
-    digest: Digest, template_dir: Path | None = None, feed_count: int | None = None
+    digest: Digest,
+    template_dir: Path | None = None,
+    feed_count: int | None = None,
+    show_why: bool = False,
 ) -> RenderedDigest:
     folder = template_dir or default_template_dir()
-    context = template_context(digest, feed_count)
+    context = template_context(digest, feed_count, show_why)
     try:
         mjml_source = _environment(folder, True).get_template(HTML_TEMPLATE).render(context)
         text = _environment(folder, False).get_template(TEXT_TEMPLATE).render(context)

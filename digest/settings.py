@@ -155,6 +155,26 @@ def _bool(value: Any) -> bool:
     return value
 
 
+def _phrases(value: Any) -> tuple[str, ...]:
+    """A keyword or phrase, or a list of them (matched case-insensitively, whole words)."""
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, (list, tuple)):
+        raise Invalid("expected a keyword or phrase, or a list of them")
+    return tuple(text_value(item) for item in items)
+
+
+def _feed_filters(value: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """{include: [...], exclude: [...]} for one feed's items."""
+    if not isinstance(value, dict):
+        raise Invalid("expected a mapping with include: and/or exclude:")
+    unknown = set(value) - {"include", "exclude"}
+    if unknown:
+        raise Invalid(f"unknown key {sorted(unknown)[0]!r}; known keys: exclude, include")
+    include = _phrases(value["include"]) if value.get("include") is not None else ()
+    exclude = _phrases(value["exclude"]) if value.get("exclude") is not None else ()
+    return include, exclude
+
+
 # Mark parsers whose value is a path relative to the config file (FOLDER: must exist).
 PATH = "path"
 FOLDER = "folder"
@@ -210,6 +230,10 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("serve.root", FOLDER, None, "Folder served on 127.0.0.1 during the run (the demo)."),
     Setting("serve.port", _port, 8765, "Port for serve.root."),
+    # Clustering and ranking (issue 4).
+    Setting("show_why", _bool, False, "Show the names and figures that grouped an item's sources."),
+    Setting("filters.include", _phrases, (), "Keep only items that mention one of these."),
+    Setting("filters.exclude", _phrases, (), "Drop items that mention any of these."),
 )
 
 FEED_SETTINGS: tuple[Setting, ...] = (
@@ -217,6 +241,12 @@ FEED_SETTINGS: tuple[Setting, ...] = (
     Setting("url", URL_OR_PATH, None, "Feed URL, file:// URL or path.", True),
     Setting("section", _optional_text, None, "Section of the digest this feed's items go in."),
     Setting("weight", _positive_float, 1.0, "Ranking weight of this feed's items."),
+    Setting(
+        "filters",
+        _feed_filters,
+        None,
+        "include:/exclude: keywords or phrases for this feed's articles (like filters.*).",
+    ),
 )
 
 

@@ -53,7 +53,6 @@ SPLIT_AT = 0.04
 SPLIT_BACKGROUND = 10
 SPLIT_MAX_GROUP = 300
 WHY_TERMS = 6  # terms shown in an item's "why grouped"
-WHY_MIN_IDF = 1.5  # a term in most of the batch explains nothing
 MAX_POSTING = 2000  # a term in more articles than this finds no candidates (too common)
 
 
@@ -69,6 +68,7 @@ def cluster_articles(articles: Sequence[Article]) -> list[Cluster]:
         return []
     terms = [article_terms(a.title, a.text) for a in articles]
     vectors, idf = _tfidf(terms)
+    frequency = Counter(term for article in terms for term in article.counts)
     pairs = _scored_pairs(articles, terms, vectors, idf)
     story_ids = [a.story_id for a in articles]
     groups = []
@@ -81,18 +81,22 @@ def cluster_articles(articles: Sequence[Article]) -> list[Cluster]:
             Cluster(
                 articles=tuple(articles[i] for i in sorted(members)),
                 story_id=next(iter(story_ids)) if story_ids else None,
-                why=why_grouped([terms[i] for i in members], idf),
+                why=why_grouped([terms[i] for i in members], frequency, len(articles)),
             )
         )
     return clusters
 
 
-def why_grouped(members: Sequence[ArticleTerms], idf: dict[str, float]) -> tuple[str, ...]:
+def why_grouped(
+    members: Sequence[ArticleTerms], frequency: Counter[str], total: int
+) -> tuple[str, ...]:
     """The few names, figures and words that most of `members` share, most telling first.
 
-    Names and figures come before words; within each, the terms that weigh most across the
-    members (rare in the batch, in headlines and leads) come first. Bare numbers without a
-    unit, and terms already part of one shown ("20417" in "CVE-2026-20417"), are left out.
+    `frequency` counts the articles of the batch (`total` in all) that hold each term. Names
+    and figures come before words; within each, terms that more members share come first,
+    then those fewer other articles of the batch hold, then figures before names. Bare
+    numbers without a unit, and terms inside one already shown ("20417" in
+    "CVE-2026-20417"), are left out.
     Empty for one article (nothing was grouped).
     """
     if len(members) < 2:
@@ -103,8 +107,14 @@ def why_grouped(members: Sequence[ArticleTerms], idf: dict[str, float]) -> tuple
         holders.update(terms.counts.keys())
         weight.update(terms.counts)
     needed = max(2, math.ceil(len(members) / 2))
-    shared = [t for t, n in holders.items() if n >= needed and idf.get(t, 0.0) > WHY_MIN_IDF]
-    shared.sort(key=lambda t: (t[0] == "w", -weight[t] * idf[t], t))
+    shared = [t for t, n in holders.items() if n >= needed]
+
+    def telling(term: str) -> tuple[bool, int, float, bool, float, str]:
+        rarity = math.log((1 + total) / frequency[term])
+        # At equal spread, a figure ties an event down more than a name does.
+        return (term[0] == "w", -holders[term], -rarity, term[0] != "x", -weight[term], term)
+
+    shared.sort(key=telling)
     shown: list[str] = []
     for term in shared:
         label = next((m.labels[term] for m in members if term in m.labels), term[2:])

@@ -61,15 +61,26 @@ def test_demo_events_are_recovered_exactly(demo_articles, expectations):
     assert found == {frozenset(paths) for paths in expectations["events"].values()}
 
 
-def test_the_five_meta_rewrites_share_no_phrase_yet_merge(demo_articles, expectations):
+def test_the_six_meta_rewrites_share_no_phrase_yet_merge(demo_articles, expectations):
     paths = expectations["events"]["meta-compute"]
     texts = [demo_articles[p].text for p in paths]
-    for left in range(5):
-        for right in range(left + 1, 5):
+    for left in range(len(texts)):
+        for right in range(left + 1, len(texts)):
             a, b = shingles(texts[left]), shingles(texts[right])
             assert len(a & b) / len(a | b) < 0.05
     (cluster,) = cluster_articles([demo_articles[p] for p in paths])
-    assert len(cluster.articles) == 5
+    assert len(cluster.articles) == len(paths) == 6
+
+
+def test_the_french_rewrite_joins_on_names_and_figures_alone(demo_articles, expectations):
+    french = demo_articles["northstar/articles/meta-compute-nuage-fr.html"]
+    assert "182,9 milliards de dollars" in french.text
+    english = [demo_articles[p] for p in expectations["events"]["meta-compute"][:2]]
+    glasses = demo_articles[expectations["events"]["meta-glasses"][0]]
+    clusters = cluster_articles([*english, glasses, french])
+    assert groups(clusters) == [{english[0].id, english[1].id, french.id}, {glasses.id}]
+    (meta,) = (c for c in clusters if french in c.articles)
+    assert "$182.9 billion" in meta.why or "182,9 milliards de dollars" in meta.why
 
 
 def test_two_launches_by_one_company_in_one_week_stay_apart():

@@ -12,7 +12,9 @@ from digest.clean import LanguageDetector, clean_blocks
 from digest.cluster import cluster_articles, join_delivered
 from digest.extract import extract_page
 from digest.features import figures_in, names_in
-from digest.models import Article
+from digest.models import Article, FeedEntry
+from digest.rank import rank_clusters
+from digest.store import NewArticle, Store
 from digest.urls import canonical_url
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -195,3 +197,54 @@ def test_late_reports_join_the_delivered_story_before_pairing_with_each_other():
     joined, rest = join_delivered([late_a, late_b, unrelated], [delivered])
     assert joined == {2: 10, 3: 10}
     assert [a.id for a in rest] == [4]
+
+
+def test_one_article_under_two_tracking_urls_is_one_source(tmp_path):
+    links = (
+        "https://Wire.example/2026/meta-compute?utm_source=rss&utm_medium=feed",
+        "https://wire.example/2026/meta-compute?fbclid=abc123#comments",
+    )
+    entries = [
+        FeedEntry("Wire", f"guid-{n}", link, canonical_url(link), "Meta launches Meta Compute",
+                  "Meta will rent out its data centres.", "", NOW)
+        for n, link in enumerate(links)
+    ]  # fmt: skip
+    store = Store.open(tmp_path / "digest.db")
+    try:
+        new = [
+            NewArticle(e, None, e.title, e.summary, "feed-summary", "en", None, NOW)
+            for e in entries
+        ]
+        store.add_articles(new, NOW)
+        stored = store.articles(("pending",), since=NOW - timedelta(days=1))
+    finally:
+        store.close()
+    assert [a.url for a in stored] == ["https://wire.example/2026/meta-compute"]
+    (item,) = rank_clusters(cluster_articles(stored), {}, max_items=5)
+    assert len(item.sources) == 1
+
+
+def test_rewrites_sharing_no_five_word_phrase_merge_and_a_look_alike_stays_apart():
+    wire = article(
+        1,
+        "Volcano erupts on Iceland's Reykjanes peninsula, Grindavik evacuated",
+        "Lava burst from a 3.5 km fissure near Sundhnukur on the Reykjanes peninsula late on "
+        "Tuesday, and civil defence ordered the 3,800 residents of Grindavik to leave, the "
+        "Icelandic Met Office said. Flights at Keflavik airport were not affected.",
+    )
+    paper = article(
+        2,
+        "Grindavik empties again as Sundhnukur fissure opens",
+        "Iceland's Met Office reported a fissure about 3.5 kilometres long opening by "
+        "Sundhnukur overnight. Authorities moved all 3,800 people out of Grindavik; Keflavik "
+        "kept operating normally. It is the Reykjanes peninsula's seventh eruption since 2023.",
+    )
+    other = article(
+        3,
+        "Etna eruption closes Catania airport",
+        "Mount Etna in Sicily sent a column of ash 6 km high on Sunday, and Catania airport "
+        "shut its runway, the Italian volcanology institute INGV said. No villages were "
+        "evacuated.",
+    )
+    assert not shingles(wire.text) & shingles(paper.text)
+    assert groups(cluster_articles([wire, paper, other])) == [{1, 2}, {3}]

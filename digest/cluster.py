@@ -49,11 +49,12 @@ FAR_APART_FACTOR = 0.5
 # that in a small batch (five outlets on one story) shared names still count as specific.
 BACKGROUND_ARTICLES = 200
 INDEX_TERMS = 25  # distinctive terms per article put in the candidate index
+MIN_SHARED_INDEX = 2  # indexed terms two articles must share to be compared
 SPLIT_AT = 0.04
 SPLIT_BACKGROUND = 10
 SPLIT_MAX_GROUP = 300
 WHY_TERMS = 6  # terms shown in an item's "why grouped"
-MAX_POSTING = 2000  # a term in more articles than this finds no candidates (too common)
+MAX_POSTING = 50  # a term in more articles than this finds no candidates (too common)
 
 
 @dataclass(frozen=True)
@@ -188,18 +189,21 @@ def _scored_pairs(
     idf: dict[str, float],
     keep: Callable[[int, int], bool] | None = None,
 ) -> dict[tuple[int, int], float]:
+    # Each article is indexed under its INDEX_TERMS heaviest terms (names and figures weigh
+    # most), and only articles that share MIN_SHARED_INDEX of them are compared: the work
+    # grows with articles x INDEX_TERMS x MAX_POSTING, never with all pairs.
     postings: dict[str, list[int]] = defaultdict(list)
     for index, vector in enumerate(vectors):
-        distinctive = heapq.nlargest(INDEX_TERMS, vector, key=vector.__getitem__)
-        for term in set(distinctive) | terms[index].specific:
+        for term in heapq.nlargest(INDEX_TERMS, vector, key=vector.__getitem__):
             postings[term].append(index)
-    candidates: set[tuple[int, int]] = set()
+    shared_terms: Counter[tuple[int, int]] = Counter()
     for members in postings.values():
         if len(members) < 2 or len(members) > MAX_POSTING:
             continue
         for position, left in enumerate(members):
             for right in members[position + 1 :]:
-                candidates.add((left, right))
+                shared_terms[(left, right)] += 1
+    candidates = [pair for pair, shared in shared_terms.items() if shared >= MIN_SHARED_INDEX]
     pairs = {}
     for left, right in candidates:
         if keep is not None and not keep(left, right):

@@ -21,6 +21,7 @@ from .errors import (
 )
 from .models import Digest, DigestItem, RunReport, Skipped, Source
 from .pipeline import FeedCheck, PageReport, check, extract, preview, run
+from .version import __version__
 
 __all__ = [
     "Config",
@@ -41,6 +42,7 @@ __all__ = [
     "Skipped",
     "Source",
     "StoreError",
+    "__version__",
     "check",
     "extract",
     "load_config",

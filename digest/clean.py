@@ -4,18 +4,25 @@ No single signal is trusted alone: langdetect calls a short English bullet Germa
 paragraph may say "subscribe", and the last paragraph of every article sits at the edge.
 Each block gets a score from several signals and goes only when they add up:
 
-    promotional phrasing     3 (unmistakable call to action) or 2 (likely)
-    language mismatch        2 when the block is long enough for langdetect to be reliable,
-                             or short but its function words name another language; 1 when
-                             short and langdetect alone is sure
-    at the edge              1 in the first two or last three blocks, or next to an edge
-                             block already removed (boilerplate comes in runs)
-    repeated on the site     3 when the same block was seen on another page of the site
-    next to boilerplate      1 for a block with a signal of its own (not only its position)
-                             beside a removed block; a short block between two removed
-                             blocks goes with them
+    wording (digest.phrases)  3 for an unmistakable call to action or label ("Read also:",
+                              a newsletter pitch, a cookie line); 2 for a likely one, a
+                              byline, a photo credit or a date line
+    links                     2 when most of a short block or of a list is link text (a
+                              teaser or a "related" list), 1 when much of it is
+    language mismatch         2 when the block is surely in another language than the
+                              article (digest.language), 1 when probably
+    repeated on the site      3 when the same block was seen on another page of the site
+    the title again           3 for a heading at the top that repeats the page's title
+    at the edge               1 in the first two or last three blocks, or next to an edge
+                              block already removed (boilerplate comes in runs)
+    next to boilerplate       1 for a block with a signal of its own (not only its position)
+                              beside a removed block; a short block between two removed
+                              blocks goes with them; a heading whose section is all removed
+                              goes with it, as do headings left at the end
 
 A block is removed at REMOVE_AT or above; its strongest signal is the recorded reason.
+The weights and thresholds here, in digest.phrases and in digest.language were calibrated
+together on real pages (`bench/extraction_quality.py`); change them as a set.
 """
 
 from __future__ import annotations
@@ -25,101 +32,50 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from langdetect.detector_factory import init_factory
-from langdetect.lang_detect_exception import LangDetectException
+from .language import LanguageDetector, article_language, language_mismatch
+from .models import Block, CleanedText, ExtractedPage, RemovedBlock
+from .phrases import phrase_signal, promo_score
 
-from .models import Block, CleanedText, RemovedBlock
+__all__ = [
+    "LanguageDetector",
+    "SiteMemory",
+    "clean_blocks",
+    "clean_page",
+    "fingerprint",
+    "fingerprints",
+    "page_fingerprints",
+    "promo_score",
+    "site_memories",
+]
 
 REMOVE_AT = 3
-# langdetect needs about this much text to be right nearly always; shorter blocks get a
-# weaker vote (measured on our fixtures: 8-word English bullets came back as de/nl/sk).
-RELIABLE_LANGUAGE_CHARS = 80
-RELIABLE_LANGUAGE_PROBABILITY = 0.9
 EDGE_HEAD, EDGE_TAIL = 2, 3
-
-# Anchored or unambiguous calls to action in English, French, German, Spanish, Italian and
-# Portuguese. Patterns are matched against the lower-cased block.
-_CTA_STRONG = [
-    # Labels: "Read more: ...", "Advertisement", "Related stories" (not "Share prices rose").
-    r"^(read more|related( articles| stories| posts| coverage)?|see also|more from [\w ]{1,30}"
-    r"|recommended( for you| reading| stories)?|advertisement|sponsored( content)?|lire aussi"
-    r"|à lire aussi|lesen sie auch|mehr zum thema|anzeige|werbung|leer más|lee también"
-    r"|te puede interesar|publicidad|leggi anche|pubblicità|leia também|leia mais|publicidade)"
-    r"\s*([:|»›>–—-]|$)",
-    r"\b(sign|signing) up (for|to) (our|the) [\w\s-]{0,30}(newsletter|briefing|digest|email)",
-    r"\b(subscribe|subscribing) to (our|the) [\w\s-]{0,30}(newsletter|briefing|podcast|channel)",
-    r"\bget (our|the) [\w\s-]{0,30}newsletter\b",
-    r"\b(newsletter|lettre d'information|lettre hebdomadaire|infolettre)\b.{0,80}"
-    r"\b(inscri|abonn|subscribe|sign up|anmelden|abonnieren|suscr|iscriviti|assine|inscreva)",
-    r"\b(inscrivez-vous|abonnez-vous|je m'abonne|je m'inscris|s'inscrire"
-    r"|rece(vez|voir) (notre|nos|la|le))",
-    r"\b(jetzt (anmelden|abonnieren|registrieren)|newsletter abonnieren|melden sie sich)",
-    r"\b(suscríbete|suscribirse|suscríbase|date de alta en)",
-    r"\b(iscriviti|abbonati (ora|subito)|ricevi la nostra)",
-    r"\b(assine (já|agora|a nossa)|inscreva-se|receba (a nossa|nossa))",
-    r"^comments?\s*(\(\d+\))?$|^\d+\s+comments?$|^(commentaires|kommentare|comentarios|commenti"
-    r"|comentários)\b",
-    r"\b(sign|log) in (to|or register to) (comment|join the (conversation|discussion)|reply)",
-    r"\b(log in|sign in|register) (or|and) (register|sign up|log in) to (comment|post|reply)",
-    r"\b(join|start) the (conversation|discussion)\b",
-    r"\bjoin our (community|discord|slack|membership|members)",
-    r"\b(become a (member|subscriber|supporter)|support our journalism|support independent"
-    r" journalism)",
-    r"\b(editorial (policy|standards|guidelines)|corrections policy|ethics policy)\b",
-    r"^sources?\s*:",
-    r"\b(we use cookies|this (site|website) uses cookies|cookie (policy|settings|preferences)"
-    r"|accept (all )?cookies|nous utilisons des cookies|wir verwenden cookies"
-    r"|utilizamos cookies|utilizziamo (i )?cookie)",
-    r"\b(follow|find) (us|him|her|them|me) on (twitter|x|facebook|instagram|linkedin|mastodon"
-    r"|bluesky|threads|tiktok|youtube)\b",
-    r"\bshare (this|the) (article|story|post)\b|^share( on| via| this|:|$)",
-    r"\ball rights reserved\b|(^|\s)©\s*\d{4}",
-    r"\b(click here|tap here) to\b",
-    r"\b(download (our|the) app|get the app)\b",
-]
-# Likely boilerplate, scored lower: an author bio, a nudge, a byline.
-# A bare byline: "By Jane Doe" (the name must be capitalised, so "By noon, ..." is prose).
-_BYLINE = re.compile(r"^(?i:by|von|par|por|di)\s+[A-Z][\w.'’-]*(\s+[A-Z][\w.'’-]*){0,3}\s*$")
-_CTA_LIKELY = [
-    r"\b(covers|reports on|writes about|has covered|is a (senior |staff )?(reporter|writer|"
-    r"correspondent|editor|columnist))\b.{0,120}\b(for|at)\b",
-    r"\b(previously (worked|reported|wrote)|before joining)\b",
-    r"(?i:\b(subscribe|sign up|register|log in|sign in)( now| today| here| for free"
-    r"| to (read|continue|comment|get|receive|our|the))\b)",
-    r"(?i:\b(our|this) (newsletter|podcast)\b)",
-    r"\b(follow us|suivez-nous|folgen sie uns|síguenos|seguici|siga-nos)\b",
-    r"\b(this (article|story) (was|has been) (updated|corrected))\b",
-    r"\b(tips?|got a tip)\?.{0,40}\b(contact|email|signal)\b",
-]
-# Frequent function words per language, for short blocks where langdetect guesses: "No
-# launch date has been given." comes back Dutch, but "has" and "been" say English. Words
-# shared by two of these languages are dropped below, so every hit is a real vote.
-_FUNCTION_TEXT = {
-    "en": "the and of to is was has have been are were with for that this it its from by on at"
-    " not no will would be an you your our we they",
-    "fr": "le la les des du est et une un pour dans avec sur pas ne vous nous votre vos notre nos"
-    " au aux ce cette qui que à être ont",
-    "de": "der die das und ist nicht mit von den dem ein eine zu auf für sie wir ihr unsere im"
-    " auch sich wird sind",
-    "es": "el los las del y es una por para con que se su sus al lo como más pero está son",
-    "it": "il gli della del di che è una per con non sono alla nel le ci questo",
-    "pt": "o os as da do das dos que é uma para com não em no na se seu sua você são",
-}
-_SHARED = {
-    word
-    for lang, words in _FUNCTION_TEXT.items()
-    for word in words.split()
-    if any(
-        word in other.split() for other_lang, other in _FUNCTION_TEXT.items() if other_lang != lang
-    )
-}
-_FUNCTION_WORDS = {
-    lang: frozenset(words.split()) - _SHARED for lang, words in _FUNCTION_TEXT.items()
-}
-_STRONG = [re.compile(p, re.IGNORECASE) for p in _CTA_STRONG]
-_LIKELY = [re.compile(p, re.IGNORECASE) for p in _CTA_LIKELY]
-# A long paragraph that mentions cookies or comments is more likely news about them.
-PROMO_MAX_CHARS = 400
+# Link density (share of the block's characters inside links) of a teaser or a "related"
+# list; long paragraphs that are one big link exist (a linked quote) and are kept.
+LINKS_HIGH, LINKS_SOME, LINKS_MAX_CHARS, LINKS_MAX_LIST_CHARS = 0.7, 0.4, 300, 1000
+# A list whose items each link a headline and add a line of teaser text.
+LINKS_SOME_LIST = 0.3
+# A block this short between two removed ones is part of the same box.
+BETWEEN_MAX_CHARS = 200
+# Share of words a heading must share with the page title to be taken for it.
+TITLE_OVERLAP = 0.8
+# Blocks above the title heading shorter than this are the page's chrome.
+ABOVE_TITLE_MAX_CHARS = 150
+# A heading under the title at least this long is a standfirst, not a section title.
+STANDFIRST_MIN_CHARS = 80
+# Long blocks are also known by their first words (see `fingerprints`).
+PREFIX_WORDS = 12
+# A heading with no section of its own, this short, beside a removed block is a box line.
+BOX_HEADING_MAX_CHARS = 100
+# Blocks under a label heading this short belong to its box.
+SECTION_MEMBER_MAX_CHARS = 500
+# Below this much prose (a page of headings and lists), the lists speak for the language.
+ARTICLE_PROSE_MIN_CHARS = 400
+# A block this short at the edge beside a removed block belongs to the same box.
+EDGE_SHORT_CHARS = 60
+# Block languages are not judged below this length: names and figures say nothing.
+LANGUAGE_MIN_CHARS = 12
+_URL_ONLY = re.compile(r"^\S+://\S+$|^www\.\S+$")
 
 
 @dataclass(frozen=True)
@@ -129,65 +85,50 @@ class SiteMemory:
     seen: Mapping[str, int]  # fingerprint -> number of other pages it appeared on
 
 
+def site_memories(
+    prints: Mapping[str, list[str]], stored: Mapping[str, set[str]]
+) -> dict[str, SiteMemory]:
+    """What each page of one site may know of the others: {url: memory}.
+
+    `prints` holds the block fingerprints of this batch's pages of the site, `stored` the
+    fingerprint -> URLs remembered from earlier runs. A page's own blocks never count.
+    """
+    seen: dict[str, set[str]] = {fp: set(urls) for fp, urls in stored.items()}
+    for url, page_prints in prints.items():
+        for fp in page_prints:
+            seen.setdefault(fp, set()).add(url)
+    memories = {}
+    for url in prints:
+        others = {fp: len(urls) - (url in urls) for fp, urls in seen.items()}
+        memories[url] = SiteMemory({fp: n for fp, n in others.items() if n > 0})
+    return memories
+
+
 def fingerprint(text: str) -> str:
     normalised = re.sub(r"\W+", " ", text.lower()).strip()
     return hashlib.sha1(normalised.encode("utf-8")).hexdigest()[:16]
 
 
-class LanguageDetector:
-    """langdetect with a fixed seed per call, so one text always gets one answer."""
-
-    def __init__(self, seed: int = 0):
-        import langdetect.detector_factory as factory_module
-
-        init_factory()
-        # langdetect keeps its loaded profiles in this module global and offers no public
-        # way to get a detector with its own seed; the global seed would be shared state.
-        self._factory = factory_module._factory
-        self._seed = seed
-
-    def detect(self, text: str) -> tuple[str | None, float]:
-        detector = self._factory.create()
-        detector.seed = self._seed
-        detector.append(text)
-        try:
-            best = detector.get_probabilities()[0]
-        except (LangDetectException, IndexError):
-            return None, 0.0
-        # langdetect says zh-cn / zh-tw; the digest speaks ISO 639-1.
-        return best.lang.split("-")[0], best.prob
+def fingerprints(text: str) -> list[str]:
+    """The block's fingerprint, and for a long block also that of its opening words: a
+    site's "About us" paragraph is often edited at the end from one page to the next."""
+    words = re.findall(r"\w+", text.lower())
+    prints = [fingerprint(text)]
+    if len(words) >= PREFIX_WORDS * 2:
+        prints.append("opening:" + fingerprint(" ".join(words[:PREFIX_WORDS])))
+    return prints
 
 
-def function_word_language(text: str) -> str | None:
-    """The language whose function words the text uses, when at least two say so."""
-    words = re.findall(r"[^\W\d_]+", text.lower())
-    votes = {lang: sum(w in table for w in words) for lang, table in _FUNCTION_WORDS.items()}
-    ranked = sorted(votes.items(), key=lambda item: -item[1])
-    (best, hits), (_, runner_up) = ranked[0], ranked[1]
-    return best if hits >= 2 and hits > runner_up else None
+def page_fingerprints(page: ExtractedPage) -> list[str]:
+    """Every fingerprint of a page's blocks (what the store remembers of the page)."""
+    return [fp for block in page.blocks for fp in fingerprints(block.text)]
 
 
-def promo_score(text: str) -> int:
-    """3 for an unmistakable call to action, 2 for a likely one, 1 for a long paragraph
-    that uses call-to-action words, else 0."""
-    strong = any(p.search(text) for p in _STRONG)
-    if len(text) >= PROMO_MAX_CHARS:
-        return 1 if strong else 0
-    if strong:
-        return 3
-    if _BYLINE.match(text) or any(p.search(text) for p in _LIKELY):
-        return 2
-    return 0
-
-
-def article_language(blocks: tuple[Block, ...], detector: LanguageDetector) -> str | None:
-    """The language of the body, judged on its longer blocks (boilerplate is mostly short)."""
-    # Tables of names and figures (sports results, prices) say little about the language.
-    prose = [b for b in blocks if b.kind not in ("table", "list")] or list(blocks)
-    long_blocks = [b.text for b in prose if len(b.text) >= RELIABLE_LANGUAGE_CHARS]
-    sample = " ".join(long_blocks or [b.text for b in prose])[:4000]
-    language, _ = detector.detect(sample) if sample else (None, 0.0)
-    return language
+def clean_page(
+    page: ExtractedPage, detector: LanguageDetector, site: SiteMemory | None = None
+) -> CleanedText:
+    """The clean stage for one extracted page (what ingest and `digest extract` run)."""
+    return clean_blocks(page.blocks, detector, site, page.language, page.title)
 
 
 def clean_blocks(
@@ -195,13 +136,20 @@ def clean_blocks(
     detector: LanguageDetector,
     site: SiteMemory | None = None,
     declared_language: str | None = None,
+    title: str | None = None,
 ) -> CleanedText:
     """Score every block and drop the boilerplate. Pure but for langdetect's CPU time."""
-    language = article_language(blocks, detector) or declared_language
+    # Tables of names and figures (sports results, prices) say little about the language.
+    prose = [b.text for b in blocks if b.kind not in ("table", "list")]
+    if sum(len(text) for text in prose) < ARTICLE_PROSE_MIN_CHARS:
+        prose = [b.text for b in blocks if b.kind != "table"] or [b.text for b in blocks]
+    language = article_language(prose, detector)
+    language = language or declared_language
     repeated = _repeated(blocks, site)
-    scores: list[tuple[int, str]] = []
-    for index, block in enumerate(blocks):
-        scores.append(_score(block, index in repeated, language, detector))
+    scores = [
+        _score(block, index in repeated, language, detector) for index, block in enumerate(blocks)
+    ]
+    _mark_title(blocks, scores, title)
     edge = _edge_indexes(scores, len(blocks))
     final = [(s + 1, r or "position") if i in edge else (s, r) for i, (s, r) in enumerate(scores)]
     gone = {i for i, (score, _) in enumerate(final) if score >= REMOVE_AT}
@@ -216,14 +164,30 @@ def clean_blocks(
             and score > (i in edge)
             and ({i - 1, i + 1} & gone)
         }
-        # A short block between two removed ones is part of the same box.
         joining |= {
             i
             for i in range(1, len(blocks) - 1)
-            if i not in gone and {i - 1, i + 1} <= gone and len(blocks[i].text) < 200
+            if i not in gone and {i - 1, i + 1} <= gone and len(blocks[i].text) < BETWEEN_MAX_CHARS
         }
+        # A short block at the very start or end beside a removed one is the box's title
+        # or button ("La lettre du vendredi" above a French sign-up paragraph).
+        joining |= {
+            i
+            for i in edge
+            if i not in gone
+            and blocks[i].kind != "head"
+            and len(blocks[i].text) < EDGE_SHORT_CHARS
+            and not blocks[i].text.rstrip("\"'”’)»").endswith((".", "!", "?"))
+            and ({i - 1, i + 1} & gone)
+            and (i < EDGE_HEAD or i >= len(blocks) - EDGE_TAIL)
+        }
+        joining |= _orphan_headings(blocks, gone)
+        joining |= _labelled_sections(blocks, scores, gone)
         if not joining:
             break
+        for i in joining:
+            if not final[i][1]:
+                final[i] = (final[i][0], "heading" if blocks[i].kind == "head" else "position")
         gone |= joining
     kept: list[Block] = []
     removed: list[RemovedBlock] = []
@@ -239,7 +203,11 @@ def clean_blocks(
 def _repeated(blocks: tuple[Block, ...], site: SiteMemory | None) -> set[int]:
     if site is None or not site.seen:
         return set()
-    hits = {i for i, block in enumerate(blocks) if fingerprint(block.text) in site.seen}
+    hits = {
+        i
+        for i, block in enumerate(blocks)
+        if any(fp in site.seen for fp in fingerprints(block.text))
+    }
     # Most of the page seen before is the same article republished, not chrome.
     return set() if len(hits) * 2 > len(blocks) else hits
 
@@ -248,13 +216,18 @@ def _score(
     block: Block, repeated: bool, language: str | None, detector: LanguageDetector
 ) -> tuple[int, str]:
     signals: list[tuple[int, str]] = []
-    promo = promo_score(block.text)
-    if promo:
-        signals.append((promo, "promo"))
+    wording = phrase_signal(block.text)
+    if wording[0]:
+        signals.append(wording)
+    links = _link_weight(block)
+    if links:
+        # A linked line in capitals is a teaser for another story ("SHARES PLUNGE AS ...").
+        shouting = block.kind != "head" and _shouting(block.text)
+        signals.append((links + shouting, "links"))
     if repeated:
         signals.append((3, "repeated-on-site"))
-    if language and len(block.text) >= 12 and block.kind != "table":
-        weight = _language_mismatch(block.text, language, detector)
+    if language and len(block.text) >= LANGUAGE_MIN_CHARS and block.kind != "table":
+        weight = language_mismatch(block.text, language, detector)
         if weight:
             signals.append((weight, "language"))
     if not signals:
@@ -264,18 +237,102 @@ def _score(
     return total, reason
 
 
-def _language_mismatch(text: str, language: str, detector: LanguageDetector) -> int:
-    """2 when the block is surely in another language, 1 when probably, else 0."""
-    if len(text) < RELIABLE_LANGUAGE_CHARS:
-        voted = function_word_language(text)
-        if voted is not None:
-            return 2 if voted != language else 0
-    block_language, probability = detector.detect(text)
-    if not block_language or block_language == language:
+def _link_weight(block: Block) -> int:
+    if block.kind == "table" or _URL_ONLY.match(block.text):
         return 0
-    if len(text) >= RELIABLE_LANGUAGE_CHARS and probability >= RELIABLE_LANGUAGE_PROBABILITY:
+    if len(block.text) > (LINKS_MAX_LIST_CHARS if block.kind == "list" else LINKS_MAX_CHARS):
+        return 0
+    if block.link_density >= LINKS_HIGH:
         return 2
-    return 1 if probability >= RELIABLE_LANGUAGE_PROBABILITY else 0
+    some = LINKS_SOME_LIST if block.kind == "list" else LINKS_SOME
+    return 1 if block.link_density >= some else 0
+
+
+def _shouting(text: str) -> bool:
+    letters = [c for c in text if c.isalpha()]
+    return len(text.split()) >= 3 and len(letters) >= 12 and not any(c.islower() for c in letters)
+
+
+def _normal(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.lower()))
+
+
+def _same_title(heading: str, title: str) -> bool:
+    """The heading says the title, give or take a word (sites trim names or site labels)."""
+    heading_words, title_words = set(_normal(heading).split()), set(_normal(title).split())
+    if not heading_words or not title_words:
+        return False
+    shared = len(heading_words & title_words)
+    return shared >= TITLE_OVERLAP * max(len(heading_words), len(title_words)) or (
+        heading_words <= title_words
+    )
+
+
+def _mark_title(blocks: tuple[Block, ...], scores: list[tuple[int, str]], title: str | None):
+    """A heading at the top that repeats the page title is the title, not the article."""
+    if not title:
+        return
+    for index, block in enumerate(blocks[:3]):
+        if block.kind == "head" and _same_title(block.text, title):
+            scores[index] = (scores[index][0] + 3, "title")
+            # Short lines above the title are the page's kicker, breadcrumbs or address.
+            for before in range(index):
+                if len(blocks[before].text) < ABOVE_TITLE_MAX_CHARS:
+                    scores[before] = (scores[before][0] + 3, scores[before][1] or "position")
+            # A long heading right under the title is the standfirst: it restates the
+            # story and would open every summary.
+            after = index + 1
+            if (
+                after < len(blocks)
+                and blocks[after].kind == "head"
+                and len(blocks[after].text) >= STANDFIRST_MIN_CHARS
+            ):
+                scores[after] = (scores[after][0] + 3, "standfirst")
+            return
+
+
+def _labelled_sections(
+    blocks: tuple[Block, ...], scores: list[tuple[int, str]], gone: set[int]
+) -> set[int]:
+    """The short blocks under a heading that is itself a label ("Related stories", "About
+    the author"), up to the next heading."""
+    members = set()
+    for index, block in enumerate(blocks):
+        if block.kind != "head" or index not in gone or scores[index] != (3, "promo"):
+            continue
+        for after in range(index + 1, len(blocks)):
+            if blocks[after].kind == "head":
+                break
+            if after not in gone and len(blocks[after].text) < SECTION_MEMBER_MAX_CHARS:
+                members.add(after)
+    return members
+
+
+def _orphan_headings(blocks: tuple[Block, ...], gone: set[int]) -> set[int]:
+    """Headings whose whole section went, headings with no section of their own beside a
+    removed block (a box laid out as a run of headings), and headings left at the end."""
+    orphans = set()
+    following_kept = False
+    for index in range(len(blocks) - 1, -1, -1):
+        if index in gone:
+            continue
+        if blocks[index].kind == "head":
+            section = range(index + 1, len(blocks))
+            nxt = next((i for i in section if blocks[i].kind == "head"), len(blocks))
+            body = range(index + 1, nxt)
+            if (
+                not following_kept
+                or (body and all(i in gone for i in body))
+                or (
+                    not body
+                    and len(blocks[index].text) < BOX_HEADING_MAX_CHARS
+                    and {index - 1, index + 1} & gone
+                )
+            ):
+                orphans.add(index)
+                continue
+        following_kept = True
+    return orphans
 
 
 def _edge_indexes(scores: list[tuple[int, str]], count: int) -> set[int]:

@@ -20,7 +20,6 @@ from . import pipeline
 from .config import load_config, settings_help
 from .errors import DeliveryError, DigestError
 from .models import Digest, RunReport, Source
-from .render import render_digest
 
 log = logging.getLogger("digest")
 
@@ -85,7 +84,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         if report.delivered_to:
             print(f"{config.title}: sent the queued digest to {', '.join(report.delivered_to)}")
     else:
-        where = report.outbox_files[-1] if report.outbox_files else ", ".join(report.delivered_to)
+        messages = [f for f in report.outbox_files if f.endswith(".eml")]
+        where = ", ".join(report.delivered_to)
+        if messages:  # one .eml per recipient
+            where = (
+                messages[0]
+                if len(messages) == 1
+                else f"{len(messages)} messages in {Path(messages[0]).parent}/"
+            )
         sources = sum(len(item.sources) for item in report.digest.items)
         print(
             f"{config.title}: delivered {len(report.digest.items)} items ({sources} sources, "
@@ -117,7 +123,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
     if report.digest is None:
         print(f"{config.title}: nothing new to deliver")
         return 0
-    rendered = render_digest(report.digest, config.templates, feed_count=len(config.feeds))
+    rendered = pipeline.render_email(config, report.digest)
     if args.open:
         folder = Path(tempfile.mkdtemp(prefix="digest-preview-"))
         page = folder / "digest.html"
@@ -174,6 +180,16 @@ def cmd_extract(args: argparse.Namespace) -> int:
     return status
 
 
+def cmd_reactivate(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    woken = pipeline.reactivate(config, args.feeds)
+    if woken:
+        print(f"{config.title}: fetched again on the next run: {', '.join(woken)}")
+    else:
+        print(f"{config.title}: no feed was deactivated or backing off")
+    return 0
+
+
 def cmd_settings(args: argparse.Namespace) -> int:
     print(settings_help())
     return 0
@@ -213,6 +229,12 @@ def build_parser() -> argparse.ArgumentParser:
         "sources", nargs="+", metavar="URL_OR_PATH", help="page URL, or .html / .html.gz file"
     )
     extract.add_argument("--json", action="store_true", help="one JSON object per line")
+    reactivate = add(
+        "reactivate",
+        cmd_reactivate,
+        "Fetch feeds again on the next run although they answered 410 Gone or back off.",
+    )
+    reactivate.add_argument("feeds", nargs="*", metavar="NAME", help="feed names (default: all)")
     add("settings", cmd_settings, "List every config key with its default.", config=False)
     return parser
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from datetime import timedelta
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,6 +25,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from .errors import ConfigError
 from .settings import (
+    DEFAULT_SUBJECT,
     FEED_SETTINGS,
     FOLDER,
     PATH,
@@ -31,12 +33,15 @@ from .settings import (
     URL_OR_PATH,
     Invalid,
     Setting,
+    _address,
     settings_help,
     text_value,
 )
+from .version import __version__
 
-__all__ = ["Config", "DeliveryConfig", "FeedConfig", "FetchSettings", "ServeConfig",
-           "load_config", "parse_config", "settings_help"]  # fmt: skip
+__all__ = ["AlertsConfig", "ArchiveConfig", "Config", "DeliveryConfig", "FeedConfig",
+           "FetchSettings", "ServeConfig", "load_config", "parse_config",
+           "settings_help"]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -56,7 +61,9 @@ class FetchSettings:
     concurrency: int = 8
     per_host: int = 2
     pages: bool = True
-    user_agent: str = "digest/0.1 (+https://github.com/digest-email/digest)"
+    user_agent: str = f"digest/{__version__}"
+    allow_private: bool = False
+    robots: bool = True
 
 
 @dataclass(frozen=True)
@@ -71,15 +78,31 @@ class DeliveryConfig:
     username: str | None = None
     password_env: str = "DIGEST_SMTP_PASSWORD"
     timeout: float = 30.0
+    subject: str = DEFAULT_SUBJECT  # pattern: {title}, {date}, {headline}, {count}
+    unsubscribe: tuple[str, ...] = ()  # an https URL and/or a mailto:, for List-Unsubscribe
 
     def password(self) -> str | None:
         return os.environ.get(self.password_env)
 
 
 @dataclass(frozen=True)
+class ArchiveConfig:
+    """Where sent digests are kept as web pages, and the public URL of that folder."""
+
+    folder: Path
+    url: str | None = None
+
+
+@dataclass(frozen=True)
 class ServeConfig:
     root: Path
     port: int = 8765
+
+
+@dataclass(frozen=True)
+class AlertsConfig:
+    to: str  # told, through the digest's delivery method, when a feed keeps failing
+    after: timedelta
 
 
 @dataclass(frozen=True)
@@ -99,6 +122,8 @@ class Config:
     show_why: bool = False
     include: tuple[str, ...] = ()  # filters.include: keep only items that mention one
     exclude: tuple[str, ...] = ()  # filters.exclude: drop items that mention any
+    alerts: AlertsConfig | None = None
+    archive: ArchiveConfig | None = None
 
 
 def load_config(path: str | os.PathLike[str]) -> Config:
@@ -166,15 +191,32 @@ class _Loader:
             method=values["delivery.method"],
             outbox=values["delivery.outbox"],
             sender=values["delivery.from"],
-            recipients=tuple(values["delivery.to"]),
+            recipients=self.recipients(data, values),
             host=values["delivery.host"],
             port=values["delivery.port"],
             security=values["delivery.security"],
             username=values["delivery.username"],
             password_env=values["delivery.password_env"],
             timeout=values["delivery.timeout"],
+            subject=values["delivery.subject"],
+            unsubscribe=values["delivery.unsubscribe"] or (),
         )
-        user_agent = "digest/0.1"
+        if delivery.method == "smtp" and delivery.username and delivery.password() is None:
+            section = data.get("delivery")
+            raise self.fail(
+                f"delivery.password_env: ${delivery.password_env} is not set, but "
+                f"delivery.username is; export the SMTP password in that variable",
+                self.key_line(section, "password_env" if "password_env" in section else "username"),
+            )
+        archive = None
+        if values["archive.dir"] is not None:
+            archive = ArchiveConfig(folder=values["archive.dir"], url=values["archive.url"])
+        elif values["archive.url"] is not None:
+            raise self.fail(
+                "archive.url: set archive.dir too (the folder that URL serves)",
+                self.key_line(data.get("archive"), "url"),
+            )
+        user_agent = f"digest/{__version__}"
         if values["contact_url"]:
             user_agent += f" (+{values['contact_url']})"
         fetch = FetchSettings(
@@ -184,7 +226,12 @@ class _Loader:
             per_host=values["fetch.per_host"],
             pages=values["fetch.pages"],
             user_agent=user_agent,
+            allow_private=values["fetch.allow_private"],
+            robots=values["fetch.robots"],
         )
+        alerts = None
+        if values["alerts.to"] is not None:
+            alerts = AlertsConfig(to=values["alerts.to"], after=values["alerts.after"])
         serve = None
         if values["serve.root"] is not None:
             serve = ServeConfig(root=values["serve.root"], port=values["serve.port"])
@@ -204,7 +251,43 @@ class _Loader:
             show_why=values["show_why"],
             include=values["filters.include"],
             exclude=values["filters.exclude"],
+            alerts=alerts,
+            archive=archive,
         )
+
+    def recipients(self, data: CommentedMap, values: dict[str, Any]) -> tuple[str, ...]:
+        """delivery.to plus delivery.recipients_file, each address once, in order."""
+        listed = values["delivery.to"]
+        path = values["delivery.recipients_file"]
+        if path is None:
+            return tuple(listed)
+        delivery = data.get("delivery") or {}
+        addresses = list(listed) if "to" in delivery else []
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as error:
+            reason = getattr(error, "strerror", None) or error
+            raise self.fail(
+                f"delivery.recipients_file: cannot read {path}: {reason}",
+                self.key_line(delivery, "recipients_file"),
+            ) from None
+        for number, line in enumerate(lines, 1):
+            entry = line.split("#", 1)[0].strip()
+            if not entry:
+                continue
+            try:
+                addresses.append(_address(entry))
+            except Invalid as error:
+                raise ConfigError(str(error), path=str(path), line=number) from None
+        unique: dict[str, str] = {}
+        for address in addresses:
+            unique.setdefault(parseaddr(address)[1].lower(), address)
+        if not unique:
+            raise self.fail(
+                f"delivery.recipients_file: {path} lists no address",
+                self.key_line(delivery, "recipients_file"),
+            )
+        return tuple(unique.values())
 
     def read(self, data: CommentedMap, setting: Setting) -> Any:
         section, _, key = setting.key.rpartition(".")

@@ -1,7 +1,6 @@
 """Deliver a rendered digest: as files in an outbox folder, or by SMTP.
 
-Both build the same multipart/alternative message (plain text first, HTML last, as RFC 2046
-asks, so clients show the HTML inline and never as an attachment).
+Both send the messages that message.py composes; this module is only the transport.
 """
 
 from __future__ import annotations
@@ -14,13 +13,12 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.message import EmailMessage
-from email.policy import SMTP
-from email.utils import format_datetime, make_msgid, parseaddr
+from email.utils import parseaddr
 from pathlib import Path
 
 from .config import DeliveryConfig
 from .errors import DeliveryError
+from .message import build_message
 from .models import RenderedDigest
 
 
@@ -33,23 +31,6 @@ class Delivery:
     refused: dict[str, str] = field(default_factory=dict)  # recipient -> the server's reply
     # recipient -> (reason, message): a temporary refusal; the message waits in the queue
     deferred: dict[str, tuple[str, bytes]] = field(default_factory=dict)
-
-
-def build_message(
-    rendered: RenderedDigest, sender: str, recipient: str, language: str, now: datetime
-) -> EmailMessage:
-    message = EmailMessage(policy=SMTP)
-    message["Subject"] = rendered.subject
-    message["From"] = sender
-    message["To"] = recipient
-    message["Date"] = format_datetime(now)
-    message["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1].strip("> ") or None)
-    message["MIME-Version"] = "1.0"
-    message.set_content(rendered.text, subtype="plain", charset="utf-8", cte="quoted-printable")
-    message.add_alternative(rendered.html, subtype="html", charset="utf-8", cte="quoted-printable")
-    # After the parts: set_content drops every Content-* header already on the message.
-    message["Content-Language"] = language
-    return message
 
 
 def deliver(
@@ -67,8 +48,8 @@ def deliver(
     return _by_smtp(rendered, settings, language, now)
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "digest"
+def _slug(text: str, limit: int = 40) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:limit] or "digest"
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
@@ -89,14 +70,19 @@ def _to_outbox(
     if outbox is None:
         raise DeliveryError("delivery.outbox is not set")
     stem = f"{now.strftime('%Y%m%d-%H%M%S')}-{_slug(rendered.subject.split('·')[0])}"
-    message = build_message(
-        rendered, settings.sender, ", ".join(settings.recipients), language, now
-    )
     files = {
         outbox / f"{stem}.html": rendered.html.encode("utf-8"),
         outbox / f"{stem}.txt": rendered.text.encode("utf-8"),
-        outbox / f"{stem}.eml": message.as_bytes(),
     }
+    # One .eml per recipient, as SMTP would send them: no reader sees the others' addresses.
+    for recipient in settings.recipients:
+        message = build_message(
+            rendered, settings.sender, recipient, language, now, settings.unsubscribe
+        )
+        path = outbox / f"{stem}.to-{_slug(recipient, 80)}.eml"
+        if path in files:  # a.b@x and a-b@x share a slug
+            path = path.with_name(f"{path.stem}-{len(files)}.eml")
+        files[path] = message.as_bytes()
     try:
         outbox.mkdir(parents=True, exist_ok=True)
         for path, data in files.items():
@@ -181,7 +167,9 @@ def _by_smtp(
     server = f"{settings.host}:{settings.port}"
     # One message per recipient: no reader sees the others' addresses.
     messages = {
-        recipient: build_message(rendered, settings.sender, recipient, language, now).as_bytes()
+        recipient: build_message(
+            rendered, settings.sender, recipient, language, now, settings.unsubscribe
+        ).as_bytes()
         for recipient in settings.recipients
     }
     outcome = send_each(settings, [(r, r, data) for r, data in messages.items()])

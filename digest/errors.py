@@ -43,12 +43,24 @@ class RunLocked(StoreError):
 
 
 class FetchError(DigestError, OSError):
-    """A URL or local file could not be fetched. `status` is the HTTP status, if any."""
+    """A URL or local file could not be fetched. `status` is the HTTP status, if any;
+    `retry_after` the seconds a 429/503 asked us to wait; `blocked` is set when the
+    private-network policy refused the address (nothing was sent)."""
 
-    def __init__(self, url: str, reason: str, status: int | None = None):
+    def __init__(
+        self,
+        url: str,
+        reason: str,
+        status: int | None = None,
+        *,
+        retry_after: float | None = None,
+        blocked: bool = False,
+    ):
         self.url = url
         self.reason = reason
         self.status = status
+        self.retry_after = retry_after
+        self.blocked = blocked
         super().__init__(f"{url}: {reason}")
 
 

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import threading
 import time
+import zlib
 from collections import defaultdict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 from urllib.request import url2pathname
 
 import httpx
@@ -22,6 +24,7 @@ import httpx
 from .config import FetchSettings
 from .errors import FetchError
 from .models import FetchResult
+from .netguard import BlockedAddress, GuardedBackend, GuardedTransport
 from .urls import host_of
 
 FEED_ACCEPT = (
@@ -30,6 +33,10 @@ FEED_ACCEPT = (
 )
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 _MAX_REDIRECTS = 5
+_REDIRECTS = (301, 302, 303, 307, 308)
+_PERMANENT = (301, 308)
+# A Retry-After further out than this is a misconfigured server, not a request to wait.
+MAX_RETRY_AFTER = 7 * 86400
 
 
 @dataclass(frozen=True)
@@ -38,18 +45,28 @@ class FetchRequest:
     etag: str | None = None
     last_modified: str | None = None
     accept: str = PAGE_ACCEPT
+    # The host whose addresses may be private (the feed's own host, for an article link).
+    # None: the host of `url` itself, which the operator asked for.
+    trusted_host: str | None = None
 
 
 class Fetcher:
-    """One HTTP client shared by a run. Use as a context manager."""
+    """One HTTP client shared by a run. Use as a context manager.
 
-    def __init__(self, settings: FetchSettings):
+    Two connection pools: one for hosts the operator named (the feed's own host), one whose
+    connections refuse non-public addresses (netguard.py) for every other host and hop.
+    """
+
+    def __init__(self, settings: FetchSettings, backend: GuardedBackend | None = None):
         self.settings = settings
-        self._client = httpx.Client(
-            timeout=httpx.Timeout(settings.timeout),
-            follow_redirects=True,
-            max_redirects=_MAX_REDIRECTS,
-            headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
+        options = {
+            "timeout": httpx.Timeout(settings.timeout),
+            "follow_redirects": False,  # each hop is checked and may change the pool
+            "headers": {"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
+        }
+        self._client = httpx.Client(**options)
+        self._guarded = httpx.Client(
+            **options, transport=GuardedTransport(backend), trust_env=False
         )
         self._host_slots: dict[str, threading.Semaphore] = defaultdict(
             lambda: threading.Semaphore(settings.per_host)
@@ -64,6 +81,7 @@ class Fetcher:
 
     def close(self) -> None:
         self._client.close()
+        self._guarded.close()
 
     def fetch_many(self, requests: Sequence[FetchRequest]) -> list[FetchResult | FetchError]:
         """Fetch all requests concurrently; results come back in request order."""
@@ -97,69 +115,165 @@ class Fetcher:
         with self._slots_lock:
             return self._host_slots[host]
 
+    def _client_for(self, url: str, trusted_host: str) -> httpx.Client:
+        if self.settings.allow_private or host_of(url) == trusted_host:
+            return self._client
+        return self._guarded
+
     def _get(self, request: FetchRequest) -> FetchResult:
         headers = {"Accept": request.accept}
         if request.etag:
             headers["If-None-Match"] = request.etag
         if request.last_modified:
             headers["If-Modified-Since"] = request.last_modified
+        trusted = host_of(request.url) if request.trusted_host is None else request.trusted_host
         url = request.url
-        try:
-            with self._client.stream("GET", url, headers=headers) as response:
-                if response.status_code == 304:
-                    return FetchResult(
-                        url=url,
-                        status=304,
-                        body=None,
-                        final_url=str(response.url),
-                        etag=response.headers.get("ETag") or request.etag,
-                        last_modified=response.headers.get("Last-Modified")
-                        or request.last_modified,
-                    )
-                if response.status_code >= 400:
-                    raise FetchError(
-                        url,
-                        f"HTTP {response.status_code} {response.reason_phrase}".strip(),
-                        status=response.status_code,
-                    )
-                body = self._read_capped(url, response)
-                return FetchResult(
-                    url=url,
-                    status=response.status_code,
-                    body=body,
-                    final_url=str(response.url),
-                    etag=_ascii(response.headers.get("ETag")),
-                    last_modified=_ascii(response.headers.get("Last-Modified")),
-                    content_type=response.headers.get("Content-Type"),
-                )
-        except httpx.TooManyRedirects:
-            raise FetchError(url, f"more than {_MAX_REDIRECTS} redirects") from None
-        except httpx.TimeoutException:
-            raise FetchError(url, f"timed out after {self.settings.timeout:g}s") from None
-        except httpx.DecodingError as error:
-            raise FetchError(url, f"bad content encoding: {error}") from None
-        except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError, UnicodeError) as error:
-            raise FetchError(url, f"invalid URL: {error}") from None
-        except httpx.HTTPError as error:
-            raise FetchError(url, _describe(error)) from None
+        moved_to: str | None = None
+        permanent = True
+        for _ in range(_MAX_REDIRECTS + 1):
+            try:
+                client = self._client_for(url, trusted)
+                with client.stream("GET", url, headers=headers) as response:
+                    status = response.status_code
+                    location = response.headers.get("Location")
+                    if status in _REDIRECTS and location:
+                        url = _redirect_target(request.url, url, location)
+                        # A -301-> B -302-> C: A now lives at B, which is only lent to C.
+                        permanent = permanent and status in _PERMANENT
+                        moved_to = url if permanent else moved_to
+                        continue
+                    return self._response(request, url, response, moved_to)
+            except BlockedAddress as refused:
+                raise FetchError(
+                    url,
+                    f"not fetched: {refused}; feed links to private networks are refused "
+                    "(fetch.allow_private)",
+                    blocked=True,
+                ) from None
+            except httpx.TimeoutException:
+                raise FetchError(url, f"timed out after {self.settings.timeout:g}s") from None
+            except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError, UnicodeError) as err:
+                raise FetchError(url, f"invalid URL: {err}") from None
+            except httpx.HTTPError as error:
+                raise FetchError(url, _describe(error)) from None
+        raise FetchError(request.url, f"more than {_MAX_REDIRECTS} redirects")
+
+    def _response(
+        self, request: FetchRequest, url: str, response: httpx.Response, moved_to: str | None
+    ) -> FetchResult:
+        status = response.status_code
+        if status == 304:
+            return FetchResult(
+                url=request.url,
+                status=304,
+                body=None,
+                final_url=url,
+                etag=response.headers.get("ETag") or request.etag,
+                last_modified=response.headers.get("Last-Modified") or request.last_modified,
+                moved_to=moved_to,
+            )
+        if status >= 400 or status in _REDIRECTS:
+            phrase = f"HTTP {status} {response.reason_phrase}".strip()
+            if status in _REDIRECTS:
+                phrase += " without a Location"
+            wait = _retry_after(response.headers.get("Retry-After"))
+            if wait is not None and status in (429, 503):
+                phrase += f" (Retry-After: {wait:.0f}s)"
+            raise FetchError(url, phrase, status=status, retry_after=wait)
+        body = self._read_capped(url, response)
+        return FetchResult(
+            url=request.url,
+            status=status,
+            body=body,
+            final_url=url,
+            etag=_ascii(response.headers.get("ETag")),
+            last_modified=_ascii(response.headers.get("Last-Modified")),
+            content_type=response.headers.get("Content-Type"),
+            moved_to=moved_to,
+        )
 
     def _read_capped(self, url: str, response: httpx.Response) -> bytes:
         limit = self.settings.max_bytes
         declared = response.headers.get("Content-Length", "")
-        if declared.isdigit() and int(declared) > limit:
+        encoding = response.headers.get("Content-Encoding", "")
+        if declared.isdigit() and int(declared) > limit and not encoding:
             raise FetchError(url, f"body of {int(declared):,} bytes exceeds the {limit:,} limit")
+        decoder = _CappedDecoder(url, encoding, limit)
         # The per-read timeout does not bound a server that drips bytes forever.
         deadline = time.monotonic() + self.settings.timeout * 3
         chunks: list[bytes] = []
-        size = 0
-        for chunk in response.iter_bytes():  # decoded: a gzip bomb is capped here too
-            size += len(chunk)
-            if size > limit:
-                raise FetchError(url, f"body exceeds the {limit:,} byte limit")
+        for raw in response.iter_raw():
+            chunks.append(decoder.decode(raw))
             if time.monotonic() > deadline:
                 raise FetchError(url, f"body still arriving after {self.settings.timeout * 3:g}s")
-            chunks.append(chunk)
+        chunks.append(decoder.flush())
         return b"".join(chunks)
+
+
+class _CappedDecoder:
+    """Content-Encoding decoding that stops at `limit` decoded bytes, whatever the ratio:
+    a 10 KB gzip bomb never gets to allocate its 10 GB."""
+
+    def __init__(self, url: str, encoding: str, limit: int):
+        self.url = url
+        self.limit = limit
+        self.size = 0
+        name = encoding.strip().lower()
+        self.deflate = name == "deflate"
+        if name in ("", "identity"):
+            self.inflater = None
+        elif name in ("gzip", "x-gzip"):
+            self.inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif self.deflate:
+            self.inflater = zlib.decompressobj()
+        else:
+            raise FetchError(url, f"unsupported content encoding {encoding!r}")
+
+    def decode(self, data: bytes) -> bytes:
+        if self.inflater is None:
+            return self._count(data)
+        room = self.limit - self.size + 1
+        try:
+            out = self.inflater.decompress(data, room)
+        except zlib.error as error:
+            if not (self.deflate and self.size == 0):
+                raise FetchError(self.url, f"bad content encoding: {error}") from None
+            self.deflate = False  # "deflate" that is raw deflate, as some servers send
+            self.inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+            return self.decode(data)
+        return self._count(out)
+
+    def flush(self) -> bytes:
+        return self._count(self.inflater.flush()) if self.inflater is not None else b""
+
+    def _count(self, data: bytes) -> bytes:
+        self.size += len(data)
+        if self.size > self.limit:
+            what = "decompressed body" if self.inflater is not None else "body"
+            raise FetchError(self.url, f"{what} exceeds the {self.limit:,} byte limit")
+        return data
+
+
+def _redirect_target(origin: str, url: str, location: str) -> str:
+    target = urljoin(url, location.strip())
+    if urlsplit(target).scheme not in ("http", "https"):
+        raise FetchError(origin, f"redirected to a non-http(s) URL {target[:200]!r}")
+    return target
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header (seconds or an HTTP date), or None."""
+    if not value:
+        return None
+    text = value.strip()
+    if text.isdigit():
+        seconds = float(text)
+    else:
+        try:
+            seconds = (parsedate_to_datetime(text) - datetime.now(UTC)).total_seconds()
+        except (TypeError, ValueError, IndexError):
+            return None
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
 
 
 def _ascii(value: str | None) -> str | None:
@@ -170,6 +284,8 @@ def _ascii(value: str | None) -> str | None:
 def _describe(error: httpx.HTTPError) -> str:
     text = str(error) or type(error).__name__
     if isinstance(error, httpx.ConnectError):
+        if "SSL" in text or "certificate" in text.lower():
+            return f"TLS error: {text}"
         return f"cannot connect: {text}"
     if isinstance(error, httpx.RemoteProtocolError):
         return f"server broke the connection: {text}"

@@ -11,17 +11,19 @@ import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from .clean import LanguageDetector, SiteMemory, clean_blocks, fingerprint
+from .clean import LanguageDetector, clean_page, page_fingerprints, site_memories
 from .config import Config, FeedConfig
 from .errors import ExtractError, FetchError
 from .extract import extract_page
 from .fetch import FEED_ACCEPT, PAGE_ACCEPT, Fetcher, FetchRequest
+from .health import next_attempt, waiting_reason
 from .models import CleanedText, ExtractedPage, FeedEntry, FetchResult, Skipped
 from .parse import parse_fetched
-from .store import NewArticle, Store
+from .robots import disallowed
+from .store import FeedState, NewArticle, Store
 from .urls import host_of
 
 log = logging.getLogger("digest")
@@ -29,6 +31,12 @@ log = logging.getLogger("digest")
 # Page text shorter than this is a teaser, a paywall stub or an extraction miss; the feed's
 # own content is used instead when it is longer.
 MIN_PAGE_TEXT = 300
+# A page date may precede the feed's by this much (feeds re-announce updated stories) and
+# follow it by up to a day (feeds that give the day only); beyond that the feed's date
+# stands. No date may lie further in the future than the slack (clocks, time zones).
+PAGE_DATE_MAX_AGE = timedelta(days=7)
+FEED_DAY = timedelta(days=1)
+DATE_SLACK = timedelta(hours=1)
 
 
 @dataclass
@@ -49,6 +57,7 @@ class _FeedSuccess:
     status: int
     etag: str | None
     last_modified: str | None
+    moved_to: str | None = None  # a 301/308 chain ended here: fetch it here from now on
 
 
 def ingest(config: Config, store: Store, fetcher: Fetcher, now: datetime) -> IngestResult:
@@ -58,7 +67,12 @@ def ingest(config: Config, store: Store, fetcher: Fetcher, now: datetime) -> Ing
     known = store.known(entries)
     entries = [e for e in entries if e.url not in known]
     if entries:
-        pages = _fetch_and_extract(config, fetcher, entries, result)
+        # An article link may go to a private address only on its feed's own host.
+        homes = {
+            feed.name: host_of(store.feed_state(feed.url).moved_to or feed.url)
+            for feed in config.feeds
+        }
+        pages = _fetch_and_extract(config, fetcher, entries, result, homes)
         detector = LanguageDetector()
         sections = {feed.name: feed.section for feed in config.feeds}
         cleaned = _clean_pages(store, pages, detector, now)
@@ -76,6 +90,9 @@ def ingest(config: Config, store: Store, fetcher: Fetcher, now: datetime) -> Ing
     for success in successes:
         store.feed_succeeded(success.feed.url, success.feed.name, success.status, success.etag,
                              success.last_modified, now)  # fmt: skip
+        if success.moved_to is not None:
+            moved = None if success.moved_to == success.feed.url else success.moved_to
+            store.feed_moved(success.feed.url, moved)
     return result
 
 
@@ -89,22 +106,36 @@ def _fresh_entries(
 ) -> list[FeedEntry]:
     """Entries of every feed published within the window, one per canonical URL."""
     states = {feed.url: store.feed_state(feed.url) for feed in config.feeds}
+    due = []
+    for feed in config.feeds:
+        waiting = waiting_reason(states[feed.url], now, config.path)
+        if waiting is None:
+            due.append(feed)
+        else:  # gone (410), or backing off: one line per run, and no request
+            result.feeds_failed.append(feed.name)
+            result.skipped.append(Skipped("feed", feed.url, waiting, feed.name))
     requests = [
-        FetchRequest(feed.url, states[feed.url].etag, states[feed.url].last_modified, FEED_ACCEPT)
-        for feed in config.feeds
-    ]
+        FetchRequest(states[feed.url].moved_to or feed.url, states[feed.url].etag,
+                     states[feed.url].last_modified, FEED_ACCEPT)
+        for feed in due
+    ]  # fmt: skip
     fetched = fetcher.fetch_many(requests)
     oldest = now - config.window
     by_url: dict[str, FeedEntry] = {}
-    for feed, outcome in zip(config.feeds, fetched, strict=True):
-        entries = _feed_entries(feed, outcome, store, now, result)
+    for feed, request, outcome in zip(due, requests, fetched, strict=True):
+        entries = _feed_entries(feed, outcome, store, states[feed.url], now, result)
         if entries is None:
             result.feeds_failed.append(feed.name)
             continue
         if isinstance(outcome, FetchResult):
-            successes.append(
-                _FeedSuccess(feed, outcome.status, outcome.etag, outcome.last_modified)
-            )
+            moved = outcome.moved_to
+            if moved is not None and moved != request.url:
+                result.warnings.append(
+                    f"feed {feed.name!r} ({request.url}): moved permanently to {moved}; "
+                    "fetched there from now on (update its url in the config)"
+                )
+            successes.append(_FeedSuccess(feed, outcome.status, outcome.etag,
+                                          outcome.last_modified, moved))  # fmt: skip
         for entry in entries:
             published = entry.published or now
             if published >= oldest and entry.url not in by_url:
@@ -116,23 +147,21 @@ def _feed_entries(
     feed: FeedConfig,
     outcome: FetchResult | FetchError,
     store: Store,
+    state: FeedState,
     now: datetime,
     result: IngestResult,
 ) -> Sequence[FeedEntry] | None:
     """The feed's entries; () when it did not change; None when it failed (recorded)."""
     if isinstance(outcome, FetchError):
-        store.feed_failed(feed.url, feed.name, outcome.reason, outcome.status, now)
-        result.skipped.append(Skipped("feed", feed.url, outcome.reason, feed.name))
-        log.warning("feed %r: %s", feed.name, outcome)
+        _feed_failed(feed, state, outcome.reason, outcome.status, outcome.retry_after, store,
+                     now, result)  # fmt: skip
         return None
     if outcome.not_modified:
         result.feeds_not_modified += 1
         return ()
     parsed = parse_fetched(outcome, feed.name, now)
     if isinstance(parsed, str):
-        store.feed_failed(feed.url, feed.name, parsed, outcome.status, now)
-        result.skipped.append(Skipped("feed", feed.url, parsed, feed.name))
-        log.warning("feed %r (%s): %s", feed.name, feed.url, parsed)
+        _feed_failed(feed, state, parsed, outcome.status, None, store, now, result)
         return None
     result.feeds_fetched += 1
     if parsed.warning:
@@ -142,13 +171,54 @@ def _feed_entries(
     return parsed.entries
 
 
+def _feed_failed(
+    feed: FeedConfig,
+    state: FeedState,
+    reason: str,
+    status: int | None,
+    retry_after: float | None,
+    store: Store,
+    now: datetime,
+    result: IngestResult,
+) -> None:
+    """Record the failure, and when the feed may be tried again (health.py)."""
+    store.feed_failed(feed.url, feed.name, reason, status, now)
+    gone = status == 410
+    until = None if gone else next_attempt(state, state.last_attempt, now, retry_after)
+    store.feed_wait(feed.url, until, gone, now)
+    if gone:
+        reason += "; feed deactivated: change its url or run `digest reactivate` to fetch it"
+    elif until is not None:
+        reason += f"; next attempt after {until:%Y-%m-%d %H:%M} UTC"
+    if state.failing_since:
+        since = state.failing_since[:16].replace("T", " ")
+        reason += f" (failing since {since} UTC, {state.failures + 1} attempts in a row)"
+    result.skipped.append(Skipped("feed", feed.url, reason, feed.name))
+    log.warning("feed %r (%s): %s", feed.name, feed.url, reason)
+
+
 def _fetch_and_extract(
-    config: Config, fetcher: Fetcher, entries: Sequence[FeedEntry], result: IngestResult
+    config: Config,
+    fetcher: Fetcher,
+    entries: Sequence[FeedEntry],
+    result: IngestResult,
+    homes: dict[str, str],
 ) -> dict[str, ExtractedPage]:
     if not config.fetch.pages:
         return {}
     targets = [e for e in entries if urlsplit(e.link).scheme in ("http", "https", "file")]
-    outcomes = fetcher.fetch_many([FetchRequest(e.link, accept=PAGE_ACCEPT) for e in targets])
+    if config.fetch.robots:
+        refused = disallowed(fetcher, [(e.link, homes.get(e.feed, "")) for e in targets])
+        for entry in targets:
+            if entry.link in refused:
+                result.skipped.append(Skipped("page", entry.link, refused[entry.link], entry.feed))
+        targets = [e for e in targets if e.link not in refused]
+    outcomes = fetcher.fetch_many(
+        [
+            FetchRequest(e.link, accept=PAGE_ACCEPT, trusted_host=homes.get(e.feed, ""))
+            for e in targets
+        ]
+    )
     pages: dict[str, ExtractedPage] = {}
     for entry, outcome in zip(targets, outcomes, strict=True):
         if isinstance(outcome, FetchError):
@@ -176,18 +246,31 @@ def _clean_pages(
         by_host[host_of(url)].append(url)
     cleaned: dict[str, CleanedText] = {}
     for host, urls in by_host.items():
-        seen = store.site_blocks(host)
-        prints = {url: [fingerprint(b.text) for b in pages[url].blocks] for url in urls}
-        for url, page_prints in prints.items():
-            for fp in page_prints:
-                seen.setdefault(fp, set()).add(url)
+        prints = {url: page_fingerprints(pages[url]) for url in urls}
+        memories = site_memories(prints, store.site_blocks(host))
         for url in urls:
-            others = {fp: len(pages_) - (url in pages_) for fp, pages_ in seen.items()}
-            memory = SiteMemory({fp: n for fp, n in others.items() if n > 0})
             page = pages[url]
-            cleaned[url] = clean_blocks(page.blocks, detector, memory, page.language)
+            cleaned[url] = clean_page(page, detector, memories[url])
             store.remember_blocks(host, url, prints[url], now)
     return cleaned
+
+
+def publication_date(
+    feed_date: datetime | None, page_date: datetime | None, now: datetime
+) -> datetime:
+    """The page's own date when it is plausible, else the feed's, else now.
+
+    The page usually states the publication time more exactly than the feed (which may give
+    the time it was updated, or only the day), but a page date in the future, or far older
+    than the feed says, is a wrong guess from the markup (a copyright year, a related link).
+    """
+    if page_date is None or page_date > now + DATE_SLACK:
+        return feed_date or now
+    if feed_date is not None and not (
+        feed_date - PAGE_DATE_MAX_AGE <= page_date <= feed_date + FEED_DAY
+    ):
+        return feed_date
+    return page_date
 
 
 def _article(
@@ -205,7 +288,7 @@ def _article(
         text, source = entry.content, "feed-content"
     else:
         text, source = entry.summary, "feed-summary"
-    published = entry.published or (page.published if page else None) or now
+    published = publication_date(entry.published, page.published if page else None, now)
     language = (cleaned.language if cleaned else None) or (page.language if page else None)
     if language is None and len(text) >= 40:
         language = detector.detect(text)[0]

@@ -49,6 +49,11 @@ def fill_placeholders(text: str, now: datetime) -> str:
     return _PLACEHOLDER.sub(replace, text)
 
 
+class _Server(ThreadingHTTPServer):
+    # The default backlog of 5 drops connections when a run opens dozens at once.
+    request_queue_size = 128
+
+
 class LocalSite:
     """A static HTTP server on 127.0.0.1 with ETag / Last-Modified and gzip.
 
@@ -63,6 +68,7 @@ class LocalSite:
         now: datetime | None = None,
         rewrite: dict[str, str] | None = None,
         overrides: dict[str, Callable[[BaseHTTPRequestHandler], None]] | None = None,
+        host: str = "127.0.0.1",
     ):
         self.root = root.resolve()
         moment = now or datetime.now(UTC)
@@ -70,7 +76,7 @@ class LocalSite:
         self.rewrite = rewrite or {}
         self.overrides = overrides or {}
         self.requests: list[tuple[str, str, int]] = []  # (method, path, status), for tests
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
+        self._server = _Server((host, port), self._handler_class())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -80,7 +86,7 @@ class LocalSite:
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self._server.server_address[0]}:{self.port}"
 
     def __enter__(self) -> LocalSite:
         self._thread.start()
@@ -110,7 +116,7 @@ class LocalSite:
                 return  # the run's own log says what was fetched
 
             def send_response(self, code: int, message: str | None = None) -> None:
-                site.requests.append((self.command, self.path, code))
+                site.requests.append((self.command, getattr(self, "path", ""), code))
                 super().send_response(code, message)
 
             def do_GET(self) -> None:

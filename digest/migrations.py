@@ -61,4 +61,16 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         CREATE INDEX queued_messages_status ON queued_messages (status);
         """,
     ),
+    (
+        # A feed that keeps failing waits until `next_attempt` (backoff, Retry-After); one
+        # that answered 410 is `gone` until reactivated; a 301/308 is kept in `moved_to`;
+        # `alerted` marks the failure episode the operator was already told about.
+        "003_feed_health",
+        """
+        ALTER TABLE feeds ADD COLUMN next_attempt TEXT;
+        ALTER TABLE feeds ADD COLUMN gone_since TEXT;
+        ALTER TABLE feeds ADD COLUMN moved_to TEXT;
+        ALTER TABLE feeds ADD COLUMN alerted TEXT
+        """,
+    ),
 )

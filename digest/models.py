@@ -22,6 +22,7 @@ class FetchResult:
     etag: str | None = None
     last_modified: str | None = None
     content_type: str | None = None
+    moved_to: str | None = None  # where an unbroken chain of 301/308 redirects ended
 
     @property
     def not_modified(self) -> bool:
@@ -70,6 +71,7 @@ class Block:
 
     text: str
     kind: str = "p"  # "p", "head", "list", "quote", "table"
+    link_density: float = 0.0  # share of the text's characters inside links
 
 
 @dataclass(frozen=True)

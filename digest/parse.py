@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import calendar
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -125,8 +126,8 @@ def _xml_entry(
         value = part.get("value", "")
         if value and len(value) > len(content):
             content = value
-    summary = html_to_text(raw.get("summary", "") or "")
-    content_text = html_to_text(content)
+    summary = _plain(raw.get("summary", "") or "")
+    content_text = _plain(content)
     if content_text == summary:
         content_text = ""
     # dict.get skips feedparser's deprecated published->updated key mapping (and its warning).
@@ -158,7 +159,9 @@ def _pick_link(raw: Any, feed_url: str) -> str | None:
     for link in raw.get("links", []) or []:
         if link.get("rel", "alternate") == "alternate":
             candidates.append(link.get("href"))
-    if raw.get("guidislink") or str(raw.get("id", "")).startswith("http"):
+    # A guid stands in for a missing link only when it is itself an absolute http(s) URL:
+    # "item-42" resolved against the feed's URL is no article.
+    if str(raw.get("id", "")).startswith(("http://", "https://")):
         candidates.append(raw.get("id"))
     for candidate in candidates:
         link = usable_link(str(candidate), feed_url) if candidate else None
@@ -167,8 +170,25 @@ def _pick_link(raw: Any, feed_url: str) -> str | None:
     return None
 
 
+# Markup left in text that was already decoded once: the publisher escaped its HTML twice
+# ("&amp;lt;b&amp;gt;"). Read as text it would show tags, or a <script>, to the reader.
+_LEFTOVER_MARKUP = re.compile(
+    r"<\s*(script|style|iframe|object|embed|svg|math|img|a|b|i|u|em|strong|span|p|div|br|font)"
+    r"\b[^>]*>|</\s*[a-z][a-z0-9]*\s*>",
+    re.IGNORECASE,
+)
+
+
+def _plain(fragment: str) -> str:
+    """Plain text of a feed's HTML field, decoded twice when it was escaped twice."""
+    text = html_to_text(fragment)
+    if _LEFTOVER_MARKUP.search(text):
+        text = html_to_text(text.replace("\n\n", "<br><br>"))
+    return text
+
+
 def _clean_title(value: str) -> str:
-    title = collapse(html_to_text(value or ""))
+    title = collapse(_plain(value or ""))
     if len(title) > _MAX_TITLE:
         title = title[: _MAX_TITLE - 1].rsplit(" ", 1)[0] + "…"
     return title
@@ -237,8 +257,8 @@ def _parse_json_feed(body: bytes, feed_name: str, feed_url: str, now: datetime) 
         if not link:
             dropped.append(f"item {title or index!r} has no usable http(s) url")
             continue
-        summary = html_to_text(str(item.get("summary") or ""))
-        content = html_to_text(str(item.get("content_html") or "")) or html_to_text(
+        summary = _plain(str(item.get("summary") or ""))
+        content = _plain(str(item.get("content_html") or "")) or html_to_text(
             str(item.get("content_text") or "").replace("<", "&lt;")
         )
         if not summary and content:

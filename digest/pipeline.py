@@ -13,21 +13,23 @@ import gzip
 import logging
 import re
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from .clean import LanguageDetector, clean_blocks
+from .archive import email_links, page_links, write_archive
+from .clean import LanguageDetector, clean_page
 from .cluster import cluster_articles, join_delivered
 from .config import Config, FetchSettings
 from .deliver import SendOutcome, deliver, send_each
 from .errors import DeliveryError, DigestError, FetchError
 from .extract import extract_page
 from .fetch import FEED_ACCEPT, Fetcher, FetchRequest
+from .health import send_alerts
 from .ingest import ingest
 from .localsite import LocalSite
-from .models import Digest, RemovedBlock, RunReport
+from .models import Digest, RemovedBlock, RenderedDigest, RunReport
 from .parse import parse_fetched
 from .rank import filter_clusters, passes, rank_clusters
 from .render import render_digest
@@ -92,6 +94,13 @@ def _build(config: Config, now: datetime, send: bool) -> RunReport:
             report.skipped = ingested.skipped
             report.warnings = ingested.warnings
             store.record_problems(ingested.skipped, now)
+            if send:
+                alerted = send_alerts(config, store, now)
+                if alerted and config.alerts is not None:
+                    report.warnings.append(
+                        f"alert sent to {config.alerts.to}: failing for "
+                        f"{config.alerts.after} or more: {', '.join(alerted)}"
+                    )
             store.expire(now - config.window)
             digest, joined = _assemble(config, store, now)
             report.articles_joined_delivered = joined
@@ -156,10 +165,38 @@ def _assemble(config: Config, store: Store, now: datetime) -> tuple[Digest | Non
     return digest, joined
 
 
-def _send(config: Config, store: Store, digest: Digest, report: RunReport, now: datetime) -> None:
-    rendered = render_digest(
-        digest, config.templates, feed_count=len(config.feeds), show_why=config.show_why
+def render_email(config: Config, digest: Digest) -> RenderedDigest:
+    """The email as `run` sends it: subject pattern, archive and unsubscribe links."""
+    unsubscribe = config.delivery.unsubscribe
+    # The footer links the web form when there is one; a mailto: is the fallback.
+    footer = next((u for u in unsubscribe if not u.lower().startswith("mailto:")), "")
+    links = email_links(config.archive, digest.created, footer or next(iter(unsubscribe), ""))
+    return render_digest(
+        digest,
+        config.templates,
+        feed_count=len(config.feeds),
+        subject=config.delivery.subject,
+        links=links,
+        show_why=config.show_why,
     )
+
+
+def _archive(config: Config, digest: Digest, subject: str, report: RunReport) -> None:
+    """Write the delivered digest to the web archive; a failure here is a warning only."""
+    if config.archive is None:
+        return
+    try:
+        page = render_digest(
+            digest, config.templates, feed_count=len(config.feeds), links=page_links(), web=True
+        )
+        write_archive(config.archive, digest, page.html, subject)
+    except DigestError as error:
+        log.warning("%s", error)
+        report.warnings.append(str(error))
+
+
+def _send(config: Config, store: Store, digest: Digest, report: RunReport, now: datetime) -> None:
+    rendered = render_email(config, digest)
     settings = config.delivery
     try:
         delivery = deliver(rendered, settings, config.language, now)
@@ -189,6 +226,7 @@ def _send(config: Config, store: Store, digest: Digest, report: RunReport, now: 
     report.deferred.update({r: why for r, (why, _) in delivery.deferred.items()})
     report.refused.update(delivery.refused)
     report.outbox_files = list(delivery.files)
+    _archive(config, digest, rendered.subject, report)
 
 
 def _retry_queue(config: Config, store: Store, report: RunReport, now: datetime) -> None:
@@ -208,6 +246,23 @@ def _retry_queue(config: Config, store: Store, report: RunReport, now: datetime)
     report.deferred.update({recipient[key]: why for key, why in outcome.deferred.items()})
     for address in gave_up:
         report.refused[address] = f"gave up after {QUEUE_LIMIT.days} days of temporary refusals"
+
+
+def reactivate(config: Config, names: Sequence[str] = ()) -> list[str]:
+    """Fetch these feeds (all, when no name is given) again on the next run, although they
+    answered 410 Gone or are backing off. Returns the names of the feeds woken up."""
+    known = {feed.name: feed.url for feed in config.feeds}
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise DigestError(f"{config.path}: no feed named {unknown[0]!r}; feeds: {', '.join(known)}")
+    urls = [known[name] for name in names] if names else list(known.values())
+    store = Store.open(config.storage)
+    try:
+        with store.errors_named():
+            woken = set(store.reactivate_feeds(urls))
+    finally:
+        store.close()
+    return [name for name, url in known.items() if url in woken]
 
 
 @dataclass(frozen=True)
@@ -272,7 +327,7 @@ def extract(source: str, *, timeout: float = 20.0) -> PageReport:
                 raise FetchError(source, f"not a valid gzip file: {error}") from None
         url = path.resolve().as_uri()
     page = extract_page(raw, url)
-    cleaned = clean_blocks(page.blocks, LanguageDetector(), None, page.language)
+    cleaned = clean_page(page, LanguageDetector())
     return PageReport(
         source=source,
         url=page.canonical_url,

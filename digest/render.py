@@ -7,7 +7,9 @@ autoescape; links pass `safe_url`, which lets only http(s) through, so a `javasc
 
 from __future__ import annotations
 
+import re
 import textwrap
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ from mjml import mjml2html
 
 from .errors import RenderError
 from .models import Digest, DigestItem, RenderedDigest
+from .settings import DEFAULT_SUBJECT
 from .text import printable
 
 HTML_TEMPLATE = "digest.mjml.j2"
@@ -70,10 +73,28 @@ def _format_time(moment: datetime, zone: ZoneInfo, today: datetime) -> str:
     return local.strftime("%d %b, %H:%M").lstrip("0")
 
 
+@dataclass(frozen=True)
+class Links:
+    """Links around the digest: its archive page, the archive's index, unsubscribing."""
+
+    archive_page: str = ""  # this digest on the web ("view in browser")
+    archive_index: str = ""  # the list of past digests
+    unsubscribe: str = ""  # https URL or mailto:; may hold {recipient}, filled per message
+
+
+def _anchor(name: str) -> str:
+    return "section-" + (re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "x")
+
+
 def template_context(
-    digest: Digest, feed_count: int | None = None, show_why: bool = False
+    digest: Digest,
+    feed_count: int | None = None,
+    links: Links | None = None,
+    web: bool = False,
+    show_why: bool = False,
 ) -> dict[str, Any]:
     """The variables a template receives (documented in README.md, "Templates")."""
+    links = links or Links()
     zone = ZoneInfo(digest.timezone)
     order = {name: index for index, name in enumerate(digest.sections)}
     grouped: dict[str | None, list[DigestItem]] = {}
@@ -88,7 +109,10 @@ def template_context(
         for item in grouped[name]:
             number += 1
             stories.append(_item_context(item, number, zone, digest, show_why))
-        sections.append({"name": name, "stories": stories})
+        sections.append(
+            {"name": name, "anchor": _anchor(name or ""), "count": len(stories), "stories": stories}
+        )
+    named = [section for section in sections if section["name"]]
     outlets = {s.name for item in digest.items for s in item.sources}
     headlines = [item.headline for item in digest.items[:3]]
     return {
@@ -102,8 +126,25 @@ def template_context(
             "feed_count": feed_count if feed_count is not None else len(outlets),
         },
         "sections": sections,
-        "preheader": " · ".join(headlines),
+        # A table of contents only helps when there is more than one section to jump to.
+        "toc": named if len(named) > 1 else [],
+        "preheader": printable(" · ".join(headlines)),
+        "web": web,
+        "links": {
+            "archive_page": _operator_link(links.archive_page),
+            "archive_index": _operator_link(links.archive_index),
+            # The archive page is public: it never carries a reader's unsubscribe link.
+            "unsubscribe": "" if web else _operator_link(links.unsubscribe),
+        },
     }
+
+
+def _operator_link(link: str) -> str:
+    """Links from the config (not from feeds): http(s), mailto: or a relative path."""
+    parts = urlsplit(link)
+    if parts.scheme.lower() == "mailto" or (not parts.scheme and not parts.netloc):
+        return link
+    return safe_url(link)
 
 
 def _item_context(
@@ -143,12 +184,16 @@ def _item_context(
     }
 
 
-def subject_line(digest: Digest) -> str:
+def subject_line(digest: Digest, pattern: str = DEFAULT_SUBJECT) -> str:
+    """The subject from the config's pattern; {headline} is the top item's headline."""
     zone = ZoneInfo(digest.timezone)
-    date = digest.created.astimezone(zone).strftime("%d %b %Y").lstrip("0")
-    subject = f"{digest.title} · {date}"
-    if digest.items:
-        subject += f": {digest.items[0].headline}"
+    fields = {
+        "title": digest.title,
+        "date": digest.created.astimezone(zone).strftime("%d %b %Y").lstrip("0"),
+        "headline": digest.items[0].headline if digest.items else "",
+        "count": str(len(digest.items)),
+    }
+    subject = " ".join(printable(pattern.format(**fields)).split()).rstrip(" :·")
     return subject if len(subject) <= 140 else subject[:139].rsplit(" ", 1)[0] + "…"
 
 
@@ -156,10 +201,15 @@ def render_digest(
     digest: Digest,
     template_dir: Path | None = None,
     feed_count: int | None = None,
+    *,
+    subject: str = DEFAULT_SUBJECT,
+    links: Links | None = None,
+    web: bool = False,
     show_why: bool = False,
 ) -> RenderedDigest:
+    """The email (or, with `web`, the archive page: no unsubscribe link, no hidden preheader)."""
     folder = template_dir or default_template_dir()
-    context = template_context(digest, feed_count, show_why)
+    context = template_context(digest, feed_count, links, web, show_why)
     try:
         mjml_source = _environment(folder, True).get_template(HTML_TEMPLATE).render(context)
         text = _environment(folder, False).get_template(TEXT_TEMPLATE).render(context)
@@ -174,4 +224,4 @@ def render_digest(
         html = mjml2html(mjml_source, disable_comments=True, fonts={})
     except Exception as error:  # mrml raises its own error types from Rust
         raise RenderError(f"{HTML_TEMPLATE}: MJML could not be rendered: {error}") from None
-    return RenderedDigest(subject=subject_line(digest), html=html, text=text)
+    return RenderedDigest(subject=subject_line(digest, subject), html=html, text=text)

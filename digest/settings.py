@@ -133,6 +133,10 @@ def _address(value: Any) -> str:
     return value.strip()
 
 
+def _optional_address(value: Any) -> str | None:
+    return None if value is None else _address(value)
+
+
 def _env_name(value: Any) -> str:
     name = text_value(value)
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
@@ -147,6 +151,45 @@ def _optional_http_url(value: Any) -> str | None:
     if urlsplit(url).scheme not in ("http", "https"):
         raise Invalid(f"{url!r} is not an http(s) URL")
     return url
+
+
+DEFAULT_SUBJECT = "{title} · {date}: {headline}"
+SUBJECT_FIELDS = ("title", "date", "headline", "count")
+
+
+def _subject_pattern(value: Any) -> str:
+    pattern = text_value(value)
+    try:
+        pattern.format(**dict.fromkeys(SUBJECT_FIELDS, "x"))
+    except KeyError as error:
+        fields = ", ".join(f"{{{name}}}" for name in SUBJECT_FIELDS)
+        raise Invalid(f"unknown field {{{error.args[0]}}}; use {fields}") from None
+    except (ValueError, IndexError) as error:
+        raise Invalid(f"{pattern!r} is not a valid pattern ({error}); write {{ as {{{{") from None
+    return pattern
+
+
+def _unsubscribe(value: Any) -> tuple[str, ...] | None:
+    """One https URL and/or one mailto: address; {recipient} is filled in per message."""
+    if value is None:
+        return None
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, (list, tuple)) or not items:
+        raise Invalid("expected an https URL, a mailto: address, or a list of both")
+    out = []
+    for item in items:
+        link = text_value(item)
+        parts = urlsplit(link)
+        scheme = parts.scheme.lower()
+        if scheme == "mailto":
+            _address(parts.path.replace("{recipient}", "x"))
+        elif scheme not in ("http", "https") or not parts.netloc:
+            raise Invalid(f"{link!r} is neither an http(s) URL nor a mailto: address")
+        out.append(link)
+    schemes = [urlsplit(link).scheme.lower() == "mailto" for link in out]
+    if len(out) > 2 or len(set(schemes)) != len(schemes):
+        raise Invalid("give at most one URL and one mailto: address")
+    return tuple(out)
 
 
 def _bool(value: Any) -> bool:
@@ -206,6 +249,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("fetch.concurrency", _positive_int, 8, "Requests in flight at once."),
     Setting("fetch.per_host", _positive_int, 2, "Requests in flight at once to one host."),
     Setting("fetch.pages", _bool, True, "Fetch article pages (else feed text)."),
+    Setting(
+        "fetch.allow_private",
+        _bool,
+        False,
+        "Follow feed links to private, loopback and link-local addresses on other hosts.",
+    ),
+    Setting("fetch.robots", _bool, True, "Honour robots.txt for article pages."),
+    Setting("alerts.to", _optional_address, None, "Address told when a feed keeps failing."),
+    Setting("alerts.after", parse_duration, "1d", "How long a feed fails before the alert."),
     Setting("delivery.method", _choice("file", "smtp"), "file", "file (outbox folder) or smtp."),
     Setting("delivery.outbox", PATH, "var/outbox", "Folder for .html/.txt/.eml (file method)."),
     Setting("delivery.from", _address, "digest@localhost", "From address."),
@@ -230,6 +282,22 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("serve.root", FOLDER, None, "Folder served on 127.0.0.1 during the run (the demo)."),
     Setting("serve.port", _port, 8765, "Port for serve.root."),
+    # The message and the web archive (issue 6).
+    Setting(
+        "delivery.subject",
+        _subject_pattern,
+        DEFAULT_SUBJECT,
+        "Subject pattern: {title}, {date}, {headline}, {count}.",
+    ),
+    Setting("delivery.recipients_file", PATH, None, "File with one recipient address per line."),
+    Setting(
+        "delivery.unsubscribe",
+        _unsubscribe,
+        None,
+        "Unsubscribe https URL and/or mailto: (List-Unsubscribe).",
+    ),
+    Setting("archive.dir", PATH, None, "Folder for the web archive of sent digests."),
+    Setting("archive.url", _optional_http_url, None, "Public URL of archive.dir."),
     # Clustering and ranking (issue 4).
     Setting("show_why", _bool, False, "Show the names and figures that grouped an item's sources."),
     Setting("filters.include", _phrases, (), "Keep only items that mention one of these."),

@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from .errors import RunLocked, StoreError
+from .feedhealth import FeedHealthRecords, maybe_time
 from .migrations import MIGRATIONS
 from .models import Article, DigestItem, FeedEntry, RemovedBlock, Skipped
 
@@ -57,6 +58,11 @@ class FeedState:
     last_modified: str | None
     failures: int
     failing_since: str | None
+    next_attempt: datetime | None = None  # not fetched before this (backoff, Retry-After)
+    gone_since: datetime | None = None  # answered 410 Gone: skipped until reactivated
+    moved_to: str | None = None  # fetched here instead: the feed answered 301/308
+    last_error: str | None = None
+    last_attempt: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -72,7 +78,7 @@ class NewArticle:
     removed: tuple[RemovedBlock, ...] = ()
 
 
-class Store:
+class Store(FeedHealthRecords):
     """One SQLite file. Open with `Store.open(path)`; close when done."""
 
     def __init__(self, connection: sqlite3.Connection, path: Path):
@@ -168,11 +174,16 @@ class Store:
 
     def feed_state(self, url: str) -> FeedState:
         row = self.db.execute(
-            "SELECT etag, last_modified, failures, failing_since FROM feeds WHERE url = ?", (url,)
+            "SELECT etag, last_modified, failures, failing_since, next_attempt, gone_since, "
+            "moved_to, last_error, last_attempt FROM feeds WHERE url = ?",
+            (url,),
         ).fetchone()
         if row is None:
             return FeedState(None, None, 0, None)
-        return FeedState(row[0], row[1], row[2], row[3])
+        return FeedState(
+            row[0], row[1], row[2], row[3], maybe_time(row[4]), maybe_time(row[5]), row[6],
+            row[7], maybe_time(row[8]),
+        )  # fmt: skip
 
     def feed_succeeded(
         self,
@@ -190,7 +201,8 @@ class Store:
                ON CONFLICT (url) DO UPDATE SET name = excluded.name, etag = excluded.etag,
                  last_modified = excluded.last_modified, last_status = excluded.last_status,
                  last_attempt = excluded.last_attempt, last_success = excluded.last_success,
-                 last_error = NULL, failures = 0, failing_since = NULL""",
+                 last_error = NULL, failures = 0, failing_since = NULL, next_attempt = NULL,
+                 gone_since = NULL, alerted = NULL""",
             (url, name, etag, last_modified, status, _iso(now), _iso(now)),
         )
 

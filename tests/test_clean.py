@@ -9,8 +9,9 @@ import pytest
 
 from digest.clean import LanguageDetector, SiteMemory, clean_blocks, fingerprint
 from digest.extract import extract_page
-from digest.ingest import _clean_pages
+from digest.ingest import _clean_pages, publication_date
 from digest.models import Block
+from digest.phrases import phrase_signal
 from digest.store import Store
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -166,3 +167,60 @@ def test_extracted_french_wrapped_demo_page_keeps_every_paragraph(detector, expe
         assert fact in text
     for snippet in expectations["boilerplate"][path]:
         assert snippet not in text
+
+
+@pytest.mark.parametrize(
+    ("feed", "page", "expected"),
+    [
+        # The page's exact time wins over the feed's day.
+        (datetime(2026, 11, 23, tzinfo=UTC), datetime(2026, 11, 23, 7, 30, tzinfo=UTC), "page"),
+        # A page date in the future is a guess from the markup.
+        (datetime(2026, 11, 23, tzinfo=UTC), datetime(2026, 12, 25, tzinfo=UTC), "feed"),
+        # Years before the feed's date: a copyright line, not the publication.
+        (datetime(2026, 11, 22, tzinfo=UTC), datetime(2019, 1, 1, tzinfo=UTC), "feed"),
+        (None, datetime(2026, 11, 22, 18, tzinfo=UTC), "page"),
+        (datetime(2026, 11, 22, tzinfo=UTC), None, "feed"),
+    ],
+)
+def test_the_page_date_wins_only_when_plausible(feed, page, expected):
+    chosen = publication_date(feed, page, NOW)
+    assert chosen == (page if expected == "page" else feed)
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ("Lesen Sie auch: Stadtrat streitet über neue Radwege", "promo"),
+        ("À lire aussi : la réforme des retraites en cinq questions", "promo"),
+        ("Lee también: Las lluvias dejan sin luz a tres barrios", "promo"),
+        ("Leggi anche: il nuovo piano per i trasporti", "promo"),
+        ("Leia também: Governo anuncia novo pacote", "promo"),
+        ("Melden Sie sich jetzt für unseren Newsletter an", "promo"),
+        ("Suivez-nous sur Instagram", "promo"),
+        ("Foto: Maria Schneider", "credit"),
+        ("© 2026 Courier Media Group. All rights reserved.", "promo"),
+        ("Updated 23.11.2026, 09:14", "metadata"),
+    ],
+)
+def test_boilerplate_wording_in_several_languages(line, reason):
+    weight, found = phrase_signal(line)
+    assert weight >= 2 and found == reason
+
+
+def test_prose_that_mentions_newsletters_and_cookies_stays():
+    for text in (
+        "The council's newsletter, posted to every household, announced the new bin schedule.",
+        "Bakers in Leeds sold 40,000 cookies for the hospice appeal over the weekend.",
+    ):
+        assert phrase_signal(text) == (0, "")
+
+
+def test_a_related_links_list_at_the_end_goes(detector):
+    related = Block(
+        "• Council tax to rise by 4.9%\n• New tram stops open\n• Library hours extended",
+        kind="list",
+        link_density=0.95,
+    )
+    result = clean_blocks((*blocks(*ARTICLE), related), detector)
+    assert [b.text for b in result.kept] == ARTICLE
+    assert [r.reason for r in result.removed] == ["links"]

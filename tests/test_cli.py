@@ -10,11 +10,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO, run_cli
+from conftest import DEMO_FEEDS, REPO, run_cli, write_config
 
 from digest.cli import build_parser, main
 
-COMMANDS = ["run", "preview", "check", "extract", "settings"]
+COMMANDS = ["run", "preview", "check", "extract", "settings", "reactivate"]
 
 
 def test_every_command_has_help_and_is_documented():
@@ -91,3 +91,20 @@ def test_python_dash_m_works():
         check=False,
     )
     assert result.returncode == 0 and "preview" in result.stdout
+
+
+def test_preview_open_shows_the_email_in_a_browser_and_writes_no_archive(
+    tmp_path, site, monkeypatch, capsys
+):
+    opened: list[str] = []
+    monkeypatch.setattr("webbrowser.open", opened.append)
+    archive = "archive:\n  dir: public\n  url: https://news.example.org/brief\n"
+    config = write_config(tmp_path, site.base_url, feeds=DEMO_FEEDS[:2], extra=archive)
+    assert main(["preview", "--config", str(config), "--open"]) == 0
+    assert len(opened) == 1 and opened[0].startswith("file://")
+    page = Path(opened[0].removeprefix("file://"))
+    markup = page.read_text(encoding="utf-8")
+    assert markup.startswith("<!doctype html>") and 'class="hl"' in markup
+    assert "View in browser" in markup  # the email exactly as `run` would send it
+    assert not (tmp_path / "public").exists()
+    shutil.rmtree(page.parent)

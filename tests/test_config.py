@@ -176,3 +176,81 @@ def test_filters_and_show_why_per_digest_and_per_feed():
     assert "filters.include: expected a non-empty string" in error_of(
         "filters:\n  include: ['']\n" + GOOD
     )
+
+
+def test_a_missing_smtp_password_variable_is_a_config_error(monkeypatch):
+    monkeypatch.delenv("DIGEST_TEST_SMTP_PASSWORD", raising=False)
+    smtp = (
+        GOOD + "delivery:\n  method: smtp\n  host: mail.example.org\n  username: brief\n"
+        "  password_env: DIGEST_TEST_SMTP_PASSWORD\n"
+    )
+    assert error_of(smtp) == (
+        "/srv/digest/brief.yaml:11: delivery.password_env: $DIGEST_TEST_SMTP_PASSWORD is not "
+        "set, but delivery.username is; export the SMTP password in that variable"
+    )
+    monkeypatch.setenv("DIGEST_TEST_SMTP_PASSWORD", "secret")
+    assert parse(smtp).delivery.username == "brief"
+
+
+def test_new_hostile_feed_keys_are_checked():
+    assert "brief.yaml:8: fetch.allow_private: expected true or false" in error_of(
+        GOOD + "fetch:\n  allow_private: maybe\n"
+    )
+    assert "brief.yaml:8: alerts.to: 'nobody' is not an email address" in error_of(
+        GOOD + "alerts:\n  to: nobody\n"
+    )
+    config = parse(GOOD + "alerts:\n  to: ops@example.org\n  after: 6h\n")
+    assert config.alerts is not None and config.alerts.after == timedelta(hours=6)
+    assert config.fetch.robots and not config.fetch.allow_private
+
+
+def test_recipients_file_adds_one_address_per_line_and_names_bad_lines(tmp_path):
+    listed = tmp_path / "readers.txt"
+    listed.write_text(
+        "# subscribers\nana@example.org\n\nBo <bo@example.org>  # since May\nANA@example.org\n"
+    )
+    config = parse_config(GOOD + "delivery:\n  recipients_file: readers.txt\n", tmp_path / "b.yaml")
+    assert config.delivery.recipients == ("ana@example.org", "Bo <bo@example.org>")
+    with_to = GOOD + "delivery:\n  to: cy@example.org\n  recipients_file: readers.txt\n"
+    config = parse_config(with_to, tmp_path / "b.yaml")
+    assert config.delivery.recipients == (
+        "cy@example.org",
+        "ana@example.org",
+        "Bo <bo@example.org>",
+    )
+    listed.write_text("ana@example.org\nnot an address\n")
+    with pytest.raises(ConfigError) as caught:
+        parse_config(GOOD + "delivery:\n  recipients_file: readers.txt\n", tmp_path / "b.yaml")
+    assert str(caught.value) == f"{listed}:2: 'not an address' is not an email address"
+
+
+def test_subject_pattern_unsubscribe_and_archive_keys(tmp_path):
+    text = GOOD + (
+        "delivery:\n  subject: '{title}: {headline} ({count})'\n"
+        "  unsubscribe: [mailto:leave@example.org, 'https://x.example/u?r={recipient}']\n"
+        "archive:\n  dir: public\n  url: https://x.example/brief\n"
+    )
+    config = parse_config(text, tmp_path / "b.yaml")
+    assert config.delivery.subject == "{title}: {headline} ({count})"
+    assert config.delivery.unsubscribe == (
+        "mailto:leave@example.org",
+        "https://x.example/u?r={recipient}",
+    )
+    assert config.archive is not None and config.archive.folder == tmp_path / "public"
+    assert config.archive.url == "https://x.example/brief"
+    assert parse(GOOD).archive is None and parse(GOOD).delivery.unsubscribe == ()
+
+
+@pytest.mark.parametrize(
+    ("snippet", "message"),
+    [
+        ("delivery:\n  subject: '{title} {top}'\n", "delivery.subject: unknown field {top}"),
+        ("delivery:\n  subject: '{title'\n", "delivery.subject: '{title' is not a valid pattern"),
+        ("delivery:\n  unsubscribe: javascript:alert(1)\n", "neither an http(s) URL nor a mailto"),
+        ("delivery:\n  unsubscribe: [mailto:a@b.example, mailto:c@d.example]\n", "at most one"),
+        ("archive:\n  url: https://x.example/a\n", "archive.url: set archive.dir too"),
+        ("delivery:\n  recipients_file: nowhere.txt\n", "delivery.recipients_file: cannot read"),
+    ],
+)
+def test_bad_message_and_archive_keys_are_named(snippet, message):
+    assert message in error_of(GOOD + snippet)

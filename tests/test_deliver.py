@@ -62,15 +62,24 @@ def test_a_missing_password_variable_is_named(smtp_server, monkeypatch):
         deliver(RENDERED, settings, "en", NOW)
 
 
-def test_the_outbox_gets_html_text_and_a_complete_eml(tmp_path):
-    settings = DeliveryConfig(method="file", outbox=tmp_path / "out", recipients=("a@b.example",))
+def test_the_outbox_gets_html_and_text_once_and_one_eml_per_recipient(tmp_path):
+    recipients = ("a@b.example", "Zoé <zoe@b.example>")
+    settings = DeliveryConfig(method="file", outbox=tmp_path / "out", recipients=recipients)
     delivery = deliver(RENDERED, settings, "fr", NOW)
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
-    assert names == [f"20261123-090000-revue-de-presse.{ext}" for ext in ("eml", "html", "txt")]
-    assert len(delivery.files) == 3
-    eml = message_from_bytes((tmp_path / "out" / names[0]).read_bytes(), policy=policy.default)
-    assert eml["Subject"] == RENDERED.subject
-    assert eml.get_body(("html",)).get_content().startswith("<html>")
+    stem = "20261123-090000-revue-de-presse"
+    assert names == [
+        f"{stem}.html",
+        f"{stem}.to-a-b-example.eml",
+        f"{stem}.to-zo-zoe-b-example.eml",
+        f"{stem}.txt",
+    ]
+    assert len(delivery.files) == 4
+    for name, recipient in zip(names[1:3], recipients, strict=True):
+        eml = message_from_bytes((tmp_path / "out" / name).read_bytes(), policy=policy.default)
+        assert eml["To"] == recipient  # only this reader's address, never the list
+        assert eml["Subject"] == RENDERED.subject
+        assert eml.get_body(("html",)).get_content().startswith("<html>")
 
 
 def test_an_unwritable_outbox_is_a_delivery_error(tmp_path):

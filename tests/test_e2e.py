@@ -188,6 +188,7 @@ def test_the_shipped_demo_config_runs(tmp_path):
     demo = demo.replace("root: demo/sites", f"root: {DEMO_SITES}")
     demo = re.sub(r"storage: \S+", "storage: state/demo.db", demo)
     demo = re.sub(r"outbox: \S+", "outbox: outbox", demo)
+    demo = re.sub(r"dir: \S+", "dir: archive", demo)
     config = tmp_path / "demo.yaml"
     config.write_text(demo)
     result = run_cli("run", "--config", str(config))
@@ -195,6 +196,8 @@ def test_the_shipped_demo_config_runs(tmp_path):
     assert result.stderr == ""
     written = sorted(p.suffix for p in (tmp_path / "outbox").iterdir())
     assert written == [".eml", ".html", ".txt"]
+    archived = sorted(p.name for p in (tmp_path / "archive").iterdir())
+    assert archived[-3:] == ["digests.json", "feed.atom", "index.html"] and len(archived) == 4
 
 
 def test_config_mistakes_are_one_line_with_file_and_line(tmp_path, site):
@@ -230,5 +233,27 @@ def test_file_outbox_writes_a_complete_message(tmp_path, site):
     assert message["Subject"].startswith("Test Brief")
     plain, rich = _parts(message)
     # The .eml keeps SMTP's CRLF line ends; the side files are plain files.
-    assert plain.replace("\r\n", "\n") == eml.with_suffix(".txt").read_text()
-    assert rich.replace("\r\n", "\n").rstrip() == eml.with_suffix(".html").read_text().rstrip()
+    side = eml.with_name(eml.name.split(".to-")[0])
+    assert plain.replace("\r\n", "\n") == side.with_suffix(".txt").read_text()
+    assert rich.replace("\r\n", "\n").rstrip() == side.with_suffix(".html").read_text().rstrip()
+
+
+def test_a_recipients_file_gets_one_eml_per_reader_and_one_html_and_text(tmp_path, site):
+    (tmp_path / "readers.txt").write_text(
+        "# the list\nana@example.org\nBéa Müller <bea@example.org>\ncy@example.org\n",
+        encoding="utf-8",
+    )
+    delivery = "delivery:\n  method: file\n  outbox: outbox\n  recipients_file: readers.txt\n"
+    config = write_config(tmp_path, site.base_url, delivery=delivery, feeds=DEMO_FEEDS[:2])
+    result = run_cli("run", "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    assert "3 messages in" in result.stdout
+    outbox = tmp_path / "outbox"
+    assert len(list(outbox.glob("*.html"))) == 1 and len(list(outbox.glob("*.txt"))) == 1
+    readers = set()
+    for eml in outbox.glob("*.eml"):
+        message = message_from_bytes(eml.read_bytes(), policy=policy.default)
+        readers.add(message["To"])
+        raw = eml.read_bytes()
+        assert sum(address in raw for address in (b"ana@", b"bea@", b"cy@")) == 1
+    assert readers == {"ana@example.org", "Béa Müller <bea@example.org>", "cy@example.org"}

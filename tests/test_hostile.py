@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
+from html.parser import HTMLParser
 
 from conftest import DEMO_FEEDS, respond, run_cli, smtp_delivery, write_config
 
@@ -101,3 +103,67 @@ def test_a_greylisted_recipient_gets_the_same_digest_on_the_next_run(tmp_path, s
     assert late_copy["Subject"] == first_copy["Subject"] and late_copy["To"] == "later@example.org"
     third = run_cli("run", "--config", str(config))
     assert third.returncode == 0 and len(smtp_server.messages) == 2
+
+
+HOSTILE_RSS = """<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Hostile</title><link>{base}/</link>
+<item><guid>h1</guid><link>{base}/hostile/one.html</link>
+  <title>&lt;script&gt;alert("title")&lt;/script&gt;Dam bursts
+    &lt;img src=x onerror=alert(1)&gt;</title>
+  <description><![CDATA[<p>The dam <b>burst<p>at dawn <a href="javascript:alert(2)">see</a>
+  <img src="x" onerror="alert(3)"><svg onload=alert(4)></svg>
+  <iframe src="data:text/html,<script>alert(5)</script>"></iframe>
+  <a href="data:text/html;base64,PHNjcmlwdD5hbGVydCg2KTwvc2NyaXB0Pg==">more</a>
+  <div style="x:expression(alert(7))"
+  unclosed <scr<script>ipt>alert(8)</script> and the valley was evacuated by noon.]]></description>
+  <author>ed@example.org (Évelyne &lt;b onmouseover=alert(9)&gt;)</author>
+</item>
+<item><guid>h2</guid><link>javascript:alert(10)</link><title>Live link</title>
+  <description>Clicking the headline must not run code.</description></item>
+<item><guid>h3</guid><link>data:text/html,&lt;script&gt;alert(11)&lt;/script&gt;</link>
+  <title>Data link</title><description>Nor here.</description></item>
+</channel></rss>
+"""
+
+
+class _Markup(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.attributes: list[tuple[str, str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        self.attributes += [(name, value or "") for name, value in attrs]
+
+
+def _assert_inert(markup: str, where: str) -> None:
+    parsed = _Markup()
+    parsed.feed(markup)
+    assert not {"script", "img", "svg", "iframe", "object", "embed"} & set(parsed.tags), where
+    handlers = [name for name, _ in parsed.attributes if name.startswith("on")]
+    assert not handlers, f"{where}: event handler attributes {handlers}"
+    for name, value in parsed.attributes:
+        if name in ("href", "src", "action"):
+            scheme = value.split(":", 1)[0].lower() if ":" in value else ""
+            assert scheme in ("", "http", "https", "mailto"), f"{where}: live link {value!r}"
+    assert "expression(" not in markup, where
+
+
+def test_hostile_feed_text_reaches_no_email_or_archive_page_as_markup(tmp_path, site):
+    site.overrides = {
+        "/hostile/feed.xml": respond(200, HOSTILE_RSS.format(base=site.base_url).encode())
+    }
+    feeds = [("Höstile Ωutlet", f"{site.base_url}/hostile/feed.xml", "World")]
+    config = write_config(tmp_path, site.base_url, feeds=feeds, extra="archive:\n  dir: archive\n")
+    result = run_cli("run", "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    email = next((tmp_path / "outbox").glob("*.html")).read_text(encoding="utf-8")
+    assert "Dam bursts" in email and "evacuated by noon" in email
+    assert "Höstile Ωutlet" in email
+    _assert_inert(email, "email")
+    for page in (tmp_path / "archive").glob("*.html"):
+        _assert_inert(page.read_text(encoding="utf-8"), page.name)
+    text = next((tmp_path / "outbox").glob("*.txt")).read_text(encoding="utf-8")
+    urls = re.findall(r"^\s+- .*?: (\S+)$", text, flags=re.M)
+    assert urls and all(url.startswith("http://127.0.0.1") for url in urls)

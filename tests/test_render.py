@@ -7,7 +7,7 @@ import pytest
 
 from digest.errors import RenderError
 from digest.models import Digest, DigestItem, Source
-from digest.render import render_digest, safe_url
+from digest.render import Links, render_digest, safe_url
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)> & <b>bold'
@@ -76,7 +76,8 @@ def test_plain_text_is_wrapped_at_78_columns_except_links():
 
 def test_foreign_language_items_are_tagged():
     rendered = render_digest(digest(item("Le pont ouvre", "https://a.example", language="fr")))
-    assert "[FR]" in rendered.text and "[FR]" in rendered.html
+    assert "[FR]" in rendered.text
+    assert re.search(r'<span class="mute" lang="fr"[^>]*>FR</span>', rendered.html)
 
 
 def test_a_broken_operator_template_is_a_render_error(tmp_path):
@@ -120,4 +121,115 @@ def test_why_is_shown_in_small_type_only_when_asked():
     assert "Grouped by" not in plain.html and "Grouped by" not in plain.text
     shown = render_digest(digest(grouped), show_why=True)
     assert "Grouped by: Meta Compute, $182.9 billion, Santosh Janardhan" in shown.text
-    assert re.search(r'class="why"[^>]*font-size:11px[^>]*>Grouped by: Meta Compute', shown.html)
+    small = r'class="why[^"]*"[^>]*font-size:11px[^>]*>Grouped by: Meta Compute'
+    assert re.search(small, shown.html)
+
+
+def _thirty_items() -> Digest:
+    """30 items as long as real ones run: 90-character headlines, three-sentence summaries
+    of about 480 characters, one to six sources with long article URLs."""
+    outlets = ["Techwire", "Circuit Post", "The Daily Ledger", "Global Brief", "Märkte Heute"]
+    sentence = "The regulator said the measure would take effect in the spring after a review "
+    items = []
+    for index in range(30):
+        count = index % 6 + 1
+        sources = tuple(
+            Source(
+                f"{outlets[n % len(outlets)]} {n}",
+                f"https://www.{n}.news.example/2026/11/23/section/long-article-slug-number-{index}",
+                "A headline",
+                NOW,
+            )
+            for n in range(count)
+        )
+        items.append(
+            DigestItem(
+                headline=f"Story {index}: " + "a ninety character headline about events " * 2,
+                url=sources[0].url,
+                summary=(sentence * 6)[:480] + ".",
+                language="de" if index % 7 == 0 else "en",
+                section=("World", "Business", "Technology", "Science")[index % 4],
+                sources=sources,
+                article_ids=tuple(range(count)),
+            )
+        )
+    return digest(*items, sections=("World", "Business", "Technology", "Science"))
+
+
+def test_a_thirty_item_digest_stays_under_gmails_102_kb_clipping_limit():
+    links = Links(
+        archive_page="https://news.example.org/brief/2026-11-23-090000.html",
+        archive_index="https://news.example.org/brief/",
+        unsubscribe="https://news.example.org/unsubscribe?who={recipient}",
+    )
+    rendered = render_digest(_thirty_items(), links=links)
+    size = len(rendered.html.encode("utf-8"))
+    print(f"30-item digest: {size} bytes of HTML ({size / 1024:.1f} KB, limit 102 KB)")
+    assert rendered.html.count('class="hl"') == 30
+    assert size < 102 * 1024
+
+
+def test_top_of_the_email_has_preheader_and_table_of_contents_and_footer_links():
+    links = Links("https://n.example/b/1.html", "https://n.example/b/", "mailto:off@n.example")
+    rendered = render_digest(
+        digest(
+            item("Bridge opens", "https://a.example", "World"),
+            item("Chip ships", "https://b.example", "Tech"),
+            sections=("Tech", "World"),
+        ),
+        links=links,
+    )
+    html = rendered.html
+    assert html.index("Bridge opens · Chip ships") < html.index("<h1")  # preheader: by rank
+    assert 'name="color-scheme" content="light dark"' in html
+    assert html.index('href="#section-tech"') < html.index('href="#section-world"')
+    assert 'id="section-tech"' in html and 'id="section-world"' in html
+    for url in ("https://n.example/b/1.html", "https://n.example/b/", "mailto:off@n.example"):
+        assert f'href="{url}"' in html and url in rendered.text
+    assert "In this issue: Tech (1) · World (1)" in rendered.text
+
+
+def test_the_archive_page_has_no_unsubscribe_link_and_no_preheader():
+    links = Links(archive_index="index.html", unsubscribe="https://n.example/u?r={recipient}")
+    rendered = render_digest(
+        digest(item("Bridge opens", "https://a.example")), links=links, web=True
+    )
+    assert "/u?r=" not in rendered.html and "Unsubscribe" not in rendered.html
+    assert 'href="index.html"' in rendered.html
+    assert "display:none" not in rendered.html.replace(" ", "")
+
+
+@pytest.mark.parametrize(
+    ("pattern", "subject"),
+    [
+        ("{title} · {date}: {headline}", "Morning Brief · 23 Nov 2026: Bridge opens"),
+        ("{title} ({count})", "Morning Brief (1)"),
+        ("{headline}", "Bridge opens"),
+    ],
+)
+def test_subject_follows_the_configured_pattern(pattern, subject):
+    rendered = render_digest(digest(item("Bridge opens", "https://a.example")), subject=pattern)
+    assert rendered.subject == subject
+
+
+def test_no_table_of_contents_for_a_single_section():
+    rendered = render_digest(digest(item("A", "https://a.example", "World"), sections=("World",)))
+    assert "In this issue" not in rendered.html and "In this issue" not in rendered.text
+
+
+def test_the_text_part_writes_out_every_link_of_the_html():
+    links = Links("https://n.example/b/1.html", "https://n.example/b/", "https://n.example/u")
+    rendered = render_digest(
+        digest(
+            item("Bridge opens", "https://a.example/bridge", "World"),
+            item("Chip ships", "https://b.example/chip", "Tech"),
+            sections=("Tech", "World"),
+        ),
+        links=links,
+    )
+    hrefs = set(re.findall(r'href="([^"#][^"]*)"', rendered.html))
+    assert len(hrefs) == 5
+    for href in hrefs:
+        assert href in rendered.text
+    for line in rendered.text.splitlines():
+        assert len(line) <= 78 or re.search(r"https?://\S+$", line), line

@@ -1,0 +1,113 @@
+"""How a run treats a feed that keeps failing: backoff, 410 Gone, and the operator's alert.
+
+- A feed that failed once is tried again on the next run. After that it is left alone for
+  twice as long as the gap since its previous attempt (so, with hourly runs: skip one run,
+  then three, then seven ...), up to a day: a broken server is not hammered every run, and
+  a feed that comes back is picked up within a day.
+- A 429 or 503 with Retry-After is not fetched again before that time, whatever the backoff.
+- A 410 Gone deactivates the feed (as rss2email does) until the operator changes its URL in
+  the config or runs `digest reactivate`.
+- With `alerts.to` set, a feed failing for `alerts.after` gets one short mail per failure
+  episode (an episode ends with the feed's next success).
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from .config import Config
+from .deliver import deliver
+from .errors import DeliveryError
+from .models import RenderedDigest
+from .store import FeedState, Store
+
+log = logging.getLogger("digest")
+
+BACKOFF_CAP = timedelta(days=1)
+# Runs started by cron drift by seconds or minutes; without this slack a feed due "in two
+# hours" would miss the run that starts two hours minus a minute later.
+_SLACK = 0.9
+
+
+def _when(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def waiting_reason(state: FeedState, now: datetime, config_path: object) -> str | None:
+    """Why this feed is not fetched on this run, or None when it is due."""
+    if state.gone_since is not None:
+        return (
+            f"not fetched: gone (HTTP 410) since {_when(state.gone_since)}; change its url or "
+            f"run `digest reactivate --config {config_path}` to fetch it again"
+        )
+    if state.next_attempt is not None and now < state.next_attempt:
+        since = f"failing since {state.failing_since[:16].replace('T', ' ')} UTC, " \
+            if state.failing_since else ""  # fmt: skip
+        return (
+            f"not fetched until {_when(state.next_attempt)} ({since}{state.failures} failed "
+            f"attempts in a row; last error: {state.last_error})"
+        )
+    return None
+
+
+def next_attempt(
+    state: FeedState,
+    last_attempt: datetime | None,
+    now: datetime,
+    retry_after: float | None,
+) -> datetime | None:
+    """When a feed that just failed may be tried again (None: on the next run).
+
+    `state` is the feed's state before this failure; `last_attempt` its previous attempt.
+    """
+    wait = timedelta(0)
+    if state.failures >= 1 and last_attempt is not None:
+        gap = max(now - last_attempt, timedelta(0))
+        wait = min(gap * 2, max(BACKOFF_CAP, gap)) * _SLACK
+    if retry_after is not None:
+        wait = max(wait, timedelta(seconds=retry_after))
+    return now + wait if wait > timedelta(0) else None
+
+
+def send_alerts(config: Config, store: Store, now: datetime) -> list[str]:
+    """Tell `alerts.to` about feeds failing for `alerts.after`, once per failure episode.
+
+    Returns the names of the feeds alerted about. A delivery failure is logged and retried
+    on the next run (the episodes stay unmarked).
+    """
+    alerts = config.alerts
+    if alerts is None:
+        return []
+    urls = {feed.url: feed.name for feed in config.feeds}
+    due = [
+        feed
+        for feed in store.failing_feeds(urls)
+        if feed.alerted is None and now - feed.failing_since >= alerts.after
+    ]
+    if not due:
+        return []
+    names = [urls[feed.url] for feed in due]
+    lines = [
+        f"{urls[f.url]} <{f.url}>: failing since {_when(f.failing_since)}, {f.failures} failed "
+        f"attempts; last error: {f.last_error}"
+        + (" (deactivated: answered 410 Gone)" if f.gone_since else "")
+        for f in due
+    ]
+    text = (
+        f"{len(due)} feed(s) of the digest {config.title!r} ({config.path}) have been failing "
+        f"for {alerts.after} or more:\n\n" + "\n".join(lines) + "\n\nThe digest goes out "
+        "without them. You get this once per failure; `digest status` shows the feeds.\n"
+    )
+    subject = f"digest alert: {len(due)} feed(s) of {config.title} failing"
+    message = RenderedDigest(subject=subject, html=f"<pre>{html.escape(text)}</pre>", text=text)
+    settings = replace(config.delivery, recipients=(alerts.to,), unsubscribe=())
+    try:
+        deliver(message, settings, config.language, now)
+    except DeliveryError as error:
+        log.warning("alert to %s not sent (tried again next run): %s", alerts.to, error)
+        return []
+    store.mark_alerted([feed.url for feed in due], now)
+    return names

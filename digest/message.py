@@ -1,0 +1,60 @@
+"""Compose the email: one multipart/alternative message per recipient.
+
+Plain text first, HTML last, as RFC 2046 asks, so clients show the HTML inline and never as
+an attachment (no multipart/digest, no message/rfc822 parts). Every header and part is
+UTF-8: the SMTP policy encodes non-ASCII headers as RFC 2047 words and folds them.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from datetime import datetime
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, make_msgid
+from urllib.parse import quote, urlsplit
+
+from .models import RenderedDigest
+
+RECIPIENT_FIELD = "{recipient}"
+
+
+def personal_link(link: str, recipient: str) -> str:
+    """`link` with {recipient} filled in, percent-encoded (an unsubscribe link per reader)."""
+    return link.replace(RECIPIENT_FIELD, quote(recipient, safe="@"))
+
+
+def build_message(
+    rendered: RenderedDigest,
+    sender: str,
+    recipient: str,
+    language: str,
+    now: datetime,
+    unsubscribe: Sequence[str] = (),
+) -> EmailMessage:
+    """The message for one recipient; `unsubscribe` gives List-Unsubscribe (RFC 2369/8058)."""
+    text, markup = rendered.text, rendered.html
+    links = [personal_link(link, recipient) for link in unsubscribe]
+    for template, link in zip(unsubscribe, links, strict=True):
+        # The parts carry the link as the template wrote it; each reader gets their own.
+        if template != link:
+            text = text.replace(template, link)
+            markup = markup.replace(html.escape(template), html.escape(link))
+    message = EmailMessage(policy=SMTP)
+    message["Subject"] = rendered.subject
+    message["From"] = sender
+    message["To"] = recipient
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1].strip("> ") or None)
+    message["MIME-Version"] = "1.0"
+    if links:
+        message["List-Unsubscribe"] = ", ".join(f"<{link}>" for link in links)
+        # RFC 8058 one-click needs an https URL to POST to; a mailto alone cannot do it.
+        if any(urlsplit(link).scheme.lower() == "https" for link in links):
+            message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
+    message.add_alternative(markup, subtype="html", charset="utf-8", cte="quoted-printable")
+    # After the parts: set_content drops every Content-* header already on the message.
+    message["Content-Language"] = language
+    return message

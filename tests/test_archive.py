@@ -1,0 +1,90 @@
+"""The web archive, written by the real CLI after delivery: pages, index, Atom feed."""
+
+from __future__ import annotations
+
+import re
+from email import message_from_bytes, policy
+
+import feedparser
+from conftest import DEMO_FEEDS, run_cli, smtp_delivery, write_config
+
+ARCHIVE = "archive:\n  dir: public\n  url: https://news.example.org/brief\n"
+UNSUBSCRIBE = "  unsubscribe: https://news.example.org/unsubscribe?who={recipient}\n"
+
+
+def _pages(folder) -> list[str]:
+    return sorted(p.name for p in folder.glob("20*.html"))
+
+
+def test_each_delivered_digest_gets_a_page_the_index_and_the_feed_list_newest_first(tmp_path, site):
+    delivery = "delivery:\n  method: file\n  outbox: outbox\n" + UNSUBSCRIBE
+    config = write_config(tmp_path, site.base_url, delivery=delivery, extra=ARCHIVE,
+                          feeds=DEMO_FEEDS[:3])  # fmt: skip
+    assert run_cli("run", "--config", str(config)).returncode == 0
+    write_config(tmp_path, site.base_url, delivery=delivery, extra=ARCHIVE)
+    second = run_cli("run", "--config", str(config))
+    assert second.returncode == 0, second.stderr
+
+    public = tmp_path / "public"
+    older, newer = _pages(public)
+    assert (public / "index.html").exists() and (public / "feed.atom").exists()
+    index = (public / "index.html").read_text(encoding="utf-8")
+    assert index.index(f'href="{newer}"') < index.index(f'href="{older}"')
+    assert '<html lang="en">' in index and 'name="color-scheme"' in index
+
+    feed = feedparser.parse((public / "feed.atom").read_bytes())
+    assert not feed.bozo, feed.bozo_exception
+    assert feed.version == "atom10"
+    assert [entry.link for entry in feed.entries] == [
+        f"https://news.example.org/brief/{newer}",
+        f"https://news.example.org/brief/{older}",
+    ]
+    assert feed.entries[0].title.startswith("Test Brief")
+    assert "<li><a href=" in feed.entries[0].content[0].value
+
+    # The email's "View in browser" is its own archive page; the page is public, so it never
+    # carries a reader's unsubscribe link.
+    eml = sorted((tmp_path / "outbox").glob("*.eml"))[-1]
+    message = message_from_bytes(eml.read_bytes(), policy=policy.default)
+    assert message["List-Unsubscribe"].strip() == (
+        "<https://news.example.org/unsubscribe?who=reader@localhost>"
+    )
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    email = sorted((tmp_path / "outbox").glob("*.html"))[-1].read_text(encoding="utf-8")
+    assert f'href="https://news.example.org/brief/{newer}"' in email
+    assert "unsubscribe?who=" in email
+    page = (public / newer).read_text(encoding="utf-8")
+    assert "unsubscribe" not in page.lower() and 'href="index.html"' in page
+    headlines = re.findall(r'class="hl"', page)
+    assert len(headlines) == len(re.findall(r'class="hl"', email)) > 0
+
+
+def test_preview_writes_no_archive_and_neither_does_a_failed_delivery(tmp_path, site, smtp_server):
+    closed = smtp_delivery(smtp_server).replace(str(smtp_server.port), "1")
+    config = write_config(tmp_path, site.base_url, delivery=closed, extra=ARCHIVE,
+                          feeds=DEMO_FEEDS[:2])  # fmt: skip
+    assert run_cli("preview", "--config", str(config)).returncode == 0
+    assert not (tmp_path / "public").exists()
+    assert run_cli("run", "--config", str(config)).returncode == 1
+    assert not (tmp_path / "public").exists()
+
+    write_config(tmp_path, site.base_url, delivery=smtp_delivery(smtp_server), extra=ARCHIVE,
+                 feeds=DEMO_FEEDS[:2])  # fmt: skip
+    assert run_cli("run", "--config", str(config)).returncode == 0
+    assert len(_pages(tmp_path / "public")) == 1
+    message = smtp_server.messages[0]
+    assert message["List-Unsubscribe"] is None  # none configured, none sent
+    plain = message.get_body(("plain",)).get_content()
+    assert "View in browser: https://news.example.org/brief/20" in plain
+
+
+def test_an_unwritable_archive_is_a_warning_and_the_digest_still_counts_as_sent(tmp_path, site):
+    (tmp_path / "public").write_text("a file where the folder should be")
+    config = write_config(tmp_path, site.base_url, extra=ARCHIVE, feeds=DEMO_FEEDS[:2])
+    result = run_cli("run", "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"archive \S+public: cannot write", result.stderr)
+    eml = next((tmp_path / "outbox").glob("*.eml"))
+    assert message_from_bytes(eml.read_bytes(), policy=policy.default)["To"]
+    again = run_cli("run", "--config", str(config))
+    assert "nothing new" in again.stdout  # delivered once, not again

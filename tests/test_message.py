@@ -1,0 +1,137 @@
+"""The message as mail clients parse it: Python's email package reads the produced bytes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from email import message_from_bytes, policy
+from email.utils import parseaddr, parsedate_to_datetime
+
+import pytest
+
+from digest.config import DeliveryConfig
+from digest.deliver import deliver
+from digest.message import build_message
+from digest.models import RenderedDigest
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+UNSUBSCRIBE = "https://news.example.org/unsubscribe?who={recipient}"
+
+
+def rendered(subject: str) -> RenderedDigest:
+    return RenderedDigest(
+        subject=subject,
+        html=f'<html lang="fr"><body><h1>{subject}</h1>'
+        f'<a href="{UNSUBSCRIBE}">Se désabonner</a></body></html>',
+        text=f"{subject}\nSe désabonner : {UNSUBSCRIBE}\n",
+    )
+
+
+def parse(data: bytes):
+    return message_from_bytes(data, policy=policy.default)
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "Revue de presse · 23 nov. 2026 : Zürich élit son maire, « enfin »",
+        "Morgenpost · 23. Nov. 2026: Größte Straßenbahn Österreichs fährt",
+        "Ελληνικά και 日本語 in one subject that is long enough to be folded over lines",
+    ],
+)
+def test_utf8_headers_and_parts_survive_the_round_trip(subject):
+    sender = "Revue de presse Genève <revue@example.org>"
+    message = build_message(rendered(subject), sender, "zoé@example.org", "fr", NOW)
+    data = message.as_bytes()
+    assert data.isascii(), "headers must be RFC 2047 encoded, bodies quoted-printable"
+    assert all(len(line) <= 998 for line in data.split(b"\r\n"))
+    parsed = parse(data)
+    assert parsed["Subject"] == subject
+    assert parseaddr(parsed["From"]) == ("Revue de presse Genève", "revue@example.org")
+    assert parsed["To"] == "zoé@example.org"
+    assert parsed.get_body(("plain",)).get_content().startswith(subject)
+    assert subject in parsed.get_body(("html",)).get_content()
+    for part in parsed.walk():
+        if not part.is_multipart():
+            assert part.get_content_charset() == "utf-8"
+
+
+def test_the_digest_shows_inline_as_plain_text_and_html_alternatives():
+    parsed = parse(
+        build_message(rendered("Brief"), "b@example.org", "r@example.org", "en", NOW).as_bytes()
+    )
+    assert parsed.get_content_type() == "multipart/alternative"
+    kinds = [part.get_content_type() for part in parsed.walk()]
+    assert kinds == ["multipart/alternative", "text/plain", "text/html"]
+    for part in parsed.iter_parts():
+        assert part.get_content_disposition() is None  # never an attachment
+        assert part.get_filename() is None
+    assert "multipart/digest" not in kinds and "message/rfc822" not in kinds
+
+
+def test_date_message_id_and_content_language():
+    parsed = parse(
+        build_message(rendered("Brief"), "b@example.org", "r@example.org", "de", NOW).as_bytes()
+    )
+    assert parsedate_to_datetime(parsed["Date"]) == NOW
+    assert parsed["Message-ID"].startswith("<") and parsed["Message-ID"].endswith("@example.org>")
+    assert parsed["Content-Language"] == "de"
+    assert parsed["MIME-Version"] == "1.0"
+
+
+def test_one_click_unsubscribe_headers_per_recipient():
+    links = (UNSUBSCRIBE, "mailto:leave@example.org?subject=unsubscribe")
+    message = build_message(rendered("Brief"), "b@example.org", "a+b@example.org", "en", NOW, links)
+    parsed = parse(message.as_bytes())
+    personal = "https://news.example.org/unsubscribe?who=a%2Bb@example.org"
+    # .strip(): a long header is folded after its name, and unfolding keeps that space.
+    assert parsed["List-Unsubscribe"].strip() == (
+        f"<{personal}>, <mailto:leave@example.org?subject=unsubscribe>"
+    )
+    assert parsed["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"  # RFC 8058
+    # The footer links of both parts are this reader's, not the pattern.
+    assert personal in parsed.get_body(("plain",)).get_content()
+    assert personal.replace("&", "&amp;") in parsed.get_body(("html",)).get_content()
+    assert "{recipient}" not in message.as_string()
+
+
+def test_a_mailto_alone_gives_list_unsubscribe_but_no_one_click_post():
+    links = ("mailto:leave@example.org",)
+    parsed = parse(
+        build_message(rendered("B"), "b@example.org", "r@example.org", "en", NOW, links).as_bytes()
+    )
+    assert parsed["List-Unsubscribe"] == "<mailto:leave@example.org>"
+    assert parsed["List-Unsubscribe-Post"] is None  # RFC 8058 needs an https URL to POST to
+
+
+def test_no_unsubscribe_configured_means_no_list_headers():
+    parsed = parse(
+        build_message(rendered("B"), "b@example.org", "r@example.org", "en", NOW).as_bytes()
+    )
+    assert parsed["List-Unsubscribe"] is None and parsed["List-Unsubscribe-Post"] is None
+
+
+def test_smtp_sends_each_recipient_a_message_naming_only_them(smtp_server):
+    recipients = ("ana@example.org", "bo@example.org", "chloe@example.org")
+    settings = DeliveryConfig(
+        method="smtp",
+        host=smtp_server.host,
+        port=smtp_server.port,
+        security="none",
+        sender="Brief <brief@example.org>",
+        recipients=recipients,
+        unsubscribe=(UNSUBSCRIBE,),
+    )
+    deliver(rendered("Brief · Zürich"), settings, "en", NOW)
+    assert [rcpts for _, rcpts in smtp_server.envelopes] == [[r] for r in recipients[:2]] + [
+        ["chloe@example.org"]
+    ]
+    ids = set()
+    for message, recipient in zip(smtp_server.messages, recipients, strict=True):
+        assert message["To"] == recipient
+        assert message["Cc"] is None and message["Bcc"] is None
+        others = [r for r in recipients if r != recipient]
+        raw = message.as_string()
+        assert not any(other in raw for other in others)
+        assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        ids.add(message["Message-ID"])
+    assert len(ids) == 3

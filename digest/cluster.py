@@ -54,7 +54,11 @@ SPLIT_AT = 0.04
 SPLIT_BACKGROUND = 10
 SPLIT_MAX_GROUP = 300
 WHY_TERMS = 6  # terms shown in an item's "why grouped"
-MAX_POSTING = 50  # a term in more articles than this finds no candidates (too common)
+# A word in more articles than MAX_POSTING finds no candidates (too common to tell events
+# apart); a name or figure may be in up to MAX_POSTING_FACTS, so that a story a few hundred
+# outlets cover still meets through its names. Pairs enumerated grow with these, not with N.
+MAX_POSTING = 50
+MAX_POSTING_FACTS = 500
 
 
 @dataclass(frozen=True)
@@ -197,9 +201,10 @@ def _scored_pairs(
         for term in heapq.nlargest(INDEX_TERMS, vector, key=vector.__getitem__):
             postings[term].append(index)
     shared_terms: Counter[tuple[int, int]] = Counter()
-    for members in postings.values():
-        if len(members) < 2 or len(members) > MAX_POSTING:
-            continue
+    for term, members in postings.items():
+        limit = MAX_POSTING if term[0] == "w" else MAX_POSTING_FACTS
+        if len(members) < 2 or len(members) > limit:
+            continue  # see MAX_POSTING: a big story still meets through its names
         for position, left in enumerate(members):
             for right in members[position + 1 :]:
                 shared_terms[(left, right)] += 1

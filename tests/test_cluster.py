@@ -248,3 +248,25 @@ def test_rewrites_sharing_no_five_word_phrase_merge_and_a_look_alike_stays_apart
     )
     assert not shingles(wire.text) & shingles(paper.text)
     assert groups(cluster_articles([wire, paper, other])) == [{1, 2}, {3}]
+
+
+def test_a_story_sixty_outlets_cover_is_one_item():
+    verbs = ["struck", "hit", "rattled", "shook", "jolted", "rocked"]
+    extras = ["Trains stopped", "Power failed", "Schools closed", "Flights were held",
+              "Ports shut", "Roads cracked", "Phones went down", "Shops emptied",
+              "Bridges were checked", "Hospitals ran on generators"]  # fmt: skip
+    outlets = [
+        article(
+            n,
+            f"Magnitude 7.1 quake {verbs[n % 6]} Hokkaido near Kushiro",
+            f"A magnitude 7.1 earthquake {verbs[(n + 1) % 6]} eastern Hokkaido near Kushiro, "
+            f"the Japan Meteorological Agency said, and a tsunami advisory of 1 metre was issued "
+            f"for the Pacific coast. {extras[n % 10]} in Kushiro and {extras[(n + 3) % 10]} in "
+            f"Obihiro, and Governor Naomichi Suzuki asked residents to stay on high ground.",
+        )
+        for n in range(60)
+    ]
+    other = article(
+        99, "Sinner beats Alcaraz in Turin", "Jannik Sinner won the ATP Finals in Turin."
+    )
+    assert groups(cluster_articles([*outlets, other])) == [set(range(60)), {99}]

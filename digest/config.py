@@ -78,6 +78,9 @@ class DeliveryConfig:
     username: str | None = None
     password_env: str = "DIGEST_SMTP_PASSWORD"
     timeout: float = 30.0
+    retries: int = 3
+    retry_delay: float = 10.0  # seconds before the first retry; doubles each time
+    ca_file: str | None = None
     subject: str = DEFAULT_SUBJECT  # pattern: {title}, {date}, {headline}, {count}
     unsubscribe: tuple[str, ...] = ()  # an https URL and/or a mailto:, for List-Unsubscribe
 
@@ -122,6 +125,8 @@ class Config:
     show_why: bool = False
     include: tuple[str, ...] = ()  # filters.include: keep only items that mention one
     exclude: tuple[str, ...] = ()  # filters.exclude: drop items that mention any
+    schedule: str | None = None  # cron expression, in `timezone`
+    schedule_grace: timedelta = timedelta(hours=12)
     alerts: AlertsConfig | None = None
     archive: ArchiveConfig | None = None
 
@@ -198,6 +203,9 @@ class _Loader:
             username=values["delivery.username"],
             password_env=values["delivery.password_env"],
             timeout=values["delivery.timeout"],
+            retries=values["delivery.retries"],
+            retry_delay=values["delivery.retry_delay"].total_seconds(),
+            ca_file=str(values["delivery.ca_file"]) if values["delivery.ca_file"] else None,
             subject=values["delivery.subject"],
             unsubscribe=values["delivery.unsubscribe"] or (),
         )
@@ -251,6 +259,8 @@ class _Loader:
             show_why=values["show_why"],
             include=values["filters.include"],
             exclude=values["filters.exclude"],
+            schedule=values["schedule"],
+            schedule_grace=values["schedule_grace"],
             alerts=alerts,
             archive=archive,
         )

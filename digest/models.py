@@ -183,3 +183,21 @@ class RunReport:
     articles_joined_delivered: int = 0
     pending_left: int = 0
     outbox_files: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message in the store's outbox: staged before it is sent, marked sent after.
+
+    `uncertain` is set when an earlier run died between handing the message over and
+    recording the answer, so the server may already have it.
+    """
+
+    key: str  # the outbox row id
+    digest_id: int
+    recipient: str
+    message: bytes  # the complete message, Message-ID included: a resend is the same bytes
+    message_id: str
+    method: str  # "smtp" or "file"
+    target: str | None = None  # file method: the outbox path stem
+    uncertain: bool = False

@@ -19,7 +19,7 @@ from typing import Any
 from . import pipeline
 from .config import load_config, settings_help
 from .errors import DeliveryError, DigestError
-from .models import Digest, RunReport
+from .models import Digest, RunReport, Source
 
 log = logging.getLogger("digest")
 
@@ -47,10 +47,17 @@ def digest_json(digest: Digest | None, title: str) -> dict[str, Any]:
                     }
                     for source in item.sources
                 ],
+                **({"why": list(item.why)} if len(item.sources) > 1 else {}),
+                "first_reported": _source_json(item.first_reported or item.sources[0]),
             }
             for item in digest.items
         ],
     }
+
+
+def _source_json(source: Source) -> dict[str, str]:
+    published = source.published.isoformat(timespec="seconds")
+    return {"name": source.name, "url": source.url, "published": published}
 
 
 def _print_problems(report: RunReport) -> None:

@@ -50,6 +50,8 @@ class FeedConfig:
     url: str  # http(s) URL or an absolute file:// URL
     section: str | None = None
     weight: float = 1.0
+    include: tuple[str, ...] = ()  # keep only this feed's articles that mention one
+    exclude: tuple[str, ...] = ()  # drop this feed's articles that mention any
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,9 @@ class Config:
     language: str = "en"
     templates: Path | None = None
     serve: ServeConfig | None = None
+    show_why: bool = False
+    include: tuple[str, ...] = ()  # filters.include: keep only items that mention one
+    exclude: tuple[str, ...] = ()  # filters.exclude: drop items that mention any
     schedule: str | None = None  # cron expression, in `timezone`
     schedule_grace: timedelta = timedelta(hours=12)
     alerts: AlertsConfig | None = None
@@ -252,6 +257,9 @@ class _Loader:
             language=values["language"],
             templates=values["templates"],
             serve=serve,
+            show_why=values["show_why"],
+            include=values["filters.include"],
+            exclude=values["filters.exclude"],
             schedule=values["schedule"],
             schedule_grace=values["schedule_grace"],
             alerts=alerts,
@@ -401,5 +409,6 @@ class _Loader:
                 )
             names.add(values["name"])
             urls[values["url"]] = values["name"]
-            out.append(FeedConfig(**values))
+            include, exclude = values.pop("filters") or ((), ())
+            out.append(FeedConfig(**values, include=include, exclude=exclude))
         return tuple(out)

@@ -127,6 +127,7 @@ class Cluster:
 
     articles: tuple[Article, ...]
     story_id: int | None = None
+    why: tuple[str, ...] = ()  # the shared names, figures and terms that tied them
 
 
 @dataclass(frozen=True)
@@ -146,6 +147,8 @@ class DigestItem:
     section: str | None
     sources: tuple[Source, ...]
     article_ids: tuple[int, ...]
+    why: tuple[str, ...] = ()  # see Cluster.why; empty for one source
+    first_reported: Source | None = None  # the earliest source of all the item's articles
 
 
 @dataclass(frozen=True)

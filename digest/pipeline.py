@@ -20,7 +20,7 @@ from pathlib import Path
 
 from .archive import email_links, page_links, write_archive
 from .clean import LanguageDetector, clean_page
-from .cluster import cluster_articles
+from .cluster import cluster_articles, join_delivered
 from .config import Config, FetchSettings
 from .deliver import SendOutcome, nothing_delivered, send_outgoing, stage_messages
 from .errors import DeliveryError, DigestError, FetchError
@@ -32,7 +32,7 @@ from .ingest import ingest
 from .localsite import LocalSite
 from .models import Digest, Outgoing, RemovedBlock, RenderedDigest, RunReport
 from .parse import parse_fetched
-from .rank import rank_clusters
+from .rank import filter_clusters, passes, rank_clusters
 from .render import render_digest
 from .store import QUEUE_LIMIT, Store
 from .timing import StageTimer
@@ -145,18 +145,26 @@ def _assemble(
             if feed is not None:
                 article.weight = feed.weight
                 article.section = feed.section
-        clusters = cluster_articles(articles)
+        # A feed's own filters drop its articles before they can join or form a story.
+        pending = [
+            a
+            for a in articles
+            if a.story_id is None
+            and (
+                (feed := feeds.get(a.feed)) is None
+                or passes([f"{a.title}\n{a.text}"], feed.include, feed.exclude)
+            )
+        ]
+        delivered = [a for a in articles if a.story_id is not None]
+        # Late reports join delivered stories first; only what joins none forms new stories.
+        late, pending = join_delivered(pending, delivered)
+        by_story: dict[int, list[int]] = {}
+        for article_id, story_id in late.items():
+            by_story.setdefault(story_id, []).append(article_id)
+        joined = sum(store.join_story(story, ids) for story, ids in by_story.items())
+        fresh = filter_clusters(cluster_articles(pending), config.include, config.exclude)
         timing.items = len(articles)
     with timer.stage("rank") as timing:
-        joined = 0
-        fresh = []
-        for cluster in clusters:
-            pending = [a for a in cluster.articles if a.story_id is None]
-            if cluster.story_id is not None:
-                if pending:
-                    joined += store.join_story(cluster.story_id, (a.id for a in pending))
-            elif pending:
-                fresh.append(cluster)
         weights = {name: feed.weight for name, feed in feeds.items()}
         items = rank_clusters(fresh, weights, config.max_items)
         timing.items = len(items)
@@ -185,6 +193,7 @@ def render_email(config: Config, digest: Digest) -> RenderedDigest:
         feed_count=len(config.feeds),
         subject=config.delivery.subject,
         links=links,
+        show_why=config.show_why,
     )
 
 

@@ -232,6 +232,26 @@ def _workers(value: Any) -> int | None:
     return value
 
 
+def _phrases(value: Any) -> tuple[str, ...]:
+    """A keyword or phrase, or a list of them (matched case-insensitively, whole words)."""
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, (list, tuple)):
+        raise Invalid("expected a keyword or phrase, or a list of them")
+    return tuple(text_value(item) for item in items)
+
+
+def _feed_filters(value: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """{include: [...], exclude: [...]} for one feed's items."""
+    if not isinstance(value, dict):
+        raise Invalid("expected a mapping with include: and/or exclude:")
+    unknown = set(value) - {"include", "exclude"}
+    if unknown:
+        raise Invalid(f"unknown key {sorted(unknown)[0]!r}; known keys: exclude, include")
+    include = _phrases(value["include"]) if value.get("include") is not None else ()
+    exclude = _phrases(value["exclude"]) if value.get("exclude") is not None else ()
+    return include, exclude
+
+
 # Mark parsers whose value is a path relative to the config file (FOLDER: must exist).
 PATH = "path"
 FOLDER = "folder"
@@ -333,6 +353,10 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("archive.dir", PATH, None, "Folder for the web archive of sent digests."),
     Setting("archive.url", _optional_http_url, None, "Public URL of archive.dir."),
+    # Clustering and ranking (issue 4).
+    Setting("show_why", _bool, False, "Show the names and figures that grouped an item's sources."),
+    Setting("filters.include", _phrases, (), "Keep only items that mention one of these."),
+    Setting("filters.exclude", _phrases, (), "Drop items that mention any of these."),
 )
 
 FEED_SETTINGS: tuple[Setting, ...] = (
@@ -340,6 +364,12 @@ FEED_SETTINGS: tuple[Setting, ...] = (
     Setting("url", URL_OR_PATH, None, "Feed URL, file:// URL or path.", True),
     Setting("section", _optional_text, None, "Section of the digest this feed's items go in."),
     Setting("weight", _positive_float, 1.0, "Ranking weight of this feed's items."),
+    Setting(
+        "filters",
+        _feed_filters,
+        None,
+        "include:/exclude: keywords or phrases for this feed's articles (like filters.*).",
+    ),
 )
 
 

@@ -58,8 +58,8 @@ def test_a_run_with_worker_processes_and_a_rerun_that_skips_clustering(tmp_path,
     config = digest.load_config(write_config(tmp_path, site.base_url, extra="workers: 2\n"))
     cold = digest.run(config)
     stages = {stage.stage: stage for stage in cold.stages}
-    assert cold.digest is not None and cold.articles_new == 27
-    assert stages["pages"].items == 27 and stages["pages"].workers_cpu > 0
+    assert cold.digest is not None and cold.articles_new >= 27
+    assert stages["pages"].items == cold.articles_new and stages["pages"].workers_cpu > 0
     assert {"feeds", "pages", "clean", "store", "cluster", "rank", "render", "deliver"} <= set(
         stages
     )

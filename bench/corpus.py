@@ -304,9 +304,7 @@ def serve(root: Path, outlets: int, port: int) -> None:
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers.append(server)
     print("ready", flush=True)
-    sys.stdin.read()
-    for server in servers:
-        server.shutdown()
+    sys.stdin.read()  # then exit: the serving threads are daemons (200 shutdowns take minutes)
 
 
 def _handler(folder: Path) -> type[BaseHTTPRequestHandler]:

@@ -211,7 +211,11 @@ def pipeline_mode(args: argparse.Namespace) -> None:
         finally:
             if server.stdin:
                 server.stdin.close()
-            server.wait(timeout=30)
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
         _print_table(total, workers, bare_wall, bare_cpu, len(pages), cold, again)
     finally:
         if args.keep:

@@ -3,26 +3,11 @@ decides; this records). A mixin of `Store`, kept apart so that store.py keeps to
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
-
-
-def maybe_time(text: str | None) -> datetime | None:
-    """A stored ISO time, or None when there is none or it is unreadable."""
-    if not text:
-        return None
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+from .store_db import StateDB, _iso, maybe_time
 
 
 @dataclass(frozen=True)
@@ -42,13 +27,8 @@ class FeedHealth:
     alerted: datetime | None
 
 
-class FeedHealthRecords:
+class FeedHealthRecords(StateDB):
     """Methods of `Store` on the feeds table's health columns."""
-
-    db: sqlite3.Connection
-
-    def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
-        raise NotImplementedError  # provided by Store
 
     # -- feed health: backoff, 410 Gone, 301/308, alerts -----------------------------------
 

@@ -19,10 +19,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from .feedhealth import FeedHealthRecords, maybe_time
+from .feedhealth import FeedHealthRecords
 from .migrations import MIGRATIONS
 from .models import Article, FeedEntry, RemovedBlock, Skipped
-from .store_db import STALE_LOCK, StateDB, _iso, _time
+from .store_db import STALE_LOCK, StateDB, _iso, _time, maybe_time
 from .store_outbox import QUEUE_LIMIT, DeliveryLog
 
 __all__ = ["MIGRATIONS", "QUEUE_LIMIT", "STALE_LOCK", "FeedState", "NewArticle", "StateDB", "Store"]

@@ -30,12 +30,19 @@ def _time(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
-def _time_or(text: str, default: datetime) -> datetime:
+def maybe_time(text: str | None) -> datetime | None:
+    """A stored ISO time, or None when there is none or it is unreadable."""
+    if not text:
+        return None
     try:
         moment = _time(text)
     except ValueError:
-        return default
+        return None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _time_or(text: str, default: datetime) -> datetime:
+    return maybe_time(text) or default
 
 
 class StateDB:

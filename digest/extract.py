@@ -77,7 +77,7 @@ def extract_page(page: bytes | str, url: str) -> ExtractedPage:
         raise ExtractError(url, f"trafilatura failed: {error}") from None
     if document is None or document.body is None:
         raise ExtractError(url, "trafilatura found no main text")
-    blocks = tuple(_blocks(document.body))
+    blocks = _with_lead(tree, _blocks(document.body))
     if not blocks:
         raise ExtractError(url, "trafilatura found no main text")
     return ExtractedPage(
@@ -181,3 +181,130 @@ def _parse_date(value: str | None) -> datetime | None:
 def _markup_language(raw: bytes) -> str | None:
     match = _HTML_LANG.search(raw[:4096])
     return match.group(1).decode("ascii").lower() if match else None
+
+
+# A lead (intro, teaser, standfirst) between the headline and the first body paragraph is
+# article text that trafilatura often drops: sites put it outside the body container, or
+# call it a "teaser", which trafilatura discards as a link to another story. It is looked
+# for in the tree already parsed, between the <h1> and the first paragraph extracted.
+LEAD_MIN_CHARS, LEAD_MAX_CHARS = 50, 1500
+# Body paragraphs at least this long anchor the search.
+LEAD_ANCHOR_MIN_CHARS = 80
+LEAD_KEY_WORDS = 5
+LEAD_MAX_LINK_SHARE = 0.3
+# More elements than this between the headline and the body: not one article's header.
+LEAD_MAX_ELEMENTS = 300
+LEAD_MAX_BLOCKS = 2
+# How sites name a lead in their markup, in several languages; an element or one of its
+# nearest ancestors must say so, or prose near the headline (a press-release quote box, a
+# key-points list) would be taken for one.
+_LEAD_NAME = re.compile(
+    r"lead|teaser|intro|chapo|excerpt|abstract|summary|standfirst|\bdek\b|\bdeck\b|desc"
+    r"|sumario|incipit|einleitung|subline|sub-?title|sub-?headline",
+    re.IGNORECASE,
+)
+_LEAD_NAME_LEVELS = 3
+# Names of what is not a lead though it sits there: captions, bylines, dates, sharing.
+_NOT_LEAD_NAME = re.compile(
+    r"caption|credit|byline|author|date|time|meta|photo|image|gallery|media|share|social"
+    r"|related|advert",
+    re.IGNORECASE,
+)
+_CONTAINER_TAGS = frozenset(
+    "div p section article header main aside footer h1 h2 h3 h4 h5 h6 ul ol li dl table"
+    " figure figcaption blockquote form nav".split()
+)
+_NEVER_LEAD_TAGS = frozenset("li figure figcaption aside nav form button a".split())
+_HEADING_TAGS = frozenset("h2 h3 h4 h5 h6".split())
+_FIND_TEXT = lxml.etree.XPath(
+    "//body//*[not(self::script or self::style)][text()[contains(normalize-space(.), $key)]]"
+)
+_VISIBLE_TEXT = lxml.etree.XPath(
+    ".//text()[not(ancestor::script or ancestor::style or ancestor::noscript)]"
+)
+
+
+def _with_lead(tree: lxml.html.HtmlElement, blocks: list[Block]) -> tuple[Block, ...]:
+    """`blocks` with the page's lead put back before the first body paragraph, when
+    trafilatura left it out."""
+    first = next(
+        (i for i, b in enumerate(blocks) if b.kind == "p" and len(b.text) >= LEAD_ANCHOR_MIN_CHARS),
+        None,
+    )
+    if first is None:
+        return tuple(blocks)
+    anchor = _find_paragraph(tree, blocks[first].text)
+    headline = anchor.xpath("preceding::h1[1]") if anchor is not None else None
+    if not headline:
+        return tuple(blocks)
+    extracted = " ".join(_fold(b.text) for b in blocks)
+    leads: list[Block] = []
+    between = _between(headline[0], anchor)
+    for element in between or ():
+        text = _lead_text(element)
+        if text and _fold(text) not in extracted and all(text != b.text for b in leads):
+            kind = "head" if element.tag in _HEADING_TAGS else "p"
+            leads.append(Block(text=text, kind=kind))
+    leads = leads[-LEAD_MAX_BLOCKS:]
+    return (*blocks[:first], *leads, *blocks[first:])
+
+
+def _find_paragraph(tree: lxml.html.HtmlElement, text: str) -> lxml.etree._Element | None:
+    words = text.split()
+    for start in (0, LEAD_KEY_WORDS):
+        key = " ".join(words[start : start + LEAD_KEY_WORDS])
+        if len(key) >= 15:
+            found = _FIND_TEXT(tree, key=key)
+            if found:
+                return found[0]
+    return None
+
+
+def _between(
+    headline: lxml.etree._Element, anchor: lxml.etree._Element
+) -> list[lxml.etree._Element] | None:
+    """Elements after the headline (not inside it) and before the anchor, in page order;
+    None when there are too many to be one article's header."""
+    elements = []
+    inside = False
+    for element in anchor.getroottree().iter():
+        if element is headline:
+            inside = True
+        elif element is anchor:
+            return elements
+        elif inside and isinstance(element.tag, str):
+            elements.append(element)
+            if len(elements) > LEAD_MAX_ELEMENTS:
+                return None
+    return None
+
+
+def _lead_text(element: lxml.etree._Element) -> str | None:
+    """The element's text when it reads as a lead: a block of prose with no blocks inside,
+    named like a lead, not a caption or a list of links."""
+    if element.tag not in _CONTAINER_TAGS or element.tag in _NEVER_LEAD_TAGS:
+        return None
+    if any(d.tag in _CONTAINER_TAGS for d in element.iterdescendants()):
+        return None
+    names = [element, *list(element.iterancestors())[:_LEAD_NAME_LEVELS]]
+    if not any(_LEAD_NAME.search(_names(e)) for e in names):
+        return None
+    if any(_NOT_LEAD_NAME.search(_names(e)) for e in names):
+        return None
+    if next(element.iterancestors(*_NEVER_LEAD_TAGS), None) is not None:
+        return None
+    text = unicodedata.normalize("NFC", collapse(" ".join(_VISIBLE_TEXT(element))))
+    if not LEAD_MIN_CHARS <= len(text) <= LEAD_MAX_CHARS:
+        return None
+    if not text.rstrip("\"'”’)»").endswith((".", "!", "?")):
+        return None
+    linked = sum(len(collapse(link.text_content())) for link in element.iter("a"))
+    return None if linked > LEAD_MAX_LINK_SHARE * len(text) else text
+
+
+def _names(element: lxml.etree._Element) -> str:
+    return f"{element.get('class') or ''} {element.get('id') or ''}"
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.lower().split())

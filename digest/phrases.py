@@ -48,6 +48,8 @@ _SHORT_LABELS = (
     r" (articles|stories|posts)|see also|you (may|might) also|à lire aussi|lire aussi"
     r"|voir aussi|lee también|te puede interesar|vea también|más sobre|leggi anche"
     r"|leia também|veja também|czytaj (też|także)|zobacz (też|także)"
+    r"|(häufig gestellte|frequently asked) (fragen|questions)|faqs?|preguntas frecuentes"
+    r"|questions fréquentes|domande frequenti|perguntas frequentes"
 )
 _CTA_STRONG: list[tuple[tuple[str, ...], str]] = [
     ((), rf"^[>»›\s]*({_LABELS})\s*([:|»›>–—-]|\.\.\.|…|$)"),
@@ -250,9 +252,18 @@ _SURE_CREDIT = re.compile(
     r"|crédits? photos?|photo credit|image\s*:|credits?\s*:)"
     r"|©\s*[\w .-]{1,40}/\s*[\w .-]{1,40}$"
 )
+# A numbered figure caption: "Abbildung 4: ...", "Fig. 2. ...".
+_CAPTION = re.compile(
+    r"^(abbildung|abb\.|figure|fig\.|grafik|tabelle|table|bild|foto|photo|image)\s*\d+\s*[:.)]"
+)
+CAPTION_MAX_CHARS = 300
+# A label this short ending in a colon ("Kontakt:", "Release date:") heads a box.
+BARE_LABEL_MAX_CHARS = 40
 _METADATA = re.compile(
     r"^(updated|last updated|aktualisiert|zuletzt aktualisiert|published|veröffentlicht"
-    r"|publié|mis à jour|actualizado|publicado|pubblicato|aggiornato|release date)\b|^stand\s*:"
+    r"|publié|mis à jour|actualizado|publicado|pubblicato|aggiornato|release date|news date)\b"
+    r"|^stand\s*:|\b(category|categories|kategorie|catégorie|categoría)\s*:"
+    r"|\b(verfügbar bis|available until|disponible jusqu'au)\b"
     r"|\b(reading time|lesezeit|temps de lecture|tiempo de lectura|tempo de leitura"
     r"|min(ute)?s? read)\b"
     r"|^[\d\s./:,-]+(am|pm|uhr|h)?$",
@@ -282,15 +293,18 @@ def phrase_signal(text: str) -> tuple[int, str]:
         return 3, "promo"
     if _BYLINE.match(text):
         return 2, "byline"
+    bare_label = len(text) < BARE_LABEL_MAX_CHARS and text.rstrip().endswith(":")
     if _matches(_LIKELY, lowered):
-        return 2, "promo"
+        return 2 + bare_label, "promo"
+    if len(text) < CAPTION_MAX_CHARS and _CAPTION.match(lowered):
+        return 3, "credit"
     if len(text) < CREDIT_MAX_CHARS and _CREDIT.search(lowered):
         # A short line that is only a credit: "© Jane Doe/Agency", "Foto: Jane Doe".
         return (
             3 if len(text) < SURE_CREDIT_MAX_CHARS and _SURE_CREDIT.search(lowered) else 2
         ), "credit"
     if len(text) < METADATA_MAX_CHARS and _METADATA.search(lowered):
-        return 2, "metadata"
+        return 2 + bare_label, "metadata"
     return 0, ""
 
 

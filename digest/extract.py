@@ -238,15 +238,23 @@ def _with_lead(tree: lxml.html.HtmlElement, blocks: list[Block]) -> tuple[Block,
     if not headline:
         return tuple(blocks)
     extracted = " ".join(_fold(b.text) for b in blocks)
-    leads: list[Block] = []
-    between = _between(headline[0], anchor)
-    for element in between or ():
+    between = _between(headline[0], anchor) or []
+    found: list[tuple[int, Block]] = []
+    for position, element in enumerate(between):
         text = _lead_text(element)
-        if text and _fold(text) not in extracted and all(text != b.text for b in leads):
+        if text and _fold(text) not in extracted and all(text != b.text for _, b in found):
             kind = "head" if element.tag in _HEADING_TAGS else "p"
-            leads.append(Block(text=text, kind=kind))
-    leads = leads[-LEAD_MAX_BLOCKS:]
-    return (*blocks[:first], *leads, *blocks[first:])
+            found.append((position, Block(text=text, kind=kind)))
+    found = found[-LEAD_MAX_BLOCKS:]
+    if not found:
+        return tuple(blocks)
+    # Extracted blocks that come after the lead on the page (a sign-up box between the
+    # standfirst and the body) stay after it.
+    later = _fold(" ".join(t for e in between[found[0][0] + 1 :] for t in (e.text, e.tail) if t))
+    at = first
+    while at > 0 and _fold(blocks[at - 1].text) in later:
+        at -= 1
+    return (*blocks[:at], *(block for _, block in found), *blocks[at:])
 
 
 def _find_paragraph(tree: lxml.html.HtmlElement, text: str) -> lxml.etree._Element | None:

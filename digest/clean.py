@@ -183,6 +183,7 @@ def clean_blocks(
         }
         joining |= _orphan_headings(blocks, gone)
         joining |= _labelled_sections(blocks, scores, gone)
+        joining |= _trailing_run(blocks, scores, gone)
         if not joining:
             break
         for i in joining:
@@ -306,6 +307,22 @@ def _labelled_sections(
             if after not in gone and len(blocks[after].text) < SECTION_MEMBER_MAX_CHARS:
                 members.add(after)
     return members
+
+
+def _trailing_run(
+    blocks: tuple[Block, ...], scores: list[tuple[int, str]], gone: set[int]
+) -> set[int]:
+    """At the end of the page, once a block was removed, what follows it goes too when every
+    block has a signal of its own or is a heading (a promo heading over teaser lists)."""
+    run = []
+    for index in range(len(blocks) - 1, -1, -1):
+        if index not in gone and scores[index][0] == 0 and blocks[index].kind != "head":
+            break
+        run.append(index)
+    removed = [i for i in run if i in gone]
+    if not removed:
+        return set()
+    return {i for i in run if i > min(removed) and i not in gone}
 
 
 def _orphan_headings(blocks: tuple[Block, ...], gone: set[int]) -> set[int]:

@@ -56,7 +56,8 @@ _CTA_STRONG: list[tuple[tuple[str, ...], str]] = [
     ((), rf"^({_SHORT_LABELS})\b[\s\S]{{0,40}}$"),
     (
         (),
-        r"^(about (the|this) (author|authors|series|site)|über (den autor|die autorin|diese reihe"
+        r"^(original ?publi(kation|cation)|publication originale|publicación original"
+        r"|about (the|this) (author|authors|series|site)|über (den autor|die autorin|diese reihe"
         r"|uns)|à propos de l'auteur|sobre (el|la) autora?|l'autore|sobre o autor)\s*:?\s*$",
     ),
     # An unrendered shortcode: "[button link=...]".
@@ -223,7 +224,12 @@ _CTA_LIKELY: list[tuple[tuple[str, ...], str]] = [
         r"\b(aktuelle ausgabe|current issue|dernier numéro)\b",
     ),
     ((), r"^(contact|kontakt|pressekontakt|contacto|contatti)\s*:?\s*$"),
-    ((), r"^(weitere informationen|more information|plus d'informations|más información)\s*:?\s*$"),
+    (
+        (),
+        r"^(weitere informationen|zusatzinformationen|more information|additional information"
+        r"|further information|plus d'informations|informations complémentaires|más información"
+        r"|información adicional)\s*:?\s*$",
+    ),
     (("filed under",), r"\bfiled under\b"),
     (
         ("privacy", "datenschutz", "confidentialité", "privacidad", "privacy"),

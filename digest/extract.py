@@ -219,6 +219,8 @@ _HEADING_TAGS = frozenset("h2 h3 h4 h5 h6".split())
 _FIND_TEXT = lxml.etree.XPath(
     "//body//*[not(self::script or self::style)][text()[contains(normalize-space(.), $key)]]"
 )
+_HEADLINE = lxml.etree.XPath("preceding::h1[1]")
+_SUBHEADLINE = lxml.etree.XPath("preceding::*[self::h2 or self::h3][1]")
 _VISIBLE_TEXT = lxml.etree.XPath(
     ".//text()[not(ancestor::script or ancestor::style or ancestor::noscript)]"
 )
@@ -234,7 +236,10 @@ def _with_lead(tree: lxml.html.HtmlElement, blocks: list[Block]) -> tuple[Block,
     if first is None:
         return tuple(blocks)
     anchor = _find_paragraph(tree, blocks[first].text)
-    headline = anchor.xpath("preceding::h1[1]") if anchor is not None else None
+    if anchor is None:
+        return tuple(blocks)
+    # Some sites title the article with a lower heading when the <h1> is the site's name.
+    headline = _HEADLINE(anchor) or _SUBHEADLINE(anchor)
     if not headline:
         return tuple(blocks)
     extracted = " ".join(_fold(b.text) for b in blocks)

@@ -49,6 +49,7 @@ _SHORT_LABELS = (
     r"|voir aussi|lee también|te puede interesar|vea también|más sobre|leggi anche"
     r"|leia também|veja também|czytaj (też|także)|zobacz (też|także)"
     r"|(häufig gestellte|frequently asked) (fragen|questions)|faqs?|preguntas frecuentes"
+    r"|(\.\.\.|…)? ?(weiter zu|continue to|next page|nächste seite|page suivante)"
     r"|questions fréquentes|domande frequenti|perguntas frequentes"
 )
 _CTA_STRONG: list[tuple[tuple[str, ...], str]] = [
@@ -126,6 +127,13 @@ _CTA_STRONG: list[tuple[tuple[str, ...], str]] = [
     (("eingeloggt", "kommentare"), r"\beingeloggt sein\b|\bum kommentare zu schreiben"),
     (("conversation", "discussion"), r"\b(join|start) the (conversation|discussion)\b"),
     (("join our",), r"\bjoin our (community|discord|slack|membership|members)"),
+    (
+        ("registr", "sign", "subscrib", "anmeldung", "inscri", "regist"),
+        r"\bby (registering|signing up|subscribing),? you (agree|accept)"
+        r"|\bmit (der|ihrer) (registrierung|anmeldung) (akzeptieren|stimmen) sie"
+        r"|\ben vous (inscrivant|abonnant),? vous acceptez"
+        r"|\bal (registrarte|suscribirte),? aceptas",
+    ),
     # Paywalls and support.
     (
         ("become a", "support"),
@@ -233,7 +241,7 @@ _CTA_LIKELY: list[tuple[tuple[str, ...], str]] = [
     (("filed under",), r"\bfiled under\b"),
     (
         ("privacy", "datenschutz", "confidentialité", "privacidad", "privacy"),
-        r"\b(privacy policy|datenschutz(erklärung|bestimmungen| und nutzungsbedingungen)"
+        r"\b(privacy policy|datenschutz(erklärung|bestimmungen|-? und nutzungsbedingungen)"
         r"|politique de confidentialité|política de privacidad|informativa (sulla )?privacy)",
     ),
     (("access",), r"\b(get|unlock|gain) (full |unlimited |instant )?access to\b"),
@@ -263,6 +271,11 @@ _CAPTION = re.compile(
     r"^(abbildung|abb\.|figure|fig\.|grafik|tabelle|table|bild|foto|photo|image)\s*\d+\s*[:.)]"
 )
 CAPTION_MAX_CHARS = 300
+# Who is where in a photo: "Jane Doe (left) and ...".
+_PICTURED = re.compile(
+    r"\((left|right|centre|center|second (left|right)|from left|l\.|r\.|links|rechts|mitte"
+    r"|à gauche|à droite|izquierda|derecha)\)"
+)
 # A label this short ending in a colon ("Kontakt:", "Release date:") heads a box.
 BARE_LABEL_MAX_CHARS = 40
 _METADATA = re.compile(
@@ -302,7 +315,7 @@ def phrase_signal(text: str) -> tuple[int, str]:
     bare_label = len(text) < BARE_LABEL_MAX_CHARS and text.rstrip().endswith(":")
     if _matches(_LIKELY, lowered):
         return 2 + bare_label, "promo"
-    if len(text) < CAPTION_MAX_CHARS and _CAPTION.match(lowered):
+    if len(text) < CAPTION_MAX_CHARS and (_CAPTION.match(lowered) or _PICTURED.search(lowered)):
         return 3, "credit"
     if len(text) < CREDIT_MAX_CHARS and _CREDIT.search(lowered):
         # A short line that is only a credit: "© Jane Doe/Agency", "Foto: Jane Doe".

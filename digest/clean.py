@@ -57,6 +57,8 @@ LINKS_HIGH, LINKS_SOME, LINKS_MAX_CHARS, LINKS_MAX_LIST_CHARS = 0.7, 0.4, 300, 1
 LINKS_SOME_LIST = 0.3
 # A block this short between two removed ones is part of the same box.
 BETWEEN_MAX_CHARS = 200
+# The last block after two removed ones, this short, is part of their box.
+LAST_LINE_MAX_CHARS = 300
 # Share of words a heading must share with the page title to be taken for it.
 TITLE_OVERLAP = 0.8
 # Blocks above the title heading shorter than this are the page's chrome.
@@ -67,6 +69,8 @@ STANDFIRST_MIN_CHARS = 80
 PREFIX_WORDS = 12
 # A heading with no section of its own, this short, beside a removed block is a box line.
 BOX_HEADING_MAX_CHARS = 100
+# A likely label heading ("Press contact") this near the end takes its section too.
+TAIL_LABEL_BLOCKS = 8
 # Blocks under a label heading this short belong to its box.
 SECTION_MEMBER_MAX_CHARS = 500
 # Below this much prose (a page of headings and lists), the lists speak for the language.
@@ -181,6 +185,18 @@ def clean_blocks(
             and ({i - 1, i + 1} & gone)
             and (i < EDGE_HEAD or i >= len(blocks) - EDGE_TAIL)
         }
+        # The last block after two removed ones with signals of their own is the box's
+        # last line.
+        last = len(blocks) - 1
+        if (
+            last >= 2
+            and last not in gone
+            and {last - 1, last - 2} <= gone
+            and scores[last - 1][0] > 0
+            and scores[last - 2][0] > 0
+            and len(blocks[last].text) < LAST_LINE_MAX_CHARS
+        ):
+            joining.add(last)
         joining |= _orphan_headings(blocks, gone)
         joining |= _labelled_sections(blocks, scores, gone)
         joining |= _trailing_run(blocks, scores, gone)
@@ -299,7 +315,11 @@ def _labelled_sections(
     the author"), up to the next heading."""
     members = set()
     for index, block in enumerate(blocks):
-        if block.kind != "head" or index not in gone or scores[index] != (3, "promo"):
+        if block.kind != "head" or index not in gone:
+            continue
+        # A strong label anywhere ("Related stories"), a likely one in the tail ("Contact").
+        tail = index >= len(blocks) - TAIL_LABEL_BLOCKS
+        if scores[index] != (3, "promo") and not (tail and scores[index] == (2, "promo")):
             continue
         for after in range(index + 1, len(blocks)):
             if blocks[after].kind == "head":

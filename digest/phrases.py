@@ -285,7 +285,7 @@ _METADATA = re.compile(
     r"|\b(verfügbar bis|available until|disponible jusqu'au)\b"
     r"|\b(reading time|lesezeit|temps de lecture|tiempo de lectura|tempo de leitura"
     r"|min(ute)?s? read)\b"
-    r"|^[\d\s./:,-]+(am|pm|uhr|h)?$",
+    r"|^[\d\s./:,-]+(am|pm|uhr|h)?$|^\d{1,3}\s*(min|mins|minutes|minuten|sek|sec)\.?$",
     re.IGNORECASE,
 )
 # Matched against the lower-cased block: faster than IGNORECASE, and the patterns are

@@ -231,7 +231,11 @@ _CTA_LIKELY: list[tuple[tuple[str, ...], str]] = [
         ("ausgabe", "current issue", "numéro"),
         r"\b(aktuelle ausgabe|current issue|dernier numéro)\b",
     ),
-    ((), r"^(contact|kontakt|pressekontakt|contacto|contatti)\s*:?\s*$"),
+    (
+        (),
+        r"^(contact|kontakt|pressekontakt|press contact|media contact|contact presse"
+        r"|contacto|contatti)\s*:?\s*$",
+    ),
     (
         (),
         r"^(weitere informationen|zusatzinformationen|more information|additional information"

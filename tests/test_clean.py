@@ -224,3 +224,35 @@ def test_a_related_links_list_at_the_end_goes(detector):
     result = clean_blocks((*blocks(*ARTICLE), related), detector)
     assert [b.text for b in result.kept] == ARTICLE
     assert [r.reason for r in result.removed] == ["links"]
+
+
+def test_a_promo_heading_and_teaser_lists_after_a_removed_box_go(detector):
+    box = "Sign up for our morning briefing newsletter and get the day's news by 7am."
+    promo_heading = Block("Play our free fantasy league this season", kind="head")
+    teasers = [
+        Block("• Leeds United sign striker\n• Rhinos beat Saints", kind="list", link_density=0.35),
+        Block("• Cricket: Yorkshire squad named\n• Marathon route", kind="list", link_density=0.32),
+    ]
+    page = (*blocks(*ARTICLE, box), promo_heading, *teasers)
+    result = clean_blocks(page, detector)
+    assert [b.text for b in result.kept] == ARTICLE
+
+
+def test_captions_bare_labels_and_faq_sections_go(detector):
+    figure = "Figure 2: Solar output at the Kirkstall site by month, 2025."
+    pictured = "Councillor Amira Haddad (left) and cooperative chair Tom Reyes at the turbine hall."
+    faq = Block("Frequently asked questions", kind="head")
+    answer = "Who can buy shares? Anyone over 16 living in Leeds can buy up to 40 shares."
+    texts = [ARTICLE[0], figure, ARTICLE[1], ARTICLE[2], pictured, ARTICLE[3]]
+    assert [b.text for b in clean_blocks(blocks(*texts), detector).kept] == ARTICLE
+    result = clean_blocks((*blocks(*ARTICLE), faq, Block(answer)), detector)
+    assert [b.text for b in result.kept] == ARTICLE
+    # A label alone, ending in a colon, is sure enough to go wherever it stands.
+    assert phrase_signal("Release date:")[0] >= 3
+    assert phrase_signal("Release date: 4 March 2026")[0] == 2
+
+
+def test_a_press_contact_at_the_end_goes_with_its_lines(detector):
+    contact = [Block("Press contact", kind="head"), *blocks("Jo Baker", "Tel. 0113 496 0000")]
+    result = clean_blocks((*blocks(*ARTICLE), *contact), detector)
+    assert [b.text for b in result.kept] == ARTICLE

@@ -191,6 +191,8 @@ LEAD_MIN_CHARS, LEAD_MAX_CHARS = 50, 1500
 # Body paragraphs at least this long anchor the search.
 LEAD_ANCHOR_MIN_CHARS = 80
 LEAD_KEY_WORDS = 5
+# The word searched for must be this long to be rare on the page.
+LEAD_KEY_MIN_CHARS = 5
 LEAD_MAX_LINK_SHARE = 0.3
 # More elements than this between the headline and the body: not one article's header.
 LEAD_MAX_ELEMENTS = 300
@@ -215,10 +217,9 @@ _CONTAINER_TAGS = frozenset(
     " figure figcaption blockquote form nav".split()
 )
 _NEVER_LEAD_TAGS = frozenset("li figure figcaption aside nav form button a".split())
+_INLINE_TAGS = frozenset("a span strong b em i u mark small sup sub abbr time".split())
 _HEADING_TAGS = frozenset("h2 h3 h4 h5 h6".split())
-_FIND_TEXT = lxml.etree.XPath(
-    "//body//*[not(self::script or self::style)][text()[contains(normalize-space(.), $key)]]"
-)
+_TEXT_WITH = lxml.etree.XPath("//body//text()[contains(., $key)]")
 _HEADLINE = lxml.etree.XPath("preceding::h1[1]")
 _SUBHEADLINE = lxml.etree.XPath("preceding::*[self::h2 or self::h3][1]")
 _VISIBLE_TEXT = lxml.etree.XPath(
@@ -263,13 +264,24 @@ def _with_lead(tree: lxml.html.HtmlElement, blocks: list[Block]) -> tuple[Block,
 
 
 def _find_paragraph(tree: lxml.html.HtmlElement, text: str) -> lxml.etree._Element | None:
+    """The element holding the opening words of `text`. Text nodes are searched for one
+    long word (no white space to normalise, so the search stays in lxml's C code), then the
+    few elements found are checked for the opening words."""
     words = text.split()
-    for start in (0, LEAD_KEY_WORDS):
-        key = " ".join(words[start : start + LEAD_KEY_WORDS])
-        if len(key) >= 15:
-            found = _FIND_TEXT(tree, key=key)
-            if found:
-                return found[0]
+    opening = _fold(" ".join(words[:LEAD_KEY_WORDS]))
+    key = max(words[:LEAD_KEY_WORDS], key=len)
+    if len(key) < LEAD_KEY_MIN_CHARS:
+        return None
+    for node in _TEXT_WITH(tree, key=key):
+        parent = node.getparent()
+        element = parent.getparent() if node.is_tail else parent
+        # A word inside a link or emphasis: the paragraph is the block around it.
+        while element is not None and element.tag in _INLINE_TAGS:
+            element = element.getparent()
+        if element is None or element.tag in ("script", "style", "title"):
+            continue
+        if opening in _fold(element.text_content()):
+            return element
     return None
 
 
@@ -278,9 +290,14 @@ def _between(
 ) -> list[lxml.etree._Element] | None:
     """Elements after the headline (not inside it) and before the anchor, in page order;
     None when there are too many to be one article's header."""
+    # Only the smallest subtree holding both is walked, not the whole page.
+    anchor_line = set(anchor.iterancestors())
+    common = next((a for a in headline.iterancestors() if a in anchor_line), None)
+    if common is None:
+        return None
     elements = []
     inside = False
-    for element in anchor.getroottree().iter():
+    for element in common.iter():
         if element is headline:
             inside = True
         elif element is anchor:

@@ -143,8 +143,9 @@ def clean_blocks(
     title: str | None = None,
 ) -> CleanedText:
     """Score every block and drop the boilerplate. Pure but for langdetect's CPU time."""
-    # Tables of names and figures (sports results, prices) say little about the language.
-    prose = [b.text for b in blocks if b.kind not in ("table", "list")]
+    # Tables of names and figures (sports results, prices) say little about the language,
+    # nor do headings (names of things, often borrowed from another language).
+    prose = [b.text for b in blocks if b.kind not in ("table", "list", "head")]
     if sum(len(text) for text in prose) < ARTICLE_PROSE_MIN_CHARS:
         prose = [b.text for b in blocks if b.kind != "table"] or [b.text for b in blocks]
     language = article_language(prose, detector)

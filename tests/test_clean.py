@@ -256,3 +256,41 @@ def test_a_press_contact_at_the_end_goes_with_its_lines(detector):
     contact = [Block("Press contact", kind="head"), *blocks("Jo Baker", "Tel. 0113 496 0000")]
     result = clean_blocks((*blocks(*ARTICLE), *contact), detector)
     assert [b.text for b in result.kept] == ARTICLE
+
+
+def test_headings_borrowed_from_another_language_do_not_set_the_page_language(detector):
+    figures = {
+        "Dile que no con la mano derecha y una vuelta de la dama al final": (
+            "• Der Führende öffnet mit der linken Hand und macht einen Schritt zurück\n"
+            "• Die Folgende dreht sich dabei einmal unter seinem Arm nach rechts"
+        ),
+        "Vacilala con mano derecha, la variante de la casa para los que empiezan": (
+            "• Wie beim Dile que no, nur dass der Führende die Hand wechselt\n"
+            "• Danach gehen beide wieder in die Grundposition und warten auf das Kommando"
+        ),
+        "Exhibela doble con vuelta y cambio de mano al final de la figura": (
+            "• Die Folgende läuft um den Führenden herum und nimmt seine rechte Hand\n"
+            "• Er hält sie fest, bis sie wieder vor ihm steht, und lässt dann los"
+        ),
+        "Enchufla con la mano por detrás de la espalda y sin soltar a la pareja": (
+            "• Die Folgende geht unter dem Arm durch und der Führende wechselt den Platz\n"
+            "• Am Ende stehen beide wieder so, wie sie am Anfang gestanden haben"
+        ),
+        "Setenta con las manos cruzadas y una vuelta completa de la pareja al centro": (
+            "• Der Führende kreuzt die Hände und führt die Folgende einmal um sich herum\n"
+            "• Zum Schluss lösen beide die Hände und stehen sich wieder gegenüber"
+        ),
+        "Sombrero con las dos manos y un giro que termina en la posición abierta": (
+            "• Beide Hände werden über den Kopf der Folgenden gelegt und wieder gelöst\n"
+            "• Mit dem nächsten Schritt öffnet sich das Paar wieder zur Seite"
+        ),
+    }
+    steps = [
+        block
+        for heading, items in figures.items()
+        for block in (Block(heading, kind="head"), Block(items, kind="list"))
+    ]
+    steps.append(Block("Page revision: 4, last edited: 12 May 2026"))
+    result = clean_blocks(tuple(steps), detector)
+    assert result.language == "de"
+    assert all(block in result.kept for block in steps if block.kind == "list")

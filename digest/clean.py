@@ -156,7 +156,12 @@ def clean_blocks(
     ]
     _mark_title(blocks, scores, title)
     edge = _edge_indexes(scores, len(blocks))
-    final = [(s + 1, r or "position") if i in edge else (s, r) for i, (s, r) in enumerate(scores)]
+    # A sentence in another language alone at the edge is a quotation or a motto as often
+    # as a box; it goes only beside removed boilerplate (joining, below).
+    final = [
+        (s + 1, r or "position") if i in edge and r != "language" else (s, r)
+        for i, (s, r) in enumerate(scores)
+    ]
     gone = {i for i, (score, _) in enumerate(final) if score >= REMOVE_AT}
     # A suspicious block next to removed boilerplate is part of the same box ("Je m'abonne"
     # under a French sign-up paragraph); repeat until no block joins.

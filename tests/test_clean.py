@@ -294,3 +294,17 @@ def test_headings_borrowed_from_another_language_do_not_set_the_page_language(de
     result = clean_blocks(tuple(steps), detector)
     assert result.language == "de"
     assert all(block in result.kept for block in steps if block.kind == "list")
+
+
+def test_a_quotation_in_another_language_ending_the_article_stays(detector):
+    german = [
+        "Der Skatepark am Rheinufer wird am Samstag mit einem Wettbewerb für Jugendliche "
+        "eröffnet, nachdem die Stadt zwei Jahre lang um die Finanzierung gerungen hatte.",
+        "Die Anlage bietet eine Bowl, mehrere Rails und eine flache Zone für Anfänger; "
+        "Helme werden am Eingang kostenlos verliehen.",
+        "Der Verein rechnet mit mehr als dreihundert Besuchern und bittet darum, mit dem "
+        "Fahrrad oder der Straßenbahn anzureisen.",
+    ]
+    motto = "See you at the river, and bring your friends!"
+    result = clean_blocks(blocks(*german, motto), detector)
+    assert [b.text for b in result.kept] == [*german, motto]

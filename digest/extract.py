@@ -289,23 +289,21 @@ def _between(
     headline: lxml.etree._Element, anchor: lxml.etree._Element
 ) -> list[lxml.etree._Element] | None:
     """Elements after the headline (not inside it) and before the anchor, in page order;
-    None when there are too many to be one article's header."""
-    # Only the smallest subtree holding both is walked, not the whole page.
-    anchor_line = set(anchor.iterancestors())
-    common = next((a for a in headline.iterancestors() if a in anchor_line), None)
-    if common is None:
-        return None
-    elements = []
-    inside = False
-    for element in common.iter():
-        if element is headline:
-            inside = True
-        elif element is anchor:
-            return elements
-        elif inside and isinstance(element.tag, str):
-            elements.append(element)
-            if len(elements) > LEAD_MAX_ELEMENTS:
-                return None
+    None when there are too many to be one article's header. Only what follows the
+    headline is walked: the siblings after it, then after each of its ancestors."""
+    anchor_line = {anchor, *anchor.iterancestors()}
+    elements: list[lxml.etree._Element] = []
+    node = headline
+    while node is not None and node not in anchor_line:
+        for sibling in node.itersiblings():
+            for element in sibling.iter():
+                if element is anchor:
+                    return elements
+                if isinstance(element.tag, str):
+                    elements.append(element)
+                    if len(elements) > LEAD_MAX_ELEMENTS:
+                        return None
+        node = node.getparent()
     return None
 
 

@@ -19,7 +19,7 @@ from typing import Any
 from . import pipeline
 from .config import load_config, settings_help
 from .errors import DeliveryError, DigestError
-from .models import Digest, RunReport
+from .models import Digest, RunReport, Source
 
 log = logging.getLogger("digest")
 
@@ -47,10 +47,17 @@ def digest_json(digest: Digest | None, title: str) -> dict[str, Any]:
                     }
                     for source in item.sources
                 ],
+                **({"why": list(item.why)} if len(item.sources) > 1 else {}),
+                "first_reported": _source_json(item.first_reported or item.sources[0]),
             }
             for item in digest.items
         ],
     }
+
+
+def _source_json(source: Source) -> dict[str, str]:
+    published = source.published.isoformat(timespec="seconds")
+    return {"name": source.name, "url": source.url, "published": published}
 
 
 def _print_problems(report: RunReport) -> None:
@@ -85,6 +92,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 if len(messages) == 1
                 else f"{len(messages)} messages in {Path(messages[0]).parent}/"
             )
+        where = where or "nobody yet (it waits in the outbox for the next run)"
         sources = sum(len(item.sources) for item in report.digest.items)
         print(
             f"{config.title}: delivered {len(report.digest.items)} items ({sources} sources, "
@@ -173,6 +181,43 @@ def cmd_extract(args: argparse.Namespace) -> int:
     return status
 
 
+def cmd_schedule(args: argparse.Namespace) -> int:
+    from .schedule import serve
+
+    # The daemon's own log (each run's start, outcome, duration) shows without -v.
+    logging.getLogger("digest.schedule").setLevel(logging.INFO)
+    return serve(Path(args.config))
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from .status import format_status, read_status, status_json
+
+    status = read_status(load_config(args.config))
+    if args.json:
+        json.dump(status_json(status), sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    else:
+        print(format_status(status))
+    return 0
+
+
+def cmd_feeds(args: argparse.Namespace) -> int:
+    from .opml import export_opml, import_opml
+
+    config = load_config(args.config)
+    if args.action == "export":
+        sys.stdout.write(export_opml(config))
+        return 0
+    result = import_opml(config, Path(args.opml))
+    for line in result.skipped:
+        print(f"skipped {line}")
+    for feed in result.added:
+        section = f" (section {feed.section})" if feed.section else ""
+        print(f"added {feed.name}: {feed.url}{section}")
+    print(f"{args.config}: added {len(result.added)} feeds, skipped {len(result.skipped)}")
+    return 0
+
+
 def cmd_reactivate(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     woken = pipeline.reactivate(config, args.feeds)
@@ -196,7 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(
-        name: str, handler: Any, help_text: str, config: bool = True
+        name: str, handler: Any, help_text: str, config: bool | str = True
     ) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text)
         if config:
@@ -204,8 +249,8 @@ def build_parser() -> argparse.ArgumentParser:
                 "--config",
                 "-c",
                 required=True,
-                metavar="FILE",
-                help="the digest's YAML config file",
+                metavar="FILE" if config is True else "FILE_OR_DIR",
+                help="the digest's YAML config file" if config is True else config,
             )
         sub.set_defaults(handler=handler)
         return sub
@@ -222,6 +267,29 @@ def build_parser() -> argparse.ArgumentParser:
         "sources", nargs="+", metavar="URL_OR_PATH", help="page URL, or .html / .html.gz file"
     )
     extract.add_argument("--json", action="store_true", help="one JSON object per line")
+    add(
+        "schedule",
+        cmd_schedule,
+        "Run digests at their schedule, in the foreground (what a systemd service runs).",
+        config="a digest's YAML config, or a folder of *.yaml configs",
+    )
+    status = add(
+        "status",
+        cmd_status,
+        "Show the last runs, what each delivered, the next run and the failing feeds.",
+    )
+    status.add_argument("--json", action="store_true", help="print the status as JSON")
+    feeds = add("feeds", cmd_feeds, "Import feeds from OPML into the config, or export OPML.",
+                config=False)  # fmt: skip
+    actions = feeds.add_subparsers(dest="action", required=True, metavar="ACTION")
+    importing = actions.add_parser(
+        "import", help="add an OPML file's feeds to the config (keeps comments and order)"
+    )
+    importing.add_argument("opml", metavar="FILE.opml", help="OPML file from a feed reader")
+    exporting = actions.add_parser("export", help="print the config's feeds as OPML 2.0")
+    for sub in (importing, exporting):
+        sub.add_argument("--config", "-c", required=True, metavar="FILE",
+                         help="the digest's YAML config file")  # fmt: skip
     reactivate = add(
         "reactivate",
         cmd_reactivate,

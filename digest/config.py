@@ -50,6 +50,8 @@ class FeedConfig:
     url: str  # http(s) URL or an absolute file:// URL
     section: str | None = None
     weight: float = 1.0
+    include: tuple[str, ...] = ()  # keep only this feed's articles that mention one
+    exclude: tuple[str, ...] = ()  # drop this feed's articles that mention any
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,9 @@ class DeliveryConfig:
     username: str | None = None
     password_env: str = "DIGEST_SMTP_PASSWORD"
     timeout: float = 30.0
+    retries: int = 3
+    retry_delay: float = 10.0  # seconds before the first retry; doubles each time
+    ca_file: str | None = None
     subject: str = DEFAULT_SUBJECT  # pattern: {title}, {date}, {headline}, {count}
     unsubscribe: tuple[str, ...] = ()  # an https URL and/or a mailto:, for List-Unsubscribe
 
@@ -117,6 +122,11 @@ class Config:
     language: str = "en"
     templates: Path | None = None
     serve: ServeConfig | None = None
+    show_why: bool = False
+    include: tuple[str, ...] = ()  # filters.include: keep only items that mention one
+    exclude: tuple[str, ...] = ()  # filters.exclude: drop items that mention any
+    schedule: str | None = None  # cron expression, in `timezone`
+    schedule_grace: timedelta = timedelta(hours=12)
     alerts: AlertsConfig | None = None
     archive: ArchiveConfig | None = None
 
@@ -193,6 +203,9 @@ class _Loader:
             username=values["delivery.username"],
             password_env=values["delivery.password_env"],
             timeout=values["delivery.timeout"],
+            retries=values["delivery.retries"],
+            retry_delay=values["delivery.retry_delay"].total_seconds(),
+            ca_file=str(values["delivery.ca_file"]) if values["delivery.ca_file"] else None,
             subject=values["delivery.subject"],
             unsubscribe=values["delivery.unsubscribe"] or (),
         )
@@ -243,6 +256,11 @@ class _Loader:
             language=values["language"],
             templates=values["templates"],
             serve=serve,
+            show_why=values["show_why"],
+            include=values["filters.include"],
+            exclude=values["filters.exclude"],
+            schedule=values["schedule"],
+            schedule_grace=values["schedule_grace"],
             alerts=alerts,
             archive=archive,
         )
@@ -389,5 +407,6 @@ class _Loader:
                 )
             names.add(values["name"])
             urls[values["url"]] = values["name"]
-            out.append(FeedConfig(**values))
+            include, exclude = values.pop("filters") or ((), ())
+            out.append(FeedConfig(**values, include=include, exclude=exclude))
         return tuple(out)

@@ -1,25 +1,35 @@
 """Deliver a rendered digest: as files in an outbox folder, or by SMTP.
 
-Both send the messages that message.py composes; this module is only the transport.
+Both send the messages that message.py composes; this module is only the transport. The
+pipeline stages them in the store's outbox first (store_outbox.py) and this module reports
+each one's fate to it as it happens (`Journal`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import smtplib
 import ssl
 import tempfile
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from email import message_from_bytes
+from email.message import EmailMessage, Message
+from email.policy import SMTP
 from email.utils import parseaddr
 from pathlib import Path
+from typing import Protocol
 
 from .config import DeliveryConfig
 from .errors import DeliveryError
+from .faults import crash_point
 from .message import build_message
-from .models import RenderedDigest
+from .models import Outgoing, RenderedDigest
+from .store_outbox import Staged
 
 
 @dataclass(frozen=True)
@@ -31,21 +41,6 @@ class Delivery:
     refused: dict[str, str] = field(default_factory=dict)  # recipient -> the server's reply
     # recipient -> (reason, message): a temporary refusal; the message waits in the queue
     deferred: dict[str, tuple[str, bytes]] = field(default_factory=dict)
-
-
-def deliver(
-    rendered: RenderedDigest, settings: DeliveryConfig, language: str, now: datetime
-) -> Delivery:
-    """Deliver to every recipient, or raise DeliveryError (then nothing counts as sent).
-
-    When some recipients accepted it, the digest counts as delivered, so that they never get
-    it twice: recipients refused for good (5xx) come back in `Delivery.refused`, those
-    refused for now (4xx, a dropped connection) in `Delivery.deferred` with their message,
-    which the store queues for the next run.
-    """
-    if settings.method == "file":
-        return _to_outbox(rendered, settings, language, now)
-    return _by_smtp(rendered, settings, language, now)
 
 
 def _slug(text: str, limit: int = 40) -> str:
@@ -63,35 +58,6 @@ def _write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
-def _to_outbox(
-    rendered: RenderedDigest, settings: DeliveryConfig, language: str, now: datetime
-) -> Delivery:
-    outbox = settings.outbox
-    if outbox is None:
-        raise DeliveryError("delivery.outbox is not set")
-    stem = f"{now.strftime('%Y%m%d-%H%M%S')}-{_slug(rendered.subject.split('·')[0])}"
-    files = {
-        outbox / f"{stem}.html": rendered.html.encode("utf-8"),
-        outbox / f"{stem}.txt": rendered.text.encode("utf-8"),
-    }
-    # One .eml per recipient, as SMTP would send them: no reader sees the others' addresses.
-    for recipient in settings.recipients:
-        message = build_message(
-            rendered, settings.sender, recipient, language, now, settings.unsubscribe
-        )
-        path = outbox / f"{stem}.to-{_slug(recipient, 80)}.eml"
-        if path in files:  # a.b@x and a-b@x share a slug
-            path = path.with_name(f"{path.stem}-{len(files)}.eml")
-        files[path] = message.as_bytes()
-    try:
-        outbox.mkdir(parents=True, exist_ok=True)
-        for path, data in files.items():
-            _write_atomically(path, data)
-    except OSError as error:
-        raise DeliveryError(f"outbox {outbox}: cannot write: {error.strerror or error}") from None
-    return Delivery("file", settings.recipients, stem, tuple(str(p) for p in files))
-
-
 @dataclass
 class SendOutcome:
     """Per message key: accepted, refused for good (5xx), or deferred (4xx, cut off)."""
@@ -99,14 +65,139 @@ class SendOutcome:
     accepted: list[str] = field(default_factory=list)
     refused: dict[str, str] = field(default_factory=dict)
     deferred: dict[str, str] = field(default_factory=dict)
+    # Keys sent again although the server may have had them already (a session cut off
+    # after the end of the message).
+    uncertain: set[str] = field(default_factory=set)
 
 
-def send_each(settings: DeliveryConfig, messages: Sequence[tuple[str, str, bytes]]) -> SendOutcome:
-    """Send (key, recipient, message bytes) triples over one SMTP session.
+class Journal(Protocol):
+    """Where each message's fate is written down as it happens (the store's outbox)."""
 
-    Raises DeliveryError only when nothing could be tried (no connection, bad login); after
-    that every message ends in exactly one of the outcome's three buckets.
+    def sending(self, message: Outgoing) -> None: ...
+    def sent(self, message: Outgoing, reply: str) -> None: ...
+    def refused(self, message: Outgoing, reply: str) -> None: ...
+    def deferred(self, message: Outgoing, reason: str) -> None: ...
+
+
+class _NoJournal:
+    def sending(self, message: Outgoing) -> None:
+        pass
+
+    def sent(self, message: Outgoing, reply: str) -> None:
+        pass
+
+    def refused(self, message: Outgoing, reply: str) -> None:
+        pass
+
+    def deferred(self, message: Outgoing, reason: str) -> None:
+        pass
+
+
+def stage_messages(
+    rendered: RenderedDigest, settings: DeliveryConfig, language: str, now: datetime
+) -> list[Staged]:
+    """The complete messages of a digest, before anything is sent: one per recipient (no
+    reader sees the others' addresses). The file method adds one row for the .html and .txt
+    copies, whose target is the files' stem; each .eml row targets its own file."""
+    messages = {
+        recipient: build_message(
+            rendered, settings.sender, recipient, language, now, settings.unsubscribe
+        )
+        for recipient in settings.recipients
+    }
+    if settings.method != "file":
+        return [
+            Staged(recipient, message["Message-ID"], message.as_bytes())
+            for recipient, message in messages.items()
+        ]
+    if settings.outbox is None:
+        raise DeliveryError("delivery.outbox is not set")
+    stem = (
+        settings.outbox / f"{now.strftime('%Y%m%d-%H%M%S')}-{_slug(rendered.subject.split('·')[0])}"
+    )
+    # The side files carry the parts as rendered (no reader's own unsubscribe link).
+    copy = build_message(rendered, settings.sender, ", ".join(settings.recipients), language, now)
+    staged = [Staged("", copy["Message-ID"], copy.as_bytes(), "file", str(stem))]
+    paths: set[Path] = set()
+    for recipient, message in messages.items():
+        path = stem.with_name(f"{stem.name}.to-{_slug(recipient, 80)}.eml")
+        if path in paths:  # a.b@x and a-b@x share a slug
+            path = path.with_name(f"{path.stem}-{len(paths) + 1}.eml")
+        paths.add(path)
+        staged.append(
+            Staged(recipient, message["Message-ID"], message.as_bytes(), "file", str(path))
+        )
+    return staged
+
+
+def send_outgoing(
+    settings: DeliveryConfig,
+    messages: Sequence[Outgoing],
+    journal: Journal | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> SendOutcome:
+    """Send staged messages; each ends accepted, refused (5xx) or deferred, in `journal` too.
+
+    Connection errors, timeouts and 4xx replies are retried in new sessions, up to
+    `settings.retries` more times, waiting retry_delay, then twice that, and so on. What is
+    still deferred after that waits in the outbox for the next run. Raises DeliveryError
+    only for a login the server refuses (retrying cannot help).
     """
+    journal = journal or _NoJournal()
+    outcome = SendOutcome()
+    waiting = []
+    for message in messages:
+        if message.method == "file":
+            _write_outbox_files(message, journal, outcome)
+        else:
+            waiting.append(message)
+    for attempt in range(settings.retries + 1):
+        if not waiting:
+            break
+        if attempt:
+            sleep(settings.retry_delay * 2 ** (attempt - 1))
+        waiting = _smtp_session(settings, waiting, journal, outcome)
+    return outcome
+
+
+def _write_outbox_files(message: Outgoing, journal: Journal, outcome: SendOutcome) -> None:
+    """Write the .eml (or the .html and .txt copies) at the staged path. Writing them again
+    gives the same files under the same names, so a rerun after a crash here cannot make a
+    second copy: exactly once."""
+    target = Path(message.target or "digest")
+    if target.suffix == ".eml":
+        files = {target: message.message}
+    else:
+        parsed = message_from_bytes(message.message, policy=SMTP)
+        files = {
+            target.with_name(target.name + ".html"): _part(parsed, "html").encode("utf-8"),
+            target.with_name(target.name + ".txt"): _part(parsed, "plain").encode("utf-8"),
+        }
+    journal.sending(message)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        for path, data in files.items():
+            _write_atomically(path, data)
+    except OSError as error:
+        reason = f"outbox {target.parent}: cannot write: {error.strerror or error}"
+        outcome.deferred[message.key] = reason
+        journal.deferred(message, reason)
+        return
+    crash_point("after-file-write")
+    outcome.accepted.append(message.key)
+    journal.sent(message, f"wrote {', '.join(path.name for path in files)}")
+
+
+def _part(message: Message, subtype: str) -> str:
+    body = message.get_body((subtype,))
+    text = body.get_content() if isinstance(body, EmailMessage) else ""
+    return text.replace("\r\n", "\n")
+
+
+def _smtp_session(
+    settings: DeliveryConfig, messages: Sequence[Outgoing], journal: Journal, outcome: SendOutcome
+) -> list[Outgoing]:
+    """One SMTP session over `messages`; returns those deferred, to try again later."""
     server = f"{settings.host}:{settings.port}"
     password = settings.password()
     if settings.username and password is None:
@@ -114,30 +205,40 @@ def send_each(settings: DeliveryConfig, messages: Sequence[tuple[str, str, bytes
             f"SMTP {server}: delivery.username is set but ${settings.password_env} is empty; "
             "export the password in that environment variable"
         )
+    deferred: list[Outgoing] = []
+
+    def defer(message: Outgoing, reason: str) -> None:
+        if message.uncertain:
+            outcome.uncertain.add(message.key)
+        outcome.deferred[message.key] = reason
+        journal.deferred(message, reason)
+        deferred.append(message)
+
     try:
         client = _connect(settings)
     except (OSError, smtplib.SMTPException, UnicodeError, ValueError) as error:
-        raise DeliveryError(f"SMTP {server}: cannot connect: {error}") from None
+        for message in messages:
+            defer(message, f"cannot connect: {error}")
+        return deferred
     envelope_from = parseaddr(settings.sender)[1] or settings.sender
-    outcome = SendOutcome()
+    done = 0
     try:
         if settings.username:
             client.login(settings.username, password or "")
-        for key, recipient, data in messages:
-            try:
-                client.sendmail(envelope_from, [recipient], data)
-            except smtplib.SMTPRecipientsRefused as error:
-                code, text = error.recipients.get(recipient, (0, b""))
-                bucket = outcome.refused if code >= 500 else outcome.deferred
-                bucket[key] = f"{code} {_decode(text)}".strip()
-                continue
-            except smtplib.SMTPResponseException as error:
-                if error.smtp_code == 421:
-                    raise  # the server is closing the session
-                bucket = outcome.refused if error.smtp_code >= 500 else outcome.deferred
-                bucket[key] = f"{error.smtp_code} {_decode(error.smtp_error)}".strip()
-                continue
-            outcome.accepted.append(key)
+        for message in messages:
+            verdict = _send_one(client, envelope_from, message, journal)
+            done += 1
+            if verdict is None:
+                outcome.accepted.append(message.key)
+                outcome.deferred.pop(message.key, None)
+            elif verdict[0] >= 500:
+                outcome.refused[message.key] = verdict[1]
+                outcome.deferred.pop(message.key, None)
+                journal.refused(message, verdict[1])
+            else:
+                defer(message, verdict[1])
+                if verdict[0] == 421:  # the server is closing the session
+                    break
     except smtplib.SMTPAuthenticationError as error:
         raise DeliveryError(
             f"SMTP {server}: login as {settings.username} failed ({error.smtp_code}); "
@@ -149,43 +250,122 @@ def send_each(settings: DeliveryConfig, messages: Sequence[tuple[str, str, bytes
             "smtplib cannot send (non-ASCII)"
         ) from None
     except (smtplib.SMTPException, OSError) as error:
-        done = set(outcome.accepted) | set(outcome.refused) | set(outcome.deferred)
-        for key, _, _ in messages:
-            if key not in done:
-                outcome.deferred[key] = f"not sent: {error}"
+        # Cut off: the message in hand may have reached the server if its end had gone out
+        # (then it stays `sending`: uncertain, never unstaged); it and the rest go again.
+        reason = f"connection lost: {error or type(error).__name__}"
+        if isinstance(error, _CutOffAfterData):
+            defer(dataclasses.replace(messages[done], uncertain=True), reason)
+            done += 1
+        for message in messages[done:]:
+            defer(message, reason)
+    else:
+        for message in messages[done:]:
+            defer(message, "the server closed the session (421)")
     finally:
         try:
             client.quit()
         except (smtplib.SMTPException, OSError):
             client.close()
-    return outcome
+    return deferred
 
 
-def _by_smtp(
+def _send_one(
+    client: smtplib.SMTP, envelope_from: str, message: Outgoing, journal: Journal
+) -> tuple[int, str] | None:
+    """MAIL, RCPT, DATA for one message; None when accepted, else (code, reply).
+
+    smtplib's sendmail() is unrolled so that the outbox row is marked `sending` between the
+    body and the final dot: until that dot the server discards the message if we die, so
+    only a death between the dot and the `sent` commit can leave the server with a
+    message we do not know it took.
+    """
+    client.ehlo_or_helo_if_needed()
+    for command in (
+        lambda: client.mail(envelope_from),
+        lambda: client.rcpt(message.recipient),
+        lambda: client.docmd("DATA"),
+    ):
+        code, reply = command()
+        if code not in (250, 251, 354):
+            if code != 421:
+                client.rset()
+            return code, f"{code} {_decode(reply)}".strip()
+    client.send(_data_body(message.message))
+    journal.sending(message)
+    crash_point("before-data-end")
+    try:
+        client.send(b".\r\n")
+        code, reply = client.getreply()
+    except (smtplib.SMTPException, OSError) as error:
+        raise _CutOffAfterData(str(error) or type(error).__name__) from error
+    if code != 250:
+        return code, f"{code} {_decode(reply)}".strip()
+    crash_point("after-smtp-accept")
+    journal.sent(message, f"{code} {_decode(reply)}".strip())
+    crash_point("after-sent")
+    return None
+
+
+class _CutOffAfterData(smtplib.SMTPServerDisconnected):
+    """The session broke after the end of a message went out: the server may have it."""
+
+
+def _data_body(message: bytes) -> bytes:
+    """CRLF line ends and leading dots doubled (RFC 5321 4.5.2), ending in CRLF."""
+    body = re.sub(rb"\r\n|\r|\n", b"\r\n", message)
+    body = re.sub(rb"(?m)^\.", b"..", body)
+    return body if body.endswith(b"\r\n") else body + b"\r\n"
+
+
+def deliver(
     rendered: RenderedDigest, settings: DeliveryConfig, language: str, now: datetime
 ) -> Delivery:
-    server = f"{settings.host}:{settings.port}"
-    # One message per recipient: no reader sees the others' addresses.
-    messages = {
-        recipient: build_message(
-            rendered, settings.sender, recipient, language, now, settings.unsubscribe
-        ).as_bytes()
-        for recipient in settings.recipients
-    }
-    outcome = send_each(settings, [(r, r, data) for r, data in messages.items()])
+    """Deliver a digest without a store (no outbox rows): the library's one-shot sender.
+
+    Raises DeliveryError when no recipient accepted it.
+    """
+    staged = stage_messages(rendered, settings, language, now)
+    messages = [
+        Outgoing(str(i), 0, s.recipient, s.message, s.message_id, s.method, s.target)
+        for i, s in enumerate(staged)
+    ]
+    outcome = send_outgoing(settings, messages)
+    by_key = {m.key: m for m in messages}
     if not outcome.accepted:
-        reasons = "; ".join(
-            f"{r}: {why}" for r, why in {**outcome.refused, **outcome.deferred}.items()
+        raise DeliveryError(
+            nothing_delivered(settings, outcome, {m.key: m.recipient for m in messages})
         )
-        raise DeliveryError(f"SMTP {server}: no recipient accepted the digest ({reasons})")
+    if settings.method == "file":
+        files = [m.target or "" for m in messages]
+        files = [f + ".html" for f in files[:1]] + [f + ".txt" for f in files[:1]] + files[1:]
+        return Delivery("file", settings.recipients, Path(files[0]).stem, tuple(files))
     return Delivery(
         "smtp",
-        tuple(outcome.accepted),
-        f"{server} accepted {len(outcome.accepted)} message(s)",
+        tuple(by_key[k].recipient for k in outcome.accepted),
+        f"{settings.host}:{settings.port} accepted {len(outcome.accepted)} message(s)",
         (),
-        outcome.refused,
-        {r: (why, messages[r]) for r, why in outcome.deferred.items()},
+        {by_key[k].recipient: why for k, why in outcome.refused.items()},
+        {by_key[k].recipient: (why, by_key[k].message) for k, why in outcome.deferred.items()},
     )
+
+
+def nothing_delivered(
+    settings: DeliveryConfig, outcome: SendOutcome, recipient: dict[str, str]
+) -> str:
+    """One line saying why no message of a digest was delivered, naming the server."""
+    reasons = {**outcome.refused, **outcome.deferred}
+    if settings.method == "file":
+        return "; ".join(dict.fromkeys(reasons.values()))
+    server = f"SMTP {settings.host}:{settings.port}"
+    distinct = set(reasons.values())
+    if len(distinct) == 1:
+        summary = f"{server}: {distinct.pop()}"
+    else:
+        listed = "; ".join(f"{recipient[key]}: {why}" for key, why in reasons.items())
+        summary = f"{server}: no recipient accepted the digest ({listed})"
+    if outcome.deferred and settings.retries:
+        summary += f" (tried {settings.retries + 1} times)"
+    return summary
 
 
 def _decode(text: bytes | str) -> str:
@@ -193,7 +373,8 @@ def _decode(text: bytes | str) -> str:
 
 
 def _connect(settings: DeliveryConfig) -> smtplib.SMTP:
-    context = ssl.create_default_context()
+    # Default system trust; delivery.ca_file trusts a private CA (or a self-signed server).
+    context = ssl.create_default_context(cafile=settings.ca_file)
     # smtplib would otherwise ask DNS for our own name (getfqdn), which can stall for seconds.
     local_name = settings.sender.rsplit("@", 1)[-1].strip("> ") or "localhost"
     if settings.security == "ssl":

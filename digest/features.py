@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .text import split_sentences
 
@@ -103,10 +103,13 @@ class ArticleTerms:
     counts: dict[str, float]
     specific: frozenset[str]  # names and figures: the event's specific facts
     title_names: frozenset[str]  # names in the headline: what the story is about
+    labels: dict[str, str] = field(default_factory=dict)  # key -> as first written
 
 
 def fold(text: str) -> str:
     """Lower-case and strip accents, so 'Zürich' and 'Zurich' meet."""
+    if text.isascii():
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.lower())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
@@ -150,7 +153,12 @@ def _looks_like_acronym(word: str) -> bool:
 def figures_in(text: str) -> list[str]:
     """Figures normalised across formats: '$182.9 billion', '182,9 milliards de dollars' and
     '$182.9bn' all give 'x:182.9e9$'. Bare small numbers and years are left out (too common)."""
-    out: list[str] = []
+    return [key for key, _ in written_figures(text)]
+
+
+def written_figures(text: str) -> list[tuple[str, str]]:
+    """(normalised key, the figure as written) for each figure in `text`."""
+    out: list[tuple[str, str]] = []
     for match in _MONEY.finditer(text):
         raw, scale_word = match.group("num"), (match.group("scale") or "").lower()
         currency = match.group("cur") or match.group("cur2")
@@ -165,7 +173,7 @@ def figures_in(text: str) -> list[str]:
             unit = fold(currency)[:3]
         if not unit and not scale_word and (1900 <= value <= 2100 or value < 10):
             continue
-        out.append(f"x:{value:.4g}{unit}")
+        out.append((f"x:{value:.4g}{unit}", match.group(0).strip()))
     return out
 
 
@@ -188,7 +196,8 @@ def _number(raw: str, scaled: bool) -> float | None:
 
 
 def words_in(text: str) -> list[str]:
-    return [w for w in (fold(m) for m in _WORD.findall(text)) if len(w) > 2 and w not in STOPWORDS]
+    # Folding the whole text once is much cheaper than folding each word (NFKD per call).
+    return [w for w in _WORD.findall(fold(text)) if len(w) > 2 and w not in STOPWORDS]
 
 
 # The headline and opening say what the event is; later paragraphs add background that
@@ -205,13 +214,17 @@ def article_terms(title: str, text: str) -> ArticleTerms:
     cut = text.rfind(" ", 0, LEAD_CHARS) if len(text) > LEAD_CHARS else len(text)
     lead, body = text[:cut], text[cut:BODY_CHARS]
     counts: Counter[str] = Counter()
+    labels: dict[str, str] = {}
     for part, weight in ((title, TITLE_WEIGHT), (lead, LEAD_WEIGHT), (body, 1.0)):
         for word in words_in(part):
             counts["w:" + word] += weight
         for name in names_in(part):
-            counts["n:" + fold(name)] += weight * NAME_WEIGHT
-        for figure in figures_in(part):
+            key = "n:" + fold(name)
+            counts[key] += weight * NAME_WEIGHT
+            labels.setdefault(key, name)
+        for figure, written in written_figures(part):
             counts[figure] += weight * FIGURE_WEIGHT
+            labels.setdefault(figure, written)
     specific = frozenset(k for k in counts if k[0] in "nx")
     # Headline Case capitalises every word; a headline "name" counts only if the body has it.
     title_names = frozenset(
@@ -219,4 +232,4 @@ def article_terms(title: str, text: str) -> ArticleTerms:
         for key in ("n:" + fold(name) for name in names_in(title))
         if counts[key] > TITLE_WEIGHT * NAME_WEIGHT
     )
-    return ArticleTerms(dict(counts), specific, title_names)
+    return ArticleTerms(dict(counts), specific, title_names, labels)

@@ -73,4 +73,18 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         ALTER TABLE feeds ADD COLUMN alerted TEXT
         """,
     ),
+    (
+        "004_outbox",
+        """
+        ALTER TABLE queued_messages ADD COLUMN message_id TEXT;
+        ALTER TABLE queued_messages ADD COLUMN method TEXT NOT NULL DEFAULT 'smtp';
+        ALTER TABLE queued_messages ADD COLUMN target TEXT;
+        ALTER TABLE queued_messages ADD COLUMN sent TEXT;
+        CREATE INDEX queued_messages_digest ON queued_messages (digest_id);
+        ALTER TABLE digests ADD COLUMN run_id INTEGER REFERENCES runs(id);
+        ALTER TABLE runs ADD COLUMN process_start TEXT;
+        ALTER TABLE runs ADD COLUMN token TEXT;
+        ALTER TABLE runs ADD COLUMN detail TEXT
+        """,
+    ),
 )

@@ -125,6 +125,7 @@ class Cluster:
 
     articles: tuple[Article, ...]
     story_id: int | None = None
+    why: tuple[str, ...] = ()  # the shared names, figures and terms that tied them
 
 
 @dataclass(frozen=True)
@@ -144,6 +145,8 @@ class DigestItem:
     section: str | None
     sources: tuple[Source, ...]
     article_ids: tuple[int, ...]
+    why: tuple[str, ...] = ()  # see Cluster.why; empty for one source
+    first_reported: Source | None = None  # the earliest source of all the item's articles
 
 
 @dataclass(frozen=True)
@@ -180,3 +183,21 @@ class RunReport:
     articles_joined_delivered: int = 0
     pending_left: int = 0
     outbox_files: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message in the store's outbox: staged before it is sent, marked sent after.
+
+    `uncertain` is set when an earlier run died between handing the message over and
+    recording the answer, so the server may already have it.
+    """
+
+    key: str  # the outbox row id
+    digest_id: int
+    recipient: str
+    message: bytes  # the complete message, Message-ID included: a resend is the same bytes
+    message_id: str
+    method: str  # "smtp" or "file"
+    target: str | None = None  # file method: the outbox path stem
+    uncertain: bool = False

@@ -20,18 +20,19 @@ from pathlib import Path
 
 from .archive import email_links, page_links, write_archive
 from .clean import LanguageDetector, clean_page
-from .cluster import cluster_articles
+from .cluster import cluster_articles, join_delivered
 from .config import Config, FetchSettings
-from .deliver import SendOutcome, deliver, send_each
+from .deliver import SendOutcome, nothing_delivered, send_outgoing, stage_messages
 from .errors import DeliveryError, DigestError, FetchError
 from .extract import extract_page
+from .faults import crash_point
 from .fetch import FEED_ACCEPT, Fetcher, FetchRequest
 from .health import send_alerts
 from .ingest import ingest
 from .localsite import LocalSite
-from .models import Digest, RemovedBlock, RenderedDigest, RunReport
+from .models import Digest, Outgoing, RemovedBlock, RenderedDigest, RunReport
 from .parse import parse_fetched
-from .rank import rank_clusters
+from .rank import filter_clusters, passes, rank_clusters
 from .render import render_digest
 from .store import QUEUE_LIMIT, Store
 
@@ -77,9 +78,9 @@ def _build(config: Config, now: datetime, send: bool) -> RunReport:
     report = RunReport()
     store = Store.open(config.storage)
     try:
-        with store.errors_named(), store.run_lock(now):
-            if send and config.delivery.method == "smtp":
-                _retry_queue(config, store, report, now)
+        with store.errors_named(), store.run_lock(now) as run_id:
+            if send:
+                _retry_outbox(config, store, report, now)
             with serving(config), Fetcher(config.fetch) as fetcher:
                 ingested = ingest(config, store, fetcher, now)
             log.info(
@@ -92,7 +93,8 @@ def _build(config: Config, now: datetime, send: bool) -> RunReport:
             report.feeds_failed = ingested.feeds_failed
             report.articles_new = ingested.new_articles
             report.skipped = ingested.skipped
-            report.warnings = ingested.warnings
+            report.warnings += ingested.warnings
+            crash_point("after-ingest")
             store.record_problems(ingested.skipped, now)
             if send:
                 alerted = send_alerts(config, store, now)
@@ -110,7 +112,7 @@ def _build(config: Config, now: datetime, send: bool) -> RunReport:
                 len(digest.items) if digest else 0, joined,
             )  # fmt: skip
             if send and digest is not None:
-                _send(config, store, digest, report, now)
+                _send(config, store, digest, report, now, run_id)
             report.pending_left = store.count("pending")
             store.prune(now)
     finally:
@@ -132,16 +134,24 @@ def _assemble(config: Config, store: Store, now: datetime) -> tuple[Digest | Non
         if feed is not None:
             article.weight = feed.weight
             article.section = feed.section
-    clusters = cluster_articles(articles)
-    joined = 0
-    fresh = []
-    for cluster in clusters:
-        pending = [a for a in cluster.articles if a.story_id is None]
-        if cluster.story_id is not None:
-            if pending:
-                joined += store.join_story(cluster.story_id, (a.id for a in pending))
-        elif pending:
-            fresh.append(cluster)
+    # A feed's own filters drop its articles before they can join or form a story.
+    pending = [
+        a
+        for a in articles
+        if a.story_id is None
+        and (
+            (feed := feeds.get(a.feed)) is None
+            or passes([f"{a.title}\n{a.text}"], feed.include, feed.exclude)
+        )
+    ]
+    delivered = [a for a in articles if a.story_id is not None]
+    # Late reports join delivered stories first; only what joins none forms new stories.
+    late, pending = join_delivered(pending, delivered)
+    by_story: dict[int, list[int]] = {}
+    for article_id, story_id in late.items():
+        by_story.setdefault(story_id, []).append(article_id)
+    joined = sum(store.join_story(story, ids) for story, ids in by_story.items())
+    fresh = filter_clusters(cluster_articles(pending), config.include, config.exclude)
     weights = {name: feed.weight for name, feed in feeds.items()}
     items = rank_clusters(fresh, weights, config.max_items)
     if not items:
@@ -169,6 +179,7 @@ def render_email(config: Config, digest: Digest) -> RenderedDigest:
         feed_count=len(config.feeds),
         subject=config.delivery.subject,
         links=links,
+        show_why=config.show_why,
     )
 
 
@@ -186,56 +197,95 @@ def _archive(config: Config, digest: Digest, subject: str, report: RunReport) ->
         report.warnings.append(str(error))
 
 
-def _send(config: Config, store: Store, digest: Digest, report: RunReport, now: datetime) -> None:
+def _send(
+    config: Config, store: Store, digest: Digest, report: RunReport, now: datetime, run_id: int
+) -> None:
+    """Stage the digest's messages in the outbox, then send them (see store_outbox.py)."""
     rendered = render_email(config, digest)
     settings = config.delivery
-    try:
-        delivery = deliver(rendered, settings, config.language, now)
-    except DeliveryError as error:
-        error.report = report
-        store.record_failed_delivery(
-            rendered.subject,
-            len(digest.items),
-            settings.method,
-            settings.recipients,
-            str(error),
-            now,
-        )
-        raise
-    store.record_delivery(
-        rendered.subject,
-        digest.items,
-        settings.method,
-        delivery.recipients,
-        delivery.detail,
-        now,
-        delivery.refused,
-        delivery.deferred,
-    )
-    # += and update: the queue retried at the start of the run may have reported already.
-    report.delivered_to += delivery.recipients
-    report.deferred.update({r: why for r, (why, _) in delivery.deferred.items()})
-    report.refused.update(delivery.refused)
-    report.outbox_files = list(delivery.files)
-    _archive(config, digest, rendered.subject, report)
-
-
-def _retry_queue(config: Config, store: Store, report: RunReport, now: datetime) -> None:
-    """Send again what a recipient refused for now in an earlier run."""
-    queued = store.queued_messages()
-    if not queued:
+    staged = stage_messages(rendered, settings, config.language, now)
+    digest_id, outgoing = store.stage_digest(rendered.subject, digest.items, staged, run_id, now)
+    crash_point("after-stage")
+    outcome = _send_and_report(config, store, outgoing, report)
+    if outcome.accepted:
+        for message in outgoing:
+            if message.method == "file" and message.key in outcome.accepted:
+                target = message.target or ""
+                copies = [target + ".html", target + ".txt"] if message.recipient == "" else []
+                report.outbox_files += copies or [target]
+        _archive(config, digest, rendered.subject, report)
         return
-    try:
-        outcome = send_each(config.delivery, queued)
-    except DeliveryError as error:
-        log.warning("queued messages wait: %s", error)
-        outcome = SendOutcome(deferred={key: str(error) for key, _, _ in queued})
-    recipient = {key: rcpt for key, rcpt, _ in queued}
-    gave_up = store.settle_queue(outcome.accepted, outcome.refused, outcome.deferred, now)
-    report.delivered_to += [recipient[key] for key in outcome.accepted]
+    summary = nothing_delivered(settings, outcome, {m.key: m.recipient for m in outgoing})
+    # Nothing reached a server: unstage, so the stories join the next digest instead.
+    if store.cancel_digest(digest_id, summary, datetime.now(UTC)):
+        for key in outcome.deferred:
+            report.deferred.pop(_recipient(outgoing, key), None)
+        error = DeliveryError(summary)
+        error.report = report
+        raise error
+
+
+def _recipient(outgoing: list[Outgoing], key: str) -> str:
+    return next(m.recipient for m in outgoing if m.key == key)
+
+
+class _OutboxJournal:
+    """Writes each message's fate to the store the moment it is known."""
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    def sending(self, message: Outgoing) -> None:
+        self.store.mark_sending(message.key, datetime.now(UTC))
+
+    def sent(self, message: Outgoing, reply: str) -> None:
+        self.store.mark_sent(message.key, reply, datetime.now(UTC))
+
+    def refused(self, message: Outgoing, reply: str) -> None:
+        self.store.mark_refused(message.key, reply, datetime.now(UTC))
+
+    def deferred(self, message: Outgoing, reason: str) -> None:
+        self.store.mark_deferred(
+            message.key, reason, datetime.now(UTC), uncertain=message.uncertain
+        )
+
+
+def _send_and_report(
+    config: Config, store: Store, outgoing: list[Outgoing], report: RunReport
+) -> SendOutcome:
+    outcome = send_outgoing(config.delivery, outgoing, _OutboxJournal(store))
+    recipient = {m.key: m.recipient for m in outgoing}
+    for key in outcome.accepted:
+        if recipient[key] and recipient[key] not in report.delivered_to:
+            report.delivered_to.append(recipient[key])
     report.refused.update({recipient[key]: why for key, why in outcome.refused.items()})
     report.deferred.update({recipient[key]: why for key, why in outcome.deferred.items()})
-    for address in gave_up:
+    for key in outcome.uncertain & set(outcome.accepted):
+        report.warnings.append(
+            f"the connection to the server broke after the end of the message to "
+            f"{recipient[key]}; sent again with the same Message-ID in case it was lost"
+        )
+    return outcome
+
+
+def _retry_outbox(config: Config, store: Store, report: RunReport, now: datetime) -> None:
+    """First send what an earlier run staged and did not get accepted: refused for now, or
+    cut off by a crash. Same bytes, same Message-ID."""
+    outgoing = store.outgoing()
+    for message in outgoing:
+        if message.uncertain and message.method == "smtp":  # a file is just rewritten
+            report.warnings.append(
+                f"the message {message.message_id} to {message.recipient} was being handed "
+                "to the server when an earlier run stopped; sent again with the same "
+                "Message-ID (mail stores that drop duplicate Message-IDs keep one)"
+            )
+    if outgoing:
+        log.info("%d message(s) waiting in the outbox", len(outgoing))
+        try:
+            _send_and_report(config, store, outgoing, report)
+        except DeliveryError as error:
+            log.warning("queued messages wait: %s", error)
+    for address in store.give_up_expired(now):
         report.refused[address] = f"gave up after {QUEUE_LIMIT.days} days of temporary refusals"
 
 

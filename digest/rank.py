@@ -38,6 +38,35 @@ def rank_clusters(
     return [make_item(cluster, feed_weights) for cluster in ordered[:max_items]]
 
 
+def phrase_pattern(phrases: Sequence[str]) -> re.Pattern[str] | None:
+    """One pattern for keywords or phrases: case-insensitive, whole words, any spacing."""
+    if not phrases:
+        return None
+    alternatives = ("\\s+".join(map(re.escape, p.split())) for p in phrases)
+    return re.compile(rf"(?<!\w)(?:{'|'.join(alternatives)})(?!\w)", re.IGNORECASE)
+
+
+def passes(texts: Sequence[str], include: Sequence[str], exclude: Sequence[str]) -> bool:
+    """True when `texts` mention one `include` phrase (if any are given) and no `exclude` one."""
+    wanted, unwanted = phrase_pattern(include), phrase_pattern(exclude)
+    if wanted is not None and not any(wanted.search(t) for t in texts):
+        return False
+    return unwanted is None or not any(unwanted.search(t) for t in texts)
+
+
+def filter_clusters(
+    clusters: Sequence[Cluster], include: Sequence[str], exclude: Sequence[str]
+) -> list[Cluster]:
+    """The clusters whose articles (title and text, any of them) pass the digest's filters."""
+    if not include and not exclude:
+        return list(clusters)
+    return [
+        cluster
+        for cluster in clusters
+        if passes([f"{a.title}\n{a.text}" for a in cluster.articles], include, exclude)
+    ]
+
+
 def make_item(cluster: Cluster, feed_weights: Mapping[str, float]) -> DigestItem:
     lead = best_article(cluster.articles, feed_weights)
     return DigestItem(
@@ -48,7 +77,15 @@ def make_item(cluster: Cluster, feed_weights: Mapping[str, float]) -> DigestItem
         section=section_of(cluster.articles, lead),
         sources=sources_of(cluster.articles, lead),
         article_ids=tuple(a.id for a in cluster.articles),
+        why=cluster.why,
+        first_reported=first_reported(cluster.articles),
     )
+
+
+def first_reported(articles: Sequence[Article]) -> Source:
+    """The outlet that had the story first (ties: the outlet named first alphabetically)."""
+    first = min(articles, key=lambda a: (a.published, a.feed))
+    return Source(name=first.feed, url=first.url, title=first.title, published=first.published)
 
 
 def section_of(articles: Sequence[Article], lead: Article) -> str | None:

@@ -91,6 +91,7 @@ def template_context(
     feed_count: int | None = None,
     links: Links | None = None,
     web: bool = False,
+    show_why: bool = False,
 ) -> dict[str, Any]:
     """The variables a template receives (documented in README.md, "Templates")."""
     links = links or Links()
@@ -107,7 +108,7 @@ def template_context(
         stories = []
         for item in grouped[name]:
             number += 1
-            stories.append(_item_context(item, number, zone, digest))
+            stories.append(_item_context(item, number, zone, digest, show_why))
         sections.append(
             {"name": name, "anchor": _anchor(name or ""), "count": len(stories), "stories": stories}
         )
@@ -146,7 +147,9 @@ def _operator_link(link: str) -> str:
     return safe_url(link)
 
 
-def _item_context(item: DigestItem, number: int, zone: ZoneInfo, digest: Digest) -> dict[str, Any]:
+def _item_context(
+    item: DigestItem, number: int, zone: ZoneInfo, digest: Digest, show_why: bool = False
+) -> dict[str, Any]:
     first = item.sources[0]
     count = len(item.sources)
     # One source needs no coverage line: the source line below says it all.
@@ -167,6 +170,8 @@ def _item_context(item: DigestItem, number: int, zone: ZoneInfo, digest: Digest)
         "section": item.section,
         "language_tag": language_tag,
         "coverage": coverage,
+        # show_why: the terms that grouped the sources, for operators checking the clusterer.
+        "why": ", ".join(printable(term) for term in item.why) if show_why and count > 1 else "",
         "sources": [
             {
                 "name": printable(source.name),
@@ -200,10 +205,11 @@ def render_digest(
     subject: str = DEFAULT_SUBJECT,
     links: Links | None = None,
     web: bool = False,
+    show_why: bool = False,
 ) -> RenderedDigest:
     """The email (or, with `web`, the archive page: no unsubscribe link, no hidden preheader)."""
     folder = template_dir or default_template_dir()
-    context = template_context(digest, feed_count, links, web)
+    context = template_context(digest, feed_count, links, web, show_why)
     try:
         mjml_source = _environment(folder, True).get_template(HTML_TEMPLATE).render(context)
         text = _environment(folder, False).get_template(TEXT_TEMPLATE).render(context)

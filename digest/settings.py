@@ -15,6 +15,8 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from apscheduler.triggers.cron import CronTrigger
+
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
 _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
@@ -153,6 +155,29 @@ def _optional_http_url(value: Any) -> str | None:
     return url
 
 
+def _retries(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10:
+        raise Invalid(f"expected a whole number from 0 to 10, got {value!r}")
+    return value
+
+
+def _cron(value: Any) -> str | None:
+    """A five-field cron line (minute hour day month weekday), checked by apscheduler."""
+    if value is None:
+        return None
+    line = " ".join(text_value(value).split())
+    if len(line.split()) != 5:
+        raise Invalid(
+            f"{line!r} is not a cron line; write five fields: minute hour day month weekday, "
+            "e.g. '0 7 * * *'"
+        )
+    try:
+        CronTrigger.from_crontab(line, timezone="UTC")
+    except (ValueError, TypeError) as error:
+        raise Invalid(f"{line!r} is not a valid cron line: {error}") from None
+    return line
+
+
 DEFAULT_SUBJECT = "{title} · {date}: {headline}"
 SUBJECT_FIELDS = ("title", "date", "headline", "count")
 
@@ -198,6 +223,26 @@ def _bool(value: Any) -> bool:
     return value
 
 
+def _phrases(value: Any) -> tuple[str, ...]:
+    """A keyword or phrase, or a list of them (matched case-insensitively, whole words)."""
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, (list, tuple)):
+        raise Invalid("expected a keyword or phrase, or a list of them")
+    return tuple(text_value(item) for item in items)
+
+
+def _feed_filters(value: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """{include: [...], exclude: [...]} for one feed's items."""
+    if not isinstance(value, dict):
+        raise Invalid("expected a mapping with include: and/or exclude:")
+    unknown = set(value) - {"include", "exclude"}
+    if unknown:
+        raise Invalid(f"unknown key {sorted(unknown)[0]!r}; known keys: exclude, include")
+    include = _phrases(value["include"]) if value.get("include") is not None else ()
+    exclude = _phrases(value["exclude"]) if value.get("exclude") is not None else ()
+    return include, exclude
+
+
 # Mark parsers whose value is a path relative to the config file (FOLDER: must exist).
 PATH = "path"
 FOLDER = "folder"
@@ -218,7 +263,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("window", parse_duration, "48h", "Only articles published within this span."),
     Setting("max_items", _positive_int, 20, "At most this many items per digest."),
     Setting("storage", PATH, "var/digest.db", "SQLite file that keeps the run state."),
-    Setting("timezone", _timezone, "UTC", "IANA timezone for dates shown in the digest."),
+    Setting(
+        "timezone", _timezone, "UTC", "IANA timezone for dates in the digest and for schedule."
+    ),
     Setting("language", _language, "en", "Language of the digest (ISO 639-1)."),
     Setting("templates", FOLDER, None, "Folder with your own digest.mjml.j2 / digest.txt.j2."),
     Setting(
@@ -260,6 +307,19 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "delivery.timeout", _positive_float, 30.0, "Seconds before the SMTP server is given up."
     ),
+    # -- operations (scheduling, SMTP retries, trust) --
+    Setting(
+        "schedule", _cron, None, "When the daemon runs this digest: a cron line, e.g. 0 7 * * *."
+    ),
+    Setting(
+        "schedule_grace",
+        parse_duration,
+        "12h",
+        "A run missed while down still runs once when back, if this late at most.",
+    ),
+    Setting("delivery.retries", _retries, 3, "SMTP retries within a run (connection, 4xx)."),
+    Setting("delivery.retry_delay", parse_duration, "10s", "Wait before the first retry; doubles."),
+    Setting("delivery.ca_file", PATH, None, "PEM file of CAs to trust for SMTP TLS (else system)."),
     Setting("serve.root", FOLDER, None, "Folder served on 127.0.0.1 during the run (the demo)."),
     Setting("serve.port", _port, 8765, "Port for serve.root."),
     # The message and the web archive (issue 6).
@@ -278,6 +338,10 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("archive.dir", PATH, None, "Folder for the web archive of sent digests."),
     Setting("archive.url", _optional_http_url, None, "Public URL of archive.dir."),
+    # Clustering and ranking (issue 4).
+    Setting("show_why", _bool, False, "Show the names and figures that grouped an item's sources."),
+    Setting("filters.include", _phrases, (), "Keep only items that mention one of these."),
+    Setting("filters.exclude", _phrases, (), "Drop items that mention any of these."),
 )
 
 FEED_SETTINGS: tuple[Setting, ...] = (
@@ -285,6 +349,12 @@ FEED_SETTINGS: tuple[Setting, ...] = (
     Setting("url", URL_OR_PATH, None, "Feed URL, file:// URL or path.", True),
     Setting("section", _optional_text, None, "Section of the digest this feed's items go in."),
     Setting("weight", _positive_float, 1.0, "Ranking weight of this feed's items."),
+    Setting(
+        "filters",
+        _feed_filters,
+        None,
+        "include:/exclude: keywords or phrases for this feed's articles (like filters.*).",
+    ),
 )
 
 

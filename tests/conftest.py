@@ -4,6 +4,7 @@ loopback, configs written to tmp_path as an operator would write them."""
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -157,6 +158,7 @@ def smtp_delivery(mailbox: Mailbox, to: str = "reader@example.org") -> str:
         "delivery:\n  method: smtp\n"
         f"  host: {mailbox.host}\n  port: {mailbox.port}\n  security: none\n"
         f"  from: Test Brief <digest@example.org>\n  to: {to}\n"
+        "  retry_delay: 0.05s\n"
     )
 
 
@@ -166,9 +168,9 @@ def load() -> Callable[[Path], Config]:
 
 
 def run_cli(
-    *args: str, cwd: Path | None = None, timeout: float = 120
+    *args: str, cwd: Path | None = None, timeout: float = 120, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess:
-    """The real `digest` command, as cron would call it."""
+    """The real `digest` command, as cron would call it (`env` adds variables)."""
     return subprocess.run(
         [sys.executable, "-m", "digest", *args],
         capture_output=True,
@@ -176,6 +178,7 @@ def run_cli(
         cwd=cwd or REPO,
         timeout=timeout,
         check=False,
+        env={**os.environ, **env} if env else None,
     )
 
 

@@ -14,7 +14,17 @@ from conftest import DEMO_FEEDS, REPO, run_cli, write_config
 
 from digest.cli import build_parser, main
 
-COMMANDS = ["run", "preview", "check", "extract", "settings", "reactivate"]
+COMMANDS = [
+    "run",
+    "preview",
+    "check",
+    "extract",
+    "schedule",
+    "status",
+    "feeds",
+    "settings",
+    "reactivate",
+]
 
 
 def test_every_command_has_help_and_is_documented():

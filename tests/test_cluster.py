@@ -9,10 +9,12 @@ from pathlib import Path
 import pytest
 
 from digest.clean import LanguageDetector, clean_blocks
-from digest.cluster import cluster_articles
+from digest.cluster import cluster_articles, join_delivered
 from digest.extract import extract_page
 from digest.features import figures_in, names_in
-from digest.models import Article
+from digest.models import Article, FeedEntry
+from digest.rank import rank_clusters
+from digest.store import NewArticle, Store
 from digest.urls import canonical_url
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -61,15 +63,26 @@ def test_demo_events_are_recovered_exactly(demo_articles, expectations):
     assert found == {frozenset(paths) for paths in expectations["events"].values()}
 
 
-def test_the_five_meta_rewrites_share_no_phrase_yet_merge(demo_articles, expectations):
+def test_the_six_meta_rewrites_share_no_phrase_yet_merge(demo_articles, expectations):
     paths = expectations["events"]["meta-compute"]
     texts = [demo_articles[p].text for p in paths]
-    for left in range(5):
-        for right in range(left + 1, 5):
+    for left in range(len(texts)):
+        for right in range(left + 1, len(texts)):
             a, b = shingles(texts[left]), shingles(texts[right])
             assert len(a & b) / len(a | b) < 0.05
     (cluster,) = cluster_articles([demo_articles[p] for p in paths])
-    assert len(cluster.articles) == 5
+    assert len(cluster.articles) == len(paths) == 6
+
+
+def test_the_french_rewrite_joins_on_names_and_figures_alone(demo_articles, expectations):
+    french = demo_articles["northstar/articles/meta-compute-nuage-fr.html"]
+    assert "182,9 milliards de dollars" in french.text
+    english = [demo_articles[p] for p in expectations["events"]["meta-compute"][:2]]
+    glasses = demo_articles[expectations["events"]["meta-glasses"][0]]
+    clusters = cluster_articles([*english, glasses, french])
+    assert groups(clusters) == [{english[0].id, english[1].id, french.id}, {glasses.id}]
+    (meta,) = (c for c in clusters if french in c.articles)
+    assert "$182.9 billion" in meta.why or "182,9 milliards de dollars" in meta.why
 
 
 def test_two_launches_by_one_company_in_one_week_stay_apart():
@@ -151,3 +164,109 @@ def test_names_and_figures_are_normalised():
 )
 def test_tracking_links_canonicalise_to_one_source(link, canonical):
     assert canonical_url(link) == canonical
+
+
+def test_late_reports_join_the_delivered_story_before_pairing_with_each_other():
+    delivered = article(
+        1,
+        "Quake of magnitude 6.8 hits southern Peru near Arequipa",
+        "A magnitude 6.8 earthquake struck off southern Peru near Chala in the Arequipa "
+        "region, killing two people, the Geophysical Institute of Peru said.",
+        hours_ago=30,
+        story_id=10,
+    )
+    late_a = article(
+        2,
+        "Peru earthquake: Chala counts the damage",
+        "Two people died when the 6.8 magnitude quake hit the Arequipa region of Peru near "
+        "Chala. Mayor Rosa Quispe said 140 adobe homes in Chala fell and the Pan-American "
+        "Highway was cut by landslides, the Geophysical Institute of Peru reported.",
+    )
+    late_b = article(
+        3,
+        "Chala after the quake: 140 homes down, highway cut",
+        "In Chala, mayor Rosa Quispe counted 140 adobe homes destroyed after the magnitude 6.8 "
+        "earthquake in Arequipa, Peru; landslides cut the Pan-American Highway and two people "
+        "died.",
+    )
+    unrelated = article(
+        4,
+        "Sinner beats Alcaraz to win the ATP Finals in Turin",
+        "Jannik Sinner defended his ATP Finals title in Turin, beating Carlos Alcaraz 7-6 7-5.",
+    )
+    joined, rest = join_delivered([late_a, late_b, unrelated], [delivered])
+    assert joined == {2: 10, 3: 10}
+    assert [a.id for a in rest] == [4]
+
+
+def test_one_article_under_two_tracking_urls_is_one_source(tmp_path):
+    links = (
+        "https://Wire.example/2026/meta-compute?utm_source=rss&utm_medium=feed",
+        "https://wire.example/2026/meta-compute?fbclid=abc123#comments",
+    )
+    entries = [
+        FeedEntry("Wire", f"guid-{n}", link, canonical_url(link), "Meta launches Meta Compute",
+                  "Meta will rent out its data centres.", "", NOW)
+        for n, link in enumerate(links)
+    ]  # fmt: skip
+    store = Store.open(tmp_path / "digest.db")
+    try:
+        new = [
+            NewArticle(e, None, e.title, e.summary, "feed-summary", "en", None, NOW)
+            for e in entries
+        ]
+        store.add_articles(new, NOW)
+        stored = store.articles(("pending",), since=NOW - timedelta(days=1))
+    finally:
+        store.close()
+    assert [a.url for a in stored] == ["https://wire.example/2026/meta-compute"]
+    (item,) = rank_clusters(cluster_articles(stored), {}, max_items=5)
+    assert len(item.sources) == 1
+
+
+def test_rewrites_sharing_no_five_word_phrase_merge_and_a_look_alike_stays_apart():
+    wire = article(
+        1,
+        "Volcano erupts on Iceland's Reykjanes peninsula, Grindavik evacuated",
+        "Lava burst from a 3.5 km fissure near Sundhnukur on the Reykjanes peninsula late on "
+        "Tuesday, and civil defence ordered the 3,800 residents of Grindavik to leave, the "
+        "Icelandic Met Office said. Flights at Keflavik airport were not affected.",
+    )
+    paper = article(
+        2,
+        "Grindavik empties again as Sundhnukur fissure opens",
+        "Iceland's Met Office reported a fissure about 3.5 kilometres long opening by "
+        "Sundhnukur overnight. Authorities moved all 3,800 people out of Grindavik; Keflavik "
+        "kept operating normally. It is the Reykjanes peninsula's seventh eruption since 2023.",
+    )
+    other = article(
+        3,
+        "Etna eruption closes Catania airport",
+        "Mount Etna in Sicily sent a column of ash 6 km high on Sunday, and Catania airport "
+        "shut its runway, the Italian volcanology institute INGV said. No villages were "
+        "evacuated.",
+    )
+    assert not shingles(wire.text) & shingles(paper.text)
+    assert groups(cluster_articles([wire, paper, other])) == [{1, 2}, {3}]
+
+
+def test_a_story_sixty_outlets_cover_is_one_item():
+    verbs = ["struck", "hit", "rattled", "shook", "jolted", "rocked"]
+    extras = ["Trains stopped", "Power failed", "Schools closed", "Flights were held",
+              "Ports shut", "Roads cracked", "Phones went down", "Shops emptied",
+              "Bridges were checked", "Hospitals ran on generators"]  # fmt: skip
+    outlets = [
+        article(
+            n,
+            f"Magnitude 7.1 quake {verbs[n % 6]} Hokkaido near Kushiro",
+            f"A magnitude 7.1 earthquake {verbs[(n + 1) % 6]} eastern Hokkaido near Kushiro, "
+            f"the Japan Meteorological Agency said, and a tsunami advisory of 1 metre was issued "
+            f"for the Pacific coast. {extras[n % 10]} in Kushiro and {extras[(n + 3) % 10]} in "
+            f"Obihiro, and Governor Naomichi Suzuki asked residents to stay on high ground.",
+        )
+        for n in range(60)
+    ]
+    other = article(
+        99, "Sinner beats Alcaraz in Turin", "Jannik Sinner won the ATP Finals in Turin."
+    )
+    assert groups(cluster_articles([*outlets, other])) == [set(range(60)), {99}]

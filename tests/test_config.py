@@ -163,6 +163,21 @@ def test_every_setting_is_documented_in_the_readme():
     assert len(settings_help().splitlines()) == len(SETTINGS) + len(FEED_SETTINGS)
 
 
+def test_filters_and_show_why_per_digest_and_per_feed():
+    config = parse(
+        "show_why: true\nfilters:\n  include: [Meta, AI chips]\n  exclude: sponsored\n"
+        + GOOD
+        + "    filters: {exclude: [opinion, live blog]}\n"
+    )
+    assert config.show_why is True
+    assert config.include == ("Meta", "AI chips") and config.exclude == ("sponsored",)
+    assert config.feeds[0].exclude == () and config.feeds[1].exclude == ("opinion", "live blog")
+    assert "filters: unknown key 'drop'" in error_of(GOOD + "    filters: {drop: [x]}\n")
+    assert "filters.include: expected a non-empty string" in error_of(
+        "filters:\n  include: ['']\n" + GOOD
+    )
+
+
 def test_a_missing_smtp_password_variable_is_a_config_error(monkeypatch):
     monkeypatch.delenv("DIGEST_TEST_SMTP_PASSWORD", raising=False)
     smtp = (

@@ -50,7 +50,9 @@ def test_smtp_sends_one_multipart_message_per_recipient(smtp_server):
 
 
 def test_an_unreachable_server_is_a_delivery_error_naming_it():
-    settings = DeliveryConfig(method="smtp", host="127.0.0.1", port=1, security="none")
+    settings = DeliveryConfig(
+        method="smtp", host="127.0.0.1", port=1, security="none", retry_delay=0.01
+    )
     with pytest.raises(DeliveryError, match=r"^SMTP 127.0.0.1:1: cannot connect"):
         deliver(RENDERED, settings, "en", NOW)
 

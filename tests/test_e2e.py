@@ -53,12 +53,19 @@ def test_preview_json_gives_one_item_per_event(tmp_path, site, expectations):
         assert left_item != right_item, f"{left} and {right} were merged"
 
     meta = items[item_of_path[expectations["events"]["meta-compute"][0]]]
-    assert len(meta["sources"]) == 5
-    assert items[0] is meta or len(items[0]["sources"]) <= 5
+    # Five English rewrites and one in French (Northstar News), each from its own outlet.
+    assert len(meta["sources"]) == 6
+    assert items[0] is meta or len(items[0]["sources"]) <= 6
     for key in ("headline", "summary", "language", "sources"):
         assert meta[key]
     assert set(meta["sources"][0]) == {"name", "url", "title", "published"}
     assert meta["language"] == "en"
+    assert "$182.9 billion" in meta["why"] and "Meta Compute" in meta["why"]
+    earliest = min(meta["sources"], key=lambda source: source["published"])
+    assert meta["first_reported"] == {k: earliest[k] for k in ("name", "url", "published")}
+    for item in items:
+        assert ("why" in item) == (len(item["sources"]) > 1)
+        assert item["first_reported"]["name"] in {s["name"] for s in item["sources"]}
 
 
 def test_run_sends_one_email_then_nothing_and_no_feed_bodies(
@@ -80,9 +87,16 @@ def test_run_sends_one_email_then_nothing_and_no_feed_bodies(
     for path in meta_paths:
         assert f"{site.base_url}/{path}" in plain
         assert f"{site.base_url}/{path}" in rich
-    assert "5 sources" in plain and "5 sources" in seen
+    assert "6 sources" in plain and "6 sources" in seen
     assert "Meta Compute" in plain and "Meta Compute" in seen
-    for name in ("Techwire", "Circuit Post", "ByteBeat", "Global Brief", "The Daily Ledger"):
+    for name in (
+        "Techwire",
+        "Circuit Post",
+        "ByteBeat",
+        "Global Brief",
+        "The Daily Ledger",
+        "Northstar News",
+    ):
         assert name in seen
 
     requests_before = len(site.requests)
@@ -147,7 +161,7 @@ def test_failed_delivery_keeps_every_story_for_the_next_run(tmp_path, site, smtp
     assert retried.returncode == 0, retried.stderr
     assert len(smtp_server.messages) == 1
     plain, _ = _parts(smtp_server.messages[0])
-    assert "5 sources" in plain
+    assert "6 sources" in plain
 
 
 def test_a_late_outlet_joins_the_delivered_story_and_is_not_sent_again(

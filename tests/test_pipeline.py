@@ -33,7 +33,7 @@ def test_an_outlet_reporting_a_delivered_story_days_later_joins_it(tmp_path, exp
     store = Store.open(config.storage)
     store.add_articles([stored(first, "Techwire", NOW)], NOW)
     digest_items, _ = _assemble(config, store, NOW)
-    store.record_delivery("S", digest_items.items, "file", ["a@b.example"], "x", NOW)
+    store.stage_digest("S", digest_items.items, [], None, NOW)
 
     four_days_later = NOW + timedelta(days=4)  # beyond the 72h window
     store.add_articles([stored(late, "Circuit Post", four_days_later)], four_days_later)

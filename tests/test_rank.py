@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from digest.models import Article, Cluster
-from digest.rank import rank_clusters, summarize
+from digest.rank import filter_clusters, passes, rank_clusters, summarize
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 BODY = (
@@ -58,3 +58,22 @@ def test_summary_takes_two_or_three_real_sentences():
     assert summary.startswith("Heavy rain closed the A64")
     assert "Road chaos" not in summary
     assert 2 <= summary.count(". ") + 1 <= 3
+
+
+def test_first_reported_is_the_earliest_source_even_when_another_leads():
+    early = art(1, "wire", 5, text="Road closed.", source="feed-summary")
+    full = art(2, "paper", 2)
+    (item,) = rank_clusters([Cluster((full, early))], {}, max_items=5)
+    assert item.headline == "Story 2"
+    assert item.first_reported is not None
+    assert (item.first_reported.name, item.first_reported.published) == ("wire", early.published)
+
+
+def test_filters_match_whole_words_and_phrases_case_insensitively():
+    a64 = Cluster((art(1, "a", 1),))
+    other = Cluster((art(2, "b", 1, text="Markets rallied in Tokyo on Monday."),))
+    assert filter_clusters([a64, other], ["national  highways"], []) == [a64]
+    assert filter_clusters([a64, other], [], ["TADCASTER"]) == [other]
+    assert filter_clusters([a64, other], ["highway"], []) == []  # whole words only
+    assert filter_clusters([a64, other], ["tokyo", "york"], ["lorries"]) == [other]
+    assert passes(["Price: $999 today"], ["$999"], [])

@@ -103,6 +103,28 @@ def test_safe_url_only_lets_http_through(url, safe):
     assert safe_url(url) == safe
 
 
+def test_why_is_shown_in_small_type_only_when_asked():
+    grouped = DigestItem(
+        headline="Meta launches Meta Compute",
+        url="https://wire.example/meta",
+        summary="Meta will rent out its data centres.",
+        language="en",
+        section=None,
+        sources=(
+            Source("Wire", "https://wire.example/meta", "Meta", NOW),
+            Source("Post", "https://post.example/meta", "Meta", NOW),
+        ),
+        article_ids=(1, 2),
+        why=("Meta Compute", "$182.9 billion", "Santosh Janardhan"),
+    )
+    plain = render_digest(digest(grouped))
+    assert "Grouped by" not in plain.html and "Grouped by" not in plain.text
+    shown = render_digest(digest(grouped), show_why=True)
+    assert "Grouped by: Meta Compute, $182.9 billion, Santosh Janardhan" in shown.text
+    small = r'class="why[^"]*"[^>]*font-size:11px[^>]*>Grouped by: Meta Compute'
+    assert re.search(small, shown.html)
+
+
 def _thirty_items() -> Digest:
     """30 items as long as real ones run: 90-character headlines, three-sentence summaries
     of about 480 characters, one to six sources with long article URLs."""

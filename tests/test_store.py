@@ -10,7 +10,9 @@ import pytest
 
 from digest.errors import RunLocked
 from digest.models import DigestItem, FeedEntry
-from digest.store import MIGRATIONS, NewArticle, Store
+from digest.store import MIGRATIONS, QUEUE_LIMIT, NewArticle, Store
+from digest.store_db import _process_start
+from digest.store_outbox import Staged
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -64,19 +66,56 @@ def test_delivery_marks_articles_sent_and_late_reports_join(store):
     store.add_articles([new(1), new(2), new(3)], NOW)
     pending = store.articles(("pending",), since=NOW - timedelta(days=1))
     item = DigestItem("Title 1", entry(1).url, "S", "en", None, (), (pending[0].id, pending[1].id))
-    store.record_delivery("Subject", [item], "file", ["a@b.example"], "stem", NOW)
+    store.stage_digest("Subject", [item], [Staged("a@b.example", "<1@x>", b"m")], None, NOW)
     assert store.count("delivered") == 2 and store.count("pending") == 1
     story_id = store.articles(("delivered",), since=NOW - timedelta(days=1))[0].story_id
     store.join_story(story_id, [pending[2].id])
     assert store.count("joined") == 1 and store.count("pending") == 0
 
 
-def test_a_failed_delivery_leaves_articles_pending(store):
+def test_a_digest_no_server_took_is_unstaged_and_its_articles_pending_again(store):
     store.add_articles([new(1)], NOW)
-    store.record_failed_delivery("Subject", 1, "smtp", ["a@b.example"], "refused", NOW)
-    assert store.count("pending") == 1
+    (article,) = store.articles(("pending",), since=NOW - timedelta(days=1))
+    item = DigestItem("Title 1", entry(1).url, "S", "en", None, (), (article.id,))
+    digest_id, (message,) = store.stage_digest(
+        "Subject", [item], [Staged("a@b.example", "<1@x>", b"m")], None, NOW
+    )
+    assert store.count("delivered") == 1 and store.outgoing() == [message]
+    store.mark_deferred(message.key, "cannot connect", NOW)
+    assert store.cancel_digest(digest_id, "cannot connect", NOW)
+    assert store.count("pending") == 1 and store.outgoing() == []
     status = store.db.execute("SELECT status FROM digests").fetchone()[0]
     assert status == "failed"
+
+
+def test_a_digest_a_server_may_have_taken_is_never_unstaged(store):
+    store.add_articles([new(1)], NOW)
+    (article,) = store.articles(("pending",), since=NOW - timedelta(days=1))
+    item = DigestItem("Title 1", entry(1).url, "S", "en", None, (), (article.id,))
+    messages = [Staged("a@b.example", "<1@x>", b"m"), Staged("c@d.example", "<2@x>", b"m")]
+    digest_id, (first, second) = store.stage_digest("Subject", [item], messages, None, NOW)
+    store.mark_sending(first.key, NOW)
+    assert not store.cancel_digest(digest_id, "connection lost", NOW)
+    waiting = store.outgoing()
+    assert [(m.recipient, m.uncertain) for m in waiting] == [
+        ("a@b.example", True),
+        ("c@d.example", False),
+    ]
+    store.mark_sent(first.key, "250 OK", NOW)
+    store.mark_refused(second.key, "550 no such user", NOW)
+    assert store.outgoing() == [] and store.count("delivered") == 1
+    rows = store.db.execute("SELECT recipient, status FROM deliveries ORDER BY id").fetchall()
+    assert [tuple(row) for row in rows] == [("a@b.example", "sent"), ("c@d.example", "refused")]
+    assert store.db.execute("SELECT status FROM digests").fetchone()[0] == "delivered"
+
+
+def test_messages_refused_for_now_are_given_up_after_the_queue_limit(store):
+    _, (message,) = store.stage_digest(
+        "S", [], [Staged("a@b.example", "<1@x>", b"m")], None, NOW - QUEUE_LIMIT * 2
+    )
+    store.mark_deferred(message.key, "451 greylisted", NOW)
+    assert store.give_up_expired(NOW) == ["a@b.example"]
+    assert store.outgoing() == []
 
 
 def test_articles_out_of_the_window_expire(store):
@@ -101,14 +140,54 @@ def test_the_run_lock_refuses_a_second_live_run(store, tmp_path):
     assert outcomes == ["died", "ok"]
 
 
-def test_a_lock_older_than_six_hours_lapses_even_if_its_pid_lives(store):
+def _open_run(store, pid, started, process_start=None):
     with sqlite3.connect(store.path) as db:
-        started = (NOW - timedelta(hours=7)).isoformat()
-        db.execute("INSERT INTO runs (pid, started) VALUES (?, ?)", (os.getpid(), started))
+        db.execute(
+            "INSERT INTO runs (pid, started, process_start) VALUES (?, ?, ?)",
+            (pid, started.isoformat(), process_start),
+        )
+
+
+def _outcomes(store):
+    return [row[0] for row in store.db.execute("SELECT outcome FROM runs ORDER BY id")]
+
+
+def test_a_live_run_keeps_its_lock_however_long_it_takes(store):
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        _open_run(store, sleeper.pid, NOW - timedelta(hours=30), _process_start(sleeper.pid))
+        with pytest.raises(RunLocked, match="wait for it to finish"), store.run_lock(NOW):
+            pass
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
+def test_a_recycled_pid_does_not_keep_a_dead_run_s_lock(store):
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        # The pid is alive, but it is not the process that took the lock (other start time).
+        _open_run(store, sleeper.pid, NOW - timedelta(minutes=5), "1")
+        with store.run_lock(NOW):
+            pass
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    assert _outcomes(store) == ["died", "ok"]
+
+
+def test_a_lock_left_by_this_process_is_taken_over_but_one_held_here_is_not(store):
+    _open_run(store, os.getpid(), NOW, _process_start(os.getpid()))  # e.g. a pid-1 container
+    with store.run_lock(NOW), pytest.raises(RunLocked), store.run_lock(NOW):
+        pass  # a second run of the same digest in this process (the daemon) must wait
+    assert _outcomes(store) == ["died", "ok"]
+
+
+def test_without_a_start_time_a_live_pid_lock_lapses_after_six_hours(store):
+    _open_run(store, os.getppid(), NOW - timedelta(hours=7))
     with store.run_lock(NOW):
         pass
-    outcomes = [row[0] for row in store.db.execute("SELECT outcome FROM runs ORDER BY id")]
-    assert outcomes == ["died", "ok"]
+    assert _outcomes(store) == ["died", "ok"]
 
 
 def test_prune_forgets_old_site_blocks_and_problems(store):

@@ -1,0 +1,91 @@
+"""OPML import keeps the operator's YAML (comments, order) and skips duplicates; export
+writes OPML 2.0 that imports back to the same feeds."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+from conftest import REPO, run_cli
+
+from digest.config import load_config
+from digest.opml import read_opml
+
+FIXTURES = REPO / "tests" / "fixtures" / "opml"
+CONFIG = """\
+# Morning brief: edited by hand, comments must survive an import.
+title: Morning Brief
+window: 48h   # two days
+storage: state/brief.db
+feeds:
+  # Tech first
+  - name: Techwire
+    url: https://techwire.example/feed.xml
+    section: Technology   # the big one
+  - name: Lab Notes Blog
+    url: https://labnotes.example/blog.xml
+delivery:
+  method: file
+  outbox: outbox
+"""
+
+
+def test_import_appends_new_feeds_and_keeps_comments_and_order(tmp_path):
+    config = tmp_path / "brief.yaml"
+    config.write_text(CONFIG)
+    result = run_cli("feeds", "import", str(FIXTURES / "reader-export.opml"), "--config",
+                     str(config))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    text = config.read_text()
+    original = CONFIG.splitlines()
+    kept = [line for line in text.splitlines() if line in original]
+    assert kept == original, "a line of the original config was changed or moved"
+    feeds = load_config(config).feeds
+    assert [(f.name, f.url, f.section) for f in feeds] == [
+        ("Techwire", "https://techwire.example/feed.xml", "Technology"),
+        ("Lab Notes Blog", "https://labnotes.example/blog.xml", None),
+        ("Harbour Gazette", "https://harbourgazette.example/rss.xml", None),
+        ("Lab Notes", "https://labnotes.example/atom.xml", "Science"),
+        ("Orbit Weekly", "https://orbit.example/feed.json", "Science"),
+        ("Deep Feed", "https://deep.example/rss", "Deeper"),
+        ("noname.example", "https://noname.example/feed.xml", None),
+    ]
+    assert "skipped Techwire: https://techwire.example/feed.xml is already listed" in result.stdout
+    assert "skipped Gopher: 'gopher://old.example/feed' is not an http(s) URL" in result.stdout
+    assert result.stdout.strip().endswith("added 5 feeds, skipped 3")
+
+    again = run_cli("feeds", "import", str(FIXTURES / "reader-export.opml"), "--config",
+                    str(config))  # fmt: skip
+    assert again.stdout.strip().endswith("added 0 feeds, skipped 8")
+    assert config.read_text() == text
+
+
+def test_broken_opml_is_one_line_naming_the_file_and_the_config_is_untouched(tmp_path):
+    config = tmp_path / "brief.yaml"
+    config.write_text(CONFIG)
+    for name, expected in (
+        ("truncated.opml", "truncated.opml:5: not valid OPML (XML): unclosed token"),
+        ("not-opml.opml", "not-opml.opml: not OPML: expected <opml> with a <body>"),
+        ("missing.opml", "missing.opml: cannot read: No such file or directory"),
+    ):
+        result = run_cli("feeds", "import", str(FIXTURES / name), "--config", str(config))
+        assert result.returncode == 1
+        line = result.stderr.strip()
+        assert "\n" not in line and line.endswith(expected), line
+    assert config.read_text() == CONFIG
+
+
+def test_export_writes_opml_2_that_imports_back(tmp_path):
+    config = tmp_path / "brief.yaml"
+    config.write_text(CONFIG)
+    result = run_cli("feeds", "export", "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    root = ET.fromstring(result.stdout)
+    assert root.tag == "opml" and root.get("version") == "2.0"
+    assert root.findtext("head/title") == "Morning Brief"
+    assert root.findtext("head/dateCreated")
+    exported = tmp_path / "out.opml"
+    exported.write_text(result.stdout)
+    assert [(f.name, f.url, f.section) for f in read_opml(exported)] == [
+        ("Techwire", "https://techwire.example/feed.xml", "Technology"),
+        ("Lab Notes Blog", "https://labnotes.example/blog.xml", None),
+    ]

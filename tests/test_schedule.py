@@ -1,0 +1,194 @@
+"""The daemon: catch-up of a missed run (once), clean stop on SIGTERM, cron validation."""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from apscheduler.triggers.cron import CronTrigger
+from conftest import DEMO_FEEDS, REPO, run_cli, stall, wait_for, write_config
+
+from digest.errors import ConfigError
+from digest.schedule import load_digests, missed_fire_time
+from digest.store import Store
+
+NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+DAILY_7 = CronTrigger.from_crontab("0 7 * * *", timezone=UTC)
+
+
+@pytest.mark.parametrize(
+    ("last_run", "grace", "expected"),
+    [
+        (NOW - timedelta(days=1), timedelta(hours=12), datetime(2026, 11, 23, 7, tzinfo=UTC)),
+        # Three days down: one run, for the latest fire time only.
+        (NOW - timedelta(days=3), timedelta(days=4), datetime(2026, 11, 23, 7, tzinfo=UTC)),
+        (NOW - timedelta(hours=1), timedelta(hours=12), None),  # it ran after 07:00
+        (NOW - timedelta(days=1), timedelta(hours=2), None),  # 07:00 is older than the grace
+        (None, timedelta(hours=12), None),  # never ran: wait for the first fire time
+    ],
+)
+def test_a_missed_run_is_the_latest_fire_time_after_the_last_run(last_run, grace, expected):
+    assert missed_fire_time(DAILY_7, last_run, NOW, grace) == expected
+
+
+def test_the_fire_time_follows_the_digest_timezone():
+    paris = CronTrigger.from_crontab("0 7 * * *", timezone="Europe/Paris")
+    missed = missed_fire_time(paris, NOW - timedelta(days=1), NOW, timedelta(hours=12))
+    assert missed == datetime(2026, 11, 23, 6, tzinfo=UTC)  # 07:00 CET
+
+
+def test_a_bad_cron_line_is_one_line_with_file_and_line(tmp_path):
+    config = write_config(tmp_path, "http://127.0.0.1:9", extra="schedule: 0 25 * * *\n")
+    result = run_cli("schedule", "--config", str(config))
+    assert result.returncode == 1
+    line = result.stderr.strip()
+    assert "\n" not in line and line.startswith(f"digest: {config}:7: schedule: '0 25 * * *'")
+
+
+def test_a_folder_needs_one_state_file_per_digest(tmp_path):
+    for name in ("a.yaml", "b.yaml"):
+        write_config(tmp_path, "http://127.0.0.1:9", extra="schedule: 0 7 * * *\n", name=name)
+    with pytest.raises(ConfigError, match=r"b.yaml: storage: .* is also the state of .*a.yaml"):
+        load_digests(tmp_path)
+
+
+class Daemon:
+    """`digest schedule` in a subprocess, its log collected line by line."""
+
+    def __init__(self, config: Path):
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "digest", "schedule", "--config", str(config)],
+            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )  # fmt: skip
+        self.lines: list[str] = []
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line.rstrip("\n"))
+
+    def saw(self, text: str, timeout: float = 180) -> bool:
+        return wait_for(lambda: any(text in line for line in self.lines), timeout=timeout)
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        code = self.process.wait(timeout=60)
+        self.reader.join(timeout=5)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+        return code
+
+
+def _daily_config(tmp_path: Path, base_url: str, name: str, state: str, **kwargs) -> Path:
+    """A digest due every day 5 minutes ago (so its next run is a day away)."""
+    due = datetime.now(UTC) - timedelta(minutes=5)
+    extra = f"schedule: {due.minute} {due.hour} * * *\ntimezone: UTC\n"
+    path = write_config(tmp_path, base_url, extra=extra, name=name, **kwargs)
+    path.write_text(
+        path.read_text()
+        .replace("title: Test Brief", f"title: {state}")
+        .replace("storage: state/digest.db", f"storage: state/{state}.db")
+        .replace("outbox: outbox", f"outbox: outbox-{state}")
+    )
+    return path
+
+
+def _ran_yesterday(config: Path, state: str) -> None:
+    store = Store.open(config.parent / "state" / f"{state}.db")
+    with store.run_lock(datetime.now(UTC) - timedelta(days=1)):
+        pass
+    store.close()
+
+
+def test_a_run_missed_while_down_runs_once_when_back_never_twice(tmp_path, site):
+    folder = tmp_path / "digests"
+    folder.mkdir()
+    for state in ("brief", "markets"):
+        config = _daily_config(folder, site.base_url, f"{state}.yaml", state,
+                               feeds=DEMO_FEEDS[:2])  # fmt: skip
+        _ran_yesterday(config, state)
+    first = Daemon(folder)
+    try:
+        assert first.saw("brief: run ok: delivered"), first.lines
+        assert first.saw("markets: run ok: delivered"), first.lines
+    finally:
+        assert first.stop() == 0, first.lines
+    log = "\n".join(first.lines)
+    assert log.count("missed the run of") == 2
+    assert log.count("run started") == 2
+    assert "daemon stopped" in log
+    for state in ("brief", "markets"):
+        assert len(list((folder / f"outbox-{state}").glob("*.eml"))) == 1
+    assert all(line.rstrip().endswith("s)") for line in first.lines if "run ok" in line)
+
+    second = Daemon(folder)
+    try:
+        assert second.saw("daemon started"), second.lines
+        time.sleep(2)
+    finally:
+        assert second.stop() == 0
+    log = "\n".join(second.lines)
+    assert "missed" not in log and "run started" not in log, log
+    assert "next run" in log
+
+
+def test_sigterm_lets_the_running_job_finish(tmp_path, site):
+    site.overrides = {"/slow/feed.xml": stall(3)}
+    feeds = [*DEMO_FEEDS[:2], ("Slow", f"{site.base_url}/slow/feed.xml", "World")]
+    config = _daily_config(tmp_path, site.base_url, "brief.yaml", "brief", feeds=feeds)
+    config.write_text(config.read_text().replace("timeout: 2", "timeout: 10"))
+    _ran_yesterday(config, "brief")
+    daemon = Daemon(config)
+    try:
+        assert daemon.saw("run started")
+        time.sleep(0.5)
+    finally:
+        code = daemon.stop()
+    log = "\n".join(daemon.lines)
+    assert code == 0, log
+    assert "stopping after the running job finishes" in log
+    assert log.index("stopping after") < log.index("run ok") < log.index("daemon stopped")
+    assert len(list((tmp_path / "outbox-brief").glob("*.eml"))) == 1
+    with sqlite3.connect(tmp_path / "state" / "brief.db") as db:
+        outcomes = [row[0] for row in db.execute("SELECT outcome FROM runs ORDER BY id")]
+    assert outcomes == ["ok", "ok"]
+
+
+def test_a_second_run_by_hand_while_one_is_on_exits_1_naming_the_first(tmp_path, site):
+    site.overrides = {"/slow/feed.xml": stall(3)}
+    feeds = [*DEMO_FEEDS[:1], ("Slow", f"{site.base_url}/slow/feed.xml", "World")]
+    config = write_config(tmp_path, site.base_url, feeds=feeds)
+    config.write_text(config.read_text().replace("timeout: 2", "timeout: 10"))
+    first = subprocess.Popen(
+        [sys.executable, "-m", "digest", "run", "--config", str(config)],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        state = tmp_path / "state" / "digest.db"
+        assert wait_for(lambda: state.exists() and _runs(state) == 1, timeout=30)
+        second = run_cli("run", "--config", str(config))
+    finally:
+        _, err = first.communicate(timeout=60)
+    assert first.returncode == 0, err
+    assert second.returncode == 1
+    message = second.stderr.strip()
+    assert "\n" not in message
+    assert f"another run of this digest (pid {first.pid}, started 20" in message
+    assert _runs(state) == 1  # the loser left no trace
+
+
+def _runs(state: Path) -> int:
+    try:
+        with sqlite3.connect(state) as db:
+            return db.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+    except sqlite3.Error:
+        return 0

@@ -1,0 +1,200 @@
+"""SMTP robustness against real aiosmtpd servers on loopback: retries with backoff within a
+run, 5xx recorded per recipient, STARTTLS and implicit TLS with a CA made here."""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import itertools
+import socket
+import ssl
+import time
+from collections import Counter
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from conftest import Mailbox, _free_port
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from digest.config import DeliveryConfig
+from digest.deliver import deliver, send_outgoing
+from digest.errors import DeliveryError
+from digest.models import Outgoing, RenderedDigest
+
+NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
+RENDERED = RenderedDigest("Brief · 23 Nov", "<html><body>Hi</body></html>", "Hi\n")
+
+
+class FlakyMailbox(Mailbox):
+    """Answers 451 to a recipient its first `flaky[recipient]` times, then accepts."""
+
+    def __init__(self, *args: Any, flaky: dict[str, int] | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.flaky = dict(flaky or {})
+        self.attempts: Counter = Counter()
+        self.times: list[float] = []
+
+    async def handle_RCPT(self, server, session, envelope, address, options):
+        self.attempts[address] += 1
+        self.times.append(time.monotonic())
+        if self.flaky.get(address, 0) > 0:
+            self.flaky[address] -= 1
+            return "451 4.3.0 Try again in a moment"
+        return await super().handle_RCPT(server, session, envelope, address, options)
+
+
+def _serve(mailbox: Mailbox, **kwargs: Any) -> Controller:
+    controller = Controller(mailbox, hostname=mailbox.host, port=mailbox.port, **kwargs)
+    controller.start()
+    return controller
+
+
+def _settings(mailbox: Mailbox, **changes: Any) -> DeliveryConfig:
+    values: dict[str, Any] = dict(
+        method="smtp", host=mailbox.host, port=mailbox.port, security="none",
+        sender="Brief <brief@example.org>", recipients=("ana@example.org",),
+        retries=3, retry_delay=0.05,
+    )  # fmt: skip
+    values.update(changes)
+    return DeliveryConfig(**values)
+
+
+def test_4xx_replies_are_retried_with_growing_waits_within_the_run():
+    mailbox = FlakyMailbox("127.0.0.1", _free_port(), flaky={"ana@example.org": 2})
+    controller = _serve(mailbox)
+    try:
+        delivery = deliver(RENDERED, _settings(mailbox, retry_delay=0.2), "en", NOW)
+    finally:
+        controller.stop()
+    assert delivery.recipients == ("ana@example.org",)
+    assert mailbox.attempts["ana@example.org"] == 3 and len(mailbox.messages) == 1
+    first_wait, second_wait = (b - a for a, b in itertools.pairwise(mailbox.times))
+    assert first_wait >= 0.2 and second_wait >= 0.4  # 0.2s, then doubled
+
+
+def test_retries_are_bounded_and_what_is_left_is_deferred_not_lost():
+    mailbox = FlakyMailbox("127.0.0.1", _free_port(), flaky={"bo@example.org": 99})
+    controller = _serve(mailbox)
+    messages = [
+        Outgoing("1", 1, "ana@example.org", b"Subject: a\r\n\r\nA\r\n", "<a@x>", "smtp"),
+        Outgoing("2", 1, "bo@example.org", b"Subject: b\r\n\r\nB\r\n", "<b@x>", "smtp"),
+    ]
+    try:
+        outcome = send_outgoing(_settings(mailbox, retries=2), messages)
+    finally:
+        controller.stop()
+    assert outcome.accepted == ["1"]
+    assert outcome.deferred == {"2": "451 4.3.0 Try again in a moment"}
+    assert mailbox.attempts["bo@example.org"] == 3  # the first try and two retries
+
+
+def test_a_server_that_never_answers_times_out_and_is_retried():
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # accepts connections, never sends a greeting
+    port = silent.getsockname()[1]
+    settings = DeliveryConfig(method="smtp", host="127.0.0.1", port=port, security="none",
+                              timeout=0.3, retries=1, retry_delay=0.05)  # fmt: skip
+    started = time.monotonic()
+    try:
+        with pytest.raises(DeliveryError, match=rf"SMTP 127.0.0.1:{port}: cannot connect.*2 times"):
+            deliver(RENDERED, settings, "en", NOW)
+    finally:
+        silent.close()
+    assert time.monotonic() - started < 5
+
+
+def test_5xx_is_final_per_recipient_and_never_retried():
+    mailbox = FlakyMailbox("127.0.0.1", _free_port())
+    mailbox.refuse = {"gone@example.org"}
+    controller = _serve(mailbox)
+    try:
+        delivery = deliver(
+            RENDERED,
+            _settings(mailbox, recipients=("ana@example.org", "gone@example.org")),
+            "en",
+            NOW,
+        )
+    finally:
+        controller.stop()
+    assert delivery.recipients == ("ana@example.org",)
+    assert delivery.refused == {"gone@example.org": "550 5.1.1 No such user here"}
+    assert mailbox.attempts["gone@example.org"] == 1
+
+
+# -- TLS ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def certificates(tmp_path_factory) -> dict[str, Any]:
+    """A private CA and a server certificate for 127.0.0.1 and localhost that it signed."""
+    folder = tmp_path_factory.mktemp("tls")
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "digest test CA")])
+    start = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start).not_valid_after(start + dt.timedelta(days=2))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False),
+                       critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )  # fmt: skip
+    key = ec.generate_private_key(ec.SECP256R1())
+    server = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
+        .issuer_name(ca_name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start).not_valid_after(start + dt.timedelta(days=2))
+        .add_extension(x509.SubjectAlternativeName([
+            x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )  # fmt: skip
+    ca_file = folder / "ca.pem"
+    ca_file.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    (folder / "server.pem").write_bytes(server.public_bytes(serialization.Encoding.PEM))
+    (folder / "server.key").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(folder / "server.pem", folder / "server.key")
+    return {"ca_file": str(ca_file), "context": context}
+
+
+def test_starttls_delivers_when_the_ca_file_is_trusted(certificates):
+    mailbox = Mailbox("127.0.0.1", _free_port())
+    controller = _serve(mailbox, tls_context=certificates["context"], require_starttls=True)
+    try:
+        settings = _settings(mailbox, security="starttls", ca_file=certificates["ca_file"])
+        delivery = deliver(RENDERED, settings, "en", NOW)
+        assert delivery.recipients == ("ana@example.org",) and len(mailbox.messages) == 1
+        untrusted = _settings(mailbox, security="starttls", retries=0)
+        with pytest.raises(DeliveryError, match="CERTIFICATE_VERIFY_FAILED"):
+            deliver(RENDERED, untrusted, "en", NOW)
+    finally:
+        controller.stop()
+    assert len(mailbox.messages) == 1
+
+
+def test_implicit_tls_delivers_when_the_ca_file_is_trusted(certificates):
+    mailbox = Mailbox("127.0.0.1", _free_port())
+    controller = _serve(mailbox, ssl_context=certificates["context"])
+    try:
+        settings = _settings(mailbox, security="ssl", ca_file=certificates["ca_file"])
+        delivery = deliver(RENDERED, settings, "en", NOW)
+    finally:
+        controller.stop()
+    assert delivery.recipients == ("ana@example.org",) and len(mailbox.messages) == 1
+    assert mailbox.messages[0]["Subject"] == RENDERED.subject

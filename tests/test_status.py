@@ -1,0 +1,148 @@
+"""`digest status` on real state: runs, deliveries, failing feeds, the next run; read while a
+run writes (WAL); and a state file made by an older schema, upgraded without losing data."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+import time
+
+from conftest import (
+    DEMO_FEEDS,
+    REPO,
+    respond,
+    run_cli,
+    smtp_delivery,
+    stall,
+    wait_for,
+    write_config,
+)
+
+from digest.migrations import MIGRATIONS
+from digest.store import Store
+
+
+def test_status_shows_runs_deliveries_failing_feeds_and_the_next_run(tmp_path, site, smtp_server):
+    site.overrides = {"/broken/feed.xml": respond(500, b"oops", "text/plain")}
+    feeds = [*DEMO_FEEDS[:3], ("Broken", f"{site.base_url}/broken/feed.xml", "World")]
+    smtp_server.refuse = {"gone@example.org"}
+    smtp_server.defer = {"later@example.org"}
+    delivery = smtp_delivery(
+        smtp_server, to="[ana@example.org, gone@example.org, later@example.org]"
+    )
+    config = write_config(tmp_path, site.base_url, delivery=delivery, feeds=feeds,
+                          extra="schedule: 0 7 * * *\ntimezone: Europe/Paris\n")  # fmt: skip
+    assert run_cli("run", "--config", str(config)).returncode == 1  # a refusal exits 1
+    smtp_server.defer = set()
+    assert run_cli("run", "--config", str(config)).returncode == 0
+
+    shown = run_cli("status", "--config", str(config))
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    assert lines[0] == f"Test Brief ({config})"
+    assert "schedule: 0 7 * * * (Europe/Paris); next run" in shown.stdout
+    newest, oldest = [line for line in lines if line.startswith("  20")][:2]
+    assert " ok " in newest and "nothing new" in newest
+    assert " ok " in oldest and "items to ana@example.org" in oldest
+    assert "gone@example.org refused (550 5.1.1 No such user here)" in oldest
+    assert "later@example.org waiting" not in shown.stdout  # sent by the second run
+    broken = next(line for line in lines if line.startswith("  Broken"))
+    assert "failing since 20" in broken and "(2 attempts)" in broken and "HTTP 500" in broken
+
+    as_json = json.loads(run_cli("status", "--config", str(config), "--json").stdout)
+    assert [run["outcome"] for run in as_json["runs"]] == ["ok", "ok"]
+    first = as_json["runs"][1]["digests"][0]
+    assert set(first["sent_to"]) == {"ana@example.org", "later@example.org"}
+    assert first["refused"] == {"gone@example.org": "550 5.1.1 No such user here"}
+    assert as_json["failing_feeds"][0]["name"] == "Broken"
+    assert as_json["next_run"].endswith("07:00+01:00")  # 07:00 in Paris, in winter
+
+
+def test_status_reads_while_a_run_holds_the_write_lock(tmp_path, site):
+    site.overrides = {"/slow/feed.xml": stall(4)}
+    feeds = [*DEMO_FEEDS[:2], ("Slow", f"{site.base_url}/slow/feed.xml", "World")]
+    config = write_config(tmp_path, site.base_url, feeds=feeds)
+    config.write_text(config.read_text().replace("timeout: 2", "timeout: 10"))
+    state = tmp_path / "state" / "digest.db"
+    running = subprocess.Popen(
+        [sys.executable, "-m", "digest", "run", "--config", str(config)],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert wait_for(lambda: any("/slow/" in path for _, path, _ in site.requests) or
+                        _has_run(state), timeout=30)  # fmt: skip
+        writer = sqlite3.connect(state, isolation_level=None)
+        writer.execute("BEGIN IMMEDIATE")  # a writer mid-transaction, as a run is when it records
+        writer.execute("INSERT INTO problems (at, stage, target, reason) VALUES ('x','x','x','x')")
+        started = time.monotonic()
+        shown = run_cli("status", "--config", str(config))
+        took = time.monotonic() - started
+        writer.execute("ROLLBACK")
+        writer.close()
+    finally:
+        _, err = running.communicate(timeout=60)
+    assert shown.returncode == 0, shown.stderr
+    assert f"in progress (pid {running.pid})" in shown.stdout
+    assert took < 8  # not blocked behind the writer (SQLite's busy wait would be 10 s)
+    assert running.returncode == 0, err
+    after = run_cli("status", "--config", str(config))
+    assert " ok " in after.stdout and "in progress" not in after.stdout
+
+
+def _has_run(state) -> bool:
+    if not state.exists():
+        return False
+    with sqlite3.connect(state) as db:
+        try:
+            return db.execute("SELECT COUNT(*) FROM runs").fetchone()[0] > 0
+        except sqlite3.Error:
+            return False
+
+
+def test_a_state_file_from_the_first_schema_is_upgraded_and_keeps_its_data(tmp_path):
+    path = tmp_path / "old.db"
+    old = sqlite3.connect(path, isolation_level=None)
+    old.execute("CREATE TABLE migrations (name TEXT PRIMARY KEY, applied TEXT NOT NULL)")
+    for name, script in MIGRATIONS[:2]:  # 001_initial and 002_message_queue, as shipped
+        old.executescript(script)
+        old.execute("INSERT INTO migrations VALUES (?, '2026-11-01T00:00:00+00:00')", (name,))
+    old.executescript(
+        """
+        INSERT INTO feeds (url, name, failures) VALUES ('https://a.example/feed', 'A', 0);
+        INSERT INTO digests (id, created, subject, status, item_count)
+            VALUES (1, '2026-11-01T07:00:00+00:00', 'Old brief', 'delivered', 1);
+        INSERT INTO stories (id, headline, url, created, digest_id)
+            VALUES (1, 'Old story', 'https://a.example/1', '2026-11-01T07:00:00+00:00', 1);
+        INSERT INTO articles (url, feed, guid, link, title, text, text_source, published,
+                              first_seen, status, story_id)
+            VALUES ('https://a.example/1', 'A', 'g1', 'https://a.example/1', 'Old story', 'T',
+                    'page', '2026-11-01T06:00:00+00:00', '2026-11-01T06:30:00+00:00',
+                    'delivered', 1);
+        INSERT INTO deliveries (digest_id, method, recipient, status, at)
+            VALUES (1, 'smtp', 'ana@example.org', 'sent', '2026-11-01T07:00:00+00:00');
+        INSERT INTO queued_messages (digest_id, recipient, message, queued)
+            VALUES (1, 'bo@example.org', X'5375626A6563743A20780D0A0D0A78',
+                    '2026-11-01T07:00:00+00:00');
+        INSERT INTO runs (pid, started, finished, outcome)
+            VALUES (1, '2026-11-01T07:00:00+00:00', '2026-11-01T07:00:09+00:00', 'ok');
+        """
+    )
+    old.close()
+
+    store = Store.open(path)
+    try:
+        names = [row[0] for row in store.db.execute("SELECT name FROM migrations ORDER BY name")]
+        assert names == [name for name, _ in MIGRATIONS]
+        assert store.count("delivered") == 1
+        (waiting,) = store.outgoing()  # the old queue row is in the outbox, still to send
+        assert (waiting.recipient, waiting.method, waiting.uncertain) == (
+            "bo@example.org", "smtp", False,
+        )  # fmt: skip
+        row = store.db.execute("SELECT subject, run_id FROM digests").fetchone()
+        assert tuple(row) == ("Old brief", None)
+        assert store.feed_state("https://a.example/feed").failures == 0
+        assert store.db.execute("SELECT outcome FROM runs").fetchone()[0] == "ok"
+    finally:
+        store.close()

@@ -10,6 +10,7 @@ import contextlib
 import re
 import unicodedata
 from datetime import UTC, datetime
+from itertools import islice
 
 import lxml.etree
 import lxml.html
@@ -219,7 +220,9 @@ _CONTAINER_TAGS = frozenset(
 _NEVER_LEAD_TAGS = frozenset("li figure figcaption aside nav form button a".split())
 _INLINE_TAGS = frozenset("a span strong b em i u mark small sup sub abbr time".split())
 _HEADING_TAGS = frozenset("h2 h3 h4 h5 h6".split())
-_TEXT_WITH = lxml.etree.XPath("//body//text()[contains(., $key)]")
+# The descendant axis from <body>: "//body//text()" would build and sort a node-set twice
+# the size.
+_TEXT_WITH = lxml.etree.XPath("descendant::text()[contains(., $key)]")
 _HEADLINE = lxml.etree.XPath("preceding::h1[1]")
 _SUBHEADLINE = lxml.etree.XPath("preceding::*[self::h2 or self::h3][1]")
 _VISIBLE_TEXT = lxml.etree.XPath(
@@ -272,7 +275,8 @@ def _find_paragraph(tree: lxml.html.HtmlElement, text: str) -> lxml.etree._Eleme
     key = max(words[:LEAD_KEY_WORDS], key=len)
     if len(key) < LEAD_KEY_MIN_CHARS:
         return None
-    for node in _TEXT_WITH(tree, key=key):
+    body = tree.find("body")
+    for node in _TEXT_WITH(tree if body is None else body, key=key):
         parent = node.getparent()
         element = parent.getparent() if node.is_tail else parent
         # A word inside a link or emphasis: the paragraph is the block around it.
@@ -312,12 +316,13 @@ def _lead_text(element: lxml.etree._Element) -> str | None:
     named like a lead, not a caption or a list of links."""
     if element.tag not in _CONTAINER_TAGS or element.tag in _NEVER_LEAD_TAGS:
         return None
+    # Cheapest tests first: most elements near a headline are not named like a lead.
+    names = " ".join(
+        _names(e) for e in (element, *islice(element.iterancestors(), _LEAD_NAME_LEVELS))
+    )
+    if not _LEAD_NAME.search(names) or _NOT_LEAD_NAME.search(names):
+        return None
     if any(d.tag in _CONTAINER_TAGS for d in element.iterdescendants()):
-        return None
-    names = [element, *list(element.iterancestors())[:_LEAD_NAME_LEVELS]]
-    if not any(_LEAD_NAME.search(_names(e)) for e in names):
-        return None
-    if any(_NOT_LEAD_NAME.search(_names(e)) for e in names):
         return None
     if next(element.iterancestors(*_NEVER_LEAD_TAGS), None) is not None:
         return None

@@ -204,14 +204,12 @@ LEAD_MAX_BLOCKS = 2
 _LEAD_NAME = re.compile(
     r"lead|teaser|intro|chapo|excerpt|abstract|summary|standfirst|\bdek\b|\bdeck\b|desc"
     r"|sumario|incipit|einleitung|subline|sub-?title|sub-?headline",
-    re.IGNORECASE,
 )
 _LEAD_NAME_LEVELS = 3
 # Names of what is not a lead though it sits there: captions, bylines, dates, sharing.
 _NOT_LEAD_NAME = re.compile(
     r"caption|credit|byline|author|date|time|meta|photo|image|gallery|media|share|social"
     r"|related|advert",
-    re.IGNORECASE,
 )
 _CONTAINER_TAGS = frozenset(
     "div p section article header main aside footer h1 h2 h3 h4 h5 h6 ul ol li dl table"
@@ -276,7 +274,12 @@ def _find_paragraph(tree: lxml.html.HtmlElement, text: str) -> lxml.etree._Eleme
     if len(key) < LEAD_KEY_MIN_CHARS:
         return None
     body = tree.find("body")
-    for node in _TEXT_WITH(tree if body is None else body, key=key):
+    body = tree if body is None else body
+    # Most body paragraphs are <p>: a look at their own first text settles it cheaply.
+    for paragraph in body.iter("p"):
+        if paragraph.text and key in paragraph.text and opening in _fold(paragraph.text_content()):
+            return paragraph
+    for node in _TEXT_WITH(body, key=key):
         parent = node.getparent()
         element = parent.getparent() if node.is_tail else parent
         # A word inside a link or emphasis: the paragraph is the block around it.
@@ -319,7 +322,7 @@ def _lead_text(element: lxml.etree._Element) -> str | None:
     # Cheapest tests first: most elements near a headline are not named like a lead.
     names = " ".join(
         _names(e) for e in (element, *islice(element.iterancestors(), _LEAD_NAME_LEVELS))
-    )
+    ).lower()
     if not _LEAD_NAME.search(names) or _NOT_LEAD_NAME.search(names):
         return None
     if any(d.tag in _CONTAINER_TAGS for d in element.iterdescendants()):

@@ -57,6 +57,8 @@ LINKS_HIGH, LINKS_SOME, LINKS_MAX_CHARS, LINKS_MAX_LIST_CHARS = 0.7, 0.4, 300, 1
 LINKS_SOME_LIST = 0.3
 # A block this short between two removed ones is part of the same box.
 BETWEEN_MAX_CHARS = 200
+# The last block after two removed ones, this short, is part of their box.
+LAST_LINE_MAX_CHARS = 300
 # Share of words a heading must share with the page title to be taken for it.
 TITLE_OVERLAP = 0.8
 # Blocks above the title heading shorter than this are the page's chrome.
@@ -67,6 +69,8 @@ STANDFIRST_MIN_CHARS = 80
 PREFIX_WORDS = 12
 # A heading with no section of its own, this short, beside a removed block is a box line.
 BOX_HEADING_MAX_CHARS = 100
+# A likely label heading ("Press contact") this near the end takes its section too.
+TAIL_LABEL_BLOCKS = 8
 # Blocks under a label heading this short belong to its box.
 SECTION_MEMBER_MAX_CHARS = 500
 # Below this much prose (a page of headings and lists), the lists speak for the language.
@@ -139,8 +143,9 @@ def clean_blocks(
     title: str | None = None,
 ) -> CleanedText:
     """Score every block and drop the boilerplate. Pure but for langdetect's CPU time."""
-    # Tables of names and figures (sports results, prices) say little about the language.
-    prose = [b.text for b in blocks if b.kind not in ("table", "list")]
+    # Tables of names and figures (sports results, prices) say little about the language,
+    # nor do headings (names of things, often borrowed from another language).
+    prose = [b.text for b in blocks if b.kind not in ("table", "list", "head")]
     if sum(len(text) for text in prose) < ARTICLE_PROSE_MIN_CHARS:
         prose = [b.text for b in blocks if b.kind != "table"] or [b.text for b in blocks]
     language = article_language(prose, detector)
@@ -151,7 +156,12 @@ def clean_blocks(
     ]
     _mark_title(blocks, scores, title)
     edge = _edge_indexes(scores, len(blocks))
-    final = [(s + 1, r or "position") if i in edge else (s, r) for i, (s, r) in enumerate(scores)]
+    # A sentence in another language alone at the edge is a quotation or a motto as often
+    # as a box; it goes only beside removed boilerplate (joining, below).
+    final = [
+        (s + 1, r or "position") if i in edge and r != "language" else (s, r)
+        for i, (s, r) in enumerate(scores)
+    ]
     gone = {i for i, (score, _) in enumerate(final) if score >= REMOVE_AT}
     # A suspicious block next to removed boilerplate is part of the same box ("Je m'abonne"
     # under a French sign-up paragraph); repeat until no block joins.
@@ -181,8 +191,21 @@ def clean_blocks(
             and ({i - 1, i + 1} & gone)
             and (i < EDGE_HEAD or i >= len(blocks) - EDGE_TAIL)
         }
+        # The last block after two removed ones with signals of their own is the box's
+        # last line.
+        last = len(blocks) - 1
+        if (
+            last >= 2
+            and last not in gone
+            and {last - 1, last - 2} <= gone
+            and scores[last - 1][0] > 0
+            and scores[last - 2][0] > 0
+            and len(blocks[last].text) < LAST_LINE_MAX_CHARS
+        ):
+            joining.add(last)
         joining |= _orphan_headings(blocks, gone)
         joining |= _labelled_sections(blocks, scores, gone)
+        joining |= _trailing_run(blocks, scores, gone)
         if not joining:
             break
         for i in joining:
@@ -298,7 +321,11 @@ def _labelled_sections(
     the author"), up to the next heading."""
     members = set()
     for index, block in enumerate(blocks):
-        if block.kind != "head" or index not in gone or scores[index] != (3, "promo"):
+        if block.kind != "head" or index not in gone:
+            continue
+        # A strong label anywhere ("Related stories"), a likely one in the tail ("Contact").
+        tail = index >= len(blocks) - TAIL_LABEL_BLOCKS
+        if scores[index] != (3, "promo") and not (tail and scores[index] == (2, "promo")):
             continue
         for after in range(index + 1, len(blocks)):
             if blocks[after].kind == "head":
@@ -306,6 +333,22 @@ def _labelled_sections(
             if after not in gone and len(blocks[after].text) < SECTION_MEMBER_MAX_CHARS:
                 members.add(after)
     return members
+
+
+def _trailing_run(
+    blocks: tuple[Block, ...], scores: list[tuple[int, str]], gone: set[int]
+) -> set[int]:
+    """At the end of the page, once a block was removed, what follows it goes too when every
+    block has a signal of its own or is a heading (a promo heading over teaser lists)."""
+    run = []
+    for index in range(len(blocks) - 1, -1, -1):
+        if index not in gone and scores[index][0] == 0 and blocks[index].kind != "head":
+            break
+        run.append(index)
+    removed = [i for i in run if i in gone]
+    if not removed:
+        return set()
+    return {i for i in run if i > min(removed) and i not in gone}
 
 
 def _orphan_headings(blocks: tuple[Block, ...], gone: set[int]) -> set[int]:

@@ -10,6 +10,7 @@ import contextlib
 import re
 import unicodedata
 from datetime import UTC, datetime
+from itertools import islice
 
 import lxml.etree
 import lxml.html
@@ -77,7 +78,7 @@ def extract_page(page: bytes | str, url: str) -> ExtractedPage:
         raise ExtractError(url, f"trafilatura failed: {error}") from None
     if document is None or document.body is None:
         raise ExtractError(url, "trafilatura found no main text")
-    blocks = tuple(_blocks(document.body))
+    blocks = _with_lead(tree, _blocks(document.body))
     if not blocks:
         raise ExtractError(url, "trafilatura found no main text")
     return ExtractedPage(
@@ -181,3 +182,165 @@ def _parse_date(value: str | None) -> datetime | None:
 def _markup_language(raw: bytes) -> str | None:
     match = _HTML_LANG.search(raw[:4096])
     return match.group(1).decode("ascii").lower() if match else None
+
+
+# A lead (intro, teaser, standfirst) between the headline and the first body paragraph is
+# article text that trafilatura often drops: sites put it outside the body container, or
+# call it a "teaser", which trafilatura discards as a link to another story. It is looked
+# for in the tree already parsed, between the <h1> and the first paragraph extracted.
+LEAD_MIN_CHARS, LEAD_MAX_CHARS = 50, 1500
+# Body paragraphs at least this long anchor the search.
+LEAD_ANCHOR_MIN_CHARS = 80
+LEAD_KEY_WORDS = 5
+# The word searched for must be this long to be rare on the page.
+LEAD_KEY_MIN_CHARS = 5
+LEAD_MAX_LINK_SHARE = 0.3
+# More elements than this between the headline and the body: not one article's header.
+LEAD_MAX_ELEMENTS = 300
+LEAD_MAX_BLOCKS = 2
+# How sites name a lead in their markup, in several languages; an element or one of its
+# nearest ancestors must say so, or prose near the headline (a press-release quote box, a
+# key-points list) would be taken for one.
+_LEAD_NAME = re.compile(
+    r"lead|teaser|intro|chapo|excerpt|abstract|summary|standfirst|\bdek\b|\bdeck\b|desc"
+    r"|sumario|incipit|einleitung|subline|sub-?title|sub-?headline",
+)
+_LEAD_NAME_LEVELS = 3
+# Names of what is not a lead though it sits there: captions, bylines, dates, sharing.
+_NOT_LEAD_NAME = re.compile(
+    r"caption|credit|byline|author|date|time|meta|photo|image|gallery|media|share|social"
+    r"|related|advert",
+)
+_CONTAINER_TAGS = frozenset(
+    "div p section article header main aside footer h1 h2 h3 h4 h5 h6 ul ol li dl table"
+    " figure figcaption blockquote form nav".split()
+)
+_NEVER_LEAD_TAGS = frozenset("li figure figcaption aside nav form button a".split())
+_INLINE_TAGS = frozenset("a span strong b em i u mark small sup sub abbr time".split())
+_HEADING_TAGS = frozenset("h2 h3 h4 h5 h6".split())
+# The descendant axis from <body>: "//body//text()" would build and sort a node-set twice
+# the size.
+_TEXT_WITH = lxml.etree.XPath("descendant::text()[contains(., $key)]")
+_HEADLINE = lxml.etree.XPath("preceding::h1[1]")
+_SUBHEADLINE = lxml.etree.XPath("preceding::*[self::h2 or self::h3][1]")
+_VISIBLE_TEXT = lxml.etree.XPath(
+    ".//text()[not(ancestor::script or ancestor::style or ancestor::noscript)]"
+)
+
+
+def _with_lead(tree: lxml.html.HtmlElement, blocks: list[Block]) -> tuple[Block, ...]:
+    """`blocks` with the page's lead put back before the first body paragraph, when
+    trafilatura left it out."""
+    first = next(
+        (i for i, b in enumerate(blocks) if b.kind == "p" and len(b.text) >= LEAD_ANCHOR_MIN_CHARS),
+        None,
+    )
+    if first is None:
+        return tuple(blocks)
+    anchor = _find_paragraph(tree, blocks[first].text)
+    if anchor is None:
+        return tuple(blocks)
+    # Some sites title the article with a lower heading when the <h1> is the site's name.
+    headline = _HEADLINE(anchor) or _SUBHEADLINE(anchor)
+    if not headline:
+        return tuple(blocks)
+    extracted = " ".join(_fold(b.text) for b in blocks)
+    between = _between(headline[0], anchor) or []
+    found: list[tuple[int, Block]] = []
+    for position, element in enumerate(between):
+        text = _lead_text(element)
+        if text and _fold(text) not in extracted and all(text != b.text for _, b in found):
+            kind = "head" if element.tag in _HEADING_TAGS else "p"
+            found.append((position, Block(text=text, kind=kind)))
+    found = found[-LEAD_MAX_BLOCKS:]
+    if not found:
+        return tuple(blocks)
+    # Extracted blocks that come after the lead on the page (a sign-up box between the
+    # standfirst and the body) stay after it.
+    later = _fold(" ".join(t for e in between[found[0][0] + 1 :] for t in (e.text, e.tail) if t))
+    at = first
+    while at > 0 and _fold(blocks[at - 1].text) in later:
+        at -= 1
+    return (*blocks[:at], *(block for _, block in found), *blocks[at:])
+
+
+def _find_paragraph(tree: lxml.html.HtmlElement, text: str) -> lxml.etree._Element | None:
+    """The element holding the opening words of `text`. Text nodes are searched for one
+    long word (no white space to normalise, so the search stays in lxml's C code), then the
+    few elements found are checked for the opening words."""
+    words = text.split()
+    opening = _fold(" ".join(words[:LEAD_KEY_WORDS]))
+    key = max(words[:LEAD_KEY_WORDS], key=len)
+    if len(key) < LEAD_KEY_MIN_CHARS:
+        return None
+    body = tree.find("body")
+    body = tree if body is None else body
+    # Most body paragraphs are <p>: a look at their own first text settles it cheaply.
+    for paragraph in body.iter("p"):
+        if paragraph.text and key in paragraph.text and opening in _fold(paragraph.text_content()):
+            return paragraph
+    for node in _TEXT_WITH(body, key=key):
+        parent = node.getparent()
+        element = parent.getparent() if node.is_tail else parent
+        # A word inside a link or emphasis: the paragraph is the block around it.
+        while element is not None and element.tag in _INLINE_TAGS:
+            element = element.getparent()
+        if element is None or element.tag in ("script", "style", "title"):
+            continue
+        if opening in _fold(element.text_content()):
+            return element
+    return None
+
+
+def _between(
+    headline: lxml.etree._Element, anchor: lxml.etree._Element
+) -> list[lxml.etree._Element] | None:
+    """Elements after the headline (not inside it) and before the anchor, in page order;
+    None when there are too many to be one article's header. Only what follows the
+    headline is walked: the siblings after it, then after each of its ancestors."""
+    anchor_line = {anchor, *anchor.iterancestors()}
+    elements: list[lxml.etree._Element] = []
+    node = headline
+    while node is not None and node not in anchor_line:
+        for sibling in node.itersiblings():
+            for element in sibling.iter():
+                if element is anchor:
+                    return elements
+                if isinstance(element.tag, str):
+                    elements.append(element)
+                    if len(elements) > LEAD_MAX_ELEMENTS:
+                        return None
+        node = node.getparent()
+    return None
+
+
+def _lead_text(element: lxml.etree._Element) -> str | None:
+    """The element's text when it reads as a lead: a block of prose with no blocks inside,
+    named like a lead, not a caption or a list of links."""
+    if element.tag not in _CONTAINER_TAGS or element.tag in _NEVER_LEAD_TAGS:
+        return None
+    # Cheapest tests first: most elements near a headline are not named like a lead.
+    names = " ".join(
+        _names(e) for e in (element, *islice(element.iterancestors(), _LEAD_NAME_LEVELS))
+    ).lower()
+    if not _LEAD_NAME.search(names) or _NOT_LEAD_NAME.search(names):
+        return None
+    if any(d.tag in _CONTAINER_TAGS for d in element.iterdescendants()):
+        return None
+    if next(element.iterancestors(*_NEVER_LEAD_TAGS), None) is not None:
+        return None
+    text = unicodedata.normalize("NFC", collapse(" ".join(_VISIBLE_TEXT(element))))
+    if not LEAD_MIN_CHARS <= len(text) <= LEAD_MAX_CHARS:
+        return None
+    if not text.rstrip("\"'”’)»").endswith((".", "!", "?")):
+        return None
+    linked = sum(len(collapse(link.text_content())) for link in element.iter("a"))
+    return None if linked > LEAD_MAX_LINK_SHARE * len(text) else text
+
+
+def _names(element: lxml.etree._Element) -> str:
+    return f"{element.get('class') or ''} {element.get('id') or ''}"
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.lower().split())

@@ -48,13 +48,17 @@ _SHORT_LABELS = (
     r" (articles|stories|posts)|see also|you (may|might) also|à lire aussi|lire aussi"
     r"|voir aussi|lee también|te puede interesar|vea también|más sobre|leggi anche"
     r"|leia também|veja também|czytaj (też|także)|zobacz (też|także)"
+    r"|(häufig gestellte|frequently asked) (fragen|questions)|faqs?|preguntas frecuentes"
+    r"|(\.\.\.|…)? ?(weiter zu|continue to|next page|nächste seite|page suivante)"
+    r"|questions fréquentes|domande frequenti|perguntas frequentes"
 )
 _CTA_STRONG: list[tuple[tuple[str, ...], str]] = [
     ((), rf"^[>»›\s]*({_LABELS})\s*([:|»›>–—-]|\.\.\.|…|$)"),
     ((), rf"^({_SHORT_LABELS})\b[\s\S]{{0,40}}$"),
     (
         (),
-        r"^(about (the|this) (author|authors|series|site)|über (den autor|die autorin|diese reihe"
+        r"^(original ?publi(kation|cation)|publication originale|publicación original"
+        r"|about (the|this) (author|authors|series|site)|über (den autor|die autorin|diese reihe"
         r"|uns)|à propos de l'auteur|sobre (el|la) autora?|l'autore|sobre o autor)\s*:?\s*$",
     ),
     # An unrendered shortcode: "[button link=...]".
@@ -123,6 +127,13 @@ _CTA_STRONG: list[tuple[tuple[str, ...], str]] = [
     (("eingeloggt", "kommentare"), r"\beingeloggt sein\b|\bum kommentare zu schreiben"),
     (("conversation", "discussion"), r"\b(join|start) the (conversation|discussion)\b"),
     (("join our",), r"\bjoin our (community|discord|slack|membership|members)"),
+    (
+        ("registr", "sign", "subscrib", "anmeldung", "inscri", "regist"),
+        r"\bby (registering|signing up|subscribing),? you (agree|accept)"
+        r"|\bmit (der|ihrer) (registrierung|anmeldung) (akzeptieren|stimmen) sie"
+        r"|\ben vous (inscrivant|abonnant),? vous acceptez"
+        r"|\bal (registrarte|suscribirte),? aceptas",
+    ),
     # Paywalls and support.
     (
         ("become a", "support"),
@@ -220,12 +231,21 @@ _CTA_LIKELY: list[tuple[tuple[str, ...], str]] = [
         ("ausgabe", "current issue", "numéro"),
         r"\b(aktuelle ausgabe|current issue|dernier numéro)\b",
     ),
-    ((), r"^(contact|kontakt|pressekontakt|contacto|contatti)\s*:?\s*$"),
-    ((), r"^(weitere informationen|more information|plus d'informations|más información)\s*:?\s*$"),
+    (
+        (),
+        r"^(contact|kontakt|pressekontakt|press contact|media contact|contact presse"
+        r"|contacto|contatti)\s*:?\s*$",
+    ),
+    (
+        (),
+        r"^(weitere informationen|zusatzinformationen|more information|additional information"
+        r"|further information|plus d'informations|informations complémentaires|más información"
+        r"|información adicional)\s*:?\s*$",
+    ),
     (("filed under",), r"\bfiled under\b"),
     (
         ("privacy", "datenschutz", "confidentialité", "privacidad", "privacy"),
-        r"\b(privacy policy|datenschutz(erklärung|bestimmungen| und nutzungsbedingungen)"
+        r"\b(privacy policy|datenschutz(erklärung|bestimmungen|-? und nutzungsbedingungen)"
         r"|politique de confidentialité|política de privacidad|informativa (sulla )?privacy)",
     ),
     (("access",), r"\b(get|unlock|gain) (full |unlimited |instant )?access to\b"),
@@ -250,12 +270,26 @@ _SURE_CREDIT = re.compile(
     r"|crédits? photos?|photo credit|image\s*:|credits?\s*:)"
     r"|©\s*[\w .-]{1,40}/\s*[\w .-]{1,40}$"
 )
+# A numbered figure caption: "Abbildung 4: ...", "Fig. 2. ...".
+_CAPTION = re.compile(
+    r"^(abbildung|abb\.|figure|fig\.|grafik|tabelle|table|bild|foto|photo|image)\s*\d+\s*[:.)]"
+)
+CAPTION_MAX_CHARS = 300
+# Who is where in a photo: "Jane Doe (left) and ...".
+_PICTURED = re.compile(
+    r"\((left|right|centre|center|second (left|right)|from left|l\.|r\.|links|rechts|mitte"
+    r"|à gauche|à droite|izquierda|derecha)\)"
+)
+# A label this short ending in a colon ("Kontakt:", "Release date:") heads a box.
+BARE_LABEL_MAX_CHARS = 40
 _METADATA = re.compile(
     r"^(updated|last updated|aktualisiert|zuletzt aktualisiert|published|veröffentlicht"
-    r"|publié|mis à jour|actualizado|publicado|pubblicato|aggiornato|release date)\b|^stand\s*:"
+    r"|publié|mis à jour|actualizado|publicado|pubblicato|aggiornato|release date|news date)\b"
+    r"|^stand\s*:|\b(category|categories|kategorie|catégorie|categoría)\s*:"
+    r"|\b(verfügbar bis|available until|disponible jusqu'au)\b"
     r"|\b(reading time|lesezeit|temps de lecture|tiempo de lectura|tempo de leitura"
     r"|min(ute)?s? read)\b"
-    r"|^[\d\s./:,-]+(am|pm|uhr|h)?$",
+    r"|^[\d\s./:,-]+(am|pm|uhr|h)?$|^\d{1,3}\s*(min|mins|minutes|minuten|sek|sec)\.?$",
     re.IGNORECASE,
 )
 # Matched against the lower-cased block: faster than IGNORECASE, and the patterns are
@@ -282,15 +316,18 @@ def phrase_signal(text: str) -> tuple[int, str]:
         return 3, "promo"
     if _BYLINE.match(text):
         return 2, "byline"
+    bare_label = len(text) < BARE_LABEL_MAX_CHARS and text.rstrip().endswith(":")
     if _matches(_LIKELY, lowered):
-        return 2, "promo"
+        return 2 + bare_label, "promo"
+    if len(text) < CAPTION_MAX_CHARS and (_CAPTION.match(lowered) or _PICTURED.search(lowered)):
+        return 3, "credit"
     if len(text) < CREDIT_MAX_CHARS and _CREDIT.search(lowered):
         # A short line that is only a credit: "© Jane Doe/Agency", "Foto: Jane Doe".
         return (
             3 if len(text) < SURE_CREDIT_MAX_CHARS and _SURE_CREDIT.search(lowered) else 2
         ), "credit"
     if len(text) < METADATA_MAX_CHARS and _METADATA.search(lowered):
-        return 2, "metadata"
+        return 2 + bare_label, "metadata"
     return 0, ""
 
 

@@ -225,3 +225,87 @@ def test_a_related_links_list_at_the_end_goes(detector):
     result = clean_blocks((*blocks(*ARTICLE), related), detector)
     assert [b.text for b in result.kept] == ARTICLE
     assert [r.reason for r in result.removed] == ["links"]
+
+
+def test_a_promo_heading_and_teaser_lists_after_a_removed_box_go(detector):
+    box = "Sign up for our morning briefing newsletter and get the day's news by 7am."
+    promo_heading = Block("Play our free fantasy league this season", kind="head")
+    teasers = [
+        Block("• Leeds United sign striker\n• Rhinos beat Saints", kind="list", link_density=0.35),
+        Block("• Cricket: Yorkshire squad named\n• Marathon route", kind="list", link_density=0.32),
+    ]
+    page = (*blocks(*ARTICLE, box), promo_heading, *teasers)
+    result = clean_blocks(page, detector)
+    assert [b.text for b in result.kept] == ARTICLE
+
+
+def test_captions_bare_labels_and_faq_sections_go(detector):
+    figure = "Figure 2: Solar output at the Kirkstall site by month, 2025."
+    pictured = "Councillor Amira Haddad (left) and cooperative chair Tom Reyes at the turbine hall."
+    faq = Block("Frequently asked questions", kind="head")
+    answer = "Who can buy shares? Anyone over 16 living in Leeds can buy up to 40 shares."
+    texts = [ARTICLE[0], figure, ARTICLE[1], ARTICLE[2], pictured, ARTICLE[3]]
+    assert [b.text for b in clean_blocks(blocks(*texts), detector).kept] == ARTICLE
+    result = clean_blocks((*blocks(*ARTICLE), faq, Block(answer)), detector)
+    assert [b.text for b in result.kept] == ARTICLE
+    # A label alone, ending in a colon, is sure enough to go wherever it stands.
+    assert phrase_signal("Release date:")[0] >= 3
+    assert phrase_signal("Release date: 4 March 2026")[0] == 2
+
+
+def test_a_press_contact_at_the_end_goes_with_its_lines(detector):
+    contact = [Block("Press contact", kind="head"), *blocks("Jo Baker", "Tel. 0113 496 0000")]
+    result = clean_blocks((*blocks(*ARTICLE), *contact), detector)
+    assert [b.text for b in result.kept] == ARTICLE
+
+
+def test_headings_borrowed_from_another_language_do_not_set_the_page_language(detector):
+    figures = {
+        "Dile que no con la mano derecha y una vuelta de la dama al final": (
+            "• Der Führende öffnet mit der linken Hand und macht einen Schritt zurück\n"
+            "• Die Folgende dreht sich dabei einmal unter seinem Arm nach rechts"
+        ),
+        "Vacilala con mano derecha, la variante de la casa para los que empiezan": (
+            "• Wie beim Dile que no, nur dass der Führende die Hand wechselt\n"
+            "• Danach gehen beide wieder in die Grundposition und warten auf das Kommando"
+        ),
+        "Exhibela doble con vuelta y cambio de mano al final de la figura": (
+            "• Die Folgende läuft um den Führenden herum und nimmt seine rechte Hand\n"
+            "• Er hält sie fest, bis sie wieder vor ihm steht, und lässt dann los"
+        ),
+        "Enchufla con la mano por detrás de la espalda y sin soltar a la pareja": (
+            "• Die Folgende geht unter dem Arm durch und der Führende wechselt den Platz\n"
+            "• Am Ende stehen beide wieder so, wie sie am Anfang gestanden haben"
+        ),
+        "Setenta con las manos cruzadas y una vuelta completa de la pareja al centro": (
+            "• Der Führende kreuzt die Hände und führt die Folgende einmal um sich herum\n"
+            "• Zum Schluss lösen beide die Hände und stehen sich wieder gegenüber"
+        ),
+        "Sombrero con las dos manos y un giro que termina en la posición abierta": (
+            "• Beide Hände werden über den Kopf der Folgenden gelegt und wieder gelöst\n"
+            "• Mit dem nächsten Schritt öffnet sich das Paar wieder zur Seite"
+        ),
+    }
+    steps = [
+        block
+        for heading, items in figures.items()
+        for block in (Block(heading, kind="head"), Block(items, kind="list"))
+    ]
+    steps.append(Block("Page revision: 4, last edited: 12 May 2026"))
+    result = clean_blocks(tuple(steps), detector)
+    assert result.language == "de"
+    assert all(block in result.kept for block in steps if block.kind == "list")
+
+
+def test_a_quotation_in_another_language_ending_the_article_stays(detector):
+    german = [
+        "Der Skatepark am Rheinufer wird am Samstag mit einem Wettbewerb für Jugendliche "
+        "eröffnet, nachdem die Stadt zwei Jahre lang um die Finanzierung gerungen hatte.",
+        "Die Anlage bietet eine Bowl, mehrere Rails und eine flache Zone für Anfänger; "
+        "Helme werden am Eingang kostenlos verliehen.",
+        "Der Verein rechnet mit mehr als dreihundert Besuchern und bittet darum, mit dem "
+        "Fahrrad oder der Straßenbahn anzureisen.",
+    ]
+    motto = "See you at the river, and bring your friends!"
+    result = clean_blocks(blocks(*german, motto), detector)
+    assert [b.text for b in result.kept] == [*german, motto]

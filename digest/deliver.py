@@ -280,8 +280,14 @@ def _send_one(
     message we do not know it took.
     """
     client.ehlo_or_helo_if_needed()
+    options: tuple[str, ...] = ()
+    if not (envelope_from.isascii() and parseaddr(message.recipient)[1].isascii()):
+        if not client.has_extn("smtputf8"):
+            # Final: this server cannot carry the address, however often we ask.
+            return 553, "553 the address is not ASCII and the server does not offer SMTPUTF8"
+        options = ("SMTPUTF8",)
     for command in (
-        lambda: client.mail(envelope_from),
+        lambda: client.mail(envelope_from, options),
         lambda: client.rcpt(message.recipient),
         lambda: client.docmd("DATA"),
     ):

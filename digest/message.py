@@ -11,8 +11,8 @@ import html
 from collections.abc import Sequence
 from datetime import datetime
 from email.message import EmailMessage
-from email.policy import SMTP
-from email.utils import format_datetime, make_msgid
+from email.policy import SMTP, SMTPUTF8
+from email.utils import format_datetime, getaddresses, make_msgid
 from urllib.parse import quote, urlsplit
 
 from .models import RenderedDigest
@@ -41,7 +41,10 @@ def build_message(
         if template != link:
             text = text.replace(template, link)
             markup = markup.replace(html.escape(template), html.escape(link))
-    message = EmailMessage(policy=SMTP)
+    # An address with a non-ASCII local part cannot be written as RFC 2047 words: such a
+    # message goes out as UTF-8 headers, over a session that offers SMTPUTF8 (RFC 6531).
+    ascii_only = all(address.isascii() for _, address in getaddresses([sender, recipient]))
+    message = EmailMessage(policy=SMTP if ascii_only else SMTPUTF8)
     message["Subject"] = rendered.subject
     message["From"] = sender
     message["To"] = recipient

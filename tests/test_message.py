@@ -40,19 +40,29 @@ def parse(data: bytes):
 )
 def test_utf8_headers_and_parts_survive_the_round_trip(subject):
     sender = "Revue de presse Genève <revue@example.org>"
-    message = build_message(rendered(subject), sender, "zoé@example.org", "fr", NOW)
+    message = build_message(rendered(subject), sender, "Zoé Müller <zoe@example.org>", "fr", NOW)
     data = message.as_bytes()
     assert data.isascii(), "headers must be RFC 2047 encoded, bodies quoted-printable"
     assert all(len(line) <= 998 for line in data.split(b"\r\n"))
     parsed = parse(data)
     assert parsed["Subject"] == subject
     assert parseaddr(parsed["From"]) == ("Revue de presse Genève", "revue@example.org")
-    assert parsed["To"] == "zoé@example.org"
+    assert parseaddr(parsed["To"]) == ("Zoé Müller", "zoe@example.org")
     assert parsed.get_body(("plain",)).get_content().startswith(subject)
     assert subject in parsed.get_body(("html",)).get_content()
     for part in parsed.walk():
         if not part.is_multipart():
             assert part.get_content_charset() == "utf-8"
+
+
+def test_a_non_ascii_mailbox_name_is_written_as_utf8_not_as_encoded_words():
+    # RFC 2047 forbids encoded words inside an address; RFC 6531 carries it as UTF-8.
+    data = build_message(
+        rendered("Brief"), "b@example.org", "zoé@exämple.org", "fr", NOW
+    ).as_bytes()
+    assert b"To: zo\xc3\xa9@ex\xc3\xa4mple.org\r\n" in data
+    assert b"=?utf-8?" not in data.split(b"\r\n\r\n", 1)[0]
+    assert parse(data)["To"] == "zoé@exämple.org"
 
 
 def test_the_digest_shows_inline_as_plain_text_and_html_alternatives():

@@ -198,3 +198,40 @@ def test_implicit_tls_delivers_when_the_ca_file_is_trusted(certificates):
         controller.stop()
     assert delivery.recipients == ("ana@example.org",) and len(mailbox.messages) == 1
     assert mailbox.messages[0]["Subject"] == RENDERED.subject
+
+
+# -- Internationalised addresses (RFC 6531) ----------------------------------------------
+
+
+def test_a_non_ascii_address_goes_out_over_smtputf8():
+    mailbox = FlakyMailbox("127.0.0.1", _free_port())
+    controller = _serve(mailbox, enable_SMTPUTF8=True)
+    try:
+        delivery = deliver(
+            RENDERED,
+            _settings(mailbox, recipients=("Chloé <chloé@example.org>", "ana@example.org")),
+            "fr",
+            NOW,
+        )
+    finally:
+        controller.stop()
+    assert delivery.recipients == ("Chloé <chloé@example.org>", "ana@example.org")
+    assert [rcpts for _, rcpts in mailbox.envelopes] == [["chloé@example.org"], ["ana@example.org"]]
+    assert mailbox.messages[0]["To"] == "Chloé <chloé@example.org>"
+
+
+def test_a_server_without_smtputf8_refuses_only_the_non_ascii_address_with_the_reason():
+    mailbox = FlakyMailbox("127.0.0.1", _free_port())
+    controller = _serve(mailbox, enable_SMTPUTF8=False)
+    try:
+        delivery = deliver(
+            RENDERED,
+            _settings(mailbox, recipients=("chloé@example.org", "ana@example.org")),
+            "fr",
+            NOW,
+        )
+    finally:
+        controller.stop()
+    assert delivery.recipients == ("ana@example.org",)
+    assert "SMTPUTF8" in delivery.refused["chloé@example.org"]
+    assert mailbox.attempts["chloé@example.org"] == 0

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from xml.etree import ElementTree
+from zoneinfo import ZoneInfo
 
 from .config import ArchiveConfig
 from .errors import DigestError
@@ -87,7 +88,9 @@ def write_archive(
         files = {
             folder / entry.page: page_html,
             folder / RECORD: json.dumps([asdict(e) for e in entries], ensure_ascii=False, indent=1),
-            folder / INDEX: index_page(entries, digest.title, digest.language, archive),
+            folder / INDEX: index_page(
+                entries, digest.title, digest.language, archive, digest.timezone
+            ),
             folder / FEED: atom_feed(entries, digest.title, archive),
         }
         for path, text in files.items():
@@ -129,21 +132,27 @@ def _write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
-def _when(entry: ArchivedDigest) -> str:
-    return datetime.fromisoformat(entry.created).strftime("%A %d %B %Y, %H:%M UTC")
+def _when(entry: ArchivedDigest, zone: ZoneInfo) -> str:
+    """When a digest went out, in the digest's own timezone, as the email dated it."""
+    return datetime.fromisoformat(entry.created).astimezone(zone).strftime("%A %d %B %Y, %H:%M %Z")
 
 
 def index_page(
-    entries: list[ArchivedDigest], title: str, language: str, archive: ArchiveConfig
+    entries: list[ArchivedDigest],
+    title: str,
+    language: str,
+    archive: ArchiveConfig,
+    timezone: str = "UTC",
 ) -> str:
     """The list of past digests, newest first, with each one's top headlines."""
     escape = html.escape
+    zone = ZoneInfo(timezone)
     rows = []
     for entry in entries:
         tops = "".join(f"<li>{escape(headline)}</li>" for headline, _ in entry.headlines[:3])
         more = entry.item_count - min(3, len(entry.headlines))
         rows.append(
-            f'<li class="d"><a href="{escape(entry.page)}">{escape(_when(entry))}</a>'
+            f'<li class="d"><a href="{escape(entry.page)}">{escape(_when(entry, zone))}</a>'
             f' <span class="m">· {entry.item_count} '
             f"{'story' if entry.item_count == 1 else 'stories'}</span>"
             f"<ul>{tops}</ul>{f'<p class=m>and {more} more</p>' if more > 0 else ''}</li>"

@@ -8,6 +8,9 @@ from email import message_from_bytes, policy
 import feedparser
 from conftest import DEMO_FEEDS, run_cli, smtp_delivery, write_config
 
+from digest.archive import ArchivedDigest, index_page
+from digest.config import ArchiveConfig
+
 ARCHIVE = "archive:\n  dir: public\n  url: https://news.example.org/brief\n"
 UNSUBSCRIBE = "  unsubscribe: https://news.example.org/unsubscribe?who={recipient}\n"
 
@@ -88,3 +91,17 @@ def test_an_unwritable_archive_is_a_warning_and_the_digest_still_counts_as_sent(
     assert message_from_bytes(eml.read_bytes(), policy=policy.default)["To"]
     again = run_cli("run", "--config", str(config))
     assert "nothing new" in again.stdout  # delivered once, not again
+
+
+def test_the_index_dates_each_digest_in_the_digests_timezone(tmp_path):
+    entry = ArchivedDigest(
+        page="2026-11-23-080000.html",
+        title="Morning Brief",
+        subject="Morning Brief · 23 Nov",
+        created="2026-11-23T08:00:00+00:00",
+        item_count=1,
+        headlines=[("Harbour reopens", "https://example.org/harbour")],
+    )
+    index = index_page([entry], "Morning Brief", "en", ArchiveConfig(tmp_path), "Asia/Tokyo")
+    assert "Monday 23 November 2026, 17:00 JST" in index
+    assert "08:00" not in index

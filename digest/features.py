@@ -93,6 +93,9 @@ STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 # Capitalised words that start sentences or headlines without naming anything.
 _NOT_NAMES = STOPWORDS | frozenset(
     "however meanwhile still yet while after before when if although despite".split()
+    # Months date a story, they do not name its subject; titles lead into the name proper.
+    + "january february march april june july august september october november december".split()
+    + "mr mrs ms dr sen rep gov".split()
 )
 
 

@@ -74,8 +74,8 @@ def cluster_articles(articles: Sequence[Article]) -> list[Cluster]:
     if not articles:
         return []
     terms = [article_terms(a.title, a.text) for a in articles]
-    vectors, idf = _tfidf(terms)
-    frequency = Counter(term for article in terms for term in article.counts)
+    frequency = _document_frequency(terms)
+    vectors, idf = _tfidf(terms, frequency)
     pairs = _scored_pairs(articles, terms, vectors, idf)
     story_ids = [a.story_id for a in articles]
     groups = []
@@ -171,21 +171,39 @@ def join_delivered(
     return joined, [a for a in pending if a.id not in joined]
 
 
-def _tfidf(terms: list[ArticleTerms]) -> tuple[list[dict[str, float]], dict[str, float]]:
+def _document_frequency(terms: list[ArticleTerms]) -> Counter[str]:
     document_frequency: Counter[str] = Counter()
     for article in terms:
         document_frequency.update(article.counts.keys())
+    return document_frequency
+
+
+def _tfidf(
+    terms: list[ArticleTerms], document_frequency: Counter[str] | None = None
+) -> tuple[list[dict[str, float]], dict[str, float]]:
+    if document_frequency is None:
+        document_frequency = _document_frequency(terms)
     total = len(terms) + BACKGROUND_ARTICLES
     idf = {t: math.log((1 + total) / (1 + df)) + 1.0 for t, df in document_frequency.items()}
+    # Term weights repeat (a word once in the body, a name twice in the lead...): each
+    # distinct count's damped tf is computed once per batch, not once per term.
+    damped: dict[float, float] = {}
     vectors = []
     for article in terms:
-        vector = {
-            t: (1.0 + math.log(c)) * idf[t] if c >= 1 else c * idf[t]
-            for t, c in article.counts.items()
-        }
+        vector = {}
+        for t, c in article.counts.items():
+            tf = damped.get(c)
+            if tf is None:
+                tf = damped[c] = 1.0 + math.log(c) if c >= 1 else c
+            vector[t] = tf * idf[t]
         norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
         vectors.append({t: v / norm for t, v in vector.items()})
     return vectors, idf
+
+
+def _cosine(left: dict[str, float], right: dict[str, float]) -> float:
+    """Dot product of two unit vectors, over the terms they share (intersected in C)."""
+    return sum(left[term] * right[term] for term in left.keys() & right.keys())
 
 
 def _scored_pairs(
@@ -200,7 +218,7 @@ def _scored_pairs(
     # grows with articles x INDEX_TERMS x MAX_POSTING, never with all pairs.
     postings: dict[str, list[int]] = defaultdict(list)
     for index, vector in enumerate(vectors):
-        for term in heapq.nlargest(INDEX_TERMS, vector, key=vector.__getitem__):
+        for term in sorted(vector, key=vector.__getitem__, reverse=True)[:INDEX_TERMS]:
             postings[term].append(index)
     shared_terms: Counter[tuple[int, int]] = Counter()
     for term, members in postings.items():
@@ -238,8 +256,7 @@ def pair_evidence(
     right_vector: dict[str, float],
     idf: dict[str, float],
 ) -> PairEvidence:
-    small, large = sorted((left_vector, right_vector), key=len)
-    similarity = sum(weight * large.get(term, 0.0) for term, weight in small.items())
+    similarity = _cosine(left_vector, right_vector)
     shared = left_terms.specific & right_terms.specific
     # A fact every article in the batch mentions ties nothing together.
     distinctive = sorted((t for t in shared if idf[t] > 1.5), key=lambda t: -idf[t])
@@ -281,19 +298,19 @@ def _split_lookalikes(
     for index in group:
         frequency.update(vectors[index].keys())
     size = len(group)
+    local_idf = {
+        term: math.log((size + SPLIT_BACKGROUND) / (count + 0.5))
+        for term, count in frequency.items()
+    }
     local = []
     for index in group:
-        vector = {
-            term: weight * math.log((size + SPLIT_BACKGROUND) / (frequency[term] + 0.5))
-            for term, weight in vectors[index].items()
-        }
+        vector = {term: weight * local_idf[term] for term, weight in vectors[index].items()}
         norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
         local.append({term: v / norm for term, v in vector.items()})
     pairs = {}
     for left in range(size):
         for right in range(left + 1, size):
-            small, large = sorted((local[left], local[right]), key=len)
-            pairs[(left, right)] = sum(w * large.get(t, 0.0) for t, w in small.items())
+            pairs[(left, right)] = _cosine(local[left], local[right])
     parts = _average_link(size, pairs, [story_ids[i] for i in group], SPLIT_AT)
     return [[group[i] for i in part] for part in parts]
 

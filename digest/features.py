@@ -226,18 +226,22 @@ FIGURE_WEIGHT = 2.0
 def article_terms(title: str, text: str) -> ArticleTerms:
     cut = text.rfind(" ", 0, LEAD_CHARS) if len(text) > LEAD_CHARS else len(text)
     lead, body = text[:cut], text[cut:BODY_CHARS]
-    counts: Counter[str] = Counter()
+    counts: dict[str, float] = {}
     labels: dict[str, str] = {}
     headline_names = names_in(title)
+    # Terms are tallied per part in C (Counter) and weighted once per distinct term: an
+    # article repeats most of its words, and this loop runs for every article of a batch.
     for part, weight in ((title, TITLE_WEIGHT), (lead, LEAD_WEIGHT), (body, 1.0)):
-        for word in words_in(part):
-            counts["w:" + word] += weight
-        for name in headline_names if part is title else names_in(part):
+        for word, times in Counter(words_in(part)).items():
+            key = "w:" + word
+            counts[key] = counts.get(key, 0.0) + times * weight
+        names = headline_names if part is title else names_in(part)
+        for name, times in Counter(names).items():
             key = "n:" + fold(name)
-            counts[key] += weight * NAME_WEIGHT
+            counts[key] = counts.get(key, 0.0) + times * weight * NAME_WEIGHT
             labels.setdefault(key, name)
         for figure, written in written_figures(part):
-            counts[figure] += weight * FIGURE_WEIGHT
+            counts[figure] = counts.get(figure, 0.0) + weight * FIGURE_WEIGHT
             labels.setdefault(figure, written)
     specific = frozenset(k for k in counts if k[0] in "nx")
     # Headline Case capitalises every word; a headline "name" counts only if the body has it.
@@ -246,4 +250,4 @@ def article_terms(title: str, text: str) -> ArticleTerms:
         for key in ("n:" + fold(name) for name in headline_names)
         if counts[key] > TITLE_WEIGHT * NAME_WEIGHT
     )
-    return ArticleTerms(dict(counts), specific, title_names, labels)
+    return ArticleTerms(counts, specific, title_names, labels)

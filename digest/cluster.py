@@ -328,7 +328,7 @@ def _rejoin_outliers(parts: list[list[int]], vectors: list[dict[str, float]]) ->
     """Give each article of a part smaller than MIN_EVENT_PART to the event part it matches
     best on average (batch vectors). A group holds at most one delivered story
     (`_average_link` never joins two), so no move can join two stories."""
-    events = [part for part in parts if len(part) >= MIN_EVENT_PART]
+    events = [list(part) for part in parts if len(part) >= MIN_EVENT_PART]
     if len(parts) < 2:
         return parts
     if not events:

@@ -211,8 +211,11 @@ def _tfidf(
 
 
 def _cosine(left: dict[str, float], right: dict[str, float]) -> float:
-    """Dot product of two unit vectors, over the terms they share (intersected in C)."""
-    return sum(left[term] * right[term] for term in left.keys() & right.keys())
+    """Dot product of two unit vectors. Summed in the smaller vector's order (not over a set
+    of shared keys, whose order follows string hashing), so a run is repeatable."""
+    if len(left) > len(right):
+        left, right = right, left
+    return sum(weight * right[term] for term, weight in left.items() if term in right)
 
 
 def _scored_pairs(

@@ -129,6 +129,7 @@ class Config:
     schedule_grace: timedelta = timedelta(hours=12)
     alerts: AlertsConfig | None = None
     archive: ArchiveConfig | None = None
+    workers: int | None = None  # page extraction processes; None: one per core
 
 
 def load_config(path: str | os.PathLike[str]) -> Config:
@@ -263,6 +264,7 @@ class _Loader:
             schedule_grace=values["schedule_grace"],
             alerts=alerts,
             archive=archive,
+            workers=values["workers"],
         )
 
     def recipients(self, data: CommentedMap, values: dict[str, Any]) -> tuple[str, ...]:

@@ -6,12 +6,13 @@ FetchError per request, in request order, and the runner records each failure as
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 import zlib
 from collections import defaultdict
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import formatdate, parsedate_to_datetime
@@ -90,6 +91,35 @@ class Fetcher:
         workers = min(self.settings.concurrency, len(requests))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch") as pool:
             return list(pool.map(self._fetch_or_error, requests))
+
+    def fetch_each(
+        self, requests: Sequence[FetchRequest]
+    ) -> Iterator[tuple[int, FetchResult | FetchError]]:
+        """Yield (request index, outcome) as each fetch completes, so the caller can work on
+        a page while the next ones arrive. Hosts take turns, so that one site's per-host limit
+        does not hold up the others; and no more bodies wait than there are fetch threads:
+        the caller's pace bounds the memory."""
+        if not requests:
+            return
+        by_host: dict[str, list[int]] = defaultdict(list)
+        for index, request in enumerate(requests):
+            by_host[host_of_or_empty(request.url)].append(index)
+        queues = [iter(indexes) for indexes in by_host.values()]
+        order = [i for turn in itertools.zip_longest(*queues) for i in turn if i is not None]
+        upcoming = iter(order)
+        workers = min(self.settings.concurrency, len(requests))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch") as pool:
+            running: dict[Future[FetchResult | FetchError], int] = {}
+            for index in itertools.islice(upcoming, workers):
+                running[pool.submit(self._fetch_or_error, requests[index])] = index
+            while running:
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    index = running.pop(future)
+                    yield index, future.result()
+                    following = next(upcoming, None)
+                    if following is not None:
+                        running[pool.submit(self._fetch_or_error, requests[following])] = following
 
     def _fetch_or_error(self, request: FetchRequest) -> FetchResult | FetchError:
         try:
@@ -208,6 +238,13 @@ class Fetcher:
                 raise FetchError(url, f"body still arriving after {self.settings.timeout * 3:g}s")
         chunks.append(decoder.flush())
         return b"".join(chunks)
+
+
+def host_of_or_empty(url: str) -> str:
+    try:
+        return host_of(url)
+    except ValueError:
+        return ""
 
 
 class _CappedDecoder:

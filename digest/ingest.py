@@ -9,22 +9,23 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from .clean import LanguageDetector, clean_page, page_fingerprints, site_memories
+from .clean import LanguageDetector, SiteMemory, clean_page, page_fingerprints
 from .config import Config, FeedConfig
-from .errors import ExtractError, FetchError
-from .extract import extract_page
+from .errors import FetchError
 from .fetch import FEED_ACCEPT, PAGE_ACCEPT, Fetcher, FetchRequest
 from .health import next_attempt, waiting_reason
 from .models import CleanedText, ExtractedPage, FeedEntry, FetchResult, Skipped
 from .parse import parse_fetched
 from .robots import disallowed
 from .store import FeedState, NewArticle, Store
+from .timing import StageTimer, StageTiming
 from .urls import host_of
+from .workers import POOL_MIN_PAGES, KnownLanguages, PagePool, PageWork, worker_count
 
 log = logging.getLogger("digest")
 
@@ -60,39 +61,54 @@ class _FeedSuccess:
     moved_to: str | None = None  # a 301/308 chain ended here: fetch it here from now on
 
 
-def ingest(config: Config, store: Store, fetcher: Fetcher, now: datetime) -> IngestResult:
+def ingest(
+    config: Config,
+    store: Store,
+    fetcher: Fetcher,
+    now: datetime,
+    timer: StageTimer | None = None,
+) -> IngestResult:
+    timer = timer or StageTimer()
     result = IngestResult()
     successes: list[_FeedSuccess] = []
-    entries = _fresh_entries(config, store, fetcher, now, result, successes)
-    known = store.known(entries)
-    entries = [e for e in entries if e.url not in known]
+    with timer.stage("feeds") as timing:
+        entries = _fresh_entries(config, store, fetcher, now, result, successes)
+        known = store.known(entries)
+        entries = [e for e in entries if e.url not in known]
+        timing.items = len(config.feeds)
     if entries:
-        # An article link may go to a private address only on its feed's own host.
-        homes = {
-            feed.name: host_of(store.feed_state(feed.url).moved_to or feed.url)
-            for feed in config.feeds
-        }
-        pages = _fetch_and_extract(config, fetcher, entries, result, homes)
-        detector = LanguageDetector()
-        sections = {feed.name: feed.section for feed in config.feeds}
-        cleaned = _clean_pages(store, pages, detector, now)
-        new = [
-            _article(
-                entry, pages.get(entry.url), cleaned.get(entry.url), sections.get(entry.feed),
-                detector, now,
-            )
-            for entry in entries
-        ]  # fmt: skip
-        store.add_articles(new, now)
-        result.new_articles = len(new)
+        with timer.stage("pages") as timing:
+            # An article link may go to a private address only on its feed's own host.
+            homes = {
+                feed.name: host_of(store.feed_state(feed.url).moved_to or feed.url)
+                for feed in config.feeds
+            }
+            works = _fetch_and_extract(config, fetcher, entries, result, homes, timing)
+        with timer.stage("clean") as timing:
+            detector = LanguageDetector()
+            cleaned = _clean_pages(store, works, now)
+            timing.items = len(cleaned)
+        with timer.stage("store") as timing:
+            sections = {feed.name: feed.section for feed in config.feeds}
+            new = [
+                _article(
+                    entry, works[entry.url].page if entry.url in works else None,
+                    cleaned.get(entry.url), sections.get(entry.feed), detector, now,
+                )
+                for entry in entries
+            ]  # fmt: skip
+            del works, cleaned
+            store.add_articles(new, now)
+            result.new_articles = timing.items = len(new)
     # Only now: had the run died before the articles were stored, a saved ETag would have
     # turned the next run's fetch into a 304 and the articles would never have come in.
-    for success in successes:
-        store.feed_succeeded(success.feed.url, success.feed.name, success.status, success.etag,
-                             success.last_modified, now)  # fmt: skip
-        if success.moved_to is not None:
-            moved = None if success.moved_to == success.feed.url else success.moved_to
-            store.feed_moved(success.feed.url, moved)
+    with timer.stage("store"):
+        for success in successes:
+            store.feed_succeeded(success.feed.url, success.feed.name, success.status,
+                                 success.etag, success.last_modified, now)  # fmt: skip
+            if success.moved_to is not None:
+                moved = None if success.moved_to == success.feed.url else success.moved_to
+                store.feed_moved(success.feed.url, moved)
     return result
 
 
@@ -203,7 +219,9 @@ def _fetch_and_extract(
     entries: Sequence[FeedEntry],
     result: IngestResult,
     homes: dict[str, str],
-) -> dict[str, ExtractedPage]:
+    timing: StageTiming,
+) -> dict[str, PageWork]:
+    """Fetch the pages and extract them as they arrive, in worker processes for a batch."""
     if not config.fetch.pages:
         return {}
     targets = [e for e in entries if urlsplit(e.link).scheme in ("http", "https", "file")]
@@ -213,46 +231,74 @@ def _fetch_and_extract(
             if entry.link in refused:
                 result.skipped.append(Skipped("page", entry.link, refused[entry.link], entry.feed))
         targets = [e for e in targets if e.link not in refused]
-    outcomes = fetcher.fetch_many(
-        [
-            FetchRequest(e.link, accept=PAGE_ACCEPT, trusted_host=homes.get(e.feed, ""))
-            for e in targets
-        ]
-    )
-    pages: dict[str, ExtractedPage] = {}
-    for entry, outcome in zip(targets, outcomes, strict=True):
-        if isinstance(outcome, FetchError):
-            result.skipped.append(Skipped("page", entry.link, outcome.reason, entry.feed))
-            log.warning("page of feed %r: %s (using the feed's text)", entry.feed, outcome)
-            continue
-        try:
-            pages[entry.url] = extract_page(outcome.body or b"", outcome.final_url)
-        except ExtractError as error:
-            result.skipped.append(Skipped("page", entry.link, error.reason, entry.feed))
-            log.warning("page of feed %r: %s (using the feed's text)", entry.feed, error)
-        # As for feeds: a page that breaks the extractor costs this page only.
-        except Exception as error:
-            reason = f"extraction failed ({type(error).__name__}: {error})"[:300]
-            result.skipped.append(Skipped("page", entry.link, reason, entry.feed))
-    return pages
+    requests = [
+        FetchRequest(e.link, accept=PAGE_ACCEPT, trusted_host=homes.get(e.feed, ""))
+        for e in targets
+    ]
+    workers = worker_count(config.workers)
+    if config.workers is None and len(targets) < POOL_MIN_PAGES:
+        workers = 0  # "auto": a pool would take longer to start than these pages to extract
+    works: dict[str, PageWork] = {}
+
+    def take(done: Iterable[tuple[FeedEntry, PageWork]]) -> None:
+        for entry, work in done:
+            if workers:  # in-process work is already in this process's CPU time
+                timing.cpu += work.cpu
+                timing.workers_cpu += work.cpu
+            if work.error is not None:
+                result.skipped.append(Skipped("page", entry.link, work.error, entry.feed))
+                log.warning("page %s of feed %r: %s (using the feed's text)",
+                            entry.link, entry.feed, work.error)  # fmt: skip
+            else:
+                works[entry.url] = work
+
+    with PagePool[FeedEntry](workers) as pool:
+        for index, outcome in fetcher.fetch_each(requests):
+            entry = targets[index]
+            if isinstance(outcome, FetchError):
+                result.skipped.append(Skipped("page", entry.link, outcome.reason, entry.feed))
+                log.warning("page of feed %r: %s (using the feed's text)", entry.feed, outcome)
+                continue
+            pool.submit(entry, outcome.body or b"", outcome.final_url)
+            take(pool.finished())
+        take(pool.drain())
+    timing.items = len(targets)
+    return works
 
 
-def _clean_pages(
-    store: Store, pages: dict[str, ExtractedPage], detector: LanguageDetector, now: datetime
-) -> dict[str, CleanedText]:
-    """Clean every page, knowing the blocks seen on other pages of its site (stored + batch)."""
+def _clean_pages(store: Store, works: dict[str, PageWork], now: datetime) -> dict[str, CleanedText]:
+    """Clean again, in-process, the pages that repeat blocks seen on other pages of their site
+    (stored or in this batch); the workers' cleaning stands for the others."""
     by_host: dict[str, list[str]] = defaultdict(list)
-    for url in pages:
+    for url in works:
         by_host[host_of(url)].append(url)
     cleaned: dict[str, CleanedText] = {}
-    for host, urls in by_host.items():
-        prints = {url: page_fingerprints(pages[url]) for url in urls}
-        memories = site_memories(prints, store.site_blocks(host))
-        for url in urls:
-            page = pages[url]
-            cleaned[url] = clean_page(page, detector, memories[url])
-            store.remember_blocks(host, url, prints[url], now)
+    with store.transaction():
+        for host, urls in by_host.items():
+            prints = {url: page_fingerprints(_page(works[url])) for url in urls}
+            # As clean.site_memories, in one pass: a page's memory need only hold its own
+            # fingerprints (clean looks up no others), so building the whole site's memory
+            # for every page, quadratic in the site's pages, is skipped.
+            pages_with = {fp: set(pages) for fp, pages in store.site_blocks(host).items()}
+            for url, page_prints in prints.items():
+                for fp in page_prints:
+                    pages_with.setdefault(fp, set()).add(url)
+            for url in urls:
+                work = works[url]
+                others = {fp: len(pages_with[fp]) - 1 for fp in prints[url]}
+                repeated = {fp: n for fp, n in others.items() if n > 0}
+                if repeated:
+                    detector = KnownLanguages(work.detections)
+                    cleaned[url] = clean_page(_page(work), detector, SiteMemory(repeated))
+                else:
+                    cleaned[url] = work.cleaned or CleanedText("", None, (), ())
+                store.remember_blocks(host, url, prints[url], now)
     return cleaned
+
+
+def _page(work: PageWork) -> ExtractedPage:
+    assert work.page is not None, "only pages that were extracted are cleaned"
+    return work.page
 
 
 def publication_date(

@@ -87,4 +87,10 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         ALTER TABLE runs ADD COLUMN detail TEXT
         """,
     ),
+    (
+        "005_digest_watermark",
+        """
+        ALTER TABLE digests ADD COLUMN considered_through INTEGER;
+        """,
+    ),
 )

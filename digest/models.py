@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from .timing import StageTiming
+
 
 @dataclass(frozen=True)
 class FetchResult:
@@ -183,6 +185,7 @@ class RunReport:
     articles_joined_delivered: int = 0
     pending_left: int = 0
     outbox_files: list[str] = field(default_factory=list)
+    stages: list[StageTiming] = field(default_factory=list)  # wall and CPU seconds per stage
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from .parse import parse_fetched
 from .rank import filter_clusters, passes, rank_clusters
 from .render import render_digest
 from .store import QUEUE_LIMIT, Store
+from .timing import StageTimer
 
 log = logging.getLogger("digest")
 JOIN_HORIZON = timedelta(days=7)
@@ -76,13 +77,14 @@ def serving(config: Config) -> Iterator[None]:
 
 def _build(config: Config, now: datetime, send: bool) -> RunReport:
     report = RunReport()
+    timer = StageTimer(report.stages)
     store = Store.open(config.storage)
     try:
         with store.errors_named(), store.run_lock(now) as run_id:
             if send:
                 _retry_outbox(config, store, report, now)
             with serving(config), Fetcher(config.fetch) as fetcher:
-                ingested = ingest(config, store, fetcher, now)
+                ingested = ingest(config, store, fetcher, now, timer)
             log.info(
                 "fetched %d feeds (%d unchanged, %d failed), %d new articles",
                 ingested.feeds_fetched, ingested.feeds_not_modified,
@@ -104,7 +106,13 @@ def _build(config: Config, now: datetime, send: bool) -> RunReport:
                         f"{config.alerts.after} or more: {', '.join(alerted)}"
                     )
             store.expire(now - config.window)
-            digest, joined = _assemble(config, store, now)
+            if ingested.new_articles or store.pending_since_last_digest():
+                digest, joined = _assemble(config, store, now, timer)
+            else:
+                # Every pending article was already weighed for the last digest sent: the
+                # same articles would make the same choice, so skip reading and clustering.
+                digest, joined = None, 0
+                log.info("nothing came in since the last digest")
             report.articles_joined_delivered = joined
             report.digest = digest
             log.info(
@@ -112,7 +120,7 @@ def _build(config: Config, now: datetime, send: bool) -> RunReport:
                 len(digest.items) if digest else 0, joined,
             )  # fmt: skip
             if send and digest is not None:
-                _send(config, store, digest, report, now, run_id)
+                _send(config, store, digest, report, now, run_id, timer)
             report.pending_left = store.count("pending")
             store.prune(now)
     finally:
@@ -120,40 +128,46 @@ def _build(config: Config, now: datetime, send: bool) -> RunReport:
     return report
 
 
-def _assemble(config: Config, store: Store, now: datetime) -> tuple[Digest | None, int]:
+def _assemble(
+    config: Config, store: Store, now: datetime, timer: StageTimer | None = None
+) -> tuple[Digest | None, int]:
     """Cluster pending articles with recently delivered ones and rank the new stories."""
+    timer = timer or StageTimer()
     feeds = {feed.name: feed for feed in config.feeds}
     # Delivered stories stay joinable longer than the window: an outlet that covers a story
     # days later must join it, not send it again.
     horizon = max(config.window, JOIN_HORIZON)
-    articles = store.articles(("pending",), since=now - config.window) + store.articles(
-        ("delivered", "joined"), since=now - horizon
-    )
-    for article in articles:
-        feed = feeds.get(article.feed)
-        if feed is not None:
-            article.weight = feed.weight
-            article.section = feed.section
-    # A feed's own filters drop its articles before they can join or form a story.
-    pending = [
-        a
-        for a in articles
-        if a.story_id is None
-        and (
-            (feed := feeds.get(a.feed)) is None
-            or passes([f"{a.title}\n{a.text}"], feed.include, feed.exclude)
-        )
-    ]
-    delivered = [a for a in articles if a.story_id is not None]
-    # Late reports join delivered stories first; only what joins none forms new stories.
-    late, pending = join_delivered(pending, delivered)
-    by_story: dict[int, list[int]] = {}
-    for article_id, story_id in late.items():
-        by_story.setdefault(story_id, []).append(article_id)
-    joined = sum(store.join_story(story, ids) for story, ids in by_story.items())
-    fresh = filter_clusters(cluster_articles(pending), config.include, config.exclude)
-    weights = {name: feed.weight for name, feed in feeds.items()}
-    items = rank_clusters(fresh, weights, config.max_items)
+    with timer.stage("cluster") as timing:
+        articles = store.articles(("pending",), since=now - config.window)
+        articles += store.articles(("delivered", "joined"), since=now - horizon)
+        for article in articles:
+            feed = feeds.get(article.feed)
+            if feed is not None:
+                article.weight = feed.weight
+                article.section = feed.section
+        # A feed's own filters drop its articles before they can join or form a story.
+        pending = [
+            a
+            for a in articles
+            if a.story_id is None
+            and (
+                (feed := feeds.get(a.feed)) is None
+                or passes([f"{a.title}\n{a.text}"], feed.include, feed.exclude)
+            )
+        ]
+        delivered = [a for a in articles if a.story_id is not None]
+        # Late reports join delivered stories first; only what joins none forms new stories.
+        late, pending = join_delivered(pending, delivered)
+        by_story: dict[int, list[int]] = {}
+        for article_id, story_id in late.items():
+            by_story.setdefault(story_id, []).append(article_id)
+        joined = sum(store.join_story(story, ids) for story, ids in by_story.items())
+        fresh = filter_clusters(cluster_articles(pending), config.include, config.exclude)
+        timing.items = len(articles)
+    with timer.stage("rank") as timing:
+        weights = {name: feed.weight for name, feed in feeds.items()}
+        items = rank_clusters(fresh, weights, config.max_items)
+        timing.items = len(items)
     if not items:
         return None, joined
     digest = Digest(
@@ -198,22 +212,35 @@ def _archive(config: Config, digest: Digest, subject: str, report: RunReport) ->
 
 
 def _send(
-    config: Config, store: Store, digest: Digest, report: RunReport, now: datetime, run_id: int
+    config: Config,
+    store: Store,
+    digest: Digest,
+    report: RunReport,
+    now: datetime,
+    run_id: int,
+    timer: StageTimer,
 ) -> None:
     """Stage the digest's messages in the outbox, then send them (see store_outbox.py)."""
-    rendered = render_email(config, digest)
+    with timer.stage("render") as timing:
+        rendered = render_email(config, digest)
+        timing.items = len(digest.items)
     settings = config.delivery
-    staged = stage_messages(rendered, settings, config.language, now)
-    digest_id, outgoing = store.stage_digest(rendered.subject, digest.items, staged, run_id, now)
-    crash_point("after-stage")
-    outcome = _send_and_report(config, store, outgoing, report)
+    with timer.stage("deliver") as timing:
+        staged = stage_messages(rendered, settings, config.language, now)
+        digest_id, outgoing = store.stage_digest(
+            rendered.subject, digest.items, staged, run_id, now
+        )
+        crash_point("after-stage")
+        outcome = _send_and_report(config, store, outgoing, report)
+        timing.items = len(outgoing)
     if outcome.accepted:
         for message in outgoing:
             if message.method == "file" and message.key in outcome.accepted:
                 target = message.target or ""
                 copies = [target + ".html", target + ".txt"] if message.recipient == "" else []
                 report.outbox_files += copies or [target]
-        _archive(config, digest, rendered.subject, report)
+        with timer.stage("archive"):
+            _archive(config, digest, rendered.subject, report)
         return
     summary = nothing_delivered(settings, outcome, {m.key: m.recipient for m in outgoing})
     # Nothing reached a server: unstage, so the stories join the next digest instead.

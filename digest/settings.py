@@ -223,6 +223,15 @@ def _bool(value: Any) -> bool:
     return value
 
 
+def _workers(value: Any) -> int | None:
+    """'auto' (None: one per core) or a count of processes, 0 for none."""
+    if value == "auto":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise Invalid(f"{value!r} is not auto or a number of processes (0 or more)")
+    return value
+
+
 def _phrases(value: Any) -> tuple[str, ...]:
     """A keyword or phrase, or a list of them (matched case-insensitively, whole words)."""
     items = [value] if isinstance(value, str) else value
@@ -320,6 +329,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("delivery.retries", _retries, 3, "SMTP retries within a run (connection, 4xx)."),
     Setting("delivery.retry_delay", parse_duration, "10s", "Wait before the first retry; doubles."),
     Setting("delivery.ca_file", PATH, None, "PEM file of CAs to trust for SMTP TLS (else system)."),
+    Setting(
+        "workers",
+        _workers,
+        "auto",
+        "Processes extracting pages: auto (one per core) or a number; 0: the run's own.",
+    ),
     Setting("serve.root", FOLDER, None, "Folder served on 127.0.0.1 during the run (the demo)."),
     Setting("serve.port", _port, 8765, "Port for serve.root."),
     # The message and the web archive (issue 6).

@@ -180,6 +180,16 @@ class Store(DeliveryLog, FeedHealthRecords):
             for row in rows
         ]
 
+    def pending_since_last_digest(self) -> bool:
+        """True when a pending article came in after the last delivered digest was chosen:
+        only then can a new digest differ from what was already considered and sent."""
+        row = self.db.execute(
+            """SELECT EXISTS (SELECT 1 FROM articles WHERE status = 'pending' AND id > COALESCE(
+                 (SELECT considered_through FROM digests WHERE status != 'failed'
+                  ORDER BY id DESC LIMIT 1), -1))"""
+        ).fetchone()
+        return bool(row[0])
+
     def expire(self, before: datetime) -> int:
         return self.db.execute(
             "UPDATE articles SET status = 'expired' WHERE status = 'pending' AND published < ?",

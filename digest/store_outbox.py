@@ -50,8 +50,11 @@ class DeliveryLog(StateDB):
         """Record a digest and its messages before sending; its stories count as taken."""
         with self.transaction() as db:
             digest_id = db.execute(
-                "INSERT INTO digests (created, subject, status, item_count, run_id) "
-                "VALUES (?, ?, 'sending', ?, ?)",
+                # Under the run lock, every article stored now was weighed for this digest
+                # (Store.pending_since_last_digest).
+                "INSERT INTO digests (created, subject, status, item_count, run_id, "
+                "considered_through) "
+                "VALUES (?, ?, 'sending', ?, ?, (SELECT max(id) FROM articles))",
                 (_iso(now), subject, len(items), run_id),
             ).lastrowid
             assert digest_id is not None

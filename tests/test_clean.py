@@ -13,6 +13,7 @@ from digest.ingest import _clean_pages, publication_date
 from digest.models import Block
 from digest.phrases import phrase_signal
 from digest.store import Store
+from digest.workers import process_page
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -149,8 +150,8 @@ def test_the_second_and_third_page_of_a_site_lose_its_footer(tmp_path, detector)
     kept_footer = []
     for number, (title, paragraphs) in enumerate(stories):
         url = f"https://courier.example/story-{number}"
-        page = extract_page(_page(title, paragraphs, footer), url)
-        cleaned = _clean_pages(store, {url: page}, detector, NOW)[url]
+        work = process_page(_page(title, paragraphs, footer), url)
+        cleaned = _clean_pages(store, {url: work}, NOW)[url]
         kept_footer.append(footer in cleaned.text)
         assert all(paragraph in cleaned.text for paragraph in paragraphs)
     store.close()

@@ -95,6 +95,19 @@ def test_fetch_many_keeps_order_and_isolates_failures(site, fetcher):
     assert results[2].body.lstrip().startswith(b"{")
 
 
+def test_fetch_each_yields_every_request_once_with_hosts_taking_turns(site, fetcher):
+    site.overrides = {"/broken": respond(500)}
+    base, other = site.base_url, site.base_url.replace("127.0.0.1", "localhost")
+    urls = [f"{base}/techwire/feed.xml", f"{base}/broken", f"{base}/bytebeat/feed.json"]
+    urls.append(f"{other}/techwire/feed.xml")
+    outcomes = dict(fetcher.fetch_each([FetchRequest(u) for u in urls]))
+    assert sorted(outcomes) == [0, 1, 2, 3]
+    assert [type(outcomes[i]).__name__ for i in range(4)] == [
+        "FetchResult", "FetchError", "FetchResult", "FetchResult",
+    ]  # fmt: skip
+    assert outcomes[3].body == outcomes[0].body and outcomes[3].final_url.startswith(other)
+
+
 def test_local_files_use_mtime_as_last_modified(tmp_path, fetcher):
     path = tmp_path / "feed.xml"
     path.write_bytes(b"<rss/>")

@@ -1,0 +1,156 @@
+"""Extract and clean article pages in worker processes, fed as the pages arrive.
+
+trafilatura and langdetect hold the GIL, so threads would keep one core busy; a process pool
+sized to the cores keeps them all busy while the fetcher's threads bring the next pages in.
+The work is a pure function of (page bytes, URL) returning plain dataclasses, so it pickles,
+and a worker never sees the run's database, HTTP client or threads.
+
+A page is cleaned in the worker without the site's memory of repeated blocks (only the run
+knows every page of a site). The worker also returns each language detection it made, so
+that the run can clean the few pages that do repeat site blocks again, in-process, without
+running langdetect a second time: `KnownLanguages` answers from those detections.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from collections.abc import Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from .clean import LanguageDetector, clean_page
+from .errors import ExtractError
+from .extract import extract_page
+from .models import CleanedText, ExtractedPage
+
+Key = TypeVar("Key")
+Detections = dict[str, tuple[str | None, float]]
+# Starting a worker imports trafilatura (about a second); below this many pages the run's
+# own process is faster than a pool (workers: auto only; a number is obeyed).
+POOL_MIN_PAGES = 64
+# Pages handed to the pool but not yet done, per worker: enough to never leave a worker
+# idle, few enough that fetched pages do not pile up in memory when fetching outruns them.
+QUEUED_PER_WORKER = 4
+
+
+@dataclass(frozen=True)
+class PageWork:
+    """One page extracted and cleaned (without site memory), or why it could not be."""
+
+    url: str
+    page: ExtractedPage | None
+    cleaned: CleanedText | None
+    error: str | None = None
+    detections: Detections = field(default_factory=dict)
+    cpu: float = 0.0  # CPU seconds the worker spent on this page
+
+
+class RecordingDetector(LanguageDetector):
+    """langdetect, remembering each answer (the same text always gets the same answer)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.answers: Detections = {}
+
+    def detect(self, text: str) -> tuple[str | None, float]:
+        answer = self.answers.get(text)
+        if answer is None:
+            answer = self.answers[text] = super().detect(text)
+        return answer
+
+
+class KnownLanguages(RecordingDetector):
+    """Answers from a worker's detections first; detects only what the worker did not see."""
+
+    def __init__(self, answers: Detections) -> None:
+        super().__init__()
+        self.answers = answers
+
+
+def process_page(raw: bytes, url: str) -> PageWork:
+    """Extract and clean one page; never raises for a bad page (the error is the result)."""
+    start = time.process_time()
+    try:
+        page = extract_page(raw, url)
+    except ExtractError as error:
+        return PageWork(url, None, None, error.reason, cpu=time.process_time() - start)
+    # As for feeds: a page that breaks the extractor costs this page only.
+    except Exception as error:
+        reason = f"extraction failed ({type(error).__name__}: {error})"[:300]
+        return PageWork(url, None, None, reason, cpu=time.process_time() - start)
+    detector = RecordingDetector()
+    cleaned = clean_page(page, detector)
+    return PageWork(url, page, cleaned, None, detector.answers, time.process_time() - start)
+
+
+def worker_count(setting: int | None) -> int:
+    """`workers` from the config: None means one per core this process may use."""
+    if setting is not None:
+        return setting
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+class PagePool(Generic[Key]):
+    """Hand pages to worker processes as they arrive; collect results as they finish.
+
+    With `workers` = 0 the pages are processed in this process, one at a time. Use as a
+    context manager; `submit` blocks while enough pages are already queued.
+    """
+
+    def __init__(self, workers: int):
+        self.workers = workers
+        self._executor: ProcessPoolExecutor | None = None
+        self._running: dict[Future[PageWork], Key] = {}
+        self._done: list[tuple[Key, PageWork]] = []
+
+    def __enter__(self) -> PagePool[Key]:
+        if self.workers > 0:
+            # Not fork: the run has fetch threads and an open SQLite connection, which a
+            # forked child would inherit mid-operation. forkserver children start clean.
+            method = (
+                "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+            )
+            self._executor = ProcessPoolExecutor(
+                self.workers, mp_context=multiprocessing.get_context(method)
+            )
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+
+    def submit(self, key: Key, raw: bytes, url: str) -> None:
+        if self._executor is None:
+            self._done.append((key, process_page(raw, url)))
+            return
+        while len(self._running) >= self.workers * QUEUED_PER_WORKER:
+            self._collect(wait(self._running, return_when=FIRST_COMPLETED).done)
+        self._running[self._executor.submit(process_page, raw, url)] = key
+
+    def finished(self) -> Iterator[tuple[Key, PageWork]]:
+        """Results that are ready, without waiting for the others."""
+        self._collect([future for future in self._running if future.done()])
+        done, self._done = self._done, []
+        yield from done
+
+    def drain(self) -> Iterator[tuple[Key, PageWork]]:
+        """Every remaining result, waiting for each."""
+        if self._running:
+            self._collect(wait(self._running).done)
+        done, self._done = self._done, []
+        yield from done
+
+    def _collect(self, futures: Iterable[Future[PageWork]]) -> None:
+        for future in list(futures):
+            key = self._running.pop(future)
+            try:
+                work = future.result()
+            except Exception as error:  # a worker died (out of memory, killed)
+                work = PageWork("", None, None, f"extraction worker failed ({error})"[:300])
+            self._done.append((key, work))

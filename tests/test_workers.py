@@ -1,0 +1,86 @@
+"""Page extraction in worker processes: the same result as in-process, fed as pages arrive."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from conftest import DEMO_SITES, write_config
+
+import digest
+from digest.clean import LanguageDetector, clean_page
+from digest.extract import extract_page
+from digest.store import Store
+from digest.workers import KnownLanguages, PagePool, process_page
+
+PAGES = sorted(DEMO_SITES.glob("*/articles/*.html"))[:6]
+
+
+def _url(path) -> str:
+    return "http://127.0.0.1:8765/" + path.relative_to(DEMO_SITES).as_posix()
+
+
+def test_process_page_is_extract_then_clean():
+    path = PAGES[0]
+    work = process_page(path.read_bytes(), _url(path))
+    page = extract_page(path.read_bytes(), _url(path))
+    expected = clean_page(page, LanguageDetector())
+    assert work.error is None and work.page == page and work.cleaned == expected
+    assert work.cpu > 0
+
+
+def test_a_bad_page_is_a_reason_not_an_exception():
+    work = process_page(b"   ", "http://127.0.0.1/empty")
+    assert work.page is None and work.error == "the page is empty"
+
+
+def test_worker_processes_give_what_the_run_would_give_in_process():
+    inline: dict[str, object] = {}
+    with PagePool[str](0) as pool:
+        for path in PAGES:
+            pool.submit(path.name, path.read_bytes(), _url(path))
+        inline = {key: work.cleaned for key, work in pool.drain()}
+    with PagePool[str](2) as pool:
+        for path in PAGES:
+            pool.submit(path.name, path.read_bytes(), _url(path))
+        pooled = dict(pool.finished())
+        pooled.update(pool.drain())
+    assert {key: work.cleaned for key, work in pooled.items()} == inline
+    assert all(work.cpu > 0 for work in pooled.values())
+
+
+def test_known_languages_answer_without_detecting_again():
+    detector = KnownLanguages({"Bonjour à tous": ("it", 0.5)})
+    assert detector.detect("Bonjour à tous") == ("it", 0.5)  # the recorded answer, not langdetect's
+    assert detector.detect("This sentence is plainly written in English.")[0] == "en"
+
+
+def test_a_run_with_worker_processes_and_a_rerun_that_skips_clustering(tmp_path, site):
+    config = digest.load_config(write_config(tmp_path, site.base_url, extra="workers: 2\n"))
+    cold = digest.run(config)
+    stages = {stage.stage: stage for stage in cold.stages}
+    assert cold.digest is not None and cold.articles_new >= 27
+    assert stages["pages"].items == cold.articles_new and stages["pages"].workers_cpu > 0
+    assert {"feeds", "pages", "clean", "store", "cluster", "rank", "render", "deliver"} <= set(
+        stages
+    )
+    again = digest.run(config)
+    assert again.digest is None and again.feeds_not_modified == 8
+    assert [stage.stage for stage in again.stages] == ["feeds", "store"]
+
+
+def test_pending_articles_after_a_failed_delivery_are_not_skipped(tmp_path, site):
+    config = digest.load_config(write_config(tmp_path, site.base_url, extra="workers: 0\n"))
+    preview = digest.preview(config)  # stores pending articles, delivers nothing
+    assert preview.digest is not None
+    store = Store.open(config.storage)
+    assert store.pending_since_last_digest()
+    digest_id, _ = store.stage_digest("S", [], [], None, datetime.now(UTC))
+    assert not store.pending_since_last_digest()  # a digest being sent weighed them all
+    assert store.cancel_digest(digest_id, "no server took it", datetime.now(UTC))
+    assert store.pending_since_last_digest()  # a failed digest weighed nothing for good
+    store.close()
+    sent = digest.run(config, now=datetime.now(UTC) + timedelta(minutes=1))
+    assert sent.digest is not None and sent.articles_new == 0
+    store = Store.open(config.storage)
+    assert not store.pending_since_last_digest()
+    store.close()

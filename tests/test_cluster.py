@@ -270,3 +270,17 @@ def test_a_story_sixty_outlets_cover_is_one_item():
         99, "Sinner beats Alcaraz in Turin", "Jannik Sinner won the ATP Finals in Turin."
     )
     assert groups(cluster_articles([*outlets, other])) == [set(range(60)), {99}]
+
+
+def test_an_outlier_part_of_a_split_rejoins_the_event_it_matches_best():
+    from digest.cluster import MIN_EVENT_PART, _rejoin_outliers
+
+    quake = {"n:kushiro": 0.8, "w:tsunami": 0.6}
+    launch = {"n:ipad pro": 0.8, "w:chip": 0.6}
+    vectors = [quake] * MIN_EVENT_PART + [launch] * MIN_EVENT_PART + [{"n:kushiro": 1.0}]
+    first, second = list(range(MIN_EVENT_PART)), list(range(MIN_EVENT_PART, 2 * MIN_EVENT_PART))
+    outlier = [2 * MIN_EVENT_PART]
+    parts = _rejoin_outliers([first, second, outlier], vectors)
+    assert sorted(map(sorted, parts)) == [[*first, *outlier], second]
+    # Without an event-sized part there is nothing to rejoin: the group stays whole.
+    assert _rejoin_outliers([[0, 1], [2]], vectors) == [[0, 1, 2]]

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 from .language import LanguageDetector, article_language, language_mismatch
 from .models import Block, CleanedText, ExtractedPage, RemovedBlock
-from .phrases import phrase_signal, promo_score
+from .phrases import phrase_signal
 
 __all__ = [
     "LanguageDetector",
@@ -44,7 +44,6 @@ __all__ = [
     "fingerprint",
     "fingerprints",
     "page_fingerprints",
-    "promo_score",
     "site_memories",
 ]
 

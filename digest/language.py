@@ -17,7 +17,6 @@ from langdetect.lang_detect_exception import LangDetectException
 # langdetect needs about this much text to be right nearly always; shorter blocks get a
 # weaker vote (measured on our fixtures: 8-word English bullets came back as de/nl/sk/it).
 RELIABLE_LANGUAGE_CHARS = 80
-RELIABLE_LANGUAGE_PROBABILITY = 0.9
 # Share of a block's words that must be another language's function words for the block
 # to count as written in it (English prose runs at 30-40% with these lists).
 FOREIGN_WORD_SHARE = 0.15
@@ -97,12 +96,6 @@ def function_word_votes(text: str) -> list[tuple[str, int]]:
         if lang is not None:
             votes[lang] += 1
     return sorted(votes.items(), key=lambda item: -item[1])
-
-
-def function_word_language(text: str) -> str | None:
-    """The language whose function words the text uses, when at least two say so."""
-    (best, hits), (_, runner_up) = function_word_votes(text)[:2]
-    return best if hits >= 2 and hits > runner_up else None
 
 
 def latin_share(text: str) -> float:

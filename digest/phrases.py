@@ -4,7 +4,7 @@ Patterns are matched against a block's text, case-insensitively, in English, Fre
 Spanish, Italian and Portuguese (and the commonest labels in Dutch and Polish). They name the
 kind of line (a "Read also:" label, a newsletter pitch, a photo credit), never one site's
 wording. A long paragraph that uses these words is more likely news about them, so length
-caps every score (see `promo_score`).
+caps every score (see `phrase_signal`).
 """
 
 from __future__ import annotations
@@ -329,8 +329,3 @@ def phrase_signal(text: str) -> tuple[int, str]:
     if len(text) < METADATA_MAX_CHARS and _METADATA.search(lowered):
         return 2 + bare_label, "metadata"
     return 0, ""
-
-
-def promo_score(text: str) -> int:
-    """The weight of `phrase_signal` alone."""
-    return phrase_signal(text)[0]

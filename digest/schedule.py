@@ -33,6 +33,7 @@ from apscheduler.triggers.cron import CronTrigger
 from . import pipeline
 from .config import Config, load_config
 from .errors import ConfigError, DigestError, RunLocked
+from .store_db import maybe_time
 
 log = logging.getLogger("digest.schedule")
 
@@ -108,8 +109,7 @@ def last_run_started(config: Config) -> datetime | None:
         return None
     if not row or not row[0]:
         return None
-    moment = datetime.fromisoformat(row[0])
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return maybe_time(row[0])
 
 
 def run_digest(config_path: Path, name: str) -> str:

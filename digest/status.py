@@ -14,6 +14,7 @@ from typing import Any
 from .config import Config
 from .errors import StoreError
 from .schedule import next_run
+from .store_db import maybe_time
 
 
 @dataclass(frozen=True)
@@ -92,8 +93,8 @@ def _read(db: sqlite3.Connection, status: Status, limit: int, now: datetime) -> 
         return status
     has_outbox = "run_id" in {row[1] for row in db.execute("PRAGMA table_info(digests)")}
     for row in db.execute("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,)).fetchall():
-        started = _moment(row["started"])
-        end = _moment(row["finished"]) if row["finished"] else None
+        started = maybe_time(row["started"])
+        end = maybe_time(row["finished"]) if row["finished"] else None
         seconds = ((end or now) - started).total_seconds() if started else None
         digests = _digests(db, row["id"]) if has_outbox else []
         detail = row["detail"] if has_outbox else None  # both came with 004_outbox
@@ -140,16 +141,6 @@ def _digests(db: sqlite3.Connection, run_id: int) -> list[Delivered]:
                 record.waiting[row["recipient"]] = row["last_error"] or "not sent yet"
         out.append(record)
     return out
-
-
-def _moment(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def status_json(status: Status) -> dict[str, Any]:

@@ -53,17 +53,13 @@ def waiting_reason(state: FeedState, now: datetime, config_path: object) -> str 
     return None
 
 
-def next_attempt(
-    state: FeedState,
-    last_attempt: datetime | None,
-    now: datetime,
-    retry_after: float | None,
-) -> datetime | None:
+def next_attempt(state: FeedState, now: datetime, retry_after: float | None) -> datetime | None:
     """When a feed that just failed may be tried again (None: on the next run).
 
-    `state` is the feed's state before this failure; `last_attempt` its previous attempt.
+    `state` is the feed's state before this failure, its previous attempt included.
     """
     wait = timedelta(0)
+    last_attempt = state.last_attempt
     if state.failures >= 1 and last_attempt is not None:
         gap = max(now - last_attempt, timedelta(0))
         wait = min(gap * 2, max(BACKOFF_CAP, gap)) * _SLACK

@@ -200,7 +200,7 @@ def _feed_failed(
     """Record the failure, and when the feed may be tried again (health.py)."""
     store.feed_failed(feed.url, feed.name, reason, status, now)
     gone = status == 410
-    until = None if gone else next_attempt(state, state.last_attempt, now, retry_after)
+    until = None if gone else next_attempt(state, now, retry_after)
     store.feed_wait(feed.url, until, gone, now)
     if gone:
         reason += "; feed deactivated: change its url or run `digest reactivate` to fetch it"

@@ -242,18 +242,15 @@ def _send(
         with timer.stage("archive"):
             _archive(config, digest, rendered.subject, report)
         return
-    summary = nothing_delivered(settings, outcome, {m.key: m.recipient for m in outgoing})
+    recipient = {m.key: m.recipient for m in outgoing}
+    summary = nothing_delivered(settings, outcome, recipient)
     # Nothing reached a server: unstage, so the stories join the next digest instead.
     if store.cancel_digest(digest_id, summary, datetime.now(UTC)):
         for key in outcome.deferred:
-            report.deferred.pop(_recipient(outgoing, key), None)
+            report.deferred.pop(recipient[key], None)
         error = DeliveryError(summary)
         error.report = report
         raise error
-
-
-def _recipient(outgoing: list[Outgoing], key: str) -> str:
-    return next(m.recipient for m in outgoing if m.key == key)
 
 
 class _OutboxJournal:

@@ -205,7 +205,7 @@ def atom_feed(entries: list[ArchivedDigest], title: str, archive: ArchiveConfig)
         element.text = text or None
         return element
 
-    base = archive.url.rstrip("/") + "/" if archive.url else ""
+    base = _public(archive, "")
     feed = ElementTree.Element(f"{{{ATOM}}}feed")
     add(feed, "title", title)
     add(feed, "id", base or _urn(title, ""))

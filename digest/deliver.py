@@ -39,7 +39,7 @@ class Delivery:
     detail: str  # outbox file stem, or the SMTP server's answer
     files: tuple[str, ...] = ()
     refused: dict[str, str] = field(default_factory=dict)  # recipient -> the server's reply
-    # recipient -> (reason, message): a temporary refusal; the message waits in the queue
+    # recipient -> (reason, message): refused for now; the caller may send `message` later
     deferred: dict[str, tuple[str, bytes]] = field(default_factory=dict)
 
 

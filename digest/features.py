@@ -7,6 +7,7 @@ so that the clusterer can weigh them above common words.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections import Counter
@@ -117,7 +118,12 @@ def fold(text: str) -> str:
     if text.isascii():
         return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    if decomposed.isascii():
+        return decomposed
+    # Whole texts are folded (one curly quote makes a text non-ASCII): look up each distinct
+    # character once and drop the marks in C, rather than testing every character in Python.
+    marks = [ch for ch in set(decomposed) if unicodedata.combining(ch)]
+    return decomposed.translate(dict.fromkeys(map(ord, marks))) if marks else decomposed
 
 
 _LOWERCASE_WORD = re.compile(r"(?<![\w-])[a-z][a-z'’-]+")
@@ -133,30 +139,49 @@ def names_in(text: str) -> list[str]:
     """
     found: list[str] = []
     openers: list[str] = []
-    lowercase_words = set(_LOWERCASE_WORD.findall(text))
+    lowercase_words: set[str] | None = None  # read only for some sentence openers
     for sentence in split_sentences(text):
         for match in _NAME.finditer(sentence):
-            words = match.group(0).rstrip(".'’-").split()
-            if match.start() == 0 and len(words) > 1 and words[0].lower() in lowercase_words:
-                words = words[1:]  # "Shares of Meta": the opener is an ordinary word
-            while words and (fold(words[0]) in _NOT_NAMES or words[0] in _CONNECTORS):
-                words = words[1:]
-            if not words:
+            if match.start():
+                found.extend(_name_parts(match.group(0)))
                 continue
-            # "Apple's MacBook Air" names two things: Apple, and the MacBook Air.
-            joined = " ".join(words)
-            parts = _POSSESSIVE.split(joined) if "s" in joined else [joined]
-            for part in parts:
-                name = _POSSESSIVE_END.sub("", part) if "'" in part or "’" in part else part
-                if len(name) < 2:
-                    continue
-                if match.start() == 0 and " " not in name and not _looks_like_acronym(name):
+            span = match.group(0).rstrip(".'’-")
+            if " " in span:
+                if lowercase_words is None:
+                    lowercase_words = set(_LOWERCASE_WORD.findall(text))
+                first, rest = span.split(None, 1)
+                if first.lower() in lowercase_words:
+                    span = rest  # "Shares of Meta": the opener is an ordinary word
+            for name in _name_parts(span):
+                if " " not in name and not _looks_like_acronym(name):
                     openers.append(name)
                 else:
                     found.append(name)
-    mid_sentence = {fold(word) for name in found for word in name.split()}
-    found.extend(name for name in openers if fold(name) in mid_sentence)
+    if openers:
+        mid_sentence = {fold(word) for name in found for word in name.split()}
+        found.extend(name for name in openers if fold(name) in mid_sentence)
     return found
+
+
+# The same names recur through an article and across a batch; caching what one matched span
+# names keeps the per-match work of a batch mostly to a dictionary look-up.
+@functools.lru_cache(maxsize=1 << 16)
+def _name_parts(span: str) -> tuple[str, ...]:
+    """The names in one matched span: leading common words dropped, possessives split."""
+    words = span.rstrip(".'’-").split()
+    while words and (fold(words[0]) in _NOT_NAMES or words[0] in _CONNECTORS):
+        words = words[1:]
+    if not words:
+        return ()
+    # "Apple's MacBook Air" names two things: Apple, and the MacBook Air.
+    joined = " ".join(words)
+    parts = _POSSESSIVE.split(joined) if "s" in joined else [joined]
+    names = []
+    for part in parts:
+        name = _POSSESSIVE_END.sub("", part) if "'" in part or "’" in part else part
+        if len(name) >= 2:
+            names.append(name)
+    return tuple(names)
 
 
 def _looks_like_acronym(word: str) -> bool:

@@ -28,11 +28,14 @@ from __future__ import annotations
 
 import heapq
 import math
+from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import repeat
+from operator import mul, truediv
 
-from .features import ArticleTerms, article_terms
+from .features import ArticleTerms, batch_terms
 from .models import Article, Cluster
 
 # All thresholds live here. Calibrated together on the demo corpus (rewrites of one event
@@ -78,11 +81,18 @@ class PairEvidence:
     shared_facts: tuple[str, ...]
 
 
-def cluster_articles(articles: Sequence[Article]) -> list[Cluster]:
-    """Group `articles` into events. Order: clusters by first appearance in the input."""
+def cluster_articles(
+    articles: Sequence[Article], terms: Sequence[ArticleTerms] | None = None
+) -> list[Cluster]:
+    """Group `articles` into events. Order: clusters by first appearance in the input.
+
+    `terms`, when given, are the articles' `article_terms` (computed once by a caller that
+    also joins delivered stories); otherwise they are computed here.
+    """
     if not articles:
         return []
-    terms = [article_terms(a.title, a.text) for a in articles]
+    if terms is None:
+        terms = batch_terms([(a.title, a.text) for a in articles]).terms
     frequency = _document_frequency(terms)
     vectors, idf = _tfidf(terms, frequency)
     pairs = _scored_pairs(articles, terms, vectors, idf)
@@ -143,7 +153,9 @@ def why_grouped(
 
 
 def join_delivered(
-    pending: Sequence[Article], delivered: Sequence[Article]
+    pending: Sequence[Article],
+    delivered: Sequence[Article],
+    terms: Sequence[ArticleTerms] | None = None,
 ) -> tuple[dict[int, int], list[Article]]:
     """Attach late reports to stories already delivered, before new stories are formed.
 
@@ -151,7 +163,8 @@ def join_delivered(
     pending-against-delivered pairs are scored (delivered stories are never clustered
     again), and a late article joins the story whose articles it matches best on average
     (at least MERGE_AT) even when another late article matches it better: a story the
-    reader has already had wins over a new pairing of late reports.
+    reader has already had wins over a new pairing of late reports. `terms`, when given,
+    are the `article_terms` of pending then delivered articles, in that order.
     """
     stories: dict[int, list[int]] = defaultdict(list)
     for index, article in enumerate(delivered):
@@ -160,7 +173,8 @@ def join_delivered(
     if not pending or not stories:
         return {}, list(pending)
     articles = [*pending, *delivered]
-    terms = [article_terms(a.title, a.text) for a in articles]
+    if terms is None:
+        terms = batch_terms([(a.title, a.text) for a in articles]).terms
     vectors, idf = _tfidf(terms)
     count = len(pending)
     pairs = _scored_pairs(articles, terms, vectors, idf, lambda a, b: (a < count) != (b < count))
@@ -180,7 +194,7 @@ def join_delivered(
     return joined, [a for a in pending if a.id not in joined]
 
 
-def _document_frequency(terms: list[ArticleTerms]) -> Counter[str]:
+def _document_frequency(terms: Sequence[ArticleTerms]) -> Counter[str]:
     document_frequency: Counter[str] = Counter()
     for article in terms:
         document_frequency.update(article.counts.keys())
@@ -188,25 +202,26 @@ def _document_frequency(terms: list[ArticleTerms]) -> Counter[str]:
 
 
 def _tfidf(
-    terms: list[ArticleTerms], document_frequency: Counter[str] | None = None
+    terms: Sequence[ArticleTerms], document_frequency: Counter[str] | None = None
 ) -> tuple[list[dict[str, float]], dict[str, float]]:
     if document_frequency is None:
         document_frequency = _document_frequency(terms)
     total = len(terms) + BACKGROUND_ARTICLES
     idf = {t: math.log((1 + total) / (1 + df)) + 1.0 for t, df in document_frequency.items()}
     # Term weights repeat (a word once in the body, a name twice in the lead...): each
-    # distinct count's damped tf is computed once per batch, not once per term.
+    # distinct count's damped tf is computed once per batch, and each vector is built with
+    # C-level maps (this runs over every term of every article of the batch).
     damped: dict[float, float] = {}
     vectors = []
     for article in terms:
-        vector = {}
-        for t, c in article.counts.items():
-            tf = damped.get(c)
-            if tf is None:
-                tf = damped[c] = 1.0 + math.log(c) if c >= 1 else c
-            vector[t] = tf * idf[t]
-        norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
-        vectors.append({t: v / norm for t, v in vector.items()})
+        counts = article.counts
+        for c in set(counts.values()).difference(damped):
+            damped[c] = 1.0 + math.log(c) if c >= 1 else c
+        weights = list(
+            map(mul, map(damped.__getitem__, counts.values()), map(idf.__getitem__, counts))
+        )
+        norm = math.sqrt(sum(map(mul, weights, weights))) or 1.0
+        vectors.append(dict(zip(counts, map(truediv, weights, repeat(norm)), strict=True)))
     return vectors, idf
 
 
@@ -220,7 +235,7 @@ def _cosine(left: dict[str, float], right: dict[str, float]) -> float:
 
 def _scored_pairs(
     articles: Sequence[Article],
-    terms: list[ArticleTerms],
+    terms: Sequence[ArticleTerms],
     vectors: list[dict[str, float]],
     idf: dict[str, float],
     keep: Callable[[int, int], bool] | None = None,
@@ -229,18 +244,34 @@ def _scored_pairs(
     # most), and only articles that share MIN_SHARED_INDEX of them are compared: the work
     # grows with articles x INDEX_TERMS x MAX_POSTING, never with all pairs.
     postings: dict[str, list[int]] = defaultdict(list)
+    indexed = []
     for index, vector in enumerate(vectors):
-        for term in sorted(vector, key=vector.__getitem__, reverse=True)[:INDEX_TERMS]:
+        heaviest = sorted(vector, key=vector.__getitem__, reverse=True)[:INDEX_TERMS]
+        indexed.append(heaviest)
+        for term in heaviest:
             postings[term].append(index)
-    shared_terms: Counter[tuple[int, int]] = Counter()
-    for term, members in postings.items():
-        limit = MAX_POSTING if term[0] == "w" else MAX_POSTING_FACTS
-        if len(members) < 2 or len(members) > limit:
-            continue  # see MAX_POSTING: a big story still meets through its names
-        for position, left in enumerate(members):
-            for right in members[position + 1 :]:
-                shared_terms[(left, right)] += 1
-    candidates = [pair for pair, shared in shared_terms.items() if shared >= MIN_SHARED_INDEX]
+    usable = {
+        term: members
+        for term, members in postings.items()
+        # see MAX_POSTING: a big story still meets through its names
+        if 2 <= len(members) <= (MAX_POSTING if term[0] == "w" else MAX_POSTING_FACTS)
+    }
+    # Each article gathers the later articles in its postings (lists are in article order)
+    # and counts them in C: a popular name's posting costs list slices, not one Python
+    # step per pair.
+    candidates = []
+    for left, heaviest in enumerate(indexed):
+        later: list[int] = []
+        for term in heaviest:
+            members = usable.get(term)
+            if members is not None:
+                later.extend(members[bisect_right(members, left) :])
+        if later:
+            candidates.extend(
+                (left, right)
+                for right, shared in Counter(later).items()
+                if shared >= MIN_SHARED_INDEX
+            )
     pairs = {}
     for left, right in candidates:
         if keep is not None and not keep(left, right):

@@ -8,9 +8,15 @@ so that the clusterer can weigh them above common words.
 from __future__ import annotations
 
 import functools
+import multiprocessing
+import os
 import re
+import time
 import unicodedata
 from collections import Counter
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
 from .text import split_sentences
@@ -276,3 +282,60 @@ def article_terms(title: str, text: str) -> ArticleTerms:
         if counts[key] > TITLE_WEIGHT * NAME_WEIGHT
     )
     return ArticleTerms(counts, specific, title_names, labels)
+
+
+# Terms of a big batch are computed in worker processes (article_terms holds the GIL): below
+# POOL_MIN_ARTICLES starting the workers (a fraction of a second) costs more than it saves,
+# and each task carries TERMS_CHUNK articles so that pickling stays a small part of it.
+POOL_MIN_ARTICLES = 3000
+TERMS_CHUNK = 250
+
+
+@dataclass(frozen=True)
+class TermsBatch:
+    terms: list[ArticleTerms]  # one per (title, text), in order
+    workers_cpu: float = 0.0  # CPU seconds spent in worker processes
+
+
+def batch_terms(texts: Sequence[tuple[str, str]], workers: int | None = None) -> TermsBatch:
+    """`article_terms` of each (title, text); in `workers` processes when the batch is big.
+
+    `workers` None means one per core this process may use (and in-process for batches under
+    POOL_MIN_ARTICLES); 0 or 1 means in this process. The result is the same either way.
+    """
+    count = _cores() if workers is None else workers
+    if workers is None and len(texts) < POOL_MIN_ARTICLES:
+        count = 0
+    # fork, unlike page extraction's forkserver: a forkserver or spawn worker imports the
+    # caller's script again, and a script without a __main__ guard would then run whole in
+    # every worker. A forked worker starts at once and runs only article_terms (pure text
+    # work: no threads, connections or locks of the parent are touched). Where fork is not
+    # available, the terms are computed in this process.
+    forkable = "fork" in multiprocessing.get_all_start_methods()
+    if count < 2 or not texts or not forkable or multiprocessing.current_process().daemon:
+        return TermsBatch([article_terms(title, text) for title, text in texts])
+    chunks = [texts[at : at + TERMS_CHUNK] for at in range(0, len(texts), TERMS_CHUNK)]
+    terms: list[ArticleTerms] = []
+    cpu = 0.0
+    try:
+        with ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("fork")) as pool:
+            for chunk_terms, chunk_cpu in pool.map(_chunk_terms, chunks):
+                terms.extend(chunk_terms)
+                cpu += chunk_cpu
+    # No worker could start (a process limit, no memory): the same terms, computed here.
+    except (BrokenProcessPool, OSError, RuntimeError):
+        return TermsBatch([article_terms(title, text) for title, text in texts])
+    return TermsBatch(terms, cpu)
+
+
+def _chunk_terms(texts: Sequence[tuple[str, str]]) -> tuple[list[ArticleTerms], float]:
+    start = time.process_time()
+    terms = [article_terms(title, text) for title, text in texts]
+    return terms, time.process_time() - start
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1

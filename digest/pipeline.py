@@ -26,6 +26,7 @@ from .deliver import SendOutcome, nothing_delivered, send_outgoing, stage_messag
 from .errors import DeliveryError, DigestError, FetchError
 from .extract import extract_page
 from .faults import crash_point
+from .features import batch_terms
 from .fetch import FEED_ACCEPT, Fetcher, FetchRequest
 from .health import send_alerts
 from .ingest import ingest
@@ -157,12 +158,18 @@ def _assemble(
         ]
         delivered = [a for a in articles if a.story_id is not None]
         # Late reports join delivered stories first; only what joins none forms new stories.
-        late, pending = join_delivered(pending, delivered)
+        # Terms once for both steps (in worker processes for a big batch, as pages are).
+        batch = batch_terms([(a.title, a.text) for a in (*pending, *delivered)], config.workers)
+        timing.cpu += batch.workers_cpu
+        timing.workers_cpu += batch.workers_cpu
+        terms_of = dict(zip((a.id for a in pending), batch.terms, strict=False))
+        late, pending = join_delivered(pending, delivered, batch.terms)
         by_story: dict[int, list[int]] = {}
         for article_id, story_id in late.items():
             by_story.setdefault(story_id, []).append(article_id)
         joined = sum(store.join_story(story, ids) for story, ids in by_story.items())
-        fresh = filter_clusters(cluster_articles(pending), config.include, config.exclude)
+        clusters = cluster_articles(pending, [terms_of[a.id] for a in pending])
+        fresh = filter_clusters(clusters, config.include, config.exclude)
         timing.items = len(articles)
     with timer.stage("rank") as timing:
         weights = {name: feed.weight for name, feed in feeds.items()}

@@ -32,8 +32,6 @@ from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from itertools import repeat
-from operator import mul, truediv
 
 from .features import ArticleTerms, batch_terms
 from .models import Article, Cluster
@@ -209,19 +207,18 @@ def _tfidf(
     total = len(terms) + BACKGROUND_ARTICLES
     idf = {t: math.log((1 + total) / (1 + df)) + 1.0 for t, df in document_frequency.items()}
     # Term weights repeat (a word once in the body, a name twice in the lead...): each
-    # distinct count's damped tf is computed once per batch, and each vector is built with
-    # C-level maps (this runs over every term of every article of the batch).
+    # distinct count's damped tf is computed once per batch, not once per term.
     damped: dict[float, float] = {}
     vectors = []
     for article in terms:
-        counts = article.counts
-        for c in set(counts.values()).difference(damped):
-            damped[c] = 1.0 + math.log(c) if c >= 1 else c
-        weights = list(
-            map(mul, map(damped.__getitem__, counts.values()), map(idf.__getitem__, counts))
-        )
-        norm = math.sqrt(sum(map(mul, weights, weights))) or 1.0
-        vectors.append(dict(zip(counts, map(truediv, weights, repeat(norm)), strict=True)))
+        vector = {}
+        for t, c in article.counts.items():
+            tf = damped.get(c)
+            if tf is None:
+                tf = damped[c] = 1.0 + math.log(c) if c >= 1 else c
+            vector[t] = tf * idf[t]
+        norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
+        vectors.append({t: v / norm for t, v in vector.items()})
     return vectors, idf
 
 
@@ -397,9 +394,14 @@ def _average_link(
     members: dict[int, list[int]] = {i: [i] for i in range(count)}
     stories: dict[int, int | None] = dict(enumerate(story_ids))
     links: dict[int, dict[int, float]] = defaultdict(dict)  # group -> group -> summed sim
+    # Two groups can only merge inside one connected component of the pairs at or above
+    # merge_at (a mean reaches merge_at only where some pair does), so the many weaker pairs
+    # between components are left out: same merges, far fewer links to update.
+    root = _components(count, [pair for pair, s in pairs.items() if s >= merge_at])
     for (left, right), similarity in pairs.items():
-        links[left][right] = similarity
-        links[right][left] = similarity
+        if root[left] == root[right]:
+            links[left][right] = similarity
+            links[right][left] = similarity
     heap = [(-s / 1.0, left, right) for (left, right), s in pairs.items() if s >= merge_at]
     heapq.heapify(heap)
     while heap:
@@ -427,3 +429,20 @@ def _average_link(
             if average >= merge_at:
                 heapq.heappush(heap, (-average, min(left, other), max(left, other)))
     return list(members.values())
+
+
+def _components(count: int, edges: list[tuple[int, int]]) -> list[int]:
+    """For each of `count` nodes, a representative of its connected component."""
+    parent = list(range(count))
+
+    def find(node: int) -> int:
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    for left, right in edges:
+        left, right = find(left), find(right)
+        if left != right:
+            parent[right] = left
+    return [find(node) for node in range(count)]

@@ -147,6 +147,12 @@ def test_names_and_figures_are_normalised():
     assert "Meta" in names_in(text + " Shares of Meta rose.")
 
 
+def test_ordinals_are_figures_from_the_fourth_on():
+    assert figures_in("Capaldi is the 12th Doctor") == ["x:12th"]
+    assert figures_in("the Twelfth Doctor after the eleventh") == ["x:12th", "x:11th"]
+    assert figures_in("for the first time, the 3rd in a row") == []
+
+
 @pytest.mark.parametrize(
     ("link", "canonical"),
     [
@@ -277,7 +283,8 @@ def test_an_outlier_part_of_a_split_rejoins_the_event_it_matches_best():
 
     quake = {"n:kushiro": 0.8, "w:tsunami": 0.6}
     launch = {"n:ipad pro": 0.8, "w:chip": 0.6}
-    vectors = [quake] * MIN_EVENT_PART + [launch] * MIN_EVENT_PART + [{"n:kushiro": 1.0}]
+    listed = [quake] * MIN_EVENT_PART + [launch] * MIN_EVENT_PART + [{"n:kushiro": 1.0}]
+    vectors = dict(enumerate(listed))
     first, second = list(range(MIN_EVENT_PART)), list(range(MIN_EVENT_PART, 2 * MIN_EVENT_PART))
     outlier = [2 * MIN_EVENT_PART]
     parts = _rejoin_outliers([first, second, outlier], vectors)

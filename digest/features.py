@@ -187,6 +187,36 @@ def written_figures(text: str) -> list[tuple[str, str]]:
         if not unit and not scale_word and (1900 <= value <= 2100 or value < 10):
             continue
         out.append((f"x:{value:.4g}{unit}", match.group(0).strip()))
+    return out + ordinals_in(text)
+
+
+# "The 12th Doctor" and "the eleventh Doctor" are different events; "first", "second" and
+# "third" are left out (too common: "for the first time").
+_ORDINAL = re.compile(
+    r"\b(?:(?P<num>\d{1,3})(?:st|nd|rd|th)|(?P<word>fourth|fifth|sixth|seventh|eighth|ninth"
+    r"|tenth|eleventh|twelfth|thirteenth|fourteenth|fifteenth|sixteenth|seventeenth"
+    r"|eighteenth|nineteenth|twentieth))\b",
+    re.IGNORECASE,
+)
+_ORDINAL_WORDS = {
+    word: number
+    for number, word in enumerate(
+        "fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth fourteenth"
+        " fifteenth sixteenth seventeenth eighteenth nineteenth twentieth".split(),
+        start=4,
+    )
+}
+
+
+def ordinals_in(text: str) -> list[tuple[str, str]]:
+    """(normalised key, as written) for each ordinal from 4th on: '12th' and 'Twelfth' give
+    'x:12th'."""
+    out = []
+    for match in _ORDINAL.finditer(text):
+        word = match.group("word")
+        number = _ORDINAL_WORDS[word.lower()] if word else int(match.group("num"))
+        if number >= 4:
+            out.append((f"x:{number}th", match.group(0)))
     return out
 
 

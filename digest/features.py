@@ -165,7 +165,8 @@ def _looks_like_acronym(word: str) -> bool:
 
 def figures_in(text: str) -> list[str]:
     """Figures normalised across formats: '$182.9 billion', '182,9 milliards de dollars' and
-    '$182.9bn' all give 'x:182.9e9$'. Bare small numbers and years are left out (too common)."""
+    '$182.9bn' all give 'x:182.9e9$'. Bare small whole numbers and years are left out (too
+    common); a decimal stays ('a magnitude 6.1 quake' is not the 5.8 one)."""
     return [key for key, _ in written_figures(text)]
 
 
@@ -184,7 +185,8 @@ def written_figures(text: str) -> list[tuple[str, str]]:
         unit = "%" if percent else ("$" if currency and _is_dollar(currency) else "")
         if currency and not unit:
             unit = fold(currency)[:3]
-        if not unit and not scale_word and (1900 <= value <= 2100 or value < 10):
+        decimal = "." in raw or "," in raw
+        if not unit and not scale_word and (1900 <= value <= 2100 or (value < 10 and not decimal)):
             continue
         out.append((f"x:{value:.4g}{unit}", match.group(0).strip()))
     return out + ordinals_in(text)

@@ -153,6 +153,10 @@ def test_ordinals_are_figures_from_the_fourth_on():
     assert figures_in("for the first time, the 3rd in a row") == []
 
 
+def test_a_small_decimal_is_a_figure_but_a_small_whole_number_is_not():
+    assert figures_in("a magnitude 6.1 quake, the 2nd in 3 days, in 2024") == ["x:6.1"]
+
+
 @pytest.mark.parametrize(
     ("link", "canonical"),
     [

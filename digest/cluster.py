@@ -16,9 +16,10 @@
    least MERGE_AT. Unlike single-link, one bridging article cannot chain two events.
 6. Each group of three or more is clustered again with IDF taken inside the group (at
    SPLIT_AT): the names every member shares (the topic) then weigh little, and look-alike
-   events fall apart on the names and figures only one of them has. A part of fewer than
-   MIN_EVENT_PART articles is an outlier, not an event: its articles rejoin the part they
-   match best inside the group, so the split can be strict without shedding a story's odd sources.
+   events fall apart on the names and figures only one of them has. A part is an event only
+   with MIN_EVENT_PART articles and a name or figure of its own (EVENT_FACT_SHARE); other
+   parts are outliers, and their articles rejoin the event part they match best inside the
+   group, so the split can be strict without shedding a story's odd sources.
 
 Articles of an already delivered story keep their story id; a new article that joins one is
 attached to it (not sent again), and two delivered stories are never merged.

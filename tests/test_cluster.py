@@ -295,3 +295,18 @@ def test_an_outlier_part_of_a_split_rejoins_the_event_it_matches_best():
     assert sorted(map(sorted, parts)) == [[*first, *outlier], second]
     # Without an event-sized part there is nothing to rejoin: the group stays whole.
     assert _rejoin_outliers([[0, 1], [2]], vectors) == [[0, 1, 2]]
+
+
+def test_a_split_part_without_a_fact_of_its_own_is_not_an_event():
+    from digest.cluster import MIN_EVENT_PART, _rejoin_outliers
+
+    # Two parts of one story that differ only in words: no name or figure of their own.
+    left = {"n:kushiro": 0.6, "w:trains": 0.8}
+    right = {"n:kushiro": 0.6, "w:schools": 0.8}
+    vectors = dict(enumerate([left] * MIN_EVENT_PART + [right] * MIN_EVENT_PART))
+    first, second = list(range(MIN_EVENT_PART)), list(range(MIN_EVENT_PART, 2 * MIN_EVENT_PART))
+    assert _rejoin_outliers([first, second], vectors) == [[*first, *second]]
+    # With a name each, they are two events.
+    vectors.update({i: {**left, "n:hokkaido": 0.5} for i in first})
+    vectors.update({i: {**right, "n:obihiro": 0.5} for i in second})
+    assert _rejoin_outliers([first, second], vectors) == [first, second]

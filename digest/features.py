@@ -333,28 +333,33 @@ class TermsBatch:
     workers_cpu: float = 0.0  # CPU seconds spent in worker processes
 
 
-def batch_terms(texts: Sequence[tuple[str, str]], workers: int | None = None) -> TermsBatch:
+def batch_terms(
+    texts: Sequence[tuple[str, str]], workers: int | None = None, start_method: str = "fork"
+) -> TermsBatch:
     """`article_terms` of each (title, text); in `workers` processes when the batch is big.
 
     `workers` None means one per core this process may use (and in-process for batches under
     POOL_MIN_ARTICLES); 0 or 1 means in this process. The result is the same either way.
+
+    `start_method` fork suits a library caller: a forkserver or spawn worker imports the
+    caller's script again, and a script without a __main__ guard would then run whole in
+    every worker, while a forked worker starts at once and runs only article_terms (pure
+    text work that touches none of the parent's threads, connections or locks). The
+    pipeline passes its own method (workers.run_start_method). Where the method is not
+    available, the terms are computed in this process.
     """
     count = _cores() if workers is None else workers
     if workers is None and len(texts) < POOL_MIN_ARTICLES:
         count = 0
-    # fork, unlike page extraction's forkserver: a forkserver or spawn worker imports the
-    # caller's script again, and a script without a __main__ guard would then run whole in
-    # every worker. A forked worker starts at once and runs only article_terms (pure text
-    # work: no threads, connections or locks of the parent are touched). Where fork is not
-    # available, the terms are computed in this process.
-    forkable = "fork" in multiprocessing.get_all_start_methods()
-    if count < 2 or not texts or not forkable or multiprocessing.current_process().daemon:
+    available = start_method in multiprocessing.get_all_start_methods()
+    if count < 2 or not texts or not available or multiprocessing.current_process().daemon:
         return TermsBatch([article_terms(title, text) for title, text in texts])
     chunks = [texts[at : at + TERMS_CHUNK] for at in range(0, len(texts), TERMS_CHUNK)]
     terms: list[ArticleTerms] = []
     cpu = 0.0
     try:
-        with ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("fork")) as pool:
+        context = multiprocessing.get_context(start_method)
+        with ProcessPoolExecutor(count, mp_context=context) as pool:
             for chunk_terms, chunk_cpu in pool.map(_chunk_terms, chunks):
                 terms.extend(chunk_terms)
                 cpu += chunk_cpu

@@ -37,6 +37,7 @@ from .rank import filter_clusters, passes, rank_clusters
 from .render import render_digest
 from .store import QUEUE_LIMIT, Store
 from .timing import StageTimer
+from .workers import run_start_method
 
 log = logging.getLogger("digest")
 JOIN_HORIZON = timedelta(days=7)
@@ -159,7 +160,11 @@ def _assemble(
         delivered = [a for a in articles if a.story_id is not None]
         # Late reports join delivered stories first; only what joins none forms new stories.
         # Terms once for both steps (in worker processes for a big batch, as pages are).
-        batch = batch_terms([(a.title, a.text) for a in (*pending, *delivered)], config.workers)
+        batch = batch_terms(
+            [(a.title, a.text) for a in (*pending, *delivered)],
+            config.workers,
+            run_start_method(),
+        )
         timing.cpu += batch.workers_cpu
         timing.workers_cpu += batch.workers_cpu
         terms_of = dict(zip((a.id for a in pending), batch.terms, strict=False))

@@ -86,6 +86,13 @@ def process_page(raw: bytes, url: str) -> PageWork:
     return PageWork(url, page, cleaned, None, detector.answers, time.process_time() - start)
 
 
+def run_start_method() -> str:
+    """How a run starts worker processes. Not fork: the run has fetch threads and an open
+    SQLite connection, which a forked child would inherit mid-operation, and a forked child
+    shows the run's whole memory as its own. forkserver children start clean."""
+    return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+
+
 def worker_count(setting: int | None) -> int:
     """`workers` from the config: None means one per core this process may use."""
     if setting is not None:
@@ -111,13 +118,8 @@ class PagePool(Generic[Key]):
 
     def __enter__(self) -> PagePool[Key]:
         if self.workers > 0:
-            # Not fork: the run has fetch threads and an open SQLite connection, which a
-            # forked child would inherit mid-operation. forkserver children start clean.
-            method = (
-                "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-            )
             self._executor = ProcessPoolExecutor(
-                self.workers, mp_context=multiprocessing.get_context(method)
+                self.workers, mp_context=multiprocessing.get_context(run_start_method())
             )
         return self
 

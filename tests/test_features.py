@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from digest.features import article_terms, batch_terms, fold, names_in
 
 STORY = (
@@ -25,10 +27,11 @@ def test_a_capitalised_opener_counts_only_when_also_named_mid_sentence():
     assert names_in(text) == ["Meta", "Meta", "Meta"]
 
 
-def test_terms_from_worker_processes_equal_terms_from_this_process():
+@pytest.mark.parametrize("start_method", ["fork", "forkserver"])
+def test_terms_from_worker_processes_equal_terms_from_this_process(start_method):
     texts = [(f"Meta plan number {n}", STORY.replace("1,200", f"{1000 + n:,}")) for n in range(40)]
     here = batch_terms(texts, workers=0)
-    pooled = batch_terms(texts, workers=2)
+    pooled = batch_terms(texts, workers=2, start_method=start_method)
     assert pooled.terms == here.terms == [article_terms(t, x) for t, x in texts]
     assert pooled.workers_cpu > 0
     assert here.workers_cpu == 0

@@ -29,12 +29,15 @@ from __future__ import annotations
 
 import heapq
 import math
+import multiprocessing
 from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
-from .features import ArticleTerms, batch_terms
+from .features import ArticleTerms, batch_terms, cores
 from .models import Article, Cluster
 
 # All thresholds live here. Calibrated together on the demo corpus (rewrites of one event
@@ -88,20 +91,24 @@ class PairEvidence:
 
 
 def cluster_articles(
-    articles: Sequence[Article], terms: Sequence[ArticleTerms] | None = None
+    articles: Sequence[Article],
+    terms: Sequence[ArticleTerms] | None = None,
+    workers: int | None = None,
 ) -> list[Cluster]:
     """Group `articles` into events. Order: clusters by first appearance in the input.
 
     `terms`, when given, are the articles' `article_terms` (computed once by a caller that
-    also joins delivered stories); otherwise they are computed here.
+    also joins delivered stories); otherwise they are computed here. `workers`: forked
+    processes for a big batch's terms and pair scores (None: one per core; 0: none); the
+    clusters are the same either way.
     """
     if not articles:
         return []
     if terms is None:
-        terms = batch_terms([(a.title, a.text) for a in articles]).terms
+        terms = batch_terms([(a.title, a.text) for a in articles], workers).terms
     frequency = _document_frequency(terms)
     vectors, idf = _tfidf(terms, frequency)
-    pairs = _scored_pairs(articles, terms, vectors, idf)
+    pairs = _scored_pairs(articles, terms, vectors, idf, workers=workers)
     story_ids = [a.story_id for a in articles]
     groups = []
     for group in _average_link(len(articles), pairs, story_ids, MERGE_AT):
@@ -244,6 +251,7 @@ def _scored_pairs(
     vectors: list[dict[str, float]],
     idf: dict[str, float],
     keep: Callable[[int, int], bool] | None = None,
+    workers: int | None = 0,
 ) -> dict[tuple[int, int], float]:
     # Each article is indexed under its INDEX_TERMS heaviest terms (names and figures weigh
     # most), and only articles that share MIN_SHARED_INDEX of them are compared: the work
@@ -277,11 +285,33 @@ def _scored_pairs(
                 for right, shared in Counter(later).items()
                 if shared >= MIN_SHARED_INDEX
             )
-    pairs = {}
-    for left, right in candidates:
-        if keep is not None and not keep(left, right):
-            continue
-        evidence = pair_evidence(
+    if keep is not None:
+        candidates = [(left, right) for left, right in candidates if keep(left, right)]
+    scoring = (articles, terms, vectors, idf, candidates)
+    similarities = _scores_forked(scoring, workers)
+    if similarities is None:
+        similarities = _scores(scoring, 0, len(candidates))
+    return {pair: s for pair, s in zip(candidates, similarities, strict=True) if s > 0}
+
+
+# Scoring is the bulk of a big batch's clustering (every candidate pair, in Python). Forked
+# workers share the batch's vectors with this process (nothing is pickled to them) and send
+# back one float per pair; below PARALLEL_MIN_PAIRS a pool is not worth its start.
+PARALLEL_MIN_PAIRS = 20_000
+Scoring = tuple[
+    Sequence[Article],
+    Sequence[ArticleTerms],
+    list[dict[str, float]],
+    dict[str, float],
+    list[tuple[int, int]],
+]
+_inherited: list[Scoring] = []  # set in a forked scoring worker only
+
+
+def _scores(scoring: Scoring, start: int, stop: int) -> list[float]:
+    articles, terms, vectors, idf, candidates = scoring
+    return [
+        pair_evidence(
             articles[left],
             articles[right],
             terms[left],
@@ -289,10 +319,40 @@ def _scored_pairs(
             vectors[left],
             vectors[right],
             idf,
-        )
-        if evidence.similarity > 0:
-            pairs[(left, right)] = evidence.similarity
-    return pairs
+        ).similarity
+        for left, right in candidates[start:stop]
+    ]
+
+
+def _scores_forked(scoring: Scoring, workers: int | None) -> list[float] | None:
+    """The similarity of each candidate pair from forked worker processes, or None where
+    that is not worth it or not possible (then the caller scores them itself: same floats).
+    `workers` None means one per core; fork only (see features.batch_terms)."""
+    candidates = scoring[4]
+    count = cores() if workers is None else workers
+    if (
+        count < 2
+        or len(candidates) < PARALLEL_MIN_PAIRS
+        or "fork" not in multiprocessing.get_all_start_methods()
+        or multiprocessing.current_process().daemon
+    ):
+        return None
+    step = -(-len(candidates) // (count * 4))
+    bounds = [
+        (start, min(start + step, len(candidates))) for start in range(0, len(candidates), step)
+    ]
+    context = multiprocessing.get_context("fork")
+    try:
+        with ProcessPoolExecutor(
+            count, mp_context=context, initializer=_inherited.append, initargs=(scoring,)
+        ) as pool:
+            return [s for part in pool.map(_score_inherited, bounds) for s in part]
+    except (BrokenProcessPool, OSError):
+        return None
+
+
+def _score_inherited(bounds: tuple[int, int]) -> list[float]:
+    return _scores(_inherited[-1], *bounds)
 
 
 def pair_evidence(

@@ -348,7 +348,7 @@ def batch_terms(
     pipeline passes its own method (workers.run_start_method). Where the method is not
     available, the terms are computed in this process.
     """
-    count = _cores() if workers is None else workers
+    count = cores() if workers is None else workers
     if workers is None and len(texts) < POOL_MIN_ARTICLES:
         count = 0
     available = start_method in multiprocessing.get_all_start_methods()
@@ -375,7 +375,7 @@ def _chunk_terms(texts: Sequence[tuple[str, str]]) -> tuple[list[ArticleTerms], 
     return terms, time.process_time() - start
 
 
-def _cores() -> int:
+def cores() -> int:
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux

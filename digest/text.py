@@ -142,7 +142,7 @@ def split_sentences(text: str) -> list[str]:
         for match in _SENTENCE_END.finditer(paragraph):
             candidate = paragraph[start : match.start()].rstrip()
             last_word = candidate.rsplit(" ", 1)[-1].rstrip(".!?\"'”’)]").lower()
-            if last_word in _ABBREVIATIONS or re.fullmatch(r"[a-z]", last_word):
+            if last_word in _ABBREVIATIONS or (len(last_word) == 1 and "a" <= last_word <= "z"):
                 continue
             sentences.append(candidate)
             start = match.end()

@@ -1,0 +1,58 @@
+"""Clustering in worker processes gives the clusters clustering in one process gives."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from digest import cluster
+from digest.models import Article
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+COMPANIES = ["Norvik Foods", "Halden Steel", "Brightwater Bank", "Calder Rail", "Oskar Air"]
+TOWNS = ["Tarrow", "Ellisford", "Marn", "Quayle", "Dunmere", "Ashby"]
+
+
+def batch() -> list[Article]:
+    articles = []
+    for number in range(90):
+        company = COMPANIES[number % len(COMPANIES)]
+        town = TOWNS[(number // 5) % len(TOWNS)]
+        jobs = 100 + (number // 3) * 25
+        title = f"{company} to cut {jobs} jobs in {town}"
+        text = (
+            f"{company} said on Tuesday it would close its {town} site, cutting {jobs} jobs. "
+            f"The plant opened in {1990 + number % 20} and made ${number % 7 + 2}.5 million last "
+            f"year. Union leaders in {town} called the decision a blow to the region.\n\n"
+            f"A spokesperson for {company} said staff in {town} had been told in person."
+        )
+        articles.append(
+            Article(
+                id=number + 1,
+                feed=f"Outlet {number % 11}",
+                section=None,
+                weight=1.0,
+                url=f"https://outlet{number % 11}.example/{number}",
+                title=title,
+                text=text,
+                published=NOW - timedelta(hours=number % 30),
+            )
+        )
+    return articles
+
+
+def test_forked_scoring_and_terms_give_the_same_clusters(monkeypatch):
+    articles = batch()
+    here = cluster.cluster_articles(articles, workers=0)
+    monkeypatch.setattr(cluster, "PARALLEL_MIN_PAIRS", 1)
+    scored = []
+    real = cluster._scores_forked
+
+    def spy(scoring, workers):
+        scored.append(real(scoring, workers))
+        return scored[-1]
+
+    monkeypatch.setattr(cluster, "_scores_forked", spy)
+    forked = cluster.cluster_articles(articles, workers=2)
+    assert forked == here
+    assert scored and scored[0] is not None  # the workers did score the pairs
+    assert any(len(c.articles) > 1 for c in here)

@@ -33,8 +33,8 @@ from .settings import (
     URL_OR_PATH,
     Invalid,
     Setting,
-    _address,
     settings_help,
+    split_addresses,
     text_value,
 )
 from .version import __version__
@@ -288,7 +288,7 @@ class _Loader:
             if not entry:
                 continue
             try:
-                addresses.append(_address(entry))
+                addresses.extend(split_addresses(entry))
             except Invalid as error:
                 raise ConfigError(str(error), path=str(path), line=number) from None
         unique: dict[str, str] = {}

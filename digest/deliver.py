@@ -356,6 +356,22 @@ def deliver(
     )
 
 
+def delivered_to(recipients: Sequence[str], settings: DeliveryConfig, shown: int = 3) -> str:
+    """Who got the digest and where, in one form for both methods:
+    `2 recipients (ana@example.org, bo@example.org) in /srv/outbox/` or `... by SMTP host:port`.
+    """
+    addresses = [parseaddr(recipient)[1] or recipient for recipient in recipients]
+    listed = ", ".join(addresses[:shown])
+    if len(addresses) > shown:
+        listed += f" and {len(addresses) - shown} more"
+    count = f"{len(addresses)} recipient{'s' if len(addresses) != 1 else ''}"
+    if settings.method == "file":
+        where = f"in {settings.outbox}/"
+    else:
+        where = f"by SMTP {settings.host}:{settings.port}"
+    return f"{count} ({listed}) {where}"
+
+
 def nothing_delivered(
     settings: DeliveryConfig, outcome: SendOutcome, recipient: dict[str, str]
 ) -> str:

@@ -230,8 +230,8 @@ def test_recipients_file_adds_one_address_per_line_and_names_bad_lines(tmp_path)
         ("alice@example.org, bob@example.org", ("alice@example.org", "bob@example.org")),
         ('\'"Ana, B" <ana@example.org>, bo@example.org\'',
          ('"Ana, B" <ana@example.org>', "bo@example.org")),
-        ("['a@example.org, b@example.org', Cy <cy@example.org>]",
-         ("a@example.org", "b@example.org", "Cy <cy@example.org>")),
+        ("['a@example.org, b@example.org', Cy <cy@example.org>, A@example.org]",
+         ("a@example.org", "b@example.org", "Cy <cy@example.org>")),  # each address once
     ],
 )  # fmt: skip
 def test_a_to_string_is_an_address_list_of_separate_recipients(to, expected):

@@ -27,14 +27,19 @@ together on real pages (`bench/extraction_quality.py`); change them as a set.
 
 from __future__ import annotations
 
-import hashlib
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
 
 from .language import LanguageDetector, article_language, language_mismatch
 from .models import Block, CleanedText, ExtractedPage, RemovedBlock
 from .phrases import phrase_signal
+from .sitememory import (
+    SiteMemory,
+    fingerprint,
+    fingerprints,
+    page_fingerprints,
+    repeated_blocks,
+    site_memories,
+)
 
 __all__ = [
     "LanguageDetector",
@@ -64,8 +69,6 @@ TITLE_OVERLAP = 0.8
 ABOVE_TITLE_MAX_CHARS = 150
 # A heading under the title at least this long is a standfirst, not a section title.
 STANDFIRST_MIN_CHARS = 80
-# Long blocks are also known by their first words (see `fingerprints`).
-PREFIX_WORDS = 12
 # A heading with no section of its own, this short, beside a removed block is a box line.
 BOX_HEADING_MAX_CHARS = 100
 # A likely label heading ("Press contact") this near the end takes its section too.
@@ -79,52 +82,6 @@ EDGE_SHORT_CHARS = 60
 # Block languages are not judged below this length: names and figures say nothing.
 LANGUAGE_MIN_CHARS = 12
 _URL_ONLY = re.compile(r"^\S+://\S+$|^www\.\S+$")
-
-
-@dataclass(frozen=True)
-class SiteMemory:
-    """Block fingerprints already seen on other pages of the same site."""
-
-    seen: Mapping[str, int]  # fingerprint -> number of other pages it appeared on
-
-
-def site_memories(
-    prints: Mapping[str, list[str]], stored: Mapping[str, set[str]]
-) -> dict[str, SiteMemory]:
-    """What each page of one site may know of the others: {url: memory}.
-
-    `prints` holds the block fingerprints of this batch's pages of the site, `stored` the
-    fingerprint -> URLs remembered from earlier runs. A page's own blocks never count.
-    """
-    seen: dict[str, set[str]] = {fp: set(urls) for fp, urls in stored.items()}
-    for url, page_prints in prints.items():
-        for fp in page_prints:
-            seen.setdefault(fp, set()).add(url)
-    memories = {}
-    for url in prints:
-        others = {fp: len(urls) - (url in urls) for fp, urls in seen.items()}
-        memories[url] = SiteMemory({fp: n for fp, n in others.items() if n > 0})
-    return memories
-
-
-def fingerprint(text: str) -> str:
-    normalised = re.sub(r"\W+", " ", text.lower()).strip()
-    return hashlib.sha1(normalised.encode("utf-8")).hexdigest()[:16]
-
-
-def fingerprints(text: str) -> list[str]:
-    """The block's fingerprint, and for a long block also that of its opening words: a
-    site's "About us" paragraph is often edited at the end from one page to the next."""
-    words = re.findall(r"\w+", text.lower())
-    prints = [fingerprint(text)]
-    if len(words) >= PREFIX_WORDS * 2:
-        prints.append("opening:" + fingerprint(" ".join(words[:PREFIX_WORDS])))
-    return prints
-
-
-def page_fingerprints(page: ExtractedPage) -> list[str]:
-    """Every fingerprint of a page's blocks (what the store remembers of the page)."""
-    return [fp for block in page.blocks for fp in fingerprints(block.text)]
 
 
 def clean_page(
@@ -149,7 +106,7 @@ def clean_blocks(
         prose = [b.text for b in blocks if b.kind != "table"] or [b.text for b in blocks]
     language = article_language(prose, detector)
     language = language or declared_language
-    repeated = _repeated(blocks, site)
+    repeated = repeated_blocks(blocks, site)
     scores = [
         _score(block, index in repeated, language, detector) for index, block in enumerate(blocks)
     ]
@@ -220,18 +177,6 @@ def clean_blocks(
             kept.append(block)
     text = "\n\n".join(block.text for block in kept)
     return CleanedText(text=text, language=language, kept=tuple(kept), removed=tuple(removed))
-
-
-def _repeated(blocks: tuple[Block, ...], site: SiteMemory | None) -> set[int]:
-    if site is None or not site.seen:
-        return set()
-    hits = {
-        i
-        for i, block in enumerate(blocks)
-        if any(fp in site.seen for fp in fingerprints(block.text))
-    }
-    # Most of the page seen before is the same article republished, not chrome.
-    return set() if len(hits) * 2 > len(blocks) else hits
 
 
 def _score(

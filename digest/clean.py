@@ -28,12 +28,14 @@ together on real pages (`bench/extraction_quality.py`); change them as a set.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from .language import LanguageDetector, article_language, language_mismatch
 from .models import Block, CleanedText, ExtractedPage, RemovedBlock
 from .phrases import phrase_signal
 from .sitememory import (
     SiteMemory,
+    block_fingerprints,
     fingerprint,
     fingerprints,
     page_fingerprints,
@@ -43,12 +45,18 @@ from .sitememory import (
 
 __all__ = [
     "LanguageDetector",
+    "ScoredBlocks",
     "SiteMemory",
+    "block_fingerprints",
     "clean_blocks",
     "clean_page",
+    "decide",
     "fingerprint",
     "fingerprints",
     "page_fingerprints",
+    "repeated_blocks",
+    "score_blocks",
+    "score_page",
     "site_memories",
 ]
 
@@ -84,11 +92,34 @@ LANGUAGE_MIN_CHARS = 12
 _URL_ONLY = re.compile(r"^\S+://\S+$|^www\.\S+$")
 
 
+Signal = tuple[int, str]  # (weight, reason)
+
+
+@dataclass(frozen=True)
+class ScoredBlocks:
+    """A page's blocks and what cleaning learns of them without knowing the site.
+
+    The site's memory adds one signal, "repeated-on-site", to some blocks and changes
+    nothing else (neither the article's language nor any other signal), so a page is scored
+    once, in a worker, and only decided again when its site repeats some of its blocks.
+    """
+
+    blocks: tuple[Block, ...]
+    title: str | None
+    language: str | None
+    signals: tuple[tuple[Signal, ...], ...]  # per block: its wording and links signals
+    language_weights: tuple[int, ...]  # per block: its language mismatch (0 when none)
+
+
 def clean_page(
     page: ExtractedPage, detector: LanguageDetector, site: SiteMemory | None = None
 ) -> CleanedText:
     """The clean stage for one extracted page (what ingest and `digest extract` run)."""
     return clean_blocks(page.blocks, detector, site, page.language, page.title)
+
+
+def score_page(page: ExtractedPage, detector: LanguageDetector) -> ScoredBlocks:
+    return score_blocks(page.blocks, detector, page.language, page.title)
 
 
 def clean_blocks(
@@ -99,6 +130,19 @@ def clean_blocks(
     title: str | None = None,
 ) -> CleanedText:
     """Score every block and drop the boilerplate. Pure but for langdetect's CPU time."""
+    scored = score_blocks(blocks, detector, declared_language, title)
+    if site is None or not site.seen:
+        return decide(scored, set())
+    return decide(scored, repeated_blocks(block_fingerprints(blocks), site))
+
+
+def score_blocks(
+    blocks: tuple[Block, ...],
+    detector: LanguageDetector,
+    declared_language: str | None = None,
+    title: str | None = None,
+) -> ScoredBlocks:
+    """The article's language and every block's signals but the site's (the costly part)."""
     # Tables of names and figures (sports results, prices) say little about the language,
     # nor do headings (names of things, often borrowed from another language).
     prose = [b.text for b in blocks if b.kind not in ("table", "list", "head")]
@@ -106,11 +150,26 @@ def clean_blocks(
         prose = [b.text for b in blocks if b.kind != "table"] or [b.text for b in blocks]
     language = article_language(prose, detector)
     language = language or declared_language
-    repeated = repeated_blocks(blocks, site)
+    language_weights = tuple(
+        language_mismatch(block.text, language, detector)
+        if language and len(block.text) >= LANGUAGE_MIN_CHARS and block.kind != "table"
+        else 0
+        for block in blocks
+    )
+    signals = tuple(_own_signals(block) for block in blocks)
+    return ScoredBlocks(blocks, title, language, signals, language_weights)
+
+
+def decide(scored: ScoredBlocks, repeated: set[int]) -> CleanedText:
+    """Drop the blocks whose signals, with "repeated-on-site" for `repeated`, add up."""
+    blocks = scored.blocks
     scores = [
-        _score(block, index in repeated, language, detector) for index, block in enumerate(blocks)
+        _score(own, index in repeated, language_weight)
+        for index, (own, language_weight) in enumerate(
+            zip(scored.signals, scored.language_weights, strict=True)
+        )
     ]
-    _mark_title(blocks, scores, title)
+    _mark_title(blocks, scores, scored.title)
     edge = _edge_indexes(scores, len(blocks))
     # A sentence in another language alone at the edge is a quotation or a motto as often
     # as a box; it goes only beside removed boilerplate (joining, below).
@@ -176,13 +235,14 @@ def clean_blocks(
         else:
             kept.append(block)
     text = "\n\n".join(block.text for block in kept)
-    return CleanedText(text=text, language=language, kept=tuple(kept), removed=tuple(removed))
+    return CleanedText(
+        text=text, language=scored.language, kept=tuple(kept), removed=tuple(removed)
+    )
 
 
-def _score(
-    block: Block, repeated: bool, language: str | None, detector: LanguageDetector
-) -> tuple[int, str]:
-    signals: list[tuple[int, str]] = []
+def _own_signals(block: Block) -> tuple[Signal, ...]:
+    """The block's wording and links signals, in the order `_score` weighs them."""
+    signals: list[Signal] = []
     wording = phrase_signal(block.text)
     if wording[0]:
         signals.append(wording)
@@ -191,12 +251,16 @@ def _score(
         # A linked line in capitals is a teaser for another story ("SHARES PLUNGE AS ...").
         shouting = block.kind != "head" and _shouting(block.text)
         signals.append((links + shouting, "links"))
+    return tuple(signals)
+
+
+def _score(own: tuple[Signal, ...], repeated: bool, language_weight: int) -> Signal:
+    """(total weight, reason of the strongest signal; the first of equals)."""
+    signals = list(own)
     if repeated:
         signals.append((3, "repeated-on-site"))
-    if language and len(block.text) >= LANGUAGE_MIN_CHARS and block.kind != "table":
-        weight = language_mismatch(block.text, language, detector)
-        if weight:
-            signals.append((weight, "language"))
+    if language_weight:
+        signals.append((language_weight, "language"))
     if not signals:
         return 0, ""
     total = sum(weight for weight, _ in signals)

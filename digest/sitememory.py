@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from .models import Block, ExtractedPage
 
 # Long blocks are also known by their first words (see `fingerprints`).
 PREFIX_WORDS = 12
+_WORD = re.compile(r"\w+")
 
 
 @dataclass(frozen=True)
@@ -27,37 +28,51 @@ class SiteMemory:
 
 
 def site_memories(
-    prints: Mapping[str, list[str]], stored: Mapping[str, set[str]]
+    prints: Mapping[str, Iterable[str]], stored: Mapping[str, set[str]]
 ) -> dict[str, SiteMemory]:
     """What each page of one site may know of the others: {url: memory}.
 
     `prints` holds the block fingerprints of this batch's pages of the site, `stored` the
-    fingerprint -> URLs remembered from earlier runs. A page's own blocks never count.
+    fingerprint -> URLs remembered from earlier runs. A page's own blocks never count. A
+    page's memory holds only its own fingerprints (nothing else is looked up), so this is
+    one pass over the batch, not one over the whole site per page.
     """
-    seen: dict[str, set[str]] = {fp: set(urls) for fp, urls in stored.items()}
+    pages_with: dict[str, set[str]] = {}
     for url, page_prints in prints.items():
         for fp in page_prints:
-            seen.setdefault(fp, set()).add(url)
+            pages = pages_with.get(fp)
+            if pages is None:
+                pages = pages_with[fp] = set(stored.get(fp, ()))
+            pages.add(url)
     memories = {}
-    for url in prints:
-        others = {fp: len(urls) - (url in urls) for fp, urls in seen.items()}
+    for url, page_prints in prints.items():
+        others = {fp: len(pages_with[fp]) - 1 for fp in page_prints}
         memories[url] = SiteMemory({fp: n for fp, n in others.items() if n > 0})
     return memories
 
 
 def fingerprint(text: str) -> str:
-    normalised = re.sub(r"\W+", " ", text.lower()).strip()
-    return hashlib.sha1(normalised.encode("utf-8")).hexdigest()[:16]
+    """A hash of the block's words, so that case, punctuation and spacing do not count."""
+    return _hash(_WORD.findall(text.lower()))
 
 
 def fingerprints(text: str) -> list[str]:
     """The block's fingerprint, and for a long block also that of its opening words: a
     site's "About us" paragraph is often edited at the end from one page to the next."""
-    words = re.findall(r"\w+", text.lower())
-    prints = [fingerprint(text)]
+    words = _WORD.findall(text.lower())
+    prints = [_hash(words)]
     if len(words) >= PREFIX_WORDS * 2:
-        prints.append("opening:" + fingerprint(" ".join(words[:PREFIX_WORDS])))
+        prints.append("opening:" + _hash(words[:PREFIX_WORDS]))
     return prints
+
+
+def _hash(words: list[str]) -> str:
+    return hashlib.sha1(" ".join(words).encode("utf-8")).hexdigest()[:16]
+
+
+def block_fingerprints(blocks: Iterable[Block]) -> tuple[tuple[str, ...], ...]:
+    """Each block's fingerprints, in block order."""
+    return tuple(tuple(fingerprints(block.text)) for block in blocks)
 
 
 def page_fingerprints(page: ExtractedPage) -> list[str]:
@@ -65,14 +80,11 @@ def page_fingerprints(page: ExtractedPage) -> list[str]:
     return [fp for block in page.blocks for fp in fingerprints(block.text)]
 
 
-def repeated_blocks(blocks: tuple[Block, ...], site: SiteMemory | None) -> set[int]:
-    """Indexes of the blocks seen on other pages of the site."""
+def repeated_blocks(prints: Sequence[Sequence[str]], site: SiteMemory | None) -> set[int]:
+    """Indexes of the blocks seen on other pages of the site; `prints` are each block's."""
     if site is None or not site.seen:
         return set()
-    hits = {
-        i
-        for i, block in enumerate(blocks)
-        if any(fp in site.seen for fp in fingerprints(block.text))
-    }
+    seen = site.seen
+    hits = {i for i, block_prints in enumerate(prints) if any(fp in seen for fp in block_prints)}
     # Most of the page seen before is the same article republished, not chrome.
-    return set() if len(hits) * 2 > len(blocks) else hits
+    return set() if len(hits) * 2 > len(prints) else hits

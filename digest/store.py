@@ -15,7 +15,7 @@ the outbox in store_outbox.py. `Store` is the one class the pipeline uses.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -220,11 +220,13 @@ class Store(DeliveryLog, FeedHealthRecords):
         return seen
 
     def remember_blocks(
-        self, host: str, url: str, fingerprints: Iterable[str], now: datetime
+        self, host: str, prints: Mapping[str, Iterable[str]], now: datetime
     ) -> None:
+        """Remember the block fingerprints of pages of `host`: {url: fingerprints}."""
+        seen = _iso(now)
         self.db.executemany(
             "INSERT OR IGNORE INTO site_blocks VALUES (?, ?, ?, ?)",
-            [(host, fp, url, _iso(now)) for fp in set(fingerprints)],
+            [(host, fp, url, seen) for url, fps in prints.items() for fp in set(fps)],
         )
 
     # -- problems --------------------------------------------------------------------------

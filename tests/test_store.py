@@ -191,7 +191,7 @@ def test_without_a_start_time_a_live_pid_lock_lapses_after_six_hours(store):
 
 
 def test_prune_forgets_old_site_blocks_and_problems(store):
-    store.remember_blocks("a.example", "https://a.example/1", ["f1"], NOW - timedelta(days=90))
-    store.remember_blocks("a.example", "https://a.example/2", ["f2"], NOW)
+    store.remember_blocks("a.example", {"https://a.example/1": ["f1"]}, NOW - timedelta(days=90))
+    store.remember_blocks("a.example", {"https://a.example/2": ["f2"]}, NOW)
     store.prune(NOW)
     assert set(store.site_blocks("a.example")) == {"f2"}

@@ -85,11 +85,11 @@ def ingest(
             }
             works = _fetch_and_extract(config, fetcher, entries, result, homes, timing)
         with timer.stage("clean") as timing:
-            detector = LanguageDetector()
             cleaned = _clean_pages(store, works, now)
             timing.items = len(cleaned)
         with timer.stage("store") as timing:
             sections = {feed.name: feed.section for feed in config.feeds}
+            detector = LanguageDetector()  # for texts whose page gave no language
             new = [
                 _article(
                     entry, works[entry.url].page if entry.url in works else None,
@@ -277,7 +277,8 @@ def _clean_pages(store: Store, works: dict[str, PageWork], now: datetime) -> dic
     with store.transaction():
         for host, urls in by_host.items():
             prints = {url: [fp for block in works[url].prints for fp in block] for url in urls}
-            memories = site_memories(prints, store.site_blocks(host))
+            stored = store.site_blocks(host, (fp for page in prints.values() for fp in page))
+            memories = site_memories(prints, stored)
             for url in urls:
                 work = works[url]
                 assert work.scored is not None and work.cleaned is not None, "extracted pages"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -35,18 +36,18 @@ def site_memories(
     `prints` holds the block fingerprints of this batch's pages of the site, `stored` the
     fingerprint -> URLs remembered from earlier runs. A page's own blocks never count. A
     page's memory holds only its own fingerprints (nothing else is looked up), so this is
-    one pass over the batch, not one over the whole site per page.
+    one pass over the batch, not one over the whole site per page; and it counts pages
+    rather than collecting them, since a set per fingerprint is most of the stage's cost
+    on a big batch (allocation and the garbage collector's passes over it).
     """
-    pages_with: dict[str, set[str]] = {}
-    for url, page_prints in prints.items():
-        for fp in page_prints:
-            pages = pages_with.get(fp)
-            if pages is None:
-                pages = pages_with[fp] = set(stored.get(fp, ()))
-            pages.add(url)
+    in_batch: Counter[str] = Counter()
+    for page_prints in prints.values():
+        in_batch.update(set(page_prints))
+    # Stored pages that are not in this batch (a page taken in again is not its own other).
+    earlier = {fp: len(urls - prints.keys()) for fp, urls in stored.items() if fp in in_batch}
     memories = {}
     for url, page_prints in prints.items():
-        others = {fp: len(pages_with[fp]) - 1 for fp in page_prints}
+        others = {fp: in_batch[fp] - 1 + earlier.get(fp, 0) for fp in page_prints}
         memories[url] = SiteMemory({fp: n for fp, n in others.items() if n > 0})
     return memories
 

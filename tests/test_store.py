@@ -194,4 +194,15 @@ def test_prune_forgets_old_site_blocks_and_problems(store):
     store.remember_blocks("a.example", {"https://a.example/1": ["f1"]}, NOW - timedelta(days=90))
     store.remember_blocks("a.example", {"https://a.example/2": ["f2"]}, NOW)
     store.prune(NOW)
-    assert set(store.site_blocks("a.example")) == {"f2"}
+    assert set(store.site_blocks("a.example", ["f1", "f2"])) == {"f2"}
+
+
+def test_site_blocks_answers_for_the_fingerprints_asked_only(store):
+    many = {f"https://a.example/{n}": [f"f{n}", "footer"] for n in range(1200)}
+    store.remember_blocks("a.example", many, NOW)
+    store.remember_blocks("b.example", {"https://b.example/1": ["footer"]}, NOW)
+    asked = [f"f{n}" for n in range(0, 1200, 2)] + ["footer", "unseen"]
+    blocks = store.site_blocks("a.example", asked)
+    assert set(blocks) == {f"f{n}" for n in range(0, 1200, 2)} | {"footer"}
+    assert blocks["footer"] == set(many) and blocks["f4"] == {"https://a.example/4"}
+    assert store.site_blocks("c.example", asked) == {}

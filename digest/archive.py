@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import html
 import json
-import os
-import tempfile
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -21,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from .config import ArchiveConfig
 from .errors import DigestError
+from .files import write_atomically
 from .models import Digest
 from .render import Links, safe_url
 
@@ -94,7 +93,8 @@ def write_archive(
             folder / FEED: atom_feed(entries, digest.title, archive),
         }
         for path, text in files.items():
-            _write_atomically(path, text.encode("utf-8"))
+            # The web server must be able to read the archive (mkstemp makes files private).
+            write_atomically(path, text.encode("utf-8"), mode=0o644)
     except OSError as error:
         raise ArchiveError(f"archive {folder}: cannot write: {error.strerror or error}") from None
     return list(files)
@@ -117,19 +117,6 @@ def _read_record(folder: Path) -> list[ArchivedDigest]:
         raise ArchiveError(
             f"archive {path}: unreadable ({type(error).__name__}: {error}); moved to {kept.name}"
         ) from None
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-        # mkstemp makes the file private; a web server must be able to read the archive.
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def _when(entry: ArchivedDigest, zone: ZoneInfo) -> str:

@@ -8,11 +8,9 @@ each one's fate to it as it happens (`Journal`).
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
 import smtplib
 import ssl
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +25,7 @@ from typing import Protocol
 from .config import DeliveryConfig
 from .errors import DeliveryError
 from .faults import crash_point
+from .files import slug, write_atomically
 from .message import build_message
 from .models import Outgoing, RenderedDigest
 from .store_outbox import Staged
@@ -41,21 +40,6 @@ class Delivery:
     refused: dict[str, str] = field(default_factory=dict)  # recipient -> the server's reply
     # recipient -> (reason, message): refused for now; the caller may send `message` later
     deferred: dict[str, tuple[str, bytes]] = field(default_factory=dict)
-
-
-def _slug(text: str, limit: int = 40) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:limit] or "digest"
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 @dataclass
@@ -113,14 +97,15 @@ def stage_messages(
     if settings.outbox is None:
         raise DeliveryError("delivery.outbox is not set")
     stem = (
-        settings.outbox / f"{now.strftime('%Y%m%d-%H%M%S')}-{_slug(rendered.subject.split('·')[0])}"
+        settings.outbox
+        / f"{now.strftime('%Y%m%d-%H%M%S')}-{slug(rendered.subject.split('·')[0], 40)}"
     )
     # The side files carry the parts as rendered (no reader's own unsubscribe link).
     copy = build_message(rendered, settings.sender, ", ".join(settings.recipients), language, now)
     staged = [Staged("", copy["Message-ID"], copy.as_bytes(), "file", str(stem))]
     paths: set[Path] = set()
     for recipient, message in messages.items():
-        path = stem.with_name(f"{stem.name}.to-{_slug(recipient, 80)}.eml")
+        path = stem.with_name(f"{stem.name}.to-{slug(recipient)}.eml")
         if path in paths:  # a.b@x and a-b@x share a slug
             path = path.with_name(f"{path.stem}-{len(paths) + 1}.eml")
         paths.add(path)
@@ -177,7 +162,7 @@ def _write_outbox_files(message: Outgoing, journal: Journal, outcome: SendOutcom
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         for path, data in files.items():
-            _write_atomically(path, data)
+            write_atomically(path, data)
     except OSError as error:
         reason = f"outbox {target.parent}: cannot write: {error.strerror or error}"
         outcome.deferred[message.key] = reason

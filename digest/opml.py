@@ -9,8 +9,6 @@ config before it replaces the file (atomically), so a bad import never breaks th
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,6 +21,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from .config import Config, parse_config
 from .errors import ConfigError
+from .files import write_atomically
 
 
 @dataclass(frozen=True)
@@ -102,7 +101,7 @@ def import_opml(config: Config, opml_path: Path) -> ImportResult:
         yaml.dump(data, buffer)
         text = buffer.getvalue()
         parse_config(text, config.path)  # never write a config that would not load
-        _replace(config.path, text)
+        write_atomically(config.path, text.encode("utf-8"), mode=config.path.stat().st_mode & 0o777)
     return result
 
 
@@ -134,15 +133,3 @@ def _yaml() -> YAML:
     yaml.width = 4096  # never fold a long line the operator wrote on one
     yaml.indent(mapping=2, sequence=4, offset=2)
     return yaml
-
-
-def _replace(path: Path, text: str) -> None:
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(temporary, path.stat().st_mode & 0o777)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

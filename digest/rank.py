@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -40,6 +41,12 @@ def rank_clusters(
 
 def phrase_pattern(phrases: Sequence[str]) -> re.Pattern[str] | None:
     """One pattern for keywords or phrases: case-insensitive, whole words, any spacing."""
+    return _phrase_pattern(tuple(phrases))
+
+
+# Filters are checked per article of every feed that has them: build each pattern once.
+@functools.lru_cache(maxsize=64)
+def _phrase_pattern(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
     if not phrases:
         return None
     alternatives = ("\\s+".join(map(re.escape, p.split())) for p in phrases)

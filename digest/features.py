@@ -110,6 +110,7 @@ class ArticleTerms:
     specific: frozenset[str]  # names and figures: the event's specific facts
     title_names: frozenset[str]  # names in the headline: what the story is about
     labels: dict[str, str] = field(default_factory=dict)  # key -> as first written
+    brief: bool = False  # the text is one sentence: it names the main actor, little else
 
 
 def fold(text: str) -> str:
@@ -284,4 +285,5 @@ def article_terms(title: str, text: str) -> ArticleTerms:
         for key in ("n:" + fold(name) for name in headline_names)
         if counts[key] > TITLE_WEIGHT * NAME_WEIGHT
     )
-    return ArticleTerms(counts, specific, title_names, labels)
+    brief = len(split_sentences(text[:LEAD_CHARS])) < 2
+    return ArticleTerms(counts, specific, title_names, labels, brief)

@@ -32,14 +32,6 @@ class FeedHealthRecords(StateDB):
 
     # -- feed health: backoff, 410 Gone, 301/308, alerts -----------------------------------
 
-    def feed_wait(self, url: str, until: datetime | None, gone: bool, now: datetime) -> None:
-        """After a failure: not before `until`; `gone` (410) until reactivated."""
-        self.db.execute(
-            "UPDATE feeds SET next_attempt = ?, gone_since = CASE WHEN ? THEN "
-            "COALESCE(gone_since, ?) ELSE gone_since END WHERE url = ?",
-            (_iso(until) if until else None, gone, _iso(now), url),
-        )
-
     def feed_moved(self, url: str, new_url: str | None) -> None:
         """Fetch the feed configured as `url` at `new_url` from now on (None: at `url`)."""
         self.db.execute("UPDATE feeds SET moved_to = ? WHERE url = ?", (new_url, url))

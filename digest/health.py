@@ -36,6 +36,12 @@ def _when(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
+def failing_for(since: str, attempts: int) -> str:
+    """'failing since 2026-11-20 06:00 UTC, 3 failed attempts in a row' (`since`: stored
+    ISO time)."""
+    return f"failing since {since[:16].replace('T', ' ')} UTC, {attempts} failed attempts in a row"
+
+
 def waiting_reason(state: FeedState, now: datetime, config_path: object) -> str | None:
     """Why this feed is not fetched on this run, or None when it is due."""
     if state.gone_since is not None:
@@ -44,11 +50,14 @@ def waiting_reason(state: FeedState, now: datetime, config_path: object) -> str 
             f"run `digest reactivate --config {config_path}` to fetch it again"
         )
     if state.next_attempt is not None and now < state.next_attempt:
-        since = f"failing since {state.failing_since[:16].replace('T', ' ')} UTC, " \
-            if state.failing_since else ""  # fmt: skip
+        failing = (
+            failing_for(state.failing_since, state.failures)
+            if state.failing_since
+            else f"{state.failures} failed attempts in a row"
+        )
         return (
-            f"not fetched until {_when(state.next_attempt)} ({since}{state.failures} failed "
-            f"attempts in a row; last error: {state.last_error})"
+            f"not fetched until {_when(state.next_attempt)} ({failing}; last error: "
+            f"{state.last_error})"
         )
     return None
 

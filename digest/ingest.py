@@ -18,7 +18,7 @@ from .clean import LanguageDetector, decide, repeated_blocks, site_memories
 from .config import Config, FeedConfig
 from .errors import FetchError
 from .fetch import FEED_ACCEPT, PAGE_ACCEPT, Fetcher, FetchRequest
-from .health import next_attempt, waiting_reason
+from .health import failing_for, next_attempt, waiting_reason
 from .models import CleanedText, ExtractedPage, FeedEntry, FetchResult, Skipped
 from .parse import parse_fetched
 from .robots import disallowed
@@ -198,17 +198,15 @@ def _feed_failed(
     result: IngestResult,
 ) -> None:
     """Record the failure, and when the feed may be tried again (health.py)."""
-    store.feed_failed(feed.url, feed.name, reason, status, now)
     gone = status == 410
     until = None if gone else next_attempt(state, now, retry_after)
-    store.feed_wait(feed.url, until, gone, now)
+    store.feed_failed(feed.url, feed.name, reason, status, now, until, gone)
     if gone:
         reason += "; feed deactivated: change its url or run `digest reactivate` to fetch it"
     elif until is not None:
         reason += f"; next attempt after {until:%Y-%m-%d %H:%M} UTC"
     if state.failing_since:
-        since = state.failing_since[:16].replace("T", " ")
-        reason += f" (failing since {since} UTC, {state.failures + 1} attempts in a row)"
+        reason += f" ({failing_for(state.failing_since, state.failures + 1)})"
     result.skipped.append(Skipped("feed", feed.url, reason, feed.name))
     log.warning("feed %r (%s): %s", feed.name, feed.url, reason)
 

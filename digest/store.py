@@ -102,17 +102,39 @@ class Store(DeliveryLog, FeedHealthRecords):
         )
 
     def feed_failed(
-        self, url: str, name: str, error: str, status: int | None, now: datetime
+        self,
+        url: str,
+        name: str,
+        error: str,
+        status: int | None,
+        now: datetime,
+        until: datetime | None = None,
+        gone: bool = False,
     ) -> None:
+        """Record a failed attempt, and that the feed waits until `until` (None: the next
+        run), or for good when `gone` (410) until reactivated. One statement, so a crash
+        cannot keep the failure and lose the wait."""
         self.db.execute(
             """INSERT INTO feeds (url, name, last_status, last_error, last_attempt, failures,
-                                  failing_since)
-               VALUES (?, ?, ?, ?, ?, 1, ?)
+                                  failing_since, next_attempt, gone_since)
+               VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?)
                ON CONFLICT (url) DO UPDATE SET name = excluded.name,
                  last_status = excluded.last_status, last_error = excluded.last_error,
                  last_attempt = excluded.last_attempt, failures = feeds.failures + 1,
-                 failing_since = COALESCE(feeds.failing_since, excluded.failing_since)""",
-            (url, name, status, error, _iso(now), _iso(now)),
+                 failing_since = COALESCE(feeds.failing_since, excluded.failing_since),
+                 next_attempt = excluded.next_attempt,
+                 gone_since = CASE WHEN excluded.gone_since IS NULL THEN feeds.gone_since
+                                   ELSE COALESCE(feeds.gone_since, excluded.gone_since) END""",
+            (
+                url,
+                name,
+                status,
+                error,
+                _iso(now),
+                _iso(now),
+                _iso(until) if until else None,
+                _iso(now) if gone else None,
+            ),
         )
 
     # -- articles ------------------------------------------------------------------------

@@ -310,3 +310,28 @@ def test_a_split_part_without_a_fact_of_its_own_is_not_an_event():
     vectors.update({i: {**left, "n:hokkaido": 0.5} for i in first})
     vectors.update({i: {**right, "n:obihiro": 0.5} for i in second})
     assert _rejoin_outliers([first, second], vectors) == [first, second]
+
+
+def test_a_one_sentence_brief_joins_the_story_whose_headline_names_someone_it_does_not():
+    full = article(
+        1,
+        "Perth doctor Mark Vinar presumed dead after fall on Zurbriggens Ridge",
+        "Mark Vinar, a 43-year-old doctor from Perth, is presumed dead after falling from "
+        "Zurbriggens Ridge on Mount Cook, New Zealand's highest peak, police said. His "
+        "brother Miles Vinar survived two nights in an ice cave before rescuers reached "
+        "him. Bad weather has stopped the search for Dr Vinar's body.",
+    )
+    brief = article(
+        2,
+        "Climber trapped on Aoraki saw his brother fall to his death",
+        "An Australian climber trapped for two nights on Aoraki, New Zealand's Mount Cook, "
+        "watched his brother fall to his death from a ridge near the summit.",
+    )
+    other = article(
+        3,
+        "Everest season opens as Nepal issues a record number of climbing permits",
+        "Nepal has issued a record 478 permits for Everest this spring, the tourism "
+        "department said. Sherpas fixed ropes to Camp 4 last week. Officials warn of "
+        "queues near the summit if the weather window is short.",
+    )
+    assert groups(cluster_articles([full, brief, other])) == [{1, 2}, {3}]

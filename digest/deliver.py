@@ -28,7 +28,7 @@ from .faults import crash_point
 from .files import slug, write_atomically
 from .message import build_message
 from .models import Outgoing, RenderedDigest
-from .smtp_security import NeedsSetting, needs_what, security_mismatch
+from .smtp_security import NeedsSetting, needs_what, security_mismatch, silent_server_hint
 from .store_outbox import Staged
 
 
@@ -210,8 +210,9 @@ def _smtp_session(
         outcome.setting_error = security_mismatch(settings, error)
         if outcome.setting_error:
             reason = outcome.setting_error
-        if isinstance(error, TimeoutError) and settings.port == 465 and settings.security != "ssl":
-            reason += "; port 465 usually expects implicit TLS: try delivery.security: ssl"
+        hint = silent_server_hint(settings, error)
+        if hint:
+            reason += f"; {hint}"
         for message in messages:
             defer(message, reason)
         return deferred

@@ -53,3 +53,16 @@ def security_mismatch(settings: DeliveryConfig, error: BaseException) -> str | N
             "starttls (usually port 587) or none for plain SMTP"
         )
     return f"TLS handshake failed ({reason}); check delivery.security and delivery.port"
+
+
+def silent_server_hint(settings: DeliveryConfig, error: BaseException) -> str | None:
+    """A server that took the connection but sent no greeting may be waiting for a TLS
+    hello: what an implicit-TLS port does. It may also just be slow, so this is a hint on a
+    failure that is still retried, not a setting error."""
+    silent = isinstance(error, smtplib.SMTPServerDisconnected) and "timed out" in str(error)
+    if not silent or settings.security == "ssl":
+        return None
+    return (
+        "the server sent no greeting; if this port expects TLS from the start (usually 465), "
+        "set delivery.security: ssl"
+    )

@@ -348,3 +348,19 @@ def test_the_cli_names_the_security_setting_at_once_and_the_digest_goes_out_once
     assert fixed.returncode == 0, fixed.stderr
     assert len(mailbox.messages) == 1  # the story waited, and went out once
     assert "Harbour crane tender awarded" in mailbox.messages[0].get_body(("plain",)).get_content()
+
+
+def test_starttls_against_an_implicit_tls_port_says_to_try_ssl(certificates):
+    # The server waits for a TLS hello, the client for a greeting: a timeout, with the hint.
+    mailbox = Mailbox("127.0.0.1", _free_port())
+    controller = _serve(mailbox, ssl_context=certificates["context"])
+    try:
+        settings = _settings(mailbox, security="starttls", timeout=0.5, retries=0)
+        message, _ = _refusal(settings)
+    finally:
+        controller.stop()
+    assert message.startswith(f"SMTP 127.0.0.1:{mailbox.port}: cannot connect: ")
+    assert message.endswith(
+        "; the server sent no greeting; if this port expects TLS from the start (usually 465), "
+        "set delivery.security: ssl"
+    )

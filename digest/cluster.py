@@ -29,16 +29,13 @@ from __future__ import annotations
 
 import heapq
 import math
-import multiprocessing
-from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
-from .features import ArticleTerms, batch_terms, cores
+from .features import ArticleTerms, batch_terms
 from .models import Article, Cluster
+from .pairing import candidate_pairs, score_pairs
 
 # All thresholds live here. Calibrated together on the demo corpus (rewrites of one event
 # must merge; the iPad/MacBook and ECB/BoJ look-alikes must not: tests/test_cluster.py) and on
@@ -255,63 +252,16 @@ def _scored_pairs(
 ) -> dict[tuple[int, int], float]:
     # Each article is indexed under its INDEX_TERMS heaviest terms (names and figures weigh
     # most), and only articles that share MIN_SHARED_INDEX of them are compared: the work
-    # grows with articles x INDEX_TERMS x MAX_POSTING, never with all pairs.
-    postings: dict[str, list[int]] = defaultdict(list)
-    indexed = []
-    for index, vector in enumerate(vectors):
-        heaviest = sorted(vector, key=vector.__getitem__, reverse=True)[:INDEX_TERMS]
-        indexed.append(heaviest)
-        for term in heaviest:
-            postings[term].append(index)
-    usable = {
-        term: members
-        for term, members in postings.items()
-        # see MAX_POSTING: a big story still meets through its names
-        if 2 <= len(members) <= (MAX_POSTING if term[0] == "w" else MAX_POSTING_FACTS)
-    }
-    # Each article gathers the later articles in its postings (lists are in article order)
-    # and counts them in C: a popular name's posting costs list slices, not one Python
-    # step per pair.
-    candidates = []
-    for left, heaviest in enumerate(indexed):
-        later: list[int] = []
-        for term in heaviest:
-            members = usable.get(term)
-            if members is not None:
-                later.extend(members[bisect_right(members, left) :])
-        if later:
-            candidates.extend(
-                (left, right)
-                for right, shared in Counter(later).items()
-                if shared >= MIN_SHARED_INDEX
-            )
+    # grows with articles x INDEX_TERMS x MAX_POSTING, never with all pairs. See MAX_POSTING:
+    # a big story still meets through its names.
+    candidates = candidate_pairs(
+        vectors, INDEX_TERMS, MAX_POSTING, MAX_POSTING_FACTS, MIN_SHARED_INDEX
+    )
     if keep is not None:
         candidates = [(left, right) for left, right in candidates if keep(left, right)]
-    scoring = (articles, terms, vectors, idf, candidates)
-    similarities = _scores_forked(scoring, workers)
-    if similarities is None:
-        similarities = _scores(scoring, 0, len(candidates))
-    return {pair: s for pair, s in zip(candidates, similarities, strict=True) if s > 0}
 
-
-# Scoring is the bulk of a big batch's clustering (every candidate pair, in Python). Forked
-# workers share the batch's vectors with this process (nothing is pickled to them) and send
-# back one float per pair; below PARALLEL_MIN_PAIRS a pool is not worth its start.
-PARALLEL_MIN_PAIRS = 20_000
-Scoring = tuple[
-    Sequence[Article],
-    Sequence[ArticleTerms],
-    list[dict[str, float]],
-    dict[str, float],
-    list[tuple[int, int]],
-]
-_inherited: list[Scoring] = []  # set in a forked scoring worker only
-
-
-def _scores(scoring: Scoring, start: int, stop: int) -> list[float]:
-    articles, terms, vectors, idf, candidates = scoring
-    return [
-        pair_evidence(
+    def similarity(left: int, right: int) -> float:
+        return pair_evidence(
             articles[left],
             articles[right],
             terms[left],
@@ -320,39 +270,9 @@ def _scores(scoring: Scoring, start: int, stop: int) -> list[float]:
             vectors[right],
             idf,
         ).similarity
-        for left, right in candidates[start:stop]
-    ]
 
-
-def _scores_forked(scoring: Scoring, workers: int | None) -> list[float] | None:
-    """The similarity of each candidate pair from forked worker processes, or None where
-    that is not worth it or not possible (then the caller scores them itself: same floats).
-    `workers` None means one per core; fork only (see features.batch_terms)."""
-    candidates = scoring[4]
-    count = cores() if workers is None else workers
-    if (
-        count < 2
-        or len(candidates) < PARALLEL_MIN_PAIRS
-        or "fork" not in multiprocessing.get_all_start_methods()
-        or multiprocessing.current_process().daemon
-    ):
-        return None
-    step = -(-len(candidates) // (count * 4))
-    bounds = [
-        (start, min(start + step, len(candidates))) for start in range(0, len(candidates), step)
-    ]
-    context = multiprocessing.get_context("fork")
-    try:
-        with ProcessPoolExecutor(
-            count, mp_context=context, initializer=_inherited.append, initargs=(scoring,)
-        ) as pool:
-            return [s for part in pool.map(_score_inherited, bounds) for s in part]
-    except (BrokenProcessPool, OSError):
-        return None
-
-
-def _score_inherited(bounds: tuple[int, int]) -> list[float]:
-    return _scores(_inherited[-1], *bounds)
+    similarities = score_pairs(similarity, candidates, workers)
+    return {pair: s for pair, s in zip(candidates, similarities, strict=True) if s > 0}
 
 
 def pair_evidence(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from digest import cluster
+from digest import cluster, pairing
 from digest.models import Article
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -43,15 +43,15 @@ def batch() -> list[Article]:
 def test_forked_scoring_and_terms_give_the_same_clusters(monkeypatch):
     articles = batch()
     here = cluster.cluster_articles(articles, workers=0)
-    monkeypatch.setattr(cluster, "PARALLEL_MIN_PAIRS", 1)
+    monkeypatch.setattr(pairing, "PARALLEL_MIN_PAIRS", 1)
     scored = []
-    real = cluster._scores_forked
+    real = pairing._scores_forked
 
-    def spy(scoring, workers):
-        scored.append(real(scoring, workers))
+    def spy(score, candidates, workers):
+        scored.append(real(score, candidates, workers))
         return scored[-1]
 
-    monkeypatch.setattr(cluster, "_scores_forked", spy)
+    monkeypatch.setattr(pairing, "_scores_forked", spy)
     forked = cluster.cluster_articles(articles, workers=2)
     assert forked == here
     assert scored and scored[0] is not None  # the workers did score the pairs

@@ -9,11 +9,14 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 import sys
 import tempfile
+import threading
 import webbrowser
 from collections.abc import Sequence
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from . import pipeline
@@ -300,14 +303,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Stopped(KeyboardInterrupt):
+    """SIGTERM (`kill`, `systemctl stop`): unwound like Ctrl-C, so the run records why it
+    ended ("stopped by SIGTERM") instead of vanishing with its row still open."""
+
+
+def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise Stopped(f"stopped by {signal.Signals(signum).name}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     _configure_logging(args.verbose)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _stop_on_sigterm)  # `schedule` installs its own
     try:
         return args.handler(args)
     except DigestError as error:
         print(f"digest: {error}", file=sys.stderr)
         return 1
+    except Stopped as error:
+        print(f"digest: {error}", file=sys.stderr)
+        return 128 + signal.SIGTERM
     except KeyboardInterrupt:
         print("digest: interrupted", file=sys.stderr)
         return 130

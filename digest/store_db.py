@@ -131,8 +131,8 @@ class StateDB:
                         f"that process if it hangs"
                     )
                 db.execute(
-                    "UPDATE runs SET finished = ?, outcome = 'died' WHERE id = ?",
-                    (_iso(now), row["id"]),
+                    "UPDATE runs SET finished = ?, outcome = 'died', detail = ? WHERE id = ?",
+                    (_iso(now), died_reason(row["pid"]), row["id"]),
                 )
             run_id = db.execute(
                 "INSERT INTO runs (pid, started, process_start, token) VALUES (?, ?, ?, ?)",
@@ -144,7 +144,9 @@ class StateDB:
             yield run_id
             outcome = "ok"
         except BaseException as error:
-            detail = str(error) or type(error).__name__
+            detail = str(error) or (
+                "interrupted" if isinstance(error, KeyboardInterrupt) else type(error).__name__
+            )
             raise
         finally:
             _HELD_HERE.discard(token)
@@ -159,6 +161,16 @@ class StateDB:
 
 # Tokens of the run locks this process holds now (the daemon runs digests in threads).
 _HELD_HERE: set[str] = set()
+
+
+def died_reason(pid: int) -> str:
+    """Why a run row was left open: its process ended (killed) before recording an outcome."""
+    return f"interrupted: process {pid} no longer running"
+
+
+def holder_alive(row: sqlite3.Row, now: datetime) -> bool:
+    """Whether the run of this `runs` row still holds the lock (for `digest status`)."""
+    return _holder_alive(row, now)
 
 
 def _holder_alive(row: sqlite3.Row, now: datetime) -> bool:

@@ -146,3 +146,46 @@ def test_a_state_file_from_the_first_schema_is_upgraded_and_keeps_its_data(tmp_p
         assert store.db.execute("SELECT outcome FROM runs").fetchone()[0] == "ok"
     finally:
         store.close()
+
+
+def _start_slow_run(tmp_path, site) -> tuple[subprocess.Popen, object]:
+    """A real `digest run` held up by a stalled feed, once it has taken its run row."""
+    site.overrides = {"/slow/feed.xml": stall(8)}
+    feeds = [*DEMO_FEEDS[:1], ("Slow", f"{site.base_url}/slow/feed.xml", "World")]
+    config = write_config(tmp_path, site.base_url, feeds=feeds)
+    config.write_text(config.read_text().replace("timeout: 2", "timeout: 10"))
+    state = tmp_path / "state" / "digest.db"
+    running = subprocess.Popen(
+        [sys.executable, "-m", "digest", "run", "--config", str(config)],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert wait_for(lambda: _has_run(state), timeout=60)
+    time.sleep(0.5)  # into the fetch
+    return running, config
+
+
+def test_a_killed_run_shows_as_died_with_a_reason_not_in_progress(tmp_path, site):
+    running, config = _start_slow_run(tmp_path, site)
+    running.kill()  # SIGKILL: nothing of the run gets to record how it ended
+    running.communicate(timeout=30)
+    shown = run_cli("status", "--config", str(config))
+    assert shown.returncode == 0, shown.stderr
+    assert "in progress" not in shown.stdout
+    reason = f"interrupted: process {running.pid} no longer running"
+    assert "died" in shown.stdout and reason in shown.stdout, shown.stdout
+    # The next run takes the row over and keeps the same reason, not an empty one.
+    site.overrides = {}
+    assert run_cli("run", "--config", str(config)).returncode == 0
+    as_json = json.loads(run_cli("status", "--config", str(config), "--json").stdout)
+    assert [(r["outcome"], r["detail"]) for r in as_json["runs"]][1] == ("died", reason)
+
+
+def test_a_run_stopped_by_sigterm_records_why(tmp_path, site):
+    running, config = _start_slow_run(tmp_path, site)
+    running.terminate()
+    _, err = running.communicate(timeout=30)
+    assert running.returncode == 143
+    assert err.strip().endswith("digest: stopped by SIGTERM")
+    shown = run_cli("status", "--config", str(config))
+    assert "stopped by SIGTERM" in shown.stdout and "KeyboardInterrupt" not in shown.stdout
+    assert "in progress" not in shown.stdout

@@ -63,6 +63,11 @@ def _source_json(source: Source) -> dict[str, str]:
     return {"name": source.name, "url": source.url, "published": published}
 
 
+def plural(count: int, noun: str) -> str:
+    """`1 item`, `2 items`: the count with its noun (nouns that take an s)."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def _print_problems(report: RunReport) -> None:
     for problem in report.skipped:
         print(f"digest: skipped: {problem}", file=sys.stderr)
@@ -80,9 +85,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise
     _print_problems(report)
     if report.digest is None:
+        failed = f", {len(report.feeds_failed)} failed" if report.feeds_failed else ""
         print(
-            f"{config.title}: nothing new to deliver ({report.articles_new} new articles, "
-            f"{report.feeds_not_modified} feeds unchanged)"
+            f"{config.title}: nothing new to deliver ("
+            f"{plural(report.articles_new, 'new article')} fetched, "
+            f"{plural(report.feeds_not_modified, 'feed')} unchanged{failed})"
         )
         if report.delivered_to:
             print(f"{config.title}: sent the queued digest to {', '.join(report.delivered_to)}")
@@ -97,9 +104,14 @@ def cmd_run(args: argparse.Namespace) -> int:
             )
         where = where or "nobody yet (it waits in the outbox for the next run)"
         sources = sum(len(item.sources) for item in report.digest.items)
+        # "New" to the readers is not "fetched by this run": a preview (or a run whose
+        # delivery failed) may have brought the articles in already.
+        fetched = f"this run fetched {plural(report.articles_new, 'new article')}"
+        if report.articles_new < sources:
+            fetched += ", the rest were fetched earlier by a preview or run"
         print(
-            f"{config.title}: delivered {len(report.digest.items)} items ({sources} sources, "
-            f"{report.articles_new} new articles) to {where}"
+            f"{config.title}: delivered {plural(len(report.digest.items), 'item')} "
+            f"({plural(sources, 'source')}; {fetched}) to {where}"
         )
     for recipient, reason in report.refused.items():
         print(f"digest: delivery: {recipient} refused: {reason}", file=sys.stderr)
@@ -109,7 +121,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     if report.refused:
         return 1
     if len(report.feeds_failed) == len(config.feeds):
-        print(f"digest: all {len(config.feeds)} feeds failed", file=sys.stderr)
+        count = len(config.feeds)
+        print(f"digest: {'the feed' if count == 1 else f'all {count} feeds'} failed",
+              file=sys.stderr)  # fmt: skip
         return 1
     return 0
 
@@ -217,7 +231,8 @@ def cmd_feeds(args: argparse.Namespace) -> int:
     for feed in result.added:
         section = f" (section {feed.section})" if feed.section else ""
         print(f"added {feed.name}: {feed.url}{section}")
-    print(f"{args.config}: added {len(result.added)} feeds, skipped {len(result.skipped)}")
+    print(f"{args.config}: added {plural(len(result.added), 'feed')}, "
+          f"skipped {len(result.skipped)}")  # fmt: skip
     return 0
 
 

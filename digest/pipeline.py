@@ -80,7 +80,7 @@ def _build(config: Config, now: datetime, send: bool) -> RunReport:
     timer = StageTimer(report.stages)
     store = Store.open(config.storage)
     try:
-        with store.errors_named(), store.run_lock(now) as run_id:
+        with store.errors_named(), store.run_lock(now, preview=not send) as run_id:
             if send:
                 _retry_outbox(config, store, report, now)
             with serving(config), Fetcher(config.fetch) as fetcher:
@@ -121,11 +121,25 @@ def _build(config: Config, now: datetime, send: bool) -> RunReport:
             )  # fmt: skip
             if send and digest is not None:
                 _send(config, store, digest, report, now, run_id, timer)
+            if not send:
+                store.note_run(run_id, _preview_note(digest))
             report.pending_left = store.count("pending")
             store.prune(now)
     finally:
         store.close()
     return report
+
+
+def _preview_note(digest: Digest | None) -> str:
+    """What `digest status` shows of a preview."""
+    if digest is None:
+        return "showed nothing new"
+    items = len(digest.items)
+    sources = sum(len(item.sources) for item in digest.items)
+    return (
+        f"showed {items} item{'s' if items != 1 else ''} ({sources} source"
+        f"{'s' if sources != 1 else ''}), not sent"
+    )
 
 
 def _assemble(

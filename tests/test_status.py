@@ -189,3 +189,41 @@ def test_a_run_stopped_by_sigterm_records_why(tmp_path, site):
     shown = run_cli("status", "--config", str(config))
     assert "stopped by SIGTERM" in shown.stdout and "KeyboardInterrupt" not in shown.stdout
     assert "in progress" not in shown.stdout
+
+
+def test_a_preview_is_listed_as_a_preview_with_what_it_showed_not_as_a_run(tmp_path, site):
+    config = write_config(tmp_path, site.base_url, feeds=DEMO_FEEDS[:2])
+    shown = run_cli("preview", "--config", str(config), "--json")
+    assert shown.returncode == 0, shown.stderr
+    items = len(json.loads(shown.stdout)["items"])
+    assert items > 1
+    status = run_cli("status", "--config", str(config))
+    (row,) = [line for line in status.stdout.splitlines() if line.startswith("  20")]
+    assert " preview " in row and f"showed {items} items (" in row and "not sent" in row
+    assert " ok " not in row and "nothing new" not in row
+    # The run then sends what the preview fetched; it says where the articles came from.
+    sent = run_cli("run", "--config", str(config))
+    assert sent.returncode == 0, sent.stderr
+    assert f"delivered {items} items (" in sent.stdout
+    assert "this run fetched 0 new articles, the rest were fetched earlier by a preview" in (
+        sent.stdout
+    )
+    runs = json.loads(run_cli("status", "--config", str(config), "--json").stdout)["runs"]
+    assert [run["outcome"] for run in runs] == ["ok", "preview"]
+
+
+def test_a_preview_is_not_the_run_the_daemon_would_catch_up(tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    from digest.config import load_config
+    from digest.schedule import last_run_started
+
+    config = load_config(write_config(tmp_path, "http://127.0.0.1:9"))
+    yesterday = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
+    store = Store.open(config.storage)
+    with store.run_lock(yesterday):
+        pass
+    with store.run_lock(datetime.now(UTC), preview=True):
+        pass
+    store.close()
+    assert last_run_started(config) == yesterday

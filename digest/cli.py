@@ -146,8 +146,14 @@ def cmd_preview(args: argparse.Namespace) -> int:
         folder = Path(tempfile.mkdtemp(prefix="digest-preview-"))
         page = folder / "digest.html"
         page.write_text(rendered.html, encoding="utf-8")
-        print(f"Opening {page}")
-        webbrowser.open(page.as_uri())
+        # webbrowser.open() says False when it found no browser (a headless server): say
+        # so, and give the file to open by hand, rather than claim it opened.
+        if not webbrowser.open(page.as_uri()):
+            print(page)
+            print(f"digest: no browser found to open the preview; open {page} yourself "
+                  "(or copy it to a machine with one)", file=sys.stderr)  # fmt: skip
+            return 1
+        print(f"Opened {page} in a browser")
     else:
         print(rendered.text)
     return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -107,7 +108,7 @@ def test_preview_open_shows_the_email_in_a_browser_and_writes_no_archive(
     tmp_path, site, monkeypatch, capsys
 ):
     opened: list[str] = []
-    monkeypatch.setattr("webbrowser.open", opened.append)
+    monkeypatch.setattr("webbrowser.open", lambda url: opened.append(url) or True)
     archive = "archive:\n  dir: public\n  url: https://news.example.org/brief\n"
     config = write_config(tmp_path, site.base_url, feeds=DEMO_FEEDS[:2], extra=archive)
     assert main(["preview", "--config", str(config), "--open"]) == 0
@@ -117,4 +118,24 @@ def test_preview_open_shows_the_email_in_a_browser_and_writes_no_archive(
     assert markup.startswith("<!doctype html>") and 'class="hl"' in markup
     assert "View in browser" in markup  # the email exactly as `run` would send it
     assert not (tmp_path / "public").exists()
+    shutil.rmtree(page.parent)
+
+
+def test_preview_open_without_a_browser_says_so_and_gives_the_file(tmp_path, site):
+    config = write_config(tmp_path, site.base_url, feeds=DEMO_FEEDS[:2])
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    # A headless host: no display, no BROWSER, no console browser on the PATH.
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "BROWSER")
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "digest", "preview", "--config", str(config), "--open"],
+        capture_output=True, text=True, cwd=REPO, env={**env, "PATH": str(empty)}, check=False,
+    )  # fmt: skip
+    assert result.returncode == 1
+    page = Path(result.stdout.strip())
+    assert page.name == "digest.html" and page.read_text().startswith("<!doctype html>")
+    assert "Opening" not in result.stdout
+    assert f"no browser found to open the preview; open {page} yourself" in result.stderr
     shutil.rmtree(page.parent)

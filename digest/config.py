@@ -12,7 +12,7 @@ cron job started from `/` reads the same files as an operator in the repo.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from email.utils import parseaddr
 from pathlib import Path
@@ -24,6 +24,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from .errors import ConfigError
+from .localsite import follow_serve_port
 from .settings import (
     DEFAULT_SUBJECT,
     FEED_SETTINGS,
@@ -244,6 +245,10 @@ class _Loader:
         serve = None
         if values["serve.root"] is not None:
             serve = ServeConfig(root=values["serve.root"], port=values["serve.port"])
+            # Feeds of the served folder (the demo's) follow serve.port (localsite.py).
+            feeds = tuple(
+                replace(feed, url=follow_serve_port(feed.url, serve.port)) for feed in feeds
+            )
         return Config(
             path=self.path,
             title=values["title"],

@@ -29,7 +29,7 @@ from .faults import crash_point
 from .fetch import FEED_ACCEPT, Fetcher, FetchRequest
 from .health import send_alerts
 from .ingest import ingest
-from .localsite import LocalSite
+from .localsite import serve_root
 from .models import Digest, Outgoing, RemovedBlock, RenderedDigest, RunReport
 from .parse import parse_fetched
 from .rank import filter_clusters, passes, rank_clusters
@@ -65,7 +65,7 @@ def serving(config: Config) -> Iterator[None]:
         yield
         return
     try:
-        site = LocalSite(config.serve.root, config.serve.port)
+        site = serve_root(config.serve.root, config.serve.port)
     except OSError as error:
         raise DigestError(
             f"{config.path}: serve: cannot listen on 127.0.0.1:{config.serve.port}: "

@@ -5,13 +5,14 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import DEMO_FEEDS, REPO, run_cli, write_config
+from conftest import DEMO_FEEDS, REPO, _free_port, run_cli, write_config
 
 from digest.cli import build_parser, main
 
@@ -139,3 +140,25 @@ def test_preview_open_without_a_browser_says_so_and_gives_the_file(tmp_path, sit
     assert "Opening" not in result.stdout
     assert f"no browser found to open the preview; open {page} yourself" in result.stderr
     shutil.rmtree(page.parent)
+
+
+def test_the_readme_python_api_example_runs_also_when_nothing_is_new(tmp_path):
+    readme = (REPO / "README.md").read_text()
+    section = readme[readme.index("## Python API") :]
+    example = section.split("```python\n", 1)[1].split("```", 1)[0]
+    assert 'digest.load_config("config/demo.yaml")' in example
+    demo = (REPO / "config" / "demo.yaml").read_text()
+    demo = demo.replace("root: demo/sites", f"root: {REPO / 'config' / 'demo' / 'sites'}")
+    demo = demo.replace("port: 8765", f"port: {_free_port()}")
+    demo = re.sub(r"(storage|outbox|dir): \S+", r"\1: var/\1", demo)
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "demo.yaml").write_text(demo)
+    # Run it as the README's reader does, in the repo's place; the second time (after the
+    # example's own `run`) nothing is new and `report.digest` is None.
+    for _ in range(2):
+        result = subprocess.run(
+            [sys.executable, "-c", example], cwd=tmp_path, capture_output=True, text=True,
+            env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=300, check=False,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("nothing new\n")

@@ -23,6 +23,7 @@ from . import pipeline
 from .config import load_config, settings_help
 from .errors import DeliveryError, DigestError
 from .models import Digest, RunReport, Source
+from .version import __version__
 
 log = logging.getLogger("digest")
 
@@ -70,7 +71,14 @@ def plural(count: int, noun: str) -> str:
 
 def _print_problems(report: RunReport) -> None:
     for problem in report.skipped:
-        print(f"digest: skipped: {problem}", file=sys.stderr)
+        if problem.stage == "page":  # the article itself is kept, with its feed's text
+            print(
+                f"digest: page {problem.target} (feed {problem.feed!r}) could not be used: "
+                f"{problem.reason}; the article keeps the feed's text",
+                file=sys.stderr,
+            )
+        else:
+            print(f"digest: skipped: {problem}", file=sys.stderr)
     for warning in report.warnings:
         print(f"digest: warning: {warning}", file=sys.stderr)
 
@@ -262,12 +270,14 @@ def build_parser() -> argparse.ArgumentParser:
         prog="digest", description="Turn news feeds into an email digest, one item per event."
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log each step to stderr")
+    parser.add_argument("--version", action="version", version=f"digest {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(
         name: str, handler: Any, help_text: str, config: bool | str = True
     ) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text)
+        _verbose_here_too(sub)
         if config:
             sub.add_argument(
                 "--config",
@@ -280,7 +290,13 @@ def build_parser() -> argparse.ArgumentParser:
         return sub
 
     add("run", cmd_run, "Fetch, build, deliver and record one digest (what cron calls).")
-    preview = add("preview", cmd_preview, "Build the digest without delivering or recording it.")
+    preview = add(
+        "preview",
+        cmd_preview,
+        "Build the digest without delivering it or marking anything sent. It still records "
+        "what a fetch learns: new articles (kept pending, so the next run sends them), "
+        "feeds' ETags and failures, and a 'preview' line in `digest status`.",
+    )
     preview.add_argument("--json", action="store_true", help="print the items as JSON")
     preview.add_argument("--open", action="store_true", help="open the HTML in a browser")
     add("check", cmd_check, "Validate the config and try every feed.")
@@ -307,11 +323,20 @@ def build_parser() -> argparse.ArgumentParser:
                 config=False)  # fmt: skip
     actions = feeds.add_subparsers(dest="action", required=True, metavar="ACTION")
     importing = actions.add_parser(
-        "import", help="add an OPML file's feeds to the config (keeps comments and order)"
+        "import",
+        help="add an OPML file's feeds to the config (keeps comments and order)",
+        description="Add an OPML file's feeds (a feed reader's export) to the config: appended "
+        "to `feeds:`, comments and order kept, OPML folders as `section`, feeds already "
+        "listed skipped.",
     )
     importing.add_argument("opml", metavar="FILE.opml", help="OPML file from a feed reader")
-    exporting = actions.add_parser("export", help="print the config's feeds as OPML 2.0")
+    exporting = actions.add_parser(
+        "export",
+        help="print the config's feeds as OPML 2.0",
+        description="Print the config's feeds as OPML 2.0 on stdout, sections as folders.",
+    )
     for sub in (importing, exporting):
+        _verbose_here_too(sub)
         sub.add_argument("--config", "-c", required=True, metavar="FILE",
                          help="the digest's YAML config file")  # fmt: skip
     reactivate = add(
@@ -331,6 +356,12 @@ class Stopped(KeyboardInterrupt):
 
 def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise Stopped(f"stopped by {signal.Signals(signum).name}")
+
+
+def _verbose_here_too(sub: argparse.ArgumentParser) -> None:
+    """`digest run -v` as well as `digest -v run`; SUPPRESS keeps a -v given before."""
+    sub.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                     help="log each step to stderr")  # fmt: skip
 
 
 def main(argv: Sequence[str] | None = None) -> int:

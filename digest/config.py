@@ -136,6 +136,12 @@ class Config:
 def load_config(path: str | os.PathLike[str]) -> Config:
     """Read and validate a YAML config file. Raises ConfigError naming file and line."""
     config_path = Path(path)
+    if config_path.is_dir():
+        raise ConfigError(
+            "is a folder, not a config file; give one digest's YAML file "
+            "(only `digest schedule` takes a folder of them)",
+            path=str(path),
+        )
     try:
         source = config_path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -330,7 +336,7 @@ class _Loader:
         line = self.key_line(mapping, key)
         if key not in mapping or mapping[key] is None:
             if setting.required:
-                raise self.fail(f"{label}: missing; {setting.help}", line)
+                raise self.fail(f"{label}: missing (required; help: {setting.help})", line)
             raw = setting.default
             if raw is None:
                 return None

@@ -15,6 +15,7 @@ import pytest
 from conftest import DEMO_FEEDS, REPO, _free_port, run_cli, write_config
 
 from digest.cli import build_parser, main
+from digest.version import __version__
 
 COMMANDS = [
     "run",
@@ -162,3 +163,61 @@ def test_the_readme_python_api_example_runs_also_when_nothing_is_new(tmp_path):
         )  # fmt: skip
         assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("nothing new\n")
+
+
+def test_version_and_verbose_after_the_command(capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out.strip() == f"digest {__version__}"
+    parser = build_parser()
+    assert parser.parse_args(["run", "-v", "--config", "x.yaml"]).verbose is True
+    assert parser.parse_args(["-v", "run", "--config", "x.yaml"]).verbose is True
+    assert parser.parse_args(["run", "--config", "x.yaml"]).verbose is False
+    assert parser.parse_args(["feeds", "export", "-v", "--config", "x.yaml"]).verbose is True
+
+
+@pytest.mark.parametrize("action", ["import", "export"])
+def test_feeds_subcommands_describe_themselves(action):
+    result = run_cli("feeds", action, "--help")
+    assert result.returncode == 0
+    description = result.stdout.split("\n\n")[1]
+    assert description.startswith(("Add an OPML file's feeds", "Print the config's feeds"))
+
+
+def test_preview_help_says_what_it_records():
+    text = " ".join(run_cli("preview", "--help").stdout.split())
+    assert "without delivering or recording" not in text
+    assert "new articles (kept pending" in text and "ETags" in text
+
+
+def test_run_output_counts_in_words_and_a_failed_page_is_not_called_skipped(tmp_path, site):
+    page = "/techwire/articles/ipad-pro-m5-launch.html"
+    site.overrides = {page: lambda request: request.send_error(404, "File not found")}
+    config = write_config(tmp_path, site.base_url, feeds=DEMO_FEEDS[:1])
+    first = run_cli("run", "--config", str(config))
+    assert first.returncode == 0, first.stderr
+    assert f"digest: page {site.base_url}{page} (feed 'Techwire') could not be used: " in (
+        first.stderr
+    )
+    assert "the article keeps the feed's text" in first.stderr
+    assert "skipped: page" not in first.stderr
+    again = run_cli("run", "--config", str(config))
+    assert "(0 new articles fetched, 1 feed unchanged)" in again.stdout
+
+
+def test_a_folder_given_as_the_config_file_is_named_as_such(tmp_path):
+    result = run_cli("run", "--config", str(tmp_path))
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"digest: {tmp_path}: is a folder, not a config file; give one digest's YAML file "
+        "(only `digest schedule` takes a folder of them)\n"
+    )
+
+
+def test_a_missing_key_error_is_apart_from_its_help(tmp_path):
+    config = write_config(tmp_path, "http://127.0.0.1:9")
+    config.write_text(config.read_text().replace("title: Test Brief\n", ""))
+    result = run_cli("check", "--config", str(config))
+    assert result.returncode == 1
+    assert "title: missing (required; help: Digest title, shown in the subject" in result.stderr

@@ -155,7 +155,7 @@ def run_digest(config_path: Path, name: str) -> str:
             outcome = f"ok: nothing new ({report.articles_new} new articles)"
         else:
             outcome = (
-                f"ok: delivered {len(report.digest.items)} items to "
+                f"ok: delivered {_count(len(report.digest.items), 'item')} to "
                 f"{', '.join(report.delivered_to) or 'nobody'}"
             )
         if report.refused:
@@ -163,9 +163,13 @@ def run_digest(config_path: Path, name: str) -> str:
         if report.deferred:
             outcome += f"; queued for {', '.join(report.deferred)}"
         if report.feeds_failed:
-            outcome += f"; {len(report.feeds_failed)} feeds failed"
+            outcome += f"; {_count(len(report.feeds_failed), 'feed')} failed"
     log.info("%s: run %s (%.1fs)", name, outcome, time.monotonic() - started)
     return outcome
+
+
+def _count(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def serve(path: Path) -> int:

@@ -140,7 +140,9 @@ def _digests(db: sqlite3.Connection, run_id: int) -> list[Delivered]:
             if row["method"] == "file" and not row["recipient"]:
                 continue  # the .html/.txt copies, not a reader's message
             if row["status"] == "sent":
-                where = row["target"] if row["method"] == "file" else row["recipient"]
+                where = row["recipient"]
+                if row["method"] == "file":  # to whom, then where the message was written
+                    where = f"{row['recipient']} ({row['target']})"
                 record.sent_to.append(where)
             elif row["status"] in ("refused", "gave-up"):
                 record.refused[row["recipient"]] = row["last_error"] or row["status"]
@@ -191,7 +193,7 @@ def format_status(status: Status) -> str:
 def _what(run: RunRecord) -> str:
     parts = []
     for digest in run.digests:
-        text = f"{digest.items} items"
+        text = f"{digest.items} item{'' if digest.items == 1 else 's'}"
         if digest.sent_to:
             text += f" to {', '.join(digest.sent_to)}"
         if digest.status == "failed":

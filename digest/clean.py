@@ -27,23 +27,36 @@ together on real pages (`bench/extraction_quality.py`); change them as a set.
 
 from __future__ import annotations
 
-import hashlib
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .language import LanguageDetector, article_language, language_mismatch
 from .models import Block, CleanedText, ExtractedPage, RemovedBlock
 from .phrases import phrase_signal
+from .sitememory import (
+    SiteMemory,
+    block_fingerprints,
+    fingerprint,
+    fingerprints,
+    page_fingerprints,
+    repeated_blocks,
+    site_memories,
+)
 
 __all__ = [
     "LanguageDetector",
+    "ScoredBlocks",
     "SiteMemory",
+    "block_fingerprints",
     "clean_blocks",
     "clean_page",
+    "decide",
     "fingerprint",
     "fingerprints",
     "page_fingerprints",
+    "repeated_blocks",
+    "score_blocks",
+    "score_page",
     "site_memories",
 ]
 
@@ -64,8 +77,6 @@ TITLE_OVERLAP = 0.8
 ABOVE_TITLE_MAX_CHARS = 150
 # A heading under the title at least this long is a standfirst, not a section title.
 STANDFIRST_MIN_CHARS = 80
-# Long blocks are also known by their first words (see `fingerprints`).
-PREFIX_WORDS = 12
 # A heading with no section of its own, this short, beside a removed block is a box line.
 BOX_HEADING_MAX_CHARS = 100
 # A likely label heading ("Press contact") this near the end takes its section too.
@@ -81,50 +92,23 @@ LANGUAGE_MIN_CHARS = 12
 _URL_ONLY = re.compile(r"^\S+://\S+$|^www\.\S+$")
 
 
+Signal = tuple[int, str]  # (weight, reason)
+
+
 @dataclass(frozen=True)
-class SiteMemory:
-    """Block fingerprints already seen on other pages of the same site."""
+class ScoredBlocks:
+    """A page's blocks and what cleaning learns of them without knowing the site.
 
-    seen: Mapping[str, int]  # fingerprint -> number of other pages it appeared on
-
-
-def site_memories(
-    prints: Mapping[str, list[str]], stored: Mapping[str, set[str]]
-) -> dict[str, SiteMemory]:
-    """What each page of one site may know of the others: {url: memory}.
-
-    `prints` holds the block fingerprints of this batch's pages of the site, `stored` the
-    fingerprint -> URLs remembered from earlier runs. A page's own blocks never count.
+    The site's memory adds one signal, "repeated-on-site", to some blocks and changes
+    nothing else (neither the article's language nor any other signal), so a page is scored
+    once, in a worker, and only decided again when its site repeats some of its blocks.
     """
-    seen: dict[str, set[str]] = {fp: set(urls) for fp, urls in stored.items()}
-    for url, page_prints in prints.items():
-        for fp in page_prints:
-            seen.setdefault(fp, set()).add(url)
-    memories = {}
-    for url in prints:
-        others = {fp: len(urls) - (url in urls) for fp, urls in seen.items()}
-        memories[url] = SiteMemory({fp: n for fp, n in others.items() if n > 0})
-    return memories
 
-
-def fingerprint(text: str) -> str:
-    normalised = re.sub(r"\W+", " ", text.lower()).strip()
-    return hashlib.sha1(normalised.encode("utf-8")).hexdigest()[:16]
-
-
-def fingerprints(text: str) -> list[str]:
-    """The block's fingerprint, and for a long block also that of its opening words: a
-    site's "About us" paragraph is often edited at the end from one page to the next."""
-    words = re.findall(r"\w+", text.lower())
-    prints = [fingerprint(text)]
-    if len(words) >= PREFIX_WORDS * 2:
-        prints.append("opening:" + fingerprint(" ".join(words[:PREFIX_WORDS])))
-    return prints
-
-
-def page_fingerprints(page: ExtractedPage) -> list[str]:
-    """Every fingerprint of a page's blocks (what the store remembers of the page)."""
-    return [fp for block in page.blocks for fp in fingerprints(block.text)]
+    blocks: tuple[Block, ...]
+    title: str | None
+    language: str | None
+    signals: tuple[tuple[Signal, ...], ...]  # per block: its wording and links signals
+    language_weights: tuple[int, ...]  # per block: its language mismatch (0 when none)
 
 
 def clean_page(
@@ -132,6 +116,10 @@ def clean_page(
 ) -> CleanedText:
     """The clean stage for one extracted page (what ingest and `digest extract` run)."""
     return clean_blocks(page.blocks, detector, site, page.language, page.title)
+
+
+def score_page(page: ExtractedPage, detector: LanguageDetector) -> ScoredBlocks:
+    return score_blocks(page.blocks, detector, page.language, page.title)
 
 
 def clean_blocks(
@@ -142,6 +130,19 @@ def clean_blocks(
     title: str | None = None,
 ) -> CleanedText:
     """Score every block and drop the boilerplate. Pure but for langdetect's CPU time."""
+    scored = score_blocks(blocks, detector, declared_language, title)
+    if site is None or not site.seen:
+        return decide(scored, set())
+    return decide(scored, repeated_blocks(block_fingerprints(blocks), site))
+
+
+def score_blocks(
+    blocks: tuple[Block, ...],
+    detector: LanguageDetector,
+    declared_language: str | None = None,
+    title: str | None = None,
+) -> ScoredBlocks:
+    """The article's language and every block's signals but the site's (the costly part)."""
     # Tables of names and figures (sports results, prices) say little about the language,
     # nor do headings (names of things, often borrowed from another language).
     prose = [b.text for b in blocks if b.kind not in ("table", "list", "head")]
@@ -149,11 +150,26 @@ def clean_blocks(
         prose = [b.text for b in blocks if b.kind != "table"] or [b.text for b in blocks]
     language = article_language(prose, detector)
     language = language or declared_language
-    repeated = _repeated(blocks, site)
+    language_weights = tuple(
+        language_mismatch(block.text, language, detector)
+        if language and len(block.text) >= LANGUAGE_MIN_CHARS and block.kind != "table"
+        else 0
+        for block in blocks
+    )
+    signals = tuple(_own_signals(block) for block in blocks)
+    return ScoredBlocks(blocks, title, language, signals, language_weights)
+
+
+def decide(scored: ScoredBlocks, repeated: set[int]) -> CleanedText:
+    """Drop the blocks whose signals, with "repeated-on-site" for `repeated`, add up."""
+    blocks = scored.blocks
     scores = [
-        _score(block, index in repeated, language, detector) for index, block in enumerate(blocks)
+        _score(own, index in repeated, language_weight)
+        for index, (own, language_weight) in enumerate(
+            zip(scored.signals, scored.language_weights, strict=True)
+        )
     ]
-    _mark_title(blocks, scores, title)
+    _mark_title(blocks, scores, scored.title)
     edge = _edge_indexes(scores, len(blocks))
     # A sentence in another language alone at the edge is a quotation or a motto as often
     # as a box; it goes only beside removed boilerplate (joining, below).
@@ -219,25 +235,14 @@ def clean_blocks(
         else:
             kept.append(block)
     text = "\n\n".join(block.text for block in kept)
-    return CleanedText(text=text, language=language, kept=tuple(kept), removed=tuple(removed))
+    return CleanedText(
+        text=text, language=scored.language, kept=tuple(kept), removed=tuple(removed)
+    )
 
 
-def _repeated(blocks: tuple[Block, ...], site: SiteMemory | None) -> set[int]:
-    if site is None or not site.seen:
-        return set()
-    hits = {
-        i
-        for i, block in enumerate(blocks)
-        if any(fp in site.seen for fp in fingerprints(block.text))
-    }
-    # Most of the page seen before is the same article republished, not chrome.
-    return set() if len(hits) * 2 > len(blocks) else hits
-
-
-def _score(
-    block: Block, repeated: bool, language: str | None, detector: LanguageDetector
-) -> tuple[int, str]:
-    signals: list[tuple[int, str]] = []
+def _own_signals(block: Block) -> tuple[Signal, ...]:
+    """The block's wording and links signals, in the order `_score` weighs them."""
+    signals: list[Signal] = []
     wording = phrase_signal(block.text)
     if wording[0]:
         signals.append(wording)
@@ -246,12 +251,16 @@ def _score(
         # A linked line in capitals is a teaser for another story ("SHARES PLUNGE AS ...").
         shouting = block.kind != "head" and _shouting(block.text)
         signals.append((links + shouting, "links"))
+    return tuple(signals)
+
+
+def _score(own: tuple[Signal, ...], repeated: bool, language_weight: int) -> Signal:
+    """(total weight, reason of the strongest signal; the first of equals)."""
+    signals = list(own)
     if repeated:
         signals.append((3, "repeated-on-site"))
-    if language and len(block.text) >= LANGUAGE_MIN_CHARS and block.kind != "table":
-        weight = language_mismatch(block.text, language, detector)
-        if weight:
-            signals.append((weight, "language"))
+    if language_weight:
+        signals.append((language_weight, "language"))
     if not signals:
         return 0, ""
     total = sum(weight for weight, _ in signals)

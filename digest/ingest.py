@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from .clean import LanguageDetector, SiteMemory, clean_page, page_fingerprints
+from .clean import LanguageDetector, decide, repeated_blocks, site_memories
 from .config import Config, FeedConfig
 from .errors import FetchError
 from .fetch import FEED_ACCEPT, PAGE_ACCEPT, Fetcher, FetchRequest
@@ -25,7 +25,7 @@ from .robots import disallowed
 from .store import FeedState, NewArticle, Store
 from .timing import StageTimer, StageTiming
 from .urls import host_of
-from .workers import POOL_MIN_PAGES, KnownLanguages, PagePool, PageWork, worker_count
+from .workers import POOL_MIN_PAGES, PagePool, PageWork, worker_count
 
 log = logging.getLogger("digest")
 
@@ -85,11 +85,11 @@ def ingest(
             }
             works = _fetch_and_extract(config, fetcher, entries, result, homes, timing)
         with timer.stage("clean") as timing:
-            detector = LanguageDetector()
             cleaned = _clean_pages(store, works, now)
             timing.items = len(cleaned)
         with timer.stage("store") as timing:
             sections = {feed.name: feed.section for feed in config.feeds}
+            detector = LanguageDetector()  # for texts whose page gave no language
             new = [
                 _article(
                     entry, works[entry.url].page if entry.url in works else None,
@@ -265,38 +265,25 @@ def _fetch_and_extract(
 
 
 def _clean_pages(store: Store, works: dict[str, PageWork], now: datetime) -> dict[str, CleanedText]:
-    """Clean again, in-process, the pages that repeat blocks seen on other pages of their site
-    (stored or in this batch); the workers' cleaning stands for the others."""
+    """Decide again the pages that repeat blocks seen on other pages of their site (stored or
+    in this batch), from the scores their worker sent; the workers' cleaning stands for the
+    others. Set lookups and a pass over each such page's blocks: no block is scored again."""
     by_host: dict[str, list[str]] = defaultdict(list)
     for url in works:
         by_host[host_of(url)].append(url)
     cleaned: dict[str, CleanedText] = {}
     with store.transaction():
         for host, urls in by_host.items():
-            prints = {url: page_fingerprints(_page(works[url])) for url in urls}
-            # As clean.site_memories, in one pass: a page's memory need only hold its own
-            # fingerprints (clean looks up no others), so building the whole site's memory
-            # for every page, quadratic in the site's pages, is skipped.
-            pages_with = {fp: set(pages) for fp, pages in store.site_blocks(host).items()}
-            for url, page_prints in prints.items():
-                for fp in page_prints:
-                    pages_with.setdefault(fp, set()).add(url)
+            prints = {url: [fp for block in works[url].prints for fp in block] for url in urls}
+            stored = store.site_blocks(host, (fp for page in prints.values() for fp in page))
+            memories = site_memories(prints, stored)
             for url in urls:
                 work = works[url]
-                others = {fp: len(pages_with[fp]) - 1 for fp in prints[url]}
-                repeated = {fp: n for fp, n in others.items() if n > 0}
-                if repeated:
-                    detector = KnownLanguages(work.detections)
-                    cleaned[url] = clean_page(_page(work), detector, SiteMemory(repeated))
-                else:
-                    cleaned[url] = work.cleaned or CleanedText("", None, (), ())
-                store.remember_blocks(host, url, prints[url], now)
+                assert work.scored is not None and work.cleaned is not None, "extracted pages"
+                repeated = repeated_blocks(work.prints, memories[url])
+                cleaned[url] = decide(work.scored, repeated) if repeated else work.cleaned
+            store.remember_blocks(host, prints, now)
     return cleaned
-
-
-def _page(work: PageWork) -> ExtractedPage:
-    assert work.page is not None, "only pages that were extracted are cleaned"
-    return work.page
 
 
 def publication_date(

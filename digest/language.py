@@ -10,6 +10,7 @@ asked only about blocks the words cannot place.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from langdetect.detector_factory import init_factory
 from langdetect.lang_detect_exception import LangDetectException
@@ -65,18 +66,25 @@ _LETTER = re.compile(r"[^\W\d_]")
 
 
 class LanguageDetector:
-    """langdetect with a fixed seed per call, so one text always gets one answer."""
+    """langdetect with a fixed seed per call, so one text always gets one answer.
+
+    langdetect's profiles take half a second to load: they are loaded at the first call,
+    not when the detector is made, since most runs' pages are placed by their words alone.
+    """
 
     def __init__(self, seed: int = 0):
-        import langdetect.detector_factory as factory_module
-
-        init_factory()
-        # langdetect keeps its loaded profiles in this module global and offers no public
-        # way to get a detector with its own seed; the global seed would be shared state.
-        self._factory = factory_module._factory
+        self._factory: Any = None
         self._seed = seed
 
     def detect(self, text: str) -> tuple[str | None, float]:
+        if self._factory is None:
+            import langdetect.detector_factory as factory_module
+
+            init_factory()
+            # langdetect keeps its loaded profiles in this module global and offers no
+            # public way to get a detector with its own seed; the global seed would be
+            # shared state.
+            self._factory = factory_module._factory
         detector = self._factory.create()
         detector.seed = self._seed
         detector.append(text)

@@ -159,15 +159,15 @@ def _assemble(
             if feed is not None:
                 article.weight = feed.weight
                 article.section = feed.section
-        # A feed's own filters drop its articles before they can join or form a story.
+        # A feed's own filters drop its articles before they can join or form a story, and
+        # a feed taken out of the config sends nothing more (its articles stay in the store,
+        # pending, should it come back).
         pending = [
             a
             for a in articles
             if a.story_id is None
-            and (
-                (feed := feeds.get(a.feed)) is None
-                or passes([f"{a.title}\n{a.text}"], feed.include, feed.exclude)
-            )
+            and (feed := feeds.get(a.feed)) is not None
+            and passes([f"{a.title}\n{a.text}"], feed.include, feed.exclude)
         ]
         delivered = [a for a in articles if a.story_id is not None]
         # Late reports join delivered stories first; only what joins none forms new stories.

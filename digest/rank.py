@@ -15,6 +15,7 @@ SUMMARY_SENTENCES = (2, 3)
 SUMMARY_MAX_CHARS = 420
 # Sentences shorter than this are usually datelines, captions or "Here's why." teasers.
 MIN_SENTENCE_CHARS = 40
+MIN_FOLLOWING_CHARS = 12  # after the lead: "Nothing was agreed." stays, "Read more." goes
 _DATELINE = re.compile(r"^[A-Z][A-Z .,'-]{2,40}(\([^)]*\))?\s*[-—–:]\s*")
 
 
@@ -76,10 +77,13 @@ def filter_clusters(
 
 def make_item(cluster: Cluster, feed_weights: Mapping[str, float]) -> DigestItem:
     lead = best_article(cluster.articles, feed_weights)
+    summary = summarize(lead.text, lead.title) or truncate(lead.text, SUMMARY_MAX_CHARS)
+    if _same_words(summary, lead.title):
+        summary = ""  # a feed with titles only: the headline said it already
     return DigestItem(
         headline=lead.title,
         url=lead.url,
-        summary=summarize(lead.text, lead.title) or truncate(lead.text, SUMMARY_MAX_CHARS),
+        summary=summary,
         language=lead.language,
         section=section_of(cluster.articles, lead),
         sources=sources_of(cluster.articles, lead),
@@ -142,6 +146,10 @@ def _is_prose(paragraph: str, title: str) -> bool:
     return paragraph[-1] in '.!?"”’)»'
 
 
+def _same_words(left: str, right: str) -> bool:
+    return left.strip().rstrip(".").casefold() == right.strip().rstrip(".").casefold()
+
+
 def summarize(text: str, title: str = "") -> str:
     """Two or three informative sentences from the start of the article text."""
     low, high = SUMMARY_SENTENCES
@@ -152,7 +160,11 @@ def summarize(text: str, title: str = "") -> str:
     prose = "\n".join(p for p in text.split("\n\n") if _is_prose(p, title))
     for sentence in split_sentences(prose):
         sentence = _DATELINE.sub("", sentence).strip()
-        if len(sentence) < MIN_SENTENCE_CHARS or sentence.endswith("?") or sentence[-1:] == ":":
+        if sentence.endswith("?") or sentence[-1:] == ":":
+            continue
+        # Short lines before the lead are bylines and fragments; after it, a short sentence
+        # is part of the story ("Nothing was agreed.") and dropping it would change its sense.
+        if len(sentence) < (MIN_SENTENCE_CHARS if not chosen else MIN_FOLLOWING_CHARS):
             continue
         if chosen and length + len(sentence) > SUMMARY_MAX_CHARS and len(chosen) >= low:
             break

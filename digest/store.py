@@ -15,7 +15,7 @@ the outbox in store_outbox.py. `Store` is the one class the pipeline uses.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -30,6 +30,8 @@ __all__ = ["MIGRATIONS", "QUEUE_LIMIT", "STALE_LOCK", "FeedState", "NewArticle",
 # Site chrome changes with redesigns; a block not seen for this long no longer teaches much.
 SITE_MEMORY = timedelta(days=60)
 PROBLEM_MEMORY = timedelta(days=90)
+# Fingerprints per site_blocks query (SQLite allows 999 parameters before 3.32).
+SITE_BLOCKS_PER_QUERY = 500
 
 
 @dataclass(frozen=True)
@@ -232,21 +234,33 @@ class Store(DeliveryLog, FeedHealthRecords):
 
     # -- site memory (for repeated-on-site boilerplate) ------------------------------------
 
-    def site_blocks(self, host: str) -> dict[str, set[str]]:
-        """Block fingerprint -> URLs of the pages of `host` it was seen on."""
+    def site_blocks(self, host: str, fingerprints: Iterable[str]) -> dict[str, set[str]]:
+        """Block fingerprint -> URLs of the pages of `host` it was seen on, for the given
+        fingerprints only: a site's memory holds months of pages, and a run asks about the
+        few blocks of its new ones (primary-key lookups)."""
         seen: dict[str, set[str]] = {}
-        for row in self.db.execute(
-            "SELECT fingerprint, url FROM site_blocks WHERE host = ?", (host,)
-        ):
-            seen.setdefault(row[0], set()).add(row[1])
+        if self.db.execute("SELECT 1 FROM site_blocks WHERE host = ? LIMIT 1", (host,)).fetchone():
+            wanted = list(set(fingerprints))
+            for start in range(0, len(wanted), SITE_BLOCKS_PER_QUERY):
+                chunk = wanted[start : start + SITE_BLOCKS_PER_QUERY]
+                for row in self.db.execute(
+                    "SELECT fingerprint, url FROM site_blocks WHERE host = ? AND fingerprint IN "
+                    f"({', '.join('?' * len(chunk))})",
+                    (host, *chunk),
+                ):
+                    seen.setdefault(row[0], set()).add(row[1])
         return seen
 
     def remember_blocks(
-        self, host: str, url: str, fingerprints: Iterable[str], now: datetime
+        self, host: str, prints: Mapping[str, Iterable[str]], now: datetime
     ) -> None:
+        """Remember the block fingerprints of pages of `host`: {url: fingerprints}."""
+        seen = _iso(now)
+        # A generator, not a list: each row is freed once bound, so a big batch does not
+        # set off the garbage collector's passes over the whole run's objects.
         self.db.executemany(
             "INSERT OR IGNORE INTO site_blocks VALUES (?, ?, ?, ?)",
-            [(host, fp, url, _iso(now)) for fp in set(fingerprints)],
+            ((host, fp, url, seen) for url, fps in prints.items() for fp in set(fps)),
         )
 
     # -- problems --------------------------------------------------------------------------

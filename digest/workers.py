@@ -6,9 +6,10 @@ The work is a pure function of (page bytes, URL) returning plain dataclasses, so
 and a worker never sees the run's database, HTTP client or threads.
 
 A page is cleaned in the worker without the site's memory of repeated blocks (only the run
-knows every page of a site). The worker also returns each language detection it made, so
-that the run can clean the few pages that do repeat site blocks again, in-process, without
-running langdetect a second time: `KnownLanguages` answers from those detections.
+knows every page of a site). The worker also returns what that memory needs, so that the run
+does no more than set lookups for it: each block's fingerprints, and the page's scores
+(`clean.ScoredBlocks`), from which a page that does repeat site blocks is decided again
+without being scored again.
 """
 
 from __future__ import annotations
@@ -18,16 +19,15 @@ import os
 import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from .clean import LanguageDetector, clean_page
+from .clean import LanguageDetector, ScoredBlocks, block_fingerprints, decide, score_page
 from .errors import ExtractError
 from .extract import extract_page
 from .models import CleanedText, ExtractedPage
 
 Key = TypeVar("Key")
-Detections = dict[str, tuple[str | None, float]]
 # Starting a worker imports trafilatura (about a second); below this many pages the run's
 # own process is faster than a pool (workers: auto only; a number is obeyed).
 POOL_MIN_PAGES = 64
@@ -44,30 +44,9 @@ class PageWork:
     page: ExtractedPage | None
     cleaned: CleanedText | None
     error: str | None = None
-    detections: Detections = field(default_factory=dict)
+    scored: ScoredBlocks | None = None  # the signals `cleaned` was decided from
+    prints: tuple[tuple[str, ...], ...] = ()  # each block's fingerprints
     cpu: float = 0.0  # CPU seconds the worker spent on this page
-
-
-class RecordingDetector(LanguageDetector):
-    """langdetect, remembering each answer (the same text always gets the same answer)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.answers: Detections = {}
-
-    def detect(self, text: str) -> tuple[str | None, float]:
-        answer = self.answers.get(text)
-        if answer is None:
-            answer = self.answers[text] = super().detect(text)
-        return answer
-
-
-class KnownLanguages(RecordingDetector):
-    """Answers from a worker's detections first; detects only what the worker did not see."""
-
-    def __init__(self, answers: Detections) -> None:
-        super().__init__()
-        self.answers = answers
 
 
 def process_page(raw: bytes, url: str) -> PageWork:
@@ -81,9 +60,10 @@ def process_page(raw: bytes, url: str) -> PageWork:
     except Exception as error:
         reason = f"extraction failed ({type(error).__name__}: {error})"[:300]
         return PageWork(url, None, None, reason, cpu=time.process_time() - start)
-    detector = RecordingDetector()
-    cleaned = clean_page(page, detector)
-    return PageWork(url, page, cleaned, None, detector.answers, time.process_time() - start)
+    scored = score_page(page, LanguageDetector())
+    prints = block_fingerprints(page.blocks)
+    return PageWork(url, page, decide(scored, set()), None, scored, prints,
+                    time.process_time() - start)  # fmt: skip
 
 
 def worker_count(setting: int | None) -> int:

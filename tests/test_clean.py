@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from digest.clean import LanguageDetector, SiteMemory, clean_blocks, fingerprint
+from digest.clean import LanguageDetector, SiteMemory, clean_blocks, fingerprint, site_memories
 from digest.extract import extract_page
 from digest.ingest import _clean_pages, publication_date
 from digest.models import Block
@@ -108,6 +108,15 @@ def test_a_republished_article_is_not_taken_for_chrome(detector):
     page = blocks(*ARTICLE)
     memory = SiteMemory({fingerprint(text): 1 for text in ARTICLE})
     assert not clean_blocks(page, detector, memory).removed
+
+
+def test_site_memories_count_other_pages_only():
+    prints = {"https://a.example/1": ["nav", "one"], "https://a.example/2": ["nav", "two"]}
+    stored = {"footer": {"https://a.example/0"}, "one": {"https://a.example/1"}}
+    memories = site_memories({**prints, "https://a.example/3": ["footer", "three"]}, stored)
+    assert memories["https://a.example/1"] == SiteMemory({"nav": 1})  # its own "one" not
+    assert memories["https://a.example/2"] == SiteMemory({"nav": 1})
+    assert memories["https://a.example/3"] == SiteMemory({"footer": 1})
 
 
 def _page(title: str, paragraphs: list[str], footer: str) -> bytes:

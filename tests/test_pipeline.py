@@ -52,3 +52,16 @@ def test_preview_then_run_sends_what_preview_showed(tmp_path, site):
     assert [i.headline for i in sent.digest.items] == [i.headline for i in shown.digest.items]
     assert sent.delivered_to == ["reader@localhost"]
     assert digest.run(config).digest is None
+
+
+def test_a_feed_taken_out_of_the_config_sends_nothing_more(tmp_path, expectations):
+    kept, dropped = (paths[0] for paths in list(expectations["events"].values())[:2])
+    config = digest.load_config(write_config(tmp_path, "http://127.0.0.1:9"))
+    store = Store.open(config.storage)
+    store.add_articles([stored(kept, "Techwire", NOW)], NOW)
+    store.add_articles([stored(dropped, "Old Feed", NOW)], NOW)
+    shown, _ = _assemble(config, store, NOW)
+    assert shown is not None
+    assert {s.name for item in shown.items for s in item.sources} == {"Techwire"}
+    assert store.count("pending") == 2  # kept, should the feed come back
+    store.close()

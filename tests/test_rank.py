@@ -77,3 +77,17 @@ def test_filters_match_whole_words_and_phrases_case_insensitively():
     assert filter_clusters([a64, other], ["highway"], []) == []  # whole words only
     assert filter_clusters([a64, other], ["tokyo", "york"], ["lorries"]) == [other]
     assert passes(["Price: $999 today"], ["$999"], [])
+
+
+def test_a_short_sentence_after_the_lead_stays_in_the_summary():
+    text = (
+        "Ministers from both sides met in Geneva on Monday. Nothing was agreed. "
+        "Talks resume next week."
+    )
+    assert summarize(text) == text
+
+
+def test_a_title_only_item_has_no_summary_repeating_the_headline():
+    bare = art(1, "wire", 1, text="Story 1", source="feed-summary")
+    (item,) = rank_clusters([Cluster((bare,))], {}, max_items=5)
+    assert item.headline == "Story 1" and item.summary == ""

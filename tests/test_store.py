@@ -191,7 +191,38 @@ def test_without_a_start_time_a_live_pid_lock_lapses_after_six_hours(store):
 
 
 def test_prune_forgets_old_site_blocks_and_problems(store):
-    store.remember_blocks("a.example", "https://a.example/1", ["f1"], NOW - timedelta(days=90))
-    store.remember_blocks("a.example", "https://a.example/2", ["f2"], NOW)
+    store.remember_blocks("a.example", {"https://a.example/1": ["f1"]}, NOW - timedelta(days=90))
+    store.remember_blocks("a.example", {"https://a.example/2": ["f2"]}, NOW)
     store.prune(NOW)
-    assert set(store.site_blocks("a.example")) == {"f2"}
+    assert set(store.site_blocks("a.example", ["f1", "f2"])) == {"f2"}
+
+
+def test_site_blocks_of_the_first_schema_are_kept_in_the_keyed_table(tmp_path):
+    path = tmp_path / "old.db"
+    old = sqlite3.connect(path, isolation_level=None)
+    old.execute("CREATE TABLE migrations (name TEXT PRIMARY KEY, applied TEXT NOT NULL)")
+    rewrite = next(i for i, (name, _) in enumerate(MIGRATIONS) if name.endswith("without_rowid"))
+    for name, script in MIGRATIONS[:rewrite]:  # every migration before the site_blocks rewrite
+        old.executescript(script)
+        old.execute("INSERT INTO migrations VALUES (?, '2026-11-01T00:00:00+00:00')", (name,))
+    old.execute("INSERT INTO site_blocks VALUES ('a.example', 'f1', 'https://a.example/1', ?)",
+                (NOW.isoformat(),))  # fmt: skip
+    old.close()
+    store = Store.open(path)
+    try:
+        assert store.site_blocks("a.example", ["f1"]) == {"f1": {"https://a.example/1"}}
+        (sql,) = store.db.execute("SELECT sql FROM sqlite_master WHERE name = 'site_blocks'")
+        assert "WITHOUT ROWID" in sql[0]
+    finally:
+        store.close()
+
+
+def test_site_blocks_answers_for_the_fingerprints_asked_only(store):
+    many = {f"https://a.example/{n}": [f"f{n}", "footer"] for n in range(1200)}
+    store.remember_blocks("a.example", many, NOW)
+    store.remember_blocks("b.example", {"https://b.example/1": ["footer"]}, NOW)
+    asked = [f"f{n}" for n in range(0, 1200, 2)] + ["footer", "unseen"]
+    blocks = store.site_blocks("a.example", asked)
+    assert set(blocks) == {f"f{n}" for n in range(0, 1200, 2)} | {"footer"}
+    assert blocks["footer"] == set(many) and blocks["f4"] == {"https://a.example/4"}
+    assert store.site_blocks("c.example", asked) == {}

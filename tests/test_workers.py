@@ -7,10 +7,18 @@ from datetime import UTC, datetime, timedelta
 from conftest import DEMO_SITES, write_config
 
 import digest
-from digest.clean import LanguageDetector, clean_page
+from digest.clean import (
+    LanguageDetector,
+    SiteMemory,
+    block_fingerprints,
+    clean_page,
+    decide,
+    fingerprints,
+    repeated_blocks,
+)
 from digest.extract import extract_page
 from digest.store import Store
-from digest.workers import KnownLanguages, PagePool, process_page
+from digest.workers import PagePool, process_page
 
 PAGES = sorted(DEMO_SITES.glob("*/articles/*.html"))[:6]
 
@@ -48,10 +56,21 @@ def test_worker_processes_give_what_the_run_would_give_in_process():
     assert all(work.cpu > 0 for work in pooled.values())
 
 
-def test_known_languages_answer_without_detecting_again():
-    detector = KnownLanguages({"Bonjour à tous": ("it", 0.5)})
-    assert detector.detect("Bonjour à tous") == ("it", 0.5)  # the recorded answer, not langdetect's
-    assert detector.detect("This sentence is plainly written in English.")[0] == "en"
+def test_a_page_decided_again_from_its_scores_is_the_page_cleaned_with_its_site():
+    detector = LanguageDetector()
+    changed = []
+    for path in PAGES:
+        work = process_page(path.read_bytes(), _url(path))
+        assert work.page is not None and work.scored is not None
+        assert work.prints == block_fingerprints(work.page.blocks)
+        # A site that repeats the page's first and last blocks (a kicker and a footer).
+        repeated = [work.page.blocks[0], work.page.blocks[-1]]
+        site = SiteMemory({fp: 1 for block in repeated for fp in fingerprints(block.text)})
+        again = decide(work.scored, repeated_blocks(work.prints, site))
+        assert again == clean_page(work.page, detector, site)
+        assert not {block.text for block in repeated} & {block.text for block in again.kept}
+        changed.append(again != work.cleaned)
+    assert any(changed)  # the memory mattered: some page lost a block its worker kept
 
 
 def test_a_run_with_worker_processes_and_a_rerun_that_skips_clustering(tmp_path, site):

@@ -73,8 +73,8 @@ def _print_problems(report: RunReport) -> None:
     for problem in report.skipped:
         if problem.stage == "page":  # the article itself is kept, with its feed's text
             print(
-                f"digest: page {problem.target} (feed {problem.feed!r}) could not be used: "
-                f"{problem.reason}; the article keeps the feed's text",
+                f"digest: page {problem.target} (feed {problem.feed!r}): {problem.reason}; "
+                "page not used, the article keeps the feed's text",
                 file=sys.stderr,
             )
         else:

@@ -197,10 +197,8 @@ def test_run_output_counts_in_words_and_a_failed_page_is_not_called_skipped(tmp_
     config = write_config(tmp_path, site.base_url, feeds=DEMO_FEEDS[:1])
     first = run_cli("run", "--config", str(config))
     assert first.returncode == 0, first.stderr
-    assert f"digest: page {site.base_url}{page} (feed 'Techwire') could not be used: " in (
-        first.stderr
-    )
-    assert "the article keeps the feed's text" in first.stderr
+    assert f"digest: page {site.base_url}{page} (feed 'Techwire'): HTTP 404" in first.stderr
+    assert "; page not used, the article keeps the feed's text" in first.stderr
     assert "skipped: page" not in first.stderr
     again = run_cli("run", "--config", str(config))
     assert "(0 new articles fetched, 1 feed unchanged)" in again.stdout

@@ -21,6 +21,7 @@ from typing import Any
 
 from . import pipeline
 from .config import load_config, settings_help
+from .deliver import delivered_to
 from .errors import DeliveryError, DigestError
 from .models import Digest, RunReport, Source
 from .version import __version__
@@ -100,17 +101,12 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"{plural(report.feeds_not_modified, 'feed')} unchanged{failed})"
         )
         if report.delivered_to:
-            print(f"{config.title}: sent the queued digest to {', '.join(report.delivered_to)}")
+            where = delivered_to(report.delivered_to, config.delivery)
+            print(f"{config.title}: sent the queued digest to {where}")
     else:
-        messages = [f for f in report.outbox_files if f.endswith(".eml")]
-        where = ", ".join(report.delivered_to)
-        if messages:  # one .eml per recipient
-            where = (
-                messages[0]
-                if len(messages) == 1
-                else f"{len(messages)} messages in {Path(messages[0]).parent}/"
-            )
-        where = where or "nobody yet (it waits in the outbox for the next run)"
+        where = "nobody yet (it waits in the outbox for the next run)"
+        if report.delivered_to:
+            where = delivered_to(report.delivered_to, config.delivery)
         sources = sum(len(item.sources) for item in report.digest.items)
         # "New" to the readers is not "fetched by this run": a preview (or a run whose
         # delivery failed) may have brought the articles in already.

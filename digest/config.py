@@ -34,8 +34,8 @@ from .settings import (
     URL_OR_PATH,
     Invalid,
     Setting,
-    _address,
     settings_help,
+    split_addresses,
     text_value,
 )
 from .version import __version__
@@ -167,6 +167,14 @@ def parse_config(source: str, path: Path) -> Config:
     return _Loader(path).build(data)
 
 
+def _unique(addresses: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """Each address once (compared without case or name), in order: one message each."""
+    unique: dict[str, str] = {}
+    for address in addresses:
+        unique.setdefault(parseaddr(address)[1].lower(), address)
+    return tuple(unique.values())
+
+
 class _Loader:
     def __init__(self, path: Path):
         self.path = path
@@ -283,7 +291,7 @@ class _Loader:
         listed = values["delivery.to"]
         path = values["delivery.recipients_file"]
         if path is None:
-            return tuple(listed)
+            return _unique(listed)
         delivery = data.get("delivery") or {}
         addresses = list(listed) if "to" in delivery else []
         try:
@@ -299,18 +307,15 @@ class _Loader:
             if not entry:
                 continue
             try:
-                addresses.append(_address(entry))
+                addresses.extend(split_addresses(entry))
             except Invalid as error:
                 raise ConfigError(str(error), path=str(path), line=number) from None
-        unique: dict[str, str] = {}
-        for address in addresses:
-            unique.setdefault(parseaddr(address)[1].lower(), address)
-        if not unique:
+        if not addresses:
             raise self.fail(
                 f"delivery.recipients_file: {path} lists no address",
                 self.key_line(delivery, "recipients_file"),
             )
-        return tuple(unique.values())
+        return _unique(addresses)
 
     def read(self, data: CommentedMap, setting: Setting) -> Any:
         section, _, key = setting.key.rpartition(".")

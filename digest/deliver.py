@@ -28,6 +28,7 @@ from .faults import crash_point
 from .files import slug, write_atomically
 from .message import build_message
 from .models import Outgoing, RenderedDigest
+from .smtp_security import NeedsSetting, needs_what, security_mismatch, silent_server_hint
 from .store_outbox import Staged
 
 
@@ -52,6 +53,9 @@ class SendOutcome:
     # Keys sent again although the server may have had them already (a session cut off
     # after the end of the message).
     uncertain: set[str] = field(default_factory=set)
+    # A setting the server cannot work with (delivery.security, the CA): what to change.
+    # Asking again cannot help, so nothing is retried; what was waiting stays deferred.
+    setting_error: str | None = None
 
 
 class Journal(Protocol):
@@ -137,7 +141,7 @@ def send_outgoing(
         else:
             waiting.append(message)
     for attempt in range(settings.retries + 1):
-        if not waiting:
+        if not waiting or outcome.setting_error:
             break
         if attempt:
             sleep(settings.retry_delay * 2 ** (attempt - 1))
@@ -202,8 +206,15 @@ def _smtp_session(
     try:
         client = _connect(settings)
     except (OSError, smtplib.SMTPException, UnicodeError, ValueError) as error:
+        reason = f"cannot connect: {error or type(error).__name__}"
+        outcome.setting_error = security_mismatch(settings, error)
+        if outcome.setting_error:
+            reason = outcome.setting_error
+        hint = silent_server_hint(settings, error)
+        if hint:
+            reason += f"; {hint}"
         for message in messages:
-            defer(message, f"cannot connect: {error}")
+            defer(message, reason)
         return deferred
     envelope_from = parseaddr(settings.sender)[1] or settings.sender
     done = 0
@@ -224,6 +235,10 @@ def _smtp_session(
                 defer(message, verdict[1])
                 if verdict[0] == 421:  # the server is closing the session
                     break
+    except NeedsSetting as error:  # before DATA: the message in hand was not taken
+        outcome.setting_error = str(error)
+        for message in messages[done:]:
+            defer(message, outcome.setting_error)
     except smtplib.SMTPAuthenticationError as error:
         raise DeliveryError(
             f"SMTP {server}: login as {settings.username} failed ({error.smtp_code}); "
@@ -277,6 +292,8 @@ def _send_one(
         lambda: client.docmd("DATA"),
     ):
         code, reply = command()
+        if code == 530:  # RFC 3207/4954: no mail before TLS or a login, for any recipient
+            raise NeedsSetting(needs_what(client, f"{code} {_decode(reply)}".strip()))
         if code not in (250, 251, 354):
             if code != 421:
                 client.rset()
@@ -340,6 +357,22 @@ def deliver(
     )
 
 
+def delivered_to(recipients: Sequence[str], settings: DeliveryConfig, shown: int = 3) -> str:
+    """Who got the digest and where, in one form for both methods:
+    `2 recipients (ana@example.org, bo@example.org) in /srv/outbox/` or `... by SMTP host:port`.
+    """
+    addresses = [parseaddr(recipient)[1] or recipient for recipient in recipients]
+    listed = ", ".join(addresses[:shown])
+    if len(addresses) > shown:
+        listed += f" and {len(addresses) - shown} more"
+    count = f"{len(addresses)} recipient{'s' if len(addresses) != 1 else ''}"
+    if settings.method == "file":
+        where = f"in {settings.outbox}/"
+    else:
+        where = f"by SMTP {settings.host}:{settings.port}"
+    return f"{count} ({listed}) {where}"
+
+
 def nothing_delivered(
     settings: DeliveryConfig, outcome: SendOutcome, recipient: dict[str, str]
 ) -> str:
@@ -348,6 +381,8 @@ def nothing_delivered(
     if settings.method == "file":
         return "; ".join(dict.fromkeys(reasons.values()))
     server = f"SMTP {settings.host}:{settings.port}"
+    if outcome.setting_error:
+        return f"{server}: {outcome.setting_error}"
     distinct = set(reasons.values())
     if len(distinct) == 1:
         summary = f"{server}: {distinct.pop()}"
@@ -380,5 +415,9 @@ def _connect(settings: DeliveryConfig) -> smtplib.SMTP:
         settings.host, settings.port, local_hostname=local_name, timeout=settings.timeout
     )
     if settings.security == "starttls":
-        client.starttls(context=context)
+        try:
+            client.starttls(context=context)
+        except BaseException:
+            client.close()  # else the socket lingers until garbage collection
+            raise
     return client

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from email.message import EmailMessage
 from email.policy import SMTP, SMTPUTF8
-from email.utils import format_datetime, getaddresses, make_msgid
+from email.utils import format_datetime, getaddresses, make_msgid, parseaddr
 from urllib.parse import quote, urlsplit
 
 from .models import RenderedDigest
@@ -21,8 +21,11 @@ RECIPIENT_FIELD = "{recipient}"
 
 
 def personal_link(link: str, recipient: str) -> str:
-    """`link` with {recipient} filled in, percent-encoded (an unsubscribe link per reader)."""
-    return link.replace(RECIPIENT_FIELD, quote(recipient, safe="@"))
+    """`link` with {recipient} filled in (an unsubscribe link per reader): the bare address,
+    never its display name, with every reserved character percent-encoded (`@` as %40), so
+    that a query value or a mailto: header field carries it unchanged."""
+    address = parseaddr(recipient)[1] or recipient
+    return link.replace(RECIPIENT_FIELD, quote(address, safe=""))
 
 
 def build_message(

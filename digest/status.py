@@ -140,10 +140,7 @@ def _digests(db: sqlite3.Connection, run_id: int) -> list[Delivered]:
             if row["method"] == "file" and not row["recipient"]:
                 continue  # the .html/.txt copies, not a reader's message
             if row["status"] == "sent":
-                where = row["recipient"]
-                if row["method"] == "file":  # to whom, then where the message was written
-                    where = f"{row['recipient']} ({row['target']})"
-                record.sent_to.append(where)
+                record.sent_to.append(row["recipient"])  # whom, for files too (not the .eml)
             elif row["status"] in ("refused", "gave-up"):
                 record.refused[row["recipient"]] = row["last_error"] or row["status"]
             elif row["status"] in ("queued", "sending"):

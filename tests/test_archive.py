@@ -50,7 +50,7 @@ def test_each_delivered_digest_gets_a_page_the_index_and_the_feed_list_newest_fi
     eml = sorted((tmp_path / "outbox").glob("*.eml"))[-1]
     message = message_from_bytes(eml.read_bytes(), policy=policy.default)
     assert message["List-Unsubscribe"].strip() == (
-        "<https://news.example.org/unsubscribe?who=reader@localhost>"
+        "<https://news.example.org/unsubscribe?who=reader%40localhost>"
     )
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     email = sorted((tmp_path / "outbox").glob("*.html"))[-1].read_text(encoding="utf-8")

@@ -224,6 +224,60 @@ def test_recipients_file_adds_one_address_per_line_and_names_bad_lines(tmp_path)
     assert str(caught.value) == f"{listed}:2: 'not an address' is not an email address"
 
 
+@pytest.mark.parametrize(
+    ("to", "expected"),
+    [
+        ("alice@example.org, bob@example.org", ("alice@example.org", "bob@example.org")),
+        ('\'"Ana, B" <ana@example.org>, bo@example.org\'',
+         ('"Ana, B" <ana@example.org>', "bo@example.org")),
+        ("['a@example.org, b@example.org', Cy <cy@example.org>, A@example.org]",
+         ("a@example.org", "b@example.org", "Cy <cy@example.org>")),  # each address once
+    ],
+)  # fmt: skip
+def test_a_to_string_is_an_address_list_of_separate_recipients(to, expected):
+    config = parse(GOOD + f"delivery:\n  to: {to}\n")
+    assert config.delivery.recipients == expected
+
+
+@pytest.mark.parametrize(
+    ("to", "reason"),
+    [
+        ("alice@example.org bob@example.org",
+         "'alice@example.org bob@example.org' is not an email address; "
+         "separate addresses with commas"),
+        ("'a@example.org; b@example.org'",
+         "'a@example.org; b@example.org' is not an email address; separate addresses with commas"),
+        ("a@example.org, nobody", "'nobody' is not an email address"),
+        ("'Ana <ana@example.org> extra'", "'Ana <ana@example.org> extra' is not an email address"),
+    ],
+)  # fmt: skip
+def test_a_to_string_that_is_not_an_address_list_is_one_line_error(to, reason):
+    assert error_of(GOOD + f"delivery:\n  to: {to}\n") == (
+        f"/srv/digest/brief.yaml:8: delivery.to: {reason}"
+    )
+
+
+def test_alerts_to_and_from_take_exactly_one_address_and_recipients_file_lines_split(tmp_path):
+    assert error_of(GOOD + "alerts:\n  to: ops@example.org, cy@example.org\n") == (
+        "/srv/digest/brief.yaml:8: alerts.to: 'ops@example.org, cy@example.org' holds 2 "
+        "addresses; give one"
+    )
+    assert "brief.yaml:8: delivery.from: 'a@example.org, b@example.org' holds 2" in error_of(
+        GOOD + "delivery:\n  from: a@example.org, b@example.org\n"
+    )
+    listed = tmp_path / "readers.txt"
+    listed.write_text('ana@example.org, "Bo, B" <bo@example.org>\ncy@example.org dee@example.org\n')
+    with pytest.raises(ConfigError) as caught:
+        parse_config(GOOD + "delivery:\n  recipients_file: readers.txt\n", tmp_path / "b.yaml")
+    assert str(caught.value) == (
+        f"{listed}:2: 'cy@example.org dee@example.org' is not an email address; "
+        "separate addresses with commas"
+    )
+    listed.write_text('ana@example.org, "Bo, B" <bo@example.org>\n')
+    config = parse_config(GOOD + "delivery:\n  recipients_file: readers.txt\n", tmp_path / "b.yaml")
+    assert config.delivery.recipients == ("ana@example.org", '"Bo, B" <bo@example.org>')
+
+
 def test_subject_pattern_unsubscribe_and_archive_keys(tmp_path):
     text = GOOD + (
         "delivery:\n  subject: '{title}: {headline} ({count})'\n"

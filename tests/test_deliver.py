@@ -7,7 +7,7 @@ from email import message_from_bytes, policy
 
 import pytest
 
-from digest.config import DeliveryConfig
+from digest.config import DeliveryConfig, parse_config
 from digest.deliver import deliver
 from digest.errors import DeliveryError
 from digest.models import RenderedDigest
@@ -90,3 +90,28 @@ def test_an_unwritable_outbox_is_a_delivery_error(tmp_path):
     settings = DeliveryConfig(method="file", outbox=blocker / "out")
     with pytest.raises(DeliveryError, match="cannot write"):
         deliver(RENDERED, settings, "en", NOW)
+
+
+def test_a_comma_separated_to_string_still_gives_each_reader_their_own_message(
+    smtp_server, tmp_path
+):
+    # The YAML slip `to: a, b` (one string, not a list) must not become one shared message.
+    text = (
+        "title: Brief\nfeeds:\n  - name: One\n    url: https://one.example/feed.xml\n"
+        "delivery:\n  method: smtp\n"
+        f"  host: {smtp_server.host}\n  port: {smtp_server.port}\n  security: none\n"
+        '  to: alice@example.org, "Lee, Bob" <bob@example.org>\n'
+    )
+    settings = parse_config(text, tmp_path / "brief.yaml").delivery
+    delivery = deliver(RENDERED, settings, "fr", NOW)
+    assert delivery.recipients == ("alice@example.org", '"Lee, Bob" <bob@example.org>')
+    assert [rcpt for _, rcpt in smtp_server.envelopes] == [
+        ["alice@example.org"],
+        ["bob@example.org"],
+    ]
+    assert [m["To"].addresses[0].addr_spec for m in smtp_server.messages] == [
+        "alice@example.org",
+        "bob@example.org",
+    ]
+    assert smtp_server.messages[1]["To"].addresses[0].display_name == "Lee, Bob"
+    assert all(len(m["To"].addresses) == 1 for m in smtp_server.messages)

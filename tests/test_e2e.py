@@ -76,6 +76,9 @@ def test_run_sends_one_email_then_nothing_and_no_feed_bodies(
     first = run_cli("run", "--config", str(config))
     assert first.returncode == 0, first.stderr
     assert len(smtp_server.messages) == 1
+    assert first.stdout.rstrip().endswith(
+        f" to 1 recipient (reader@example.org) by SMTP 127.0.0.1:{smtp_server.port}"
+    )
     message = smtp_server.messages[0]
     assert message.get_content_type() == "multipart/alternative"
     plain, rich = _parts(message)
@@ -272,8 +275,14 @@ def test_a_recipients_file_gets_one_eml_per_reader_and_one_html_and_text(tmp_pat
     config = write_config(tmp_path, site.base_url, delivery=delivery, feeds=DEMO_FEEDS[:2])
     result = run_cli("run", "--config", str(config))
     assert result.returncode == 0, result.stderr
-    assert "3 messages in" in result.stdout
     outbox = tmp_path / "outbox"
+    # Who and where, in the form the SMTP method uses too (not an .eml path).
+    assert result.stdout.rstrip().endswith(
+        f" to 3 recipients (ana@example.org, bea@example.org, cy@example.org) in {outbox}/"
+    )
+    shown = run_cli("status", "--config", str(config))
+    assert "items to ana@example.org, Béa Müller <bea@example.org>, cy@example.org" in shown.stdout
+    assert ".eml" not in shown.stdout
     assert len(list(outbox.glob("*.html"))) == 1 and len(list(outbox.glob("*.txt"))) == 1
     readers = set()
     for eml in outbox.glob("*.eml"):

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.utils import parseaddr, parsedate_to_datetime
+from pathlib import Path
 
 import pytest
 
-from digest.config import DeliveryConfig
+from digest.config import DeliveryConfig, parse_config
 from digest.deliver import deliver
 from digest.message import build_message
 from digest.models import RenderedDigest
@@ -92,7 +93,7 @@ def test_one_click_unsubscribe_headers_per_recipient():
     links = (UNSUBSCRIBE, "mailto:leave@example.org?subject=unsubscribe")
     message = build_message(rendered("Brief"), "b@example.org", "a+b@example.org", "en", NOW, links)
     parsed = parse(message.as_bytes())
-    personal = "https://news.example.org/unsubscribe?who=a%2Bb@example.org"
+    personal = "https://news.example.org/unsubscribe?who=a%2Bb%40example.org"
     # .strip(): a long header is folded after its name, and unfolding keeps that space.
     assert parsed["List-Unsubscribe"].strip() == (
         f"<{personal}>, <mailto:leave@example.org?subject=unsubscribe>"
@@ -145,3 +146,28 @@ def test_smtp_sends_each_recipient_a_message_naming_only_them(smtp_server):
         assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
         ids.add(message["Message-ID"])
     assert len(ids) == 3
+
+
+def test_the_unsubscribe_link_carries_the_bare_address_not_the_display_name(tmp_path):
+    # A recipients_file line `Ana <ana@example.org>`: the endpoint must get ana@example.org.
+    (tmp_path / "readers.txt").write_text(
+        'Ana <ana@example.org>\n"Lee, Bo" <bo+news@example.org>\n'
+    )
+    text = (
+        "title: Brief\nfeeds:\n  - name: One\n    url: https://one.example/feed.xml\n"
+        "delivery:\n  method: file\n  outbox: out\n  recipients_file: readers.txt\n"
+        f"  unsubscribe: ['{UNSUBSCRIBE}', 'mailto:leave@example.org?subject={{recipient}}']\n"
+    )
+    settings = parse_config(text, tmp_path / "brief.yaml").delivery
+    delivery = deliver(rendered("Brief"), settings, "en", NOW)
+    emls = [Path(name) for name in delivery.files if name.endswith(".eml")]
+    expected = ["ana%40example.org", "bo%2Bnews%40example.org"]
+    for eml, who in zip(emls, expected, strict=True):
+        parsed = parse(eml.read_bytes())
+        personal = f"https://news.example.org/unsubscribe?who={who}"
+        assert parsed["List-Unsubscribe"].strip() == (
+            f"<{personal}>, <mailto:leave@example.org?subject={who}>"
+        )
+        assert personal in parsed.get_body(("plain",)).get_content()
+        assert f'href="{personal}"' in parsed.get_body(("html",)).get_content()
+        assert "%20" not in parsed["List-Unsubscribe"] and "%3C" not in parsed["List-Unsubscribe"]

@@ -4,6 +4,7 @@ run, 5xx recorded per recipient, STARTTLS and implicit TLS with a CA made here."
 from __future__ import annotations
 
 import datetime as dt
+import email.utils
 import ipaddress
 import itertools
 import socket
@@ -14,14 +15,14 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from conftest import Mailbox, _free_port
+from conftest import Mailbox, _free_port, run_cli
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from digest.config import DeliveryConfig
-from digest.deliver import deliver, send_outgoing
+from digest.deliver import deliver, nothing_delivered, send_outgoing
 from digest.errors import DeliveryError
 from digest.models import Outgoing, RenderedDigest
 
@@ -235,3 +236,131 @@ def test_a_server_without_smtputf8_refuses_only_the_non_ascii_address_with_the_r
     assert delivery.recipients == ("ana@example.org",)
     assert "SMTPUTF8" in delivery.refused["chloé@example.org"]
     assert mailbox.attempts["chloé@example.org"] == 0
+
+
+# -- Settings that cannot work: one clear line, no retries --------------------------------
+
+
+def _outgoing() -> list[Outgoing]:
+    return [Outgoing("1", 1, "ana@example.org", b"Subject: a\r\n\r\nA\r\n", "<a@x>", "smtp")]
+
+
+def _refusal(settings: DeliveryConfig) -> tuple[str, list[float]]:
+    """Why nothing was delivered, and the retry waits send_outgoing asked for."""
+    waits: list[float] = []
+    outcome = send_outgoing(settings, _outgoing(), sleep=waits.append)
+    assert outcome.accepted == [] and list(outcome.deferred) == ["1"]  # kept, not refused
+    return nothing_delivered(settings, outcome, {"1": "ana@example.org"}), waits
+
+
+def test_starttls_against_a_server_without_it_is_a_setting_error_not_retried():
+    mailbox = Mailbox("127.0.0.1", _free_port())
+    controller = _serve(mailbox)
+    try:
+        message, waits = _refusal(_settings(mailbox, security="starttls"))
+    finally:
+        controller.stop()
+    assert message == (
+        f"SMTP 127.0.0.1:{mailbox.port}: the server does not offer STARTTLS; set "
+        "delivery.security: ssl if this port expects TLS from the start (usually 465), or none "
+        "for plain SMTP"
+    )
+    assert waits == [] and mailbox.messages == []
+
+
+def test_implicit_tls_against_a_plain_server_is_a_setting_error_not_retried():
+    mailbox = Mailbox("127.0.0.1", _free_port())
+    controller = _serve(mailbox)
+    try:
+        message, waits = _refusal(_settings(mailbox, security="ssl"))
+    finally:
+        controller.stop()
+    assert message.startswith(
+        f"SMTP 127.0.0.1:{mailbox.port}: the server does not start TLS on connect ("
+    )
+    assert message.endswith(
+        "set delivery.security: starttls (usually port 587) or none for plain SMTP"
+    )
+    assert waits == [] and "\n" not in message
+
+
+def test_plain_smtp_against_a_server_that_requires_starttls_names_the_setting(certificates):
+    mailbox = Mailbox("127.0.0.1", _free_port())
+    controller = _serve(mailbox, tls_context=certificates["context"], require_starttls=True)
+    try:
+        message, waits = _refusal(_settings(mailbox, security="none"))
+    finally:
+        controller.stop()
+    assert message.startswith(
+        f"SMTP 127.0.0.1:{mailbox.port}: the server wants TLS before mail (530"
+    )
+    assert message.endswith("); set delivery.security: starttls")
+    assert waits == [] and mailbox.messages == []
+
+
+def test_an_untrusted_certificate_is_not_retried_and_names_ca_file(certificates):
+    mailbox = Mailbox("127.0.0.1", _free_port())
+    controller = _serve(mailbox, ssl_context=certificates["context"])
+    try:
+        message, waits = _refusal(_settings(mailbox, security="ssl"))
+    finally:
+        controller.stop()
+    assert "certificate is not trusted (CERTIFICATE_VERIFY_FAILED: " in message
+    assert message.endswith("set delivery.ca_file to the PEM file of the CA that signed it")
+    assert waits == []
+
+
+def test_the_cli_names_the_security_setting_at_once_and_the_digest_goes_out_once_fixed(
+    tmp_path,
+):
+    published = email.utils.format_datetime(dt.datetime.now(dt.UTC) - dt.timedelta(hours=1))
+    (tmp_path / "feed.xml").write_text(
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Harbour</title>'
+        "<link>https://harbour.example/</link><item><title>Harbour crane tender awarded</title>"
+        "<link>https://harbour.example/crane</link><guid>crane-1</guid>"
+        f"<pubDate>{published}</pubDate><description>The port authority chose a supplier for "
+        "two new cranes after a year of bids.</description></item></channel></rss>",
+        encoding="utf-8",
+    )
+    mailbox = Mailbox("127.0.0.1", _free_port())
+    controller = _serve(mailbox)
+    config = tmp_path / "brief.yaml"
+    text = (
+        "title: Brief\nstorage: state.db\nfetch:\n  pages: false\n"
+        "feeds:\n  - name: Harbour\n    url: feed.xml\n"
+        f"delivery:\n  method: smtp\n  host: 127.0.0.1\n  port: {mailbox.port}\n"
+        "  security: starttls\n  to: ana@example.org\n  retry_delay: 1s\n"  # 3 retries: 7s
+    )
+    try:
+        config.write_text(text, encoding="utf-8")
+        failed = run_cli("run", "--config", str(config), timeout=60)
+        config.write_text(text.replace("security: starttls", "security: none"), encoding="utf-8")
+        fixed = run_cli("run", "--config", str(config), timeout=60)
+    finally:
+        controller.stop()
+    assert failed.returncode == 1
+    assert "tried" not in failed.stderr
+    assert failed.stderr.splitlines()[-1] == (
+        f"digest: SMTP 127.0.0.1:{mailbox.port}: the server does not offer STARTTLS; set "
+        "delivery.security: ssl if this port expects TLS from the start (usually 465), or none "
+        "for plain SMTP"
+    )
+    assert fixed.returncode == 0, fixed.stderr
+    assert len(mailbox.messages) == 1  # the story waited, and went out once
+    assert "Harbour crane tender awarded" in mailbox.messages[0].get_body(("plain",)).get_content()
+
+
+def test_starttls_against_an_implicit_tls_port_says_to_try_ssl(certificates):
+    # The server waits for a TLS hello, the client for a greeting: a timeout, with the hint.
+    mailbox = Mailbox("127.0.0.1", _free_port())
+    controller = _serve(mailbox, ssl_context=certificates["context"])
+    try:
+        settings = _settings(mailbox, security="starttls", timeout=0.5, retries=0)
+        message, _ = _refusal(settings)
+    finally:
+        controller.stop()
+    assert message.startswith(f"SMTP 127.0.0.1:{mailbox.port}: cannot connect: ")
+    assert message.endswith(
+        "; the server sent no greeting; if this port expects TLS from the start (usually 465), "
+        "set delivery.security: ssl"
+    )

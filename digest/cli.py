@@ -9,11 +9,14 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 import sys
 import tempfile
+import threading
 import webbrowser
 from collections.abc import Sequence
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from . import pipeline
@@ -21,6 +24,7 @@ from .config import load_config, settings_help
 from .deliver import delivered_to
 from .errors import DeliveryError, DigestError
 from .models import Digest, RunReport, Source
+from .version import __version__
 
 log = logging.getLogger("digest")
 
@@ -61,9 +65,21 @@ def _source_json(source: Source) -> dict[str, str]:
     return {"name": source.name, "url": source.url, "published": published}
 
 
+def plural(count: int, noun: str) -> str:
+    """`1 item`, `2 items`: the count with its noun (nouns that take an s)."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def _print_problems(report: RunReport) -> None:
     for problem in report.skipped:
-        print(f"digest: skipped: {problem}", file=sys.stderr)
+        if problem.stage == "page":  # the article itself is kept, with its feed's text
+            print(
+                f"digest: page {problem.target} (feed {problem.feed!r}): {problem.reason}; "
+                "page not used, the article keeps the feed's text",
+                file=sys.stderr,
+            )
+        else:
+            print(f"digest: skipped: {problem}", file=sys.stderr)
     for warning in report.warnings:
         print(f"digest: warning: {warning}", file=sys.stderr)
 
@@ -78,9 +94,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise
     _print_problems(report)
     if report.digest is None:
+        failed = f", {len(report.feeds_failed)} failed" if report.feeds_failed else ""
         print(
-            f"{config.title}: nothing new to deliver ({report.articles_new} new articles, "
-            f"{report.feeds_not_modified} feeds unchanged)"
+            f"{config.title}: nothing new to deliver ("
+            f"{plural(report.articles_new, 'new article')} fetched, "
+            f"{plural(report.feeds_not_modified, 'feed')} unchanged{failed})"
         )
         if report.delivered_to:
             where = delivered_to(report.delivered_to, config.delivery)
@@ -90,9 +108,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         if report.delivered_to:
             where = delivered_to(report.delivered_to, config.delivery)
         sources = sum(len(item.sources) for item in report.digest.items)
+        # "New" to the readers is not "fetched by this run": a preview (or a run whose
+        # delivery failed) may have brought the articles in already.
+        fetched = f"this run fetched {plural(report.articles_new, 'new article')}"
+        if report.articles_new < sources:
+            fetched += ", the rest were fetched earlier by a preview or run"
         print(
-            f"{config.title}: delivered {len(report.digest.items)} items ({sources} sources, "
-            f"{report.articles_new} new articles) to {where}"
+            f"{config.title}: delivered {plural(len(report.digest.items), 'item')} "
+            f"({plural(sources, 'source')}; {fetched}) to {where}"
         )
     for recipient, reason in report.refused.items():
         print(f"digest: delivery: {recipient} refused: {reason}", file=sys.stderr)
@@ -102,7 +125,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     if report.refused:
         return 1
     if len(report.feeds_failed) == len(config.feeds):
-        print(f"digest: all {len(config.feeds)} feeds failed", file=sys.stderr)
+        count = len(config.feeds)
+        print(f"digest: {'the feed' if count == 1 else f'all {count} feeds'} failed",
+              file=sys.stderr)  # fmt: skip
         return 1
     return 0
 
@@ -125,8 +150,14 @@ def cmd_preview(args: argparse.Namespace) -> int:
         folder = Path(tempfile.mkdtemp(prefix="digest-preview-"))
         page = folder / "digest.html"
         page.write_text(rendered.html, encoding="utf-8")
-        print(f"Opening {page}")
-        webbrowser.open(page.as_uri())
+        # webbrowser.open() says False when it found no browser (a headless server): say
+        # so, and give the file to open by hand, rather than claim it opened.
+        if not webbrowser.open(page.as_uri()):
+            print(page)
+            print(f"digest: no browser found to open the preview; open {page} yourself "
+                  "(or copy it to a machine with one)", file=sys.stderr)  # fmt: skip
+            return 1
+        print(f"Opened {page} in a browser")
     else:
         print(rendered.text)
     return 0
@@ -210,7 +241,8 @@ def cmd_feeds(args: argparse.Namespace) -> int:
     for feed in result.added:
         section = f" (section {feed.section})" if feed.section else ""
         print(f"added {feed.name}: {feed.url}{section}")
-    print(f"{args.config}: added {len(result.added)} feeds, skipped {len(result.skipped)}")
+    print(f"{args.config}: added {plural(len(result.added), 'feed')}, "
+          f"skipped {len(result.skipped)}")  # fmt: skip
     return 0
 
 
@@ -234,12 +266,14 @@ def build_parser() -> argparse.ArgumentParser:
         prog="digest", description="Turn news feeds into an email digest, one item per event."
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log each step to stderr")
+    parser.add_argument("--version", action="version", version=f"digest {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(
         name: str, handler: Any, help_text: str, config: bool | str = True
     ) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text)
+        _verbose_here_too(sub)
         if config:
             sub.add_argument(
                 "--config",
@@ -252,7 +286,13 @@ def build_parser() -> argparse.ArgumentParser:
         return sub
 
     add("run", cmd_run, "Fetch, build, deliver and record one digest (what cron calls).")
-    preview = add("preview", cmd_preview, "Build the digest without delivering or recording it.")
+    preview = add(
+        "preview",
+        cmd_preview,
+        "Build the digest without delivering it or marking anything sent. It still records "
+        "what a fetch learns: new articles (kept pending, so the next run sends them), "
+        "feeds' ETags and failures, and a 'preview' line in `digest status`.",
+    )
     preview.add_argument("--json", action="store_true", help="print the items as JSON")
     preview.add_argument("--open", action="store_true", help="open the HTML in a browser")
     add("check", cmd_check, "Validate the config and try every feed.")
@@ -279,11 +319,20 @@ def build_parser() -> argparse.ArgumentParser:
                 config=False)  # fmt: skip
     actions = feeds.add_subparsers(dest="action", required=True, metavar="ACTION")
     importing = actions.add_parser(
-        "import", help="add an OPML file's feeds to the config (keeps comments and order)"
+        "import",
+        help="add an OPML file's feeds to the config (keeps comments and order)",
+        description="Add an OPML file's feeds (a feed reader's export) to the config: appended "
+        "to `feeds:`, comments and order kept, OPML folders as `section`, feeds already "
+        "listed skipped.",
     )
     importing.add_argument("opml", metavar="FILE.opml", help="OPML file from a feed reader")
-    exporting = actions.add_parser("export", help="print the config's feeds as OPML 2.0")
+    exporting = actions.add_parser(
+        "export",
+        help="print the config's feeds as OPML 2.0",
+        description="Print the config's feeds as OPML 2.0 on stdout, sections as folders.",
+    )
     for sub in (importing, exporting):
+        _verbose_here_too(sub)
         sub.add_argument("--config", "-c", required=True, metavar="FILE",
                          help="the digest's YAML config file")  # fmt: skip
     reactivate = add(
@@ -296,14 +345,34 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Stopped(KeyboardInterrupt):
+    """SIGTERM (`kill`, `systemctl stop`): unwound like Ctrl-C, so the run records why it
+    ended ("stopped by SIGTERM") instead of vanishing with its row still open."""
+
+
+def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise Stopped(f"stopped by {signal.Signals(signum).name}")
+
+
+def _verbose_here_too(sub: argparse.ArgumentParser) -> None:
+    """`digest run -v` as well as `digest -v run`; SUPPRESS keeps a -v given before."""
+    sub.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                     help="log each step to stderr")  # fmt: skip
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     _configure_logging(args.verbose)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _stop_on_sigterm)  # `schedule` installs its own
     try:
         return args.handler(args)
     except DigestError as error:
         print(f"digest: {error}", file=sys.stderr)
         return 1
+    except Stopped as error:
+        print(f"digest: {error}", file=sys.stderr)
+        return 128 + signal.SIGTERM
     except KeyboardInterrupt:
         print("digest: interrupted", file=sys.stderr)
         return 130

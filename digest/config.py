@@ -12,7 +12,7 @@ cron job started from `/` reads the same files as an operator in the repo.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from email.utils import parseaddr
 from pathlib import Path
@@ -24,6 +24,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from .errors import ConfigError
+from .localsite import follow_serve_port
 from .settings import (
     DEFAULT_SUBJECT,
     FEED_SETTINGS,
@@ -135,6 +136,12 @@ class Config:
 def load_config(path: str | os.PathLike[str]) -> Config:
     """Read and validate a YAML config file. Raises ConfigError naming file and line."""
     config_path = Path(path)
+    if config_path.is_dir():
+        raise ConfigError(
+            "is a folder, not a config file; give one digest's YAML file "
+            "(only `digest schedule` takes a folder of them)",
+            path=str(path),
+        )
     try:
         source = config_path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -252,6 +259,10 @@ class _Loader:
         serve = None
         if values["serve.root"] is not None:
             serve = ServeConfig(root=values["serve.root"], port=values["serve.port"])
+            # Feeds of the served folder (the demo's) follow serve.port (localsite.py).
+            feeds = tuple(
+                replace(feed, url=follow_serve_port(feed.url, serve.port)) for feed in feeds
+            )
         return Config(
             path=self.path,
             title=values["title"],
@@ -330,7 +341,7 @@ class _Loader:
         line = self.key_line(mapping, key)
         if key not in mapping or mapping[key] is None:
             if setting.required:
-                raise self.fail(f"{label}: missing; {setting.help}", line)
+                raise self.fail(f"{label}: missing (required; help: {setting.help})", line)
             raw = setting.default
             if raw is None:
                 return None

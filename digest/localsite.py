@@ -10,6 +10,11 @@ hold date placeholders, filled at serving time so that the demo always looks fre
 
 "now" is fixed when the server starts, rounded down to the hour, so that one file gives one
 body (and one ETag) for the whole hour.
+
+The files are written for SERVED_ORIGIN (http://127.0.0.1:8765, `serve.port`'s default).
+On another port (8765 taken on a shared machine), `serve_root` rewrites that origin in
+every body it serves, and the config's feed URLs follow (`follow_serve_port`), so links
+and feeds keep pointing at this server.
 """
 
 from __future__ import annotations
@@ -34,6 +39,26 @@ _TYPES = {
     ".json": "application/feed+json; charset=utf-8",
     ".html": "text/html; charset=utf-8",
 }
+
+
+SERVED_ORIGIN = "http://127.0.0.1:8765"
+
+
+def served_origin(port: int) -> str:
+    return f"http://127.0.0.1:{port}"
+
+
+def follow_serve_port(url: str, port: int) -> str:
+    """A feed URL on SERVED_ORIGIN, moved to the port `serve.root` is served on."""
+    if port != 8765 and (url == SERVED_ORIGIN or url.startswith(SERVED_ORIGIN + "/")):
+        return served_origin(port) + url[len(SERVED_ORIGIN) :]
+    return url
+
+
+def serve_root(root: Path, port: int) -> LocalSite:
+    """The server for `serve.root`: links to SERVED_ORIGIN in its files follow `port`."""
+    rewrite = {SERVED_ORIGIN: served_origin(port)} if port != 8765 else {}
+    return LocalSite(root, port, rewrite=rewrite)
 
 
 def fill_placeholders(text: str, now: datetime) -> str:

@@ -30,7 +30,7 @@ from .features import batch_terms
 from .fetch import FEED_ACCEPT, Fetcher, FetchRequest
 from .health import send_alerts
 from .ingest import ingest
-from .localsite import LocalSite
+from .localsite import serve_root
 from .models import Digest, Outgoing, RemovedBlock, RenderedDigest, RunReport
 from .parse import parse_fetched
 from .rank import filter_clusters, passes, rank_clusters
@@ -67,7 +67,7 @@ def serving(config: Config) -> Iterator[None]:
         yield
         return
     try:
-        site = LocalSite(config.serve.root, config.serve.port)
+        site = serve_root(config.serve.root, config.serve.port)
     except OSError as error:
         raise DigestError(
             f"{config.path}: serve: cannot listen on 127.0.0.1:{config.serve.port}: "
@@ -82,7 +82,7 @@ def _build(config: Config, now: datetime, send: bool) -> RunReport:
     timer = StageTimer(report.stages)
     store = Store.open(config.storage)
     try:
-        with store.errors_named(), store.run_lock(now) as run_id:
+        with store.errors_named(), store.run_lock(now, preview=not send) as run_id:
             if send:
                 _retry_outbox(config, store, report, now)
             with serving(config), Fetcher(config.fetch) as fetcher:
@@ -123,11 +123,25 @@ def _build(config: Config, now: datetime, send: bool) -> RunReport:
             )  # fmt: skip
             if send and digest is not None:
                 _send(config, store, digest, report, now, run_id, timer)
+            if not send:
+                store.note_run(run_id, _preview_note(digest))
             report.pending_left = store.count("pending")
             store.prune(now)
     finally:
         store.close()
     return report
+
+
+def _preview_note(digest: Digest | None) -> str:
+    """What `digest status` shows of a preview."""
+    if digest is None:
+        return "showed nothing new"
+    items = len(digest.items)
+    sources = sum(len(item.sources) for item in digest.items)
+    return (
+        f"showed {items} item{'s' if items != 1 else ''} ({sources} source"
+        f"{'s' if sources != 1 else ''}), not sent"
+    )
 
 
 def _assemble(

@@ -57,22 +57,42 @@ def trigger_for(config: Config) -> CronTrigger:
     return CronTrigger.from_crontab(config.schedule, timezone=ZoneInfo(config.timezone))
 
 
-def load_digests(path: Path) -> list[ScheduledDigest]:
-    """One config file, or every *.yaml of a folder; each must have a `schedule`."""
-    files = sorted(path.glob("*.yaml")) if path.is_dir() else [path]
+def load_digests(path: Path) -> tuple[list[ScheduledDigest], list[DigestError]]:
+    """One config file, or every *.yaml of a folder; each must have a `schedule`.
+
+    A folder's bad configs (broken YAML, no `schedule`, a state file another digest uses)
+    are returned as problems and left out, so that one typo in a new file does not stop
+    every other digest; the caller fails only when no config is valid. A single file that
+    is bad raises its ConfigError.
+    """
+    if not path.is_dir():
+        config = load_config(path)
+        return [ScheduledDigest(config, trigger_for(config))], []
+    files = sorted(path.glob("*.yaml"))
     if not files:
         raise ConfigError("no *.yaml digest configs in this folder", path=str(path))
-    digests = [ScheduledDigest(c, trigger_for(c)) for c in map(load_config, files)]
+    digests: list[ScheduledDigest] = []
+    problems: list[DigestError] = []
     owners: dict[Path, Path] = {}
-    for digest in digests:
-        other = owners.setdefault(digest.config.storage, digest.config.path)
-        if other != digest.config.path:
-            raise ConfigError(
-                f"storage: {digest.config.storage} is also the state of {other}; "
-                "give each digest its own storage file",
-                path=str(digest.config.path),
+    for file in files:
+        try:
+            config = load_config(file)
+            digest = ScheduledDigest(config, trigger_for(config))
+        except DigestError as error:
+            problems.append(error)
+            continue
+        other = owners.setdefault(config.storage, config.path)
+        if other != config.path:
+            problems.append(
+                ConfigError(
+                    f"storage: {config.storage} is also the state of {other}; "
+                    "give each digest its own storage file",
+                    path=str(config.path),
+                )
             )
-    return digests
+            continue
+        digests.append(digest)
+    return digests, problems
 
 
 def next_run(config: Config, now: datetime) -> datetime | None:
@@ -104,7 +124,11 @@ def last_run_started(config: Config) -> datetime | None:
         return None
     try:
         with sqlite3.connect(f"file:{config.storage}?mode=ro", uri=True, timeout=10) as db:
-            row = db.execute("SELECT MAX(started) FROM runs").fetchone()
+            # A preview sends nothing: it must not count as the run a fire time asked for.
+            row = db.execute(
+                "SELECT MAX(started) FROM runs WHERE outcome IS NOT 'preview' "
+                "AND COALESCE(detail, '') NOT LIKE 'preview%'"
+            ).fetchone()
     except sqlite3.Error:
         return None
     if not row or not row[0]:
@@ -131,7 +155,7 @@ def run_digest(config_path: Path, name: str) -> str:
             outcome = f"ok: nothing new ({report.articles_new} new articles)"
         else:
             outcome = (
-                f"ok: delivered {len(report.digest.items)} items to "
+                f"ok: delivered {_count(len(report.digest.items), 'item')} to "
                 f"{', '.join(report.delivered_to) or 'nobody'}"
             )
         if report.refused:
@@ -139,14 +163,23 @@ def run_digest(config_path: Path, name: str) -> str:
         if report.deferred:
             outcome += f"; queued for {', '.join(report.deferred)}"
         if report.feeds_failed:
-            outcome += f"; {len(report.feeds_failed)} feeds failed"
+            outcome += f"; {_count(len(report.feeds_failed), 'feed')} failed"
     log.info("%s: run %s (%.1fs)", name, outcome, time.monotonic() - started)
     return outcome
 
 
+def _count(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def serve(path: Path) -> int:
     """Run the daemon in the foreground until SIGTERM or SIGINT; returns the exit code."""
-    digests = load_digests(path)
+    digests, problems = load_digests(path)
+    for problem in problems:
+        log.error("not scheduled: %s", problem)
+    if not digests:
+        raise ConfigError(f"no valid digest config to schedule ({len(problems)} with errors)",
+                          path=str(path))  # fmt: skip
     scheduler = BlockingScheduler(timezone=UTC)
     now = datetime.now(UTC)
     for digest in digests:
@@ -182,7 +215,10 @@ def serve(path: Path) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    log.info("daemon started with %d digest(s)", len(digests))
+    log.info(
+        "daemon started with %d digest(s)%s", len(digests),
+        f"; {len(problems)} config(s) not scheduled, see above" if problems else "",
+    )  # fmt: skip
     scheduler.start()
     log.info("daemon stopped")
     return 0

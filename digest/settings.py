@@ -414,7 +414,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Processes extracting pages: auto (one per core) or a number; 0: the run's own.",
     ),
     Setting("serve.root", FOLDER, None, "Folder served on 127.0.0.1 during the run (the demo)."),
-    Setting("serve.port", _port, 8765, "Port for serve.root."),
+    Setting(
+        "serve.port",
+        _port,
+        8765,
+        "Port for serve.root; links to 127.0.0.1:8765 in its files and in feeds[].url follow it.",
+    ),
     # The message and the web archive (issue 6).
     Setting(
         "delivery.subject",

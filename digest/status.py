@@ -14,7 +14,7 @@ from typing import Any
 from .config import Config
 from .errors import StoreError
 from .schedule import next_run
-from .store_db import maybe_time
+from .store_db import died_reason, holder_alive, maybe_time
 
 
 @dataclass(frozen=True)
@@ -98,9 +98,16 @@ def _read(db: sqlite3.Connection, status: Status, limit: int, now: datetime) -> 
         seconds = ((end or now) - started).total_seconds() if started else None
         digests = _digests(db, row["id"]) if has_outbox else []
         detail = row["detail"] if has_outbox else None  # both came with 004_outbox
+        outcome = row["outcome"] or "running"
+        if row["finished"] is None and not holder_alive(row, now):
+            # Killed (SIGKILL, power loss): no outcome was written. The lock's own check
+            # (pid alive and the same process) says so; the next run will record it too.
+            outcome, detail, seconds = "died", died_reason(row["pid"]), None
+        elif outcome == "died" and not detail:  # recorded before the reason was kept
+            detail = died_reason(row["pid"])
         status.runs.append(
-            RunRecord(row["started"], row["finished"], seconds, row["outcome"] or "running",
-                      detail, row["pid"], digests)
+            RunRecord(row["started"], row["finished"], seconds, outcome, detail, row["pid"],
+                      digests)
         )  # fmt: skip
     health = "gone_since" in {row[1] for row in db.execute("PRAGMA table_info(feeds)")}
     for row in db.execute(
@@ -183,7 +190,7 @@ def format_status(status: Status) -> str:
 def _what(run: RunRecord) -> str:
     parts = []
     for digest in run.digests:
-        text = f"{digest.items} items"
+        text = f"{digest.items} item{'' if digest.items == 1 else 's'}"
         if digest.sent_to:
             text += f" to {', '.join(digest.sent_to)}"
         if digest.status == "failed":

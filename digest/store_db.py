@@ -113,13 +113,17 @@ class StateDB:
     # -- run lock ----------------------------------------------------------------------
 
     @contextmanager
-    def run_lock(self, now: datetime) -> Iterator[int]:
+    def run_lock(self, now: datetime, *, preview: bool = False) -> Iterator[int]:
         """Hold the digest's run lock: a row in `runs` without `finished`, owned by a live run.
 
         A holder is alive while its pid runs *and* that pid still belongs to the process that
         took the lock (same start time, read from /proc), so a lock never lapses under a
         slow run and is never kept by a recycled pid. Where the start time cannot be read
         (not Linux), a pid that lives keeps the lock for STALE_LOCK.
+
+        A preview holds the lock too (it stores pending articles and ETags); its row is
+        marked 'preview' (detail while it runs, outcome when it ends), so that neither
+        `digest status` nor the daemon's catch-up takes it for a run.
         """
         token = uuid.uuid4().hex
         with self.transaction() as db:
@@ -131,20 +135,31 @@ class StateDB:
                         f"that process if it hangs"
                     )
                 db.execute(
-                    "UPDATE runs SET finished = ?, outcome = 'died' WHERE id = ?",
-                    (_iso(now), row["id"]),
+                    "UPDATE runs SET finished = ?, outcome = 'died', detail = ? WHERE id = ?",
+                    (_iso(now), died_reason(row["pid"]), row["id"]),
                 )
             run_id = db.execute(
-                "INSERT INTO runs (pid, started, process_start, token) VALUES (?, ?, ?, ?)",
-                (os.getpid(), _iso(now), _process_start(os.getpid()), token),
+                "INSERT INTO runs (pid, started, process_start, token, detail) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (
+                    os.getpid(),
+                    _iso(now),
+                    _process_start(os.getpid()),
+                    token,
+                    "preview" if preview else None,
+                ),
             ).lastrowid
         _HELD_HERE.add(token)
         outcome, detail = "failed", None
         try:
             yield run_id
-            outcome = "ok"
+            outcome = "preview" if preview else "ok"
         except BaseException as error:
-            detail = str(error) or type(error).__name__
+            detail = str(error) or (
+                "interrupted" if isinstance(error, KeyboardInterrupt) else type(error).__name__
+            )
+            if preview:
+                detail = f"preview: {detail}"
             raise
         finally:
             _HELD_HERE.discard(token)
@@ -152,13 +167,28 @@ class StateDB:
             # run (even in this same daemon process) take it over as 'died'.
             with contextlib.suppress(sqlite3.Error):
                 self.db.execute(
-                    "UPDATE runs SET finished = ?, outcome = ?, detail = ? WHERE id = ?",
+                    "UPDATE runs SET finished = ?, outcome = ?, detail = COALESCE(?, detail) "
+                    "WHERE id = ?",
                     (_iso(datetime.now(UTC)), outcome, detail, run_id),
                 )
+
+    def note_run(self, run_id: int, detail: str) -> None:
+        """What a run or preview did, shown by `digest status` (kept when it ends well)."""
+        self.db.execute("UPDATE runs SET detail = ? WHERE id = ?", (detail, run_id))
 
 
 # Tokens of the run locks this process holds now (the daemon runs digests in threads).
 _HELD_HERE: set[str] = set()
+
+
+def died_reason(pid: int) -> str:
+    """Why a run row was left open: its process ended (killed) before recording an outcome."""
+    return f"interrupted: process {pid} no longer running"
+
+
+def holder_alive(row: sqlite3.Row, now: datetime) -> bool:
+    """Whether the run of this `runs` row still holds the lock (for `digest status`)."""
+    return _holder_alive(row, now)
 
 
 def _holder_alive(row: sqlite3.Row, now: datetime) -> bool:

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import DEMO_FEEDS, REPO, run_cli, write_config
+from conftest import DEMO_FEEDS, REPO, _free_port, run_cli, write_config
 
 from digest.cli import build_parser, main
+from digest.version import __version__
 
 COMMANDS = [
     "run",
@@ -107,7 +110,7 @@ def test_preview_open_shows_the_email_in_a_browser_and_writes_no_archive(
     tmp_path, site, monkeypatch, capsys
 ):
     opened: list[str] = []
-    monkeypatch.setattr("webbrowser.open", opened.append)
+    monkeypatch.setattr("webbrowser.open", lambda url: opened.append(url) or True)
     archive = "archive:\n  dir: public\n  url: https://news.example.org/brief\n"
     config = write_config(tmp_path, site.base_url, feeds=DEMO_FEEDS[:2], extra=archive)
     assert main(["preview", "--config", str(config), "--open"]) == 0
@@ -118,3 +121,101 @@ def test_preview_open_shows_the_email_in_a_browser_and_writes_no_archive(
     assert "View in browser" in markup  # the email exactly as `run` would send it
     assert not (tmp_path / "public").exists()
     shutil.rmtree(page.parent)
+
+
+def test_preview_open_without_a_browser_says_so_and_gives_the_file(tmp_path, site):
+    config = write_config(tmp_path, site.base_url, feeds=DEMO_FEEDS[:2])
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    # A headless host: no display, no BROWSER, no console browser on the PATH.
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "BROWSER")
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "digest", "preview", "--config", str(config), "--open"],
+        capture_output=True, text=True, cwd=REPO, env={**env, "PATH": str(empty)}, check=False,
+    )  # fmt: skip
+    assert result.returncode == 1
+    page = Path(result.stdout.strip())
+    assert page.name == "digest.html" and page.read_text().startswith("<!doctype html>")
+    assert "Opening" not in result.stdout
+    assert f"no browser found to open the preview; open {page} yourself" in result.stderr
+    shutil.rmtree(page.parent)
+
+
+def test_the_readme_python_api_example_runs_also_when_nothing_is_new(tmp_path):
+    readme = (REPO / "README.md").read_text()
+    section = readme[readme.index("## Python API") :]
+    example = section.split("```python\n", 1)[1].split("```", 1)[0]
+    assert 'digest.load_config("config/demo.yaml")' in example
+    demo = (REPO / "config" / "demo.yaml").read_text()
+    demo = demo.replace("root: demo/sites", f"root: {REPO / 'config' / 'demo' / 'sites'}")
+    demo = demo.replace("port: 8765", f"port: {_free_port()}")
+    demo = re.sub(r"(storage|outbox|dir): \S+", r"\1: var/\1", demo)
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "demo.yaml").write_text(demo)
+    # Run it as the README's reader does, in the repo's place; the second time (after the
+    # example's own `run`) nothing is new and `report.digest` is None.
+    for _ in range(2):
+        result = subprocess.run(
+            [sys.executable, "-c", example], cwd=tmp_path, capture_output=True, text=True,
+            env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=300, check=False,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("nothing new\n")
+
+
+def test_version_and_verbose_after_the_command(capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out.strip() == f"digest {__version__}"
+    parser = build_parser()
+    assert parser.parse_args(["run", "-v", "--config", "x.yaml"]).verbose is True
+    assert parser.parse_args(["-v", "run", "--config", "x.yaml"]).verbose is True
+    assert parser.parse_args(["run", "--config", "x.yaml"]).verbose is False
+    assert parser.parse_args(["feeds", "export", "-v", "--config", "x.yaml"]).verbose is True
+
+
+@pytest.mark.parametrize("action", ["import", "export"])
+def test_feeds_subcommands_describe_themselves(action):
+    result = run_cli("feeds", action, "--help")
+    assert result.returncode == 0
+    description = result.stdout.split("\n\n")[1]
+    assert description.startswith(("Add an OPML file's feeds", "Print the config's feeds"))
+
+
+def test_preview_help_says_what_it_records():
+    text = " ".join(run_cli("preview", "--help").stdout.split())
+    assert "without delivering or recording" not in text
+    assert "new articles (kept pending" in text and "ETags" in text
+
+
+def test_run_output_counts_in_words_and_a_failed_page_is_not_called_skipped(tmp_path, site):
+    page = "/techwire/articles/ipad-pro-m5-launch.html"
+    site.overrides = {page: lambda request: request.send_error(404, "File not found")}
+    config = write_config(tmp_path, site.base_url, feeds=DEMO_FEEDS[:1])
+    first = run_cli("run", "--config", str(config))
+    assert first.returncode == 0, first.stderr
+    assert f"digest: page {site.base_url}{page} (feed 'Techwire'): HTTP 404" in first.stderr
+    assert "; page not used, the article keeps the feed's text" in first.stderr
+    assert "skipped: page" not in first.stderr
+    again = run_cli("run", "--config", str(config))
+    assert "(0 new articles fetched, 1 feed unchanged)" in again.stdout
+
+
+def test_a_folder_given_as_the_config_file_is_named_as_such(tmp_path):
+    result = run_cli("run", "--config", str(tmp_path))
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"digest: {tmp_path}: is a folder, not a config file; give one digest's YAML file "
+        "(only `digest schedule` takes a folder of them)\n"
+    )
+
+
+def test_a_missing_key_error_is_apart_from_its_help(tmp_path):
+    config = write_config(tmp_path, "http://127.0.0.1:9")
+    config.write_text(config.read_text().replace("title: Test Brief\n", ""))
+    result = run_cli("check", "--config", str(config))
+    assert result.returncode == 1
+    assert "title: missing (required; help: Digest title, shown in the subject" in result.stderr

@@ -54,3 +54,18 @@ def test_the_crontab_line_is_a_valid_cron_schedule_of_digest_run():
     fields = line.split()
     CronTrigger.from_crontab(" ".join(fields[:5]))
     assert "digest run --config /etc/digest/digest.yaml" in line
+
+
+def test_the_crontab_log_folder_is_made_by_the_readme_install_steps():
+    (line,) = [
+        line for line in (DEPLOY / "crontab").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]  # fmt: skip
+    log = line.split(">>", 1)[1].split()[0]
+    folder = log.rsplit("/", 1)[0]
+    readme = (REPO / "README.md").read_text()
+    install = readme[readme.index("## Running it for months") :].split("```")[1]
+    # The redirect runs as `digest` before digest does: the folder must exist, owned by it.
+    assert f"install -d -o digest -g digest {folder}" in install or (
+        f"--home-dir {folder} --create-home digest" in install
+    ), install

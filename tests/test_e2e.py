@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import socket
 import sqlite3
 from email import message_from_bytes, policy
 
@@ -201,6 +202,30 @@ def test_the_shipped_demo_config_runs(tmp_path):
     assert written == [".eml", ".html", ".txt"]
     archived = sorted(p.name for p in (tmp_path / "archive").iterdir())
     assert archived[-3:] == ["digests.json", "feed.atom", "index.html"] and len(archived) == 4
+
+
+def test_the_demo_works_on_another_serve_port(tmp_path):
+    """8765 taken (a shared machine): setting serve.port, as the error says, is enough."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        port = taken.getsockname()[1]
+    demo = (REPO / "config" / "demo.yaml").read_text()
+    assert "port: 8765" in demo
+    demo = demo.replace("root: demo/sites", f"root: {DEMO_SITES}")
+    demo = demo.replace("port: 8765", f"port: {port}")
+    demo = re.sub(r"storage: \S+", "storage: state/demo.db", demo)
+    demo = re.sub(r"outbox: \S+", "outbox: outbox", demo)
+    demo = re.sub(r"dir: \S+", "dir: archive", demo)
+    config = tmp_path / "demo.yaml"
+    config.write_text(demo)
+    # Before, the feeds still pointed at 8765 (refused, or another program's 404s).
+    result = run_cli("preview", "--config", str(config), "--json")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    items = json.loads(result.stdout)["items"]
+    assert len(items) >= 10
+    urls = [source["url"] for item in items for source in item["sources"]]
+    assert all(url.startswith(f"http://127.0.0.1:{port}/") for url in urls), urls[:3]
 
 
 def test_config_mistakes_are_one_line_with_file_and_line(tmp_path, site):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import signal
 import sqlite3
 import subprocess
@@ -15,8 +16,7 @@ import pytest
 from apscheduler.triggers.cron import CronTrigger
 from conftest import DEMO_FEEDS, REPO, run_cli, stall, wait_for, write_config
 
-from digest.errors import ConfigError
-from digest.schedule import load_digests, missed_fire_time
+from digest.schedule import load_digests, missed_fire_time, run_digest
 from digest.store import Store
 
 NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
@@ -55,8 +55,57 @@ def test_a_bad_cron_line_is_one_line_with_file_and_line(tmp_path):
 def test_a_folder_needs_one_state_file_per_digest(tmp_path):
     for name in ("a.yaml", "b.yaml"):
         write_config(tmp_path, "http://127.0.0.1:9", extra="schedule: 0 7 * * *\n", name=name)
-    with pytest.raises(ConfigError, match=r"b.yaml: storage: .* is also the state of .*a.yaml"):
-        load_digests(tmp_path)
+    digests, problems = load_digests(tmp_path)
+    assert [d.config.path.name for d in digests] == ["a.yaml"]
+    assert len(problems) == 1
+    assert re.search(r"b.yaml: storage: .* is also the state of .*a.yaml", str(problems[0]))
+
+
+def _folder_with_bad_configs(tmp_path: Path) -> Path:
+    """good.yaml, plus a typo in bad.yaml and no `schedule` in manual.yaml."""
+    folder = tmp_path / "etc"
+    folder.mkdir()
+    for name in ("bad.yaml", "good.yaml", "manual.yaml"):
+        extra = "" if name == "manual.yaml" else "schedule: 0 7 * * *\n"
+        path = write_config(folder, "http://127.0.0.1:9", extra=extra, name=name)
+        path.write_text(path.read_text().replace("state/digest.db", f"state/{path.stem}.db"))
+    bad = folder / "bad.yaml"
+    bad.write_text(bad.read_text().replace("max_items:", "max_item:"))
+    return folder
+
+
+def test_one_bad_config_in_the_folder_leaves_the_others_scheduled(tmp_path):
+    folder = _folder_with_bad_configs(tmp_path)
+    daemon = Daemon(folder)
+    try:
+        assert daemon.saw("daemon started", timeout=60), daemon.lines
+    finally:
+        code = daemon.stop()
+    log = "\n".join(daemon.lines)
+    assert code == 0, log
+    assert f"digest: not scheduled: {folder / 'bad.yaml'}:3: max_item: unknown key" in log
+    assert f"digest: not scheduled: {folder / 'manual.yaml'}: schedule: missing" in log
+    assert "daemon started with 1 digest(s); 2 config(s) not scheduled" in log
+    assert "Test Brief: schedule '0 7 * * *'" in log
+
+
+def test_a_folder_with_no_valid_config_exits_1_naming_each(tmp_path):
+    folder = _folder_with_bad_configs(tmp_path)
+    (folder / "good.yaml").unlink()
+    result = run_cli("schedule", "--config", str(folder), timeout=60)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 3, lines
+    assert lines[0].startswith(f"digest: not scheduled: {folder / 'bad.yaml'}:3: ")
+    assert lines[1].startswith(f"digest: not scheduled: {folder / 'manual.yaml'}: ")
+    assert lines[2] == f"digest: {folder}: no valid digest config to schedule (2 with errors)"
+
+
+def test_a_config_broken_while_the_daemon_runs_fails_that_run_only(tmp_path):
+    config = write_config(tmp_path, "http://127.0.0.1:9", extra="schedule: 0 7 * * *\n")
+    config.write_text(config.read_text().replace("max_items:", "max_item:"))
+    outcome = run_digest(config, "Test Brief")  # what the job calls; it must not raise
+    assert outcome.startswith(f"failed: {config}:3: max_item: unknown key")
 
 
 class Daemon:

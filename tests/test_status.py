@@ -146,3 +146,86 @@ def test_a_state_file_from_the_first_schema_is_upgraded_and_keeps_its_data(tmp_p
         assert store.db.execute("SELECT outcome FROM runs").fetchone()[0] == "ok"
     finally:
         store.close()
+
+
+def _start_slow_run(tmp_path, site) -> tuple[subprocess.Popen, object]:
+    """A real `digest run` held up by a stalled feed, once it has taken its run row."""
+    site.overrides = {"/slow/feed.xml": stall(8)}
+    feeds = [*DEMO_FEEDS[:1], ("Slow", f"{site.base_url}/slow/feed.xml", "World")]
+    config = write_config(tmp_path, site.base_url, feeds=feeds)
+    config.write_text(config.read_text().replace("timeout: 2", "timeout: 10"))
+    state = tmp_path / "state" / "digest.db"
+    running = subprocess.Popen(
+        [sys.executable, "-m", "digest", "run", "--config", str(config)],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert wait_for(lambda: _has_run(state), timeout=60)
+    time.sleep(0.5)  # into the fetch
+    return running, config
+
+
+def test_a_killed_run_shows_as_died_with_a_reason_not_in_progress(tmp_path, site):
+    running, config = _start_slow_run(tmp_path, site)
+    running.kill()  # SIGKILL: nothing of the run gets to record how it ended
+    running.communicate(timeout=30)
+    shown = run_cli("status", "--config", str(config))
+    assert shown.returncode == 0, shown.stderr
+    assert "in progress" not in shown.stdout
+    reason = f"interrupted: process {running.pid} no longer running"
+    assert "died" in shown.stdout and reason in shown.stdout, shown.stdout
+    # The next run takes the row over and keeps the same reason, not an empty one.
+    site.overrides = {}
+    assert run_cli("run", "--config", str(config)).returncode == 0
+    as_json = json.loads(run_cli("status", "--config", str(config), "--json").stdout)
+    assert [(r["outcome"], r["detail"]) for r in as_json["runs"]][1] == ("died", reason)
+
+
+def test_a_run_stopped_by_sigterm_records_why(tmp_path, site):
+    running, config = _start_slow_run(tmp_path, site)
+    running.terminate()
+    _, err = running.communicate(timeout=30)
+    assert running.returncode == 143
+    assert err.strip().endswith("digest: stopped by SIGTERM")
+    shown = run_cli("status", "--config", str(config))
+    assert "stopped by SIGTERM" in shown.stdout and "KeyboardInterrupt" not in shown.stdout
+    assert "in progress" not in shown.stdout
+
+
+def test_a_preview_is_listed_as_a_preview_with_what_it_showed_not_as_a_run(tmp_path, site):
+    config = write_config(tmp_path, site.base_url, feeds=DEMO_FEEDS[:2])
+    shown = run_cli("preview", "--config", str(config), "--json")
+    assert shown.returncode == 0, shown.stderr
+    items = len(json.loads(shown.stdout)["items"])
+    assert items > 1
+    status = run_cli("status", "--config", str(config))
+    (row,) = [line for line in status.stdout.splitlines() if line.startswith("  20")]
+    assert " preview " in row and f"showed {items} items (" in row and "not sent" in row
+    assert " ok " not in row and "nothing new" not in row
+    # The run then sends what the preview fetched; it says where the articles came from.
+    sent = run_cli("run", "--config", str(config))
+    assert sent.returncode == 0, sent.stderr
+    assert f"delivered {items} items (" in sent.stdout
+    assert "this run fetched 0 new articles, the rest were fetched earlier by a preview" in (
+        sent.stdout
+    )
+    runs = json.loads(run_cli("status", "--config", str(config), "--json").stdout)["runs"]
+    assert [run["outcome"] for run in runs] == ["ok", "preview"]
+    newest = run_cli("status", "--config", str(config)).stdout
+    assert f"{items} items to reader@localhost" in newest  # whom, for the file method too
+
+
+def test_a_preview_is_not_the_run_the_daemon_would_catch_up(tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    from digest.config import load_config
+    from digest.schedule import last_run_started
+
+    config = load_config(write_config(tmp_path, "http://127.0.0.1:9"))
+    yesterday = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
+    store = Store.open(config.storage)
+    with store.run_lock(yesterday):
+        pass
+    with store.run_lock(datetime.now(UTC), preview=True):
+        pass
+    store.close()
+    assert last_run_started(config) == yesterday

@@ -50,7 +50,7 @@ _NAME = re.compile(
 _MONEY = re.compile(
     r"(?=[$€£¥\d]|us\$|usd|eur|gbp)"
     r"(?P<cur>[$€£¥]|us\$|usd|eur|gbp)?\s?(?P<num>\d{1,3}(?:[,\s.]\d{3})+|\d+(?:[.,]\d+)?)"
-    r"\s?(?P<scale>trillion|tn|billion|bn|b|million|mn|m|thousand|k|milliards?|millions?"
+    r"(?P<ord>st|nd|rd|th)?\s?(?P<scale>trillion|tn|billion|bn|b|million|mn|m|thousand|k|milliards?|millions?"
     r"|milliarden?|millionen|mil millones|millones|miliardi|milioni|bilhões|milhões)?\b"
     r"(?:\s(?:of\s)?(?P<cur2>dollars?|euros?|pounds?|yen|de dollars|dollar|usd|eur))?"
     r"\s?(?P<pct>%|percent|per cent|pour cent|prozent|por ciento)?",
@@ -198,15 +198,26 @@ def _looks_like_acronym(word: str) -> bool:
 def figures_in(text: str) -> list[str]:
     """Figures normalised across formats: '$182.9 billion', '182,9 milliards de dollars' and
     '$182.9bn' all give 'x:182.9e9$'. Bare small whole numbers and years are left out (too
-    common); a decimal stays ('a magnitude 6.1 quake' is not the 5.8 one)."""
-    return [key for key, _ in written_figures(text)]
+    common); a decimal stays ('a magnitude 6.1 quake' is not the 5.8 one). Ordinals from the
+    4th on are figures too ('12th' and 'twelfth' give 'x:12th')."""
+    spelled = word_ordinals(Counter(words_in(text)))
+    return [key for key, _ in written_figures(text)] + [
+        key for key, _, times in spelled for _ in range(times)
+    ]
 
 
 def written_figures(text: str) -> list[tuple[str, str]]:
     """(normalised key, the figure as written) for each figure in `text`."""
     out: list[tuple[str, str]] = []
+    ordinals: list[tuple[str, str]] = []
     for match in _MONEY.finditer(text):
         raw, scale_word = match.group("num"), (match.group("scale") or "").lower()
+        if match.group("ord"):
+            # "The 12th Doctor" and "the 11th Doctor" are different events; "1st" to "3rd"
+            # are too common ("for the 1st time") to tell anything.
+            if raw.isdigit() and int(raw) >= 4:
+                ordinals.append((f"x:{int(raw)}th", raw + match.group("ord")))
+            continue
         currency = match.group("cur") or match.group("cur2")
         percent = match.group("pct")
         value = _number(raw, bool(scale_word))
@@ -221,17 +232,10 @@ def written_figures(text: str) -> list[tuple[str, str]]:
         if not unit and not scale_word and (1900 <= value <= 2100 or (value < 10 and not decimal)):
             continue
         out.append((f"x:{value:.4g}{unit}", match.group(0).strip()))
-    return out + ordinals_in(text)
+    return out + ordinals
 
 
-# "The 12th Doctor" and "the eleventh Doctor" are different events; "first", "second" and
-# "third" are left out (too common: "for the first time").
-_ORDINAL = re.compile(
-    r"\b(?:(?P<num>\d{1,3})(?:st|nd|rd|th)|(?P<word>fourth|fifth|sixth|seventh|eighth|ninth"
-    r"|tenth|eleventh|twelfth|thirteenth|fourteenth|fifteenth|sixteenth|seventeenth"
-    r"|eighteenth|nineteenth|twentieth))\b",
-    re.IGNORECASE,
-)
+# Spelled ordinals, from "fourth" on ("first" to "third" are too common to tell anything).
 _ORDINAL_WORDS = {
     word: number
     for number, word in enumerate(
@@ -242,16 +246,17 @@ _ORDINAL_WORDS = {
 }
 
 
-def ordinals_in(text: str) -> list[tuple[str, str]]:
-    """(normalised key, as written) for each ordinal from 4th on: '12th' and 'Twelfth' give
-    'x:12th'."""
-    out = []
-    for match in _ORDINAL.finditer(text):
-        word = match.group("word")
-        number = _ORDINAL_WORDS[word.lower()] if word else int(match.group("num"))
-        if number >= 4:
-            out.append((f"x:{number}th", match.group(0)))
-    return out
+def word_ordinals(words: Counter[str]) -> list[tuple[str, str, int]]:
+    """(key, word, times) for the spelled ordinals among `words` (folded, as `words_in`
+    gives them): 'twelfth' gives 'x:12th', like '12th'. Read from the word counts the
+    article already has: a regex pass for a score of words cost a third of the term time."""
+    found = []
+    for word, times in words.items():
+        # "fourth-quarter" is one word to words_in
+        for part in word.split("-") if "-" in word else (word,):
+            if part in _ORDINAL_WORDS:
+                found.append((f"x:{_ORDINAL_WORDS[part]}th", part, times))
+    return found
 
 
 def _is_dollar(currency: str) -> bool:
@@ -298,7 +303,8 @@ def article_terms(title: str, text: str) -> ArticleTerms:
     # Terms are tallied per part in C (Counter) and weighted once per distinct term: an
     # article repeats most of its words, and this loop runs for every article of a batch.
     for part, weight in ((title, TITLE_WEIGHT), (lead, LEAD_WEIGHT), (body, 1.0)):
-        for word, times in Counter(words_in(part)).items():
+        words = Counter(words_in(part))
+        for word, times in words.items():
             key = "w:" + word
             counts[key] = counts.get(key, 0.0) + times * weight
         names = headline_names if part is title else names_in(part)
@@ -308,6 +314,9 @@ def article_terms(title: str, text: str) -> ArticleTerms:
             labels.setdefault(key, name)
         for figure, written in written_figures(part):
             counts[figure] = counts.get(figure, 0.0) + weight * FIGURE_WEIGHT
+            labels.setdefault(figure, written)
+        for figure, written, times in word_ordinals(words):
+            counts[figure] = counts.get(figure, 0.0) + times * weight * FIGURE_WEIGHT
             labels.setdefault(figure, written)
     specific = frozenset(k for k in counts if k[0] in "nx")
     # Headline Case capitalises every word; a headline "name" counts only if the body has it.

@@ -27,13 +27,13 @@ attached to it (not sent again), and two delivered stories are never merged.
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .features import ArticleTerms, batch_terms
+from .linkage import average_link
 from .models import Article, Cluster
 from .pairing import candidate_pairs, score_pairs
 
@@ -108,7 +108,7 @@ def cluster_articles(
     pairs = _scored_pairs(articles, terms, vectors, idf, workers=workers)
     story_ids = [a.story_id for a in articles]
     groups = []
-    for group in _average_link(len(articles), pairs, story_ids, MERGE_AT):
+    for group in average_link(len(articles), pairs, story_ids, MERGE_AT):
         groups.extend(_split_lookalikes(group, vectors, story_ids))
     clusters = []
     for members in sorted(groups, key=min):
@@ -345,7 +345,7 @@ def _split_lookalikes(
     for left in range(size):
         for right in range(left + 1, size):
             pairs[(left, right)] = _cosine(local[group[left]], local[group[right]])
-    parts = _average_link(size, pairs, [story_ids[i] for i in group], SPLIT_AT)
+    parts = average_link(size, pairs, [story_ids[i] for i in group], SPLIT_AT)
     return _rejoin_outliers([[group[i] for i in part] for part in parts], local)
 
 
@@ -357,7 +357,7 @@ def _rejoin_outliers(
     vectors the topic's names, which both events share, decided the match and outliers went
     to whichever event said more about the topic (on ECB+ this put one Endangered Species
     Act story and one Turkmen election story with the look-alike event). A group holds at
-    most one delivered story (`_average_link` never joins two), so no move can join two
+    most one delivered story (`average_link` never joins two), so no move can join two
     stories."""
     if len(parts) < 2:
         return parts
@@ -403,70 +403,3 @@ def _has_own_fact(
         and elsewhere[term] <= EVENT_FACT_ELSEWHERE * len(others)
         for term, count in held.items()
     )
-
-
-def _average_link(
-    count: int,
-    pairs: dict[tuple[int, int], float],
-    story_ids: Sequence[int | None],
-    merge_at: float,
-) -> list[list[int]]:
-    """Merge groups while the mean similarity over all their cross pairs is >= merge_at.
-
-    Missing pairs count as 0, so a group grows only when it is close to most members.
-    """
-    members: dict[int, list[int]] = {i: [i] for i in range(count)}
-    stories: dict[int, int | None] = dict(enumerate(story_ids))
-    links: dict[int, dict[int, float]] = defaultdict(dict)  # group -> group -> summed sim
-    # Two groups can only merge inside one connected component of the pairs at or above
-    # merge_at (a mean reaches merge_at only where some pair does), so the many weaker pairs
-    # between components are left out: same merges, far fewer links to update.
-    root = _components(count, [pair for pair, s in pairs.items() if s >= merge_at])
-    for (left, right), similarity in pairs.items():
-        if root[left] == root[right]:
-            links[left][right] = similarity
-            links[right][left] = similarity
-    heap = [(-s / 1.0, left, right) for (left, right), s in pairs.items() if s >= merge_at]
-    heapq.heapify(heap)
-    while heap:
-        negative, left, right = heapq.heappop(heap)
-        if left not in members or right not in members:
-            continue
-        current = links[left].get(right, 0.0) / (len(members[left]) * len(members[right]))
-        if abs(current + negative) > 1e-12:
-            continue  # stale entry; the fresh one is in the heap
-        if stories[left] and stories[right] and stories[left] != stories[right]:
-            continue
-        # Merge right into left.
-        members[left].extend(members.pop(right))
-        stories[left] = stories[left] or stories.pop(right)
-        stories.pop(right, None)
-        for other, summed in links.pop(right).items():
-            links[other].pop(right, None)
-            if other == left:
-                continue
-            links[left][other] = links[left].get(other, 0.0) + summed
-            links[other][left] = links[left][other]
-        links[left].pop(right, None)
-        for other, summed in links[left].items():
-            average = summed / (len(members[left]) * len(members[other]))
-            if average >= merge_at:
-                heapq.heappush(heap, (-average, min(left, other), max(left, other)))
-    return list(members.values())
-
-
-def _components(count: int, edges: list[tuple[int, int]]) -> list[int]:
-    """For each of `count` nodes, a representative of its connected component."""
-    parent = list(range(count))
-
-    def find(node: int) -> int:
-        while parent[node] != node:
-            parent[node] = parent[parent[node]]
-            node = parent[node]
-        return node
-
-    for left, right in edges:
-        left, right = find(left), find(right)
-        if left != right:
-            parent[right] = left
-    return [find(node) for node in range(count)]

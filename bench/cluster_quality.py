@@ -184,6 +184,12 @@ def labels_of(clusters, count: int) -> list[int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("jsonl", type=Path, help="labelled documents, one JSON object a line")
+    parser.add_argument(
+        "--halves",
+        action="store_true",
+        help="also score each half of the topics ((topic // 2) %% 2) as a batch of its own: "
+        "how much the figures move on topics seen apart",
+    )
     args = parser.parse_args()
     rows = load(args.jsonl)
     articles = to_articles(rows)
@@ -210,6 +216,16 @@ def main() -> None:
         f"wall time: digest.cluster {elapsed:.2f} s, baseline incl. threshold sweep "
         f"{baseline_elapsed:.2f} s"
     )
+    if args.halves:
+        topics = sorted({topic_of(row) for row in rows})
+
+        def half_of(topic: str) -> int:  # ECB+ numbers its topics; others take turns
+            return (int(topic) // 2) % 2 if topic.isdigit() else topics.index(topic) % 2
+
+        for half in (0, 1):
+            subset = [row for row in rows if half_of(topic_of(row)) == half]
+            found = labels_of(cluster_articles(to_articles(subset)), len(subset))
+            report(f"half {half} ({len(subset)} docs)", subset, found)
 
 
 if __name__ == "__main__":

@@ -363,8 +363,9 @@ def _verbose_here_too(sub: argparse.ArgumentParser) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     _configure_logging(args.verbose)
+    previous = None
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _stop_on_sigterm)  # `schedule` installs its own
+        previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)  # `schedule` has its own
     try:
         return args.handler(args)
     except DigestError as error:
@@ -380,6 +381,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # `digest preview | head`: the reader left; say nothing more on a closed pipe.
         sys.stderr.close()
         return 0
+    finally:
+        if previous is not None:  # main() called in a longer-lived process (tests, scripts)
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _configure_logging(verbose: bool) -> None:

@@ -347,8 +347,8 @@ def batch_terms(
 ) -> TermsBatch:
     """`article_terms` of each (title, text); in `workers` processes when the batch is big.
 
-    `workers` None means one per core this process may use (and in-process for batches under
-    POOL_MIN_ARTICLES); 0 or 1 means in this process. The result is the same either way.
+    `workers` None means one per core this process may use; 0 or 1 means in this process;
+    a batch under POOL_MIN_ARTICLES is always done here. The result is the same either way.
 
     `start_method` fork suits a library caller: a forkserver or spawn worker imports the
     caller's script again, and a script without a __main__ guard would then run whole in
@@ -358,8 +358,8 @@ def batch_terms(
     available, the terms are computed in this process.
     """
     count = cores() if workers is None else workers
-    if workers is None and len(texts) < POOL_MIN_ARTICLES:
-        count = 0
+    if len(texts) < POOL_MIN_ARTICLES:
+        count = 0  # starting the pool would cost more than it saves, whatever `workers` says
     available = start_method in multiprocessing.get_all_start_methods()
     if count < 2 or not texts or not available or multiprocessing.current_process().daemon:
         return TermsBatch([article_terms(title, text) for title, text in texts])

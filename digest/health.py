@@ -39,7 +39,8 @@ def _when(moment: datetime) -> str:
 def failing_for(since: str, attempts: int) -> str:
     """'failing since 2026-11-20 06:00 UTC, 3 failed attempts in a row' (`since`: stored
     ISO time)."""
-    return f"failing since {since[:16].replace('T', ' ')} UTC, {attempts} failed attempts in a row"
+    tries = "1 failed attempt" if attempts == 1 else f"{attempts} failed attempts"
+    return f"failing since {since[:16].replace('T', ' ')} UTC, {tries} in a row"
 
 
 def waiting_reason(state: FeedState, now: datetime, config_path: object) -> str | None:

@@ -131,7 +131,8 @@ def split_addresses(value: Any) -> list[str]:
     """
     if not isinstance(value, str):
         raise Invalid(f"{value!r} is not an email address")
-    if any(ord(ch) < 32 for ch in value):
+    # str.splitlines() also breaks at U+2028, U+0085...: the email library refuses those too.
+    if any(ord(ch) < 32 for ch in value) or len(value.splitlines()) > 1:
         raise Invalid(f"{value!r} holds a control character (a line break?); write it on one line")
     pieces = [piece.strip() for piece in _top_level_pieces(value) if piece.strip()]
     if not pieces:
@@ -411,7 +412,8 @@ SETTINGS: tuple[Setting, ...] = (
         "workers",
         _workers,
         "auto",
-        "Processes extracting pages: auto (one per core) or a number; 0: the run's own.",
+        "Processes extracting pages (and clustering terms of 3,000+ articles): auto (one per "
+        "core) or a number; 0: the run's own.",
     ),
     Setting("serve.root", FOLDER, None, "Folder served on 127.0.0.1 during the run (the demo)."),
     Setting(

@@ -219,3 +219,13 @@ def test_a_missing_key_error_is_apart_from_its_help(tmp_path):
     result = run_cli("check", "--config", str(config))
     assert result.returncode == 1
     assert "title: missing (required; help: Digest title, shown in the subject" in result.stderr
+
+
+def test_main_gives_back_the_sigterm_handler_it_found():
+    import signal
+
+    from digest.cli import main
+
+    before = signal.getsignal(signal.SIGTERM)
+    assert main(["settings"]) == 0
+    assert signal.getsignal(signal.SIGTERM) is before

@@ -308,3 +308,9 @@ def test_subject_pattern_unsubscribe_and_archive_keys(tmp_path):
 )
 def test_bad_message_and_archive_keys_are_named(snippet, message):
     assert message in error_of(GOOD + snippet)
+
+
+def test_a_unicode_line_separator_in_an_address_is_refused_at_load_not_at_send():
+    error = error_of(GOOD + 'delivery:\n  to: "\\"Bo\\u2028Bcc: evil@x.org\\" <bo@x.org>"\n')
+    assert error.startswith("/srv/digest/brief.yaml:8: delivery.to: ")
+    assert "line break" in error

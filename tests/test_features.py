@@ -28,8 +28,11 @@ def test_a_capitalised_opener_counts_only_when_also_named_mid_sentence():
 
 
 @pytest.mark.parametrize("start_method", ["fork", "forkserver"])
-def test_terms_from_worker_processes_equal_terms_from_this_process(start_method):
+def test_terms_from_worker_processes_equal_terms_from_this_process(start_method, monkeypatch):
     texts = [(f"Meta plan number {n}", STORY.replace("1,200", f"{1000 + n:,}")) for n in range(40)]
+    here = batch_terms(texts, workers=2)
+    assert here.workers_cpu == 0  # a small batch stays in this process, whatever `workers` says
+    monkeypatch.setattr("digest.features.POOL_MIN_ARTICLES", 10)
     here = batch_terms(texts, workers=0)
     pooled = batch_terms(texts, workers=2, start_method=start_method)
     assert pooled.terms == here.terms == [article_terms(t, x) for t, x in texts]

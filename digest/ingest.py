@@ -71,6 +71,8 @@ def ingest(
     timer = timer or StageTimer()
     result = IngestResult()
     successes: list[_FeedSuccess] = []
+    for old, new in store.follow_renames([(feed.url, feed.name) for feed in config.feeds]):
+        log.info("feed %r is now %r: its stored articles follow the new name", old, new)
     with timer.stage("feeds") as timing:
         entries = _fresh_entries(config, store, fetcher, now, result, successes)
         known = store.known(entries)

@@ -171,6 +171,13 @@ def _assemble(
             and (feed := feeds.get(a.feed)) is not None
             and passes([f"{a.title}\n{a.text}"], feed.include, feed.exclude)
         ]
+        orphans = sorted({a.feed for a in articles if a.story_id is None and a.feed not in feeds})
+        if orphans:
+            log.warning(
+                "held back: articles of %s, no longer in %s (kept, should it come back)",
+                ", ".join(map(repr, orphans)),
+                config.path,
+            )
         delivered = [a for a in articles if a.story_id is not None]
         # Late reports join delivered stories first; only what joins none forms new stories.
         # Terms once for both steps (in worker processes for a big batch, as pages are).

@@ -67,6 +67,23 @@ class Store(DeliveryLog, FeedHealthRecords):
 
     # -- feeds ---------------------------------------------------------------------------
 
+    def follow_renames(self, feeds: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+        """Articles are filed under their feed's name: when the config gives a known feed URL
+        another name, move its articles to the new name, so that what waits to be sent is not
+        taken for the articles of a feed taken out of the config. Returns (old, new) names."""
+        names = {name for _, name in feeds}
+        renamed = []
+        with self.transaction() as db:
+            for url, name in feeds:
+                row = db.execute("SELECT name FROM feeds WHERE url = ?", (url,)).fetchone()
+                # An old name another configured feed now uses keeps its articles (a swap).
+                if row is None or row[0] == name or row[0] in names:
+                    continue
+                db.execute("UPDATE articles SET feed = ? WHERE feed = ?", (name, row[0]))
+                db.execute("UPDATE feeds SET name = ? WHERE url = ?", (name, url))
+                renamed.append((row[0], name))
+        return renamed
+
     def feed_state(self, url: str) -> FeedState:
         row = self.db.execute(
             "SELECT etag, last_modified, failures, failing_since, next_attempt, gone_since, "

@@ -65,3 +65,20 @@ def test_a_feed_taken_out_of_the_config_sends_nothing_more(tmp_path, expectation
     assert {s.name for item in shown.items for s in item.sources} == {"Techwire"}
     assert store.count("pending") == 2  # kept, should the feed come back
     store.close()
+
+
+def test_a_renamed_feed_keeps_what_waits_to_be_sent(tmp_path, expectations):
+    waiting = next(iter(expectations["events"].values()))[0]
+    config = digest.load_config(write_config(tmp_path, "http://127.0.0.1:9"))
+    techwire = next(feed for feed in config.feeds if feed.name == "Techwire")
+    store = Store.open(config.storage)
+    # Fetched (by a preview, or before SMTP went down) while the feed had another name.
+    store.add_articles([stored(waiting, "Tech Wire", NOW)], NOW)
+    store.feed_succeeded(techwire.url, "Tech Wire", 200, None, None, NOW)
+    assert store.follow_renames([(f.url, f.name) for f in config.feeds]) == [
+        ("Tech Wire", "Techwire")
+    ]
+    shown, _ = _assemble(config, store, NOW)
+    assert shown is not None
+    assert [s.name for item in shown.items for s in item.sources] == ["Techwire"]
+    store.close()

@@ -109,4 +109,14 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         ALTER TABLE site_blocks_by_key RENAME TO site_blocks
         """,
     ),
+    (
+        # A preview was told from a run by its outcome or a "preview" detail, both of which
+        # a killed preview (or its note) overwrites; a column says it for good.
+        "007_run_kind",
+        """
+        ALTER TABLE runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'run';
+        UPDATE runs SET kind = 'preview'
+            WHERE outcome = 'preview' OR COALESCE(detail, '') LIKE 'preview%'
+        """,
+    ),
 )

@@ -125,10 +125,13 @@ def last_run_started(config: Config) -> datetime | None:
     try:
         with sqlite3.connect(f"file:{config.storage}?mode=ro", uri=True, timeout=10) as db:
             # A preview sends nothing: it must not count as the run a fire time asked for.
-            row = db.execute(
-                "SELECT MAX(started) FROM runs WHERE outcome IS NOT 'preview' "
-                "AND COALESCE(detail, '') NOT LIKE 'preview%'"
-            ).fetchone()
+            try:
+                row = db.execute("SELECT MAX(started) FROM runs WHERE kind = 'run'").fetchone()
+            except sqlite3.OperationalError:  # a state file from before 007_run_kind
+                row = db.execute(
+                    "SELECT MAX(started) FROM runs WHERE outcome IS NOT 'preview' "
+                    "AND COALESCE(detail, '') NOT LIKE 'preview%'"
+                ).fetchone()
     except sqlite3.Error:
         return None
     if not row or not row[0]:

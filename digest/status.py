@@ -105,6 +105,10 @@ def _read(db: sqlite3.Connection, status: Status, limit: int, now: datetime) -> 
             outcome, detail, seconds = "died", died_reason(row["pid"]), None
         elif outcome == "died" and not detail:  # recorded before the reason was kept
             detail = died_reason(row["pid"])
+        # `in` on a sqlite3.Row tests its values, hence keys(); "kind" came with 007_run_kind.
+        kind = row["kind"] if "kind" in row.keys() else "run"  # noqa: SIM118
+        if outcome == "died" and kind == "preview":
+            detail = f"preview: {detail}"
         status.runs.append(
             RunRecord(row["started"], row["finished"], seconds, outcome, detail, row["pid"],
                       digests)

@@ -139,14 +139,15 @@ class StateDB:
                     (_iso(now), died_reason(row["pid"]), row["id"]),
                 )
             run_id = db.execute(
-                "INSERT INTO runs (pid, started, process_start, token, detail) "
-                "VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO runs (pid, started, process_start, token, detail, kind) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
                 (
                     os.getpid(),
                     _iso(now),
                     _process_start(os.getpid()),
                     token,
                     "preview" if preview else None,
+                    "preview" if preview else "run",
                 ),
             ).lastrowid
         _HELD_HERE.add(token)

@@ -229,3 +229,25 @@ def test_a_preview_is_not_the_run_the_daemon_would_catch_up(tmp_path):
         pass
     store.close()
     assert last_run_started(config) == yesterday
+
+
+def test_a_killed_preview_with_a_note_is_still_not_a_run(tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    from digest.config import load_config
+    from digest.schedule import last_run_started
+
+    config = load_config(write_config(tmp_path, "http://127.0.0.1:9"))
+    yesterday = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
+    store = Store.open(config.storage)
+    with store.run_lock(yesterday):
+        pass
+    # A preview that noted what it showed, then was killed (out of memory): the next run
+    # records it died, and neither its outcome nor its detail says "preview" any more.
+    with store.run_lock(datetime.now(UTC), preview=True) as run:
+        store.note_run(run, "showed 5 items (5 sources), not sent")
+    store.db.execute(
+        "UPDATE runs SET outcome = 'died', detail = 'interrupted' WHERE id = ?", (run,)
+    )
+    store.close()
+    assert last_run_started(config) == yesterday

@@ -352,13 +352,17 @@ def _split_lookalikes(
 def _rejoin_outliers(
     parts: list[list[int]], vectors: dict[int, dict[str, float]]
 ) -> list[list[int]]:
-    """Give each article of a part smaller than MIN_EVENT_PART to the event part it matches
-    best on average. `vectors` are the group's own (IDF inside the group): with batch
-    vectors the topic's names, which both events share, decided the match and outliers went
-    to whichever event said more about the topic (on ECB+ this put one Endangered Species
-    Act story and one Turkmen election story with the look-alike event). A group holds at
-    most one delivered story (`average_link` never joins two), so no move can join two
-    stories."""
+    """The events of a split group, each with its outliers.
+
+    A part is an event when it has MIN_EVENT_PART articles and a name or figure of its own
+    (`_has_own_fact`); with fewer than two events the group stays whole. Every article of
+    another part (an outlier, or wording a few outlets of one story share) joins the event
+    it matches best on average. `vectors` are the group's own (IDF inside the group): with
+    batch vectors the topic's names, which both events share, decided the match and
+    outliers went to whichever event said more about the topic (on ECB+ this put one
+    Endangered Species Act story and one Turkmen election story with the look-alike event).
+    A group holds at most one delivered story (`average_link` never joins two), so no move
+    can join two stories."""
     if len(parts) < 2:
         return parts
     members = [index for part in parts for index in part]

@@ -23,7 +23,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from .errors import ConfigError
+from .addresses import split_addresses
+from .errors import ConfigError, Invalid
 from .localsite import follow_serve_port
 from .settings import (
     DEFAULT_SUBJECT,
@@ -32,10 +33,8 @@ from .settings import (
     PATH,
     SETTINGS,
     URL_OR_PATH,
-    Invalid,
     Setting,
     settings_help,
-    split_addresses,
     text_value,
 )
 from .version import __version__

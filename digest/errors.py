@@ -22,6 +22,11 @@ class DigestError(Exception):
     """Base of every error digest raises on purpose."""
 
 
+class Invalid(Exception):
+    """A config value failed its parser (settings.py, addresses.py); the loader turns it
+    into a ConfigError naming the file, the line and the key."""
+
+
 class ConfigError(DigestError, ValueError):
     """The config file is invalid. The message starts with `file:line:`."""
 

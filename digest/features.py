@@ -8,6 +8,7 @@ so that the clusterer can weigh them above common words.
 from __future__ import annotations
 
 import functools
+import logging
 import multiprocessing
 import os
 import re
@@ -20,6 +21,8 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
 from .text import split_sentences
+
+log = logging.getLogger("digest")
 
 _WORD = re.compile(r"[^\W\d_][\w'’-]*[^\W_]|[^\W\d_]", re.UNICODE)
 _CONNECTORS = {
@@ -373,7 +376,8 @@ def batch_terms(
                 terms.extend(chunk_terms)
                 cpu += chunk_cpu
     # No worker could start (a process limit, no memory): the same terms, computed here.
-    except (BrokenProcessPool, OSError, RuntimeError):
+    except (BrokenProcessPool, OSError, RuntimeError) as error:
+        log.warning("term workers failed (%s); computing the terms in this process", error)
         return TermsBatch([article_terms(title, text) for title, text in texts])
     return TermsBatch(terms, cpu)
 

@@ -7,6 +7,7 @@ processes. Both return exactly what a plain loop would, in the same order.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 from bisect import bisect_right
 from collections import Counter, defaultdict
@@ -15,6 +16,8 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from .features import cores
+
+log = logging.getLogger("digest")
 
 # Scoring is the bulk of a big batch's clustering (every candidate pair, in Python). Forked
 # workers share the batch with this process (nothing is pickled to them) and send back one
@@ -102,7 +105,8 @@ def _scores_forked(
             initargs=((score, candidates),),
         ) as pool:
             return [s for part in pool.map(_score_inherited, bounds) for s in part]
-    except (BrokenProcessPool, OSError):
+    except (BrokenProcessPool, OSError) as error:
+        log.warning("pair-scoring workers failed (%s); scoring in this process", error)
         return None
 
 

@@ -132,7 +132,8 @@ def last_run_started(config: Config) -> datetime | None:
                     "SELECT MAX(started) FROM runs WHERE outcome IS NOT 'preview' "
                     "AND COALESCE(detail, '') NOT LIKE 'preview%'"
                 ).fetchone()
-    except sqlite3.Error:
+    except sqlite3.Error as error:
+        log.warning("%s: cannot read the last run (%s); no catch-up run", config.storage, error)
         return None
     if not row or not row[0]:
         return None

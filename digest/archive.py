@@ -44,7 +44,11 @@ class ArchivedDigest:
 
 
 def page_name(created: datetime) -> str:
-    return created.astimezone(UTC).strftime("%Y-%m-%d-%H%M%S") + ".html"
+    """'2026-11-23-090000.html', by UTC time; with the milliseconds when it has any, so that
+    two digests sent within one second do not share (and overwrite) one page."""
+    moment = created.astimezone(UTC)
+    fraction = f"-{moment.microsecond // 1000:03d}" if moment.microsecond else ""
+    return moment.strftime("%Y-%m-%d-%H%M%S") + fraction + ".html"
 
 
 def _public(archive: ArchiveConfig, name: str) -> str:

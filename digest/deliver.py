@@ -8,6 +8,7 @@ each one's fate to it as it happens (`Journal`).
 from __future__ import annotations
 
 import dataclasses
+import glob
 import re
 import smtplib
 import ssl
@@ -100,10 +101,14 @@ def stage_messages(
         ]
     if settings.outbox is None:
         raise DeliveryError("delivery.outbox is not set")
-    stem = (
-        settings.outbox
-        / f"{now.strftime('%Y%m%d-%H%M%S')}-{slug(rendered.subject.split('·')[0], 40)}"
-    )
+    base = f"{now.strftime('%Y%m%d-%H%M%S')}-{slug(rendered.subject.split('·')[0], 40)}"
+    stem = settings.outbox / base
+    # Another digest staged within the same second (files already in the outbox) keeps
+    # its files: this one takes the next free name.
+    taken = 1
+    while settings.outbox.is_dir() and any(settings.outbox.glob(glob.escape(stem.name) + ".*")):
+        taken += 1
+        stem = settings.outbox / f"{base}-{taken}"
     # The side files carry the parts as rendered (no reader's own unsubscribe link).
     copy = build_message(rendered, settings.sender, ", ".join(settings.recipients), language, now)
     staged = [Staged("", copy["Message-ID"], copy.as_bytes(), "file", str(stem))]

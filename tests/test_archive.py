@@ -105,3 +105,14 @@ def test_the_index_dates_each_digest_in_the_digests_timezone(tmp_path):
     index = index_page([entry], "Morning Brief", "en", ArchiveConfig(tmp_path), "Asia/Tokyo")
     assert "Monday 23 November 2026, 17:00 JST" in index
     assert "08:00" not in index
+
+
+def test_two_digests_sent_within_one_second_get_two_archive_pages():
+    from datetime import UTC, datetime
+
+    from digest.archive import page_name
+
+    first = datetime(2026, 11, 23, 9, 0, 5, 100_000, tzinfo=UTC)
+    assert page_name(first) == "2026-11-23-090005-100.html"
+    assert page_name(first.replace(microsecond=900_000)) != page_name(first)
+    assert page_name(first.replace(microsecond=0)) == "2026-11-23-090005.html"

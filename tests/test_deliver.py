@@ -84,6 +84,18 @@ def test_the_outbox_gets_html_and_text_once_and_one_eml_per_recipient(tmp_path):
         assert eml.get_body(("html",)).get_content().startswith("<html>")
 
 
+def test_two_digests_within_one_second_keep_their_own_outbox_files(tmp_path):
+    settings = DeliveryConfig(method="file", outbox=tmp_path / "out", recipients=("a@b.example",))
+    deliver(RENDERED, settings, "fr", NOW)
+    deliver(RENDERED, settings, "fr", NOW.replace(microsecond=400_000))
+    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    stem = "20261123-090000-revue-de-presse"
+    assert names == [
+        f"{stem}-2.html", f"{stem}-2.to-a-b-example.eml", f"{stem}-2.txt",
+        f"{stem}.html", f"{stem}.to-a-b-example.eml", f"{stem}.txt",
+    ]  # fmt: skip
+
+
 def test_an_unwritable_outbox_is_a_delivery_error(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")

@@ -24,6 +24,7 @@ from .config import load_config, settings_help
 from .deliver import delivered_to
 from .errors import DeliveryError, DigestError
 from .models import Digest, RunReport, Source
+from .text import plural
 from .version import __version__
 
 log = logging.getLogger("digest")
@@ -63,11 +64,6 @@ def digest_json(digest: Digest | None, title: str) -> dict[str, Any]:
 def _source_json(source: Source) -> dict[str, str]:
     published = source.published.isoformat(timespec="seconds")
     return {"name": source.name, "url": source.url, "published": published}
-
-
-def plural(count: int, noun: str) -> str:
-    """`1 item`, `2 items`: the count with its noun (nouns that take an s)."""
-    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _print_problems(report: RunReport) -> None:
@@ -166,7 +162,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     count = len(config.feeds)
-    print(f"{args.config}: config is valid ({count} feed{'s' if count != 1 else ''})")
+    print(f"{args.config}: config is valid ({plural(count, 'feed')})")
     failures = 0
     for result in pipeline.check(config):
         mark = "ok  " if result.ok else "FAIL"

@@ -31,6 +31,7 @@ from .message import build_message
 from .models import Outgoing, RenderedDigest
 from .smtp_security import NeedsSetting, needs_what, security_mismatch, silent_server_hint
 from .store_outbox import Staged
+from .text import plural
 
 
 @dataclass(frozen=True)
@@ -370,7 +371,7 @@ def delivered_to(recipients: Sequence[str], settings: DeliveryConfig, shown: int
     listed = ", ".join(addresses[:shown])
     if len(addresses) > shown:
         listed += f" and {len(addresses) - shown} more"
-    count = f"{len(addresses)} recipient{'s' if len(addresses) != 1 else ''}"
+    count = plural(len(addresses), "recipient")
     if settings.method == "file":
         where = f"in {settings.outbox}/"
     else:

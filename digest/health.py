@@ -23,6 +23,7 @@ from .deliver import deliver
 from .errors import DeliveryError
 from .models import RenderedDigest
 from .store import FeedState, Store
+from .text import plural
 
 log = logging.getLogger("digest")
 
@@ -39,7 +40,7 @@ def _when(moment: datetime) -> str:
 def failing_for(since: str, attempts: int) -> str:
     """'failing since 2026-11-20 06:00 UTC, 3 failed attempts in a row' (`since`: stored
     ISO time)."""
-    tries = "1 failed attempt" if attempts == 1 else f"{attempts} failed attempts"
+    tries = plural(attempts, "failed attempt")
     return f"failing since {since[:16].replace('T', ' ')} UTC, {tries} in a row"
 
 
@@ -54,7 +55,7 @@ def waiting_reason(state: FeedState, now: datetime, config_path: object) -> str 
         failing = (
             failing_for(state.failing_since, state.failures)
             if state.failing_since
-            else f"{state.failures} failed attempts in a row"
+            else f"{plural(state.failures, 'failed attempt')} in a row"
         )
         return (
             f"not fetched until {_when(state.next_attempt)} ({failing}; last error: "

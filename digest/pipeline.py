@@ -36,6 +36,7 @@ from .parse import parse_fetched
 from .rank import filter_clusters, passes, rank_clusters
 from .render import render_digest
 from .store import QUEUE_LIMIT, Store
+from .text import plural
 from .timing import StageTimer
 from .workers import run_start_method
 
@@ -138,10 +139,7 @@ def _preview_note(digest: Digest | None) -> str:
         return "showed nothing new"
     items = len(digest.items)
     sources = sum(len(item.sources) for item in digest.items)
-    return (
-        f"showed {items} item{'s' if items != 1 else ''} ({sources} source"
-        f"{'s' if sources != 1 else ''}), not sent"
-    )
+    return f"showed {plural(items, 'item')} ({plural(sources, 'source')}), not sent"
 
 
 def _assemble(

@@ -34,6 +34,7 @@ from . import pipeline
 from .config import Config, load_config
 from .errors import ConfigError, DigestError, RunLocked
 from .store_db import maybe_time
+from .text import plural
 
 log = logging.getLogger("digest.schedule")
 
@@ -159,7 +160,7 @@ def run_digest(config_path: Path, name: str) -> str:
             outcome = f"ok: nothing new ({report.articles_new} new articles)"
         else:
             outcome = (
-                f"ok: delivered {_count(len(report.digest.items), 'item')} to "
+                f"ok: delivered {plural(len(report.digest.items), 'item')} to "
                 f"{', '.join(report.delivered_to) or 'nobody'}"
             )
         if report.refused:
@@ -167,13 +168,9 @@ def run_digest(config_path: Path, name: str) -> str:
         if report.deferred:
             outcome += f"; queued for {', '.join(report.deferred)}"
         if report.feeds_failed:
-            outcome += f"; {_count(len(report.feeds_failed), 'feed')} failed"
+            outcome += f"; {plural(len(report.feeds_failed), 'feed')} failed"
     log.info("%s: run %s (%.1fs)", name, outcome, time.monotonic() - started)
     return outcome
-
-
-def _count(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def serve(path: Path) -> int:

@@ -15,6 +15,7 @@ from .config import Config
 from .errors import StoreError
 from .schedule import next_run
 from .store_db import died_reason, holder_alive, maybe_time
+from .text import plural
 
 
 @dataclass(frozen=True)
@@ -186,7 +187,7 @@ def format_status(status: Status) -> str:
         for feed in status.failing_feeds:
             lines.append(
                 f"  {feed.name} <{feed.url}>: failing since {feed.since} "
-                f"({feed.failures} attempt{'s' if feed.failures != 1 else ''}); "
+                f"({plural(feed.failures, 'attempt')}); "
                 f"last error: {feed.last_error}"
                 + (f"; gone (410) since {feed.gone_since}, see `digest reactivate`"
                    if feed.gone_since else "")

@@ -45,6 +45,11 @@ _UNPRINTABLE = re.compile(
 )
 
 
+def plural(count: int, noun: str) -> str:
+    """`1 item`, `2 items`: the count with its noun (nouns that take an s)."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def printable(text: str) -> str:
     """`text` without the characters no reader should get (see _UNPRINTABLE)."""
     return _UNPRINTABLE.sub("", text)

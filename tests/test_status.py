@@ -214,17 +214,26 @@ def test_a_preview_is_listed_as_a_preview_with_what_it_showed_not_as_a_run(tmp_p
     assert f"{items} items to reader@localhost" in newest  # whom, for the file method too
 
 
-def test_a_preview_is_not_the_run_the_daemon_would_catch_up(tmp_path):
+def _a_run_yesterday(tmp_path):
+    """A config, its store, and the time of the one run it had: yesterday."""
     from datetime import UTC, datetime, timedelta
 
     from digest.config import load_config
-    from digest.schedule import last_run_started
 
     config = load_config(write_config(tmp_path, "http://127.0.0.1:9"))
     yesterday = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
     store = Store.open(config.storage)
     with store.run_lock(yesterday):
         pass
+    return config, store, yesterday
+
+
+def test_a_preview_is_not_the_run_the_daemon_would_catch_up(tmp_path):
+    from datetime import UTC, datetime
+
+    from digest.schedule import last_run_started
+
+    config, store, yesterday = _a_run_yesterday(tmp_path)
     with store.run_lock(datetime.now(UTC), preview=True):
         pass
     store.close()
@@ -232,16 +241,11 @@ def test_a_preview_is_not_the_run_the_daemon_would_catch_up(tmp_path):
 
 
 def test_a_killed_preview_with_a_note_is_still_not_a_run(tmp_path):
-    from datetime import UTC, datetime, timedelta
+    from datetime import UTC, datetime
 
-    from digest.config import load_config
     from digest.schedule import last_run_started
 
-    config = load_config(write_config(tmp_path, "http://127.0.0.1:9"))
-    yesterday = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
-    store = Store.open(config.storage)
-    with store.run_lock(yesterday):
-        pass
+    config, store, yesterday = _a_run_yesterday(tmp_path)
     # A preview that noted what it showed, then was killed (out of memory): the next run
     # records it died, and neither its outcome nor its detail says "preview" any more.
     with store.run_lock(datetime.now(UTC), preview=True) as run:

@@ -80,14 +80,15 @@ def write_archive(
         page=page_name(digest.created),
         title=digest.title,
         subject=subject,
-        created=digest.created.astimezone(UTC).isoformat(timespec="seconds"),
+        # To the millisecond, like the page name: two digests of one second stay in order.
+        created=digest.created.astimezone(UTC).isoformat(timespec="milliseconds"),
         item_count=len(digest.items),
         headlines=[(item.headline, safe_url(item.url)) for item in digest.items],
     )
     try:
         folder.mkdir(parents=True, exist_ok=True)
         entries = [e for e in _read_record(folder) if e.page != entry.page] + [entry]
-        entries.sort(key=lambda e: e.created, reverse=True)
+        entries.sort(key=lambda e: datetime.fromisoformat(e.created), reverse=True)
         files = {
             folder / entry.page: page_html,
             folder / RECORD: json.dumps([asdict(e) for e in entries], ensure_ascii=False, indent=1),

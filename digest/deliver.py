@@ -102,9 +102,11 @@ def stage_messages(
         ]
     if settings.outbox is None:
         raise DeliveryError("delivery.outbox is not set")
-    base = f"{now.strftime('%Y%m%d-%H%M%S')}-{slug(rendered.subject.split('·')[0], 40)}"
+    # To the millisecond, so that the names sort in the order the digests were made.
+    moment = f"{now:%Y%m%d-%H%M%S}-{now.microsecond // 1000:03d}"
+    base = f"{moment}-{slug(rendered.subject.split('·')[0], 40)}"
     stem = settings.outbox / base
-    # Another digest staged within the same second (files already in the outbox) keeps
+    # Should a name still be taken (files already in the outbox), the earlier digest keeps
     # its files: this one takes the next free name.
     taken = 1
     while settings.outbox.is_dir() and any(settings.outbox.glob(glob.escape(stem.name) + ".*")):

@@ -69,7 +69,7 @@ def test_the_outbox_gets_html_and_text_once_and_one_eml_per_recipient(tmp_path):
     settings = DeliveryConfig(method="file", outbox=tmp_path / "out", recipients=recipients)
     delivery = deliver(RENDERED, settings, "fr", NOW)
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
-    stem = "20261123-090000-revue-de-presse"
+    stem = "20261123-090000-000-revue-de-presse"
     assert names == [
         f"{stem}.html",
         f"{stem}.to-a-b-example.eml",
@@ -88,11 +88,13 @@ def test_two_digests_within_one_second_keep_their_own_outbox_files(tmp_path):
     settings = DeliveryConfig(method="file", outbox=tmp_path / "out", recipients=("a@b.example",))
     deliver(RENDERED, settings, "fr", NOW)
     deliver(RENDERED, settings, "fr", NOW.replace(microsecond=400_000))
+    deliver(RENDERED, settings, "fr", NOW.replace(microsecond=400_000))  # same instant
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
-    stem = "20261123-090000-revue-de-presse"
+    first, second = "20261123-090000-000-revue-de-presse", "20261123-090000-400-revue-de-presse"
     assert names == [
-        f"{stem}-2.html", f"{stem}-2.to-a-b-example.eml", f"{stem}-2.txt",
-        f"{stem}.html", f"{stem}.to-a-b-example.eml", f"{stem}.txt",
+        f"{first}.html", f"{first}.to-a-b-example.eml", f"{first}.txt",
+        f"{second}-2.html", f"{second}-2.to-a-b-example.eml", f"{second}-2.txt",
+        f"{second}.html", f"{second}.to-a-b-example.eml", f"{second}.txt",
     ]  # fmt: skip
 
 

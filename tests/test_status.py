@@ -61,19 +61,9 @@ def test_status_shows_runs_deliveries_failing_feeds_and_the_next_run(tmp_path, s
 
 
 def test_status_reads_while_a_run_holds_the_write_lock(tmp_path, site):
-    site.overrides = {"/slow/feed.xml": stall(4)}
-    feeds = [*DEMO_FEEDS[:2], ("Slow", f"{site.base_url}/slow/feed.xml", "World")]
-    config = write_config(tmp_path, site.base_url, feeds=feeds)
-    config.write_text(config.read_text().replace("timeout: 2", "timeout: 10"))
-    state = tmp_path / "state" / "digest.db"
-    running = subprocess.Popen(
-        [sys.executable, "-m", "digest", "run", "--config", str(config)],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    running, config = _start_slow_run(tmp_path, site, stall_seconds=4)
     try:
-        assert wait_for(lambda: any("/slow/" in path for _, path, _ in site.requests) or
-                        _has_run(state), timeout=30)  # fmt: skip
-        writer = sqlite3.connect(state, isolation_level=None)
+        writer = sqlite3.connect(tmp_path / "state" / "digest.db", isolation_level=None)
         writer.execute("BEGIN IMMEDIATE")  # a writer mid-transaction, as a run is when it records
         writer.execute("INSERT INTO problems (at, stage, target, reason) VALUES ('x','x','x','x')")
         started = time.monotonic()
@@ -148,9 +138,9 @@ def test_a_state_file_from_the_first_schema_is_upgraded_and_keeps_its_data(tmp_p
         store.close()
 
 
-def _start_slow_run(tmp_path, site) -> tuple[subprocess.Popen, object]:
+def _start_slow_run(tmp_path, site, stall_seconds: float = 8) -> tuple[subprocess.Popen, object]:
     """A real `digest run` held up by a stalled feed, once it has taken its run row."""
-    site.overrides = {"/slow/feed.xml": stall(8)}
+    site.overrides = {"/slow/feed.xml": stall(stall_seconds)}
     feeds = [*DEMO_FEEDS[:1], ("Slow", f"{site.base_url}/slow/feed.xml", "World")]
     config = write_config(tmp_path, site.base_url, feeds=feeds)
     config.write_text(config.read_text().replace("timeout: 2", "timeout: 10"))

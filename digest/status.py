@@ -94,20 +94,18 @@ def _read(db: sqlite3.Connection, status: Status, limit: int, now: datetime) -> 
         return status
     has_outbox = "run_id" in {row[1] for row in db.execute("PRAGMA table_info(digests)")}
     for row in db.execute("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,)).fetchall():
+        dead = row["finished"] is None and not holder_alive(row, now)
+        if dead:
+            # It may have ended between the read and the check: read the row again.
+            row = db.execute("SELECT * FROM runs WHERE id = ?", (row["id"],)).fetchone()
+            dead = row["finished"] is None
         started = maybe_time(row["started"])
         end = maybe_time(row["finished"]) if row["finished"] else None
         seconds = ((end or now) - started).total_seconds() if started else None
         digests = _digests(db, row["id"]) if has_outbox else []
         detail = row["detail"] if has_outbox else None  # both came with 004_outbox
         outcome = row["outcome"] or "running"
-        if row["finished"] is None and not holder_alive(row, now):
-            # It may have ended between the read and the check: read the row again.
-            row = db.execute("SELECT * FROM runs WHERE id = ?", (row["id"],)).fetchone()
-            end = maybe_time(row["finished"]) if row["finished"] else None
-            seconds = ((end or now) - started).total_seconds() if started else None
-            detail = row["detail"] if has_outbox else None
-            outcome = row["outcome"] or "running"
-        if row["finished"] is None and not holder_alive(row, now):
+        if dead:
             # Killed (SIGKILL, power loss): no outcome was written. The lock's own check
             # (pid alive and the same process) says so; the next run will record it too.
             outcome, detail, seconds = "died", died_reason(row["pid"]), None

@@ -30,7 +30,6 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from .features import ArticleTerms, batch_terms
 from .linkage import average_link
@@ -79,12 +78,6 @@ WHY_TERMS = 6  # terms shown in an item's "why grouped"
 # outlets cover still meets through its names. Pairs enumerated grow with these, not with N.
 MAX_POSTING = 50
 MAX_POSTING_FACTS = 500
-
-
-@dataclass(frozen=True)
-class PairEvidence:
-    similarity: float
-    shared_facts: tuple[str, ...]
 
 
 def cluster_articles(
@@ -261,7 +254,7 @@ def _scored_pairs(
         candidates = [(left, right) for left, right in candidates if keep(left, right)]
 
     def similarity(left: int, right: int) -> float:
-        return pair_evidence(
+        return pair_similarity(
             articles[left],
             articles[right],
             terms[left],
@@ -269,13 +262,13 @@ def _scored_pairs(
             vectors[left],
             vectors[right],
             idf,
-        ).similarity
+        )
 
     similarities = score_pairs(similarity, candidates, workers)
     return {pair: s for pair, s in zip(candidates, similarities, strict=True) if s > 0}
 
 
-def pair_evidence(
+def pair_similarity(
     left: Article,
     right: Article,
     left_terms: ArticleTerms,
@@ -283,12 +276,12 @@ def pair_evidence(
     left_vector: dict[str, float],
     right_vector: dict[str, float],
     idf: dict[str, float],
-) -> PairEvidence:
+) -> float:
     similarity = _cosine(left_vector, right_vector)
     shared = left_terms.specific & right_terms.specific
     # A fact every article in the batch mentions ties nothing together.
-    distinctive = sorted((t for t in shared if idf[t] > 1.5), key=lambda t: -idf[t])
-    if len(distinctive) < MIN_SHARED_FACTS:
+    distinctive = sum(1 for term in shared if idf[term] > 1.5)
+    if distinctive < MIN_SHARED_FACTS:
         similarity *= NO_FACTS_FACTOR
     if _subject_missing(left_terms, right_terms, idf) and _subject_missing(
         right_terms, left_terms, idf
@@ -297,7 +290,7 @@ def pair_evidence(
     hours_apart = abs((left.published - right.published).total_seconds()) / 3600
     if hours_apart > MAX_HOURS_APART:
         similarity *= FAR_APART_FACTOR
-    return PairEvidence(similarity, tuple(distinctive))
+    return similarity
 
 
 def _subject_missing(article: ArticleTerms, other: ArticleTerms, idf: dict[str, float]) -> bool:

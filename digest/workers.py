@@ -15,7 +15,6 @@ without being scored again.
 from __future__ import annotations
 
 import multiprocessing
-import os
 import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -25,6 +24,7 @@ from typing import Generic, TypeVar
 from .clean import LanguageDetector, ScoredBlocks, block_fingerprints, decide, score_page
 from .errors import ExtractError
 from .extract import extract_page
+from .features import cores
 from .models import CleanedText, ExtractedPage
 
 Key = TypeVar("Key")
@@ -75,12 +75,7 @@ def run_start_method() -> str:
 
 def worker_count(setting: int | None) -> int:
     """`workers` from the config: None means one per core this process may use."""
-    if setting is not None:
-        return setting
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+    return cores() if setting is None else setting
 
 
 class PagePool(Generic[Key]):

@@ -44,8 +44,8 @@ _DATE_PARAMS = {
 MAX_MARKUP = 1024 * 1024
 _HEAVY_TAGS = (b"script", b"style")
 # trafilatura's full cascade compares its own extraction with readability's and jusText's
-# and keeps the best; that comparison is a quarter of its time on a typical news page, and
-# it rarely changes a long extraction. So each page is extracted in fast mode first (own
+# and keeps the best; that comparison is a third of its time on a long news page (the
+# benchmark's generated pages), and it rarely changes a long extraction. So each page is extracted in fast mode first (own
 # extractor only), and again with the full cascade when the text is shorter than this or
 # lacks paragraphs. Calibrated with bench/extraction_quality.py on both shared folders
 # (full cascade on every page: F1 0.9812, must found 0.9629, must-not absent 0.9509):

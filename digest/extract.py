@@ -44,14 +44,15 @@ _DATE_PARAMS = {
 MAX_MARKUP = 1024 * 1024
 _HEAVY_TAGS = (b"script", b"style")
 # trafilatura's full cascade compares its own extraction with readability's and jusText's
-# and keeps the best; that comparison is a third of its time on a long news page (the
-# benchmark's generated pages), and it rarely changes a long extraction. So each page is extracted in fast mode first (own
-# extractor only), and again with the full cascade when the text is shorter than this or
-# lacks paragraphs. Calibrated with bench/extraction_quality.py on both shared folders
-# (full cascade on every page: F1 0.9812, must found 0.9629, must-not absent 0.9509):
+# and keeps the best. That comparison is a third of its time on a long news page (the
+# benchmark's generated pages) and rarely changes a long extraction. So each page is
+# extracted in fast mode first (own extractor only), and again with the full cascade when
+# the text is shorter than this or lacks paragraphs. Calibrated with
+# bench/extraction_quality.py on both shared folders (full cascade on every page: F1 0.9812,
+# must found 0.9629, must-not absent 0.9509):
 #   below 1500 characters: F1 0.9871, must 0.9609, must-not 0.9523
 #   below 2500 characters: F1 0.9871, must 0.9622, must-not 0.9523 (35% of those pages
-#                          take the second pass; few long news pages do)
+#                          take the second pass; none of 320 benchmark pages do)
 #   below 3000 characters: F1 0.9812, must 0.9629, must-not 0.9503
 FULL_CASCADE_BELOW = 2500
 _HTML_LANG = re.compile(rb"<html[^>]*\blang\s*=\s*[\"']?([A-Za-z]{2,3})", re.IGNORECASE)

@@ -2,13 +2,16 @@ from __future__ import annotations
 
 import gzip
 import os
+import threading
+from collections import deque
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from conftest import respond, stall
 
 from digest.config import FetchSettings
 from digest.errors import FetchError
-from digest.fetch import Fetcher, FetchRequest
+from digest.fetch import Fetcher, FetchRequest, HostTurns
 
 
 def redirect_to(location: str):
@@ -131,3 +134,69 @@ def test_the_user_agent_names_the_project(site, fetcher):
     site.overrides = {"/ua": echo}
     fetcher.fetch(FetchRequest(f"{site.base_url}/ua"))
     assert seen["ua"] == "digest-test/1"
+
+
+def _turns(by_host: dict[str, list[int]], per_host: int, window: int) -> HostTurns:
+    return HostTurns({host: deque(i) for host, i in by_host.items()}, per_host, window)
+
+
+def test_host_turns_keep_a_window_of_hosts_taking_turns():
+    turns = _turns({"a": [0, 1, 2], "b": [3, 4], "c": [5]}, per_host=9, window=2)
+    order = []
+    while (turn := turns.next()) is not None:
+        order.append(turn)
+        turns.finished(turn[1])
+    # c waits until a or b has nothing left, so a's and b's connections stay in use
+    assert order == [(0, "a"), (3, "b"), (1, "a"), (4, "b"), (2, "a"), (5, "c")]
+
+
+def test_host_turns_pass_over_a_busy_host_and_let_another_in_when_all_are_busy():
+    turns = _turns({"slow": [0, 1, 2, 3], "b": [4, 5], "c": [6]}, per_host=1, window=2)
+    assert [turns.next(), turns.next()] == [(0, "slow"), (4, "b")]
+    assert turns.next() == (6, "c")  # slow and b are both at their limit
+    assert turns.next() is None  # every host with requests left is at its limit
+    turns.finished("b")
+    assert turns.next() == (5, "b")  # not slow's next request: slow is still busy
+    turns.finished("slow")
+    assert turns.next() == (1, "slow")
+
+
+def test_fetch_each_reuses_connections_across_many_hosts():
+    """30 hosts, 4 pages each: hosts taking turns a window at a time keep their connections
+    alive. With every host taking turns at once, each request opened a new connection."""
+    connections = []
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def setup(self) -> None:
+            connections.append(self.client_address)
+            super().setup()
+
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    servers = [ThreadingHTTPServer((f"127.0.0.{n}", 0), Handler) for n in range(2, 32)]
+    for server in servers:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        urls = [
+            f"http://127.0.0.{n}:{server.server_port}/page{page}"
+            for page in range(4)
+            for n, server in zip(range(2, 32), servers, strict=True)
+        ]
+        settings = FetchSettings(timeout=5.0, concurrency=8, per_host=2, user_agent="t/1")
+        with Fetcher(settings) as fetcher:
+            outcomes = dict(fetcher.fetch_each([FetchRequest(url) for url in urls]))
+        assert all(outcomes[i].body == b"ok" for i in range(len(urls)))
+        assert len(connections) <= 2 * len(servers)  # at most per_host to each host
+    finally:
+        for server in servers:
+            server.shutdown()
+            server.server_close()

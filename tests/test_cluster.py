@@ -312,6 +312,74 @@ def test_a_split_part_without_a_fact_of_its_own_is_not_an_event():
     assert _rejoin_outliers([first, second], vectors) == [first, second]
 
 
+def test_an_outlier_does_not_join_an_event_whose_subject_it_never_names():
+    from digest.cluster import _names, _rejoin_outliers, _tfidf
+    from digest.features import article_terms
+
+    # Two castings of one quiz show's host, years apart. Every story of the new one names
+    # Priya Okafor, and Glen Marlow, whom she replaces. A brief on Marlow's own casting
+    # shares the new stories' wording ("named as the new host", "speculation") more than
+    # the old stories', but never names Okafor.
+    new_host = [
+        (
+            "Priya Okafor named as the new host of Brainbox",
+            "Priya Okafor has been named as the new host of the quiz show Brainbox, replacing "
+            "Glen Marlow after weeks of speculation.",
+        ),
+        (
+            "Brainbox picks Priya Okafor to follow Glen Marlow",
+            "After months of speculation the broadcaster named Priya Okafor as the new host "
+            "of Brainbox. She takes over from Glen Marlow in the spring.",
+        ),
+        (
+            "Priya Okafor is the new face of Brainbox",
+            "Comedian Priya Okafor was named the new host of Brainbox, ending speculation "
+            "about who would replace Glen Marlow.",
+        ),
+        (
+            "Okafor to replace Marlow on Brainbox",
+            "Priya Okafor will be the new host of Brainbox when Glen Marlow leaves, the "
+            "broadcaster said, confirming weeks of speculation.",
+        ),
+    ]
+    old_host = [
+        (
+            "Glen Marlow becomes the seventh Brainbox host",
+            "Glen Marlow, a stand-up from Leeds, will be the seventh host of Brainbox, taking "
+            "the chair from Ada Finch.",
+        ),
+        (
+            "Leeds comic Glen Marlow lands Brainbox",
+            "Glen Marlow was unveiled as the seventh host of Brainbox on Saturday, after four "
+            "series with the same face.",
+        ),
+        (
+            "Who is Glen Marlow, the seventh host of Brainbox?",
+            "Viewers asked who Glen Marlow was when he was unveiled as the seventh host of "
+            "Brainbox on Saturday.",
+        ),
+        (
+            "Marlow succeeds Finch as seventh Brainbox host",
+            "Glen Marlow succeeds Ada Finch as the seventh host of Brainbox, the show said on "
+            "Saturday.",
+        ),
+    ]
+    brief = (
+        "Little-known comic Glen Marlow named as the new Brainbox host",
+        "Little-known comic Glen Marlow was named as the new host of Brainbox, and "
+        "speculation grew about a co-host.",
+    )
+    terms = [article_terms(title, text) for title, text in [*new_host, *old_host, brief]]
+    vectors, _ = _tfidf(terms)
+    parts = _rejoin_outliers([[0, 1, 2, 3], [4, 5, 6, 7], [8]], dict(enumerate(vectors)))
+    assert parts == [[0, 1, 2, 3], [4, 5, 6, 7, 8]]
+    # A name glued to the capitalised words before it still names the subject.
+    glued = article_terms("Quiz shake-up", "On Friday Brainbox Host Priya Okafor signed again.")
+    assert "n:priya okafor" not in glued.counts
+    assert _names(glued.counts, "n:priya okafor")
+    assert not _names(glued.counts, "n:glen marlow")
+
+
 def test_a_one_sentence_brief_joins_the_story_whose_headline_names_someone_it_does_not():
     full = article(
         1,

@@ -12,7 +12,7 @@ clustering at the single threshold that is best on this file, swept in steps of 
 B-cubed P/R/F1, pairwise P/R/F1, and the look-alike pairs merged: two gold events of one
 topic that share a cluster (any one shared cluster counts the pair once).
 
-The baseline needs numpy and scipy (the `bench` extra); the clusterer does not.
+The baseline uses scipy's hierarchical clustering; numpy and scipy come with digest.
 """
 
 from __future__ import annotations

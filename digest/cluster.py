@@ -33,10 +33,14 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 
+import numpy as np
+from scipy import sparse
+
 from .features import ArticleTerms, batch_terms, words_in
-from .linkage import average_link
+from .linkage import ScoredPairs, average_link
 from .models import Article, Cluster
-from .pairing import candidate_pairs, score_pairs
+from .pairing import candidate_pairs
+from .vectors import TermMatrix, holds, row_dots, term_matrix
 
 # All thresholds live here. Calibrated together on the demo corpus (rewrites of one event
 # must merge; the iPad/MacBook and ECB/BoJ look-alikes must not: tests/test_cluster.py) and on
@@ -50,6 +54,10 @@ from .pairing import candidate_pairs, score_pairs
 # apart; at 0.5 the demo needs MERGE_AT 0.16. Change them as a set and rerun both.
 MERGE_AT = 0.08
 MIN_SHARED_FACTS = 2
+# A fact every article of the batch mentions ties nothing together: a shared name or figure
+# counts towards MIN_SHARED_FACTS only above this IDF: held by fewer than about 60% of the
+# batch's articles, BACKGROUND_ARTICLES counted in.
+DISTINCTIVE_IDF = 1.5
 NO_FACTS_FACTOR = 0.5
 SUBJECT_CONFLICT_FACTOR = 0.25
 MAX_HOURS_APART = 168.0  # as long as pipeline.JOIN_HORIZON keeps delivered stories joinable
@@ -104,20 +112,19 @@ def cluster_articles(
 
     `terms`, when given, are the articles' `article_terms` (computed once by a caller that
     also joins delivered stories); otherwise they are computed here. `workers`: forked
-    processes for a big batch's terms and pair scores (None: one per core; 0: none); the
-    clusters are the same either way.
+    processes for a big batch's terms (None: one per core; 0: none); the clusters are the
+    same either way.
     """
     if not articles:
         return []
     if terms is None:
         terms = batch_terms([(a.title, a.text) for a in articles], workers).terms
-    frequency = _document_frequency(terms)
-    vectors, idf = _tfidf(terms, frequency)
-    pairs = _scored_pairs(articles, terms, vectors, idf, workers=workers)
+    matrix = term_matrix(terms, BACKGROUND_ARTICLES)
+    pairs = _scored_pairs(articles, terms, matrix)
     story_ids = [a.story_id for a in articles]
     groups = []
     for group in average_link(len(articles), pairs, story_ids, MERGE_AT):
-        groups.extend(_split_lookalikes(group, vectors, story_ids))
+        groups.extend(_split_lookalikes(group, matrix, terms, story_ids))
     clusters = []
     for members in sorted(groups, key=min):
         story_ids = {articles[i].story_id for i in members} - {None}
@@ -125,48 +132,46 @@ def cluster_articles(
             Cluster(
                 articles=tuple(articles[i] for i in sorted(members)),
                 story_id=next(iter(story_ids)) if story_ids else None,
-                why=why_grouped([terms[i] for i in members], frequency, len(articles)),
+                why=why_grouped([terms[i] for i in members], matrix.holding),
             )
         )
     return clusters
 
 
-def why_grouped(
-    members: Sequence[ArticleTerms], frequency: Counter[str], total: int
-) -> tuple[str, ...]:
+def why_grouped(members: Sequence[ArticleTerms], holding: Callable[[str], int]) -> tuple[str, ...]:
     """The few names, figures and words that most of `members` share, most telling first.
 
-    `frequency` counts the articles of the batch (`total` in all) that hold each term. Names
-    and figures come before words; within each, terms that more members share come first,
-    then those fewer other articles of the batch hold, then figures before names. Bare
-    numbers without a unit, and terms inside one already shown ("20417" in
-    "CVE-2026-20417"), are left out.
+    `holding(term)` is the number of articles of the batch that hold the term. Names and
+    figures come before words; within each, terms that more members share come first, then
+    those fewer other articles of the batch hold, then figures before names. Bare numbers
+    without a unit, and terms inside one already shown ("20417" in "CVE-2026-20417"), are
+    left out.
     Empty for one article (nothing was grouped).
     """
     if len(members) < 2:
         return ()
     holders: Counter[str] = Counter()
-    weight: Counter[str] = Counter()
     for terms in members:
         holders.update(terms.counts.keys())
-        weight.update(terms.counts)
     needed = max(2, math.ceil(len(members) / 2))
     shared = [t for t, n in holders.items() if n >= needed]
 
-    def telling(term: str) -> tuple[bool, int, float, bool, float, str]:
-        rarity = math.log((1 + total) / frequency[term])
-        # At equal spread, a figure ties an event down more than a name does.
-        return (term[0] == "w", -holders[term], -rarity, term[0] != "x", -weight[term], term)
+    def telling(term: str) -> tuple[int, int, bool, float, str]:
+        # Rarer in the batch first (fewer holders: a higher IDF). At equal spread and
+        # rarity, a figure ties an event down more than a name does.
+        weight = sum(m.counts.get(term, 0.0) for m in members)
+        return (-holders[term], holding(term), term[0] != "x", -weight, term)
 
-    shared.sort(key=telling)
     shown: list[str] = []
-    for term in shared:
-        label = next((m.labels[term] for m in members if term in m.labels), term[2:])
-        if label.isdigit() or any(label.casefold() in other.casefold() for other in shown):
-            continue
-        shown.append(label)
-        if len(shown) == WHY_TERMS:
-            break
+    # Names and figures first; the words are sorted only when they are too few.
+    for kind in (lambda term: term[0] != "w", lambda term: term[0] == "w"):
+        for term in sorted(filter(kind, shared), key=telling):
+            label = next((m.labels[term] for m in members if term in m.labels), term[2:])
+            if label.isdigit() or any(label.casefold() in other.casefold() for other in shown):
+                continue
+            shown.append(label)
+            if len(shown) == WHY_TERMS:
+                return tuple(shown)
     return tuple(shown)
 
 
@@ -193,11 +198,13 @@ def join_delivered(
     articles = [*pending, *delivered]
     if terms is None:
         terms = batch_terms([(a.title, a.text) for a in articles]).terms
-    vectors, idf = _tfidf(terms)
+    matrix = term_matrix(terms, BACKGROUND_ARTICLES)
     count = len(pending)
-    pairs = _scored_pairs(articles, terms, vectors, idf, lambda a, b: (a < count) != (b < count))
+    pairs = _scored_pairs(articles, terms, matrix, lambda a, b: (a < count) != (b < count))
     summed: dict[int, dict[int, float]] = defaultdict(lambda: defaultdict(float))
-    for (left, right), similarity in pairs.items():
+    for left, right, similarity in zip(
+        pairs.left.tolist(), pairs.right.tolist(), pairs.similarity.tolist(), strict=True
+    ):
         late, known = (left, right) if left < count else (right, left)
         story = articles[known].story_id
         if story is not None:
@@ -212,119 +219,78 @@ def join_delivered(
     return joined, [a for a in pending if a.id not in joined]
 
 
-def _document_frequency(terms: Sequence[ArticleTerms]) -> Counter[str]:
-    document_frequency: Counter[str] = Counter()
-    for article in terms:
-        document_frequency.update(article.counts.keys())
-    return document_frequency
-
-
-def _tfidf(
-    terms: Sequence[ArticleTerms], document_frequency: Counter[str] | None = None
-) -> tuple[list[dict[str, float]], dict[str, float]]:
-    if document_frequency is None:
-        document_frequency = _document_frequency(terms)
-    total = len(terms) + BACKGROUND_ARTICLES
-    idf = {t: math.log((1 + total) / (1 + df)) + 1.0 for t, df in document_frequency.items()}
-    # Term weights repeat (a word once in the body, a name twice in the lead...): each
-    # distinct count's damped tf is computed once per batch, not once per term.
-    damped: dict[float, float] = {}
-    vectors = []
-    for article in terms:
-        vector = {}
-        for t, c in article.counts.items():
-            tf = damped.get(c)
-            if tf is None:
-                tf = damped[c] = 1.0 + math.log(c) if c >= 1 else c
-            vector[t] = tf * idf[t]
-        norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
-        vectors.append({t: v / norm for t, v in vector.items()})
-    return vectors, idf
-
-
-def _cosine(left: dict[str, float], right: dict[str, float]) -> float:
-    """Dot product of two unit vectors. Summed in the smaller vector's order (not over a set
-    of shared keys, whose order follows string hashing), so a run is repeatable."""
-    if len(left) > len(right):
-        left, right = right, left
-    return sum(weight * right[term] for term, weight in left.items() if term in right)
-
-
 def _scored_pairs(
     articles: Sequence[Article],
     terms: Sequence[ArticleTerms],
-    vectors: list[dict[str, float]],
-    idf: dict[str, float],
-    keep: Callable[[int, int], bool] | None = None,
-    workers: int | None = 0,
-) -> dict[tuple[int, int], float]:
+    matrix: TermMatrix,
+    keep: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+) -> ScoredPairs:
+    """The candidate pairs that score above 0, with their scores; `keep`, given the left
+    and right arrays, says which candidates to score."""
     # Each article is indexed under its INDEX_TERMS heaviest terms (names and figures weigh
     # most), and only articles that share MIN_SHARED_INDEX of them are compared: the work
     # grows with articles x INDEX_TERMS x MAX_POSTING, never with all pairs. See MAX_POSTING:
     # a big story still meets through its names.
-    candidates = candidate_pairs(
-        vectors, INDEX_TERMS, MAX_POSTING, MAX_POSTING_FACTS, MIN_SHARED_INDEX
+    left, right = candidate_pairs(
+        matrix, INDEX_TERMS, MAX_POSTING, MAX_POSTING_FACTS, MIN_SHARED_INDEX
     )
     if keep is not None:
-        candidates = [(left, right) for left, right in candidates if keep(left, right)]
-
-    def similarity(left: int, right: int) -> float:
-        return pair_similarity(
-            articles[left],
-            articles[right],
-            terms[left],
-            terms[right],
-            vectors[left],
-            vectors[right],
-            idf,
-        )
-
-    similarities = score_pairs(similarity, candidates, workers)
-    return {pair: s for pair, s in zip(candidates, similarities, strict=True) if s > 0}
+        wanted = keep(left, right)
+        left, right = left[wanted], right[wanted]
+    similarity = pair_similarities(articles, terms, matrix, left, right)
+    scored = similarity > 0
+    return ScoredPairs(left[scored], right[scored], similarity[scored])
 
 
-def pair_similarity(
-    left: Article,
-    right: Article,
-    left_terms: ArticleTerms,
-    right_terms: ArticleTerms,
-    left_vector: dict[str, float],
-    right_vector: dict[str, float],
-    idf: dict[str, float],
-) -> float:
-    similarity = _cosine(left_vector, right_vector)
-    shared = left_terms.specific & right_terms.specific
-    # A fact every article in the batch mentions ties nothing together.
-    distinctive = sum(1 for term in shared if idf[term] > 1.5)
-    if distinctive < MIN_SHARED_FACTS:
-        similarity *= NO_FACTS_FACTOR
-    if _subject_missing(left_terms, right_terms, idf) and _subject_missing(
-        right_terms, left_terms, idf
-    ):
-        similarity *= SUBJECT_CONFLICT_FACTOR
-    hours_apart = abs((left.published - right.published).total_seconds()) / 3600
-    if hours_apart > MAX_HOURS_APART:
-        similarity *= FAR_APART_FACTOR
+def pair_similarities(
+    articles: Sequence[Article],
+    terms: Sequence[ArticleTerms],
+    matrix: TermMatrix,
+    left: np.ndarray,
+    right: np.ndarray,
+) -> np.ndarray:
+    """The similarity of each pair (left[k], right[k]): the cosine of their vectors,
+    discounted as the module's docstring (step 4) says."""
+    unit = matrix.unit
+    similarity = row_dots(unit, unit, left, right)
+    # Names and figures shared, counting only those rarer than DISTINCTIVE_IDF.
+    distinctive = (matrix.kinds != "w") & (matrix.idf > DISTINCTIVE_IDF)
+    # (copies of the index arrays: eliminate_zeros rewrites them in place)
+    facts = sparse.csr_matrix(
+        (distinctive[unit.indices].astype(np.float64), unit.indices.copy(), unit.indptr.copy()),
+        shape=unit.shape,
+    )
+    facts.eliminate_zeros()
+    similarity[row_dots(facts, facts, left, right) < MIN_SHARED_FACTS] *= NO_FACTS_FACTOR
+    # Each headline's rarest name missing from the other article. A one-sentence article
+    # (a brief, or a feed entry whose page failed) names the event's main actor and little
+    # else, so its silence on a headline's rarest name is no conflict (ECB+ dev: B-cubed F1
+    # 0.958 -> 0.961, on the topics' second half 0.943 -> 0.951).
+    subject = np.array([_subject(t, matrix) for t in terms], dtype=np.int64)
+    open_to_conflict = (subject >= 0) & ~np.array([t.brief for t in terms], dtype=bool)
+    both = np.flatnonzero(open_to_conflict[left] & open_to_conflict[right])
+    if len(both):
+        lefts, rights = left[both], right[both]
+        missing = ~holds(unit, rights, subject[lefts]) & ~holds(unit, lefts, subject[rights])
+        similarity[both[missing]] *= SUBJECT_CONFLICT_FACTOR
+    hours = np.array([a.published.timestamp() / 3600 for a in articles], dtype=np.float64)
+    similarity[np.abs(hours[left] - hours[right]) > MAX_HOURS_APART] *= FAR_APART_FACTOR
     return similarity
 
 
-def _subject_missing(article: ArticleTerms, other: ArticleTerms, idf: dict[str, float]) -> bool:
-    """True when the rarest name in `article`'s headline appears nowhere in `other`.
-
-    A one-sentence `other` (a brief, or a feed entry whose page failed) names the event's
-    main actor and little else, so its silence on a headline's rarest name is no conflict
-    (ECB+ dev: B-cubed F1 0.958 -> 0.961, on the topics' second half 0.943 -> 0.951)."""
-    if other.brief:
-        return False
-    names = [name for name in article.title_names if name in idf]
-    if not names:
-        return False
-    subject = max(names, key=lambda name: (idf[name], name))
-    return subject not in other.counts
+def _subject(article: ArticleTerms, matrix: TermMatrix) -> int:
+    """The column of the rarest name in `article`'s headline (the batch's IDF), or -1."""
+    columns = [matrix.columns[name] for name in article.title_names if name in matrix.columns]
+    if not columns:
+        return -1
+    return max(columns, key=lambda column: (matrix.idf[column], matrix.terms[column]))
 
 
 def _split_lookalikes(
-    group: list[int], vectors: list[dict[str, float]], story_ids: Sequence[int | None]
+    group: list[int],
+    matrix: TermMatrix,
+    terms: Sequence[ArticleTerms],
+    story_ids: Sequence[int | None],
 ) -> list[list[int]]:
     """Cluster one group again with IDF taken inside the group.
 
@@ -336,54 +302,78 @@ def _split_lookalikes(
     """
     if len(group) < 3 or len(group) > SPLIT_MAX_GROUP:
         return [group]
-    frequency: Counter[str] = Counter()
-    for index in group:
-        frequency.update(vectors[index].keys())
     size = len(group)
-    local_idf = {
-        term: math.log((size + SPLIT_BACKGROUND) / (count + 0.5))
-        for term, count in frequency.items()
-    }
-    local = {}
-    for index in group:
-        vector = {term: weight * local_idf[term] for term, weight in vectors[index].items()}
-        norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
-        local[index] = {term: v / norm for term, v in vector.items()}
-    pairs = {}
-    for left in range(size):
-        for right in range(left + 1, size):
-            pairs[(left, right)] = _cosine(local[group[left]], local[group[right]])
+    cosines = _local_cosines(matrix.unit, group)
+    left, right = np.triu_indices(size, 1)
+    pairs = ScoredPairs(left, right, cosines[left, right])
     parts = average_link(size, pairs, [story_ids[i] for i in group], SPLIT_AT)
-    return _rejoin_outliers([[group[i] for i in part] for part in parts], local)
+    events = _rejoin_outliers(parts, cosines, [terms[i].counts for i in group])
+    return [[group[i] for i in event] for event in events]
+
+
+# A group's local vectors are multiplied as a dense matrix (numpy, one call) unless that
+# matrix would hold more cells than this; then as a sparse one.
+DENSE_CELLS = 2_000_000
+
+
+def _local_cosines(unit: sparse.csr_matrix, group: Sequence[int]) -> np.ndarray:
+    """The cosines of `group`'s articles with IDF taken inside the group, as a matrix
+    (position in `group` x position in `group`). Read straight from the batch matrix's
+    arrays: a split group is often three articles, where building scipy objects cost more
+    than the arithmetic."""
+    size = len(group)
+    members = np.asarray(group, dtype=np.int64)
+    starts, stops = unit.indptr[members], unit.indptr[members + 1]
+    lengths = stops - starts
+    ends = np.cumsum(lengths)
+    positions = np.repeat(stops - ends, lengths) + np.arange(int(ends[-1]))
+    rows = np.repeat(np.arange(size), lengths)
+    # The group's own columns, and how many members hold each.
+    _, columns, holders = np.unique(
+        unit.indices[positions], return_inverse=True, return_counts=True
+    )
+    local_idf = np.log((size + SPLIT_BACKGROUND) / (holders + 0.5))
+    weights = unit.data[positions] * local_idf[columns]
+    norms = np.sqrt(np.bincount(rows, weights=weights * weights, minlength=size))
+    norms[norms == 0] = 1.0
+    weights /= norms[rows]
+    if size * len(holders) <= DENSE_CELLS:
+        dense = np.zeros((size, len(holders)))
+        dense[rows, columns] = weights
+        return dense @ dense.T
+    indptr = np.concatenate([[0], ends])
+    local = sparse.csr_matrix((weights, columns, indptr), shape=(size, len(holders)))
+    return (local @ local.T).toarray()
 
 
 def _rejoin_outliers(
-    parts: list[list[int]], vectors: dict[int, dict[str, float]]
+    parts: list[list[int]], cosines: np.ndarray, holdings: Sequence[dict[str, float]]
 ) -> list[list[int]]:
     """The events of a split group, each with its outliers.
 
-    A part is an event when it has MIN_EVENT_PART articles and a name or figure of its own
-    (`_has_own_fact`); with fewer than two events the group stays whole. Every article of
-    another part (an outlier, or wording a few outlets of one story share) joins the event
-    it matches best on average, discounted where it never names the event's subject
-    (`_own_facts` at EVENT_SUBJECT_SHARE). `vectors` are the group's own (IDF inside the
-    group): with batch vectors the topic's names, which both events share, decided the match and
-    outliers went to whichever event said more about the topic (on ECB+ this put one
-    Endangered Species Act story and one Turkmen election story with the look-alike event).
-    A group holds at most one delivered story (`average_link` never joins two), so no move
-    can join two stories."""
+    `parts` hold positions in the group; `cosines` are the members' cosines with IDF taken
+    inside the group, and `holdings` each member's terms. A part is an event when it has
+    MIN_EVENT_PART articles and a name or figure of its own (`_has_own_fact`); with fewer
+    than two events the group stays whole. Every article of another part (an outlier, or
+    wording a few outlets of one story share) joins the event it matches best on average,
+    discounted where it never names the event's subject (`_own_facts` at
+    EVENT_SUBJECT_SHARE). The cosines are the group's own: with batch vectors the topic's
+    names, which both events share, decided the match and outliers went to whichever event
+    said more about the topic (on ECB+ this put one Endangered Species Act story and one
+    Turkmen election story with the look-alike event). A group holds at most one delivered
+    story (`average_link` never joins two), so no move can join two stories."""
     if len(parts) < 2:
         return parts
     members = [index for part in parts for index in part]
     events = [
         list(part)
         for part in parts
-        if len(part) >= MIN_EVENT_PART and _has_own_fact(part, members, vectors)
+        if len(part) >= MIN_EVENT_PART and _has_own_fact(part, members, holdings)
     ]
     if len(events) < 2:
         return [sorted(members)]
     subjects = [
-        _own_facts(event, members, vectors, "n", EVENT_SUBJECT_SHARE, EVENT_SUBJECT_ELSEWHERE)
+        _own_facts(event, members, holdings, "n", EVENT_SUBJECT_SHARE, EVENT_SUBJECT_ELSEWHERE)
         for event in events
     ]
     placed = {index for event in events for index in event}
@@ -392,7 +382,7 @@ def _rejoin_outliers(
         if index in placed:
             continue
         matches = [
-            _match(vectors[index], event, subject, vectors)
+            _match(cosines[index], holdings[index], event, subject)
             for event, subject in zip(events, subjects, strict=True)
         ]
         moves.append((index, events[matches.index(max(matches))]))
@@ -402,33 +392,31 @@ def _rejoin_outliers(
 
 
 def _match(
-    vector: dict[str, float],
-    event: Sequence[int],
-    subject: set[str],
-    vectors: dict[int, dict[str, float]],
+    cosines: np.ndarray, holding: dict[str, float], event: Sequence[int], subject: set[str]
 ) -> float:
-    """How well an outlier (`vector`) fits `event`: its mean cosine to the event's articles,
-    times SUBJECT_CONFLICT_FACTOR when it names none of the event's `subject` names."""
-    mean = sum(_cosine(vector, vectors[j]) for j in event) / len(event)
-    if subject and not any(_names(vector, name) for name in subject):
+    """How well an outlier fits `event`: its mean cosine (`cosines`, its row) to the
+    event's articles, times SUBJECT_CONFLICT_FACTOR when its terms (`holding`) name none of
+    the event's `subject` names."""
+    mean = float(cosines[list(event)].sum()) / len(event)
+    if subject and not any(_names(holding, name) for name in subject):
         mean *= SUBJECT_CONFLICT_FACTOR
     return mean
 
 
 def _has_own_fact(
-    part: Sequence[int], members: Sequence[int], vectors: dict[int, dict[str, float]]
+    part: Sequence[int], members: Sequence[int], holdings: Sequence[dict[str, float]]
 ) -> bool:
     """True when a name or figure is in at least EVENT_FACT_SHARE of `part` and in at most
     EVENT_FACT_ELSEWHERE of the group's other articles: the part's own subject, the way
     "Capaldi" is in every story of his casting and in none of Matt Smith's."""
-    own = _own_facts(part, members, vectors, "nx", EVENT_FACT_SHARE, EVENT_FACT_ELSEWHERE)
+    own = _own_facts(part, members, holdings, "nx", EVENT_FACT_SHARE, EVENT_FACT_ELSEWHERE)
     return bool(own)
 
 
 def _own_facts(
     part: Sequence[int],
     members: Sequence[int],
-    vectors: dict[int, dict[str, float]],
+    holdings: Sequence[dict[str, float]],
     kinds: str,
     share: float,
     elsewhere_share: float,
@@ -439,10 +427,10 @@ def _own_facts(
     others = [index for index in members if index not in inside]
     held: Counter[str] = Counter()
     for index in part:
-        held.update(term for term in vectors[index] if term[0] in kinds)
+        held.update(term for term in holdings[index] if term[0] in kinds)
     elsewhere: Counter[str] = Counter()
     for index in others:
-        elsewhere.update(term for term in vectors[index] if term[0] in kinds)
+        elsewhere.update(term for term in holdings[index] if term[0] in kinds)
     return {
         term
         for term, count in held.items()
@@ -450,11 +438,11 @@ def _own_facts(
     }
 
 
-def _names(vector: dict[str, float], name: str) -> bool:
-    """True when the article of `vector` names `name` ('n:jamal williams'): as that name, or
-    with all its words, since a run of capitalised words glues neighbours onto a name
-    ("Chargers NT Jamal Williams")."""
-    if name in vector:
+def _names(holding: dict[str, float], name: str) -> bool:
+    """True when an article's terms (`holding`) name `name` ('n:jamal williams'): as that
+    name, or with all its words, since a run of capitalised words glues neighbours onto a
+    name ("Chargers NT Jamal Williams")."""
+    if name in holding:
         return True
     words = words_in(name[2:])
-    return bool(words) and all("w:" + word in vector for word in words)
+    return bool(words) and all("w:" + word in holding for word in words)

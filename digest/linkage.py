@@ -8,61 +8,134 @@ and never puts two already delivered stories into one group.
 from __future__ import annotations
 
 import heapq
-from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+
+import numpy as np
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
+
+
+@dataclass(frozen=True)
+class ScoredPairs:
+    """Pairs of articles (left[k], right[k]) with their similarity[k], each pair once."""
+
+    left: np.ndarray
+    right: np.ndarray
+    similarity: np.ndarray
+
+    @classmethod
+    def of(cls, pairs: dict[tuple[int, int], float]) -> ScoredPairs:
+        left, right = zip(*pairs, strict=True) if pairs else ((), ())
+        return cls(
+            np.array(left, dtype=np.int64),
+            np.array(right, dtype=np.int64),
+            np.fromiter(pairs.values(), dtype=np.float64, count=len(pairs)),
+        )
 
 
 def average_link(
-    count: int,
-    pairs: dict[tuple[int, int], float],
-    story_ids: Sequence[int | None],
-    merge_at: float,
+    count: int, pairs: ScoredPairs, story_ids: Sequence[int | None], merge_at: float
 ) -> list[list[int]]:
     """Merge groups while the mean similarity over all their cross pairs is >= merge_at.
 
     Missing pairs count as 0, so a group grows only when it is close to most members.
+    Groups come out in the order of their first article, each with its articles in the
+    order they joined.
     """
-    members: dict[int, list[int]] = {i: [i] for i in range(count)}
-    stories: dict[int, int | None] = dict(enumerate(story_ids))
-    links: dict[int, dict[int, float]] = defaultdict(dict)  # group -> group -> summed sim
-    # Two groups can only merge inside one connected component of the pairs at or above
-    # merge_at (a mean reaches merge_at only where some pair does), so the many weaker pairs
-    # between components are left out: same merges, far fewer links to update.
-    root = _components(count, [pair for pair, s in pairs.items() if s >= merge_at])
-    for (left, right), similarity in pairs.items():
-        if root[left] == root[right]:
-            links[left][right] = similarity
-            links[right][left] = similarity
-    heap = [(-s / 1.0, left, right) for (left, right), s in pairs.items() if s >= merge_at]
+    members: list[list[int] | None] = [[i] for i in range(count)]
+    sizes = [1] * count
+    stories = list(story_ids)
+    links = _links(count, pairs, merge_at)  # group -> group -> summed similarity
+    strong = pairs.similarity >= merge_at
+    heap = list(
+        zip(
+            (-pairs.similarity[strong]).tolist(),
+            pairs.left[strong].tolist(),
+            pairs.right[strong].tolist(),
+            strict=True,
+        )
+    )
     heapq.heapify(heap)
+    pop, push = heapq.heappop, heapq.heappush
     while heap:
-        negative, left, right = heapq.heappop(heap)
-        if left not in members or right not in members:
+        negative, left, right = pop(heap)
+        kept, absorbed = members[left], members[right]
+        if kept is None or absorbed is None:
             continue
-        current = links[left].get(right, 0.0) / (len(members[left]) * len(members[right]))
+        left_links = links[left]
+        current = left_links.get(right, 0.0) / (sizes[left] * sizes[right])
         if abs(current + negative) > 1e-12:
             continue  # stale entry; the fresh one is in the heap
         if stories[left] and stories[right] and stories[left] != stories[right]:
             continue
         # Merge right into left.
-        members[left].extend(members.pop(right))
-        stories[left] = stories[left] or stories.pop(right)
-        stories.pop(right, None)
-        for other, summed in links.pop(right).items():
-            links[other].pop(right, None)
+        kept.extend(absorbed)
+        members[right] = None
+        sizes[left] += sizes[right]
+        stories[left] = stories[left] or stories[right]
+        absorbed_links, links[right] = links[right], {}
+        for other, summed in absorbed_links.items():
+            other_links = links[other]
+            other_links.pop(right, None)
             if other == left:
                 continue
-            links[left][other] = links[left].get(other, 0.0) + summed
-            links[other][left] = links[left][other]
-        links[left].pop(right, None)
-        for other, summed in links[left].items():
-            average = summed / (len(members[left]) * len(members[other]))
+            total = left_links.get(other, 0.0) + summed
+            left_links[other] = total
+            other_links[left] = total
+        size = sizes[left]
+        for other, summed in left_links.items():
+            average = summed / (size * sizes[other])
             if average >= merge_at:
-                heapq.heappush(heap, (-average, min(left, other), max(left, other)))
-    return list(members.values())
+                push(heap, (-average, min(left, other), max(left, other)))
+    return [group for group in members if group is not None]
 
 
-def _components(count: int, edges: list[tuple[int, int]]) -> list[int]:
+# From this many pairs on, links are grouped by numpy and scipy; below it, their per-call
+# cost (a split group of a few articles) is more than a loop over the pairs.
+ARRAY_LINKS_FROM = 20_000
+
+
+def _links(count: int, pairs: ScoredPairs, merge_at: float) -> list[dict[int, float]]:
+    """Each article's {other article: similarity}, for the pairs that could ever count.
+
+    Two groups can only merge inside one connected component of the pairs at or above
+    merge_at (a mean reaches merge_at only where some pair does), so the many weaker pairs
+    between components are left out: same merges, far fewer links to update."""
+    strong = pairs.similarity >= merge_at
+    if len(pairs.left) < ARRAY_LINKS_FROM:
+        edges = zip(pairs.left[strong].tolist(), pairs.right[strong].tolist(), strict=True)
+        component = _components(count, edges)
+        links: list[dict[int, float]] = [{} for _ in range(count)]
+        for left, right, similarity in zip(
+            pairs.left.tolist(), pairs.right.tolist(), pairs.similarity.tolist(), strict=True
+        ):
+            if component[left] == component[right]:
+                links[left][right] = similarity
+                links[right][left] = similarity
+        return links
+    graph = sparse.csr_matrix(
+        (np.ones(int(strong.sum())), (pairs.left[strong], pairs.right[strong])),
+        shape=(count, count),
+    )
+    _, labels = connected_components(graph, directed=False)
+    inside = labels[pairs.left] == labels[pairs.right]
+    left, right = pairs.left[inside], pairs.right[inside]
+    similarity = pairs.similarity[inside]
+    # Both directions, grouped by article: one dict(zip()) per article, in C.
+    source = np.concatenate([left, right])
+    order = np.argsort(source, kind="stable")
+    targets = np.concatenate([right, left])[order].tolist()
+    values = np.concatenate([similarity, similarity])[order].tolist()
+    bounds = np.searchsorted(source[order], np.arange(count + 1)).tolist()
+    return [
+        dict(zip(targets[start:stop], values[start:stop], strict=True))
+        for start, stop in pairwise(bounds)
+    ]
+
+
+def _components(count: int, edges: Iterable[tuple[int, int]]) -> list[int]:
     """For each of `count` nodes, a representative of its connected component."""
     parent = list(range(count))
 

@@ -6,6 +6,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from digest.clean import LanguageDetector, clean_blocks
@@ -282,8 +283,20 @@ def test_a_story_sixty_outlets_cover_is_one_item():
     assert groups(cluster_articles([*outlets, other])) == [set(range(60)), {99}]
 
 
+def rejoin(parts: list[list[int]], vectors: dict[int, dict[str, float]]) -> list[list[int]]:
+    """`_rejoin_outliers` on hand-made vectors (articles 0..n-1): their dot products as the
+    group's cosines, their terms as what each article holds."""
+    from digest.cluster import _rejoin_outliers
+
+    listed = [vectors[i] for i in range(len(vectors))]
+    cosines = np.array(
+        [[sum(w * other.get(t, 0.0) for t, w in one.items()) for other in listed] for one in listed]
+    )
+    return _rejoin_outliers(parts, cosines, listed)
+
+
 def test_an_outlier_part_of_a_split_rejoins_the_event_it_matches_best():
-    from digest.cluster import MIN_EVENT_PART, _rejoin_outliers
+    from digest.cluster import MIN_EVENT_PART
 
     quake = {"n:kushiro": 0.8, "w:tsunami": 0.6}
     launch = {"n:ipad pro": 0.8, "w:chip": 0.6}
@@ -291,30 +304,31 @@ def test_an_outlier_part_of_a_split_rejoins_the_event_it_matches_best():
     vectors = dict(enumerate(listed))
     first, second = list(range(MIN_EVENT_PART)), list(range(MIN_EVENT_PART, 2 * MIN_EVENT_PART))
     outlier = [2 * MIN_EVENT_PART]
-    parts = _rejoin_outliers([first, second, outlier], vectors)
+    parts = rejoin([first, second, outlier], vectors)
     assert sorted(map(sorted, parts)) == [[*first, *outlier], second]
     # Without an event-sized part there is nothing to rejoin: the group stays whole.
-    assert _rejoin_outliers([[0, 1], [2]], vectors) == [[0, 1, 2]]
+    assert rejoin([[0, 1], [2]], vectors) == [[0, 1, 2]]
 
 
 def test_a_split_part_without_a_fact_of_its_own_is_not_an_event():
-    from digest.cluster import MIN_EVENT_PART, _rejoin_outliers
+    from digest.cluster import MIN_EVENT_PART
 
     # Two parts of one story that differ only in words: no name or figure of their own.
     left = {"n:kushiro": 0.6, "w:trains": 0.8}
     right = {"n:kushiro": 0.6, "w:schools": 0.8}
     vectors = dict(enumerate([left] * MIN_EVENT_PART + [right] * MIN_EVENT_PART))
     first, second = list(range(MIN_EVENT_PART)), list(range(MIN_EVENT_PART, 2 * MIN_EVENT_PART))
-    assert _rejoin_outliers([first, second], vectors) == [[*first, *second]]
+    assert rejoin([first, second], vectors) == [[*first, *second]]
     # With a name each, they are two events.
     vectors.update({i: {**left, "n:hokkaido": 0.5} for i in first})
     vectors.update({i: {**right, "n:obihiro": 0.5} for i in second})
-    assert _rejoin_outliers([first, second], vectors) == [first, second]
+    assert rejoin([first, second], vectors) == [first, second]
 
 
 def test_an_outlier_does_not_join_an_event_whose_subject_it_never_names():
-    from digest.cluster import _names, _rejoin_outliers, _tfidf
+    from digest.cluster import BACKGROUND_ARTICLES, _names, _rejoin_outliers
     from digest.features import article_terms
+    from digest.vectors import term_matrix
 
     # Two castings of one quiz show's host, years apart. Every story of the new one names
     # Priya Okafor, and Glen Marlow, whom she replaces. A brief on Marlow's own casting
@@ -370,8 +384,10 @@ def test_an_outlier_does_not_join_an_event_whose_subject_it_never_names():
         "speculation grew about a co-host.",
     )
     terms = [article_terms(title, text) for title, text in [*new_host, *old_host, brief]]
-    vectors, _ = _tfidf(terms)
-    parts = _rejoin_outliers([[0, 1, 2, 3], [4, 5, 6, 7], [8]], dict(enumerate(vectors)))
+    unit = term_matrix(terms, BACKGROUND_ARTICLES).unit
+    cosines = (unit @ unit.T).toarray()
+    holdings = [t.counts for t in terms]
+    parts = _rejoin_outliers([[0, 1, 2, 3], [4, 5, 6, 7], [8]], cosines, holdings)
     assert parts == [[0, 1, 2, 3], [4, 5, 6, 7, 8]]
     # A name glued to the capitalised words before it still names the subject.
     glued = article_terms("Quiz shake-up", "On Friday Brainbox Host Priya Okafor signed again.")

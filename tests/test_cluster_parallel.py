@@ -1,10 +1,10 @@
-"""Clustering in worker processes gives the clusters clustering in one process gives."""
+"""Terms computed in worker processes give the clusters terms computed here give."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from digest import cluster, pairing
+from digest import cluster, features
 from digest.models import Article
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -40,19 +40,12 @@ def batch() -> list[Article]:
     return articles
 
 
-def test_forked_scoring_and_terms_give_the_same_clusters(monkeypatch):
+def test_terms_from_forked_workers_give_the_same_clusters(monkeypatch):
     articles = batch()
     here = cluster.cluster_articles(articles, workers=0)
-    monkeypatch.setattr(pairing, "PARALLEL_MIN_PAIRS", 1)
-    scored = []
-    real = pairing._scores_forked
-
-    def spy(score, candidates, workers):
-        scored.append(real(score, candidates, workers))
-        return scored[-1]
-
-    monkeypatch.setattr(pairing, "_scores_forked", spy)
-    forked = cluster.cluster_articles(articles, workers=2)
-    assert forked == here
-    assert scored and scored[0] is not None  # the workers did score the pairs
+    monkeypatch.setattr(features, "POOL_MIN_ARTICLES", 1)
+    forked = features.batch_terms([(a.title, a.text) for a in articles], workers=2)
+    assert forked.workers_cpu > 0  # the workers did compute the terms
+    assert cluster.cluster_articles(articles, forked.terms, workers=0) == here
+    assert cluster.cluster_articles(articles, workers=2) == here
     assert any(len(c.articles) > 1 for c in here)

@@ -1,4 +1,4 @@
-from digest.linkage import average_link
+from digest.linkage import ScoredPairs, average_link
 
 
 def groups(found):
@@ -7,16 +7,16 @@ def groups(found):
 
 def test_a_group_grows_only_when_its_mean_similarity_holds():
     # 0-1 and 1-2 are close, 0-2 was never scored (counts as 0): mean of {0,1} to 2 is 0.3.
-    pairs = {(0, 1): 0.9, (1, 2): 0.6}
+    pairs = ScoredPairs.of({(0, 1): 0.9, (1, 2): 0.6})
     assert groups(average_link(3, pairs, [None] * 3, 0.5)) == [[0, 1], [2]]
     assert groups(average_link(3, pairs, [None] * 3, 0.3)) == [[0, 1, 2]]
 
 
 def test_one_bridging_article_does_not_chain_two_events():
-    pairs = {(0, 1): 0.9, (2, 3): 0.9, (1, 2): 0.5}
+    pairs = ScoredPairs.of({(0, 1): 0.9, (2, 3): 0.9, (1, 2): 0.5})
     assert groups(average_link(4, pairs, [None] * 4, 0.4)) == [[0, 1], [2, 3]]
 
 
 def test_two_delivered_stories_are_never_merged():
-    pairs = {(0, 1): 0.9, (1, 2): 0.9, (0, 2): 0.9}
+    pairs = ScoredPairs.of({(0, 1): 0.9, (1, 2): 0.9, (0, 2): 0.9})
     assert groups(average_link(3, pairs, [7, None, 8], 0.5)) in ([[0, 1], [2]], [[0], [1, 2]])

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import chain, count
 
 import numpy as np
 from scipy import sparse
 
-from .features import ArticleTerms
+from .features import ArticleTerms, cores
 
 # Pairs whose rows are gathered at once in `row_dots`: with about 150 terms an article,
 # 50,000 pairs gather two matrices of some 90 MB, far under a run's other memory.
@@ -90,12 +91,18 @@ def row_dots(
 ) -> np.ndarray:
     """For each k, the dot product of row left[k] of `left_matrix` and row right[k] of
     `right_matrix` (matrices of one width, columns sorted in each row)."""
-    out = np.empty(len(left), dtype=np.float64)
-    for start in range(0, len(left), PAIRS_CHUNK):
+
+    def dots(start: int) -> np.ndarray:
         stop = start + PAIRS_CHUNK
         product = left_matrix[left[start:stop]].multiply(right_matrix[right[start:stop]])
-        out[start:stop] = np.asarray(product.sum(axis=1)).ravel()
-    return out
+        return np.asarray(product.sum(axis=1)).ravel()
+
+    starts = range(0, len(left), PAIRS_CHUNK)
+    if len(starts) < 2:
+        return dots(0) if len(left) else np.zeros(0, dtype=np.float64)
+    # scipy's kernels run without the GIL, so threads share the chunks across the cores.
+    with ThreadPoolExecutor(cores()) as pool:
+        return np.concatenate(list(pool.map(dots, starts)))
 
 
 def holds(matrix: sparse.csr_matrix, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:

@@ -192,9 +192,7 @@ def _assemble(
         for article_id, story_id in late.items():
             by_story.setdefault(story_id, []).append(article_id)
         joined = sum(store.join_story(story, ids) for story, ids in by_story.items())
-        # Pair scores in this process: forked workers would inherit the run's threads and
-        # database connection, and forkserver ones would need every vector sent to them.
-        clusters = cluster_articles(pending, [terms_of[a.id] for a in pending], workers=0)
+        clusters = cluster_articles(pending, [terms_of[a.id] for a in pending])
         fresh = filter_clusters(clusters, config.include, config.exclude)
         timing.items = len(articles)
     with timer.stage("rank") as timing:

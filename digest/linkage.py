@@ -10,7 +10,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import pairwise
+from itertools import chain, pairwise, repeat
 
 import numpy as np
 from scipy import sparse
@@ -47,48 +47,64 @@ def average_link(
     members: list[list[int] | None] = [[i] for i in range(count)]
     sizes = [1] * count
     stories = list(story_ids)
-    links = _links(count, pairs, merge_at)  # group -> group -> summed similarity
+    # links[g]: {article or group: summed similarity} of group g's members with others.
+    # Only the merging group's links are brought up to date (keys mapped to the groups they
+    # now belong to, by `owner`): updating every neighbour's view at each merge was most of
+    # the time on a big batch, in scattered dictionaries. A heap entry is stale when either
+    # group has changed since it was pushed (`changes`): every merge changes a group's mean
+    # with each of its neighbours, and each one still at merge_at is pushed again.
+    links = _links(count, pairs, merge_at)
+    owner = list(range(count))
+    changes = [0] * count
     strong = pairs.similarity >= merge_at
     heap = list(
         zip(
             (-pairs.similarity[strong]).tolist(),
             pairs.left[strong].tolist(),
             pairs.right[strong].tolist(),
-            strict=True,
+            repeat(0),
+            repeat(0),
         )
     )
     heapq.heapify(heap)
     pop, push = heapq.heappop, heapq.heappush
+
+    def group_of(node: int) -> int:
+        root = node
+        while owner[root] != root:
+            root = owner[root]
+        while owner[node] != root:
+            owner[node], node = root, owner[node]
+        return root
+
     while heap:
-        negative, left, right = pop(heap)
+        _, left, right, left_change, right_change = pop(heap)
         kept, absorbed = members[left], members[right]
         if kept is None or absorbed is None:
             continue
-        left_links = links[left]
-        current = left_links.get(right, 0.0) / (sizes[left] * sizes[right])
-        if abs(current + negative) > 1e-12:
-            continue  # stale entry; the fresh one is in the heap
+        if changes[left] != left_change or changes[right] != right_change:
+            continue  # stale entry; the fresh one, if any, is in the heap
         if stories[left] and stories[right] and stories[left] != stories[right]:
             continue
         # Merge right into left.
         kept.extend(absorbed)
         members[right] = None
+        owner[right] = left
+        changes[left] += 1
         sizes[left] += sizes[right]
         stories[left] = stories[left] or stories[right]
-        absorbed_links, links[right] = links[right], {}
-        for other, summed in absorbed_links.items():
-            other_links = links[other]
-            other_links.pop(right, None)
-            if other == left:
-                continue
-            total = left_links.get(other, 0.0) + summed
-            left_links[other] = total
-            other_links[left] = total
+        summed_links: dict[int, float] = {}
+        for other, summed in chain(links[left].items(), links[right].items()):
+            group = other if owner[other] == other else group_of(other)
+            if group != left:
+                summed_links[group] = summed_links.get(group, 0.0) + summed
+        links[left], links[right] = summed_links, {}
         size = sizes[left]
-        for other, summed in left_links.items():
+        for other, summed in summed_links.items():
             average = summed / (size * sizes[other])
             if average >= merge_at:
-                push(heap, (-average, min(left, other), max(left, other)))
+                low, high = (left, other) if left < other else (other, left)
+                push(heap, (-average, low, high, changes[low], changes[high]))
     return [group for group in members if group is not None]
 
 

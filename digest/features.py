@@ -213,29 +213,52 @@ def written_figures(text: str) -> list[tuple[str, str]]:
     """(normalised key, the figure as written) for each figure in `text`."""
     out: list[tuple[str, str]] = []
     ordinals: list[tuple[str, str]] = []
-    for match in _MONEY.finditer(text):
-        raw, scale_word = match.group("num"), (match.group("scale") or "").lower()
-        if match.group("ord"):
-            # "The 12th Doctor" and "the 11th Doctor" are different events; "1st" to "3rd"
-            # are too common ("for the 1st time") to tell anything.
-            if raw.isdigit() and int(raw) >= 4:
-                ordinals.append((f"x:{int(raw)}th", raw + match.group("ord")))
-            continue
-        currency = match.group("cur") or match.group("cur2")
-        percent = match.group("pct")
-        value = _number(raw, bool(scale_word))
-        if value is None:
-            continue
-        if scale_word:
-            value *= _SCALES.get(scale_word, 1)
-        unit = "%" if percent else ("$" if currency and _is_dollar(currency) else "")
-        if currency and not unit:
-            unit = fold(currency)[:3]
-        decimal = "." in raw or "," in raw
-        if not unit and not scale_word and (1900 <= value <= 2100 or (value < 10 and not decimal)):
-            continue
-        out.append((f"x:{value:.4g}{unit}", match.group(0).strip()))
+    # The same matches as _MONEY.finditer(text), found faster: every figure has a digit at most
+    # 4 characters after its start ("usd 5"), so the slow _MONEY scan starts 4 characters
+    # before the next digit, which a plain \d scan finds at a fraction of the cost per character.
+    find_digit, find_figure = _DIGIT.search, _MONEY.search
+    pos = 0
+    while digit := find_digit(text, pos):
+        match = find_figure(text, max(pos, digit.start() - 4))
+        if match is None:
+            break
+        pos = match.end()  # a figure has at least one digit: never an empty match
+        figure = _figure(match.group(0, 1, 2, 3, 4, 5, 6))
+        if figure is not None:
+            (ordinals if figure[0] else out).append(figure[1])
     return out + ordinals
+
+
+_DIGIT = re.compile(r"\d")
+
+
+# Articles of a batch repeat their figures ("$40 billion" in the headline, lead and body): the
+# normalised figure depends only on the match's groups, so it is worked out once per batch.
+@functools.lru_cache(maxsize=1 << 16)
+def _figure(groups: tuple[str | None, ...]) -> tuple[bool, tuple[str, str]] | None:
+    """(is an ordinal, (key, as written)) for one _MONEY match's groups; None for no figure."""
+    whole, cur, raw, ordinal, scale, cur2, percent = groups
+    assert whole is not None and raw is not None  # both always take part in a match
+    scale_word = (scale or "").lower()
+    if ordinal:
+        # "The 12th Doctor" and "the 11th Doctor" are different events; "1st" to "3rd"
+        # are too common ("for the 1st time") to tell anything.
+        if raw.isdigit() and int(raw) >= 4:
+            return True, (f"x:{int(raw)}th", raw + ordinal)
+        return None
+    currency = cur or cur2
+    value = _number(raw, bool(scale_word))
+    if value is None:
+        return None
+    if scale_word:
+        value *= _SCALES.get(scale_word, 1)
+    unit = "%" if percent else ("$" if currency and _is_dollar(currency) else "")
+    if currency and not unit:
+        unit = fold(currency)[:3]
+    decimal = "." in raw or "," in raw
+    if not unit and not scale_word and (1900 <= value <= 2100 or (value < 10 and not decimal)):
+        return None
+    return False, (f"x:{value:.4g}{unit}", whole.strip())
 
 
 # Spelled ordinals, from "fourth" on ("first" to "third" are too common to tell anything).
@@ -266,11 +289,16 @@ def _is_dollar(currency: str) -> bool:
     return fold(currency).strip() in ("$", "us$", "usd", "dollar", "dollars", "de dollars")
 
 
+# Compiled once: re.fullmatch with a pattern string looks the pattern up in re's cache per call.
+_COMMA_THOUSANDS = re.compile(r"\d{1,3}(,\d{3})+")
+_DOT_THOUSANDS = re.compile(r"\d{1,3}(\.\d{3})+")
+
+
 def _number(raw: str, scaled: bool) -> float | None:
     text = raw.replace(" ", "")
-    if re.fullmatch(r"\d{1,3}(,\d{3})+", text):
+    if _COMMA_THOUSANDS.fullmatch(text):
         text = text.replace(",", "")
-    elif re.fullmatch(r"\d{1,3}(\.\d{3})+", text) and not scaled:
+    elif _DOT_THOUSANDS.fullmatch(text) and not scaled:
         text = text.replace(".", "")  # 1.500.000 (continental thousands)
     elif "," in text:
         text = text.replace(",", ".")  # 182,9 milliards

@@ -20,7 +20,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
-from .text import split_sentences
+from .text import sentence_spans
 
 log = logging.getLogger("digest")
 
@@ -147,12 +147,19 @@ def names_in(text: str) -> list[str]:
     A lone capitalised word opening a sentence counts only when the text also capitalises
     it mid-sentence ("Meta said..." then "...rivals of Meta").
     """
+    return _names(text, sentence_spans(text))
+
+
+def _names(text: str, sentences: list[tuple[str, int, int]]) -> list[str]:
+    """names_in(text), given the text's sentence_spans (article_terms reuses them)."""
     found: list[str] = []
     openers: list[str] = []
     lowercase_words: set[str] | None = None  # read only for some sentence openers
-    for sentence in split_sentences(text):
-        for match in _NAME.finditer(sentence):
-            if match.start():
+    for paragraph, start, end in sentences:
+        # The same matches as in paragraph[start:end]: the end is cut there, and the
+        # lookbehind at the start sees the space before a sentence or the paragraph's start.
+        for match in _NAME.finditer(paragraph, start, end):
+            if match.start() != start:
                 found.extend(_name_parts(match.group(0)))
                 continue
             span = match.group(0).rstrip(".'’-")
@@ -331,6 +338,7 @@ def article_terms(title: str, text: str) -> ArticleTerms:
     counts: dict[str, float] = {}
     labels: dict[str, str] = {}
     headline_names = names_in(title)
+    lead_sentences = sentence_spans(lead)
     # Terms are tallied per part in C (Counter) and weighted once per distinct term: an
     # article repeats most of its words, and this loop runs for every article of a batch.
     for part, weight in ((title, TITLE_WEIGHT), (lead, LEAD_WEIGHT), (body, 1.0)):
@@ -338,7 +346,10 @@ def article_terms(title: str, text: str) -> ArticleTerms:
         for word, times in words.items():
             key = "w:" + word
             counts[key] = counts.get(key, 0.0) + times * weight
-        names = headline_names if part is title else names_in(part)
+        if part is title:
+            names = headline_names
+        else:
+            names = _names(part, lead_sentences if part is lead else sentence_spans(part))
         for name, times in Counter(names).items():
             key = "n:" + fold(name)
             counts[key] = counts.get(key, 0.0) + times * weight * NAME_WEIGHT
@@ -356,7 +367,13 @@ def article_terms(title: str, text: str) -> ArticleTerms:
         for key in ("n:" + fold(name) for name in headline_names)
         if counts[key] > TITLE_WEIGHT * NAME_WEIGHT
     )
-    brief = len(split_sentences(text[:LEAD_CHARS])) < 2
+    # The lead is text[:LEAD_CHARS] up to its last space: cut at a space, a text has at least
+    # the sentences of that cut (a sentence end needs a capital after it), so the lead's count
+    # settles most articles. The lead is the whole text when it is short.
+    if cut == len(text) or (cut >= 0 and len(lead_sentences) >= 2):
+        brief = len(lead_sentences) < 2
+    else:
+        brief = len(sentence_spans(text[:LEAD_CHARS])) < 2
     return ArticleTerms(counts, specific, title_names, labels, brief)
 
 

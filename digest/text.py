@@ -138,23 +138,35 @@ _ABBREVIATIONS = {
 
 def split_sentences(text: str) -> list[str]:
     """Split prose into sentences, keeping common abbreviations whole."""
-    sentences: list[str] = []
-    for paragraph in text.split("\n"):
-        paragraph = collapse(paragraph)
+    return [paragraph[start:end] for paragraph, start, end in sentence_spans(text)]
+
+
+def sentence_spans(text: str) -> list[tuple[str, int, int]]:
+    """(paragraph, start, end) for each sentence of split_sentences: paragraph[start:end].
+
+    The paragraph is collapsed, as the sentences are. Name extraction only needs to know
+    where sentences start and end: it scans the paragraph between them, not a copy of each.
+    """
+    spans: list[tuple[str, int, int]] = []
+    # One pass over the whole text instead of one per paragraph: _UNPRINTABLE has no newline.
+    for paragraph in printable(text).split("\n"):
+        paragraph = " ".join(paragraph.split())
         if not paragraph:
             continue
         start = 0
         for match in _SENTENCE_END.finditer(paragraph):
-            candidate = paragraph[start : match.start()].rstrip()
-            last_word = candidate.rsplit(" ", 1)[-1].rstrip(".!?\"'”’)]").lower()
+            # The lookbehind puts . ! or ? just before the match: the sentence needs no rstrip.
+            end = match.start()
+            last_word = paragraph[max(paragraph.rfind(" ", start, end) + 1, start) : end]
+            last_word = last_word.rstrip(".!?\"'”’)]").lower()
             if last_word in _ABBREVIATIONS or (len(last_word) == 1 and "a" <= last_word <= "z"):
                 continue
-            sentences.append(candidate)
+            spans.append((paragraph, start, end))
             start = match.end()
-        tail = paragraph[start:].strip()
-        if tail:
-            sentences.append(tail)
-    return sentences
+        # A collapsed paragraph has no outer space, and the match ends before a letter or digit.
+        if start < len(paragraph):
+            spans.append((paragraph, start, len(paragraph)))
+    return spans
 
 
 def truncate(text: str, limit: int) -> str:

@@ -136,6 +136,7 @@ def fold(text: str) -> str:
     return decomposed.translate(dict.fromkeys(map(ord, marks))) if marks else decomposed
 
 
+_CAPITAL = re.compile(r"[A-Z]")
 _LOWERCASE_WORD = re.compile(r"(?<![\w-])[a-z][a-z'’-]+")
 _POSSESSIVE = re.compile(r"['’]s\s+")
 _POSSESSIVE_END = re.compile(r"['’]s$")
@@ -155,10 +156,18 @@ def _names(text: str, sentences: list[tuple[str, int, int]]) -> list[str]:
     found: list[str] = []
     openers: list[str] = []
     lowercase_words: set[str] | None = None  # read only for some sentence openers
+    find_capital, find_name = _CAPITAL.search, _NAME.search
     for paragraph, start, end in sentences:
-        # The same matches as in paragraph[start:end]: the end is cut there, and the
-        # lookbehind at the start sees the space before a sentence or the paragraph's start.
-        for match in _NAME.finditer(paragraph, start, end):
+        # The same matches as _NAME.finditer(paragraph[start:end]): the end is cut there, and
+        # the lookbehind at the start sees the space before a sentence or the paragraph's start.
+        # A name has a capital at most 2 characters after its start ("eBay"), so the _NAME
+        # scan (a lookbehind at every character) starts 2 before the next capital.
+        pos = start
+        while capital := find_capital(paragraph, pos, end):
+            match = find_name(paragraph, max(pos, capital.start() - 2), end)
+            if match is None:
+                break
+            pos = match.end()  # never an empty match
             if match.start() != start:
                 found.extend(_name_parts(match.group(0)))
                 continue

@@ -155,7 +155,7 @@ def _names(text: str, sentences: list[tuple[str, int, int]]) -> list[str]:
     """names_in(text), given the text's sentence_spans (article_terms reuses them)."""
     found: list[str] = []
     openers: list[str] = []
-    lowercase_words: set[str] | None = None  # read only for some sentence openers
+    lowercase_words: set[str] | None = None  # scanned for only when a look-up cannot tell
     find_capital, find_name = _CAPITAL.search, _NAME.search
     for paragraph, start, end in sentences:
         # The same matches as _NAME.finditer(paragraph[start:end]): the end is cut there, and
@@ -164,7 +164,8 @@ def _names(text: str, sentences: list[tuple[str, int, int]]) -> list[str]:
         # scan (a lookbehind at every character) starts 2 before the next capital.
         pos = start
         while capital := find_capital(paragraph, pos, end):
-            match = find_name(paragraph, max(pos, capital.start() - 2), end)
+            at = capital.start() - 2
+            match = find_name(paragraph, at if at > pos else pos, end)
             if match is None:
                 break
             pos = match.end()  # never an empty match
@@ -173,10 +174,13 @@ def _names(text: str, sentences: list[tuple[str, int, int]]) -> list[str]:
                 continue
             span = match.group(0).rstrip(".'’-")
             if " " in span:
-                if lowercase_words is None:
-                    lowercase_words = set(_LOWERCASE_WORD.findall(text))
                 first, rest = span.split(None, 1)
-                if first.lower() in lowercase_words:
+                ordinary = _is_lowercase_word(text, first.lower())
+                if ordinary is None:
+                    if lowercase_words is None:
+                        lowercase_words = set(_LOWERCASE_WORD.findall(text))
+                    ordinary = first.lower() in lowercase_words
+                if ordinary:
                     span = rest  # "Shares of Meta": the opener is an ordinary word
             for name in _name_parts(span):
                 if " " not in name and not _looks_like_acronym(name):
@@ -184,9 +188,44 @@ def _names(text: str, sentences: list[tuple[str, int, int]]) -> list[str]:
                 else:
                     found.append(name)
     if openers:
-        mid_sentence = {fold(word) for name in found for word in name.split()}
+        joined = " ".join(found)
+        if joined.isascii():  # folding is lower-casing then, and one call does all the words
+            mid_sentence = set(joined.lower().split())
+        else:
+            mid_sentence = {fold(word) for name in found for word in name.split()}
         found.extend(name for name in openers if fold(name) in mid_sentence)
     return found
+
+
+_LOWERCASE_TOKEN = re.compile(r"[a-z][a-z'’-]+")
+_TOKEN_CHAR = re.compile(r"[a-z'’-]")
+_WORD_OR_HYPHEN = re.compile(r"[\w-]")
+
+
+def _is_lowercase_word(text: str, word: str) -> bool | None:
+    """Whether `word` is in _LOWERCASE_WORD.findall(text), or None when only that scan can tell.
+
+    The scan costs a pass over the text with a lookbehind at every character; a sentence
+    opener is looked up with str.find instead. An occurrence of `word` is one of the scan's
+    words when it is the whole run of word characters from there and not preceded by a word
+    character or hyphen; preceded by a quote, it may be inside an earlier word ("rock'n'roll"),
+    which only the scan can tell.
+    """
+    if not _LOWERCASE_TOKEN.fullmatch(word):
+        return False
+    unsure = False
+    size = len(word)
+    at = text.find(word)
+    while at >= 0:
+        after = at + size
+        if (after == len(text) or not _TOKEN_CHAR.match(text, after)) and (
+            at == 0 or not _WORD_OR_HYPHEN.match(text, at - 1)
+        ):
+            if at == 0 or text[at - 1] not in "'’":
+                return True
+            unsure = True
+        at = text.find(word, at + 1)
+    return None if unsure else False
 
 
 # The same names recur through an article and across a batch; caching what one matched span
@@ -211,7 +250,7 @@ def _name_parts(span: str) -> tuple[str, ...]:
 
 
 def _looks_like_acronym(word: str) -> bool:
-    return sum(ch.isupper() for ch in word) >= 2
+    return sum(map(str.isupper, word)) >= 2
 
 
 def figures_in(text: str) -> list[str]:
@@ -235,7 +274,8 @@ def written_figures(text: str) -> list[tuple[str, str]]:
     find_digit, find_figure = _DIGIT.search, _MONEY.search
     pos = 0
     while digit := find_digit(text, pos):
-        match = find_figure(text, max(pos, digit.start() - 4))
+        at = digit.start() - 4
+        match = find_figure(text, at if at > pos else pos)
         if match is None:
             break
         pos = match.end()  # a figure has at least one digit: never an empty match

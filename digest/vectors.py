@@ -19,9 +19,10 @@ from scipy import sparse
 
 from .features import ArticleTerms, cores
 
-# Pairs whose rows are gathered at once in `row_dots`: with about 150 terms an article,
-# 50,000 pairs gather two matrices of some 90 MB, far under a run's other memory.
-PAIRS_CHUNK = 50_000
+# Pairs whose rows are gathered at once in `row_dots`, per thread: with about 150 terms an
+# article, 8,000 pairs gather two matrices of some 15 MB each (50,000 took the 20,000-article
+# run 500 MB over its usual peak, scipy sizing each product for both operands).
+PAIRS_CHUNK = 8_000
 
 
 @dataclass(frozen=True)

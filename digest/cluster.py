@@ -31,7 +31,9 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from itertools import groupby
+from operator import itemgetter
 
 import numpy as np
 from scipy import sparse
@@ -125,6 +127,7 @@ def cluster_articles(
     groups = []
     for group in average_link(len(articles), pairs, story_ids, MERGE_AT):
         groups.extend(_split_lookalikes(group, matrix, terms, story_ids))
+    holding = dict(zip(matrix.terms, matrix.holders.tolist(), strict=True)).__getitem__
     clusters = []
     for members in sorted(groups, key=min):
         story_ids = {articles[i].story_id for i in members} - {None}
@@ -132,7 +135,7 @@ def cluster_articles(
             Cluster(
                 articles=tuple(articles[i] for i in sorted(members)),
                 story_id=next(iter(story_ids)) if story_ids else None,
-                why=why_grouped([terms[i] for i in members], matrix.holding),
+                why=why_grouped([terms[i] for i in members], holding),
             )
         )
     return clusters
@@ -156,16 +159,10 @@ def why_grouped(members: Sequence[ArticleTerms], holding: Callable[[str], int]) 
     needed = max(2, math.ceil(len(members) / 2))
     shared = [t for t, n in holders.items() if n >= needed]
 
-    def telling(term: str) -> tuple[int, int, bool, float, str]:
-        # Rarer in the batch first (fewer holders: a higher IDF). At equal spread and
-        # rarity, a figure ties an event down more than a name does.
-        weight = sum(m.counts.get(term, 0.0) for m in members)
-        return (-holders[term], holding(term), term[0] != "x", -weight, term)
-
     shown: list[str] = []
-    # Names and figures first; the words are sorted only when they are too few.
+    # Names and figures first; the words are ordered only when they are too few.
     for kind in (lambda term: term[0] != "w", lambda term: term[0] == "w"):
-        for term in sorted(filter(kind, shared), key=telling):
+        for term in _most_telling(list(filter(kind, shared)), holders, holding, members):
             label = next((m.labels[term] for m in members if term in m.labels), term[2:])
             if label.isdigit() or any(label.casefold() in other.casefold() for other in shown):
                 continue
@@ -173,6 +170,33 @@ def why_grouped(members: Sequence[ArticleTerms], holding: Callable[[str], int]) 
             if len(shown) == WHY_TERMS:
                 return tuple(shown)
     return tuple(shown)
+
+
+def _most_telling(
+    terms: list[str],
+    holders: Counter[str],
+    holding: Callable[[str], int],
+    members: Sequence[ArticleTerms],
+) -> Iterator[str]:
+    """`terms`, most telling first: held by more `members`, then by fewer articles of the
+    batch (a higher IDF), then figures before names (at equal spread and rarity a figure
+    ties an event down more), then heavier in the members, then by name. A term's weight
+    is added up over the members only where the first three tie, and only as far as the
+    caller reads: most of a big story's shared terms are never needed."""
+    keyed = sorted(
+        zip(
+            [-holders[term] for term in terms],
+            map(holding, terms),
+            [term[0] != "x" for term in terms],
+            terms,
+            strict=True,
+        )
+    )
+    for _, tied in groupby(keyed, key=itemgetter(0, 1, 2)):
+        names = [key[3] for key in tied]
+        if len(names) > 1:
+            names.sort(key=lambda term: (-sum(m.counts.get(term, 0.0) for m in members), term))
+        yield from names
 
 
 def join_delivered(

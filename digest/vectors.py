@@ -40,11 +40,6 @@ class TermMatrix:
     written: sparse.csr_matrix
     kinds: np.ndarray  # each column's kind: 'w' a word, 'n' a name, 'x' a figure
 
-    def holding(self, term: str) -> int:
-        """How many articles of the batch hold `term`."""
-        column = self.columns.get(term)
-        return 0 if column is None else int(self.holders[column])
-
 
 def term_matrix(terms: Sequence[ArticleTerms], background: int) -> TermMatrix:
     """The vectors of `terms`, with IDF taken as if the batch held `background` more

@@ -20,3 +20,21 @@ def test_one_bridging_article_does_not_chain_two_events():
 def test_two_delivered_stories_are_never_merged():
     pairs = ScoredPairs.of({(0, 1): 0.9, (1, 2): 0.9, (0, 2): 0.9})
     assert groups(average_link(3, pairs, [7, None, 8], 0.5)) in ([[0, 1], [2]], [[0], [1, 2]])
+
+
+def test_links_built_with_numpy_for_a_big_batch_are_the_links_of_the_loop(monkeypatch):
+    import numpy as np
+
+    from digest import linkage
+
+    rng = np.random.default_rng(3)
+    left, right = np.triu_indices(40, 1)
+    keep = rng.random(len(left)) < 0.3
+    pairs = ScoredPairs(left[keep], right[keep], rng.random(int(keep.sum())) * 0.3)
+    looped = linkage._links(40, pairs, 0.25)
+    assert any(looped)
+    monkeypatch.setattr(linkage, "ARRAY_LINKS_FROM", 1)
+    assert linkage._links(40, pairs, 0.25) == looped
+    with_arrays = groups(average_link(40, pairs, [None] * 40, 0.2))
+    monkeypatch.undo()
+    assert groups(average_link(40, pairs, [None] * 40, 0.2)) == with_arrays

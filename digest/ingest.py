@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -20,18 +22,29 @@ from .errors import FetchError
 from .fetch import FEED_ACCEPT, PAGE_ACCEPT, Fetcher, FetchRequest
 from .health import failing_for, next_attempt, waiting_reason
 from .models import CleanedText, ExtractedPage, FeedEntry, FetchResult, Skipped
-from .parse import parse_fetched
+from .parse import ParsedFeed, parse_fetched
 from .robots import disallowed
 from .store import FeedState, NewArticle, Store
 from .timing import StageTimer, StageTiming
 from .urls import host_of
-from .workers import POOL_MIN_PAGES, PagePool, PageWork, worker_count
+from .workers import (
+    POOL_MIN_PAGES,
+    PagePool,
+    PageWork,
+    parse_feed_in_worker,
+    start_pool,
+    worker_count,
+)
 
 log = logging.getLogger("digest")
 
 # Page text shorter than this is a teaser, a paywall stub or an extraction miss; the feed's
 # own content is used instead when it is longer.
 MIN_PAGE_TEXT = 300
+# With `workers: auto`, feeds are parsed in the worker processes from this many due feeds
+# on: below it, starting the workers (each imports the page extractor, about a second)
+# costs more than parsing a few feeds here saves.
+FEED_POOL_MIN = 16
 # A page date may precede the feed's by this much (feeds re-announce updated stories) and
 # follow it by up to a day (feeds that give the day only); beyond that the feed's date
 # stands. No date may lie further in the future than the slack (clocks, time zones).
@@ -73,19 +86,26 @@ def ingest(
     successes: list[_FeedSuccess] = []
     for old, new in store.follow_renames([(feed.url, feed.name) for feed in config.feeds]):
         log.info("feed %r is now %r: its stored articles follow the new name", old, new)
-    with timer.stage("feeds") as timing:
-        entries = _fresh_entries(config, store, fetcher, now, result, successes)
-        known = store.known(entries)
-        entries = [e for e in entries if e.url not in known]
-        timing.items = len(config.feeds)
+    # One pool of worker processes for the feeds' parsing and the pages' extraction; its
+    # processes start when first given work, so a run that needs neither starts none.
+    workers = worker_count(config.workers)
+    with start_pool(workers) if workers > 0 else nullcontext() as pool:
+        with timer.stage("feeds") as timing:
+            entries, pool = _fresh_entries(
+                config, store, fetcher, now, result, successes, pool, timing
+            )
+            known = store.known(entries)
+            entries = [e for e in entries if e.url not in known]
+            timing.items = len(config.feeds)
+        if entries:
+            with timer.stage("pages") as timing:
+                # An article link may go to a private address only on its feed's own host.
+                homes = {
+                    feed.name: host_of(store.feed_state(feed.url).moved_to or feed.url)
+                    for feed in config.feeds
+                }
+                works = _fetch_and_extract(config, fetcher, entries, result, homes, timing, pool)
     if entries:
-        with timer.stage("pages") as timing:
-            # An article link may go to a private address only on its feed's own host.
-            homes = {
-                feed.name: host_of(store.feed_state(feed.url).moved_to or feed.url)
-                for feed in config.feeds
-            }
-            works = _fetch_and_extract(config, fetcher, entries, result, homes, timing)
         with timer.stage("clean") as timing:
             cleaned = _clean_pages(store, works, now)
             timing.items = len(cleaned)
@@ -121,8 +141,11 @@ def _fresh_entries(
     now: datetime,
     result: IngestResult,
     successes: list[_FeedSuccess],
-) -> list[FeedEntry]:
-    """Entries of every feed published within the window, one per canonical URL."""
+    pool: ProcessPoolExecutor | None,
+    timing: StageTiming,
+) -> tuple[list[FeedEntry], ProcessPoolExecutor | None]:
+    """Entries of every feed published within the window, one per canonical URL; and
+    `pool`, or None should a worker have died while parsing (the feed is parsed here)."""
     states = {feed.url: store.feed_state(feed.url) for feed in config.feeds}
     due = []
     for feed in config.feeds:
@@ -137,11 +160,23 @@ def _fresh_entries(
                      states[feed.url].last_modified, FEED_ACCEPT)
         for feed in due
     ]  # fmt: skip
-    fetched = fetcher.fetch_many(requests)
+    fetched = iter(fetcher.fetch_many(requests))
+    many = config.workers is not None or len(due) >= FEED_POOL_MIN
+    parsing = _parse_in(pool, due, fetched, now) if pool is not None and many else None
     oldest = now - config.window
     by_url: dict[str, FeedEntry] = {}
-    for feed, request, outcome in zip(due, requests, fetched, strict=True):
-        entries = _feed_entries(feed, outcome, store, states[feed.url], now, result)
+    for index, (feed, request) in enumerate(zip(due, requests, strict=True)):
+        outcome, in_worker = parsing[index] if parsing is not None else (next(fetched), None)
+        parsed = None
+        if in_worker is not None and pool is not None:
+            try:
+                parsed, cpu = in_worker.result()
+                timing.cpu += cpu
+                timing.workers_cpu += cpu
+            except Exception as error:  # a worker died (out of memory, killed)
+                log.warning("feed workers failed (%s); parsing the feeds in this process", error)
+                pool = None
+        entries = _feed_entries(feed, outcome, store, states[feed.url], now, result, parsed)
         if entries is None:
             result.feeds_failed.append(feed.name)
             continue
@@ -158,7 +193,24 @@ def _fresh_entries(
             published = entry.published or now
             if published >= oldest and entry.url not in by_url:
                 by_url[entry.url] = entry
-    return list(by_url.values())
+    return list(by_url.values()), pool
+
+
+def _parse_in(
+    pool: ProcessPoolExecutor,
+    due: Sequence[FeedConfig],
+    fetched: Iterable[FetchResult | FetchError],
+    now: datetime,
+) -> list[tuple[FetchResult | FetchError, Future[tuple[ParsedFeed | str, float]] | None]]:
+    """Each fetch outcome, with the worker's parsing of it when there is a body to parse:
+    feedparser is pure Python, so the feeds are parsed in the workers as they arrive and
+    both cores are busy."""
+    return [
+        (outcome, pool.submit(parse_feed_in_worker, outcome, feed.name, now))
+        if isinstance(outcome, FetchResult) and not outcome.not_modified
+        else (outcome, None)
+        for feed, outcome in zip(due, fetched, strict=True)
+    ]
 
 
 def _feed_entries(
@@ -168,8 +220,10 @@ def _feed_entries(
     state: FeedState,
     now: datetime,
     result: IngestResult,
+    parsed: ParsedFeed | str | None = None,
 ) -> Sequence[FeedEntry] | None:
-    """The feed's entries; () when it did not change; None when it failed (recorded)."""
+    """The feed's entries; () when it did not change; None when it failed (recorded).
+    `parsed` is what a worker made of the feed; None: it is parsed here."""
     if isinstance(outcome, FetchError):
         _feed_failed(feed, state, outcome.reason, outcome.status, outcome.retry_after, store,
                      now, result)  # fmt: skip
@@ -177,7 +231,8 @@ def _feed_entries(
     if outcome.not_modified:
         result.feeds_not_modified += 1
         return ()
-    parsed = parse_fetched(outcome, feed.name, now)
+    if parsed is None:
+        parsed = parse_fetched(outcome, feed.name, now)
     if isinstance(parsed, str):
         _feed_failed(feed, state, parsed, outcome.status, None, store, now, result)
         return None
@@ -220,8 +275,10 @@ def _fetch_and_extract(
     result: IngestResult,
     homes: dict[str, str],
     timing: StageTiming,
+    pool: ProcessPoolExecutor | None,
 ) -> dict[str, PageWork]:
-    """Fetch the pages and extract them as they arrive, in worker processes for a batch."""
+    """Fetch the pages and extract them as they arrive, in worker processes for a batch
+    (`pool`'s, or a pool of its own should that one have broken)."""
     if not config.fetch.pages:
         return {}
     targets = [e for e in entries if urlsplit(e.link).scheme in ("http", "https", "file")]
@@ -252,16 +309,16 @@ def _fetch_and_extract(
             else:
                 works[entry.url] = work
 
-    with PagePool[FeedEntry](workers) as pool:
+    with PagePool[FeedEntry](workers, pool) as pages:
         for index, outcome in fetcher.fetch_each(requests):
             entry = targets[index]
             if isinstance(outcome, FetchError):
                 result.skipped.append(Skipped("page", entry.link, outcome.reason, entry.feed))
                 log.warning("page of feed %r: %s (using the feed's text)", entry.feed, outcome)
                 continue
-            pool.submit(entry, outcome.body or b"", outcome.final_url)
-            take(pool.finished())
-        take(pool.drain())
+            pages.submit(entry, outcome.body or b"", outcome.final_url)
+            take(pages.finished())
+        take(pages.drain())
     timing.items = len(targets)
     return works
 

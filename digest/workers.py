@@ -19,13 +19,16 @@ import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Generic, TypeVar
 
 from .clean import LanguageDetector, ScoredBlocks, block_fingerprints, decide, score_page
 from .errors import ExtractError
 from .extract import extract_page
+from .faults import crash_point
 from .features import cores
-from .models import CleanedText, ExtractedPage
+from .models import CleanedText, ExtractedPage, FetchResult
+from .parse import ParsedFeed, parse_fetched
 
 Key = TypeVar("Key")
 # Starting a worker imports trafilatura (about a second); below this many pages the run's
@@ -73,6 +76,23 @@ def run_start_method() -> str:
     return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
 
 
+def start_pool(workers: int) -> ProcessPoolExecutor:
+    """A pool of `workers` processes started the run's way (run_start_method). A process
+    starts when the pool is first given work, not before."""
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(run_start_method()))
+
+
+def parse_feed_in_worker(
+    result: FetchResult, feed_name: str, now: datetime
+) -> tuple[ParsedFeed | str, float]:
+    """parse.parse_fetched in a worker, with the CPU seconds it took. Importing this module
+    there also imports the page extractor (about a second), so the run's first pages find
+    the workers ready."""
+    start = time.process_time()
+    crash_point("feed-worker")
+    return parse_fetched(result, feed_name, now), time.process_time() - start
+
+
 def worker_count(setting: int | None) -> int:
     """`workers` from the config: None means one per core this process may use."""
     return cores() if setting is None else setting
@@ -85,21 +105,22 @@ class PagePool(Generic[Key]):
     context manager; `submit` blocks while enough pages are already queued.
     """
 
-    def __init__(self, workers: int):
+    def __init__(self, workers: int, executor: ProcessPoolExecutor | None = None):
+        """`executor`, when given, is a pool of `workers` processes that the caller owns
+        (and shuts down); otherwise the pool is started here and stopped on exit."""
         self.workers = workers
-        self._executor: ProcessPoolExecutor | None = None
+        self._executor: ProcessPoolExecutor | None = executor if workers > 0 else None
+        self._owned = executor is None
         self._running: dict[Future[PageWork], Key] = {}
         self._done: list[tuple[Key, PageWork]] = []
 
     def __enter__(self) -> PagePool[Key]:
-        if self.workers > 0:
-            self._executor = ProcessPoolExecutor(
-                self.workers, mp_context=multiprocessing.get_context(run_start_method())
-            )
+        if self.workers > 0 and self._executor is None:
+            self._executor = start_pool(self.workers)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._executor is not None:
+        if self._executor is not None and self._owned:
             self._executor.shutdown(wait=True, cancel_futures=True)
 
     def submit(self, key: Key, raw: bytes, url: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from conftest import DEMO_SITES, write_config
+from conftest import DEMO_SITES, run_cli, write_config
 
 import digest
 from digest.clean import (
@@ -17,6 +17,7 @@ from digest.clean import (
     repeated_blocks,
 )
 from digest.extract import extract_page
+from digest.faults import CRASH_VARIABLE
 from digest.store import Store
 from digest.workers import PagePool, process_page
 
@@ -79,6 +80,7 @@ def test_a_run_with_worker_processes_and_a_rerun_that_skips_clustering(tmp_path,
     stages = {stage.stage: stage for stage in cold.stages}
     assert cold.digest is not None and cold.articles_new >= 27
     assert stages["pages"].items == cold.articles_new and stages["pages"].workers_cpu > 0
+    assert stages["feeds"].workers_cpu > 0  # the feeds were parsed in the same workers
     assert {"feeds", "pages", "clean", "store", "cluster", "rank", "render", "deliver"} <= set(
         stages
     )
@@ -103,3 +105,13 @@ def test_pending_articles_after_a_failed_delivery_are_not_skipped(tmp_path, site
     store = Store.open(config.storage)
     assert not store.pending_since_last_digest()
     store.close()
+
+
+def test_a_feed_worker_that_dies_costs_no_feed(tmp_path, site):
+    # The worker parsing the first feed is killed: every feed is parsed in the run's own
+    # process instead, and the pages still go to worker processes.
+    config = write_config(tmp_path, site.base_url, extra="workers: 2\n")
+    result = run_cli("-v", "run", "--config", str(config), env={CRASH_VARIABLE: "feed-worker"})
+    assert result.returncode == 0, result.stderr
+    assert "feed workers failed" in result.stderr
+    assert "delivered 15 items" in result.stdout + result.stderr, result.stdout

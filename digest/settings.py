@@ -309,8 +309,8 @@ SETTINGS: tuple[Setting, ...] = (
         "workers",
         _workers,
         "auto",
-        "Processes extracting pages (and clustering terms of 3,000+ articles): auto (one per "
-        "core) or a number; 0: the run's own.",
+        "Processes parsing feeds and extracting pages (and clustering terms of 3,000+ "
+        "articles): auto (one per core) or a number; 0: the run's own.",
     ),
     Setting("serve.root", FOLDER, None, "Folder served on 127.0.0.1 during the run (the demo)."),
     Setting(

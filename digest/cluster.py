@@ -332,6 +332,8 @@ def _split_lookalikes(
     pairs = ScoredPairs(left, right, cosines[left, right])
     parts = average_link(size, pairs, [story_ids[i] for i in group], SPLIT_AT)
     events = _rejoin_outliers(parts, cosines, [terms[i].counts for i in group])
+    if len(parts) >= 2 and len(events) == 1:
+        return [sorted(group)]  # kept whole, in article order ("why" labels follow it)
     return [[group[i] for i in event] for event in events]
 
 

@@ -11,7 +11,6 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -32,7 +31,7 @@ from .workers import (
     PagePool,
     PageWork,
     parse_feed_in_worker,
-    start_pool,
+    run_pool,
     worker_count,
 )
 
@@ -89,7 +88,7 @@ def ingest(
     # One pool of worker processes for the feeds' parsing and the pages' extraction; its
     # processes start when first given work, so a run that needs neither starts none.
     workers = worker_count(config.workers)
-    with start_pool(workers) if workers > 0 else nullcontext() as pool:
+    with run_pool(workers) as pool:
         with timer.stage("feeds") as timing:
             entries, pool = _fresh_entries(
                 config, store, fetcher, now, result, successes, pool, timing

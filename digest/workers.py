@@ -18,6 +18,7 @@ import multiprocessing
 import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
@@ -74,6 +75,20 @@ def run_start_method() -> str:
     SQLite connection, which a forked child would inherit mid-operation, and a forked child
     shows the run's whole memory as its own. forkserver children start clean."""
     return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+
+
+@contextmanager
+def run_pool(workers: int) -> Iterator[ProcessPoolExecutor | None]:
+    """A pool of `workers` processes for the run's stages (None for 0), shut down on exit
+    with what is still queued cancelled: a run stopped mid-stage does not wait for it."""
+    if workers <= 0:
+        yield None
+        return
+    pool = start_pool(workers)
+    try:
+        yield pool
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def start_pool(workers: int) -> ProcessPoolExecutor:

@@ -159,13 +159,15 @@ def _fresh_entries(
                      states[feed.url].last_modified, FEED_ACCEPT)
         for feed in due
     ]  # fmt: skip
-    fetched = iter(fetcher.fetch_many(requests))
+    fetched = fetcher.fetch_many(requests)
     many = config.workers is not None or len(due) >= FEED_POOL_MIN
-    parsing = _parse_in(pool, due, fetched, now) if pool is not None and many else None
+    if pool is not None and many:
+        parsing = _parse_in(pool, due, fetched, now)
+    else:
+        parsing = [(outcome, None) for outcome in fetched]
     oldest = now - config.window
     by_url: dict[str, FeedEntry] = {}
-    for index, (feed, request) in enumerate(zip(due, requests, strict=True)):
-        outcome, in_worker = parsing[index] if parsing is not None else (next(fetched), None)
+    for feed, request, (outcome, in_worker) in zip(due, requests, parsing, strict=True):
         parsed = None
         if in_worker is not None and pool is not None:
             try:
@@ -202,8 +204,8 @@ def _parse_in(
     now: datetime,
 ) -> list[tuple[FetchResult | FetchError, Future[tuple[ParsedFeed | str, float]] | None]]:
     """Each fetch outcome, with the worker's parsing of it when there is a body to parse:
-    feedparser is pure Python, so the feeds are parsed in the workers as they arrive and
-    both cores are busy."""
+    feedparser is pure Python, so the fetched feeds are parsed in the workers, all cores
+    busy, while this process takes the results in order."""
     return [
         (outcome, pool.submit(parse_feed_in_worker, outcome, feed.name, now))
         if isinstance(outcome, FetchResult) and not outcome.not_modified

@@ -15,7 +15,7 @@ import re
 import time
 import unicodedata
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -156,19 +156,11 @@ def _names(text: str, sentences: list[tuple[str, int, int]]) -> list[str]:
     found: list[str] = []
     openers: list[str] = []
     lowercase_words: set[str] | None = None  # scanned for only when a look-up cannot tell
-    find_capital, find_name = _CAPITAL.search, _NAME.search
     for paragraph, start, end in sentences:
         # The same matches as _NAME.finditer(paragraph[start:end]): the end is cut there, and
         # the lookbehind at the start sees the space before a sentence or the paragraph's start.
-        # A name has a capital at most 2 characters after its start ("eBay"), so the _NAME
-        # scan (a lookbehind at every character) starts 2 before the next capital.
-        pos = start
-        while capital := find_capital(paragraph, pos, end):
-            at = capital.start() - 2
-            match = find_name(paragraph, at if at > pos else pos, end)
-            if match is None:
-                break
-            pos = match.end()  # never an empty match
+        # A name has a capital at most 2 characters after its start ("eBay").
+        for match in _anchored(_NAME, _CAPITAL, 2, paragraph, start, end):
             if match.start() != start:
                 found.extend(_name_parts(match.group(0)))
                 continue
@@ -264,21 +256,31 @@ def figures_in(text: str) -> list[str]:
     ]
 
 
+def _anchored(
+    pattern: re.Pattern[str], anchor: re.Pattern[str], reach: int, text: str, pos: int, end: int
+) -> Iterator[re.Match[str]]:
+    """The matches of `pattern.finditer(text, pos, end)`, for a pattern whose every match
+    has a character of `anchor` at most `reach` characters after its start. The slow scan
+    (a lookahead or lookbehind at every character) starts `reach` before the next anchor,
+    which a one-character pattern finds at a fraction of the cost per character. Neither
+    pattern may match empty."""
+    find_anchor, find = anchor.search, pattern.search
+    while found := find_anchor(text, pos, end):
+        at = found.start() - reach
+        match = find(text, at if at > pos else pos, end)
+        if match is None:
+            return
+        yield match
+        pos = match.end()
+
+
 def written_figures(text: str) -> list[tuple[str, str]]:
     """(normalised key, the figure as written) for each figure in `text`."""
     out: list[tuple[str, str]] = []
     ordinals: list[tuple[str, str]] = []
-    # The same matches as _MONEY.finditer(text), found faster: every figure has a digit at most
-    # 4 characters after its start ("usd 5"), so the slow _MONEY scan starts 4 characters
-    # before the next digit, which a plain \d scan finds at a fraction of the cost per character.
-    find_digit, find_figure = _DIGIT.search, _MONEY.search
-    pos = 0
-    while digit := find_digit(text, pos):
-        at = digit.start() - 4
-        match = find_figure(text, at if at > pos else pos)
-        if match is None:
-            break
-        pos = match.end()  # a figure has at least one digit: never an empty match
+    # The same matches as _MONEY.finditer(text): every figure has a digit at most 4
+    # characters after its start ("usd 5").
+    for match in _anchored(_MONEY, _DIGIT, 4, text, 0, len(text)):
         figure = _figure(match.group(0, 1, 2, 3, 4, 5, 6))
         if figure is not None:
             (ordinals if figure[0] else out).append(figure[1])

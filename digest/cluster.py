@@ -31,17 +31,18 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Sequence
-from itertools import groupby
+from collections.abc import Callable, Sequence
+from itertools import groupby, pairwise
 from operator import itemgetter
 
 import numpy as np
 from scipy import sparse
 
-from .features import ArticleTerms, batch_terms, words_in
+from .features import words_in
 from .linkage import ScoredPairs, average_link
 from .models import Article, Cluster
 from .pairing import candidate_pairs
+from .term_batch import TermsBatch, batch_terms
 from .vectors import TermMatrix, holds, row_dots, term_matrix
 
 # All thresholds live here. Calibrated together on the demo corpus (rewrites of one event
@@ -107,27 +108,26 @@ MAX_POSTING_FACTS = 500
 
 def cluster_articles(
     articles: Sequence[Article],
-    terms: Sequence[ArticleTerms] | None = None,
+    terms: TermsBatch | None = None,
     workers: int | None = None,
 ) -> list[Cluster]:
     """Group `articles` into events. Order: clusters by first appearance in the input.
 
-    `terms`, when given, are the articles' `article_terms` (computed once by a caller that
-    also joins delivered stories); otherwise they are computed here. `workers`: forked
+    `terms`, when given, are the articles' terms (`batch_terms`, computed once by a caller
+    that also joins delivered stories); otherwise they are computed here. `workers`: forked
     processes for a big batch's terms (None: one per core; 0: none); the clusters are the
     same either way.
     """
     if not articles:
         return []
     if terms is None:
-        terms = batch_terms([(a.title, a.text) for a in articles], workers).terms
+        terms = batch_terms([(a.title, a.text) for a in articles], workers)
     matrix = term_matrix(terms, BACKGROUND_ARTICLES)
     pairs = _scored_pairs(articles, terms, matrix)
     story_ids = [a.story_id for a in articles]
     groups = []
     for group in average_link(len(articles), pairs, story_ids, MERGE_AT):
         groups.extend(_split_lookalikes(group, matrix, terms, story_ids))
-    holding = dict(zip(matrix.terms, matrix.holders.tolist(), strict=True)).__getitem__
     clusters = []
     for members in sorted(groups, key=min):
         story_ids = {articles[i].story_id for i in members} - {None}
@@ -135,74 +135,75 @@ def cluster_articles(
             Cluster(
                 articles=tuple(articles[i] for i in sorted(members)),
                 story_id=next(iter(story_ids)) if story_ids else None,
-                why=why_grouped([terms[i] for i in members], holding),
+                why=why_grouped(terms, members, matrix.holders),
             )
         )
     return clusters
 
 
-def why_grouped(members: Sequence[ArticleTerms], holding: Callable[[str], int]) -> tuple[str, ...]:
-    """The few names, figures and words that most of `members` share, most telling first.
+def why_grouped(terms: TermsBatch, members: Sequence[int], holders: np.ndarray) -> tuple[str, ...]:
+    """The few names, figures and words that most of the rows `members` of `terms` share,
+    most telling first.
 
-    `holding(term)` is the number of articles of the batch that hold the term. Names and
+    `holders[column]` is the number of articles of the batch that hold the term. Names and
     figures come before words; within each, terms that more members share come first, then
-    those fewer other articles of the batch hold, then figures before names. Bare numbers
-    without a unit, and terms inside one already shown ("20417" in "CVE-2026-20417"), are
-    left out.
-    Empty for one article (nothing was grouped).
+    those fewer other articles of the batch hold, then figures before names (at equal
+    spread and rarity a figure ties an event down more), then heavier in the members, then
+    by name. Bare numbers without a unit, and terms inside one already shown ("20417" in
+    "CVE-2026-20417"), are left out. Empty for one article (nothing was grouped).
     """
     if len(members) < 2:
         return ()
-    holders: Counter[str] = Counter()
-    for terms in members:
-        holders.update(terms.counts.keys())
-    needed = max(2, math.ceil(len(members) / 2))
-    shared = [t for t, n in holders.items() if n >= needed]
-
-    shown: list[str] = []
-    # Names and figures first; the words are ordered only when they are too few.
-    for kind in (lambda term: term[0] != "w", lambda term: term[0] == "w"):
-        for term in _most_telling(list(filter(kind, shared)), holders, holding, members):
-            label = next((m.labels[term] for m in members if term in m.labels), term[2:])
-            if label.isdigit() or any(label.casefold() in other.casefold() for other in shown):
-                continue
-            shown.append(label)
-            if len(shown) == WHY_TERMS:
-                return tuple(shown)
-    return tuple(shown)
-
-
-def _most_telling(
-    terms: list[str],
-    holders: Counter[str],
-    holding: Callable[[str], int],
-    members: Sequence[ArticleTerms],
-) -> Iterator[str]:
-    """`terms`, most telling first: held by more `members`, then by fewer articles of the
-    batch (a higher IDF), then figures before names (at equal spread and rarity a figure
-    ties an event down more), then heavier in the members, then by name. A term's weight
-    is added up over the members only where the first three tie, and only as far as the
-    caller reads: most of a big story's shared terms are never needed."""
+    at = _row_positions(terms.indptr, members)
+    columns, inverse, held = np.unique(terms.columns[at], return_inverse=True, return_counts=True)
+    # Summed in member order, as a sum over the members' counts would be.
+    weights = np.bincount(inverse, weights=terms.counts[at], minlength=len(columns))
+    shared = np.flatnonzero(held >= max(2, math.ceil(len(members) / 2)))
+    vocabulary = terms.vocabulary
     keyed = sorted(
         zip(
-            [-holders[term] for term in terms],
-            map(holding, terms),
-            [term[0] != "x" for term in terms],
-            terms,
+            (-held[shared]).tolist(),
+            holders[columns[shared]].tolist(),
+            [vocabulary[c][0] != "x" for c in columns[shared].tolist()],
+            [vocabulary[c] for c in columns[shared].tolist()],
+            (-weights[shared]).tolist(),
+            columns[shared].tolist(),
             strict=True,
         )
     )
-    for _, tied in groupby(keyed, key=itemgetter(0, 1, 2)):
-        names = [key[3] for key in tied]
-        if len(names) > 1:
-            names.sort(key=lambda term: (-sum(m.counts.get(term, 0.0) for m in members), term))
-        yield from names
+    label_at = _row_positions(terms.label_indptr, members)
+    labelled, first = np.unique(terms.label_columns[label_at], return_index=True)
+    label_of = dict(zip(labelled.tolist(), label_at[first].tolist(), strict=True))
+    shown: list[str] = []
+    # Names and figures first; then words.
+    for words in (False, True):
+        ranked = [key for key in keyed if (key[3][0] == "w") == words]
+        for _, tied in groupby(ranked, key=itemgetter(0, 1, 2)):
+            # Heavier first, then by name: summed only where the first three keys tie.
+            for _, term, column in sorted((key[4], key[3], key[5]) for key in tied):
+                position = label_of.get(column)
+                label = term[2:] if position is None else terms.label_texts[position]
+                if label.isdigit() or any(label.casefold() in o.casefold() for o in shown):
+                    continue
+                shown.append(label)
+                if len(shown) == WHY_TERMS:
+                    return tuple(shown)
+    return tuple(shown)
+
+
+def _row_positions(indptr: np.ndarray, rows: Sequence[int]) -> np.ndarray:
+    """The positions in a CSR array of the cells of `rows`, row after row."""
+    members = np.asarray(rows, dtype=np.int64)
+    starts, stops = indptr[members], indptr[members + 1]
+    lengths = stops - starts
+    ends = np.cumsum(lengths)
+    return np.repeat(stops - ends, lengths) + np.arange(int(ends[-1]) if len(ends) else 0)
 
 
 def join_delivered(
     pending: Sequence[Article],
     delivered: Sequence[Article],
-    terms: Sequence[ArticleTerms] | None = None,
+    terms: TermsBatch | None = None,
 ) -> tuple[dict[int, int], list[Article]]:
     """Attach late reports to stories already delivered, before new stories are formed.
 
@@ -211,7 +212,7 @@ def join_delivered(
     again), and a late article joins the story whose articles it matches best on average
     (at least MERGE_AT) even when another late article matches it better: a story the
     reader has already had wins over a new pairing of late reports. `terms`, when given,
-    are the `article_terms` of pending then delivered articles, in that order.
+    are the terms (`batch_terms`) of pending then delivered articles, in that order.
     """
     stories: dict[int, list[int]] = defaultdict(list)
     for index, article in enumerate(delivered):
@@ -221,7 +222,7 @@ def join_delivered(
         return {}, list(pending)
     articles = [*pending, *delivered]
     if terms is None:
-        terms = batch_terms([(a.title, a.text) for a in articles]).terms
+        terms = batch_terms([(a.title, a.text) for a in articles])
     matrix = term_matrix(terms, BACKGROUND_ARTICLES)
     count = len(pending)
     pairs = _scored_pairs(articles, terms, matrix, lambda a, b: (a < count) != (b < count))
@@ -245,7 +246,7 @@ def join_delivered(
 
 def _scored_pairs(
     articles: Sequence[Article],
-    terms: Sequence[ArticleTerms],
+    terms: TermsBatch,
     matrix: TermMatrix,
     keep: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
 ) -> ScoredPairs:
@@ -268,7 +269,7 @@ def _scored_pairs(
 
 def pair_similarities(
     articles: Sequence[Article],
-    terms: Sequence[ArticleTerms],
+    terms: TermsBatch,
     matrix: TermMatrix,
     left: np.ndarray,
     right: np.ndarray,
@@ -290,8 +291,8 @@ def pair_similarities(
     # (a brief, or a feed entry whose page failed) names the event's main actor and little
     # else, so its silence on a headline's rarest name is no conflict (ECB+ dev: B-cubed F1
     # 0.958 -> 0.961, on the topics' second half 0.943 -> 0.951).
-    subject = np.array([_subject(t, matrix) for t in terms], dtype=np.int64)
-    open_to_conflict = (subject >= 0) & ~np.array([t.brief for t in terms], dtype=bool)
+    subject = _subjects(terms, matrix)
+    open_to_conflict = (subject >= 0) & ~terms.brief
     both = np.flatnonzero(open_to_conflict[left] & open_to_conflict[right])
     if len(both):
         lefts, rights = left[both], right[both]
@@ -302,18 +303,22 @@ def pair_similarities(
     return similarity
 
 
-def _subject(article: ArticleTerms, matrix: TermMatrix) -> int:
-    """The column of the rarest name in `article`'s headline (the batch's IDF), or -1."""
-    columns = [matrix.columns[name] for name in article.title_names if name in matrix.columns]
-    if not columns:
-        return -1
-    return max(columns, key=lambda column: (matrix.idf[column], matrix.terms[column]))
+def _subjects(terms: TermsBatch, matrix: TermMatrix) -> np.ndarray:
+    """Per article, the column of the rarest name in its headline (the batch's IDF), or -1."""
+    idf, vocabulary = matrix.idf.tolist(), terms.vocabulary
+    columns, bounds = terms.title_columns.tolist(), terms.title_indptr.tolist()
+    subject = np.full(len(terms), -1, dtype=np.int64)
+    for row, (start, stop) in enumerate(pairwise(bounds)):
+        if start < stop:
+            named = columns[start:stop]
+            subject[row] = max(named, key=lambda column: (idf[column], vocabulary[column]))
+    return subject
 
 
 def _split_lookalikes(
     group: list[int],
     matrix: TermMatrix,
-    terms: Sequence[ArticleTerms],
+    terms: TermsBatch,
     story_ids: Sequence[int | None],
 ) -> list[list[int]]:
     """Cluster one group again with IDF taken inside the group.
@@ -331,7 +336,8 @@ def _split_lookalikes(
     left, right = np.triu_indices(size, 1)
     pairs = ScoredPairs(left, right, cosines[left, right])
     parts = average_link(size, pairs, [story_ids[i] for i in group], SPLIT_AT)
-    events = _rejoin_outliers(parts, cosines, [terms[i].counts for i in group])
+    holdings = [terms.counted(i) for i in group] if len(parts) >= 2 else []
+    events = _rejoin_outliers(parts, cosines, holdings)
     if len(parts) >= 2 and len(events) == 1:
         return [sorted(group)]  # kept whole, in article order ("why" labels follow it)
     return [[group[i] for i in event] for event in events]
@@ -348,11 +354,10 @@ def _local_cosines(unit: sparse.csr_matrix, group: Sequence[int]) -> np.ndarray:
     arrays: a split group is often three articles, where building scipy objects cost more
     than the arithmetic."""
     size = len(group)
+    positions = _row_positions(unit.indptr, group)
     members = np.asarray(group, dtype=np.int64)
-    starts, stops = unit.indptr[members], unit.indptr[members + 1]
-    lengths = stops - starts
+    lengths = unit.indptr[members + 1] - unit.indptr[members]
     ends = np.cumsum(lengths)
-    positions = np.repeat(stops - ends, lengths) + np.arange(int(ends[-1]))
     rows = np.repeat(np.arange(size), lengths)
     # The group's own columns, and how many members hold each.
     _, columns, holders = np.unique(

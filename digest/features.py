@@ -8,21 +8,13 @@ so that the clusterer can weigh them above common words.
 from __future__ import annotations
 
 import functools
-import logging
-import multiprocessing
-import os
 import re
-import time
 import unicodedata
 from collections import Counter
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from .text import sentence_spans
-
-log = logging.getLogger("digest")
 
 _WORD = re.compile(r"[^\W\d_][\w'’-]*[^\W_]|[^\W\d_]", re.UNICODE)
 _CONNECTORS = {
@@ -426,66 +418,3 @@ def article_terms(title: str, text: str) -> ArticleTerms:
     else:
         brief = len(sentence_spans(text[:LEAD_CHARS])) < 2
     return ArticleTerms(counts, specific, title_names, labels, brief)
-
-
-# Terms of a big batch are computed in worker processes (article_terms holds the GIL): below
-# POOL_MIN_ARTICLES starting the workers (a fraction of a second) costs more than it saves,
-# and each task carries TERMS_CHUNK articles so that pickling stays a small part of it.
-POOL_MIN_ARTICLES = 3000
-TERMS_CHUNK = 250
-
-
-@dataclass(frozen=True)
-class TermsBatch:
-    terms: list[ArticleTerms]  # one per (title, text), in order
-    workers_cpu: float = 0.0  # CPU seconds spent in worker processes
-
-
-def batch_terms(
-    texts: Sequence[tuple[str, str]], workers: int | None = None, start_method: str = "fork"
-) -> TermsBatch:
-    """`article_terms` of each (title, text); in `workers` processes when the batch is big.
-
-    `workers` None means one per core this process may use; 0 or 1 means in this process;
-    a batch under POOL_MIN_ARTICLES is always done here. The result is the same either way.
-
-    `start_method` fork suits a library caller: a forkserver or spawn worker imports the
-    caller's script again, and a script without a __main__ guard would then run whole in
-    every worker, while a forked worker starts at once and runs only article_terms (pure
-    text work that touches none of the parent's threads, connections or locks). The
-    pipeline passes its own method (workers.run_start_method). Where the method is not
-    available, the terms are computed in this process.
-    """
-    count = cores() if workers is None else workers
-    if len(texts) < POOL_MIN_ARTICLES:
-        count = 0  # starting the pool would cost more than it saves, whatever `workers` says
-    available = start_method in multiprocessing.get_all_start_methods()
-    if count < 2 or not texts or not available or multiprocessing.current_process().daemon:
-        return TermsBatch([article_terms(title, text) for title, text in texts])
-    chunks = [texts[at : at + TERMS_CHUNK] for at in range(0, len(texts), TERMS_CHUNK)]
-    terms: list[ArticleTerms] = []
-    cpu = 0.0
-    try:
-        context = multiprocessing.get_context(start_method)
-        with ProcessPoolExecutor(count, mp_context=context) as pool:
-            for chunk_terms, chunk_cpu in pool.map(_chunk_terms, chunks):
-                terms.extend(chunk_terms)
-                cpu += chunk_cpu
-    # No worker could start (a process limit, no memory): the same terms, computed here.
-    except (BrokenProcessPool, OSError, RuntimeError) as error:
-        log.warning("term workers failed (%s); computing the terms in this process", error)
-        return TermsBatch([article_terms(title, text) for title, text in texts])
-    return TermsBatch(terms, cpu)
-
-
-def _chunk_terms(texts: Sequence[tuple[str, str]]) -> tuple[list[ArticleTerms], float]:
-    start = time.process_time()
-    terms = [article_terms(title, text) for title, text in texts]
-    return terms, time.process_time() - start
-
-
-def cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1

@@ -26,7 +26,6 @@ from .deliver import SendOutcome, nothing_delivered, send_outgoing, stage_messag
 from .errors import DeliveryError, DigestError, FetchError
 from .extract import extract_page
 from .faults import crash_point
-from .features import batch_terms
 from .fetch import FEED_ACCEPT, Fetcher, FetchRequest
 from .health import send_alerts
 from .ingest import ingest
@@ -36,6 +35,7 @@ from .parse import parse_fetched
 from .rank import filter_clusters, passes, rank_clusters
 from .render import render_digest
 from .store import QUEUE_LIMIT, Store
+from .term_batch import batch_terms
 from .text import plural
 from .timing import StageTimer
 from .workers import run_start_method
@@ -186,13 +186,13 @@ def _assemble(
         )
         timing.cpu += batch.workers_cpu
         timing.workers_cpu += batch.workers_cpu
-        terms_of = dict(zip((a.id for a in pending), batch.terms, strict=False))
-        late, pending = join_delivered(pending, delivered, batch.terms)
+        row_of = {a.id: row for row, a in enumerate(pending)}
+        late, pending = join_delivered(pending, delivered, batch)
         by_story: dict[int, list[int]] = {}
         for article_id, story_id in late.items():
             by_story.setdefault(story_id, []).append(article_id)
         joined = sum(store.join_story(story, ids) for story, ids in by_story.items())
-        clusters = cluster_articles(pending, [terms_of[a.id] for a in pending])
+        clusters = cluster_articles(pending, batch.rows([row_of[a.id] for a in pending]))
         fresh = filter_clusters(clusters, config.include, config.exclude)
         timing.items = len(articles)
     with timer.stage("rank") as timing:

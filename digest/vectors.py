@@ -8,16 +8,14 @@ same result up to the last bits of a float.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Sequence
+import functools
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from itertools import chain, count
 
 import numpy as np
 from scipy import sparse
 
-from .features import ArticleTerms, cores
+from .term_batch import TermsBatch, cores
 
 # Pairs whose rows are gathered at once in `row_dots`, per thread: with about 150 terms an
 # article, 8,000 pairs gather two matrices of some 15 MB each (50,000 took the 20,000-article
@@ -31,7 +29,6 @@ class TermMatrix:
     `terms[j]`; a row's columns are in sorted order, as scipy's kernels want them."""
 
     terms: list[str]
-    columns: dict[str, int]
     holders: np.ndarray  # per column: how many articles of the batch hold the term
     idf: np.ndarray
     unit: sparse.csr_matrix
@@ -40,43 +37,33 @@ class TermMatrix:
     written: sparse.csr_matrix
     kinds: np.ndarray  # each column's kind: 'w' a word, 'n' a name, 'x' a figure
 
+    @functools.cached_property
+    def columns(self) -> dict[str, int]:
+        return {term: column for column, term in enumerate(self.terms)}
 
-def term_matrix(terms: Sequence[ArticleTerms], background: int) -> TermMatrix:
-    """The vectors of `terms`, with IDF taken as if the batch held `background` more
+
+def term_matrix(batch: TermsBatch, background: int) -> TermMatrix:
+    """The vectors of `batch`, with IDF taken as if the batch held `background` more
     articles that mention none of their terms.
 
     A term's weight is 1 + log(count) (a count under 1, a weighted word seen once, as it
     is) times its IDF, log((1 + N) / (1 + df)) + 1."""
-    # A term's column is given on first sight, inside the C loops of map and fromiter: a
-    # defaultdict whose factory is a counter's __next__ runs no Python code per term.
-    columns: defaultdict[str, int] = defaultdict(count().__next__)
-    lengths = np.fromiter((len(t.counts) for t in terms), dtype=np.int64, count=len(terms))
-    indptr = np.zeros(len(terms) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=indptr[1:])
-    size = int(indptr[-1])
-    indices = np.fromiter(
-        chain.from_iterable(map(columns.__getitem__, t.counts) for t in terms),
-        dtype=np.int32,
-        count=size,
-    )
-    counts = np.fromiter(
-        chain.from_iterable(t.counts.values() for t in terms), dtype=np.float64, count=size
-    )
-    holders = np.bincount(indices, minlength=len(columns))
-    idf = np.log((1 + len(terms) + background) / (1 + holders)) + 1.0
+    size = len(batch)
+    indices, counts, indptr = batch.columns, batch.counts, batch.indptr
+    holders = np.bincount(indices, minlength=len(batch.vocabulary))
+    idf = np.log((1 + size + background) / (1 + holders)) + 1.0
     damped = np.where(counts >= 1, 1.0 + np.log(np.maximum(counts, 1.0)), counts)
     weights = damped * idf[indices]
-    rows = np.repeat(np.arange(len(terms)), lengths)
-    norms = np.sqrt(np.bincount(rows, weights=weights * weights, minlength=len(terms)))
+    rows = np.repeat(np.arange(size), np.diff(indptr))
+    norms = np.sqrt(np.bincount(rows, weights=weights * weights, minlength=size))
     norms[norms == 0] = 1.0
     weights /= norms[rows]
-    shape = (len(terms), len(columns))
+    shape = (size, len(batch.vocabulary))
     written = sparse.csr_matrix((weights, indices, indptr), shape=shape)
     unit = written.copy()
     unit.sort_indices()
-    names = list(columns)
-    kinds = np.array([term[0] for term in names], dtype="<U1")
-    return TermMatrix(names, dict(columns), holders, idf, unit, written, kinds)
+    kinds = np.array([term[0] for term in batch.vocabulary], dtype="<U1")
+    return TermMatrix(batch.vocabulary, holders, idf, unit, written, kinds)
 
 
 def row_dots(

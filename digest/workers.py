@@ -27,9 +27,9 @@ from .clean import LanguageDetector, ScoredBlocks, block_fingerprints, decide, s
 from .errors import ExtractError
 from .extract import extract_page
 from .faults import crash_point
-from .features import cores
 from .models import CleanedText, ExtractedPage, FetchResult
 from .parse import ParsedFeed, parse_fetched
+from .term_batch import cores
 
 Key = TypeVar("Key")
 # Starting a worker imports trafilatura (about a second); below this many pages the run's

@@ -328,6 +328,7 @@ def test_a_split_part_without_a_fact_of_its_own_is_not_an_event():
 def test_an_outlier_does_not_join_an_event_whose_subject_it_never_names():
     from digest.cluster import BACKGROUND_ARTICLES, _names, _rejoin_outliers
     from digest.features import article_terms
+    from digest.term_batch import TermsBatch
     from digest.vectors import term_matrix
 
     # Two castings of one quiz show's host, years apart. Every story of the new one names
@@ -384,7 +385,7 @@ def test_an_outlier_does_not_join_an_event_whose_subject_it_never_names():
         "speculation grew about a co-host.",
     )
     terms = [article_terms(title, text) for title, text in [*new_host, *old_host, brief]]
-    unit = term_matrix(terms, BACKGROUND_ARTICLES).unit
+    unit = term_matrix(TermsBatch.of(terms), BACKGROUND_ARTICLES).unit
     cosines = (unit @ unit.T).toarray()
     holdings = [t.counts for t in terms]
     parts = _rejoin_outliers([[0, 1, 2, 3], [4, 5, 6, 7], [8]], cosines, holdings)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from digest import cluster, features
+from digest import cluster, term_batch
 from digest.models import Article
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -43,9 +43,9 @@ def batch() -> list[Article]:
 def test_terms_from_forked_workers_give_the_same_clusters(monkeypatch):
     articles = batch()
     here = cluster.cluster_articles(articles, workers=0)
-    monkeypatch.setattr(features, "POOL_MIN_ARTICLES", 1)
-    forked = features.batch_terms([(a.title, a.text) for a in articles], workers=2)
+    monkeypatch.setattr(term_batch, "POOL_MIN_ARTICLES", 1)
+    forked = term_batch.batch_terms([(a.title, a.text) for a in articles], workers=2)
     assert forked.workers_cpu > 0  # the workers did compute the terms
-    assert cluster.cluster_articles(articles, forked.terms, workers=0) == here
+    assert cluster.cluster_articles(articles, forked, workers=0) == here
     assert cluster.cluster_articles(articles, workers=2) == here
     assert any(len(c.articles) > 1 for c in here)

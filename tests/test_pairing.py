@@ -8,6 +8,7 @@ import numpy as np
 
 from digest.features import ArticleTerms
 from digest.pairing import _heaviest_first, candidate_pairs
+from digest.term_batch import TermsBatch
 from digest.vectors import term_matrix
 
 
@@ -49,7 +50,7 @@ def reference_pairs(matrix, index_terms, max_posting, max_posting_facts, min_sha
 
 def test_candidate_pairs_are_the_pairs_sharing_enough_heaviest_terms():
     for seed in range(5):
-        matrix = term_matrix(random_batch(seed), background=20)
+        matrix = term_matrix(TermsBatch.of(random_batch(seed)), background=20)
         for settings in ((5, 12, 40, 2), (8, 60, 60, 1), (3, 4, 9, 2)):
             left, right = candidate_pairs(matrix, *settings)
             assert list(zip(left.tolist(), right.tolist(), strict=True)) == reference_pairs(

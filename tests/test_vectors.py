@@ -7,11 +7,17 @@ import math
 import numpy as np
 
 from digest.features import ArticleTerms
-from digest.vectors import holds, row_dots, term_matrix
+from digest.term_batch import TermsBatch
+from digest.vectors import holds, row_dots
+from digest.vectors import term_matrix as matrix_of
 
 
 def terms(counts: dict[str, float]) -> ArticleTerms:
     return ArticleTerms(counts, frozenset(k for k in counts if k[0] in "nx"), frozenset())
+
+
+def term_matrix(batch: list[ArticleTerms], background: int):
+    return matrix_of(TermsBatch.of(batch), background)
 
 
 def test_weights_are_damped_counts_times_idf_at_unit_length():

@@ -1,0 +1,242 @@
+"""A batch's article terms held column-wise, and computed in worker processes when big.
+
+`features.article_terms` describes one article as dictionaries. A batch of 100,000 articles
+holds some 15 million such entries: pickled back from the workers as dictionaries they cost
+the run more time to unpickle than to cluster, and the clusterer wanted them as arrays
+anyway. So a worker turns its chunk into a `TermsBatch` (a vocabulary and flat arrays), and
+the run joins the chunks by looking up each chunk's vocabulary once, not every entry.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, replace
+from itertools import chain, count
+from operator import itemgetter
+
+import numpy as np
+
+from .features import ArticleTerms, article_terms
+
+log = logging.getLogger("digest")
+
+# Terms of a big batch are computed in worker processes (article_terms holds the GIL): below
+# POOL_MIN_ARTICLES starting the workers (a fraction of a second) costs more than it saves,
+# and each task carries TERMS_CHUNK articles so that pickling stays a small part of it.
+POOL_MIN_ARTICLES = 3000
+TERMS_CHUNK = 250
+
+
+def _csr(lengths: Iterable[int], size: int) -> np.ndarray:
+    indptr = np.zeros(size + 1, dtype=np.int64)
+    np.cumsum(np.fromiter(lengths, dtype=np.int64, count=size), out=indptr[1:])
+    return indptr
+
+
+@dataclass(frozen=True)
+class TermsBatch:
+    """The `article_terms` of a batch, article i in row i of flat arrays.
+
+    Columns number the `vocabulary` in the order the batch first used each term (the order
+    the clusterer's matrix gives its columns); each row lists its terms in the order
+    article_terms wrote them.
+    """
+
+    vocabulary: list[str]  # column -> 'w:word', 'n:name' or 'x:figure'
+    indptr: np.ndarray  # row i's terms: columns[indptr[i]:indptr[i + 1]]
+    columns: np.ndarray  # int32
+    counts: np.ndarray  # float64, the weighted counts
+    title_indptr: np.ndarray  # row i's headline names (ArticleTerms.title_names)
+    title_columns: np.ndarray
+    label_indptr: np.ndarray  # row i's names and figures as first written
+    label_columns: np.ndarray
+    label_texts: list[str]
+    brief: np.ndarray  # bool, ArticleTerms.brief
+    workers_cpu: float = 0.0  # CPU seconds spent in worker processes
+
+    def __len__(self) -> int:
+        return len(self.brief)
+
+    @classmethod
+    def of(cls, terms: Sequence[ArticleTerms], workers_cpu: float = 0.0) -> TermsBatch:
+        # A term's column is given on first sight, inside the C loops of map and fromiter: a
+        # defaultdict whose factory is a counter's __next__ runs no Python code per term.
+        column: defaultdict[str, int] = defaultdict(count().__next__)
+        size = len(terms)
+        indptr = _csr((len(t.counts) for t in terms), size)
+        columns = np.fromiter(
+            chain.from_iterable(map(column.__getitem__, t.counts) for t in terms),
+            dtype=np.int32,
+            count=int(indptr[-1]),
+        )
+        counts = np.fromiter(
+            chain.from_iterable(t.counts.values() for t in terms),
+            dtype=np.float64,
+            count=int(indptr[-1]),
+        )
+        # Headline names and labels are among an article's counted terms: no new columns.
+        title_indptr = _csr((len(t.title_names) for t in terms), size)
+        title_columns = np.fromiter(
+            chain.from_iterable(map(column.__getitem__, t.title_names) for t in terms),
+            dtype=np.int32,
+            count=int(title_indptr[-1]),
+        )
+        label_indptr = _csr((len(t.labels) for t in terms), size)
+        label_columns = np.fromiter(
+            chain.from_iterable(map(column.__getitem__, t.labels) for t in terms),
+            dtype=np.int32,
+            count=int(label_indptr[-1]),
+        )
+        label_texts = list(chain.from_iterable(t.labels.values() for t in terms))
+        brief = np.fromiter((t.brief for t in terms), dtype=bool, count=size)
+        return cls(
+            list(column),
+            indptr,
+            columns,
+            counts,
+            title_indptr,
+            title_columns,
+            label_indptr,
+            label_columns,
+            label_texts,
+            brief,
+            workers_cpu,
+        )
+
+    @classmethod
+    def joined(cls, parts: Sequence[TermsBatch]) -> TermsBatch:
+        """The batches one after another, with one vocabulary (in order of first sight)."""
+        if len(parts) < 2:
+            return parts[0] if parts else cls.of([])
+        column: defaultdict[str, int] = defaultdict(count().__next__)
+        maps = [
+            np.fromiter(map(column.__getitem__, part.vocabulary), np.int32, len(part.vocabulary))
+            for part in parts
+        ]
+
+        def rows(name: str) -> np.ndarray:
+            pointers = [getattr(part, name) for part in parts]
+            offsets = np.cumsum([0] + [int(p[-1]) for p in pointers[:-1]])
+            shifted = [p[1:] + offset for p, offset in zip(pointers, offsets, strict=True)]
+            return np.concatenate([pointers[0][:1], *shifted])
+
+        def cells(name: str) -> np.ndarray:
+            arrays = [mapped[getattr(part, name)] for part, mapped in zip(parts, maps, strict=True)]
+            return np.concatenate(arrays) if arrays else np.zeros(0, np.int32)
+
+        return cls(
+            list(column),
+            rows("indptr"),
+            cells("columns"),
+            np.concatenate([part.counts for part in parts]),
+            rows("title_indptr"),
+            cells("title_columns"),
+            rows("label_indptr"),
+            cells("label_columns"),
+            list(chain.from_iterable(part.label_texts for part in parts)),
+            np.concatenate([part.brief for part in parts]),
+            sum(part.workers_cpu for part in parts),
+        )
+
+    def rows(self, picked: Sequence[int]) -> TermsBatch:
+        """The batch of rows `picked`, in that order, its columns renumbered in order of
+        first sight there: the same batch as `of` gives for those articles' terms."""
+        rows = np.asarray(picked, dtype=np.int64)
+
+        def gather(indptr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            starts, stops = indptr[rows], indptr[rows + 1]
+            lengths = stops - starts
+            new_indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+            np.cumsum(lengths, out=new_indptr[1:])
+            positions = np.repeat(starts - new_indptr[:-1], lengths) + np.arange(new_indptr[-1])
+            return new_indptr, positions
+
+        indptr, at = gather(self.indptr)
+        old = self.columns[at]
+        used, first = np.unique(old, return_index=True)
+        order = used[np.argsort(first, kind="stable")]
+        renumber = np.zeros(len(self.vocabulary), dtype=np.int32)
+        renumber[order] = np.arange(len(order), dtype=np.int32)
+        title_indptr, title_at = gather(self.title_indptr)
+        label_indptr, label_at = gather(self.label_indptr)
+        return TermsBatch(
+            [self.vocabulary[c] for c in order.tolist()],
+            indptr,
+            renumber[old],
+            self.counts[at],
+            title_indptr,
+            renumber[self.title_columns[title_at]],
+            label_indptr,
+            renumber[self.label_columns[label_at]],
+            [self.label_texts[i] for i in label_at.tolist()],
+            self.brief[rows],
+        )
+
+    def counted(self, row: int) -> dict[str, float]:
+        """Row `row`'s terms with their weighted counts: ArticleTerms.counts."""
+        start, stop = int(self.indptr[row]), int(self.indptr[row + 1])
+        if stop - start < 2:  # itemgetter of one key gives the item, not a tuple
+            return {
+                self.vocabulary[c]: n
+                for c, n in zip(
+                    self.columns[start:stop].tolist(), self.counts[start:stop].tolist(), strict=True
+                )
+            }
+        terms = itemgetter(*self.columns[start:stop].tolist())(self.vocabulary)
+        return dict(zip(terms, self.counts[start:stop].tolist(), strict=True))
+
+
+def batch_terms(
+    texts: Sequence[tuple[str, str]], workers: int | None = None, start_method: str = "fork"
+) -> TermsBatch:
+    """`article_terms` of each (title, text); in `workers` processes when the batch is big.
+
+    `workers` None means one per core this process may use; 0 or 1 means in this process;
+    a batch under POOL_MIN_ARTICLES is always done here. The result is the same either way.
+
+    `start_method` fork suits a library caller: a forkserver or spawn worker imports the
+    caller's script again, and a script without a __main__ guard would then run whole in
+    every worker, while a forked worker starts at once and runs only article_terms (pure
+    text work that touches none of the parent's threads, connections or locks). The
+    pipeline passes its own method (workers.run_start_method). Where the method is not
+    available, the terms are computed in this process.
+    """
+    count = cores() if workers is None else workers
+    if len(texts) < POOL_MIN_ARTICLES:
+        count = 0  # starting the pool would cost more than it saves, whatever `workers` says
+    available = start_method in multiprocessing.get_all_start_methods()
+    if count < 2 or not texts or not available or multiprocessing.current_process().daemon:
+        return _here(texts)
+    chunks = [texts[at : at + TERMS_CHUNK] for at in range(0, len(texts), TERMS_CHUNK)]
+    try:
+        context = multiprocessing.get_context(start_method)
+        with ProcessPoolExecutor(count, mp_context=context) as pool:
+            return TermsBatch.joined(list(pool.map(_chunk_terms, chunks)))
+    # No worker could start (a process limit, no memory): the same terms, computed here.
+    except (BrokenProcessPool, OSError, RuntimeError) as error:
+        log.warning("term workers failed (%s); computing the terms in this process", error)
+        return _here(texts)
+
+
+def _here(texts: Sequence[tuple[str, str]]) -> TermsBatch:
+    return TermsBatch.of([article_terms(title, text) for title, text in texts])
+
+
+def _chunk_terms(texts: Sequence[tuple[str, str]]) -> TermsBatch:
+    start = time.process_time()
+    batch = TermsBatch.of([article_terms(title, text) for title, text in texts])
+    return replace(batch, workers_cpu=time.process_time() - start)
+
+
+def cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1

@@ -1,0 +1,78 @@
+"""A batch's terms held column-wise: the same terms however the batch was put together."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from digest.features import article_terms
+from digest.term_batch import TermsBatch, batch_terms
+
+STORY = (
+    "Shares of Meta rose after Meta’s chief said the company would spend $40 billion. "
+    "The Zürich office of Meta hires 1,200 engineers, according to Dina Powell McCormick.\n\n"
+    "Analysts at Morgan Stanley said the “$40bn” plan was priced in. Meanwhile rivals waited."
+)
+TEXTS = [
+    ("Meta to spend $40 billion on data centres", STORY),
+    ("Quake of magnitude 6.1 hits Kushiro", "A quake of magnitude 6.1 shook Kushiro on Monday."),
+    ("Storm", "Winds of 69 miles per hour hit Bripelkel. Crews from Vosgor Systems worked."),
+    ("Morgan Stanley on Meta", "Morgan Stanley said Meta’s $40bn plan was priced in."),
+]
+
+
+def fields(batch: TermsBatch) -> dict[str, object]:
+    """The batch's contents, comparable with ==."""
+    return {
+        field.name: value.tolist() if isinstance(value, np.ndarray) else value
+        for field in dataclasses.fields(batch)
+        if (value := getattr(batch, field.name)) is not None and field.name != "workers_cpu"
+    }
+
+
+def test_a_batch_holds_each_articles_terms():
+    terms = [article_terms(title, text) for title, text in TEXTS]
+    batch = TermsBatch.of(terms)
+    assert len(batch) == len(TEXTS)
+    for row, article in enumerate(terms):
+        assert batch.counted(row) == article.counts
+        assert list(batch.counted(row)) == list(article.counts)  # in the order written
+        titles = batch.title_columns[batch.title_indptr[row] : batch.title_indptr[row + 1]]
+        assert {batch.vocabulary[c] for c in titles} == article.title_names
+        start, stop = batch.label_indptr[row], batch.label_indptr[row + 1]
+        written = zip(batch.label_columns[start:stop], batch.label_texts[start:stop], strict=True)
+        labels = {batch.vocabulary[c]: text for c, text in written}
+        assert labels == article.labels
+        assert batch.brief[row] == article.brief
+    # Columns in order of first sight across the batch.
+    seen = list(dict.fromkeys(term for article in terms for term in article.counts))
+    assert batch.vocabulary == seen
+
+
+def test_joined_chunks_and_picked_rows_are_the_batch_of_those_articles():
+    terms = [article_terms(title, text) for title, text in TEXTS]
+    whole = fields(TermsBatch.of(terms))
+    assert fields(TermsBatch.joined([TermsBatch.of(terms[:1]), TermsBatch.of(terms[1:])])) == whole
+    assert fields(TermsBatch.joined([TermsBatch.of(terms)])) == whole
+    picked = [3, 1]
+    assert fields(TermsBatch.of(terms).rows(picked)) == fields(
+        TermsBatch.of([terms[i] for i in picked])
+    )
+    assert len(TermsBatch.of(terms).rows([])) == 0
+
+
+@pytest.mark.parametrize("start_method", ["fork", "forkserver"])
+def test_terms_from_worker_processes_equal_terms_from_this_process(start_method, monkeypatch):
+    texts = [(f"Meta plan number {n}", STORY.replace("1,200", f"{1000 + n:,}")) for n in range(40)]
+    here = batch_terms(texts, workers=2)
+    assert here.workers_cpu == 0  # a small batch stays in this process, whatever `workers` says
+    monkeypatch.setattr("digest.term_batch.POOL_MIN_ARTICLES", 10)
+    monkeypatch.setattr("digest.term_batch.TERMS_CHUNK", 7)  # several chunks to join
+    here = batch_terms(texts, workers=0)
+    pooled = batch_terms(texts, workers=2, start_method=start_method)
+    expected = fields(TermsBatch.of([article_terms(t, x) for t, x in texts]))
+    assert fields(pooled) == fields(here) == expected
+    assert pooled.workers_cpu > 0
+    assert here.workers_cpu == 0

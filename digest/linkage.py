@@ -44,6 +44,8 @@ def average_link(
     Groups come out in the order of their first article, each with its articles in the
     order they joined.
     """
+    if len(pairs.left) >= ARRAY_LINKS_FROM:
+        return _average_link_arrays(count, pairs, story_ids, merge_at)
     members: list[list[int] | None] = [[i] for i in range(count)]
     sizes = [1] * count
     stories = list(story_ids)
@@ -56,17 +58,7 @@ def average_link(
     links = _links(count, pairs, merge_at)
     owner = list(range(count))
     changes = [0] * count
-    strong = pairs.similarity >= merge_at
-    heap = list(
-        zip(
-            (-pairs.similarity[strong]).tolist(),
-            pairs.left[strong].tolist(),
-            pairs.right[strong].tolist(),
-            repeat(0),
-            repeat(0),
-        )
-    )
-    heapq.heapify(heap)
+    heap = _strong_pairs(pairs, merge_at)
     pop, push = heapq.heappop, heapq.heappush
 
     def group_of(node: int) -> int:
@@ -108,9 +100,81 @@ def average_link(
     return [group for group in members if group is not None]
 
 
-# From this many pairs on, links are grouped by numpy and scipy; below it, their per-call
-# cost (a split group of a few articles) is more than a loop over the pairs.
+def _strong_pairs(pairs: ScoredPairs, merge_at: float) -> list[tuple[float, int, int, int, int]]:
+    """The heap of pairs at or above merge_at: (-similarity, left, right, 0, 0), 0 the
+    number of changes each group had when the entry was pushed."""
+    strong = pairs.similarity >= merge_at
+    heap = list(
+        zip(
+            (-pairs.similarity[strong]).tolist(),
+            pairs.left[strong].tolist(),
+            pairs.right[strong].tolist(),
+            repeat(0),
+            repeat(0),
+        )
+    )
+    heapq.heapify(heap)
+    return heap
+
+
+# From this many pairs on, links are grouped by numpy and scipy, and kept as arrays; below
+# it, their per-call cost (a split group of a few articles) is more than a loop over pairs.
 ARRAY_LINKS_FROM = 20_000
+
+
+def _average_link_arrays(
+    count: int, pairs: ScoredPairs, story_ids: Sequence[int | None], merge_at: float
+) -> list[list[int]]:
+    """average_link for a big batch: the same merges, in the same order, with each group's
+    links held as two arrays (neighbour, summed similarity). A merge maps both groups'
+    neighbours to their groups and sums them with numpy, where the loop spent about a
+    microsecond per link; the sums are added in the loop's order, so they are the same
+    floats."""
+    members: list[list[int] | None] = [[i] for i in range(count)]
+    sizes = [1] * count
+    size_of = np.ones(count, dtype=np.int64)
+    stories = list(story_ids)
+    group_of = np.arange(count)
+    neighbours, sums = _link_arrays(count, pairs, merge_at)
+    nothing = np.zeros(0, dtype=np.int64)
+    changes = [0] * count
+    heap = _strong_pairs(pairs, merge_at)
+    pop, push = heapq.heappop, heapq.heappush
+    while heap:
+        _, left, right, left_change, right_change = pop(heap)
+        kept, absorbed = members[left], members[right]
+        if kept is None or absorbed is None:
+            continue
+        if changes[left] != left_change or changes[right] != right_change:
+            continue
+        if stories[left] and stories[right] and stories[left] != stories[right]:
+            continue
+        group_of[absorbed] = left
+        kept.extend(absorbed)
+        members[right] = None
+        changes[left] += 1
+        size = sizes[left] = sizes[left] + sizes[right]
+        size_of[left] = size
+        stories[left] = stories[left] or stories[right]
+        groups = group_of[np.concatenate((neighbours[left], neighbours[right]))]
+        summed = np.concatenate((sums[left], sums[right]))
+        outside = groups != left
+        groups, summed = groups[outside], summed[outside]
+        # Each neighbour group once, in order of first sight (the loop's dict order), with
+        # its links added up in the order they come.
+        distinct, first, inverse = np.unique(groups, return_index=True, return_inverse=True)
+        totals = np.bincount(inverse, weights=summed, minlength=len(distinct))
+        order = np.argsort(first)
+        neighbours[left], sums[left] = distinct[order], totals[order]
+        neighbours[right], sums[right] = nothing, nothing
+        averages = sums[left] / (size * size_of[neighbours[left]])
+        close = np.flatnonzero(averages >= merge_at)
+        for other, average in zip(
+            neighbours[left][close].tolist(), averages[close].tolist(), strict=True
+        ):
+            low, high = (left, other) if left < other else (other, left)
+            push(heap, (-average, low, high, changes[low], changes[high]))
+    return [group for group in members if group is not None]
 
 
 def _links(count: int, pairs: ScoredPairs, merge_at: float) -> list[dict[int, float]]:
@@ -120,17 +184,24 @@ def _links(count: int, pairs: ScoredPairs, merge_at: float) -> list[dict[int, fl
     merge_at (a mean reaches merge_at only where some pair does), so the many weaker pairs
     between components are left out: same merges, far fewer links to update."""
     strong = pairs.similarity >= merge_at
-    if len(pairs.left) < ARRAY_LINKS_FROM:
-        edges = zip(pairs.left[strong].tolist(), pairs.right[strong].tolist(), strict=True)
-        component = _components(count, edges)
-        links: list[dict[int, float]] = [{} for _ in range(count)]
-        for left, right, similarity in zip(
-            pairs.left.tolist(), pairs.right.tolist(), pairs.similarity.tolist(), strict=True
-        ):
-            if component[left] == component[right]:
-                links[left][right] = similarity
-                links[right][left] = similarity
-        return links
+    edges = zip(pairs.left[strong].tolist(), pairs.right[strong].tolist(), strict=True)
+    component = _components(count, edges)
+    links: list[dict[int, float]] = [{} for _ in range(count)]
+    for left, right, similarity in zip(
+        pairs.left.tolist(), pairs.right.tolist(), pairs.similarity.tolist(), strict=True
+    ):
+        if component[left] == component[right]:
+            links[left][right] = similarity
+            links[right][left] = similarity
+    return links
+
+
+def _link_arrays(
+    count: int, pairs: ScoredPairs, merge_at: float
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """_links as arrays, found with scipy: per article, its linked articles (those it was
+    paired as the left of, then the right of) and their similarities."""
+    strong = pairs.similarity >= merge_at
     graph = sparse.csr_matrix(
         (np.ones(int(strong.sum())), (pairs.left[strong], pairs.right[strong])),
         shape=(count, count),
@@ -139,16 +210,16 @@ def _links(count: int, pairs: ScoredPairs, merge_at: float) -> list[dict[int, fl
     inside = labels[pairs.left] == labels[pairs.right]
     left, right = pairs.left[inside], pairs.right[inside]
     similarity = pairs.similarity[inside]
-    # Both directions, grouped by article: one dict(zip()) per article, in C.
+    # Both directions, grouped by article.
     source = np.concatenate([left, right])
     order = np.argsort(source, kind="stable")
-    targets = np.concatenate([right, left])[order].tolist()
-    values = np.concatenate([similarity, similarity])[order].tolist()
+    targets = np.concatenate([right, left])[order]
+    values = np.concatenate([similarity, similarity])[order]
     bounds = np.searchsorted(source[order], np.arange(count + 1)).tolist()
-    return [
-        dict(zip(targets[start:stop], values[start:stop], strict=True))
-        for start, stop in pairwise(bounds)
-    ]
+    return (
+        [targets[start:stop] for start, stop in pairwise(bounds)],
+        [values[start:stop] for start, stop in pairwise(bounds)],
+    )
 
 
 def _components(count: int, edges: Iterable[tuple[int, int]]) -> list[int]:

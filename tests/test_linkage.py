@@ -1,3 +1,6 @@
+import numpy as np
+
+from digest import linkage
 from digest.linkage import ScoredPairs, average_link
 
 
@@ -22,19 +25,32 @@ def test_two_delivered_stories_are_never_merged():
     assert groups(average_link(3, pairs, [7, None, 8], 0.5)) in ([[0, 1], [2]], [[0], [1, 2]])
 
 
-def test_links_built_with_numpy_for_a_big_batch_are_the_links_of_the_loop(monkeypatch):
-    import numpy as np
+def random_pairs(seed: int, count: int, share: float, top: float) -> ScoredPairs:
+    rng = np.random.default_rng(seed)
+    left, right = np.triu_indices(count, 1)
+    keep = rng.random(len(left)) < share
+    return ScoredPairs(left[keep], right[keep], rng.random(int(keep.sum())) * top)
 
-    from digest import linkage
 
-    rng = np.random.default_rng(3)
-    left, right = np.triu_indices(40, 1)
-    keep = rng.random(len(left)) < 0.3
-    pairs = ScoredPairs(left[keep], right[keep], rng.random(int(keep.sum())) * 0.3)
+def test_links_found_with_scipy_are_the_links_of_the_loop():
+    pairs = random_pairs(3, 40, 0.3, 0.3)
     looped = linkage._links(40, pairs, 0.25)
     assert any(looped)
-    monkeypatch.setattr(linkage, "ARRAY_LINKS_FROM", 1)
-    assert linkage._links(40, pairs, 0.25) == looped
-    with_arrays = groups(average_link(40, pairs, [None] * 40, 0.2))
-    monkeypatch.undo()
-    assert groups(average_link(40, pairs, [None] * 40, 0.2)) == with_arrays
+    neighbours, sums = linkage._link_arrays(40, pairs, 0.25)
+    found = [
+        dict(zip(n.tolist(), s.tolist(), strict=True))
+        for n, s in zip(neighbours, sums, strict=True)
+    ]
+    assert found == looped
+
+
+def test_a_big_batch_merged_with_arrays_gives_the_groups_of_the_loop(monkeypatch):
+    for seed in range(6):
+        pairs = random_pairs(seed, 120, 0.08, 0.5)
+        stories = [7 if i % 17 == 0 else 8 if i % 23 == 0 else None for i in range(120)]
+        looped = average_link(120, pairs, stories, 0.15)
+        monkeypatch.setattr(linkage, "ARRAY_LINKS_FROM", 1)
+        with_arrays = average_link(120, pairs, stories, 0.15)
+        monkeypatch.undo()
+        assert any(len(group) > 2 for group in looped)
+        assert groups(with_arrays) == groups(looped)

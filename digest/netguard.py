@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import ssl
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -146,11 +147,15 @@ class GuardedBackend(httpcore.SyncBackend):
 
 
 class GuardedTransport(httpx.HTTPTransport):
-    """httpx's transport over a `GuardedBackend` connection pool."""
+    """httpx's transport over a `GuardedBackend` connection pool. `ssl_context`, when given,
+    is shared (loading the CA certificates for each transport takes milliseconds)."""
 
-    def __init__(self, backend: GuardedBackend | None = None):
-        super().__init__()
+    def __init__(
+        self, backend: GuardedBackend | None = None, ssl_context: ssl.SSLContext | None = None
+    ):
+        context = ssl_context or httpx.create_ssl_context()
+        super().__init__(verify=context)
         self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(),
+            ssl_context=context,
             network_backend=backend or GuardedBackend(),
         )

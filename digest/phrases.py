@@ -299,10 +299,18 @@ _LIKELY = [(words, re.compile(p)) for words, p in _CTA_LIKELY]
 
 
 def _matches(patterns: list[tuple[tuple[str, ...], re.Pattern[str]]], lowered: str) -> bool:
-    return any(
-        (not words or any(w in lowered for w in words)) and pattern.search(lowered)
-        for words, pattern in patterns
-    )
+    # Plain loops, not any() over generators: this runs for 58 patterns on every short block
+    # of every page, and the generators' frames were 40% of it (23 -> 14 us a block).
+    for words, pattern in patterns:
+        if words:
+            for word in words:
+                if word in lowered:
+                    break
+            else:
+                continue  # none of the words a match needs is there
+        if pattern.search(lowered):
+            return True
+    return False
 
 
 def phrase_signal(text: str) -> tuple[int, str]:

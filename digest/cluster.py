@@ -29,11 +29,9 @@ attached to it (not sent again), and two delivered stories are never merged.
 
 from __future__ import annotations
 
-import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
-from itertools import groupby, pairwise
-from operator import itemgetter
+from itertools import pairwise
 
 import numpy as np
 from scipy import sparse
@@ -42,8 +40,9 @@ from .features import words_in
 from .linkage import ScoredPairs, average_link
 from .models import Article, Cluster
 from .pairing import candidate_pairs
-from .term_batch import TermsBatch, batch_terms
+from .term_batch import TermsBatch, batch_terms, row_positions
 from .vectors import TermMatrix, holds, row_dots, term_matrix
+from .why import why_grouped
 
 # All thresholds live here. Calibrated together on the demo corpus (rewrites of one event
 # must merge; the iPad/MacBook and ECB/BoJ look-alikes must not: tests/test_cluster.py) and on
@@ -98,7 +97,6 @@ EVENT_FACT_ELSEWHERE = 0.25
 EVENT_SUBJECT_SHARE = 0.9
 EVENT_SUBJECT_ELSEWHERE = 0.1
 SPLIT_MAX_GROUP = 300
-WHY_TERMS = 6  # terms shown in an item's "why grouped"
 # A word in more articles than MAX_POSTING finds no candidates (too common to tell events
 # apart); a name or figure may be in up to MAX_POSTING_FACTS, so that a story a few hundred
 # outlets cover still meets through its names. Pairs enumerated grow with these, not with N.
@@ -128,76 +126,18 @@ def cluster_articles(
     groups = []
     for group in average_link(len(articles), pairs, story_ids, MERGE_AT):
         groups.extend(_split_lookalikes(group, matrix, terms, story_ids))
+    groups.sort(key=min)
     clusters = []
-    for members in sorted(groups, key=min):
+    for members, why in zip(groups, why_grouped(terms, groups, matrix.holders), strict=True):
         story_ids = {articles[i].story_id for i in members} - {None}
         clusters.append(
             Cluster(
                 articles=tuple(articles[i] for i in sorted(members)),
                 story_id=next(iter(story_ids)) if story_ids else None,
-                why=why_grouped(terms, members, matrix.holders),
+                why=why,
             )
         )
     return clusters
-
-
-def why_grouped(terms: TermsBatch, members: Sequence[int], holders: np.ndarray) -> tuple[str, ...]:
-    """The few names, figures and words that most of the rows `members` of `terms` share,
-    most telling first.
-
-    `holders[column]` is the number of articles of the batch that hold the term. Names and
-    figures come before words; within each, terms that more members share come first, then
-    those fewer other articles of the batch hold, then figures before names (at equal
-    spread and rarity a figure ties an event down more), then heavier in the members, then
-    by name. Bare numbers without a unit, and terms inside one already shown ("20417" in
-    "CVE-2026-20417"), are left out. Empty for one article (nothing was grouped).
-    """
-    if len(members) < 2:
-        return ()
-    at = _row_positions(terms.indptr, members)
-    columns, inverse, held = np.unique(terms.columns[at], return_inverse=True, return_counts=True)
-    # Summed in member order, as a sum over the members' counts would be.
-    weights = np.bincount(inverse, weights=terms.counts[at], minlength=len(columns))
-    shared = np.flatnonzero(held >= max(2, math.ceil(len(members) / 2)))
-    vocabulary = terms.vocabulary
-    keyed = sorted(
-        zip(
-            (-held[shared]).tolist(),
-            holders[columns[shared]].tolist(),
-            [vocabulary[c][0] != "x" for c in columns[shared].tolist()],
-            [vocabulary[c] for c in columns[shared].tolist()],
-            (-weights[shared]).tolist(),
-            columns[shared].tolist(),
-            strict=True,
-        )
-    )
-    label_at = _row_positions(terms.label_indptr, members)
-    labelled, first = np.unique(terms.label_columns[label_at], return_index=True)
-    label_of = dict(zip(labelled.tolist(), label_at[first].tolist(), strict=True))
-    shown: list[str] = []
-    # Names and figures first; then words.
-    for words in (False, True):
-        ranked = [key for key in keyed if (key[3][0] == "w") == words]
-        for _, tied in groupby(ranked, key=itemgetter(0, 1, 2)):
-            # Heavier first, then by name: summed only where the first three keys tie.
-            for _, term, column in sorted((key[4], key[3], key[5]) for key in tied):
-                position = label_of.get(column)
-                label = term[2:] if position is None else terms.label_texts[position]
-                if label.isdigit() or any(label.casefold() in o.casefold() for o in shown):
-                    continue
-                shown.append(label)
-                if len(shown) == WHY_TERMS:
-                    return tuple(shown)
-    return tuple(shown)
-
-
-def _row_positions(indptr: np.ndarray, rows: Sequence[int]) -> np.ndarray:
-    """The positions in a CSR array of the cells of `rows`, row after row."""
-    members = np.asarray(rows, dtype=np.int64)
-    starts, stops = indptr[members], indptr[members + 1]
-    lengths = stops - starts
-    ends = np.cumsum(lengths)
-    return np.repeat(stops - ends, lengths) + np.arange(int(ends[-1]) if len(ends) else 0)
 
 
 def join_delivered(
@@ -354,7 +294,7 @@ def _local_cosines(unit: sparse.csr_matrix, group: Sequence[int]) -> np.ndarray:
     arrays: a split group is often three articles, where building scipy objects cost more
     than the arithmetic."""
     size = len(group)
-    positions = _row_positions(unit.indptr, group)
+    positions = row_positions(unit.indptr, group)
     members = np.asarray(group, dtype=np.int64)
     lengths = unit.indptr[members + 1] - unit.indptr[members]
     ends = np.cumsum(lengths)

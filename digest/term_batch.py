@@ -34,6 +34,15 @@ POOL_MIN_ARTICLES = 3000
 TERMS_CHUNK = 250
 
 
+def row_positions(indptr: np.ndarray, rows: Sequence[int] | np.ndarray) -> np.ndarray:
+    """The positions in a CSR matrix's cell arrays of the cells of `rows`, row after row."""
+    picked = np.asarray(rows, dtype=np.int64)
+    starts, stops = indptr[picked], indptr[picked + 1]
+    lengths = stops - starts
+    ends = np.cumsum(lengths)
+    return np.repeat(stops - ends, lengths) + np.arange(int(ends[-1]) if len(ends) else 0)
+
+
 def _csr(lengths: Iterable[int], size: int) -> np.ndarray:
     indptr = np.zeros(size + 1, dtype=np.int64)
     np.cumsum(np.fromiter(lengths, dtype=np.int64, count=size), out=indptr[1:])
@@ -151,12 +160,9 @@ class TermsBatch:
         rows = np.asarray(picked, dtype=np.int64)
 
         def gather(indptr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            starts, stops = indptr[rows], indptr[rows + 1]
-            lengths = stops - starts
             new_indptr = np.zeros(len(rows) + 1, dtype=np.int64)
-            np.cumsum(lengths, out=new_indptr[1:])
-            positions = np.repeat(starts - new_indptr[:-1], lengths) + np.arange(new_indptr[-1])
-            return new_indptr, positions
+            np.cumsum(indptr[rows + 1] - indptr[rows], out=new_indptr[1:])
+            return new_indptr, row_positions(indptr, rows)
 
         indptr, at = gather(self.indptr)
         old = self.columns[at]

@@ -1,9 +1,10 @@
 """Why a digest item's sources were grouped: the names, figures and words most of them share.
 
 Computed for every group of a batch at once: the members' terms are counted per group in
-numpy (one sort of every member's cells), and only the terms a group shares are ranked in
-Python. Group by group, the numpy calls' own cost was most of it (4.7 s for the 24,000
-groups of 100,000 generated articles).
+numpy (one sort of every member's cells), the shared ones ranked in one lexsort, and only
+the labels are picked in Python. Group by group, a dozen numpy calls' own cost was most of
+it: 0.83 -> 0.56 s for the 9,166 groups of 20,000 generated articles, 4.7 -> 4.5 s for the
+37,010 of 100,000 (where sorting 12.9 million cells is most of what is left).
 """
 
 from __future__ import annotations

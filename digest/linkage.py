@@ -8,7 +8,7 @@ and never puts two already delivered stories into one group.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import chain, pairwise, repeat
 
@@ -59,7 +59,7 @@ def average_link(
     owner = list(range(count))
     changes = [0] * count
     heap = _strong_pairs(pairs, merge_at)
-    pop, push = heapq.heappop, heapq.heappush
+    push = heapq.heappush
 
     def group_of(node: int) -> int:
         root = node
@@ -69,35 +69,51 @@ def average_link(
             owner[node], node = root, owner[node]
         return root
 
-    while heap:
-        _, left, right, left_change, right_change = pop(heap)
-        kept, absorbed = members[left], members[right]
-        if kept is None or absorbed is None:
-            continue
-        if changes[left] != left_change or changes[right] != right_change:
-            continue  # stale entry; the fresh one, if any, is in the heap
-        if stories[left] and stories[right] and stories[left] != stories[right]:
-            continue
-        # Merge right into left.
-        kept.extend(absorbed)
-        members[right] = None
+    for left, right, _, size in _merges(heap, members, sizes, changes, stories):
         owner[right] = left
-        changes[left] += 1
-        sizes[left] += sizes[right]
-        stories[left] = stories[left] or stories[right]
         summed_links: dict[int, float] = {}
         for other, summed in chain(links[left].items(), links[right].items()):
             group = other if owner[other] == other else group_of(other)
             if group != left:
                 summed_links[group] = summed_links.get(group, 0.0) + summed
         links[left], links[right] = summed_links, {}
-        size = sizes[left]
         for other, summed in summed_links.items():
             average = summed / (size * sizes[other])
             if average >= merge_at:
                 low, high = (left, other) if left < other else (other, left)
                 push(heap, (-average, low, high, changes[low], changes[high]))
     return [group for group in members if group is not None]
+
+
+def _merges(
+    heap: list[tuple[float, int, int, int, int]],
+    members: list[list[int] | None],
+    sizes: list[int],
+    changes: list[int],
+    stories: list[int | None],
+) -> Iterator[tuple[int, int, list[int], int]]:
+    """Take the heap's entries, closest first, and make each merge that still holds: group
+    `right` into group `left`. Yields (left, right, the articles `right` brought, the merged
+    size); the caller brings the links up to date and pushes the new means before the next.
+
+    An entry is stale when either group has changed since it was pushed (`changes`): the
+    fresh one, if any, is in the heap. Two delivered stories are never merged."""
+    pop = heapq.heappop
+    while heap:
+        _, left, right, left_change, right_change = pop(heap)
+        kept, absorbed = members[left], members[right]
+        if kept is None or absorbed is None:
+            continue
+        if changes[left] != left_change or changes[right] != right_change:
+            continue
+        if stories[left] and stories[right] and stories[left] != stories[right]:
+            continue
+        kept.extend(absorbed)
+        members[right] = None
+        changes[left] += 1
+        sizes[left] += sizes[right]
+        stories[left] = stories[left] or stories[right]
+        yield left, right, absorbed, sizes[left]
 
 
 def _strong_pairs(pairs: ScoredPairs, merge_at: float) -> list[tuple[float, int, int, int, int]]:
@@ -139,23 +155,10 @@ def _average_link_arrays(
     nothing = np.zeros(0, dtype=np.int64)
     changes = [0] * count
     heap = _strong_pairs(pairs, merge_at)
-    pop, push = heapq.heappop, heapq.heappush
-    while heap:
-        _, left, right, left_change, right_change = pop(heap)
-        kept, absorbed = members[left], members[right]
-        if kept is None or absorbed is None:
-            continue
-        if changes[left] != left_change or changes[right] != right_change:
-            continue
-        if stories[left] and stories[right] and stories[left] != stories[right]:
-            continue
+    push = heapq.heappush
+    for left, right, absorbed, size in _merges(heap, members, sizes, changes, stories):
         group_of[absorbed] = left
-        kept.extend(absorbed)
-        members[right] = None
-        changes[left] += 1
-        size = sizes[left] = sizes[left] + sizes[right]
         size_of[left] = size
-        stories[left] = stories[left] or stories[right]
         groups = group_of[np.concatenate((neighbours[left], neighbours[right]))]
         summed = np.concatenate((sums[left], sums[right]))
         outside = groups != left

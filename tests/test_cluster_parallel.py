@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
+
+import numpy as np
+import pytest
 
 from digest import cluster, term_batch
 from digest.models import Article
@@ -44,8 +48,31 @@ def test_terms_from_forked_workers_give_the_same_clusters(monkeypatch):
     articles = batch()
     here = cluster.cluster_articles(articles, workers=0)
     monkeypatch.setattr(term_batch, "POOL_MIN_ARTICLES", 1)
+    monkeypatch.setattr(term_batch, "TERMS_CHUNK", 7)  # many chunks, joined
     forked = term_batch.batch_terms([(a.title, a.text) for a in articles], workers=2)
     assert forked.workers_cpu > 0  # the workers did compute the terms
     assert cluster.cluster_articles(articles, forked, workers=0) == here
     assert cluster.cluster_articles(articles, workers=2) == here
     assert any(len(c.articles) > 1 for c in here)
+
+
+@pytest.mark.parametrize("start_method", ["fork", "forkserver"])
+def test_chunks_from_either_kind_of_worker_join_into_the_batch_computed_here(
+    monkeypatch, start_method
+):
+    # fork workers read the texts they inherited; forkserver workers get them pickled.
+    texts = [(a.title, a.text) for a in batch()]
+    here = term_batch.batch_terms(texts, workers=0)
+    monkeypatch.setattr(term_batch, "POOL_MIN_ARTICLES", 1)
+    monkeypatch.setattr(term_batch, "TERMS_CHUNK", 11)
+    pooled = term_batch.batch_terms(texts, workers=2, start_method=start_method)
+    assert pooled.workers_cpu > 0
+    assert pooled.vocabulary == here.vocabulary
+    for name in ("indptr", "columns", "counts", "title_indptr", "label_columns", "brief"):
+        assert np.array_equal(getattr(pooled, name), getattr(here, name)), name
+    # Headline names are a set: their order follows the string hashes of the process (a
+    # forkserver worker's differ from this one's), and no use of them depends on it.
+    bounds = here.title_indptr.tolist()
+    for start, stop in pairwise(bounds):
+        assert sorted(pooled.title_columns[start:stop]) == sorted(here.title_columns[start:stop])
+    assert pooled.label_texts == here.label_texts

@@ -54,3 +54,46 @@ def test_a_big_batch_merged_with_arrays_gives_the_groups_of_the_loop(monkeypatch
         monkeypatch.undo()
         assert any(len(group) > 2 for group in looped)
         assert groups(with_arrays) == groups(looped)
+
+
+def merged_one_at_a_time(count, pairs, stories, merge_at):
+    """Average link as written: recompute every mean, merge the closest (ties to the lowest
+    groups), until none holds. Groups are named by their first article, as average_link's."""
+    similarity = {(int(a), int(b)): float(s) for a, b, s in zip(*vars(pairs).values(), strict=True)}
+    found = {i: [i] for i in range(count)}
+    story = dict(enumerate(stories))
+    while True:
+        best = None
+        for low in found:
+            for high in found:
+                if high <= low or (story[low] and story[high] and story[low] != story[high]):
+                    continue
+                total = sum(
+                    similarity.get((min(a, b), max(a, b)), 0.0)
+                    for a in found[low]
+                    for b in found[high]
+                )
+                mean = total / (len(found[low]) * len(found[high]))
+                if mean >= merge_at and (best is None or (-mean, low, high) < best):
+                    best = (-mean, low, high)
+        if best is None:
+            return list(found.values())
+        _, low, high = best
+        found[low] += found.pop(high)
+        story[low] = story[low] or story[high]
+
+
+def test_merges_are_the_closest_groups_first_ties_to_the_lowest(monkeypatch):
+    # Similarities in eighths add up exactly, so every tie is a real tie, in both orders.
+    for seed in range(40):
+        rng = np.random.default_rng(seed)
+        left, right = np.triu_indices(12, 1)
+        keep = rng.random(len(left)) < 0.4
+        eighths = rng.integers(1, 8, int(keep.sum())) / 8
+        pairs = ScoredPairs(left[keep], right[keep], eighths)
+        stories = [7 if i == 3 else 8 if i == 9 else None for i in range(12)]
+        expected = groups(merged_one_at_a_time(12, pairs, stories, 0.25))
+        assert groups(average_link(12, pairs, stories, 0.25)) == expected
+        monkeypatch.setattr(linkage, "ARRAY_LINKS_FROM", 1)
+        assert groups(average_link(12, pairs, stories, 0.25)) == expected
+        monkeypatch.undo()

@@ -276,6 +276,10 @@ def _split_lookalikes(
     left, right = np.triu_indices(size, 1)
     pairs = ScoredPairs(left, right, cosines[left, right])
     parts = average_link(size, pairs, [story_ids[i] for i in group], SPLIT_AT)
+    if len(parts) >= 2 and sum(len(part) >= MIN_EVENT_PART for part in parts) < 2:
+        # No two parts could be events (_rejoin_outliers): the group stays whole, and its
+        # members' terms need not be looked up (most of the split's time on a big batch).
+        return [sorted(group)]
     holdings = [terms.counted(i) for i in group] if len(parts) >= 2 else []
     events = _rejoin_outliers(parts, cosines, holdings)
     if len(parts) >= 2 and len(events) == 1:

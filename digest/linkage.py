@@ -16,6 +16,8 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
+from .ordering import stable_argsort
+
 
 @dataclass(frozen=True)
 class ScoredPairs:
@@ -230,7 +232,7 @@ def _link_arrays(
     similarity = pairs.similarity[inside]
     # Both directions, grouped by article.
     source = np.concatenate([left, right])
-    order = np.argsort(source, kind="stable")
+    order = stable_argsort(source)
     targets = np.concatenate([right, left])[order]
     values = np.concatenate([similarity, similarity])[order]
     bounds = np.searchsorted(source[order], np.arange(count + 1)).tolist()

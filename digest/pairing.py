@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 
+from .ordering import sorted_pairs
 from .vectors import TermMatrix
 
 # Articles whose partners are counted at once: a block's product holds every pair of the
@@ -57,9 +58,7 @@ def candidate_pairs(
         rights.append(right[mask])
     if not lefts:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    left, right = np.concatenate(lefts), np.concatenate(rights)
-    order = np.lexsort((right, left))
-    return left[order], right[order]
+    return sorted_pairs(np.concatenate(lefts), np.concatenate(rights), count)
 
 
 def _heaviest_first(weights: np.ndarray, rows: np.ndarray) -> np.ndarray:

@@ -291,9 +291,10 @@ def _cluster_child(size: int, seed: int, connection: Any) -> None:
     from digest.cluster import cluster_articles
 
     articles = generated_articles(size, seed)
+    steps: dict[str, float] = {}
     start = time.perf_counter()
-    clusters = cluster_articles(articles)
-    connection.send((time.perf_counter() - start, len(clusters)))
+    clusters = cluster_articles(articles, step_seconds=steps)
+    connection.send((time.perf_counter() - start, len(clusters), steps))
 
 
 def generated_articles(size: int, seed: int) -> list[Article]:
@@ -323,10 +324,11 @@ def cluster_mode(args: argparse.Namespace) -> None:
         child = context.Process(target=_cluster_child, args=(size, 8, sender))
         child.start()
         if receiver.poll(args.cluster_timeout):
-            seconds, clusters = receiver.recv()
+            seconds, clusters, steps = receiver.recv()
             times[size] = seconds
             print(f"cluster_articles on {size:>7,} texts: {seconds:8.1f}s, {clusters:,} clusters",
                   flush=True)  # fmt: skip
+            print("    " + ", ".join(f"{step} {took:.1f}s" for step, took in steps.items()))
         else:
             child.terminate()
             print(f"cluster_articles on {size:>7,} texts: still running after "

@@ -29,6 +29,7 @@ attached to it (not sent again), and two delivered stories are never merged.
 
 from __future__ import annotations
 
+import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from itertools import pairwise
@@ -108,27 +109,38 @@ def cluster_articles(
     articles: Sequence[Article],
     terms: TermsBatch | None = None,
     workers: int | None = None,
+    step_seconds: dict[str, float] | None = None,
 ) -> list[Cluster]:
     """Group `articles` into events. Order: clusters by first appearance in the input.
 
     `terms`, when given, are the articles' terms (`batch_terms`, computed once by a caller
     that also joins delivered stories); otherwise they are computed here. `workers`: forked
     processes for a big batch's terms (None: one per core; 0: none); the clusters are the
-    same either way.
+    same either way. `step_seconds`, when given, gets the wall seconds of each step (terms,
+    matrix, pairs, linkage, split, why), as bench/pipeline_bench.py --cluster prints them.
     """
     if not articles:
         return []
+    clock = _StepClock(step_seconds)
     if terms is None:
         terms = batch_terms([(a.title, a.text) for a in articles], workers)
+    clock.lap("terms")
     matrix = term_matrix(terms, BACKGROUND_ARTICLES)
+    clock.lap("matrix")
     pairs = _scored_pairs(articles, terms, matrix)
+    clock.lap("pairs")
     story_ids = [a.story_id for a in articles]
+    linked = average_link(len(articles), pairs, story_ids, MERGE_AT)
+    clock.lap("linkage")
     groups = []
-    for group in average_link(len(articles), pairs, story_ids, MERGE_AT):
+    for group in linked:
         groups.extend(_split_lookalikes(group, matrix, terms, story_ids))
     groups.sort(key=min)
+    clock.lap("split")
+    whys = why_grouped(terms, groups, matrix.holders)
+    clock.lap("why")
     clusters = []
-    for members, why in zip(groups, why_grouped(terms, groups, matrix.holders), strict=True):
+    for members, why in zip(groups, whys, strict=True):
         story_ids = {articles[i].story_id for i in members} - {None}
         clusters.append(
             Cluster(
@@ -138,6 +150,20 @@ def cluster_articles(
             )
         )
     return clusters
+
+
+class _StepClock:
+    """Adds each step's wall seconds to `seconds` (when there is one to fill)."""
+
+    def __init__(self, seconds: dict[str, float] | None) -> None:
+        self.seconds = seconds
+        self.last = time.perf_counter()
+
+    def lap(self, step: str) -> None:
+        if self.seconds is not None:
+            now = time.perf_counter()
+            self.seconds[step] = self.seconds.get(step, 0.0) + now - self.last
+            self.last = now
 
 
 def join_delivered(

@@ -109,6 +109,11 @@ def test_two_launches_by_one_company_in_one_week_stay_apart():
         "camera and ships next week in a new sky blue finish, Apple said.",
     )
     assert groups(cluster_articles([ipad, ipad_again, macbook])) == [{1, 2}, {3}]
+    steps: dict[str, float] = {}
+    timed = cluster_articles([ipad, ipad_again, macbook], step_seconds=steps)
+    assert groups(timed) == [{1, 2}, {3}]  # timing the steps changes nothing
+    assert list(steps) == ["terms", "matrix", "pairs", "linkage", "split", "why"]
+    assert all(seconds >= 0 for seconds in steps.values())
 
 
 def test_a_new_report_joins_a_delivered_story_but_two_stories_never_merge():

@@ -17,6 +17,8 @@ def stable_argsort(keys: np.ndarray) -> np.ndarray:
     size = len(keys)
     if size < 2:
         return np.arange(size, dtype=np.int64)
+    if keys.dtype.kind not in "biu":
+        return np.argsort(keys, kind="stable")  # not integers: no bits to pack
     position_bits = int(size - 1).bit_length()
     highest = int(keys.max())
     if int(keys.min()) < 0 or highest.bit_length() + position_bits > 63:
@@ -33,7 +35,10 @@ def sorted_pairs(left: np.ndarray, right: np.ndarray, count: int) -> tuple[np.nd
     if len(left) < 2:
         return left, right
     bits = int(count - 1).bit_length() if count > 1 else 1
-    if 2 * bits > 63:
+    in_range = min(int(left.min()), int(right.min())) >= 0 and max(
+        int(left.max()), int(right.max())
+    ) < (1 << bits)
+    if 2 * bits > 63 or not in_range:
         order = np.lexsort((right, left))
         return left[order], right[order]
     joined = np.left_shift(left.astype(np.int64), bits) | right.astype(np.int64)

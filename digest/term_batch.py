@@ -246,14 +246,18 @@ def batch_terms(
             # touching its pages; frozen objects are skipped (the gc.freeze documentation's
             # advice for fork). A fork pool starts all its workers on the first submit, so
             # the freeze ends with the submissions.
-            gc.freeze()
+            # Only a freeze of our own is lifted: unfreeze() would undo the caller's too.
+            freeze = forked and gc.get_freeze_count() == 0
+            if freeze:
+                gc.freeze()
             try:
                 if forked:
                     results = pool.map(_inherited_terms, bounds)
                 else:
                     results = pool.map(_chunk_terms, [texts[a:b] for a, b in bounds])
             finally:
-                gc.unfreeze()
+                if freeze:
+                    gc.unfreeze()
             return TermsBatch.joined(results)
     # No worker could start (a process limit, no memory): the same terms, computed here.
     except (BrokenProcessPool, OSError, RuntimeError) as error:

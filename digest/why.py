@@ -50,11 +50,14 @@ def why_grouped(
         return at, group * width + columns[at]
 
     at, keys = cells(terms.indptr, terms.columns)
+    if not len(keys):
+        return whys  # the grouped articles have no terms at all
     order = stable_argsort(keys)
     keys = keys[order]
     starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
     held = np.diff(np.append(starts, len(keys)))
-    # Summed in member order (the sort is stable), as a sum over the members' counts is.
+    # The counts are whole numbers (weights 3, 2 and 1, names and figures 3x), so reduceat's
+    # pairwise sums are the floats a sum over the members' counts in their order gives.
     weights = np.add.reduceat(terms.counts[at[order]], starts)
     distinct = keys[starts]
     group = distinct // width

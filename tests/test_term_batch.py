@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 
 import numpy as np
 import pytest
@@ -76,3 +77,15 @@ def test_terms_from_worker_processes_equal_terms_from_this_process(start_method,
     assert fields(pooled) == fields(here) == expected
     assert pooled.workers_cpu > 0
     assert here.workers_cpu == 0
+
+
+def test_pooled_terms_leave_a_callers_gc_freeze_in_place(monkeypatch):
+    monkeypatch.setattr("digest.term_batch.POOL_MIN_ARTICLES", 10)
+    texts = [(f"Norvik Foods cuts {n} jobs", f"Norvik Foods said {n} jobs go.") for n in range(30)]
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        batch_terms(texts, workers=2)
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()

@@ -17,28 +17,27 @@ def stable_argsort(keys: np.ndarray) -> np.ndarray:
     size = len(keys)
     if size < 2:
         return np.arange(size, dtype=np.int64)
-    if keys.dtype.kind not in "biu":
-        return np.argsort(keys, kind="stable")  # not integers: no bits to pack
     position_bits = int(size - 1).bit_length()
-    highest = int(keys.max())
-    if int(keys.min()) < 0 or highest.bit_length() + position_bits > 63:
-        return np.argsort(keys, kind="stable")  # the keys leave no room for the positions
+    # Only non-negative integers narrow enough to leave room for the positions are packed.
+    if (
+        keys.dtype.kind not in "biu"
+        or int(keys.min()) < 0
+        or int(keys.max()).bit_length() + position_bits > 63
+    ):
+        return np.argsort(keys, kind="stable")
     tagged = np.left_shift(keys.astype(np.int64), position_bits)
     tagged |= np.arange(size, dtype=np.int64)
     tagged.sort()
     return tagged & ((1 << position_bits) - 1)
 
 
-def sorted_pairs(left: np.ndarray, right: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
-    """The pairs (left[k], right[k]) of integers in [0, count), sorted by left then right:
+def sorted_pairs(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs (left[k], right[k]) of non-negative integers sorted by left then right:
     what np.lexsort((right, left)) orders them as."""
     if len(left) < 2:
         return left, right
-    bits = int(count - 1).bit_length() if count > 1 else 1
-    in_range = min(int(left.min()), int(right.min())) >= 0 and max(
-        int(left.max()), int(right.max())
-    ) < (1 << bits)
-    if 2 * bits > 63 or not in_range:
+    bits = max(int(left.max()), int(right.max()), 1).bit_length()
+    if min(int(left.min()), int(right.min())) < 0 or 2 * bits > 63:
         order = np.lexsort((right, left))
         return left[order], right[order]
     joined = np.left_shift(left.astype(np.int64), bits) | right.astype(np.int64)

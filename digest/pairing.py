@@ -58,7 +58,7 @@ def candidate_pairs(
         rights.append(right[mask])
     if not lefts:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    return sorted_pairs(np.concatenate(lefts), np.concatenate(rights), count)
+    return sorted_pairs(np.concatenate(lefts), np.concatenate(rights))
 
 
 def _heaviest_first(weights: np.ndarray, rows: np.ndarray) -> np.ndarray:

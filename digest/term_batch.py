@@ -239,22 +239,21 @@ def batch_terms(
             pool = ProcessPoolExecutor(
                 count, mp_context=context, initializer=_inherit, initargs=(texts,)
             )
+            work, tasks = _inherited_terms, bounds
         else:
             pool = ProcessPoolExecutor(count, mp_context=context)
+            work, tasks = _chunk_terms, [texts[a:b] for a, b in bounds]
         with pool:
             # A forked worker's garbage collections would walk the caller's whole heap,
             # touching its pages; frozen objects are skipped (the gc.freeze documentation's
             # advice for fork). A fork pool starts all its workers on the first submit, so
-            # the freeze ends with the submissions.
-            # Only a freeze of our own is lifted: unfreeze() would undo the caller's too.
+            # the freeze ends with the submissions; and only a freeze of our own is lifted,
+            # since unfreeze() would undo the caller's too.
             freeze = forked and gc.get_freeze_count() == 0
             if freeze:
                 gc.freeze()
             try:
-                if forked:
-                    results = pool.map(_inherited_terms, bounds)
-                else:
-                    results = pool.map(_chunk_terms, [texts[a:b] for a, b in bounds])
+                results = pool.map(work, tasks)
             finally:
                 if freeze:
                     gc.unfreeze()

@@ -22,14 +22,14 @@ def test_sorted_pairs_are_lexsorted_by_left_then_right():
     for count in (2, 50, 100_000):
         left, right = rng.integers(0, count, 3000), rng.integers(0, count, 3000)
         order = np.lexsort((right, left))
-        got_left, got_right = sorted_pairs(left, right, count)
+        got_left, got_right = sorted_pairs(left, right)
         assert np.array_equal(got_left, left[order])
         assert np.array_equal(got_right, right[order])
 
 
-def test_floats_and_pairs_out_of_range_take_numpys_own_sorts():
+def test_floats_and_negative_pairs_take_numpys_own_sorts():
     floats = np.array([0.5, 0.2, 0.5, 0.1])
     assert stable_argsort(floats).tolist() == [3, 1, 0, 2]
-    left, right = np.array([0, 1, 0]), np.array([2, 0, 1])  # 2 is not under count=2
-    got_left, got_right = sorted_pairs(left, right, 2)
-    assert got_left.tolist() == [0, 0, 1] and got_right.tolist() == [1, 2, 0]
+    left, right = np.array([0, 1, 0]), np.array([2, -1, 1])  # a negative value: no packing
+    got_left, got_right = sorted_pairs(left, right)
+    assert got_left.tolist() == [0, 0, 1] and got_right.tolist() == [1, 2, -1]

@@ -212,16 +212,20 @@ class _Openers:
         self.lowercase_words: set[str] | None = None  # scanned for only when a look-up cannot tell
 
     def add(self, matched: str, found: list[str]) -> None:
+        if " " not in matched:  # most openers: what they name depends on the word alone
+            lone, named = _one_word_opener(matched)
+            self.single.extend(lone)
+            found.extend(named)
+            return
         span = matched.rstrip(".'’-")
-        if " " in span:
-            first, rest = span.split(None, 1)
-            ordinary = _is_lowercase_word(self.text, first.lower())
-            if ordinary is None:
-                if self.lowercase_words is None:
-                    self.lowercase_words = set(_LOWERCASE_WORD.findall(self.text))
-                ordinary = first.lower() in self.lowercase_words
-            if ordinary:
-                span = rest  # "Shares of Meta": the opener is an ordinary word
+        first, rest = span.split(None, 1)
+        ordinary = _is_lowercase_word(self.text, first.lower())
+        if ordinary is None:
+            if self.lowercase_words is None:
+                self.lowercase_words = set(_LOWERCASE_WORD.findall(self.text))
+            ordinary = first.lower() in self.lowercase_words
+        if ordinary:
+            span = rest  # "Shares of Meta": the opener is an ordinary word
         for name in _name_parts(span):
             if " " not in name and not _looks_like_acronym(name):
                 self.single.append(name)
@@ -290,6 +294,16 @@ def _name_parts(span: str) -> tuple[str, ...]:
         if len(name) >= 2:
             names.append(name)
     return tuple(names)
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _one_word_opener(word: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(lone words, names) that one capitalised word opening a sentence gives (_Openers.add):
+    'The' nothing, 'Meta' or 'Apple’s' a lone word to confirm, 'NASA' a name at once."""
+    lone, named = [], []
+    for name in _name_parts(word):
+        (named if _looks_like_acronym(name) else lone).append(name)
+    return tuple(lone), tuple(named)
 
 
 def _looks_like_acronym(word: str) -> bool:

@@ -1,0 +1,27 @@
+"""Text helpers: sentences come out of collapsed paragraphs, whatever white space came in."""
+
+from __future__ import annotations
+
+import sys
+
+from digest.text import printable, sentence_spans, split_sentences
+
+
+def test_sentences_keep_abbreviations_whole():
+    text = "Mr. Smith went to the U.S. on Monday. He met J. Doe! Then? Home."
+    assert split_sentences(text) == [
+        "Mr. Smith went to the U.S. on Monday.", "He met J. Doe!", "Then?", "Home.",
+    ]  # fmt: skip
+
+
+def test_every_kind_of_white_space_is_collapsed_as_str_split_collapses_it():
+    # (printable() drops the controls among them, \x0b and \x0c for instance)
+    spaces = [
+        c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace() and c != "\n" and printable(c)
+    ]
+    for space in spaces:
+        text = f"{space}Apple said so.{space}{space}Rivals{space}agreed. \nNext line {space}"
+        expected = [" ".join(p.split()) for p in ("Apple said so.", "Rivals agreed.", "Next line")]
+        assert split_sentences(text) == expected, repr(space)
+        for paragraph, _, _ in sentence_spans(text):
+            assert paragraph == " ".join(paragraph.split()), repr(space)

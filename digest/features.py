@@ -24,26 +24,12 @@ _WORD = re.compile(r"[^\W\d_][\w'’-]*[^\W_]|[^\W\d_]", re.UNICODE)
 _ASCII_WORD = re.compile(r"[a-zA-Z][a-zA-Z0-9_'’-]*[a-zA-Z0-9]|[a-zA-Z]")
 # A letter or digit beyond ASCII: the scan skips ASCII in C and tests only the others.
 _FOREIGN_WORD_CHARACTER = re.compile(r"[^\x00-\x7f](?<=\w)")
-_CONNECTORS = {
-    "of",
-    "de",
-    "du",
-    "des",
-    "la",
-    "le",
-    "von",
-    "van",
-    "der",
-    "den",
-    "da",
-    "di",
-    "del",
-    "al",
-    "bin",
-    "y",
-}
+# Lower-case words inside a name ("Bank of England", "Leonardo da Vinci"), the common first:
+# the name pattern tries them in this order.
+_CONNECTOR_WORDS = "of de du des la le von van der den da di del al bin y".split()
+_CONNECTORS = frozenset(_CONNECTOR_WORDS)
 _NAME_WORD = r"(?:[A-Z][\w'’&.-]*|[a-z]{1,2}[A-Z][\w'’&.-]*)"
-_NAME_JOINS = r"\s+(?:(?:of|de|du|des|la|le|von|van|der|den|da|di|del|al|bin|y)\s+)?"
+_NAME_JOINS = r"\s+(?:(?:" + "|".join(_CONNECTOR_WORDS) + r")\s+)?"
 _NAME = re.compile(r"(?<![\w$€£])" + _NAME_WORD + "(?:" + _NAME_JOINS + _NAME_WORD + ")*")
 # The lookahead lets the scan skip every position that cannot start a figure: same matches,
 # about twice as fast on news text.
@@ -214,23 +200,19 @@ class _Openers:
     def add(self, matched: str, found: list[str]) -> None:
         if " " not in matched:  # most openers: what they name depends on the word alone
             lone, named = _one_word_opener(matched)
-            self.single.extend(lone)
-            found.extend(named)
-            return
-        span = matched.rstrip(".'’-")
-        first, rest = span.split(None, 1)
-        ordinary = _is_lowercase_word(self.text, first.lower())
-        if ordinary is None:
-            if self.lowercase_words is None:
-                self.lowercase_words = set(_LOWERCASE_WORD.findall(self.text))
-            ordinary = first.lower() in self.lowercase_words
-        if ordinary:
-            span = rest  # "Shares of Meta": the opener is an ordinary word
-        for name in _name_parts(span):
-            if " " not in name and not _looks_like_acronym(name):
-                self.single.append(name)
-            else:
-                found.append(name)
+        else:
+            span = matched.rstrip(".'’-")
+            first, rest = span.split(None, 1)
+            ordinary = _is_lowercase_word(self.text, first.lower())
+            if ordinary is None:
+                if self.lowercase_words is None:
+                    self.lowercase_words = set(_LOWERCASE_WORD.findall(self.text))
+                ordinary = first.lower() in self.lowercase_words
+            if ordinary:
+                span = rest  # "Shares of Meta": the opener is an ordinary word
+            lone, named = _opener_names(span)
+        self.single.extend(lone)
+        found.extend(named)
 
     def confirmed(self, found: list[str]) -> list[str]:
         """`found` and then the lone openers that the text also has mid-sentence."""
@@ -296,14 +278,18 @@ def _name_parts(span: str) -> tuple[str, ...]:
     return tuple(names)
 
 
-@functools.lru_cache(maxsize=1 << 14)
-def _one_word_opener(word: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(lone words, names) that one capitalised word opening a sentence gives (_Openers.add):
-    'The' nothing, 'Meta' or 'Apple’s' a lone word to confirm, 'NASA' a name at once."""
+def _opener_names(span: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(lone words, names) of a span opening a sentence (_Openers.add): 'The' gives nothing,
+    'Meta' or 'Apple’s' a lone word to confirm, 'NASA' or 'Tim Cook' a name at once."""
     lone, named = [], []
-    for name in _name_parts(word):
-        (named if _looks_like_acronym(name) else lone).append(name)
+    for name in _name_parts(span):
+        (named if " " in name or _looks_like_acronym(name) else lone).append(name)
     return tuple(lone), tuple(named)
+
+
+# One-word openers recur through a batch ('The', 'He', a company's name); longer ones rarely
+# do, and caching them too cost more than it saved.
+_one_word_opener = functools.lru_cache(maxsize=1 << 14)(_opener_names)
 
 
 def _looks_like_acronym(word: str) -> bool:

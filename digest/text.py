@@ -145,9 +145,7 @@ def split_sentences(text: str) -> list[str]:
 
 # The white space str.split splits at, but the space and what a printable line lacks (the
 # newline, C0 and C1 controls): listed, not a category, so that the engine tests ranges.
-_OTHER_WHITESPACE = re.compile(
-    "[\t\r\x0b\x0c\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
-)
+_OTHER_WHITESPACE = re.compile("[\t\r\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
 
 
 def sentence_spans(text: str) -> list[tuple[str, int, int]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections import Counter
 
 from digest.features import (
     _WORD,
@@ -11,6 +12,7 @@ from digest.features import (
     _names_by_sentence,
     fold,
     names_in,
+    word_counts,
     words_in,
 )
 from digest.text import sentence_spans
@@ -66,3 +68,4 @@ def test_words_are_the_same_with_or_without_letters_beyond_ascii():
         folded = fold(text)
         expected = [w for w in _WORD.findall(folded) if len(w) > 2 and w not in STOPWORDS]
         assert words_in(text) == expected, text
+        assert list(word_counts(text).items()) == list(Counter(expected).items()), text

@@ -192,7 +192,12 @@ def _assemble(
         for article_id, story_id in late.items():
             by_story.setdefault(story_id, []).append(article_id)
         joined = sum(store.join_story(story, ids) for story, ids in by_story.items())
-        clusters = cluster_articles(pending, batch.rows([row_of[a.id] for a in pending]))
+        clusters = cluster_articles(
+            pending,
+            batch.rows([row_of[a.id] for a in pending]),
+            config.workers,
+            start_method=run_start_method(),  # not fork: the run has threads (workers.py)
+        )
         fresh = filter_clusters(clusters, config.include, config.exclude)
         timing.items = len(articles)
     with timer.stage("rank") as timing:

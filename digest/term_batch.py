@@ -15,9 +15,10 @@ import multiprocessing
 import os
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from itertools import chain, count
 from operator import itemgetter
@@ -244,24 +245,31 @@ def batch_terms(
             pool = ProcessPoolExecutor(count, mp_context=context)
             work, tasks = _chunk_terms, [texts[a:b] for a, b in bounds]
         with pool:
-            # A forked worker's garbage collections would walk the caller's whole heap,
-            # touching its pages; frozen objects are skipped (the gc.freeze documentation's
-            # advice for fork). A fork pool starts all its workers on the first submit, so
-            # the freeze ends with the submissions; and only a freeze of our own is lifted,
-            # since unfreeze() would undo the caller's too.
-            freeze = forked and gc.get_freeze_count() == 0
-            if freeze:
-                gc.freeze()
-            try:
+            with heap_frozen(forked):  # a fork pool starts all its workers on the first submit
                 results = pool.map(work, tasks)
-            finally:
-                if freeze:
-                    gc.unfreeze()
             return TermsBatch.joined(results)
     # No worker could start (a process limit, no memory): the same terms, computed here.
     except (BrokenProcessPool, OSError, RuntimeError) as error:
         log.warning("term workers failed (%s); computing the terms in this process", error)
         return _here(texts)
+
+
+@contextmanager
+def heap_frozen(forking: bool = True) -> Iterator[None]:
+    """While processes are forked: the caller's objects frozen out of garbage collection.
+
+    A forked child's collections would walk the caller's whole heap, touching its pages (and
+    copying them); frozen objects are skipped (the gc.freeze documentation's advice for
+    fork). Only a freeze of our own is lifted, since unfreeze() would undo the caller's too.
+    """
+    freeze = forking and gc.get_freeze_count() == 0
+    if freeze:
+        gc.freeze()
+    try:
+        yield
+    finally:
+        if freeze:
+            gc.unfreeze()
 
 
 def _here(texts: Sequence[tuple[str, str]]) -> TermsBatch:

@@ -1,4 +1,5 @@
-"""Terms computed in worker processes give the clusters terms computed here give."""
+"""Work done in worker processes (the terms, half of the in-group splits) gives the clusters
+the same work done here gives."""
 
 from __future__ import annotations
 
@@ -76,3 +77,22 @@ def test_chunks_from_either_kind_of_worker_join_into_the_batch_computed_here(
     for start, stop in pairwise(bounds):
         assert sorted(pooled.title_columns[start:stop]) == sorted(here.title_columns[start:stop])
     assert pooled.label_texts == here.label_texts
+
+
+def test_half_of_the_splits_in_a_forked_process_give_the_same_clusters(monkeypatch):
+    articles = batch()
+    here = cluster.cluster_articles(articles, workers=0)
+    monkeypatch.setattr(cluster, "EVENTS_POOL_MIN_ARTICLES", 1)
+    forked_events = []
+    events_forked = cluster._events_forked
+    monkeypatch.setattr(
+        cluster,
+        "_events_forked",
+        lambda *a: forked_events.append(events_forked(*a)) or forked_events[-1],
+    )
+    assert cluster.cluster_articles(articles, workers=2, start_method="fork") == here
+    assert forked_events and forked_events[0] is not None  # the fork did run
+    # Not forked where the caller's workers start another way (a run's fork server).
+    assert cluster.cluster_articles(articles, workers=2, start_method="forkserver") == here
+    assert len(forked_events) == 1
+    assert any(len(c.articles) > 2 and c.why for c in here)

@@ -1,0 +1,115 @@
+"""The in-group split: outliers rejoin the event they match, and only parts with a fact of
+their own are events."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from digest.cluster_thresholds import BACKGROUND_ARTICLES, MIN_EVENT_PART
+from digest.features import article_terms
+from digest.lookalikes import _names, _rejoin_outliers
+from digest.term_batch import TermsBatch
+from digest.vectors import term_matrix
+
+
+def rejoin(parts: list[list[int]], vectors: dict[int, dict[str, float]]) -> list[list[int]]:
+    """`_rejoin_outliers` on hand-made vectors (articles 0..n-1): their dot products as the
+    group's cosines, their terms as what each article holds."""
+    listed = [vectors[i] for i in range(len(vectors))]
+    cosines = np.array(
+        [[sum(w * other.get(t, 0.0) for t, w in one.items()) for other in listed] for one in listed]
+    )
+    return _rejoin_outliers(parts, cosines, listed)
+
+
+def test_an_outlier_part_of_a_split_rejoins_the_event_it_matches_best():
+    quake = {"n:kushiro": 0.8, "w:tsunami": 0.6}
+    launch = {"n:ipad pro": 0.8, "w:chip": 0.6}
+    listed = [quake] * MIN_EVENT_PART + [launch] * MIN_EVENT_PART + [{"n:kushiro": 1.0}]
+    vectors = dict(enumerate(listed))
+    first, second = list(range(MIN_EVENT_PART)), list(range(MIN_EVENT_PART, 2 * MIN_EVENT_PART))
+    outlier = [2 * MIN_EVENT_PART]
+    parts = rejoin([first, second, outlier], vectors)
+    assert sorted(map(sorted, parts)) == [[*first, *outlier], second]
+    # Without an event-sized part there is nothing to rejoin: the group stays whole.
+    assert rejoin([[0, 1], [2]], vectors) == [[0, 1, 2]]
+
+
+def test_a_split_part_without_a_fact_of_its_own_is_not_an_event():
+    # Two parts of one story that differ only in words: no name or figure of their own.
+    left = {"n:kushiro": 0.6, "w:trains": 0.8}
+    right = {"n:kushiro": 0.6, "w:schools": 0.8}
+    vectors = dict(enumerate([left] * MIN_EVENT_PART + [right] * MIN_EVENT_PART))
+    first, second = list(range(MIN_EVENT_PART)), list(range(MIN_EVENT_PART, 2 * MIN_EVENT_PART))
+    assert rejoin([first, second], vectors) == [[*first, *second]]
+    # With a name each, they are two events.
+    vectors.update({i: {**left, "n:hokkaido": 0.5} for i in first})
+    vectors.update({i: {**right, "n:obihiro": 0.5} for i in second})
+    assert rejoin([first, second], vectors) == [first, second]
+
+
+def test_an_outlier_does_not_join_an_event_whose_subject_it_never_names():
+    # Two castings of one quiz show's host, years apart. Every story of the new one names
+    # Priya Okafor, and Glen Marlow, whom she replaces. A brief on Marlow's own casting
+    # shares the new stories' wording ("named as the new host", "speculation") more than
+    # the old stories', but never names Okafor.
+    new_host = [
+        (
+            "Priya Okafor named as the new host of Brainbox",
+            "Priya Okafor has been named as the new host of the quiz show Brainbox, replacing "
+            "Glen Marlow after weeks of speculation.",
+        ),
+        (
+            "Brainbox picks Priya Okafor to follow Glen Marlow",
+            "After months of speculation the broadcaster named Priya Okafor as the new host "
+            "of Brainbox. She takes over from Glen Marlow in the spring.",
+        ),
+        (
+            "Priya Okafor is the new face of Brainbox",
+            "Comedian Priya Okafor was named the new host of Brainbox, ending speculation "
+            "about who would replace Glen Marlow.",
+        ),
+        (
+            "Okafor to replace Marlow on Brainbox",
+            "Priya Okafor will be the new host of Brainbox when Glen Marlow leaves, the "
+            "broadcaster said, confirming weeks of speculation.",
+        ),
+    ]
+    old_host = [
+        (
+            "Glen Marlow becomes the seventh Brainbox host",
+            "Glen Marlow, a stand-up from Leeds, will be the seventh host of Brainbox, taking "
+            "the chair from Ada Finch.",
+        ),
+        (
+            "Leeds comic Glen Marlow lands Brainbox",
+            "Glen Marlow was unveiled as the seventh host of Brainbox on Saturday, after four "
+            "series with the same face.",
+        ),
+        (
+            "Who is Glen Marlow, the seventh host of Brainbox?",
+            "Viewers asked who Glen Marlow was when he was unveiled as the seventh host of "
+            "Brainbox on Saturday.",
+        ),
+        (
+            "Marlow succeeds Finch as seventh Brainbox host",
+            "Glen Marlow succeeds Ada Finch as the seventh host of Brainbox, the show said on "
+            "Saturday.",
+        ),
+    ]
+    brief = (
+        "Little-known comic Glen Marlow named as the new Brainbox host",
+        "Little-known comic Glen Marlow was named as the new host of Brainbox, and "
+        "speculation grew about a co-host.",
+    )
+    terms = [article_terms(title, text) for title, text in [*new_host, *old_host, brief]]
+    unit = term_matrix(TermsBatch.of(terms), BACKGROUND_ARTICLES).unit
+    cosines = (unit @ unit.T).toarray()
+    holdings = [t.counts for t in terms]
+    parts = _rejoin_outliers([[0, 1, 2, 3], [4, 5, 6, 7], [8]], cosines, holdings)
+    assert parts == [[0, 1, 2, 3], [4, 5, 6, 7, 8]]
+    # A name glued to the capitalised words before it still names the subject.
+    glued = article_terms("Quiz shake-up", "On Friday Brainbox Host Priya Okafor signed again.")
+    assert "n:priya okafor" not in glued.counts
+    assert _names(glued.counts, "n:priya okafor")
+    assert not _names(glued.counts, "n:glen marlow")

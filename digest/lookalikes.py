@@ -26,10 +26,10 @@ from .cluster_thresholds import (
     SPLIT_MAX_GROUP,
     SUBJECT_CONFLICT_FACTOR,
 )
-from .features import words_in
 from .linkage import ScoredPairs, average_link
 from .term_batch import TermsBatch, row_positions
 from .vectors import TermMatrix
+from .words import words_in
 
 
 def split_lookalikes(

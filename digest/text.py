@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterator
 
 import lxml.etree
 import lxml.html
@@ -179,6 +180,24 @@ def sentence_spans(text: str) -> list[tuple[str, int, int]]:
         if start < len(paragraph):
             spans.append((paragraph, start, len(paragraph)))
     return spans
+
+
+def anchored_matches(
+    pattern: re.Pattern[str], anchor: re.Pattern[str], reach: int, text: str, pos: int, end: int
+) -> Iterator[re.Match[str]]:
+    """The matches of `pattern.finditer(text, pos, end)`, for a pattern whose every match
+    has a character of `anchor` at most `reach` characters after its start. The slow scan
+    (a lookahead or lookbehind at every character) starts `reach` before the next anchor,
+    which a one-character pattern finds at a fraction of the cost per character. Neither
+    pattern may match empty."""
+    find_anchor, find = anchor.search, pattern.search
+    while found := find_anchor(text, pos, end):
+        at = found.start() - reach
+        match = find(text, at if at > pos else pos, end)
+        if match is None:
+            return
+        yield match
+        pos = match.end()
 
 
 def truncate(text: str, limit: int) -> str:

@@ -11,8 +11,9 @@ import pytest
 from digest.clean import LanguageDetector, clean_blocks
 from digest.cluster import cluster_articles, join_delivered
 from digest.extract import extract_page
-from digest.features import figures_in, names_in
+from digest.figures import figures_in
 from digest.models import Article, FeedEntry
+from digest.names import names_in
 from digest.rank import rank_clusters
 from digest.store import NewArticle, Store
 from digest.urls import canonical_url

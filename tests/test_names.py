@@ -1,0 +1,40 @@
+"""Names: sentence openers, capitals inside words, and one scan that agrees with the other."""
+
+from __future__ import annotations
+
+import random
+
+from digest.names import _names_by_sentence, names_in, names_in_sentences
+from digest.text import sentence_spans
+
+
+def test_a_capitalised_opener_counts_only_when_also_named_mid_sentence():
+    text = (
+        "Meta said so. Analysts said little. Rivals praised Meta and shares fell. "
+        "Shares of Meta rose."
+    )
+    # "Shares of Meta": "shares" is an ordinary word here, so the name is Meta alone.
+    assert names_in(text) == ["Meta", "Meta", "Meta"]
+
+
+def test_names_inside_words_are_found_as_a_sentence_by_sentence_scan_finds_them():
+    text = "Shoppers left eBay for Amazon. The maker Apple met 3M staff."
+    assert names_in(text) == ["eBay", "Amazon", "Apple"]
+
+
+def test_the_one_pass_name_scan_agrees_with_the_scan_by_sentence():
+    # Words that exercise every branch: openers, connectors, possessives, acronyms,
+    # abbreviations that do not end a sentence, and capitals inside words (the fallback).
+    pieces = [
+        "Apple", "eBay", "iPhone", "3M", "$US", "the", "of", "de", "U.S.", "Mr.", "Tim",
+        "Cook's", "NASA", "AI", "said", "Meta", "Shares", "rivals", "A", "I", "x86", "la",
+        "McDonald", "O'Neil", "Smith.", "Dr.", "Zürich", "5G", "£5", "(Reuters)", '"The',
+    ]  # fmt: skip
+    separators = [" ", " ", " ", ". ", "! ", "? ", ", ", "\n", "\n\n", '." ']
+    rng = random.Random(7)
+    for _ in range(3000):
+        text = "".join(
+            rng.choice(pieces) + rng.choice(separators) for _ in range(rng.randint(1, 20))
+        )
+        sentences = sentence_spans(text)
+        assert names_in_sentences(text, sentences) == _names_by_sentence(text, sentences), text

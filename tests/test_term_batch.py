@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+from collections import defaultdict
+from itertools import count
 
 import numpy as np
 import pytest
 
 from digest.features import article_terms
-from digest.term_batch import TermsBatch, batch_terms
+from digest.term_batch import TermsBatch, WorkerChunk, batch_terms
 
 STORY = (
     "Shares of Meta rose after Meta’s chief said the company would spend $40 billion. "
@@ -50,6 +52,22 @@ def test_a_batch_holds_each_articles_terms():
     # Columns in order of first sight across the batch.
     seen = list(dict.fromkeys(term for article in terms for term in article.counts))
     assert batch.vocabulary == seen
+
+
+def test_chunks_numbered_by_their_workers_join_into_the_batch_of_all():
+    # Two workers take the chunks in turn, each numbering the terms it meets and sending
+    # only the ones new to it; the batch is the one computed in one go.
+    terms = [article_terms(title, text) for title, text in TEXTS * 2]
+    numbering = {"a": defaultdict(count().__next__), "b": defaultdict(count().__next__)}
+    chunks = []
+    for at, worker in zip(range(0, len(terms), 2), "abba", strict=True):
+        columns = numbering[worker]
+        known = list(columns)
+        batch = TermsBatch._numbered(terms[at : at + 2], columns, 0.0)
+        new_terms = [term for term in columns if term not in known]
+        chunks.append(WorkerChunk(worker, new_terms, batch))
+    assert sum(len(chunk.new_terms) for chunk in chunks) < len(TermsBatch.of(terms).columns)
+    assert fields(TermsBatch._joined(chunks)) == fields(TermsBatch.of(terms))
 
 
 def test_joined_chunks_and_picked_rows_are_the_batch_of_those_articles():

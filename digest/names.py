@@ -103,23 +103,32 @@ class _Openers:
         self.text = text
         self.single: list[str] = []
         self.lowercase_words: set[str] | None = None  # scanned for only when a look-up cannot tell
+        # What an opener of several words names in this text. A name that opens sentences
+        # opens several ("Keiko Ulkelzan said... Keiko Ulkelzan noted..."), and each look-up
+        # of its first word searches the whole text in vain.
+        self.seen: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
 
     def add(self, matched: str, found: list[str]) -> None:
         if " " not in matched:  # most openers: what they name depends on the word alone
             lone, named = _one_word_opener(matched)
+        elif (known := self.seen.get(matched)) is not None:
+            lone, named = known
         else:
             span = matched.rstrip(".'’-")
             first, rest = span.split(None, 1)
-            ordinary = _is_lowercase_word(self.text, first.lower())
-            if ordinary is None:
-                if self.lowercase_words is None:
-                    self.lowercase_words = set(_LOWERCASE_WORD.findall(self.text))
-                ordinary = first.lower() in self.lowercase_words
-            if ordinary:
+            if self._is_ordinary(first.lower()):
                 span = rest  # "Shares of Meta": the opener is an ordinary word
-            lone, named = _opener_names(span)
+            lone, named = self.seen[matched] = _opener_names(span)
         self.single.extend(lone)
         found.extend(named)
+
+    def _is_ordinary(self, word: str) -> bool:
+        ordinary = _is_lowercase_word(self.text, word)
+        if ordinary is None:
+            if self.lowercase_words is None:
+                self.lowercase_words = set(_LOWERCASE_WORD.findall(self.text))
+            ordinary = word in self.lowercase_words
+        return ordinary
 
     def confirmed(self, found: list[str]) -> list[str]:
         """`found` and then the lone openers that the text also has mid-sentence."""

@@ -8,8 +8,12 @@ above common words.
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .figures import word_ordinals, written_figures
 from .names import names_in, names_in_sentences
@@ -85,3 +89,21 @@ def article_terms(title: str, text: str) -> ArticleTerms:
     else:
         brief = len(sentence_spans(text[:LEAD_CHARS])) < 2
     return ArticleTerms(counts, specific, title_names, labels, brief)
+
+
+# The modules whose code decides an article's terms.
+_TERMS_CODE = ("features.py", "words.py", "names.py", "figures.py", "text.py")
+
+
+@functools.cache
+def terms_version() -> str:
+    """A fingerprint of the code that computes article terms (its modules' source). Terms a
+    run stored under another fingerprint are computed again (store_terms.py), so a change of
+    that code needs no version to be bumped by hand."""
+    fingerprint = hashlib.sha256()
+    try:
+        for name in _TERMS_CODE:
+            fingerprint.update((Path(__file__).parent / name).read_bytes())
+    except OSError:  # no source beside the code: no stored terms can be trusted
+        return f"unknown {uuid.uuid4()}"
+    return fingerprint.hexdigest()[:16]

@@ -119,4 +119,23 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
             WHERE outcome = 'preview' OR COALESCE(detail, '') LIKE 'preview%'
         """,
     ),
+    (
+        # Articles' terms as clustering computed them (store_terms.py), so that a run computes
+        # the terms of its new articles only, not again those of every story of the join
+        # horizon: one row per batch of articles, as flat arrays; `version` fingerprints the
+        # code that computed them, `newest` is its newest article's publication time.
+        "008_term_batches",
+        """
+        CREATE TABLE term_batches (
+            id INTEGER PRIMARY KEY, version TEXT NOT NULL, newest TEXT NOT NULL,
+            terms BLOB NOT NULL
+        );
+        CREATE TABLE article_terms (
+            article_id INTEGER PRIMARY KEY REFERENCES articles(id),
+            batch_id INTEGER NOT NULL REFERENCES term_batches(id) ON DELETE CASCADE,
+            row INTEGER NOT NULL
+        );
+        CREATE INDEX article_terms_batch ON article_terms (batch_id)
+        """,
+    ),
 )

@@ -35,7 +35,7 @@ from .parse import parse_fetched
 from .rank import filter_clusters, passes, rank_clusters
 from .render import render_digest
 from .store import QUEUE_LIMIT, Store
-from .term_batch import batch_terms
+from .store_terms import terms_of
 from .text import plural
 from .timing import StageTimer
 from .workers import run_start_method
@@ -178,11 +178,10 @@ def _assemble(
             )
         delivered = [a for a in articles if a.story_id is not None]
         # Late reports join delivered stories first; only what joins none forms new stories.
-        # Terms once for both steps (in worker processes for a big batch, as pages are).
-        batch = batch_terms(
-            [(a.title, a.text) for a in (*pending, *delivered)],
-            config.workers,
-            run_start_method(),
+        # Terms once for both steps (in worker processes for a big batch, as pages are), and
+        # only for articles whose terms no earlier run stored.
+        batch = terms_of(
+            store, [*pending, *delivered], now - horizon, config.workers, run_start_method()
         )
         timing.cpu += batch.workers_cpu
         timing.workers_cpu += batch.workers_cpu

@@ -9,7 +9,8 @@ articles `pending` again.
 
 The schema is built by named migrations, each applied once in its own transaction.
 The file, transactions, migrations and run lock are in store_db.py; digests, deliveries and
-the outbox in store_outbox.py. `Store` is the one class the pipeline uses.
+the outbox in store_outbox.py; articles' terms in store_terms.py. `Store` is the one class
+the pipeline uses.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from .migrations import MIGRATIONS
 from .models import Article, FeedEntry, RemovedBlock, Skipped
 from .store_db import STALE_LOCK, StateDB, _iso, _time, maybe_time
 from .store_outbox import QUEUE_LIMIT, DeliveryLog
+from .store_terms import TermStore
 
 __all__ = ["MIGRATIONS", "QUEUE_LIMIT", "STALE_LOCK", "FeedState", "NewArticle", "StateDB", "Store"]
 
@@ -60,10 +62,10 @@ class NewArticle:
     removed: tuple[RemovedBlock, ...] = ()
 
 
-class Store(DeliveryLog, FeedHealthRecords):
+class Store(DeliveryLog, FeedHealthRecords, TermStore):
     """Feeds, articles, site memory and problems; delivery records from DeliveryLog,
-    feed health (backoff, 410, 301, alerts) from FeedHealthRecords. DeliveryLog comes
-    first so that StateDB's transaction() is the one used."""
+    feed health (backoff, 410, 301, alerts) from FeedHealthRecords, articles' terms from
+    TermStore. DeliveryLog comes first so that StateDB's transaction() is the one used."""
 
     # -- feeds ---------------------------------------------------------------------------
 

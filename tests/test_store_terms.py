@@ -1,0 +1,111 @@
+"""Articles' terms kept in the state database: computed once, read back the same."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+
+from digest import store_terms
+from digest.features import terms_version
+from digest.models import FeedEntry
+from digest.store import NewArticle, Store
+from digest.store_terms import _decoded, _encoded, terms_of
+from digest.term_batch import batch_terms
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+STORIES = [
+    (
+        "Norvik Foods to cut 250 jobs in Tarrow",
+        "Norvik Foods said on Tuesday it would close its Tarrow site, cutting 250 jobs. "
+        "The plant made $4.5 million last year. Union leaders in Tarrow called it a blow.",
+    ),
+    (
+        "Quake of magnitude 6.1 hits Kushiro",
+        "A quake of magnitude 6.1 shook Kushiro on Monday. Trains in Hokkaido stopped.",
+    ),
+    ("Storm", "Winds of 69 miles per hour hit Bripelkel. Crews from Vosgor Systems worked."),
+    ("Zürich’s “Crème” café", "The café in Zürich sold crème brûlée for CHF 12.50, López said."),
+]
+
+
+def stored_articles(store: Store, count: int, days_ago: float = 0):
+    """`count` articles of STORIES (in turn) added to `store`, as the pipeline reads them."""
+    known = store.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+    published = NOW - timedelta(days=days_ago)
+    new = []
+    for number in range(known, known + count):
+        title, text = STORIES[number % len(STORIES)]
+        url = f"https://news.example/{number}"
+        entry = FeedEntry("News", f"g{number}", url, url, title, "", "", published)
+        new.append(NewArticle(entry, None, title, text, "page", "en", None, published))
+    store.add_articles(new, NOW)
+    return store.articles(("pending",), NOW - timedelta(days=30))[known:]
+
+
+def fields(batch) -> dict[str, object]:
+    return {
+        field.name: value.tolist() if isinstance(value, np.ndarray) else value
+        for field in dataclasses.fields(batch)
+        if (value := getattr(batch, field.name)) is not None
+        and field.name not in ("workers_cpu", "title_columns")  # a set's order varies
+    }
+
+
+@pytest.fixture
+def store(tmp_path):
+    opened = Store.open(tmp_path / "digest.db")
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def computed(monkeypatch) -> list[int]:
+    """How many articles each call of batch_terms computed terms for."""
+    sizes: list[int] = []
+
+    def counted(texts, *args):
+        sizes.append(len(texts))
+        return batch_terms(texts, *args)
+
+    monkeypatch.setattr(store_terms, "batch_terms", counted)
+    return sizes
+
+
+def test_a_batch_read_back_is_the_batch_stored():
+    batch = batch_terms(STORIES)
+    assert fields(_decoded(_encoded(batch))) == fields(batch)
+    assert fields(_decoded(_encoded(batch_terms([])))) == fields(batch_terms([]))
+
+
+def test_a_run_computes_only_the_terms_no_run_stored(store, computed):
+    since = NOW - timedelta(days=7)
+    first = stored_articles(store, 5)
+    terms_of(store, first, since)
+    later = stored_articles(store, 3)
+    articles = [*later[:1], *first, *later[1:]]  # stored and new ones mixed
+    batch = terms_of(store, articles, since)
+    assert computed == [5, 3]
+    assert fields(batch) == fields(batch_terms([(a.title, a.text) for a in articles]))
+    assert terms_of(store, articles, since).vocabulary == batch.vocabulary
+    assert computed == [5, 3, 0]
+
+
+def test_terms_of_other_code_or_of_stories_past_the_horizon_are_forgotten(store, computed):
+    since = NOW - timedelta(days=7)
+    old = stored_articles(store, 2, days_ago=9)
+    recent = stored_articles(store, 2)
+    terms_of(store, old, NOW - timedelta(days=30))
+    terms_of(store, recent, NOW - timedelta(days=30))
+    assert computed == [2, 2]
+    terms_of(store, recent, since)  # read back; the old articles' batch is past the horizon
+    assert computed == [2, 2, 0]
+    assert store.db.execute("SELECT COUNT(*) FROM term_batches").fetchone()[0] == 1
+    store.db.execute("UPDATE term_batches SET version = 'older code'")
+    terms_of(store, recent, since)
+    assert computed == [2, 2, 0, 2]  # stored by other code: computed again
+    batches = store.db.execute("SELECT version FROM term_batches").fetchall()
+    assert [tuple(row) for row in batches] == [(terms_version(),)]
+    assert store.db.execute("SELECT COUNT(*) FROM article_terms").fetchone()[0] == 2

@@ -107,6 +107,8 @@ def cluster_articles(
         start_method == "fork"
         and (cores() if workers is None else workers) >= 2
         and len(articles) >= EVENTS_POOL_MIN_ARTICLES
+        and "fork" in multiprocessing.get_all_start_methods()
+        and not multiprocessing.current_process().daemon  # may not start processes
     )
     events = _events_forked(linked, matrix, terms, story_ids) if forked else None
     if events is None:
@@ -155,6 +157,7 @@ def _events_forked(
     groups' rows. The groups are dealt out by size, biggest first, so that each half has as
     many of the big ones, whose split costs most."""
     by_size = sorted(linked, key=len, reverse=True)
+    ours, theirs = by_size[0::2], by_size[1::2]
     try:
         pool = ProcessPoolExecutor(
             1,
@@ -162,14 +165,22 @@ def _events_forked(
             initializer=_inherit_batch,
             initargs=(matrix, terms, story_ids),
         )
-        with pool:
-            with heap_frozen():
-                theirs = pool.submit(_inherited_events, by_size[1::2])
-            ours = _events(by_size[0::2], matrix, terms, story_ids)
-            events = ours + theirs.result()
-    except (BrokenProcessPool, OSError, RuntimeError) as error:
+    except (OSError, RuntimeError) as error:
         log.warning("split worker failed (%s); splitting the groups in this process", error)
         return None
+    with pool:
+        try:
+            with heap_frozen():
+                child = pool.submit(_inherited_events, theirs)
+        except (BrokenProcessPool, OSError, RuntimeError) as error:
+            log.warning("split worker failed (%s); splitting the groups in this process", error)
+            return None
+        events = _events(ours, matrix, terms, story_ids)
+        try:
+            events += child.result()
+        except (BrokenProcessPool, OSError) as error:  # the child died: its half done here
+            log.warning("split worker failed (%s); splitting its groups in this process", error)
+            events += _events(theirs, matrix, terms, story_ids)
     events.sort(key=lambda event: min(event[0]))
     return events
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import sys
+import unicodedata
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
@@ -35,7 +37,8 @@ class ArticleTerms:
 # The headline and opening say what the event is; later paragraphs add background that
 # look-alike stories share. Weights were set on the demo corpus and checked on ECB+: names
 # and figures at 3x a word (was 2x) lift B-cubed F1 on both halves of the ECB+ dev topics
-# (0.930 -> 0.964 and 0.906 -> 0.943 with cluster.EVENT_FACT_SHARE); 4x and 5x score lower.
+# (0.930 -> 0.964 and 0.906 -> 0.943 with cluster_thresholds.EVENT_FACT_SHARE); 4x and 5x
+# score lower.
 TITLE_WEIGHT = 3.0
 LEAD_WEIGHT = 2.0
 LEAD_CHARS = 600
@@ -91,19 +94,31 @@ def article_terms(title: str, text: str) -> ArticleTerms:
     return ArticleTerms(counts, specific, title_names, labels, brief)
 
 
-# The modules whose code decides an article's terms.
-_TERMS_CODE = ("features.py", "words.py", "names.py", "figures.py", "text.py")
+# The modules whose code decides an article's terms (tests/test_store_terms.py checks that
+# they import no other module of the package), and the form they are stored in.
+_TERMS_CODE = (
+    "features.py",
+    "words.py",
+    "names.py",
+    "figures.py",
+    "text.py",
+    "term_batch.py",
+    "store_terms.py",
+)
+UNKNOWN_VERSION = "unknown"
 
 
 @functools.cache
 def terms_version() -> str:
-    """A fingerprint of the code that computes article terms (its modules' source). Terms a
-    run stored under another fingerprint are computed again (store_terms.py), so a change of
-    that code needs no version to be bumped by hand."""
-    fingerprint = hashlib.sha256()
+    """A fingerprint of what decides an article's terms: the source of _TERMS_CODE, and the
+    Python and Unicode versions (folding and the regexes' word characters follow Unicode's
+    tables). Terms stored under another fingerprint are computed again (store_terms.py), so
+    a change of that code needs no version to be bumped by hand. Without the source beside
+    the code, terms are not stored at all (UNKNOWN_VERSION)."""
+    fingerprint = hashlib.sha256(f"{sys.version} {unicodedata.unidata_version}".encode())
     try:
         for name in _TERMS_CODE:
             fingerprint.update((Path(__file__).parent / name).read_bytes())
-    except OSError:  # no source beside the code: no stored terms can be trusted
-        return f"unknown {uuid.uuid4()}"
+    except OSError:
+        return f"{UNKNOWN_VERSION} {uuid.uuid4()}"
     return fingerprint.hexdigest()[:16]

@@ -131,7 +131,7 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
             terms BLOB NOT NULL
         );
         CREATE TABLE article_terms (
-            article_id INTEGER PRIMARY KEY REFERENCES articles(id),
+            article_id INTEGER PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,
             batch_id INTEGER NOT NULL REFERENCES term_batches(id) ON DELETE CASCADE,
             row INTEGER NOT NULL
         );

@@ -12,6 +12,7 @@ reading it back cost a few numpy calls, not work per article.
 from __future__ import annotations
 
 import io
+import zipfile
 import zlib
 from collections.abc import Sequence
 from dataclasses import replace
@@ -19,7 +20,7 @@ from datetime import datetime
 
 import numpy as np
 
-from .features import terms_version
+from .features import UNKNOWN_VERSION, terms_version
 from .models import Article
 from .store_db import StateDB, _iso
 from .term_batch import TermsBatch, batch_terms
@@ -39,13 +40,15 @@ _ARRAYS = (
 class TermStore(StateDB):
     """Methods of `Store` on the term_batches and article_terms tables."""
 
-    def stored_terms(
+    def term_batches(
         self, version: str, since: datetime
     ) -> tuple[list[TermsBatch], dict[int, tuple[int, int]]]:
         """The batches stored by the code of `version` with an article published since
-        `since`, and {article id: (its batch's place in that list, its row there)}."""
+        `since`, and {article id: (its batch's place in that list, its row there)}. A batch
+        that does not read back whole is forgotten (its articles' terms are computed again)."""
         batches: list[TermsBatch] = []
         place: dict[int, int] = {}
+        damaged: list[int] = []
         for batch_id, blob in self.db.execute(
             "SELECT id, terms FROM term_batches WHERE version = ? AND newest >= ? ORDER BY id",
             (version, _iso(since)),
@@ -54,17 +57,22 @@ class TermStore(StateDB):
             if batch is not None:
                 place[batch_id] = len(batches)
                 batches.append(batch)
+            else:
+                damaged.append(batch_id)
+        # A batch that does not read back is of no use to any run (its articles' rows go with
+        # it, and their terms are stored again).
+        self.db.executemany("DELETE FROM term_batches WHERE id = ?", ((i,) for i in damaged))
         where = {}
-        if place:
-            marks = ",".join("?" * len(place))
-            for article_id, batch_id, row in self.db.execute(
-                f"SELECT article_id, batch_id, row FROM article_terms WHERE batch_id IN ({marks})",
-                list(place),
-            ):
+        for article_id, batch_id, row in self.db.execute(
+            """SELECT a.article_id, a.batch_id, a.row FROM article_terms a
+               JOIN term_batches b ON b.id = a.batch_id WHERE b.version = ? AND b.newest >= ?""",
+            (version, _iso(since)),
+        ):
+            if batch_id in place:
                 where[article_id] = (place[batch_id], row)
         return batches, where
 
-    def store_terms(
+    def keep_term_batch(
         self, batch: TermsBatch, articles: Sequence[Article], version: str, since: datetime
     ) -> None:
         """Keep `batch`, the terms of `articles` (row i for articles[i]), and forget the
@@ -99,10 +107,11 @@ def terms_of(
     `since`, read back; the others computed by `batch_terms` with `workers` and
     `start_method`, and stored), row i for articles[i]: the batch `batch_terms` would give."""
     version = terms_version()
-    batches, where = store.stored_terms(version, since)
+    batches, where = store.term_batches(version, since)
     missing = [article for article in articles if article.id not in where]
     computed = batch_terms([(a.title, a.text) for a in missing], workers, start_method)
-    store.store_terms(computed, missing, version, since)
+    if not version.startswith(UNKNOWN_VERSION):  # no later run could trust it
+        store.keep_term_batch(computed, missing, version, since)
     if len(missing) == len(articles):
         return computed
     where.update((article.id, (len(batches), row)) for row, article in enumerate(missing))
@@ -129,11 +138,15 @@ def _encoded(batch: TermsBatch) -> bytes:
 
 
 def _decoded(blob: bytes) -> TermsBatch | None:
-    """The batch of a stored row; None for a row that does not read back whole."""
-    with np.load(io.BytesIO(zlib.decompress(blob)), allow_pickle=False) as stored:
-        arrays = {name: stored[name] for name in _ARRAYS}
-        vocabulary = _strings(stored["vocabulary"], int(stored["sizes"][0]))
-        label_texts = _strings(stored["label_texts"], int(stored["sizes"][1]))
+    """The batch of a stored row; None for a row that does not read back whole (damaged, or
+    written in another layout)."""
+    try:
+        with np.load(io.BytesIO(zlib.decompress(blob)), allow_pickle=False) as stored:
+            arrays = {name: stored[name] for name in _ARRAYS}
+            vocabulary = _strings(stored["vocabulary"], int(stored["sizes"][0]))
+            label_texts = _strings(stored["label_texts"], int(stored["sizes"][1]))
+    except (zlib.error, zipfile.BadZipFile, KeyError, ValueError, IndexError, OSError):
+        return None
     if vocabulary is None or label_texts is None:
         return None
     return TermsBatch(vocabulary, label_texts=label_texts, **arrays)

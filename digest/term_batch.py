@@ -135,7 +135,9 @@ class TermsBatch:
     def joined(cls, parts: Iterable[TermsBatch]) -> TermsBatch:
         """The batches one after another, with one vocabulary (in order of first sight)."""
         # Each part numbered on its own: as from a worker that met every term first there.
-        return cls._joined(WorkerChunk(at, part.vocabulary, part) for at, part in enumerate(parts))
+        return cls._joined(
+            WorkerChunk(at, 0, part.vocabulary, part) for at, part in enumerate(parts)
+        )
 
     @classmethod
     def _joined(cls, chunks: Iterable[WorkerChunk]) -> TermsBatch:
@@ -150,7 +152,13 @@ class TermsBatch:
         sources: list[Hashable] = []
         # Per worker, the batch's column of each of the worker's own numbers.
         columns_of: dict[Hashable, list[np.ndarray]] = defaultdict(list)
+        numbered: defaultdict[Hashable, int] = defaultdict(int)
         for chunk in chunks:
+            # A worker's chunks must come in the order it numbered them (pool.map keeps the
+            # tasks' order, and a worker takes its tasks in that order).
+            if chunk.known != numbered[chunk.worker]:
+                raise RuntimeError(f"term chunks of worker {chunk.worker} came out of order")
+            numbered[chunk.worker] += len(chunk.new_terms)
             kept.append(chunk.batch)
             sources.append(chunk.worker)
             size = len(chunk.new_terms)
@@ -240,6 +248,7 @@ class WorkerChunk:
     instead of 24, and so many fewer strings to pickle, unpickle and look up."""
 
     worker: Hashable
+    known: int  # how many terms the worker had numbered before this chunk
     new_terms: list[str]
     batch: TermsBatch  # its vocabulary left empty
 
@@ -333,7 +342,7 @@ def _chunk_terms(texts: Sequence[tuple[str, str]]) -> WorkerChunk:
     # The terms numbered last, which a dict gives from its end at no cost for the others.
     new_terms = list(islice(reversed(_worker_columns), len(_worker_columns) - known))[::-1]
     cpu = time.process_time() - start
-    return WorkerChunk(os.getpid(), new_terms, replace(batch, workers_cpu=cpu))
+    return WorkerChunk(os.getpid(), known, new_terms, replace(batch, workers_cpu=cpu))
 
 
 def _inherited_terms(bounds: tuple[int, int]) -> WorkerChunk:

@@ -3,6 +3,7 @@ the same work done here gives."""
 
 from __future__ import annotations
 
+import multiprocessing
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 
@@ -96,3 +97,19 @@ def test_half_of_the_splits_in_a_forked_process_give_the_same_clusters(monkeypat
     assert cluster.cluster_articles(articles, workers=2, start_method="forkserver") == here
     assert len(forked_events) == 1
     assert any(len(c.articles) > 2 and c.why for c in here)
+
+
+def _cluster_in_daemon(connection) -> None:
+    cluster.EVENTS_POOL_MIN_ARTICLES = 1  # this process only
+    connection.send(cluster.cluster_articles(batch(), workers=2, start_method="fork"))
+
+
+def test_a_daemonic_caller_splits_its_groups_itself():
+    # A daemonic process (a multiprocessing.Pool worker) may not start processes of its own.
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(target=_cluster_in_daemon, args=(sender,), daemon=True)
+    child.start()
+    assert receiver.poll(60)
+    assert receiver.recv() == cluster.cluster_articles(batch(), workers=0)
+    child.join()

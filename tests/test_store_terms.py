@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from digest import store_terms
+from digest import features, store_terms
 from digest.features import terms_version
 from digest.models import FeedEntry
 from digest.store import NewArticle, Store
@@ -109,3 +111,25 @@ def test_terms_of_other_code_or_of_stories_past_the_horizon_are_forgotten(store,
     batches = store.db.execute("SELECT version FROM term_batches").fetchall()
     assert [tuple(row) for row in batches] == [(terms_version(),)]
     assert store.db.execute("SELECT COUNT(*) FROM article_terms").fetchone()[0] == 2
+
+
+def test_a_stored_batch_that_does_not_read_back_is_computed_again(store, computed):
+    since = NOW - timedelta(days=7)
+    articles = stored_articles(store, 3)
+    expected = fields(terms_of(store, articles, since))
+    store.db.execute("UPDATE term_batches SET terms = substr(terms, 1, 40)")  # damaged
+    assert fields(terms_of(store, articles, since)) == expected
+    assert computed == [3, 3]
+    assert store.db.execute("SELECT COUNT(*) FROM term_batches").fetchone()[0] == 1  # the new
+    assert fields(terms_of(store, articles, since)) == expected
+    assert computed == [3, 3, 0]
+
+
+def test_the_code_fingerprint_covers_every_module_the_terms_depend_on():
+    # A term module that imported another module of the package would make that module's
+    # code decide terms too, unseen by terms_version.
+    folder = Path(features.__file__).parent
+    for name in features._TERMS_CODE:
+        if name != "store_terms.py":  # decides how the terms are stored, not what they are
+            imported = re.findall(r"^from \.(\w+) import", (folder / name).read_text(), re.M)
+            assert {f"{module}.py" for module in imported} <= set(features._TERMS_CODE), name

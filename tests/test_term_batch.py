@@ -65,9 +65,12 @@ def test_chunks_numbered_by_their_workers_join_into_the_batch_of_all():
         known = list(columns)
         batch = TermsBatch._numbered(terms[at : at + 2], columns, 0.0)
         new_terms = [term for term in columns if term not in known]
-        chunks.append(WorkerChunk(worker, new_terms, batch))
+        chunks.append(WorkerChunk(worker, len(known), new_terms, batch))
     assert sum(len(chunk.new_terms) for chunk in chunks) < len(TermsBatch.of(terms).columns)
     assert fields(TermsBatch._joined(chunks)) == fields(TermsBatch.of(terms))
+    # A worker's chunks out of the order it numbered them cannot be joined.
+    with pytest.raises(RuntimeError, match="out of order"):
+        TermsBatch._joined([chunks[0], chunks[2], chunks[1], chunks[3]])
 
 
 def test_joined_chunks_and_picked_rows_are_the_batch_of_those_articles():

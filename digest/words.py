@@ -8,13 +8,12 @@ import unicodedata
 from collections import Counter
 
 _WORD = re.compile(r"[^\W\d_][\w'’-]*[^\W_]|[^\W\d_]", re.UNICODE)
-# _WORD for a text whose letters and digits are all ASCII (most folded news text: its other
-# characters are quotes and dashes), where the engine compares character ranges instead of
-# looking each character's Unicode category up: the same words, a third faster.
-_ASCII_WORD = re.compile(r"[a-zA-Z][a-zA-Z0-9_'’-]*[a-zA-Z0-9]|[a-zA-Z]")
-# _ASCII_WORD's words of three characters or more, the only ones words_in keeps: the scan
-# then makes no strings for "a", "of" or "to". (A shorter match cannot hide a longer one: a
-# match runs to the last letter or digit of its run of word characters.)
+# _WORD's words of three characters or more (the only ones words_in keeps), for a text whose
+# letters and digits are all ASCII (most folded news text: its other characters are quotes
+# and dashes): the engine compares character ranges instead of looking each character's
+# Unicode category up, a third faster, and makes no strings for "a", "of" or "to". (A
+# shorter match cannot hide a longer one: a match runs to the last letter or digit of its
+# run of word characters.)
 _ASCII_LONG_WORD = re.compile(r"[a-zA-Z][a-zA-Z0-9_'’-]+[a-zA-Z0-9]")
 # A letter or digit beyond ASCII: the scan skips ASCII in C and tests only the others.
 _FOREIGN_WORD_CHARACTER = re.compile(r"[^\x00-\x7f](?<=\w)")
@@ -53,24 +52,23 @@ def fold(text: str) -> str:
     return decomposed.translate(dict.fromkeys(map(ord, marks))) if marks else decomposed
 
 
-def words_in(text: str) -> list[str]:
+def _long_words(text: str) -> list[str]:
+    """The words of three characters or more in `text`, folded, in order."""
     # Folding the whole text once is much cheaper than folding each word (NFKD per call).
     folded = fold(text)
     if folded.isascii() or not _FOREIGN_WORD_CHARACTER.search(folded):
-        found = _ASCII_WORD.findall(folded)
-    else:
-        found = _WORD.findall(folded)
-    return [w for w in found if len(w) > 2 and w not in STOPWORDS]
+        return _ASCII_LONG_WORD.findall(folded)
+    return [w for w in _WORD.findall(folded) if len(w) > 2]
+
+
+def words_in(text: str) -> list[str]:
+    return [w for w in _long_words(text) if w not in STOPWORDS]
 
 
 def word_counts(text: str) -> Counter[str]:
     """Counter(words_in(text)), its words in the same order: counted in C, and only then
     are the stop words taken out (a text has fewer distinct words than words)."""
-    folded = fold(text)
-    if folded.isascii() or not _FOREIGN_WORD_CHARACTER.search(folded):
-        counts = Counter(_ASCII_LONG_WORD.findall(folded))
-    else:
-        counts = Counter(w for w in _WORD.findall(folded) if len(w) > 2)
+    counts = Counter(_long_words(text))
     for stopword in STOPWORDS.intersection(counts):
         del counts[stopword]
     return counts

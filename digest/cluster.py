@@ -59,7 +59,7 @@ from .linkage import ScoredPairs, average_link
 from .lookalikes import split_lookalikes
 from .models import Article, Cluster
 from .pairing import candidate_pairs
-from .term_batch import TermsBatch, batch_terms, cores, heap_frozen
+from .term_batch import TermsBatch, batch_terms, heap_frozen, pool_size
 from .vectors import TermMatrix, holds, row_dots, term_matrix
 from .why import why_grouped
 
@@ -105,10 +105,8 @@ def cluster_articles(
     clock.lap("linkage")
     forked = (
         start_method == "fork"
-        and (cores() if workers is None else workers) >= 2
         and len(articles) >= EVENTS_POOL_MIN_ARTICLES
-        and "fork" in multiprocessing.get_all_start_methods()
-        and not multiprocessing.current_process().daemon  # may not start processes
+        and pool_size(workers, start_method) >= 2
     )
     events = _events_forked(linked, matrix, terms, story_ids) if forked else None
     if events is None:

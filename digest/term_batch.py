@@ -158,10 +158,10 @@ class TermsBatch:
             # tasks' order, and a worker takes its tasks in that order).
             if chunk.known != numbered[chunk.worker]:
                 raise RuntimeError(f"term chunks of worker {chunk.worker} came out of order")
-            numbered[chunk.worker] += len(chunk.new_terms)
+            size = len(chunk.new_terms)
+            numbered[chunk.worker] += size
             kept.append(chunk.batch)
             sources.append(chunk.worker)
-            size = len(chunk.new_terms)
             columns_of[chunk.worker].append(
                 np.fromiter(map(column.__getitem__, chunk.new_terms), np.int32, size)
             )
@@ -176,8 +176,8 @@ class TermsBatch:
             return np.concatenate([pointers[0][:1], *shifted])
 
         def cells(name: str) -> np.ndarray:
-            numbered = zip(kept, sources, strict=True)
-            arrays = [maps[worker][getattr(part, name)] for part, worker in numbered]
+            sourced = zip(kept, sources, strict=True)
+            arrays = [maps[worker][getattr(part, name)] for part, worker in sourced]
             return np.concatenate(arrays) if arrays else np.zeros(0, np.int32)
 
         return cls(
@@ -268,11 +268,10 @@ def batch_terms(
     pipeline passes its own method (workers.run_start_method). Where the method is not
     available, the terms are computed in this process.
     """
-    count = cores() if workers is None else workers
+    count = pool_size(workers, start_method)
     if len(texts) < POOL_MIN_ARTICLES:
         count = 0  # starting the pool would cost more than it saves, whatever `workers` says
-    available = start_method in multiprocessing.get_all_start_methods()
-    if count < 2 or not texts or not available or multiprocessing.current_process().daemon:
+    if count < 2 or not texts:
         return _here(texts)
     bounds = [(at, min(at + TERMS_CHUNK, len(texts))) for at in range(0, len(texts), TERMS_CHUNK)]
     forked = start_method == "fork"
@@ -348,6 +347,17 @@ def _chunk_terms(texts: Sequence[tuple[str, str]]) -> WorkerChunk:
 def _inherited_terms(bounds: tuple[int, int]) -> WorkerChunk:
     start, stop = bounds
     return _chunk_terms(_inherited_texts[start:stop])
+
+
+def pool_size(workers: int | None, start_method: str) -> int:
+    """How many worker processes `workers` asks for (None: one per core), or 0 where none
+    can start `start_method`'s way: the method is not available here, or this process is
+    daemonic (a multiprocessing worker), which may not start processes."""
+    if start_method not in multiprocessing.get_all_start_methods():
+        return 0
+    if multiprocessing.current_process().daemon:
+        return 0
+    return cores() if workers is None else workers
 
 
 def cores() -> int:

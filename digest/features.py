@@ -14,6 +14,7 @@ import sys
 import unicodedata
 import uuid
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,9 +59,7 @@ def article_terms(title: str, text: str) -> ArticleTerms:
     # article repeats most of its words, and this loop runs for every article of a batch.
     for part, weight in ((title, TITLE_WEIGHT), (lead, LEAD_WEIGHT), (body, 1.0)):
         words = word_counts(part)
-        for word, times in words.items():
-            key = "w:" + word
-            counts[key] = counts.get(key, 0.0) + times * weight
+        _add_weighted(counts, map("w:".__add__, words), words.values(), weight)
         if part is title:
             names = headline_names
         else:
@@ -92,6 +91,19 @@ def article_terms(title: str, text: str) -> ArticleTerms:
     else:
         brief = len(sentence_spans(text[:LEAD_CHARS])) < 2
     return ArticleTerms(counts, specific, title_names, labels, brief)
+
+
+def _add_weighted(
+    counts: dict[str, float], keys: Iterable[str], times: Iterable[int], weight: float
+) -> None:
+    """counts[key] += times * weight for each key in order (new keys go at the end, in order).
+
+    In C, but for the keys `counts` has already: the words of an article's lead and body
+    are mostly new, and a loop over each distinct word was a tenth of the term time."""
+    added = dict(zip(keys, map(weight.__mul__, times), strict=True))
+    for key in counts.keys() & added.keys():
+        added[key] += counts[key]
+    counts.update(added)  # a key already there keeps its place
 
 
 # The modules whose code decides an article's terms (tests/test_store_terms.py checks that

@@ -147,6 +147,9 @@ def split_sentences(text: str) -> list[str]:
 # The white space str.split splits at, but the space and what a printable line lacks (the
 # newline, C0 and C1 controls): listed, not a category, so that the engine tests ranges.
 _OTHER_WHITESPACE = re.compile("[\t\r\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
+_UNPRINTABLE_OR_OTHER_WHITESPACE = re.compile(
+    _UNPRINTABLE.pattern[:-1] + _OTHER_WHITESPACE.pattern[1:-1] + "]"
+)
 
 
 def sentence_spans(text: str) -> list[tuple[str, int, int]]:
@@ -156,11 +159,12 @@ def sentence_spans(text: str) -> list[tuple[str, int, int]]:
     where sentences start and end: it scans the paragraph between them, not a copy of each.
     """
     spans: list[tuple[str, int, int]] = []
-    # One pass over the whole text instead of one per paragraph: _UNPRINTABLE has no newline.
-    for paragraph in printable(text).split("\n"):
-        # Collapsed already, as extracted text is: splitting it into words to join them
-        # again was a quarter of this function's time.
-        if "  " in paragraph or _OTHER_WHITESPACE.search(paragraph):
+    # Extracted text is printable and collapsed already: one scan of the whole text tells,
+    # instead of a printable() pass and a white space search per paragraph. (Splitting a
+    # collapsed paragraph into words to join them again was a quarter of this function's time.)
+    odd = "  " in text or _UNPRINTABLE_OR_OTHER_WHITESPACE.search(text) is not None
+    for paragraph in (printable(text) if odd else text).split("\n"):
+        if odd and ("  " in paragraph or _OTHER_WHITESPACE.search(paragraph)):
             paragraph = " ".join(paragraph.split())
         else:
             paragraph = paragraph.strip(" ")

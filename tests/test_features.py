@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from digest.features import (
     FIGURE_WEIGHT,
     LEAD_WEIGHT,
@@ -9,6 +11,7 @@ from digest.features import (
     TITLE_WEIGHT,
     article_terms,
 )
+from digest.figures import word_ordinals
 
 LEAD = "Norvik Foods said on Tuesday it will shut its plant in Tarrow, cutting 250 jobs. "
 BODY = "Later the union said Norvik Foods had told staff in person."
@@ -36,3 +39,16 @@ def test_a_headline_name_counts_as_the_subject_only_when_the_text_repeats_it():
 def test_a_one_sentence_text_is_a_brief():
     assert article_terms("Quake hits Kushiro", "A magnitude 6.1 quake hit Kushiro.").brief
     assert not article_terms("Quake hits Kushiro", LEAD + BODY).brief
+
+
+def test_spelled_ordinals_are_found_alone_and_inside_hyphenated_words():
+    def ordinals(*words: str) -> list[tuple[str, str, int]]:
+        return word_ordinals(Counter(words))
+
+    assert ordinals("tenth", "storm", "tenth") == [("x:10th", "tenth", 2)]
+    assert ordinals("well-known", "storm") == []
+    assert ordinals("storm") == []
+    assert ordinals("fourth-quarter", "twelfth") == [
+        ("x:4th", "fourth", 1), ("x:12th", "twelfth", 1),
+    ]  # fmt: skip
+    assert ordinals("fifth", "well-known") == [("x:5th", "fifth", 1)]

@@ -25,3 +25,8 @@ def test_every_kind_of_white_space_is_collapsed_as_str_split_collapses_it():
         assert split_sentences(text) == expected, repr(space)
         for paragraph, _, _ in sentence_spans(text):
             assert paragraph == " ".join(paragraph.split()), repr(space)
+
+
+def test_a_control_character_is_dropped_from_the_sentences_it_is_in():
+    text = "Apple\x00 said so.\x07 Rivals agreed.\nNext line"
+    assert split_sentences(text) == ["Apple said so.", "Rivals agreed.", "Next line"]

@@ -56,11 +56,18 @@ def names_in_sentences(text: str, sentences: list[tuple[str, int, int]]) -> list
         return _names_by_sentence(text, sentences)
     found: list[str] = []
     openers = _Openers(text)
-    for capital, opens_sentence, _, rest in matches:
-        if opens_sentence:
-            openers.add(capital + rest, found)
-        else:
-            found.extend(_name_parts(capital + rest))
+    lone_openers = openers.single
+    for name, opens_sentence, _ in matches:
+        if not opens_sentence:
+            found.extend(_name_parts(name))
+        elif " " in name:
+            openers.add(name, found)
+        else:  # _Openers.add for one word, the most common match, without its call
+            lone, named = _one_word_opener(name)
+            if lone:
+                lone_openers.extend(lone)
+            if named:
+                found.extend(named)
     return openers.confirmed(found)
 
 
@@ -80,13 +87,13 @@ def _names_by_sentence(text: str, sentences: list[tuple[str, int, int]]) -> list
     return openers.confirmed(found)
 
 
-# _NAME from each capital of sentences opened by NULs, as (capital, NUL when the capital
-# opens a sentence, the character before a capital inside a word, the rest of the name).
-# Led by the capital, so that the engine skips to capitals; the lookbehinds that _NAME puts
-# before a name look back past the capital instead.
+# _NAME from each capital of sentences opened by NULs, as (the name, NUL when its capital
+# opens a sentence, the character before a capital inside a word). Led by the capital, so
+# that the engine skips to capitals; the lookbehinds that _NAME puts before a name look
+# back past the capital instead.
 _SENTENCE_NAME = re.compile(
-    r"([A-Z])(?:(?<=(\0)[A-Z])|(?<=([\w$€£])[A-Z])|)"
-    r"([\w'’&.-]*(?:" + _NAME_JOINS + _NAME_WORD + ")*)"
+    r"([A-Z](?:(?<=(\0)[A-Z])|(?<=([\w$€£])[A-Z])|)"
+    r"[\w'’&.-]*(?:" + _NAME_JOINS + _NAME_WORD + ")*)"
 )
 _inside_a_word = itemgetter(2)
 

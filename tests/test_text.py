@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import random
 import sys
 
-from digest.text import printable, sentence_spans, split_sentences
+from digest.text import (
+    _PERIOD_STOP,
+    _SENTENCE_STOP,
+    printable,
+    sentence_spans,
+    split_sentences,
+)
 
 
 def test_sentences_keep_abbreviations_whole():
@@ -30,3 +37,14 @@ def test_every_kind_of_white_space_is_collapsed_as_str_split_collapses_it():
 def test_a_control_character_is_dropped_from_the_sentences_it_is_in():
     text = "Apple\x00 said so.\x07 Rivals agreed.\nNext line"
     assert split_sentences(text) == ["Apple said so.", "Rivals agreed.", "Next line"]
+
+
+def test_a_paragraph_without_exclamation_or_question_marks_stops_where_it_did():
+    rng = random.Random(7)
+    alphabet = [*"..!? aZ9", "”", "’", ")", "“", "(", "É", "\t"]
+    for _ in range(20000):
+        paragraph = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 16)))
+        if "!" in paragraph or "?" in paragraph:
+            continue
+        expected = [m.span() for m in _SENTENCE_STOP.finditer(paragraph)]
+        assert [m.span() for m in _PERIOD_STOP.finditer(paragraph)] == expected, paragraph

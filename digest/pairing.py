@@ -9,10 +9,13 @@ itself, computed by scipy in C a block of articles at a time.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 from scipy import sparse
 
 from .ordering import sorted_pairs
+from .term_batch import cores
 from .vectors import TermMatrix
 
 # Articles whose partners are counted at once: a block's product holds every pair of the
@@ -48,16 +51,22 @@ def candidate_pairs(
         shape=(count, width),
     )
     transposed = index.T.tocsr()
-    lefts, rights = [], []
-    for start in range(0, count, ROWS_CHUNK):
+
+    def block(start: int) -> tuple[np.ndarray, np.ndarray]:
         shared = (index[start : start + ROWS_CHUNK] @ transposed).tocoo()
         left = shared.row.astype(np.int64) + start
         right = shared.col.astype(np.int64)
         mask = (right > left) & (shared.data >= min_shared)
-        lefts.append(left[mask])
-        rights.append(right[mask])
-    if not lefts:
+        return left[mask], right[mask]
+
+    starts = range(0, count, ROWS_CHUNK)
+    if not starts:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    # scipy's product and numpy's masks run without the GIL: threads share the blocks across
+    # the cores (100,000 generated articles: 0.76 s in one thread, 0.47 s in two).
+    with ThreadPoolExecutor(min(cores(), len(starts))) as pool:
+        blocks = list(pool.map(block, starts))
+    lefts, rights = zip(*blocks, strict=True)
     return sorted_pairs(np.concatenate(lefts), np.concatenate(rights))
 
 

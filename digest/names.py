@@ -56,18 +56,11 @@ def names_in_sentences(text: str, sentences: list[tuple[str, int, int]]) -> list
         return _names_by_sentence(text, sentences)
     found: list[str] = []
     openers = _Openers(text)
-    lone_openers = openers.single
     for name, opens_sentence, _ in matches:
-        if not opens_sentence:
-            found.extend(_name_parts(name))
-        elif " " in name:
+        if opens_sentence:
             openers.add(name, found)
-        else:  # _Openers.add for one word, the most common match, without its call
-            lone, named = _one_word_opener(name)
-            if lone:
-                lone_openers.extend(lone)
-            if named:
-                found.extend(named)
+        else:
+            found.extend(_name_parts(name))
     return openers.confirmed(found)
 
 

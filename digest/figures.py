@@ -112,16 +112,15 @@ _ORDINAL_WORDS = {
         start=4,
     )
 }
-_ORDINAL_SET = frozenset(_ORDINAL_WORDS)
 
 
 def word_ordinals(words: Counter[str]) -> list[tuple[str, str, int]]:
     """(key, word, times) for the spelled ordinals among `words` (folded, as `words_in`
     gives them): 'twelfth' gives 'x:12th', like '12th'. Read from the word counts the
     article already has: a regex pass for a score of words cost a third of the term time."""
-    # Most articles spell no ordinal: two set look-ups in C tell, and only a word with an
+    # Most articles spell no ordinal: two checks in C tell, and only a word with an
     # ordinal or a hyphen sends the words through the loop below (its order is the words').
-    if _ORDINAL_SET.isdisjoint(words) and "-" not in " ".join(words):
+    if _ORDINAL_WORDS.keys().isdisjoint(words) and "-" not in " ".join(words):
         return []
     found = []
     for word, times in words.items():

@@ -1,5 +1,5 @@
 """How long extraction takes on article pages of growing markup, with and without the
-1 MB cut (digest.extract.fit_markup). Prints one line per size; nothing is asserted.
+1 MB cut (digest/pages/_extract.py, fit_markup). Prints one line per size; nothing is asserted.
 
     PYTHONPATH=. python bench/big_pages.py [MAX_MB]
 """
@@ -11,7 +11,7 @@ import time
 
 import trafilatura
 
-from digest.extract import MAX_MARKUP, extract_page, fit_markup
+from digest.pages._extract import MAX_MARKUP, extract_page, fit_markup
 
 PARAGRAPH = b"<p>Some words of markup that go on and on in this paragraph of the page.</p>\n"
 

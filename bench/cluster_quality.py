@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from digest.cluster import cluster_articles
+from digest.cluster._clusterer import cluster_articles
 from digest.models import Article
 from digest.text import split_sentences
 
@@ -63,8 +63,6 @@ def to_articles(rows: Sequence[dict]) -> list[Article]:
             Article(
                 id=index,
                 feed=f"outlet-{index}",
-                section=None,
-                weight=1.0,
                 url=f"https://outlet-{index}.example/{row.get('id', index)}",
                 title=title,
                 text=body,

@@ -112,7 +112,7 @@ def _template(raw: bytes, name: str) -> Template | None:
 def _extracts_cleanly(template: Template) -> bool:
     """The pipeline finds the generated article in a page made from this template (else the
     benchmark would time a page the digest falls back to feed text for)."""
-    from digest.workers import process_page
+    from digest.pipeline._pool import process_page
 
     article = plan(2, 1, seed=1, now=datetime(2026, 1, 1, tzinfo=UTC))[0][0]
     work = process_page(page_html(template, article, "Check").encode(), "http://127.0.0.1/a")

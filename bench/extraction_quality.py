@@ -45,11 +45,11 @@ import trafilatura
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from digest.clean import LanguageDetector, clean_page, page_fingerprints, site_memories
 from digest.errors import ExtractError
-from digest.extract import extract_page
+from digest.feeds._urls import host_of
 from digest.models import ExtractedPage
-from digest.urls import host_of
+from digest.pages._clean import LanguageDetector, clean_page, page_fingerprints, site_memories
+from digest.pages._extract import extract_page
 
 _WORD = re.compile(r"\w+")
 

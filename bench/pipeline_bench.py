@@ -41,7 +41,7 @@ import corpus  # noqa: E402  (bench/ is on sys.path when run as a script)
 
 import digest  # noqa: E402
 from digest.models import Article  # noqa: E402
-from digest.workers import worker_count  # noqa: E402
+from digest.pipeline._pool import worker_count  # noqa: E402
 
 PAGE_SIZE = 4096  # bytes per page for /proc/<pid>/statm
 
@@ -288,7 +288,7 @@ def _target(label: str, value: str, met: bool, goal: str) -> None:
 
 
 def _cluster_child(size: int, seed: int, connection: Any) -> None:
-    from digest.cluster import cluster_articles
+    from digest.cluster._clusterer import cluster_articles
 
     articles = generated_articles(size, seed)
     steps: dict[str, float] = {}

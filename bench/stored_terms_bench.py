@@ -5,10 +5,10 @@
 
 A run clusters its new articles with every story of the join horizon. The articles (the
 clustering benchmark's generated ones) are put in a state database in a temporary folder,
-then `store_terms.terms_of` (what the pipeline calls) is timed three ways, in this order:
-`batch_terms` alone (what a run did before terms were stored), a first run (every article's
-terms computed, then stored), and a next run that finds them all stored. It prints the
-three times and the stored bytes an article.
+then `terms_of` (digest/pipeline/_stored_terms.py, what the pipeline calls) is timed three
+ways, in this order: `batch_terms` alone (what a run did before terms were stored), a first
+run (every article's terms computed, then stored), and a next run that finds them all
+stored. It prints the three times and the stored bytes an article.
 """
 
 from __future__ import annotations
@@ -25,10 +25,10 @@ sys.path.insert(0, str(REPO))
 
 from pipeline_bench import generated_articles  # noqa: E402  (bench/ is on sys.path)
 
+from digest.cluster._terms.batch import batch_terms  # noqa: E402
 from digest.models import FeedEntry  # noqa: E402
-from digest.store import NewArticle, Store  # noqa: E402
-from digest.store_terms import terms_of  # noqa: E402
-from digest.term_batch import batch_terms  # noqa: E402
+from digest.store._state import NewArticle, Store  # noqa: E402
+from digest.store._terms import terms_of  # noqa: E402
 
 
 def main() -> None:
@@ -45,7 +45,7 @@ def main() -> None:
         ]
         store.add_articles(
             [
-                NewArticle(entry, None, a.title, a.text, "page", "en", None, a.published)
+                NewArticle(entry, a.title, a.text, "page", "en", None, a.published)
                 for entry, a in zip(entries, generated, strict=True)
             ],
             now,

@@ -11,7 +11,7 @@
     └── DeliveryError (OSError)      the digest could not be delivered; names the method/host
 
 A failure of one feed or one page inside a run, whatever the parsers raise, is caught at
-that feed's or page's boundary (ingest.py) and kept as a `Skipped` record in the run report
+that feed's or page's boundary (the ingest stage) and kept as a `Skipped` record in the run report
 and the store, so one broken input never stops the digest.
 """
 
@@ -23,8 +23,8 @@ class DigestError(Exception):
 
 
 class Invalid(Exception):
-    """A config value failed its parser (settings.py, addresses.py); the loader turns it
-    into a ConfigError naming the file, the line and the key."""
+    """A config value failed its parser (config/_settings.py, config/_addresses.py); the
+    loader turns it into a ConfigError naming the file, the line and the key."""
 
 
 class ConfigError(DigestError, ValueError):

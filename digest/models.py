@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from .timing import StageTiming
-
 
 @dataclass(frozen=True)
 class FetchResult:
@@ -36,13 +34,18 @@ class Skipped:
     """One input the run could not use, and why. Kept in the report and the store.
 
     `stage` is "feed" (the feed gave nothing this run), "entry" (one item of a feed was
-    unusable) or "page" (an article page failed; the feed's own text was used instead).
+    unusable), "page" (an article page failed; the feed's own text was used instead) or
+    "robots" (a site's robots.txt could not be read). This is the one way a failure of one
+    input travels: fetching, parsing and page work return it as a value, never raise.
     """
 
     stage: str
     target: str  # the feed URL, or the page URL
     reason: str
     feed: str | None = None  # the feed's configured name
+    status: int | None = None  # the HTTP status, where a server answered
+    retry_after: float | None = None  # seconds a 429/503 asked us to wait
+    blocked: bool = False  # the private-network policy refused the address: nothing sent
 
     def __str__(self) -> str:
         if self.stage == "page":
@@ -108,9 +111,7 @@ class Article:
     """An article ready for clustering: feed entry + the best text we have for it."""
 
     id: int  # store row id
-    feed: str
-    section: str | None
-    weight: float
+    feed: str  # the feed's configured name: its weight and section come from the config
     url: str
     title: str
     text: str
@@ -204,3 +205,36 @@ class Outgoing:
     method: str  # "smtp" or "file"
     target: str | None = None  # file method: the outbox path stem
     uncertain: bool = False
+
+
+@dataclass
+class StageTiming:
+    stage: str
+    wall: float = 0.0  # seconds
+    cpu: float = 0.0  # seconds of this process, plus worker processes where they helped
+    workers_cpu: float = 0.0  # the worker processes' part of `cpu`
+    items: int = 0  # what the stage handled: feeds, pages, articles, digest items
+
+
+@dataclass(frozen=True)
+class Staged:
+    """One message to stage: for `recipient`, complete with its Message-ID."""
+
+    recipient: str
+    message_id: str
+    message: bytes
+    method: str = "smtp"
+    target: str | None = None
+
+
+@dataclass(frozen=True)
+class FeedState:
+    etag: str | None
+    last_modified: str | None
+    failures: int
+    failing_since: str | None
+    next_attempt: datetime | None = None  # not fetched before this (backoff, Retry-After)
+    gone_since: datetime | None = None  # answered 410 Gone: skipped until reactivated
+    moved_to: str | None = None  # fetched here instead: the feed answered 301/308
+    last_error: str | None = None
+    last_attempt: datetime | None = None

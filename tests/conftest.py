@@ -19,9 +19,9 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from sites import LocalSite
 
-from digest.config import Config, load_config
-from digest.localsite import LocalSite
+from digest.config._loader import Config, load_config
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO_SITES = REPO / "config" / "demo" / "sites"

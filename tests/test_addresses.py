@@ -1,6 +1,6 @@
 import pytest
 
-from digest.addresses import address, address_list, split_addresses
+from digest.config._addresses import address, address_list, split_addresses
 from digest.errors import Invalid
 
 

@@ -8,8 +8,8 @@ from email import message_from_bytes, policy
 import feedparser
 from conftest import DEMO_FEEDS, run_cli, smtp_delivery, write_config
 
-from digest.archive import ArchivedDigest, index_page
-from digest.config import ArchiveConfig
+from digest.config._loader import ArchiveConfig
+from digest.mail._archive import ArchivedDigest, index_page
 
 ARCHIVE = "archive:\n  dir: public\n  url: https://news.example.org/brief\n"
 UNSUBSCRIBE = "  unsubscribe: https://news.example.org/unsubscribe?who={recipient}\n"
@@ -110,7 +110,7 @@ def test_the_index_dates_each_digest_in_the_digests_timezone(tmp_path):
 def test_two_digests_sent_within_one_second_get_two_archive_pages():
     from datetime import UTC, datetime
 
-    from digest.archive import page_name
+    from digest.mail._archive import page_name
 
     first = datetime(2026, 11, 23, 9, 0, 5, 100_000, tzinfo=UTC)
     assert page_name(first) == "2026-11-23-090005-100.html"

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 from conftest import DEMO_BASE, DEMO_SITES, REPO, run_cli, write_config
+from sites import LocalSite
 
-from digest.localsite import LocalSite
+from digest.mail._render import render_digest
 from digest.models import Digest, DigestItem, Source
-from digest.render import render_digest
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SCREENSHOTS = REPO / "var" / "screenshots"

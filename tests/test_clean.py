@@ -7,13 +7,19 @@ from pathlib import Path
 
 import pytest
 
-from digest.clean import LanguageDetector, SiteMemory, clean_blocks, fingerprint, site_memories
-from digest.extract import extract_page
-from digest.ingest import _clean_pages, publication_date
 from digest.models import Block
-from digest.phrases import phrase_signal
-from digest.store import Store
-from digest.workers import process_page
+from digest.pages._clean import (
+    LanguageDetector,
+    SiteMemory,
+    clean_blocks,
+    fingerprint,
+    site_memories,
+)
+from digest.pages._extract import extract_page
+from digest.pages._phrases import phrase_signal
+from digest.pipeline._ingest import _clean_pages, publication_date
+from digest.pipeline._pool import process_page
+from digest.store._state import Store
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import DEMO_FEEDS, REPO, _free_port, run_cli, write_config
 
-from digest.cli import build_parser, main
+from digest.cli._commands import build_parser, main
 from digest.version import __version__
 
 COMMANDS = [
@@ -224,7 +224,7 @@ def test_a_missing_key_error_is_apart_from_its_help(tmp_path):
 def test_main_gives_back_the_sigterm_handler_it_found():
     import signal
 
-    from digest.cli import main
+    from digest.cli._commands import main
 
     before = signal.getsignal(signal.SIGTERM)
     assert main(["settings"]) == 0

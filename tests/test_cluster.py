@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from digest.clean import LanguageDetector, clean_blocks
-from digest.cluster import cluster_articles, join_delivered
-from digest.extract import extract_page
-from digest.figures import figures_in
+from digest.cluster._clusterer import cluster_articles, join_delivered
+from digest.cluster._rank import rank_clusters
+from digest.cluster._terms.figures import figures_in
+from digest.cluster._terms.names import names_in
+from digest.feeds._urls import canonical_url
 from digest.models import Article, FeedEntry
-from digest.names import names_in
-from digest.rank import rank_clusters
-from digest.store import NewArticle, Store
-from digest.urls import canonical_url
+from digest.pages._clean import LanguageDetector, clean_blocks
+from digest.pages._extract import extract_page
+from digest.store._state import NewArticle, Store
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 SITES = Path(__file__).resolve().parent.parent / "config" / "demo" / "sites"
@@ -26,8 +26,6 @@ def article(number: int, title: str, text: str, hours_ago: float = 1, story_id=N
     return Article(
         id=number,
         feed=f"Outlet {number}",
-        section=None,
-        weight=1.0,
         url=f"https://outlet{number}.example/{number}",
         title=title,
         text=text,
@@ -227,10 +225,7 @@ def test_one_article_under_two_tracking_urls_is_one_source(tmp_path):
     ]  # fmt: skip
     store = Store.open(tmp_path / "digest.db")
     try:
-        new = [
-            NewArticle(e, None, e.title, e.summary, "feed-summary", "en", None, NOW)
-            for e in entries
-        ]
+        new = [NewArticle(e, e.title, e.summary, "feed-summary", "en", None, NOW) for e in entries]
         store.add_articles(new, NOW)
         stored = store.articles(("pending",), since=NOW - timedelta(days=1))
     finally:

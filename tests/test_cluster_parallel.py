@@ -10,7 +10,8 @@ from itertools import pairwise
 import numpy as np
 import pytest
 
-from digest import cluster, term_batch
+from digest.cluster import _clusterer as cluster
+from digest.cluster._terms import batch as term_batch
 from digest.models import Article
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -35,8 +36,6 @@ def batch() -> list[Article]:
             Article(
                 id=number + 1,
                 feed=f"Outlet {number % 11}",
-                section=None,
-                weight=1.0,
                 url=f"https://outlet{number % 11}.example/{number}",
                 title=title,
                 text=text,

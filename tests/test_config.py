@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from digest.config import FEED_SETTINGS, SETTINGS, load_config, parse_config, settings_help
+from digest.config._loader import FEED_SETTINGS, SETTINGS, load_config, parse_config, settings_help
 from digest.errors import ConfigError
 
 REPO = Path(__file__).resolve().parent.parent

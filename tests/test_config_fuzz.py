@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from digest.config import load_config, parse_config
+from digest.config._loader import load_config, parse_config
+from digest.config._settings import FEED_SETTINGS, SETTINGS
 from digest.errors import ConfigError
-from digest.settings import FEED_SETTINGS, SETTINGS
 
 CONFIG = Path("/srv/digest/fuzz.yaml")
 FUZZ = settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))

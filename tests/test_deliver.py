@@ -7,9 +7,9 @@ from email import message_from_bytes, policy
 
 import pytest
 
-from digest.config import DeliveryConfig, parse_config
-from digest.deliver import deliver
+from digest.config._loader import DeliveryConfig, parse_config
 from digest.errors import DeliveryError
+from digest.mail._deliver import deliver
 from digest.models import RenderedDigest
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

@@ -52,7 +52,10 @@ def _story_urls(smtp_server) -> Counter:
 
 
 @pytest.mark.parametrize(
-    "point", ["after-ingest", "after-stage", "before-data-end", "after-smtp-accept", "after-sent"]
+    "point",
+    # after ingest; after the digest is staged; before the end-of-data (the message marked
+    # `sending`); after the server's 250, before it is marked `sent`; after that.
+    ["before-problems", "after-stage", "after-sending", "before-sent", "after-sent"],
 )
 def test_a_run_killed_at_any_point_then_rerun_delivers_every_story_once(
     point, tmp_path, site, smtp_server
@@ -69,7 +72,7 @@ def test_a_run_killed_at_any_point_then_rerun_delivers_every_story_once(
     for recipient in RECIPIENTS:
         assert len(received[recipient]) == 1, (recipient, received)  # one digest each
     copies = received[RECIPIENTS[0]].most_common(1)[0][1]
-    if point == "after-smtp-accept":
+    if point == "before-sent":
         # Killed after the server's 250, before the commit: the one window SMTP cannot
         # close. The message goes again, the same bytes with the same Message-ID, and the
         # rerun says so.
@@ -118,9 +121,7 @@ def test_a_run_killed_while_fetching_then_rerun_sends_once(tmp_path, site, smtp_
 
 def test_the_outbox_folder_gets_one_copy_of_each_file_when_killed_after_writing(tmp_path, site):
     config = write_config(tmp_path, site.base_url, feeds=DEMO_FEEDS[:3])
-    killed = run_cli(
-        "run", "--config", str(config), env={"DIGEST_TEST_CRASH_AT": "after-file-write"}
-    )
+    killed = run_cli("run", "--config", str(config), env={"DIGEST_TEST_CRASH_AT": "before-sent"})
     assert killed.returncode == -signal.SIGKILL
     written = sorted(p.name for p in (tmp_path / "outbox").iterdir())
     rerun = run_cli("run", "--config", str(config))

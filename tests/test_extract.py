@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import trafilatura
 
-from digest.extract import extract_page
+from digest.pages._extract import extract_page
 
 LEAD = (
     "Harrogate's oldest cinema will reopen in May after a two-year restoration paid for by "

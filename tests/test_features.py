@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections import Counter
 
-from digest.features import (
+from digest.cluster._terms.features import (
     FIGURE_WEIGHT,
     LEAD_WEIGHT,
     NAME_WEIGHT,
     TITLE_WEIGHT,
     article_terms,
 )
-from digest.figures import word_ordinals
+from digest.cluster._terms.figures import word_ordinals
 
 LEAD = "Norvik Foods said on Tuesday it will shut its plant in Tarrow, cutting 250 jobs. "
 BODY = "Later the union said Norvik Foods had told staff in person."

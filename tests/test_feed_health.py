@@ -12,7 +12,7 @@ from pathlib import Path
 from conftest import DEMO_FEEDS, respond, run_cli, write_config
 
 import digest
-from digest.store import Store
+from digest.store._state import Store
 
 HOUR = timedelta(hours=1)
 

@@ -9,9 +9,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from conftest import respond, stall
 
-from digest.config import FetchSettings
+from digest.config._loader import FetchSettings
 from digest.errors import FetchError
-from digest.fetch import Fetcher, FetchRequest, HostTurns
+from digest.feeds._fetch import Fetcher, FetchRequest, HostTurns
 
 
 def redirect_to(location: str):
@@ -94,7 +94,7 @@ def test_fetch_many_keeps_order_and_isolates_failures(site, fetcher):
         f"{site.base_url}/bytebeat/feed.json",
     ]
     results = fetcher.fetch_many([FetchRequest(u) for u in urls])
-    assert [type(r).__name__ for r in results] == ["FetchResult", "FetchError", "FetchResult"]
+    assert [type(r).__name__ for r in results] == ["FetchResult", "Skipped", "FetchResult"]
     assert results[2].body.lstrip().startswith(b"{")
 
 
@@ -106,7 +106,7 @@ def test_fetch_each_yields_every_request_once_with_hosts_taking_turns(site, fetc
     outcomes = dict(fetcher.fetch_each([FetchRequest(u) for u in urls]))
     assert sorted(outcomes) == [0, 1, 2, 3]
     assert [type(outcomes[i]).__name__ for i in range(4)] == [
-        "FetchResult", "FetchError", "FetchResult", "FetchResult",
+        "FetchResult", "Skipped", "FetchResult", "FetchResult",
     ]  # fmt: skip
     assert outcomes[3].body == outcomes[0].body and outcomes[3].final_url.startswith(other)
 

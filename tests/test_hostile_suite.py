@@ -23,10 +23,10 @@ from pathlib import Path
 
 import pytest
 from conftest import DEMO_FEEDS, REPO, respond, run_cli, stall, write_config
+from sites import LocalSite, fill_placeholders
 
 import digest
-from digest.extract import MAX_MARKUP, extract_page, fit_markup
-from digest.localsite import LocalSite, fill_placeholders
+from digest.pages._extract import MAX_MARKUP, extract_page, fit_markup
 
 HOSTILE = REPO / "tests" / "fixtures" / "hostile"
 Handler = Callable[[BaseHTTPRequestHandler], None]

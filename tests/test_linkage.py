@@ -1,7 +1,7 @@
 import numpy as np
 
-from digest import linkage
-from digest.linkage import ScoredPairs, average_link
+from digest.cluster import _linkage as linkage
+from digest.cluster._linkage import ScoredPairs, average_link
 
 
 def groups(found):

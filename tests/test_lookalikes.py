@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from digest.cluster_thresholds import BACKGROUND_ARTICLES, MIN_EVENT_PART
-from digest.features import article_terms
-from digest.lookalikes import _names, _rejoin_outliers
-from digest.term_batch import TermsBatch
-from digest.vectors import term_matrix
+from digest.cluster._lookalikes import _names, _rejoin_outliers
+from digest.cluster._terms.batch import TermsBatch
+from digest.cluster._terms.features import article_terms
+from digest.cluster._thresholds import BACKGROUND_ARTICLES, MIN_EVENT_PART
+from digest.cluster._vectors import term_matrix
 
 
 def rejoin(parts: list[list[int]], vectors: dict[int, dict[str, float]]) -> list[list[int]]:

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from digest.config import DeliveryConfig, parse_config
-from digest.deliver import deliver
-from digest.message import build_message
+from digest.config._loader import DeliveryConfig, parse_config
+from digest.mail._deliver import deliver
+from digest.mail._message import build_message
 from digest.models import RenderedDigest
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from digest.names import _names_by_sentence, names_in, names_in_sentences
+from digest.cluster._terms.names import _names_by_sentence, names_in, names_in_sentences
 from digest.text import sentence_spans
 
 

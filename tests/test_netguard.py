@@ -10,13 +10,13 @@ from datetime import UTC, datetime
 
 import pytest
 from conftest import respond, write_config
+from sites import LocalSite
 
 import digest
-from digest.config import FetchSettings
+from digest.config._loader import FetchSettings
 from digest.errors import FetchError
-from digest.fetch import Fetcher, FetchRequest
-from digest.localsite import LocalSite
-from digest.netguard import GuardedBackend, address_kind
+from digest.feeds._fetch import Fetcher, FetchRequest
+from digest.feeds._netguard import GuardedBackend, address_kind
 
 REFUSED = {
     "127.0.0.1": "loopback",

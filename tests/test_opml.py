@@ -7,8 +7,8 @@ import xml.etree.ElementTree as ET
 
 from conftest import REPO, run_cli
 
-from digest.config import load_config
-from digest.opml import read_opml
+from digest.config._loader import load_config
+from digest.feeds._opml import read_opml
 
 FIXTURES = REPO / "tests" / "fixtures" / "opml"
 CONFIG = """\

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from digest.ordering import sorted_pairs, stable_argsort
+from digest.cluster._ordering import sorted_pairs, stable_argsort
 
 
 @pytest.mark.parametrize("high", [1, 3, 1000, 2**40])

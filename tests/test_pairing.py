@@ -6,10 +6,10 @@ from itertools import combinations
 
 import numpy as np
 
-from digest.features import ArticleTerms
-from digest.pairing import _heaviest_first, candidate_pairs
-from digest.term_batch import TermsBatch
-from digest.vectors import term_matrix
+from digest.cluster._pairing import _heaviest_first, candidate_pairs
+from digest.cluster._terms.batch import TermsBatch
+from digest.cluster._terms.features import ArticleTerms
+from digest.cluster._vectors import term_matrix
 
 
 def random_batch(seed: int, articles: int = 60) -> list[ArticleTerms]:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from digest.errors import FeedError
-from digest.parse import parse_feed
+from digest.feeds._parse import parse_feed
 
 SHARED_FEEDS = Path(__file__).resolve().parents[2] / "shared" / "data" / "feeds"
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -105,7 +105,7 @@ def test_future_dates_are_clamped_and_duplicate_guids_dropped():
     parsed = parse(rss)
     assert [e.title for e in parsed.entries] == ["Later"]
     assert parsed.entries[0].published == NOW
-    assert parsed.dropped == ("duplicate entry id 'g1'",)
+    assert [dropped.reason for dropped in parsed.dropped] == ["duplicate entry id 'g1'"]
 
 
 def test_recovered_xml_errors_are_reported_as_warnings():

@@ -8,11 +8,11 @@ from pathlib import Path
 from conftest import write_config
 
 import digest
-from digest.clean import LanguageDetector, clean_blocks
-from digest.extract import extract_page
 from digest.models import FeedEntry
-from digest.pipeline import _assemble
-from digest.store import NewArticle, Store
+from digest.pages._clean import LanguageDetector, clean_blocks
+from digest.pages._extract import extract_page
+from digest.pipeline._runner import _assemble
+from digest.store._state import NewArticle, Store
 
 SITES = Path(__file__).resolve().parent.parent / "config" / "demo" / "sites"
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -23,7 +23,7 @@ def stored(path: str, feed: str, published: datetime) -> NewArticle:
     page = extract_page((SITES / path).read_bytes(), url)
     text = clean_blocks(page.blocks, LanguageDetector(), None, page.language).text
     entry = FeedEntry(feed, url, url, url, page.title or path, "", "", published)
-    return NewArticle(entry, None, page.title or path, text, "page", "en", None, published)
+    return NewArticle(entry, page.title or path, text, "page", "en", None, published)
 
 
 def test_an_outlet_reporting_a_delivered_story_days_later_joins_it(tmp_path, expectations):

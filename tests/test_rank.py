@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from digest.cluster._rank import filter_clusters, passes, rank_clusters, summarize
 from digest.models import Article, Cluster
-from digest.rank import filter_clusters, passes, rank_clusters, summarize
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 BODY = (
@@ -18,8 +18,6 @@ def art(number: int, feed: str, hours_ago: float, text: str = BODY, source: str 
     return Article(
         id=number,
         feed=feed,
-        section=None,
-        weight=1.0,
         url=f"https://{feed}.example/{number}",
         title=f"Story {number}",
         text=text,

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 import pytest
 
 from digest.errors import RenderError
+from digest.mail._render import Links, render_digest, safe_url
 from digest.models import Digest, DigestItem, Source
-from digest.render import Links, render_digest, safe_url
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)> & <b>bold'

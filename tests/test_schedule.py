@@ -16,8 +16,8 @@ import pytest
 from apscheduler.triggers.cron import CronTrigger
 from conftest import DEMO_FEEDS, REPO, run_cli, stall, wait_for, write_config
 
-from digest.schedule import load_digests, missed_fire_time, run_digest
-from digest.store import Store
+from digest.cli._schedule import load_digests, missed_fire_time, run_digest
+from digest.store._state import Store
 
 NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 DAILY_7 = CronTrigger.from_crontab("0 7 * * *", timezone=UTC)

@@ -8,8 +8,7 @@ from email import message_from_bytes, policy
 
 import lxml.html
 from conftest import REPO, run_cli, write_config
-
-from digest.localsite import LocalSite
+from sites import LocalSite
 
 HOSTILE = REPO / "tests" / "fixtures" / "hostile"
 URL_ATTRIBUTES = ("href", "src", "action", "formaction", "background", "data", "poster")

@@ -21,9 +21,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from digest.config import DeliveryConfig
-from digest.deliver import deliver, nothing_delivered, send_outgoing
+from digest.config._loader import DeliveryConfig
 from digest.errors import DeliveryError
+from digest.mail._deliver import deliver, nothing_delivered, send_outgoing
 from digest.models import Outgoing, RenderedDigest
 
 NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)

@@ -20,8 +20,8 @@ from conftest import (
     write_config,
 )
 
-from digest.migrations import MIGRATIONS
-from digest.store import Store
+from digest.store._migrations import MIGRATIONS
+from digest.store._state import Store
 
 
 def test_status_shows_runs_deliveries_failing_feeds_and_the_next_run(tmp_path, site, smtp_server):
@@ -208,7 +208,7 @@ def _a_run_yesterday(tmp_path):
     """A config, its store, and the time of the one run it had: yesterday."""
     from datetime import UTC, datetime, timedelta
 
-    from digest.config import load_config
+    from digest.config._loader import load_config
 
     config = load_config(write_config(tmp_path, "http://127.0.0.1:9"))
     yesterday = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
@@ -221,7 +221,7 @@ def _a_run_yesterday(tmp_path):
 def test_a_preview_is_not_the_run_the_daemon_would_catch_up(tmp_path):
     from datetime import UTC, datetime
 
-    from digest.schedule import last_run_started
+    from digest.cli._schedule import last_run_started
 
     config, store, yesterday = _a_run_yesterday(tmp_path)
     with store.run_lock(datetime.now(UTC), preview=True):
@@ -233,7 +233,7 @@ def test_a_preview_is_not_the_run_the_daemon_would_catch_up(tmp_path):
 def test_a_killed_preview_with_a_note_is_still_not_a_run(tmp_path):
     from datetime import UTC, datetime
 
-    from digest.schedule import last_run_started
+    from digest.cli._schedule import last_run_started
 
     config, store, yesterday = _a_run_yesterday(tmp_path)
     # A preview that noted what it showed, then was killed (out of memory): the next run

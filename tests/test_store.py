@@ -9,10 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from digest.errors import RunLocked
-from digest.models import DigestItem, FeedEntry
-from digest.store import MIGRATIONS, QUEUE_LIMIT, NewArticle, Store
-from digest.store_db import _process_start
-from digest.store_outbox import Staged
+from digest.models import DigestItem, FeedEntry, Staged
+from digest.store._db import _process_start
+from digest.store._state import MIGRATIONS, QUEUE_LIMIT, NewArticle, Store
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -25,7 +24,6 @@ def entry(number: int) -> FeedEntry:
 def new(number: int, hours_ago: float = 1) -> NewArticle:
     return NewArticle(
         entry(number),
-        None,
         f"Title {number}",
         "Text.",
         "page",

@@ -9,13 +9,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import DEMO_FEEDS, write_config
 
-from digest import features, store_terms
-from digest.features import terms_version
+import digest
+from digest.cluster._terms import features
+from digest.cluster._terms.batch import batch_terms
+from digest.cluster._terms.features import terms_version
+from digest.cluster._terms.stored import decoded_terms, encoded_terms
+from digest.config import load_config
 from digest.models import FeedEntry
-from digest.store import NewArticle, Store
-from digest.store_terms import _decoded, _encoded, terms_of
-from digest.term_batch import batch_terms
+from digest.pipeline import _stored_terms as stored_terms
+from digest.pipeline._stored_terms import terms_of
+from digest.store._state import NewArticle, Store
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 STORIES = [
@@ -42,7 +47,7 @@ def stored_articles(store: Store, count: int, days_ago: float = 0):
         title, text = STORIES[number % len(STORIES)]
         url = f"https://news.example/{number}"
         entry = FeedEntry("News", f"g{number}", url, url, title, "", "", published)
-        new.append(NewArticle(entry, None, title, text, "page", "en", None, published))
+        new.append(NewArticle(entry, title, text, "page", "en", None, published))
     store.add_articles(new, NOW)
     return store.articles(("pending",), NOW - timedelta(days=30))[known:]
 
@@ -72,14 +77,14 @@ def computed(monkeypatch) -> list[int]:
         sizes.append(len(texts))
         return batch_terms(texts, *args)
 
-    monkeypatch.setattr(store_terms, "batch_terms", counted)
+    monkeypatch.setattr(stored_terms, "batch_terms", counted)
     return sizes
 
 
 def test_a_batch_read_back_is_the_batch_stored():
     batch = batch_terms(STORIES)
-    assert fields(_decoded(_encoded(batch))) == fields(batch)
-    assert fields(_decoded(_encoded(batch_terms([])))) == fields(batch_terms([]))
+    assert fields(decoded_terms(encoded_terms(batch))) == fields(batch)
+    assert fields(decoded_terms(encoded_terms(batch_terms([])))) == fields(batch_terms([]))
 
 
 def test_a_run_computes_only_the_terms_no_run_stored(store, computed):
@@ -128,8 +133,25 @@ def test_a_stored_batch_that_does_not_read_back_is_computed_again(store, compute
 def test_the_code_fingerprint_covers_every_module_the_terms_depend_on():
     # A term module that imported another module of the package would make that module's
     # code decide terms too, unseen by terms_version.
-    folder = Path(features.__file__).parent
+    package = Path(digest.__file__).parent
     for name in features._TERMS_CODE:
-        if name != "store_terms.py":  # decides how the terms are stored, not what they are
-            imported = re.findall(r"^from \.(\w+) import", (folder / name).read_text(), re.M)
-            assert {f"{module}.py" for module in imported} <= set(features._TERMS_CODE), name
+        path = package / name
+        for dots, module in re.findall(r"^from (\.+)([\w.]*) import", path.read_text(), re.M):
+            base = path.parent
+            for _ in range(len(dots) - 1):
+                base = base.parent
+            target = base.joinpath(*module.split(".")).with_suffix(".py")
+            assert target.relative_to(package).as_posix() in features._TERMS_CODE, (name, module)
+
+
+def test_the_fingerprint_is_known_so_terms_are_stored():
+    # An unknown fingerprint (a module of _TERMS_CODE not found) would silently store nothing.
+    assert not terms_version().startswith(features.UNKNOWN_VERSION)
+
+
+def test_a_second_run_reuses_the_terms_the_first_stored(tmp_path, site, computed):
+    config = load_config(write_config(tmp_path, site.base_url, feeds=DEMO_FEEDS[:4]))
+    first = digest.preview(config)
+    assert first.digest is not None and computed and computed[0] > 0
+    digest.preview(config)  # nothing new: the same pending articles are clustered again
+    assert computed[1:] == [0]

@@ -10,8 +10,8 @@ from itertools import count
 import numpy as np
 import pytest
 
-from digest.features import article_terms
-from digest.term_batch import TermsBatch, WorkerChunk, batch_terms
+from digest.cluster._terms.batch import TermsBatch, WorkerChunk, batch_terms
+from digest.cluster._terms.features import article_terms
 
 STORY = (
     "Shares of Meta rose after Meta’s chief said the company would spend $40 billion. "
@@ -90,8 +90,8 @@ def test_terms_from_worker_processes_equal_terms_from_this_process(start_method,
     texts = [(f"Meta plan number {n}", STORY.replace("1,200", f"{1000 + n:,}")) for n in range(40)]
     here = batch_terms(texts, workers=2)
     assert here.workers_cpu == 0  # a small batch stays in this process, whatever `workers` says
-    monkeypatch.setattr("digest.term_batch.POOL_MIN_ARTICLES", 10)
-    monkeypatch.setattr("digest.term_batch.TERMS_CHUNK", 7)  # several chunks to join
+    monkeypatch.setattr("digest.cluster._terms.batch.POOL_MIN_ARTICLES", 10)
+    monkeypatch.setattr("digest.cluster._terms.batch.TERMS_CHUNK", 7)  # several chunks to join
     here = batch_terms(texts, workers=0)
     pooled = batch_terms(texts, workers=2, start_method=start_method)
     expected = fields(TermsBatch.of([article_terms(t, x) for t, x in texts]))
@@ -101,7 +101,7 @@ def test_terms_from_worker_processes_equal_terms_from_this_process(start_method,
 
 
 def test_pooled_terms_leave_a_callers_gc_freeze_in_place(monkeypatch):
-    monkeypatch.setattr("digest.term_batch.POOL_MIN_ARTICLES", 10)
+    monkeypatch.setattr("digest.cluster._terms.batch.POOL_MIN_ARTICLES", 10)
     texts = [(f"Norvik Foods cuts {n} jobs", f"Norvik Foods said {n} jobs go.") for n in range(30)]
     gc.freeze()
     try:

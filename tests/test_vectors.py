@@ -6,10 +6,10 @@ import math
 
 import numpy as np
 
-from digest.features import ArticleTerms
-from digest.term_batch import TermsBatch
-from digest.vectors import holds, row_dots
-from digest.vectors import term_matrix as matrix_of
+from digest.cluster._terms.batch import TermsBatch
+from digest.cluster._terms.features import ArticleTerms
+from digest.cluster._vectors import holds, row_dots
+from digest.cluster._vectors import term_matrix as matrix_of
 
 
 def terms(counts: dict[str, float]) -> ArticleTerms:
@@ -66,7 +66,7 @@ def test_row_dots_are_the_dot_products_of_the_rows_in_every_chunk(monkeypatch):
     expected = np.einsum("ij,ij->i", dense[left], dense[right])
     assert np.allclose(row_dots(matrix.unit, matrix.unit, left, right), expected)
     # Several chunks, on threads: the same floats, in the pairs' order.
-    monkeypatch.setattr("digest.vectors.PAIRS_CHUNK", 17)
+    monkeypatch.setattr("digest.cluster._vectors.PAIRS_CHUNK", 17)
     assert np.allclose(row_dots(matrix.unit, matrix.unit, left, right), expected)
     assert len(row_dots(matrix.unit, matrix.unit, left[:0], right[:0])) == 0
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from digest.features import ArticleTerms
-from digest.term_batch import TermsBatch
-from digest.vectors import term_matrix
-from digest.why import why_grouped
+from digest.cluster._terms.batch import TermsBatch
+from digest.cluster._terms.features import ArticleTerms
+from digest.cluster._vectors import term_matrix
+from digest.cluster._why import why_grouped
 
 
 def terms(counts: dict[str, float], labels: dict[str, str] | None = None) -> ArticleTerms:

@@ -7,7 +7,7 @@ import re
 import unicodedata
 from collections import Counter
 
-from digest.words import (
+from digest.cluster._terms.words import (
     _WORD,
     INERT_PUNCTUATION,
     STOPWORDS,

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 from conftest import DEMO_SITES, run_cli, write_config
 
 import digest
-from digest.clean import (
+from digest.crash_points import CRASH_VARIABLE
+from digest.pages._clean import (
     LanguageDetector,
     SiteMemory,
     block_fingerprints,
@@ -16,10 +17,9 @@ from digest.clean import (
     fingerprints,
     repeated_blocks,
 )
-from digest.extract import extract_page
-from digest.faults import CRASH_VARIABLE
-from digest.store import Store
-from digest.workers import PagePool, process_page
+from digest.pages._extract import extract_page
+from digest.pipeline._pool import PagePool, process_page
+from digest.store._state import Store
 
 PAGES = sorted(DEMO_SITES.glob("*/articles/*.html"))[:6]
 
@@ -33,13 +33,13 @@ def test_process_page_is_extract_then_clean():
     work = process_page(path.read_bytes(), _url(path))
     page = extract_page(path.read_bytes(), _url(path))
     expected = clean_page(page, LanguageDetector())
-    assert work.error is None and work.page == page and work.cleaned == expected
+    assert work.skipped is None and work.page == page and work.cleaned == expected
     assert work.cpu > 0
 
 
 def test_a_bad_page_is_a_reason_not_an_exception():
     work = process_page(b"   ", "http://127.0.0.1/empty")
-    assert work.page is None and work.error == "the page is empty"
+    assert work.page is None and work.skipped.reason == "the page is empty"
 
 
 def test_worker_processes_give_what_the_run_would_give_in_process():

@@ -1,0 +1,402 @@
+"""The `digest` command: a thin layer over the library API in digest.pipeline.
+
+Each command parses its arguments, calls one library function and maps DigestError to one
+line on stderr and exit code 1 (2 for usage errors, from argparse).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import tempfile
+import threading
+import webbrowser
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from .. import pipeline
+from ..config import load_config, settings_help
+from ..errors import DeliveryError, DigestError
+from ..mail import delivered_to
+from ..models import Digest, RunReport, Source
+from ..text import plural
+from ..version import __version__
+
+log = logging.getLogger("digest")
+
+
+def digest_json(digest: Digest | None, title: str) -> dict[str, Any]:
+    """The stable JSON shape of `digest preview --json` (documented in README.md)."""
+    if digest is None:
+        return {"title": title, "created": None, "items": []}
+    return {
+        "title": digest.title,
+        "created": digest.created.isoformat(timespec="seconds"),
+        "items": [
+            {
+                "headline": item.headline,
+                "url": item.url,
+                "summary": item.summary,
+                "language": item.language,
+                "section": item.section,
+                "sources": [
+                    {
+                        "name": source.name,
+                        "url": source.url,
+                        "title": source.title,
+                        "published": source.published.isoformat(timespec="seconds"),
+                    }
+                    for source in item.sources
+                ],
+                **({"why": list(item.why)} if len(item.sources) > 1 else {}),
+                "first_reported": _source_json(item.first_reported or item.sources[0]),
+            }
+            for item in digest.items
+        ],
+    }
+
+
+def _source_json(source: Source) -> dict[str, str]:
+    published = source.published.isoformat(timespec="seconds")
+    return {"name": source.name, "url": source.url, "published": published}
+
+
+def _print_problems(report: RunReport) -> None:
+    for problem in report.skipped:
+        if problem.stage == "page":  # the article itself is kept, with its feed's text
+            print(
+                f"digest: page {problem.target} (feed {problem.feed!r}): {problem.reason}; "
+                "page not used, the article keeps the feed's text",
+                file=sys.stderr,
+            )
+        else:
+            print(f"digest: skipped: {problem}", file=sys.stderr)
+    for warning in report.warnings:
+        print(f"digest: warning: {warning}", file=sys.stderr)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    try:
+        report = pipeline.run(config)
+    except DeliveryError as error:
+        if error.report is not None:  # the feeds' problems matter even when sending failed
+            _print_problems(error.report)
+        raise
+    _print_problems(report)
+    if report.digest is None:
+        failed = f", {len(report.feeds_failed)} failed" if report.feeds_failed else ""
+        print(
+            f"{config.title}: nothing new to deliver ("
+            f"{plural(report.articles_new, 'new article')} fetched, "
+            f"{plural(report.feeds_not_modified, 'feed')} unchanged{failed})"
+        )
+        if report.delivered_to:
+            where = delivered_to(report.delivered_to, config.delivery)
+            print(f"{config.title}: sent the queued digest to {where}")
+    else:
+        where = "nobody yet (it waits in the outbox for the next run)"
+        if report.delivered_to:
+            where = delivered_to(report.delivered_to, config.delivery)
+        sources = sum(len(item.sources) for item in report.digest.items)
+        # "New" to the readers is not "fetched by this run": a preview (or a run whose
+        # delivery failed) may have brought the articles in already.
+        fetched = f"this run fetched {plural(report.articles_new, 'new article')}"
+        if report.articles_new < sources:
+            fetched += ", the rest were fetched earlier by a preview or run"
+        print(
+            f"{config.title}: delivered {plural(len(report.digest.items), 'item')} "
+            f"({plural(sources, 'source')}; {fetched}) to {where}"
+        )
+    for recipient, reason in report.refused.items():
+        print(f"digest: delivery: {recipient} refused: {reason}", file=sys.stderr)
+    for recipient, reason in report.deferred.items():
+        print(f"digest: delivery: {recipient} deferred ({reason}); queued for the next run",
+              file=sys.stderr)  # fmt: skip
+    if report.refused:
+        return 1
+    if len(report.feeds_failed) == len(config.feeds):
+        count = len(config.feeds)
+        print(f"digest: {'the feed' if count == 1 else f'all {count} feeds'} failed",
+              file=sys.stderr)  # fmt: skip
+        return 1
+    return 0
+
+
+def cmd_preview(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    report = pipeline.preview(config)
+    _print_problems(report)
+    if args.json:
+        json.dump(
+            digest_json(report.digest, config.title), sys.stdout, ensure_ascii=False, indent=2
+        )
+        sys.stdout.write("\n")
+        return 0
+    if report.digest is None:
+        print(f"{config.title}: nothing new to deliver")
+        return 0
+    rendered = pipeline.render_email(config, report.digest)
+    if args.open:
+        folder = Path(tempfile.mkdtemp(prefix="digest-preview-"))
+        page = folder / "digest.html"
+        page.write_text(rendered.html, encoding="utf-8")
+        # webbrowser.open() says False when it found no browser (a headless server): say
+        # so, and give the file to open by hand, rather than claim it opened.
+        if not webbrowser.open(page.as_uri()):
+            print(page)
+            print(f"digest: no browser found to open the preview; open {page} yourself "
+                  "(or copy it to a machine with one)", file=sys.stderr)  # fmt: skip
+            return 1
+        print(f"Opened {page} in a browser")
+    else:
+        print(rendered.text)
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    count = len(config.feeds)
+    print(f"{args.config}: config is valid ({plural(count, 'feed')})")
+    failures = 0
+    for result in pipeline.check(config):
+        mark = "ok  " if result.ok else "FAIL"
+        print(f"{mark} {result.name}: {result.detail}  <{result.url}>")
+        failures += not result.ok
+    return 1 if failures else 0
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    status = 0
+    for source in args.sources:
+        try:
+            page = pipeline.extract(source)
+        except DigestError as error:
+            print(f"digest: {error}", file=sys.stderr)
+            status = 1
+            continue
+        if args.json:
+            record = {
+                "source": page.source,
+                "url": page.url,
+                "title": page.title,
+                "author": page.author,
+                "date": page.date.isoformat(timespec="seconds") if page.date else None,
+                "language": page.language,
+                "text": page.text,
+                "removed": [{"reason": r.reason, "text": r.text} for r in page.removed],
+            }
+            print(json.dumps(record, ensure_ascii=False))
+        else:
+            print(f"Title:    {page.title or '-'}\nAuthor:   {page.author or '-'}")
+            print(f"Date:     {page.date.isoformat() if page.date else '-'}")
+            print(f"Language: {page.language or '-'}\nURL:      {page.url or '-'}\n")
+            print(page.text)
+            if page.removed:
+                print("\nRemoved:")
+                for block in page.removed:
+                    print(f"  [{block.reason}] {block.text[:100]}")
+    return status
+
+
+def cmd_schedule(args: argparse.Namespace) -> int:
+    from ._schedule import serve
+
+    # The daemon's own log (each run's start, outcome, duration) shows without -v.
+    logging.getLogger("digest.schedule").setLevel(logging.INFO)
+    return serve(Path(args.config))
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from ._status import format_status, read_status, status_json
+
+    status = read_status(load_config(args.config))
+    if args.json:
+        json.dump(status_json(status), sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    else:
+        print(format_status(status))
+    return 0
+
+
+def cmd_feeds(args: argparse.Namespace) -> int:
+    from ..feeds import export_opml, import_opml
+
+    config = load_config(args.config)
+    if args.action == "export":
+        sys.stdout.write(export_opml(config))
+        return 0
+    result = import_opml(config, Path(args.opml))
+    for line in result.skipped:
+        print(f"skipped {line}")
+    for feed in result.added:
+        section = f" (section {feed.section})" if feed.section else ""
+        print(f"added {feed.name}: {feed.url}{section}")
+    print(f"{args.config}: added {plural(len(result.added), 'feed')}, "
+          f"skipped {len(result.skipped)}")  # fmt: skip
+    return 0
+
+
+def cmd_reactivate(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    woken = pipeline.reactivate(config, args.feeds)
+    if woken:
+        print(f"{config.title}: fetched again on the next run: {', '.join(woken)}")
+    else:
+        print(f"{config.title}: no feed was deactivated or backing off")
+    return 0
+
+
+def cmd_settings(args: argparse.Namespace) -> int:
+    print(settings_help())
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="digest", description="Turn news feeds into an email digest, one item per event."
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log each step to stderr")
+    parser.add_argument("--version", action="version", version=f"digest {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(
+        name: str, handler: Any, help_text: str, config: bool | str = True
+    ) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        _verbose_here_too(sub)
+        if config:
+            sub.add_argument(
+                "--config",
+                "-c",
+                required=True,
+                metavar="FILE" if config is True else "FILE_OR_DIR",
+                help="the digest's YAML config file" if config is True else config,
+            )
+        sub.set_defaults(handler=handler)
+        return sub
+
+    add("run", cmd_run, "Fetch, build, deliver and record one digest (what cron calls).")
+    preview = add(
+        "preview",
+        cmd_preview,
+        "Build the digest without delivering it or marking anything sent. It still records "
+        "what a fetch learns: new articles (kept pending, so the next run sends them), "
+        "feeds' ETags and failures, and a 'preview' line in `digest status`.",
+    )
+    preview.add_argument("--json", action="store_true", help="print the items as JSON")
+    preview.add_argument("--open", action="store_true", help="open the HTML in a browser")
+    add("check", cmd_check, "Validate the config and try every feed.")
+    extract = add(
+        "extract", cmd_extract, "Show what the pipeline keeps of article pages.", config=False
+    )
+    extract.add_argument(
+        "sources", nargs="+", metavar="URL_OR_PATH", help="page URL, or .html / .html.gz file"
+    )
+    extract.add_argument("--json", action="store_true", help="one JSON object per line")
+    add(
+        "schedule",
+        cmd_schedule,
+        "Run digests at their schedule, in the foreground (what a systemd service runs).",
+        config="a digest's YAML config, or a folder of *.yaml configs",
+    )
+    status = add(
+        "status",
+        cmd_status,
+        "Show the last runs, what each delivered, the next run and the failing feeds.",
+    )
+    status.add_argument("--json", action="store_true", help="print the status as JSON")
+    feeds = add("feeds", cmd_feeds, "Import feeds from OPML into the config, or export OPML.",
+                config=False)  # fmt: skip
+    actions = feeds.add_subparsers(dest="action", required=True, metavar="ACTION")
+    importing = actions.add_parser(
+        "import",
+        help="add an OPML file's feeds to the config (keeps comments and order)",
+        description="Add an OPML file's feeds (a feed reader's export) to the config: appended "
+        "to `feeds:`, comments and order kept, OPML folders as `section`, feeds already "
+        "listed skipped.",
+    )
+    importing.add_argument("opml", metavar="FILE.opml", help="OPML file from a feed reader")
+    exporting = actions.add_parser(
+        "export",
+        help="print the config's feeds as OPML 2.0",
+        description="Print the config's feeds as OPML 2.0 on stdout, sections as folders.",
+    )
+    for sub in (importing, exporting):
+        _verbose_here_too(sub)
+        sub.add_argument("--config", "-c", required=True, metavar="FILE",
+                         help="the digest's YAML config file")  # fmt: skip
+    reactivate = add(
+        "reactivate",
+        cmd_reactivate,
+        "Fetch feeds again on the next run although they answered 410 Gone or back off.",
+    )
+    reactivate.add_argument("feeds", nargs="*", metavar="NAME", help="feed names (default: all)")
+    add("settings", cmd_settings, "List every config key with its default.", config=False)
+    return parser
+
+
+class Stopped(KeyboardInterrupt):
+    """SIGTERM (`kill`, `systemctl stop`): unwound like Ctrl-C, so the run records why it
+    ended ("stopped by SIGTERM") instead of vanishing with its row still open."""
+
+
+def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise Stopped(f"stopped by {signal.Signals(signum).name}")
+
+
+def _verbose_here_too(sub: argparse.ArgumentParser) -> None:
+    """`digest run -v` as well as `digest -v run`; SUPPRESS keeps a -v given before."""
+    sub.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                     help="log each step to stderr")  # fmt: skip
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _configure_logging(args.verbose)
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)  # `schedule` has its own
+    try:
+        return args.handler(args)
+    except DigestError as error:
+        print(f"digest: {error}", file=sys.stderr)
+        return 1
+    except Stopped as error:
+        print(f"digest: {error}", file=sys.stderr)
+        return 128 + signal.SIGTERM
+    except KeyboardInterrupt:
+        print("digest: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # `digest preview | head`: the reader left; say nothing more on a closed pipe.
+        sys.stderr.close()
+        return 0
+    finally:
+        if previous is not None:  # main() called in a longer-lived process (tests, scripts)
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _configure_logging(verbose: bool) -> None:
+    """Our own log on stderr; the libraries' chatter (trafilatura, httpx) only with -v."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("digest: %(message)s"))
+    own = logging.getLogger("digest")
+    own.addHandler(handler)
+    own.setLevel(logging.INFO if verbose else logging.ERROR)
+    own.propagate = False
+    if verbose:
+        logging.basicConfig(level=logging.WARNING, format="digest: %(name)s: %(message)s")
+    else:
+        logging.getLogger().addHandler(logging.NullHandler())
+        for noisy in ("trafilatura", "htmldate", "courlan", "justext", "httpx", "httpcore"):
+            logging.getLogger(noisy).setLevel(logging.CRITICAL)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

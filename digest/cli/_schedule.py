@@ -1,0 +1,225 @@
+"""The daemon: run each digest at its `schedule` (a cron line in its `timezone`).
+
+`digest schedule --config FILE_OR_DIR` runs an apscheduler BlockingScheduler in the
+foreground, one job per config. Each run is logged (start, outcome, duration); SIGTERM or
+SIGINT stops the daemon after the running job finishes.
+
+Missed runs. apscheduler's in-memory job store forgets everything when the daemon stops, so
+it cannot know a run was missed while the machine was down. The store can: at start, a
+digest whose cron fired within `schedule_grace` after the last run recorded in its state
+(by the daemon, cron or a hand) runs once, now, however many fire times it missed. The
+run it makes is recorded too, so a restart right after does not run it again. Misses
+older than the grace are skipped. A digest that never ran waits for its first fire time.
+
+Overlap. One job per digest with max_instances=1, and the run lock in the digest's state
+(store/_db.py), which also keeps a cron or manual run from overlapping the daemon's.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sqlite3
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import FrameType
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from .. import pipeline
+from ..config import Config, load_config
+from ..errors import ConfigError, DigestError, RunLocked
+from ..store import maybe_time
+from ..text import plural
+
+log = logging.getLogger("digest.schedule")
+
+
+@dataclass(frozen=True)
+class ScheduledDigest:
+    config: Config
+    trigger: CronTrigger
+
+    @property
+    def name(self) -> str:
+        return self.config.title
+
+
+def trigger_for(config: Config) -> CronTrigger:
+    if config.schedule is None:
+        raise ConfigError(
+            "schedule: missing; the daemon needs a cron line such as '0 7 * * *'",
+            path=str(config.path),
+        )
+    return CronTrigger.from_crontab(config.schedule, timezone=ZoneInfo(config.timezone))
+
+
+def load_digests(path: Path) -> tuple[list[ScheduledDigest], list[DigestError]]:
+    """One config file, or every *.yaml of a folder; each must have a `schedule`.
+
+    A folder's bad configs (broken YAML, no `schedule`, a state file another digest uses)
+    are returned as problems and left out, so that one typo in a new file does not stop
+    every other digest; the caller fails only when no config is valid. A single file that
+    is bad raises its ConfigError.
+    """
+    if not path.is_dir():
+        config = load_config(path)
+        return [ScheduledDigest(config, trigger_for(config))], []
+    files = sorted(path.glob("*.yaml"))
+    if not files:
+        raise ConfigError("no *.yaml digest configs in this folder", path=str(path))
+    digests: list[ScheduledDigest] = []
+    problems: list[DigestError] = []
+    owners: dict[Path, Path] = {}
+    for file in files:
+        try:
+            config = load_config(file)
+            digest = ScheduledDigest(config, trigger_for(config))
+        except DigestError as error:
+            problems.append(error)
+            continue
+        other = owners.setdefault(config.storage, config.path)
+        if other != config.path:
+            problems.append(
+                ConfigError(
+                    f"storage: {config.storage} is also the state of {other}; "
+                    "give each digest its own storage file",
+                    path=str(config.path),
+                )
+            )
+            continue
+        digests.append(digest)
+    return digests, problems
+
+
+def next_run(config: Config, now: datetime) -> datetime | None:
+    """When the daemon runs this digest next, or None without a schedule."""
+    if config.schedule is None:
+        return None
+    return trigger_for(config).get_next_fire_time(None, now)
+
+
+def missed_fire_time(
+    trigger: CronTrigger, last_run: datetime | None, now: datetime, grace: timedelta
+) -> datetime | None:
+    """The latest fire time within `grace` before `now` that no run followed, or None."""
+    if last_run is None:
+        return None
+    latest = None
+    moment = trigger.get_next_fire_time(None, now - grace)
+    while moment is not None and moment <= now:
+        latest = moment
+        moment = trigger.get_next_fire_time(moment, moment + timedelta(seconds=1))
+    if latest is None or last_run >= latest:
+        return None
+    return latest
+
+
+def last_run_started(config: Config) -> datetime | None:
+    """When the latest run of this digest started, read from its state (None: never)."""
+    if not config.storage.exists():
+        return None
+    try:
+        with sqlite3.connect(f"file:{config.storage}?mode=ro", uri=True, timeout=10) as db:
+            # A preview sends nothing: it must not count as the run a fire time asked for.
+            try:
+                row = db.execute("SELECT MAX(started) FROM runs WHERE kind = 'run'").fetchone()
+            except sqlite3.OperationalError:  # a state file from before 007_run_kind
+                row = db.execute(
+                    "SELECT MAX(started) FROM runs WHERE outcome IS NOT 'preview' "
+                    "AND COALESCE(detail, '') NOT LIKE 'preview%'"
+                ).fetchone()
+    except sqlite3.Error as error:
+        log.warning("%s: cannot read the last run (%s); no catch-up run", config.storage, error)
+        return None
+    if not row or not row[0]:
+        return None
+    return maybe_time(row[0])
+
+
+def run_digest(config_path: Path, name: str) -> str:
+    """One scheduled run: reload the config (edits apply without a restart), run, log."""
+    started = time.monotonic()
+    log.info("%s: run started", name)
+    try:
+        config = load_config(config_path)
+        report = pipeline.run(config)
+    except RunLocked as error:
+        outcome = f"skipped: {error}"
+    except DigestError as error:
+        outcome = f"failed: {error}"
+    except Exception as error:  # the daemon must outlive any one run's bug
+        log.exception("%s: run crashed", name)
+        outcome = f"failed: {type(error).__name__}: {error}"
+    else:
+        if report.digest is None:
+            outcome = f"ok: nothing new ({report.articles_new} new articles)"
+        else:
+            outcome = (
+                f"ok: delivered {plural(len(report.digest.items), 'item')} to "
+                f"{', '.join(report.delivered_to) or 'nobody'}"
+            )
+        if report.refused:
+            outcome += f"; refused by {', '.join(report.refused)}"
+        if report.deferred:
+            outcome += f"; queued for {', '.join(report.deferred)}"
+        if report.feeds_failed:
+            outcome += f"; {plural(len(report.feeds_failed), 'feed')} failed"
+    log.info("%s: run %s (%.1fs)", name, outcome, time.monotonic() - started)
+    return outcome
+
+
+def serve(path: Path) -> int:
+    """Run the daemon in the foreground until SIGTERM or SIGINT; returns the exit code."""
+    digests, problems = load_digests(path)
+    for problem in problems:
+        log.error("not scheduled: %s", problem)
+    if not digests:
+        raise ConfigError(f"no valid digest config to schedule ({len(problems)} with errors)",
+                          path=str(path))  # fmt: skip
+    scheduler = BlockingScheduler(timezone=UTC)
+    now = datetime.now(UTC)
+    for digest in digests:
+        config = digest.config
+        grace = config.schedule_grace
+        missed = missed_fire_time(digest.trigger, last_run_started(config), now, grace)
+        scheduler.add_job(
+            run_digest,
+            digest.trigger,
+            args=(config.path, digest.name),
+            id=str(config.path),
+            name=digest.name,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=int(grace.total_seconds()),
+            # A missed run goes first, once; the cron's own times follow.
+            **({"next_run_time": now} if missed else {}),
+        )
+        if missed:
+            log.info("%s: missed the run of %s while down; running it now", digest.name,
+                     missed.isoformat(timespec="minutes"))  # fmt: skip
+        upcoming = digest.trigger.get_next_fire_time(None, now)
+        when = upcoming.isoformat(timespec="minutes") if upcoming else "never"
+        log.info("%s: schedule %r in %s, next run %s", digest.name, config.schedule,
+                 config.timezone, when)  # fmt: skip
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        log.info(
+            "received %s: stopping after the running job finishes", signal.Signals(signum).name
+        )
+        if scheduler.running:
+            scheduler.shutdown(wait=True)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    log.info(
+        "daemon started with %d digest(s)%s", len(digests),
+        f"; {len(problems)} config(s) not scheduled, see above" if problems else "",
+    )  # fmt: skip
+    scheduler.start()
+    log.info("daemon stopped")
+    return 0

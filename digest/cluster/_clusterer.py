@@ -1,0 +1,323 @@
+"""Group articles that report the same event.
+
+1. Exact duplicates (one canonical URL) are one article; the runner guarantees that.
+2. Each article becomes a TF-IDF vector over words, names and figures (`article_terms`), with
+   IDF taken over the whole batch, so what every story says (the company, "AI") weighs
+   little and what only a few say (a person, a figure) weighs a lot.
+3. Candidate pairs come from an inverted index over each article's distinctive terms: only
+   articles that share one are compared, never all pairs.
+4. A pair's similarity is the cosine of their vectors, halved unless they share at least
+   MIN_SHARED_FACTS names or figures (two launches by one company share the topic and the
+   company, not the product name and the price); quartered when each headline's most
+   specific name (the rarest in the batch) is missing from the other article ("iPad Pro"
+   against "MacBook Air": same company, same chip, another story); and halved when
+   published more than MAX_HOURS_APART apart.
+5. Average-link agglomeration merges groups while their mean pairwise similarity is at
+   least MERGE_AT. Unlike single-link, one bridging article cannot chain two events.
+6. Each group of three or more is clustered again with IDF taken inside the group (at
+   SPLIT_AT): the names every member shares (the topic) then weigh little, and look-alike
+   events fall apart on the names and figures only one of them has. A part is an event only
+   with MIN_EVENT_PART articles and a name or figure of its own (EVENT_FACT_SHARE); other
+   parts are outliers, and their articles rejoin the event part they match best inside the
+   group, so the split can be strict without shedding a story's odd sources. An outlier
+   that never names an event's subject (EVENT_SUBJECT_SHARE) matches it at
+   SUBJECT_CONFLICT_FACTOR: the headline-subject rule of step 4, inside the group.
+
+Articles of an already delivered story keep their story id; a new article that joins one is
+attached to it (not sent again), and two delivered stories are never merged.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from itertools import pairwise
+
+import numpy as np
+from scipy import sparse
+
+from ..models import Article, Cluster
+from ._linkage import ScoredPairs, average_link
+from ._lookalikes import split_lookalikes
+from ._pairing import candidate_pairs
+from ._terms.batch import TermsBatch, batch_terms, heap_frozen, pool_size
+from ._thresholds import (
+    BACKGROUND_ARTICLES,
+    DISTINCTIVE_IDF,
+    FAR_APART_FACTOR,
+    INDEX_TERMS,
+    MAX_HOURS_APART,
+    MAX_POSTING,
+    MAX_POSTING_FACTS,
+    MERGE_AT,
+    MIN_SHARED_FACTS,
+    MIN_SHARED_INDEX,
+    NO_FACTS_FACTOR,
+    SUBJECT_CONFLICT_FACTOR,
+)
+from ._vectors import TermMatrix, holds, row_dots, term_matrix
+from ._why import why_grouped
+
+log = logging.getLogger("digest")
+
+# From this many articles on, half of the linked groups are split and given their "why
+# grouped" in a forked process while this one does the other half (fork only: the child
+# inherits the batch). Below it the fork costs about what it saves (bench/pipeline_bench.py).
+EVENTS_POOL_MIN_ARTICLES = 10_000
+
+
+def cluster_articles(
+    articles: Sequence[Article],
+    terms: TermsBatch | None = None,
+    workers: int | None = None,
+    step_seconds: dict[str, float] | None = None,
+    start_method: str = "fork",
+) -> list[Cluster]:
+    """Group `articles` into events. Order: clusters by first appearance in the input.
+
+    `terms`, when given, are the articles' terms (`batch_terms`, computed once by a caller
+    that also joins delivered stories); otherwise they are computed here. `workers`:
+    processes for a big batch's terms, and for half of its in-group splits (None: one per
+    core; 0 or 1: none), started by `start_method` (see `batch_terms`; the splits are done
+    in a worker only with fork, which needs nothing sent to it); the clusters are the same
+    either way. `step_seconds`, when given, gets the wall seconds of each step (terms,
+    matrix, pairs, linkage, split+why), as bench/pipeline_bench.py --cluster prints them.
+    """
+    if not articles:
+        return []
+    clock = _StepClock(step_seconds)
+    if terms is None:
+        terms = batch_terms([(a.title, a.text) for a in articles], workers, start_method)
+    clock.lap("terms")
+    matrix = term_matrix(terms, BACKGROUND_ARTICLES)
+    clock.lap("matrix")
+    pairs = _scored_pairs(articles, terms, matrix)
+    clock.lap("pairs")
+    story_ids = [a.story_id for a in articles]
+    linked = average_link(len(articles), pairs, story_ids, MERGE_AT)
+    clock.lap("linkage")
+    forked = (
+        start_method == "fork"
+        and len(articles) >= EVENTS_POOL_MIN_ARTICLES
+        and pool_size(workers, start_method) >= 2
+    )
+    events = _events_forked(linked, matrix, terms, story_ids) if forked else None
+    if events is None:
+        events = _events(linked, matrix, terms, story_ids)
+    clock.lap("split+why")
+    clusters = []
+    for members, why in events:
+        story_ids = {articles[i].story_id for i in members} - {None}
+        clusters.append(
+            Cluster(
+                articles=tuple(articles[i] for i in sorted(members)),
+                story_id=next(iter(story_ids)) if story_ids else None,
+                why=why,
+            )
+        )
+    return clusters
+
+
+Event = tuple[list[int], tuple[str, ...]]  # an event's rows, and its "why grouped"
+
+
+def _events(
+    linked: Sequence[list[int]],
+    matrix: TermMatrix,
+    terms: TermsBatch,
+    story_ids: Sequence[int | None],
+) -> list[Event]:
+    """The events of the `linked` groups (`split_lookalikes`), in order of their
+    first article, each with its "why grouped" (why_grouped; a group's depends on it alone)."""
+    groups = [
+        event for group in linked for event in split_lookalikes(group, matrix, terms, story_ids)
+    ]
+    groups.sort(key=min)
+    return list(zip(groups, why_grouped(terms, groups, matrix.holders), strict=True))
+
+
+def _events_forked(
+    linked: Sequence[list[int]],
+    matrix: TermMatrix,
+    terms: TermsBatch,
+    story_ids: Sequence[int | None],
+) -> list[Event] | None:
+    """_events, half of the groups done in a forked process; None when it could not start.
+
+    The child has the batch already (fork shares the caller's memory) and is sent only its
+    groups' rows. The groups are dealt out by size, biggest first, so that each half has as
+    many of the big ones, whose split costs most."""
+    by_size = sorted(linked, key=len, reverse=True)
+    ours, theirs = by_size[0::2], by_size[1::2]
+    try:
+        pool = ProcessPoolExecutor(
+            1,
+            mp_context=multiprocessing.get_context("fork"),
+            initializer=_inherit_batch,
+            initargs=(matrix, terms, story_ids),
+        )
+    except (OSError, RuntimeError) as error:
+        log.warning("split worker failed (%s); splitting the groups in this process", error)
+        return None
+    with pool:
+        try:
+            with heap_frozen():
+                child = pool.submit(_inherited_events, theirs)
+        except (BrokenProcessPool, OSError, RuntimeError) as error:
+            log.warning("split worker failed (%s); splitting the groups in this process", error)
+            return None
+        events = _events(ours, matrix, terms, story_ids)
+        try:
+            events += child.result()
+        except (BrokenProcessPool, OSError) as error:  # the child died: its half done here
+            log.warning("split worker failed (%s); splitting its groups in this process", error)
+            events += _events(theirs, matrix, terms, story_ids)
+    events.sort(key=lambda event: min(event[0]))
+    return events
+
+
+# In a forked split worker only: the batch it inherited (_inherit_batch).
+_inherited_batch: tuple[TermMatrix, TermsBatch, Sequence[int | None]] | None = None
+
+
+def _inherit_batch(matrix: TermMatrix, terms: TermsBatch, story_ids: Sequence[int | None]) -> None:
+    global _inherited_batch
+    _inherited_batch = (matrix, terms, story_ids)
+
+
+def _inherited_events(linked: Sequence[list[int]]) -> list[Event]:
+    assert _inherited_batch is not None  # set by the pool's initializer
+    return _events(linked, *_inherited_batch)
+
+
+class _StepClock:
+    """Adds each step's wall seconds to `seconds` (when there is one to fill)."""
+
+    def __init__(self, seconds: dict[str, float] | None) -> None:
+        self.seconds = seconds
+        self.last = time.perf_counter()
+
+    def lap(self, step: str) -> None:
+        if self.seconds is not None:
+            now = time.perf_counter()
+            self.seconds[step] = self.seconds.get(step, 0.0) + now - self.last
+            self.last = now
+
+
+def join_delivered(
+    pending: Sequence[Article],
+    delivered: Sequence[Article],
+    terms: TermsBatch | None = None,
+) -> tuple[dict[int, int], list[Article]]:
+    """Attach late reports to stories already delivered, before new stories are formed.
+
+    Returns ({pending article id: story id}, the pending articles that joined none). Only
+    pending-against-delivered pairs are scored (delivered stories are never clustered
+    again), and a late article joins the story whose articles it matches best on average
+    (at least MERGE_AT) even when another late article matches it better: a story the
+    reader has already had wins over a new pairing of late reports. `terms`, when given,
+    are the terms (`batch_terms`) of pending then delivered articles, in that order.
+    """
+    stories: dict[int, list[int]] = defaultdict(list)
+    for index, article in enumerate(delivered):
+        if article.story_id is not None:
+            stories[article.story_id].append(len(pending) + index)
+    if not pending or not stories:
+        return {}, list(pending)
+    articles = [*pending, *delivered]
+    if terms is None:
+        terms = batch_terms([(a.title, a.text) for a in articles])
+    matrix = term_matrix(terms, BACKGROUND_ARTICLES)
+    count = len(pending)
+    pairs = _scored_pairs(articles, terms, matrix, lambda a, b: (a < count) != (b < count))
+    summed: dict[int, dict[int, float]] = defaultdict(lambda: defaultdict(float))
+    for left, right, similarity in zip(
+        pairs.left.tolist(), pairs.right.tolist(), pairs.similarity.tolist(), strict=True
+    ):
+        late, known = (left, right) if left < count else (right, left)
+        story = articles[known].story_id
+        if story is not None:
+            summed[late][story] += similarity
+    joined: dict[int, int] = {}
+    for late, by_story in summed.items():
+        story, total = max(
+            by_story.items(), key=lambda item: (item[1] / len(stories[item[0]]), -item[0])
+        )
+        if total / len(stories[story]) >= MERGE_AT:
+            joined[pending[late].id] = story
+    return joined, [a for a in pending if a.id not in joined]
+
+
+def _scored_pairs(
+    articles: Sequence[Article],
+    terms: TermsBatch,
+    matrix: TermMatrix,
+    keep: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+) -> ScoredPairs:
+    """The candidate pairs that score above 0, with their scores; `keep`, given the left
+    and right arrays, says which candidates to score."""
+    # Each article is indexed under its INDEX_TERMS heaviest terms (names and figures weigh
+    # most), and only articles that share MIN_SHARED_INDEX of them are compared: the work
+    # grows with articles x INDEX_TERMS x MAX_POSTING, never with all pairs. See MAX_POSTING:
+    # a big story still meets through its names.
+    left, right = candidate_pairs(
+        matrix, INDEX_TERMS, MAX_POSTING, MAX_POSTING_FACTS, MIN_SHARED_INDEX
+    )
+    if keep is not None:
+        wanted = keep(left, right)
+        left, right = left[wanted], right[wanted]
+    similarity = pair_similarities(articles, terms, matrix, left, right)
+    scored = similarity > 0
+    return ScoredPairs(left[scored], right[scored], similarity[scored])
+
+
+def pair_similarities(
+    articles: Sequence[Article],
+    terms: TermsBatch,
+    matrix: TermMatrix,
+    left: np.ndarray,
+    right: np.ndarray,
+) -> np.ndarray:
+    """The similarity of each pair (left[k], right[k]): the cosine of their vectors,
+    discounted as the module's docstring (step 4) says."""
+    unit = matrix.unit
+    similarity = row_dots(unit, unit, left, right)
+    # Names and figures shared, counting only those rarer than DISTINCTIVE_IDF.
+    distinctive = (matrix.kinds != "w") & (matrix.idf > DISTINCTIVE_IDF)
+    # (copies of the index arrays: eliminate_zeros rewrites them in place)
+    facts = sparse.csr_matrix(
+        (distinctive[unit.indices].astype(np.float64), unit.indices.copy(), unit.indptr.copy()),
+        shape=unit.shape,
+    )
+    facts.eliminate_zeros()
+    similarity[row_dots(facts, facts, left, right) < MIN_SHARED_FACTS] *= NO_FACTS_FACTOR
+    # Each headline's rarest name missing from the other article. A one-sentence article
+    # (a brief, or a feed entry whose page failed) names the event's main actor and little
+    # else, so its silence on a headline's rarest name is no conflict.
+    subject = _subjects(terms, matrix)
+    open_to_conflict = (subject >= 0) & ~terms.brief
+    both = np.flatnonzero(open_to_conflict[left] & open_to_conflict[right])
+    if len(both):
+        lefts, rights = left[both], right[both]
+        missing = ~holds(unit, rights, subject[lefts]) & ~holds(unit, lefts, subject[rights])
+        similarity[both[missing]] *= SUBJECT_CONFLICT_FACTOR
+    hours = np.array([a.published.timestamp() / 3600 for a in articles], dtype=np.float64)
+    similarity[np.abs(hours[left] - hours[right]) > MAX_HOURS_APART] *= FAR_APART_FACTOR
+    return similarity
+
+
+def _subjects(terms: TermsBatch, matrix: TermMatrix) -> np.ndarray:
+    """Per article, the column of the rarest name in its headline (the batch's IDF), or -1."""
+    idf, vocabulary = matrix.idf.tolist(), terms.vocabulary
+    columns, bounds = terms.title_columns.tolist(), terms.title_indptr.tolist()
+    subject = np.full(len(terms), -1, dtype=np.int64)
+    for row, (start, stop) in enumerate(pairwise(bounds)):
+        if start < stop:
+            named = columns[start:stop]
+            subject[row] = max(named, key=lambda column: (idf[column], vocabulary[column]))
+    return subject

@@ -1,0 +1,193 @@
+"""The in-group split: one linked group clustered again with IDF taken inside the group.
+
+Step 6 of the clusterer's docstring. Two look-alike events (two launches by one company, two
+quakes in one region) share the topic's names, which the batch IDF still rates as rare.
+Inside their group those names are in every member and weigh little, so what remains is
+what tells the events apart: the other names, places and figures. A group of one event keeps
+what its members share beyond the topic and stays whole. Thresholds: cluster/_thresholds.py.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+import numpy as np
+from scipy import sparse
+
+from ._linkage import ScoredPairs, average_link
+from ._terms.batch import TermsBatch, row_positions
+from ._terms.words import words_in
+from ._thresholds import (
+    EVENT_FACT_ELSEWHERE,
+    EVENT_FACT_SHARE,
+    EVENT_SUBJECT_ELSEWHERE,
+    EVENT_SUBJECT_SHARE,
+    MIN_EVENT_PART,
+    SPLIT_AT,
+    SPLIT_BACKGROUND,
+    SPLIT_MAX_GROUP,
+    SUBJECT_CONFLICT_FACTOR,
+)
+from ._vectors import TermMatrix
+
+
+def split_lookalikes(
+    group: list[int],
+    matrix: TermMatrix,
+    terms: TermsBatch,
+    story_ids: Sequence[int | None],
+) -> list[list[int]]:
+    """The events of one linked group (rows of the batch): the group whole, or its parts
+    (see the module's docstring)."""
+    if len(group) < 3 or len(group) > SPLIT_MAX_GROUP:
+        return [group]
+    size = len(group)
+    cosines = _local_cosines(matrix.unit, group)
+    left, right = np.triu_indices(size, 1)
+    pairs = ScoredPairs(left, right, cosines[left, right])
+    parts = average_link(size, pairs, [story_ids[i] for i in group], SPLIT_AT)
+    if len(parts) >= 2 and sum(len(part) >= MIN_EVENT_PART for part in parts) < 2:
+        # No two parts could be events (_rejoin_outliers): the group stays whole, and its
+        # members' terms need not be looked up (most of the split's time on a big batch).
+        return [sorted(group)]
+    holdings = [terms.counted(i) for i in group] if len(parts) >= 2 else []
+    events = _rejoin_outliers(parts, cosines, holdings)
+    if len(parts) >= 2 and len(events) == 1:
+        return [sorted(group)]  # kept whole, in article order ("why" labels follow it)
+    return [[group[i] for i in event] for event in events]
+
+
+# A group's local vectors are multiplied as a dense matrix (numpy, one call) unless that
+# matrix would hold more cells than this; then as a sparse one.
+DENSE_CELLS = 2_000_000
+
+
+def _local_cosines(unit: sparse.csr_matrix, group: Sequence[int]) -> np.ndarray:
+    """The cosines of `group`'s articles with IDF taken inside the group, as a matrix
+    (position in `group` x position in `group`). Read straight from the batch matrix's
+    arrays: a split group is often three articles, where building scipy objects cost more
+    than the arithmetic."""
+    size = len(group)
+    positions = row_positions(unit.indptr, group)
+    members = np.asarray(group, dtype=np.int64)
+    lengths = unit.indptr[members + 1] - unit.indptr[members]
+    ends = np.cumsum(lengths)
+    rows = np.repeat(np.arange(size), lengths)
+    # The group's own columns, and how many members hold each.
+    _, columns, holders = np.unique(
+        unit.indices[positions], return_inverse=True, return_counts=True
+    )
+    local_idf = np.log((size + SPLIT_BACKGROUND) / (holders + 0.5))
+    weights = unit.data[positions] * local_idf[columns]
+    norms = np.sqrt(np.bincount(rows, weights=weights * weights, minlength=size))
+    norms[norms == 0] = 1.0
+    weights /= norms[rows]
+    if size * len(holders) <= DENSE_CELLS:
+        dense = np.zeros((size, len(holders)))
+        dense[rows, columns] = weights
+        return dense @ dense.T
+    indptr = np.concatenate([[0], ends])
+    local = sparse.csr_matrix((weights, columns, indptr), shape=(size, len(holders)))
+    return (local @ local.T).toarray()
+
+
+def _rejoin_outliers(
+    parts: list[list[int]], cosines: np.ndarray, holdings: Sequence[dict[str, float]]
+) -> list[list[int]]:
+    """The events of a split group, each with its outliers.
+
+    `parts` hold positions in the group; `cosines` are the members' cosines with IDF taken
+    inside the group, and `holdings` each member's terms. A part is an event when it has
+    MIN_EVENT_PART articles and a name or figure of its own (`_has_own_fact`); with fewer
+    than two events the group stays whole. Every article of another part (an outlier, or
+    wording a few outlets of one story share) joins the event it matches best on average,
+    discounted where it never names the event's subject (`_own_facts` at
+    EVENT_SUBJECT_SHARE). The cosines are the group's own: with batch vectors the topic's
+    names, which both events share, would decide the match and send an outlier to whichever
+    event says more about the topic. A group holds at most one delivered story
+    (`average_link` never joins two), so no move can join two stories."""
+    if len(parts) < 2:
+        return parts
+    members = [index for part in parts for index in part]
+    events = [
+        list(part)
+        for part in parts
+        if len(part) >= MIN_EVENT_PART and _has_own_fact(part, members, holdings)
+    ]
+    if len(events) < 2:
+        return [sorted(members)]
+    subjects = [
+        _own_facts(event, members, holdings, "n", EVENT_SUBJECT_SHARE, EVENT_SUBJECT_ELSEWHERE)
+        for event in events
+    ]
+    placed = {index for event in events for index in event}
+    moves = []
+    for index in members:
+        if index in placed:
+            continue
+        matches = [
+            _match(cosines[index], holdings[index], event, subject)
+            for event, subject in zip(events, subjects, strict=True)
+        ]
+        moves.append((index, events[matches.index(max(matches))]))
+    for index, event in moves:
+        event.append(index)
+    return events
+
+
+def _match(
+    cosines: np.ndarray, holding: dict[str, float], event: Sequence[int], subject: set[str]
+) -> float:
+    """How well an outlier fits `event`: its mean cosine (`cosines`, its row) to the
+    event's articles, times SUBJECT_CONFLICT_FACTOR when its terms (`holding`) name none of
+    the event's `subject` names."""
+    mean = float(cosines[list(event)].sum()) / len(event)
+    if subject and not any(_names(holding, name) for name in subject):
+        mean *= SUBJECT_CONFLICT_FACTOR
+    return mean
+
+
+def _has_own_fact(
+    part: Sequence[int], members: Sequence[int], holdings: Sequence[dict[str, float]]
+) -> bool:
+    """True when a name or figure is in at least EVENT_FACT_SHARE of `part` and in at most
+    EVENT_FACT_ELSEWHERE of the group's other articles: the part's own subject, the way a new
+    coach's name is in every story of his hiring and in none of his predecessor's."""
+    own = _own_facts(part, members, holdings, "nx", EVENT_FACT_SHARE, EVENT_FACT_ELSEWHERE)
+    return bool(own)
+
+
+def _own_facts(
+    part: Sequence[int],
+    members: Sequence[int],
+    holdings: Sequence[dict[str, float]],
+    kinds: str,
+    share: float,
+    elsewhere_share: float,
+) -> set[str]:
+    """The terms of `kinds` ("n" names, "x" figures) in at least `share` of `part` and in at
+    most `elsewhere_share` of the group's (`members`) other articles."""
+    inside = set(part)
+    others = [index for index in members if index not in inside]
+    held: Counter[str] = Counter()
+    for index in part:
+        held.update(term for term in holdings[index] if term[0] in kinds)
+    elsewhere: Counter[str] = Counter()
+    for index in others:
+        elsewhere.update(term for term in holdings[index] if term[0] in kinds)
+    return {
+        term
+        for term, count in held.items()
+        if count >= share * len(part) and elsewhere[term] <= elsewhere_share * len(others)
+    }
+
+
+def _names(holding: dict[str, float], name: str) -> bool:
+    """True when an article's terms (`holding`) name `name` ('n:jamal williams'): as that
+    name, or with all its words, since a run of capitalised words glues neighbours onto a
+    name ("Chargers NT Jamal Williams")."""
+    if name in holding:
+        return True
+    words = words_in(name[2:])
+    return bool(words) and all("w:" + word in holding for word in words)

@@ -1,0 +1,189 @@
+"""Order clusters into digest items and pick each item's headline, summary and sources."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from ..models import Article, Cluster, DigestItem, Source
+from ..text import split_sentences, truncate
+
+SUMMARY_SENTENCES = (2, 3)
+SUMMARY_MAX_CHARS = 420
+# Sentences shorter than this are usually datelines, captions or "Here's why." teasers.
+MIN_SENTENCE_CHARS = 40
+MIN_FOLLOWING_CHARS = 12  # after the lead: "Nothing was agreed." stays, "Read more." goes
+_DATELINE = re.compile(r"^[A-Z][A-Z .,'-]{2,40}(\([^)]*\))?\s*[-—–:]\s*")
+
+
+def rank_clusters(
+    clusters: Sequence[Cluster],
+    feed_weights: Mapping[str, float],
+    max_items: int,
+    *,
+    feed_sections: Mapping[str, str | None] | None = None,
+) -> list[DigestItem]:
+    """Items ordered by how many outlets covered them, then recency, then feed weight.
+
+    Recency compares the latest source to the hour, so that within the same hour the
+    operator's feed weights decide. `feed_weights` and `feed_sections` are the config's, by
+    feed name.
+    """
+
+    def key(cluster: Cluster) -> tuple[int, datetime, float]:
+        outlets = {a.feed for a in cluster.articles}
+        latest = max(a.published for a in cluster.articles).replace(
+            minute=0, second=0, microsecond=0
+        )
+        weight = max(feed_weights.get(a.feed, 1.0) for a in cluster.articles)
+        return (len(outlets), latest, weight)
+
+    ordered = sorted(clusters, key=key, reverse=True)
+    sections = feed_sections or {}
+    return [make_item(cluster, feed_weights, sections) for cluster in ordered[:max_items]]
+
+
+def phrase_pattern(phrases: Sequence[str]) -> re.Pattern[str] | None:
+    """One pattern for keywords or phrases: case-insensitive, whole words, any spacing."""
+    return _phrase_pattern(tuple(phrases))
+
+
+# Filters are checked per article of every feed that has them: build each pattern once.
+@functools.lru_cache(maxsize=64)
+def _phrase_pattern(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
+    if not phrases:
+        return None
+    alternatives = ("\\s+".join(map(re.escape, p.split())) for p in phrases)
+    return re.compile(rf"(?<!\w)(?:{'|'.join(alternatives)})(?!\w)", re.IGNORECASE)
+
+
+def passes(texts: Sequence[str], include: Sequence[str], exclude: Sequence[str]) -> bool:
+    """True when `texts` mention one `include` phrase (if any are given) and no `exclude` one."""
+    wanted, unwanted = phrase_pattern(include), phrase_pattern(exclude)
+    if wanted is not None and not any(wanted.search(t) for t in texts):
+        return False
+    return unwanted is None or not any(unwanted.search(t) for t in texts)
+
+
+def filter_clusters(
+    clusters: Sequence[Cluster], include: Sequence[str], exclude: Sequence[str]
+) -> list[Cluster]:
+    """The clusters whose articles (title and text, any of them) pass the digest's filters."""
+    if not include and not exclude:
+        return list(clusters)
+    return [
+        cluster
+        for cluster in clusters
+        if passes([f"{a.title}\n{a.text}" for a in cluster.articles], include, exclude)
+    ]
+
+
+def make_item(
+    cluster: Cluster,
+    feed_weights: Mapping[str, float],
+    feed_sections: Mapping[str, str | None],
+) -> DigestItem:
+    lead = best_article(cluster.articles, feed_weights)
+    summary = summarize(lead.text, lead.title) or truncate(lead.text, SUMMARY_MAX_CHARS)
+    if _same_words(summary, lead.title):
+        summary = ""  # a feed with titles only: the headline said it already
+    return DigestItem(
+        headline=lead.title,
+        url=lead.url,
+        summary=summary,
+        language=lead.language,
+        section=section_of(cluster.articles, lead, feed_sections),
+        sources=sources_of(cluster.articles, lead),
+        article_ids=tuple(a.id for a in cluster.articles),
+        why=cluster.why,
+        first_reported=first_reported(cluster.articles),
+    )
+
+
+def first_reported(articles: Sequence[Article]) -> Source:
+    """The outlet that had the story first (ties: the outlet named first alphabetically)."""
+    first = min(articles, key=lambda a: (a.published, a.feed))
+    return Source(name=first.feed, url=first.url, title=first.title, published=first.published)
+
+
+def section_of(
+    articles: Sequence[Article], lead: Article, feed_sections: Mapping[str, str | None]
+) -> str | None:
+    """The section most of the item's outlets file it under; the lead's breaks a tie."""
+    votes = Counter(section for feed in {a.feed for a in articles}
+                    if (section := feed_sections.get(feed)))  # fmt: skip
+    if not votes:
+        return None
+    best = max(votes.values())
+    lead_section = feed_sections.get(lead.feed)
+    return lead_section if votes.get(lead_section) == best else votes.most_common(1)[0][0]
+
+
+def best_article(articles: Sequence[Article], feed_weights: Mapping[str, float]) -> Article:
+    """The most complete source: full page text beats feed text, then length, then weight."""
+
+    def completeness(article: Article) -> tuple[bool, int, float]:
+        return (
+            article.text_source == "page",
+            min(len(article.text), 4000),
+            feed_weights.get(article.feed, 1.0),
+        )
+
+    return max(articles, key=completeness)
+
+
+def sources_of(articles: Sequence[Article], lead: Article | None = None) -> tuple[Source, ...]:
+    """One source per outlet (its earliest article, or the lead for the lead's outlet, so
+    the headline's link is always among the sources), earliest first."""
+    earliest: dict[str, Article] = {}
+    if lead is not None:
+        earliest[lead.feed] = lead
+    for article in sorted(articles, key=lambda a: a.published):
+        earliest.setdefault(article.feed, article)
+    earliest = dict(sorted(earliest.items(), key=lambda item: item[1].published))
+    return tuple(
+        Source(name=a.feed, url=a.url, title=a.title, published=a.published)
+        for a in earliest.values()
+    )
+
+
+def _is_prose(paragraph: str, title: str) -> bool:
+    """Headings, the repeated headline, bullets and captions make poor summaries."""
+    paragraph = paragraph.strip()
+    if len(paragraph) < MIN_SENTENCE_CHARS or paragraph.startswith("•"):
+        return False
+    if paragraph.casefold() == title.strip().casefold():
+        return False
+    return paragraph[-1] in '.!?"”’)»'
+
+
+def _same_words(left: str, right: str) -> bool:
+    return left.strip().rstrip(".").casefold() == right.strip().rstrip(".").casefold()
+
+
+def summarize(text: str, title: str = "") -> str:
+    """Two or three informative sentences from the start of the article text."""
+    low, high = SUMMARY_SENTENCES
+    chosen: list[str] = []
+    length = 0
+    # A standfirst (the subtitle under a headline) is kept: by length alone it cannot be told
+    # from a short one-sentence lead, and dropping a lead loses the story's main fact.
+    prose = "\n".join(p for p in text.split("\n\n") if _is_prose(p, title))
+    for sentence in split_sentences(prose):
+        sentence = _DATELINE.sub("", sentence).strip()
+        if sentence.endswith("?") or sentence[-1:] == ":":
+            continue
+        # Short lines before the lead are bylines and fragments; after it, a short sentence
+        # is part of the story ("Nothing was agreed.") and dropping it would change its sense.
+        if len(sentence) < (MIN_SENTENCE_CHARS if not chosen else MIN_FOLLOWING_CHARS):
+            continue
+        if chosen and length + len(sentence) > SUMMARY_MAX_CHARS and len(chosen) >= low:
+            break
+        chosen.append(sentence)
+        length += len(sentence) + 1
+        if len(chosen) >= high or length >= SUMMARY_MAX_CHARS:
+            break
+    return truncate(" ".join(chosen), SUMMARY_MAX_CHARS + 80)

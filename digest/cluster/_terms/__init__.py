@@ -1,0 +1,1 @@
+"""An article's terms (words, names, figures), and batches of them."""

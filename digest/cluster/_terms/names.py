@@ -1,0 +1,212 @@
+"""Names in a text: runs of capitalised words ("Bank of England", "Tim Cook"), without the
+ordinary words that open sentences and headlines."""
+
+from __future__ import annotations
+
+import functools
+import re
+from operator import itemgetter
+
+from ...text import anchored_matches, sentence_spans
+from .words import STOPWORDS, fold
+
+# Lower-case words inside a name ("Bank of England", "Leonardo da Vinci"), the common first:
+# the name pattern tries them in this order.
+_CONNECTOR_WORDS = "of de du des la le von van der den da di del al bin y".split()
+_CONNECTORS = frozenset(_CONNECTOR_WORDS)
+_NAME_WORD = r"(?:[A-Z][\w'’&.-]*|[a-z]{1,2}[A-Z][\w'’&.-]*)"
+_NAME_JOINS = r"\s+(?:(?:" + "|".join(_CONNECTOR_WORDS) + r")\s+)?"
+_NAME = re.compile(r"(?<![\w$€£])" + _NAME_WORD + "(?:" + _NAME_JOINS + _NAME_WORD + ")*")
+# Capitalised words that start sentences or headlines without naming anything.
+_NOT_NAMES = STOPWORDS | frozenset(
+    "however meanwhile still yet while after before when if although despite".split()
+    # Months date a story, they do not name its subject; titles lead into the name proper.
+    + "january february march april june july august september october november december".split()
+    + "mr mrs ms dr sen rep gov".split()
+)
+
+
+_CAPITAL = re.compile(r"[A-Z]")
+_LOWERCASE_WORD = re.compile(r"(?<![\w-])[a-z][a-z'’-]+")
+_POSSESSIVE = re.compile(r"['’]s\s+")
+_POSSESSIVE_END = re.compile(r"['’]s$")
+
+
+def names_in(text: str) -> list[str]:
+    """Capitalised names (multi-word kept whole), skipping sentence-initial common words.
+
+    A lone capitalised word opening a sentence counts only when the text also capitalises
+    it mid-sentence ("Meta said..." then "...rivals of Meta").
+    """
+    return names_in_sentences(text, sentence_spans(text))
+
+
+def names_in_sentences(text: str, sentences: list[tuple[str, int, int]]) -> list[str]:
+    """names_in(text), given the text's sentence_spans (article_terms reuses them).
+
+    The sentences are scanned as one string, each opened by a NUL (printable() leaves none
+    in a text): one regex call a part instead of two a sentence, whose own cost was most of
+    the scan's. A capital the scan finds inside a word ("eBay", "3M") may belong to a name
+    that starts before it, which only the sentence-by-sentence scan (_names_by_sentence)
+    finds; such a part is scanned that way.
+    """
+    marked = "\0" + "\0".join([paragraph[start:end] for paragraph, start, end in sentences])
+    matches = _SENTENCE_NAME.findall(marked)
+    if any(map(_inside_a_word, matches)):
+        return _names_by_sentence(text, sentences)
+    found: list[str] = []
+    openers = _Openers(text)
+    for name, opens_sentence, _ in matches:
+        if opens_sentence:
+            openers.add(name, found)
+        else:
+            found.extend(_name_parts(name))
+    return openers.confirmed(found)
+
+
+def _names_by_sentence(text: str, sentences: list[tuple[str, int, int]]) -> list[str]:
+    """names_in_sentences(text, sentences), one sentence at a time."""
+    found: list[str] = []
+    openers = _Openers(text)
+    for paragraph, start, end in sentences:
+        # The same matches as _NAME.finditer(paragraph[start:end]): the end is cut there, and
+        # the lookbehind at the start sees the space before a sentence or the paragraph's start.
+        # A name has a capital at most 2 characters after its start ("eBay").
+        for match in anchored_matches(_NAME, _CAPITAL, 2, paragraph, start, end):
+            if match.start() == start:
+                openers.add(match.group(0), found)
+            else:
+                found.extend(_name_parts(match.group(0)))
+    return openers.confirmed(found)
+
+
+# _NAME from each capital of sentences opened by NULs, as (the name, NUL when its capital
+# opens a sentence, the character before a capital inside a word). Led by the capital, so
+# that the engine skips to capitals; the lookbehinds that _NAME puts before a name look
+# back past the capital instead.
+_SENTENCE_NAME = re.compile(
+    r"([A-Z](?:(?<=(\0)[A-Z])|(?<=([\w$€£])[A-Z])|)"
+    r"[\w'’&.-]*(?:" + _NAME_JOINS + _NAME_WORD + ")*)"
+)
+_inside_a_word = itemgetter(2)
+
+
+class _Openers:
+    """The names that open sentences, which count only when the text has them elsewhere.
+
+    A lone capitalised word opening a sentence counts when the text also capitalises it
+    mid-sentence ("Meta said..." then "...rivals of Meta"); a name of several words counts
+    at once, without its first word when that word is ordinary ("Shares of Meta").
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.single: list[str] = []
+        self.lowercase_words: set[str] | None = None  # scanned for only when a look-up cannot tell
+        # What an opener of several words names in this text. A name that opens sentences
+        # opens several ("Keiko Ulkelzan said... Keiko Ulkelzan noted..."), and each look-up
+        # of its first word searches the whole text in vain.
+        self.seen: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+
+    def add(self, matched: str, found: list[str]) -> None:
+        if " " not in matched:  # most openers: what they name depends on the word alone
+            lone, named = _one_word_opener(matched)
+        elif (known := self.seen.get(matched)) is not None:
+            lone, named = known
+        else:
+            span = matched.rstrip(".'’-")
+            first, rest = span.split(None, 1)
+            if self._is_ordinary(first.lower()):
+                span = rest  # "Shares of Meta": the opener is an ordinary word
+            lone, named = self.seen[matched] = _opener_names(span)
+        self.single.extend(lone)
+        found.extend(named)
+
+    def _is_ordinary(self, word: str) -> bool:
+        ordinary = _is_lowercase_word(self.text, word)
+        if ordinary is None:
+            if self.lowercase_words is None:
+                self.lowercase_words = set(_LOWERCASE_WORD.findall(self.text))
+            ordinary = word in self.lowercase_words
+        return ordinary
+
+    def confirmed(self, found: list[str]) -> list[str]:
+        """`found` and then the lone openers that the text also has mid-sentence."""
+        if self.single:
+            joined = " ".join(found)
+            if joined.isascii():  # folding is lower-casing then, and one call does all the words
+                mid_sentence = set(joined.lower().split())
+            else:
+                mid_sentence = {fold(word) for name in found for word in name.split()}
+            found.extend(name for name in self.single if fold(name) in mid_sentence)
+        return found
+
+
+_LOWERCASE_TOKEN = re.compile(r"[a-z][a-z'’-]+")
+_TOKEN_CHAR = re.compile(r"[a-z'’-]")
+_WORD_OR_HYPHEN = re.compile(r"[\w-]")
+
+
+def _is_lowercase_word(text: str, word: str) -> bool | None:
+    """Whether `word` is in _LOWERCASE_WORD.findall(text), or None when only that scan can tell.
+
+    The scan costs a pass over the text with a lookbehind at every character; a sentence
+    opener is looked up with str.find instead. An occurrence of `word` is one of the scan's
+    words when it is the whole run of word characters from there and not preceded by a word
+    character or hyphen; preceded by a quote, it may be inside an earlier word ("rock'n'roll"),
+    which only the scan can tell.
+    """
+    if not _LOWERCASE_TOKEN.fullmatch(word):
+        return False
+    unsure = False
+    size = len(word)
+    at = text.find(word)
+    while at >= 0:
+        after = at + size
+        if (after == len(text) or not _TOKEN_CHAR.match(text, after)) and (
+            at == 0 or not _WORD_OR_HYPHEN.match(text, at - 1)
+        ):
+            if at == 0 or text[at - 1] not in "'’":
+                return True
+            unsure = True
+        at = text.find(word, at + 1)
+    return None if unsure else False
+
+
+# The same names recur through an article and across a batch; caching what one matched span
+# names keeps the per-match work of a batch mostly to a dictionary look-up.
+@functools.lru_cache(maxsize=1 << 16)
+def _name_parts(span: str) -> tuple[str, ...]:
+    """The names in one matched span: leading common words dropped, possessives split."""
+    words = span.rstrip(".'’-").split()
+    while words and (fold(words[0]) in _NOT_NAMES or words[0] in _CONNECTORS):
+        words = words[1:]
+    if not words:
+        return ()
+    # "Apple's MacBook Air" names two things: Apple, and the MacBook Air.
+    joined = " ".join(words)
+    parts = _POSSESSIVE.split(joined) if "s" in joined else [joined]
+    names = []
+    for part in parts:
+        name = _POSSESSIVE_END.sub("", part) if "'" in part or "’" in part else part
+        if len(name) >= 2:
+            names.append(name)
+    return tuple(names)
+
+
+def _opener_names(span: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(lone words, names) of a span opening a sentence (_Openers.add): 'The' gives nothing,
+    'Meta' or 'Apple’s' a lone word to confirm, 'NASA' or 'Tim Cook' a name at once."""
+    lone, named = [], []
+    for name in _name_parts(span):
+        (named if " " in name or _looks_like_acronym(name) else lone).append(name)
+    return tuple(lone), tuple(named)
+
+
+# One-word openers recur through a batch ('The', 'He', a company's name); longer ones rarely
+# do, and caching them too cost more than it saved.
+_one_word_opener = functools.lru_cache(maxsize=1 << 14)(_opener_names)
+
+
+def _looks_like_acronym(word: str) -> bool:
+    return sum(map(str.isupper, word)) >= 2

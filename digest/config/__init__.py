@@ -1,0 +1,31 @@
+"""Settings of a digest: the YAML loader, the settings registry, addresses.
+
+What other stages may use; the modules beside this one are internal."""
+
+from ._loader import (
+    SERVED_ORIGIN,
+    ArchiveConfig,
+    Config,
+    DeliveryConfig,
+    FeedConfig,
+    FetchSettings,
+    load_config,
+    parse_config,
+    served_origin,
+    settings_help,
+)
+from ._settings import DEFAULT_SUBJECT
+
+__all__ = [
+    "DEFAULT_SUBJECT",
+    "SERVED_ORIGIN",
+    "ArchiveConfig",
+    "Config",
+    "DeliveryConfig",
+    "FeedConfig",
+    "FetchSettings",
+    "load_config",
+    "parse_config",
+    "served_origin",
+    "settings_help",
+]

@@ -1,0 +1,442 @@
+"""Load and validate a digest's YAML config.
+
+Every key is declared once in _settings.py (`SETTINGS` for the top level and sections,
+`FEED_SETTINGS` for one entry of `feeds:`), with its parser, default and help text; this
+module walks the YAML against that registry. Errors name the file and line:
+`config/demo.yaml:14: feeds[2].url: ...`.
+
+Paths in the config are relative to the config file, not to the working directory, so a
+cron job started from `/` reads the same files as an operator in the repo.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from email.utils import parseaddr
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from ..errors import ConfigError, Invalid
+from ..version import __version__
+from ._addresses import split_addresses
+from ._settings import (
+    DEFAULT_SUBJECT,
+    FEED_SETTINGS,
+    FOLDER,
+    PATH,
+    SETTINGS,
+    URL_OR_PATH,
+    Setting,
+    settings_help,
+    text_value,
+)
+
+__all__ = ["AlertsConfig", "ArchiveConfig", "Config", "DeliveryConfig", "FeedConfig",
+           "FetchSettings", "ServeConfig", "load_config", "parse_config",
+           "settings_help"]  # fmt: skip
+
+
+SERVED_ORIGIN = "http://127.0.0.1:8765"
+
+
+def served_origin(port: int) -> str:
+    return f"http://127.0.0.1:{port}"
+
+
+def follow_serve_port(url: str, port: int) -> str:
+    """A feed URL on SERVED_ORIGIN, moved to the port `serve.root` is served on."""
+    if port != 8765 and (url == SERVED_ORIGIN or url.startswith(SERVED_ORIGIN + "/")):
+        return served_origin(port) + url[len(SERVED_ORIGIN) :]
+    return url
+
+
+@dataclass(frozen=True)
+class FeedConfig:
+    name: str
+    url: str  # http(s) URL or an absolute file:// URL
+    section: str | None = None
+    weight: float = 1.0
+    include: tuple[str, ...] = ()  # keep only this feed's articles that mention one
+    exclude: tuple[str, ...] = ()  # drop this feed's articles that mention any
+
+
+@dataclass(frozen=True)
+class FetchSettings:
+    timeout: float = 20.0
+    max_bytes: int = 10 * 1024**2
+    concurrency: int = 8
+    per_host: int = 2
+    pages: bool = True
+    user_agent: str = f"digest/{__version__}"
+    allow_private: bool = False
+    robots: bool = True
+
+
+@dataclass(frozen=True)
+class DeliveryConfig:
+    method: str = "file"
+    outbox: Path | None = None
+    sender: str = "digest@localhost"
+    recipients: tuple[str, ...] = ("reader@localhost",)
+    host: str = "localhost"
+    port: int = 587
+    security: str = "starttls"
+    username: str | None = None
+    password_env: str = "DIGEST_SMTP_PASSWORD"
+    timeout: float = 30.0
+    retries: int = 3
+    retry_delay: float = 10.0  # seconds before the first retry; doubles each time
+    ca_file: str | None = None
+    subject: str = DEFAULT_SUBJECT  # pattern: {title}, {date}, {headline}, {count}
+    unsubscribe: tuple[str, ...] = ()  # an https URL and/or a mailto:, for List-Unsubscribe
+
+    def password(self) -> str | None:
+        return os.environ.get(self.password_env)
+
+
+@dataclass(frozen=True)
+class ArchiveConfig:
+    """Where sent digests are kept as web pages, and the public URL of that folder."""
+
+    folder: Path
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class ServeConfig:
+    root: Path
+    port: int = 8765
+
+
+@dataclass(frozen=True)
+class AlertsConfig:
+    to: str  # told, through the digest's delivery method, when a feed keeps failing
+    after: timedelta
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    title: str
+    window: timedelta
+    max_items: int
+    storage: Path
+    feeds: tuple[FeedConfig, ...]
+    delivery: DeliveryConfig
+    fetch: FetchSettings
+    timezone: str = "UTC"
+    language: str = "en"
+    templates: Path | None = None
+    serve: ServeConfig | None = None
+    show_why: bool = False
+    include: tuple[str, ...] = ()  # filters.include: keep only items that mention one
+    exclude: tuple[str, ...] = ()  # filters.exclude: drop items that mention any
+    schedule: str | None = None  # cron expression, in `timezone`
+    schedule_grace: timedelta = timedelta(hours=12)
+    alerts: AlertsConfig | None = None
+    archive: ArchiveConfig | None = None
+    workers: int | None = None  # page extraction processes; None: one per core
+
+
+def load_config(path: str | os.PathLike[str]) -> Config:
+    """Read and validate a YAML config file. Raises ConfigError naming file and line."""
+    config_path = Path(path)
+    if config_path.is_dir():
+        raise ConfigError(
+            "is a folder, not a config file; give one digest's YAML file "
+            "(only `digest schedule` takes a folder of them)",
+            path=str(path),
+        )
+    try:
+        source = config_path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("no such config file", path=str(path)) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"cannot read config: {error}", path=str(path)) from None
+    return parse_config(source, config_path)
+
+
+def parse_config(source: str, path: Path) -> Config:
+    """Validate YAML text as if it were the file at `path` (for relative paths and messages)."""
+    try:
+        data = YAML(typ="rt").load(source)
+    except MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark else None
+        raise ConfigError(
+            f"YAML syntax error: {error.problem}", path=str(path), line=line
+        ) from None
+    except YAMLError as error:  # e.g. a control character the YAML reader refuses
+        reason = " ".join(str(error).split())
+        raise ConfigError(f"not readable as YAML: {reason}", path=str(path)) from None
+    return _Loader(path).build(data)
+
+
+def _unique(addresses: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """Each address once (compared without case or name), in order: one message each."""
+    unique: dict[str, str] = {}
+    for address in addresses:
+        unique.setdefault(parseaddr(address)[1].lower(), address)
+    return tuple(unique.values())
+
+
+class _Loader:
+    def __init__(self, path: Path):
+        self.path = path
+        self.base = path.resolve().parent
+
+    def fail(self, message: str, line: int | None) -> ConfigError:
+        return ConfigError(message, path=str(self.path), line=line)
+
+    @staticmethod
+    def key_line(mapping: Any, key: Any) -> int | None:
+        """1-based line of `key` in `mapping`, else of the mapping itself, else None."""
+        marks = getattr(mapping, "lc", None)
+        if marks is None:
+            return None
+        try:
+            return marks.key(key)[0] + 1
+        except (KeyError, TypeError):
+            return marks.line + 1 if isinstance(marks.line, int) else None
+
+    def build(self, data: Any) -> Config:
+        if not isinstance(data, CommentedMap):
+            raise self.fail("the config must be a mapping of keys (title:, feeds:, ...)", 1)
+        known_top = {s.key.split(".")[0] for s in SETTINGS} | {"feeds"}
+        for key in data:
+            if key not in known_top:
+                raise self.fail(
+                    f"{key}: unknown key; known keys: {', '.join(sorted(known_top))}",
+                    self.key_line(data, key),
+                )
+        values: dict[str, Any] = {}
+        for setting in SETTINGS:
+            values[setting.key] = self.read(data, setting)
+        feeds = self.read_feeds(data)
+        delivery = DeliveryConfig(
+            method=values["delivery.method"],
+            outbox=values["delivery.outbox"],
+            sender=values["delivery.from"],
+            recipients=self.recipients(data, values),
+            host=values["delivery.host"],
+            port=values["delivery.port"],
+            security=values["delivery.security"],
+            username=values["delivery.username"],
+            password_env=values["delivery.password_env"],
+            timeout=values["delivery.timeout"],
+            retries=values["delivery.retries"],
+            retry_delay=values["delivery.retry_delay"].total_seconds(),
+            ca_file=str(values["delivery.ca_file"]) if values["delivery.ca_file"] else None,
+            subject=values["delivery.subject"],
+            unsubscribe=values["delivery.unsubscribe"] or (),
+        )
+        if delivery.method == "smtp" and delivery.username and delivery.password() is None:
+            section = data.get("delivery")
+            raise self.fail(
+                f"delivery.password_env: ${delivery.password_env} is not set, but "
+                f"delivery.username is; export the SMTP password in that variable",
+                self.key_line(section, "password_env" if "password_env" in section else "username"),
+            )
+        archive = None
+        if values["archive.dir"] is not None:
+            archive = ArchiveConfig(folder=values["archive.dir"], url=values["archive.url"])
+        elif values["archive.url"] is not None:
+            raise self.fail(
+                "archive.url: set archive.dir too (the folder that URL serves)",
+                self.key_line(data.get("archive"), "url"),
+            )
+        user_agent = f"digest/{__version__}"
+        if values["contact_url"]:
+            user_agent += f" (+{values['contact_url']})"
+        fetch = FetchSettings(
+            timeout=values["fetch.timeout"],
+            max_bytes=values["fetch.max_bytes"],
+            concurrency=values["fetch.concurrency"],
+            per_host=values["fetch.per_host"],
+            pages=values["fetch.pages"],
+            user_agent=user_agent,
+            allow_private=values["fetch.allow_private"],
+            robots=values["fetch.robots"],
+        )
+        alerts = None
+        if values["alerts.to"] is not None:
+            alerts = AlertsConfig(to=values["alerts.to"], after=values["alerts.after"])
+        serve = None
+        if values["serve.root"] is not None:
+            serve = ServeConfig(root=values["serve.root"], port=values["serve.port"])
+            # Feeds of the served folder (the demo's) follow serve.port (the demo site).
+            feeds = tuple(
+                replace(feed, url=follow_serve_port(feed.url, serve.port)) for feed in feeds
+            )
+        return Config(
+            path=self.path,
+            title=values["title"],
+            window=values["window"],
+            max_items=values["max_items"],
+            storage=values["storage"],
+            feeds=feeds,
+            delivery=delivery,
+            fetch=fetch,
+            timezone=values["timezone"],
+            language=values["language"],
+            templates=values["templates"],
+            serve=serve,
+            show_why=values["show_why"],
+            include=values["filters.include"],
+            exclude=values["filters.exclude"],
+            schedule=values["schedule"],
+            schedule_grace=values["schedule_grace"],
+            alerts=alerts,
+            archive=archive,
+            workers=values["workers"],
+        )
+
+    def recipients(self, data: CommentedMap, values: dict[str, Any]) -> tuple[str, ...]:
+        """delivery.to plus delivery.recipients_file, each address once, in order."""
+        listed = values["delivery.to"]
+        path = values["delivery.recipients_file"]
+        if path is None:
+            return _unique(listed)
+        delivery = data.get("delivery") or {}
+        addresses = list(listed) if "to" in delivery else []
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as error:
+            reason = getattr(error, "strerror", None) or error
+            raise self.fail(
+                f"delivery.recipients_file: cannot read {path}: {reason}",
+                self.key_line(delivery, "recipients_file"),
+            ) from None
+        for number, line in enumerate(lines, 1):
+            entry = line.split("#", 1)[0].strip()
+            if not entry:
+                continue
+            try:
+                addresses.extend(split_addresses(entry))
+            except Invalid as error:
+                raise ConfigError(str(error), path=str(path), line=number) from None
+        if not addresses:
+            raise self.fail(
+                f"delivery.recipients_file: {path} lists no address",
+                self.key_line(delivery, "recipients_file"),
+            )
+        return _unique(addresses)
+
+    def read(self, data: CommentedMap, setting: Setting) -> Any:
+        section, _, key = setting.key.rpartition(".")
+        mapping: Any = data
+        if section:
+            mapping = data.get(section)
+            if mapping is None:
+                mapping = CommentedMap()
+            elif not isinstance(mapping, CommentedMap):
+                raise self.fail(
+                    f"{section}: expected a mapping of keys", self.key_line(data, section)
+                )
+            known = {s.key.rpartition(".")[2] for s in SETTINGS if s.key.startswith(section + ".")}
+            for name in mapping:
+                if name not in known:
+                    raise self.fail(
+                        f"{section}.{name}: unknown key; known keys: {', '.join(sorted(known))}",
+                        self.key_line(mapping, name),
+                    )
+        return self.value(mapping, key, setting, setting.key)
+
+    def value(self, mapping: Any, key: str, setting: Setting, label: str) -> Any:
+        line = self.key_line(mapping, key)
+        if key not in mapping or mapping[key] is None:
+            if setting.required:
+                raise self.fail(f"{label}: missing (required; help: {setting.help})", line)
+            raw = setting.default
+            if raw is None:
+                return None
+        else:
+            raw = mapping[key]
+        try:
+            if setting.parse == PATH:
+                return self.path_value(raw)
+            if setting.parse == FOLDER:
+                folder = self.path_value(raw)
+                if not folder.is_dir():
+                    raise Invalid(f"no such folder: {folder}")
+                return folder
+            if setting.parse == URL_OR_PATH:
+                return self.url_or_path(raw)
+            return setting.parse(raw)  # type: ignore[operator]
+        except Invalid as error:
+            raise self.fail(f"{label}: {error}", line) from None
+
+    def path_value(self, raw: Any) -> Path:
+        text = text_value(raw)
+        path = Path(os.path.expanduser(text))
+        return path if path.is_absolute() else (self.base / path).resolve()
+
+    def url_or_path(self, raw: Any) -> str:
+        text = text_value(raw)
+        try:
+            parts = urlsplit(text)
+            if parts.scheme in ("http", "https"):
+                if not parts.hostname:
+                    raise Invalid(f"{text!r} is not a URL or path (no host)")
+                _ = parts.port  # raises ValueError when out of range
+                return text
+        except ValueError as error:
+            raise Invalid(f"{text!r} is not a URL or path ({error})") from None
+        if parts.scheme == "file":
+            if parts.netloc not in ("", "localhost"):
+                raise Invalid(f"{text!r}: a file:// URL needs an absolute path (file:///...)")
+            return text
+        if parts.scheme and len(parts.scheme) > 1:
+            raise Invalid(f"{text!r} is not a URL or path (scheme {parts.scheme!r})")
+        path = self.path_value(text)
+        first = text.split("/", 1)[0]
+        if not path.exists() and "." in first and not first.startswith("."):
+            raise Invalid(
+                f"{text!r} is not a file here; if it is a web address, write https://{text}"
+            )
+        return path.as_uri()
+
+    def read_feeds(self, data: CommentedMap) -> tuple[FeedConfig, ...]:
+        feeds = data.get("feeds")
+        line = self.key_line(data, "feeds")
+        if not isinstance(feeds, CommentedSeq) or not feeds:
+            raise self.fail("feeds: expected a list of feeds (each with name and url)", line)
+        known = {s.key for s in FEED_SETTINGS}
+        out: list[FeedConfig] = []
+        names: set[str] = set()
+        urls: dict[str, str] = {}
+        for index, entry in enumerate(feeds):
+            entry_line = feeds.lc.item(index)[0] + 1
+            label = f"feeds[{index}]"
+            if not isinstance(entry, CommentedMap):
+                raise self.fail(f"{label}: expected a mapping with name and url", entry_line)
+            for name in entry:
+                if name not in known:
+                    raise self.fail(
+                        f"{label}.{name}: unknown key; known keys: {', '.join(sorted(known))}",
+                        self.key_line(entry, name),
+                    )
+            values = {s.key: self.value(entry, s.key, s, f"{label}.{s.key}") for s in FEED_SETTINGS}
+            if values["name"] in names:
+                raise self.fail(
+                    f"{label}.name: {values['name']!r} is used by another feed",
+                    self.key_line(entry, "name"),
+                )
+            if values["url"] in urls:
+                other = urls[values["url"]]
+                raise self.fail(
+                    f"{label}.url: {values['url']!r} is listed twice (also feed {other!r})",
+                    self.key_line(entry, "url"),
+                )
+            names.add(values["name"])
+            urls[values["url"]] = values["name"]
+            include, exclude = values.pop("filters") or ((), ())
+            out.append(FeedConfig(**values, include=include, exclude=exclude))
+        return tuple(out)

@@ -1,0 +1,377 @@
+"""Every config key, once: its parser, default and help text.
+
+The registry drives validation (the loader), `digest settings`, and the docs test that fails
+when a key is missing from README.md. Parsers raise `Invalid`; the loader adds file and line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from apscheduler.triggers.cron import CronTrigger
+
+from ..errors import Invalid
+from ._addresses import address, address_list, optional_address
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(value: Any) -> timedelta:
+    """'48h' -> 2 days. Units: s, m, h, d, w; a bare number is refused (48 what?)."""
+    match = _DURATION.match(value) if isinstance(value, str) else None
+    if not match:
+        raise Invalid(f"{value!r} is not a duration; write it with a unit: 30m, 48h or 7d")
+    seconds = float(match.group(1)) * _DURATION_UNITS[match.group(2)]
+    if seconds <= 0:
+        raise Invalid(f"{value!r} is not a positive duration")
+    return timedelta(seconds=seconds)
+
+
+def text_value(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise Invalid("expected a non-empty string")
+    if any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in value):
+        raise Invalid(f"{value!r} holds a control character (a line break?); write it on one line")
+    return value.strip()
+
+
+def _optional_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return text_value(value)
+
+
+def _finite(value: float) -> float:
+    if value != value or value in (float("inf"), float("-inf")):
+        raise Invalid(f"expected a finite number, got {value!r}")
+    return value
+
+
+def _positive_int(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise Invalid(f"expected a whole number of at least 1, got {value!r}")
+    return value
+
+
+def _port(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
+        raise Invalid(f"expected a port number from 1 to 65535, got {value!r}")
+    return value
+
+
+def _positive_float(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise Invalid(f"expected a number above 0, got {value!r}")
+    return _finite(float(value))
+
+
+def _byte_size(value: Any) -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    match = re.match(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB)\s*$", str(value), re.IGNORECASE)
+    if not match:
+        raise Invalid(f"{value!r} is not a size; write it as 512KB or 10MB")
+    factor = {"b": 1, "kb": 1024, "mb": 1024**2, "gb": 1024**3}[match.group(2).lower()]
+    size = int(float(match.group(1)) * factor)
+    if size < 1024:
+        raise Invalid(f"{value!r} is too small; feeds and pages need at least 1KB")
+    return size
+
+
+def _timezone(value: Any) -> str:
+    name = text_value(value)
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise Invalid(f"unknown timezone {name!r}; use an IANA name such as Europe/Paris") from None
+    return name
+
+
+def _language(value: Any) -> str:
+    code = text_value(value).lower()
+    if not re.fullmatch(r"[a-z]{2,3}", code):
+        raise Invalid(f"{value!r} is not a language code; use ISO 639-1 such as en, fr, de")
+    return code
+
+
+def _choice(*options: str) -> Callable[[Any], str]:
+    def parse(value: Any) -> str:
+        if value not in options:
+            raise Invalid(f"{value!r} is not one of: {', '.join(options)}")
+        return value
+
+    return parse
+
+
+def _env_name(value: Any) -> str:
+    name = text_value(value)
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise Invalid(f"{name!r} is not an environment variable name")
+    return name
+
+
+def _optional_http_url(value: Any) -> str | None:
+    if value is None:
+        return None
+    url = text_value(value)
+    if urlsplit(url).scheme not in ("http", "https"):
+        raise Invalid(f"{url!r} is not an http(s) URL")
+    return url
+
+
+def _retries(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10:
+        raise Invalid(f"expected a whole number from 0 to 10, got {value!r}")
+    return value
+
+
+def _cron(value: Any) -> str | None:
+    """A five-field cron line (minute hour day month weekday), checked by apscheduler."""
+    if value is None:
+        return None
+    line = " ".join(text_value(value).split())
+    if len(line.split()) != 5:
+        raise Invalid(
+            f"{line!r} is not a cron line; write five fields: minute hour day month weekday, "
+            "e.g. '0 7 * * *'"
+        )
+    try:
+        CronTrigger.from_crontab(line, timezone="UTC")
+    except (ValueError, TypeError) as error:
+        raise Invalid(f"{line!r} is not a valid cron line: {error}") from None
+    return line
+
+
+DEFAULT_SUBJECT = "{title} · {date}: {headline}"
+SUBJECT_FIELDS = ("title", "date", "headline", "count")
+
+
+def _subject_pattern(value: Any) -> str:
+    pattern = text_value(value)
+    try:
+        pattern.format(**dict.fromkeys(SUBJECT_FIELDS, "x"))
+    except KeyError as error:
+        fields = ", ".join(f"{{{name}}}" for name in SUBJECT_FIELDS)
+        raise Invalid(f"unknown field {{{error.args[0]}}}; use {fields}") from None
+    except (ValueError, IndexError) as error:
+        raise Invalid(f"{pattern!r} is not a valid pattern ({error}); write {{ as {{{{") from None
+    return pattern
+
+
+def _unsubscribe(value: Any) -> tuple[str, ...] | None:
+    """One https URL and/or one mailto: address; {recipient} is filled in per message."""
+    if value is None:
+        return None
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, (list, tuple)) or not items:
+        raise Invalid("expected an https URL, a mailto: address, or a list of both")
+    out = []
+    for item in items:
+        link = text_value(item)
+        parts = urlsplit(link)
+        scheme = parts.scheme.lower()
+        if scheme == "mailto":
+            address(parts.path.replace("{recipient}", "x"))
+        elif scheme not in ("http", "https") or not parts.netloc:
+            raise Invalid(f"{link!r} is neither an http(s) URL nor a mailto: address")
+        out.append(link)
+    schemes = [urlsplit(link).scheme.lower() == "mailto" for link in out]
+    if len(out) > 2 or len(set(schemes)) != len(schemes):
+        raise Invalid("give at most one URL and one mailto: address")
+    return tuple(out)
+
+
+def _bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise Invalid(f"expected true or false, got {value!r}")
+    return value
+
+
+def _workers(value: Any) -> int | None:
+    """'auto' (None: one per core) or a count of processes, 0 for none."""
+    if value == "auto":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise Invalid(f"{value!r} is not auto or a number of processes (0 or more)")
+    return value
+
+
+def _phrases(value: Any) -> tuple[str, ...]:
+    """A keyword or phrase, or a list of them (matched case-insensitively, whole words)."""
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, (list, tuple)):
+        raise Invalid("expected a keyword or phrase, or a list of them")
+    return tuple(text_value(item) for item in items)
+
+
+def _feed_filters(value: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """{include: [...], exclude: [...]} for one feed's items."""
+    if not isinstance(value, dict):
+        raise Invalid("expected a mapping with include: and/or exclude:")
+    unknown = set(value) - {"include", "exclude"}
+    if unknown:
+        raise Invalid(f"unknown key {sorted(unknown)[0]!r}; known keys: exclude, include")
+    include = _phrases(value["include"]) if value.get("include") is not None else ()
+    exclude = _phrases(value["exclude"]) if value.get("exclude") is not None else ()
+    return include, exclude
+
+
+# Mark parsers whose value is a path relative to the config file (FOLDER: must exist).
+PATH = "path"
+FOLDER = "folder"
+URL_OR_PATH = "url_or_path"
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str  # dotted: "fetch.timeout"; feed keys are bare: "url"
+    parse: Callable[[Any], Any] | str
+    default: Any
+    help: str
+    required: bool = False
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("title", text_value, None, "Digest title, shown in the subject and the email.", True),
+    Setting("window", parse_duration, "48h", "Only articles published within this span."),
+    Setting("max_items", _positive_int, 20, "At most this many items per digest."),
+    Setting("storage", PATH, "var/digest.db", "SQLite file that keeps the run state."),
+    Setting(
+        "timezone", _timezone, "UTC", "IANA timezone for dates in the digest and for schedule."
+    ),
+    Setting("language", _language, "en", "Language of the digest (ISO 639-1)."),
+    Setting("templates", FOLDER, None, "Folder with your own digest.mjml.j2 / digest.txt.j2."),
+    Setting(
+        "contact_url", _optional_http_url, None, "URL named in the User-Agent, for site owners."
+    ),
+    Setting("fetch.timeout", _positive_float, 20.0, "Seconds before one request gives up."),
+    Setting("fetch.max_bytes", _byte_size, "10MB", "Largest feed or page body accepted."),
+    Setting("fetch.concurrency", _positive_int, 8, "Requests in flight at once."),
+    Setting("fetch.per_host", _positive_int, 2, "Requests in flight at once to one host."),
+    Setting("fetch.pages", _bool, True, "Fetch article pages (else feed text)."),
+    Setting(
+        "fetch.allow_private",
+        _bool,
+        False,
+        "Follow feed links to private, loopback and link-local addresses on other hosts.",
+    ),
+    Setting("fetch.robots", _bool, True, "Honour robots.txt for article pages."),
+    Setting("alerts.to", optional_address, None, "Address (one) told when a feed keeps failing."),
+    Setting("alerts.after", parse_duration, "1d", "How long a feed fails before the alert."),
+    Setting("delivery.method", _choice("file", "smtp"), "file", "file (outbox folder) or smtp."),
+    Setting("delivery.outbox", PATH, "var/outbox", "Folder for .html/.txt/.eml (file method)."),
+    Setting("delivery.from", address, "digest@localhost", "From address."),
+    Setting(
+        "delivery.to",
+        address_list,
+        ("reader@localhost",),
+        "Recipient(s): a list, or one string of comma-separated addresses.",
+    ),
+    Setting("delivery.host", text_value, "localhost", "SMTP server host."),
+    Setting("delivery.port", _port, 587, "SMTP server port."),
+    Setting(
+        "delivery.security",
+        _choice("starttls", "ssl", "none"),
+        "starttls",
+        "starttls, ssl (implicit TLS) or none.",
+    ),
+    Setting("delivery.username", _optional_text, None, "SMTP user name, if it needs a login."),
+    Setting(
+        "delivery.password_env",
+        _env_name,
+        "DIGEST_SMTP_PASSWORD",
+        "Environment variable holding the SMTP password.",
+    ),
+    Setting(
+        "delivery.timeout", _positive_float, 30.0, "Seconds before the SMTP server is given up."
+    ),
+    # -- operations (scheduling, SMTP retries, trust) --
+    Setting(
+        "schedule", _cron, None, "When the daemon runs this digest: a cron line, e.g. 0 7 * * *."
+    ),
+    Setting(
+        "schedule_grace",
+        parse_duration,
+        "12h",
+        "A run missed while down still runs once when back, if this late at most.",
+    ),
+    Setting("delivery.retries", _retries, 3, "SMTP retries within a run (connection, 4xx)."),
+    Setting("delivery.retry_delay", parse_duration, "10s", "Wait before the first retry; doubles."),
+    Setting("delivery.ca_file", PATH, None, "PEM file of CAs to trust for SMTP TLS (else system)."),
+    Setting(
+        "workers",
+        _workers,
+        "auto",
+        "Processes parsing feeds and extracting pages (and clustering terms of 3,000+ "
+        "articles): auto (one per core) or a number; 0: the run's own.",
+    ),
+    Setting("serve.root", FOLDER, None, "Folder served on 127.0.0.1 during the run (the demo)."),
+    Setting(
+        "serve.port",
+        _port,
+        8765,
+        "Port for serve.root; links to 127.0.0.1:8765 in its files and in feeds[].url follow it.",
+    ),
+    # The message and the web archive (issue 6).
+    Setting(
+        "delivery.subject",
+        _subject_pattern,
+        DEFAULT_SUBJECT,
+        "Subject pattern: {title}, {date}, {headline}, {count}.",
+    ),
+    Setting("delivery.recipients_file", PATH, None, "File with one recipient address per line."),
+    Setting(
+        "delivery.unsubscribe",
+        _unsubscribe,
+        None,
+        "Unsubscribe https URL and/or mailto: (List-Unsubscribe).",
+    ),
+    Setting("archive.dir", PATH, None, "Folder for the web archive of sent digests."),
+    Setting("archive.url", _optional_http_url, None, "Public URL of archive.dir."),
+    # Clustering and ranking (issue 4).
+    Setting("show_why", _bool, False, "Show the names and figures that grouped an item's sources."),
+    Setting("filters.include", _phrases, (), "Keep only items that mention one of these."),
+    Setting("filters.exclude", _phrases, (), "Drop items that mention any of these."),
+)
+
+FEED_SETTINGS: tuple[Setting, ...] = (
+    Setting("name", text_value, None, "Outlet name shown in the digest.", True),
+    Setting("url", URL_OR_PATH, None, "Feed URL, file:// URL or path.", True),
+    Setting("section", _optional_text, None, "Section of the digest this feed's items go in."),
+    Setting("weight", _positive_float, 1.0, "Ranking weight of this feed's items."),
+    Setting(
+        "filters",
+        _feed_filters,
+        None,
+        "include:/exclude: keywords or phrases for this feed's articles (like filters.*).",
+    ),
+)
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def settings_help() -> str:
+    """The settings reference, one line per key (printed by `digest settings`)."""
+    lines = []
+    for prefix, settings in (("", SETTINGS), ("feeds[].", FEED_SETTINGS)):
+        for setting in settings:
+            note = " (required)" if setting.required else ""
+            if setting.default is not None:
+                note += f" (default: {_shown(setting.default)})"
+            lines.append(f"{prefix}{setting.key}: {setting.help}{note}")
+    return "\n".join(lines)

@@ -1,0 +1,27 @@
+"""Fetching feeds and pages (guarded against private addresses; robots.txt), parsing
+feeds, feed health, OPML.
+
+What other stages may use; the modules beside this one are internal."""
+
+from ._fetch import FEED_ACCEPT, PAGE_ACCEPT, Fetcher, FetchRequest
+from ._health import failing_for, next_attempt, waiting_reason
+from ._opml import export_opml, import_opml
+from ._parse import ParsedFeed, parse_fetched
+from ._robots import disallowed
+from ._urls import host_of
+
+__all__ = [
+    "FEED_ACCEPT",
+    "PAGE_ACCEPT",
+    "FetchRequest",
+    "Fetcher",
+    "ParsedFeed",
+    "disallowed",
+    "export_opml",
+    "failing_for",
+    "host_of",
+    "import_opml",
+    "next_attempt",
+    "parse_fetched",
+    "waiting_reason",
+]

@@ -1,0 +1,438 @@
+"""Fetch feeds and pages: concurrent HTTP with limits, conditional GET, and local files.
+
+The fetcher never decides what a failure means for the run: a batch gives a FetchResult or a
+Skipped per request (`Fetcher.fetch` alone raises FetchError), and the runner records each
+failure.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import zlib
+from collections import Counter, defaultdict, deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import formatdate, parsedate_to_datetime
+from http.cookiejar import CookieJar
+from pathlib import Path
+from urllib.parse import unquote, urljoin, urlsplit
+from urllib.request import url2pathname
+
+import httpx
+
+from ..config import FetchSettings
+from ..errors import FetchError
+from ..models import FetchResult, Skipped
+from ._netguard import BlockedAddress, GuardedBackend, GuardedTransport
+from ._urls import host_of
+
+FEED_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, "
+    "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
+)
+PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+_MAX_REDIRECTS = 5
+_REDIRECTS = (301, 302, 303, 307, 308)
+_PERMANENT = (301, 308)
+# A Retry-After further out than this is a misconfigured server, not a request to wait.
+MAX_RETRY_AFTER = 7 * 86400
+
+
+@dataclass(frozen=True)
+class FetchRequest:
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    accept: str = PAGE_ACCEPT
+    # The host whose addresses may be private (the feed's own host, for an article link).
+    # None: the host of `url` itself, which the operator asked for.
+    trusted_host: str | None = None
+    stage: str = "page"  # what a failure is recorded as (models.Skipped.stage)
+
+
+class Fetcher:
+    """The HTTP clients of a run. Use as a context manager.
+
+    Each host gets its own client (its own connection pool), of one of two kinds: plain for
+    the hosts the operator named (the feed's own host), or with connections that refuse
+    non-public addresses (_netguard.py) for every other host and hop. The clients share one
+    cookie jar and one TLS context. One pool for all hosts was slower the more hosts a run
+    had: httpcore looks at every pooled connection, several times, for each request (1.5 ms
+    of CPU a request with 20 hosts; bench/pipeline_bench.py has 200).
+    """
+
+    def __init__(self, settings: FetchSettings, backend: GuardedBackend | None = None):
+        self.settings = settings
+        self._backend = backend
+        self._cookies = CookieJar()
+        self._ssl_context = httpx.create_ssl_context()
+        self._clients: dict[tuple[str, bool], httpx.Client] = {}
+        self._host_slots: dict[str, threading.Semaphore] = defaultdict(
+            lambda: threading.Semaphore(settings.per_host)
+        )
+        self._slots_lock = threading.Lock()
+
+    def __enter__(self) -> Fetcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        with self._slots_lock:
+            clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            client.close()
+
+    def fetch_many(self, requests: Sequence[FetchRequest]) -> list[FetchResult | Skipped]:
+        """Fetch all requests concurrently; results come back in request order."""
+        if not requests:
+            return []
+        workers = min(self.settings.concurrency, len(requests))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch") as pool:
+            return list(pool.map(self._fetch_or_skip, requests))
+
+    def fetch_each(
+        self, requests: Sequence[FetchRequest]
+    ) -> Iterator[tuple[int, FetchResult | Skipped]]:
+        """Yield (request index, outcome) as each fetch completes, so the caller can work on
+        a page while the next ones arrive. Hosts take turns (`HostTurns`), so that one site's
+        per-host limit does not hold up the others; and no more bodies wait than there are
+        fetch threads: the caller's pace bounds the memory."""
+        if not requests:
+            return
+        by_host: dict[str, deque[int]] = defaultdict(deque)
+        for index, request in enumerate(requests):
+            by_host[host_of_or_empty(request.url)].append(index)
+        workers = min(self.settings.concurrency, len(requests))
+        turns = HostTurns(by_host, self.settings.per_host, window=workers)
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch") as pool:
+            running: dict[Future[FetchResult | Skipped], tuple[int, str]] = {}
+
+            def start_more() -> None:
+                while len(running) < workers and (turn := turns.next()) is not None:
+                    index, host = turn
+                    running[pool.submit(self._fetch_or_skip, requests[index])] = (index, host)
+
+            start_more()
+            while running:
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    index, host = running.pop(future)
+                    turns.finished(host)
+                    yield index, future.result()
+                    start_more()
+
+    def _fetch_or_skip(self, request: FetchRequest) -> FetchResult | Skipped:
+        """The fetch, or its failure as a value (the target is the URL that failed, which
+        may be a redirect's)."""
+        try:
+            return self.fetch(request)
+        except FetchError as error:
+            return Skipped(
+                request.stage,
+                error.url,
+                error.reason,
+                status=error.status,
+                retry_after=error.retry_after,
+                blocked=error.blocked,
+            )
+
+    def fetch(self, request: FetchRequest) -> FetchResult:
+        """Fetch one URL or file. Raises FetchError naming the URL and the reason."""
+        try:
+            scheme = urlsplit(request.url).scheme
+            host = host_of(request.url)
+        except ValueError as error:
+            raise FetchError(request.url, f"invalid URL: {error}") from None
+        if scheme == "file":
+            return read_local(request, self.settings.max_bytes)
+        if scheme not in ("http", "https"):
+            raise FetchError(request.url, f"unsupported URL scheme {scheme!r}")
+        with self._slot(host):
+            return self._get(request)
+
+    def _slot(self, host: str) -> threading.Semaphore:
+        with self._slots_lock:
+            return self._host_slots[host]
+
+    def _client_for(self, url: str, trusted_host: str) -> httpx.Client:
+        host = host_of(url)
+        guarded = not (self.settings.allow_private or host == trusted_host)
+        with self._slots_lock:
+            client = self._clients.get((host, guarded))
+            if client is None:
+                client = self._clients[(host, guarded)] = self._new_client(guarded)
+            return client
+
+    def _new_client(self, guarded: bool) -> httpx.Client:
+        options = {
+            "timeout": httpx.Timeout(self.settings.timeout),
+            "follow_redirects": False,  # each hop is checked and may change the pool
+            "headers": {
+                "User-Agent": self.settings.user_agent,
+                "Accept-Encoding": "gzip, deflate",
+            },
+            "cookies": self._cookies,
+            "verify": self._ssl_context,
+        }
+        if guarded:
+            transport = GuardedTransport(self._backend, self._ssl_context)
+            return httpx.Client(**options, transport=transport, trust_env=False)
+        return httpx.Client(**options)
+
+    def _get(self, request: FetchRequest) -> FetchResult:
+        headers = {"Accept": request.accept}
+        if request.etag:
+            headers["If-None-Match"] = request.etag
+        if request.last_modified:
+            headers["If-Modified-Since"] = request.last_modified
+        trusted = host_of(request.url) if request.trusted_host is None else request.trusted_host
+        url = request.url
+        moved_to: str | None = None
+        permanent = True
+        for _ in range(_MAX_REDIRECTS + 1):
+            try:
+                client = self._client_for(url, trusted)
+                with client.stream("GET", url, headers=headers) as response:
+                    status = response.status_code
+                    location = response.headers.get("Location")
+                    if status in _REDIRECTS and location:
+                        url = _redirect_target(request.url, url, location)
+                        # A -301-> B -302-> C: A now lives at B, which is only lent to C.
+                        permanent = permanent and status in _PERMANENT
+                        moved_to = url if permanent else moved_to
+                        continue
+                    return self._response(request, url, response, moved_to)
+            except BlockedAddress as refused:
+                raise FetchError(
+                    url,
+                    f"not fetched: {refused}; feed links to private networks are refused "
+                    "(fetch.allow_private)",
+                    blocked=True,
+                ) from None
+            except httpx.TimeoutException:
+                raise FetchError(url, f"timed out after {self.settings.timeout:g}s") from None
+            except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError, UnicodeError) as err:
+                raise FetchError(url, f"invalid URL: {err}") from None
+            except httpx.HTTPError as error:
+                raise FetchError(url, _describe(error)) from None
+        raise FetchError(request.url, f"more than {_MAX_REDIRECTS} redirects")
+
+    def _response(
+        self, request: FetchRequest, url: str, response: httpx.Response, moved_to: str | None
+    ) -> FetchResult:
+        status = response.status_code
+        if status == 304:
+            return FetchResult(
+                url=request.url,
+                status=304,
+                body=None,
+                final_url=url,
+                etag=response.headers.get("ETag") or request.etag,
+                last_modified=response.headers.get("Last-Modified") or request.last_modified,
+                moved_to=moved_to,
+            )
+        if status >= 400 or status in _REDIRECTS:
+            phrase = f"HTTP {status} {response.reason_phrase}".strip()
+            if status in _REDIRECTS:
+                phrase += " without a Location"
+            wait = _retry_after(response.headers.get("Retry-After"))
+            if wait is not None and status in (429, 503):
+                phrase += f" (Retry-After: {wait:.0f}s)"
+            raise FetchError(url, phrase, status=status, retry_after=wait)
+        body = self._read_capped(url, response)
+        return FetchResult(
+            url=request.url,
+            status=status,
+            body=body,
+            final_url=url,
+            etag=_ascii(response.headers.get("ETag")),
+            last_modified=_ascii(response.headers.get("Last-Modified")),
+            content_type=response.headers.get("Content-Type"),
+            moved_to=moved_to,
+        )
+
+    def _read_capped(self, url: str, response: httpx.Response) -> bytes:
+        limit = self.settings.max_bytes
+        declared = response.headers.get("Content-Length", "")
+        encoding = response.headers.get("Content-Encoding", "")
+        if declared.isdigit() and int(declared) > limit and not encoding:
+            raise FetchError(url, f"body of {int(declared):,} bytes exceeds the {limit:,} limit")
+        decoder = _CappedDecoder(url, encoding, limit)
+        # The per-read timeout does not bound a server that drips bytes forever.
+        deadline = time.monotonic() + self.settings.timeout * 3
+        chunks: list[bytes] = []
+        for raw in response.iter_raw():
+            chunks.append(decoder.decode(raw))
+            if time.monotonic() > deadline:
+                raise FetchError(url, f"body still arriving after {self.settings.timeout * 3:g}s")
+        chunks.append(decoder.flush())
+        return b"".join(chunks)
+
+
+class HostTurns:
+    """The order in which a batch's requests start. `window` hosts take turns at a time, and
+    when one has no requests left the next host joins. A host with `per_host` requests in
+    flight is passed over; when every host taking turns is (a slow site), one more joins, so
+    no fetch thread waits on a busy host while other hosts have work.
+
+    All hosts of a run taking turns at once would come back to each host only after all the
+    others, long after its kept-alive connection closed: with 200 hosts, nearly every request
+    opened a new connection (on the real web, a new TLS handshake)."""
+
+    def __init__(self, by_host: dict[str, deque[int]], per_host: int, window: int):
+        self.waiting = deque(by_host.items())
+        self.turning: deque[tuple[str, deque[int]]] = deque()
+        self.in_flight: Counter[str] = Counter()
+        self.per_host = per_host
+        self.window = window
+
+    def next(self) -> tuple[int, str] | None:
+        """(request index, host) to start now, or None when none may start yet."""
+        while self.waiting and len(self.turning) < self.window:
+            self.turning.append(self.waiting.popleft())
+        for _ in range(len(self.turning)):
+            self.turning.rotate(-1)
+            if self.in_flight[self.turning[-1][0]] < self.per_host:
+                return self._take()
+        if self.waiting:
+            self.turning.append(self.waiting.popleft())
+            return self._take()
+        return None
+
+    def finished(self, host: str) -> None:
+        self.in_flight[host] -= 1
+
+    def _take(self) -> tuple[int, str]:
+        host, queue = self.turning[-1]
+        index = queue.popleft()
+        if not queue:
+            self.turning.pop()
+        self.in_flight[host] += 1
+        return index, host
+
+
+def host_of_or_empty(url: str) -> str:
+    try:
+        return host_of(url)
+    except ValueError:
+        return ""
+
+
+class _CappedDecoder:
+    """Content-Encoding decoding that stops at `limit` decoded bytes, whatever the ratio:
+    a 10 KB gzip bomb never gets to allocate its 10 GB."""
+
+    def __init__(self, url: str, encoding: str, limit: int):
+        self.url = url
+        self.limit = limit
+        self.size = 0
+        name = encoding.strip().lower()
+        self.deflate = name == "deflate"
+        if name in ("", "identity"):
+            self.inflater = None
+        elif name in ("gzip", "x-gzip"):
+            self.inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif self.deflate:
+            self.inflater = zlib.decompressobj()
+        else:
+            raise FetchError(url, f"unsupported content encoding {encoding!r}")
+
+    def decode(self, data: bytes) -> bytes:
+        if self.inflater is None:
+            return self._count(data)
+        room = self.limit - self.size + 1
+        try:
+            out = self.inflater.decompress(data, room)
+        except zlib.error as error:
+            if not (self.deflate and self.size == 0):
+                raise FetchError(self.url, f"bad content encoding: {error}") from None
+            self.deflate = False  # "deflate" that is raw deflate, as some servers send
+            self.inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+            return self.decode(data)
+        return self._count(out)
+
+    def flush(self) -> bytes:
+        return self._count(self.inflater.flush()) if self.inflater is not None else b""
+
+    def _count(self, data: bytes) -> bytes:
+        self.size += len(data)
+        if self.size > self.limit:
+            what = "decompressed body" if self.inflater is not None else "body"
+            raise FetchError(self.url, f"{what} exceeds the {self.limit:,} byte limit")
+        return data
+
+
+def _redirect_target(origin: str, url: str, location: str) -> str:
+    target = urljoin(url, location.strip())
+    if urlsplit(target).scheme not in ("http", "https"):
+        raise FetchError(origin, f"redirected to a non-http(s) URL {target[:200]!r}")
+    return target
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header (seconds or an HTTP date), or None."""
+    if not value:
+        return None
+    text = value.strip()
+    if text.isdigit():
+        seconds = float(text)
+    else:
+        try:
+            seconds = (parsedate_to_datetime(text) - datetime.now(UTC)).total_seconds()
+        except (TypeError, ValueError, IndexError):
+            return None
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+
+
+def _ascii(value: str | None) -> str | None:
+    """A validator we can send back: HTTP headers go out as ASCII."""
+    return value if value and value.isascii() and value.isprintable() else None
+
+
+def _describe(error: httpx.HTTPError) -> str:
+    text = str(error) or type(error).__name__
+    if isinstance(error, httpx.ConnectError):
+        if "SSL" in text or "certificate" in text.lower():
+            return f"TLS error: {text}"
+        return f"cannot connect: {text}"
+    if isinstance(error, httpx.RemoteProtocolError):
+        return f"server broke the connection: {text}"
+    return text
+
+
+def local_path(url: str) -> Path:
+    """The filesystem path of a file:// URL."""
+    parts = urlsplit(url)
+    return Path(url2pathname(unquote(parts.path)))
+
+
+def read_local(request: FetchRequest, max_bytes: int) -> FetchResult:
+    """Read a file:// URL, with its mtime standing in for Last-Modified."""
+    path = local_path(request.url)
+    try:
+        stat = path.stat()
+        last_modified = formatdate(stat.st_mtime, usegmt=True)
+        if request.last_modified and _same_time(request.last_modified, last_modified):
+            return FetchResult(request.url, 304, None, request.url, last_modified=last_modified)
+        if stat.st_size > max_bytes:
+            raise FetchError(request.url, f"file of {stat.st_size:,} bytes exceeds the limit")
+        body = path.read_bytes()
+    except FileNotFoundError:
+        raise FetchError(request.url, "no such file") from None
+    except IsADirectoryError:
+        raise FetchError(request.url, "is a directory, not a file") from None
+    except OSError as error:
+        raise FetchError(request.url, f"cannot read: {error.strerror or error}") from None
+    return FetchResult(request.url, 200, body, request.url, last_modified=last_modified)
+
+
+def _same_time(a: str, b: str) -> bool:
+    try:
+        return parsedate_to_datetime(a) == parsedate_to_datetime(b)
+    except (TypeError, ValueError):
+        return False

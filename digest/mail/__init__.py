@@ -1,0 +1,27 @@
+"""The digest as email and web page: rendering, messages, delivery (SMTP or outbox folder), archive.
+
+What other stages may use; the modules beside this one are internal."""
+
+from ._archive import email_links, page_links, write_archive
+from ._deliver import (
+    SendOutcome,
+    deliver,
+    delivered_to,
+    nothing_delivered,
+    send_outgoing,
+    stage_messages,
+)
+from ._render import render_digest
+
+__all__ = [
+    "SendOutcome",
+    "deliver",
+    "delivered_to",
+    "email_links",
+    "nothing_delivered",
+    "page_links",
+    "render_digest",
+    "send_outgoing",
+    "stage_messages",
+    "write_archive",
+]

@@ -1,0 +1,227 @@
+"""The web archive: every delivered digest as a standalone page, an index of past digests
+(newest first) and an Atom feed of the digests, in `archive.dir`.
+
+The folder keeps its own record, `digests.json`, so the index and the feed are rebuilt from
+the folder alone (copy it to any static host). Only `digest run` writes here, after the
+digest was delivered; `digest preview` never does.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from xml.etree import ElementTree
+from zoneinfo import ZoneInfo
+
+from ..config import ArchiveConfig
+from ..errors import DigestError
+from ..files import write_atomically
+from ..models import Digest
+from ._render import Links, safe_url
+
+RECORD = "digests.json"
+INDEX = "index.html"
+FEED = "feed.atom"
+ATOM = "http://www.w3.org/2005/Atom"
+
+
+class ArchiveError(DigestError):
+    """The archive folder could not be written; the digest itself was delivered."""
+
+
+@dataclass(frozen=True)
+class ArchivedDigest:
+    page: str  # file name in the archive folder
+    title: str
+    subject: str
+    created: str  # ISO 8601, UTC
+    item_count: int
+    headlines: list[tuple[str, str]]  # (headline, url) of each item
+
+
+def page_name(created: datetime) -> str:
+    """'2026-11-23-090000.html', by UTC time; with the milliseconds when it has any, so that
+    two digests sent within one second do not share (and overwrite) one page."""
+    moment = created.astimezone(UTC)
+    fraction = f"-{moment.microsecond // 1000:03d}" if moment.microsecond else ""
+    return moment.strftime("%Y-%m-%d-%H%M%S") + fraction + ".html"
+
+
+def _public(archive: ArchiveConfig, name: str) -> str:
+    return f"{archive.url.rstrip('/')}/{name}" if archive.url else ""
+
+
+def email_links(archive: ArchiveConfig | None, created: datetime, unsubscribe: str) -> Links:
+    """The links the email carries: its archive page and the index, when public."""
+    if archive is None or not archive.url:
+        return Links(unsubscribe=unsubscribe)
+    return Links(
+        archive_page=_public(archive, page_name(created)),
+        archive_index=_public(archive, ""),
+        unsubscribe=unsubscribe,
+    )
+
+
+def page_links() -> Links:
+    """Links on an archive page: relative, so the folder works wherever it is served."""
+    return Links(archive_index=INDEX)
+
+
+def write_archive(
+    archive: ArchiveConfig, digest: Digest, page_html: str, subject: str
+) -> list[Path]:
+    """Add one digest's page and rewrite the index and the feed. Returns the files written."""
+    folder = archive.folder
+    entry = ArchivedDigest(
+        page=page_name(digest.created),
+        title=digest.title,
+        subject=subject,
+        # To the millisecond, like the page name: two digests of one second stay in order.
+        created=digest.created.astimezone(UTC).isoformat(timespec="milliseconds"),
+        item_count=len(digest.items),
+        headlines=[(item.headline, safe_url(item.url)) for item in digest.items],
+    )
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        entries = [e for e in _read_record(folder) if e.page != entry.page] + [entry]
+        entries.sort(key=lambda e: datetime.fromisoformat(e.created), reverse=True)
+        files = {
+            folder / entry.page: page_html,
+            folder / RECORD: json.dumps([asdict(e) for e in entries], ensure_ascii=False, indent=1),
+            folder / INDEX: index_page(
+                entries, digest.title, digest.language, archive, digest.timezone
+            ),
+            folder / FEED: atom_feed(entries, digest.title, archive),
+        }
+        for path, text in files.items():
+            # The web server must be able to read the archive (mkstemp makes files private).
+            write_atomically(path, text.encode("utf-8"), mode=0o644)
+    except OSError as error:
+        raise ArchiveError(f"archive {folder}: cannot write: {error.strerror or error}") from None
+    return list(files)
+
+
+def _read_record(folder: Path) -> list[ArchivedDigest]:
+    path = folder / RECORD
+    if not path.exists():
+        return []
+    try:
+        rows = json.loads(path.read_text(encoding="utf-8"))
+        return [
+            ArchivedDigest(**{**row, "headlines": [tuple(pair) for pair in row["headlines"]]})
+            for row in rows
+        ]
+    except (ValueError, TypeError, KeyError) as error:
+        # Keep the damaged record for the operator instead of overwriting the history.
+        kept = path.with_name(f"{RECORD}.broken-{datetime.now(UTC):%Y%m%d%H%M%S}")
+        path.rename(kept)
+        raise ArchiveError(
+            f"archive {path}: unreadable ({type(error).__name__}: {error}); moved to {kept.name}"
+        ) from None
+
+
+def _when(entry: ArchivedDigest, zone: ZoneInfo) -> str:
+    """When a digest went out, in the digest's own timezone, as the email dated it."""
+    return datetime.fromisoformat(entry.created).astimezone(zone).strftime("%A %d %B %Y, %H:%M %Z")
+
+
+def index_page(
+    entries: list[ArchivedDigest],
+    title: str,
+    language: str,
+    archive: ArchiveConfig,
+    timezone: str = "UTC",
+) -> str:
+    """The list of past digests, newest first, with each one's top headlines."""
+    escape = html.escape
+    zone = ZoneInfo(timezone)
+    rows = []
+    for entry in entries:
+        tops = "".join(f"<li>{escape(headline)}</li>" for headline, _ in entry.headlines[:3])
+        more = entry.item_count - min(3, len(entry.headlines))
+        rows.append(
+            f'<li class="d"><a href="{escape(entry.page)}">{escape(_when(entry, zone))}</a>'
+            f' <span class="m">· {entry.item_count} '
+            f"{'story' if entry.item_count == 1 else 'stories'}</span>"
+            f"<ul>{tops}</ul>{f'<p class=m>and {more} more</p>' if more > 0 else ''}</li>"
+        )
+    feed = escape(_public(archive, FEED) or FEED)
+    return f"""<!doctype html>
+<html lang="{escape(language)}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light dark">
+<title>{escape(title)}: past digests</title>
+<link rel="alternate" type="application/atom+xml" title="{escape(title)}" href="{feed}">
+<style>
+body {{ margin: 0; background: #eef0f3; color: #1f2328; line-height: 1.5;
+  font-family: -apple-system, BlinkMacSystemFont, 'Segoe UI', Roboto, Helvetica, Arial,
+  sans-serif; }}
+main {{ max-width: 600px; margin: 0 auto; padding: 24px 16px; }}
+h1 {{ font-size: 28px; margin: 0 0 4px; }}
+a {{ color: #0b57d0; }} .m {{ color: #57606a; }}
+ol {{ list-style: none; padding: 0; }}
+.d {{ background: #fff; border-radius: 10px; padding: 14px 20px; margin: 10px 0; }}
+.d > a {{ font-weight: 600; font-size: 18px; text-decoration: none; }}
+.d ul {{ margin: 6px 0 0; padding-left: 20px; }} .d p {{ margin: 4px 0 0; }}
+@media (prefers-color-scheme: dark) {{
+  body {{ background: #111418; color: #e6e8eb; }} .d {{ background: #1c2128; }}
+  a {{ color: #8ab4f8; }} .m {{ color: #a9b3be; }}
+}}
+</style>
+</head>
+<body>
+<main>
+<h1>{escape(title)}</h1>
+<p class="m">Past digests, newest first · <a href="{feed}">Atom feed</a></p>
+<ol>
+{chr(10).join(rows)}
+</ol>
+</main>
+</body>
+</html>
+"""
+
+
+def atom_feed(entries: list[ArchivedDigest], title: str, archive: ArchiveConfig) -> str:
+    """An Atom feed (RFC 4287) with one entry per digest, newest first."""
+    ElementTree.register_namespace("", ATOM)
+
+    def add(parent: ElementTree.Element, tag: str, text: str = "", **attributes: str):
+        element = ElementTree.SubElement(parent, f"{{{ATOM}}}{tag}", attributes)
+        element.text = text or None
+        return element
+
+    base = _public(archive, "")
+    feed = ElementTree.Element(f"{{{ATOM}}}feed")
+    add(feed, "title", title)
+    add(feed, "id", base or _urn(title, ""))
+    add(feed, "updated", entries[0].created if entries else "1970-01-01T00:00:00+00:00")
+    add(add(feed, "author"), "name", title)
+    add(feed, "link", rel="alternate", type="text/html", href=base + INDEX)
+    add(feed, "link", rel="self", type="application/atom+xml", href=base + FEED)
+    for entry in entries:
+        node = add(feed, "entry")
+        add(node, "title", entry.subject)
+        add(node, "id", base + entry.page if base else _urn(title, entry.page))
+        add(node, "updated", entry.created)
+        add(node, "published", entry.created)
+        add(node, "link", rel="alternate", type="text/html", href=base + entry.page)
+        items = "".join(
+            f'<li><a href="{html.escape(url)}">{html.escape(headline)}</a></li>'
+            if url
+            else f"<li>{html.escape(headline)}</li>"
+            for headline, url in entry.headlines
+        )
+        add(node, "content", f"<ol>{items}</ol>", type="html")
+    return ElementTree.tostring(feed, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def _urn(title: str, page: str) -> str:
+    """A stable id when the archive has no public URL."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"digest:{title}/{page}").urn

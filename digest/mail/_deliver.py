@@ -1,0 +1,425 @@
+"""Deliver a rendered digest: as files in an outbox folder, or by SMTP.
+
+Both send the messages that _message.py composes; this module is only the transport. The
+pipeline stages them in the store's outbox first (store/_outbox.py) and this module reports
+each one's fate to it as it happens (`Journal`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import glob
+import re
+import smtplib
+import ssl
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from email import message_from_bytes
+from email.message import EmailMessage, Message
+from email.policy import SMTP
+from email.utils import parseaddr
+from pathlib import Path
+from typing import Protocol
+
+from ..config import DeliveryConfig
+from ..errors import DeliveryError
+from ..files import slug, write_atomically
+from ..models import Outgoing, RenderedDigest, Staged
+from ..text import plural
+from ._message import build_message
+from ._smtp_security import NeedsSetting, needs_what, security_mismatch, silent_server_hint
+
+
+@dataclass(frozen=True)
+class Delivery:
+    method: str
+    recipients: tuple[str, ...]
+    detail: str  # outbox file stem, or the SMTP server's answer
+    files: tuple[str, ...] = ()
+    refused: dict[str, str] = field(default_factory=dict)  # recipient -> the server's reply
+    # recipient -> (reason, message): refused for now; the caller may send `message` later
+    deferred: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+
+
+@dataclass
+class SendOutcome:
+    """Per message key: accepted, refused for good (5xx), or deferred (4xx, cut off)."""
+
+    accepted: list[str] = field(default_factory=list)
+    refused: dict[str, str] = field(default_factory=dict)
+    deferred: dict[str, str] = field(default_factory=dict)
+    # Keys sent again although the server may have had them already (a session cut off
+    # after the end of the message).
+    uncertain: set[str] = field(default_factory=set)
+    # A setting the server cannot work with (delivery.security, the CA): what to change.
+    # Asking again cannot help, so nothing is retried; what was waiting stays deferred.
+    setting_error: str | None = None
+
+
+class Journal(Protocol):
+    """Where each message's fate is written down as it happens (the store's outbox)."""
+
+    def sending(self, message: Outgoing) -> None: ...
+    def sent(self, message: Outgoing, reply: str) -> None: ...
+    def refused(self, message: Outgoing, reply: str) -> None: ...
+    def deferred(self, message: Outgoing, reason: str) -> None: ...
+
+
+class _NoJournal:
+    def sending(self, message: Outgoing) -> None:
+        pass
+
+    def sent(self, message: Outgoing, reply: str) -> None:
+        pass
+
+    def refused(self, message: Outgoing, reply: str) -> None:
+        pass
+
+    def deferred(self, message: Outgoing, reason: str) -> None:
+        pass
+
+
+def stage_messages(
+    rendered: RenderedDigest, settings: DeliveryConfig, language: str, now: datetime
+) -> list[Staged]:
+    """The complete messages of a digest, before anything is sent: one per recipient (no
+    reader sees the others' addresses). The file method adds one row for the .html and .txt
+    copies, whose target is the files' stem; each .eml row targets its own file."""
+    messages = {
+        recipient: build_message(
+            rendered, settings.sender, recipient, language, now, settings.unsubscribe
+        )
+        for recipient in settings.recipients
+    }
+    if settings.method != "file":
+        return [
+            Staged(recipient, message["Message-ID"], message.as_bytes())
+            for recipient, message in messages.items()
+        ]
+    if settings.outbox is None:
+        raise DeliveryError("delivery.outbox is not set")
+    # To the millisecond, so that the names sort in the order the digests were made.
+    moment = f"{now:%Y%m%d-%H%M%S}-{now.microsecond // 1000:03d}"
+    base = f"{moment}-{slug(rendered.subject.split('·')[0], 40)}"
+    stem = settings.outbox / base
+    # Should a name still be taken (files already in the outbox), the earlier digest keeps
+    # its files: this one takes the next free name.
+    taken = 1
+    while settings.outbox.is_dir() and any(settings.outbox.glob(glob.escape(stem.name) + ".*")):
+        taken += 1
+        stem = settings.outbox / f"{base}-{taken}"
+    # The side files carry the parts as rendered (no reader's own unsubscribe link).
+    copy = build_message(rendered, settings.sender, ", ".join(settings.recipients), language, now)
+    staged = [Staged("", copy["Message-ID"], copy.as_bytes(), "file", str(stem))]
+    paths: set[Path] = set()
+    for recipient, message in messages.items():
+        path = stem.with_name(f"{stem.name}.to-{slug(recipient)}.eml")
+        if path in paths:  # a.b@x and a-b@x share a slug
+            path = path.with_name(f"{path.stem}-{len(paths) + 1}.eml")
+        paths.add(path)
+        staged.append(
+            Staged(recipient, message["Message-ID"], message.as_bytes(), "file", str(path))
+        )
+    return staged
+
+
+def send_outgoing(
+    settings: DeliveryConfig,
+    messages: Sequence[Outgoing],
+    journal: Journal | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> SendOutcome:
+    """Send staged messages; each ends accepted, refused (5xx) or deferred, in `journal` too.
+
+    Connection errors, timeouts and 4xx replies are retried in new sessions, up to
+    `settings.retries` more times, waiting retry_delay, then twice that, and so on. What is
+    still deferred after that waits in the outbox for the next run. Raises DeliveryError
+    only for a login the server refuses (retrying cannot help).
+    """
+    journal = journal or _NoJournal()
+    outcome = SendOutcome()
+    waiting = []
+    for message in messages:
+        if message.method == "file":
+            _write_outbox_files(message, journal, outcome)
+        else:
+            waiting.append(message)
+    for attempt in range(settings.retries + 1):
+        if not waiting or outcome.setting_error:
+            break
+        if attempt:
+            sleep(settings.retry_delay * 2 ** (attempt - 1))
+        waiting = _smtp_session(settings, waiting, journal, outcome)
+    return outcome
+
+
+def _write_outbox_files(message: Outgoing, journal: Journal, outcome: SendOutcome) -> None:
+    """Write the .eml (or the .html and .txt copies) at the staged path. Writing them again
+    gives the same files under the same names, so a rerun after a crash here cannot make a
+    second copy: exactly once."""
+    target = Path(message.target or "digest")
+    if target.suffix == ".eml":
+        files = {target: message.message}
+    else:
+        parsed = message_from_bytes(message.message, policy=SMTP)
+        files = {
+            target.with_name(target.name + ".html"): _part(parsed, "html").encode("utf-8"),
+            target.with_name(target.name + ".txt"): _part(parsed, "plain").encode("utf-8"),
+        }
+    journal.sending(message)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        for path, data in files.items():
+            write_atomically(path, data)
+    except OSError as error:
+        reason = f"outbox {target.parent}: cannot write: {error.strerror or error}"
+        outcome.deferred[message.key] = reason
+        journal.deferred(message, reason)
+        return
+    outcome.accepted.append(message.key)
+    journal.sent(message, f"wrote {', '.join(path.name for path in files)}")
+
+
+def _part(message: Message, subtype: str) -> str:
+    body = message.get_body((subtype,))
+    text = body.get_content() if isinstance(body, EmailMessage) else ""
+    return text.replace("\r\n", "\n")
+
+
+def _smtp_session(
+    settings: DeliveryConfig, messages: Sequence[Outgoing], journal: Journal, outcome: SendOutcome
+) -> list[Outgoing]:
+    """One SMTP session over `messages`; returns those deferred, to try again later."""
+    server = f"{settings.host}:{settings.port}"
+    password = settings.password()
+    if settings.username and password is None:
+        raise DeliveryError(
+            f"SMTP {server}: delivery.username is set but ${settings.password_env} is empty; "
+            "export the password in that environment variable"
+        )
+    deferred: list[Outgoing] = []
+
+    def defer(message: Outgoing, reason: str) -> None:
+        if message.uncertain:
+            outcome.uncertain.add(message.key)
+        outcome.deferred[message.key] = reason
+        journal.deferred(message, reason)
+        deferred.append(message)
+
+    try:
+        client = _connect(settings)
+    except (OSError, smtplib.SMTPException, UnicodeError, ValueError) as error:
+        reason = f"cannot connect: {error or type(error).__name__}"
+        outcome.setting_error = security_mismatch(settings, error)
+        if outcome.setting_error:
+            reason = outcome.setting_error
+        hint = silent_server_hint(settings, error)
+        if hint:
+            reason += f"; {hint}"
+        for message in messages:
+            defer(message, reason)
+        return deferred
+    envelope_from = parseaddr(settings.sender)[1] or settings.sender
+    done = 0
+    try:
+        if settings.username:
+            client.login(settings.username, password or "")
+        for message in messages:
+            verdict = _send_one(client, envelope_from, message, journal)
+            done += 1
+            if verdict is None:
+                outcome.accepted.append(message.key)
+                outcome.deferred.pop(message.key, None)
+            elif verdict[0] >= 500:
+                outcome.refused[message.key] = verdict[1]
+                outcome.deferred.pop(message.key, None)
+                journal.refused(message, verdict[1])
+            else:
+                defer(message, verdict[1])
+                if verdict[0] == 421:  # the server is closing the session
+                    break
+    except NeedsSetting as error:  # before DATA: the message in hand was not taken
+        outcome.setting_error = str(error)
+        for message in messages[done:]:
+            defer(message, outcome.setting_error)
+    except smtplib.SMTPAuthenticationError as error:
+        raise DeliveryError(
+            f"SMTP {server}: login as {settings.username} failed ({error.smtp_code}); "
+            f"check ${settings.password_env}"
+        ) from None
+    except UnicodeEncodeError:
+        raise DeliveryError(
+            f"SMTP {server}: the user name or ${settings.password_env} has characters "
+            "smtplib cannot send (non-ASCII)"
+        ) from None
+    except (smtplib.SMTPException, OSError) as error:
+        # Cut off: the message in hand may have reached the server if its end had gone out
+        # (then it stays `sending`: uncertain, never unstaged); it and the rest go again.
+        reason = f"connection lost: {error or type(error).__name__}"
+        if isinstance(error, _CutOffAfterData):
+            defer(dataclasses.replace(messages[done], uncertain=True), reason)
+            done += 1
+        for message in messages[done:]:
+            defer(message, reason)
+    else:
+        for message in messages[done:]:
+            defer(message, "the server closed the session (421)")
+    finally:
+        try:
+            client.quit()
+        except (smtplib.SMTPException, OSError):
+            client.close()
+    return deferred
+
+
+def _send_one(
+    client: smtplib.SMTP, envelope_from: str, message: Outgoing, journal: Journal
+) -> tuple[int, str] | None:
+    """MAIL, RCPT, DATA for one message; None when accepted, else (code, reply).
+
+    smtplib's sendmail() is unrolled so that the outbox row is marked `sending` between the
+    body and the final dot: until that dot the server discards the message if we die, so
+    only a death between the dot and the `sent` commit can leave the server with a
+    message we do not know it took.
+    """
+    client.ehlo_or_helo_if_needed()
+    options: tuple[str, ...] = ()
+    if not (envelope_from.isascii() and parseaddr(message.recipient)[1].isascii()):
+        if not client.has_extn("smtputf8"):
+            # Final: this server cannot carry the address, however often we ask.
+            return 553, "553 the address is not ASCII and the server does not offer SMTPUTF8"
+        options = ("SMTPUTF8",)
+    for command in (
+        lambda: client.mail(envelope_from, options),
+        lambda: client.rcpt(message.recipient),
+        lambda: client.docmd("DATA"),
+    ):
+        code, reply = command()
+        if code == 530:  # RFC 3207/4954: no mail before TLS or a login, for any recipient
+            raise NeedsSetting(needs_what(client, f"{code} {_decode(reply)}".strip()))
+        if code not in (250, 251, 354):
+            if code != 421:
+                client.rset()
+            return code, f"{code} {_decode(reply)}".strip()
+    client.send(_data_body(message.message))
+    journal.sending(message)
+    try:
+        client.send(b".\r\n")
+        code, reply = client.getreply()
+    except (smtplib.SMTPException, OSError) as error:
+        raise _CutOffAfterData(str(error) or type(error).__name__) from error
+    if code != 250:
+        return code, f"{code} {_decode(reply)}".strip()
+    journal.sent(message, f"{code} {_decode(reply)}".strip())
+    return None
+
+
+class _CutOffAfterData(smtplib.SMTPServerDisconnected):
+    """The session broke after the end of a message went out: the server may have it."""
+
+
+def _data_body(message: bytes) -> bytes:
+    """CRLF line ends and leading dots doubled (RFC 5321 4.5.2), ending in CRLF."""
+    body = re.sub(rb"\r\n|\r|\n", b"\r\n", message)
+    body = re.sub(rb"(?m)^\.", b"..", body)
+    return body if body.endswith(b"\r\n") else body + b"\r\n"
+
+
+def deliver(
+    rendered: RenderedDigest, settings: DeliveryConfig, language: str, now: datetime
+) -> Delivery:
+    """Deliver a digest without a store (no outbox rows): the library's one-shot sender.
+
+    Raises DeliveryError when no recipient accepted it.
+    """
+    staged = stage_messages(rendered, settings, language, now)
+    messages = [
+        Outgoing(str(i), 0, s.recipient, s.message, s.message_id, s.method, s.target)
+        for i, s in enumerate(staged)
+    ]
+    outcome = send_outgoing(settings, messages)
+    by_key = {m.key: m for m in messages}
+    if not outcome.accepted:
+        raise DeliveryError(
+            nothing_delivered(settings, outcome, {m.key: m.recipient for m in messages})
+        )
+    if settings.method == "file":
+        files = [m.target or "" for m in messages]
+        files = [f + ".html" for f in files[:1]] + [f + ".txt" for f in files[:1]] + files[1:]
+        return Delivery("file", settings.recipients, Path(files[0]).stem, tuple(files))
+    return Delivery(
+        "smtp",
+        tuple(by_key[k].recipient for k in outcome.accepted),
+        f"{settings.host}:{settings.port} accepted {len(outcome.accepted)} message(s)",
+        (),
+        {by_key[k].recipient: why for k, why in outcome.refused.items()},
+        {by_key[k].recipient: (why, by_key[k].message) for k, why in outcome.deferred.items()},
+    )
+
+
+def delivered_to(recipients: Sequence[str], settings: DeliveryConfig, shown: int = 3) -> str:
+    """Who got the digest and where, in one form for both methods:
+    `2 recipients (ana@example.org, bo@example.org) in /srv/outbox/` or `... by SMTP host:port`.
+    """
+    addresses = [parseaddr(recipient)[1] or recipient for recipient in recipients]
+    listed = ", ".join(addresses[:shown])
+    if len(addresses) > shown:
+        listed += f" and {len(addresses) - shown} more"
+    count = plural(len(addresses), "recipient")
+    if settings.method == "file":
+        where = f"in {settings.outbox}/"
+    else:
+        where = f"by SMTP {settings.host}:{settings.port}"
+    return f"{count} ({listed}) {where}"
+
+
+def nothing_delivered(
+    settings: DeliveryConfig, outcome: SendOutcome, recipient: dict[str, str]
+) -> str:
+    """One line saying why no message of a digest was delivered, naming the server."""
+    reasons = {**outcome.refused, **outcome.deferred}
+    if settings.method == "file":
+        return "; ".join(dict.fromkeys(reasons.values()))
+    server = f"SMTP {settings.host}:{settings.port}"
+    if outcome.setting_error:
+        return f"{server}: {outcome.setting_error}"
+    distinct = set(reasons.values())
+    if len(distinct) == 1:
+        summary = f"{server}: {distinct.pop()}"
+    else:
+        listed = "; ".join(f"{recipient[key]}: {why}" for key, why in reasons.items())
+        summary = f"{server}: no recipient accepted the digest ({listed})"
+    if outcome.deferred and settings.retries:
+        summary += f" (tried {settings.retries + 1} times)"
+    return summary
+
+
+def _decode(text: bytes | str) -> str:
+    return text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
+
+
+def _connect(settings: DeliveryConfig) -> smtplib.SMTP:
+    # Default system trust; delivery.ca_file trusts a private CA (or a self-signed server).
+    context = ssl.create_default_context(cafile=settings.ca_file)
+    # smtplib would otherwise ask DNS for our own name (getfqdn), which can stall for seconds.
+    local_name = settings.sender.rsplit("@", 1)[-1].strip("> ") or "localhost"
+    if settings.security == "ssl":
+        return smtplib.SMTP_SSL(
+            settings.host,
+            settings.port,
+            local_hostname=local_name,
+            timeout=settings.timeout,
+            context=context,
+        )
+    client = smtplib.SMTP(
+        settings.host, settings.port, local_hostname=local_name, timeout=settings.timeout
+    )
+    if settings.security == "starttls":
+        try:
+            client.starttls(context=context)
+        except BaseException:
+            client.close()  # else the socket lingers until garbage collection
+            raise
+    return client

@@ -1,0 +1,27 @@
+"""Article pages: extraction (trafilatura), boilerplate cleaning, language.
+
+What other stages may use; the modules beside this one are internal."""
+
+from ._clean import (
+    LanguageDetector,
+    ScoredBlocks,
+    block_fingerprints,
+    clean_page,
+    decide,
+    repeated_blocks,
+    score_page,
+    site_memories,
+)
+from ._extract import extract_page
+
+__all__ = [
+    "LanguageDetector",
+    "ScoredBlocks",
+    "block_fingerprints",
+    "clean_page",
+    "decide",
+    "extract_page",
+    "repeated_blocks",
+    "score_page",
+    "site_memories",
+]

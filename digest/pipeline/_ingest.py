@@ -1,0 +1,400 @@
+"""Bring new articles into the store: fetch feeds, parse, fetch pages, extract, clean.
+
+Each feed and each page fails on its own: a failure becomes a `Skipped` value in the result
+(and a row in the store's `problems`), and an article whose page failed still comes in with
+the text its feed carries, so nothing the feed announced is lost.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from ..config import Config, FeedConfig
+from ..feeds import (
+    FEED_ACCEPT,
+    PAGE_ACCEPT,
+    Fetcher,
+    FetchRequest,
+    ParsedFeed,
+    disallowed,
+    failing_for,
+    host_of,
+    next_attempt,
+    parse_fetched,
+    waiting_reason,
+)
+from ..models import CleanedText, ExtractedPage, FeedEntry, FeedState, FetchResult, Skipped
+from ..pages import LanguageDetector, decide, repeated_blocks, site_memories
+from ..store import NewArticle, Store
+from ._pool import (
+    POOL_MIN_PAGES,
+    PagePool,
+    PageWork,
+    parse_feed_in_worker,
+    run_pool,
+    worker_count,
+)
+from ._timing import StageTimer, StageTiming
+
+log = logging.getLogger("digest")
+
+# Page text shorter than this is a teaser, a paywall stub or an extraction miss; the feed's
+# own content is used instead when it is longer.
+MIN_PAGE_TEXT = 300
+# With `workers: auto`, feeds are parsed in the worker processes from this many due feeds
+# on: below it, starting the workers (each imports the page extractor, about a second)
+# costs more than parsing a few feeds here saves.
+FEED_POOL_MIN = 16
+# A page date may precede the feed's by this much (feeds re-announce updated stories) and
+# follow it by up to a day (feeds that give the day only); beyond that the feed's date
+# stands. No date may lie further in the future than the slack (clocks, time zones).
+PAGE_DATE_MAX_AGE = timedelta(days=7)
+FEED_DAY = timedelta(days=1)
+DATE_SLACK = timedelta(hours=1)
+
+
+@dataclass
+class IngestResult:
+    feeds_fetched: int = 0
+    feeds_not_modified: int = 0
+    feeds_failed: list[str] = field(default_factory=list)
+    new_articles: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _FeedSuccess:
+    """Conditional-GET state to save once the feed's new articles are safely stored."""
+
+    feed: FeedConfig
+    status: int
+    etag: str | None
+    last_modified: str | None
+    moved_to: str | None = None  # a 301/308 chain ended here: fetch it here from now on
+
+
+def ingest(
+    config: Config,
+    store: Store,
+    fetcher: Fetcher,
+    now: datetime,
+    timer: StageTimer | None = None,
+) -> IngestResult:
+    timer = timer or StageTimer()
+    result = IngestResult()
+    successes: list[_FeedSuccess] = []
+    for old, new in store.follow_renames([(feed.url, feed.name) for feed in config.feeds]):
+        log.info("feed %r is now %r: its stored articles follow the new name", old, new)
+    # One pool of worker processes for the feeds' parsing and the pages' extraction; its
+    # processes start when first given work, so a run that needs neither starts none.
+    workers = worker_count(config.workers)
+    with run_pool(workers) as pool:
+        with timer.stage("feeds") as timing:
+            entries, pool = _fresh_entries(
+                config, store, fetcher, now, result, successes, pool, timing
+            )
+            known = store.known(entries)
+            entries = [e for e in entries if e.url not in known]
+            timing.items = len(config.feeds)
+        if entries:
+            with timer.stage("pages") as timing:
+                # An article link may go to a private address only on its feed's own host.
+                homes = {
+                    feed.name: host_of(store.feed_state(feed.url).moved_to or feed.url)
+                    for feed in config.feeds
+                }
+                works = _fetch_and_extract(config, fetcher, entries, result, homes, timing, pool)
+    if entries:
+        with timer.stage("clean") as timing:
+            cleaned = _clean_pages(store, works, now)
+            timing.items = len(cleaned)
+        with timer.stage("store") as timing:
+            detector = LanguageDetector()  # for texts whose page gave no language
+            new = [
+                _article(
+                    entry, works[entry.url].page if entry.url in works else None,
+                    cleaned.get(entry.url), detector, now,
+                )
+                for entry in entries
+            ]  # fmt: skip
+            del works, cleaned
+            store.add_articles(new, now)
+            result.new_articles = timing.items = len(new)
+    # Only now: had the run died before the articles were stored, a saved ETag would have
+    # turned the next run's fetch into a 304 and the articles would never have come in.
+    with timer.stage("store"):
+        for success in successes:
+            store.feed_succeeded(success.feed.url, success.feed.name, success.status,
+                                 success.etag, success.last_modified, now)  # fmt: skip
+            if success.moved_to is not None:
+                moved = None if success.moved_to == success.feed.url else success.moved_to
+                store.feed_moved(success.feed.url, moved)
+    return result
+
+
+def _fresh_entries(
+    config: Config,
+    store: Store,
+    fetcher: Fetcher,
+    now: datetime,
+    result: IngestResult,
+    successes: list[_FeedSuccess],
+    pool: ProcessPoolExecutor | None,
+    timing: StageTiming,
+) -> tuple[list[FeedEntry], ProcessPoolExecutor | None]:
+    """Entries of every feed published within the window, one per canonical URL; and
+    `pool`, or None should a worker have died while parsing (the feed is parsed here)."""
+    states = {feed.url: store.feed_state(feed.url) for feed in config.feeds}
+    due = []
+    for feed in config.feeds:
+        waiting = waiting_reason(states[feed.url], now, config.path)
+        if waiting is None:
+            due.append(feed)
+        else:  # gone (410), or backing off: one line per run, and no request
+            result.feeds_failed.append(feed.name)
+            result.skipped.append(Skipped("feed", feed.url, waiting, feed.name))
+    requests = [
+        FetchRequest(states[feed.url].moved_to or feed.url, states[feed.url].etag,
+                     states[feed.url].last_modified, FEED_ACCEPT, stage="feed")
+        for feed in due
+    ]  # fmt: skip
+    fetched = fetcher.fetch_many(requests)
+    many = config.workers is not None or len(due) >= FEED_POOL_MIN
+    if pool is not None and many:
+        parsing = _parse_in(pool, due, fetched, now)
+    else:
+        parsing = [(outcome, None) for outcome in fetched]
+    oldest = now - config.window
+    by_url: dict[str, FeedEntry] = {}
+    for feed, request, (outcome, in_worker) in zip(due, requests, parsing, strict=True):
+        parsed = None
+        if in_worker is not None and pool is not None:
+            try:
+                parsed, cpu = in_worker.result()
+                timing.cpu += cpu
+                timing.workers_cpu += cpu
+            except Exception as error:  # a worker died (out of memory, killed)
+                log.warning("feed workers failed (%s); parsing the feeds in this process", error)
+                pool = None
+        entries = _feed_entries(feed, outcome, store, states[feed.url], now, result, parsed)
+        if entries is None:
+            result.feeds_failed.append(feed.name)
+            continue
+        if isinstance(outcome, FetchResult):
+            moved = outcome.moved_to
+            if moved is not None and moved != request.url:
+                result.warnings.append(
+                    f"feed {feed.name!r} ({request.url}): moved permanently to {moved}; "
+                    "fetched there from now on (update its url in the config)"
+                )
+            successes.append(_FeedSuccess(feed, outcome.status, outcome.etag,
+                                          outcome.last_modified, moved))  # fmt: skip
+        for entry in entries:
+            published = entry.published or now
+            if published >= oldest and entry.url not in by_url:
+                by_url[entry.url] = entry
+    return list(by_url.values()), pool
+
+
+def _parse_in(
+    pool: ProcessPoolExecutor,
+    due: Sequence[FeedConfig],
+    fetched: Iterable[FetchResult | Skipped],
+    now: datetime,
+) -> list[tuple[FetchResult | Skipped, Future[tuple[ParsedFeed | Skipped, float]] | None]]:
+    """Each fetch outcome, with the worker's parsing of it when there is a body to parse:
+    feedparser is pure Python, so the fetched feeds are parsed in the workers, all cores
+    busy, while this process takes the results in order."""
+    return [
+        (outcome, pool.submit(parse_feed_in_worker, outcome, feed.name, now))
+        if isinstance(outcome, FetchResult) and not outcome.not_modified
+        else (outcome, None)
+        for feed, outcome in zip(due, fetched, strict=True)
+    ]
+
+
+def _feed_entries(
+    feed: FeedConfig,
+    outcome: FetchResult | Skipped,
+    store: Store,
+    state: FeedState,
+    now: datetime,
+    result: IngestResult,
+    parsed: ParsedFeed | Skipped | None = None,
+) -> Sequence[FeedEntry] | None:
+    """The feed's entries; () when it did not change; None when it failed (recorded).
+    `parsed` is what a worker made of the feed; None: it is parsed here."""
+    if isinstance(outcome, Skipped):
+        _feed_failed(feed, state, outcome.reason, outcome.status, outcome.retry_after, store,
+                     now, result)  # fmt: skip
+        return None
+    if outcome.not_modified:
+        result.feeds_not_modified += 1
+        return ()
+    if parsed is None:
+        parsed = parse_fetched(outcome, feed.name, now)
+    if isinstance(parsed, Skipped):
+        _feed_failed(feed, state, parsed.reason, outcome.status, None, store, now, result)
+        return None
+    result.feeds_fetched += 1
+    if parsed.warning:
+        result.warnings.append(f"feed {feed.name!r} ({feed.url}): {parsed.warning}")
+    result.skipped += [replace(dropped, target=feed.url) for dropped in parsed.dropped]
+    return parsed.entries
+
+
+def _feed_failed(
+    feed: FeedConfig,
+    state: FeedState,
+    reason: str,
+    status: int | None,
+    retry_after: float | None,
+    store: Store,
+    now: datetime,
+    result: IngestResult,
+) -> None:
+    """Record the failure, and when the feed may be tried again (digest/feeds/_health.py)."""
+    gone = status == 410
+    until = None if gone else next_attempt(state, now, retry_after)
+    store.feed_failed(feed.url, feed.name, reason, status, now, until, gone)
+    if gone:
+        reason += "; feed deactivated: change its url or run `digest reactivate` to fetch it"
+    elif until is not None:
+        reason += f"; next attempt after {until:%Y-%m-%d %H:%M} UTC"
+    if state.failing_since:
+        reason += f" ({failing_for(state.failing_since, state.failures + 1)})"
+    result.skipped.append(Skipped("feed", feed.url, reason, feed.name))
+    log.warning("feed %r (%s): %s", feed.name, feed.url, reason)
+
+
+def _fetch_and_extract(
+    config: Config,
+    fetcher: Fetcher,
+    entries: Sequence[FeedEntry],
+    result: IngestResult,
+    homes: dict[str, str],
+    timing: StageTiming,
+    pool: ProcessPoolExecutor | None,
+) -> dict[str, PageWork]:
+    """Fetch the pages and extract them as they arrive, in worker processes for a batch
+    (`pool`'s, or a pool of its own should that one have broken)."""
+    if not config.fetch.pages:
+        return {}
+    targets = [e for e in entries if urlsplit(e.link).scheme in ("http", "https", "file")]
+    if config.fetch.robots:
+        refused = disallowed(fetcher, [(e.link, homes.get(e.feed, "")) for e in targets])
+        for entry in targets:
+            if entry.link in refused:
+                result.skipped.append(Skipped("page", entry.link, refused[entry.link], entry.feed))
+        targets = [e for e in targets if e.link not in refused]
+    requests = [
+        FetchRequest(e.link, accept=PAGE_ACCEPT, trusted_host=homes.get(e.feed, ""))
+        for e in targets
+    ]
+    workers = worker_count(config.workers)
+    if config.workers is None and len(targets) < POOL_MIN_PAGES:
+        workers = 0  # "auto": a pool would take longer to start than these pages to extract
+    works: dict[str, PageWork] = {}
+
+    def take(done: Iterable[tuple[FeedEntry, PageWork]]) -> None:
+        for entry, work in done:
+            if workers:  # in-process work is already in this process's CPU time
+                timing.cpu += work.cpu
+                timing.workers_cpu += work.cpu
+            if work.skipped is not None:
+                result.skipped.append(replace(work.skipped, target=entry.link, feed=entry.feed))
+                log.warning("page %s of feed %r: %s (using the feed's text)",
+                            entry.link, entry.feed, work.skipped.reason)  # fmt: skip
+            else:
+                works[entry.url] = work
+
+    with PagePool[FeedEntry](workers, pool) as pages:
+        for index, outcome in fetcher.fetch_each(requests):
+            entry = targets[index]
+            if isinstance(outcome, Skipped):
+                result.skipped.append(replace(outcome, target=entry.link, feed=entry.feed))
+                log.warning("page of feed %r: %s: %s (using the feed's text)",
+                            entry.feed, outcome.target, outcome.reason)  # fmt: skip
+                continue
+            pages.submit(entry, outcome.body or b"", outcome.final_url)
+            take(pages.finished())
+        take(pages.drain())
+    timing.items = len(targets)
+    return works
+
+
+def _clean_pages(store: Store, works: dict[str, PageWork], now: datetime) -> dict[str, CleanedText]:
+    """Decide again the pages that repeat blocks seen on other pages of their site (stored or
+    in this batch), from the scores their worker sent; the workers' cleaning stands for the
+    others. Set lookups and a pass over each such page's blocks: no block is scored again."""
+    by_host: dict[str, list[str]] = defaultdict(list)
+    for url in works:
+        by_host[host_of(url)].append(url)
+    cleaned: dict[str, CleanedText] = {}
+    with store.transaction():
+        for host, urls in by_host.items():
+            prints = {url: [fp for block in works[url].prints for fp in block] for url in urls}
+            stored = store.site_blocks(host, (fp for page in prints.values() for fp in page))
+            memories = site_memories(prints, stored)
+            for url in urls:
+                work = works[url]
+                assert work.scored is not None and work.cleaned is not None, "extracted pages"
+                repeated = repeated_blocks(work.prints, memories[url])
+                cleaned[url] = decide(work.scored, repeated) if repeated else work.cleaned
+            store.remember_blocks(host, prints, now)
+    return cleaned
+
+
+def publication_date(
+    feed_date: datetime | None, page_date: datetime | None, now: datetime
+) -> datetime:
+    """The page's own date when it is plausible, else the feed's, else now.
+
+    The page usually states the publication time more exactly than the feed (which may give
+    the time it was updated, or only the day), but a page date in the future, or far older
+    than the feed says, is a wrong guess from the markup (a copyright year, a related link).
+    """
+    if page_date is None or page_date > now + DATE_SLACK:
+        return feed_date or now
+    if feed_date is not None and not (
+        feed_date - PAGE_DATE_MAX_AGE <= page_date <= feed_date + FEED_DAY
+    ):
+        return feed_date
+    return page_date
+
+
+def _article(
+    entry: FeedEntry,
+    page: ExtractedPage | None,
+    cleaned: CleanedText | None,
+    detector: LanguageDetector,
+    now: datetime,
+) -> NewArticle:
+    feed_text = entry.content if len(entry.content) > len(entry.summary) else entry.summary
+    if cleaned and (len(cleaned.text) >= MIN_PAGE_TEXT or len(cleaned.text) >= len(feed_text)):
+        text, source = cleaned.text, "page"
+    elif entry.content:
+        text, source = entry.content, "feed-content"
+    else:
+        text, source = entry.summary, "feed-summary"
+    published = publication_date(entry.published, page.published if page else None, now)
+    language = (cleaned.language if cleaned else None) or (page.language if page else None)
+    if language is None and len(text) >= 40:
+        language = detector.detect(text)[0]
+    return NewArticle(
+        entry=entry,
+        title=entry.title or (page.title if page and page.title else entry.url),
+        text=text or entry.title,
+        text_source=source,
+        language=language,
+        author=entry.author or (page.author if page else None),
+        published=published,
+        removed=cleaned.removed if cleaned else (),
+    )

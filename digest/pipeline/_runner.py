@@ -1,0 +1,439 @@
+"""The library API: run a digest, preview it, check its feeds, extract one page.
+
+import digest
+config = digest.load_config("config/demo.yaml")
+report = digest.run(config)        # fetch ... deliver, record; what cron calls
+report = digest.preview(config)    # same digest, not delivered, nothing marked sent
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import logging
+import re
+import zlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from ..cluster import cluster_articles, filter_clusters, join_delivered, passes, rank_clusters
+from ..config import Config, FetchSettings
+from ..errors import DeliveryError, DigestError, FetchError
+from ..feeds import FEED_ACCEPT, Fetcher, FetchRequest, parse_fetched
+from ..mail import (
+    SendOutcome,
+    email_links,
+    nothing_delivered,
+    page_links,
+    render_digest,
+    send_outgoing,
+    stage_messages,
+    write_archive,
+)
+from ..models import Digest, Outgoing, RemovedBlock, RenderedDigest, RunReport, Skipped
+from ..pages import LanguageDetector, clean_page, extract_page
+from ..store import QUEUE_LIMIT, Store
+from ..text import plural
+from ._alerts import send_alerts
+from ._demo_site import serve_root
+from ._ingest import ingest
+from ._pool import run_start_method
+from ._stored_terms import terms_of
+from ._timing import StageTimer
+
+log = logging.getLogger("digest")
+JOIN_HORIZON = timedelta(days=7)
+
+
+def run(config: Config, *, now: datetime | None = None) -> RunReport:
+    """Fetch, extract, clean, cluster, rank, render, deliver and record one digest.
+
+    Returns the report; `report.digest` is None when there was nothing new. Raises
+    DeliveryError when the digest could not be delivered (its stories stay pending).
+    """
+    return _build(config, now or datetime.now(UTC), send=True)
+
+
+def preview(config: Config, *, now: datetime | None = None) -> RunReport:
+    """Build the digest that `run` would send, without delivering it or marking it sent.
+
+    New articles are still fetched and stored as pending, so the next `run` sends them.
+    """
+    return _build(config, now or datetime.now(UTC), send=False)
+
+
+@contextlib.contextmanager
+def serving(config: Config) -> Iterator[None]:
+    """Serve `serve.root` on 127.0.0.1 while the block runs (the bundled demo)."""
+    if config.serve is None:
+        yield
+        return
+    try:
+        site = serve_root(config.serve.root, config.serve.port)
+    except OSError as error:
+        raise DigestError(
+            f"{config.path}: serve: cannot listen on 127.0.0.1:{config.serve.port}: "
+            f"{error.strerror or error}; set serve.port to a free port"
+        ) from None
+    with site:
+        yield
+
+
+def _build(config: Config, now: datetime, send: bool) -> RunReport:
+    report = RunReport()
+    timer = StageTimer(report.stages)
+    store = Store.open(config.storage)
+    try:
+        with store.errors_named(), store.run_lock(now, preview=not send) as run_id:
+            if send:
+                _retry_outbox(config, store, report, now)
+            with serving(config), Fetcher(config.fetch) as fetcher:
+                ingested = ingest(config, store, fetcher, now, timer)
+            log.info(
+                "fetched %d feeds (%d unchanged, %d failed), %d new articles",
+                ingested.feeds_fetched, ingested.feeds_not_modified,
+                len(ingested.feeds_failed), ingested.new_articles,
+            )  # fmt: skip
+            report.feeds_fetched = ingested.feeds_fetched
+            report.feeds_not_modified = ingested.feeds_not_modified
+            report.feeds_failed = ingested.feeds_failed
+            report.articles_new = ingested.new_articles
+            report.skipped = ingested.skipped
+            report.warnings += ingested.warnings
+            store.record_problems(ingested.skipped, now)
+            if send:
+                alerted = send_alerts(config, store, now)
+                if alerted and config.alerts is not None:
+                    report.warnings.append(
+                        f"alert sent to {config.alerts.to}: failing for "
+                        f"{config.alerts.after} or more: {', '.join(alerted)}"
+                    )
+            store.expire(now - config.window)
+            if ingested.new_articles or store.pending_since_last_digest():
+                digest, joined = _assemble(config, store, now, timer)
+            else:
+                # Every pending article was already weighed for the last digest sent: the
+                # same articles would make the same choice, so skip reading and clustering.
+                digest, joined = None, 0
+                log.info("nothing came in since the last digest")
+            report.articles_joined_delivered = joined
+            report.digest = digest
+            log.info(
+                "%d items to send, %d late reports joined delivered stories",
+                len(digest.items) if digest else 0, joined,
+            )  # fmt: skip
+            if send and digest is not None:
+                _send(config, store, digest, report, now, run_id, timer)
+            if not send:
+                store.note_run(run_id, _preview_note(digest))
+            report.pending_left = store.count("pending")
+            store.prune(now)
+    finally:
+        store.close()
+    return report
+
+
+def _preview_note(digest: Digest | None) -> str:
+    """What `digest status` shows of a preview."""
+    if digest is None:
+        return "showed nothing new"
+    items = len(digest.items)
+    sources = sum(len(item.sources) for item in digest.items)
+    return f"showed {plural(items, 'item')} ({plural(sources, 'source')}), not sent"
+
+
+def _assemble(
+    config: Config, store: Store, now: datetime, timer: StageTimer | None = None
+) -> tuple[Digest | None, int]:
+    """Cluster pending articles with recently delivered ones and rank the new stories."""
+    timer = timer or StageTimer()
+    feeds = {feed.name: feed for feed in config.feeds}
+    # Delivered stories stay joinable longer than the window: an outlet that covers a story
+    # days later must join it, not send it again.
+    horizon = max(config.window, JOIN_HORIZON)
+    with timer.stage("cluster") as timing:
+        articles = store.articles(("pending",), since=now - config.window)
+        articles += store.articles(("delivered", "joined"), since=now - horizon)
+        # A feed's own filters drop its articles before they can join or form a story, and
+        # a feed taken out of the config sends nothing more (its articles stay in the store,
+        # pending, should it come back).
+        pending = [
+            a
+            for a in articles
+            if a.story_id is None
+            and (feed := feeds.get(a.feed)) is not None
+            and passes([f"{a.title}\n{a.text}"], feed.include, feed.exclude)
+        ]
+        orphans = sorted({a.feed for a in articles if a.story_id is None and a.feed not in feeds})
+        if orphans:
+            log.warning(
+                "held back: articles of %s, no longer in %s (kept, should it come back)",
+                ", ".join(map(repr, orphans)),
+                config.path,
+            )
+        delivered = [a for a in articles if a.story_id is not None]
+        # Late reports join delivered stories first; only what joins none forms new stories.
+        # Terms once for both steps (in worker processes for a big batch, as pages are), and
+        # only for articles whose terms no earlier run stored.
+        batch = terms_of(
+            store, [*pending, *delivered], now - horizon, config.workers, run_start_method()
+        )
+        timing.cpu += batch.workers_cpu
+        timing.workers_cpu += batch.workers_cpu
+        row_of = {a.id: row for row, a in enumerate(pending)}
+        late, pending = join_delivered(pending, delivered, batch)
+        by_story: dict[int, list[int]] = {}
+        for article_id, story_id in late.items():
+            by_story.setdefault(story_id, []).append(article_id)
+        joined = sum(store.join_story(story, ids) for story, ids in by_story.items())
+        clusters = cluster_articles(
+            pending,
+            batch.rows([row_of[a.id] for a in pending]),
+            config.workers,
+            start_method=run_start_method(),  # not fork: the run has threads (_pool.py)
+        )
+        fresh = filter_clusters(clusters, config.include, config.exclude)
+        timing.items = len(articles)
+    with timer.stage("rank") as timing:
+        weights = {name: feed.weight for name, feed in feeds.items()}
+        sections = {name: feed.section for name, feed in feeds.items()}
+        items = rank_clusters(fresh, weights, config.max_items, feed_sections=sections)
+        timing.items = len(items)
+    if not items:
+        return None, joined
+    digest = Digest(
+        title=config.title,
+        created=now,
+        items=tuple(items),
+        timezone=config.timezone,
+        language=config.language,
+        sections=tuple(dict.fromkeys(f.section for f in config.feeds if f.section)),
+    )
+    return digest, joined
+
+
+def render_email(config: Config, digest: Digest) -> RenderedDigest:
+    """The email as `run` sends it: subject pattern, archive and unsubscribe links."""
+    unsubscribe = config.delivery.unsubscribe
+    # The footer links the web form when there is one; a mailto: is the fallback.
+    footer = next((u for u in unsubscribe if not u.lower().startswith("mailto:")), "")
+    links = email_links(config.archive, digest.created, footer or next(iter(unsubscribe), ""))
+    return render_digest(
+        digest,
+        config.templates,
+        feed_count=len(config.feeds),
+        subject=config.delivery.subject,
+        links=links,
+        show_why=config.show_why,
+    )
+
+
+def _archive(config: Config, digest: Digest, subject: str, report: RunReport) -> None:
+    """Write the delivered digest to the web archive; a failure here is a warning only."""
+    if config.archive is None:
+        return
+    try:
+        page = render_digest(
+            digest, config.templates, feed_count=len(config.feeds), links=page_links(), web=True
+        )
+        write_archive(config.archive, digest, page.html, subject)
+    except DigestError as error:
+        log.warning("%s", error)
+        report.warnings.append(str(error))
+
+
+def _send(
+    config: Config,
+    store: Store,
+    digest: Digest,
+    report: RunReport,
+    now: datetime,
+    run_id: int,
+    timer: StageTimer,
+) -> None:
+    """Stage the digest's messages in the outbox, then send them (see digest/store/_outbox.py)."""
+    with timer.stage("render") as timing:
+        rendered = render_email(config, digest)
+        timing.items = len(digest.items)
+    settings = config.delivery
+    with timer.stage("deliver") as timing:
+        staged = stage_messages(rendered, settings, config.language, now)
+        digest_id, outgoing = store.stage_digest(
+            rendered.subject, digest.items, staged, run_id, now
+        )
+        outcome = _send_and_report(config, store, outgoing, report)
+        timing.items = len(outgoing)
+    if outcome.accepted:
+        for message in outgoing:
+            if message.method == "file" and message.key in outcome.accepted:
+                target = message.target or ""
+                copies = [target + ".html", target + ".txt"] if message.recipient == "" else []
+                report.outbox_files += copies or [target]
+        with timer.stage("archive"):
+            _archive(config, digest, rendered.subject, report)
+        return
+    recipient = {m.key: m.recipient for m in outgoing}
+    summary = nothing_delivered(settings, outcome, recipient)
+    # Nothing reached a server: unstage, so the stories join the next digest instead.
+    if store.cancel_digest(digest_id, summary, datetime.now(UTC)):
+        for key in outcome.deferred:
+            report.deferred.pop(recipient[key], None)
+        error = DeliveryError(summary)
+        error.report = report
+        raise error
+
+
+class _OutboxJournal:
+    """Writes each message's fate to the store the moment it is known."""
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    def sending(self, message: Outgoing) -> None:
+        self.store.mark_sending(message.key, datetime.now(UTC))
+
+    def sent(self, message: Outgoing, reply: str) -> None:
+        self.store.mark_sent(message.key, reply, datetime.now(UTC))
+
+    def refused(self, message: Outgoing, reply: str) -> None:
+        self.store.mark_refused(message.key, reply, datetime.now(UTC))
+
+    def deferred(self, message: Outgoing, reason: str) -> None:
+        self.store.mark_deferred(
+            message.key, reason, datetime.now(UTC), uncertain=message.uncertain
+        )
+
+
+def _send_and_report(
+    config: Config, store: Store, outgoing: list[Outgoing], report: RunReport
+) -> SendOutcome:
+    outcome = send_outgoing(config.delivery, outgoing, _OutboxJournal(store))
+    recipient = {m.key: m.recipient for m in outgoing}
+    for key in outcome.accepted:
+        if recipient[key] and recipient[key] not in report.delivered_to:
+            report.delivered_to.append(recipient[key])
+    report.refused.update({recipient[key]: why for key, why in outcome.refused.items()})
+    report.deferred.update({recipient[key]: why for key, why in outcome.deferred.items()})
+    for key in outcome.uncertain & set(outcome.accepted):
+        report.warnings.append(
+            f"the connection to the server broke after the end of the message to "
+            f"{recipient[key]}; sent again with the same Message-ID in case it was lost"
+        )
+    return outcome
+
+
+def _retry_outbox(config: Config, store: Store, report: RunReport, now: datetime) -> None:
+    """First send what an earlier run staged and did not get accepted: refused for now, or
+    cut off by a crash. Same bytes, same Message-ID."""
+    outgoing = store.outgoing()
+    for message in outgoing:
+        if message.uncertain and message.method == "smtp":  # a file is just rewritten
+            report.warnings.append(
+                f"the message {message.message_id} to {message.recipient} was being handed "
+                "to the server when an earlier run stopped; sent again with the same "
+                "Message-ID (mail stores that drop duplicate Message-IDs keep one)"
+            )
+    if outgoing:
+        log.info("%d message(s) waiting in the outbox", len(outgoing))
+        try:
+            _send_and_report(config, store, outgoing, report)
+        except DeliveryError as error:
+            log.warning("queued messages wait: %s", error)
+    for address in store.give_up_expired(now):
+        report.refused[address] = f"gave up after {QUEUE_LIMIT.days} days of temporary refusals"
+
+
+def reactivate(config: Config, names: Sequence[str] = ()) -> list[str]:
+    """Fetch these feeds (all, when no name is given) again on the next run, although they
+    answered 410 Gone or are backing off. Returns the names of the feeds woken up."""
+    known = {feed.name: feed.url for feed in config.feeds}
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise DigestError(f"{config.path}: no feed named {unknown[0]!r}; feeds: {', '.join(known)}")
+    urls = [known[name] for name in names] if names else list(known.values())
+    store = Store.open(config.storage)
+    try:
+        with store.errors_named():
+            woken = set(store.reactivate_feeds(urls))
+    finally:
+        store.close()
+    return [name for name, url in known.items() if url in woken]
+
+
+@dataclass(frozen=True)
+class FeedCheck:
+    name: str
+    url: str
+    ok: bool
+    detail: str  # "12 entries" or the reason it failed
+
+
+def check(config: Config) -> list[FeedCheck]:
+    """Fetch and parse every feed (no state read or written); one verdict per feed."""
+    now = datetime.now(UTC)
+    results = []
+    with serving(config), Fetcher(config.fetch) as fetcher:
+        requests = [
+            FetchRequest(feed.url, accept=FEED_ACCEPT, stage="feed") for feed in config.feeds
+        ]
+        for feed, outcome in zip(config.feeds, fetcher.fetch_many(requests), strict=True):
+            if isinstance(outcome, Skipped):
+                results.append(FeedCheck(feed.name, feed.url, False, outcome.reason))
+                continue
+            parsed = parse_fetched(outcome, feed.name, now)
+            if isinstance(parsed, Skipped):
+                results.append(FeedCheck(feed.name, feed.url, False, parsed.reason))
+                continue
+            detail = f"{len(parsed.entries)} entries"
+            if parsed.warning:
+                detail += f" ({parsed.warning})"
+            results.append(FeedCheck(feed.name, feed.url, True, detail))
+    return results
+
+
+@dataclass(frozen=True)
+class PageReport:
+    """What the pipeline keeps of one page (`digest extract`)."""
+
+    source: str
+    url: str | None
+    title: str | None
+    author: str | None
+    date: datetime | None
+    language: str | None
+    text: str
+    removed: tuple[RemovedBlock, ...]
+
+
+def extract(source: str, *, timeout: float = 20.0) -> PageReport:
+    """Extract and clean one page given as a URL or a path (.html or .html.gz)."""
+    if re.match(r"^[A-Za-z][\w+.-]*://", source):
+        with Fetcher(FetchSettings(timeout=timeout)) as fetcher:
+            fetched = fetcher.fetch(FetchRequest(source))
+        raw, url = fetched.body or b"", fetched.final_url
+    else:
+        path = Path(source)
+        try:
+            raw = path.read_bytes()
+        except OSError as error:
+            raise FetchError(source, f"cannot read: {error.strerror or error}") from None
+        if path.suffix == ".gz":
+            try:
+                raw = gzip.decompress(raw)
+            except (OSError, EOFError, zlib.error) as error:
+                raise FetchError(source, f"not a valid gzip file: {error}") from None
+        url = path.resolve().as_uri()
+    page = extract_page(raw, url)
+    cleaned = clean_page(page, LanguageDetector())
+    return PageReport(
+        source=source,
+        url=page.canonical_url,
+        title=page.title,
+        author=page.author,
+        date=page.published,
+        language=cleaned.language or page.language,
+        text=cleaned.text,
+        removed=cleaned.removed,
+    )

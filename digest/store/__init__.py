@@ -1,0 +1,8 @@
+"""The state of a digest in SQLite: feeds, articles, digests, the outbox, the run lock.
+
+What other stages may use; the modules beside this one are internal."""
+
+from ._db import died_reason, holder_alive, maybe_time
+from ._state import QUEUE_LIMIT, NewArticle, Store
+
+__all__ = ["QUEUE_LIMIT", "NewArticle", "Store", "died_reason", "holder_alive", "maybe_time"]

@@ -1,0 +1,191 @@
+"""Digests, their deliveries, and the outbox of messages staged for each recipient.
+
+Exactly once, nothing lost: a digest is *staged* in one transaction (its row, its stories,
+its articles marked delivered, one outbox row per recipient holding the complete message and
+its Message-ID) before anything is sent. Each message is then marked `sending` just before
+the SMTP end-of-data is sent, and `sent` in the transaction that records its delivery, right
+after the server's 250. A run that dies anywhere leaves the rows `queued` or `sending`; the
+next run sends exactly those again, byte for byte, before building a new digest.
+
+Outbox row life: `queued` -> `sending` -> `sent` | `refused` (5xx) | `queued` again (4xx,
+a dropped connection; retried each run for QUEUE_LIMIT, then `gave-up`) | `cancelled` (the
+run's whole delivery failed before any server took a message: the stories go back to
+pending and join the next digest).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from ..models import DigestItem, Outgoing, Staged
+from ._db import StateDB, _iso
+
+# A message a server keeps refusing "for now" (4xx) is retried each run for this long.
+QUEUE_LIMIT = timedelta(days=5)
+
+
+class DeliveryLog(StateDB):
+    def stage_digest(
+        self,
+        subject: str,
+        items: Sequence[DigestItem],
+        messages: Sequence[Staged],
+        run_id: int | None,
+        now: datetime,
+    ) -> tuple[int, list[Outgoing]]:
+        """Record a digest and its messages before sending; its stories count as taken."""
+        with self.transaction("stage") as db:
+            digest_id = db.execute(
+                # Under the run lock, every article stored now was weighed for this digest
+                # (Store.pending_since_last_digest).
+                "INSERT INTO digests (created, subject, status, item_count, run_id, "
+                "considered_through) "
+                "VALUES (?, ?, 'sending', ?, ?, (SELECT max(id) FROM articles))",
+                (_iso(now), subject, len(items), run_id),
+            ).lastrowid
+            assert digest_id is not None
+            for item in items:
+                story_id = db.execute(
+                    "INSERT INTO stories (headline, url, created, digest_id) VALUES (?, ?, ?, ?)",
+                    (item.headline, item.url, _iso(now), digest_id),
+                ).lastrowid
+                db.executemany(
+                    "UPDATE articles SET status = 'delivered', story_id = ? WHERE id = ?",
+                    [(story_id, article_id) for article_id in item.article_ids],
+                )
+            outgoing = []
+            for staged in messages:
+                key = db.execute(
+                    "INSERT INTO queued_messages (digest_id, recipient, message, queued, "
+                    "attempts, message_id, method, target) VALUES (?, ?, ?, ?, 0, ?, ?, ?)",
+                    (digest_id, staged.recipient, staged.message, _iso(now), staged.message_id,
+                     staged.method, staged.target),
+                ).lastrowid  # fmt: skip
+                outgoing.append(
+                    Outgoing(str(key), digest_id, staged.recipient, staged.message,
+                             staged.message_id, staged.method, staged.target)
+                )  # fmt: skip
+        return digest_id, outgoing
+
+    def outgoing(self) -> list[Outgoing]:
+        """Messages staged and not yet answered for good, oldest first."""
+        rows = self.db.execute(
+            "SELECT * FROM queued_messages WHERE status IN ('queued', 'sending') ORDER BY id"
+        )
+        return [
+            Outgoing(
+                str(row["id"]), row["digest_id"], row["recipient"], row["message"],
+                row["message_id"] or "", row["method"], row["target"],
+                uncertain=row["status"] == "sending",
+            )
+            for row in rows
+        ]  # fmt: skip
+
+    def mark_sending(self, key: str, now: datetime) -> None:
+        """The end of the message is about to go to the server: from here it may have it."""
+        with self.transaction("sending") as db:
+            db.execute(
+                "UPDATE queued_messages SET status = 'sending', attempts = attempts + 1, "
+                "last_error = NULL WHERE id = ?",
+                (key,),
+            )
+
+    def mark_sent(self, key: str, detail: str, now: datetime) -> None:
+        """The server took the message: record the delivery (one transaction)."""
+        with self.transaction("sent") as db:
+            db.execute(
+                "UPDATE queued_messages SET status = 'sent', sent = ? WHERE id = ?",
+                (_iso(now), key),
+            )
+            self._delivery_row(db, key, "sent", detail, now)
+            db.execute(
+                "UPDATE digests SET status = 'delivered' WHERE id = "
+                "(SELECT digest_id FROM queued_messages WHERE id = ?)",
+                (key,),
+            )
+
+    def mark_refused(self, key: str, reply: str, now: datetime) -> None:
+        """Refused for good (5xx): recorded and reported, never retried."""
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE queued_messages SET status = 'refused', last_error = ? WHERE id = ?",
+                (reply, key),
+            )
+            self._delivery_row(db, key, "refused", reply, now)
+
+    def mark_deferred(
+        self, key: str, reason: str, now: datetime, *, uncertain: bool = False
+    ) -> None:
+        """Refused for now (4xx, no connection): it waits for the next attempt.
+
+        `uncertain`: the server may hold a copy from this or an earlier attempt; the row
+        stays `sending`, so it is reported when resent and its digest is never unstaged.
+        """
+        self.db.execute(
+            "UPDATE queued_messages SET status = ?, last_error = ? WHERE id = ?",
+            ("sending" if uncertain else "queued", reason, key),
+        )
+
+    def cancel_digest(self, digest_id: int, error: str, now: datetime) -> bool:
+        """Unstage a digest no server took any message of: its stories go back to pending.
+
+        Returns False (and changes nothing) when a message was sent or may have been.
+        """
+        with self.transaction() as db:
+            taken = db.execute(
+                "SELECT 1 FROM queued_messages WHERE digest_id = ? "
+                "AND status IN ('sent', 'sending')",
+                (digest_id,),
+            ).fetchone()
+            if taken:
+                return False
+            stories = "SELECT id FROM stories WHERE digest_id = ?"
+            db.execute(
+                f"UPDATE articles SET status = 'pending', story_id = NULL "
+                f"WHERE story_id IN ({stories})",
+                (digest_id,),
+            )
+            db.execute("DELETE FROM stories WHERE digest_id = ?", (digest_id,))
+            for row in db.execute(
+                "SELECT id FROM queued_messages WHERE digest_id = ? AND status = 'queued'",
+                (digest_id,),
+            ).fetchall():
+                self._delivery_row(db, str(row[0]), "failed", error, now)
+            db.execute(
+                "UPDATE queued_messages SET status = 'cancelled', last_error = ? "
+                "WHERE digest_id = ? AND status = 'queued'",
+                (error, digest_id),
+            )
+            db.execute("UPDATE digests SET status = 'failed' WHERE id = ?", (digest_id,))
+        return True
+
+    def give_up_expired(self, now: datetime) -> list[str]:
+        """Stop retrying messages refused for now since QUEUE_LIMIT; returns their recipients."""
+        cutoff = _iso(now - QUEUE_LIMIT)
+        with self.transaction() as db:
+            rows = db.execute(
+                "SELECT id, recipient, last_error FROM queued_messages "
+                "WHERE status = 'queued' AND queued < ?",
+                (cutoff,),
+            ).fetchall()
+            for row in rows:
+                reason = f"gave up after {QUEUE_LIMIT.days} days: {row['last_error']}"
+                self._delivery_row(db, str(row["id"]), "gave-up", reason, now)
+            db.execute(
+                "UPDATE queued_messages SET status = 'gave-up' "
+                "WHERE status = 'queued' AND queued < ?",
+                (cutoff,),
+            )
+        return [row["recipient"] for row in rows]
+
+    @staticmethod
+    def _delivery_row(
+        db: sqlite3.Connection, key: str, status: str, detail: str, now: datetime
+    ) -> None:
+        db.execute(
+            "INSERT INTO deliveries (digest_id, method, recipient, status, detail, at) "
+            "SELECT digest_id, method, recipient, ?, ?, ? FROM queued_messages WHERE id = ?",
+            (status, detail, _iso(now), key),
+        )

@@ -1,0 +1,288 @@
+"""The SQLite state of one digest: feeds, articles, delivered stories, digests, deliveries.
+
+Article life: `pending` (ingested, not yet sent) -> `delivered` (in a digest whose messages
+are staged in the outbox, as part of a story) or `joined` (reported an already delivered
+story, so never sent on its own) or `expired` (fell out of the window unsent). A story is
+marked delivered in the transaction that stages its digest's messages; the outbox then sees
+each message through (_outbox.py), and a digest no server took is unstaged, its
+articles `pending` again.
+
+The schema is built by named migrations, each applied once in its own transaction.
+The file, transactions, migrations and run lock are in _db.py; digests, deliveries and
+the outbox in _outbox.py; articles' terms in _terms.py. `Store` is the one class
+the pipeline uses.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from ..models import Article, FeedEntry, FeedState, RemovedBlock, Skipped
+from ._db import STALE_LOCK, StateDB, _iso, _time, maybe_time
+from ._feed_health import FeedHealthRecords
+from ._migrations import MIGRATIONS
+from ._outbox import QUEUE_LIMIT, DeliveryLog
+from ._terms import TermStore
+
+__all__ = ["MIGRATIONS", "QUEUE_LIMIT", "STALE_LOCK", "FeedState", "NewArticle", "StateDB", "Store"]
+
+# Site chrome changes with redesigns; a block not seen for this long no longer teaches much.
+SITE_MEMORY = timedelta(days=60)
+PROBLEM_MEMORY = timedelta(days=90)
+# Fingerprints per site_blocks query (SQLite allows 999 parameters before 3.32).
+SITE_BLOCKS_PER_QUERY = 500
+
+
+@dataclass(frozen=True)
+class NewArticle:
+    entry: FeedEntry
+    title: str
+    text: str
+    text_source: str
+    language: str | None
+    author: str | None
+    published: datetime
+    removed: tuple[RemovedBlock, ...] = ()
+
+
+class Store(DeliveryLog, FeedHealthRecords, TermStore):
+    """Feeds, articles, site memory and problems; delivery records from DeliveryLog,
+    feed health (backoff, 410, 301, alerts) from FeedHealthRecords, articles' terms from
+    TermStore. DeliveryLog comes first so that StateDB's transaction() is the one used."""
+
+    # -- feeds ---------------------------------------------------------------------------
+
+    def follow_renames(self, feeds: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+        """Articles are filed under their feed's name: when the config gives a known feed URL
+        another name, move its articles to the new name, so that what waits to be sent is not
+        taken for the articles of a feed taken out of the config. Returns (old, new) names."""
+        names = {name for _, name in feeds}
+        renamed = []
+        with self.transaction() as db:
+            for url, name in feeds:
+                row = db.execute("SELECT name FROM feeds WHERE url = ?", (url,)).fetchone()
+                # An old name another configured feed now uses keeps its articles (a swap).
+                if row is None or row[0] == name or row[0] in names:
+                    continue
+                db.execute("UPDATE articles SET feed = ? WHERE feed = ?", (name, row[0]))
+                db.execute("UPDATE feeds SET name = ? WHERE url = ?", (name, url))
+                renamed.append((row[0], name))
+        return renamed
+
+    def feed_state(self, url: str) -> FeedState:
+        row = self.db.execute(
+            "SELECT etag, last_modified, failures, failing_since, next_attempt, gone_since, "
+            "moved_to, last_error, last_attempt FROM feeds WHERE url = ?",
+            (url,),
+        ).fetchone()
+        if row is None:
+            return FeedState(None, None, 0, None)
+        return FeedState(
+            row[0], row[1], row[2], row[3], maybe_time(row[4]), maybe_time(row[5]), row[6],
+            row[7], maybe_time(row[8]),
+        )  # fmt: skip
+
+    def feed_succeeded(
+        self,
+        url: str,
+        name: str,
+        status: int,
+        etag: str | None,
+        last_modified: str | None,
+        now: datetime,
+    ) -> None:
+        self.db.execute(
+            """INSERT INTO feeds (url, name, etag, last_modified, last_status, last_attempt,
+                                  last_success, failures)
+               VALUES (?, ?, ?, ?, ?, ?, ?, 0)
+               ON CONFLICT (url) DO UPDATE SET name = excluded.name, etag = excluded.etag,
+                 last_modified = excluded.last_modified, last_status = excluded.last_status,
+                 last_attempt = excluded.last_attempt, last_success = excluded.last_success,
+                 last_error = NULL, failures = 0, failing_since = NULL, next_attempt = NULL,
+                 gone_since = NULL, alerted = NULL""",
+            (url, name, etag, last_modified, status, _iso(now), _iso(now)),
+        )
+
+    def feed_failed(
+        self,
+        url: str,
+        name: str,
+        error: str,
+        status: int | None,
+        now: datetime,
+        until: datetime | None = None,
+        gone: bool = False,
+    ) -> None:
+        """Record a failed attempt, and that the feed waits until `until` (None: the next
+        run), or for good when `gone` (410) until reactivated. One statement, so a crash
+        cannot keep the failure and lose the wait."""
+        self.db.execute(
+            """INSERT INTO feeds (url, name, last_status, last_error, last_attempt, failures,
+                                  failing_since, next_attempt, gone_since)
+               VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?)
+               ON CONFLICT (url) DO UPDATE SET name = excluded.name,
+                 last_status = excluded.last_status, last_error = excluded.last_error,
+                 last_attempt = excluded.last_attempt, failures = feeds.failures + 1,
+                 failing_since = COALESCE(feeds.failing_since, excluded.failing_since),
+                 next_attempt = excluded.next_attempt,
+                 gone_since = CASE WHEN excluded.gone_since IS NULL THEN feeds.gone_since
+                                   ELSE COALESCE(feeds.gone_since, excluded.gone_since) END""",
+            (
+                url,
+                name,
+                status,
+                error,
+                _iso(now),
+                _iso(now),
+                _iso(until) if until else None,
+                _iso(now) if gone else None,
+            ),
+        )
+
+    # -- articles ------------------------------------------------------------------------
+
+    def known(self, entries: Iterable[FeedEntry]) -> set[str]:
+        """Canonical URLs of `entries` already in the store: the same URL, or the same guid
+        and title in the same feed (a link that moved). A guid alone is not trusted: some
+        feeds reuse one ("latest") for every new article."""
+        found = set()
+        for entry in entries:
+            row = self.db.execute(
+                "SELECT 1 FROM articles WHERE url = ? "
+                "OR (feed = ? AND guid = ? AND title = ?) LIMIT 1",
+                (entry.url, entry.feed, entry.guid, entry.title),
+            ).fetchone()
+            if row:
+                found.add(entry.url)
+        return found
+
+    def add_articles(self, articles: Sequence[NewArticle], now: datetime) -> None:
+        with self.transaction() as db:
+            for new in articles:
+                removed = json.dumps([[r.reason, r.text] for r in new.removed], ensure_ascii=False)
+                db.execute(
+                    """INSERT OR IGNORE INTO articles (url, feed, guid, link, title, text,
+                         text_source, language, author, published, first_seen, removed)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                    (
+                        new.entry.url,
+                        new.entry.feed,
+                        new.entry.guid,
+                        new.entry.link,
+                        new.title,
+                        new.text,
+                        new.text_source,
+                        new.language,
+                        new.author,
+                        _iso(new.published),
+                        _iso(now),
+                        removed,
+                    ),
+                )
+
+    def articles(self, statuses: Sequence[str], since: datetime) -> list[Article]:
+        marks = ",".join("?" for _ in statuses)
+        rows = self.db.execute(
+            f"""SELECT * FROM articles WHERE status IN ({marks}) AND published >= ?
+                ORDER BY published, id""",
+            (*statuses, _iso(since)),
+        )
+        return [
+            Article(
+                id=row["id"],
+                feed=row["feed"],
+                url=row["url"],
+                title=row["title"],
+                text=row["text"],
+                published=_time(row["published"]),
+                author=row["author"],
+                language=row["language"],
+                text_source=row["text_source"],
+                story_id=row["story_id"],
+            )
+            for row in rows
+        ]
+
+    def pending_since_last_digest(self) -> bool:
+        """True when a pending article came in after the last delivered digest was chosen:
+        only then can a new digest differ from what was already considered and sent."""
+        row = self.db.execute(
+            """SELECT EXISTS (SELECT 1 FROM articles WHERE status = 'pending' AND id > COALESCE(
+                 (SELECT considered_through FROM digests WHERE status != 'failed'
+                  ORDER BY id DESC LIMIT 1), -1))"""
+        ).fetchone()
+        return bool(row[0])
+
+    def expire(self, before: datetime) -> int:
+        return self.db.execute(
+            "UPDATE articles SET status = 'expired' WHERE status = 'pending' AND published < ?",
+            (_iso(before),),
+        ).rowcount
+
+    def join_story(self, story_id: int, article_ids: Iterable[int]) -> int:
+        """Attach late reports to a delivered story: they are never sent on their own."""
+        ids = list(article_ids)
+        with self.transaction() as db:
+            for article_id in ids:
+                db.execute(
+                    "UPDATE articles SET status = 'joined', story_id = ? "
+                    "WHERE id = ? AND status = 'pending'",
+                    (story_id, article_id),
+                )
+        return len(ids)
+
+    # -- site memory (for repeated-on-site boilerplate) ------------------------------------
+
+    def site_blocks(self, host: str, fingerprints: Iterable[str]) -> dict[str, set[str]]:
+        """Block fingerprint -> URLs of the pages of `host` it was seen on, for the given
+        fingerprints only: a site's memory holds months of pages, and a run asks about the
+        few blocks of its new ones (primary-key lookups)."""
+        seen: dict[str, set[str]] = {}
+        if self.db.execute("SELECT 1 FROM site_blocks WHERE host = ? LIMIT 1", (host,)).fetchone():
+            wanted = list(set(fingerprints))
+            for start in range(0, len(wanted), SITE_BLOCKS_PER_QUERY):
+                chunk = wanted[start : start + SITE_BLOCKS_PER_QUERY]
+                for row in self.db.execute(
+                    "SELECT fingerprint, url FROM site_blocks WHERE host = ? AND fingerprint IN "
+                    f"({', '.join('?' * len(chunk))})",
+                    (host, *chunk),
+                ):
+                    seen.setdefault(row[0], set()).add(row[1])
+        return seen
+
+    def remember_blocks(
+        self, host: str, prints: Mapping[str, Iterable[str]], now: datetime
+    ) -> None:
+        """Remember the block fingerprints of pages of `host`: {url: fingerprints}."""
+        seen = _iso(now)
+        # A generator, not a list: each row is freed once bound, so a big batch does not
+        # set off the garbage collector's passes over the whole run's objects.
+        self.db.executemany(
+            "INSERT OR IGNORE INTO site_blocks VALUES (?, ?, ?, ?)",
+            ((host, fp, url, seen) for url, fps in prints.items() for fp in set(fps)),
+        )
+
+    # -- problems --------------------------------------------------------------------------
+
+    def record_problems(self, problems: Iterable[Skipped], now: datetime) -> None:
+        with self.transaction("problems") as db:
+            db.executemany(
+                "INSERT INTO problems (at, stage, target, feed, reason) VALUES (?, ?, ?, ?, ?)",
+                [(_iso(now), p.stage, p.target, p.feed, p.reason) for p in problems],
+            )
+
+    def prune(self, now: datetime) -> None:
+        """Forget old site chrome and old problems, so that neither grows without end.
+
+        Articles are kept: they are what tells a new feed entry from one already sent.
+        """
+        self.db.execute("DELETE FROM site_blocks WHERE seen < ?", (_iso(now - SITE_MEMORY),))
+        self.db.execute("DELETE FROM problems WHERE at < ?", (_iso(now - PROBLEM_MEMORY),))
+
+    def count(self, status: str) -> int:
+        return self.db.execute(
+            "SELECT COUNT(*) FROM articles WHERE status = ?", (status,)
+        ).fetchone()[0]

@@ -3,7 +3,8 @@
 The digest is the real pipeline's output (the demo sites on loopback, `digest run` into an
 outbox). Each test loads the HTML at a phone's and a desktop client's width, in light and
 dark mode, and measures what a reader gets: no sideways scrolling, every story and source
-link there, readable text. Screenshots land in var/screenshots/ (README, "Screenshots").
+link there, readable text. Screenshots land in var/screenshots/ (docs/development.md,
+"Screenshots").
 """
 
 from __future__ import annotations

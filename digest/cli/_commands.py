@@ -31,7 +31,7 @@ log = logging.getLogger("digest")
 
 
 def digest_json(digest: Digest | None, title: str) -> dict[str, Any]:
-    """The stable JSON shape of `digest preview --json` (documented in README.md)."""
+    """The stable JSON shape of `digest preview --json` (documented in docs/commands.md)."""
     if digest is None:
         return {"title": title, "created": None, "items": []}
     return {

@@ -1,7 +1,8 @@
 """Every config key, once: its parser, default and help text.
 
-The registry drives validation (the loader), `digest settings`, and the docs test that fails
-when a key is missing from README.md. Parsers raise `Invalid`; the loader adds file and line.
+The registry drives validation (the loader), `digest settings`, and the generated reference
+in docs/configuration.md, whose test fails when a key is missing. Parsers raise `Invalid`;
+the loader adds file and line.
 """
 
 from __future__ import annotations

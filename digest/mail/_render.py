@@ -90,7 +90,7 @@ def template_context(
     web: bool = False,
     show_why: bool = False,
 ) -> dict[str, Any]:
-    """The variables a template receives (documented in README.md, "Templates")."""
+    """The variables a template receives (documented in docs/email.md, "Templates")."""
     links = links or Links()
     zone = ZoneInfo(digest.timezone)
     order = {name: index for index, name in enumerate(digest.sections)}

@@ -61,6 +61,30 @@ def collapse(text: str) -> str:
     return " ".join(printable(text).split())
 
 
+# What one line shown to a reader (an email header, a subject) must not hold: every C0 and
+# C1 control (tab, CR, LF and NEL included), the line and paragraph separators, and the bidi
+# embeddings, overrides and isolates (U+202A-E, U+2066-9), which turn the text after them
+# around in the reader's inbox ("invoice" U+202E "fdp.exe" shows as "invoiceexe.pdf"). The
+# marks LRM and RLM stay: right-to-left text needs them and they reorder nothing around them.
+_NOT_IN_A_LINE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+    "\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]"
+)
+
+
+def one_line(text: str) -> str:
+    """`text` as one line: every run of white space or line breaks (CR, LF, NEL, U+2028...)
+    one space, trimmed, without the characters of _NOT_IN_A_LINE."""
+    # Split first, so that a line break between two words leaves a space, not one word.
+    words = (_NOT_IN_A_LINE.sub("", word) for word in text.split())
+    return " ".join(word for word in words if word)
+
+
+def fits_one_line(text: str) -> bool:
+    """Whether `text` holds none of the characters one_line() drops (white space may repeat)."""
+    return _NOT_IN_A_LINE.search(text) is None
+
+
 def html_to_text(fragment: str) -> str:
     """Plain text of an HTML fragment (feed summaries, content:encoded), paragraphs kept.
 

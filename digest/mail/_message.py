@@ -2,7 +2,8 @@
 
 Plain text first, HTML last, as RFC 2046 asks, so clients show the HTML inline and never as
 an attachment (no multipart/digest, no message/rfc822 parts). Every header and part is
-UTF-8: the SMTP policy encodes non-ASCII headers as RFC 2047 words and folds them.
+UTF-8: the SMTP policy encodes non-ASCII headers as RFC 2047 words and folds them. Every
+header goes on through `set_header`, which keeps text from feeds to one line of text.
 """
 
 from __future__ import annotations
@@ -10,12 +11,16 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from datetime import datetime
+from email.errors import HeaderParseError
+from email.header import Header
 from email.message import EmailMessage
-from email.policy import SMTP, SMTPUTF8
+from email.policy import SMTP, SMTPUTF8, Policy
 from email.utils import format_datetime, getaddresses, make_msgid, parseaddr
 from urllib.parse import quote, urlsplit
 
+from ..errors import DeliveryError
 from ..models import RenderedDigest
+from ..text import fits_one_line, one_line
 
 RECIPIENT_FIELD = "{recipient}"
 
@@ -48,19 +53,82 @@ def build_message(
     # message goes out as UTF-8 headers, over a session that offers SMTPUTF8 (RFC 6531).
     ascii_only = all(address.isascii() for _, address in getaddresses([sender, recipient]))
     message = EmailMessage(policy=SMTP if ascii_only else SMTPUTF8)
-    message["Subject"] = rendered.subject
-    message["From"] = sender
-    message["To"] = recipient
-    message["Date"] = format_datetime(now)
-    message["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1].strip("> ") or None)
-    message["MIME-Version"] = "1.0"
+    set_header(message, "Subject", rendered.subject)
+    set_header(message, "From", sender)
+    set_header(message, "To", recipient)
+    set_header(message, "Date", format_datetime(now))
+    domain = sender.rsplit("@", 1)[-1].strip("> ") or None
+    set_header(message, "Message-ID", make_msgid(domain=domain))
+    set_header(message, "MIME-Version", "1.0")
     if links:
-        message["List-Unsubscribe"] = ", ".join(f"<{link}>" for link in links)
+        set_header(message, "List-Unsubscribe", ", ".join(f"<{link}>" for link in links))
         # RFC 8058 one-click needs an https URL to POST to; a mailto alone cannot do it.
         if any(urlsplit(link).scheme.lower() == "https" for link in links):
-            message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+            set_header(message, "List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
     message.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
     message.add_alternative(markup, subtype="html", charset="utf-8", cte="quoted-printable")
     # After the parts: set_content drops every Content-* header already on the message.
-    message["Content-Language"] = language
+    set_header(message, "Content-Language", language)
     return message
+
+
+# Headers of free text for the reader (RFC 5322 "unstructured"), which may hold anything a
+# feed's title holds. Every other header is an address, a date, an id or a link.
+TEXT_HEADERS = frozenset({"subject"})
+# The config setting each header from the config comes from, for the error that names it.
+_SETTING_OF = {
+    "from": "delivery.from",
+    "to": "delivery.to",
+    "list-unsubscribe": "delivery.unsubscribe",
+    "content-language": "language",
+}
+
+
+def set_header(message: EmailMessage, name: str, value: str) -> None:
+    """Add the header `name: value` to `message`: every header of a digest goes on here.
+
+    The value becomes one line first (one_line: no controls, line breaks or bidi
+    overrides). The email policy then parses it, and in doing so decodes any RFC 2047
+    encoded word in it (`=?utf-8?b?...?=`) and writes what that decodes to, CR LF included,
+    as it is: a title could end the header and write its own. So a text header (Subject)
+    holding `=?`, or that the policy would read differently, is written as encoded words of
+    our own (_LiteralText), which decode to exactly the text, and no client can find an
+    encoded word of the feed's in it. Any other header must come out of the policy on one
+    line and without `=?`, else DeliveryError names it: those come from the config.
+    """
+    text = one_line(value)
+    try:
+        header = message.policy.header_factory(name, text)
+        decoded: str | None = str(header)
+    except (ValueError, HeaderParseError):  # an address whose encoded words decode to CR LF
+        header, decoded = None, None
+    if name.lower() in TEXT_HEADERS:
+        if decoded is None or "=?" in text or decoded != text:
+            header = _LiteralText(name, text)
+    elif decoded is None or "=?" in decoded or not fits_one_line(decoded):
+        setting = _SETTING_OF.get(name.lower())
+        raise DeliveryError(
+            f"the {name} header {value!r}{f' ({setting})' if setting else ''} cannot go out as "
+            "it is: it decodes to a line break or a control character, or holds an RFC 2047 "
+            "encoded word (=?...?=); write it as plain text"
+        )
+    message[name] = header
+
+
+class _LiteralText(str):
+    """A text header written as UTF-8 encoded words whatever it holds, so that it decodes
+    to its text, character for character (`=?` included). The policy stores a value with a
+    `name` as it is, and writes it with the value's `fold` (see email.policy.EmailPolicy)."""
+
+    name: str
+
+    def __new__(cls, name: str, text: str) -> _LiteralText:
+        header = super().__new__(cls, text)
+        header.name = name
+        return header
+
+    def fold(self, *, policy: Policy) -> str:
+        # RFC 2047 caps an encoded word at 75 characters: it must fit a folded line.
+        width = min(policy.max_line_length or 78, 78)
+        words = Header(str(self), "utf-8", maxlinelen=width, header_name=self.name)
+        return f"{self.name}: {words.encode(linesep=policy.linesep)}{policy.linesep}"

@@ -22,7 +22,7 @@ from ..config import DEFAULT_SUBJECT
 from ..errors import RenderError
 from ..files import slug
 from ..models import Digest, DigestItem, RenderedDigest
-from ..text import printable
+from ..text import one_line, printable
 
 HTML_TEMPLATE = "digest.mjml.j2"
 TEXT_TEMPLATE = "digest.txt.j2"
@@ -195,7 +195,9 @@ def subject_line(digest: Digest, pattern: str = DEFAULT_SUBJECT) -> str:
         "headline": digest.items[0].headline if digest.items else "",
         "count": str(len(digest.items)),
     }
-    subject = " ".join(printable(pattern.format(**fields)).split()).rstrip(" :·")
+    # One line without controls or bidi overrides, as build_message makes every header: the
+    # length is then measured on what the reader sees.
+    subject = one_line(pattern.format(**fields)).rstrip(" :·")
     return subject if len(subject) <= 140 else subject[:139].rsplit(" ", 1)[0] + "…"
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import calendar
 import json
+import math
 import re
-from dataclasses import dataclass
+from bisect import bisect_right
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,7 +16,7 @@ import feedparser
 
 from ..errors import FeedError
 from ..models import FeedEntry, FetchResult, Skipped
-from ..text import collapse, html_to_text
+from ..text import collapse, html_to_text, plural, printable
 from ._urls import canonical_url, usable_link
 
 # A feed date more than this far ahead of the fetch is a publisher's clock or timezone bug;
@@ -61,6 +63,7 @@ def parse_fetched(result: FetchResult, feed_name: str, now: datetime) -> ParsedF
 def _parse_xml_feed(
     body: bytes, feed_name: str, feed_url: str, now: datetime, content_type: str | None
 ) -> ParsedFeed:
+    body, removed = _drop_forbidden_characters(body)
     headers = {"content-location": feed_url}
     if content_type:
         headers["content-type"] = content_type
@@ -85,9 +88,16 @@ def _parse_xml_feed(
             f"{len(parsed.entries)} entries recovered"
         )
     entries, dropped = [], []
+    names: list[str] = []  # each entry's name, in document order
     seen: set[str] = set()
-    for raw in parsed.entries:
-        entry, reason = _xml_entry(raw, feed_name, feed_url, now)
+    for index, raw in enumerate(parsed.entries):
+        name = _entry_name(raw.get("title"), raw.get("id"), index)
+        try:
+            entry, reason = _xml_entry(raw, feed_name, feed_url, now)
+            entry = entry and _verified(entry)
+        except Exception as error:  # one entry's surprise costs that entry, not the feed
+            entry, reason = None, _unreadable(name, error)
+        names.append(entry.title if entry else name)
         if entry is None:
             dropped.append(Skipped("entry", feed_url, reason, feed_name))
         elif entry.guid in seen:
@@ -97,8 +107,138 @@ def _parse_xml_feed(
         else:
             seen.add(entry.guid)
             entries.append(entry)
+    if removed:
+        note = _removal_note(removed, names)
+        warning = f"{warning}; {note}" if warning else note
     title = collapse(parsed.feed.get("title", "") or "")
     return ParsedFeed(title, tuple(entries), warning, tuple(dropped))
+
+
+# XML 1.0 allows tab, LF, CR and U+0020 on, but not the surrogates, U+FFFE and U+FFFF. A
+# character reference to anything else (&#xD800;, &#1;, &#x110000;) makes expat give up and
+# feedparser's fallback parser raise, which would lose every entry of the feed; a raw control
+# byte sends the whole feed to the fallback parser. Both are dropped before parsing. ESC is
+# kept: ISO-2022-JP text is made of it. The fallback parser reads a reference without its
+# ";" too, so the pattern does.
+_FORBIDDEN = re.compile(
+    rb"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));?|[\x00-\x08\x0b\x0c\x0e-\x1a\x1c-\x1f]"
+)
+_ENTRY_START = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:item|entry)[\s/>]")
+_WIDE_BOMS = (
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\xfe\xff", "utf-16"),
+    (b"\xff\xfe", "utf-16"),
+)
+
+
+@dataclass(frozen=True)
+class _Removed:
+    entry: int  # the entry it was in, counted in document order; -1: the feed's own fields
+    text: str  # the reference as written, or U+XXXX for a raw control character
+
+
+def _drop_forbidden_characters(body: bytes) -> tuple[bytes, list[_Removed]]:
+    """`body` without the characters XML forbids (see _FORBIDDEN), and where each one was."""
+    codec = _wide_codec(body)
+    if codec is None:  # ASCII-compatible: the markup and the references are ASCII bytes
+        return _drop_forbidden_bytes(body)
+    try:
+        text = body.decode(codec)
+    except UnicodeDecodeError:
+        return body, []  # not that encoding after all: feedparser decides what it is
+    cleaned, removed = _drop_forbidden_bytes(text.encode("utf-8"))
+    return (cleaned.decode("utf-8").encode(codec) if removed else body), removed
+
+
+def _wide_codec(body: bytes) -> str | None:
+    """UTF-16 or UTF-32, told by the byte order mark or by the zero bytes of a first "<"."""
+    for mark, codec in _WIDE_BOMS:
+        if body.startswith(mark):
+            return codec
+    head = body[:4]
+    if len(head) < 4 or b"\x00" not in head:
+        return None
+    if head[:3] == b"\x00\x00\x00":
+        return "utf-32-be"
+    if head[1:] == b"\x00\x00\x00":
+        return "utf-32-le"
+    if head[0] == 0:
+        return "utf-16-be"
+    return "utf-16-le" if head[1] == 0 else None
+
+
+def _drop_forbidden_bytes(data: bytes) -> tuple[bytes, list[_Removed]]:
+    found: list[tuple[int, str]] = []
+
+    def drop(match: re.Match[bytes]) -> bytes:
+        hex_digits, digits = match.group(1), match.group(2)
+        if hex_digits is None and digits is None:
+            found.append((match.start(), f"U+{match[0][0]:04X}"))
+            return b""
+        number = (hex_digits or digits).lstrip(b"0") or b"0"
+        # More than 8 digits is beyond U+10FFFF; int() of 5,000 digits would raise.
+        if len(number) <= 8 and _xml_allows(int(number, 16 if hex_digits else 10)):
+            return match[0]
+        reference = match[0].decode("ascii")
+        found.append((match.start(), reference if len(reference) <= 16 else reference[:15] + "…"))
+        return b""
+
+    cleaned = _FORBIDDEN.sub(drop, data)
+    if not found:
+        return data, []
+    starts = [match.start() for match in _ENTRY_START.finditer(data)]
+    return cleaned, [_Removed(bisect_right(starts, at) - 1, text) for at, text in found]
+
+
+def _xml_allows(code: int) -> bool:
+    return (
+        code in (0x9, 0xA, 0xD)
+        or 0x20 <= code <= 0xD7FF
+        or 0xE000 <= code <= 0xFFFD
+        or 0x10000 <= code <= 0x10FFFF
+    )
+
+
+def _removal_note(removed: list[_Removed], names: list[str]) -> str:
+    """One line for the operator: what was removed, from which entries."""
+    samples = list(dict.fromkeys(item.text for item in removed))
+    shown = ", ".join(samples[:3]) + (", …" if len(samples) > 3 else "")
+    places = list(dict.fromkeys(item.entry for item in removed))
+    where = [
+        "the feed's own fields" if index < 0
+        else f"entry {names[index]!r}" if index < len(names)
+        else f"entry #{index + 1}"
+        for index in places[:3]
+    ]  # fmt: skip
+    more = f" and {len(places) - 3} more entries" if len(places) > 3 else ""
+    return (
+        f"removed {plural(len(removed), 'character')} that XML forbids ({shown}) from "
+        f"{', '.join(where)}{more}; the rest was kept"
+    )
+
+
+def _entry_name(title: object, fallback: object, index: int) -> str:
+    """How an entry is named in a line: its title, else its id, else its place in the feed."""
+    for value in (title, fallback):
+        if isinstance(value, str) and (text := collapse(value)):
+            return text[:120]
+    return f"#{index + 1}"
+
+
+def _unreadable(name: str, error: Exception) -> str:
+    detail = collapse(str(error)) or "no detail"
+    return f"entry {name!r} could not be read ({type(error).__name__}: {detail})"[:300]
+
+
+def _verified(entry: FeedEntry) -> FeedEntry:
+    """`entry`, if all its text can be written as UTF-8 (to the store, into the email). A
+    lone surrogate that got this far raises here, and costs this entry only."""
+    for field in fields(entry):
+        value = getattr(entry, field.name)
+        if isinstance(value, str):
+            value.encode("utf-8")
+    return entry
 
 
 def _harmless(problem: Exception) -> bool:
@@ -137,7 +277,7 @@ def _xml_entry(
     published = _struct_time(
         dict.get(raw, "published_parsed") or dict.get(raw, "updated_parsed"), now
     )
-    guid = raw.get("id") or link
+    guid = printable(str(raw.get("id") or "")) or link
     author = collapse(raw.get("author", "") or "") or None
     if not title:
         title = _title_from_text(summary or content_text)
@@ -236,14 +376,16 @@ def _not_in_future(moment: datetime, now: datetime) -> datetime:
 
 def _parse_json_feed(body: bytes, feed_name: str, feed_url: str, now: datetime) -> ParsedFeed:
     try:
-        data = json.loads(body.decode("utf-8-sig"))
+        # strict=False: a raw control character inside one string is removed with the other
+        # unprintable characters (_json_text), rather than costing the whole feed.
+        data = json.loads(body.decode("utf-8-sig"), parse_int=_json_int, strict=False)
     except UnicodeDecodeError as error:
         raise FeedError(feed_name, f"JSON Feed is not UTF-8: {error.reason}") from None
     except json.JSONDecodeError as error:
         raise FeedError(feed_name, f"malformed JSON at line {error.lineno}: {error.msg}") from None
-    except (RecursionError, ValueError) as error:  # absurd nesting, 5000-digit numbers
+    except (RecursionError, ValueError) as error:  # absurd nesting
         raise FeedError(feed_name, f"JSON too deep or too large to read: {error}") from None
-    if not isinstance(data, dict) or "jsonfeed.org" not in str(data.get("version", "")):
+    if not isinstance(data, dict) or "jsonfeed.org" not in _json_text(data.get("version")):
         raise FeedError(feed_name, "JSON without a jsonfeed.org version: not a JSON Feed")
     items = data.get("items")
     if not isinstance(items, list):
@@ -254,46 +396,98 @@ def _parse_json_feed(body: bytes, feed_name: str, feed_url: str, now: datetime) 
         if not isinstance(item, dict):
             dropped.append(Skipped("entry", feed_url, f"item {index} is not an object", feed_name))
             continue
-        raw_link = item.get("url") or item.get("external_url")
-        link = usable_link(raw_link, feed_url) if isinstance(raw_link, str) else None
-        title = _clean_title(str(item.get("title") or ""))
-        if not link:
-            reason = f"item {title or index!r} has no usable http(s) url"
+        name = _entry_name(_json_text(item.get("title")), _json_id(item.get("id")), index)
+        try:
+            entry, reason = _json_entry(item, name, feed_name, feed_url, now)
+            entry = entry and _verified(entry)
+        except Exception as error:  # one item's surprise costs that item, not the feed
+            entry, reason = None, _unreadable(name, error)
+        if entry is None:
             dropped.append(Skipped("entry", feed_url, reason, feed_name))
-            continue
-        summary = _plain(str(item.get("summary") or ""))
-        content = _plain(str(item.get("content_html") or "")) or html_to_text(
-            str(item.get("content_text") or "").replace("<", "&lt;")
-        )
-        if not summary and content:
-            summary = content.split("\n\n", 1)[0]
-        if content == summary:
-            content = ""
-        author = _json_author(item.get("authors") or item.get("author"))
-        guid = str(item.get("id") or link)
-        if guid in seen:
-            dropped.append(Skipped("entry", feed_url, f"duplicate entry id {guid!r}", feed_name))
-            continue
-        seen.add(guid)
-        entries.append(
-            FeedEntry(
-                feed=feed_name,
-                guid=guid[:1000],
-                link=link,
-                url=canonical_url(link),
-                title=title or _title_from_text(summary or content),
-                summary=summary,
-                content=content,
-                published=_iso_time(item.get("date_published") or item.get("date_modified"), now),
-                author=author,
-            )
-        )
-    return ParsedFeed(collapse(str(data.get("title") or "")), tuple(entries), None, tuple(dropped))
+        elif entry.guid in seen:
+            reason = f"duplicate entry id {entry.guid!r}"
+            dropped.append(Skipped("entry", feed_url, reason, feed_name))
+        else:
+            seen.add(entry.guid)
+            entries.append(entry)
+    title = collapse(_json_text(data.get("title")))
+    return ParsedFeed(title, tuple(entries), None, tuple(dropped))
+
+
+def _json_entry(
+    item: dict[str, Any], name: str, feed_name: str, feed_url: str, now: datetime
+) -> tuple[FeedEntry | None, str]:
+    link = None
+    for key in ("url", "external_url"):
+        candidate = _json_str(item.get(key)).strip()
+        link = usable_link(candidate, feed_url) if candidate else None
+        if link:
+            break
+    if not link:
+        return None, f"item {name!r} has no usable http(s) url"
+    title = _clean_title(_json_text(item.get("title")))
+    summary = _plain(_json_text(item.get("summary")))
+    content = _plain(_json_text(item.get("content_html"))) or html_to_text(
+        _json_text(item.get("content_text")).replace("<", "&lt;")
+    )
+    if not summary and content:
+        summary = content.split("\n\n", 1)[0]
+    if content == summary:
+        content = ""
+    published = _iso_time(item.get("date_published"), now) or _iso_time(
+        item.get("date_modified"), now
+    )
+    author = _json_author(item.get("authors")) or _json_author(item.get("author"))
+    guid = _json_id(item.get("id")) or link
+    entry = FeedEntry(
+        feed=feed_name,
+        guid=guid[:1000],
+        link=link,
+        url=canonical_url(link),
+        title=title or _title_from_text(summary or content),
+        summary=summary,
+        content=content,
+        published=published,
+        author=author,
+    )
+    return entry, ""
+
+
+def _json_int(digits: str) -> int | float:
+    """A JSON integer; one too long for int() (4,300 digits) is read as a float, which is
+    inf that long, rather than raising and losing the whole feed."""
+    try:
+        return int(digits)
+    except ValueError:
+        return float(digits)
+
+
+def _json_str(value: Any) -> str:
+    """A JSON Feed field that must be a string: anything else (an object, a list, a number)
+    is treated as missing, never shown as Python's text for it."""
+    return value if isinstance(value, str) else ""
+
+
+def _json_text(value: Any) -> str:
+    """A JSON text field without what no reader should get: JSON's "\\ud800" escapes give
+    lone surrogates, which SQLite and the email could not encode."""
+    return printable(_json_str(value))
+
+
+def _json_id(value: Any) -> str:
+    """JSON Feed says a reader coerces a number id to a string; other non-strings are none."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value) if math.isfinite(value) else ""
+    return _json_text(value)
 
 
 def _json_author(value: Any) -> str | None:
-    """JSON Feed 1.1 `authors` is a list of objects; 1.0 `author` an object; some send text."""
-    first = value[0] if isinstance(value, list) and value else value
-    if isinstance(first, dict):
-        first = first.get("name")
-    return collapse(first) or None if isinstance(first, str) else None
+    """JSON Feed 1.1 `authors` is a list of objects; 1.0 `author` an object; some send text.
+    The first one with a name in text is the author."""
+    for candidate in value if isinstance(value, list) else [value]:
+        name = candidate.get("name") if isinstance(candidate, dict) else candidate
+        if text := collapse(_json_text(name)):
+            return text
+    return None

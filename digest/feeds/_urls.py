@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
+from ..text import printable
+
 # Query parameters that only say where a click came from. Dropping them makes the same
 # article under two links one source (Miniflux and FreshRSS strip much the same list).
 _TRACKING_PARAMS = re.compile(
@@ -18,11 +20,12 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def canonical_url(url: str) -> str:
-    """The article's identity, which is also the link the reader gets: tracking parameters
-    and fragments are dropped, scheme and host lower-cased, default ports removed; the path
-    and the rest of the query are kept exactly, since servers may need them as they are.
+    """The article's identity, which is also the link the reader gets: tracking parameters,
+    fragments and credentials (user:password@) are dropped, scheme and host lower-cased,
+    default ports removed; the path and the rest of the query are kept exactly, since
+    servers may need them as they are.
 
-    >>> canonical_url("HTTPS://www.Example.com:443/a/?utm_source=rss&id=3#top")
+    >>> canonical_url("HTTPS://ann:pw@www.Example.com:443/a/?utm_source=rss&id=3#top")
     'https://www.example.com/a/?id=3'
     """
     text = url.strip()
@@ -38,8 +41,6 @@ def canonical_url(url: str) -> str:
     if ":" in host:
         host = f"[{host}]"  # IPv6 keeps its brackets
     netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
-    if parts.username:
-        netloc = parts.netloc.rsplit("@", 1)[0] + "@" + netloc
     query = "&".join(
         pair for pair in parts.query.split("&")
         if pair and not _TRACKING_PARAMS.match(pair.split("=", 1)[0])
@@ -52,23 +53,42 @@ def canonical_url(url: str) -> str:
 def usable_link(candidate: str, base_url: str) -> str | None:
     """`candidate` made absolute against `base_url`, if it is a link we may follow.
 
-    http(s) links need a host that can be encoded; file links are followed only from a feed
-    that is itself a local file, so a remote feed can never make us read local files.
+    http(s) links need a host that can be encoded, and lose any user:password@ (a feed's
+    credentials, or the operator's in the feed URL, are no one's to read in a digest);
+    file links are followed only from a feed that is itself a local file, so a remote feed
+    can never make us read local files. A link holding a control character or a lone
+    surrogate is no link: it could be neither fetched nor stored.
     """
     try:
         absolute = urljoin(base_url, candidate.strip())
+        if printable(absolute) != absolute:
+            return None
         parts = urlsplit(absolute)
         if parts.scheme in ("http", "https"):
-            if not parts.hostname or "\x00" in absolute or " " in parts.netloc:
+            if not parts.hostname or " " in parts.netloc:
                 return None
             parts.hostname.encode("idna")  # "a..b", "xn--" and friends fail here, not mid-run
             _ = parts.port  # a port out of range raises ValueError
-            return absolute
+            return without_userinfo(absolute)
         if parts.scheme == "file" and urlsplit(base_url).scheme == "file":
             return absolute
     except (ValueError, UnicodeError):
         return None
     return None
+
+
+def without_userinfo(url: str) -> str:
+    """`url` without the user:password@ before its host; every other character kept.
+
+    >>> without_userinfo("http://ann:secret@news.example/a?b#c")
+    'http://news.example/a?b#c'
+    """
+    scheme, slashes, rest = url.partition("//")
+    end = min((at for at in (rest.find(c) for c in "/?#") if at >= 0), default=len(rest))
+    authority = rest[:end]  # where urlsplit reads the netloc: up to the first / ? or #
+    if not slashes or "@" not in authority:
+        return url
+    return scheme + slashes + authority.rpartition("@")[2] + rest[end:]
 
 
 def host_of(url: str) -> str:

@@ -132,11 +132,25 @@ class Cluster:
 
 
 @dataclass(frozen=True)
+class SourceArticle:
+    """One piece an outlet published on an item's event."""
+
+    url: str
+    title: str
+    published: datetime
+
+
+@dataclass(frozen=True)
 class Source:
+    """One outlet of an item: its piece shown first (url, title, published), and in
+    `articles` every piece it published on the event, that one first, so that a follow-up
+    or a second piece merged into the item is listed, never hidden."""
+
     name: str
     url: str
     title: str
     published: datetime
+    articles: tuple[SourceArticle, ...] = ()
 
 
 @dataclass(frozen=True)

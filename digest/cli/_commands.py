@@ -50,6 +50,15 @@ def digest_json(digest: Digest | None, title: str) -> dict[str, Any]:
                         "url": source.url,
                         "title": source.title,
                         "published": source.published.isoformat(timespec="seconds"),
+                        # Every article of this outlet in the item, the one above first.
+                        "articles": [
+                            {
+                                "url": piece.url,
+                                "title": piece.title,
+                                "published": piece.published.isoformat(timespec="seconds"),
+                            }
+                            for piece in source.articles
+                        ],
                     }
                     for source in item.sources
                 ],

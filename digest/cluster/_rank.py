@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from ..models import Article, Cluster, DigestItem, Source
+from ..models import Article, Cluster, DigestItem, Source, SourceArticle
 from ..text import split_sentences, truncate
 
 SUMMARY_SENTENCES = (2, 3)
@@ -136,18 +136,27 @@ def best_article(articles: Sequence[Article], feed_weights: Mapping[str, float])
 
 
 def sources_of(articles: Sequence[Article], lead: Article | None = None) -> tuple[Source, ...]:
-    """One source per outlet (its earliest article, or the lead for the lead's outlet, so
-    the headline's link is always among the sources), earliest first."""
-    earliest: dict[str, Article] = {}
-    if lead is not None:
-        earliest[lead.feed] = lead
-    for article in sorted(articles, key=lambda a: a.published):
-        earliest.setdefault(article.feed, article)
-    earliest = dict(sorted(earliest.items(), key=lambda item: item[1].published))
-    return tuple(
-        Source(name=a.feed, url=a.url, title=a.title, published=a.published)
-        for a in earliest.values()
-    )
+    """One source per outlet, earliest first. Each shows its earliest article, or the lead
+    for the lead's outlet (so the headline's link is always among the sources), and lists
+    every article the outlet has in the item, that one first: each article is in exactly
+    one source."""
+    by_outlet: dict[str, list[Article]] = {}
+    for article in sorted(articles, key=lambda a: (a.published, a.id)):
+        by_outlet.setdefault(article.feed, []).append(article)
+    sources = []
+    for outlet, pieces in by_outlet.items():
+        shown = lead if lead is not None and lead.feed == outlet else pieces[0]
+        ordered = [shown, *(piece for piece in pieces if piece is not shown)]
+        sources.append(
+            Source(
+                name=outlet,
+                url=shown.url,
+                title=shown.title,
+                published=shown.published,
+                articles=tuple(SourceArticle(a.url, a.title, a.published) for a in ordered),
+            )
+        )
+    return tuple(sorted(sources, key=lambda source: source.published))
 
 
 def _is_prose(paragraph: str, title: str) -> bool:

@@ -124,7 +124,9 @@ def template_context(
             "timezone": digest.created.astimezone(zone).strftime("%Z"),
             "language": digest.language,
             "item_count": len(digest.items),
-            "source_count": sum(len(item.sources) for item in digest.items),
+            "source_count": sum(
+                max(len(source.articles), 1) for item in digest.items for source in item.sources
+            ),
             "feed_count": feed_count if feed_count is not None else len(outlets),
         },
         "sections": sections,
@@ -180,6 +182,17 @@ def _item_context(
                 "url": safe_url(source.url),
                 "title": printable(source.title),
                 "time": _format_time(source.published, zone, digest.created),
+                # Every piece the outlet has in the item: a follow-up, a translation, or a
+                # story merged by mistake is listed under its outlet, never hidden.
+                "count": max(len(source.articles), 1),
+                "more": [
+                    {
+                        "url": safe_url(piece.url),
+                        "title": printable(piece.title),
+                        "time": _format_time(piece.published, zone, digest.created),
+                    }
+                    for piece in source.articles[1:]
+                ],
             }
             for source in item.sources
         ],

@@ -59,7 +59,7 @@ def test_preview_json_gives_one_item_per_event(tmp_path, site, expectations):
     assert items[0] is meta or len(items[0]["sources"]) <= 6
     for key in ("headline", "summary", "language", "sources"):
         assert meta[key]
-    assert set(meta["sources"][0]) == {"name", "url", "title", "published"}
+    assert set(meta["sources"][0]) == {"name", "url", "title", "published", "articles"}
     assert meta["language"] == "en"
     assert "$182.9 billion" in meta["why"] and "Meta Compute" in meta["why"]
     earliest = min(meta["sources"], key=lambda source: source["published"])

@@ -200,3 +200,12 @@ def test_fetch_each_reuses_connections_across_many_hosts():
         for server in servers:
             server.shutdown()
             server.server_close()
+
+
+def test_a_latin1_robots_txt_is_read_and_a_binary_one_is_not():
+    from digest.feeds._robots import robots_text
+
+    latin1 = "# Über uns\nUser-agent: *\nDisallow: /privé/\n".encode("latin-1")
+    assert "Disallow: /privé/" in robots_text(latin1).splitlines()
+    with pytest.raises(ValueError, match="a NUL byte at offset 3"):
+        robots_text(b"abc\x00def")

@@ -8,7 +8,6 @@ failure.
 from __future__ import annotations
 
 import threading
-import time
 import zlib
 from collections import Counter, defaultdict, deque
 from collections.abc import Iterator, Sequence
@@ -16,7 +15,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import formatdate, parsedate_to_datetime
-from http.cookiejar import CookieJar
+from http.cookiejar import Cookie, CookieJar, CookiePolicy
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 from urllib.request import url2pathname
@@ -26,7 +25,17 @@ import httpx
 from ..config import FetchSettings
 from ..errors import FetchError
 from ..models import FetchResult, Skipped
-from ._netguard import BlockedAddress, GuardedBackend, GuardedTransport
+from ._netguard import (
+    CONNECTING,
+    READING_BODY,
+    READING_HEADERS,
+    WAITING,
+    BlockedAddress,
+    GuardedBackend,
+    GuardedTransport,
+    RequestClock,
+    timed,
+)
 from ._urls import host_of
 
 FEED_ACCEPT = (
@@ -35,6 +44,9 @@ FEED_ACCEPT = (
 )
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 _MAX_REDIRECTS = 5
+# The most one request may take, from its start to its last byte, redirects included, in
+# units of fetch.timeout (which bounds each wait for the network: connecting, each read).
+REQUEST_BUDGET = 3
 _REDIRECTS = (301, 302, 303, 307, 308)
 _PERMANENT = (301, 308)
 # A Retry-After further out than this is a misconfigured server, not a request to wait.
@@ -47,29 +59,41 @@ class FetchRequest:
     etag: str | None = None
     last_modified: str | None = None
     accept: str = PAGE_ACCEPT
-    # The host whose addresses may be private (the feed's own host, for an article link).
-    # None: the host of `url` itself, which the operator asked for.
+    # For an article link: the URL of its feed, or "" (a feed read from a file, say). On the
+    # feed's own origin (scheme, host and port) the link may use the addresses the feed's
+    # fetch by this Fetcher connected to, private or not; everything else is checked.
+    # None: `url` is the operator's own (a feed), fetched wherever its host resolves to.
     trusted_host: str | None = None
     stage: str = "page"  # what a failure is recorded as (models.Skipped.stage)
+    # Read only this many (decoded) bytes and ignore the rest, where a longer body would
+    # otherwise fail (robots.txt). None: fetch.max_bytes, and a longer body fails.
+    read_first: int | None = None
 
 
 class Fetcher:
     """The HTTP clients of a run. Use as a context manager.
 
-    Each host gets its own client (its own connection pool), of one of two kinds: plain for
-    the hosts the operator named (the feed's own host), or with connections that refuse
-    non-public addresses (_netguard.py) for every other host and hop. The clients share one
-    cookie jar and one TLS context. One pool for all hosts was slower the more hosts a run
-    had: httpcore looks at every pooled connection, several times, for each request (1.5 ms
-    of CPU a request with 20 hosts; bench/pipeline_bench.py has 200).
+    Each origin gets its own client (its own connection pool) for each address policy it is
+    fetched under (_netguard.py): "named" for the URLs the operator named (a feed), which
+    connect wherever the name resolves and remember the addresses they connected to;
+    "home" for a feed's links on the feed's own origin, which may use those addresses and
+    public ones; "guarded" for every other origin and hop, public addresses only; "open"
+    for all with `fetch.allow_private`. One pool for all hosts was slower the more hosts a
+    run had: httpcore looks at every pooled connection, several times, for each request
+    (1.5 ms of CPU a request with 20 hosts; bench/pipeline_bench.py has 200).
+
+    No cookies are kept: feeds and pages are public and read without a session, and a jar
+    shared by all feeds let one feed's cookies (hundreds of them, or one set for a parent
+    domain) ride on the requests to other sites. The clients share one TLS context.
     """
 
     def __init__(self, settings: FetchSettings, backend: GuardedBackend | None = None):
         self.settings = settings
-        self._backend = backend
-        self._cookies = CookieJar()
+        self._backend = backend or GuardedBackend()
         self._ssl_context = httpx.create_ssl_context()
-        self._clients: dict[tuple[str, bool], httpx.Client] = {}
+        self._clients: dict[tuple[str, str], httpx.Client] = {}
+        # origin -> the addresses the operator's own URLs there were fetched from
+        self._home_addresses: dict[str, set[str]] = defaultdict(set)
         self._host_slots: dict[str, threading.Semaphore] = defaultdict(
             lambda: threading.Semaphore(settings.per_host)
         )
@@ -159,30 +183,39 @@ class Fetcher:
         with self._slots_lock:
             return self._host_slots[host]
 
-    def _client_for(self, url: str, trusted_host: str) -> httpx.Client:
-        host = host_of(url)
-        guarded = not (self.settings.allow_private or host == trusted_host)
+    def _client_for(self, url: str, home: str, named: bool) -> httpx.Client:
+        """The client for `url` on a request whose trusted origin is `home` (`named`: the
+        operator named the request's URL)."""
+        origin = origin_of(url)
+        if self.settings.allow_private:
+            policy = "open"
+        elif origin and origin == home:
+            policy = "named" if named else "home"
+        else:
+            policy = "guarded"
         with self._slots_lock:
-            client = self._clients.get((host, guarded))
+            client = self._clients.get((origin, policy))
             if client is None:
-                client = self._clients[(host, guarded)] = self._new_client(guarded)
+                if policy == "named":
+                    backend = self._backend.unchecked(connected=self._home_addresses[origin])
+                elif policy == "home":
+                    backend = self._backend.trusting(exempt=self._home_addresses[origin])
+                elif policy == "open":
+                    backend = self._backend.unchecked()
+                else:
+                    backend = self._backend
+                client = self._clients[(origin, policy)] = self._new_client(backend)
             return client
 
-    def _new_client(self, guarded: bool) -> httpx.Client:
-        options = {
-            "timeout": httpx.Timeout(self.settings.timeout),
-            "follow_redirects": False,  # each hop is checked and may change the pool
-            "headers": {
-                "User-Agent": self.settings.user_agent,
-                "Accept-Encoding": "gzip, deflate",
-            },
-            "cookies": self._cookies,
-            "verify": self._ssl_context,
-        }
-        if guarded:
-            transport = GuardedTransport(self._backend, self._ssl_context)
-            return httpx.Client(**options, transport=transport, trust_env=False)
-        return httpx.Client(**options)
+    def _new_client(self, backend: GuardedBackend) -> httpx.Client:
+        return httpx.Client(
+            timeout=httpx.Timeout(self.settings.timeout),
+            follow_redirects=False,  # each hop is checked and may change the pool
+            headers={"User-Agent": self.settings.user_agent, "Accept-Encoding": "gzip, deflate"},
+            cookies=CookieJar(policy=_NoCookies()),
+            transport=GuardedTransport(backend, self._ssl_context),
+            trust_env=False,  # every connection goes through the address policy, no proxy
+        )
 
     def _get(self, request: FetchRequest) -> FetchResult:
         headers = {"Accept": request.accept}
@@ -190,37 +223,54 @@ class Fetcher:
             headers["If-None-Match"] = request.etag
         if request.last_modified:
             headers["If-Modified-Since"] = request.last_modified
-        trusted = host_of(request.url) if request.trusted_host is None else request.trusted_host
+        named = request.trusted_host is None
+        home = origin_of(request.url if named else request.trusted_host or "")
         url = request.url
         moved_to: str | None = None
         permanent = True
-        for _ in range(_MAX_REDIRECTS + 1):
-            try:
-                client = self._client_for(url, trusted)
-                with client.stream("GET", url, headers=headers) as response:
-                    status = response.status_code
-                    location = response.headers.get("Location")
-                    if status in _REDIRECTS and location:
-                        url = _redirect_target(request.url, url, location)
-                        # A -301-> B -302-> C: A now lives at B, which is only lent to C.
-                        permanent = permanent and status in _PERMANENT
-                        moved_to = url if permanent else moved_to
-                        continue
-                    return self._response(request, url, response, moved_to)
-            except BlockedAddress as refused:
-                raise FetchError(
-                    url,
-                    f"not fetched: {refused}; feed links to private networks are refused "
-                    "(fetch.allow_private)",
-                    blocked=True,
-                ) from None
-            except httpx.TimeoutException:
-                raise FetchError(url, f"timed out after {self.settings.timeout:g}s") from None
-            except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError, UnicodeError) as err:
-                raise FetchError(url, f"invalid URL: {err}") from None
-            except httpx.HTTPError as error:
-                raise FetchError(url, _describe(error)) from None
+        # One budget for the request and all its redirects: a chain of slow hops is one
+        # slow request.
+        with timed(RequestClock(self.settings.timeout * REQUEST_BUDGET)) as clock:
+            for _ in range(_MAX_REDIRECTS + 1):
+                clock.stage = CONNECTING
+                try:
+                    client = self._client_for(url, home, named)
+                    with client.stream("GET", url, headers=headers) as response:
+                        status = response.status_code
+                        location = response.headers.get("Location")
+                        if status in _REDIRECTS and location:
+                            url = _redirect_target(request, url, location)
+                            # A -301-> B -302-> C: A now lives at B, which is only lent to C.
+                            permanent = permanent and status in _PERMANENT
+                            moved_to = url if permanent else moved_to
+                            continue
+                        clock.stage = READING_BODY
+                        return self._response(request, url, response, moved_to)
+                except BlockedAddress as refused:
+                    raise FetchError(url, _refusal(refused, home), blocked=True) from None
+                except httpx.TimeoutException:
+                    raise FetchError(url, self._stalled(clock)) from None
+                except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError, UnicodeError) as e:
+                    raise FetchError(url, f"invalid URL: {e}") from None
+                except httpx.HTTPError as error:
+                    raise FetchError(url, _describe(error)) from None
         raise FetchError(request.url, f"more than {_MAX_REDIRECTS} redirects")
+
+    def _stalled(self, clock: RequestClock) -> str:
+        """Why a request timed out: a silence longer than fetch.timeout, or a request that
+        kept trickling in past its whole budget; and the stage it was in."""
+        if not clock.expired():
+            return f"timed out after {self.settings.timeout:g}s {clock.stage}"
+        still = {
+            CONNECTING: "still connecting",
+            WAITING: "still waiting for headers",
+            READING_HEADERS: "headers still arriving",
+            READING_BODY: "body still arriving",
+        }[clock.stage]
+        return (
+            f"{still} after {clock.budget:g}s, the most one request may take "
+            f"({REQUEST_BUDGET} x fetch.timeout; raise fetch.timeout for a slow server)"
+        )
 
     def _response(
         self, request: FetchRequest, url: str, response: httpx.Response, moved_to: str | None
@@ -244,7 +294,7 @@ class Fetcher:
             if wait is not None and status in (429, 503):
                 phrase += f" (Retry-After: {wait:.0f}s)"
             raise FetchError(url, phrase, status=status, retry_after=wait)
-        body = self._read_capped(url, response)
+        body = self._read_capped(url, response, request.read_first)
         return FetchResult(
             url=request.url,
             status=status,
@@ -256,20 +306,20 @@ class Fetcher:
             moved_to=moved_to,
         )
 
-    def _read_capped(self, url: str, response: httpx.Response) -> bytes:
-        limit = self.settings.max_bytes
+    def _read_capped(self, url: str, response: httpx.Response, read_first: int | None) -> bytes:
+        """The decoded body, at most `read_first` bytes of it when given (the rest is not
+        read), else failing beyond fetch.max_bytes. The request's clock bounds the time."""
+        limit = self.settings.max_bytes if read_first is None else read_first
         declared = response.headers.get("Content-Length", "")
         encoding = response.headers.get("Content-Encoding", "")
-        if declared.isdigit() and int(declared) > limit and not encoding:
+        if read_first is None and declared.isdigit() and int(declared) > limit and not encoding:
             raise FetchError(url, f"body of {int(declared):,} bytes exceeds the {limit:,} limit")
-        decoder = _CappedDecoder(url, encoding, limit)
-        # The per-read timeout does not bound a server that drips bytes forever.
-        deadline = time.monotonic() + self.settings.timeout * 3
+        decoder = _CappedDecoder(url, encoding, limit, cut=read_first is not None)
         chunks: list[bytes] = []
         for raw in response.iter_raw():
             chunks.append(decoder.decode(raw))
-            if time.monotonic() > deadline:
-                raise FetchError(url, f"body still arriving after {self.settings.timeout * 3:g}s")
+            if decoder.full:
+                return b"".join(chunks)
         chunks.append(decoder.flush())
         return b"".join(chunks)
 
@@ -325,11 +375,14 @@ def host_of_or_empty(url: str) -> str:
 
 class _CappedDecoder:
     """Content-Encoding decoding that stops at `limit` decoded bytes, whatever the ratio:
-    a 10 KB gzip bomb never gets to allocate its 10 GB."""
+    a 10 KB gzip bomb never gets to allocate its 10 GB. Beyond the limit it fails, or with
+    `cut` keeps the first `limit` bytes and says it is `full`."""
 
-    def __init__(self, url: str, encoding: str, limit: int):
+    def __init__(self, url: str, encoding: str, limit: int, cut: bool = False):
         self.url = url
         self.limit = limit
+        self.cut = cut
+        self.full = False
         self.size = 0
         name = encoding.strip().lower()
         self.deflate = name == "deflate"
@@ -360,6 +413,9 @@ class _CappedDecoder:
         return self._count(self.inflater.flush()) if self.inflater is not None else b""
 
     def _count(self, data: bytes) -> bytes:
+        if self.cut and self.size + len(data) > self.limit:
+            data = data[: self.limit - self.size]
+            self.full = True
         self.size += len(data)
         if self.size > self.limit:
             what = "decompressed body" if self.inflater is not None else "body"
@@ -367,11 +423,74 @@ class _CappedDecoder:
         return data
 
 
-def _redirect_target(origin: str, url: str, location: str) -> str:
+def _redirect_target(request: FetchRequest, url: str, location: str) -> str:
     target = urljoin(url, location.strip())
-    if urlsplit(target).scheme not in ("http", "https"):
-        raise FetchError(origin, f"redirected to a non-http(s) URL {target[:200]!r}")
+    scheme = urlsplit(target).scheme
+    if scheme not in ("http", "https"):
+        raise FetchError(request.url, f"redirected to a non-http(s) URL {target[:200]!r}")
+    if scheme == "http" and urlsplit(url).scheme == "https":
+        # What was asked for over TLS would come back readable and alterable on the way.
+        fix = (
+            "if plain http is really intended, use the http URL in the config"
+            if request.stage == "feed"
+            else "an https link is fetched over https only"
+        )
+        raise FetchError(
+            url, f"redirected from https to plain http ({url} -> {target[:200]}): refused; {fix}"
+        )
     return target
+
+
+def origin_of(url: str) -> str:
+    """scheme://host:port of an http(s) URL, the port always written; "" for anything else.
+
+    >>> origin_of("HTTP://Example.com/a"), origin_of("https://[::1]:8443/"), origin_of("x")
+    ('http://example.com:80', 'https://[::1]:8443', '')
+    """
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return ""
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if scheme not in ("http", "https") or not host:
+        return ""
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{scheme}://{host}:{port or (443 if scheme == 'https' else 80)}"
+
+
+def _refusal(refused: BlockedAddress, home: str) -> str:
+    own = (
+        f" except on the feed's own origin ({home}), at the addresses the feed came from"
+        if home
+        else ""
+    )
+    return (
+        f"not fetched: {refused}; feed links to private networks are refused{own} "
+        "(fetch.allow_private)"
+    )
+
+
+class _NoCookies(CookiePolicy):
+    """A cookie policy that stores no cookie and sends none."""
+
+    netscape = True
+    rfc2965 = False
+    hide_cookie2 = True
+
+    def set_ok(self, cookie: Cookie, request: object) -> bool:
+        return False
+
+    def return_ok(self, cookie: Cookie, request: object) -> bool:
+        return False
+
+    def domain_return_ok(self, domain: str, request: object) -> bool:
+        return False
+
+    def path_return_ok(self, path: str, request: object) -> bool:
+        return False
 
 
 def _retry_after(value: str | None) -> float | None:

@@ -1,16 +1,24 @@
-"""Which addresses a feed's links may make us connect to, enforced where we connect.
+"""The fetcher's connections: which addresses they may go to, and how long a request may take.
 
-A feed is written by someone else: its links could point the fetcher at the operator's
-router, a cloud metadata endpoint (169.254.169.254) or a database on localhost. Links to
-private, loopback, link-local and other non-public addresses are refused, unless the link's
-host is the feed's own host (the feed already lives there) or the operator allowed private
-networks (`fetch.allow_private`).
+Addresses. A feed is written by someone else: its links could point the fetcher at the
+operator's router, a cloud metadata endpoint (169.254.169.254) or a database on localhost.
+Links to private, loopback, link-local and other non-public addresses are refused, with two
+exceptions: the operator allowed private networks (`fetch.allow_private`), or the link is on
+the feed's own origin (scheme, host and port) and the connection goes to an address the
+feed's own fetch connected to. The feed's name alone earns nothing: a publisher runs their
+own DNS and could answer a public address for the feed and 169.254.169.254 for its pages,
+and another port on the feed's host is another service.
 
 The check is made on the address a name resolves to, inside the connection itself
 (`GuardedBackend.connect_tcp`): the name is resolved once, each address is checked, and the
 socket connects to the checked address. Checking a name first and letting the connection
 resolve it again would let a DNS server answer "public" to the check and "127.0.0.1" to the
 connection (DNS rebinding). Every redirect hop opens its connection through the same guard.
+
+Time. A per-read timeout does not bound a server that sends one byte of its status line,
+headers or body every second: each byte starts the timeout again. So each request runs
+against a `RequestClock`, and every socket operation of its connections (connect, TLS
+handshake, each read and write) is given only the time the request has left.
 """
 
 from __future__ import annotations
@@ -18,7 +26,11 @@ from __future__ import annotations
 import ipaddress
 import socket
 import ssl
-from collections.abc import Callable, Iterable
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Set as AbstractSet
+from contextlib import contextmanager
 from typing import Any
 
 import httpcore
@@ -92,16 +104,128 @@ def system_resolver(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
+# The stages of a request, as its messages name them.
+CONNECTING = "connecting"
+WAITING = "waiting for headers"
+READING_HEADERS = "reading headers"
+READING_BODY = "reading the body"
+
+
+class RequestClock:
+    """One request's time budget, from its start to its last byte and across its redirects,
+    and the stage the request is in (for the message when it runs out)."""
+
+    def __init__(self, budget: float):
+        self.budget = budget
+        self.deadline = time.monotonic() + budget
+        self.stage = CONNECTING
+
+    def expired(self) -> bool:
+        return time.monotonic() >= self.deadline
+
+    def bound(self, timeout: float | None, error: type[Exception]) -> float:
+        """`timeout` for one socket operation, cut to the time left; `error` when none is."""
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise error(f"{self.stage}: the request's {self.budget:g}s are spent")
+        return left if timeout is None else min(timeout, left)
+
+
+# A request runs on one thread from start to end (httpx's sync client), and its connection
+# may come from the pool, made by an earlier request: so the connection asks the thread for
+# the clock of the request it is serving now.
+_running = threading.local()
+
+
+@contextmanager
+def timed(clock: RequestClock) -> Iterator[RequestClock]:
+    """Run a request against `clock` on this thread."""
+    previous = getattr(_running, "clock", None)
+    _running.clock = clock
+    try:
+        yield clock
+    finally:
+        _running.clock = previous
+
+
+def _clock() -> RequestClock | None:
+    return getattr(_running, "clock", None)
+
+
+class _TimedStream(httpcore.NetworkStream):
+    """A connection whose reads and writes get no more than the request's time left."""
+
+    def __init__(self, stream: httpcore.NetworkStream):
+        self._stream = stream
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        clock = _clock()
+        if clock is None:
+            return self._stream.read(max_bytes, timeout)
+        data = self._stream.read(max_bytes, clock.bound(timeout, httpcore.ReadTimeout))
+        if data and clock.stage == WAITING:
+            clock.stage = READING_HEADERS
+        return data
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        clock = _clock()
+        if clock is None:
+            return self._stream.write(buffer, timeout)
+        if clock.stage == CONNECTING:
+            clock.stage = WAITING  # connected (or reusing a connection): the request goes out
+        self._stream.write(buffer, clock.bound(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        clock = _clock()
+        if clock is not None:
+            # The TLS handshake's timeout bounds the whole handshake, not each of its reads.
+            timeout = clock.bound(timeout, httpcore.ConnectTimeout)
+        return _TimedStream(self._stream.start_tls(ssl_context, server_hostname, timeout))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
 class GuardedBackend(httpcore.SyncBackend):
-    """httpcore's socket backend, refusing non-public addresses and pinning what it checked."""
+    """httpcore's socket backend under an address policy, pinning what it checked, with
+    connections timed by the request's clock.
+
+    `refuse` says why an address may not be connected to (None: it may); `refuse=None`
+    checks nothing (the operator's own URLs). `exempt`, when given, are the addresses of the
+    feed's own origin that its fetch connected to: those may be connected to whatever
+    `refuse` says, the name's other refused addresses are skipped, and the connection is
+    refused only when no address is left. Without `exempt`, one refused address refuses the
+    name. `connected`, when given, collects every address a connection was made to.
+    """
 
     def __init__(
         self,
-        resolver: Resolver = system_resolver,
-        refuse: Callable[[str], str | None] = address_kind,
+        resolver: Resolver | None = None,
+        refuse: Callable[[str], str | None] | None = address_kind,
+        *,
+        exempt: AbstractSet[str] | None = None,
+        connected: set[str] | None = None,
     ):
-        self.resolver = resolver
+        self.resolver = resolver  # None: `system_resolver`, looked up when connecting
         self.refuse = refuse
+        self.exempt = exempt
+        self.connected = connected
+
+    def unchecked(self, connected: set[str] | None = None) -> GuardedBackend:
+        """This backend's resolver with no address check, recording into `connected`."""
+        return GuardedBackend(self.resolver, None, connected=connected)
+
+    def trusting(self, exempt: AbstractSet[str]) -> GuardedBackend:
+        """This backend's policy, with `exempt` addresses allowed (see the class)."""
+        return GuardedBackend(self.resolver, self.refuse, exempt=exempt)
 
     def connect_tcp(
         self,
@@ -111,27 +235,20 @@ class GuardedBackend(httpcore.SyncBackend):
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.NetworkStream:
+        clock = _clock()
+        resolver = self.resolver or system_resolver
         try:
-            addresses = self.resolver(host, port)
+            addresses = resolver(host, port)
         except (OSError, UnicodeError) as error:
             raise httpcore.ConnectError(f"cannot resolve {host}: {error}") from None
-        allowed = []
-        refusal: BlockedAddress | None = None
-        for address in addresses:
-            kind = self.refuse(address)
-            if kind is None:
-                allowed.append(address)
-            elif refusal is None:
-                refusal = BlockedAddress(host, address, kind)
-        if refusal is not None:
-            # One bad address is enough: a name that also resolves to 10.0.0.1 is either
-            # misconfigured or an attack, and a retry could be sent there.
-            raise refusal
+        allowed = self._allowed(host, addresses)
         if not allowed:
             raise httpcore.ConnectError(f"{host} resolves to no address")
         last_error: OSError | None = None
         source = None if local_address is None else (local_address, 0)
         for address in allowed:
+            if clock is not None:
+                timeout = clock.bound(timeout, httpcore.ConnectTimeout)
             try:
                 sock = socket.create_connection((address, port), timeout, source_address=source)
             except TimeoutError:
@@ -139,16 +256,39 @@ class GuardedBackend(httpcore.SyncBackend):
             except OSError as error:
                 last_error = error
                 continue
+            if self.connected is not None:
+                self.connected.add(address)
             for option in socket_options or ():
                 sock.setsockopt(*option)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            return SyncStream(sock)
+            return _TimedStream(SyncStream(sock))
         raise httpcore.ConnectError(str(last_error))
+
+    def _allowed(self, host: str, addresses: list[str]) -> list[str]:
+        """The addresses the policy lets us connect to, in the resolver's order."""
+        if self.refuse is None:
+            return addresses
+        allowed = []
+        refusal: BlockedAddress | None = None
+        for address in addresses:
+            kind = self.refuse(address)
+            if kind is None or (self.exempt is not None and address in self.exempt):
+                allowed.append(address)
+            elif refusal is None:
+                refusal = BlockedAddress(host, address, kind)
+        if refusal is not None and (self.exempt is None or not allowed):
+            # Outside the feed's own origin one bad address is enough: a name that also
+            # resolves to 10.0.0.1 is either misconfigured or an attack. On the feed's own
+            # origin a name often has an address the feed did not use (::1 beside
+            # 127.0.0.1): the connection goes only to the ones it did.
+            raise refusal
+        return allowed
 
 
 class GuardedTransport(httpx.HTTPTransport):
-    """httpx's transport over a `GuardedBackend` connection pool. `ssl_context`, when given,
-    is shared (loading the CA certificates for each transport takes milliseconds)."""
+    """httpx's transport over a `GuardedBackend` connection pool, with httpx's default
+    limits. `ssl_context`, when given, is shared (loading the CA certificates for each
+    transport takes milliseconds)."""
 
     def __init__(
         self, backend: GuardedBackend | None = None, ssl_context: ssl.SSLContext | None = None
@@ -157,5 +297,8 @@ class GuardedTransport(httpx.HTTPTransport):
         super().__init__(verify=context)
         self._pool = httpcore.ConnectionPool(
             ssl_context=context,
+            max_connections=100,  # httpx's own defaults (httpcore's allow 10 connections)
+            max_keepalive_connections=20,
+            keepalive_expiry=5.0,
             network_backend=backend or GuardedBackend(),
         )

@@ -1,24 +1,33 @@
-"""robots.txt for article pages (RFC 9309), read once per site per run.
+"""robots.txt for article pages (RFC 9309), read once per site (and address policy) per run.
 
 Only article pages are checked: a feed is published to be fetched by readers, and the
 operator asked for it by name. The product token is "digest". As RFC 9309 says: a robots.txt
 that is missing (any 4xx) allows everything; one that cannot be reached (5xx, timeout,
 refused connection) disallows everything for this run, since the site may be saying
-"go away" the only way it can.
+"go away" the only way it can. Its first 500 KiB are read and the rest ignored, whatever
+fetch.max_bytes says. A body that is not text (NUL or other control bytes) is treated as
+unreachable: read as text, a binary file's noise would allow everything. A body that is
+text but not UTF-8 (an older Latin-1 file) is read as Latin-1: its directives are ASCII
+either way, and an accented comment must not close the site.
 """
 
 from __future__ import annotations
 
+import codecs
+import re
 from collections.abc import Sequence
 from urllib.parse import urlsplit, urlunsplit
 from urllib.robotparser import RobotFileParser
 
-from ..models import Skipped
-from ._fetch import Fetcher, FetchRequest
+from ..models import FetchResult, Skipped
+from ._fetch import Fetcher, FetchRequest, origin_of
 
 PRODUCT_TOKEN = "digest"
 # RFC 9309: crawlers must read at least 500 KiB; what follows may be ignored.
 _MAX_ROBOTS = 500 * 1024
+# C0 control characters other than tab, line feed, vertical tab, form feed, carriage return.
+# In UTF-8 these bytes stand for themselves (no multi-byte character contains one).
+_NOT_TEXT = re.compile(rb"[\x00-\x08\x0e-\x1f]")
 
 
 def _origin(url: str) -> str:
@@ -27,16 +36,17 @@ def _origin(url: str) -> str:
 
 
 def disallowed(fetcher: Fetcher, pages: Sequence[tuple[str, str | None]]) -> dict[str, str]:
-    """For (page URL, trusted host) pairs: page URL -> why it may not be fetched.
+    """For (page URL, its feed's URL: `FetchRequest.trusted_host`) pairs: page URL -> why
+    it may not be fetched.
 
     The robots.txt request goes through the same address policy as the page would, so a
     link the policy refuses comes back here with the policy's reason, and nothing is sent.
     """
-    keys = {(_origin(url), trusted) for url, trusted in pages if url.startswith("http")}
+    keys = {_key(url, trusted) for url, trusted in pages if url.startswith("http")}
     ordered = sorted(keys, key=lambda key: (key[0], key[1] or ""))
     outcomes = fetcher.fetch_many(
         [FetchRequest(f"{origin}/robots.txt", accept="text/plain", trusted_host=trusted,
-                      stage="robots")
+                      stage="robots", read_first=_MAX_ROBOTS)
          for origin, trusted in ordered]
     )  # fmt: skip
     rules: dict[tuple[str, str | None], RobotFileParser | str] = {}
@@ -44,7 +54,7 @@ def disallowed(fetcher: Fetcher, pages: Sequence[tuple[str, str | None]]) -> dic
         rules[key] = _rules(outcome)
     reasons = {}
     for url, trusted in pages:
-        rule = rules.get((_origin(url), trusted))
+        rule = rules.get(_key(url, trusted))
         if isinstance(rule, str):
             reasons[url] = rule
         elif rule is not None and not rule.can_fetch(PRODUCT_TOKEN, url):
@@ -52,7 +62,17 @@ def disallowed(fetcher: Fetcher, pages: Sequence[tuple[str, str | None]]) -> dic
     return reasons
 
 
-def _rules(outcome: object) -> RobotFileParser | str:
+def _key(url: str, trusted: str | None) -> tuple[str, str | None]:
+    """robots.txt is read once per site and address policy: the site, and what its request
+    trusts: the site itself when the page is on its feed's own origin, nothing ("") when it
+    is not; None: the page is the operator's own URL."""
+    if trusted is None:
+        return _origin(url), None
+    own = origin_of(url)
+    return _origin(url), own if own and own == origin_of(trusted) else ""
+
+
+def _rules(outcome: FetchResult | Skipped) -> RobotFileParser | str:
     """The parsed rules, or the reason every page of the site is off limits."""
     parser = RobotFileParser()
     if isinstance(outcome, Skipped):
@@ -61,7 +81,32 @@ def _rules(outcome: object) -> RobotFileParser | str:
         if outcome.status is not None and 400 <= outcome.status < 500:
             parser.parse([])  # no robots.txt: everything is allowed
             return parser
-        return f"robots.txt unavailable ({outcome.reason}), so the site is not crawled this run"
-    body = (getattr(outcome, "body", None) or b"")[:_MAX_ROBOTS]
-    parser.parse(body.decode("utf-8", "replace").splitlines())
+        return _unavailable(f"{outcome.target}: {outcome.reason}")
+    try:
+        text = robots_text(outcome.body or b"")
+    except ValueError as error:
+        return _unavailable(f"{outcome.final_url} is not text: {error}")
+    parser.parse(text.splitlines())
     return parser
+
+
+def robots_text(body: bytes) -> str:
+    """The text of a robots.txt body as read (at most `_MAX_ROBOTS` bytes); ValueError
+    saying why when it is not text. A body of `_MAX_ROBOTS` bytes was probably cut: its
+    last, unfinished line (which could be "Allow: /" cut from "Allow: /archive/") is
+    dropped, as is a character cut in two. Text that is not UTF-8 is read as Latin-1."""
+    if control := _NOT_TEXT.search(body):
+        kind = "NUL" if control.group() == b"\x00" else "control"
+        raise ValueError(f"a {kind} byte at offset {control.start()}")
+    cut = len(body) >= _MAX_ROBOTS
+    try:
+        text = codecs.getincrementaldecoder("utf-8-sig")().decode(body, final=not cut)
+    except UnicodeDecodeError:
+        text = body.decode("latin-1")
+    if cut and not text.endswith("\n"):
+        text = text.rpartition("\n")[0]
+    return text
+
+
+def _unavailable(reason: str) -> str:
+    return f"robots.txt unavailable ({reason}), so the site is not crawled this run"

@@ -214,7 +214,9 @@ class Outgoing:
     key: str  # the outbox row id
     digest_id: int
     recipient: str
-    message: bytes  # the complete message, Message-ID included: a resend is the same bytes
+    # The complete message, Message-ID included (a resend is the same bytes); b"" for rows
+    # listed from the store, whose bytes are read one at a time (Store.staged_message).
+    message: bytes
     message_id: str
     method: str  # "smtp" or "file"
     target: str | None = None  # file method: the outbox path stem

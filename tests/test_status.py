@@ -245,3 +245,14 @@ def test_a_killed_preview_with_a_note_is_still_not_a_run(tmp_path):
     )
     store.close()
     assert last_run_started(config) == yesterday
+
+
+def test_status_counts_the_articles_that_wait_for_a_digest(tmp_path, site):
+    config = write_config(tmp_path, site.base_url, feeds=DEMO_FEEDS[:2])
+    assert run_cli("preview", "--config", str(config)).returncode == 0  # stored, not sent
+    shown = json.loads(run_cli("status", "--config", str(config), "--json").stdout)
+    assert shown["pending"] > 0
+    text = run_cli("status", "--config", str(config)).stdout
+    assert f"pending: {shown['pending']} articles within the window" in text
+    assert run_cli("run", "--config", str(config)).returncode == 0
+    assert json.loads(run_cli("status", "--config", str(config), "--json").stdout)["pending"] == 0

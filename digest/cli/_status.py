@@ -9,11 +9,12 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from ..config import Config
 from ..errors import StoreError
-from ..store import died_reason, holder_alive, maybe_time
+from ..store import count_pending, died_reason, holder_alive, maybe_time
 from ..text import plural
 from ._schedule import next_run
 
@@ -62,6 +63,7 @@ class Status:
     runs: list[RunRecord]
     failing_feeds: list[FailingFeed]
     waiting: int  # messages in the outbox not yet accepted
+    pending: int = 0  # articles within the window not yet in a digest (held back or new)
 
 
 def read_status(config: Config, *, limit: int = 10, now: datetime | None = None) -> Status:
@@ -83,7 +85,10 @@ def read_status(config: Config, *, limit: int = 10, now: datetime | None = None)
     try:
         with sqlite3.connect(f"file:{config.storage}?mode=ro", uri=True, timeout=10) as db:
             db.row_factory = sqlite3.Row
-            return _read(db, status, limit, now)
+            _read(db, status, limit, now)
+            if "articles" in {row[0] for row in db.execute("SELECT name FROM sqlite_master")}:
+                status.pending = count_pending(db, now - config.window)
+            return status
     except sqlite3.Error as error:
         raise StoreError(f"{config.storage}: cannot read the state database: {error}") from None
 
@@ -94,7 +99,8 @@ def _read(db: sqlite3.Connection, status: Status, limit: int, now: datetime) -> 
         return status
     has_outbox = "run_id" in {row[1] for row in db.execute("PRAGMA table_info(digests)")}
     for row in db.execute("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,)).fetchall():
-        dead = row["finished"] is None and not holder_alive(row, now)
+        # With the state file: a run in another container holds its lock file.
+        dead = row["finished"] is None and not holder_alive(row, now, Path(status.storage))
         if dead:
             # It may have ended between the read and the check: read the row again.
             row = db.execute("SELECT * FROM runs WHERE id = ?", (row["id"],)).fetchone()
@@ -180,6 +186,11 @@ def format_status(status: Status) -> str:
             lines.append(f"  {started}  {run.outcome:<7} {took:>7}  {what}")
     if status.waiting:
         lines.append(f"outbox: {status.waiting} message(s) waiting to be sent on the next run")
+    if status.pending:
+        lines.append(
+            f"pending: {plural(status.pending, 'article')} within the window, not yet in a "
+            "digest; they go out in the next runs"
+        )
     if status.failing_feeds:
         lines.append("failing feeds:")
         for feed in status.failing_feeds:

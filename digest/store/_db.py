@@ -6,8 +6,12 @@
 from __future__ import annotations
 
 import contextlib
+import errno
+import fcntl
+import logging
 import os
 import sqlite3
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,8 +23,16 @@ from .. import crash_points
 from ..errors import RunLocked, StoreError
 from ._migrations import MIGRATIONS
 
+log = logging.getLogger("digest")
+
 # Where a pid's start time cannot be read, a live pid keeps the lock at most this long.
 STALE_LOCK = timedelta(hours=6)
+# How long a run tries for the lock file before it gives up: a look whether a run holds it
+# (lock_file_held, for `digest status`) takes it shared for an instant, and must not turn a
+# run starting in that instant away.
+LOCK_PATIENCE = 1.0  # seconds
+# What flock() answers on a filesystem that keeps no locks (some NFS setups, FUSE).
+_NO_LOCKS = {errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS, errno.EINVAL}
 
 
 def _iso(moment: datetime) -> str:
@@ -117,46 +129,64 @@ class StateDB:
 
     @contextmanager
     def run_lock(self, now: datetime, *, preview: bool = False) -> Iterator[int]:
-        """Hold the digest's run lock: a row in `runs` without `finished`, owned by a live run.
+        """Hold the digest's run lock for the block; yields the run's row in `runs`.
 
-        A holder is alive while its pid runs *and* that pid still belongs to the process that
-        took the lock (same start time, read from /proc), so a lock never lapses under a
-        slow run and is never kept by a recycled pid. Where the start time cannot be read
-        (not Linux), a pid that lives keeps the lock for STALE_LOCK.
+        Two parts. The lock itself is an OS file lock (flock) on `<state>.lock`, beside the
+        state: the kernel (or the file server) keeps it for exactly as long as the run's
+        process lives, whatever PID namespace or machine that process is in, and flock
+        belongs to an open file, so two threads of one process (the daemon) exclude each
+        other too. The pid record is the run's row in `runs`, without `finished` while it
+        runs: it names the holder in the message a second run exits with and in
+        `digest status`, and a row left open by a run that died is marked 'died' by the
+        next run, which gets the file lock since the dead process let go of it.
+
+        The row is still weighed as a lock (a run of an older digest takes no file lock,
+        and some filesystems keep none): its run is alive while the row's token is held
+        in this process, or while its pid runs *and* still belongs to the process that
+        took it (same start time, read from /proc); where the start time cannot be read
+        (not Linux), a pid that lives keeps it for STALE_LOCK.
 
         A preview holds the lock too (it stores pending articles and ETags); its row is
         marked 'preview' (detail while it runs, outcome when it ends), so that neither
         `digest status` nor the daemon's catch-up takes it for a run.
         """
-        token = uuid.uuid4().hex
-        with self.transaction() as db:
-            for row in db.execute("SELECT * FROM runs WHERE finished IS NULL"):
-                if _holder_alive(row, now):
-                    raise RunLocked(
-                        f"{self.path}: another run of this digest (pid {row['pid']}, started "
-                        f"{row['started']}) is in progress; wait for it to finish, or stop "
-                        f"that process if it hangs"
+        with self._lock_file():
+            with self.transaction() as db:
+                for row in db.execute("SELECT * FROM runs WHERE finished IS NULL"):
+                    if _holder_alive(row, now):
+                        raise RunLocked(
+                            f"{self.path}: another run of this digest (pid {row['pid']}, "
+                            f"started {row['started']}) is in progress; wait for it to "
+                            f"finish, or stop that process if it hangs"
+                        )
+                    db.execute(
+                        "UPDATE runs SET finished = ?, outcome = 'died', detail = ? WHERE id = ?",
+                        (_iso(now), died_reason(row["pid"]), row["id"]),
                     )
-                db.execute(
-                    "UPDATE runs SET finished = ?, outcome = 'died', detail = ? WHERE id = ?",
-                    (_iso(now), died_reason(row["pid"]), row["id"]),
-                )
-            run_id = db.execute(
-                "INSERT INTO runs (pid, started, process_start, token, detail, kind) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    os.getpid(),
-                    _iso(now),
-                    _process_start(os.getpid()),
-                    token,
-                    "preview" if preview else None,
-                    "preview" if preview else "run",
-                ),
-            ).lastrowid
+                token = uuid.uuid4().hex
+                run_id = db.execute(
+                    "INSERT INTO runs (pid, started, process_start, token, detail, kind) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (
+                        os.getpid(),
+                        _iso(now),
+                        _process_start(os.getpid()),
+                        token,
+                        "preview" if preview else None,
+                        "preview" if preview else "run",
+                    ),
+                ).lastrowid
+            assert run_id is not None
+            with self._run_row(run_id, token, preview):
+                yield run_id
+
+    @contextmanager
+    def _run_row(self, run_id: int, token: str, preview: bool) -> Iterator[None]:
+        """Record how the run of `run_id` ended (its outcome, or why it failed)."""
         _HELD_HERE.add(token)
         outcome, detail = "failed", None
         try:
-            yield run_id
+            yield
             outcome = "preview" if preview else "ok"
         except BaseException as error:
             detail = str(error) or (
@@ -176,6 +206,59 @@ class StateDB:
                     (_iso(datetime.now(UTC)), outcome, detail, run_id),
                 )
 
+    @contextmanager
+    def _lock_file(self) -> Iterator[None]:
+        """Hold flock(LOCK_EX) on `<state>.lock` for the block, or raise RunLocked naming the
+        run that holds it. Closing the file (or the end of the process) lets it go."""
+        path = lock_path(self.path)
+        try:
+            # O_CLOEXEC: a program the run starts must not keep the lock after the run ends.
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError as error:
+            raise StoreError(
+                f"{path}: cannot open the run lock file: {error.strerror or error}; the "
+                "state's folder must be writable"
+            ) from None
+        try:
+            try:
+                taken = _flock(fd, fcntl.LOCK_EX, LOCK_PATIENCE)
+            except OSError as error:
+                if error.errno not in _NO_LOCKS:
+                    raise StoreError(
+                        f"{path}: cannot lock the run lock file: {error.strerror or error}"
+                    ) from None
+                log.warning(
+                    "%s: the filesystem keeps no file locks (%s); only the pid record in the "
+                    "state keeps a second run out, and it cannot see runs in other "
+                    "containers or on other machines",
+                    path,
+                    error.strerror or error,
+                )
+                taken = True
+            if not taken:
+                raise RunLocked(self._held_elsewhere(path))
+            yield
+        finally:
+            os.close(fd)
+
+    def _held_elsewhere(self, lock: Path) -> str:
+        """The message for a run that found the lock file held: who holds it, from `runs`."""
+        row = self.db.execute(
+            "SELECT pid, started, token, process_start FROM runs WHERE finished IS NULL "
+            "ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+        if row is None:  # between its lock and its row, or a run that keeps no row
+            holder = "another run of this digest"
+        else:
+            where = "" if _pid_here(row) else " in another PID namespace or machine"
+            holder = (
+                f"another run of this digest (pid {row['pid']}{where}, started {row['started']})"
+            )
+        return (
+            f"{self.path}: {holder} is in progress and holds {lock.name}; wait for it to "
+            "finish, or stop that process if it hangs"
+        )
+
     def note_run(self, run_id: int, detail: str) -> None:
         """What a run or preview did, shown by `digest status` (kept when it ends well)."""
         self.db.execute("UPDATE runs SET detail = ? WHERE id = ?", (detail, run_id))
@@ -190,9 +273,67 @@ def died_reason(pid: int) -> str:
     return f"interrupted: process {pid} no longer running"
 
 
-def holder_alive(row: sqlite3.Row, now: datetime) -> bool:
-    """Whether the run of this `runs` row still holds the lock (for `digest status`)."""
-    return _holder_alive(row, now)
+def lock_path(state: Path) -> Path:
+    """The file whose OS lock a run of the digest of `state` holds: `<state>.lock`."""
+    return state.with_name(state.name + ".lock")
+
+
+def lock_file_held(state: Path) -> bool | None:
+    """Whether a run holds the lock file of `state` now; None when that cannot be told (no
+    lock file yet, or a filesystem without locks). Takes the lock shared for an instant, so
+    a run starting in that instant waits for it (LOCK_PATIENCE) rather than being refused."""
+    try:
+        fd = os.open(lock_path(state), os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        return not _flock(fd, fcntl.LOCK_SH, 0)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)  # lets go of the shared lock, if it was taken
+
+
+def _flock(fd: int, kind: int, patience: float) -> bool:
+    """flock(fd, kind) without blocking, tried again for `patience` seconds; False when
+    another open file holds a lock that excludes it all that time."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            fcntl.flock(fd, kind | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)
+
+
+def holder_alive(row: sqlite3.Row, now: datetime, state: Path | None = None) -> bool:
+    """Whether the run of this open `runs` row still holds the lock (for `digest status`).
+
+    With `state` (the state file), a run that holds its lock file counts as alive although
+    its pid is not one this process can see (another container or machine)."""
+    if _holder_alive(row, now):
+        return True
+    return state is not None and lock_file_held(state) is True
+
+
+def _pid_here(row: sqlite3.Row) -> bool:
+    """Whether the pid of a `runs` row names, in this PID namespace, the process that wrote
+    it: this very process (a thread of the daemon), or a live one that started when it did."""
+    pid = row["pid"]
+    if pid == os.getpid():
+        return row["token"] in _HELD_HERE
+    current = _process_start(pid)
+    if current is not None:
+        return row["process_start"] in (None, current)
+    try:
+        os.kill(pid, 0)  # no /proc to read (not Linux)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # another user's process: it exists
+    return True
 
 
 def _holder_alive(row: sqlite3.Row, now: datetime) -> bool:
@@ -203,8 +344,9 @@ def _holder_alive(row: sqlite3.Row, now: datetime) -> bool:
     if token is not None and token in _HELD_HERE:
         return True
     if pid == os.getpid():
-        # Not held here, so a leftover: an earlier run of this process, or of a container
-        # whose first process had this same pid (every container's pid 1).
+        # Not held here, so not this process's: a leftover of an earlier process with this
+        # pid, or a run of another PID namespace (every container's first process is pid 1),
+        # which the lock file, not this row, keeps out while it lives.
         return False
     try:
         os.kill(pid, 0)

@@ -147,4 +147,34 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         ALTER TABLE articles DROP COLUMN section
         """,
     ),
+    (
+        # A staged message's bytes are the bulk of the state (one complete message per
+        # recipient), and are needed only until its fate is final: they move to a table of
+        # their own, from which `delivery.keep_sent` after that they are deleted, so their
+        # pages are freed whole (shrunk in place, the outbox rows had kept a page each). The
+        # rows stay: `answered` is when the fate became final (sent, refused, cancelled,
+        # gave-up; for rows answered before this migration, when sent, or else staged),
+        # `pruned` when the bytes went. The bytes of rows answered before the default
+        # keep_sent (3 days) are not moved but dropped here, so that a state that kept every
+        # message does not first grow by a copy of them all. The index lists the rows whose
+        # bytes may still go.
+        "010_outbox_retention",
+        """
+        CREATE TABLE message_bytes (
+            id INTEGER PRIMARY KEY REFERENCES queued_messages(id), message BLOB NOT NULL
+        );
+        ALTER TABLE queued_messages ADD COLUMN answered TEXT;
+        ALTER TABLE queued_messages ADD COLUMN pruned TEXT;
+        UPDATE queued_messages SET answered = COALESCE(sent, queued)
+            WHERE status IN ('sent', 'refused', 'cancelled', 'gave-up');
+        INSERT INTO message_bytes (id, message) SELECT id, message FROM queued_messages
+            WHERE answered IS NULL
+            OR answered >= strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now', '-3 days');
+        UPDATE queued_messages SET pruned = strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now')
+            WHERE id NOT IN (SELECT id FROM message_bytes);
+        ALTER TABLE queued_messages DROP COLUMN message;
+        CREATE INDEX queued_messages_to_prune ON queued_messages (answered)
+            WHERE pruned IS NULL
+        """,
+    ),
 )

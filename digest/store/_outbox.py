@@ -11,19 +11,33 @@ Outbox row life: `queued` -> `sending` -> `sent` | `refused` (5xx) | `queued` ag
 a dropped connection; retried each run for QUEUE_LIMIT, then `gave-up`) | `cancelled` (the
 run's whole delivery failed before any server took a message: the stories go back to
 pending and join the next digest).
+
+The messages' bytes are the bulk of the state (one complete message per recipient) and
+live in a table of their own, `message_bytes`. Once a message's fate is final (`answered`)
+nothing sends it again: `prune_outbox` deletes its bytes `delivery.keep_sent` later and keeps
+its row (recipient, Message-ID, status, times, last reply) and its delivery record. SQLite
+reuses the freed pages for the next digest's messages. Rows are listed without their bytes
+(`Outgoing.message` is b""); `staged_message` reads one message's bytes just before it is
+sent, so a digest to any number of recipients holds one message in memory at a time, when
+staged as when sent.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
+from ..errors import StoreError
 from ..models import DigestItem, Outgoing, Staged
 from ._db import StateDB, _iso
 
 # A message a server keeps refusing "for now" (4xx) is retried each run for this long.
 QUEUE_LIMIT = timedelta(days=5)
+# Fates after which a message is never sent again: its bytes may go after delivery.keep_sent.
+FINAL = ("sent", "refused", "cancelled", "gave-up")
+# Every column of an outbox row but the message's bytes (read one at a time when sending).
+_ROW = "id, digest_id, recipient, message_id, method, target, status"
 
 
 class DeliveryLog(StateDB):
@@ -31,11 +45,17 @@ class DeliveryLog(StateDB):
         self,
         subject: str,
         items: Sequence[DigestItem],
-        messages: Sequence[Staged],
+        messages: Iterable[Staged],
         run_id: int | None,
         now: datetime,
     ) -> tuple[int, list[Outgoing]]:
-        """Record a digest and its messages before sending; its stories count as taken."""
+        """Record a digest and its messages before sending; its stories count as taken.
+
+        One transaction, so a run that dies while staging leaves nothing staged. `messages`
+        is consumed one at a time (each inserted, then let go): give an iterator that builds
+        each recipient's message when asked, and memory holds one message however many
+        recipients there are. The rows come back without their bytes (`staged_message`).
+        """
         with self.transaction("stage") as db:
             digest_id = db.execute(
                 # Under the run lock, every article stored now was weighed for this digest
@@ -58,30 +78,68 @@ class DeliveryLog(StateDB):
             outgoing = []
             for staged in messages:
                 key = db.execute(
-                    "INSERT INTO queued_messages (digest_id, recipient, message, queued, "
-                    "attempts, message_id, method, target) VALUES (?, ?, ?, ?, 0, ?, ?, ?)",
-                    (digest_id, staged.recipient, staged.message, _iso(now), staged.message_id,
+                    "INSERT INTO queued_messages (digest_id, recipient, queued, attempts, "
+                    "message_id, method, target) VALUES (?, ?, ?, 0, ?, ?, ?)",
+                    (digest_id, staged.recipient, _iso(now), staged.message_id,
                      staged.method, staged.target),
                 ).lastrowid  # fmt: skip
+                db.execute(
+                    "INSERT INTO message_bytes (id, message) VALUES (?, ?)", (key, staged.message)
+                )
                 outgoing.append(
-                    Outgoing(str(key), digest_id, staged.recipient, staged.message,
+                    Outgoing(str(key), digest_id, staged.recipient, b"",
                              staged.message_id, staged.method, staged.target)
                 )  # fmt: skip
         return digest_id, outgoing
 
     def outgoing(self) -> list[Outgoing]:
-        """Messages staged and not yet answered for good, oldest first."""
+        """Messages staged and not yet answered for good, oldest first, without their bytes
+        (`staged_message` reads them)."""
         rows = self.db.execute(
-            "SELECT * FROM queued_messages WHERE status IN ('queued', 'sending') ORDER BY id"
+            f"SELECT {_ROW} FROM queued_messages WHERE status IN ('queued', 'sending') ORDER BY id"
         )
         return [
             Outgoing(
-                str(row["id"]), row["digest_id"], row["recipient"], row["message"],
+                str(row["id"]), row["digest_id"], row["recipient"], b"",
                 row["message_id"] or "", row["method"], row["target"],
                 uncertain=row["status"] == "sending",
             )
             for row in rows
         ]  # fmt: skip
+
+    def staged_message(self, key: str) -> bytes:
+        """The complete message of outbox row `key`, as staged: a resend is these bytes."""
+        row = self.db.execute(
+            "SELECT message, pruned FROM queued_messages LEFT JOIN message_bytes USING (id) "
+            "WHERE id = ?",
+            (key,),
+        ).fetchone()
+        if row is None or not row["message"]:
+            # Only a final message loses its bytes, and none is ever sent again: this is a
+            # state edited by hand, or a bug. Sending nothing beats sending an empty message.
+            why = (
+                "no such row" if row is None
+                else f"its bytes were pruned {row['pruned']}" if row["pruned"]
+                else "its bytes are missing"
+            )  # fmt: skip
+            raise StoreError(f"{self.path}: outbox row {key} has no message to send ({why})")
+        return bytes(row["message"])
+
+    def prune_outbox(self, now: datetime, keep: timedelta) -> int:
+        """Delete the bytes of the messages whose fate became final more than `keep` before
+        `now`; their rows, Message-IDs and delivery records stay. Returns how many messages
+        were pruned."""
+        due = f"pruned IS NULL AND answered < ? AND status IN ({', '.join('?' for _ in FINAL)})"
+        arguments = (_iso(now - keep), *FINAL)
+        with self.transaction() as db:
+            db.execute(
+                f"DELETE FROM message_bytes WHERE id IN (SELECT id FROM queued_messages "
+                f"WHERE {due})",
+                arguments,
+            )
+            return db.execute(
+                f"UPDATE queued_messages SET pruned = ? WHERE {due}", (_iso(now), *arguments)
+            ).rowcount
 
     def mark_sending(self, key: str, now: datetime) -> None:
         """The end of the message is about to go to the server: from here it may have it."""
@@ -96,8 +154,8 @@ class DeliveryLog(StateDB):
         """The server took the message: record the delivery (one transaction)."""
         with self.transaction("sent") as db:
             db.execute(
-                "UPDATE queued_messages SET status = 'sent', sent = ? WHERE id = ?",
-                (_iso(now), key),
+                "UPDATE queued_messages SET status = 'sent', sent = ?, answered = ? WHERE id = ?",
+                (_iso(now), _iso(now), key),
             )
             self._delivery_row(db, key, "sent", detail, now)
             db.execute(
@@ -110,8 +168,9 @@ class DeliveryLog(StateDB):
         """Refused for good (5xx): recorded and reported, never retried."""
         with self.transaction() as db:
             db.execute(
-                "UPDATE queued_messages SET status = 'refused', last_error = ? WHERE id = ?",
-                (reply, key),
+                "UPDATE queued_messages SET status = 'refused', last_error = ?, answered = ? "
+                "WHERE id = ?",
+                (reply, _iso(now), key),
             )
             self._delivery_row(db, key, "refused", reply, now)
 
@@ -154,9 +213,9 @@ class DeliveryLog(StateDB):
             ).fetchall():
                 self._delivery_row(db, str(row[0]), "failed", error, now)
             db.execute(
-                "UPDATE queued_messages SET status = 'cancelled', last_error = ? "
+                "UPDATE queued_messages SET status = 'cancelled', last_error = ?, answered = ? "
                 "WHERE digest_id = ? AND status = 'queued'",
-                (error, digest_id),
+                (error, _iso(now), digest_id),
             )
             db.execute("UPDATE digests SET status = 'failed' WHERE id = ?", (digest_id,))
         return True
@@ -174,9 +233,9 @@ class DeliveryLog(StateDB):
                 reason = f"gave up after {QUEUE_LIMIT.days} days: {row['last_error']}"
                 self._delivery_row(db, str(row["id"]), "gave-up", reason, now)
             db.execute(
-                "UPDATE queued_messages SET status = 'gave-up' "
+                "UPDATE queued_messages SET status = 'gave-up', answered = ? "
                 "WHERE status = 'queued' AND queued < ?",
-                (cutoff,),
+                (_iso(now), cutoff),
             )
         return [row["recipient"] for row in rows]
 

@@ -63,6 +63,7 @@ class FeedConfig:
     url: str  # http(s) URL or an absolute file:// URL
     section: str | None = None
     weight: float = 1.0
+    pages_per_run: int | None = None  # None: fetch.pages_per_feed
     include: tuple[str, ...] = ()  # keep only this feed's articles that mention one
     exclude: tuple[str, ...] = ()  # drop this feed's articles that mention any
 
@@ -74,6 +75,7 @@ class FetchSettings:
     concurrency: int = 8
     per_host: int = 2
     pages: bool = True
+    pages_per_feed: int = 100  # new article pages fetched per feed and run, newest first
     user_agent: str = f"digest/{__version__}"
     allow_private: bool = False
     robots: bool = True
@@ -94,6 +96,7 @@ class DeliveryConfig:
     retries: int = 3
     retry_delay: float = 10.0  # seconds before the first retry; doubles each time
     ca_file: str | None = None
+    keep_sent: timedelta = timedelta(days=3)  # sent messages' bytes kept in the outbox
     subject: str = DEFAULT_SUBJECT  # pattern: {title}, {date}, {headline}, {count}
     unsubscribe: tuple[str, ...] = ()  # an https URL and/or a mailto:, for List-Unsubscribe
 
@@ -234,6 +237,7 @@ class _Loader:
             retries=values["delivery.retries"],
             retry_delay=values["delivery.retry_delay"].total_seconds(),
             ca_file=str(values["delivery.ca_file"]) if values["delivery.ca_file"] else None,
+            keep_sent=values["delivery.keep_sent"],
             subject=values["delivery.subject"],
             unsubscribe=values["delivery.unsubscribe"] or (),
         )
@@ -261,6 +265,7 @@ class _Loader:
             concurrency=values["fetch.concurrency"],
             per_host=values["fetch.per_host"],
             pages=values["fetch.pages"],
+            pages_per_feed=values["fetch.pages_per_feed"],
             user_agent=user_agent,
             allow_private=values["fetch.allow_private"],
             robots=values["fetch.robots"],

@@ -252,16 +252,30 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "contact_url", _optional_http_url, None, "URL named in the User-Agent, for site owners."
     ),
-    Setting("fetch.timeout", _positive_float, 20.0, "Seconds before one request gives up."),
+    Setting(
+        "fetch.timeout",
+        _positive_float,
+        20.0,
+        "Seconds one wait (connect, headers, a read) may take; a whole request, redirects "
+        "included, gets 3x this.",
+    ),
     Setting("fetch.max_bytes", _byte_size, "10MB", "Largest feed or page body accepted."),
     Setting("fetch.concurrency", _positive_int, 8, "Requests in flight at once."),
     Setting("fetch.per_host", _positive_int, 2, "Requests in flight at once to one host."),
     Setting("fetch.pages", _bool, True, "Fetch article pages (else feed text)."),
     Setting(
+        "fetch.pages_per_feed",
+        _positive_int,
+        100,
+        "At most this many new article pages of one feed fetched per run, newest first; the "
+        "feed's other new entries keep the feed's own text (their pages are never fetched).",
+    ),
+    Setting(
         "fetch.allow_private",
         _bool,
         False,
-        "Follow feed links to private, loopback and link-local addresses on other hosts.",
+        "Follow feed links to private, loopback and link-local addresses outside the feed's "
+        "own origin and the addresses its fetch used.",
     ),
     Setting("fetch.robots", _bool, True, "Honour robots.txt for article pages."),
     Setting("alerts.to", optional_address, None, "Address (one) told when a feed keeps failing."),
@@ -307,6 +321,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("delivery.retry_delay", parse_duration, "10s", "Wait before the first retry; doubles."),
     Setting("delivery.ca_file", PATH, None, "PEM file of CAs to trust for SMTP TLS (else system)."),
     Setting(
+        "delivery.keep_sent",
+        parse_duration,
+        "3d",
+        "How long a sent (or refused) message's bytes stay in the state's outbox; then only "
+        "its recipient, Message-ID, status, times and reply are kept.",
+    ),
+    Setting(
         "workers",
         _workers,
         "auto",
@@ -347,6 +368,13 @@ FEED_SETTINGS: tuple[Setting, ...] = (
     Setting("url", URL_OR_PATH, None, "Feed URL, file:// URL or path.", True),
     Setting("section", _optional_text, None, "Section of the digest this feed's items go in."),
     Setting("weight", _positive_float, 1.0, "Ranking weight of this feed's items."),
+    Setting(
+        "pages_per_run",
+        _positive_int,
+        None,
+        "At most this many new article pages of this feed fetched per run (default: "
+        "fetch.pages_per_feed).",
+    ),
     Setting(
         "filters",
         _feed_filters,

@@ -11,6 +11,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -57,6 +58,8 @@ FEED_POOL_MIN = 16
 PAGE_DATE_MAX_AGE = timedelta(days=7)
 FEED_DAY = timedelta(days=1)
 DATE_SLACK = timedelta(hours=1)
+# Links whose pages the fetcher can fetch; other entries keep their feed's text.
+PAGE_SCHEMES = ("http", "https", "file")
 
 
 @dataclass
@@ -102,15 +105,18 @@ def ingest(
             )
             known = store.known(entries)
             entries = [e for e in entries if e.url not in known]
+            paged = _within_page_bound(config, entries, now, result)
             timing.items = len(config.feeds)
         if entries:
             with timer.stage("pages") as timing:
-                # An article link may go to a private address only on its feed's own host.
+                # An article link may go to a private address only on its feed's own origin,
+                # and only to an address the feed was fetched from: the fetcher knows which,
+                # given the URL the feed was fetched at.
                 homes = {
-                    feed.name: host_of(store.feed_state(feed.url).moved_to or feed.url)
+                    feed.name: store.feed_state(feed.url).moved_to or feed.url
                     for feed in config.feeds
                 }
-                works = _fetch_and_extract(config, fetcher, entries, result, homes, timing, pool)
+                works = _fetch_and_extract(config, fetcher, paged, result, homes, timing, pool)
     if entries:
         with timer.stage("clean") as timing:
             cleaned = _clean_pages(store, works, now)
@@ -211,13 +217,22 @@ def _parse_in(
 ) -> list[tuple[FetchResult | Skipped, Future[tuple[ParsedFeed | Skipped, float]] | None]]:
     """Each fetch outcome, with the worker's parsing of it when there is a body to parse:
     feedparser is pure Python, so the fetched feeds are parsed in the workers, all cores
-    busy, while this process takes the results in order."""
-    return [
-        (outcome, pool.submit(parse_feed_in_worker, outcome, feed.name, now))
-        if isinstance(outcome, FetchResult) and not outcome.not_modified
-        else (outcome, None)
-        for feed, outcome in zip(due, fetched, strict=True)
-    ]
+    busy, while this process takes the results in order. Should a worker die while feeds
+    are still being handed out, the pool refuses the rest: those are parsed here (None),
+    and the dead worker's own feed, whose future fails, tells the caller to drop the pool."""
+    parsing: list[
+        tuple[FetchResult | Skipped, Future[tuple[ParsedFeed | Skipped, float]] | None]
+    ] = []
+    broken = False
+    for feed, outcome in zip(due, fetched, strict=True):
+        future = None
+        if not broken and isinstance(outcome, FetchResult) and not outcome.not_modified:
+            try:
+                future = pool.submit(parse_feed_in_worker, outcome, feed.name, now)
+            except BrokenProcessPool:
+                broken = True
+        parsing.append((outcome, future))
+    return parsing
 
 
 def _feed_entries(
@@ -274,6 +289,44 @@ def _feed_failed(
     log.warning("feed %r (%s): %s", feed.name, feed.url, reason)
 
 
+def _within_page_bound(
+    config: Config, entries: Sequence[FeedEntry], now: datetime, result: IngestResult
+) -> list[FeedEntry]:
+    """The new entries whose pages this run fetches: of each feed, the newest
+    `feeds[].pages_per_run` (else `fetch.pages_per_feed`), so that a feed announcing
+    thousands of entries costs a bounded number of requests. One line per feed says how
+    many more it had.
+
+    Those are stored now with the feed's own text, as an entry whose page failed is, and
+    their pages are never fetched: not kept for a later run, because from the next run on
+    the feed answers 304 (its ETag is saved once this run's entries are stored) or lists
+    newer entries that take that run's bound, so an entry left for later would be lost or
+    starved until it left the window, while the feed's text keeps it in the digest now.
+    """
+    if not config.fetch.pages:
+        return []
+    feeds = {feed.name: feed for feed in config.feeds}
+    by_feed: dict[str, list[FeedEntry]] = defaultdict(list)
+    for entry in entries:
+        if urlsplit(entry.link).scheme in PAGE_SCHEMES:
+            by_feed[entry.feed].append(entry)
+    fetched: set[str] = set()
+    for name, candidates in by_feed.items():
+        feed = feeds[name]
+        bound = feed.pages_per_run or config.fetch.pages_per_feed
+        newest = sorted(candidates, key=lambda e: e.published or now, reverse=True)
+        fetched.update(entry.url for entry in newest[:bound])
+        if len(newest) > bound:
+            setting = "its pages_per_run" if feed.pages_per_run else "fetch.pages_per_feed"
+            line = (
+                f"feed {name!r} ({feed.url}): {len(newest) - bound} more new entries than "
+                f"{setting} ({bound}); their pages are not fetched, they keep the feed's own "
+                f"text (raise {setting} to fetch more)"
+            )
+            result.warnings.append(line)
+    return [entry for entry in entries if entry.url in fetched]
+
+
 def _fetch_and_extract(
     config: Config,
     fetcher: Fetcher,
@@ -287,7 +340,7 @@ def _fetch_and_extract(
     (`pool`'s, or a pool of its own should that one have broken)."""
     if not config.fetch.pages:
         return {}
-    targets = [e for e in entries if urlsplit(e.link).scheme in ("http", "https", "file")]
+    targets = [e for e in entries if urlsplit(e.link).scheme in PAGE_SCHEMES]
     if config.fetch.robots:
         refused = disallowed(fetcher, [(e.link, homes.get(e.feed, "")) for e in targets])
         for entry in targets:

@@ -51,7 +51,9 @@ def run(config: Config, *, now: datetime | None = None) -> RunReport:
     """Fetch, extract, clean, cluster, rank, render, deliver and record one digest.
 
     Returns the report; `report.digest` is None when there was nothing new. Raises
-    DeliveryError when the digest could not be delivered (its stories stay pending).
+    DeliveryError when the digest could not be delivered (its stories stay pending), and
+    when a digest in the outbox reached no recipient, every one refused for now (it is
+    sent again by the next run).
     """
     return _build(config, now or datetime.now(UTC), send=True)
 
@@ -111,28 +113,74 @@ def _build(config: Config, now: datetime, send: bool) -> RunReport:
                         f"{config.alerts.after} or more: {', '.join(alerted)}"
                     )
             store.expire(now - config.window)
+            # Pending articles beyond the last digest's watermark: new ones, and the stories
+            # `max_items` held back from it (Store.hold_back), so a quiet spell still sends
+            # them instead of letting them expire.
             if ingested.new_articles or store.pending_since_last_digest():
-                digest, joined = _assemble(config, store, now, timer)
+                weighed = _weigh(config, store, now, timer)
             else:
-                # Every pending article was already weighed for the last digest sent: the
-                # same articles would make the same choice, so skip reading and clustering.
-                digest, joined = None, 0
+                # Every pending article was already weighed for the last digest sent, and
+                # none was held back by the cap: the same articles would make the same choice,
+                # so skip reading and clustering.
+                weighed = _Weighed(None, 0, (), weighed=False)
                 log.info("nothing came in since the last digest")
+            digest, joined = weighed.digest, weighed.joined
             report.articles_joined_delivered = joined
             report.digest = digest
             log.info(
-                "%d items to send, %d late reports joined delivered stories",
-                len(digest.items) if digest else 0, joined,
+                "%d items to send (%d articles held back by max_items for the next run), "
+                "%d late reports joined delivered stories",
+                len(digest.items) if digest else 0, len(weighed.held_back), joined,
             )  # fmt: skip
             if send and digest is not None:
                 _send(config, store, digest, report, now, run_id, timer)
+                # Here the digest is staged (one no server took raised): what the cap left
+                # out of it is weighed again by the next run, even when no feed changes.
+                store.hold_back(run_id, weighed.held_back)
+            elif send and weighed.weighed:
+                store.weighed_all_pending()  # nothing can go out: not weighed again each run
             if not send:
                 store.note_run(run_id, _preview_note(digest))
             report.pending_left = store.count("pending")
             store.prune(now)
+            if send and not report.delivered_to and not report.refused:
+                _raise_if_nobody_has_it(config, store, report)
     finally:
         store.close()
     return report
+
+
+def _raise_if_nobody_has_it(config: Config, store: Store, report: RunReport) -> None:
+    """A digest staged in the outbox that no recipient has, every message refused for now
+    (4xx, no connection), makes the run fail (exit 1) although it waits to be sent again:
+    nobody got anything. A refusal for good already fails the run, and a message the server
+    may hold (cut off after its end) counts as delivered."""
+    waiting = store.waiting_for_everyone()
+    if not waiting:
+        return
+    settings = config.delivery
+    where = (
+        f"SMTP {settings.host}:{settings.port}"
+        if settings.method == "smtp"
+        else f"outbox {settings.outbox}"
+    )
+    by_reason: dict[str, list[str]] = {}
+    for recipient, reason in waiting.items():
+        by_reason.setdefault(reason, []).append(recipient or "the .html and .txt copies")
+    # One line however many recipients wait: the first few of each reason, then a count.
+    listed = "; ".join(
+        ", ".join(names[:3]) + (f" and {len(names) - 3:,} more" if len(names) > 3 else "")
+        + f" deferred ({reason})"
+        for reason, names in by_reason.items()
+    )  # fmt: skip
+    messages = "its message waits" if len(waiting) == 1 else "its messages wait"
+    error = DeliveryError(
+        f"{where}: no recipient has the digest yet: {listed}; {messages} in the outbox and "
+        f"{'is' if len(waiting) == 1 else 'are'} sent again on the next run, for up to "
+        f"{QUEUE_LIMIT.days} days"
+    )
+    error.report = report
+    raise error
 
 
 def _preview_note(digest: Digest | None) -> str:
@@ -144,10 +192,30 @@ def _preview_note(digest: Digest | None) -> str:
     return f"showed {plural(items, 'item')} ({plural(sources, 'source')}), not sent"
 
 
+@dataclass(frozen=True)
+class _Weighed:
+    """What weighing the pending articles gave: the digest (None: nothing can go out), how
+    many late reports joined delivered stories, and the ids of the articles of the stories
+    `max_items` left out of the digest (sent by the runs that follow)."""
+
+    digest: Digest | None
+    joined: int
+    held_back: tuple[int, ...]
+    weighed: bool = True  # False: skipped, nothing came in since the last digest
+
+
 def _assemble(
     config: Config, store: Store, now: datetime, timer: StageTimer | None = None
 ) -> tuple[Digest | None, int]:
     """Cluster pending articles with recently delivered ones and rank the new stories."""
+    weighed = _weigh(config, store, now, timer)
+    return weighed.digest, weighed.joined
+
+
+def _weigh(
+    config: Config, store: Store, now: datetime, timer: StageTimer | None = None
+) -> _Weighed:
+    """`_assemble`, and which articles the cap left out."""
     timer = timer or StageTimer()
     feeds = {feed.name: feed for feed in config.feeds}
     # Delivered stories stay joinable longer than the window: an outlet that covers a story
@@ -201,8 +269,10 @@ def _assemble(
         sections = {name: feed.section for name, feed in feeds.items()}
         items = rank_clusters(fresh, weights, config.max_items, feed_sections=sections)
         timing.items = len(items)
+    chosen = {article_id for item in items for article_id in item.article_ids}
+    held_back = tuple(a.id for cluster in fresh for a in cluster.articles if a.id not in chosen)
     if not items:
-        return None, joined
+        return _Weighed(None, joined, held_back)
     digest = Digest(
         title=config.title,
         created=now,
@@ -211,7 +281,7 @@ def _assemble(
         language=config.language,
         sections=tuple(dict.fromkeys(f.section for f in config.feeds if f.section)),
     )
-    return digest, joined
+    return _Weighed(digest, joined, held_back)
 
 
 def render_email(config: Config, digest: Digest) -> RenderedDigest:
@@ -266,8 +336,9 @@ def _send(
         outcome = _send_and_report(config, store, outgoing, report)
         timing.items = len(outgoing)
     if outcome.accepted:
+        accepted = set(outcome.accepted)
         for message in outgoing:
-            if message.method == "file" and message.key in outcome.accepted:
+            if message.method == "file" and message.key in accepted:
                 target = message.target or ""
                 copies = [target + ".html", target + ".txt"] if message.recipient == "" else []
                 report.outbox_files += copies or [target]
@@ -309,11 +380,19 @@ class _OutboxJournal:
 def _send_and_report(
     config: Config, store: Store, outgoing: list[Outgoing], report: RunReport
 ) -> SendOutcome:
-    outcome = send_outgoing(config.delivery, outgoing, _OutboxJournal(store))
+    """Send outbox rows (each one's bytes read from the store just before it goes out)."""
+    outcome = send_outgoing(
+        config.delivery,
+        outgoing,
+        _OutboxJournal(store),
+        load=lambda message: store.staged_message(message.key),
+    )
     recipient = {m.key: m.recipient for m in outgoing}
+    listed = set(report.delivered_to)  # a digest may go to thousands
     for key in outcome.accepted:
-        if recipient[key] and recipient[key] not in report.delivered_to:
+        if recipient[key] and recipient[key] not in listed:
             report.delivered_to.append(recipient[key])
+            listed.add(recipient[key])
     report.refused.update({recipient[key]: why for key, why in outcome.refused.items()})
     report.deferred.update({recipient[key]: why for key, why in outcome.deferred.items()})
     for key in outcome.uncertain & set(outcome.accepted):
@@ -326,7 +405,9 @@ def _send_and_report(
 
 def _retry_outbox(config: Config, store: Store, report: RunReport, now: datetime) -> None:
     """First send what an earlier run staged and did not get accepted: refused for now, or
-    cut off by a crash. Same bytes, same Message-ID."""
+    cut off by a crash. Same bytes, same Message-ID. Before that, messages answered for good
+    more than `delivery.keep_sent` ago lose their bytes (their rows stay)."""
+    store.prune_outbox(now, config.delivery.keep_sent)
     outgoing = store.outgoing()
     for message in outgoing:
         if message.uncertain and message.method == "smtp":  # a file is just rewritten

@@ -7,6 +7,13 @@ marked delivered in the transaction that stages its digest's messages; the outbo
 each message through (_outbox.py), and a digest no server took is unstaged, its
 articles `pending` again.
 
+Which pending articles a run weighs again: each digest keeps a watermark,
+`considered_through`, the newest article id weighed for it. A run with no new article
+clusters again only when a pending article lies above the last digest's watermark: one
+stored since, or one of the stories `max_items` left out (`hold_back` lowers the watermark
+below them); once a run found that nothing pending can go out, `weighed_all_pending` raises
+it, so articles no digest can take (filtered out) are not weighed on every run.
+
 The schema is built by named migrations, each applied once in its own transaction.
 The file, transactions, migrations and run lock are in _db.py; digests, deliveries and
 the outbox in _outbox.py; articles' terms in _terms.py. `Store` is the one class
@@ -16,6 +23,7 @@ the pipeline uses.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,7 +35,8 @@ from ._migrations import MIGRATIONS
 from ._outbox import QUEUE_LIMIT, DeliveryLog
 from ._terms import TermStore
 
-__all__ = ["MIGRATIONS", "QUEUE_LIMIT", "STALE_LOCK", "FeedState", "NewArticle", "StateDB", "Store"]
+__all__ = ["MIGRATIONS", "QUEUE_LIMIT", "STALE_LOCK", "FeedState", "NewArticle", "StateDB", "Store",
+           "count_pending"]  # fmt: skip
 
 # Site chrome changes with redesigns; a block not seen for this long no longer teaches much.
 SITE_MEMORY = timedelta(days=60)
@@ -207,14 +216,55 @@ class Store(DeliveryLog, FeedHealthRecords, TermStore):
         ]
 
     def pending_since_last_digest(self) -> bool:
-        """True when a pending article came in after the last delivered digest was chosen:
-        only then can a new digest differ from what was already considered and sent."""
+        """True when a pending article is above the last digest's watermark: it came in after
+        that digest was chosen, or `max_items` held it back (`hold_back`). Only then can a new
+        digest differ from what was already weighed."""
         row = self.db.execute(
             """SELECT EXISTS (SELECT 1 FROM articles WHERE status = 'pending' AND id > COALESCE(
                  (SELECT considered_through FROM digests WHERE status != 'failed'
                   ORDER BY id DESC LIMIT 1), -1))"""
         ).fetchone()
         return bool(row[0])
+
+    def hold_back(self, run_id: int, article_ids: Iterable[int]) -> None:
+        """The articles of the stories `max_items` left out of the digest this run staged:
+        they were not refused, only not chosen yet. The digest's watermark goes just below
+        the first of them, so the next run weighs them again even when no feed changed
+        (each such run sends `max_items` more, so this ends). Articles above it that were
+        refused for good (filters, a feed taken out) are weighed again with them, harmlessly.
+        """
+        first = min(article_ids, default=None)
+        if first is None:
+            return
+        self.db.execute(
+            "UPDATE digests SET considered_through = ? WHERE run_id = ? AND status != 'failed' "
+            "AND considered_through > ?",
+            (first - 1, run_id, first - 1),
+        )
+
+    def weighed_all_pending(self) -> None:
+        """Every pending article was just weighed and none can go out (filtered out, its feed
+        taken out of the config): raise the last digest's watermark over them, so that the
+        runs that follow skip weighing them again until something new comes in. Call under
+        the run lock, after the articles of this run were stored and weighed."""
+        self.db.execute(
+            """UPDATE digests SET considered_through = (SELECT max(id) FROM articles)
+               WHERE id = (SELECT id FROM digests WHERE status != 'failed'
+                           ORDER BY id DESC LIMIT 1)"""
+        )
+
+    def waiting_for_everyone(self) -> dict[str, str]:
+        """Recipient -> last error of each message refused for now (4xx, no connection) whose
+        digest no recipient has yet: none of its messages was sent, and none is `sending`
+        (a server that may hold a copy counts as having it). Oldest first."""
+        rows = self.db.execute(
+            """SELECT recipient, last_error FROM queued_messages AS waiting
+               WHERE status = 'queued' AND NOT EXISTS (
+                 SELECT 1 FROM queued_messages AS other WHERE other.digest_id = waiting.digest_id
+                 AND other.status IN ('sent', 'sending'))
+               ORDER BY id"""
+        )
+        return {row["recipient"]: row["last_error"] or "" for row in rows}
 
     def expire(self, before: datetime) -> int:
         return self.db.execute(
@@ -286,3 +336,13 @@ class Store(DeliveryLog, FeedHealthRecords, TermStore):
         return self.db.execute(
             "SELECT COUNT(*) FROM articles WHERE status = ?", (status,)
         ).fetchone()[0]
+
+
+def count_pending(db: sqlite3.Connection, since: datetime) -> int:
+    """Articles waiting to be sent, published since `since`: stored and not yet in a digest,
+    some held back by `max_items` for the next runs. Takes any connection to the state file,
+    a read-only one too (`digest status` reads without the store)."""
+    return db.execute(
+        "SELECT COUNT(*) FROM articles WHERE status = 'pending' AND published >= ?",
+        (_iso(since),),
+    ).fetchone()[0]

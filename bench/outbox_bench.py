@@ -14,8 +14,8 @@ Figures: peak RSS of this process (getrusage), the state's growth right after th
 size, and the pages in use) and once the outbox's retention has passed (the prune a later
 run does, called with a time past `delivery.keep_sent`), and the time. With `--digests 2`
 (the default) a second digest to the same recipients follows the prune (the config gains
-the other half of the demo feeds): the file grows by what it cannot take from the pages the
-prune freed, which shows that SQLite reuses them.
+the other half of the demo feeds). A prune that frees most of the file shrinks it
+(Store.prune_outbox), so the file's growth after retention is what stays: the records.
 """
 
 from __future__ import annotations
@@ -217,7 +217,7 @@ def _run(folder: Path, smtp_port: int, args: argparse.Namespace) -> None:
           f"{_mb(pruned_used - before_used)} in use   "
           f"{_verdict(pruned_used - before_used, GROWTH_TARGET)}   "
           f"({pruned} pruned in {prune_wall:.1f} s, {whole_after} whole; "
-          "the file keeps its size, its free pages are reused)")  # fmt: skip
+          "the file shrinks when most of it is free)")  # fmt: skip
     if args.digests == 1:
         return
 

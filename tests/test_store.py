@@ -224,3 +224,18 @@ def test_site_blocks_answers_for_the_fingerprints_asked_only(store):
     assert set(blocks) == {f"f{n}" for n in range(0, 1200, 2)} | {"footer"}
     assert blocks["footer"] == set(many) and blocks["f4"] == {"https://a.example/4"}
     assert store.site_blocks("c.example", asked) == {}
+
+
+def test_a_prune_that_frees_most_of_the_file_gives_the_space_back(store):
+    body = bytes(range(256)) * 4000  # 1 MB a message, as a digest to many readers adds up
+    messages = [Staged(f"r{n}@b.example", f"<{n}@x>", body) for n in range(24)]
+    _, staged = store.stage_digest("S", [], messages, None, NOW - timedelta(days=10))
+    for message in staged:
+        store.mark_sent(message.key, "250 OK", NOW - timedelta(days=10))
+    store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    before = store.path.stat().st_size
+    assert before > 20 * 1024 * 1024
+    assert store.prune_outbox(NOW, timedelta(days=3)) == 24
+    store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    assert store.path.stat().st_size < 2 * 1024 * 1024  # records kept, bytes given back
+    assert store.db.execute("SELECT COUNT(*) FROM deliveries").fetchone()[0] == 24

@@ -24,6 +24,7 @@ staged as when sent.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
@@ -36,6 +37,11 @@ from ._db import StateDB, _iso
 QUEUE_LIMIT = timedelta(days=5)
 # Fates after which a message is never sent again: its bytes may go after delivery.keep_sent.
 FINAL = ("sent", "refused", "cancelled", "gave-up")
+# Free space in the state file past which a prune gives it back to the disk (see
+# `_shrink_when_mostly_free`).
+SHRINK_FREE_BYTES = 16 * 1024 * 1024
+
+log = logging.getLogger("digest")
 # Every column of an outbox row but the message's bytes (read one at a time when sending).
 _ROW = "id, digest_id, recipient, message_id, method, target, status"
 
@@ -137,9 +143,28 @@ class DeliveryLog(StateDB):
                 f"WHERE {due})",
                 arguments,
             )
-            return db.execute(
+            pruned = db.execute(
                 f"UPDATE queued_messages SET pruned = ? WHERE {due}", (_iso(now), *arguments)
             ).rowcount
+        if pruned:
+            self._shrink_when_mostly_free()
+        return pruned
+
+    def _shrink_when_mostly_free(self) -> None:
+        """SQLite reuses the pages a prune frees but never gives them back: after a digest to
+        thousands of recipients the file would keep hundreds of MB it no longer needs. When
+        at least SHRINK_FREE_BYTES and half the file are free, VACUUM rewrites it; that costs
+        what is left in it (a few MB once the message bytes are gone), not what was freed."""
+        free, pages, size = (
+            self.db.execute(f"PRAGMA {name}").fetchone()[0]
+            for name in ("freelist_count", "page_count", "page_size")
+        )
+        if free * size < SHRINK_FREE_BYTES or free * 2 < pages:
+            return
+        try:
+            self.db.execute("VACUUM")
+        except sqlite3.OperationalError as error:  # another process reads the file now
+            log.info("%s: not shrunk this run (%s); the free space is reused", self.path, error)
 
     def mark_sending(self, key: str, now: datetime) -> None:
         """The end of the message is about to go to the server: from here it may have it."""

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from email import message_from_bytes, policy
 
 import pytest
+from conftest import DEMO_FEEDS, run_cli, write_config
 
 from digest.config._loader import DeliveryConfig, parse_config
 from digest.errors import DeliveryError
@@ -129,3 +130,15 @@ def test_a_comma_separated_to_string_still_gives_each_reader_their_own_message(
     ]
     assert smtp_server.messages[1]["To"].addresses[0].display_name == "Lee, Bob"
     assert all(len(m["To"].addresses) == 1 for m in smtp_server.messages)
+
+
+def test_the_outbox_copies_show_the_unsubscribe_link_as_a_reader_gets_it(tmp_path, site):
+    delivery = (
+        "delivery:\n  method: file\n  outbox: outbox\n  to: [ana@example.org, bo@example.org]\n"
+        "  unsubscribe: https://news.example.org/unsubscribe?who={recipient}\n"
+    )
+    config = write_config(tmp_path, site.base_url, delivery=delivery, feeds=DEMO_FEEDS[:2])
+    assert run_cli("run", "--config", str(config)).returncode == 0
+    for copy in [*(tmp_path / "outbox").glob("*.html"), *(tmp_path / "outbox").glob("*.txt")]:
+        text = copy.read_text(encoding="utf-8")
+        assert "{recipient}" not in text and "who=ana%40example.org" in text, copy.name

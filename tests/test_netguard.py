@@ -34,6 +34,7 @@ REFUSED = {
     "fc00::1": "private",
     "fd12:3456::1": "private",
     "fe80::1": "link-local",
+    "fec0::1": "site-local",  # deprecated, yet routed inside some networks
     "::ffff:127.0.0.1": "loopback",  # IPv4-mapped
     "::ffff:10.1.2.3": "private",
     "::127.0.0.1": "loopback",  # IPv4-compatible

@@ -85,6 +85,9 @@ def address_kind(address: str | IPAddress) -> str | None:
         return "loopback"
     if ip.is_link_local:
         return "link-local"
+    # Deprecated (RFC 3879) but still routed inside some networks; ipaddress counts it global.
+    if isinstance(ip, ipaddress.IPv6Address) and ip.is_site_local:
+        return "site-local"
     if ip.is_unspecified:
         return "unspecified"
     if ip.is_multicast:
@@ -194,6 +197,35 @@ class _TimedStream(httpcore.NetworkStream):
         return self._stream.get_extra_info(info)
 
 
+def _resolve_within(
+    resolver: Resolver, host: str, port: int, clock: RequestClock | None, timeout: float | None
+) -> list[str]:
+    """`resolver(host, port)`, given no more than one wait (`timeout`) and the request's time
+    left: a publisher's
+    slow name server would otherwise hold a request for the system resolver's own timeout,
+    outside its budget. The lookup goes on in its thread if we stop waiting; the thread is a
+    daemon, so it holds up no exit."""
+    if clock is None:
+        return resolver(host, port)
+    answer: dict[str, Any] = {}
+    done = threading.Event()
+
+    def look_up() -> None:
+        try:
+            answer["addresses"] = resolver(host, port)
+        except BaseException as error:  # handed to the waiting request below
+            answer["error"] = error
+        finally:
+            done.set()
+
+    threading.Thread(target=look_up, name="resolve", daemon=True).start()
+    if not done.wait(clock.bound(timeout, httpcore.ConnectTimeout)):
+        raise httpcore.ConnectTimeout(f"{CONNECTING}: resolving {host} used up the request's time")
+    if "error" in answer:
+        raise answer["error"]
+    return answer["addresses"]
+
+
 class GuardedBackend(httpcore.SyncBackend):
     """httpcore's socket backend under an address policy, pinning what it checked, with
     connections timed by the request's clock.
@@ -203,7 +235,7 @@ class GuardedBackend(httpcore.SyncBackend):
     feed's own origin that its fetch connected to: those may be connected to whatever
     `refuse` says, the name's other refused addresses are skipped, and the connection is
     refused only when no address is left. Without `exempt`, one refused address refuses the
-    name. `connected`, when given, collects every address a connection was made to.
+    name.
     """
 
     def __init__(
@@ -212,16 +244,14 @@ class GuardedBackend(httpcore.SyncBackend):
         refuse: Callable[[str], str | None] | None = address_kind,
         *,
         exempt: AbstractSet[str] | None = None,
-        connected: set[str] | None = None,
     ):
         self.resolver = resolver  # None: `system_resolver`, looked up when connecting
         self.refuse = refuse
         self.exempt = exempt
-        self.connected = connected
 
-    def unchecked(self, connected: set[str] | None = None) -> GuardedBackend:
-        """This backend's resolver with no address check, recording into `connected`."""
-        return GuardedBackend(self.resolver, None, connected=connected)
+    def unchecked(self) -> GuardedBackend:
+        """This backend's resolver with no address check."""
+        return GuardedBackend(self.resolver, None)
 
     def trusting(self, exempt: AbstractSet[str]) -> GuardedBackend:
         """This backend's policy, with `exempt` addresses allowed (see the class)."""
@@ -238,7 +268,7 @@ class GuardedBackend(httpcore.SyncBackend):
         clock = _clock()
         resolver = self.resolver or system_resolver
         try:
-            addresses = resolver(host, port)
+            addresses = _resolve_within(resolver, host, port, clock, timeout)
         except (OSError, UnicodeError) as error:
             raise httpcore.ConnectError(f"cannot resolve {host}: {error}") from None
         allowed = self._allowed(host, addresses)
@@ -256,8 +286,6 @@ class GuardedBackend(httpcore.SyncBackend):
             except OSError as error:
                 last_error = error
                 continue
-            if self.connected is not None:
-                self.connected.add(address)
             for option in socket_options or ():
                 sock.setsockopt(*option)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

@@ -64,12 +64,13 @@ def disallowed(fetcher: Fetcher, pages: Sequence[tuple[str, str | None]]) -> dic
 
 def _key(url: str, trusted: str | None) -> tuple[str, str | None]:
     """robots.txt is read once per site and address policy: the site, and what its request
-    trusts: the site itself when the page is on its feed's own origin, nothing ("") when it
-    is not; None: the page is the operator's own URL."""
+    trusts: the feed's URL when the page is on that feed's own origin (the addresses the
+    fetcher exempts are that feed's), nothing ("") when it is not; None: the page is the
+    operator's own URL."""
     if trusted is None:
         return _origin(url), None
     own = origin_of(url)
-    return _origin(url), own if own and own == origin_of(trusted) else ""
+    return _origin(url), trusted if own and own == origin_of(trusted) else ""
 
 
 def _rules(outcome: FetchResult | Skipped) -> RobotFileParser | str:

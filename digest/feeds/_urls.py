@@ -50,17 +50,23 @@ def canonical_url(url: str) -> str:
     return urlunsplit((scheme, netloc, parts.path or "/", query, fragment))
 
 
+_TAB_OR_NEWLINE = re.compile("[\t\n\r]")
+
+
 def usable_link(candidate: str, base_url: str) -> str | None:
     """`candidate` made absolute against `base_url`, if it is a link we may follow.
 
     http(s) links need a host that can be encoded, and lose any user:password@ (a feed's
     credentials, or the operator's in the feed URL, are no one's to read in a digest);
     file links are followed only from a feed that is itself a local file, so a remote feed
-    can never make us read local files. A link holding a control character or a lone
-    surrogate is no link: it could be neither fetched nor stored.
+    can never make us read local files. Tabs and line breaks are removed, as browsers do
+    (WHATWG URL), and spaces percent-encoded: a link is one token in a log line or an email,
+    and could otherwise forge the lines after it. A link holding another control character
+    or a lone surrogate is no link: it could be neither fetched nor stored.
     """
     try:
-        absolute = urljoin(base_url, candidate.strip())
+        absolute = urljoin(base_url, _TAB_OR_NEWLINE.sub("", candidate).strip())
+        absolute = absolute.replace(" ", "%20")
         if printable(absolute) != absolute:
             return None
         parts = urlsplit(absolute)

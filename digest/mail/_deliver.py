@@ -31,6 +31,7 @@ from ..files import slug, write_atomically
 from ..models import Outgoing, RenderedDigest, Staged
 from ..text import plural
 from ._message import build_message
+from ._smtp_client import SmtpClient, SmtpSslClient
 from ._smtp_security import NeedsSetting, needs_what, security_mismatch, silent_server_hint
 
 
@@ -130,8 +131,11 @@ def _file_messages(
     stem: Path,
     paths: dict[str, Path],
 ) -> Iterator[Staged]:
-    # The side files carry the parts as rendered (no reader's own unsubscribe link).
-    copy = build_message(rendered, settings.sender, ", ".join(settings.recipients), language, now)
+    # The side files (.html, .txt) are a reader's copy to look at: the first recipient's, so
+    # that an unsubscribe link shows as that reader gets it, never as the raw {recipient}.
+    copy = build_message(
+        rendered, settings.sender, settings.recipients[0], language, now, settings.unsubscribe
+    )
     yield Staged("", copy["Message-ID"], copy.as_bytes(), "file", str(stem))
     for recipient, path in paths.items():
         yield _staged(rendered, settings, recipient, language, now, str(path))
@@ -462,7 +466,7 @@ def _connect(settings: DeliveryConfig) -> smtplib.SMTP:
     local_name = settings.sender.rsplit("@", 1)[-1].strip("> ") or "localhost"
     if settings.security == "ssl":
         return _no_delay(
-            smtplib.SMTP_SSL(
+            SmtpSslClient(
                 settings.host,
                 settings.port,
                 local_hostname=local_name,
@@ -471,7 +475,7 @@ def _connect(settings: DeliveryConfig) -> smtplib.SMTP:
             )
         )
     client = _no_delay(
-        smtplib.SMTP(
+        SmtpClient(
             settings.host, settings.port, local_hostname=local_name, timeout=settings.timeout
         )
     )

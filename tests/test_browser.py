@@ -113,12 +113,21 @@ def test_the_contrast_measure_sees_poor_text_and_the_canvas(browser):
 @pytest.fixture(scope="module")
 def demo_email(tmp_path_factory, request) -> Path:
     """The demo digest as `digest run` writes it to the outbox (real pipeline, loopback)."""
-    tmp_path = tmp_path_factory.mktemp("browser")
+    return _demo_outbox_html(tmp_path_factory.mktemp("browser"))
+
+
+@pytest.fixture(scope="module")
+def demo_email_fr(tmp_path_factory) -> Path:
+    """The same digest in French: longer words, the same layout."""
+    return _demo_outbox_html(tmp_path_factory.mktemp("browser-fr"), "fr")
+
+
+def _demo_outbox_html(tmp_path: Path, language: str = "en") -> Path:
     server = LocalSite(DEMO_SITES, port=0)
     server.rewrite = {DEMO_BASE: server.base_url}
     with server:
         extra = (
-            "timezone: Europe/London\n"
+            f"timezone: Europe/London\nlanguage: {language}\n"
             "archive:\n  dir: archive\n  url: https://news.example.org/brief\n"
         )
         delivery = (
@@ -175,6 +184,26 @@ def test_no_horizontal_scrolling_and_every_story_and_link_present(browser, demo_
         assert all(page.evaluate("[...document.images].map(i => i.alt !== '')") or [True])
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / f"digest-{width}-light.png"), full_page=True)
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize("width", [375, 600])
+def test_the_french_digest_fits_too(browser, demo_email_fr, width):
+    page = _page(browser, width, "light", demo_email_fr)
+    try:
+        assert page.evaluate("document.documentElement.lang") == "fr"
+        scroll_width = page.evaluate("document.scrollingElement.scrollWidth")
+        assert scroll_width <= width, f"{scroll_width}px of content in a {width}px window"
+        cut = page.evaluate(
+            "[...document.querySelectorAll('h1,h2,h3,p')]"
+            ".filter(e => e.scrollWidth > e.clientWidth).length"
+        )
+        assert cut == 0, "French text is clipped instead of wrapped"
+        assert page.get_by_text("Se désabonner").count() == 1
+        assert page.get_by_text("Voir dans le navigateur").count() == 1
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"digest-fr-{width}-light.png"), full_page=True)
     finally:
         page.close()
 

@@ -17,11 +17,22 @@ from pathlib import Path
 from xml.etree import ElementTree
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_time
+from babel.numbers import format_decimal
+
 from ..config import ArchiveConfig
 from ..errors import DigestError
 from ..files import write_atomically
 from ..models import Digest
-from ._render import Links, safe_url
+from ._render import (
+    Links,
+    catalog,
+    date_and_time,
+    digest_locale,
+    long_date,
+    safe_url,
+    zone_name,
+)
 
 RECORD = "digests.json"
 INDEX = "index.html"
@@ -124,9 +135,13 @@ def _read_record(folder: Path) -> list[ArchivedDigest]:
         ) from None
 
 
-def _when(entry: ArchivedDigest, zone: ZoneInfo) -> str:
-    """When a digest went out, in the digest's own timezone, as the email dated it."""
-    return datetime.fromisoformat(entry.created).astimezone(zone).strftime("%A %d %B %Y, %H:%M %Z")
+def _when(entry: ArchivedDigest, zone: ZoneInfo, language: str) -> str:
+    """When a digest went out, in the digest's own timezone and language, as the email dated
+    it: 'Monday 23 November 2026, 17:00 JST', 'lundi 23 novembre 2026, 09:00 CET'."""
+    local = datetime.fromisoformat(entry.created).astimezone(zone)
+    time = format_time(local, "short", locale=digest_locale(language))
+    moment = date_and_time(long_date(local, language), time, language, "medium")
+    return f"{moment} {zone_name(local, language)}"
 
 
 def index_page(
@@ -136,19 +151,35 @@ def index_page(
     archive: ArchiveConfig,
     timezone: str = "UTC",
 ) -> str:
-    """The list of past digests, newest first, with each one's top headlines."""
+    """The list of past digests, newest first, with each one's top headlines, each a link to
+    that story on the digest's archived page (the page shows its sources and summary)."""
     escape = html.escape
     zone = ZoneInfo(timezone)
+    texts = catalog(language)
+    locale = digest_locale(language)
     rows = []
     for entry in entries:
-        tops = "".join(f"<li>{escape(headline)}</li>" for headline, _ in entry.headlines[:3])
-        more = entry.item_count - min(3, len(entry.headlines))
-        rows.append(
-            f'<li class="d"><a href="{escape(entry.page)}">{escape(_when(entry, zone))}</a>'
-            f' <span class="m">· {entry.item_count} '
-            f"{'story' if entry.item_count == 1 else 'stories'}</span>"
-            f"<ul>{tops}</ul>{f'<p class=m>and {more} more</p>' if more > 0 else ''}</li>"
+        # The headlines are the digest's first items in rank order; its page marks item n
+        # with id="story-n" (an older page without the ids still opens at its top).
+        tops = "".join(
+            f'<li><a href="{escape(entry.page)}#story-{rank}">{escape(headline)}</a></li>'
+            for rank, (headline, _) in enumerate(entry.headlines[:3], 1)
         )
+        more = entry.item_count - min(3, len(entry.headlines))
+        stories = texts.ngettext("%(num)s story", "%(num)s stories", entry.item_count) % {
+            "num": format_decimal(entry.item_count, locale=locale)
+        }
+        rest = texts.ngettext("and %(num)s more", "and %(num)s more", more) % {
+            "num": format_decimal(more, locale=locale)
+        }
+        rows.append(
+            f'<li class="d"><a href="{escape(entry.page)}">{escape(_when(entry, zone, language))}'
+            f'</a> <span class="m">· {escape(stories)}</span>'
+            f"<ul>{tops}</ul>{f'<p class=m>{escape(rest)}</p>' if more > 0 else ''}</li>"
+        )
+    heading = texts.gettext("Past digests, newest first")
+    atom = texts.gettext("Atom feed")
+    page_title = texts.gettext("%(title)s: past digests") % {"title": title}
     feed = escape(_public(archive, FEED) or FEED)
     return f"""<!doctype html>
 <html lang="{escape(language)}">
@@ -156,7 +187,7 @@ def index_page(
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">
-<title>{escape(title)}: past digests</title>
+<title>{escape(page_title)}</title>
 <link rel="alternate" type="application/atom+xml" title="{escape(title)}" href="{feed}">
 <style>
 body {{ margin: 0; background: #eef0f3; color: #1f2328; line-height: 1.5;
@@ -169,6 +200,7 @@ ol {{ list-style: none; padding: 0; }}
 .d {{ background: #fff; border-radius: 10px; padding: 14px 20px; margin: 10px 0; }}
 .d > a {{ font-weight: 600; font-size: 18px; text-decoration: none; }}
 .d ul {{ margin: 6px 0 0; padding-left: 20px; }} .d p {{ margin: 4px 0 0; }}
+.d li a {{ text-decoration: none; }} .d li a:hover {{ text-decoration: underline; }}
 @media (prefers-color-scheme: dark) {{
   body {{ background: #111418; color: #e6e8eb; }} .d {{ background: #1c2128; }}
   a {{ color: #8ab4f8; }} .m {{ color: #a9b3be; }}
@@ -178,7 +210,7 @@ ol {{ list-style: none; padding: 0; }}
 <body>
 <main>
 <h1>{escape(title)}</h1>
-<p class="m">Past digests, newest first · <a href="{feed}">Atom feed</a></p>
+<p class="m">{escape(heading)} · <a href="{feed}">{escape(atom)}</a></p>
 <ol>
 {chr(10).join(rows)}
 </ol>

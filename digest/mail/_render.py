@@ -3,10 +3,18 @@
 Everything from a feed reaches the templates as plain text and is escaped by Jinja2's
 autoescape; links pass `safe_url`, which lets only http(s) through, so a `javascript:` or
 `data:` link in a feed becomes no link at all.
+
+The digest speaks its `language`: the templates' fixed texts come from the gettext catalogs
+in locale/ (Jinja2's i18n extension, compiled from the .po files when first used), dates,
+times and numbers from Babel (CLDR) in the digest's locale and timezone.
 """
 
 from __future__ import annotations
 
+import functools
+import io
+import logging
+import re
 import textwrap
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,6 +24,12 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import jinja2
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_datetime, format_skeleton, format_time, get_datetime_format
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+from babel.support import Translations
 from mjml import mjml2html
 
 from ..config import DEFAULT_SUBJECT
@@ -26,6 +40,15 @@ from ..text import one_line, printable
 
 HTML_TEMPLATE = "digest.mjml.j2"
 TEXT_TEMPLATE = "digest.txt.j2"
+# The catalogs: locale/<language>/LC_MESSAGES/digest.po (docs/email.md, "Languages").
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+DOMAIN = "digest"
+FALLBACK_LANGUAGE = "en"
+# English digests keep the British forms they have always had: "23 Nov 2026", 24-hour times
+# (Babel's plain "en" is American: "Nov 23, 2026", "9:00 AM").
+LOCALE_OF_LANGUAGE = {"en": "en_GB"}
+
+log = logging.getLogger(__name__)
 
 
 def default_template_dir() -> Path:
@@ -56,22 +79,107 @@ def wrap(text: str, width: int = 78, first: str = "", rest: str = "") -> str:
     )
 
 
-def _environment(folder: Path, autoescape: bool) -> jinja2.Environment:
+def translated_languages() -> list[str]:
+    """The languages with a catalog of the digest's texts."""
+    return sorted(path.parent.parent.name for path in LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po"))
+
+
+@functools.cache
+def catalog(language: str) -> Translations:
+    """The digest's texts in `language`, compiled in memory from its .po file (so a clean
+    checkout needs no build step); English, with a warning, for a language without one."""
+    path = LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+    if not re.fullmatch(r"[a-z]{2,3}", language) or not path.is_file():
+        if language == FALLBACK_LANGUAGE:
+            raise RenderError(f"{path}: the English catalog is missing; reinstall digest")
+        log.warning(
+            "language %r: no translation of the digest's texts (there are %s); they stay in "
+            "English, dates and numbers follow %r",
+            language,
+            ", ".join(translated_languages()),
+            language,
+        )
+        return catalog(FALLBACK_LANGUAGE)
+    with path.open("rb") as source:
+        messages = read_po(source, locale=language, domain=DOMAIN)
+    compiled = io.BytesIO()
+    write_mo(compiled, messages)  # fuzzy entries stay out, as msgfmt leaves them
+    compiled.seek(0)
+    return Translations(compiled, domain=DOMAIN)
+
+
+@functools.cache
+def digest_locale(language: str) -> Locale:
+    """The CLDR locale for the digest's dates and numbers; English for one CLDR lacks."""
+    try:
+        return Locale.parse(LOCALE_OF_LANGUAGE.get(language, language))
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse(LOCALE_OF_LANGUAGE[FALLBACK_LANGUAGE])
+
+
+def long_date(moment: datetime, language: str) -> str:
+    """'Saturday 5 December 2026', 'samedi 5 décembre 2026': the catalog's CLDR pattern."""
+    # TRANSLATORS: the digest's date as a CLDR pattern (EEEE weekday, d day, MMMM month,
+    # y year; quote literal words: 'de'). Keep the day without a leading zero.
+    pattern = catalog(language).pgettext("date format", "EEEE d MMMM y")
+    return format_datetime(moment, pattern, locale=digest_locale(language))
+
+
+def short_date(moment: datetime, language: str) -> str:
+    """'5 Dec 2026', '5 déc. 2026', '5. Dez. 2026' (the subject's {date})."""
+    return format_skeleton("yMMMd", moment, locale=digest_locale(language))
+
+
+def date_and_time(day: str, time: str, language: str, width: str = "short") -> str:
+    """A date and a time joined as the locale joins them: '5 Dec, 12:00', '5 déc. 12:00'."""
+    joint = str(get_datetime_format(width, locale=digest_locale(language)))
+    return joint.replace("'", "").replace("{0}", time).replace("{1}", day)
+
+
+def zone_name(local: datetime, language: str) -> str:
+    """The timezone as readers of the language abbreviate it where CLDR has a short name
+    ('MEZ' in German, 'CET' in English), else as tzdata does ('CET', 'JST'), never an
+    offset like '+0100' or a long name."""
+    short = format_datetime(local, "z", locale=digest_locale(language))
+    return short if short.isalpha() and len(short) <= 5 else (local.tzname() or "UTC")
+
+
+def moment_text(moment: datetime, zone: ZoneInfo, now: datetime, language: str) -> str:
+    """When a piece was published, in the digest's timezone: '08:14' today, '22 Nov, 17:00'
+    on another day of this year, '31 Jan 2018, 21:00' in another year."""
+    local = moment.astimezone(zone)
+    today = now.astimezone(zone)
+    time = format_time(local, "short", locale=digest_locale(language))
+    if local.date() == today.date():
+        return time
+    skeleton = "MMMd" if local.year == today.year else "yMMMd"
+    day = format_skeleton(skeleton, local, locale=digest_locale(language))
+    return date_and_time(day, time, language)
+
+
+def _environment(
+    folder: Path, autoescape: bool, language: str, translations: Translations
+) -> jinja2.Environment:
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(folder)),
         autoescape=autoescape,
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    # {% trans %} blocks collapse their whitespace, as `pybabel extract` (trimmed) reads them.
+    environment.policies["ext.i18n.trimmed"] = True
+    # newstyle: _() and ngettext() fill %(name)s themselves, escaping the values under
+    # autoescape, so a feed's text in a translated sentence stays text.
+    environment.install_gettext_translations(translations, newstyle=True)
+    locale = digest_locale(language)
     environment.filters["wrap"] = wrap
+    environment.filters["number"] = functools.partial(_number, locale=locale)
     return environment
 
 
-def _format_time(moment: datetime, zone: ZoneInfo, today: datetime) -> str:
-    local = moment.astimezone(zone)
-    if local.date() == today.astimezone(zone).date():
-        return local.strftime("%H:%M")
-    return local.strftime("%d %b, %H:%M").lstrip("0")
+def _number(value: int, locale: Locale) -> str:
+    return format_decimal(value, locale=locale)
 
 
 @dataclass(frozen=True)
@@ -93,19 +201,21 @@ def template_context(
     """The variables a template receives (documented in docs/email.md, "Templates")."""
     links = links or Links()
     zone = ZoneInfo(digest.timezone)
+    local = digest.created.astimezone(zone)
     order = {name: index for index, name in enumerate(digest.sections)}
-    grouped: dict[str | None, list[DigestItem]] = {}
-    for item in digest.items:
-        grouped.setdefault(item.section, []).append(item)
+    # Each item with its rank in the digest (1 = top), which its anchor keeps.
+    grouped: dict[str | None, list[tuple[int, DigestItem]]] = {}
+    for rank, item in enumerate(digest.items, 1):
+        grouped.setdefault(item.section, []).append((rank, item))
     # Unsectioned items lead; sections follow in config order, then any the config lacks.
     names = sorted(grouped, key=lambda n: (n is not None, order.get(n or "", len(order)), n or ""))
     sections: list[dict[str, Any]] = []
     number = 0
     for name in names:
         stories = []
-        for item in grouped[name]:
+        for rank, item in grouped[name]:
             number += 1
-            stories.append(_item_context(item, number, zone, digest, show_why))
+            stories.append(_item_context(item, number, rank, zone, digest, show_why))
         sections.append(
             {
                 "name": name,
@@ -120,8 +230,8 @@ def template_context(
     return {
         "digest": {
             "title": digest.title,
-            "date": digest.created.astimezone(zone).strftime("%A %d %B %Y"),
-            "timezone": digest.created.astimezone(zone).strftime("%Z"),
+            "date": long_date(local, digest.language),
+            "timezone": zone_name(local, digest.language),
             "language": digest.language,
             "item_count": len(digest.items),
             "source_count": sum(
@@ -152,28 +262,41 @@ def _operator_link(link: str) -> str:
 
 
 def _item_context(
-    item: DigestItem, number: int, zone: ZoneInfo, digest: Digest, show_why: bool = False
+    item: DigestItem,
+    number: int,
+    rank: int,
+    zone: ZoneInfo,
+    digest: Digest,
+    show_why: bool = False,
 ) -> dict[str, Any]:
-    first = item.sources[0]
+    language = digest.language
+
+    def when(moment: datetime) -> str:
+        return moment_text(moment, zone, digest.created, language)
+
+    first = item.first_reported or item.sources[0]
     count = len(item.sources)
-    # One source needs no coverage line: the source line below says it all.
-    coverage = ""
-    if count > 1:
-        first_time = _format_time(first.published, zone, digest.created)
-        coverage = f"{count} sources · first reported by {first.name}, {first_time}"
-    language_tag = (
-        item.language.upper() if item.language and item.language != digest.language else ""
-    )
+    # Tagged only when it differs from the digest's own language: a French digest marks
+    # its English items EN, an English one its French items FR.
+    foreign = item.language if item.language and item.language != language else ""
     return {
         "number": number,
+        # The item's place in the digest's ranking: archive index links point at it.
+        "anchor": f"story-{rank}",
         "indent": " " * (len(str(number)) + 2),
         # printable(): one control character from a feed would stop MJML and the digest.
         "headline": printable(item.headline),
         "url": safe_url(item.url),
         "summary": printable(item.summary),
         "section": item.section,
-        "language_tag": language_tag,
-        "coverage": coverage,
+        "language_tag": foreign.upper(),
+        "language_code": foreign,
+        "language_name": digest_locale(language).languages.get(foreign, "") if foreign else "",
+        # The templates write the coverage line (only for two or more sources): "6 sources ·
+        # first reported by Global Brief, 5 Dec, 12:00".
+        "source_count": count,
+        "first_source": printable(first.name),
+        "first_time": when(first.published),
         # show_why: the terms that grouped the sources, for operators checking the clusterer.
         "why": ", ".join(printable(term) for term in item.why) if show_why and count > 1 else "",
         "sources": [
@@ -181,7 +304,7 @@ def _item_context(
                 "name": printable(source.name),
                 "url": safe_url(source.url),
                 "title": printable(source.title),
-                "time": _format_time(source.published, zone, digest.created),
+                "time": when(source.published),
                 # Every piece the outlet has in the item: a follow-up, a translation, or a
                 # story merged by mistake is listed under its outlet, never hidden.
                 "count": max(len(source.articles), 1),
@@ -189,7 +312,7 @@ def _item_context(
                     {
                         "url": safe_url(piece.url),
                         "title": printable(piece.title),
-                        "time": _format_time(piece.published, zone, digest.created),
+                        "time": when(piece.published),
                     }
                     for piece in source.articles[1:]
                 ],
@@ -204,9 +327,9 @@ def subject_line(digest: Digest, pattern: str = DEFAULT_SUBJECT) -> str:
     zone = ZoneInfo(digest.timezone)
     fields = {
         "title": digest.title,
-        "date": digest.created.astimezone(zone).strftime("%d %b %Y").lstrip("0"),
+        "date": short_date(digest.created.astimezone(zone), digest.language),
         "headline": digest.items[0].headline if digest.items else "",
-        "count": str(len(digest.items)),
+        "count": format_decimal(len(digest.items), locale=digest_locale(digest.language)),
     }
     # One line without controls or bidi overrides, as build_message makes every header: the
     # length is then measured on what the reader sees.
@@ -226,10 +349,13 @@ def render_digest(
 ) -> RenderedDigest:
     """The email (or, with `web`, the archive page: no unsubscribe link, no hidden preheader)."""
     folder = template_dir or default_template_dir()
+    translations = catalog(digest.language)
     context = template_context(digest, feed_count, links, web, show_why)
     try:
-        mjml_source = _environment(folder, True).get_template(HTML_TEMPLATE).render(context)
-        text = _environment(folder, False).get_template(TEXT_TEMPLATE).render(context)
+        escaping = _environment(folder, True, digest.language, translations)
+        mjml_source = escaping.get_template(HTML_TEMPLATE).render(context)
+        plain = _environment(folder, False, digest.language, translations)
+        text = plain.get_template(TEXT_TEMPLATE).render(context)
     except jinja2.TemplateNotFound as error:
         raise RenderError(f"{folder}: template {error.name} not found") from None
     except jinja2.TemplateSyntaxError as error:

@@ -341,3 +341,26 @@ def test_usable_link_keeps_the_url_but_its_credentials(link, expected):
     assert usable_link(link, "https://n.example/feed") == expected
     if expected:
         assert "@" not in canonical_url(link).split("/")[2]
+
+
+def test_a_link_cannot_carry_a_line_break_into_logs_or_the_email():
+    from digest.feeds._urls import usable_link
+
+    forged = "https://news.example/a\nfeed 'Bank' (https://bank.example/feed): moved permanently"
+    link = usable_link(forged, "http://news.example/feed")
+    assert link is not None and "\n" not in link and " " not in link
+    assert usable_link(" https://news.example/a b\t", "http://x.example/") == (
+        "https://news.example/a%20b"
+    )
+
+
+def test_one_json_item_nested_past_any_sense_costs_that_item_only():
+    deep = "[" * 100_000 + "]" * 100_000
+    body = (
+        '{"version": "https://jsonfeed.org/version/1.1", "title": "T", "items": ['
+        '{"id": "1", "url": "https://news.example/1", "title": "Harbour ferry"},'
+        f'{{"id": "2", "url": "https://news.example/2", "title": "Deep", "tags": {deep}}},'
+        '{"id": "3", "url": "https://news.example/3", "title": "Comet \\"[[\\" seen"}]}'
+    ).encode()
+    titles = [entry.title for entry in parse(body).entries]
+    assert "Harbour ferry" in titles and 'Comet "[[" seen' in titles

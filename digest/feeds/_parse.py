@@ -8,8 +8,9 @@ import json
 import math
 import re
 from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import feedparser
@@ -17,12 +18,14 @@ import feedparser
 from ..errors import FeedError
 from ..models import FeedEntry, FetchResult, Skipped
 from ..text import collapse, html_to_text, plural, printable
+from ._dates import DateReader, century_fixed, not_in_future
 from ._urls import canonical_url, usable_link
 
-# A feed date more than this far ahead of the fetch is a publisher's clock or timezone bug;
-# such entries are dated at the fetch instead of floating to the top for days.
-_FUTURE_TOLERANCE = timedelta(hours=2)
 _MAX_TITLE = 300
+# Where feedparser keeps a date's text, and its own reading of it: an entry's publication
+# first, then its last update (RSS dc:date, Atom updated), then its creation.
+_DATE_KEYS = (("published", "published_parsed"), ("updated", "updated_parsed"),
+              ("created", "created_parsed"))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,17 @@ class ParsedFeed:
     entries: tuple[FeedEntry, ...]
     warning: str | None = None  # e.g. malformed XML from which entries were recovered
     dropped: tuple[Skipped, ...] = ()  # one per entry that could not be used
+    # The feed's own date (RSS pubDate or lastBuildDate, Atom updated), the later one.
+    updated: datetime | None = None
+
+    @property
+    def newest(self) -> datetime | None:
+        """The newest date the feed states, its entries' or its own: the latest an undated
+        entry of it can be, when the feed is read for the first time."""
+        dates = [entry.published for entry in self.entries if entry.published is not None]
+        if self.updated is not None:
+            dates.append(self.updated)
+        return max(dates, default=None)
 
 
 def parse_feed(
@@ -90,10 +104,11 @@ def _parse_xml_feed(
     entries, dropped = [], []
     names: list[str] = []  # each entry's name, in document order
     seen: set[str] = set()
+    dates = DateReader(now, _languages(parsed.feed))
     for index, raw in enumerate(parsed.entries):
         name = _entry_name(raw.get("title"), raw.get("id"), index)
         try:
-            entry, reason = _xml_entry(raw, feed_name, feed_url, now)
+            entry, reason = _xml_entry(raw, feed_name, feed_url, dates)
             entry = entry and _verified(entry)
         except Exception as error:  # one entry's surprise costs that entry, not the feed
             entry, reason = None, _unreadable(name, error)
@@ -111,7 +126,9 @@ def _parse_xml_feed(
         note = _removal_note(removed, names)
         warning = f"{warning}; {note}" if warning else note
     title = collapse(parsed.feed.get("title", "") or "")
-    return ParsedFeed(title, tuple(entries), warning, tuple(dropped))
+    own = [_feed_date(parsed.feed, key, dates) for key in _DATE_KEYS]
+    updated = max((date for date in own if date is not None), default=None)
+    return ParsedFeed(title, tuple(entries), warning, tuple(dropped), updated)
 
 
 # XML 1.0 allows tab, LF, CR and U+0020 on, but not the surrogates, U+FFFE and U+FFFF. A
@@ -258,7 +275,7 @@ def _describe_problem(problem: Exception) -> str:
 
 
 def _xml_entry(
-    raw: Any, feed_name: str, feed_url: str, now: datetime
+    raw: Any, feed_name: str, feed_url: str, dates: DateReader
 ) -> tuple[FeedEntry | None, str]:
     link = _pick_link(raw, feed_url)
     title = _clean_title(raw.get("title", ""))
@@ -273,10 +290,7 @@ def _xml_entry(
     content_text = _plain(content)
     if content_text == summary:
         content_text = ""
-    # dict.get skips feedparser's deprecated published->updated key mapping (and its warning).
-    published = _struct_time(
-        dict.get(raw, "published_parsed") or dict.get(raw, "updated_parsed"), now
-    )
+    published = _entry_date(raw, dates)
     guid = printable(str(raw.get("id") or "")) or link
     author = collapse(raw.get("author", "") or "") or None
     if not title:
@@ -342,43 +356,101 @@ def _title_from_text(text: str) -> str:
     return _clean_title(first[:120])
 
 
-def _struct_time(value: Any, now: datetime) -> datetime | None:
+def _entry_date(raw: Any, dates: DateReader) -> datetime | None:
+    """The entry's date: feedparser's reading of it, else the text read in the entry's and
+    the feed's languages (_dates.py); None when the entry states no date that can be read."""
+    for key in _DATE_KEYS:
+        moment = _feed_date(raw, key, dates)
+        if moment is not None:
+            return moment
+    return None
+
+
+def _feed_date(raw: Any, keys: tuple[str, str], dates: DateReader) -> datetime | None:
+    """One date field of an entry or of the feed, never later than the fetch (give or take
+    the tolerance). dict.get skips feedparser's deprecated key mappings (and their warning)."""
+    text_key, parsed_key = keys
+    text = dict.get(raw, text_key)
+    text = text if isinstance(text, str) else ""
+    moment = _struct_time(dict.get(raw, parsed_key))
+    if moment is not None:
+        moment = century_fixed(moment, text, dates.now)  # feedparser reads "89" as 2089
+    elif text:
+        moment = dates.read(text, _languages(raw))
+    return not_in_future(moment, dates.now) if moment is not None else None
+
+
+def _languages(raw: Any) -> list[str]:
+    """The languages an entry or a feed declares (RSS <language>, dc:language, xml:lang)."""
+    found = [dict.get(raw, "language")]
+    for key in ("title_detail", "summary_detail"):
+        detail = dict.get(raw, key)
+        if isinstance(detail, dict):
+            found.append(detail.get("language"))
+    return [tag for tag in found if isinstance(tag, str) and tag.strip()]
+
+
+def _struct_time(value: Any) -> datetime | None:
     if not value:
         return None
     try:
-        moment = datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
+        return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
     except (OverflowError, ValueError, TypeError, OSError):
         return None
-    return _not_in_future(moment, now)
 
 
-def _iso_time(value: Any, now: datetime) -> datetime | None:
+def _iso_time(value: Any, dates: DateReader, languages: Sequence[str] = ()) -> datetime | None:
+    """A JSON Feed date: RFC 3339 by the spec, though some feeds write RFC 822 or their own
+    language's dates there (read as an XML feed's are)."""
     if not isinstance(value, str) or not value.strip():
         return None
-    text = value.strip().replace("Z", "+00:00")
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    try:
-        moment = moment.astimezone(UTC)
-    except OverflowError:  # year 1 or 9999 with an offset
-        return None
-    return _not_in_future(moment, now)
+    moment = dates.read(value, languages)
+    return not_in_future(moment, dates.now) if moment is not None else None
 
 
-def _not_in_future(moment: datetime, now: datetime) -> datetime:
-    """A date far ahead of the fetch is a publisher's clock bug: date the entry now."""
-    return now if moment - now > _FUTURE_TOLERANCE else moment
+# No JSON Feed field nests deeper than a few levels; past this, a value is replaced by null.
+_JSON_DEPTH = 32
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _flatten_deep(text: str) -> str:
+    """`text` with every array or object opened deeper than _JSON_DEPTH replaced by null.
+    Only for a body json.loads cannot read for its nesting (a hostile item), so the scan's
+    cost is paid by that feed alone."""
+    parts: list[str] = []
+    depth = 0
+    cut_from: int | None = None  # where the value being replaced starts
+    kept_to = 0
+    for token in _JSON_TOKEN.finditer(text):
+        mark = token.group()
+        if mark[0] == '"':
+            continue
+        if mark in "[{":
+            depth += 1
+            if depth == _JSON_DEPTH + 1 and cut_from is None:
+                cut_from = token.start()
+        else:
+            depth -= 1
+            if depth == _JSON_DEPTH and cut_from is not None:
+                parts += [text[kept_to:cut_from], "null"]
+                kept_to, cut_from = token.end(), None
+    if cut_from is not None:  # never closed: the JSON is malformed anyway
+        parts += [text[kept_to:cut_from], "null"]
+        return "".join(parts)
+    return "".join(parts) + text[kept_to:]
 
 
 def _parse_json_feed(body: bytes, feed_name: str, feed_url: str, now: datetime) -> ParsedFeed:
     try:
+        text = body.decode("utf-8-sig")
         # strict=False: a raw control character inside one string is removed with the other
         # unprintable characters (_json_text), rather than costing the whole feed.
-        data = json.loads(body.decode("utf-8-sig"), parse_int=_json_int, strict=False)
+        try:
+            data = json.loads(text, parse_int=_json_int, strict=False)
+        except RecursionError:
+            # One item nested past any sense: it becomes null (and is dropped as an item),
+            # the others are read.
+            data = json.loads(_flatten_deep(text), parse_int=_json_int, strict=False)
     except UnicodeDecodeError as error:
         raise FeedError(feed_name, f"JSON Feed is not UTF-8: {error.reason}") from None
     except json.JSONDecodeError as error:
@@ -392,13 +464,14 @@ def _parse_json_feed(body: bytes, feed_name: str, feed_url: str, now: datetime) 
         raise FeedError(feed_name, "JSON Feed has no items list")
     entries, dropped = [], []
     seen: set[str] = set()
+    dates = DateReader(now, [_json_text(data.get("language"))])  # JSON Feed 1.1
     for index, item in enumerate(items):
         if not isinstance(item, dict):
             dropped.append(Skipped("entry", feed_url, f"item {index} is not an object", feed_name))
             continue
         name = _entry_name(_json_text(item.get("title")), _json_id(item.get("id")), index)
         try:
-            entry, reason = _json_entry(item, name, feed_name, feed_url, now)
+            entry, reason = _json_entry(item, name, feed_name, feed_url, dates)
             entry = entry and _verified(entry)
         except Exception as error:  # one item's surprise costs that item, not the feed
             entry, reason = None, _unreadable(name, error)
@@ -415,7 +488,11 @@ def _parse_json_feed(body: bytes, feed_name: str, feed_url: str, now: datetime) 
 
 
 def _json_entry(
-    item: dict[str, Any], name: str, feed_name: str, feed_url: str, now: datetime
+    item: dict[str, Any],
+    name: str,
+    feed_name: str,
+    feed_url: str,
+    dates: DateReader,
 ) -> tuple[FeedEntry | None, str]:
     link = None
     for key in ("url", "external_url"):
@@ -434,8 +511,9 @@ def _json_entry(
         summary = content.split("\n\n", 1)[0]
     if content == summary:
         content = ""
-    published = _iso_time(item.get("date_published"), now) or _iso_time(
-        item.get("date_modified"), now
+    languages = [_json_text(item.get("language"))]
+    published = _iso_time(item.get("date_published"), dates, languages) or _iso_time(
+        item.get("date_modified"), dates, languages
     )
     author = _json_author(item.get("authors")) or _json_author(item.get("author"))
     guid = _json_id(item.get("id")) or link

@@ -177,4 +177,21 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
             WHERE pruned IS NULL
         """,
     ),
+    (
+        # Feed entries dated before the window when first seen: kept with the feed's text
+        # (no page fetched), so that a run whose window covers them later brings them in
+        # although their feed answers 304. `backlog`: undated entries of a feed's first
+        # fetch whose newest date (their `published`) is within the window: never news.
+        "011_kept_entries",
+        """
+        CREATE TABLE kept_entries (
+            url TEXT PRIMARY KEY, feed TEXT NOT NULL, guid TEXT NOT NULL, link TEXT NOT NULL,
+            title TEXT NOT NULL, summary TEXT NOT NULL, content TEXT NOT NULL, author TEXT,
+            published TEXT NOT NULL, first_seen TEXT NOT NULL,
+            backlog INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX kept_entries_due ON kept_entries (backlog, published);
+        CREATE INDEX kept_entries_guid ON kept_entries (feed, guid)
+        """,
+    ),
 )

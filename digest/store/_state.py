@@ -7,6 +7,13 @@ marked delivered in the transaction that stages its digest's messages; the outbo
 each message through (_outbox.py), and a digest no server took is unstaged, its
 articles `pending` again.
 
+Entries dated before the window when first seen are not articles yet: they are kept in
+`kept_entries` with their feed's text, no page fetched, and come in as new articles (page
+fetched then) on the first run whose window covers their date, even if their feed answers
+304 by then. Undated entries of a feed's first fetch were in the feed before digest followed
+it: they take the feed's newest date, and when that is within the window they are kept as
+`backlog`, never sent (pipeline/_ingest.py, WindowSplit).
+
 Which pending articles a run weighs again: each digest keeps a watermark,
 `considered_through`, the newest article id weighed for it. A run with no new article
 clusters again only when a pending article lies above the last digest's watermark: one
@@ -55,6 +62,7 @@ class NewArticle:
     author: str | None
     published: datetime
     removed: tuple[RemovedBlock, ...] = ()
+    first_seen: datetime | None = None  # None: now; else when kept outside the window
 
 
 class Store(DeliveryLog, FeedHealthRecords, TermStore):
@@ -77,6 +85,7 @@ class Store(DeliveryLog, FeedHealthRecords, TermStore):
                 if row is None or row[0] == name or row[0] in names:
                     continue
                 db.execute("UPDATE articles SET feed = ? WHERE feed = ?", (name, row[0]))
+                db.execute("UPDATE kept_entries SET feed = ? WHERE feed = ?", (name, row[0]))
                 db.execute("UPDATE feeds SET name = ? WHERE url = ?", (name, url))
                 renamed.append((row[0], name))
         return renamed
@@ -154,19 +163,117 @@ class Store(DeliveryLog, FeedHealthRecords, TermStore):
     # -- articles ------------------------------------------------------------------------
 
     def known(self, entries: Iterable[FeedEntry]) -> set[str]:
-        """Canonical URLs of `entries` already in the store: the same URL, or the same guid
-        and title in the same feed (a link that moved). A guid alone is not trusted: some
-        feeds reuse one ("latest") for every new article."""
+        """Canonical URLs of `entries` already in the store, as articles or kept outside the
+        window: the same URL, or the same guid and title in the same feed (a link that
+        moved). A guid alone is not trusted: some feeds reuse one ("latest") for every new
+        article. A kept entry listed again keeps the date it was kept with: an undated one
+        is not news because it is still listed."""
         found = set()
         for entry in entries:
-            row = self.db.execute(
-                "SELECT 1 FROM articles WHERE url = ? "
-                "OR (feed = ? AND guid = ? AND title = ?) LIMIT 1",
-                (entry.url, entry.feed, entry.guid, entry.title),
-            ).fetchone()
-            if row:
-                found.add(entry.url)
+            for table in ("articles", "kept_entries"):
+                row = self.db.execute(
+                    f"SELECT 1 FROM {table} WHERE url = ? "
+                    "OR (feed = ? AND guid = ? AND title = ?) LIMIT 1",
+                    (entry.url, entry.feed, entry.guid, entry.title),
+                ).fetchone()
+                if row:
+                    found.add(entry.url)
+                    break
         return found
+
+    def fetched_before(self, url: str, name: str) -> bool:
+        """Whether the feed was read before: a successful fetch recorded, or anything of it
+        stored. On its first fetch, its undated entries are its backlog."""
+        row = self.db.execute(
+            """SELECT EXISTS (SELECT 1 FROM feeds WHERE url = ? AND last_success IS NOT NULL)
+                 OR EXISTS (SELECT 1 FROM articles WHERE feed = ?)
+                 OR EXISTS (SELECT 1 FROM kept_entries WHERE feed = ?)""",
+            (url, name, name),
+        ).fetchone()
+        return bool(row[0])
+
+    def keep_entries(
+        self, entries: Iterable[FeedEntry], now: datetime, backlog: Iterable[str] = ()
+    ) -> None:
+        """Keep entries dated before the window (their `published` set), with their feed's
+        text; `backlog` names the URLs of those never to be sent. An entry kept already gets
+        its new date (a page dated it older than its feed did) and keeps its first sighting.
+        """
+        never = set(backlog)
+        with self.transaction() as db:
+            for entry in entries:
+                assert entry.published is not None, "a kept entry is dated"
+                db.execute(
+                    """INSERT INTO kept_entries (url, feed, guid, link, title, summary, content,
+                         author, published, first_seen, backlog)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                       ON CONFLICT (url) DO UPDATE SET published = excluded.published,
+                         backlog = excluded.backlog""",
+                    (
+                        entry.url,
+                        entry.feed,
+                        entry.guid,
+                        entry.link,
+                        entry.title,
+                        entry.summary,
+                        entry.content,
+                        entry.author,
+                        _iso(entry.published),
+                        _iso(now),
+                        int(entry.url in never),
+                    ),
+                )
+
+    def kept_within(
+        self, since: datetime, feeds: Iterable[str]
+    ) -> list[tuple[FeedEntry, datetime]]:
+        """The kept entries of `feeds` published since `since` (the window now covers them:
+        it was widened, or they were dated ahead), with when each was first seen; backlog
+        excluded. They stay kept until stored as articles (`add_articles`)."""
+        names = set(feeds)
+        rows = self.db.execute(
+            "SELECT * FROM kept_entries WHERE backlog = 0 AND published >= ? "
+            "ORDER BY published, url",
+            (_iso(since),),
+        )
+        return [
+            (
+                FeedEntry(
+                    feed=row["feed"],
+                    guid=row["guid"],
+                    link=row["link"],
+                    url=row["url"],
+                    title=row["title"],
+                    summary=row["summary"],
+                    content=row["content"],
+                    published=_time(row["published"]),
+                    author=row["author"],
+                ),
+                _time(row["first_seen"]),
+            )
+            for row in rows
+            if row["feed"] in names
+        ]
+
+    def kept(self, urls: Iterable[str]) -> dict[str, bool]:
+        """Which of `urls` are kept outside the window: URL -> whether it is backlog."""
+        wanted = list(dict.fromkeys(urls))
+        found: dict[str, bool] = {}
+        for start in range(0, len(wanted), SITE_BLOCKS_PER_QUERY):
+            chunk = wanted[start : start + SITE_BLOCKS_PER_QUERY]
+            marks = ", ".join("?" * len(chunk))
+            for row in self.db.execute(
+                f"SELECT url, backlog FROM kept_entries WHERE url IN ({marks})", chunk
+            ):
+                found[row[0]] = bool(row[1])
+        return found
+
+    def kept_counts(self) -> dict[str, tuple[int, int]]:
+        """Feed name -> (entries kept outside the window, of which backlog)."""
+        rows = self.db.execute(
+            "SELECT feed, COUNT(*), SUM(backlog) FROM kept_entries GROUP BY feed"
+        )
+        return {row[0]: (row[1], row[2] or 0) for row in rows}
 
     def add_articles(self, articles: Sequence[NewArticle], now: datetime) -> None:
         with self.transaction() as db:
@@ -187,10 +294,12 @@ class Store(DeliveryLog, FeedHealthRecords, TermStore):
                         new.language,
                         new.author,
                         _iso(new.published),
-                        _iso(now),
+                        _iso(new.first_seen or now),
                         removed,
                     ),
                 )
+                # Kept outside the window until now: it came in.
+                db.execute("DELETE FROM kept_entries WHERE url = ?", (new.entry.url,))
 
     def articles(self, statuses: Sequence[str], since: datetime) -> list[Article]:
         marks = ",".join("?" for _ in statuses)
@@ -327,7 +436,9 @@ class Store(DeliveryLog, FeedHealthRecords, TermStore):
     def prune(self, now: datetime) -> None:
         """Forget old site chrome and old problems, so that neither grows without end.
 
-        Articles are kept: they are what tells a new feed entry from one already sent.
+        Articles are kept: they are what tells a new feed entry from one already sent. So
+        are the entries kept outside the window: few (a feed's new entries come in dated
+        within it), and what a wider window brings in.
         """
         self.db.execute("DELETE FROM site_blocks WHERE seen < ?", (_iso(now - SITE_MEMORY),))
         self.db.execute("DELETE FROM problems WHERE at < ?", (_iso(now - PROBLEM_MEMORY),))

@@ -25,12 +25,22 @@ def rank_clusters(
     max_items: int,
     *,
     feed_sections: Mapping[str, str | None] | None = None,
+    feed_caps: Mapping[str, int] | None = None,
+    fair_share: int | None = None,
 ) -> list[DigestItem]:
     """Items ordered by how many outlets covered them, then recency, then feed weight.
 
     Recency compares the latest source to the hour, so that within the same hour the
-    operator's feed weights decide. `feed_weights` and `feed_sections` are the config's, by
-    feed name.
+    operator's feed weights decide. `feed_weights`, `feed_sections` and `feed_caps` are the
+    config's, by feed name.
+
+    One feed cannot take every slot. An item counts for the feed of its lead article (the
+    headline the reader sees). A feed with a cap (`feed_caps`, feeds[].max_items) leads at
+    most that many items, even if slots stay empty. Any other feed's items beyond
+    `fair_share` (max_per_feed) go after every other feed's items: they take only the slots
+    left free, so a quiet day or a one-feed digest still fills `max_items`. An item that
+    several outlets covered is never held back by a cap, though it counts toward one. The
+    items left out are the runner's to hold back for the next digest.
     """
 
     def key(cluster: Cluster) -> tuple[int, datetime, float]:
@@ -43,7 +53,25 @@ def rank_clusters(
 
     ordered = sorted(clusters, key=key, reverse=True)
     sections = feed_sections or {}
-    return [make_item(cluster, feed_weights, sections) for cluster in ordered[:max_items]]
+    caps = feed_caps or {}
+    chosen: list[int] = []  # positions in `ordered`
+    beyond_share: list[int] = []
+    led: Counter[str] = Counter()
+    for position, cluster in enumerate(ordered):
+        if len(chosen) == max_items:
+            break
+        feed = best_article(cluster.articles, feed_weights).feed
+        alone = len({a.feed for a in cluster.articles}) == 1
+        cap = caps.get(feed)
+        if alone and cap is not None and led[feed] >= cap:
+            continue
+        if alone and cap is None and fair_share is not None and led[feed] >= fair_share:
+            beyond_share.append(position)
+            continue
+        led[feed] += 1
+        chosen.append(position)
+    chosen += beyond_share[: max_items - len(chosen)]
+    return [make_item(ordered[position], feed_weights, sections) for position in sorted(chosen)]
 
 
 def phrase_pattern(phrases: Sequence[str]) -> re.Pattern[str] | None:

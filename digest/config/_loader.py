@@ -11,7 +11,10 @@ cron job started from `/` reads the same files as an operator in the repo.
 
 from __future__ import annotations
 
+import base64
+import json
 import os
+import re
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from email.utils import parseaddr
@@ -39,7 +42,7 @@ from ._settings import (
 )
 
 __all__ = ["AlertsConfig", "ArchiveConfig", "Config", "DeliveryConfig", "FeedConfig",
-           "FetchSettings", "ServeConfig", "load_config", "parse_config",
+           "FetchSettings", "ServeConfig", "feed_url", "load_config", "parse_config",
            "settings_help"]  # fmt: skip
 
 
@@ -66,6 +69,83 @@ class FeedConfig:
     pages_per_run: int | None = None  # None: fetch.pages_per_feed
     include: tuple[str, ...] = ()  # keep only this feed's articles that mention one
     exclude: tuple[str, ...] = ()  # drop this feed's articles that mention any
+    max_items: int | None = None  # hard cap on the items it leads; None: the fair share
+    pages: bool | None = None  # fetch its article pages; None: fetch.pages
+    auth_env: str | None = None  # variable holding user:password (HTTP basic auth)
+    headers_env: str | None = None  # variable holding a JSON object of HTTP headers
+
+    def fetches_pages(self, fetch: FetchSettings) -> bool:
+        return fetch.pages if self.pages is None else self.pages
+
+    def request_headers(self) -> dict[str, str]:
+        """The headers of `auth_env` and `headers_env`, read from the environment now (as
+        the SMTP password is), so the secrets live in no config, state or output. For the
+        feed's own origin only: the fetcher keeps them off other hosts. Raises Invalid
+        naming the variable, never its value."""
+        headers = _headers_from(self.headers_env) if self.headers_env else {}
+        if self.auth_env:
+            if any(name.lower() == "authorization" for name in headers):
+                raise Invalid(
+                    f"headers_env: ${self.headers_env} sets Authorization and auth_env is set "
+                    "too; keep one of them"
+                )
+            headers["Authorization"] = _basic_auth(self.auth_env)
+        return headers
+
+
+# Headers that the fetcher writes itself (conditional GET, decoding) or that frame the
+# request: a feed's own headers may not replace them.
+_RESERVED_HEADERS = frozenset({
+    "host", "content-length", "transfer-encoding", "connection", "accept-encoding",
+    "if-none-match", "if-modified-since", "te", "upgrade", "trailer",
+})  # fmt: skip
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_USERINFO = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*@")
+
+
+def _one_line(value: str) -> bool:
+    return all(32 <= ord(ch) < 127 or 160 <= ord(ch) < 256 or ch == "\t" for ch in value)
+
+
+def _basic_auth(variable: str) -> str:
+    value = os.environ.get(variable)
+    if value is None:
+        raise Invalid(f"auth_env: ${variable} is not set; export user:password in it")
+    value = value.rstrip("\r\n")  # as read from a file
+    user, colon, _ = value.partition(":")
+    if not colon or not user:
+        raise Invalid(f"auth_env: ${variable} is not user:password (a user name, then ':')")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        raise Invalid(f"auth_env: ${variable} holds a control character; write it on one line")
+    return "Basic " + base64.b64encode(value.encode("utf-8")).decode("ascii")
+
+
+def _headers_from(variable: str) -> dict[str, str]:
+    value = os.environ.get(variable)
+    shape = 'a JSON object of headers, such as {"X-Api-Key": "..."}'
+    if value is None:
+        raise Invalid(f"headers_env: ${variable} is not set; export {shape} in it")
+    try:
+        data = json.loads(value)
+    except ValueError as error:
+        # The position only: the decoder's message never quotes the text, which is secret.
+        where = f" ({error.msg} at character {error.pos})" if hasattr(error, "pos") else ""
+        raise Invalid(f"headers_env: ${variable} is not {shape}{where}") from None
+    if not isinstance(data, dict) or not data:
+        raise Invalid(f"headers_env: ${variable} is not {shape}")
+    headers: dict[str, str] = {}
+    for name, header in data.items():
+        if not _HEADER_NAME.fullmatch(name):
+            raise Invalid(f"headers_env: ${variable}: {name!r} is not an HTTP header name")
+        if name.lower() in _RESERVED_HEADERS:
+            raise Invalid(f"headers_env: ${variable}: {name} is set by digest itself; drop it")
+        if not isinstance(header, str) or not header.strip() or not _one_line(header):
+            raise Invalid(
+                f"headers_env: ${variable}: the value of {name} must be a non-empty string on "
+                "one line, in Latin-1"
+            )
+        headers[name] = header.strip()
+    return headers
 
 
 @dataclass(frozen=True)
@@ -146,6 +226,13 @@ class Config:
     alerts: AlertsConfig | None = None
     archive: ArchiveConfig | None = None
     workers: int | None = None  # page extraction processes; None: one per core
+    max_per_feed: int | None = None  # one feed's fair share of items; None: auto
+
+    @property
+    def fair_share(self) -> int:
+        """Items led by one feed that go before the other feeds' items are all in; the
+        rest take only the slots left free (`max_per_feed`, auto: a third of max_items)."""
+        return self.max_per_feed or max(3, self.max_items // 3)
 
 
 def load_config(path: str | os.PathLike[str]) -> Config:
@@ -180,6 +267,12 @@ def parse_config(source: str, path: Path) -> Config:
         reason = " ".join(str(error).split())
         raise ConfigError(f"not readable as YAML: {reason}", path=str(path)) from None
     return _Loader(path).build(data)
+
+
+def feed_url(text: str, config_path: Path) -> str:
+    """`text` as the config reads a feeds[].url in the file at `config_path`: an http(s)
+    URL, or a path or file:// URL made absolute. Raises Invalid saying why not."""
+    return _Loader(config_path).url_or_path(text)
 
 
 def _unique(addresses: list[str] | tuple[str, ...]) -> tuple[str, ...]:
@@ -301,6 +394,7 @@ class _Loader:
             alerts=alerts,
             archive=archive,
             workers=values["workers"],
+            max_per_feed=values["max_per_feed"],
         )
 
     def recipients(self, data: CommentedMap, values: dict[str, Any]) -> tuple[str, ...]:
@@ -385,6 +479,14 @@ class _Loader:
 
     def url_or_path(self, raw: Any) -> str:
         text = text_value(raw)
+        if _USERINFO.match(text):
+            # Said without the URL, which holds the password: it would be on screen, in
+            # logs, in the state and in an OPML export.
+            raise Invalid(
+                "the URL holds a user name or password (user:password@), which would show "
+                "wherever the URL does; write it without them and set the feed's auth_env "
+                "to the name of an environment variable holding user:password"
+            )
         try:
             parts = urlsplit(text)
             if parts.scheme in ("http", "https"):

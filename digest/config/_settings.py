@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.cron import CronTrigger
+from babel import localedata
 
 from ..errors import Invalid
 from ._addresses import address, address_list, optional_address
@@ -99,6 +100,11 @@ def _language(value: Any) -> str:
     code = text_value(value).lower()
     if not re.fullmatch(r"[a-z]{2,3}", code):
         raise Invalid(f"{value!r} is not a language code; use ISO 639-1 such as en, fr, de")
+    # The digest's dates and numbers come from CLDR (Babel): a code it does not know is a
+    # typo, caught here rather than as an English digest. (A language CLDR knows but the
+    # digest has no texts for gets English texts and a warning: docs/email.md, "Languages".)
+    if not localedata.exists(code):
+        raise Invalid(f"{value!r} is not a language CLDR knows; use ISO 639-1 such as en, fr, de")
     return code
 
 
@@ -195,6 +201,15 @@ def _bool(value: Any) -> bool:
     return value
 
 
+def _fair_share(value: Any) -> int | None:
+    """'auto' (None: max(3, max_items // 3)) or a whole number of items."""
+    if value == "auto":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise Invalid(f"{value!r} is not auto or a whole number of at least 1")
+    return value
+
+
 def _workers(value: Any) -> int | None:
     """'auto' (None: one per core) or a count of processes, 0 for none."""
     if value == "auto":
@@ -243,11 +258,25 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("title", text_value, None, "Digest title, shown in the subject and the email.", True),
     Setting("window", parse_duration, "48h", "Only articles published within this span."),
     Setting("max_items", _positive_int, 20, "At most this many items per digest."),
+    Setting(
+        "max_per_feed",
+        _fair_share,
+        "auto",
+        "Fair share of one feed: items led by its articles beyond this many take only the "
+        "slots the other feeds leave free. auto: max(3, max_items // 3); feeds[].max_items "
+        "sets a hard cap instead.",
+    ),
     Setting("storage", PATH, "var/digest.db", "SQLite file that keeps the run state."),
     Setting(
         "timezone", _timezone, "UTC", "IANA timezone for dates in the digest and for schedule."
     ),
-    Setting("language", _language, "en", "Language of the digest (ISO 639-1)."),
+    Setting(
+        "language",
+        _language,
+        "en",
+        "Language of the digest (ISO 639-1): its texts (en, fr, de, es, it, pt; English for "
+        "others), dates and numbers, the email's lang and Content-Language.",
+    ),
     Setting("templates", FOLDER, None, "Folder with your own digest.mjml.j2 / digest.txt.j2."),
     Setting(
         "contact_url", _optional_http_url, None, "URL named in the User-Agent, for site owners."
@@ -380,6 +409,34 @@ FEED_SETTINGS: tuple[Setting, ...] = (
         _feed_filters,
         None,
         "include:/exclude: keywords or phrases for this feed's articles (like filters.*).",
+    ),
+    Setting(
+        "max_items",
+        _positive_int,
+        None,
+        "At most this many items led by this feed's articles per digest, even if slots stay "
+        "empty; the rest wait for the next runs. Items several outlets covered are never held "
+        "back (default: the fair share, max_per_feed).",
+    ),
+    Setting(
+        "pages",
+        _bool,
+        None,
+        "Fetch this feed's article pages; false: keep the feed's own text (default: fetch.pages).",
+    ),
+    Setting(
+        "auth_env",
+        _env_name,
+        None,
+        "Environment variable holding user:password, sent as HTTP basic auth to the feed's "
+        "own origin only (the feed and its pages there; never across a redirect elsewhere).",
+    ),
+    Setting(
+        "headers_env",
+        _env_name,
+        None,
+        'Environment variable holding a JSON object of HTTP headers, {"X-Api-Key": "..."}, '
+        "sent like auth_env: to the feed's own origin only.",
     ),
 )
 

@@ -3,9 +3,9 @@ feeds, feed health, OPML.
 
 What other stages may use; the modules beside this one are internal."""
 
-from ._fetch import FEED_ACCEPT, PAGE_ACCEPT, Fetcher, FetchRequest
+from ._fetch import FEED_ACCEPT, PAGE_ACCEPT, Fetcher, FetchRequest, origin_of
 from ._health import failing_for, next_attempt, waiting_reason
-from ._opml import export_opml, import_opml
+from ._opml import add_feed, export_opml, import_opml, remove_feed
 from ._parse import ParsedFeed, parse_fetched
 from ._robots import disallowed
 from ._urls import host_of
@@ -16,12 +16,15 @@ __all__ = [
     "FetchRequest",
     "Fetcher",
     "ParsedFeed",
+    "add_feed",
     "disallowed",
     "export_opml",
     "failing_for",
     "host_of",
     "import_opml",
     "next_attempt",
+    "origin_of",
     "parse_fetched",
+    "remove_feed",
     "waiting_reason",
 ]

@@ -12,7 +12,7 @@ import zlib
 from collections import Counter, defaultdict, deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import formatdate, parsedate_to_datetime
 from http.cookiejar import Cookie, CookieJar, CookiePolicy
@@ -68,6 +68,11 @@ class FetchRequest:
     # Read only this many (decoded) bytes and ignore the rest, where a longer body would
     # otherwise fail (robots.txt). None: fetch.max_bytes, and a longer body fails.
     read_first: int | None = None
+    # The feed's own headers (feeds[].auth_env, headers_env: secrets, kept out of repr).
+    # Sent only to the origin of `credentials_for`, the feed's URL as configured, and never
+    # again once a redirect has left it (`carries_credentials`).
+    credentials: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    credentials_for: str = ""
 
 
 class Fetcher:
@@ -91,8 +96,11 @@ class Fetcher:
         self.settings = settings
         self._backend = backend or GuardedBackend()
         self._ssl_context = httpx.create_ssl_context()
-        self._clients: dict[tuple[str, str], httpx.Client] = {}
-        # origin -> the addresses the operator's own URLs there were fetched from
+        self._clients: dict[tuple[str, str, str], httpx.Client] = {}
+        # A URL the operator named (a feed) -> the addresses of the connections that gave its
+        # answer (2xx or 304). Kept per feed, not per origin: another feed on the same origin,
+        # whose name the same publisher may resolve elsewhere, must not widen this feed's
+        # exemption; nor may a connection that only failed or redirected.
         self._home_addresses: dict[str, set[str]] = defaultdict(set)
         self._host_slots: dict[str, threading.Semaphore] = defaultdict(
             lambda: threading.Semaphore(settings.per_host)
@@ -183,28 +191,31 @@ class Fetcher:
         with self._slots_lock:
             return self._host_slots[host]
 
-    def _client_for(self, url: str, home: str, named: bool) -> httpx.Client:
-        """The client for `url` on a request whose trusted origin is `home` (`named`: the
-        operator named the request's URL)."""
+    def _client_for(self, url: str, feed: str, named: bool) -> httpx.Client:
+        """The client for `url` on a request trusted as far as the feed at `feed` is (the
+        operator's URL; `named`: the request is that URL's own fetch)."""
         origin = origin_of(url)
+        key = ""
         if self.settings.allow_private:
             policy = "open"
-        elif origin and origin == home:
-            policy = "named" if named else "home"
+        elif origin and origin == origin_of(feed):
+            # Named fetches share a pool per origin; a feed's links get a pool of their own,
+            # exempting that feed's addresses only.
+            policy, key = ("named", "") if named else ("home", feed)
         else:
             policy = "guarded"
         with self._slots_lock:
-            client = self._clients.get((origin, policy))
+            client = self._clients.get((origin, policy, key))
             if client is None:
                 if policy == "named":
-                    backend = self._backend.unchecked(connected=self._home_addresses[origin])
+                    backend = self._backend.unchecked()
                 elif policy == "home":
-                    backend = self._backend.trusting(exempt=self._home_addresses[origin])
+                    backend = self._backend.trusting(exempt=self._home_addresses[feed])
                 elif policy == "open":
                     backend = self._backend.unchecked()
                 else:
                     backend = self._backend
-                client = self._clients[(origin, policy)] = self._new_client(backend)
+                client = self._clients[(origin, policy, key)] = self._new_client(backend)
             return client
 
     def _new_client(self, backend: GuardedBackend) -> httpx.Client:
@@ -223,8 +234,10 @@ class Fetcher:
             headers["If-None-Match"] = request.etag
         if request.last_modified:
             headers["If-Modified-Since"] = request.last_modified
+        secret = request.credentials
         named = request.trusted_host is None
-        home = origin_of(request.url if named else request.trusted_host or "")
+        feed = request.url if named else request.trusted_host or ""
+        home = origin_of(feed)
         url = request.url
         moved_to: str | None = None
         permanent = True
@@ -233,9 +246,14 @@ class Fetcher:
         with timed(RequestClock(self.settings.timeout * REQUEST_BUDGET)) as clock:
             for _ in range(_MAX_REDIRECTS + 1):
                 clock.stage = CONNECTING
+                sent = httpx.Headers(headers)
+                if secret and carries_credentials(request.credentials_for, url):
+                    sent.update(dict(secret))
+                else:
+                    secret = ()  # a redirect left the feed's origin: not even back there
                 try:
-                    client = self._client_for(url, home, named)
-                    with client.stream("GET", url, headers=headers) as response:
+                    client = self._client_for(url, feed, named)
+                    with client.stream("GET", url, headers=sent) as response:
                         status = response.status_code
                         location = response.headers.get("Location")
                         if status in _REDIRECTS and location:
@@ -245,6 +263,8 @@ class Fetcher:
                             moved_to = url if permanent else moved_to
                             continue
                         clock.stage = READING_BODY
+                        if named and (status < 300 or status == 304) and origin_of(url) == home:
+                            self._remember_address(feed, response)
                         return self._response(request, url, response, moved_to)
                 except BlockedAddress as refused:
                     raise FetchError(url, _refusal(refused, home), blocked=True) from None
@@ -271,6 +291,14 @@ class Fetcher:
             f"{still} after {clock.budget:g}s, the most one request may take "
             f"({REQUEST_BUDGET} x fetch.timeout; raise fetch.timeout for a slow server)"
         )
+
+    def _remember_address(self, feed: str, response: httpx.Response) -> None:
+        """Note the address the feed's answer came from: its links may use it."""
+        stream = response.extensions.get("network_stream")
+        peer = stream.get_extra_info("server_addr") if stream is not None else None
+        if peer:
+            with self._slots_lock:
+                self._home_addresses[feed].add(str(peer[0]))
 
     def _response(
         self, request: FetchRequest, url: str, response: httpx.Response, moved_to: str | None
@@ -459,6 +487,25 @@ def origin_of(url: str) -> str:
     if ":" in host:
         host = f"[{host}]"
     return f"{scheme}://{host}:{port or (443 if scheme == 'https' else 80)}"
+
+
+def carries_credentials(feed_url: str, url: str) -> bool:
+    """Whether a request to `url` may carry the headers a feed's operator set for the feed at
+    `feed_url`: on the feed's origin only, or on its https twin (http://host redirecting to
+    https://host is the same site, moved to TLS; the other way round is refused anyway).
+
+    >>> carries_credentials("http://a.example/feed", "https://a.example/story")
+    True
+    >>> carries_credentials("https://a.example/feed", "https://a.example.net/story")
+    False
+    """
+    hop, credentials_origin = origin_of(url), origin_of(feed_url)
+    if not hop or not credentials_origin:
+        return False
+    if hop == credentials_origin:
+        return True
+    host = credentials_origin.removeprefix("http://").removesuffix(":80")
+    return credentials_origin == f"http://{host}:80" and hop == f"https://{host}:443"
 
 
 def _refusal(refused: BlockedAddress, home: str) -> str:

@@ -1,26 +1,32 @@
-"""OPML in and out: bring a feed reader's subscriptions, or hand ours to one.
+"""The config's feed list, edited in place: OPML in and out (a feed reader's
+subscriptions), and `digest feeds add|remove`.
 
-Import edits the YAML config in place with ruamel.yaml's round trip, so the operator's
-comments, key order and other feeds stay as they were; new feeds are appended to `feeds:`.
-An OPML folder becomes the `section` of the feeds in it. The new text is validated as a
-config before it replaces the file (atomically), so a bad import never breaks the config.
+Edits keep the operator's YAML: ruamel.yaml's round trip finds where each feed is (its
+lines) and writes new entries in the file's own indentation, and only those lines change,
+so every comment, blank line and key stays where it was. (Dumping the whole round trip
+moved the comments that sit between two feeds, or before the key after `feeds:`, which
+ruamel keeps on the feed above them: they went with a removed feed, or ended up above an
+appended one.) An OPML folder becomes the `section` of the feeds in it. The new text is
+validated as a config before it replaces the file (atomically), so a bad edit never breaks
+the config.
 """
 
 from __future__ import annotations
 
 import io
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from ..config import Config, parse_config
-from ..errors import ConfigError
+from ..config import Config, FeedConfig, feed_url, parse_config
+from ..errors import ConfigError, Invalid
 from ..files import write_atomically
 
 
@@ -68,21 +74,23 @@ def read_opml(path: Path) -> list[OpmlFeed]:
 def import_opml(config: Config, opml_path: Path) -> ImportResult:
     """Append the OPML's feeds that the config does not list yet; returns what happened."""
     found = read_opml(opml_path)
-    source = config.path.read_text(encoding="utf-8")
-    yaml = _yaml()
-    data = yaml.load(source)
-    feeds = data.get("feeds")
-    if not isinstance(feeds, CommentedSeq):
-        raise ConfigError("feeds: expected a list to add to", path=str(config.path))
-    urls = {str(entry.get("url", "")).strip() for entry in feeds if isinstance(entry, dict)}
+    source, data, feeds = _feed_list(config)
+    urls = {_normalized(str(entry.get("url", "")), config.path) for entry in _entries(feeds)}
     urls |= {feed.url for feed in config.feeds}
-    names = {str(entry.get("name", "")).strip() for entry in feeds if isinstance(entry, dict)}
+    names = {str(entry.get("name", "")).strip() for entry in _entries(feeds)}
     result = ImportResult()
+    added: list[CommentedMap] = []
     for feed in found:
         if urlsplit(feed.url).scheme not in ("http", "https"):
-            result.skipped.append(f"{feed.name}: {feed.url!r} is not an http(s) URL")
+            shown = _without_userinfo(feed.url)
+            result.skipped.append(f"{feed.name}: {shown!r} is not an http(s) URL")
             continue
-        if feed.url in urls:
+        try:
+            url = feed_url(feed.url, config.path)
+        except Invalid as error:  # a password in the URL, say: never echoed
+            result.skipped.append(f"{feed.name}: {error}")
+            continue
+        if url in urls:
             result.skipped.append(f"{feed.name}: {feed.url} is already listed")
             continue
         name = feed.name
@@ -92,17 +100,200 @@ def import_opml(config: Config, opml_path: Path) -> ImportResult:
         entry = CommentedMap(name=name, url=feed.url)
         if feed.section:
             entry["section"] = feed.section
-        feeds.append(entry)
-        urls.add(feed.url)
+        added.append(entry)
+        urls.add(url)
         names.add(name)
         result.added.append(OpmlFeed(name, feed.url, feed.section))
-    if result.added:
+    if added:
+        _save(config, source, data, feeds, added=added)
+    return result
+
+
+def add_feed(
+    config: Config,
+    url: str,
+    name: str | None = None,
+    section: str | None = None,
+    auth_env: str | None = None,
+) -> OpmlFeed:
+    """Append one feed to the config's `feeds:`. Raises ConfigError, one line, when the URL
+    is not one the config takes, or a feed already has this URL or this name."""
+    try:
+        wanted = feed_url(url, config.path)
+    except Invalid as error:
+        raise ConfigError(f"cannot add the feed: {error}", path=str(config.path)) from None
+    source, data, feeds = _feed_list(config)
+    if name is None:
+        name = urlsplit(wanted).hostname or Path(urlsplit(wanted).path).stem or url
+    for entry in _entries(feeds):
+        listed = str(entry.get("name", "")).strip()
+        if _normalized(str(entry.get("url", "")), config.path) == wanted:
+            raise ConfigError(f"{url} is already listed, as feed {listed!r}", path=str(config.path))
+        if listed == name.strip():
+            raise ConfigError(
+                f"a feed named {listed!r} is already listed ({entry.get('url')}); give this one "
+                "another --name",
+                path=str(config.path),
+            )
+    entry = CommentedMap(name=name.strip(), url=url.strip())
+    if section:
+        entry["section"] = section.strip()
+    if auth_env:
+        entry["auth_env"] = auth_env.strip()
+    _save(config, source, data, feeds, added=[entry])
+    return OpmlFeed(name.strip(), url.strip(), section)
+
+
+def remove_feed(config: Config, name_or_url: str) -> OpmlFeed:
+    """Take the feed with this name (else this URL) out of the config's `feeds:`. Its
+    stored articles stay in the state, unsent, should it come back. Raises ConfigError when
+    no feed matches, or when it is the only one."""
+    source, data, feeds = _feed_list(config)
+    entries = _entries(feeds)
+    names = [str(entry.get("name", "")).strip() for entry in entries]
+    try:
+        wanted = feed_url(name_or_url, config.path)
+    except Invalid:
+        wanted = None
+    index = next((i for i, name in enumerate(names) if name == name_or_url.strip()), None)
+    if index is None and wanted is not None:
+        index = next(
+            (i for i, entry in enumerate(entries)
+             if _normalized(str(entry.get("url", "")), config.path) == wanted),
+            None,
+        )  # fmt: skip
+    if index is None:
+        raise ConfigError(
+            f"no feed named or at {_without_userinfo(name_or_url)!r}; feeds: {', '.join(names)}",
+            path=str(config.path),
+        )
+    if len(entries) == 1:
+        raise ConfigError(
+            f"{names[0]!r} is the only feed and a digest needs one; add another first",
+            path=str(config.path),
+        )
+    entry = entries[index]
+    _save(config, source, data, feeds, removed=index)
+    return OpmlFeed(names[index], str(entry.get("url", "")), entry.get("section"))
+
+
+def _without_userinfo(url: str) -> str:
+    """`url` without the user name and password a URL may hold, for showing it."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+
+
+def _feed_list(config: Config) -> tuple[str, CommentedMap, CommentedSeq]:
+    source = config.path.read_text(encoding="utf-8")
+    data = _yaml().load(source)
+    feeds = data.get("feeds") if isinstance(data, CommentedMap) else None
+    if not isinstance(feeds, CommentedSeq):
+        raise ConfigError("feeds: expected a list to edit", path=str(config.path))
+    return source, data, feeds
+
+
+def _entries(feeds: CommentedSeq) -> list[Any]:
+    return [entry if isinstance(entry, dict) else {} for entry in feeds]
+
+
+def _normalized(url: str, config_path: Path) -> str:
+    try:
+        return feed_url(url.strip(), config_path)
+    except Invalid:
+        return url.strip()
+
+
+def _save(
+    config: Config,
+    source: str,
+    data: CommentedMap,
+    feeds: CommentedSeq,
+    *,
+    added: list[CommentedMap] | None = None,
+    removed: int | None = None,
+) -> None:
+    """Write the config with `added` appended to `feeds:`, or the feed at `removed` taken
+    out, once the new text is known to load as the same config with just that change."""
+    kept = [feed for index, feed in enumerate(config.feeds) if index != removed]
+    names = [str(entry["name"]) for entry in added or ()]
+    text = _spliced(source, data, feeds, added or [], removed)
+    if text is None or not _edited(text, config, kept, names):
+        # A layout the line splice does not handle (a flow list, "-" alone on its line):
+        # the whole round trip, whose comments near the edit may move.
+        if removed is not None:
+            del feeds[removed]
+        feeds.extend(added or [])
         buffer = io.StringIO()
-        yaml.dump(data, buffer)
+        _yaml().dump(data, buffer)
         text = buffer.getvalue()
         parse_config(text, config.path)  # never write a config that would not load
-        write_atomically(config.path, text.encode("utf-8"), mode=config.path.stat().st_mode & 0o777)
-    return result
+        if not _edited(text, config, kept, names):
+            raise ConfigError(
+                "could not edit feeds: as asked; edit it by hand", path=str(config.path)
+            )
+    write_atomically(config.path, text.encode("utf-8"), mode=config.path.stat().st_mode & 0o777)
+
+
+def _edited(text: str, config: Config, kept: list[FeedConfig], added: list[str]) -> bool:
+    """Whether `text` loads as `config` with the feeds `kept`, then the feeds named `added`."""
+    try:
+        loaded = parse_config(text, config.path)
+    except ConfigError:
+        return False
+    feeds = list(loaded.feeds)
+    return (
+        feeds[: len(kept)] == kept
+        and [feed.name for feed in feeds[len(kept) :]] == added
+        and replace(loaded, feeds=config.feeds) == config
+    )
+
+
+def _spliced(
+    source: str,
+    data: CommentedMap,
+    feeds: CommentedSeq,
+    added: list[CommentedMap],
+    removed: int | None,
+) -> str | None:
+    """`source` with the lines of feed `removed` taken out, or `added` written after the last
+    feed, every other line as it was; None for a layout this does not handle."""
+    if feeds.fa.flow_style() or not feeds:
+        return None
+    lines = source.splitlines(keepends=True)
+    keys = list(data)
+    after = keys.index("feeds") + 1
+    list_end = data.lc.key(keys[after])[0] if after < len(keys) else len(lines)
+    starts = [feeds.lc.item(index)[0] for index in range(len(feeds))] + [list_end]
+    if any(not lines[start].lstrip().startswith("-") for start in starts[:-1]):
+        return None
+
+    def content_end(index: int) -> int:
+        """The line after feed `index`'s last line; the comment and blank lines that follow
+        it belong to what comes next."""
+        end = starts[index + 1]
+        while end > starts[index] + 1 and (
+            not lines[end - 1].strip() or lines[end - 1].lstrip().startswith("#")
+        ):
+            end -= 1
+        return end
+
+    if removed is not None:
+        del lines[starts[removed] : content_end(removed)]
+        return "".join(lines)
+    last = len(feeds) - 1
+    at = content_end(last)
+    dash = len(lines[starts[last]]) - len(lines[starts[last]].lstrip())
+    buffer = io.StringIO()
+    _yaml().dump(CommentedSeq(added), buffer)
+    rendered = buffer.getvalue().splitlines()
+    # Rendered with its "-" at column `indent`: moved to the column of the file's own.
+    indent = len(rendered[0]) - len(rendered[0].lstrip())
+    if not lines[at - 1].endswith("\n"):  # the file's last line, without a line break
+        lines[at - 1] += "\n"
+    lines[at:at] = [" " * dash + line[indent:] + "\n" for line in rendered]
+    return "".join(lines)
 
 
 def export_opml(config: Config, now: datetime | None = None) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -182,6 +183,22 @@ def run_cli(
         check=False,
         env={**os.environ, **env} if env else None,
     )
+
+
+# Without a terminal (as `run_cli` runs it) each stderr line starts with its UTC time.
+_STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ (?=digest: )")
+
+
+def stderr_lines(stderr: str) -> list[str]:
+    """The lines of a `run_cli` stderr as `digest: ...`, the time that starts each taken off
+    (see "Watching a run" in docs/commands.md)."""
+    return [_STAMP.sub("", line) for line in stderr.splitlines()]
+
+
+def problems(stderr: str) -> list[str]:
+    """`stderr_lines` but the run's progress (`digest: stage feeds: ...`, one per stage):
+    what went wrong or needs a look."""
+    return [line for line in stderr_lines(stderr) if not line.startswith("digest: stage ")]
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> bool:

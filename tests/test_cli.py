@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import DEMO_FEEDS, REPO, _free_port, run_cli, write_config
+from conftest import DEMO_FEEDS, REPO, _free_port, run_cli, stderr_lines, write_config
 
 from digest.cli._commands import build_parser, main
 from digest.version import __version__
@@ -207,10 +207,10 @@ def test_run_output_counts_in_words_and_a_failed_page_is_not_called_skipped(tmp_
 def test_a_folder_given_as_the_config_file_is_named_as_such(tmp_path):
     result = run_cli("run", "--config", str(tmp_path))
     assert result.returncode == 1
-    assert result.stderr == (
+    assert stderr_lines(result.stderr) == [
         f"digest: {tmp_path}: is a folder, not a config file; give one digest's YAML file "
-        "(only `digest schedule` takes a folder of them)\n"
-    )
+        "(only `digest schedule` takes a folder of them)"
+    ]
 
 
 def test_a_missing_key_error_is_apart_from_its_help(tmp_path):

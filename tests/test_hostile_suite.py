@@ -30,7 +30,7 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
-from conftest import DEMO_FEEDS, REPO, respond, run_cli, stall, write_config
+from conftest import DEMO_FEEDS, REPO, respond, run_cli, stall, stderr_lines, write_config
 from sites import LocalSite, fill_placeholders
 
 import digest
@@ -353,7 +353,7 @@ def test_forty_hostile_feeds_one_line_each_and_the_digest_goes_out(tmp_path: Pat
     print(result.stderr)
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
-    lines = result.stderr.splitlines()
+    lines = stderr_lines(result.stderr)  # each line's UTC time taken off
     assert all(line.startswith("digest: ") for line in lines), result.stderr
 
     failed = [c for c in cases if c.expect and c.kind == "feed"]
@@ -1540,3 +1540,136 @@ def test_a_state_that_kept_every_message_keeps_the_bytes_it_may_still_need(
     assert rows["waiting@example.org"]["status"] == "sent"
     resent = [m for m in smtp_server.messages if m["Message-ID"] == "<waiting@example.org>"]
     assert len(resent) == 1 and resent[0]["To"] == "waiting@example.org"
+
+
+# -- the exemption belongs to one feed, and a moved feed earns none --
+
+
+def test_a_second_feed_on_the_same_origin_does_not_widen_the_first_s_exemption(
+    tmp_path: Path, load, monkeypatch
+):
+    """The publisher answers 127.0.0.1 for the first feed's fetch and 127.0.0.2 (standing in
+    for an internal host) for the second's and for the pages: the first feed's links may
+    use 127.0.0.1 only, whatever the second feed's fetch connected to."""
+    main = LocalSite(HOSTILE)
+    inside = LocalSite(HOSTILE, port=main.port, host="127.0.0.2")
+    real_getaddrinfo = socket.getaddrinfo
+    lookups: list[str] = []
+
+    def publisher_dns(host, port, *args, **kwargs):
+        if host != "news.test":
+            return real_getaddrinfo(host, port, *args, **kwargs)
+        lookups.append(host)
+        answer = "127.0.0.1" if len(lookups) == 1 else "127.0.0.2"
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (answer, port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", publisher_dns)
+    with main, inside:
+        own = f"http://news.test:{main.port}"
+        secret = f"{own}/private/members-only.html"
+        tech = _net_feed_route([("Quarterly report on orchard yields", secret)])
+        world = _net_feed_route([("Storm closes the airport", f"{own}/pages/orchard.html")])
+        main.overrides = inside.overrides = {"/tech.xml": tech, "/world.xml": world}
+        config = _net_config(tmp_path, [("Tech", f"{own}/tech.xml"), ("World", f"{own}/world.xml")])
+        config.write_text(
+            config.read_text().replace("  timeout: 2\n", "  timeout: 2\n  concurrency: 1\n")
+        )
+        report = digest.run(load(config))
+    assert not any(r[1] == "/private/members-only.html" for r in inside.requests)
+    assert _net_reasons(report, "page")[secret].startswith("not fetched: news.test (127.0.0.2)")
+
+
+def test_a_feed_that_moved_to_another_origin_is_fetched_there_under_the_address_check(
+    tmp_path: Path, load
+):
+    """Run 1 (private addresses allowed) follows the feed's 301 to a second origin and keeps
+    it. Run 2 (not allowed) fetches the feed there: that origin was the publisher's choice,
+    not the operator's, so its private address is refused and nothing is sent to it."""
+    main, inside = LocalSite(HOSTILE), LocalSite(HOSTILE, host="127.0.0.2")
+    with main, inside:
+        moved_to = f"{inside.base_url}/feed.xml"
+
+        def moved(request: BaseHTTPRequestHandler) -> None:
+            request.send_response(301)
+            request.send_header("Location", moved_to)
+            request.send_header("Content-Length", "0")
+            request.end_headers()
+
+        main.overrides = {"/feed.xml": moved}
+        inside.overrides = {"/feed.xml": _net_feed_route([("Storm", f"{inside.base_url}/x")])}
+        path = _net_config(tmp_path, [("Mover", f"{main.base_url}/feed.xml")],
+                           fetch="timeout: 2\n  allow_private: true")  # fmt: skip
+        first = digest.run(load(path))
+        assert first.feeds_fetched == 1 and any("moved permanently" in w for w in first.warnings)
+        served = len(inside.requests)
+        path.write_text(path.read_text().replace("  allow_private: true\n", ""))
+        second = digest.run(load(path))
+    assert len(inside.requests) == served  # nothing more reached 127.0.0.2
+    assert second.feeds_failed == ["Mover"]
+    (problem,) = [s for s in second.skipped if s.stage == "feed"]
+    assert "127.0.0.2 is a loopback address" in problem.reason
+
+
+def test_a_slow_name_server_is_inside_the_request_s_deadline(tmp_path: Path, load, monkeypatch):
+    real_getaddrinfo = socket.getaddrinfo
+    slow = threading.Event()
+
+    def slow_dns(host, port, *args, **kwargs):
+        if host == "slow.test":
+            slow.wait(10)  # a name server that takes its time
+        return real_getaddrinfo("127.0.0.1" if host == "slow.test" else host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", slow_dns)
+    config = load(_net_config(tmp_path, [("Slow", "http://slow.test:9/feed.xml")], "timeout: 1"))
+    started = time.monotonic()
+    report = digest.run(config)
+    elapsed = time.monotonic() - started
+    slow.set()
+    (problem,) = [s for s in report.skipped if s.stage == "feed"]
+    assert "connecting" in problem.reason, problem.reason
+    assert elapsed < 6, elapsed  # fetch.timeout 1: one wait of 1 s, not the resolver's 10
+
+
+# -- an SMTP server that never finishes its greeting --
+
+
+@pytest.mark.parametrize("pause", [0.2, 0.0])
+def test_an_smtp_server_dripping_an_endless_reply_costs_one_timeout(tmp_path, site, pause):
+    """A greeting of endless "220-" lines, slowly (each read within delivery.timeout) or as
+    fast as it can (memory): the run gives up after delivery.timeout, with one line."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                listener.settimeout(0.2)
+                connection, _ = listener.accept()
+            except OSError:
+                continue
+            with contextlib.suppress(OSError), connection:
+                while not stop.is_set():
+                    connection.sendall(b"220-still greeting you " + b"x" * 200 + b"\r\n")
+                    time.sleep(pause)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    port = listener.getsockname()[1]
+    delivery = (
+        f"delivery:\n  method: smtp\n  host: 127.0.0.1\n  port: {port}\n"
+        "  security: none\n  from: T <t@example.org>\n  to: r@example.org\n"
+        "  timeout: 1\n  retries: 0\n"
+    )
+    config = write_config(tmp_path, site.base_url, delivery=delivery, feeds=DEMO_FEEDS[:1])
+    try:
+        started = time.monotonic()
+        result = run_cli("run", "--config", str(config), timeout=60)
+        elapsed = time.monotonic() - started
+    finally:
+        stop.set()
+        listener.close()
+    assert result.returncode == 1, result.stderr
+    assert f"SMTP 127.0.0.1:{port}: " in result.stderr
+    assert elapsed < 20, elapsed  # one delivery.timeout, not for ever

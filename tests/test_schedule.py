@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from apscheduler.triggers.cron import CronTrigger
-from conftest import DEMO_FEEDS, REPO, run_cli, stall, wait_for, write_config
+from conftest import DEMO_FEEDS, REPO, run_cli, stall, stderr_lines, wait_for, write_config
 
 from digest.cli._schedule import load_digests, missed_fire_time, run_digest
 from digest.store._state import Store
@@ -48,8 +48,8 @@ def test_a_bad_cron_line_is_one_line_with_file_and_line(tmp_path):
     config = write_config(tmp_path, "http://127.0.0.1:9", extra="schedule: 0 25 * * *\n")
     result = run_cli("schedule", "--config", str(config))
     assert result.returncode == 1
-    line = result.stderr.strip()
-    assert "\n" not in line and line.startswith(f"digest: {config}:7: schedule: '0 25 * * *'")
+    (line,) = stderr_lines(result.stderr)
+    assert line.startswith(f"digest: {config}:7: schedule: '0 25 * * *'")
 
 
 def test_a_folder_needs_one_state_file_per_digest(tmp_path):
@@ -94,7 +94,7 @@ def test_a_folder_with_no_valid_config_exits_1_naming_each(tmp_path):
     (folder / "good.yaml").unlink()
     result = run_cli("schedule", "--config", str(folder), timeout=60)
     assert result.returncode == 1
-    lines = result.stderr.strip().splitlines()
+    lines = stderr_lines(result.stderr)
     assert len(lines) == 3, lines
     assert lines[0].startswith(f"digest: not scheduled: {folder / 'bad.yaml'}:3: ")
     assert lines[1].startswith(f"digest: not scheduled: {folder / 'manual.yaml'}: ")

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from conftest import Mailbox, _free_port, run_cli
+from conftest import Mailbox, _free_port, problems, run_cli
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -340,7 +340,7 @@ def test_the_cli_names_the_security_setting_at_once_and_the_digest_goes_out_once
         controller.stop()
     assert failed.returncode == 1
     assert "tried" not in failed.stderr
-    assert failed.stderr.splitlines()[-1] == (
+    assert problems(failed.stderr)[-1] == (
         f"digest: SMTP 127.0.0.1:{mailbox.port}: the server does not offer STARTTLS; set "
         "delivery.security: ssl if this port expects TLS from the start (usually 465), or none "
         "for plain SMTP"

@@ -45,14 +45,16 @@ def test_status_shows_runs_deliveries_failing_feeds_and_the_next_run(tmp_path, s
     assert "schedule: 0 7 * * * (Europe/Paris); next run" in shown.stdout
     newest, oldest = [line for line in lines if line.startswith("  20")][:2]
     assert " ok " in newest and "nothing new" in newest
-    assert " ok " in oldest and "items to ana@example.org" in oldest
+    # A refusal for good makes `digest run` exit 1: the run failed, though others got it.
+    assert " failed " in oldest and "items to ana@example.org" in oldest
+    assert oldest.endswith("; refused by gone@example.org"), oldest
     assert "gone@example.org refused (550 5.1.1 No such user here)" in oldest
     assert "later@example.org waiting" not in shown.stdout  # sent by the second run
     broken = next(line for line in lines if line.startswith("  Broken"))
     assert "failing since 20" in broken and "(2 attempts)" in broken and "HTTP 500" in broken
 
     as_json = json.loads(run_cli("status", "--config", str(config), "--json").stdout)
-    assert [run["outcome"] for run in as_json["runs"]] == ["ok", "ok"]
+    assert [run["outcome"] for run in as_json["runs"]] == ["ok", "failed"]
     first = as_json["runs"][1]["digests"][0]
     assert set(first["sent_to"]) == {"ana@example.org", "later@example.org"}
     assert first["refused"] == {"gone@example.org": "550 5.1.1 No such user here"}

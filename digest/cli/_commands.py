@@ -20,12 +20,13 @@ from types import FrameType
 from typing import Any
 
 from .. import pipeline
-from ..config import load_config, settings_help
+from ..config import FeedConfig, load_config, settings_help
 from ..errors import DeliveryError, DigestError
 from ..mail import delivered_to
 from ..models import Digest, RunReport, Source
 from ..text import plural
 from ..version import __version__
+from ._progress import LINES, LOG_FORMATS, LineFormatter, StderrHandler, choose_format, watching
 
 log = logging.getLogger("digest")
 
@@ -78,21 +79,21 @@ def _source_json(source: Source) -> dict[str, str]:
 def _print_problems(report: RunReport) -> None:
     for problem in report.skipped:
         if problem.stage == "page":  # the article itself is kept, with its feed's text
-            print(
-                f"digest: page {problem.target} (feed {problem.feed!r}): {problem.reason}; "
-                "page not used, the article keeps the feed's text",
-                file=sys.stderr,
+            LINES.say(
+                f"page {problem.target} (feed {problem.feed!r}): {problem.reason}; "
+                "page not used, the article keeps the feed's text"
             )
         else:
-            print(f"digest: skipped: {problem}", file=sys.stderr)
+            LINES.say(f"skipped: {problem}")
     for warning in report.warnings:
-        print(f"digest: warning: {warning}", file=sys.stderr)
+        LINES.say(f"warning: {warning}")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     try:
-        report = pipeline.run(config)
+        with watching(args.log_format, args.verbose):
+            report = pipeline.run(config)
     except DeliveryError as error:
         if error.report is not None:  # the feeds' problems matter even when sending failed
             _print_problems(error.report)
@@ -123,23 +124,19 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"({plural(sources, 'source')}; {fetched}) to {where}"
         )
     for recipient, reason in report.refused.items():
-        print(f"digest: delivery: {recipient} refused: {reason}", file=sys.stderr)
+        LINES.say(f"delivery: {recipient} refused: {reason}")
     for recipient, reason in report.deferred.items():
-        print(f"digest: delivery: {recipient} deferred ({reason}); queued for the next run",
-              file=sys.stderr)  # fmt: skip
-    if report.refused:
-        return 1
-    if len(report.feeds_failed) == len(config.feeds):
-        count = len(config.feeds)
-        print(f"digest: {'the feed' if count == 1 else f'all {count} feeds'} failed",
-              file=sys.stderr)  # fmt: skip
-        return 1
-    return 0
+        LINES.say(f"delivery: {recipient} deferred ({reason}); queued for the next run")
+    failure = pipeline.run_failure(config, report)
+    if failure and not report.refused:  # each refusal has its line above
+        LINES.say(failure)
+    return 1 if failure else 0
 
 
 def cmd_preview(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    report = pipeline.preview(config)
+    with watching(args.log_format, args.verbose):
+        report = pipeline.preview(config)
     _print_problems(report)
     if args.json:
         json.dump(
@@ -159,8 +156,8 @@ def cmd_preview(args: argparse.Namespace) -> int:
         # so, and give the file to open by hand, rather than claim it opened.
         if not webbrowser.open(page.as_uri()):
             print(page)
-            print(f"digest: no browser found to open the preview; open {page} yourself "
-                  "(or copy it to a machine with one)", file=sys.stderr)  # fmt: skip
+            LINES.say(f"no browser found to open the preview; open {page} yourself "
+                      "(or copy it to a machine with one)")  # fmt: skip
             return 1
         print(f"Opened {page} in a browser")
     else:
@@ -177,6 +174,12 @@ def cmd_check(args: argparse.Namespace) -> int:
         mark = "ok  " if result.ok else "FAIL"
         print(f"{mark} {result.name}: {result.detail}  <{result.url}>")
         failures += not result.ok
+    # Then what a run needs besides its feeds: delivery (an SMTP session up to the login,
+    # no mail sent, within delivery.timeout; or the outbox folder), and the folders it
+    # writes. One line each, the server or folder and the problem named.
+    for setup in pipeline.check_setup(config):
+        print(f"{'ok  ' if setup.ok else 'FAIL'} {setup.name}: {setup.detail}", flush=True)
+        failures += not setup.ok
     return 1 if failures else 0
 
 
@@ -186,7 +189,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
         try:
             page = pipeline.extract(source)
         except DigestError as error:
-            print(f"digest: {error}", file=sys.stderr)
+            LINES.say(str(error))
             status = 1
             continue
         if args.json:
@@ -234,11 +237,24 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_feeds(args: argparse.Namespace) -> int:
-    from ..feeds import export_opml, import_opml
+    from ..feeds import add_feed, export_opml, import_opml, remove_feed
 
     config = load_config(args.config)
     if args.action == "export":
         sys.stdout.write(export_opml(config))
+        return 0
+    if args.action == "list":
+        print(feed_table(config.feeds))
+        return 0
+    if args.action == "add":
+        added = add_feed(config, args.url, args.name, args.section, args.auth_env)
+        section = f" (section {added.section})" if added.section else ""
+        print(f"{args.config}: added {added.name}: {added.url}{section}; "
+              "`digest check` tries it")  # fmt: skip
+        return 0
+    if args.action == "remove":
+        removed = remove_feed(config, args.feed)
+        print(f"{args.config}: removed {removed.name}: {removed.url}")
         return 0
     result = import_opml(config, Path(args.opml))
     for line in result.skipped:
@@ -249,6 +265,40 @@ def cmd_feeds(args: argparse.Namespace) -> int:
     print(f"{args.config}: added {plural(len(result.added), 'feed')}, "
           f"skipped {len(result.skipped)}")  # fmt: skip
     return 0
+
+
+def feed_options(feed: FeedConfig) -> list[str]:
+    """A feed's settings that differ from the defaults, as key=value (secrets by name only)."""
+    options = []
+    if feed.weight != 1.0:
+        options.append(f"weight={feed.weight:g}")
+    if feed.max_items is not None:
+        options.append(f"max_items={feed.max_items}")
+    if feed.pages is not None:
+        options.append(f"pages={'true' if feed.pages else 'false'}")
+    if feed.pages_per_run is not None:
+        options.append(f"pages_per_run={feed.pages_per_run}")
+    if feed.auth_env:
+        options.append(f"auth_env=${feed.auth_env}")
+    if feed.headers_env:
+        options.append(f"headers_env=${feed.headers_env}")
+    for key, phrases in (("include", feed.include), ("exclude", feed.exclude)):
+        if phrases:
+            options.append(f"{key}=[{', '.join(phrases)}]")
+    return options
+
+
+def feed_table(feeds: Sequence[FeedConfig]) -> str:
+    """`digest feeds list`: one row per feed, in config order, columns aligned."""
+    rows = [("NAME", "URL", "SECTION", "OPTIONS")]
+    rows += [(feed.name, feed.url, feed.section or "-", " ".join(feed_options(feed)) or "-")
+             for feed in feeds]  # fmt: skip
+    widths = [max(len(row[column]) for row in rows) for column in range(3)]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True))
+        + "  " + row[3]
+        for row in rows
+    )  # fmt: skip
 
 
 def cmd_reactivate(args: argparse.Namespace) -> int:
@@ -271,6 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="digest", description="Turn news feeds into an email digest, one item per event."
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log each step to stderr")
+    parser.add_argument("--log-format", choices=LOG_FORMATS, default="auto", help=LOG_FORMAT_HELP)
     parser.add_argument("--version", action="version", version=f"digest {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -320,8 +371,8 @@ def build_parser() -> argparse.ArgumentParser:
         "Show the last runs, what each delivered, the next run and the failing feeds.",
     )
     status.add_argument("--json", action="store_true", help="print the status as JSON")
-    feeds = add("feeds", cmd_feeds, "Import feeds from OPML into the config, or export OPML.",
-                config=False)  # fmt: skip
+    feeds = add("feeds", cmd_feeds, "List, add or remove the config's feeds; import or export "
+                "OPML.", config=False)  # fmt: skip
     actions = feeds.add_subparsers(dest="action", required=True, metavar="ACTION")
     importing = actions.add_parser(
         "import",
@@ -336,7 +387,31 @@ def build_parser() -> argparse.ArgumentParser:
         help="print the config's feeds as OPML 2.0",
         description="Print the config's feeds as OPML 2.0 on stdout, sections as folders.",
     )
-    for sub in (importing, exporting):
+    listing = actions.add_parser(
+        "list",
+        help="print the config's feeds: name, URL, section, their own settings",
+        description="Print the config's feeds, one line each: name, URL, section and the "
+        "settings a feed sets for itself (secrets by their variable's name only).",
+    )
+    adding = actions.add_parser(
+        "add",
+        help="add a feed to the config (keeps comments and order)",
+        description="Append a feed to the config's `feeds:`, every other line kept as it was. "
+        "Refuses a URL the config would not take, or one already listed, or a name in use.",
+    )
+    adding.add_argument("url", metavar="URL", help="feed URL (or a path, relative to the config)")
+    adding.add_argument("--name", help="name shown in the digest (default: the URL's host)")
+    adding.add_argument("--section", help="section of the digest its items go in")
+    adding.add_argument("--auth-env", metavar="VARIABLE",
+                        help="environment variable holding the feed's user:password")  # fmt: skip
+    removing = actions.add_parser(
+        "remove",
+        help="remove a feed from the config (keeps comments and order)",
+        description="Take a feed, by name or URL, out of the config's `feeds:`, every other "
+        "line kept as it was. Its stored articles stay in the state, unsent.",
+    )
+    removing.add_argument("feed", metavar="NAME_OR_URL", help="the feed's name or URL")
+    for sub in (importing, exporting, listing, adding, removing):
         _verbose_here_too(sub)
         sub.add_argument("--config", "-c", required=True, metavar="FILE",
                          help="the digest's YAML config file")  # fmt: skip
@@ -359,28 +434,39 @@ def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise Stopped(f"stopped by {signal.Signals(signum).name}")
 
 
+LOG_FORMAT_HELP = (
+    "how stderr shows a run: a live display of its stages (terminal), or lines dated in UTC "
+    "(timestamped), or the same undated (plain); auto (default): terminal on a terminal, "
+    "plain to the systemd journal, timestamped otherwise (cron, a file)"
+)
+
+
 def _verbose_here_too(sub: argparse.ArgumentParser) -> None:
-    """`digest run -v` as well as `digest -v run`; SUPPRESS keeps a -v given before."""
+    """`digest run -v` as well as `digest -v run`; SUPPRESS keeps a -v given before. The
+    same for --log-format."""
     sub.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
                      help="log each step to stderr")  # fmt: skip
+    sub.add_argument("--log-format", choices=LOG_FORMATS, default=argparse.SUPPRESS,
+                     help=LOG_FORMAT_HELP)  # fmt: skip
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    _configure_logging(args.verbose)
+    args.log_format = choose_format(args.log_format)
+    _configure_logging(args.verbose, args.log_format)
     previous = None
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)  # `schedule` has its own
     try:
         return args.handler(args)
     except DigestError as error:
-        print(f"digest: {error}", file=sys.stderr)
+        LINES.say(str(error))
         return 1
     except Stopped as error:
-        print(f"digest: {error}", file=sys.stderr)
+        LINES.say(str(error))
         return 128 + signal.SIGTERM
     except KeyboardInterrupt:
-        print("digest: interrupted", file=sys.stderr)
+        LINES.say("interrupted")
         return 130
     except BrokenPipeError:
         # `digest preview | head`: the reader left; say nothing more on a closed pipe.
@@ -391,16 +477,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             signal.signal(signal.SIGTERM, previous)
 
 
-def _configure_logging(verbose: bool) -> None:
-    """Our own log on stderr; the libraries' chatter (trafilatura, httpx) only with -v."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("digest: %(message)s"))
+def _configure_logging(verbose: bool, log_format: str) -> None:
+    """Our own log on stderr; the libraries' chatter (trafilatura, httpx) only with -v.
+    Every line in the form `log_format` says (dated in "timestamped")."""
+    LINES.timestamped = log_format == "timestamped"
+    handler = StderrHandler()
+    handler.setFormatter(LineFormatter())
     own = logging.getLogger("digest")
+    for old in [h for h in own.handlers if isinstance(h, StderrHandler)]:
+        own.removeHandler(old)  # main() called again in one process (tests, scripts)
     own.addHandler(handler)
     own.setLevel(logging.INFO if verbose else logging.ERROR)
     own.propagate = False
     if verbose:
-        logging.basicConfig(level=logging.WARNING, format="digest: %(name)s: %(message)s")
+        chatter = StderrHandler()
+        chatter.setFormatter(LineFormatter(named=True))
+        logging.basicConfig(level=logging.WARNING, handlers=[chatter])
     else:
         logging.getLogger().addHandler(logging.NullHandler())
         for noisy in ("trafilatura", "htmldate", "courlan", "justext", "httpx", "httpcore"):

@@ -35,6 +35,7 @@ from ..config import Config, load_config
 from ..errors import ConfigError, DigestError, RunLocked
 from ..store import maybe_time
 from ..text import plural
+from ._progress import LogProgress
 
 log = logging.getLogger("digest.schedule")
 
@@ -147,7 +148,10 @@ def run_digest(config_path: Path, name: str) -> str:
     log.info("%s: run started", name)
     try:
         config = load_config(config_path)
-        report = pipeline.run(config)
+        # A line per stage, named: the daemon's digests may run at the same time.
+        progress = LogProgress(log.info, prefix=f"{name}: ")
+        with progress, pipeline.reporting_progress(progress):
+            report = pipeline.run(config)
     except RunLocked as error:
         outcome = f"skipped: {error}"
     except DigestError as error:
@@ -157,17 +161,18 @@ def run_digest(config_path: Path, name: str) -> str:
         outcome = f"failed: {type(error).__name__}: {error}"
     else:
         if report.digest is None:
-            outcome = f"ok: nothing new ({report.articles_new} new articles)"
+            done = f"nothing new ({report.articles_new} new articles)"
         else:
-            outcome = (
-                f"ok: delivered {plural(len(report.digest.items), 'item')} to "
+            done = (
+                f"delivered {plural(len(report.digest.items), 'item')} to "
                 f"{', '.join(report.delivered_to) or 'nobody'}"
             )
-        if report.refused:
-            outcome += f"; refused by {', '.join(report.refused)}"
+        # What makes `digest run` exit 1 (every feed failed, a recipient refused).
+        failure = pipeline.run_failure(config, report)
+        outcome = f"failed: {failure}; {done}" if failure else f"ok: {done}"
         if report.deferred:
             outcome += f"; queued for {', '.join(report.deferred)}"
-        if report.feeds_failed:
+        if report.feeds_failed and len(report.feeds_failed) < len(config.feeds):
             outcome += f"; {plural(len(report.feeds_failed), 'feed')} failed"
     log.info("%s: run %s (%.1fs)", name, outcome, time.monotonic() - started)
     return outcome

@@ -12,6 +12,7 @@ from ._deliver import (
     stage_messages,
 )
 from ._render import render_digest
+from ._smtp_security import probe_smtp
 
 __all__ = [
     "SendOutcome",
@@ -20,6 +21,7 @@ __all__ = [
     "email_links",
     "nothing_delivered",
     "page_links",
+    "probe_smtp",
     "render_digest",
     "send_outgoing",
     "stage_messages",

@@ -7,10 +7,14 @@ however often we ask, so these end the delivery at once (no retries) with a one-
 
 from __future__ import annotations
 
+import contextlib
 import smtplib
+import socket
 import ssl
+import threading
 
 from ..config import DeliveryConfig
+from ..errors import DeliveryError
 
 
 class NeedsSetting(smtplib.SMTPException):
@@ -66,3 +70,156 @@ def silent_server_hint(settings: DeliveryConfig, error: BaseException) -> str | 
         "the server sent no greeting; if this port expects TLS from the start (usually 465), "
         "set delivery.security: ssl"
     )
+
+
+# -- the probe of `digest check` ----------------------------------------------------------
+
+
+def probe_smtp(settings: DeliveryConfig) -> str:
+    """Do what a delivery does before its first message, and no more: connect, EHLO, start
+    TLS as `delivery.security` says, log in when `delivery.username` is set, QUIT. No mail
+    is sent. Returns what worked, in a few words; raises DeliveryError with one line naming
+    the server and the problem, within `delivery.timeout` seconds in all (not per step:
+    a server that answers each step slowly must not hold `digest check` for minutes).
+    """
+    server = f"SMTP {settings.host}:{settings.port}"
+    password = settings.password()
+    if settings.username and password is None:
+        raise DeliveryError(
+            f"{server}: delivery.username is set but ${settings.password_env} is empty; "
+            "export the password in that environment variable"
+        )
+    probe = _Probe(settings, password or "")
+    # The steps run in a thread of their own so that the whole probe has one deadline: a
+    # socket timeout bounds each read, not their sum. A thread left waiting past the
+    # deadline ends at its own socket timeout (or with the process).
+    worker = threading.Thread(target=probe.run, name="smtp-probe", daemon=True)
+    worker.start()
+    worker.join(settings.timeout)
+    if worker.is_alive():
+        hint = ""
+        if probe.step == "waiting for its greeting" and settings.security != "ssl":
+            hint = (
+                "; if this port expects TLS from the start (usually 465), set "
+                "delivery.security: ssl"
+            )
+        raise DeliveryError(
+            f"{server}: no answer within delivery.timeout ({settings.timeout:g}s) while "
+            f"{probe.step}{hint}"
+        )
+    if probe.error is not None:
+        raise DeliveryError(f"{server}: {_probe_problem(settings, probe.error, probe.step)}")
+    return probe.worked
+
+
+class _Probe:
+    """The steps of `probe_smtp`, with the one in progress named for the message."""
+
+    def __init__(self, settings: DeliveryConfig, password: str):
+        self.settings = settings
+        self.password = password
+        self.step = "connecting"
+        self.error: BaseException | None = None
+        self.worked = ""
+
+    def connected(self) -> None:
+        self.step = "waiting for its greeting"
+
+    def run(self) -> None:
+        settings = self.settings
+        context = ssl.create_default_context(cafile=settings.ca_file)
+        local_name = settings.sender.rsplit("@", 1)[-1].strip("> ") or "localhost"
+        client: smtplib.SMTP | None = None
+        try:
+            if settings.security == "ssl":
+                self.step = "connecting and starting TLS"
+                client = _ProbeSsl(self, local_name, settings.timeout, context)
+            else:
+                client = _ProbePlain(self, local_name, settings.timeout)
+            code, greeting = client.connect(settings.host, settings.port)
+            if code != 220:  # the constructor would raise this, given the host
+                raise smtplib.SMTPConnectError(code, greeting)
+            self.step = "greeting it (EHLO)"
+            client.ehlo_or_helo_if_needed()
+            done = ["TLS from the start" if settings.security == "ssl" else "no TLS"]
+            if settings.security == "starttls":
+                self.step = "starting TLS (STARTTLS)"
+                client.starttls(context=context)
+                self.step = "greeting it again after STARTTLS (EHLO)"
+                client.ehlo()
+                done = ["STARTTLS"]
+            if settings.username:
+                self.step = f"logging in as {settings.username}"
+                client.login(settings.username, self.password)
+                done.append(f"logged in as {settings.username}")
+            self.worked = ", ".join(done) + "; no mail sent"
+            self.step = "closing the session (QUIT)"
+            with contextlib.suppress(smtplib.SMTPException, OSError):  # all was done
+                client.quit()
+        except BaseException as error:  # reported by probe_smtp, from its own thread
+            self.error = error
+        finally:
+            if client is not None:
+                client.close()
+
+
+# smtplib's connect() opens the socket (and, for SMTP_SSL, does the TLS handshake) and then
+# reads the greeting; its _get_socket is the one place between the two.
+class _ProbePlain(smtplib.SMTP):
+    def __init__(self, probe: _Probe, local_name: str, timeout: float):
+        self.probe = probe
+        super().__init__(local_hostname=local_name, timeout=timeout)
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        sock = super()._get_socket(host, port, timeout)
+        self.probe.connected()
+        return sock
+
+
+class _ProbeSsl(smtplib.SMTP_SSL):
+    def __init__(self, probe: _Probe, local_name: str, timeout: float, context: ssl.SSLContext):
+        self.probe = probe
+        super().__init__(local_hostname=local_name, timeout=timeout, context=context)
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        sock = super()._get_socket(host, port, timeout)
+        self.probe.connected()
+        return sock
+
+
+def _probe_problem(settings: DeliveryConfig, error: BaseException, step: str) -> str:
+    """One line: what went wrong at `step`, and what to change when a setting can fix it."""
+    if isinstance(error, ConnectionRefusedError):
+        return "connection refused: nothing listens there; check delivery.host and delivery.port"
+    if isinstance(error, socket.gaierror):
+        return f"cannot resolve {settings.host} ({error.strerror}); check delivery.host"
+    if isinstance(error, TimeoutError):
+        return f"no answer within delivery.timeout ({settings.timeout:g}s) while {step}"
+    if isinstance(error, smtplib.SMTPAuthenticationError):
+        reply = _reply(error.smtp_code, error.smtp_error)
+        return (
+            f"login as {settings.username} refused ({reply}); check ${settings.password_env} "
+            "and delivery.username"
+        )
+    if isinstance(error, smtplib.SMTPNotSupportedError) and step.startswith("logging in"):
+        fix = "set delivery.security: starttls" if settings.security == "none" else (
+            "remove delivery.username if the server takes mail without a login"
+        )  # fmt: skip
+        return f"the server offers no login (AUTH) here; {fix}"
+    mismatch = security_mismatch(settings, error)
+    if mismatch:
+        return mismatch
+    if isinstance(error, smtplib.SMTPConnectError | smtplib.SMTPHeloError):
+        return f"the server refused the session ({_reply(error.smtp_code, error.smtp_error)})"
+    if isinstance(error, smtplib.SMTPResponseException):
+        return f"the server answered {_reply(error.smtp_code, error.smtp_error)} while {step}"
+    if isinstance(error, smtplib.SMTPServerDisconnected):
+        return f"the server closed the connection while {step}"
+    if isinstance(error, OSError):
+        return f"cannot connect: {error.strerror or error}"
+    return f"{step} failed: {error or type(error).__name__}"
+
+
+def _reply(code: int, message: bytes | str) -> str:
+    text = message.decode("utf-8", "replace") if isinstance(message, bytes) else message
+    return f"{code} {text}".strip()

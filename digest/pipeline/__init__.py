@@ -2,15 +2,24 @@
 
 What other stages may use; the modules beside this one are internal."""
 
+from ._outcome import run_failure
+from ._progress import Progress, StageCount, reporting_progress
 from ._runner import FeedCheck, PageReport, check, extract, preview, reactivate, render_email, run
+from ._setup_check import SetupCheck, check_setup
 
 __all__ = [
     "FeedCheck",
     "PageReport",
+    "Progress",
+    "SetupCheck",
+    "StageCount",
     "check",
+    "check_setup",
     "extract",
     "preview",
     "reactivate",
     "render_email",
+    "reporting_progress",
     "run",
+    "run_failure",
 ]

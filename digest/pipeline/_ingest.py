@@ -8,7 +8,7 @@ the text its feed carries, so nothing the feed announced is lost.
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from ..config import Config, FeedConfig
+from ..errors import Invalid
 from ..feeds import (
     FEED_ACCEPT,
     PAGE_ACCEPT,
@@ -27,12 +28,14 @@ from ..feeds import (
     failing_for,
     host_of,
     next_attempt,
+    origin_of,
     parse_fetched,
     waiting_reason,
 )
 from ..models import CleanedText, ExtractedPage, FeedEntry, FeedState, FetchResult, Skipped
 from ..pages import LanguageDetector, decide, repeated_blocks, site_memories
 from ..store import NewArticle, Store
+from . import _progress
 from ._pool import (
     POOL_MIN_PAGES,
     PagePool,
@@ -70,6 +73,7 @@ class IngestResult:
     new_articles: int = 0
     skipped: list[Skipped] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    outside_window: int = 0  # entries the feeds listed dated before the window (kept)
 
 
 @dataclass(frozen=True)
@@ -99,12 +103,12 @@ def ingest(
     # processes start when first given work, so a run that needs neither starts none.
     workers = worker_count(config.workers)
     with run_pool(workers) as pool:
-        with timer.stage("feeds") as timing:
+        with timer.stage("feeds", total=len(config.feeds)) as timing:
+            window = _Window(now - config.window)
             entries, pool = _fresh_entries(
-                config, store, fetcher, now, result, successes, pool, timing
+                config, store, fetcher, now, result, successes, pool, timing, window
             )
-            known = store.known(entries)
-            entries = [e for e in entries if e.url not in known]
+            entries, first_seen = _with_kept(config, store, entries, window, now)
             paged = _within_page_bound(config, entries, now, result)
             timing.items = len(config.feeds)
         if entries:
@@ -121,7 +125,11 @@ def ingest(
         with timer.stage("clean") as timing:
             cleaned = _clean_pages(store, works, now)
             timing.items = len(cleaned)
-        with timer.stage("store") as timing:
+    # One "store" stage (a watcher hears each stage once): the new articles, then the feeds'
+    # conditional-GET state.
+    arrived: list[NewArticle] = []
+    with timer.stage("store") as timing:
+        if entries:
             detector = LanguageDetector()  # for texts whose page gave no language
             new = [
                 _article(
@@ -131,18 +139,161 @@ def ingest(
                 for entry in entries
             ]  # fmt: skip
             del works, cleaned
-            store.add_articles(new, now)
-            result.new_articles = timing.items = len(new)
-    # Only now: had the run died before the articles were stored, a saved ETag would have
-    # turned the next run's fetch into a 304 and the articles would never have come in.
-    with timer.stage("store"):
+            arrived = _kept_if_older(store, new, first_seen, window.oldest, now)
+            store.add_articles(arrived, now)
+            result.new_articles = timing.items = len(arrived)
+        # Only now: had the run died before the articles were stored, a saved ETag would
+        # have turned the next run's fetch into a 304 and the articles would never have
+        # come in.
         for success in successes:
             store.feed_succeeded(success.feed.url, success.feed.name, success.status,
                                  success.etag, success.last_modified, now)  # fmt: skip
             if success.moved_to is not None:
                 moved = None if success.moved_to == success.feed.url else success.moved_to
                 store.feed_moved(success.feed.url, moved)
+    result.outside_window = _report_window(config, store, window, arrived)
     return result
+
+
+@dataclass(frozen=True)
+class WindowSplit:
+    """One feed's entries against the window.
+
+    `within`: news by their date; an undated one keeps `published` None and is dated when
+    first seen (now), unless its page gives a date. `outside`: dated before the window.
+    `backlog`: undated entries of the feed's first fetch when the feed dates anything (its
+    entries, or itself: RSS lastBuildDate, Atom updated): they were listed before digest
+    followed the feed, so they are taken to be no newer than the newest date it states,
+    and are not news. They get that date: before the window, they are `outside` like the
+    dated ones (a wider window brings them in); within it, they are `backlog`, never sent.
+    """
+
+    within: tuple[FeedEntry, ...]
+    outside: tuple[FeedEntry, ...]
+    backlog: tuple[FeedEntry, ...]
+
+
+def split_by_window(parsed: ParsedFeed, oldest: datetime, first_fetch: bool) -> WindowSplit:
+    """`parsed`'s entries against a window starting at `oldest` (see WindowSplit)."""
+    newest = parsed.newest if first_fetch else None
+    within: list[FeedEntry] = []
+    outside: list[FeedEntry] = []
+    backlog: list[FeedEntry] = []
+    for entry in parsed.entries:
+        if entry.published is None and newest is not None:
+            entry = replace(entry, published=newest)
+            (outside if newest < oldest else backlog).append(entry)
+        elif entry.published is None or entry.published >= oldest:
+            within.append(entry)
+        else:
+            outside.append(entry)
+    return WindowSplit(tuple(within), tuple(outside), tuple(backlog))
+
+
+def window_text(window: timedelta) -> str:
+    """The window as an operator writes it: 48h, 7d, 90m."""
+    seconds = int(window.total_seconds())
+    if seconds % 86400 == 0 and seconds > 3 * 86400:
+        return f"{seconds // 86400}d"
+    for unit, size in (("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+@dataclass
+class _Window:
+    """What the feeds of this run listed outside the window (WindowSplit), by canonical
+    URL, the first feed listing one winning; and each feed's URLs (None: 304), for its line.
+    """
+
+    oldest: datetime
+    outside: dict[str, FeedEntry] = field(default_factory=dict)
+    backlog: set[str] = field(default_factory=set)
+    listed: dict[str, list[str] | None] = field(default_factory=dict)
+
+    def keep(self, split: WindowSplit) -> None:
+        for entry in split.outside:
+            self.outside.setdefault(entry.url, entry)
+        for entry in split.backlog:
+            if entry.url not in self.outside:
+                self.outside[entry.url] = entry
+                self.backlog.add(entry.url)
+
+
+def _with_kept(
+    config: Config, store: Store, entries: list[FeedEntry], window: _Window, now: datetime
+) -> tuple[list[FeedEntry], dict[str, datetime]]:
+    """The new entries of this run: those within the window not stored yet, and the kept
+    ones the window covers now (widened since, or dated ahead), with when those were first
+    seen. Entries listed outside the window are kept (no page fetched): stored before the
+    feeds' validators are, so that a 304 later cannot lose them."""
+    known = store.known([*entries, *window.outside.values()])
+    fresh = {entry.url for entry in entries}
+    entries = [entry for entry in entries if entry.url not in known]
+    outside = [e for url, e in window.outside.items() if url not in known and url not in fresh]
+    if outside:
+        store.keep_entries(outside, now, window.backlog)
+    first_seen: dict[str, datetime] = {}
+    for entry, seen in store.kept_within(window.oldest, (feed.name for feed in config.feeds)):
+        if entry.url not in fresh:
+            entries.append(entry)
+            first_seen[entry.url] = seen
+    return entries, first_seen
+
+
+def _kept_if_older(
+    store: Store,
+    new: list[NewArticle],
+    first_seen: dict[str, datetime],
+    oldest: datetime,
+    now: datetime,
+) -> list[NewArticle]:
+    """The articles to store as new. One whose page dates it before the window (its feed
+    gave no date, or a later one) is kept outside the window instead, under that date."""
+    older = [article for article in new if article.published < oldest]
+    if older:
+        store.keep_entries([replace(a.entry, published=a.published) for a in older], now)
+    return [
+        replace(article, first_seen=first_seen.get(article.entry.url))
+        for article in new
+        if article.published >= oldest
+    ]
+
+
+def _report_window(config: Config, store: Store, window: _Window, new: list[NewArticle]) -> int:
+    """One line per feed read this run (shown with -v): its entries, how many came in, and
+    how many are kept outside the window, which no run sends until its window covers them.
+    Returns the entries outside the window, all feeds together."""
+    kept = store.kept(url for urls in window.listed.values() if urls for url in urls)
+    stored = store.kept_counts() if None in window.listed.values() else {}
+    came_in = Counter(article.entry.feed for article in new)
+    span = window_text(config.window)
+    total = 0
+    for feed in config.feeds:
+        if feed.name not in window.listed:
+            continue  # failed or waiting: its own line says so
+        urls = window.listed[feed.name]
+        if urls is None:  # 304: what the state keeps of it (an entry two feeds list, once)
+            outside, backlog = stored.get(feed.name, (0, 0))
+            listed, where = "not modified", "kept outside"
+        else:
+            outside = sum(url in kept for url in urls)
+            backlog = sum(kept.get(url, False) for url in urls)
+            listed = f"{len(urls)} {'entry' if len(urls) == 1 else 'entries'}"
+            where = "outside"
+        total += outside
+        line = f"feed {feed.name!r} ({feed.url}): {listed}, {came_in[feed.name]} new, "
+        line += f"{outside} {where} the {span} window"
+        if outside > backlog:
+            line += " (kept: a wider window brings them in)"
+        if backlog:
+            line += (
+                f"; {backlog} of them undated on the feed's first fetch, taken to be older "
+                "than its newest date: never sent"
+            )
+        log.info("%s", line)
+    return total
 
 
 def _fresh_entries(
@@ -154,21 +305,38 @@ def _fresh_entries(
     successes: list[_FeedSuccess],
     pool: ProcessPoolExecutor | None,
     timing: StageTiming,
+    window: _Window,
 ) -> tuple[list[FeedEntry], ProcessPoolExecutor | None]:
-    """Entries of every feed published within the window, one per canonical URL; and
-    `pool`, or None should a worker have died while parsing (the feed is parsed here)."""
+    """Entries of every feed published within the window, one per canonical URL (those
+    before it go to `window`); and `pool`, or None should a worker have died while parsing
+    (the feed is parsed here)."""
     states = {feed.url: store.feed_state(feed.url) for feed in config.feeds}
     due = []
+    secrets: dict[str, dict[str, str]] = {}
     for feed in config.feeds:
         waiting = waiting_reason(states[feed.url], now, config.path)
         if waiting is None:
+            try:
+                secrets[feed.name] = feed.request_headers()
+            except Invalid as error:
+                # The operator's environment, not the feed, is wrong: no request, and no
+                # back-off that would outlast the fix.
+                waiting = f"{error} (nothing fetched)"
+        if waiting is None:
             due.append(feed)
-        else:  # gone (410), or backing off: one line per run, and no request
+        else:  # gone (410), backing off, or its headers unreadable: one line, no request
             result.feeds_failed.append(feed.name)
             result.skipped.append(Skipped("feed", feed.url, waiting, feed.name))
+            _progress.count("feeds", "failed")
     requests = [
         FetchRequest(states[feed.url].moved_to or feed.url, states[feed.url].etag,
-                     states[feed.url].last_modified, FEED_ACCEPT, stage="feed")
+                     states[feed.url].last_modified, FEED_ACCEPT, stage="feed",
+                     credentials=tuple(secrets[feed.name].items()), credentials_for=feed.url,
+                     # A feed that moved (301) to another origin is fetched there under the
+                     # address check: the publisher chose that origin, not the operator.
+                     trusted_host=feed.url
+                     if origin_of(states[feed.url].moved_to or feed.url) != origin_of(feed.url)
+                     else None)
         for feed in due
     ]  # fmt: skip
     fetched = fetcher.fetch_many(requests)
@@ -189,11 +357,13 @@ def _fresh_entries(
             except Exception as error:  # a worker died (out of memory, killed)
                 log.warning("feed workers failed (%s); parsing the feeds in this process", error)
                 pool = None
-        entries = _feed_entries(feed, outcome, store, states[feed.url], now, result, parsed)
-        if entries is None:
+        listing = _feed_entries(feed, outcome, store, states[feed.url], now, result, parsed)
+        if listing is None:
             result.feeds_failed.append(feed.name)
+            _progress.count("feeds", "failed")
             continue
         if isinstance(outcome, FetchResult):
+            _progress.count("feeds", "unchanged" if outcome.not_modified else "fetched")
             moved = outcome.moved_to
             if moved is not None and moved != request.url:
                 result.warnings.append(
@@ -202,10 +372,14 @@ def _fresh_entries(
                 )
             successes.append(_FeedSuccess(feed, outcome.status, outcome.etag,
                                           outcome.last_modified, moved))  # fmt: skip
-        for entry in entries:
-            published = entry.published or now
-            if published >= oldest and entry.url not in by_url:
-                by_url[entry.url] = entry
+        if isinstance(outcome, FetchResult) and outcome.not_modified:
+            window.listed[feed.name] = None
+            continue
+        split = split_by_window(listing, oldest, not store.fetched_before(feed.url, feed.name))
+        window.listed[feed.name] = [entry.url for entry in listing.entries]
+        for entry in split.within:
+            by_url.setdefault(entry.url, entry)
+        window.keep(split)
     return list(by_url.values()), pool
 
 
@@ -243,16 +417,16 @@ def _feed_entries(
     now: datetime,
     result: IngestResult,
     parsed: ParsedFeed | Skipped | None = None,
-) -> Sequence[FeedEntry] | None:
-    """The feed's entries; () when it did not change; None when it failed (recorded).
-    `parsed` is what a worker made of the feed; None: it is parsed here."""
+) -> ParsedFeed | None:
+    """The parsed feed; one without entries when it did not change; None when it failed
+    (recorded). `parsed` is what a worker made of the feed; None: it is parsed here."""
     if isinstance(outcome, Skipped):
         _feed_failed(feed, state, outcome.reason, outcome.status, outcome.retry_after, store,
                      now, result)  # fmt: skip
         return None
     if outcome.not_modified:
         result.feeds_not_modified += 1
-        return ()
+        return ParsedFeed("", ())
     if parsed is None:
         parsed = parse_fetched(outcome, feed.name, now)
     if isinstance(parsed, Skipped):
@@ -262,7 +436,7 @@ def _feed_entries(
     if parsed.warning:
         result.warnings.append(f"feed {feed.name!r} ({feed.url}): {parsed.warning}")
     result.skipped += [replace(dropped, target=feed.url) for dropped in parsed.dropped]
-    return parsed.entries
+    return parsed
 
 
 def _feed_failed(
@@ -292,10 +466,10 @@ def _feed_failed(
 def _within_page_bound(
     config: Config, entries: Sequence[FeedEntry], now: datetime, result: IngestResult
 ) -> list[FeedEntry]:
-    """The new entries whose pages this run fetches: of each feed, the newest
-    `feeds[].pages_per_run` (else `fetch.pages_per_feed`), so that a feed announcing
-    thousands of entries costs a bounded number of requests. One line per feed says how
-    many more it had.
+    """The new entries whose pages this run fetches: of each feed that fetches pages
+    (`feeds[].pages`, else `fetch.pages`), the newest `feeds[].pages_per_run` (else
+    `fetch.pages_per_feed`), so that a feed announcing thousands of entries costs a bounded
+    number of requests. One line per feed says how many more it had.
 
     Those are stored now with the feed's own text, as an entry whose page failed is, and
     their pages are never fetched: not kept for a later run, because from the next run on
@@ -303,12 +477,11 @@ def _within_page_bound(
     newer entries that take that run's bound, so an entry left for later would be lost or
     starved until it left the window, while the feed's text keeps it in the digest now.
     """
-    if not config.fetch.pages:
-        return []
     feeds = {feed.name: feed for feed in config.feeds}
     by_feed: dict[str, list[FeedEntry]] = defaultdict(list)
     for entry in entries:
-        if urlsplit(entry.link).scheme in PAGE_SCHEMES:
+        paged = feeds[entry.feed].fetches_pages(config.fetch)  # feeds[].pages, fetch.pages
+        if paged and urlsplit(entry.link).scheme in PAGE_SCHEMES:
             by_feed[entry.feed].append(entry)
     fetched: set[str] = set()
     for name, candidates in by_feed.items():
@@ -337,20 +510,29 @@ def _fetch_and_extract(
     pool: ProcessPoolExecutor | None,
 ) -> dict[str, PageWork]:
     """Fetch the pages and extract them as they arrive, in worker processes for a batch
-    (`pool`'s, or a pool of its own should that one have broken)."""
-    if not config.fetch.pages:
-        return {}
+    (`pool`'s, or a pool of its own should that one have broken). `entries` are those whose
+    pages are fetched (`_within_page_bound`)."""
     targets = [e for e in entries if urlsplit(e.link).scheme in PAGE_SCHEMES]
+    _progress.expect("pages", len(targets))
     if config.fetch.robots:
         refused = disallowed(fetcher, [(e.link, homes.get(e.feed, "")) for e in targets])
         for entry in targets:
             if entry.link in refused:
                 result.skipped.append(Skipped("page", entry.link, refused[entry.link], entry.feed))
+                _progress.count("pages", "failed")
         targets = [e for e in targets if e.link not in refused]
+    feeds = {feed.name: feed for feed in config.feeds}
+    secrets: dict[str, tuple[tuple[str, str], ...]] = {}
+    for name in {e.feed for e in targets}:
+        try:  # its pages on its origin get them too; read once already for its fetch
+            secrets[name] = tuple(feeds[name].request_headers().items())
+        except Invalid:
+            secrets[name] = ()
     requests = [
-        FetchRequest(e.link, accept=PAGE_ACCEPT, trusted_host=homes.get(e.feed, ""))
+        FetchRequest(e.link, accept=PAGE_ACCEPT, trusted_host=homes.get(e.feed, ""),
+                     credentials=secrets[e.feed], credentials_for=feeds[e.feed].url)
         for e in targets
-    ]
+    ]  # fmt: skip
     workers = worker_count(config.workers)
     if config.workers is None and len(targets) < POOL_MIN_PAGES:
         workers = 0  # "auto": a pool would take longer to start than these pages to extract
@@ -361,6 +543,7 @@ def _fetch_and_extract(
             if workers:  # in-process work is already in this process's CPU time
                 timing.cpu += work.cpu
                 timing.workers_cpu += work.cpu
+            _progress.count("pages", "failed" if work.skipped is not None else "extracted")
             if work.skipped is not None:
                 result.skipped.append(replace(work.skipped, target=entry.link, feed=entry.feed))
                 log.warning("page %s of feed %r: %s (using the feed's text)",
@@ -373,9 +556,11 @@ def _fetch_and_extract(
             entry = targets[index]
             if isinstance(outcome, Skipped):
                 result.skipped.append(replace(outcome, target=entry.link, feed=entry.feed))
+                _progress.count("pages", "failed")
                 log.warning("page of feed %r: %s: %s (using the feed's text)",
                             entry.feed, outcome.target, outcome.reason)  # fmt: skip
                 continue
+            _progress.count("pages", "fetched", finished=False)
             pages.submit(entry, outcome.body or b"", outcome.final_url)
             take(pages.finished())
         take(pages.drain())

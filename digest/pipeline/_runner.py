@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ..cluster import cluster_articles, filter_clusters, join_delivered, passes, rank_clusters
 from ..config import Config, FetchSettings
-from ..errors import DeliveryError, DigestError, FetchError
+from ..errors import DeliveryError, DigestError, FetchError, Invalid
 from ..feeds import FEED_ACCEPT, Fetcher, FetchRequest, parse_fetched
 from ..mail import (
     SendOutcome,
@@ -38,7 +38,8 @@ from ..store import QUEUE_LIMIT, Store
 from ..text import plural
 from ._alerts import send_alerts
 from ._demo_site import serve_root
-from ._ingest import ingest
+from ._ingest import ingest, split_by_window, window_text
+from ._outcome import run_failure
 from ._pool import run_start_method
 from ._stored_terms import terms_of
 from ._timing import StageTimer
@@ -145,6 +146,8 @@ def _build(config: Config, now: datetime, send: bool) -> RunReport:
             store.prune(now)
             if send and not report.delivered_to and not report.refused:
                 _raise_if_nobody_has_it(config, store, report)
+            if send and (failure := run_failure(config, report)):
+                store.fail_run(run_id, failure)  # as `digest run` exits 1: status says so
     finally:
         store.close()
     return report
@@ -267,7 +270,15 @@ def _weigh(
     with timer.stage("rank") as timing:
         weights = {name: feed.weight for name, feed in feeds.items()}
         sections = {name: feed.section for name, feed in feeds.items()}
-        items = rank_clusters(fresh, weights, config.max_items, feed_sections=sections)
+        caps = {name: feed.max_items for name, feed in feeds.items() if feed.max_items}
+        items = rank_clusters(
+            fresh,
+            weights,
+            config.max_items,
+            feed_sections=sections,
+            feed_caps=caps,
+            fair_share=config.fair_share,
+        )
         timing.items = len(items)
     chosen = {article_id for item in items for article_id in item.article_ids}
     held_back = tuple(a.id for cluster in fresh for a in cluster.articles if a.id not in chosen)
@@ -448,18 +459,40 @@ class FeedCheck:
     name: str
     url: str
     ok: bool
-    detail: str  # "12 entries" or the reason it failed
+    detail: str  # "12 entries, 3 outside the 48h window" or the reason it failed
+    entries: int = 0  # what the parser returned
+    outside_window: int = 0  # of those, dated before the window: a run keeps, not sends, them
 
 
 def check(config: Config) -> list[FeedCheck]:
-    """Fetch and parse every feed (no state read or written); one verdict per feed."""
+    """Fetch and parse every feed (no state read or written); one verdict per feed.
+
+    Entries are weighed against the window as a run would on the feed's first fetch (the
+    state is not read): undated ones are then no newer than the feed's newest date."""
     now = datetime.now(UTC)
     results = []
     with serving(config), Fetcher(config.fetch) as fetcher:
-        requests = [
-            FetchRequest(feed.url, accept=FEED_ACCEPT, stage="feed") for feed in config.feeds
-        ]
-        for feed, outcome in zip(config.feeds, fetcher.fetch_many(requests), strict=True):
+        requests: dict[str, FetchRequest] = {}
+        unreadable: dict[str, str] = {}  # feed name -> why its auth_env/headers_env failed
+        for feed in config.feeds:
+            try:
+                secret = tuple(feed.request_headers().items())
+            except Invalid as error:
+                unreadable[feed.name] = f"{error} (nothing fetched)"
+                continue
+            requests[feed.name] = FetchRequest(
+                feed.url,
+                accept=FEED_ACCEPT,
+                stage="feed",
+                credentials=secret,
+                credentials_for=feed.url,
+            )
+        fetched = dict(zip(requests, fetcher.fetch_many(list(requests.values())), strict=True))
+        for feed in config.feeds:
+            if feed.name in unreadable:
+                results.append(FeedCheck(feed.name, feed.url, False, unreadable[feed.name]))
+                continue
+            outcome = fetched[feed.name]
             if isinstance(outcome, Skipped):
                 results.append(FeedCheck(feed.name, feed.url, False, outcome.reason))
                 continue
@@ -467,10 +500,24 @@ def check(config: Config) -> list[FeedCheck]:
             if isinstance(parsed, Skipped):
                 results.append(FeedCheck(feed.name, feed.url, False, parsed.reason))
                 continue
-            detail = f"{len(parsed.entries)} entries"
+            split = split_by_window(parsed, now - config.window, first_fetch=True)
+            outside = len(split.outside) + len(split.backlog)
+            detail = (
+                f"{len(parsed.entries)} entries, {outside} outside the "
+                f"{window_text(config.window)} window"
+            )
+            if split.outside:
+                detail += " (a run keeps them; a wider window brings them in)"
+            if split.backlog:
+                detail += (
+                    f" ({len(split.backlog)} undated, taken to be older than the feed's newest "
+                    "date: never sent)"
+                )
             if parsed.warning:
                 detail += f" ({parsed.warning})"
-            results.append(FeedCheck(feed.name, feed.url, True, detail))
+            results.append(
+                FeedCheck(feed.name, feed.url, True, detail, len(parsed.entries), outside)
+            )
     return results
 
 

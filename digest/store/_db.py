@@ -64,6 +64,7 @@ class StateDB:
     def __init__(self, connection: sqlite3.Connection, path: Path):
         self.db = connection
         self.path = path
+        self._failed: dict[int, str] = {}  # run id -> why it failed though nothing raised
 
     @classmethod
     def open(cls, path: Path) -> Self:
@@ -188,6 +189,8 @@ class StateDB:
         try:
             yield
             outcome = "preview" if preview else "ok"
+            if run_id in self._failed:  # Store.fail_run: the run's block returned, failed
+                outcome, detail = "failed", self._failed.pop(run_id)
         except BaseException as error:
             detail = str(error) or (
                 "interrupted" if isinstance(error, KeyboardInterrupt) else type(error).__name__
@@ -258,6 +261,12 @@ class StateDB:
             f"{self.path}: {holder} is in progress and holds {lock.name}; wait for it to "
             "finish, or stop that process if it hangs"
         )
+
+    def fail_run(self, run_id: int, reason: str) -> None:
+        """The run ends 'failed' for `reason` though its block returns (every feed failed, a
+        recipient refused: `digest run` exits 1), as `digest status` then shows it. Kept
+        until the run lock lets go, so that a run that dies first is 'died', not 'failed'."""
+        self._failed[run_id] = reason
 
     def note_run(self, run_id: int, detail: str) -> None:
         """What a run or preview did, shown by `digest status` (kept when it ends well)."""

@@ -1,0 +1,70 @@
+"""`digest check` beyond the feeds: can a run deliver, and write where it writes?
+
+A dead SMTP port, a wrong password or a folder the service may not write (systemd's
+`ProtectSystem=strict` without `ReadWritePaths=`) otherwise shows only in the first real
+run, after its fetching and, for SMTP, its retries. Nothing here sends mail or writes a
+file that stays.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..config import Config
+from ..errors import DeliveryError
+from ..mail import probe_smtp
+
+
+@dataclass(frozen=True)
+class SetupCheck:
+    name: str  # "delivery", "archive", "state"
+    ok: bool
+    detail: str  # what worked, or one line naming the server or folder and the problem
+
+
+def check_setup(config: Config) -> list[SetupCheck]:
+    """Try the delivery (an SMTP session up to the login, within `delivery.timeout`; or
+    the outbox folder), then the folders a run writes: the archive's and the state's."""
+    results = [_check_delivery(config)]
+    if config.archive is not None:
+        results.append(_check_folder("archive", "archive.dir", config.archive.folder))
+    results.append(_check_folder("state", "storage", config.storage.parent))
+    return results
+
+
+def _check_delivery(config: Config) -> SetupCheck:
+    settings = config.delivery
+    if settings.method == "smtp":
+        try:
+            worked = probe_smtp(settings)
+        except DeliveryError as error:
+            return SetupCheck("delivery", False, str(error))
+        return SetupCheck("delivery", True, f"SMTP {settings.host}:{settings.port}: {worked}")
+    if settings.outbox is None:
+        return SetupCheck("delivery", False, "delivery.outbox is not set")
+    return _check_folder("delivery", "delivery.outbox", settings.outbox)
+
+
+def _check_folder(name: str, key: str, folder: Path) -> SetupCheck:
+    """Whether a run can write in `folder`, or make it: a file is created in it (or in the
+    nearest folder above that exists) and vanishes at once; no folder is made."""
+    existing = folder
+    while not existing.exists() and existing.parent != existing:
+        existing = existing.parent
+    if not existing.is_dir():
+        return SetupCheck(name, False, f"{key} {folder}: {existing} is not a folder")
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as error:
+        return SetupCheck(
+            name,
+            False,
+            f"{key} {folder}: cannot write in {existing}: {error.strerror or error} (under "
+            "systemd, list it in the unit's ReadWritePaths=)",
+        )
+    if existing == folder:
+        return SetupCheck(name, True, f"{key} {folder} is writable")
+    return SetupCheck(name, True, f"{key} {folder} does not exist yet; {existing} is writable")

@@ -18,6 +18,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from conftest import REPO, _free_port, run_cli, wait_for, write_config
 from sites import LocalSite
+from test_clean import ARTICLE as CLEAN_ARTICLE
 
 import digest
 from digest.config import parse_config
@@ -227,14 +228,7 @@ def test_smtp_ports_outside_1_to_65535_are_refused(tmp_path, port, ok):
 # -- a block repeated across the site goes wherever it sits -----------------------------
 
 ARTICLE = [
-    "The city council of Leeds voted on Tuesday to turn the disused Kirkstall power station "
-    "into a community energy hub, ending a planning dispute that had run for six years.",
-    "Under the plan, a cooperative owned by residents will install 4,000 solar panels on the "
-    "old turbine hall roof and a battery store in the former coal yard.",
-    "Councillor Amira Haddad said the project would cut bills for about 1,200 nearby homes, "
-    "and that construction should start in the spring once the site has been cleared.",
-    "Opponents had argued for housing on the site, but the council said flood risk ruled "
-    "that out after the Environment Agency objected to residential use.",
+    *CLEAN_ARTICLE,
     "A public meeting on the timetable is set for the Kirkstall library on 4 December.",
     "The cooperative expects the battery store to hold enough power for an evening peak, "
     "and plans to sell any surplus to the grid under a ten-year contract.",

@@ -201,6 +201,10 @@ class RunReport:
     pending_left: int = 0
     outbox_files: list[str] = field(default_factory=list)
     stages: list[StageTiming] = field(default_factory=list)  # wall and CPU seconds per stage
+    # Why a run that came to its end failed (every feed failed, a recipient refused for
+    # good), in one line; None when it did its job. `digest run` exits 1 on it, the daemon
+    # logs it and `digest status` shows it.
+    failure: str | None = None
 
 
 @dataclass(frozen=True)

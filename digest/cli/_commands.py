@@ -127,10 +127,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         LINES.say(f"delivery: {recipient} refused: {reason}")
     for recipient, reason in report.deferred.items():
         LINES.say(f"delivery: {recipient} deferred ({reason}); queued for the next run")
-    failure = pipeline.run_failure(config, report)
-    if failure and not report.refused:  # each refusal has its line above
-        LINES.say(failure)
-    return 1 if failure else 0
+    if report.failure and not report.refused:  # each refusal has its line above
+        LINES.say(report.failure)
+    return 1 if report.failure else 0
 
 
 def cmd_preview(args: argparse.Namespace) -> int:

@@ -168,7 +168,7 @@ def run_digest(config_path: Path, name: str) -> str:
                 f"{', '.join(report.delivered_to) or 'nobody'}"
             )
         # What makes `digest run` exit 1 (every feed failed, a recipient refused).
-        failure = pipeline.run_failure(config, report)
+        failure = report.failure
         outcome = f"failed: {failure}; {done}" if failure else f"ok: {done}"
         if report.deferred:
             outcome += f"; queued for {', '.join(report.deferred)}"

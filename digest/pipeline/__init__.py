@@ -2,7 +2,6 @@
 
 What other stages may use; the modules beside this one are internal."""
 
-from ._outcome import run_failure
 from ._progress import Progress, StageCount, reporting_progress
 from ._runner import FeedCheck, PageReport, check, extract, preview, reactivate, render_email, run
 from ._setup_check import SetupCheck, check_setup
@@ -21,5 +20,4 @@ __all__ = [
     "render_email",
     "reporting_progress",
     "run",
-    "run_failure",
 ]

@@ -146,8 +146,10 @@ def _build(config: Config, now: datetime, send: bool) -> RunReport:
             store.prune(now)
             if send and not report.delivered_to and not report.refused:
                 _raise_if_nobody_has_it(config, store, report)
-            if send and (failure := run_failure(config, report)):
-                store.fail_run(run_id, failure)  # as `digest run` exits 1: status says so
+            if send:
+                report.failure = run_failure(config, report)
+                if report.failure:
+                    store.fail_run(run_id, report.failure)
     finally:
         store.close()
     return report

@@ -15,6 +15,7 @@ import threading
 
 from ..config import DeliveryConfig
 from ..errors import DeliveryError
+from ._smtp_client import SmtpClient, SmtpSslClient
 
 
 class NeedsSetting(smtplib.SMTPException):
@@ -165,7 +166,7 @@ class _Probe:
 
 # smtplib's connect() opens the socket (and, for SMTP_SSL, does the TLS handshake) and then
 # reads the greeting; its _get_socket is the one place between the two.
-class _ProbePlain(smtplib.SMTP):
+class _ProbePlain(SmtpClient):
     def __init__(self, probe: _Probe, local_name: str, timeout: float):
         self.probe = probe
         super().__init__(local_hostname=local_name, timeout=timeout)
@@ -176,7 +177,7 @@ class _ProbePlain(smtplib.SMTP):
         return sock
 
 
-class _ProbeSsl(smtplib.SMTP_SSL):
+class _ProbeSsl(SmtpSslClient):
     def __init__(self, probe: _Probe, local_name: str, timeout: float, context: ssl.SSLContext):
         self.probe = probe
         super().__init__(local_hostname=local_name, timeout=timeout, context=context)

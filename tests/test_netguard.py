@@ -65,7 +65,9 @@ def test_a_name_resolving_to_a_private_address_is_refused_before_connecting():
 
     fetcher = Fetcher(FetchSettings(timeout=1), backend=GuardedBackend(resolver=resolver))
     with fetcher, pytest.raises(FetchError) as caught:
-        fetcher.fetch(FetchRequest("http://news.example/a.html", trusted_host="feed.example"))
+        fetcher.fetch(
+            FetchRequest("http://news.example/a.html", trusted_feed="http://feed.example/feed")
+        )
     assert caught.value.blocked
     assert "news.example (10.0.0.7) is a private address" in caught.value.reason
     assert asked == ["news.example"]
@@ -88,7 +90,7 @@ def test_the_connection_goes_to_the_address_that_was_checked(site):
     )
     url = f"http://rebind.test:{site.port}/techwire/feed.xml"
     with Fetcher(FetchSettings(timeout=1), backend=backend) as fetcher:
-        result = fetcher.fetch(FetchRequest(url, trusted_host="feed.example"))
+        result = fetcher.fetch(FetchRequest(url, trusted_feed="http://feed.example/feed"))
     assert result.status == 200 and asked == ["rebind.test"]
 
 

@@ -63,7 +63,7 @@ class FetchRequest:
     # feed's own origin (scheme, host and port) the link may use the addresses the feed's
     # fetch by this Fetcher connected to, private or not; everything else is checked.
     # None: `url` is the operator's own (a feed), fetched wherever its host resolves to.
-    trusted_host: str | None = None
+    trusted_feed: str | None = None
     stage: str = "page"  # what a failure is recorded as (models.Skipped.stage)
     # Read only this many (decoded) bytes and ignore the rest, where a longer body would
     # otherwise fail (robots.txt). None: fetch.max_bytes, and a longer body fails.
@@ -235,8 +235,8 @@ class Fetcher:
         if request.last_modified:
             headers["If-Modified-Since"] = request.last_modified
         secret = request.credentials
-        named = request.trusted_host is None
-        feed = request.url if named else request.trusted_host or ""
+        named = request.trusted_feed is None
+        feed = request.url if named else request.trusted_feed or ""
         home = origin_of(feed)
         url = request.url
         moved_to: str | None = None

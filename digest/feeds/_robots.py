@@ -36,7 +36,7 @@ def _origin(url: str) -> str:
 
 
 def disallowed(fetcher: Fetcher, pages: Sequence[tuple[str, str | None]]) -> dict[str, str]:
-    """For (page URL, its feed's URL: `FetchRequest.trusted_host`) pairs: page URL -> why
+    """For (page URL, its feed's URL: `FetchRequest.trusted_feed`) pairs: page URL -> why
     it may not be fetched.
 
     The robots.txt request goes through the same address policy as the page would, so a
@@ -45,7 +45,7 @@ def disallowed(fetcher: Fetcher, pages: Sequence[tuple[str, str | None]]) -> dic
     keys = {_key(url, trusted) for url, trusted in pages if url.startswith("http")}
     ordered = sorted(keys, key=lambda key: (key[0], key[1] or ""))
     outcomes = fetcher.fetch_many(
-        [FetchRequest(f"{origin}/robots.txt", accept="text/plain", trusted_host=trusted,
+        [FetchRequest(f"{origin}/robots.txt", accept="text/plain", trusted_feed=trusted,
                       stage="robots", read_first=_MAX_ROBOTS)
          for origin, trusted in ordered]
     )  # fmt: skip

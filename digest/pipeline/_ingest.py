@@ -334,7 +334,7 @@ def _fresh_entries(
                      credentials=tuple(secrets[feed.name].items()), credentials_for=feed.url,
                      # A feed that moved (301) to another origin is fetched there under the
                      # address check: the publisher chose that origin, not the operator.
-                     trusted_host=feed.url
+                     trusted_feed=feed.url
                      if origin_of(states[feed.url].moved_to or feed.url) != origin_of(feed.url)
                      else None)
         for feed in due
@@ -529,7 +529,7 @@ def _fetch_and_extract(
         except Invalid:
             secrets[name] = ()
     requests = [
-        FetchRequest(e.link, accept=PAGE_ACCEPT, trusted_host=homes.get(e.feed, ""),
+        FetchRequest(e.link, accept=PAGE_ACCEPT, trusted_feed=homes.get(e.feed, ""),
                      credentials=secrets[e.feed], credentials_for=feeds[e.feed].url)
         for e in targets
     ]  # fmt: skip

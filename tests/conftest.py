@@ -224,3 +224,22 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "shared_data" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Any]:
+    """A real PostgreSQL server on 127.0.0.1 (tests/pg_server.py), once per session. Without
+    initdb it skips, with the reason; under CI (CI=true), where .ci/run installs PostgreSQL,
+    it fails in one line instead."""
+    from pg_server import start_server
+
+    try:
+        server = start_server()
+    except (FileNotFoundError, RuntimeError) as error:
+        if os.environ.get("CI", "").lower() in ("true", "1", "yes"):
+            pytest.fail(f"PostgreSQL tests cannot run under CI: {error}", pytrace=False)
+        pytest.skip(f"no PostgreSQL server for the tests: {error}")
+    try:
+        yield server
+    finally:
+        server.stop()

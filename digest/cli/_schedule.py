@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -32,8 +33,8 @@ from apscheduler.triggers.cron import CronTrigger
 
 from .. import pipeline
 from ..config import Config, load_config
-from ..errors import ConfigError, DigestError, RunLocked
-from ..store import maybe_time
+from ..errors import ConfigError, DigestError, RunLocked, StoreError
+from ..store import last_run, maybe_time
 from ..text import plural
 from ._progress import LogProgress
 
@@ -75,7 +76,8 @@ def load_digests(path: Path) -> tuple[list[ScheduledDigest], list[DigestError]]:
         raise ConfigError("no *.yaml digest configs in this folder", path=str(path))
     digests: list[ScheduledDigest] = []
     problems: list[DigestError] = []
-    owners: dict[Path, Path] = {}
+    # Configs may share a storage (its article pool), each with its own `id`.
+    owners: dict[tuple[Path | str, str], Path] = {}
     for file in files:
         try:
             config = load_config(file)
@@ -83,12 +85,12 @@ def load_digests(path: Path) -> tuple[list[ScheduledDigest], list[DigestError]]:
         except DigestError as error:
             problems.append(error)
             continue
-        other = owners.setdefault(config.storage, config.path)
+        other = owners.setdefault((config.storage, config.id), config.path)
         if other != config.path:
             problems.append(
                 ConfigError(
-                    f"storage: {config.storage} is also the state of {other}; "
-                    "give each digest its own storage file",
+                    f"storage: {config.storage} is also the state of {other}, under the same "
+                    "id; give each digest sharing a storage its own `id`, or its own storage",
                     path=str(config.path),
                 )
             )
@@ -122,24 +124,42 @@ def missed_fire_time(
 
 def last_run_started(config: Config) -> datetime | None:
     """When the latest run of this digest started, read from its state (None: never)."""
+    if isinstance(config.storage, str):  # PostgreSQL
+        try:
+            return last_run(config.storage, config.id)
+        except StoreError as error:
+            log.warning("%s; no catch-up run", error)
+            return None
     if not config.storage.exists():
         return None
     try:
         with sqlite3.connect(f"file:{config.storage}?mode=ro", uri=True, timeout=10) as db:
             # A preview sends nothing: it must not count as the run a fire time asked for.
             try:
-                row = db.execute("SELECT MAX(started) FROM runs WHERE kind = 'run'").fetchone()
-            except sqlite3.OperationalError:  # a state file from before 007_run_kind
                 row = db.execute(
-                    "SELECT MAX(started) FROM runs WHERE outcome IS NOT 'preview' "
-                    "AND COALESCE(detail, '') NOT LIKE 'preview%'"
+                    "SELECT MAX(started) FROM runs WHERE digest = ? AND kind = 'run'", (config.id,)
                 ).fetchone()
+            except sqlite3.OperationalError:  # from before 012_shared_store: one digest
+                row = None
+            if row is None and not config.id:
+                row = _last_run_of_older_state(db)
     except sqlite3.Error as error:
         log.warning("%s: cannot read the last run (%s); no catch-up run", config.storage, error)
         return None
     if not row or not row[0]:
         return None
     return maybe_time(row[0])
+
+
+def _last_run_of_older_state(db: sqlite3.Connection) -> Any:
+    """The row of the latest run's start in a state file from before 012_shared_store."""
+    try:
+        return db.execute("SELECT MAX(started) FROM runs WHERE kind = 'run'").fetchone()
+    except sqlite3.OperationalError:  # a state file from before 007_run_kind
+        return db.execute(
+            "SELECT MAX(started) FROM runs WHERE outcome IS NOT 'preview' "
+            "AND COALESCE(detail, '') NOT LIKE 'preview%'"
+        ).fetchone()
 
 
 def run_digest(config_path: Path, name: str) -> str:

@@ -1,7 +1,8 @@
 """`digest status`: the last runs, what each delivered, the next run, failing feeds.
 
 Read-only on purpose: it takes no run lock and writes nothing (SQLite's WAL mode lets it
-read while a run writes), so an operator can look at any time.
+read while a run writes), so an operator can look at any time. A PostgreSQL storage is read
+through the store (which brings its tables up to date first, as a run would).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 from ..config import Config
 from ..errors import StoreError
-from ..store import count_pending, died_reason, holder_alive, maybe_time
+from ..store import Store, count_pending, died_reason, holder_alive, is_database_url, maybe_time
 from ..text import plural
 from ._schedule import next_run
 
@@ -80,27 +81,61 @@ def read_status(config: Config, *, limit: int = 10, now: datetime | None = None)
         failing_feeds=[],
         waiting=0,
     )
-    if not config.storage.exists():
+    if is_database_url(config.storage):
+        store = Store.open(config.storage, config.id)
+        try:
+            with store.errors_named():
+                _read(store.db, status, limit, now, config.id, store.run_lock_held())
+                status.pending = count_pending(store.db, now - config.window, config.id)
+        finally:
+            store.close()
+        return status
+    if not isinstance(config.storage, Path) or not config.storage.exists():
         return status
     try:
         with sqlite3.connect(f"file:{config.storage}?mode=ro", uri=True, timeout=10) as db:
             db.row_factory = sqlite3.Row
-            _read(db, status, limit, now)
+            _read(db, status, limit, now, config.id)
             if "articles" in {row[0] for row in db.execute("SELECT name FROM sqlite_master")}:
-                status.pending = count_pending(db, now - config.window)
+                shared = "digest" in _columns(db, "articles")
+                status.pending = count_pending(
+                    db, now - config.window, config.id if shared else None
+                )
             return status
     except sqlite3.Error as error:
         raise StoreError(f"{config.storage}: cannot read the state database: {error}") from None
 
 
-def _read(db: sqlite3.Connection, status: Status, limit: int, now: datetime) -> Status:
-    tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
-    if "runs" not in tables:
-        return status
-    has_outbox = "run_id" in {row[1] for row in db.execute("PRAGMA table_info(digests)")}
-    for row in db.execute("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,)).fetchall():
-        # With the state file: a run in another container holds its lock file.
-        dead = row["finished"] is None and not holder_alive(row, now, Path(status.storage))
+def _columns(db: Any, table: str) -> set[str]:
+    """The columns of `table` in a SQLite file (read as it is, perhaps of an older digest)."""
+    return {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+
+
+def _read(
+    db: Any, status: Status, limit: int, now: datetime, digest: str = "", held: bool | None = None
+) -> Status:
+    """`db`: a SQLite file's connection, as it is; or a PostgreSQL store's, whose tables
+    are current, and `held`, whether a run holds the digest's advisory lock."""
+    postgres = getattr(db, "dialect", "sqlite") == "postgresql"
+    if not postgres:
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+        if "runs" not in tables:
+            return status
+    has_outbox = postgres or "run_id" in _columns(db, "digests")
+    # A storage several digests share (012_shared_store) keys each digest's rows.
+    shared = postgres or "digest" in _columns(db, "runs")
+    mine, of = ("WHERE digest = ?", (digest,)) if shared else ("", ())
+    for row in db.execute(
+        f"SELECT * FROM runs {mine} ORDER BY id DESC LIMIT ?", (*of, limit)
+    ).fetchall():
+        # With the state file: a run in another container holds its lock file. On
+        # PostgreSQL, a run on any machine holds the advisory lock.
+        if postgres:
+            dead = row["finished"] is None and held is False
+        else:
+            dead = row["finished"] is None and not holder_alive(
+                row, now, Path(status.storage), digest
+            )
         if dead:
             # It may have ended between the read and the check: read the row again.
             row = db.execute("SELECT * FROM runs WHERE id = ?", (row["id"],)).fetchone()
@@ -125,9 +160,10 @@ def _read(db: sqlite3.Connection, status: Status, limit: int, now: datetime) -> 
             RunRecord(row["started"], row["finished"], seconds, outcome, detail, row["pid"],
                       digests)
         )  # fmt: skip
-    health = "gone_since" in {row[1] for row in db.execute("PRAGMA table_info(feeds)")}
+    health = postgres or "gone_since" in _columns(db, "feeds")
+    and_mine = mine.replace("WHERE", "AND")
     for row in db.execute(
-        "SELECT * FROM feeds WHERE failures > 0 ORDER BY failing_since, name"
+        f"SELECT * FROM feeds WHERE failures > 0 {and_mine} ORDER BY failing_since, name", of
     ).fetchall():
         status.failing_feeds.append(
             FailingFeed(row["name"], row["url"], row["failures"], row["failing_since"],
@@ -136,12 +172,13 @@ def _read(db: sqlite3.Connection, status: Status, limit: int, now: datetime) -> 
                         row["gone_since"] if health else None)
         )  # fmt: skip
     status.waiting = db.execute(
-        "SELECT COUNT(*) FROM queued_messages WHERE status IN ('queued', 'sending')"
+        f"SELECT COUNT(*) FROM queued_messages WHERE status IN ('queued', 'sending') {and_mine}",
+        of,
     ).fetchone()[0]
     return status
 
 
-def _digests(db: sqlite3.Connection, run_id: int) -> list[Delivered]:
+def _digests(db: Any, run_id: int) -> list[Delivered]:
     out = []
     for digest in db.execute(
         "SELECT id, subject, item_count, status FROM digests WHERE run_id = ? ORDER BY id",

@@ -35,9 +35,12 @@ from ._settings import (
     FOLDER,
     PATH,
     SETTINGS,
+    STORAGE,
+    STORAGE_SCHEMES,
     URL_OR_PATH,
     Setting,
     settings_help,
+    storage_url,
     text_value,
 )
 
@@ -210,7 +213,7 @@ class Config:
     title: str
     window: timedelta
     max_items: int
-    storage: Path
+    storage: Path | str  # a SQLite file, or a postgresql:// URL (no password)
     feeds: tuple[FeedConfig, ...]
     delivery: DeliveryConfig
     fetch: FetchSettings
@@ -225,8 +228,10 @@ class Config:
     schedule_grace: timedelta = timedelta(hours=12)
     alerts: AlertsConfig | None = None
     archive: ArchiveConfig | None = None
-    workers: int | None = None  # page extraction processes; None: one per core
+    # Page extraction processes; None: one per core; a str: a Dask scheduler's tcp:// address.
+    workers: int | str | None = None
     max_per_feed: int | None = None  # one feed's fair share of items; None: auto
+    id: str = ""  # this digest's key in a shared storage; "": the storage's unnamed digest
 
     @property
     def fair_share(self) -> int:
@@ -379,6 +384,7 @@ class _Loader:
             window=values["window"],
             max_items=values["max_items"],
             storage=values["storage"],
+            id=values["id"] or "",
             feeds=feeds,
             delivery=delivery,
             fetch=fetch,
@@ -468,6 +474,10 @@ class _Loader:
                 return folder
             if setting.parse == URL_OR_PATH:
                 return self.url_or_path(raw)
+            if setting.parse == STORAGE:
+                if isinstance(raw, str) and urlsplit(raw.strip()).scheme in STORAGE_SCHEMES:
+                    return storage_url(raw)
+                return self.path_value(raw)
             return setting.parse(raw)  # type: ignore[operator]
         except Invalid as error:
             raise self.fail(f"{label}: {error}", line) from None

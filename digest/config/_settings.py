@@ -210,12 +210,24 @@ def _fair_share(value: Any) -> int | None:
     return value
 
 
-def _workers(value: Any) -> int | None:
-    """'auto' (None: one per core) or a count of processes, 0 for none."""
+def _workers(value: Any) -> int | str | None:
+    """'auto' (None: one per core), a count of processes (0 for none), or a Dask
+    scheduler's address, dask://HOST:PORT or tcp://HOST:PORT (returned as tcp://...)."""
     if value == "auto":
         return None
+    if isinstance(value, str) and "://" in value:
+        scheme, _, rest = value.partition("://")
+        host, _, port = rest.rpartition(":")
+        if scheme not in ("dask", "tcp") or not host or "/" in rest or not port.isdigit():
+            raise Invalid(f"{value!r} is not a Dask scheduler: dask://HOST:PORT or tcp://HOST:PORT")
+        if not 0 < int(port) < 65536:
+            raise Invalid(f"{value!r}: port {port} is not 1-65535")
+        return f"tcp://{host}:{int(port)}"
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise Invalid(f"{value!r} is not auto or a number of processes (0 or more)")
+        raise Invalid(
+            f"{value!r} is not auto, a number of processes (0 or more) or a Dask scheduler "
+            "(dask://HOST:PORT)"
+        )
     return value
 
 
@@ -243,6 +255,34 @@ def _feed_filters(value: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
 PATH = "path"
 FOLDER = "folder"
 URL_OR_PATH = "url_or_path"
+STORAGE = "storage"  # a path (SQLite), or a postgresql:// URL kept as it is (storage_url)
+STORAGE_SCHEMES = ("postgresql", "postgres")
+
+
+def storage_url(value: Any) -> str:
+    """postgresql://USER@HOST:PORT/DB as the `storage` of a shared state; no password in
+    it (the environment's DIGEST_STORAGE_PASSWORD holds that)."""
+    text = text_value(value)
+    parts = urlsplit(text)
+    if ":" in parts.netloc.rpartition("@")[0]:
+        raise Invalid(
+            "the storage URL holds a password, which would be shown in logs and status; "
+            "remove it from the URL and set DIGEST_STORAGE_PASSWORD in the environment"
+        )
+    try:
+        port = parts.port
+    except ValueError:
+        raise Invalid(f"{text!r}: the port is not a number from 1 to 65535") from None
+    if not parts.hostname or not parts.path.strip("/") or port == 0:
+        raise Invalid(f"{text!r} is not postgresql://USER@HOST:PORT/DATABASE")
+    return text
+
+
+def _digest_id(value: Any) -> str:
+    name = text_value(value)
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", name):
+        raise Invalid(f"{name!r} is not an id: letters, digits, '.', '_' and '-', up to 64")
+    return name
 
 
 @dataclass(frozen=True)
@@ -266,7 +306,23 @@ SETTINGS: tuple[Setting, ...] = (
         "slots the other feeds leave free. auto: max(3, max_items // 3); feeds[].max_items "
         "sets a hard cap instead.",
     ),
-    Setting("storage", PATH, "var/digest.db", "SQLite file that keeps the run state."),
+    Setting(
+        "storage",
+        STORAGE,
+        "var/digest.db",
+        "SQLite file that keeps the run state, or postgresql://USER@HOST:PORT/DB (password "
+        "from DIGEST_STORAGE_PASSWORD): one state many machines and digests share. Configs "
+        "naming one storage, each with its own id, fetch a feed once per 15 minutes and a "
+        "page once between them.",
+    ),
+    Setting(
+        "id",
+        _digest_id,
+        None,
+        "This digest's key in a storage that several configs share (its delivered stories, "
+        "outbox, runs and run lock are its own); each such config needs its own. Unset: the "
+        "storage's unnamed digest. Changing it starts the digest afresh.",
+    ),
     Setting(
         "timezone", _timezone, "UTC", "IANA timezone for dates in the digest and for schedule."
     ),
@@ -361,7 +417,8 @@ SETTINGS: tuple[Setting, ...] = (
         _workers,
         "auto",
         "Processes parsing feeds and extracting pages (and clustering terms of 3,000+ "
-        "articles): auto (one per core) or a number; 0: the run's own.",
+        "articles): auto (one per core) or a number; 0: the run's own. dask://HOST:PORT "
+        "(or tcp://): feeds and pages on that Dask scheduler's workers (docs/scaling.md).",
     ),
     Setting("serve.root", FOLDER, None, "Folder served on 127.0.0.1 during the run (the demo)."),
     Setting(

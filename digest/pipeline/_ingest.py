@@ -10,8 +10,7 @@ from __future__ import annotations
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import BrokenExecutor, Executor, Future
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -101,8 +100,10 @@ def ingest(
         log.info("feed %r is now %r: its stored articles follow the new name", old, new)
     # One pool of worker processes for the feeds' parsing and the pages' extraction; its
     # processes start when first given work, so a run that needs neither starts none.
-    workers = worker_count(config.workers)
-    with run_pool(workers) as pool:
+    # The store's article pool (the feeds and pages the digests of one storage share) is
+    # this run's from its first feed request to its last cleaned page: another digest of
+    # the storage waits, then reads there what this one fetched (store/_article_pool.py).
+    with store.pool_turn(), run_pool(config.workers) as pool:
         with timer.stage("feeds", total=len(config.feeds)) as timing:
             window = _Window(now - config.window)
             entries, pool = _fresh_entries(
@@ -110,6 +111,9 @@ def ingest(
             )
             entries, first_seen = _with_kept(config, store, entries, window, now)
             paged = _within_page_bound(config, entries, now, result)
+            shared = _shared_feeds(config, store)
+            pooled = store.pooled_pages((e.url for e in paged if e.feed in shared), now)
+            paged = [entry for entry in paged if entry.url not in pooled]
             timing.items = len(config.feeds)
         if entries:
             with timer.stage("pages") as timing:
@@ -121,10 +125,18 @@ def ingest(
                     for feed in config.feeds
                 }
                 works = _fetch_and_extract(config, fetcher, paged, result, homes, timing, pool)
-    if entries:
-        with timer.stage("clean") as timing:
-            cleaned = _clean_pages(store, works, now)
-            timing.items = len(cleaned)
+            with timer.stage("clean") as timing:
+                cleaned = _clean_pages(store, works, now)
+                timing.items = len(cleaned)
+                feed_of = {entry.url: entry.feed for entry in paged}
+                store.pool_pages(
+                    {url: (work.page, cleaned[url]) for url, work in works.items()
+                     if work.page is not None and feed_of.get(url) in shared},
+                    now,
+                )  # fmt: skip
+                for url, (page, text) in pooled.items():
+                    works[url] = PageWork(url, page, text)
+                    cleaned[url] = text
     # One "store" stage (a watcher hears each stage once): the new articles, then the feeds'
     # conditional-GET state.
     arrived: list[NewArticle] = []
@@ -303,14 +315,15 @@ def _fresh_entries(
     now: datetime,
     result: IngestResult,
     successes: list[_FeedSuccess],
-    pool: ProcessPoolExecutor | None,
+    pool: Executor | None,
     timing: StageTiming,
     window: _Window,
-) -> tuple[list[FeedEntry], ProcessPoolExecutor | None]:
+) -> tuple[list[FeedEntry], Executor | None]:
     """Entries of every feed published within the window, one per canonical URL (those
     before it go to `window`); and `pool`, or None should a worker have died while parsing
     (the feed is parsed here)."""
     states = {feed.url: store.feed_state(feed.url) for feed in config.feeds}
+    shared = _shared_feeds(config, store)
     due = []
     secrets: dict[str, dict[str, str]] = {}
     for feed in config.feeds:
@@ -339,7 +352,16 @@ def _fresh_entries(
                      else None)
         for feed in due
     ]  # fmt: skip
-    fetched = fetcher.fetch_many(requests)
+    # A feed another digest of the store fetched this cycle is read from the pool.
+    pooled = store.pooled_feeds((feed.url for feed in due if feed.name in shared), now)
+    answered: list[FetchResult | Skipped | None] = [pooled.get(feed.url) for feed in due]
+    asked = [index for index, outcome in enumerate(answered) if outcome is None]
+    for index, outcome in zip(asked, fetcher.fetch_many([requests[i] for i in asked]),
+                              strict=True):  # fmt: skip
+        answered[index] = outcome
+        if due[index].name in shared and isinstance(outcome, FetchResult):
+            store.pool_feed(due[index].url, outcome, now)
+    fetched = [outcome for outcome in answered if outcome is not None]
     many = config.workers is not None or len(due) >= FEED_POOL_MIN
     if pool is not None and many:
         parsing = _parse_in(pool, due, fetched, now)
@@ -383,8 +405,17 @@ def _fresh_entries(
     return list(by_url.values()), pool
 
 
+def _shared_feeds(config: Config, store: Store) -> set[str]:
+    """The feeds whose feed and pages go into, and come from, the pool the store's digests
+    share: none in a store of one digest; else those fetched without credentials (no
+    auth_env or headers_env)."""
+    if not store.shares_pool():
+        return set()
+    return {feed.name for feed in config.feeds if not (feed.auth_env or feed.headers_env)}
+
+
 def _parse_in(
-    pool: ProcessPoolExecutor,
+    pool: Executor,
     due: Sequence[FeedConfig],
     fetched: Iterable[FetchResult | Skipped],
     now: datetime,
@@ -403,7 +434,7 @@ def _parse_in(
         if not broken and isinstance(outcome, FetchResult) and not outcome.not_modified:
             try:
                 future = pool.submit(parse_feed_in_worker, outcome, feed.name, now)
-            except BrokenProcessPool:
+            except BrokenExecutor:
                 broken = True
         parsing.append((outcome, future))
     return parsing
@@ -507,7 +538,7 @@ def _fetch_and_extract(
     result: IngestResult,
     homes: dict[str, str],
     timing: StageTiming,
-    pool: ProcessPoolExecutor | None,
+    pool: Executor | None,
 ) -> dict[str, PageWork]:
     """Fetch the pages and extract them as they arrive, in worker processes for a batch
     (`pool`'s, or a pool of its own should that one have broken). `entries` are those whose

@@ -40,7 +40,7 @@ from ._alerts import send_alerts
 from ._demo_site import serve_root
 from ._ingest import ingest, split_by_window, window_text
 from ._outcome import run_failure
-from ._pool import run_start_method
+from ._pool import local_workers, run_start_method
 from ._stored_terms import terms_of
 from ._timing import StageTimer
 
@@ -87,7 +87,7 @@ def serving(config: Config) -> Iterator[None]:
 def _build(config: Config, now: datetime, send: bool) -> RunReport:
     report = RunReport()
     timer = StageTimer(report.stages)
-    store = Store.open(config.storage)
+    store = Store.open(config.storage, config.id)
     try:
         with store.errors_named(), store.run_lock(now, preview=not send) as run_id:
             if send:
@@ -251,7 +251,11 @@ def _weigh(
         # Terms once for both steps (in worker processes for a big batch, as pages are), and
         # only for articles whose terms no earlier run stored.
         batch = terms_of(
-            store, [*pending, *delivered], now - horizon, config.workers, run_start_method()
+            store,
+            [*pending, *delivered],
+            now - horizon,
+            local_workers(config.workers),
+            run_start_method(),
         )
         timing.cpu += batch.workers_cpu
         timing.workers_cpu += batch.workers_cpu
@@ -264,7 +268,7 @@ def _weigh(
         clusters = cluster_articles(
             pending,
             batch.rows([row_of[a.id] for a in pending]),
-            config.workers,
+            local_workers(config.workers),
             start_method=run_start_method(),  # not fork: the run has threads (_pool.py)
         )
         fresh = filter_clusters(clusters, config.include, config.exclude)
@@ -447,7 +451,7 @@ def reactivate(config: Config, names: Sequence[str] = ()) -> list[str]:
     if unknown:
         raise DigestError(f"{config.path}: no feed named {unknown[0]!r}; feeds: {', '.join(known)}")
     urls = [known[name] for name in names] if names else list(known.values())
-    store = Store.open(config.storage)
+    store = Store.open(config.storage, config.id)
     try:
         with store.errors_named():
             woken = set(store.reactivate_feeds(urls))

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import Config
-from ..errors import DeliveryError
+from ..errors import DeliveryError, StoreError
 from ..mail import probe_smtp
+from ..store import Store
 
 
 @dataclass(frozen=True)
@@ -30,8 +31,21 @@ def check_setup(config: Config) -> list[SetupCheck]:
     results = [_check_delivery(config)]
     if config.archive is not None:
         results.append(_check_folder("archive", "archive.dir", config.archive.folder))
-    results.append(_check_folder("state", "storage", config.storage.parent))
+    if isinstance(config.storage, Path):
+        results.append(_check_folder("state", "storage", config.storage.parent))
+    else:
+        results.append(_check_database(config))
     return results
+
+
+def _check_database(config: Config) -> SetupCheck:
+    """A PostgreSQL storage: connect (the state's tables are made or brought up to date,
+    as a run would)."""
+    try:
+        Store.open(config.storage, config.id).close()
+    except StoreError as error:
+        return SetupCheck("state", False, f"storage {error}")
+    return SetupCheck("state", True, f"storage {config.storage}: connected")
 
 
 def _check_delivery(config: Config) -> SetupCheck:

@@ -1,9 +1,12 @@
-"""The state of a digest in SQLite: feeds, articles, digests, the outbox, the run lock.
+"""The state of a digest, in a SQLite file or a PostgreSQL database: feeds, articles,
+digests, the outbox, the run lock, and the pool of feeds and pages the digests of one
+storage share.
 
 What other stages may use; the modules beside this one are internal."""
 
+from ._connection import is_database_url, shown
 from ._db import died_reason, holder_alive, maybe_time
-from ._state import QUEUE_LIMIT, NewArticle, Store, count_pending
+from ._state import QUEUE_LIMIT, NewArticle, Store, count_pending, last_run
 
 __all__ = [
     "QUEUE_LIMIT",
@@ -12,5 +15,8 @@ __all__ = [
     "count_pending",
     "died_reason",
     "holder_alive",
+    "is_database_url",
+    "last_run",
     "maybe_time",
+    "shown",
 ]

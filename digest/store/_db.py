@@ -1,6 +1,8 @@
-"""The SQLite file under the store: connection, transactions, migrations and the run lock.
+"""The database under the store: connection, transactions, migrations and the run lock.
 
-`Store` (_state.py) builds on this: `StateDB` knows nothing of feeds or articles.
+A SQLite file (the default) or a PostgreSQL database (`storage: postgresql://...`), both
+through one `Connection` (_connection.py). `Store` (_state.py) builds on this: `StateDB`
+knows nothing of feeds or articles.
 """
 
 from __future__ import annotations
@@ -10,18 +12,20 @@ import errno
 import fcntl
 import logging
 import os
-import sqlite3
+import socket
 import time
 import uuid
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 
 from .. import crash_points
 from ..errors import RunLocked, StoreError
-from ._migrations import MIGRATIONS
+from ._connection import Connection, is_database_url, open_connection, shown
+from ._migrations import migrations_for
 
 log = logging.getLogger("digest")
 
@@ -59,63 +63,75 @@ def _time_or(text: str, default: datetime) -> datetime:
 
 
 class StateDB:
-    """One SQLite file. Open with `Store.open(path)`; close when done."""
+    """One SQLite file or PostgreSQL database, as the digest keyed `digest` sees it ('' for
+    the store's unnamed digest: config `id`). Open with `Store.open(storage, digest)`; close
+    when done. `path` is the SQLite file (None on PostgreSQL); `where` names the state in
+    messages (a URL without its password)."""
 
-    def __init__(self, connection: sqlite3.Connection, path: Path):
+    def __init__(self, connection: Connection, storage: Path | str, digest: str = ""):
         self.db = connection
-        self.path = path
+        self.path: Path | None = None if is_database_url(storage) else Path(storage)
+        self.where = shown(storage) + (f" (digest {digest!r})" if digest else "")
+        self.digest = digest
         self._failed: dict[int, str] = {}  # run id -> why it failed though nothing raised
 
     @classmethod
-    def open(cls, path: Path) -> Self:
+    def open(cls, storage: Path | str, digest: str = "") -> Self:
+        where = shown(storage)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            connection = sqlite3.connect(path, timeout=10, isolation_level=None)
-            connection.row_factory = sqlite3.Row
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA foreign_keys=ON")
-            store = cls(connection, path)
-            store.migrate()
-        except sqlite3.Error as error:
-            raise StoreError(f"{path}: cannot open the state database: {error}") from None
+            connection = open_connection(storage)
         except OSError as error:
-            raise StoreError(f"{path}: cannot create the state folder: {error}") from None
+            raise StoreError(f"{where}: cannot create the state folder: {error}") from None
+        except Exception as error:  # the driver's own (sqlite3.Error, psycopg.Error)
+            reason = " ".join(str(error).split())  # libpq's reasons span lines
+            raise StoreError(f"{where}: cannot open the state database: {reason}") from None
+        store = cls(connection, storage, digest)
+        try:
+            store.migrate()
+        except connection.errors as error:
+            store.close()
+            raise StoreError(f"{where}: cannot open the state database: {error}") from None
         return store
 
     def close(self) -> None:
         self.db.close()
 
     @contextmanager
-    def transaction(self, step: str | None = None) -> Iterator[sqlite3.Connection]:
+    def transaction(self, step: str | None = None) -> Iterator[Connection]:
         """One transaction; `step` names it as a crash point of the tests (crash_points.py)."""
         with crash_points.around(step):
-            self.db.execute("BEGIN IMMEDIATE")
+            self.db.begin()
             try:
                 yield self.db
             except BaseException:
-                self.db.execute("ROLLBACK")
+                self.db.rollback()
                 raise
-            self.db.execute("COMMIT")
+            self.db.commit()
 
     @contextmanager
     def errors_named(self) -> Iterator[None]:
-        """Turn SQLite failures mid-run (locked, disk full) into one line naming the file."""
+        """Turn database failures mid-run (locked, disk full, connection lost) into one line
+        naming the state."""
         try:
             yield
-        except sqlite3.Error as error:
-            raise StoreError(f"{self.path}: state database error: {error}") from None
+        except self.db.errors as error:
+            raise StoreError(f"{self.where}: state database error: {error}") from None
 
     def migrate(self) -> list[str]:
         """Apply the migrations not yet applied; returns their names."""
-        self.db.execute(
-            "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied TEXT NOT NULL)"
-        )
+        with self.transaction() as db:
+            self._lock_schema(db)
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, "
+                "applied TEXT NOT NULL)"
+            )
         done = {row[0] for row in self.db.execute("SELECT name FROM migrations")}
         applied = []
-        for name, script in MIGRATIONS:
+        for name, script in migrations_for(self.db.dialect):
             if name in done:
                 continue
             with self.transaction() as db:
+                self._lock_schema(db)
                 # Another process may have applied it since we looked.
                 if db.execute("SELECT 1 FROM migrations WHERE name = ?", (name,)).fetchone():
                     continue
@@ -125,6 +141,13 @@ class StateDB:
                 db.execute("INSERT INTO migrations VALUES (?, ?)", (name, _iso(datetime.now(UTC))))
             applied.append(name)
         return applied
+
+    def _lock_schema(self, db: Connection) -> None:
+        """On PostgreSQL, one process at a time changes the schema (until its transaction
+        ends): two runs starting together on a new database must not both create a table.
+        SQLite's BEGIN IMMEDIATE already takes the file's write lock."""
+        if db.dialect == "postgresql":
+            db.execute("SELECT pg_advisory_xact_lock(?, ?)", (_LOCK_SPACE, 0))
 
     # -- run lock ----------------------------------------------------------------------
 
@@ -151,12 +174,15 @@ class StateDB:
         marked 'preview' (detail while it runs, outcome when it ends), so that neither
         `digest status` nor the daemon's catch-up takes it for a run.
         """
-        with self._lock_file():
+        with self._exclusive():
             with self.transaction() as db:
-                for row in db.execute("SELECT * FROM runs WHERE finished IS NULL"):
-                    if _holder_alive(row, now):
+                for row in db.execute(
+                    "SELECT * FROM runs WHERE digest = ? AND finished IS NULL", (self.digest,)
+                ):
+                    if self._alive(row, now):
                         raise RunLocked(
-                            f"{self.path}: another run of this digest (pid {row['pid']}, "
+                            f"{self.where}: another run of this digest (pid {row['pid']}"
+                            f"{_on_host(row)}, "
                             f"started {row['started']}) is in progress; wait for it to "
                             f"finish, or stop that process if it hangs"
                         )
@@ -165,9 +191,9 @@ class StateDB:
                         (_iso(now), died_reason(row["pid"]), row["id"]),
                     )
                 token = uuid.uuid4().hex
-                run_id = db.execute(
-                    "INSERT INTO runs (pid, started, process_start, token, detail, kind) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
+                run_id = db.insert(
+                    "INSERT INTO runs (pid, started, process_start, token, detail, kind, digest, "
+                    "host) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         os.getpid(),
                         _iso(now),
@@ -175,9 +201,10 @@ class StateDB:
                         token,
                         "preview" if preview else None,
                         "preview" if preview else "run",
+                        self.digest,
+                        socket.gethostname(),
                     ),
-                ).lastrowid
-            assert run_id is not None
+                )
             with self._run_row(run_id, token, preview):
                 yield run_id
 
@@ -202,18 +229,54 @@ class StateDB:
             _HELD_HERE.discard(token)
             # A failure here leaves the row open; the token no longer held here lets the next
             # run (even in this same daemon process) take it over as 'died'.
-            with contextlib.suppress(sqlite3.Error):
+            with contextlib.suppress(*self.db.errors):
                 self.db.execute(
                     "UPDATE runs SET finished = ?, outcome = ?, detail = COALESCE(?, detail) "
                     "WHERE id = ?",
                     (_iso(datetime.now(UTC)), outcome, detail, run_id),
                 )
 
+    def _alive(self, row: Any, now: datetime) -> bool:
+        """Whether the run of an open `runs` row still runs, for a run that holds the lock.
+        On PostgreSQL the advisory lock says it all: a run on any machine holds it as long
+        as its connection lives, so a row left open by another connection is a dead run's
+        (unless this very process holds it, in another thread)."""
+        if self.path is None:
+            return row["token"] in _HELD_HERE
+        return _holder_alive(row, now)
+
     @contextmanager
-    def _lock_file(self) -> Iterator[None]:
-        """Hold flock(LOCK_EX) on `<state>.lock` for the block, or raise RunLocked naming the
-        run that holds it. Closing the file (or the end of the process) lets it go."""
-        path = lock_path(self.path)
+    def _exclusive(self) -> Iterator[None]:
+        """The lock itself: flock on `<state>.lock` beside a SQLite file, an advisory lock of
+        the database server on PostgreSQL."""
+        if self.path is None:
+            with self._advisory_lock():
+                yield
+        else:
+            with self._lock_file(lock_path(self.path, self.digest)):
+                yield
+
+    @contextmanager
+    def _advisory_lock(self) -> Iterator[None]:
+        """Hold the digest's session-level advisory lock for the block, or raise RunLocked.
+        The server lets it go when the connection ends: a run killed on any machine frees
+        it as soon as the server sees its connection close."""
+        key = (_LOCK_SPACE + 1, _signed(zlib.crc32(self.digest.encode())))
+        deadline = time.monotonic() + LOCK_PATIENCE
+        while not self.db.execute("SELECT pg_try_advisory_lock(?, ?)", key).fetchone()[0]:
+            if time.monotonic() >= deadline:
+                raise RunLocked(self._held_elsewhere("its advisory lock"))
+            time.sleep(0.05)
+        try:
+            yield
+        finally:
+            with contextlib.suppress(*self.db.errors):
+                self.db.execute("SELECT pg_advisory_unlock(?, ?)", key)
+
+    @contextmanager
+    def _lock_file(self, path: Path) -> Iterator[None]:
+        """Hold flock(LOCK_EX) on `path` for the block, or raise RunLocked naming the run
+        that holds it. Closing the file (or the end of the process) lets it go."""
         try:
             # O_CLOEXEC: a program the run starts must not keep the lock after the run ends.
             fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
@@ -239,28 +302,45 @@ class StateDB:
                 )
                 taken = True
             if not taken:
-                raise RunLocked(self._held_elsewhere(path))
+                raise RunLocked(self._held_elsewhere(path.name))
             yield
         finally:
             os.close(fd)
 
-    def _held_elsewhere(self, lock: Path) -> str:
-        """The message for a run that found the lock file held: who holds it, from `runs`."""
+    def _held_elsewhere(self, lock: str) -> str:
+        """The message for a run that found the lock held: who holds it, from `runs`."""
         row = self.db.execute(
-            "SELECT pid, started, token, process_start FROM runs WHERE finished IS NULL "
-            "ORDER BY id DESC LIMIT 1"
+            "SELECT * FROM runs WHERE digest = ? AND finished IS NULL ORDER BY id DESC LIMIT 1",
+            (self.digest,),
         ).fetchone()
         if row is None:  # between its lock and its row, or a run that keeps no row
             holder = "another run of this digest"
         else:
-            where = "" if _pid_here(row) else " in another PID namespace or machine"
+            where = (
+                _on_host(row)
+                if self.path is None
+                else ""
+                if _pid_here(row)
+                else " in another PID namespace or machine"
+            )
             holder = (
                 f"another run of this digest (pid {row['pid']}{where}, started {row['started']})"
             )
         return (
-            f"{self.path}: {holder} is in progress and holds {lock.name}; wait for it to "
+            f"{self.where}: {holder} is in progress and holds {lock}; wait for it to "
             "finish, or stop that process if it hangs"
         )
+
+    def run_lock_held(self) -> bool | None:
+        """Whether a run of this digest holds its run lock now, on any machine (for `digest
+        status`); None when that cannot be told. Takes the lock for an instant when free."""
+        if self.path is not None:
+            return lock_file_held(self.path, self.digest)
+        key = (_LOCK_SPACE + 1, _signed(zlib.crc32(self.digest.encode())))
+        if self.db.execute("SELECT pg_try_advisory_lock(?, ?)", key).fetchone()[0]:
+            self.db.execute("SELECT pg_advisory_unlock(?, ?)", key)
+            return False
+        return True
 
     def fail_run(self, run_id: int, reason: str) -> None:
         """The run ends 'failed' for `reason` though its block returns (every feed failed, a
@@ -273,6 +353,9 @@ class StateDB:
         self.db.execute("UPDATE runs SET detail = ? WHERE id = ?", (detail, run_id))
 
 
+# The first key of the advisory locks taken on PostgreSQL ("dges"): the schema's (second
+# key 0) while migrating; the next, with a digest's second key, its run lock.
+_LOCK_SPACE = 0x64676573
 # Tokens of the run locks this process holds now (the daemon runs digests in threads).
 _HELD_HERE: set[str] = set()
 
@@ -282,17 +365,29 @@ def died_reason(pid: int) -> str:
     return f"interrupted: process {pid} no longer running"
 
 
-def lock_path(state: Path) -> Path:
-    """The file whose OS lock a run of the digest of `state` holds: `<state>.lock`."""
-    return state.with_name(state.name + ".lock")
+def lock_path(state: Path, digest: str = "") -> Path:
+    """The file whose OS lock a run of the digest of `state` holds: `<state>.lock`, or
+    `<state>.<id>.lock` for the digest of that `id` in a shared state."""
+    return state.with_name(f"{state.name}.{digest}.lock" if digest else f"{state.name}.lock")
 
 
-def lock_file_held(state: Path) -> bool | None:
+def _on_host(row: Any) -> str:
+    """ " on host NAME" for a `runs` row that names its machine."""
+    keys = row.keys()
+    return f" on host {row['host']}" if "host" in keys and row["host"] else ""
+
+
+def _signed(number: int) -> int:
+    """A 32-bit unsigned number as the signed int4 an advisory lock key is."""
+    return number - (1 << 32) if number >= 1 << 31 else number
+
+
+def lock_file_held(state: Path, digest: str = "") -> bool | None:
     """Whether a run holds the lock file of `state` now; None when that cannot be told (no
     lock file yet, or a filesystem without locks). Takes the lock shared for an instant, so
     a run starting in that instant waits for it (LOCK_PATIENCE) rather than being refused."""
     try:
-        fd = os.open(lock_path(state), os.O_RDONLY | os.O_CLOEXEC)
+        fd = os.open(lock_path(state, digest), os.O_RDONLY | os.O_CLOEXEC)
     except OSError:
         return None
     try:
@@ -317,17 +412,17 @@ def _flock(fd: int, kind: int, patience: float) -> bool:
             time.sleep(0.05)
 
 
-def holder_alive(row: sqlite3.Row, now: datetime, state: Path | None = None) -> bool:
+def holder_alive(row: Any, now: datetime, state: Path | None = None, digest: str = "") -> bool:
     """Whether the run of this open `runs` row still holds the lock (for `digest status`).
 
     With `state` (the state file), a run that holds its lock file counts as alive although
     its pid is not one this process can see (another container or machine)."""
     if _holder_alive(row, now):
         return True
-    return state is not None and lock_file_held(state) is True
+    return state is not None and lock_file_held(state, digest) is True
 
 
-def _pid_here(row: sqlite3.Row) -> bool:
+def _pid_here(row: Any) -> bool:
     """Whether the pid of a `runs` row names, in this PID namespace, the process that wrote
     it: this very process (a thread of the daemon), or a live one that started when it did."""
     pid = row["pid"]
@@ -345,7 +440,7 @@ def _pid_here(row: sqlite3.Row) -> bool:
     return True
 
 
-def _holder_alive(row: sqlite3.Row, now: datetime) -> bool:
+def _holder_alive(row: Any, now: datetime) -> bool:
     keys = row.keys()
     token = row["token"] if "token" in keys else None
     started = row["process_start"] if "process_start" in keys else None

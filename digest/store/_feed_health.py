@@ -34,7 +34,10 @@ class FeedHealthRecords(StateDB):
 
     def feed_moved(self, url: str, new_url: str | None) -> None:
         """Fetch the feed configured as `url` at `new_url` from now on (None: at `url`)."""
-        self.db.execute("UPDATE feeds SET moved_to = ? WHERE url = ?", (new_url, url))
+        self.db.execute(
+            "UPDATE feeds SET moved_to = ? WHERE digest = ? AND url = ?",
+            (new_url, self.digest, url),
+        )
 
     def reactivate_feeds(self, urls: Iterable[str]) -> list[str]:
         """Fetch these feeds again on the next run: forget 410 Gone and any backoff.
@@ -45,8 +48,9 @@ class FeedHealthRecords(StateDB):
             for url in urls:
                 changed = db.execute(
                     "UPDATE feeds SET gone_since = NULL, next_attempt = NULL, failures = 0 "
-                    "WHERE url = ? AND (gone_since IS NOT NULL OR next_attempt IS NOT NULL)",
-                    (url,),
+                    "WHERE digest = ? AND url = ? "
+                    "AND (gone_since IS NOT NULL OR next_attempt IS NOT NULL)",
+                    (self.digest, url),
                 ).rowcount
                 if changed:
                     woken.append(url)
@@ -55,7 +59,9 @@ class FeedHealthRecords(StateDB):
     def failing_feeds(self, urls: Iterable[str] | None = None) -> list[FeedHealth]:
         """Feeds whose last attempt failed, longest failing first (only `urls`, if given)."""
         rows = self.db.execute(
-            "SELECT * FROM feeds WHERE failing_since IS NOT NULL ORDER BY failing_since, url"
+            "SELECT * FROM feeds WHERE digest = ? AND failing_since IS NOT NULL "
+            "ORDER BY failing_since, url",
+            (self.digest,),
         ).fetchall()
         wanted = set(urls) if urls is not None else None
         return [
@@ -79,5 +85,6 @@ class FeedHealthRecords(StateDB):
     def mark_alerted(self, urls: Iterable[str], now: datetime) -> None:
         """The operator was told about these failure episodes; a success ends an episode."""
         self.db.executemany(
-            "UPDATE feeds SET alerted = ? WHERE url = ?", [(_iso(now), url) for url in urls]
+            "UPDATE feeds SET alerted = ? WHERE digest = ? AND url = ?",
+            [(_iso(now), self.digest, url) for url in urls],
         )

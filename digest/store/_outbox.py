@@ -25,12 +25,12 @@ staged as when sent.
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from ..errors import StoreError
 from ..models import DigestItem, Outgoing, Staged
+from ._connection import Connection
 from ._db import StateDB, _iso
 
 # A message a server keeps refusing "for now" (4xx) is retried each run for this long.
@@ -63,32 +63,32 @@ class DeliveryLog(StateDB):
         recipients there are. The rows come back without their bytes (`staged_message`).
         """
         with self.transaction("stage") as db:
-            digest_id = db.execute(
+            digest_id = db.insert(
                 # Under the run lock, every article stored now was weighed for this digest
                 # (Store.pending_since_last_digest).
                 "INSERT INTO digests (created, subject, status, item_count, run_id, "
-                "considered_through) "
-                "VALUES (?, ?, 'sending', ?, ?, (SELECT max(id) FROM articles))",
-                (_iso(now), subject, len(items), run_id),
-            ).lastrowid
-            assert digest_id is not None
+                "considered_through, digest) "
+                "VALUES (?, ?, 'sending', ?, ?, "
+                "(SELECT max(id) FROM articles WHERE digest = ?), ?)",
+                (_iso(now), subject, len(items), run_id, self.digest, self.digest),
+            )
             for item in items:
-                story_id = db.execute(
+                story_id = db.insert(
                     "INSERT INTO stories (headline, url, created, digest_id) VALUES (?, ?, ?, ?)",
                     (item.headline, item.url, _iso(now), digest_id),
-                ).lastrowid
+                )
                 db.executemany(
                     "UPDATE articles SET status = 'delivered', story_id = ? WHERE id = ?",
                     [(story_id, article_id) for article_id in item.article_ids],
                 )
             outgoing = []
             for staged in messages:
-                key = db.execute(
+                key = db.insert(
                     "INSERT INTO queued_messages (digest_id, recipient, queued, attempts, "
-                    "message_id, method, target) VALUES (?, ?, ?, 0, ?, ?, ?)",
+                    "message_id, method, target, digest) VALUES (?, ?, ?, 0, ?, ?, ?, ?)",
                     (digest_id, staged.recipient, _iso(now), staged.message_id,
-                     staged.method, staged.target),
-                ).lastrowid  # fmt: skip
+                     staged.method, staged.target, self.digest),
+                )  # fmt: skip
                 db.execute(
                     "INSERT INTO message_bytes (id, message) VALUES (?, ?)", (key, staged.message)
                 )
@@ -102,7 +102,9 @@ class DeliveryLog(StateDB):
         """Messages staged and not yet answered for good, oldest first, without their bytes
         (`staged_message` reads them)."""
         rows = self.db.execute(
-            f"SELECT {_ROW} FROM queued_messages WHERE status IN ('queued', 'sending') ORDER BY id"
+            f"SELECT {_ROW} FROM queued_messages WHERE digest = ? "
+            "AND status IN ('queued', 'sending') ORDER BY id",
+            (self.digest,),
         )
         return [
             Outgoing(
@@ -128,15 +130,18 @@ class DeliveryLog(StateDB):
                 else f"its bytes were pruned {row['pruned']}" if row["pruned"]
                 else "its bytes are missing"
             )  # fmt: skip
-            raise StoreError(f"{self.path}: outbox row {key} has no message to send ({why})")
+            raise StoreError(f"{self.where}: outbox row {key} has no message to send ({why})")
         return bytes(row["message"])
 
     def prune_outbox(self, now: datetime, keep: timedelta) -> int:
         """Delete the bytes of the messages whose fate became final more than `keep` before
         `now`; their rows, Message-IDs and delivery records stay. Returns how many messages
         were pruned."""
-        due = f"pruned IS NULL AND answered < ? AND status IN ({', '.join('?' for _ in FINAL)})"
-        arguments = (_iso(now - keep), *FINAL)
+        due = (
+            "digest = ? AND pruned IS NULL AND answered < ? "
+            f"AND status IN ({', '.join('?' for _ in FINAL)})"
+        )
+        arguments = (self.digest, _iso(now - keep), *FINAL)
         with self.transaction() as db:
             db.execute(
                 f"DELETE FROM message_bytes WHERE id IN (SELECT id FROM queued_messages "
@@ -154,7 +159,10 @@ class DeliveryLog(StateDB):
         """SQLite reuses the pages a prune frees but never gives them back: after a digest to
         thousands of recipients the file would keep hundreds of MB it no longer needs. When
         at least SHRINK_FREE_BYTES and half the file are free, VACUUM rewrites it; that costs
-        what is left in it (a few MB once the message bytes are gone), not what was freed."""
+        what is left in it (a few MB once the message bytes are gone), not what was freed.
+        PostgreSQL's autovacuum looks after its own free space."""
+        if self.db.dialect != "sqlite":
+            return
         free, pages, size = (
             self.db.execute(f"PRAGMA {name}").fetchone()[0]
             for name in ("freelist_count", "page_count", "page_size")
@@ -163,7 +171,7 @@ class DeliveryLog(StateDB):
             return
         try:
             self.db.execute("VACUUM")
-        except sqlite3.OperationalError as error:  # another process reads the file now
+        except self.db.errors as error:  # another process reads the file now
             log.info("%s: not shrunk this run (%s); the free space is reused", self.path, error)
 
     def mark_sending(self, key: str, now: datetime) -> None:
@@ -251,23 +259,21 @@ class DeliveryLog(StateDB):
         with self.transaction() as db:
             rows = db.execute(
                 "SELECT id, recipient, last_error FROM queued_messages "
-                "WHERE status = 'queued' AND queued < ?",
-                (cutoff,),
+                "WHERE digest = ? AND status = 'queued' AND queued < ?",
+                (self.digest, cutoff),
             ).fetchall()
             for row in rows:
                 reason = f"gave up after {QUEUE_LIMIT.days} days: {row['last_error']}"
                 self._delivery_row(db, str(row["id"]), "gave-up", reason, now)
             db.execute(
                 "UPDATE queued_messages SET status = 'gave-up', answered = ? "
-                "WHERE status = 'queued' AND queued < ?",
-                (_iso(now), cutoff),
+                "WHERE digest = ? AND status = 'queued' AND queued < ?",
+                (_iso(now), self.digest, cutoff),
             )
         return [row["recipient"] for row in rows]
 
     @staticmethod
-    def _delivery_row(
-        db: sqlite3.Connection, key: str, status: str, detail: str, now: datetime
-    ) -> None:
+    def _delivery_row(db: Connection, key: str, status: str, detail: str, now: datetime) -> None:
         db.execute(
             "INSERT INTO deliveries (digest_id, method, recipient, status, detail, at) "
             "SELECT digest_id, method, recipient, ?, ?, ? FROM queued_messages WHERE id = ?",

@@ -1,4 +1,5 @@
-"""The SQLite state of one digest: feeds, articles, delivered stories, digests, deliveries.
+"""The state of a digest: feeds, articles, delivered stories, digests, deliveries, in a
+SQLite file or a PostgreSQL database.
 
 Article life: `pending` (ingested, not yet sent) -> `delivered` (in a digest whose messages
 are staged in the outbox, as part of a story) or `joined` (reported an already delivered
@@ -30,12 +31,14 @@ the pipeline uses.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 from ..models import Article, FeedEntry, FeedState, RemovedBlock, Skipped
+from ._article_pool import ArticlePool
 from ._db import STALE_LOCK, StateDB, _iso, _time, maybe_time
 from ._feed_health import FeedHealthRecords
 from ._migrations import MIGRATIONS
@@ -65,10 +68,11 @@ class NewArticle:
     first_seen: datetime | None = None  # None: now; else when kept outside the window
 
 
-class Store(DeliveryLog, FeedHealthRecords, TermStore):
+class Store(DeliveryLog, FeedHealthRecords, TermStore, ArticlePool):
     """Feeds, articles, site memory and problems; delivery records from DeliveryLog,
     feed health (backoff, 410, 301, alerts) from FeedHealthRecords, articles' terms from
-    TermStore. DeliveryLog comes first so that StateDB's transaction() is the one used."""
+    TermStore, the feeds and pages the digests of a store share from ArticlePool.
+    DeliveryLog comes first so that StateDB's transaction() is the one used."""
 
     # -- feeds ---------------------------------------------------------------------------
 
@@ -80,21 +84,29 @@ class Store(DeliveryLog, FeedHealthRecords, TermStore):
         renamed = []
         with self.transaction() as db:
             for url, name in feeds:
-                row = db.execute("SELECT name FROM feeds WHERE url = ?", (url,)).fetchone()
+                row = db.execute(
+                    "SELECT name FROM feeds WHERE digest = ? AND url = ?", (self.digest, url)
+                ).fetchone()
                 # An old name another configured feed now uses keeps its articles (a swap).
                 if row is None or row[0] == name or row[0] in names:
                     continue
-                db.execute("UPDATE articles SET feed = ? WHERE feed = ?", (name, row[0]))
-                db.execute("UPDATE kept_entries SET feed = ? WHERE feed = ?", (name, row[0]))
-                db.execute("UPDATE feeds SET name = ? WHERE url = ?", (name, url))
+                for table in ("articles", "kept_entries"):
+                    db.execute(
+                        f"UPDATE {table} SET feed = ? WHERE digest = ? AND feed = ?",
+                        (name, self.digest, row[0]),
+                    )
+                db.execute(
+                    "UPDATE feeds SET name = ? WHERE digest = ? AND url = ?",
+                    (name, self.digest, url),
+                )
                 renamed.append((row[0], name))
         return renamed
 
     def feed_state(self, url: str) -> FeedState:
         row = self.db.execute(
             "SELECT etag, last_modified, failures, failing_since, next_attempt, gone_since, "
-            "moved_to, last_error, last_attempt FROM feeds WHERE url = ?",
-            (url,),
+            "moved_to, last_error, last_attempt FROM feeds WHERE digest = ? AND url = ?",
+            (self.digest, url),
         ).fetchone()
         if row is None:
             return FeedState(None, None, 0, None)
@@ -114,14 +126,14 @@ class Store(DeliveryLog, FeedHealthRecords, TermStore):
     ) -> None:
         self.db.execute(
             """INSERT INTO feeds (url, name, etag, last_modified, last_status, last_attempt,
-                                  last_success, failures)
-               VALUES (?, ?, ?, ?, ?, ?, ?, 0)
-               ON CONFLICT (url) DO UPDATE SET name = excluded.name, etag = excluded.etag,
+                                  last_success, failures, digest)
+               VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?)
+               ON CONFLICT (digest, url) DO UPDATE SET name = excluded.name, etag = excluded.etag,
                  last_modified = excluded.last_modified, last_status = excluded.last_status,
                  last_attempt = excluded.last_attempt, last_success = excluded.last_success,
                  last_error = NULL, failures = 0, failing_since = NULL, next_attempt = NULL,
                  gone_since = NULL, alerted = NULL""",
-            (url, name, etag, last_modified, status, _iso(now), _iso(now)),
+            (url, name, etag, last_modified, status, _iso(now), _iso(now), self.digest),
         )
 
     def feed_failed(
@@ -139,9 +151,9 @@ class Store(DeliveryLog, FeedHealthRecords, TermStore):
         cannot keep the failure and lose the wait."""
         self.db.execute(
             """INSERT INTO feeds (url, name, last_status, last_error, last_attempt, failures,
-                                  failing_since, next_attempt, gone_since)
-               VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?)
-               ON CONFLICT (url) DO UPDATE SET name = excluded.name,
+                                  failing_since, next_attempt, gone_since, digest)
+               VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?)
+               ON CONFLICT (digest, url) DO UPDATE SET name = excluded.name,
                  last_status = excluded.last_status, last_error = excluded.last_error,
                  last_attempt = excluded.last_attempt, failures = feeds.failures + 1,
                  failing_since = COALESCE(feeds.failing_since, excluded.failing_since),
@@ -157,6 +169,7 @@ class Store(DeliveryLog, FeedHealthRecords, TermStore):
                 _iso(now),
                 _iso(until) if until else None,
                 _iso(now) if gone else None,
+                self.digest,
             ),
         )
 
@@ -172,9 +185,9 @@ class Store(DeliveryLog, FeedHealthRecords, TermStore):
         for entry in entries:
             for table in ("articles", "kept_entries"):
                 row = self.db.execute(
-                    f"SELECT 1 FROM {table} WHERE url = ? "
-                    "OR (feed = ? AND guid = ? AND title = ?) LIMIT 1",
-                    (entry.url, entry.feed, entry.guid, entry.title),
+                    f"SELECT 1 FROM {table} WHERE digest = ? AND (url = ? "
+                    "OR (feed = ? AND guid = ? AND title = ?)) LIMIT 1",
+                    (self.digest, entry.url, entry.feed, entry.guid, entry.title),
                 ).fetchone()
                 if row:
                     found.add(entry.url)
@@ -185,10 +198,11 @@ class Store(DeliveryLog, FeedHealthRecords, TermStore):
         """Whether the feed was read before: a successful fetch recorded, or anything of it
         stored. On its first fetch, its undated entries are its backlog."""
         row = self.db.execute(
-            """SELECT EXISTS (SELECT 1 FROM feeds WHERE url = ? AND last_success IS NOT NULL)
-                 OR EXISTS (SELECT 1 FROM articles WHERE feed = ?)
-                 OR EXISTS (SELECT 1 FROM kept_entries WHERE feed = ?)""",
-            (url, name, name),
+            """SELECT EXISTS (SELECT 1 FROM feeds WHERE digest = ? AND url = ?
+                              AND last_success IS NOT NULL)
+                 OR EXISTS (SELECT 1 FROM articles WHERE digest = ? AND feed = ?)
+                 OR EXISTS (SELECT 1 FROM kept_entries WHERE digest = ? AND feed = ?)""",
+            (self.digest, url, self.digest, name, self.digest, name),
         ).fetchone()
         return bool(row[0])
 
@@ -205,9 +219,9 @@ class Store(DeliveryLog, FeedHealthRecords, TermStore):
                 assert entry.published is not None, "a kept entry is dated"
                 db.execute(
                     """INSERT INTO kept_entries (url, feed, guid, link, title, summary, content,
-                         author, published, first_seen, backlog)
-                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                       ON CONFLICT (url) DO UPDATE SET published = excluded.published,
+                         author, published, first_seen, backlog, digest)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                       ON CONFLICT (digest, url) DO UPDATE SET published = excluded.published,
                          backlog = excluded.backlog""",
                     (
                         entry.url,
@@ -221,6 +235,7 @@ class Store(DeliveryLog, FeedHealthRecords, TermStore):
                         _iso(entry.published),
                         _iso(now),
                         int(entry.url in never),
+                        self.digest,
                     ),
                 )
 
@@ -232,9 +247,9 @@ class Store(DeliveryLog, FeedHealthRecords, TermStore):
         excluded. They stay kept until stored as articles (`add_articles`)."""
         names = set(feeds)
         rows = self.db.execute(
-            "SELECT * FROM kept_entries WHERE backlog = 0 AND published >= ? "
+            "SELECT * FROM kept_entries WHERE digest = ? AND backlog = 0 AND published >= ? "
             "ORDER BY published, url",
-            (_iso(since),),
+            (self.digest, _iso(since)),
         )
         return [
             (
@@ -263,7 +278,8 @@ class Store(DeliveryLog, FeedHealthRecords, TermStore):
             chunk = wanted[start : start + SITE_BLOCKS_PER_QUERY]
             marks = ", ".join("?" * len(chunk))
             for row in self.db.execute(
-                f"SELECT url, backlog FROM kept_entries WHERE url IN ({marks})", chunk
+                f"SELECT url, backlog FROM kept_entries WHERE digest = ? AND url IN ({marks})",
+                (self.digest, *chunk),
             ):
                 found[row[0]] = bool(row[1])
         return found
@@ -271,42 +287,42 @@ class Store(DeliveryLog, FeedHealthRecords, TermStore):
     def kept_counts(self) -> dict[str, tuple[int, int]]:
         """Feed name -> (entries kept outside the window, of which backlog)."""
         rows = self.db.execute(
-            "SELECT feed, COUNT(*), SUM(backlog) FROM kept_entries GROUP BY feed"
+            "SELECT feed, COUNT(*), SUM(backlog) FROM kept_entries WHERE digest = ? GROUP BY feed",
+            (self.digest,),
         )
         return {row[0]: (row[1], row[2] or 0) for row in rows}
 
     def add_articles(self, articles: Sequence[NewArticle], now: datetime) -> None:
+        # Statements in batches (executemany): on PostgreSQL one round trip per batch rather
+        # than per article, which is most of what storing thousands of articles costs there.
         with self.transaction() as db:
-            for new in articles:
-                removed = json.dumps([[r.reason, r.text] for r in new.removed], ensure_ascii=False)
-                db.execute(
-                    """INSERT OR IGNORE INTO articles (url, feed, guid, link, title, text,
-                         text_source, language, author, published, first_seen, removed)
-                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            db.executemany(
+                """INSERT INTO articles (url, feed, guid, link, title, text,
+                     text_source, language, author, published, first_seen, removed, digest)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""",
+                (
                     (
-                        new.entry.url,
-                        new.entry.feed,
-                        new.entry.guid,
-                        new.entry.link,
-                        new.title,
-                        new.text,
-                        new.text_source,
-                        new.language,
-                        new.author,
-                        _iso(new.published),
-                        _iso(new.first_seen or now),
-                        removed,
-                    ),
-                )
-                # Kept outside the window until now: it came in.
-                db.execute("DELETE FROM kept_entries WHERE url = ?", (new.entry.url,))
+                        new.entry.url, new.entry.feed, new.entry.guid, new.entry.link,
+                        new.title, new.text, new.text_source, new.language, new.author,
+                        _iso(new.published), _iso(new.first_seen or now),
+                        json.dumps([[r.reason, r.text] for r in new.removed], ensure_ascii=False),
+                        self.digest,
+                    )
+                    for new in articles
+                ),
+            )  # fmt: skip
+            # Kept outside the window until now: they came in.
+            db.executemany(
+                "DELETE FROM kept_entries WHERE digest = ? AND url = ?",
+                ((self.digest, new.entry.url) for new in articles),
+            )
 
     def articles(self, statuses: Sequence[str], since: datetime) -> list[Article]:
         marks = ",".join("?" for _ in statuses)
         rows = self.db.execute(
-            f"""SELECT * FROM articles WHERE status IN ({marks}) AND published >= ?
-                ORDER BY published, id""",
-            (*statuses, _iso(since)),
+            f"""SELECT * FROM articles WHERE digest = ? AND status IN ({marks})
+                AND published >= ? ORDER BY published, id""",
+            (self.digest, *statuses, _iso(since)),
         )
         return [
             Article(
@@ -329,9 +345,10 @@ class Store(DeliveryLog, FeedHealthRecords, TermStore):
         that digest was chosen, or `max_items` held it back (`hold_back`). Only then can a new
         digest differ from what was already weighed."""
         row = self.db.execute(
-            """SELECT EXISTS (SELECT 1 FROM articles WHERE status = 'pending' AND id > COALESCE(
-                 (SELECT considered_through FROM digests WHERE status != 'failed'
-                  ORDER BY id DESC LIMIT 1), -1))"""
+            """SELECT EXISTS (SELECT 1 FROM articles WHERE digest = ? AND status = 'pending'
+                 AND id > COALESCE((SELECT considered_through FROM digests WHERE digest = ?
+                                    AND status != 'failed' ORDER BY id DESC LIMIT 1), -1))""",
+            (self.digest, self.digest),
         ).fetchone()
         return bool(row[0])
 
@@ -357,9 +374,11 @@ class Store(DeliveryLog, FeedHealthRecords, TermStore):
         runs that follow skip weighing them again until something new comes in. Call under
         the run lock, after the articles of this run were stored and weighed."""
         self.db.execute(
-            """UPDATE digests SET considered_through = (SELECT max(id) FROM articles)
-               WHERE id = (SELECT id FROM digests WHERE status != 'failed'
-                           ORDER BY id DESC LIMIT 1)"""
+            """UPDATE digests SET considered_through = (SELECT max(id) FROM articles
+                                                         WHERE digest = ?)
+               WHERE id = (SELECT id FROM digests WHERE digest = ? AND status != 'failed'
+                           ORDER BY id DESC LIMIT 1)""",
+            (self.digest, self.digest),
         )
 
     def waiting_for_everyone(self) -> dict[str, str]:
@@ -368,17 +387,19 @@ class Store(DeliveryLog, FeedHealthRecords, TermStore):
         (a server that may hold a copy counts as having it). Oldest first."""
         rows = self.db.execute(
             """SELECT recipient, last_error FROM queued_messages AS waiting
-               WHERE status = 'queued' AND NOT EXISTS (
+               WHERE digest = ? AND status = 'queued' AND NOT EXISTS (
                  SELECT 1 FROM queued_messages AS other WHERE other.digest_id = waiting.digest_id
                  AND other.status IN ('sent', 'sending'))
-               ORDER BY id"""
+               ORDER BY id""",
+            (self.digest,),
         )
         return {row["recipient"]: row["last_error"] or "" for row in rows}
 
     def expire(self, before: datetime) -> int:
         return self.db.execute(
-            "UPDATE articles SET status = 'expired' WHERE status = 'pending' AND published < ?",
-            (_iso(before),),
+            "UPDATE articles SET status = 'expired' WHERE digest = ? AND status = 'pending' "
+            "AND published < ?",
+            (self.digest, _iso(before)),
         ).rowcount
 
     def join_story(self, story_id: int, article_ids: Iterable[int]) -> int:
@@ -420,7 +441,7 @@ class Store(DeliveryLog, FeedHealthRecords, TermStore):
         # A generator, not a list: each row is freed once bound, so a big batch does not
         # set off the garbage collector's passes over the whole run's objects.
         self.db.executemany(
-            "INSERT OR IGNORE INTO site_blocks VALUES (?, ?, ?, ?)",
+            "INSERT INTO site_blocks VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
             ((host, fp, url, seen) for url, fps in prints.items() for fp in set(fps)),
         )
 
@@ -429,8 +450,9 @@ class Store(DeliveryLog, FeedHealthRecords, TermStore):
     def record_problems(self, problems: Iterable[Skipped], now: datetime) -> None:
         with self.transaction("problems") as db:
             db.executemany(
-                "INSERT INTO problems (at, stage, target, feed, reason) VALUES (?, ?, ?, ?, ?)",
-                [(_iso(now), p.stage, p.target, p.feed, p.reason) for p in problems],
+                "INSERT INTO problems (at, stage, target, feed, reason, digest) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [(_iso(now), p.stage, p.target, p.feed, p.reason, self.digest) for p in problems],
             )
 
     def prune(self, now: datetime) -> None:
@@ -441,19 +463,43 @@ class Store(DeliveryLog, FeedHealthRecords, TermStore):
         within it), and what a wider window brings in.
         """
         self.db.execute("DELETE FROM site_blocks WHERE seen < ?", (_iso(now - SITE_MEMORY),))
-        self.db.execute("DELETE FROM problems WHERE at < ?", (_iso(now - PROBLEM_MEMORY),))
+        self.db.execute(
+            "DELETE FROM problems WHERE digest = ? AND at < ?",
+            (self.digest, _iso(now - PROBLEM_MEMORY)),
+        )
+        self.prune_pool(now)
 
     def count(self, status: str) -> int:
         return self.db.execute(
-            "SELECT COUNT(*) FROM articles WHERE status = ?", (status,)
+            "SELECT COUNT(*) FROM articles WHERE digest = ? AND status = ?", (self.digest, status)
         ).fetchone()[0]
 
 
-def count_pending(db: sqlite3.Connection, since: datetime) -> int:
+def count_pending(db: Any, since: datetime, digest: str | None = "") -> int:
     """Articles waiting to be sent, published since `since`: stored and not yet in a digest,
-    some held back by `max_items` for the next runs. Takes any connection to the state file,
-    a read-only one too (`digest status` reads without the store)."""
+    some held back by `max_items` for the next runs. Takes any connection to the state, a
+    read-only one too (`digest status` reads without the store). `digest`: whose (None: a
+    state from before 012_shared_store, one digest's)."""
+    if digest is None:
+        return db.execute(
+            "SELECT COUNT(*) FROM articles WHERE status = 'pending' AND published >= ?",
+            (_iso(since),),
+        ).fetchone()[0]
     return db.execute(
-        "SELECT COUNT(*) FROM articles WHERE status = 'pending' AND published >= ?",
-        (_iso(since),),
+        "SELECT COUNT(*) FROM articles WHERE digest = ? AND status = 'pending' AND published >= ?",
+        (digest, _iso(since)),
     ).fetchone()[0]
+
+
+def last_run(storage: Path | str, digest: str = "") -> datetime | None:
+    """When the latest run (not a preview) of the digest keyed `digest` started, read from
+    its state (None: never). The daemon's catch-up asks this of a PostgreSQL store."""
+    store = Store.open(storage, digest)
+    try:
+        with store.errors_named():
+            row = store.db.execute(
+                "SELECT MAX(started) FROM runs WHERE digest = ? AND kind = 'run'", (digest,)
+            ).fetchone()
+    finally:
+        store.close()
+    return maybe_time(row[0]) if row else None

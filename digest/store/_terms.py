@@ -27,8 +27,9 @@ class TermStore(StateDB):
         blobs = [
             (batch_id, blob)
             for batch_id, blob in self.db.execute(
-                "SELECT id, terms FROM term_batches WHERE version = ? AND newest >= ? ORDER BY id",
-                (version, _iso(since)),
+                "SELECT id, terms FROM term_batches WHERE digest = ? AND version = ? "
+                "AND newest >= ? ORDER BY id",
+                (self.digest, version, _iso(since)),
             )
         ]
         where = {
@@ -36,8 +37,8 @@ class TermStore(StateDB):
             for article_id, batch_id, row in self.db.execute(
                 """SELECT a.article_id, a.batch_id, a.row FROM article_terms a
                    JOIN term_batches b ON b.id = a.batch_id
-                   WHERE b.version = ? AND b.newest >= ?""",
-                (version, _iso(since)),
+                   WHERE b.digest = ? AND b.version = ? AND b.newest >= ?""",
+                (self.digest, version, _iso(since)),
             )
         }
         return blobs, where
@@ -59,16 +60,17 @@ class TermStore(StateDB):
         joinable) or that were stored by other code than `version`."""
         with self.transaction() as db:
             db.execute(
-                "DELETE FROM term_batches WHERE newest < ? OR version != ?",
-                (_iso(since), version),
+                "DELETE FROM term_batches WHERE digest = ? AND (newest < ? OR version != ?)",
+                (self.digest, _iso(since), version),
             )
             if not article_ids:
                 return
-            batch_id = db.execute(
-                "INSERT INTO term_batches (version, newest, terms) VALUES (?, ?, ?)",
-                (version, _iso(newest), blob),
-            ).lastrowid
+            batch_id = db.insert(
+                "INSERT INTO term_batches (version, newest, terms, digest) VALUES (?, ?, ?, ?)",
+                (version, _iso(newest), blob, self.digest),
+            )
             db.executemany(
-                "INSERT OR REPLACE INTO article_terms VALUES (?, ?, ?)",
+                "INSERT INTO article_terms VALUES (?, ?, ?) ON CONFLICT (article_id) "
+                "DO UPDATE SET batch_id = excluded.batch_id, row = excluded.row",
                 ((article_id, batch_id, row) for row, article_id in enumerate(article_ids)),
             )

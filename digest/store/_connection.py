@@ -1,0 +1,191 @@
+"""The one connection the store's code talks to, over SQLite or PostgreSQL.
+
+The store's SQL is written once, in the dialect both accept (`?` placeholders, `INSERT ...
+ON CONFLICT`, ISO times as text); what differs is here and in _migrations.py, nowhere else:
+how a transaction starts, how a new row's id comes back, which exceptions are the
+database's. `open_connection` picks the backend from the `storage` setting: a path is a
+SQLite file, a `postgresql://` URL a PostgreSQL database (psycopg 3, imported only then).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import urlsplit, urlunsplit
+
+# What holds the password of a PostgreSQL store (as delivery.password_env holds SMTP's):
+# never the URL, which is in the config, the logs and `digest status`.
+PASSWORD_VARIABLE = "DIGEST_STORAGE_PASSWORD"
+POSTGRES_SCHEMES = ("postgresql", "postgres")
+
+
+def is_database_url(storage: Path | str) -> bool:
+    """Whether a `storage` value names a PostgreSQL database rather than a SQLite file."""
+    return isinstance(storage, str) and urlsplit(storage).scheme in POSTGRES_SCHEMES
+
+
+def shown(storage: Path | str) -> str:
+    """`storage` for messages: a URL without any password."""
+    if not is_database_url(storage):
+        return str(storage)
+    parts = urlsplit(str(storage))
+    netloc = parts.netloc.rsplit("@", 1)
+    if len(netloc) == 2 and ":" in netloc[0]:
+        user = netloc[0].split(":", 1)[0]
+        return urlunsplit(parts._replace(netloc=f"{user}@{netloc[1]}"))
+    return str(storage)
+
+
+class Cursor(Protocol):
+    rowcount: int
+
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class Connection(Protocol):
+    """What _db.py, _state.py, _outbox.py and the rest use of a database connection."""
+
+    dialect: str  # "sqlite" or "postgresql"
+    errors: tuple[type[Exception], ...]  # the exceptions that are the database's
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor: ...
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None: ...
+    def insert(self, sql: str, params: Sequence[Any] = ()) -> int: ...
+    def begin(self) -> None: ...
+    def commit(self) -> None: ...
+    def rollback(self) -> None: ...
+    def close(self) -> None: ...
+
+
+class SQLiteConnection:
+    dialect = "sqlite"
+    errors: tuple[type[Exception], ...] = (sqlite3.Error,)
+
+    def __init__(self, path: Path):
+        self.raw = sqlite3.connect(path, timeout=10, isolation_level=None)
+        self.raw.row_factory = sqlite3.Row
+        self.raw.execute("PRAGMA journal_mode=WAL")
+        self.raw.execute("PRAGMA foreign_keys=ON")
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
+        return self.raw.execute(sql, params)
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        self.raw.executemany(sql, rows)
+
+    def insert(self, sql: str, params: Sequence[Any] = ()) -> int:
+        row_id = self.raw.execute(sql, params).lastrowid
+        assert row_id is not None
+        return row_id
+
+    def begin(self) -> None:
+        # IMMEDIATE: the write lock from the start, so two processes never both read, then
+        # both try to write (one would fail with "database is locked").
+        self.raw.execute("BEGIN IMMEDIATE")
+
+    def commit(self) -> None:
+        self.raw.execute("COMMIT")
+
+    def rollback(self) -> None:
+        self.raw.execute("ROLLBACK")
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+class Row(Sequence[Any]):
+    """A PostgreSQL row read as sqlite3.Row is: by position, by column name, keys()."""
+
+    __slots__ = ("_names", "_values")
+
+    def __init__(self, names: dict[str, int], values: Sequence[Any]):
+        self._names = names
+        self._values = values
+
+    def __getitem__(self, key: Any) -> Any:  # type: ignore[override]
+        if isinstance(key, str):
+            return self._values[self._names[key]]
+        return self._values[key]
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def keys(self) -> list[str]:
+        return list(self._names)
+
+
+_PLACEHOLDER = re.compile(r"[?%]")
+
+
+def _postgres_sql(sql: str) -> str:
+    """`?` -> `%s`, and a literal `%` (LIKE 'x%') doubled, as psycopg reads a query."""
+    return _PLACEHOLDER.sub(lambda match: "%s" if match.group() == "?" else "%%", sql)
+
+
+class PostgresConnection:
+    dialect = "postgresql"
+
+    def __init__(self, url: str):
+        import psycopg
+
+        self._psycopg = psycopg
+        self.errors = (psycopg.Error,)
+        self._sql: dict[str, str] = {}
+        # autocommit: a statement outside begin()..commit() commits alone, as SQLite's
+        # autocommit mode does; the store opens its transactions itself.
+        self.raw = psycopg.connect(
+            url,
+            autocommit=True,
+            password=os.environ.get(PASSWORD_VARIABLE) or None,
+            connect_timeout=10,
+            application_name="digest",
+            row_factory=_row_factory,
+        )
+
+    def _translated(self, sql: str) -> str:
+        translated = self._sql.get(sql)
+        if translated is None:
+            translated = self._sql[sql] = _postgres_sql(sql)
+        return translated
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
+        return self.raw.execute(self._translated(sql), tuple(params))  # type: ignore[arg-type,return-value]
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        with self.raw.cursor() as cursor:
+            cursor.executemany(self._translated(sql), rows)  # type: ignore[arg-type]
+
+    def insert(self, sql: str, params: Sequence[Any] = ()) -> int:
+        row = self.execute(sql + " RETURNING id", params).fetchone()
+        return int(row[0])
+
+    def begin(self) -> None:
+        self.raw.execute("BEGIN")
+
+    def commit(self) -> None:
+        self.raw.execute("COMMIT")
+
+    def rollback(self) -> None:
+        self.raw.execute("ROLLBACK")
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+def _row_factory(cursor: Any) -> Any:
+    names = {column.name: index for index, column in enumerate(cursor.description or ())}
+    return lambda values: Row(names, values)
+
+
+def open_connection(storage: Path | str) -> Connection:
+    if is_database_url(storage):
+        return PostgresConnection(str(storage))
+    path = Path(storage)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return SQLiteConnection(path)

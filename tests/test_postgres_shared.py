@@ -1,0 +1,185 @@
+"""Configs naming one storage share its article pool: two `digest run` on two configs at the
+same instant fetch each feed and each page once between them (counted by the test's HTTP
+server), and each digest still sends its own digest of its own feeds. On PostgreSQL and on
+a SQLite file alike; and an older SQLite state becomes the unnamed digest of a shared one."""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from conftest import DEMO_FEEDS, REPO, run_cli, smtp_delivery, stall, write_config
+
+from digest.cli._schedule import load_digests
+from digest.store._migrations import MIGRATIONS
+from digest.store._state import Store
+
+READERS = {"news-a": "ana@example.org", "news-b": "bo@example.org"}
+FEEDS = {"news-a": DEMO_FEEDS[:4], "news-b": DEMO_FEEDS[1:5]}  # three feeds in common
+
+
+def _configs(tmp_path: Path, site, smtp_server, storage: str) -> dict[str, Path]:
+    configs = {}
+    for digest, reader in READERS.items():
+        path = write_config(
+            tmp_path, site.base_url, delivery=smtp_delivery(smtp_server, to=reader),
+            feeds=FEEDS[digest], name=f"{digest}.yaml",
+            # Pages on loopback, as the feeds: a digest whose feed came from the pool would
+            # otherwise be refused its pages by the private-address guard, and not ask.
+            extra=f"  allow_private: true\nid: {digest}\n",
+        )  # fmt: skip
+        path.write_text(path.read_text().replace("storage: state/digest.db", storage))
+        configs[digest] = path
+    return configs
+
+
+def _run_together(configs: dict[str, Path]) -> None:
+    """Both runs started at the same instant, as the daemon's jobs of one cron minute are."""
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "digest", "run", "--config", str(path)],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for path in configs.values()
+    ]
+    for process in processes:
+        _, err = process.communicate(timeout=180)
+        assert process.returncode == 0, err
+
+
+def _gets(site) -> Counter:
+    return Counter(
+        path.split("?")[0] for method, path, status in site.requests
+        if method == "GET" and status == 200 and not path.endswith("robots.txt")
+    )  # fmt: skip
+
+
+def _stories(message) -> set[str]:
+    text = message.get_body(("plain",)).get_content()
+    return {line.strip() for line in text.splitlines() if "/articles/" in line}
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def storage(request, tmp_path) -> str:
+    if request.param == "sqlite":
+        return "storage: shared/digests.db"
+    server = request.getfixturevalue("postgres_server")
+    return f"storage: {server.database()}"
+
+
+@pytest.mark.postgres
+def test_two_digests_sharing_a_store_fetch_each_feed_and_page_once(
+    storage, tmp_path, site, smtp_server
+):
+    configs = _configs(tmp_path, site, smtp_server, storage)
+    _run_together(configs)
+
+    gets = _gets(site)
+    feeds = {f"/{path}" for feeds in FEEDS.values() for _, path, _ in feeds}
+    assert {path: gets[path] for path in feeds} == dict.fromkeys(feeds, 1)
+    pages = {path: count for path, count in gets.items() if "/articles/" in path}
+    assert pages and set(pages.values()) == {1}, pages
+
+    by_reader = {
+        rcpts[0]: m
+        for m, (_, rcpts) in zip(smtp_server.messages, smtp_server.envelopes, strict=True)
+    }
+    assert sorted(by_reader) == sorted(READERS.values())  # one digest each
+    first, second = (_stories(by_reader[reader]) for reader in READERS.values())
+    assert first & second  # the feeds they share: the same stories, each digest's own
+    assert first != second
+
+    # Within the cycle, a second round reads both digests' feeds from the pool.
+    for path in configs.values():
+        again = run_cli("run", "--config", str(path))
+        assert again.returncode == 0 and "nothing new" in again.stdout, again.stderr
+    assert _gets(site) == gets
+    assert len(smtp_server.messages) == 2
+
+
+@pytest.mark.postgres
+def test_a_run_killed_during_its_turn_at_the_pool_does_not_hold_up_the_others(
+    storage, tmp_path, site, smtp_server
+):
+    asked = threading.Event()
+
+    def slow_feed(request) -> None:  # noted when asked, before it hangs
+        asked.set()
+        stall(20)(request)
+
+    site.overrides = {"/slow/feed.xml": slow_feed}
+    configs = _configs(tmp_path, site, smtp_server, storage)
+    slow = [("Slow", f"{site.base_url}/slow/feed.xml", "World"), *DEMO_FEEDS[:1]]
+    stuck = write_config(
+        tmp_path, site.base_url, feeds=slow, name="stuck.yaml",
+        extra="  allow_private: true\nid: stuck\n",
+    )  # fmt: skip
+    stuck.write_text(stuck.read_text().replace("timeout: 2", "timeout: 30")
+                     .replace("storage: state/digest.db", storage))  # fmt: skip
+    process = subprocess.Popen(
+        [sys.executable, "-m", "digest", "run", "--config", str(stuck)],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:  # its turn at the pool taken, waiting for the slow feed
+        assert asked.wait(30)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    started = time.monotonic()
+    done = run_cli("run", "--config", str(configs["news-a"]))
+    assert done.returncode == 0, done.stderr
+    assert time.monotonic() - started < 15  # not the 20 s the dead run's fetch would take
+    assert len(smtp_server.messages) == 1
+
+
+def test_configs_sharing_a_storage_need_their_own_id(tmp_path):
+    for name, extra in (("a.yaml", "id: a\n"), ("b.yaml", "id: b\n"), ("c.yaml", "id: b\n")):
+        write_config(tmp_path, "http://127.0.0.1:9", extra=f"schedule: 0 7 * * *\n{extra}",
+                     name=name)  # fmt: skip
+    digests, problems = load_digests(tmp_path)
+    assert [d.config.path.name for d in digests] == ["a.yaml", "b.yaml"]
+    (problem,) = problems
+    assert "c.yaml" in str(problem) and "its own `id`" in str(problem)
+
+
+def test_an_older_sqlite_state_becomes_the_unnamed_digest_of_a_shared_store(tmp_path):
+    path = tmp_path / "old.db"
+    old = sqlite3.connect(path, isolation_level=None)
+    old.execute("CREATE TABLE migrations (name TEXT PRIMARY KEY, applied TEXT NOT NULL)")
+    for name, script in MIGRATIONS:
+        if name >= "012":
+            break
+        old.executescript(script)
+        old.execute("INSERT INTO migrations VALUES (?, '2026-11-01T00:00:00+00:00')", (name,))
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    old.execute("INSERT INTO feeds (url, name, etag) VALUES ('https://a.example/f', 'A', 'e1')")
+    old.execute(
+        "INSERT INTO articles (url, feed, guid, link, title, text, text_source, published, "
+        "first_seen) VALUES ('https://a.example/1', 'A', 'g1', 'https://a.example/1', 'One', "
+        "'Text', 'feed-summary', ?, ?)",
+        (now, now),
+    )
+    old.close()
+    unnamed, named = Store.open(path), Store.open(path, "news-b")
+    try:
+        assert unnamed.count("pending") == 1 and unnamed.feed_state("https://a.example/f").etag
+        assert named.count("pending") == 0
+        assert named.feed_state("https://a.example/f").etag is None
+        (row,) = unnamed.db.execute("SELECT sql FROM sqlite_master WHERE name = 'articles'")
+        assert "UNIQUE (digest, url)" in row[0]
+    finally:
+        unnamed.close()
+        named.close()

@@ -3,6 +3,8 @@
     python bench/pipeline_bench.py             # 200 outlets x 100 articles = 20,000 articles
     python bench/pipeline_bench.py --small     # 20 x 100 = 2,000 articles
     python bench/pipeline_bench.py --cluster   # clustering alone on 10,000 and 100,000 texts
+    python bench/pipeline_bench.py --dask      # the local pool, then Dask with 1 and 2 workers
+    python bench/pipeline_bench.py --storage postgresql://USER@HOST:PORT/DB   # on PostgreSQL
 
 The corpus (corpus.py, newsgen.py) is written to a temporary folder and served by a separate
 process, one loopback address per outlet. The pipeline runs through `digest.run` with a config
@@ -13,6 +15,11 @@ mean of the two, so that it holds on a busy machine and on one whose speed drift
 
 Peak memory is the largest sum of RSS over this process and its descendants (the extraction
 workers and their fork server), sampled every 50 ms; the HTTP server is left out.
+
+`--dask` runs the same corpus cold three times, each from an empty state, in one
+invocation: on the local process pool (`workers: auto`), then with `workers:` naming a Dask
+scheduler started here on 127.0.0.1 with 1 and with 2 worker processes (one thread each). It
+prints where the limits are (docs/scaling.md) and what they make of a bigger cluster.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import logging
 import multiprocessing
 import os
 import shutil
@@ -29,7 +37,9 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -138,12 +148,14 @@ def bare_extraction(pages: list[tuple[str, str]], workers: int) -> tuple[float, 
     return time.perf_counter() - start, cpu
 
 
-def write_config(folder: Path, manifest: dict, workers: int | None) -> Path:
+def write_config(
+    folder: Path, manifest: dict, workers: int | str | None, storage: str | None = None
+) -> Path:
     lines = [
         "title: Bench Digest",
         "window: 48h",
         "max_items: 20",
-        "storage: state/digest.db",
+        f"storage: {storage or 'state/digest.db'}",
         f"workers: {'auto' if workers is None else workers}",
         "delivery:",
         "  method: file",
@@ -175,15 +187,18 @@ def timed_run(config: digest.Config, now: datetime, server_pid: int) -> dict:
     }
 
 
-def pipeline_mode(args: argparse.Namespace) -> None:
+@contextmanager
+def served_corpus(args: argparse.Namespace) -> Iterator[tuple[Path, dict, int, int]]:
+    """The corpus built in a temporary folder and served by its own process: yields the
+    folder, the manifest, the server's pid and the number of articles."""
     outlets, per_outlet = (20, 100) if args.small else (args.outlets, args.per_outlet)
-    workers = worker_count(args.workers)
     folder = Path(tempfile.mkdtemp(prefix="digest-bench-", dir=args.tmp))
     try:
         now = datetime.now(UTC).replace(microsecond=0)
         port = _free_port(outlets)
         start = time.perf_counter()
         manifest = corpus.build(folder / "sites", outlets, per_outlet, port, now)
+        manifest["now"] = now
         built = time.perf_counter() - start
         total = outlets * per_outlet
         print(f"corpus: {outlets} outlets x {per_outlet} = {total:,} articles, "
@@ -198,23 +213,7 @@ def pipeline_mode(args: argparse.Namespace) -> None:
         try:
             if server.stdout is None or server.stdout.readline().strip() != "ready":
                 raise SystemExit("the corpus server did not start")
-            pages = [
-                (str(path), f"http://{corpus.outlet_address(int(path.parts[-3]))}:{port}/news/"
-                 + path.name.removesuffix(".gz"))
-                for path in sorted((folder / "sites").glob("*/news/*.html.gz"))
-            ]  # fmt: skip
-            # Bare extraction is timed before and after the cold run, and the ratio taken to
-            # their mean: this machine's speed drifts by some 5% over minutes, as much as the
-            # ratio's margin, and a drift between one bare pass and the run moved it.
-            bare = [bare_extraction(pages, workers)]
-            print(f"bare trafilatura.extract: {bare[0][0]:.1f}s wall with {workers} processes",
-                  flush=True)  # fmt: skip
-            config = digest.load_config(write_config(folder, manifest, args.workers))
-            cold = timed_run(config, now + timedelta(minutes=5), server.pid)
-            print(f"cold run: {cold['wall']:.1f}s wall", flush=True)
-            bare.append(bare_extraction(pages, workers))
-            print(f"bare trafilatura.extract again: {bare[1][0]:.1f}s wall", flush=True)
-            again = timed_run(config, now + timedelta(minutes=10), server.pid)
+            yield folder, manifest, server.pid, total
         finally:
             if server.stdin:
                 server.stdin.close()
@@ -223,12 +222,36 @@ def pipeline_mode(args: argparse.Namespace) -> None:
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait()
-        _print_table(total, workers, bare, len(pages), cold, again)
     finally:
         if args.keep:
             print(f"kept {folder}")
         else:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def pipeline_mode(args: argparse.Namespace) -> None:
+    workers = worker_count(args.workers)
+    with served_corpus(args) as (folder, manifest, server_pid, total):
+        now = manifest["now"]
+        pages = [
+            (str(path), f"http://{corpus.outlet_address(int(path.parts[-3]))}:"
+             f"{manifest['port']}/news/" + path.name.removesuffix(".gz"))
+            for path in sorted((folder / "sites").glob("*/news/*.html.gz"))
+        ]  # fmt: skip
+        # Bare extraction is timed before and after the cold run, and the ratio taken to
+        # their mean: this machine's speed drifts by some 5% over minutes, as much as the
+        # ratio's margin, and a drift between one bare pass and the run moved it.
+        bare = [bare_extraction(pages, workers)]
+        print(f"bare trafilatura.extract: {bare[0][0]:.1f}s wall with {workers} processes",
+              flush=True)  # fmt: skip
+        _empty_storage(args.storage)
+        config = digest.load_config(write_config(folder, manifest, args.workers, args.storage))
+        cold = timed_run(config, now + timedelta(minutes=5), server_pid)
+        print(f"cold run: {cold['wall']:.1f}s wall", flush=True)
+        bare.append(bare_extraction(pages, workers))
+        print(f"bare trafilatura.extract again: {bare[1][0]:.1f}s wall", flush=True)
+        again = timed_run(config, now + timedelta(minutes=10), server_pid)
+    _print_table(total, workers, bare, len(pages), cold, again)
 
 
 def _print_table(
@@ -285,6 +308,174 @@ def _print_table(
 
 def _target(label: str, value: str, met: bool, goal: str) -> None:
     print(f"{label:<44}{value:>14}   target {goal} {'MET' if met else 'MISSED'}")
+
+
+def _empty_storage(storage: str | None) -> None:
+    """A PostgreSQL storage is emptied before each cold run (give the bench a scratch
+    database); a SQLite one is a new file in each run's folder."""
+    if storage is None or "://" not in storage:
+        return
+    import psycopg
+
+    password = os.environ.get("DIGEST_STORAGE_PASSWORD")
+    with psycopg.connect(storage, password=password, autocommit=True) as db:
+        db.execute("DROP SCHEMA public CASCADE")
+        db.execute("CREATE SCHEMA public")
+
+
+def _loopback_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def dask_cluster(workers: int) -> Iterator[tuple[str, list[int]]]:
+    """A Dask scheduler on 127.0.0.1 and `workers` worker processes of one thread each, as
+    an operator would start them (the `dask` CLI's modules): yields the scheduler's address
+    and the pids of the scheduler and the workers. The workers import the page extractor
+    as they start (--preload), as the local pool's fork server does."""
+    from distributed import Client
+
+    address = f"tcp://127.0.0.1:{_loopback_port()}"
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+    }
+    processes = [subprocess.Popen(
+        [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
+         "--port", address.rpartition(":")[2], "--no-dashboard"], env=env, **quiet,
+    )]  # fmt: skip
+    for _ in range(workers):
+        processes.append(subprocess.Popen(
+            [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1",
+             "--no-nanny", "--host", "127.0.0.1", "--no-dashboard", "--memory-limit", "0",
+             "--preload", "digest.pipeline._pool"], env=env, **quiet,
+        ))  # fmt: skip
+    try:
+        with Client(address, timeout=120) as client:
+            client.wait_for_workers(workers, timeout=120)
+        yield address, [process.pid for process in processes]
+    finally:
+        for group in (processes[1:], processes[:1]):
+            for process in group:
+                process.terminate()
+            for process in group:
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+
+
+class _ShippedBytes(logging.Handler):
+    """The run's line on the bytes its pages took to the Dask workers and back."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.sent = self.received = 0.0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.msg.startswith("pages: %.1f MB sent to the Dask workers"):
+            self.sent, self.received = record.args  # type: ignore[misc]
+
+
+def dask_mode(args: argparse.Namespace) -> None:
+    """The corpus cold on the local pool, then on Dask with 1 and 2 workers."""
+    logger = logging.getLogger("digest")
+    logger.setLevel(logging.INFO)
+    shipped = _ShippedBytes()
+    logger.addHandler(shipped)
+    runs: dict[str, dict] = {}
+    with served_corpus(args) as (folder, manifest, server_pid, total):
+        now = manifest["now"]
+        variants: list[tuple[str, int | None]] = [
+            (f"process pool ({worker_count(args.workers)} procs)", None),
+            ("Dask, 1 worker", 1),
+            ("Dask, 2 workers", 2),
+        ]
+        for index, (label, dask_workers) in enumerate(variants):
+            run_folder = folder / f"run-{index}"
+            run_folder.mkdir()
+            _empty_storage(args.storage)
+            shipped.sent = shipped.received = 0.0
+            if dask_workers is None:
+                path = write_config(run_folder, manifest, args.workers, args.storage)
+                run = timed_run(digest.load_config(path), now + timedelta(minutes=5), server_pid)
+                run["helpers_cpu"] = 0.0
+            else:
+                with dask_cluster(dask_workers) as (address, pids):
+                    path = write_config(run_folder, manifest, address, args.storage)
+                    before = [_cpu_of(pid) for pid in pids]
+                    run = timed_run(digest.load_config(path), now + timedelta(minutes=5),
+                                    server_pid)  # fmt: skip
+                    used = [_cpu_of(pid) - cpu for pid, cpu in zip(pids, before, strict=True)]
+                    run["scheduler_cpu"], run["helpers_cpu"] = used[0], sum(used[1:])
+            run["sent"], run["received"] = shipped.sent, shipped.received
+            runs[label] = run
+            print(f"{label}: {run['wall']:.1f}s wall", flush=True)
+    _print_scaling(total, runs)
+
+
+def _print_scaling(total: int, runs: dict[str, dict]) -> None:
+    print()
+    print(f"{'cold run':<26}{'wall s':>9}{'pages s':>9}{'store s':>9}{'run CPU':>9}"
+          f"{'wrk CPU':>9}{'sched CPU':>10}")  # fmt: skip
+    for label, run in runs.items():
+        stages = {stage.stage: stage for stage in run["report"].stages}
+        own = run["cpu"] - sum(stage.workers_cpu for stage in run["report"].stages)
+        workers = run["helpers_cpu"] or sum(stage.workers_cpu for stage in stages.values())
+        print(f"{label:<26}{run['wall']:>9.1f}{stages['pages'].wall:>9.1f}"
+              f"{stages['store'].wall:>9.2f}{own:>9.1f}{workers:>9.1f}"
+              f"{run.get('scheduler_cpu', 0.0):>10.1f}")  # fmt: skip
+    print("(run CPU: the run's own process; wrk CPU: the worker processes, Dask's included; "
+          "sched CPU: the Dask scheduler)")  # fmt: skip
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(f"machine: {os.cpu_count()} cores, load average {load} (1, 5, 15 min) at the end")
+    pool, one, two = runs.values()
+    for label, run in runs.items():
+        report = run["report"]
+        print(f"{label}: {report.articles_new:,} new articles, {len(report.skipped)} skipped")
+    # The limits, per article, from the 2-worker run.
+    stages = {stage.stage: stage for stage in two["report"].stages}
+    pages = stages["pages"]
+    run_cpu = (pages.cpu - pages.workers_cpu) / total  # fetching and handing out, one process
+    worker_cpu = two["helpers_cpu"] / total
+    sent, back = two["sent"] * 1e6 / total, two["received"] * 1e6 / total
+    store = stages["store"].wall / total
+    print()
+    print("per article (Dask, 2 workers):")
+    print(f"  run's own process, fetching + handing out pages: {run_cpu * 1e3:.2f} ms CPU "
+          f"-> one run process feeds at most {1 / run_cpu:,.0f} pages/s")  # fmt: skip
+    print(f"  worker CPU, extraction + cleaning + Dask: {worker_cpu * 1e3:.1f} ms")
+    print(f"  bytes to the workers: {sent / 1024:.1f} KB, results back: {back / 1024:.1f} KB "
+          f"(compressed)")  # fmt: skip
+    print(f"  store stage: {store * 1e3:.3f} ms ({1 / store:,.0f} articles/s)")
+    local = sum(stages[name].wall for name in ("feeds", "clean", "cluster") if name in stages)
+    print(f"  feeds + clean + cluster stages, on the run's machine: {local / total * 1e3:.2f} ms")
+    day, machines, cores = 86400, 20, os.cpu_count() or 1
+    per_day = 1_000_000
+    print()
+    print(f"projection: {per_day:,} articles a day on {machines} machines of {cores} cores "
+          "like this one")  # fmt: skip
+    capacity = machines * cores * day / worker_cpu
+    print(f"  workers: {capacity:,.0f} articles/day of extraction capacity, "
+          f"{per_day / capacity:.1%} of it used")  # fmt: skip
+    print(f"  one run process fetching: {day / run_cpu:,.0f} articles/day at most, "
+          f"{per_day * run_cpu / day:.1%} of its core used")  # fmt: skip
+    print(f"  network to the workers: {per_day * sent / day / 1e6:.2f} MB/s on average, "
+          f"{per_day * (sent + back) / 1e9:.0f} GB a day both ways")  # fmt: skip
+    print(f"  store stage: {per_day * store / 3600:.1f} h a day of database writes "
+          f"({per_day * store / day:.1%} of the day)")  # fmt: skip
+    print(f"  feeds + clean + cluster on the run's machine: {per_day * local / total / 3600:.1f} "
+          f"h a day ({per_day * local / total / day:.1%} of the day)")  # fmt: skip
+    speedup = one["wall"] / two["wall"]
+    versus_pool = two["wall"] / pool["wall"]
+    print()
+    _target("Dask: 1 worker / 2 workers, wall", f"{speedup:.2f}x", speedup >= 1.7, ">= 1.7x")
+    _target("Dask 2 workers / process pool, wall", f"{versus_pool:.2f}x", versus_pool <= 1.15,
+            "<= 1.15x")  # fmt: skip
 
 
 def _cluster_child(size: int, seed: int, connection: Any) -> None:
@@ -351,9 +542,22 @@ def main() -> None:
     parser.add_argument("--tmp", default=None, help="folder for the corpus (default: system tmp)")
     parser.add_argument("--keep", action="store_true", help="keep the corpus and state")
     parser.add_argument("--cluster-timeout", type=float, default=600.0)
+    parser.add_argument(
+        "--dask",
+        action="store_true",
+        help="the local pool, then a Dask cluster of 1 and of 2 workers",
+    )
+    parser.add_argument(
+        "--storage",
+        default=None,
+        help="the config's storage (default: a SQLite file per run); a "
+        "postgresql:// database is emptied before each cold run",
+    )
     args = parser.parse_args()
     if args.cluster:
         cluster_mode(args)
+    elif args.dask:
+        dask_mode(args)
     else:
         pipeline_mode(args)
 

@@ -10,15 +10,28 @@ knows every page of a site). The worker also returns what that memory needs, so 
 does no more than set lookups for it: each block's fingerprints, and the page's scores
 (`clean.ScoredBlocks`), from which a page that does repeat site blocks is decided again
 without being scored again.
+
+With `workers` naming a Dask scheduler, the same functions run on its workers (_dask.py):
+the feeds one task each, the pages in batches.
 """
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
+import pickle
 import time
+import zlib
 from collections.abc import Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    BrokenExecutor,
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    wait,
+)
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,6 +49,9 @@ from ..pages import (
     extract_page,
     score_page,
 )
+from ._dask import DaskWorkers
+
+log = logging.getLogger("digest")
 
 Key = TypeVar("Key")
 # Starting a worker imports trafilatura (about a second); below this many pages the run's
@@ -44,6 +60,12 @@ POOL_MIN_PAGES = 64
 # Pages handed to the pool but not yet done, per worker: enough to never leave a worker
 # idle, few enough that fetched pages do not pile up in memory when fetching outruns them.
 QUEUED_PER_WORKER = 4
+# On a Dask cluster pages go in batches, one task each: a task costs the scheduler and the
+# network a round trip, a page some 15 ms of a core. A batch is sent once it holds this
+# many pages, or at once while a worker thread has nothing to do.
+PAGES_PER_TASK = 16
+# Batches handed to the cluster but not yet done, per worker thread.
+QUEUED_PER_THREAD = 2
 
 
 @dataclass(frozen=True)
@@ -93,10 +115,39 @@ def run_start_method() -> str:
     return "forkserver"
 
 
+def process_pages(pages: list[tuple[bytes, str]]) -> bytes:
+    """process_page for a batch of (page bytes, URL), on a cluster's worker: the results
+    pickled and compressed (zlib's fastest level, in the worker's time), as they cross the
+    network to the run."""
+    works = [process_page(raw, url) for raw, url in pages]
+    return zlib.compress(pickle.dumps(works, protocol=pickle.HIGHEST_PROTOCOL), 1)
+
+
+def unpack_pages(packed: bytes) -> list[PageWork]:
+    """What process_pages returned, as PageWork values again."""
+    works: list[PageWork] = pickle.loads(zlib.decompress(packed))
+    return works
+
+
 @contextmanager
-def run_pool(workers: int) -> Iterator[ProcessPoolExecutor | None]:
-    """A pool of `workers` processes for the run's stages (None for 0), shut down on exit
-    with what is still queued cancelled: a run stopped mid-stage does not wait for it."""
+def run_pool(setting: int | str | None) -> Iterator[Executor | None]:
+    """The workers for the run's stages, by the `workers` setting: a Dask scheduler's when
+    it names one (a local pool should it not answer), else a pool of local processes (None
+    for 0). Shut down on exit with what is still queued cancelled: a run stopped mid-stage
+    does not wait for it."""
+    if isinstance(setting, str):
+        try:
+            cluster = DaskWorkers(setting)
+        except (OSError, TimeoutError) as error:
+            log.warning("Dask scheduler %s: %s; using %d local worker processes instead",
+                        setting, error, cores())  # fmt: skip
+        else:
+            try:
+                yield cluster
+            finally:
+                cluster.shutdown()
+            return
+    workers = worker_count(setting)
     if workers <= 0:
         yield None
         return
@@ -124,26 +175,43 @@ def parse_feed_in_worker(
     return parse_fetched(result, feed_name, now), time.process_time() - start
 
 
-def worker_count(setting: int | None) -> int:
-    """`workers` from the config: None means one per core this process may use."""
-    return cores() if setting is None else setting
+def worker_count(setting: int | str | None) -> int:
+    """Local processes for `workers` from the config: None means one per core this process
+    may use, and so does a Dask scheduler's address (for work done here, or should the
+    cluster not answer)."""
+    return setting if isinstance(setting, int) else cores()
+
+
+def local_workers(setting: int | str | None) -> int | None:
+    """`workers` for the stages that run on this machine only (clustering's terms): a Dask
+    scheduler's address counts as auto here."""
+    return None if isinstance(setting, str) else setting
 
 
 class PagePool(Generic[Key]):
     """Hand pages to worker processes as they arrive; collect results as they finish.
 
     With `workers` = 0 the pages are processed in this process, one at a time. Use as a
-    context manager; `submit` blocks while enough pages are already queued.
+    context manager; `submit` blocks while enough pages are already queued. On a Dask
+    cluster (`executor` a DaskWorkers) pages go in batches (PAGES_PER_TASK), and a batch
+    whose task fails for good (its workers kept dying, or the cluster is gone) is processed
+    in this process: a lost worker costs no page.
     """
 
-    def __init__(self, workers: int, executor: ProcessPoolExecutor | None = None):
-        """`executor`, when given, is a pool of `workers` processes that the caller owns
-        (and shuts down); otherwise the pool is started here and stopped on exit."""
+    def __init__(self, workers: int, executor: Executor | None = None):
+        """`executor`, when given, is a pool of `workers` processes, or a Dask cluster, that
+        the caller owns (and shuts down); otherwise a pool is started here and stopped on
+        exit."""
         self.workers = workers
-        self._executor: ProcessPoolExecutor | None = executor if workers > 0 else None
+        self._executor: Executor | None = executor if workers > 0 else None
         self._owned = executor is None
-        self._running: dict[Future[PageWork], Key] = {}
+        self._cluster = executor if isinstance(executor, DaskWorkers) else None
+        # Each task's pages: the key, and on a cluster the bytes, kept to redo a lost batch.
+        self._running: dict[Future[PageWork | bytes], list[tuple[Key, bytes, str]]] = {}
+        self._batch: list[tuple[Key, bytes, str]] = []
         self._done: list[tuple[Key, PageWork]] = []
+        self.bytes_sent = 0  # page bytes handed to the cluster's workers
+        self.bytes_received = 0  # their results, as they came back (compressed)
 
     def __enter__(self) -> PagePool[Key]:
         if self.workers > 0 and self._executor is None:
@@ -153,14 +221,22 @@ class PagePool(Generic[Key]):
     def __exit__(self, *exc: object) -> None:
         if self._executor is not None and self._owned:
             self._executor.shutdown(wait=True, cancel_futures=True)
+        if self.bytes_sent:
+            log.info("pages: %.1f MB sent to the Dask workers, %.1f MB of results back",
+                     self.bytes_sent / 1e6, self.bytes_received / 1e6)  # fmt: skip
 
     def submit(self, key: Key, raw: bytes, url: str) -> None:
         if self._executor is None:
             self._done.append((key, process_page(raw, url)))
             return
+        if self._cluster is not None:
+            self._batch.append((key, raw, url))
+            if len(self._batch) >= PAGES_PER_TASK or len(self._running) < self._cluster.threads:
+                self._send_batch(self._cluster)
+            return
         while len(self._running) >= self.workers * QUEUED_PER_WORKER:
             self._collect(wait(self._running, return_when=FIRST_COMPLETED).done)
-        self._running[self._executor.submit(process_page, raw, url)] = key
+        self._running[self._executor.submit(process_page, raw, url)] = [(key, b"", url)]
 
     def finished(self) -> Iterator[tuple[Key, PageWork]]:
         """Results that are ready, without waiting for the others."""
@@ -170,19 +246,48 @@ class PagePool(Generic[Key]):
 
     def drain(self) -> Iterator[tuple[Key, PageWork]]:
         """Every remaining result, waiting for each."""
+        if self._batch and self._cluster is not None:
+            self._send_batch(self._cluster)
         if self._running:
             self._collect(wait(self._running).done)
         done, self._done = self._done, []
         yield from done
 
-    def _collect(self, futures: Iterable[Future[PageWork]]) -> None:
+    def _send_batch(self, cluster: DaskWorkers) -> None:
+        while len(self._running) >= cluster.threads * QUEUED_PER_THREAD:
+            self._collect(wait(self._running, return_when=FIRST_COMPLETED).done)
+        batch, self._batch = self._batch, []
+        try:
+            future = cluster.submit(process_pages, [(raw, url) for _, raw, url in batch])
+        except BrokenExecutor:
+            self._done += [(key, process_page(raw, url)) for key, raw, url in batch]
+            return
+        self.bytes_sent += sum(len(raw) for _, raw, _ in batch)
+        self._running[future] = batch
+
+    def _collect(self, futures: Iterable[Future[PageWork | bytes]]) -> None:
         for future in list(futures):
-            key = self._running.pop(future)
+            batch = self._running.pop(future)
             try:
-                work = future.result()
-            except Exception as error:  # a worker died (out of memory, killed)
-                work = PageWork("", None, None, f"extraction worker failed ({error})"[:300])
-            self._done.append((key, work))
+                result = future.result()
+            except Exception as error:
+                if self._cluster is None:  # a local worker died (out of memory, killed)
+                    reason = f"extraction worker failed ({error})"[:300]
+                    key, _, url = batch[0]
+                    self._done.append(
+                        (key, PageWork(url, None, None, Skipped("page", url, reason)))
+                    )
+                    continue
+                log.warning("a Dask task failed (%s): its %d pages are processed here",
+                            f"{type(error).__name__}: {error}"[:200], len(batch))  # fmt: skip
+                self._done += [(key, process_page(raw, url)) for key, raw, url in batch]
+                continue
+            if isinstance(result, PageWork):
+                self._done.append((batch[0][0], result))
+                continue
+            self.bytes_received += len(result)
+            works = unpack_pages(result)
+            self._done += [(key, work) for (key, _, _), work in zip(batch, works, strict=True)]
 
 
 def cores() -> int:

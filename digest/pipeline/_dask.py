@@ -1,0 +1,120 @@
+"""The run's feed parsing and page work on a Dask cluster (`workers: tcp://HOST:PORT`).
+
+Only this module imports dask, and only when a run's `workers` names a scheduler: a run on
+the local pool never loads it (nor needs it installed: it is the `cluster` extra).
+
+What runs on the cluster is what runs in the local pool (_pool.py): pure functions of the
+fetched bytes, returning plain dataclasses. Fetching, robots.txt and `fetch.per_host` stay
+in the run's process, so the politeness limits hold for the whole cluster; and only the
+run's process writes the store, from the results it gathered, so a task that the scheduler
+runs again after its worker died is stored once like any other.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import BrokenExecutor, Executor, Future, InvalidStateError
+from contextlib import suppress
+from typing import Any
+
+log = logging.getLogger("digest")
+
+# A scheduler that does not answer, or has no worker, within this is not used: the run
+# falls back to its local pool rather than wait for a cluster that may never come.
+CONNECT_TIMEOUT = 20.0
+# The scheduler is asked this often how many worker threads it has: PagePool keeps that
+# many batches busy, and a cluster whose workers are all gone is noticed.
+WATCH_EVERY = 2.0
+# Once the cluster has had no worker for this long, its tasks are given up (their work is
+# then done in the run's process): a lost worker's tasks wait for another, not forever.
+NO_WORKER_GRACE = 30.0
+
+
+class DaskWorkers(Executor):
+    """A Dask scheduler's workers as a concurrent.futures Executor for the run's stages.
+
+    `submit` returns a plain Future; `threads` is how many tasks the cluster runs at once.
+    Should every worker be gone for NO_WORKER_GRACE seconds (or the scheduler be lost), the
+    pending futures fail and `submit` raises BrokenExecutor: callers then do the work in
+    the run's process, as they do when a local pool breaks.
+    """
+
+    def __init__(self, address: str, timeout: float | None = None):
+        """Connect to the scheduler at `address` and wait for its first worker; raises
+        OSError (or TimeoutError) when there is no scheduler or no worker by `timeout`
+        (default CONNECT_TIMEOUT)."""
+        from distributed import Client
+
+        timeout = CONNECT_TIMEOUT if timeout is None else timeout
+        self.address = address
+        self._client = Client(address, timeout=timeout, set_as_default=False)
+        try:
+            self._client.wait_for_workers(1, timeout=timeout)
+        except BaseException:
+            self._client.close()
+            raise
+        self._lock = threading.Lock()
+        self._pending: set[Future[Any]] = set()
+        self._broken: str | None = None
+        self.threads = max(1, sum(self._client.nthreads().values()))
+        self._stop = threading.Event()
+        self._watch = threading.Thread(target=self._watch_workers, name="dask-watch", daemon=True)
+        self._watch.start()
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        with self._lock:
+            if self._broken is not None:
+                raise BrokenExecutor(self._broken)
+            relay: Future[Any] = Future()
+            self._pending.add(relay)
+        # pure=False: identical arguments are still separate work, and Dask does not hash
+        # a batch's megabytes to name its task.
+        task = self._client.submit(fn, *args, pure=False, **kwargs)
+
+        def settle(done: Any) -> None:
+            with self._lock:
+                self._pending.discard(relay)
+            # InvalidStateError: given up on already (_give_up), which stands.
+            with suppress(InvalidStateError):
+                try:
+                    relay.set_result(done.result())
+                except InvalidStateError:
+                    raise
+                except BaseException as error:  # the task's error, KilledWorker, cancelled
+                    relay.set_exception(error)
+
+        task.add_done_callback(settle)
+        return relay
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self._stop.set()
+        self._give_up("the run stopped using the cluster")
+        self._client.close()
+
+    def _watch_workers(self) -> None:
+        idle_since: float | None = None
+        elapsed = 0.0
+        while not self._stop.wait(WATCH_EVERY):
+            elapsed += WATCH_EVERY
+            try:
+                threads = sum(self._client.nthreads().values())
+            except Exception:  # the scheduler is gone: as good as no worker
+                threads = 0
+            if threads:
+                self.threads, idle_since = threads, None
+                continue
+            idle_since = elapsed if idle_since is None else idle_since
+            if elapsed - idle_since >= NO_WORKER_GRACE:
+                self._give_up(f"no Dask worker at {self.address} for {NO_WORKER_GRACE:.0f}s")
+                log.warning("%s: the rest of the work is done in this process", self._broken)
+                return
+
+    def _give_up(self, reason: str) -> None:
+        with self._lock:
+            self._broken = self._broken or reason
+            pending, self._pending = self._pending, set()
+        for relay in pending:
+            with suppress(InvalidStateError):
+                relay.set_exception(BrokenExecutor(reason))

@@ -1,0 +1,229 @@
+"""Feeds and pages on a real Dask cluster: a scheduler and two workers, each its own process
+on 127.0.0.1, started here (`workers: dask://HOST:PORT`)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import distributed
+import pytest
+from conftest import DEMO_SITES, REPO, _free_port, run_cli, write_config
+
+import digest
+from digest.config import load_config
+from digest.crash_points import CRASH_VARIABLE
+from digest.errors import ConfigError
+from digest.pipeline import _dask
+from digest.pipeline._pool import PAGES_PER_TASK, PagePool, process_page, run_pool
+
+START_TIMEOUT = 60.0
+
+
+@dataclass
+class Cluster:
+    """A scheduler and its workers, each a process of its own."""
+
+    address: str
+    scheduler: subprocess.Popen
+    workers: list[subprocess.Popen] = field(default_factory=list)
+
+    def add_worker(self, env: dict[str, str] | None = None) -> subprocess.Popen:
+        """A worker of one thread, without a nanny: killed, it stays dead (a nanny would
+        start it again, the same crash point in its environment)."""
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "distributed.cli.dask_worker", self.address,
+             "--nthreads", "1", "--no-nanny", "--host", "127.0.0.1", "--no-dashboard"],
+            cwd=REPO, env={**_environment(), **(env or {})},
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        self.workers.append(worker)
+        return worker
+
+    def wait_for(self, count: int) -> None:
+        with distributed.Client(self.address, timeout=START_TIMEOUT) as client:
+            client.wait_for_workers(count, timeout=START_TIMEOUT)
+
+    def stop(self) -> None:
+        # The workers first: one whose scheduler is gone tries to reach it again, slowly.
+        for group in (self.workers, [self.scheduler]):
+            for process in group:
+                if process.poll() is None:
+                    process.terminate()
+            for process in group:
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+
+
+def _environment() -> dict[str, str]:
+    """This checkout first on the path, so the workers unpickle the tests' own code."""
+    path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)
+    return {**os.environ, "PYTHONPATH": path}
+
+
+@pytest.fixture
+def cluster() -> Iterator[Cluster]:
+    """A scheduler on a free port of 127.0.0.1 and no worker yet."""
+    port = _free_port()
+    scheduler = subprocess.Popen(
+        [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
+         "--port", str(port), "--no-dashboard"],
+        cwd=REPO, env=_environment(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    cluster = Cluster(f"tcp://127.0.0.1:{port}", scheduler)
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+def _config_text(tmp_path: Path, workers: str) -> digest.Config:
+    path = tmp_path / "digest.yaml"
+    path.write_text(
+        f"title: T\nworkers: {workers}\nfeeds:\n  - name: A\n    url: http://127.0.0.1:9/a.xml\n"
+    )
+    return load_config(path)
+
+
+def test_workers_names_a_scheduler_as_dask_or_tcp(tmp_path):
+    assert _config_text(tmp_path, "dask://10.0.0.5:8786").workers == "tcp://10.0.0.5:8786"
+    assert _config_text(tmp_path, "tcp://sched.local:8786").workers == "tcp://sched.local:8786"
+    assert _config_text(tmp_path, "auto").workers is None
+    assert _config_text(tmp_path, "3").workers == 3
+    for wrong in ("http://10.0.0.5:8786", "dask://10.0.0.5", "dask://:8786", "dask://h:99999"):
+        with pytest.raises(ConfigError, match=r"Dask scheduler|port"):
+            _config_text(tmp_path, wrong)
+
+
+def test_a_run_on_the_local_pool_never_imports_dask(tmp_path, site):
+    config = write_config(tmp_path, site.base_url, extra="workers: 2\n")
+    script = (
+        "import sys, digest\n"
+        f"report = digest.run(digest.load_config({str(config)!r}))\n"
+        "assert report.articles_new > 0, report\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed'))\n"
+        "print('loaded:', loaded)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True,
+                            text=True, timeout=120, check=False)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "loaded: []" in result.stdout
+
+
+def _articles(config_path: Path) -> dict[str, tuple[str, str]]:
+    """Each stored article's URL, with its text and where the text came from."""
+    with sqlite3.connect(config_path.parent / "state" / "digest.db") as db:
+        rows = db.execute("SELECT url, text, text_source FROM articles").fetchall()
+    assert len(rows) == len({url for url, _, _ in rows})
+    return {url: (text, source) for url, text, source in rows}
+
+
+def test_a_run_on_the_cluster_stores_what_the_local_run_stores(tmp_path, site, cluster, caplog):
+    cluster.add_worker()
+    cluster.add_worker()
+    cluster.wait_for(2)
+    (tmp_path / "local").mkdir()
+    local = write_config(tmp_path / "local", site.base_url, extra="workers: 0\n")
+    (tmp_path / "dask").mkdir()
+    remote = write_config(tmp_path / "dask", site.base_url, extra=f"workers: {cluster.address}\n")
+    caplog.set_level("INFO", logger="digest")
+    report = digest.run(digest.load_config(remote))
+    digest.run(digest.load_config(local))
+    stages = {stage.stage: stage for stage in report.stages}
+    assert report.articles_new >= 27 and report.digest is not None
+    assert stages["pages"].workers_cpu > 0 and stages["feeds"].workers_cpu > 0
+    assert "MB sent to the Dask workers" in caplog.text
+    assert _articles(remote) == _articles(local)
+    assert sum(source == "page" for _, source in _articles(remote).values()) >= 20
+
+
+def test_a_dask_worker_killed_mid_run_loses_nothing(tmp_path, site, cluster):
+    # One worker SIGKILLs itself on the first feed it is given to parse; the scheduler gives
+    # that feed to the other worker, and the run stores every article, each once.
+    (tmp_path / "local").mkdir()
+    local = write_config(tmp_path / "local", site.base_url, extra="workers: 0\n")
+    reference = run_cli("run", "--config", str(local))
+    assert reference.returncode == 0, reference.stderr
+    doomed = cluster.add_worker(env={CRASH_VARIABLE: "feed-worker"})
+    cluster.add_worker()
+    cluster.wait_for(2)
+    (tmp_path / "dask").mkdir()
+    config = write_config(tmp_path / "dask", site.base_url, extra=f"workers: {cluster.address}\n")
+    result = run_cli("-v", "run", "--config", str(config))
+    assert doomed.wait(timeout=30) == -signal.SIGKILL  # it did die mid-run
+    assert result.returncode == 0, result.stderr
+    assert "delivered 15 items" in result.stdout + result.stderr, result.stdout
+    assert "feed workers failed" not in result.stderr  # rescheduled, not given up on
+    assert _articles(config) == _articles(local)
+
+
+def test_a_page_batch_whose_worker_is_killed_is_done_again(cluster):
+    # Pages in flight on a worker that is SIGKILLed come back all the same, each once: the
+    # scheduler runs the lost batch again on the other worker.
+    cluster.add_worker()
+    cluster.add_worker()
+    cluster.wait_for(2)
+    pages = sorted(DEMO_SITES.glob("*/articles/*.html"))[:12]
+    items = [(f"{n}-{path.name}", path.read_bytes(), f"http://127.0.0.1/{path.name}")
+             for n in range(8) for path in pages]  # fmt: skip
+    with distributed.Client(cluster.address) as client:
+        pids = client.run(os.getpid)
+    with run_pool(cluster.address) as executor, PagePool[str](2, executor) as pool:
+        for key, raw, url in items:
+            pool.submit(key, raw, url)
+        with distributed.Client(cluster.address) as client:
+            deadline = time.monotonic() + 30
+            busy: list[str] = []
+            while not busy and time.monotonic() < deadline:
+                busy = [w for w, tasks in client.processing().items() if tasks]
+                time.sleep(0.01)
+            assert busy, "no worker ever had a batch to run"
+            os.kill(pids[busy[0]], signal.SIGKILL)
+        done = dict(pool.drain())
+    assert len(items) > PAGES_PER_TASK * 4  # batches in flight on both workers
+    assert set(done) == {key for key, _, _ in items}
+    for key, raw, url in items[:: len(pages) + 1]:
+        assert done[key].cleaned == process_page(raw, url).cleaned
+    assert sum(worker.poll() is not None for worker in cluster.workers) == 1
+
+
+def test_a_scheduler_that_does_not_answer_leaves_the_run_to_the_local_pool(
+    tmp_path, site, monkeypatch, caplog
+):
+    monkeypatch.setattr(_dask, "CONNECT_TIMEOUT", 2.0)
+    config = write_config(
+        tmp_path, site.base_url, extra=f"workers: dask://127.0.0.1:{_free_port()}\n"
+    )
+    report = digest.run(digest.load_config(config))
+    assert report.articles_new >= 27 and report.digest is not None
+    assert "local worker processes instead" in caplog.text
+    assert sum(source == "page" for _, source in _articles(config).values()) >= 20
+
+
+def test_pages_whose_workers_are_all_gone_are_processed_in_the_run(cluster, monkeypatch):
+    monkeypatch.setattr(_dask, "WATCH_EVERY", 0.2)
+    monkeypatch.setattr(_dask, "NO_WORKER_GRACE", 1.0)
+    worker = cluster.add_worker()
+    cluster.wait_for(1)
+    pages = sorted(DEMO_SITES.glob("*/articles/*.html"))[:6]
+    items = [(f"{n}-{path.name}", path.read_bytes(), f"http://127.0.0.1/{path.name}")
+             for n in range(4) for path in pages]  # fmt: skip
+    with run_pool(cluster.address) as executor, PagePool[str](2, executor) as pool:
+        pool.submit(*items[0])
+        worker.kill()
+        worker.wait()
+        for key, raw, url in items[1:]:
+            pool.submit(key, raw, url)
+        done = dict(pool.drain())
+    assert set(done) == {key for key, _, _ in items}
+    assert all(work.cleaned is not None for work in done.values())

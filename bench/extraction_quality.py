@@ -1,9 +1,9 @@
 """Extraction quality: the project's extract+clean against bare trafilatura, same pages, one run.
 
-    python bench/extraction_quality.py ../shared/data/article-extraction
-    python bench/extraction_quality.py ../shared/data/boilerplate-snippets
+    python bench/extraction_quality.py ../shared/data/article-extraction \
+        ../shared/data/boilerplate-snippets
 
-The folder kind is detected from its files:
+Each folder's kind is detected from its files:
 
 - `ground-truth.json` ({id: {"articleBody", "url"}}, pages in `html/<id>.html.gz`): token
   precision, recall and F1 against the gold body. Tokens are the lower-cased `\\w+` words,
@@ -14,6 +14,16 @@ The folder kind is detected from its files:
   snippet is found when it is a substring of the text after both are lower-cased and their
   white space folded to single spaces; the same rule judges both systems.
 
+Printed first, CROSS-VALIDATED: the pages of all folders given are split into `--folds` folds
+by site (the host of the page's URL or canonical URL, else the site its file name starts
+with, else the file name; whole sites, the biggest first, to the smallest fold), and the
+clean stage's block model (weights and thresholds, bench/fit_blocks.py) is fit on the other
+folds' pages and scored on the held fold. The figures are pooled over the held folds, with
+each fold's figure after them, then must-not absent and must found per language of the page
+(as detected). Printed second, FIT ON ALL PAGES: the shipped weights
+(digest/pages/block_model.json, fit by bench/fit_blocks.py on every page of both folders,
+so these pages are not held out), against bare trafilatura, with the CPU times.
+
 The project side is exactly what `digest.ingest` runs: `extract_page` on the page bytes, then
 `clean_blocks` with the site memory `site_memories` builds. Pages whose URL (the gold URL, or
 else the canonical URL the page names) has the same host are treated as one run's batch from
@@ -23,7 +33,8 @@ with default settings.
 
 Times are CPU seconds of the worker process (`time.process_time`), so other load on the
 machine skews them less than wall time would; both systems run on each page in the same
-worker, one after the other. The project's time per page is its extraction plus its cleaning.
+worker, one after the other. The project's time per page is its extraction plus its cleaning
+(with the shipped weights).
 """
 
 from __future__ import annotations
@@ -37,7 +48,6 @@ import statistics
 import sys
 import time
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -186,25 +196,138 @@ def clean_all(pages: list[Page], extracted: dict[str, Extracted]) -> dict[str, t
     return cleaned
 
 
+def cross_validated(folders: list[Path], loaded, extracted, folds: int) -> None:
+    """Weights and thresholds fit on the other folds' sites, each fold's pages scored with
+    the model that did not see them; figures pooled over the held folds, then per fold."""
+    import fit_blocks
+
+    data = fit_blocks.describe_all(loaded, extracted)
+    fold_of = fit_blocks.assign_folds(data, folds)
+    texts: dict[str, str] = {}
+    per_fold: list[dict[str, dict[str, float]]] = []
+    for fold in range(folds):
+        train = [item for item in data if fold_of[item.site] != fold]
+        held = [item for item in data if fold_of[item.site] == fold]
+        model = fit_blocks.fit_model(train)
+        held_texts = fit_blocks.cleaned_texts(held, model)
+        texts.update(held_texts)
+        per_fold.append(
+            {
+                str(folder): fit_blocks.folder_scores(
+                    [i for i in held if i.page.path.parent.parent == folder], held_texts
+                )
+                for folder in folders
+            }
+        )
+    sites = len(fold_of)
+    print(
+        f"CROSS-VALIDATED: {len(data)} pages of {sites} sites in {folds} folds by site (host, "
+        "else the site in the file name); weights and thresholds fit on the other folds' "
+        "pages of all folders given, scored on the held fold (pooled over the held folds; "
+        "min-max over folds after)"
+    )
+    for folder in folders:
+        items = [i for i in data if i.page.path.parent.parent == folder]
+        scores = fit_blocks.folder_scores(items, texts)
+        fold_scores = [f[str(folder)] for f in per_fold if f[str(folder)]]
+        print(f"  {folder}: {len(items)} pages")
+        for key in ("precision", "recall", "f1", "found", "absent"):
+            if key in scores:
+                values = [f[key] for f in fold_scores if key in f]
+                spread = " ".join(f"{v:.4f}" for v in values)
+                print(
+                    f"    {_LABELS[key]:<16} {scores[key]:.4f}   folds {spread}   "
+                    f"(min {min(values):.4f}, max {max(values):.4f})"
+                )
+    snippet_items = [i for i in data if i.kind == "snippets"]
+    if snippet_items:
+        print("  per language of the page (as detected), snippet pages, cross-validated:")
+        print(
+            f"    {'lang':<5} {'pages':>5} {'must-not':>8} {'absent':>7} {'must':>5} {'found':>7}"
+        )
+        by_language: dict[str, list] = {}
+        for item in snippet_items:
+            language = (item.description.language if item.description else None) or "-"
+            by_language.setdefault(language, []).append(item)
+        for language, items in sorted(by_language.items(), key=lambda kv: -len(kv[1])):
+            found: list[bool] = []
+            absent: list[bool] = []
+            for item in items:
+                must, must_not = snippet_hits(texts[item.page.name], item.page)
+                found += must
+                absent += must_not
+            share_absent = f"{sum(absent) / len(absent):.4f}" if absent else "-"
+            share_found = f"{sum(found) / len(found):.4f}" if found else "-"
+            print(
+                f"    {language:<5} {len(items):>5} {len(absent):>8} {share_absent:>7} "
+                f"{len(found):>5} {share_found:>7}"
+            )
+
+
+_LABELS = {
+    "precision": "token precision",
+    "recall": "token recall",
+    "f1": "token F1",
+    "found": "must found",
+    "absent": "must-not absent",
+}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("folder", type=Path)
+    parser.add_argument("folders", type=Path, nargs="+")
     parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
-    parser.add_argument("--limit", type=int, help="only the first N pages (quick checks)")
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument(
+        "--no-cv", action="store_true", help="only the figures of the shipped weights"
+    )
+    parser.add_argument("--limit", type=int, help="only the first N pages of each folder")
     parser.add_argument("--worst", type=int, default=10, help="pages listed where we lose most")
     args = parser.parse_args()
-    kind, pages = load_pages(args.folder)
-    pages = pages[: args.limit] if args.limit else pages
+    import fit_blocks
+
+    folders = [folder.resolve() for folder in args.folders]
+    loaded = []
+    for folder in folders:
+        kind, pages = load_pages(folder)
+        loaded += [(kind, page) for page in (pages[: args.limit] if args.limit else pages)]
     started = time.perf_counter()
-    with ProcessPoolExecutor(args.workers, initializer=_warm_up) as pool:
-        results = list(pool.map(extract_both, enumerate(pages), chunksize=4))
-    extracted = {r.name: r for r in results}
+    extracted = fit_blocks.extract_all([page for _, page in loaded], args.workers, _warm_up)
+    wall = time.perf_counter() - started
     # Cleaning is timed in this process: load langdetect's profiles here too (a run loads
     # them once per worker), or the first page that needs langdetect carries half a second.
+    # It is timed before the cross-validation, whose many objects would make the garbage
+    # collector's passes, and so the cleaning, slower than in a run.
     _warm_up()
-    cleaned = clean_all(pages, extracted)
-    wall = time.perf_counter() - started
+    by_folder = {
+        folder: [page for _, page in loaded if page.path.parent.parent == folder]
+        for folder in folders
+    }
+    cleaned = {folder: clean_all(pages, extracted) for folder, pages in by_folder.items()}
+    if not args.no_cv:
+        cross_validated(folders, loaded, extracted, args.folds)
+        print()
+    print(
+        "FIT ON ALL PAGES (not held out): the shipped weights, digest/pages/block_model.json, "
+        "which bench/fit_blocks.py fits on every page of ../shared/data/article-extraction "
+        "and ../shared/data/boilerplate-snippets"
+    )
+    for folder, pages in by_folder.items():
+        kind = next(k for k, page in loaded if page.path.parent.parent == folder)
+        report(folder, kind, pages, extracted, cleaned[folder], args.worst)
+    print(f"  wall time of the extraction: {wall:.0f} s, {args.workers} workers")
+    return 0
 
+
+def report(
+    folder: Path,
+    kind: str,
+    pages: list[Page],
+    extracted: dict[str, Extracted],
+    cleaned: dict[str, tuple[str, float]],
+    worst: int,
+) -> None:
+    """The shipped weights against bare trafilatura on one folder, with CPU times."""
     rows = []  # (name, project score, bare score, detail)
     if kind == "gold":
         ours, bare = [], []
@@ -212,10 +335,10 @@ def main() -> int:
             ours.append(token_scores(cleaned[page.name][0], page.gold or ""))
             bare.append(token_scores(extracted[page.name].bare_text, page.gold or ""))
             rows.append((page.name, ours[-1][2], bare[-1][2], ""))
-        print(f"{args.folder}: {len(pages)} pages with gold bodies (token P / R / F1, mean)")
+        print(f"  {folder}: {len(pages)} pages with gold bodies (token P / R / F1, mean)")
         for label, scores in (("digest extract+clean", ours), ("bare trafilatura", bare)):
             p, r, f = (statistics.fmean(s[i] for s in scores) for i in range(3))
-            print(f"  {label:<22} P {p:.4f}  R {r:.4f}  F1 {f:.4f}")
+            print(f"    {label:<22} P {p:.4f}  R {r:.4f}  F1 {f:.4f}")
     else:
         totals = {"ours": [0, 0], "bare": [0, 0]}
         for page in pages:
@@ -236,35 +359,33 @@ def main() -> int:
             )  # fmt: skip
         must = sum(len(p.must) for p in pages)
         must_not = sum(len(p.must_not) for p in pages)
-        print(f"{args.folder}: {len(pages)} pages, {must} must and {must_not} must-not snippets")
+        print(f"  {folder}: {len(pages)} pages, {must} must and {must_not} must-not snippets")
         for label, key in (("digest extract+clean", "ours"), ("bare trafilatura", "bare")):
             found, absent = totals[key]
             print(
-                f"  {label:<22} must found {found / must:.4f}  must-not absent "
+                f"    {label:<22} must found {found / must:.4f}  must-not absent "
                 f"{absent / must_not:.4f}"
             )
-    errors = [r for r in results if r.error]
+    errors = [p.name for p in pages if extracted[p.name].error]
     if errors:
-        print(f"  project extraction failed on {len(errors)} pages (scored as empty)")
+        print(f"    project extraction failed on {len(errors)} pages (scored as empty)")
 
     ours_time = [extracted[p.name].project_seconds + cleaned[p.name][1] for p in pages]
     bare_time = [extracted[p.name].bare_seconds for p in pages]
     ratios = [o / b for o, b in zip(ours_time, bare_time, strict=True) if b > 0]
     print(
-        f"  CPU time per page (mean): digest {statistics.fmean(ours_time) * 1000:.1f} ms, "
+        f"    CPU time per page (mean): digest {statistics.fmean(ours_time) * 1000:.1f} ms, "
         f"bare trafilatura {statistics.fmean(bare_time) * 1000:.1f} ms, ratio "
         f"{statistics.fmean(ours_time) / statistics.fmean(bare_time):.2f} "
-        f"(median per-page ratio {statistics.median(ratios):.2f}); wall {wall:.0f} s, "
-        f"{args.workers} workers"
+        f"(median per-page ratio {statistics.median(ratios):.2f})"
     )
-    losses = sorted(rows, key=lambda row: row[1] - row[2])[: args.worst]
+    losses = sorted(rows, key=lambda row: row[1] - row[2])[:worst]
     losses = [row for row in losses if row[1] < row[2]]
-    print(f"  pages where digest loses most against bare trafilatura ({len(losses)}):")
+    print(f"    pages where digest loses most against bare trafilatura ({len(losses)}):")
     for name, ours_score, bare_score, detail in losses:
         unit = "F1" if kind == "gold" else "snippets right"
-        line = f"    {name[:24]:<24} {unit} {ours_score:.3g} vs {bare_score:.3g}"
+        line = f"      {name[:24]:<24} {unit} {ours_score:.3g} vs {bare_score:.3g}"
         print(f"{line}  {detail}" if detail else line)
-    return 0
 
 
 if __name__ == "__main__":

@@ -2,27 +2,18 @@
 
 No single signal is trusted alone: langdetect calls a short English bullet German, a real
 paragraph may say "subscribe", and the last paragraph of every article sits at the edge.
-Each block gets a score from several signals and goes only when they add up:
+Each block is described by general features (link text, place in the page and around the
+article, length, punctuation and case, wording, language against the article's, and the same
+of its neighbours; _block_model.py), and a logistic regression fitted on real pages
+(bench/fit_blocks.py) turns them into the log-odds that it is boilerplate. The site's memory
+adds its terms when the page is decided: a block seen on other pages of the site.
 
-    wording (_phrases.py)     3 for an unmistakable call to action or label ("Read also:",
-                              a newsletter pitch, a cookie line); 2 for a likely one, a
-                              byline, a photo credit or a date line
-    links                     2 when most of a short block or of a list is link text (a
-                              teaser or a "related" list), 1 when much of it is
-    language mismatch         2 when the block is surely in another language than the
-                              article (_language.py), 1 when probably
-    repeated on the site      3 when the same block was seen on another page of the site
-    the title again           3 for a heading at the top that repeats the page's title
-    at the edge               1 in the first two or last three blocks, or next to an edge
-                              block already removed (boilerplate comes in runs)
-    next to boilerplate       1 for a block with a signal of its own (not only its position)
-                              beside a removed block; a short block between two removed
-                              blocks goes with them; a heading whose section is all removed
-                              goes with it, as do headings left at the end
-
-A block is removed at REMOVE_AT or above; its strongest signal is the recorded reason.
-The weights and thresholds here, in _phrases.py and in _language.py were calibrated together
-on real pages (`bench/extraction_quality.py`); change them as a set, not one at a time.
+A block goes when its log-odds reach the model's `remove_at`. Boilerplate comes in boxes, so
+a block whose log-odds reach the lower `join_at` goes with a removed neighbour, a short block
+between two removed ones goes with them, a heading whose section is all removed goes with
+it, and at the end of the page what follows removed boilerplate goes when it is suspect too.
+A box in another language than the article's at the top or bottom of the page goes whole
+(`foreign_box`). Its strongest signal is each removed block's recorded reason.
 """
 
 from __future__ import annotations
@@ -31,7 +22,20 @@ import re
 from dataclasses import dataclass
 
 from ..models import Block, CleanedText, ExtractedPage, RemovedBlock
-from ._language import LanguageDetector, article_language, language_mismatch
+from ._block_model import (
+    FEATURES,
+    PROSE_MIN_CHARS,
+    BlockModel,
+    block_features,
+    shipped_model,
+    site_terms,
+)
+from ._language import (
+    LanguageDetector,
+    article_language,
+    function_word_votes,
+    language_mismatch,
+)
 from ._phrases import phrase_signal
 from ._site_memory import (
     SiteMemory,
@@ -44,6 +48,8 @@ from ._site_memory import (
 )
 
 __all__ = [
+    "BlockModel",
+    "Description",
     "LanguageDetector",
     "ScoredBlocks",
     "SiteMemory",
@@ -51,6 +57,7 @@ __all__ = [
     "clean_blocks",
     "clean_page",
     "decide",
+    "describe",
     "fingerprint",
     "fingerprints",
     "page_fingerprints",
@@ -58,19 +65,16 @@ __all__ = [
     "score_blocks",
     "score_page",
     "site_memories",
+    "weigh",
 ]
 
-REMOVE_AT = 3
-EDGE_HEAD, EDGE_TAIL = 2, 3
 # Link density (share of the block's characters inside links) of a teaser or a "related"
-# list; long paragraphs that are one big link exist (a linked quote) and are kept.
+# list; long paragraphs that are one big link exist (a linked quote). Only the recorded
+# reason uses these; the model reads the density itself.
 LINKS_HIGH, LINKS_SOME, LINKS_MAX_CHARS, LINKS_MAX_LIST_CHARS = 0.7, 0.4, 300, 1000
-# A list whose items each link a headline and add a line of teaser text.
 LINKS_SOME_LIST = 0.3
 # A block this short between two removed ones is part of the same box.
 BETWEEN_MAX_CHARS = 200
-# The last block after two removed ones, this short, is part of their box.
-LAST_LINE_MAX_CHARS = 300
 # Share of words a heading must share with the page title to be taken for it.
 TITLE_OVERLAP = 0.8
 # Blocks above the title heading shorter than this are the page's chrome.
@@ -81,14 +85,23 @@ STANDFIRST_MIN_CHARS = 80
 BOX_HEADING_MAX_CHARS = 100
 # A likely label heading ("Press contact") this near the end takes its section too.
 TAIL_LABEL_BLOCKS = 8
-# Blocks under a label heading this short belong to its box.
-SECTION_MEMBER_MAX_CHARS = 500
+# Blocks under a label heading this short belong to its box, and up to the longer length
+# when they are links.
+SECTION_SHORT_CHARS, SECTION_MEMBER_MAX_CHARS = 120, 500
 # Below this much prose (a page of headings and lists), the lists speak for the language.
 ARTICLE_PROSE_MIN_CHARS = 400
-# A block this short at the edge beside a removed block belongs to the same box.
-EDGE_SHORT_CHARS = 60
 # Block languages are not judged below this length: names and figures say nothing.
 LANGUAGE_MIN_CHARS = 12
+# A box around the article is a run of blocks this short (a tagline, a pitch, a button).
+BOX_BLOCK_MAX_CHARS = 320
+# Looked for among this many blocks at each end of the page.
+BOX_MAX_BLOCKS = 8
+# langdetect is sure of a run's text this long at this probability (shorter, it guesses);
+# it is given at most the longer length.
+SURE_DETECTION_CHARS, SURE_DETECTION, RUN_SAMPLE_CHARS = 40, 0.9, 600
+# Words of four letters or more a run needs for langdetect to be asked about it.
+RUN_MIN_WORDS = 5
+_LONG_WORD = re.compile(r"[^\W\d_]{4,}")
 _URL_ONLY = re.compile(r"^\S+://\S+$|^www\.\S+$")
 
 
@@ -96,19 +109,34 @@ Signal = tuple[int, str]  # (weight, reason)
 
 
 @dataclass(frozen=True)
+class Description:
+    """What cleaning learns of a page's blocks without knowing the site or the weights."""
+
+    blocks: tuple[Block, ...]
+    title: str | None
+    language: str | None
+    signals: tuple[tuple[Signal, ...], ...]  # per block: its wording, links and title signals
+    language_weights: tuple[int, ...]  # per block: its language mismatch (0 when none)
+    features: list[list[float]]  # per block: _block_model.FEATURES
+    box: frozenset[int]  # blocks of a box in another language at the top or bottom
+
+
+@dataclass(frozen=True)
 class ScoredBlocks:
     """A page's blocks and what cleaning learns of them without knowing the site.
 
-    The site's memory adds one signal, "repeated-on-site", to some blocks and changes
-    nothing else (neither the article's language nor any other signal), so a page is scored
-    once, in a worker, and only decided again when its site repeats some of its blocks.
+    The site's memory adds its terms to some blocks' log-odds and changes nothing else
+    (neither the article's language nor any other signal), so a page is scored once, in a
+    worker, and only decided again when its site repeats some of its blocks.
     """
 
     blocks: tuple[Block, ...]
     title: str | None
     language: str | None
-    signals: tuple[tuple[Signal, ...], ...]  # per block: its wording and links signals
-    language_weights: tuple[int, ...]  # per block: its language mismatch (0 when none)
+    signals: tuple[tuple[Signal, ...], ...]
+    language_weights: tuple[int, ...]
+    log_odds: tuple[float, ...]  # per block, before the site's terms
+    box: frozenset[int]
 
 
 def clean_page(
@@ -141,97 +169,87 @@ def score_blocks(
     detector: LanguageDetector,
     declared_language: str | None = None,
     title: str | None = None,
+    model: BlockModel | None = None,
 ) -> ScoredBlocks:
-    """The article's language and every block's signals but the site's (the costly part)."""
+    """The article's language and every block's log-odds but the site's (the costly part)."""
+    return weigh(describe(blocks, detector, declared_language, title), model)
+
+
+def describe(
+    blocks: tuple[Block, ...],
+    detector: LanguageDetector,
+    declared_language: str | None = None,
+    title: str | None = None,
+) -> Description:
+    """The article's language and every block's features."""
     # Tables of names and figures (sports results, prices) say little about the language,
     # nor do headings (names of things, often borrowed from another language).
     prose = [b.text for b in blocks if b.kind not in ("table", "list", "head")]
     if sum(len(text) for text in prose) < ARTICLE_PROSE_MIN_CHARS:
         prose = [b.text for b in blocks if b.kind != "table"] or [b.text for b in blocks]
-    language = article_language(prose, detector)
-    language = language or declared_language
+    language = article_language(prose, detector, declared_language)
     language_weights = tuple(
         language_mismatch(block.text, language, detector)
         if language and len(block.text) >= LANGUAGE_MIN_CHARS and block.kind != "table"
         else 0
         for block in blocks
     )
-    signals = tuple(_own_signals(block) for block in blocks)
-    return ScoredBlocks(blocks, title, language, signals, language_weights)
+    phrases = [phrase_signal(block.text) for block in blocks]
+    marks = _title_marks(blocks, title)
+    features = block_features(blocks, phrases, language_weights, marks)
+    signals = tuple(
+        _own_signals(block, phrase, marks.get(index))
+        for index, (block, phrase) in enumerate(zip(blocks, phrases, strict=True))
+    )
+    box = foreign_box(blocks, language, language_weights, phrases, features, marks, detector)
+    return Description(blocks, title, language, signals, language_weights, features, box)
 
 
-def decide(scored: ScoredBlocks, repeated: set[int]) -> CleanedText:
-    """Drop the blocks whose signals, with "repeated-on-site" for `repeated`, add up."""
+def weigh(description: Description, model: BlockModel | None = None) -> ScoredBlocks:
+    """The description's blocks with their log-odds under `model` (the shipped one)."""
+    model = model or shipped_model()
+    return ScoredBlocks(
+        description.blocks,
+        description.title,
+        description.language,
+        description.signals,
+        description.language_weights,
+        model.log_odds(description.features),
+        description.box,
+    )
+
+
+def decide(
+    scored: ScoredBlocks, repeated: set[int], model: BlockModel | None = None
+) -> CleanedText:
+    """Drop the blocks whose log-odds, with the site's terms for `repeated`, reach the
+    model's thresholds."""
+    model = model or shipped_model()
     blocks = scored.blocks
-    scores = [
-        _score(own, index in repeated, language_weight)
-        for index, (own, language_weight) in enumerate(
-            zip(scored.signals, scored.language_weights, strict=True)
-        )
-    ]
-    _mark_title(blocks, scores, scored.title)
-    edge = _edge_indexes(scores, len(blocks))
-    # A sentence in another language alone at the edge is a quotation or a motto as often
-    # as a box; it goes only beside removed boilerplate (joining, below).
-    final = [
-        (s + 1, r or "position") if i in edge and r != "language" else (s, r)
-        for i, (s, r) in enumerate(scores)
-    ]
-    gone = {i for i, (score, _) in enumerate(final) if score >= REMOVE_AT}
-    # A suspicious block next to removed boilerplate is part of the same box ("Je m'abonne"
-    # under a French sign-up paragraph); repeat until no block joins.
+    count = len(blocks)
+    site = site_terms(model, repeated, count)
+    odds = [own + extra for own, extra in zip(scored.log_odds, site, strict=True)]
+    gone = {i for i, value in enumerate(odds) if value >= model.remove_at} | scored.box
+    suspect = {i for i, value in enumerate(odds) if value >= model.join_at}
+    # Boilerplate comes in boxes: repeat until no block joins.
     while True:
-        joining = {
-            i
-            for i, (score, _) in enumerate(final)
-            if i not in gone
-            and score + 1 >= REMOVE_AT
-            and score > (i in edge)
-            and ({i - 1, i + 1} & gone)
-        }
+        joining = {i for i in suspect - gone if {i - 1, i + 1} & gone}
         joining |= {
             i
-            for i in range(1, len(blocks) - 1)
+            for i in range(1, count - 1)
             if i not in gone and {i - 1, i + 1} <= gone and len(blocks[i].text) < BETWEEN_MAX_CHARS
         }
-        # A short block at the very start or end beside a removed one is the box's title
-        # or button ("La lettre du vendredi" above a French sign-up paragraph).
-        joining |= {
-            i
-            for i in edge
-            if i not in gone
-            and blocks[i].kind != "head"
-            and len(blocks[i].text) < EDGE_SHORT_CHARS
-            and not blocks[i].text.rstrip("\"'”’)»").endswith((".", "!", "?"))
-            and ({i - 1, i + 1} & gone)
-            and (i < EDGE_HEAD or i >= len(blocks) - EDGE_TAIL)
-        }
-        # The last block after two removed ones with signals of their own is the box's
-        # last line.
-        last = len(blocks) - 1
-        if (
-            last >= 2
-            and last not in gone
-            and {last - 1, last - 2} <= gone
-            and scores[last - 1][0] > 0
-            and scores[last - 2][0] > 0
-            and len(blocks[last].text) < LAST_LINE_MAX_CHARS
-        ):
-            joining.add(last)
         joining |= _orphan_headings(blocks, gone)
-        joining |= _labelled_sections(blocks, scores, gone)
-        joining |= _trailing_run(blocks, scores, gone)
+        joining |= _labelled_sections(blocks, scored.signals, gone, suspect)
+        joining |= _trailing_run(blocks, suspect, gone)
         if not joining:
             break
-        for i in joining:
-            if not final[i][1]:
-                final[i] = (final[i][0], "heading" if blocks[i].kind == "head" else "position")
         gone |= joining
     kept: list[Block] = []
     removed: list[RemovedBlock] = []
     for index, block in enumerate(blocks):
         if index in gone:
-            removed.append(RemovedBlock(block.text, final[index][1]))
+            removed.append(RemovedBlock(block.text, _reason(scored, index, index in repeated)))
         else:
             kept.append(block)
     text = "\n\n".join(block.text for block in kept)
@@ -240,32 +258,150 @@ def decide(scored: ScoredBlocks, repeated: set[int]) -> CleanedText:
     )
 
 
-def _own_signals(block: Block) -> tuple[Signal, ...]:
-    """The block's wording and links signals, in the order `_score` weighs them."""
+def foreign_box(
+    blocks: tuple[Block, ...],
+    language: str | None,
+    language_weights: tuple[int, ...],
+    phrases: list[Signal],
+    features: list[list[float]],
+    marks: dict[int, str],
+    detector: LanguageDetector,
+) -> frozenset[int]:
+    """The blocks of a box in another language than the article's, at the top or bottom.
+
+    A run of short blocks at either end (under the title), none in the article's language
+    and one at least surely in another, is a box when it holds one call to action or sign-up
+    signal (a wording of _phrases.py, sign-up words, the shape of a button or a perks line):
+    it goes whole, its tagline and closing line with its pitch, whatever their wording.
+    A line is placed by its function words (`_other_language`); one with none of the
+    article's belongs to the run, so a box's short button or brand line goes with it. When
+    no line of a run is surely in another language, langdetect is asked once, on the whole
+    run's text.
+    """
+    if not language or not blocks:
+        return frozenset()
+    found: set[int] = set()
+    count = len(blocks)
+    ends = (
+        range(min(BOX_MAX_BLOCKS, count)),
+        range(count - 1, max(-1, count - 1 - BOX_MAX_BLOCKS), -1),
+    )
+    for order in ends:
+        # The box's zone: short blocks up to the article's first long paragraph in its own
+        # language (a standfirst may stand above the box).
+        zone: list[int] = []
+        for index in order:
+            if index in marks:
+                continue  # the title and what stands above it
+            block = blocks[index]
+            if len(block.text) >= BOX_BLOCK_MAX_CHARS or block.kind == "table":
+                break
+            if (
+                language_weights[index] == 0
+                and len(block.text) >= PROSE_MIN_CHARS
+                and _other_language(block.text, language) is None
+            ):
+                break  # article prose
+            zone.append(index)
+        zone.sort()
+        found |= _box_runs(blocks, language, language_weights, phrases, features, zone, detector)
+    return frozenset(found)
+
+
+def _box_runs(
+    blocks: tuple[Block, ...],
+    language: str,
+    language_weights: tuple[int, ...],
+    phrases: list[Signal],
+    features: list[list[float]],
+    zone: list[int],
+    detector: LanguageDetector,
+) -> set[int]:
+    """The runs of blocks of `zone` outside the article's language that make a box: one
+    surely in another language, one call to action among them."""
+    signup = FEATURES.index("signup_words")
+    shape = FEATURES.index("cta_shape")
+    calls = {
+        i
+        for i in zone
+        if phrases[i][1] == "promo" or features[i][signup] >= 2 / 3 or features[i][shape]
+    }
+    if not calls:
+        return set()
+    # Runs of blocks outside the article's language; one in it ends a run.
+    runs: list[tuple[list[int], bool]] = []
+    members: list[int] = []
+    sure = False
+    for index in [*zone, None]:
+        other = (
+            None
+            if index is None
+            else True
+            if language_weights[index] >= 1
+            else _other_language(blocks[index].text, language)
+        )
+        if other is None:
+            if members:
+                runs.append((members, sure))
+            members, sure = [], False
+            continue
+        members.append(index)
+        sure = sure or other
+    # A lone line whose only call is its shape (an exclamation) is a quotation or a motto as
+    # often as a button: it needs a wording of its own or a box around it.
+    worded = {i for i in calls if phrases[i][1] == "promo" or features[i][signup] >= 2 / 3}
+    found: set[int] = set()
+    for members, sure in runs:
+        if not (worded & set(members) or (len(members) >= 2 and calls & set(members))):
+            continue
+        if not sure:
+            # Lines too short for function words: langdetect, once, on the run's text, when
+            # it has words enough to tell (not a run of names, figures and symbols).
+            text = " ".join(blocks[i].text for i in members)[:RUN_SAMPLE_CHARS]
+            if len(text) < SURE_DETECTION_CHARS or len(_LONG_WORD.findall(text)) < RUN_MIN_WORDS:
+                continue
+            detected, probability = detector.detect(text)
+            sure = detected not in (None, language) and probability >= SURE_DETECTION
+        if sure:
+            found.update(members)
+    return found
+
+
+def _other_language(text: str, language: str) -> bool | None:
+    """Whether a line the language check left alone is in another language than `language`,
+    by its function words: None when it is in `language`, True when surely not (two words of
+    other languages), False when only probably not (none of the article's words). langdetect
+    is not asked: it guesses on short lines, and costs as much as the rest of a page."""
+    votes = dict(function_word_votes(text))
+    if votes.get(language, 0) >= 1:
+        return None
+    return sum(votes.values()) >= 2
+
+
+def _own_signals(block: Block, phrase: Signal, mark: str | None) -> tuple[Signal, ...]:
+    """The block's wording, links and title signals, for the reason a removal records."""
     signals: list[Signal] = []
-    wording = phrase_signal(block.text)
-    if wording[0]:
-        signals.append(wording)
+    if phrase[0]:
+        signals.append(phrase)
+    if mark:
+        signals.append((3, "position" if mark == "above_title" else mark))
     links = _link_weight(block)
     if links:
-        # A linked line in capitals is a teaser for another story ("SHARES PLUNGE AS ...").
-        shouting = block.kind != "head" and _shouting(block.text)
-        signals.append((links + shouting, "links"))
+        signals.append((links, "links"))
     return tuple(signals)
 
 
-def _score(own: tuple[Signal, ...], repeated: bool, language_weight: int) -> Signal:
-    """(total weight, reason of the strongest signal; the first of equals)."""
-    signals = list(own)
+def _reason(scored: ScoredBlocks, index: int, repeated: bool) -> str:
+    """The strongest signal of a removed block (the first of equals)."""
+    signals = list(scored.signals[index])
     if repeated:
         signals.append((3, "repeated-on-site"))
-    if language_weight:
-        signals.append((language_weight, "language"))
-    if not signals:
-        return 0, ""
-    total = sum(weight for weight, _ in signals)
-    reason = max(signals, key=lambda s: s[0])[1]
-    return total, reason
+    weight = scored.language_weights[index]
+    if weight or index in scored.box:
+        signals.append((max(weight, 1), "language"))
+    if signals:
+        return max(signals, key=lambda s: s[0])[1]
+    return "heading" if scored.blocks[index].kind == "head" else "position"
 
 
 def _link_weight(block: Block) -> int:
@@ -277,11 +413,6 @@ def _link_weight(block: Block) -> int:
         return 2
     some = LINKS_SOME_LIST if block.kind == "list" else LINKS_SOME
     return 1 if block.link_density >= some else 0
-
-
-def _shouting(text: str) -> bool:
-    letters = [c for c in text if c.isalpha()]
-    return len(text.split()) >= 3 and len(letters) >= 12 and not any(c.islower() for c in letters)
 
 
 def _normal(text: str) -> str:
@@ -299,58 +430,69 @@ def _same_title(heading: str, title: str) -> bool:
     )
 
 
-def _mark_title(blocks: tuple[Block, ...], scores: list[tuple[int, str]], title: str | None):
-    """A heading at the top that repeats the page title is the title, not the article."""
+def _title_marks(blocks: tuple[Block, ...], title: str | None) -> dict[int, str]:
+    """A heading at the top that repeats the page title is the title, not the article; short
+    lines above it are the page's kicker, breadcrumbs or address; a long heading right under
+    it is the standfirst, which restates the story and would open every summary."""
     if not title:
-        return
+        return {}
     for index, block in enumerate(blocks[:3]):
         if block.kind == "head" and _same_title(block.text, title):
-            scores[index] = (scores[index][0] + 3, "title")
-            # Short lines above the title are the page's kicker, breadcrumbs or address.
+            marks = {index: "title"}
             for before in range(index):
                 if len(blocks[before].text) < ABOVE_TITLE_MAX_CHARS:
-                    scores[before] = (scores[before][0] + 3, scores[before][1] or "position")
-            # A long heading right under the title is the standfirst: it restates the
-            # story and would open every summary.
+                    marks[before] = "above_title"
             after = index + 1
             if (
                 after < len(blocks)
                 and blocks[after].kind == "head"
                 and len(blocks[after].text) >= STANDFIRST_MIN_CHARS
             ):
-                scores[after] = (scores[after][0] + 3, "standfirst")
-            return
+                marks[after] = "standfirst"
+            return marks
+    return {}
 
 
 def _labelled_sections(
-    blocks: tuple[Block, ...], scores: list[tuple[int, str]], gone: set[int]
+    blocks: tuple[Block, ...],
+    signals: tuple[tuple[Signal, ...], ...],
+    gone: set[int],
+    suspect: set[int],
 ) -> set[int]:
-    """The short blocks under a heading that is itself a label ("Related stories", "About
-    the author"), up to the next heading."""
+    """The blocks under a heading that is itself a label ("Related stories", "About the
+    author"), up to the next heading, that are short, links or suspect themselves (a label
+    misread in the middle of an article must not take the article with it)."""
     members = set()
     for index, block in enumerate(blocks):
         if block.kind != "head" or index not in gone:
             continue
         # A strong label anywhere ("Related stories"), a likely one in the tail ("Contact").
         tail = index >= len(blocks) - TAIL_LABEL_BLOCKS
-        if scores[index] != (3, "promo") and not (tail and scores[index] == (2, "promo")):
+        wording = signals[index][0] if signals[index] else (0, "")
+        if wording != (3, "promo") and not (tail and wording == (2, "promo")):
             continue
         for after in range(index + 1, len(blocks)):
             if blocks[after].kind == "head":
                 break
-            if after not in gone and len(blocks[after].text) < SECTION_MEMBER_MAX_CHARS:
+            block = blocks[after]
+            if after not in gone and (
+                after in suspect
+                or len(block.text) < SECTION_SHORT_CHARS
+                or (
+                    block.link_density >= LINKS_SOME_LIST
+                    and len(block.text) < SECTION_MEMBER_MAX_CHARS
+                )
+            ):
                 members.add(after)
     return members
 
 
-def _trailing_run(
-    blocks: tuple[Block, ...], scores: list[tuple[int, str]], gone: set[int]
-) -> set[int]:
+def _trailing_run(blocks: tuple[Block, ...], suspect: set[int], gone: set[int]) -> set[int]:
     """At the end of the page, once a block was removed, what follows it goes too when every
-    block has a signal of its own or is a heading (a promo heading over teaser lists)."""
+    block is suspect itself or is a heading (a promo heading over teaser lists)."""
     run = []
     for index in range(len(blocks) - 1, -1, -1):
-        if index not in gone and scores[index][0] == 0 and blocks[index].kind != "head":
+        if index not in gone and index not in suspect and blocks[index].kind != "head":
             break
         run.append(index)
     removed = [i for i in run if i in gone]
@@ -384,17 +526,3 @@ def _orphan_headings(blocks: tuple[Block, ...], gone: set[int]) -> set[int]:
                 continue
         following_kept = True
     return orphans
-
-
-def _edge_indexes(scores: list[tuple[int, str]], count: int) -> set[int]:
-    """Blocks at the start or end, extended inward while the block outside them goes."""
-    edge = set(range(min(EDGE_HEAD, count))) | set(range(max(0, count - EDGE_TAIL), count))
-    index = EDGE_HEAD
-    while index < count and scores[index - 1][0] + 1 >= REMOVE_AT:
-        edge.add(index)
-        index += 1
-    index = count - EDGE_TAIL - 1
-    while index >= 0 and scores[index + 1][0] + 1 >= REMOVE_AT:
-        edge.add(index)
-        index -= 1
-    return edge

@@ -16,7 +16,7 @@ from langdetect.detector_factory import init_factory
 from langdetect.lang_detect_exception import LangDetectException
 
 # langdetect needs about this much text to be right nearly always; shorter blocks, where it
-# guesses wildly, get a weaker vote. Calibrated as one set with _clean.py's weights.
+# guesses wildly, get a weaker vote.
 RELIABLE_LANGUAGE_CHARS = 80
 # Share of a block's words that must be another language's function words for the block
 # to count as written in it (English prose runs at 30-40% with these lists).
@@ -29,6 +29,11 @@ ARTICLE_SAMPLE_CHARS = 1500
 # Function-word votes that settle the article's language without langdetect: enough hits,
 # and clearly ahead of the next language.
 ARTICLE_MIN_VOTES, ARTICLE_VOTE_LEAD = 8, 3.0
+# Fewer votes, as clearly ahead, still outweigh an unsure langdetect answer naming a language
+# the function words do not know; a sure one (this probability) stands.
+FEW_VOTES, SURE_DETECTION = 3, 0.95
+# Below this share of Latin letters, a page is in its other script's language.
+MIXED_SCRIPT_LATIN_SHARE = 0.8
 
 # Frequent function words per language. Words shared by two of these languages are dropped
 # below, so every hit is a vote for one language only.
@@ -62,6 +67,7 @@ _FUNCTION_WORDS = {
 _LANGUAGE_OF = {word: lang for lang, words in _FUNCTION_WORDS.items() for word in words}
 _WORDS = re.compile(r"[^\W\d_]+")
 _LATIN = re.compile(r"[A-Za-zÀ-ɏ]")
+_LATIN_WORD = re.compile(r"[A-Za-zÀ-ɏ]+")
 _LETTER = re.compile(r"[^\W\d_]")
 
 
@@ -111,16 +117,45 @@ def latin_share(text: str) -> float:
     return len(_LATIN.findall(text)) / letters if letters else 0.0
 
 
-def article_language(texts: list[str], detector: LanguageDetector) -> str | None:
-    """The language of the body, judged on its longer blocks (boilerplate is mostly short)."""
+def article_language(
+    texts: list[str], detector: LanguageDetector, declared: str | None = None
+) -> str | None:
+    """The language of the body, judged on its longer blocks (boilerplate is mostly short).
+
+    Function words settle most pages. langdetect, asked about the rest, misreads pages of
+    names and figures (a results table, a page of short lines) as a language nobody wrote
+    them in: its answer is overruled by the page's declared language or the function words
+    when it names a language of another script, or one the function words do not know while
+    they clearly point to one they do."""
     long_texts = [t for t in texts if len(t) >= RELIABLE_LANGUAGE_CHARS] or texts
     sample = " ".join(long_texts)
     if not sample.strip():
-        return None
+        return declared
     (best, hits), (_, runner_up) = function_word_votes(sample[: ARTICLE_SAMPLE_CHARS * 2])[:2]
     if hits >= ARTICLE_MIN_VOTES and hits >= ARTICLE_VOTE_LEAD * max(runner_up, 1):
         return best
-    return detector.detect(sample[:ARTICLE_SAMPLE_CHARS])[0]
+    latin = latin_share(sample[:ARTICLE_SAMPLE_CHARS])
+    if latin < MIXED_SCRIPT_LATIN_SHARE:
+        # Another script with Latin words among it (names, transliterations, product
+        # names): the other script's text says the language.
+        other_script = _LATIN_WORD.sub(" ", sample[: ARTICLE_SAMPLE_CHARS * 2])
+        detected = detector.detect(other_script[:ARTICLE_SAMPLE_CHARS])[0]
+        if detected is not None:
+            return detected
+    detected, probability = detector.detect(sample[:ARTICLE_SAMPLE_CHARS])
+    words_say = (
+        best if hits >= FEW_VOTES and hits >= ARTICLE_VOTE_LEAD * max(runner_up, 1) else None
+    )
+    if detected is None or detected == declared:
+        return detected or declared or words_say
+    latin_text = latin >= 0.5
+    latin_answer = detected in _FUNCTION_WORDS or detected in _LATIN_LANGUAGES
+    if latin_text != latin_answer:
+        return declared or words_say or detected
+    unknown = detected not in _FUNCTION_WORDS
+    if unknown and (words_say or declared in _FUNCTION_WORDS) and probability < SURE_DETECTION:
+        return words_say or declared
+    return detected
 
 
 def language_mismatch(text: str, language: str, detector: LanguageDetector) -> int:

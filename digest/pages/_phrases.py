@@ -4,7 +4,8 @@ Patterns are matched against a block's text, case-insensitively, in English, Fre
 Spanish, Italian and Portuguese (and the commonest labels in Dutch and Polish). They name the
 kind of line (a "Read also:" label, a newsletter pitch, a photo credit), never one site's
 wording. A long paragraph that uses these words is more likely news about them, so length
-caps every score (see `phrase_signal`).
+caps every score (see `phrase_signal`). The verdicts are features of the clean stage's block
+model (_block_model.py), weighed with the others by fitted weights: no wording decides alone.
 """
 
 from __future__ import annotations
@@ -127,6 +128,15 @@ _CTA_STRONG: list[tuple[tuple[str, ...], str]] = [
     (("eingeloggt", "kommentare"), r"\beingeloggt sein\b|\bum kommentare zu schreiben"),
     (("conversation", "discussion"), r"\b(join|start) the (conversation|discussion)\b"),
     (("join our",), r"\bjoin our (community|discord|slack|membership|members)"),
+    # Social proof under a sign-up: "Join 40,000 founders who...", "Rejoignez les 12 000
+    # lecteurs", "Únete a más de 5.000 lectores".
+    (
+        ("join", "rejoign", "únete", "unete", "schließen sie sich", "werden sie"),
+        r"\b(join|rejoignez|únete a|unete a|schließen sie sich)( the| les| los| las| more than"
+        r"| over| plus de| más de| mehr als| über)? ?[\d][\d,. \u202fk+]*\s*(\w+\s){0,2}"
+        r"(founders|readers|subscribers|people|members|professionals|others|lecteurs|abonnés"
+        r"|membres|lectores|suscriptores|miembros|lesern|lesen|abonnenten|mitgliedern)",
+    ),
     (
         ("registr", "sign", "subscrib", "anmeldung", "inscri", "regist"),
         r"\bby (registering|signing up|subscribing),? you (agree|accept)"
@@ -337,3 +347,100 @@ def phrase_signal(text: str) -> tuple[int, str]:
     if len(text) < METADATA_MAX_CHARS and _METADATA.search(lowered):
         return 2 + bare_label, "metadata"
     return 0, ""
+
+
+# Words that sign-up and membership boxes use in any wording, in the languages the digest
+# meets most: one of them says little (prose says "free" and "email" too), several in a short
+# block say a box. A feature of the block model, not a verdict.
+_SIGNUP_STEMS = (
+    "newsletter",
+    "subscri",
+    "abonn",
+    "inscri",
+    "suscri",
+    "registr",
+    "anmeld",
+    "abmeld",
+    "sign up",
+    "sign-up",
+    "signup",
+    "spam",
+    "e-mail",
+    "email",
+    "courriel",
+    "correo",
+    "inbox",
+    "boîte mail",
+    "boîte de réception",
+    "bandeja de entrada",
+    "postfach",
+    "posteingang",
+    "gratuit",
+    "kostenlos",
+    "gratis",
+    "free",
+    "join ",
+    "rejoign",
+    "únete",
+    "unete",
+    "member",
+    "membre",
+    "mitglied",
+    "miembro",
+    "lettre",
+    "boletín",
+    "boletin",
+    "briefing",
+    "digest",
+    "unsubscri",
+    "désinscri",
+    "darse de baja",
+    "darte de baja",
+    "un clic",
+    "one click",
+    "einem klick",
+    "un clic",
+    "cada semana",
+    "chaque semaine",
+    "jede woche",
+    "every week",
+    "weekly",
+    "hebdo",
+    "wöchentlich",
+    "semanal",
+    "lecteurs",
+    "leser",
+    "lectores",
+    "readers",
+)
+_ARROWS = ("→", "»", "›", "▸", "➜", ">")
+_CHECKS = ("✓", "✔", "✅", "☑")
+_PERK_SEPARATORS = re.compile(r"\s*[·|•✓✔]\s*")
+CTA_MAX_CHARS = 120
+PERK_MAX_CHARS = 40
+
+
+def signup_words(text: str) -> int:
+    """How many kinds of sign-up word the block uses (at most 3)."""
+    lowered = text.lower()
+    found = 0
+    for stem in _SIGNUP_STEMS:
+        if stem in lowered:
+            found += 1
+            if found == 3:
+                break
+    return found
+
+
+def cta_shape(text: str) -> bool:
+    """The shape of a button or a perks line, whatever its words: a short line ending in an
+    exclamation or an arrow, or short items strung on middle dots, bars or check marks."""
+    stripped = text.strip()
+    if not stripped or len(stripped) >= CTA_MAX_CHARS:
+        return False
+    if stripped.endswith(("!", *_ARROWS)) or stripped.startswith(_ARROWS):
+        return True
+    if any(mark in stripped for mark in _CHECKS):
+        return True
+    items = [item for item in _PERK_SEPARATORS.split(stripped) if item]
+    return len(items) >= 3 and all(len(item) <= PERK_MAX_CHARS for item in items)

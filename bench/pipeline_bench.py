@@ -498,7 +498,7 @@ def generated_articles(size: int, seed: int) -> list[Article]:
         for item in outlet_articles:
             articles.append(
                 Article(
-                    id=len(articles) + 1, feed=f"Outlet {item.outlet}", section=None, weight=1.0,
+                    id=len(articles) + 1, feed=f"Outlet {item.outlet}",
                     url=f"https://outlet{item.outlet}.example{item.path}", title=item.title,
                     text="\n\n".join(item.paragraphs), published=item.published,
                 )

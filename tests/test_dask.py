@@ -3,6 +3,7 @@ on 127.0.0.1, started here (`workers: dask://HOST:PORT`)."""
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import sqlite3
@@ -95,6 +96,19 @@ def _config_text(tmp_path: Path, workers: str) -> digest.Config:
     return load_config(path)
 
 
+@pytest.fixture
+def digest_log(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+    """caplog for the "digest" logger, handler attached to it: the CLI's main(), which other
+    tests run in this process, stops that logger from propagating to the root."""
+    logger = logging.getLogger("digest")
+    logger.addHandler(caplog.handler)
+    caplog.set_level("INFO", logger="digest")
+    try:
+        yield caplog
+    finally:
+        logger.removeHandler(caplog.handler)
+
+
 def test_workers_names_a_scheduler_as_dask_or_tcp(tmp_path):
     assert _config_text(tmp_path, "dask://10.0.0.5:8786").workers == "tcp://10.0.0.5:8786"
     assert _config_text(tmp_path, "tcp://sched.local:8786").workers == "tcp://sched.local:8786"
@@ -128,7 +142,7 @@ def _articles(config_path: Path) -> dict[str, tuple[str, str]]:
     return {url: (text, source) for url, text, source in rows}
 
 
-def test_a_run_on_the_cluster_stores_what_the_local_run_stores(tmp_path, site, cluster, caplog):
+def test_a_run_on_the_cluster_stores_what_the_local_run_stores(tmp_path, site, cluster, digest_log):
     cluster.add_worker()
     cluster.add_worker()
     cluster.wait_for(2)
@@ -136,13 +150,12 @@ def test_a_run_on_the_cluster_stores_what_the_local_run_stores(tmp_path, site, c
     local = write_config(tmp_path / "local", site.base_url, extra="workers: 0\n")
     (tmp_path / "dask").mkdir()
     remote = write_config(tmp_path / "dask", site.base_url, extra=f"workers: {cluster.address}\n")
-    caplog.set_level("INFO", logger="digest")
     report = digest.run(digest.load_config(remote))
     digest.run(digest.load_config(local))
     stages = {stage.stage: stage for stage in report.stages}
     assert report.articles_new >= 27 and report.digest is not None
     assert stages["pages"].workers_cpu > 0 and stages["feeds"].workers_cpu > 0
-    assert "MB sent to the Dask workers" in caplog.text
+    assert "MB sent to the Dask workers" in digest_log.text
     assert _articles(remote) == _articles(local)
     assert sum(source == "page" for _, source in _articles(remote).values()) >= 20
 
@@ -198,7 +211,7 @@ def test_a_page_batch_whose_worker_is_killed_is_done_again(cluster):
 
 
 def test_a_scheduler_that_does_not_answer_leaves_the_run_to_the_local_pool(
-    tmp_path, site, monkeypatch, caplog
+    tmp_path, site, monkeypatch, digest_log
 ):
     monkeypatch.setattr(_dask, "CONNECT_TIMEOUT", 2.0)
     config = write_config(
@@ -206,7 +219,7 @@ def test_a_scheduler_that_does_not_answer_leaves_the_run_to_the_local_pool(
     )
     report = digest.run(digest.load_config(config))
     assert report.articles_new >= 27 and report.digest is not None
-    assert "local worker processes instead" in caplog.text
+    assert "local worker processes instead" in digest_log.text
     assert sum(source == "page" for _, source in _articles(config).values()) >= 20
 
 

@@ -52,6 +52,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import trafilatura
+from trafilatura.external import jt_stoplist_init
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -106,7 +107,7 @@ def load_pages(folder: Path) -> tuple[str, list[Page]]:
 
 
 def _warm_up() -> None:
-    """Load trafilatura's and langdetect's tables before any page is timed."""
+    """Load trafilatura's, jusText's and langdetect's tables before any page is timed."""
     sample = (
         "<html><head><title>Warm up</title></head><body><article>"
         + "<p>A paragraph long enough for the extractor to keep it as main text.</p>" * 5
@@ -115,6 +116,10 @@ def _warm_up() -> None:
     page = extract_page(sample, "https://warm.example/up")
     clean_page(page, LanguageDetector())
     trafilatura.extract(sample)
+    # jusText's stop words of every language (a third of a second, once per process): both
+    # systems' full cascade reads them, and whichever got the first short page in a worker
+    # paid for both.
+    jt_stoplist_init()
 
 
 def extract_both(task: tuple[int, Page]) -> Extracted:

@@ -75,13 +75,15 @@ def _positive_float(value: Any) -> float:
 
 
 def _byte_size(value: Any) -> int:
-    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-        return value
-    match = re.match(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB)\s*$", str(value), re.IGNORECASE)
-    if not match:
-        raise Invalid(f"{value!r} is not a size; write it as 512KB or 10MB")
-    factor = {"b": 1, "kb": 1024, "mb": 1024**2, "gb": 1024**3}[match.group(2).lower()]
-    size = int(float(match.group(1)) * factor)
+    if isinstance(value, int) and not isinstance(value, bool):
+        size = value  # a bare number is bytes, held to the same floor as "1000B"
+    else:
+        pattern = r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB)\s*$"
+        match = re.match(pattern, str(value), re.IGNORECASE)
+        if not match:
+            raise Invalid(f"{value!r} is not a size; write it as 512KB or 10MB")
+        factor = {"b": 1, "kb": 1024, "mb": 1024**2, "gb": 1024**3}[match.group(2).lower()]
+        size = int(float(match.group(1)) * factor)
     if size < 1024:
         raise Invalid(f"{value!r} is too small; feeds and pages need at least 1KB")
     return size

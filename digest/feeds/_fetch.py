@@ -585,15 +585,17 @@ def read_local(request: FetchRequest, max_bytes: int) -> FetchResult:
         last_modified = formatdate(stat.st_mtime, usegmt=True)
         if request.last_modified and _same_time(request.last_modified, last_modified):
             return FetchResult(request.url, 304, None, request.url, last_modified=last_modified)
-        if stat.st_size > max_bytes:
-            raise FetchError(request.url, f"file of {stat.st_size:,} bytes exceeds the limit")
-        body = path.read_bytes()
+        too_big = stat.st_size > max_bytes
+        body = b"" if too_big else path.read_bytes()
     except FileNotFoundError:
         raise FetchError(request.url, "no such file") from None
     except IsADirectoryError:
         raise FetchError(request.url, "is a directory, not a file") from None
     except OSError as error:
         raise FetchError(request.url, f"cannot read: {error.strerror or error}") from None
+    # Outside the try: FetchError is an OSError, and the handler above would reword it.
+    if too_big:
+        raise FetchError(request.url, f"file of {stat.st_size:,} bytes exceeds the limit")
     return FetchResult(request.url, 200, body, request.url, last_modified=last_modified)
 
 

@@ -57,7 +57,8 @@ def build_message(
     set_header(message, "From", sender)
     set_header(message, "To", recipient)
     set_header(message, "Date", format_datetime(now))
-    domain = sender.rsplit("@", 1)[-1].strip("> ") or None
+    # The address's own domain: a display name or comment beside it is no part of an ID.
+    domain = parseaddr(sender)[1].rpartition("@")[2] or None
     set_header(message, "Message-ID", make_msgid(domain=domain))
     set_header(message, "MIME-Version", "1.0")
     if links:

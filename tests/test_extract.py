@@ -59,3 +59,16 @@ def test_prose_near_the_headline_is_not_a_lead_unless_named_so():
     assert caption not in text
     assert key_point not in text
     assert LEAD not in text  # in a block not named as a lead: left to trafilatura
+
+
+def test_lines_split_by_a_line_break_stay_apart_as_words():
+    # trafilatura keeps a <br> as an empty <lb/>: read as bare text, the words on either
+    # side of it would run into one ("SquareOpen").
+    address = "Harrogate Herald<br>3 Station Square<br>Open daily from nine"
+    html = _page("").replace(
+        b"<div class='article-body'>", f"<div class='article-body'><p>{address}</p>".encode()
+    )
+    page = extract_page(html, "https://herald.example/cinema")
+    text = " ".join(block.text for block in page.blocks)
+    assert "Harrogate Herald 3 Station Square Open daily from nine" in text
+    assert "SquareOpen" not in text

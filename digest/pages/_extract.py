@@ -173,6 +173,10 @@ def _metadata(tree: lxml.html.HtmlElement, url: str) -> Document:
 
 
 def _blocks(body: lxml.etree._Element) -> list[Block]:
+    # A line break inside a paragraph (<br>, trafilatura's <lb/>) has no text of its own:
+    # joined as they are, the lines around it would run into one word ("bestelltAxel").
+    for line_break in body.iter("lb"):
+        line_break.tail = "\n" + (line_break.tail or "")
     blocks: list[Block] = []
     for element in body:
         kind = _KINDS.get(element.tag, "p")

@@ -209,3 +209,18 @@ def test_a_latin1_robots_txt_is_read_and_a_binary_one_is_not():
     assert "Disallow: /privé/" in robots_text(latin1).splitlines()
     with pytest.raises(ValueError, match="a NUL byte at offset 3"):
         robots_text(b"abc\x00def")
+
+
+def test_a_servers_own_reason_phrase_is_not_repeated(site, fetcher):
+    def escape(request):
+        request.send_response(500, "Boom \x1b[2J\x1b]0;pwned\x07; feed deactivated")
+        request.send_header("Content-Length", "0")
+        request.end_headers()
+
+    site.overrides = {"/boom": escape, "/teapot": respond(599)}
+    with pytest.raises(FetchError) as caught:
+        fetcher.fetch(FetchRequest(f"{site.base_url}/boom"))
+    assert str(caught.value) == f"{site.base_url}/boom: HTTP 500 Internal Server Error"
+    with pytest.raises(FetchError) as caught:
+        fetcher.fetch(FetchRequest(f"{site.base_url}/teapot"))
+    assert str(caught.value) == f"{site.base_url}/teapot: HTTP 599"

@@ -315,7 +315,10 @@ class Fetcher:
                 moved_to=moved_to,
             )
         if status >= 400 or status in _REDIRECTS:
-            phrase = f"HTTP {status} {response.reason_phrase}".strip()
+            # The standard phrase of the code, not the server's own: that is any bytes the
+            # server chose (terminal escapes, a made-up verdict), and it reaches the
+            # terminal, `digest status` and alert emails.
+            phrase = f"HTTP {status} {httpx.codes.get_reason_phrase(status)}".strip()
             if status in _REDIRECTS:
                 phrase += " without a Location"
             wait = _retry_after(response.headers.get("Retry-After"))

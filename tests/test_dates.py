@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from digest.feeds._dates import century_fixed, parse_date
+from digest.feeds._dates import MAX_FAILED_DETECTIONS, DateReader, century_fixed, parse_date
 from digest.feeds._parse import parse_feed
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
@@ -167,3 +167,29 @@ def test_a_json_feed_date_in_rfc_822_or_another_language_is_read():
     assert [entry.published for entry in parsed.entries] == [utc(2018, 9, 24, 22, 35, 7)] * 3 + [
         None
     ]
+
+
+def test_a_feed_of_unreadable_dates_stops_costing_a_language_detection_each():
+    now = datetime(2026, 11, 23, tzinfo=UTC)
+    reader = DateReader(now)
+    portuguese = "Seg, 24 Set 2018 19:35:07 -0300"
+    assert DateReader(now).read(portuguese) is not None  # found by detecting its language
+    for number in range(1, 1 + MAX_FAILED_DETECTIONS):
+        assert reader.read(f"{number} Qzx {number} Wibble") is None
+    # Past the limit no language is detected any more for this feed...
+    assert reader.read(portuguese) is None
+    # ...while English, and the languages the feed declares, are still read.
+    assert reader.read("Mon, 23 Nov 2026 08:00:00 GMT") == datetime(2026, 11, 23, 8, tzinfo=UTC)
+    declared = DateReader(now, ["pt-BR"])
+    for number in range(1, 1 + MAX_FAILED_DETECTIONS):
+        declared.read(f"{number} Qzx {number} Wibble")
+    assert declared.read(portuguese) == datetime(2018, 9, 24, 22, 35, 7, tzinfo=UTC)
+
+
+def test_a_language_detected_before_the_limit_keeps_being_read():
+    now = datetime(2026, 11, 23, tzinfo=UTC)
+    reader = DateReader(now)
+    assert reader.read("Seg, 24 Set 2018 19:35:07 -0300") is not None
+    for number in range(1, 1 + MAX_FAILED_DETECTIONS):
+        reader.read(f"{number} Qzx {number} Wibble")
+    assert reader.read("Ter, 25 Set 2018 10:00:00 -0300") == datetime(2018, 9, 25, 13, tzinfo=UTC)

@@ -41,6 +41,10 @@ _COMPACT_TIME = re.compile(
 )
 # A year written with four digits: alone, or opening a compact date (20180924).
 _FOUR_DIGITS = re.compile(r"(?<!\d)\d{4}(?=\d{4}(?!\d)|(?!\d))")
+# Detecting a date's language among all of dateparser's costs tens of milliseconds a text;
+# once this many of a feed's dates were in no language, the rest of them are read in the
+# languages already known only, so a feed of unreadable dates cannot cost minutes a run.
+MAX_FAILED_DETECTIONS = 3
 
 
 def parse_date(text: str, now: datetime, languages: Iterable[str] = ()) -> datetime | None:
@@ -57,11 +61,13 @@ def parse_date(text: str, now: datetime, languages: Iterable[str] = ()) -> datet
 class DateReader:
     """Reads the dates of one feed: once a date was read in a language the feed did not
     declare (detected among all), that language is tried first for its other dates, which
-    spares each of them the detection (tens of milliseconds a date)."""
+    spares each of them the detection (tens of milliseconds a date). After
+    MAX_FAILED_DETECTIONS dates that no language reads, it stops detecting."""
 
     def __init__(self, now: datetime, languages: Iterable[str] = ()):
         self.now = now
         self.hints = _codes(languages)
+        self.failed_detections = 0
 
     def read(self, text: str, languages: Iterable[str] = ()) -> datetime | None:
         """See `parse_date`; `languages` are tried before the reader's own (an entry's)."""
@@ -74,10 +80,12 @@ class DateReader:
             if moment is None:
                 hints = tuple(dict.fromkeys([*_codes(languages), *self.hints, "en"]))
                 moment = _parser(hints).get_date_data(text).date_obj
-            if moment is None:
+            if moment is None and self.failed_detections < MAX_FAILED_DETECTIONS:
                 found = _parser(None).get_date_data(text)
                 moment = found.date_obj
-                if moment is not None and found.locale:
+                if moment is None:
+                    self.failed_detections += 1
+                elif found.locale:
                     self.hints = list(dict.fromkeys([*_codes([found.locale]), *self.hints]))
         except Exception:  # dateparser's surprise on a hostile text costs the date only
             return None

@@ -8,6 +8,7 @@ import sqlite3
 from html.parser import HTMLParser
 
 from conftest import DEMO_FEEDS, problems, respond, run_cli, smtp_delivery, write_config
+from sites import LocalSite
 
 
 def _json_feed(items: list[dict]) -> bytes:
@@ -170,3 +171,48 @@ def test_hostile_feed_text_reaches_no_email_or_archive_page_as_markup(tmp_path, 
     text = next((tmp_path / "outbox").glob("*.txt")).read_text(encoding="utf-8")
     urls = re.findall(r"^\s+- .*?: (\S+)$", text, flags=re.M)
     assert urls and all(url.startswith("http://127.0.0.1") for url in urls)
+
+
+def test_a_feed_listing_another_sites_articles_does_not_take_them_from_their_publisher(
+    tmp_path,
+):
+    # Two host names for one loopback server: the publisher's feed and articles on
+    # 127.0.0.1, a feed on "localhost" that lists the same articles (with a tracking
+    # parameter, so only the canonical URLs agree) under titles of its own, listed first.
+    root = tmp_path / "site"
+    root.mkdir()
+    stamp = "Mon, 23 Nov 2026 08:00:00 +0000"
+
+    def feed(title: str, items: list[tuple[str, str]]) -> str:
+        return (
+            f"<rss version='2.0'><channel><title>{title}</title>"
+            + "".join(
+                f"<item><title>{headline}</title><link>{link}</link><guid>{link}</guid>"
+                f"<pubDate>{stamp}</pubDate><description>{headline}.</description></item>"
+                for headline, link in items
+            )
+            + "</channel></rss>"
+        )
+
+    with LocalSite(root, port=0) as server:
+        own = f"http://127.0.0.1:{server.port}"
+        (root / "pub.xml").write_text(
+            feed("Harbour Post", [("Ferry timetable changes for winter", f"{own}/ferry")])
+        )
+        (root / "squat.xml").write_text(
+            feed("Squatter", [("SQUAT fake headline", f"{own}/ferry?utm_source=squat")])
+        )
+        config = tmp_path / "digest.yaml"
+        config.write_text(
+            "title: Test Brief\nwindow: 30000h\nstorage: state/digest.db\n"
+            "fetch:\n  timeout: 2\n  pages: false\n"
+            "delivery:\n  method: file\n  outbox: outbox\n"
+            "feeds:\n"
+            f"  - name: Squatter\n    url: http://localhost:{server.port}/squat.xml\n"
+            f"  - name: Harbour Post\n    url: {own}/pub.xml\n"
+        )
+        result = run_cli("preview", "--config", str(config), "--json")
+    assert result.returncode == 0, result.stderr
+    items = json.loads(result.stdout)["items"]
+    assert [item["headline"] for item in items] == ["Ferry timetable changes for winter"]
+    assert [source["name"] for source in items[0]["sources"]] == ["Harbour Post"]

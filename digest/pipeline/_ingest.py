@@ -368,7 +368,11 @@ def _fresh_entries(
     else:
         parsing = [(outcome, None) for outcome in fetched]
     oldest = now - config.window
+    # One entry per article: the first feed's in the config, unless a later feed is the
+    # article's own site's. Any feed can list another site's articles (an aggregator, or a
+    # hostile feed giving them its own titles), and must not take them from their publisher.
     by_url: dict[str, FeedEntry] = {}
+    site_of = {feed.name: feed.url for feed in config.feeds}
     for feed, request, (outcome, in_worker) in zip(due, requests, parsing, strict=True):
         parsed = None
         if in_worker is not None and pool is not None:
@@ -400,9 +404,22 @@ def _fresh_entries(
         split = split_by_window(listing, oldest, not store.fetched_before(feed.url, feed.name))
         window.listed[feed.name] = [entry.url for entry in listing.entries]
         for entry in split.within:
-            by_url.setdefault(entry.url, entry)
+            listed = by_url.get(entry.url)
+            if listed is None or (
+                same_site(entry.url, feed.url) and not same_site(listed.url, site_of[listed.feed])
+            ):
+                by_url[entry.url] = entry
         window.keep(split)
     return list(by_url.values()), pool
+
+
+def same_site(url: str, other: str) -> bool:
+    """Whether two URLs are on one site: the same host, give or take "www.", or one a
+    subdomain of the other (feeds.example.com and example.com)."""
+    host, other_host = host_of(url).removeprefix("www."), host_of(other).removeprefix("www.")
+    if not host or not other_host:
+        return False
+    return host == other_host or host.endswith("." + other_host) or other_host.endswith("." + host)
 
 
 def _shared_feeds(config: Config, store: Store) -> set[str]:

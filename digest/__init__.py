@@ -17,6 +17,7 @@ from .errors import (
     FetchError,
     RenderError,
     RunLocked,
+    SharedDigest,
     StoreError,
 )
 from .models import Digest, DigestItem, RunReport, Skipped, Source
@@ -39,6 +40,7 @@ __all__ = [
     "RenderError",
     "RunLocked",
     "RunReport",
+    "SharedDigest",
     "Skipped",
     "Source",
     "StoreError",

@@ -3,7 +3,8 @@
     DigestError                      base; the CLI prints str(error) as one line, exit code 1
     ├── ConfigError (ValueError)     the YAML config is wrong; names file, line and key
     ├── StoreError                   the SQLite state cannot be opened, migrated or locked
-    │   └── RunLocked                another run of the same digest holds the lock
+    │   ├── RunLocked                another run of the same digest holds the lock
+    │   └── SharedDigest             another config file already runs this digest of the storage
     ├── FetchError (OSError)         one URL or file could not be fetched; names the URL
     ├── FeedError (ValueError)       fetched bytes are not a feed we can read; names the feed
     ├── ExtractError (ValueError)    a page gave no usable text; names the URL or path
@@ -45,6 +46,10 @@ class StoreError(DigestError):
 
 class RunLocked(StoreError):
     """Another run of this digest is in progress."""
+
+
+class SharedDigest(StoreError):
+    """Another config file already runs this digest of the storage (same storage, same id)."""
 
 
 class FetchError(DigestError, OSError):

@@ -229,3 +229,30 @@ def test_main_gives_back_the_sigterm_handler_it_found():
     before = signal.getsignal(signal.SIGTERM)
     assert main(["settings"]) == 0
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_two_configs_on_one_state_under_one_id_are_refused_naming_both(tmp_path, site):
+    # Two digests set up side by side in one folder, as both on the default state file: the
+    # same state and no `id`, so the second would find every story already sent.
+    alice = write_config(tmp_path, site.base_url, name="alice.yaml")
+    bob = write_config(tmp_path, site.base_url, name="bob.yaml")
+    assert run_cli("run", "--config", str(alice)).returncode == 0
+    refused = run_cli("run", "--config", str(bob))
+    assert refused.returncode == 1
+    assert stderr_lines(refused.stderr) == [
+        f"digest: {bob}: storage: {tmp_path / 'state' / 'digest.db'} is also the state of "
+        f"{alice}, with no id; give each digest sharing a storage its own `id`, or its own "
+        "storage (if that config is gone for good, delete it or set this one's `id`)"
+    ]
+    assert len(list((tmp_path / "outbox").glob("*.eml"))) == 1  # bob sent nothing
+    checked = run_cli("check", "--config", str(bob))
+    assert checked.returncode == 1
+    assert f"FAIL state: {bob}: storage: " in checked.stdout
+    # With its own id, bob is a digest of its own on the shared state and gets the news.
+    bob.write_text(bob.read_text().replace("title: Test Brief\n", "title: Test Brief\nid: bob\n"))
+    assert run_cli("run", "--config", str(bob)).returncode == 0
+    assert len(list((tmp_path / "outbox").glob("*.eml"))) == 2
+    # A config moved to another file name takes its digest along.
+    alice.rename(tmp_path / "alice-moved.yaml")
+    moved = run_cli("run", "--config", str(tmp_path / "alice-moved.yaml"))
+    assert moved.returncode == 0, moved.stderr

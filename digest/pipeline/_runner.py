@@ -89,7 +89,8 @@ def _build(config: Config, now: datetime, send: bool) -> RunReport:
     timer = StageTimer(report.stages)
     store = Store.open(config.storage, config.id)
     try:
-        with store.errors_named(), store.run_lock(now, preview=not send) as run_id:
+        locked = store.run_lock(now, preview=not send, config=config.path)
+        with store.errors_named(), locked as run_id:
             if send:
                 _retry_outbox(config, store, report, now)
             with serving(config), Fetcher(config.fetch) as fetcher:

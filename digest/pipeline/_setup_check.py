@@ -33,18 +33,43 @@ def check_setup(config: Config) -> list[SetupCheck]:
         results.append(_check_folder("archive", "archive.dir", config.archive.folder))
     if isinstance(config.storage, Path):
         results.append(_check_folder("state", "storage", config.storage.parent))
+        owner = _check_owner(config) if config.storage.is_file() else None
+        if owner is not None:
+            results.append(owner)
     else:
         results.append(_check_database(config))
     return results
+
+
+def _check_owner(config: Config) -> SetupCheck | None:
+    """A failed check when another config file already runs this digest of the state (as
+    `run` would refuse to), else None."""
+    try:
+        store = Store.open(config.storage, config.id)
+    except StoreError as error:
+        return SetupCheck("state", False, str(error))
+    try:
+        other = store.other_config(config.path)
+        if other is not None:
+            return SetupCheck("state", False, str(store.shared_digest_error(config.path, other)))
+    finally:
+        store.close()
+    return None
 
 
 def _check_database(config: Config) -> SetupCheck:
     """A PostgreSQL storage: connect (the state's tables are made or brought up to date,
     as a run would)."""
     try:
-        Store.open(config.storage, config.id).close()
+        store = Store.open(config.storage, config.id)
     except StoreError as error:
         return SetupCheck("state", False, f"storage {error}")
+    try:
+        other = store.other_config(config.path)
+    finally:
+        store.close()
+    if other is not None:
+        return SetupCheck("state", False, str(store.shared_digest_error(config.path, other)))
     return SetupCheck("state", True, f"storage {config.storage}: connected")
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Self
 
 from .. import crash_points
-from ..errors import RunLocked, StoreError
+from ..errors import RunLocked, SharedDigest, StoreError
 from ._connection import Connection, is_database_url, open_connection, shown
 from ._migrations import migrations_for
 
@@ -152,7 +152,9 @@ class StateDB:
     # -- run lock ----------------------------------------------------------------------
 
     @contextmanager
-    def run_lock(self, now: datetime, *, preview: bool = False) -> Iterator[int]:
+    def run_lock(
+        self, now: datetime, *, preview: bool = False, config: Path | None = None
+    ) -> Iterator[int]:
         """Hold the digest's run lock for the block; yields the run's row in `runs`.
 
         Two parts. The lock itself is an OS file lock (flock) on `<state>.lock`, beside the
@@ -173,9 +175,17 @@ class StateDB:
         A preview holds the lock too (it stores pending articles and ETags); its row is
         marked 'preview' (detail while it runs, outcome when it ends), so that neither
         `digest status` nor the daemon's catch-up takes it for a run.
+
+        `config`, the config file the run was started from, is recorded with it; a run
+        from another config file, on this machine and still there, holds the digest already
+        (`SharedDigest`): two configs on one state under one id would each find the other's
+        stories sent.
         """
         with self._exclusive():
             with self.transaction() as db:
+                other = None if config is None else self._other_config(db, config)
+                if other is not None:
+                    raise self.shared_digest_error(config, other)
                 for row in db.execute(
                     "SELECT * FROM runs WHERE digest = ? AND finished IS NULL", (self.digest,)
                 ):
@@ -193,7 +203,7 @@ class StateDB:
                 token = uuid.uuid4().hex
                 run_id = db.insert(
                     "INSERT INTO runs (pid, started, process_start, token, detail, kind, digest, "
-                    "host) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    "host, config) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         os.getpid(),
                         _iso(now),
@@ -203,10 +213,38 @@ class StateDB:
                         "preview" if preview else "run",
                         self.digest,
                         socket.gethostname(),
+                        str(config.resolve()) if config is not None else None,
                     ),
                 )
             with self._run_row(run_id, token, preview):
                 yield run_id
+
+    def other_config(self, config: Path) -> Path | None:
+        """The other config file, on this machine and still there, that the last run of
+        this digest naming its config was started from; None when it was `config`."""
+        return self._other_config(self.db, config)
+
+    def _other_config(self, db: Any, config: Path) -> Path | None:
+        row = db.execute(
+            "SELECT config, host FROM runs WHERE digest = ? AND config IS NOT NULL "
+            "ORDER BY id DESC LIMIT 1",
+            (self.digest,),
+        ).fetchone()
+        if row is None or row["host"] != socket.gethostname():
+            return None  # a path on another machine says nothing about this one's files
+        other, ours = Path(row["config"]), config.resolve()
+        try:
+            return other if other != ours and other.is_file() and not other.samefile(ours) else None
+        except OSError:
+            return None
+
+    def shared_digest_error(self, config: Path, other: Path) -> SharedDigest:
+        name = f"id {self.digest!r}" if self.digest else "no id"
+        return SharedDigest(
+            f"{config.resolve()}: storage: {self.where} is also the state of {other}, with "
+            f"{name}; give each digest sharing a storage its own `id`, or its own storage (if "
+            "that config is gone for good, delete it or set this one's `id`)"
+        )
 
     @contextmanager
     def _run_row(self, run_id: int, token: str, preview: bool) -> Iterator[None]:

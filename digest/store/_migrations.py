@@ -272,6 +272,13 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         CREATE INDEX pool_pages_fetched ON pool_pages (fetched)
         """,
     ),
+    (
+        # The config file each run was started from, so that a second config taking the
+        # same digest of a storage (two configs in one folder, both on the default state
+        # file) is refused instead of finding everything already sent.
+        "013_run_config",
+        "ALTER TABLE runs ADD COLUMN config TEXT",
+    ),
 )
 
 # PostgreSQL runs the same migrations, with the few statements SQLite alone reads replaced

@@ -55,7 +55,8 @@ class SharedDigest(StoreError):
 class FetchError(DigestError, OSError):
     """A URL or local file could not be fetched. `status` is the HTTP status, if any;
     `retry_after` the seconds a 429/503 asked us to wait; `blocked` is set when the
-    private-network policy refused the address (nothing was sent)."""
+    private-network policy refused the address (nothing was sent); `timed_out` when the
+    server did not answer in time."""
 
     def __init__(
         self,
@@ -65,12 +66,14 @@ class FetchError(DigestError, OSError):
         *,
         retry_after: float | None = None,
         blocked: bool = False,
+        timed_out: bool = False,
     ):
         self.url = url
         self.reason = reason
         self.status = status
         self.retry_after = retry_after
         self.blocked = blocked
+        self.timed_out = timed_out
         super().__init__(f"{url}: {reason}")
 
 

@@ -224,3 +224,32 @@ def test_a_servers_own_reason_phrase_is_not_repeated(site, fetcher):
     with pytest.raises(FetchError) as caught:
         fetcher.fetch(FetchRequest(f"{site.base_url}/teapot"))
     assert str(caught.value) == f"{site.base_url}/teapot: HTTP 599"
+
+
+def test_a_host_that_times_out_three_times_in_a_row_is_not_asked_again_this_run(site, fetcher):
+    site.overrides = {f"/drip{n}": stall(3) for n in range(5)}
+    for n in range(3):
+        with pytest.raises(FetchError, match="timed out after 1s"):
+            fetcher.fetch(FetchRequest(f"{site.base_url}/drip{n}"))
+    with pytest.raises(FetchError) as caught:
+        fetcher.fetch(FetchRequest(f"{site.base_url}/techwire/feed.xml"))
+    assert caught.value.reason == (
+        "not asked: 127.0.0.1 did not answer in time 3 times in a row in this run"
+    )
+    assert ("GET", "/techwire/feed.xml", 200) not in site.requests
+    # A feed the operator named is still asked, and the next run's fetcher asks again.
+    feed = FetchRequest(f"{site.base_url}/techwire/feed.xml", stage="feed")
+    assert fetcher.fetch(feed).status == 200
+    with Fetcher(FetchSettings(timeout=1.0, max_bytes=200_000, user_agent="t/1")) as fresh:
+        assert fresh.fetch(FetchRequest(f"{site.base_url}/techwire/feed.xml")).status == 200
+
+
+def test_an_answer_between_timeouts_keeps_the_host_asked(site, fetcher):
+    site.overrides = {f"/drip{n}": stall(3) for n in range(4)}
+    for n in range(2):
+        with pytest.raises(FetchError, match="timed out"):
+            fetcher.fetch(FetchRequest(f"{site.base_url}/drip{n}"))
+    assert fetcher.fetch(FetchRequest(f"{site.base_url}/techwire/feed.xml")).status == 200
+    for n in range(2, 4):
+        with pytest.raises(FetchError, match="timed out"):
+            fetcher.fetch(FetchRequest(f"{site.base_url}/drip{n}"))

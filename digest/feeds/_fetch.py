@@ -47,6 +47,11 @@ _MAX_REDIRECTS = 5
 # The most one request may take, from its start to its last byte, redirects included, in
 # units of fetch.timeout (which bounds each wait for the network: connecting, each read).
 REQUEST_BUDGET = 3
+# After this many page requests in a row to one host timed out, the run asks that host for
+# no more pages: a server that drips every page up to the limit would otherwise hold the run
+# for pages x timeout / fetch.per_host (a feed of 100 such pages: 50 minutes at the
+# defaults). Feeds, which the operator named one by one, are each asked.
+HOST_TIMEOUTS = 3
 _REDIRECTS = (301, 302, 303, 307, 308)
 _PERMANENT = (301, 308)
 # A Retry-After further out than this is a misconfigured server, not a request to wait.
@@ -106,6 +111,7 @@ class Fetcher:
             lambda: threading.Semaphore(settings.per_host)
         )
         self._slots_lock = threading.Lock()
+        self._timeouts_in_a_row: dict[str, int] = defaultdict(int)
 
     def __enter__(self) -> Fetcher:
         return self
@@ -184,8 +190,25 @@ class Fetcher:
             return read_local(request, self.settings.max_bytes)
         if scheme not in ("http", "https"):
             raise FetchError(request.url, f"unsupported URL scheme {scheme!r}")
+        if request.stage != "page":
+            with self._slot(host):
+                return self._get(request)
         with self._slot(host):
-            return self._get(request)
+            if self._timeouts_in_a_row[host] >= HOST_TIMEOUTS:
+                raise FetchError(
+                    request.url,
+                    f"not asked: {host} did not answer in time {HOST_TIMEOUTS} times in a row "
+                    "in this run",
+                )
+            try:
+                result = self._get(request)
+            except FetchError as error:
+                if error.timed_out:
+                    with self._slots_lock:
+                        self._timeouts_in_a_row[host] += 1
+                raise
+            self._timeouts_in_a_row[host] = 0
+            return result
 
     def _slot(self, host: str) -> threading.Semaphore:
         with self._slots_lock:
@@ -269,7 +292,7 @@ class Fetcher:
                 except BlockedAddress as refused:
                     raise FetchError(url, _refusal(refused, home), blocked=True) from None
                 except httpx.TimeoutException:
-                    raise FetchError(url, self._stalled(clock)) from None
+                    raise FetchError(url, self._stalled(clock), timed_out=True) from None
                 except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError, UnicodeError) as e:
                     raise FetchError(url, f"invalid URL: {e}") from None
                 except httpx.HTTPError as error:

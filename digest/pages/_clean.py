@@ -369,11 +369,18 @@ def _box_runs(
 
 def _other_language(text: str, language: str) -> bool | None:
     """Whether a line the language check left alone is in another language than `language`,
-    by its function words: None when it is in `language`, True when surely not (two words of
-    other languages), False when only probably not (none of the article's words). langdetect
+    by its function words: None when it is in `language` (or when the function words of
+    `language` are not known), True when surely not (two words of other languages), False
+    when only probably not (none of the article's words). langdetect
     is not asked: it guesses on short lines, and costs as much as the rest of a page."""
     votes = dict(function_word_votes(text))
     if votes.get(language, 0) >= 1:
+        return None
+    if language not in votes:
+        # No function words known for the article's language (ru, sv, ...): its own lines
+        # hold words that other languages' lists have ("i", "men"), so the words tell
+        # nothing, and the line is left to the language check (langdetect): a box's short
+        # line it cannot place stays, rather than the article's short paragraphs going.
         return None
     return sum(votes.values()) >= 2
 

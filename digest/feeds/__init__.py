@@ -4,7 +4,7 @@ feeds, feed health, OPML.
 What other stages may use; the modules beside this one are internal."""
 
 from ._fetch import FEED_ACCEPT, PAGE_ACCEPT, Fetcher, FetchRequest, origin_of
-from ._health import failing_for, next_attempt, waiting_reason
+from ._health import failing_for, next_attempt, until_text, waiting_reason
 from ._opml import add_feed, export_opml, import_opml, remove_feed
 from ._parse import ParsedFeed, parse_fetched
 from ._robots import disallowed
@@ -26,5 +26,6 @@ __all__ = [
     "origin_of",
     "parse_fetched",
     "remove_feed",
+    "until_text",
     "waiting_reason",
 ]

@@ -29,6 +29,7 @@ from ..feeds import (
     next_attempt,
     origin_of,
     parse_fetched,
+    until_text,
     waiting_reason,
 )
 from ..models import CleanedText, ExtractedPage, FeedEntry, FeedState, FetchResult, Skipped
@@ -504,7 +505,7 @@ def _feed_failed(
     if gone:
         reason += "; feed deactivated: change its url or run `digest reactivate` to fetch it"
     elif until is not None:
-        reason += f"; next attempt after {until:%Y-%m-%d %H:%M} UTC"
+        reason += f"; next attempt after {until_text(until, now)}"
     if state.failing_since:
         reason += f" ({failing_for(state.failing_since, state.failures + 1)})"
     result.skipped.append(Skipped("feed", feed.url, reason, feed.name))

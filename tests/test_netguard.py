@@ -209,3 +209,18 @@ def test_robots_txt_is_read_once_per_host_and_can_be_turned_off(tmp_path, load, 
     else:
         assert pages == {} and robots_reads == []
         assert ("GET", "/private/members-only.html", 200) in main.requests
+
+
+@pytest.mark.parametrize(
+    ("address", "says"),
+    [("0.0.0.0", "is an unspecified address"), ("127.0.0.1", "is a loopback address")],
+)
+def test_the_refusal_reads_as_english(address, says):
+    fetcher = Fetcher(
+        FetchSettings(timeout=1), backend=GuardedBackend(resolver=lambda host, port: [address])
+    )
+    with fetcher, pytest.raises(FetchError) as caught:
+        fetcher.fetch(
+            FetchRequest("http://news.example/a.html", trusted_feed="http://feed.example/feed")
+        )
+    assert f"news.example ({address}) {says}" in caught.value.reason

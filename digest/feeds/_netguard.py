@@ -54,7 +54,8 @@ class BlockedAddress(Exception):
         self.address = address
         self.kind = kind
         where = address if host == address else f"{host} ({address})"
-        super().__init__(f"{where} is a {kind} address")
+        article = "an" if kind[:1] in "aeiou" else "a"  # an unspecified, a loopback
+        super().__init__(f"{where} is {article} {kind} address")
 
 
 def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:

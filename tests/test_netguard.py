@@ -224,3 +224,37 @@ def test_the_refusal_reads_as_english(address, says):
             FetchRequest("http://news.example/a.html", trusted_feed="http://feed.example/feed")
         )
     assert f"news.example ({address}) {says}" in caught.value.reason
+
+
+def redirect_to(location: str):
+    def handler(request):
+        request.send_response(302)
+        request.send_header("Location", location)
+        request.send_header("Content-Length", "0")
+        request.end_headers()
+
+    return handler
+
+
+def test_a_robots_txt_redirecting_to_a_private_host_is_named_as_the_reason(
+    tmp_path, second_host, load
+):
+    # The page is on the feed's own origin (allowed); its site's robots.txt redirects to
+    # another loopback host, which is refused: the reason must say it was the robots.txt.
+    main = LocalSite(site_root(), port=0)
+    with main:
+        local = f"http://localhost:{main.port}"
+        page = f"{local}/pages/orchard.html"
+        main.overrides = {
+            "/feed.xml": respond(200, _page_feed(local, [("Orchard opens", page)]),
+                                 "application/rss+xml"),
+            "/robots.txt": redirect_to(f"{second_host.base_url}/robots.txt"),
+        }  # fmt: skip
+        path = write_config(tmp_path, local, feeds=[("Mixed", f"{local}/feed.xml", "World")])
+        report = digest.run(load(path))
+    assert second_host.requests == []
+    (reason,) = [s.reason for s in report.skipped if s.stage == "page"]
+    assert reason.startswith(
+        f"not fetched: its robots.txt redirects to {second_host.base_url}/robots.txt, and "
+        "127.0.0.2 is a loopback address"
+    ), reason

@@ -51,7 +51,7 @@ def disallowed(fetcher: Fetcher, pages: Sequence[tuple[str, str | None]]) -> dic
     )  # fmt: skip
     rules: dict[tuple[str, str | None], RobotFileParser | str] = {}
     for key, outcome in zip(ordered, outcomes, strict=True):
-        rules[key] = _rules(outcome)
+        rules[key] = _rules(outcome, f"{key[0]}/robots.txt")
     reasons = {}
     for url, trusted in pages:
         rule = rules.get(_key(url, trusted))
@@ -73,10 +73,14 @@ def _key(url: str, trusted: str | None) -> tuple[str, str | None]:
     return _origin(url), trusted if own and own == origin_of(trusted) else ""
 
 
-def _rules(outcome: FetchResult | Skipped) -> RobotFileParser | str:
+def _rules(outcome: FetchResult | Skipped, robots_url: str) -> RobotFileParser | str:
     """The parsed rules, or the reason every page of the site is off limits."""
     parser = RobotFileParser()
     if isinstance(outcome, Skipped):
+        if outcome.blocked and outcome.target != robots_url:
+            # The site itself was allowed; its robots.txt redirected where the policy refuses.
+            why = outcome.reason.removeprefix("not fetched: ")
+            return f"not fetched: its robots.txt redirects to {outcome.target}, and {why}"
         if outcome.blocked:
             return outcome.reason
         if outcome.status is not None and 400 <= outcome.status < 500:

@@ -43,38 +43,6 @@ def test_an_outlet_reporting_a_delivered_story_days_later_joins_it(tmp_path, exp
     store.close()
 
 
-def brief(feed: str, title: str, text: str, published: datetime) -> NewArticle:
-    url = f"https://{feed.lower().replace(' ', '')}.example/{title.split()[0].lower()}"
-    entry = FeedEntry(feed, url, url, url, title, text, "", published)
-    return NewArticle(entry, title, text, "feed-summary", "en", None, published)
-
-
-def test_a_new_story_sharing_only_a_town_with_a_delivered_one_is_sent_not_joined(tmp_path):
-    # A late report that joins a story already sent is never shown: a local digest's next
-    # story must not vanish into yesterday's because both name the town.
-    config = digest.load_config(write_config(tmp_path, "http://127.0.0.1:9"))
-    store = Store.open(config.storage)
-    library = brief(
-        "Techwire", "Library closes for repairs after roof leak",
-        "The central library of Riverton will close for three weeks for roof repairs after "
-        "heavy rain caused a leak over the reading room, the city said on Monday.", NOW,
-    )  # fmt: skip
-    store.add_articles([library], NOW)
-    first, _ = _assemble(config, store, NOW)
-    store.stage_digest("S", first.items, [], None, NOW)
-    later = NOW + timedelta(hours=20)
-    fire = brief(
-        "Circuit Post", "Fire at Riverton warehouse",
-        "A large fire broke out at a warehouse in the Riverton docks on Sunday morning, "
-        "sending black smoke over the city. Firefighters said no one was hurt.", later,
-    )  # fmt: skip
-    store.add_articles([fire], later)
-    again, joined = _assemble(config, store, later)
-    assert joined == 0
-    assert [item.headline for item in again.items] == ["Fire at Riverton warehouse"]
-    store.close()
-
-
 def test_preview_then_run_sends_what_preview_showed(tmp_path, site):
     config = digest.load_config(write_config(tmp_path, site.base_url))
     shown = digest.preview(config)

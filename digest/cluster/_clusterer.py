@@ -235,15 +235,9 @@ def join_delivered(
     matrix = term_matrix(terms, BACKGROUND_ARTICLES)
     count = len(pending)
     pairs = _scored_pairs(articles, terms, matrix, lambda a, b: (a < count) != (b < count))
-    # A late report that joins a story the reader already had is never shown, so a wrong
-    # join loses a story, where a wrong merge in a new item still lists it: a pair counts
-    # here only when it shares MIN_SHARED_FACTS names or figures (not one town's name alone).
-    similarities = np.where(
-        shared_facts(matrix, pairs.left, pairs.right) >= MIN_SHARED_FACTS, pairs.similarity, 0.0
-    )
     summed: dict[int, dict[int, float]] = defaultdict(lambda: defaultdict(float))
     for left, right, similarity in zip(
-        pairs.left.tolist(), pairs.right.tolist(), similarities.tolist(), strict=True
+        pairs.left.tolist(), pairs.right.tolist(), pairs.similarity.tolist(), strict=True
     ):
         late, known = (left, right) if left < count else (right, left)
         story = articles[known].story_id
@@ -293,7 +287,15 @@ def pair_similarities(
     discounted as the module's docstring (step 4) says."""
     unit = matrix.unit
     similarity = row_dots(unit, unit, left, right)
-    similarity[shared_facts(matrix, left, right) < MIN_SHARED_FACTS] *= NO_FACTS_FACTOR
+    # Names and figures shared, counting only those rarer than DISTINCTIVE_IDF.
+    distinctive = (matrix.kinds != "w") & (matrix.idf > DISTINCTIVE_IDF)
+    # (copies of the index arrays: eliminate_zeros rewrites them in place)
+    facts = sparse.csr_matrix(
+        (distinctive[unit.indices].astype(np.float64), unit.indices.copy(), unit.indptr.copy()),
+        shape=unit.shape,
+    )
+    facts.eliminate_zeros()
+    similarity[row_dots(facts, facts, left, right) < MIN_SHARED_FACTS] *= NO_FACTS_FACTOR
     # Each headline's rarest name missing from the other article. A one-sentence article
     # (a brief, or a feed entry whose page failed) names the event's main actor and little
     # else, so its silence on a headline's rarest name is no conflict.
@@ -307,20 +309,6 @@ def pair_similarities(
     hours = np.array([a.published.timestamp() / 3600 for a in articles], dtype=np.float64)
     similarity[np.abs(hours[left] - hours[right]) > MAX_HOURS_APART] *= FAR_APART_FACTOR
     return similarity
-
-
-def shared_facts(matrix: TermMatrix, left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """How many names and figures each pair shares, counting only those rarer than
-    DISTINCTIVE_IDF."""
-    unit = matrix.unit
-    distinctive = (matrix.kinds != "w") & (matrix.idf > DISTINCTIVE_IDF)
-    # (copies of the index arrays: eliminate_zeros rewrites them in place)
-    facts = sparse.csr_matrix(
-        (distinctive[unit.indices].astype(np.float64), unit.indices.copy(), unit.indptr.copy()),
-        shape=unit.shape,
-    )
-    facts.eliminate_zeros()
-    return row_dots(facts, facts, left, right)
 
 
 def _subjects(terms: TermsBatch, matrix: TermMatrix) -> np.ndarray:

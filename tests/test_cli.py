@@ -242,12 +242,14 @@ def test_two_configs_on_one_state_under_one_id_are_refused_naming_both(tmp_path,
     assert stderr_lines(refused.stderr) == [
         f"digest: {bob}: storage: {tmp_path / 'state' / 'digest.db'} is also the state of "
         f"{alice}, with no id; give each digest sharing a storage its own `id`, or its own "
-        "storage (if that config is gone for good, delete it or set this one's `id`)"
+        "storage (if that config is gone for good, delete or rename that file)"
     ]
     assert len(list((tmp_path / "outbox").glob("*.eml"))) == 1  # bob sent nothing
+    state = (tmp_path / "state" / "digest.db").read_bytes()
     checked = run_cli("check", "--config", str(bob))
     assert checked.returncode == 1
     assert f"FAIL state: {bob}: storage: " in checked.stdout
+    assert (tmp_path / "state" / "digest.db").read_bytes() == state  # check only reads
     # With its own id, bob is a digest of its own on the shared state and gets the news.
     bob.write_text(bob.read_text().replace("title: Test Brief\n", "title: Test Brief\nid: bob\n"))
     assert run_cli("run", "--config", str(bob)).returncode == 0
@@ -256,3 +258,23 @@ def test_two_configs_on_one_state_under_one_id_are_refused_naming_both(tmp_path,
     alice.rename(tmp_path / "alice-moved.yaml")
     moved = run_cli("run", "--config", str(tmp_path / "alice-moved.yaml"))
     assert moved.returncode == 0, moved.stderr
+
+
+def test_a_config_reached_through_a_switched_release_symlink_stays_its_digest(tmp_path, site):
+    # Versioned deploys: `current` points at a release folder, and a new release switches
+    # it; the old release's files stay on disk. The config's path as given is the same.
+    for release in ("v1", "v2"):
+        (tmp_path / release).mkdir()
+        write_config(tmp_path / release, site.base_url)
+        text = (tmp_path / release / "digest.yaml").read_text()
+        state = tmp_path / "state.db"
+        (tmp_path / release / "digest.yaml").write_text(
+            text.replace("storage: state/digest.db", f"storage: {state}")
+        )
+    (tmp_path / "current").symlink_to(tmp_path / "v1")
+    config = tmp_path / "current" / "digest.yaml"
+    assert run_cli("run", "--config", str(config)).returncode == 0
+    (tmp_path / "current").unlink()
+    (tmp_path / "current").symlink_to(tmp_path / "v2")
+    again = run_cli("run", "--config", str(config))
+    assert again.returncode == 0, again.stderr

@@ -33,7 +33,7 @@ def check_setup(config: Config) -> list[SetupCheck]:
         results.append(_check_folder("archive", "archive.dir", config.archive.folder))
     if isinstance(config.storage, Path):
         results.append(_check_folder("state", "storage", config.storage.parent))
-        owner = _check_owner(config) if config.storage.is_file() else None
+        owner = _check_owner(config.storage, config) if config.storage.is_file() else None
         if owner is not None:
             results.append(owner)
     else:
@@ -41,20 +41,11 @@ def check_setup(config: Config) -> list[SetupCheck]:
     return results
 
 
-def _check_owner(config: Config) -> SetupCheck | None:
-    """A failed check when another config file already runs this digest of the state (as
-    `run` would refuse to), else None."""
-    try:
-        store = Store.open(config.storage, config.id)
-    except StoreError as error:
-        return SetupCheck("state", False, str(error))
-    try:
-        other = store.other_config(config.path)
-        if other is not None:
-            return SetupCheck("state", False, str(store.shared_digest_error(config.path, other)))
-    finally:
-        store.close()
-    return None
+def _check_owner(state: Path, config: Config) -> SetupCheck | None:
+    """A failed check when another config file already runs this digest of the SQLite
+    `state` (as `run` would refuse to), else None. The state is only read."""
+    shared = Store.shared_digest_in(state, config.id, config.path)
+    return None if shared is None else SetupCheck("state", False, str(shared))
 
 
 def _check_database(config: Config) -> SetupCheck:
@@ -65,11 +56,14 @@ def _check_database(config: Config) -> SetupCheck:
     except StoreError as error:
         return SetupCheck("state", False, f"storage {error}")
     try:
-        other = store.other_config(config.path)
+        with store.errors_named():
+            shared = store.shared_digest(config.path)
+    except StoreError as error:
+        return SetupCheck("state", False, f"storage {error}")
     finally:
         store.close()
-    if other is not None:
-        return SetupCheck("state", False, str(store.shared_digest_error(config.path, other)))
+    if shared is not None:
+        return SetupCheck("state", False, str(shared))
     return SetupCheck("state", True, f"storage {config.storage}: connected")
 
 

@@ -67,7 +67,12 @@ class SQLiteConnection:
     dialect = "sqlite"
     errors: tuple[type[Exception], ...] = (sqlite3.Error,)
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, read_only: bool = False):
+        if read_only:  # an existing file, never created nor changed (`digest check`)
+            target = f"{path.absolute().as_uri()}?mode=ro"
+            self.raw = sqlite3.connect(target, timeout=10, isolation_level=None, uri=True)
+            self.raw.row_factory = sqlite3.Row
+            return
         self.raw = sqlite3.connect(path, timeout=10, isolation_level=None)
         self.raw.row_factory = sqlite3.Row
         self.raw.execute("PRAGMA journal_mode=WAL")

@@ -24,7 +24,7 @@ from typing import Any, Self
 
 from .. import crash_points
 from ..errors import RunLocked, SharedDigest, StoreError
-from ._connection import Connection, is_database_url, open_connection, shown
+from ._connection import Connection, SQLiteConnection, is_database_url, open_connection, shown
 from ._migrations import migrations_for
 
 log = logging.getLogger("digest")
@@ -183,9 +183,10 @@ class StateDB:
         """
         with self._exclusive():
             with self.transaction() as db:
-                other = None if config is None else self._other_config(db, config)
-                if other is not None:
-                    raise self.shared_digest_error(config, other)
+                if config is not None:
+                    shared = _shared_digest(db, self.digest, self.where, config)
+                    if shared is not None:
+                        raise shared
                 for row in db.execute(
                     "SELECT * FROM runs WHERE digest = ? AND finished IS NULL", (self.digest,)
                 ):
@@ -213,38 +214,31 @@ class StateDB:
                         "preview" if preview else "run",
                         self.digest,
                         socket.gethostname(),
-                        str(config.resolve()) if config is not None else None,
+                        str(config.absolute()) if config is not None else None,
                     ),
                 )
             with self._run_row(run_id, token, preview):
                 yield run_id
 
-    def other_config(self, config: Path) -> Path | None:
-        """The other config file, on this machine and still there, that the last run of
-        this digest naming its config was started from; None when it was `config`."""
-        return self._other_config(self.db, config)
+    def shared_digest(self, config: Path) -> SharedDigest | None:
+        """The error a run from `config` meets when another config file, on this machine
+        and still there, started the last run of this digest that named its config."""
+        return _shared_digest(self.db, self.digest, self.where, config)
 
-    def _other_config(self, db: Any, config: Path) -> Path | None:
-        row = db.execute(
-            "SELECT config, host FROM runs WHERE digest = ? AND config IS NOT NULL "
-            "ORDER BY id DESC LIMIT 1",
-            (self.digest,),
-        ).fetchone()
-        if row is None or row["host"] != socket.gethostname():
-            return None  # a path on another machine says nothing about this one's files
-        other, ours = Path(row["config"]), config.resolve()
+    @classmethod
+    def shared_digest_in(cls, path: Path, digest: str, config: Path) -> SharedDigest | None:
+        """`shared_digest` of the SQLite state at `path`, read only: `digest check` writes no
+        state, not even a migration (a state older than 013_run_config names no config)."""
         try:
-            return other if other != ours and other.is_file() and not other.samefile(ours) else None
-        except OSError:
+            db = SQLiteConnection(path, read_only=True)
+        except SQLiteConnection.errors:
             return None
-
-    def shared_digest_error(self, config: Path, other: Path) -> SharedDigest:
-        name = f"id {self.digest!r}" if self.digest else "no id"
-        return SharedDigest(
-            f"{config.resolve()}: storage: {self.where} is also the state of {other}, with "
-            f"{name}; give each digest sharing a storage its own `id`, or its own storage (if "
-            "that config is gone for good, delete it or set this one's `id`)"
-        )
+        try:
+            return _shared_digest(db, digest, shown(path), config)
+        except SQLiteConnection.errors:
+            return None
+        finally:
+            db.close()
 
     @contextmanager
     def _run_row(self, run_id: int, token: str, preview: bool) -> Iterator[None]:
@@ -510,3 +504,30 @@ def _process_start(pid: int) -> str | None:
         return None
     fields = stat[stat.rfind(")") + 2 :].split()  # the name in (...) may hold spaces
     return fields[19] if len(fields) > 19 else None
+
+
+def _shared_digest(db: Any, digest: str, where: str, config: Path) -> SharedDigest | None:
+    """SharedDigest when the last run of `digest` that named its config file was started,
+    on this machine, from another file than `config` that is still there. Paths are
+    compared as given (absolute), not resolved: a deploy whose config path is a symlink
+    switched to a new release is the same config; and a file that is the same one under
+    another name (`samefile`) is too."""
+    row = db.execute(
+        "SELECT config, host FROM runs WHERE digest = ? AND config IS NOT NULL "
+        "ORDER BY id DESC LIMIT 1",
+        (digest,),
+    ).fetchone()
+    if row is None or row["host"] != socket.gethostname():
+        return None  # a path on another machine says nothing about this one's files
+    other, ours = Path(row["config"]), config.absolute()
+    try:
+        if other == ours or not other.is_file() or other.samefile(ours):
+            return None
+    except OSError:
+        return None
+    name = f"id {digest!r}" if digest else "no id"
+    return SharedDigest(
+        f"{ours}: storage: {where} is also the state of {other}, with {name}; give each "
+        "digest sharing a storage its own `id`, or its own storage (if that config is gone "
+        "for good, delete or rename that file)"
+    )

@@ -3,6 +3,7 @@ from __future__ import annotations
 import gzip
 import os
 import threading
+import time
 from collections import deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -253,3 +254,46 @@ def test_an_answer_between_timeouts_keeps_the_host_asked(site, fetcher):
     for n in range(2, 4):
         with pytest.raises(FetchError, match="timed out"):
             fetcher.fetch(FetchRequest(f"{site.base_url}/drip{n}"))
+
+
+def drip_body(seconds: float):
+    """Headers at once, then a body that does not come."""
+
+    def handler(request):
+        request.send_response(200)
+        request.send_header("Content-Length", "1000")
+        request.end_headers()
+        request.wfile.write(b"<html>")
+        request.wfile.flush()
+        time.sleep(seconds)
+
+    return handler
+
+
+def test_pages_whose_body_stalls_count_as_timeouts_of_their_host(site, fetcher):
+    site.overrides = {f"/slow{n}": drip_body(3) for n in range(3)}
+    for n in range(3):
+        with pytest.raises(FetchError, match="timed out"):
+            fetcher.fetch(FetchRequest(f"{site.base_url}/slow{n}"))
+    with pytest.raises(FetchError, match=r"not asked: 127\.0\.0\.1 did not answer in time"):
+        fetcher.fetch(FetchRequest(f"{site.base_url}/techwire/feed.xml"))
+
+
+def test_timeouts_behind_a_redirector_count_against_the_slow_host_not_the_redirector(site):
+    # Feeds whose links all go through one redirector (news aggregators): three slow
+    # publishers must not stop the redirector's other links. "localhost" is the slow host,
+    # 127.0.0.1 the redirector and a fast publisher.
+    slow = f"http://localhost:{site.port}"
+    site.overrides = {
+        **{f"/r/slow{n}": redirect_to(f"{slow}/slow{n}") for n in range(3)},
+        **{f"/slow{n}": stall(3) for n in range(3)},
+        "/r/fast": redirect_to(f"{site.base_url}/techwire/feed.xml"),
+    }
+    settings = FetchSettings(timeout=1.0, max_bytes=200_000, user_agent="t/1", allow_private=True)
+    with Fetcher(settings) as fetcher:
+        for n in range(3):
+            with pytest.raises(FetchError, match="timed out"):
+                fetcher.fetch(FetchRequest(f"{site.base_url}/r/slow{n}"))
+        assert fetcher.fetch(FetchRequest(f"{site.base_url}/r/fast")).status == 200
+        with pytest.raises(FetchError, match="not asked: localhost did not answer in time"):
+            fetcher.fetch(FetchRequest(f"{slow}/techwire/feed.xml"))

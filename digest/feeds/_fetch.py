@@ -190,25 +190,8 @@ class Fetcher:
             return read_local(request, self.settings.max_bytes)
         if scheme not in ("http", "https"):
             raise FetchError(request.url, f"unsupported URL scheme {scheme!r}")
-        if request.stage != "page":
-            with self._slot(host):
-                return self._get(request)
         with self._slot(host):
-            if self._timeouts_in_a_row[host] >= HOST_TIMEOUTS:
-                raise FetchError(
-                    request.url,
-                    f"not asked: {host} did not answer in time {HOST_TIMEOUTS} times in a row "
-                    "in this run",
-                )
-            try:
-                result = self._get(request)
-            except FetchError as error:
-                if error.timed_out:
-                    with self._slots_lock:
-                        self._timeouts_in_a_row[host] += 1
-                raise
-            self._timeouts_in_a_row[host] = 0
-            return result
+            return self._get(request)
 
     def _slot(self, host: str) -> threading.Semaphore:
         with self._slots_lock:
@@ -275,11 +258,15 @@ class Fetcher:
                 else:
                     secret = ()  # a redirect left the feed's origin: not even back there
                 try:
+                    if request.stage == "page":
+                        self._refuse_if_silent(url)
                     client = self._client_for(url, feed, named)
                     with client.stream("GET", url, headers=sent) as response:
                         status = response.status_code
                         location = response.headers.get("Location")
                         if status in _REDIRECTS and location:
+                            if request.stage == "page":
+                                self._note_answer(url)
                             url = _redirect_target(request, url, location)
                             # A -301-> B -302-> C: A now lives at B, which is only lent to C.
                             permanent = permanent and status in _PERMANENT
@@ -288,16 +275,50 @@ class Fetcher:
                         clock.stage = READING_BODY
                         if named and (status < 300 or status == 304) and origin_of(url) == home:
                             self._remember_address(feed, response)
-                        return self._response(request, url, response, moved_to)
+                        # Read to its end, or refused for its status or size: an answer. A
+                        # body that stalls raises httpx's timeout instead, counted below.
+                        try:
+                            result = self._response(request, url, response, moved_to)
+                        except FetchError:
+                            if request.stage == "page":
+                                self._note_answer(url)
+                            raise
+                        if request.stage == "page":
+                            self._note_answer(url)
+                        return result
                 except BlockedAddress as refused:
                     raise FetchError(url, _refusal(refused, home), blocked=True) from None
                 except httpx.TimeoutException:
+                    if request.stage == "page":
+                        self._note_timeout(url)
                     raise FetchError(url, self._stalled(clock), timed_out=True) from None
                 except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError, UnicodeError) as e:
                     raise FetchError(url, f"invalid URL: {e}") from None
                 except httpx.HTTPError as error:
                     raise FetchError(url, _describe(error)) from None
         raise FetchError(request.url, f"more than {_MAX_REDIRECTS} redirects")
+
+    def _refuse_if_silent(self, url: str) -> None:
+        """Raise FetchError when HOST_TIMEOUTS page requests in a row to `url`'s host (at any
+        hop: a redirector's targets count as theirs) got no answer in time."""
+        host = host_of_or_empty(url)
+        with self._slots_lock:
+            silent = self._timeouts_in_a_row[host] >= HOST_TIMEOUTS
+        if silent:
+            raise FetchError(
+                url,
+                f"not asked: {host} did not answer in time {HOST_TIMEOUTS} times in a row in "
+                "this run",
+            )
+
+    def _note_timeout(self, url: str) -> None:
+        with self._slots_lock:
+            self._timeouts_in_a_row[host_of_or_empty(url)] += 1
+
+    def _note_answer(self, url: str) -> None:
+        """Any answer (an error status too) shows the host is there."""
+        with self._slots_lock:
+            self._timeouts_in_a_row[host_of_or_empty(url)] = 0
 
     def _stalled(self, clock: RequestClock) -> str:
         """Why a request timed out: a silence longer than fetch.timeout, or a request that

@@ -82,3 +82,18 @@ def test_a_renamed_feed_keeps_what_waits_to_be_sent(tmp_path, expectations):
     assert shown is not None
     assert [s.name for item in shown.items for s in item.sources] == ["Techwire"]
     store.close()
+
+
+def test_same_site_is_a_host_or_its_subdomain_never_a_suffix_of_an_address():
+    from digest.pipeline._ingest import same_site
+
+    assert same_site("https://www.example.com/a", "https://example.com/feed")
+    assert same_site("https://news.example.com/a", "https://example.com/rss")
+    # Sibling hosts are not matched: without the public-suffix list, a.co.uk and b.co.uk
+    # would be one site. Such an article keeps the first feed's entry, as before.
+    assert not same_site("https://news.example.com/a", "https://feeds.example.com/rss")
+    assert not same_site("https://badexample.com/a", "https://example.com/feed")
+    assert same_site("http://1.2.3.4/a", "http://1.2.3.4:8080/feed")
+    assert not same_site("http://1.2.3.4/a", "http://2.3.4/feed")
+    assert not same_site("http://[::1]/a", "http://1/feed")
+    assert not same_site("a.xml", "b.xml")

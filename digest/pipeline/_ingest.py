@@ -7,6 +7,7 @@ the text its feed carries, so nothing the feed announced is lost.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -416,11 +417,23 @@ def _fresh_entries(
 
 def same_site(url: str, other: str) -> bool:
     """Whether two URLs are on one site: the same host, give or take "www.", or one a
-    subdomain of the other (feeds.example.com and example.com)."""
+    subdomain of the other (feeds.example.com and example.com); an address only itself."""
     host, other_host = host_of(url).removeprefix("www."), host_of(other).removeprefix("www.")
     if not host or not other_host:
         return False
-    return host == other_host or host.endswith("." + other_host) or other_host.endswith("." + host)
+    if host == other_host:
+        return True
+    if _is_address(host) or _is_address(other_host):
+        return False  # 1.2.3.4 is no subdomain of 2.3.4
+    return host.endswith("." + other_host) or other_host.endswith("." + host)
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
 
 
 def _shared_feeds(config: Config, store: Store) -> set[str]:

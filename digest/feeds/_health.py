@@ -31,21 +31,11 @@ def _when(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
-def until_text(moment: datetime, now: datetime) -> str:
-    """'2026-11-23 10:00:00 UTC, in 1 h': a back-off often ends within the minute, which a
-    time without seconds would show as already past."""
-    return f"{moment:%Y-%m-%d %H:%M:%S} UTC, in {_wait(moment - now)}"
-
-
-def _wait(span: timedelta) -> str:
-    seconds = max(0, round(span.total_seconds()))
-    if seconds < 90:
-        return f"{seconds} s"
-    if seconds < 3600:
-        return f"{round(seconds / 60)} min"
-    if seconds < 36 * 3600:
-        return f"{round(seconds / 3600)} h"
-    return plural(round(seconds / 86400), "day")
+def until_text(moment: datetime) -> str:
+    """'2026-11-23 10:00:09 UTC': a back-off often ends within the minute, which a time
+    without seconds would show as already past. No "in N minutes": the text is stored, and
+    read later in `digest status` and alert emails."""
+    return f"{moment:%Y-%m-%d %H:%M:%S} UTC"
 
 
 def failing_for(since: str, attempts: int) -> str:
@@ -69,7 +59,7 @@ def waiting_reason(state: FeedState, now: datetime, config_path: object) -> str 
             else f"{plural(state.failures, 'failed attempt')} in a row"
         )
         return (
-            f"not fetched until {until_text(state.next_attempt, now)} ({failing}; last error: "
+            f"not fetched until {until_text(state.next_attempt)} ({failing}; last error: "
             f"{state.last_error})"
         )
     return None

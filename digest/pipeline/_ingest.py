@@ -518,7 +518,7 @@ def _feed_failed(
     if gone:
         reason += "; feed deactivated: change its url or run `digest reactivate` to fetch it"
     elif until is not None:
-        reason += f"; next attempt after {until_text(until, now)}"
+        reason += f"; next attempt after {until_text(until)}"
     if state.failing_since:
         reason += f" ({failing_for(state.failing_since, state.failures + 1)})"
     result.skipped.append(Skipped("feed", feed.url, reason, feed.name))

@@ -182,7 +182,7 @@ def test_a_missing_smtp_password_variable_is_a_config_error(monkeypatch):
     monkeypatch.delenv("DIGEST_TEST_SMTP_PASSWORD", raising=False)
     smtp = (
         GOOD + "delivery:\n  method: smtp\n  host: mail.example.org\n  username: brief\n"
-        "  password_env: DIGEST_TEST_SMTP_PASSWORD\n"
+        "  password_env: DIGEST_TEST_SMTP_PASSWORD\n  to: ana@example.org\n"
     )
     assert error_of(smtp) == (
         "/srv/digest/brief.yaml:11: delivery.password_env: $DIGEST_TEST_SMTP_PASSWORD is not "

@@ -151,7 +151,7 @@ REFUSED = [
         "is; export the SMTP password in that variable",
     ),
     ("title: Brief\nfeeds: nope\n", "2: feeds: expected a list of feeds (each with name and url)"),
-    ("title: Brief\nfeeds: []\n", "2: feeds: expected a list of feeds (each with name and url)"),
+    ("title: Brief\nfeeds: []\n", "2: feeds: no feeds; add one with `digest feeds add`"),
     (BASE + "  - just text\n", "5: feeds[1]: expected a mapping with name and url"),
     (
         BASE + "    colour: red\n",
@@ -238,8 +238,8 @@ REFUSED += [
     (BASE + "delivery:\n  to: ' , '\n", "6: delivery.to: ' , ' is not an email address"),
     (BASE + "fetch: 3\n", "5: fetch: expected a mapping of keys"),
     (BASE + "fetch:\n  pages: true\n  timeoutt: 1\n",
-     "7: fetch.timeoutt: unknown key; known keys: allow_private, concurrency, max_bytes, pages, "
-     "pages_per_feed, per_host, robots, timeout"),
+     "7: fetch.timeoutt: unknown key; did you mean 'timeout'? known keys: allow_private, "
+     "concurrency, max_bytes, pages, pages_per_feed, per_host, robots, timeout"),
     (BASE + "archive:\n  dir: null\n  url: https://x.example/a/\n",
      "7: archive.url: set archive.dir too (the folder that URL serves)"),
     (BASE + "  - url: https://two.example/feed.xml\n    name: One\n",
@@ -281,7 +281,9 @@ def test_a_refused_config_names_the_line_and_what_to_write(text, message):
 def test_an_unknown_top_level_key_is_refused_listing_the_known_ones():
     with pytest.raises(ConfigError) as caught:
         parse_config("title: Brief\nfetchh: 1\n" + ONE_FEED, CONFIG)
-    assert str(caught.value) == f"{CONFIG}:2: fetchh: unknown key; known keys: {_known_top_keys()}"
+    assert str(caught.value) == (
+        f"{CONFIG}:2: fetchh: unknown key; did you mean 'fetch'? known keys: {_known_top_keys()}"
+    )
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ cron job started from `/` reads the same files as an operator in the repo.
 from __future__ import annotations
 
 import base64
+import difflib
 import json
 import os
 import re
@@ -240,8 +241,9 @@ class Config:
         return self.max_per_feed or max(3, self.max_items // 3)
 
 
-def load_config(path: str | os.PathLike[str]) -> Config:
-    """Read and validate a YAML config file. Raises ConfigError naming file and line."""
+def load_config(path: str | os.PathLike[str], *, feeds_optional: bool = False) -> Config:
+    """Read and validate a YAML config file. Raises ConfigError naming file and line.
+    `feeds_optional`: a config without feeds loads (for `digest feeds add|import`)."""
     config_path = Path(path)
     if config_path.is_dir():
         raise ConfigError(
@@ -255,29 +257,103 @@ def load_config(path: str | os.PathLike[str]) -> Config:
         raise ConfigError("no such config file", path=str(path)) from None
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(f"cannot read config: {error}", path=str(path)) from None
-    return parse_config(source, config_path)
+    return parse_config(source, config_path, feeds_optional=feeds_optional)
 
 
-def parse_config(source: str, path: Path) -> Config:
+def parse_config(source: str, path: Path, *, feeds_optional: bool = False) -> Config:
     """Validate YAML text as if it were the file at `path` (for relative paths and messages)."""
     try:
         data = YAML(typ="rt").load(source)
     except MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 if mark else None
-        raise ConfigError(
-            f"YAML syntax error: {error.problem}", path=str(path), line=line
-        ) from None
+        message, line = _syntax_error(error, source)
+        raise ConfigError(f"YAML syntax error: {message}", path=str(path), line=line) from None
     except YAMLError as error:  # e.g. a control character the YAML reader refuses
         reason = " ".join(str(error).split())
         raise ConfigError(f"not readable as YAML: {reason}", path=str(path)) from None
-    return _Loader(path).build(data)
+    return _Loader(path, feeds_optional).build(data)
+
+
+_SMTP_RECIPIENTS = ("to", "recipients_file")
+_CLOSERS = {"[": "]", "{": "}"}
+
+
+def _syntax_error(error: MarkedYAMLError, source: str) -> tuple[str, int | None]:
+    """The parser's complaint in an operator's words, and the line of the file to look at.
+
+    The parser speaks of tokens (`<block end>`, `<stream end>`) and marks the end of the
+    stream, a line past the file, when a bracket or quote is never closed: such an error is
+    put on the line where the bracket or quote opens, and no line is past the last one."""
+    problem = error.problem or error.context or "not readable as YAML"
+    context = error.context or ""
+    problem_mark, context_mark = error.problem_mark, error.context_mark
+    mark = problem_mark or context_mark
+    line = mark.line if mark else None  # 0-based until returned
+    lines = source.splitlines()
+    message = problem
+    if "'\\t'" in problem and problem_mark is not None:
+        text = lines[problem_mark.line] if problem_mark.line < len(lines) else ""
+        where = "for indentation" if not text[: problem_mark.column].strip() else "here"
+        message = f"tabs are not allowed {where} in YAML; use spaces"
+    elif context.startswith("while parsing a flow") and context_mark is not None:
+        text = lines[context_mark.line] if context_mark.line < len(lines) else ""
+        opener = text[context_mark.column : context_mark.column + 1]
+        opener = opener if opener in _CLOSERS else "["
+        closer = _CLOSERS[opener]
+        if "<stream end>" in problem:
+            message = f"the {opener!r} on this line is never closed with {closer!r}"
+            line = context_mark.line
+        else:
+            message = (
+                f"the {opener!r} opened on line {context_mark.line + 1} is not closed before "
+                f"this line (expected ',' or {closer!r})"
+            )
+    elif context.startswith("while scanning a quoted scalar") and context_mark is not None:
+        message = "the quote that opens the value on this line is never closed"
+        line = context_mark.line
+    elif problem.startswith("expected <block end>"):
+        message = (
+            "this line does not line up with the block it is in; check the indentation of "
+            "this line against the one above"
+        )
+    elif problem == "mapping values are not allowed here":
+        message = (
+            "a key: value where none can be; check the indentation of this line against the "
+            "one above, or quote a value that holds ': '"
+        )
+    elif problem.startswith("could not find expected ':'") and context_mark is not None:
+        message = (
+            "this line has no ':' after its key; write key: value, or check the indentation "
+            "of this line against the one above"
+        )
+        line = context_mark.line
+    if line is None:
+        return message, None
+    return message, min(line, max(len(lines) - 1, 0)) + 1
 
 
 def feed_url(text: str, config_path: Path) -> str:
     """`text` as the config reads a feeds[].url in the file at `config_path`: an http(s)
     URL, or a path or file:// URL made absolute. Raises Invalid saying why not."""
     return _Loader(config_path).url_or_path(text)
+
+
+def _unknown_key(label: str, name: str, known: set[str], likely: set[str] | None = None) -> str:
+    """`label: unknown key`, the closest known key first (a typo is the usual cause), then
+    every known key."""
+    guesses = difflib.get_close_matches(name, sorted(likely or known), n=1)
+    guess = f" did you mean {guesses[0]!r}?" if guesses else ""
+    return f"{label}: unknown key;{guess} known keys: {', '.join(sorted(known))}"
+
+
+_QUOTED_NUMBER = re.compile(r"\s*(\d+)(\.\d+)?\s*")
+
+
+def _quoted_number(raw: Any) -> int | float | None:
+    """The number a string of digits (`'587'`, `"2.5"`) stands for, else None."""
+    match = _QUOTED_NUMBER.fullmatch(raw) if isinstance(raw, str) else None
+    if match is None:
+        return None
+    return float(match.group(0)) if match.group(2) else int(match.group(1))
 
 
 def _unique(addresses: list[str] | tuple[str, ...]) -> tuple[str, ...]:
@@ -289,12 +365,28 @@ def _unique(addresses: list[str] | tuple[str, ...]) -> tuple[str, ...]:
 
 
 class _Loader:
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, feeds_optional: bool = False):
         self.path = path
+        self.feeds_optional = feeds_optional
         self.base = path.resolve().parent
 
     def fail(self, message: str, line: int | None) -> ConfigError:
         return ConfigError(message, path=str(self.path), line=line)
+
+    @staticmethod
+    def nest_hint(key: str, value: Any) -> str:
+        """`fetch.timeout: 5` written flat, as the settings reference names it: YAML nests it."""
+        section, _, name = key.partition(".")
+        if isinstance(value, bool):
+            shown = "true" if value else "false"
+        elif isinstance(value, (str, int, float)) and "\n" not in str(value):
+            shown = str(value)
+        else:
+            shown = "..."
+        return (
+            f"{key}: a dotted key is written nested in YAML: `{section}:` on its own line, "
+            f"then `  {name}: {shown}` under it"
+        )
 
     @staticmethod
     def key_line(mapping: Any, key: Any) -> int | None:
@@ -311,11 +403,15 @@ class _Loader:
         if not isinstance(data, CommentedMap):
             raise self.fail("the config must be a mapping of keys (title:, feeds:, ...)", 1)
         known_top = {s.key.split(".")[0] for s in SETTINGS} | {"feeds"}
+        dotted = {s.key for s in SETTINGS if "." in s.key}
         for key in data:
+            if key in dotted:
+                raise self.fail(self.nest_hint(key, data[key]), self.key_line(data, key))
             if key not in known_top:
+                # A flat `fetch.timout:` is matched against the dotted names too.
+                likely = known_top | dotted if "." in str(key) else known_top
                 raise self.fail(
-                    f"{key}: unknown key; known keys: {', '.join(sorted(known_top))}",
-                    self.key_line(data, key),
+                    _unknown_key(str(key), str(key), known_top, likely), self.key_line(data, key)
                 )
         values: dict[str, Any] = {}
         for setting in SETTINGS:
@@ -345,6 +441,15 @@ class _Loader:
                 f"delivery.password_env: ${delivery.password_env} is not set, but "
                 f"delivery.username is; export the SMTP password in that variable",
                 self.key_line(section, "password_env" if "password_env" in section else "username"),
+            )
+        section = data.get("delivery") or {}
+        if delivery.method == "smtp" and all(section.get(k) is None for k in _SMTP_RECIPIENTS):
+            # The default reader@localhost suits the file method's outbox; mailed through a
+            # real server it would leave the digest with no one (or a stranger) reading it.
+            raise self.fail(
+                "delivery.to: missing; with method smtp, say who gets the digest: "
+                "`to: you@example.org` under delivery: (or set delivery.recipients_file)",
+                self.key_line(section, "method"),
             )
         archive = None
         if values["archive.dir"] is not None:
@@ -449,7 +554,7 @@ class _Loader:
             for name in mapping:
                 if name not in known:
                     raise self.fail(
-                        f"{section}.{name}: unknown key; known keys: {', '.join(sorted(known))}",
+                        _unknown_key(f"{section}.{name}", str(name), known),
                         self.key_line(mapping, name),
                     )
         return self.value(mapping, key, setting, setting.key)
@@ -465,22 +570,35 @@ class _Loader:
         else:
             raw = mapping[key]
         try:
-            if setting.parse == PATH:
-                return self.path_value(raw)
-            if setting.parse == FOLDER:
-                folder = self.path_value(raw)
-                if not folder.is_dir():
-                    raise Invalid(f"no such folder: {folder}")
-                return folder
-            if setting.parse == URL_OR_PATH:
-                return self.url_or_path(raw)
-            if setting.parse == STORAGE:
-                if isinstance(raw, str) and urlsplit(raw.strip()).scheme in STORAGE_SCHEMES:
-                    return storage_url(raw)
-                return self.path_value(raw)
-            return setting.parse(raw)  # type: ignore[operator]
+            return self.parse(raw, setting)
+        except Invalid as error:
+            # `port: '587'`: quoting a number is a common YAML slip with one clear meaning,
+            # so a quoted number is taken wherever the number would be. A text setting
+            # keeps its text (it is read as written first); a number refused too says why.
+            number = _quoted_number(raw)
+            if number is None:
+                raise self.fail(f"{label}: {error}", line) from None
+        try:
+            return self.parse(number, setting)
         except Invalid as error:
             raise self.fail(f"{label}: {error}", line) from None
+
+    def parse(self, raw: Any, setting: Setting) -> Any:
+        """`raw` read by the setting's parser, or the loader's own for paths and URLs."""
+        if setting.parse == PATH:
+            return self.path_value(raw)
+        if setting.parse == FOLDER:
+            folder = self.path_value(raw)
+            if not folder.is_dir():
+                raise Invalid(f"no such folder: {folder}")
+            return folder
+        if setting.parse == URL_OR_PATH:
+            return self.url_or_path(raw)
+        if setting.parse == STORAGE:
+            if isinstance(raw, str) and urlsplit(raw.strip()).scheme in STORAGE_SCHEMES:
+                return storage_url(raw)
+            return self.path_value(raw)
+        return setting.parse(raw)  # type: ignore[operator]
 
     def path_value(self, raw: Any) -> Path:
         text = text_value(raw)
@@ -523,7 +641,11 @@ class _Loader:
     def read_feeds(self, data: CommentedMap) -> tuple[FeedConfig, ...]:
         feeds = data.get("feeds")
         line = self.key_line(data, "feeds")
-        if not isinstance(feeds, CommentedSeq) or not feeds:
+        if feeds is None or (isinstance(feeds, CommentedSeq) and not feeds):
+            if self.feeds_optional:
+                return ()
+            raise self.fail("feeds: no feeds; add one with `digest feeds add`", line)
+        if not isinstance(feeds, CommentedSeq):
             raise self.fail("feeds: expected a list of feeds (each with name and url)", line)
         known = {s.key for s in FEED_SETTINGS}
         out: list[FeedConfig] = []
@@ -537,7 +659,7 @@ class _Loader:
             for name in entry:
                 if name not in known:
                     raise self.fail(
-                        f"{label}.{name}: unknown key; known keys: {', '.join(sorted(known))}",
+                        _unknown_key(f"{label}.{name}", str(name), known),
                         self.key_line(entry, name),
                     )
             values = {s.key: self.value(entry, s.key, s, f"{label}.{s.key}") for s in FEED_SETTINGS}

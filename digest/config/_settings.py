@@ -374,7 +374,8 @@ SETTINGS: tuple[Setting, ...] = (
         "delivery.to",
         address_list,
         ("reader@localhost",),
-        "Recipient(s): a list, or one string of comma-separated addresses.",
+        "Recipient(s): a list, or one string of comma-separated addresses. Required with "
+        "method smtp (or recipients_file); the default is for the file method's outbox.",
     ),
     Setting("delivery.host", text_value, "localhost", "SMTP server host."),
     Setting("delivery.port", _port, 587, "SMTP server port."),

@@ -46,9 +46,12 @@ _UNPRINTABLE = re.compile(
 )
 
 
-def plural(count: int, noun: str) -> str:
-    """`1 item`, `2 items`: the count with its noun (nouns that take an s)."""
-    return f"{count} {noun}{'' if count == 1 else 's'}"
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """`1 item`, `2 items`: the count with its noun; `nouns` for a noun that does not just
+    take an s (`plural(2, "entry", "entries")`)."""
+    if count == 1:
+        return f"{count} {noun}"
+    return f"{count} {nouns or noun + 's'}"
 
 
 def printable(text: str) -> str:

@@ -324,7 +324,7 @@ def test_without_its_credentials_a_feed_fails_alone_with_one_line(tmp_path: Path
     check = run_cli("check", "--config", str(config), env=ENV)
     assert check.returncode == 1
     assert "FAIL Private: HTTP 401 Unauthorized" in check.stdout
-    assert "ok   Moved: 1 entries" in check.stdout
+    assert "ok   Moved: 1 entry," in check.stdout
     # auth_env naming a variable that is not set: that feed fails, nothing is sent for it.
     config = _auth_config(tmp_path, auth_sites, "    auth_env: FEED_AUTH_MISSING\n")
     before = len(auth_sites.main_seen)

@@ -287,7 +287,7 @@ def feed_cases(site: LocalSite, second: LocalSite) -> tuple[list[Case], dict[str
         Case("Tomorrow Today", "/f/future.xml", ""),
         Case("Verbose Voice", "/f/long-title.xml", ""),
         Case("Laughing Post", "/f/laughs.xml", r"malformed feed \(.*undefined entity", "warning"),
-        Case("Prying Press", "/f/xxe.xml", r"malformed feed \(.*\); 1 entries recovered",
+        Case("Prying Press", "/f/xxe.xml", r"malformed feed \(.*\); 1 entry recovered",
              "warning"),
         Case("Crooked Links", "/f/bad-links.xml", r"entry skipped: entry '(Script|Data|Mail) "
              r"link' has no http\(s\) link", "entry"),

@@ -28,7 +28,7 @@ NOT_A_FEED = {"unrecognized.rss"}  # an HTML "Document Moved" page: no window to
 PT_DAYS = ["Seg", "Ter", "Qua", "Qui", "Sex", "Sáb", "Dom"]
 PT_MONTHS = ["Jan", "Fev", "Mar", "Abr", "Mai", "Jun", "Jul", "Ago", "Set", "Out", "Nov", "Dez"]
 BRASILIA = timezone(timedelta(hours=-3))
-CHECK_LINE = re.compile(r"^ok   (\S+): (\d+) entries, (\d+) outside the (\S+) window", re.M)
+CHECK_LINE = re.compile(r"^ok   (\S+): (\d+) entr(?:y|ies), (\d+) outside the (\S+) window", re.M)
 LOG_LINE = re.compile(
     r"feed '([^']+)' \([^)]*\): (\d+ entr(?:y|ies)|not modified), (\d+) new, (\d+) "
     r"(?:kept )?outside the (\S+) window"

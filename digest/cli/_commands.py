@@ -7,6 +7,7 @@ line on stderr and exit code 1 (2 for usage errors, from argparse).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import signal
@@ -14,7 +15,7 @@ import sys
 import tempfile
 import threading
 import webbrowser
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -23,7 +24,7 @@ from .. import pipeline
 from ..config import FeedConfig, load_config, settings_help
 from ..errors import DeliveryError, DigestError
 from ..mail import delivered_to
-from ..models import Digest, RunReport, Source
+from ..models import Digest, RunReport, Skipped, Source
 from ..text import plural
 from ..version import __version__
 from ._progress import LINES, LOG_FORMATS, LineFormatter, StderrHandler, choose_format, watching
@@ -76,29 +77,82 @@ def _source_json(source: Source) -> dict[str, str]:
     return {"name": source.name, "url": source.url, "published": published}
 
 
-def _print_problems(report: RunReport) -> None:
+class _LoggedProblems(logging.Filter):
+    """The values of the warnings logged while a run goes on (with -v: a feed or page that
+    failed is logged as it happens), so that the summary after the run does not say one of
+    them a second time, in another form."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.logged: list[tuple[str, ...]] = []
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.WARNING and isinstance(record.args, tuple):
+            self.logged.append(tuple(str(value) for value in record.args))
+        return True
+
+    def said(self, problem: Skipped) -> bool:
+        """Whether a logged warning held this problem's reason, and its URL or feed."""
+        return any(
+            problem.reason in values and (problem.target in values or problem.feed in values)
+            for values in self.logged
+        )
+
+
+@contextlib.contextmanager
+def _logging_problems() -> Iterator[_LoggedProblems]:
+    """Note the warnings our log shows while the block runs (see _LoggedProblems)."""
+    noted = _LoggedProblems()
+    handlers = [h for h in logging.getLogger("digest").handlers if isinstance(h, StderrHandler)]
+    for handler in handlers:
+        handler.addFilter(noted)
+    try:
+        yield noted
+    finally:
+        for handler in handlers:
+            handler.removeFilter(noted)
+
+
+def _print_problems(report: RunReport, logged: _LoggedProblems | None = None) -> None:
+    # A feed's warning (malformed XML, entries recovered) and the entries of it that could
+    # not be used are one problem: one line, the warning's, says both.
+    dropped: dict[int, list[str]] = {index: [] for index in range(len(report.warnings))}
     for problem in report.skipped:
+        if logged is not None and logged.said(problem):
+            continue
         if problem.stage == "page":  # the article itself is kept, with its feed's text
             LINES.say(
                 f"page {problem.target} (feed {problem.feed!r}): {problem.reason}; "
                 "page not used, the article keeps the feed's text"
             )
-        else:
-            LINES.say(f"skipped: {problem}")
-    for warning in report.warnings:
+            continue
+        if problem.stage == "entry":
+            prefix = f"feed {problem.feed!r} ({problem.target}): "
+            index = next((i for i, warning in enumerate(report.warnings)
+                          if warning.startswith(prefix)), None)  # fmt: skip
+            if index is not None:
+                dropped[index].append(problem.reason)
+                continue
+        LINES.say(f"skipped: {problem}")
+    for index, warning in enumerate(report.warnings):
+        reasons = dropped[index]
+        if reasons:
+            more = f"; {len(reasons) - 3} more" if len(reasons) > 3 else ""
+            shown = "; ".join(reasons[:3]) + more
+            warning += f"; {len(reasons)} dropped ({shown})"
         LINES.say(f"warning: {warning}")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     try:
-        with watching(args.log_format, args.verbose):
+        with _logging_problems() as logged, watching(args.log_format, args.verbose):
             report = pipeline.run(config)
     except DeliveryError as error:
         if error.report is not None:  # the feeds' problems matter even when sending failed
-            _print_problems(error.report)
+            _print_problems(error.report, logged)
         raise
-    _print_problems(report)
+    _print_problems(report, logged)
     if report.digest is None:
         failed = f", {len(report.feeds_failed)} failed" if report.feeds_failed else ""
         print(
@@ -134,9 +188,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_preview(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    with watching(args.log_format, args.verbose):
+    with _logging_problems() as logged, watching(args.log_format, args.verbose):
         report = pipeline.preview(config)
-    _print_problems(report)
+    _print_problems(report, logged)
     if args.json:
         json.dump(
             digest_json(report.digest, config.title), sys.stdout, ensure_ascii=False, indent=2
@@ -170,7 +224,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     print(f"{args.config}: config is valid ({plural(count, 'feed')})")
     failures = 0
     for result in pipeline.check(config):
-        mark = "ok  " if result.ok else "FAIL"
+        # warn: read, but not all of it well (malformed XML); not a failure.
+        mark = "FAIL" if not result.ok else "warn" if result.warning else "ok  "
         print(f"{mark} {result.name}: {result.detail}  <{result.url}>")
         failures += not result.ok
     # Then what a run needs besides its feeds: delivery (an SMTP session up to the login,
@@ -238,7 +293,8 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_feeds(args: argparse.Namespace) -> int:
     from ..feeds import add_feed, export_opml, import_opml, remove_feed
 
-    config = load_config(args.config)
+    # Feeds are what these commands edit: a config without any yet is one to add them to.
+    config = load_config(args.config, feeds_optional=True)
     if args.action == "export":
         sys.stdout.write(export_opml(config))
         return 0
@@ -255,7 +311,7 @@ def cmd_feeds(args: argparse.Namespace) -> int:
         removed = remove_feed(config, args.feed)
         print(f"{args.config}: removed {removed.name}: {removed.url}")
         return 0
-    result = import_opml(config, Path(args.opml))
+    result = import_opml(config, Path(args.opml), allow_private=args.allow_private)
     for line in result.skipped:
         print(f"skipped {line}")
     for feed in result.added:
@@ -381,6 +437,13 @@ def build_parser() -> argparse.ArgumentParser:
         "listed skipped.",
     )
     importing.add_argument("opml", metavar="FILE.opml", help="OPML file from a feed reader")
+    importing.add_argument(
+        "--allow-private",
+        action="store_true",
+        help="import feeds at loopback, private or link-local addresses too (skipped by "
+        "default: a configured feed may reach the local network, so the file must not add "
+        "one unseen)",
+    )
     exporting = actions.add_parser(
         "export",
         help="print the config's feeds as OPML 2.0",

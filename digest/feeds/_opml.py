@@ -8,13 +8,26 @@ moved the comments that sit between two feeds, or before the key after `feeds:`,
 ruamel keeps on the feed above them: they went with a removed feed, or ended up above an
 appended one.) An OPML folder becomes the `section` of the feeds in it. The new text is
 validated as a config before it replaces the file (atomically), so a bad edit never breaks
-the config.
+the config. A config without feeds (no `feeds:`, or `feeds: []`) gets the list written.
+
+An OPML file is someone else's text: its names are folded to one line without the
+characters that reorder a line (bidi controls), and a feed at a non-public address
+(loopback, private, link-local such as the cloud metadata 169.254.169.254) is skipped
+unless the operator says otherwise (`allow_private`). A configured feed URL is trusted to
+reach the local network (the fetcher does not guard it), so an imported file must not
+bring one in unseen.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
+import ipaddress
+import re
+import threading
+import time
 import xml.etree.ElementTree as ET
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -28,6 +41,8 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ..config import Config, FeedConfig, feed_url, parse_config
 from ..errors import ConfigError, Invalid
 from ..files import write_atomically
+from ..text import one_line
+from ._netguard import address_kind, system_resolver
 
 
 @dataclass(frozen=True)
@@ -61,19 +76,22 @@ def read_opml(path: Path) -> list[OpmlFeed]:
 
     def walk(outline: ET.Element, section: str | None) -> None:
         for child in outline.findall("outline"):
-            label = (child.get("title") or child.get("text") or "").strip()
+            label = one_line(child.get("title") or child.get("text") or "")
             url = (child.get("xmlUrl") or "").strip()
             if url:
-                feeds.append(OpmlFeed(label or urlsplit(url).hostname or url, url, section))
+                feeds.append(OpmlFeed(label or _host(url) or url, url, section))
             walk(child, label or section if not url else section)
 
     walk(root.find("body"), None)  # type: ignore[arg-type]
     return feeds
 
 
-def import_opml(config: Config, opml_path: Path) -> ImportResult:
-    """Append the OPML's feeds that the config does not list yet; returns what happened."""
+def import_opml(config: Config, opml_path: Path, *, allow_private: bool = False) -> ImportResult:
+    """Append the OPML's feeds that the config does not list yet; returns what happened.
+    Feeds at a non-public address are skipped unless `allow_private`."""
     found = read_opml(opml_path)
+    hosts = {_host(feed.url) for feed in found}
+    addresses = {} if allow_private else _resolved(h for h in hosts if h and not _literal(h))
     source, data, feeds = _feed_list(config)
     urls = {_normalized(str(entry.get("url", "")), config.path) for entry in _entries(feeds)}
     urls |= {feed.url for feed in config.feeds}
@@ -81,7 +99,12 @@ def import_opml(config: Config, opml_path: Path) -> ImportResult:
     result = ImportResult()
     added: list[CommentedMap] = []
     for feed in found:
-        if urlsplit(feed.url).scheme not in ("http", "https"):
+        try:
+            scheme = urlsplit(feed.url).scheme
+        except ValueError as error:  # the URL is not shown: it may hold a password
+            result.skipped.append(f"{feed.name}: its URL does not parse ({error})")
+            continue
+        if scheme not in ("http", "https"):
             shown = _without_userinfo(feed.url)
             result.skipped.append(f"{feed.name}: {shown!r} is not an http(s) URL")
             continue
@@ -92,6 +115,13 @@ def import_opml(config: Config, opml_path: Path) -> ImportResult:
             continue
         if url in urls:
             result.skipped.append(f"{feed.name}: {feed.url} is already listed")
+            continue
+        where = None if allow_private else _not_public(_host(url), addresses)
+        if where is not None:
+            result.skipped.append(
+                f"{feed.name}: {feed.url} is at {where}, not a public one; an imported "
+                "feed may not reach the local network (--allow-private imports it)"
+            )
             continue
         name = feed.name
         number = 2
@@ -164,7 +194,8 @@ def remove_feed(config: Config, name_or_url: str) -> OpmlFeed:
         )  # fmt: skip
     if index is None:
         raise ConfigError(
-            f"no feed named or at {_without_userinfo(name_or_url)!r}; feeds: {', '.join(names)}",
+            f"no feed named or at {_without_userinfo(name_or_url)!r}; "
+            + (f"feeds: {', '.join(names)}" if names else "the config lists no feeds"),
             path=str(config.path),
         )
     if len(entries) == 1:
@@ -177,6 +208,58 @@ def remove_feed(config: Config, name_or_url: str) -> OpmlFeed:
     return OpmlFeed(names[index], str(entry.get("url", "")), entry.get("section"))
 
 
+def _host(url: str) -> str:
+    """The host of an http(s) `url`, "" for another URL or one that does not split."""
+    try:
+        parts = urlsplit(url)
+        return (parts.hostname or "") if parts.scheme in ("http", "https") else ""
+    except ValueError:  # "http://[::1": not a URL; the import says so for itself
+        return ""
+
+
+def _literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _resolved(hosts: Iterable[str], wait: float = 10.0) -> dict[str, list[str]]:
+    """The addresses of each host name, looked up side by side; a name that does not
+    resolve within `wait` seconds is left out (its fetch will say what is wrong with it)."""
+    answers: dict[str, list[str]] = {}
+    slots = threading.Semaphore(16)
+    lock = threading.Lock()  # a late answer may come in while the answers are copied
+
+    def look_up(host: str) -> None:
+        with slots, contextlib.suppress(OSError, UnicodeError):
+            addresses = system_resolver(host, 443)
+            with lock:
+                answers[host] = addresses
+
+    # Daemon threads: a name server that never answers holds up neither the import nor exit.
+    threads = [threading.Thread(target=look_up, args=(host,), daemon=True) for host in hosts]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + wait
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    with lock:
+        return dict(answers)
+
+
+def _not_public(host: str, addresses: dict[str, list[str]]) -> str | None:
+    """Where `host` is when that is not a public address ("a link-local address
+    (169.254.169.254)"), else None. A name counts by every address it resolves to."""
+    for address in [host] if _literal(host) else addresses.get(host, []):
+        kind = address_kind(address)
+        if kind is not None:
+            shown = address if address == host else f"{host}, {address}"
+            return f"a {kind} address ({shown})"
+    return None
+
+
 def _without_userinfo(url: str) -> str:
     """`url` without the user name and password a URL may hold, for showing it."""
     parts = urlsplit(url)
@@ -186,9 +269,13 @@ def _without_userinfo(url: str) -> str:
 
 
 def _feed_list(config: Config) -> tuple[str, CommentedMap, CommentedSeq]:
+    """The config's text, its round trip and its `feeds:` list; an empty list, not yet in
+    the round trip, when the config has no `feeds:` or a null one."""
     source = config.path.read_text(encoding="utf-8")
     data = _yaml().load(source)
     feeds = data.get("feeds") if isinstance(data, CommentedMap) else None
+    if feeds is None and isinstance(data, CommentedMap):
+        return source, data, CommentedSeq()
     if not isinstance(feeds, CommentedSeq):
         raise ConfigError("feeds: expected a list to edit", path=str(config.path))
     return source, data, feeds
@@ -224,7 +311,11 @@ def _save(
         # the whole round trip, whose comments near the edit may move.
         if removed is not None:
             del feeds[removed]
+        if not feeds:
+            feeds.fa.set_block_style()  # `feeds: []` becomes a list of one entry a line
         feeds.extend(added or [])
+        if data.get("feeds") is not feeds:
+            data["feeds"] = feeds
         buffer = io.StringIO()
         _yaml().dump(data, buffer)
         text = buffer.getvalue()
@@ -259,6 +350,8 @@ def _spliced(
 ) -> str | None:
     """`source` with the lines of feed `removed` taken out, or `added` written after the last
     feed, every other line as it was; None for a layout this does not handle."""
+    if not feeds and removed is None:
+        return _first_feeds(source, data, added)
     if feeds.fa.flow_style() or not feeds:
         return None
     lines = source.splitlines(keepends=True)
@@ -285,14 +378,42 @@ def _spliced(
     last = len(feeds) - 1
     at = content_end(last)
     dash = len(lines[starts[last]]) - len(lines[starts[last]].lstrip())
+    if not lines[at - 1].endswith("\n"):  # the file's last line, without a line break
+        lines[at - 1] += "\n"
+    lines[at:at] = _rendered(added, dash)
+    return "".join(lines)
+
+
+def _rendered(added: list[CommentedMap], dash: int) -> list[str]:
+    """The lines of a block list of `added`, its "-" at column `dash`."""
     buffer = io.StringIO()
     _yaml().dump(CommentedSeq(added), buffer)
     rendered = buffer.getvalue().splitlines()
-    # Rendered with its "-" at column `indent`: moved to the column of the file's own.
+    # Rendered with its "-" at column `indent`: moved to the file's column.
     indent = len(rendered[0]) - len(rendered[0].lstrip())
-    if not lines[at - 1].endswith("\n"):  # the file's last line, without a line break
-        lines[at - 1] += "\n"
-    lines[at:at] = [" " * dash + line[indent:] + "\n" for line in rendered]
+    return [" " * dash + line[indent:] + "\n" for line in rendered]
+
+
+# What may follow the key of an empty `feeds:`: nothing, or `[]`, and a comment.
+_EMPTY_FEEDS = re.compile(r":[ \t]*(?:\[[ \t]*\])?[ \t]*(#.*)?\r?\n?")
+
+
+def _first_feeds(source: str, data: CommentedMap, added: list[CommentedMap]) -> str | None:
+    """`source` with a list of `added` as its feeds, for a config with none: under its
+    `feeds:` (empty, or `[]`), else as a new key at the end; every other line as it was.
+    None for a layout this does not handle."""
+    lines = source.splitlines(keepends=True)
+    if "feeds" not in data:
+        if lines and not lines[-1].endswith("\n"):
+            lines[-1] += "\n"
+        return "".join([*lines, "feeds:\n", *_rendered(added, 2)])
+    row, column = data.lc.key("feeds")
+    found = _EMPTY_FEEDS.fullmatch(lines[row], column + len("feeds"))
+    if found is None:
+        return None
+    comment = f"  {found.group(1)}" if found.group(1) else ""
+    lines[row] = f"{lines[row][:column]}feeds:{comment}\n"
+    lines[row + 1 : row + 1] = _rendered(added, column + 2)
     return "".join(lines)
 
 

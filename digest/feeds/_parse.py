@@ -99,7 +99,7 @@ def _parse_xml_feed(
     if problem:
         warning = (
             f"malformed feed ({_describe_problem(problem)}); "
-            f"{len(parsed.entries)} entries recovered"
+            f"{plural(len(parsed.entries), 'entry', 'entries')} recovered"
         )
     entries, dropped = [], []
     names: list[str] = []  # each entry's name, in document order
@@ -270,7 +270,12 @@ def _describe_problem(problem: Exception) -> str:
     text = str(problem) or type(problem).__name__
     line = getattr(problem, "getLineNumber", None)
     if callable(line):
-        text = f"{text} at line {line()}"
+        # A SAX error's str() starts with "<unknown>:2:72:" (it was given bytes, not a
+        # file): its own message, and where, instead.
+        message = getattr(problem, "getMessage", None)
+        column = getattr(problem, "getColumnNumber", None)
+        text = message() if callable(message) else text
+        text = f"{text} at line {line()}" + (f", column {column()}" if callable(column) else "")
     return collapse(text)[:200]
 
 

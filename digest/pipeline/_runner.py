@@ -96,9 +96,9 @@ def _build(config: Config, now: datetime, send: bool) -> RunReport:
             with serving(config), Fetcher(config.fetch) as fetcher:
                 ingested = ingest(config, store, fetcher, now, timer)
             log.info(
-                "fetched %d feeds (%d unchanged, %d failed), %d new articles",
-                ingested.feeds_fetched, ingested.feeds_not_modified,
-                len(ingested.feeds_failed), ingested.new_articles,
+                "fetched %s (%d unchanged, %d failed), %s",
+                plural(ingested.feeds_fetched, "feed"), ingested.feeds_not_modified,
+                len(ingested.feeds_failed), plural(ingested.new_articles, "new article"),
             )  # fmt: skip
             report.feeds_fetched = ingested.feeds_fetched
             report.feeds_not_modified = ingested.feeds_not_modified
@@ -130,9 +130,10 @@ def _build(config: Config, now: datetime, send: bool) -> RunReport:
             report.articles_joined_delivered = joined
             report.digest = digest
             log.info(
-                "%d items to send (%d articles held back by max_items for the next run), "
-                "%d late reports joined delivered stories",
-                len(digest.items) if digest else 0, len(weighed.held_back), joined,
+                "%s to send (%s held back by max_items for the next run), %s joined "
+                "delivered stories",
+                plural(len(digest.items) if digest else 0, "item"),
+                plural(len(weighed.held_back), "article"), plural(joined, "late report"),
             )  # fmt: skip
             if send and digest is not None:
                 _send(config, store, digest, report, now, run_id, timer)
@@ -469,6 +470,9 @@ class FeedCheck:
     detail: str  # "12 entries, 3 outside the 48h window" or the reason it failed
     entries: int = 0  # what the parser returned
     outside_window: int = 0  # of those, dated before the window: a run keeps, not sends, them
+    # Read, but not all of it well (the parser's warning: malformed XML entries were
+    # recovered from, characters removed). `digest check` marks it "warn", not "ok".
+    warning: str | None = None
 
 
 def check(config: Config) -> list[FeedCheck]:
@@ -509,10 +513,8 @@ def check(config: Config) -> list[FeedCheck]:
                 continue
             split = split_by_window(parsed, now - config.window, first_fetch=True)
             outside = len(split.outside) + len(split.backlog)
-            detail = (
-                f"{len(parsed.entries)} entries, {outside} outside the "
-                f"{window_text(config.window)} window"
-            )
+            entries = plural(len(parsed.entries), "entry", "entries")
+            detail = f"{entries}, {outside} outside the {window_text(config.window)} window"
             if split.outside:
                 detail += " (a run keeps them; a wider window brings them in)"
             if split.backlog:
@@ -520,11 +522,19 @@ def check(config: Config) -> list[FeedCheck]:
                     f" ({len(split.backlog)} undated, taken to be older than the feed's newest "
                     "date: never sent)"
                 )
-            if parsed.warning:
-                detail += f" ({parsed.warning})"
+            if parsed.dropped:
+                # What the parser read but could not use: said, so that "0 entries" after
+                # "1 entry recovered" is not a riddle.
+                first = parsed.dropped[0].reason
+                more = f"; {len(parsed.dropped) - 1} more" if len(parsed.dropped) > 1 else ""
+                detail += f"; {len(parsed.dropped)} dropped ({first}{more})"
+            warning = parsed.warning
+            if warning:
+                detail = f"{warning}; {detail}"
             results.append(
-                FeedCheck(feed.name, feed.url, True, detail, len(parsed.entries), outside)
-            )
+                FeedCheck(feed.name, feed.url, True, detail, len(parsed.entries), outside,
+                          warning)
+            )  # fmt: skip
     return results
 
 

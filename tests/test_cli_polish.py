@@ -1,0 +1,187 @@
+"""What the feeds commands, OPML import, `digest check` and `digest run` say, through the
+real CLI: a config without feeds gets its list written, imported names are one line and
+imported feeds public, a malformed feed is one `warn` line, each problem is said once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from pathlib import Path
+
+from conftest import problems, run_cli
+from sites import LocalSite
+
+from digest.config._loader import load_config
+
+NOW = format_datetime(datetime.now(UTC).replace(microsecond=0))
+
+
+def _feeds(config: Path) -> list[tuple[str, str, str | None]]:
+    return [(f.name, f.url, f.section) for f in load_config(config).feeds]
+
+
+# -- a config without feeds -----------------------------------------------------------------
+
+
+def test_import_and_add_write_the_feeds_list_into_a_config_without_one(tmp_path: Path):
+    opml = tmp_path / "reader.opml"
+    opml.write_text(
+        '<?xml version="1.0"?><opml version="2.0"><head/><body>'
+        '<outline text="Harbour" xmlUrl="https://harbour.example/rss.xml"/>'
+        '<outline text="Science"><outline text="Lab" xmlUrl="https://lab.example/atom"/>'
+        "</outline></body></opml>"
+    )
+    bare = tmp_path / "bare.yaml"
+    original = "# My digest: comments stay.\ntitle: X   # the title\nstorage: state.db\n"
+    bare.write_text(original)
+    result = run_cli("feeds", "import", str(opml), "--config", str(bare))
+    assert result.returncode == 0, result.stderr
+    assert bare.read_text().startswith(original)
+    assert _feeds(bare) == [
+        ("Harbour", "https://harbour.example/rss.xml", None),
+        ("Lab", "https://lab.example/atom", "Science"),
+    ]
+
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("title: Y\nfeeds: []   # none yet\ndelivery:\n  method: file\n"
+                     "  outbox: outbox\n")  # fmt: skip
+    result = run_cli("feeds", "add", "--config", str(empty), "https://a.example/feed.xml")
+    assert result.returncode == 0, result.stderr
+    assert empty.read_text() == (
+        "title: Y\nfeeds:  # none yet\n  - name: a.example\n    url: https://a.example/feed.xml\n"
+        "delivery:\n  method: file\n  outbox: outbox\n"
+    )
+
+
+def test_a_config_with_no_feeds_says_to_add_one(tmp_path: Path):
+    for name, text, line in (("empty.yaml", "title: Y\nfeeds: []\n", 2),
+                             ("bare.yaml", "title: X\n", 1)):  # fmt: skip
+        config = tmp_path / name
+        config.write_text(text)
+        for command in ("check", "run"):
+            result = run_cli(command, "--config", str(config))
+            assert result.returncode == 1
+            assert problems(result.stderr) == [
+                f"digest: {config}:{line}: feeds: no feeds; add one with `digest feeds add`"
+            ]
+
+
+# -- OPML import: names, addresses ----------------------------------------------------------
+
+OPML = """\
+<?xml version="1.0"?><opml version="2.0"><head/><body>
+<outline text="Two
+  Lines\tFeed" xmlUrl="https://two.example/feed.xml"/>
+<outline text="Invoice&#x202E;fdp.exe&#x2066;" xmlUrl="https://evil.example/feed.xml"/>
+<outline text="Folder&#10;Name"><outline text="In" xmlUrl="https://in.example/f"/></outline>
+<outline text="Metadata" xmlUrl="http://169.254.169.254/latest/meta-data/"/>
+<outline text="Router" xmlUrl="http://[::ffff:192.168.1.1]/feed"/>
+<outline text="Here" xmlUrl="http://localhost:8080/feed"/>
+<outline text="Torn" xmlUrl="http://[::1/feed"/>
+</body></opml>
+"""
+
+
+def test_opml_names_are_one_line_and_feeds_at_private_addresses_are_skipped(tmp_path: Path):
+    opml = tmp_path / "reader.opml"
+    opml.write_text(OPML)
+    config = tmp_path / "brief.yaml"
+    config.write_text("title: X\nfeeds:\n  - name: Old\n    url: https://old.example/rss\n")
+    result = run_cli("feeds", "import", str(opml), "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    assert _feeds(config) == [
+        ("Old", "https://old.example/rss", None),
+        ("Two Lines Feed", "https://two.example/feed.xml", None),
+        ("Invoicefdp.exe", "https://evil.example/feed.xml", None),
+        ("In", "https://in.example/f", "Folder Name"),
+    ]
+    tail = "not a public one; an imported feed may not reach the local network " \
+           "(--allow-private imports it)"  # fmt: skip
+    skipped = [line for line in result.stdout.splitlines() if line.startswith("skipped")]
+    assert skipped == [
+        "skipped Metadata: http://169.254.169.254/latest/meta-data/ is at a link-local "
+        f"address (169.254.169.254), {tail}",
+        "skipped Router: http://[::ffff:192.168.1.1]/feed is at a private address "
+        f"(::ffff:192.168.1.1), {tail}",
+        f"skipped Here: http://localhost:8080/feed is at a loopback address (localhost, "
+        f"127.0.0.1), {tail}",
+        "skipped Torn: its URL does not parse (Invalid IPv6 URL)",
+    ]
+    assert result.stdout.strip().endswith("added 3 feeds, skipped 4")
+
+    allowed = run_cli("feeds", "import", str(opml), "--allow-private", "--config", str(config))
+    assert allowed.returncode == 0, allowed.stderr
+    assert [url for _, url, _ in _feeds(config)[4:]] == [
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::ffff:192.168.1.1]/feed",
+        "http://localhost:8080/feed",
+    ]
+
+
+# -- a malformed feed: check and run ---------------------------------------------------------
+
+
+def _broken_feed_config(tmp_path: Path) -> tuple[Path, str]:
+    # Line 2 has a bare "&" (not well-formed); its one item has no link: read, not usable.
+    (tmp_path / "broken.xml").write_text(
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>B</title>\n'
+        f"<item><title>Story & more</title><pubDate>{NOW}</pubDate></item>"
+        "</channel></rss>\n"
+    )
+    config = tmp_path / "broken.yaml"
+    config.write_text(
+        "title: T\nstorage: state.db\nworkers: 0\nfetch:\n  pages: false\n"
+        "feeds:\n  - name: Broken Feed\n    url: broken.xml\n"
+        "delivery:\n  method: file\n  outbox: outbox\n"
+    )
+    return config, (tmp_path / "broken.xml").resolve().as_uri()
+
+
+def test_check_says_a_malformed_feed_in_one_warn_line_with_its_url(tmp_path: Path):
+    config, url = _broken_feed_config(tmp_path)
+    result = run_cli("check", "--config", str(config))
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = [line for line in result.stdout.splitlines() if "Broken Feed" in line]
+    assert lines == [
+        "warn Broken Feed: malformed feed (not well-formed (invalid token) at line 2, "
+        "column 20); 1 entry recovered; 0 entries, 0 outside the 48h window; 1 dropped "
+        f"(entry 'Story & more' has no http(s) link)  <{url}>"
+    ]
+
+
+def test_run_says_a_malformed_feed_and_its_dropped_entry_in_one_line(tmp_path: Path):
+    config, url = _broken_feed_config(tmp_path)
+    result = run_cli("run", "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    assert problems(result.stderr) == [
+        f"digest: warning: feed 'Broken Feed' ({url}): malformed feed (not well-formed "
+        "(invalid token) at line 2, column 20); 1 entry recovered; 1 dropped (entry 'Story & "
+        "more' has no http(s) link)"
+    ]
+
+
+# -- -v: each problem once; counts with their plurals ------------------------------------------
+
+
+def test_verbose_run_says_a_missing_page_and_a_missing_feed_once(tmp_path: Path):
+    root = tmp_path / "site"
+    root.mkdir()
+    with LocalSite(root) as site:
+        (root / "feed.xml").write_text(
+            '<?xml version="1.0"?><rss version="2.0"><channel><title>Site</title>'
+            f"<item><title>A story</title><link>{site.base_url}/missing.html</link>"
+            f"<guid>a</guid><pubDate>{NOW}</pubDate><description>The story, told in a "
+            "sentence.</description></item></channel></rss>"
+        )
+        config = tmp_path / "site.yaml"
+        config.write_text(
+            f"title: T\nstorage: state.db\nworkers: 0\nfeeds:\n  - name: Site\n"
+            f"    url: {site.base_url}/feed.xml\n  - name: Gone\n"
+            f"    url: {site.base_url}/gone.xml\ndelivery:\n  method: file\n  outbox: outbox\n"
+        )
+        result = run_cli("-v", "run", "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    lines = problems(result.stderr)
+    assert len([line for line in lines if "missing.html" in line]) == 1, lines
+    assert len([line for line in lines if "gone.xml" in line]) == 1, lines
+    assert "digest: fetched 1 feed (0 unchanged, 1 failed), 1 new article" in lines

@@ -216,3 +216,19 @@ def test_a_feed_listing_another_sites_articles_does_not_take_them_from_their_pub
     items = json.loads(result.stdout)["items"]
     assert [item["headline"] for item in items] == ["Ferry timetable changes for winter"]
     assert [source["name"] for source in items[0]["sources"]] == ["Harbour Post"]
+
+
+def test_the_digest_counts_the_feeds_it_has_stories_from_not_those_that_failed(tmp_path, site):
+    site.overrides = {"/down/feed.xml": respond(500), "/gone/feed.xml": respond(404)}
+    feeds = [
+        ("Techwire", f"{site.base_url}/techwire/feed.xml", "World"),
+        ("Down", f"{site.base_url}/down/feed.xml", "World"),
+        ("Gone", f"{site.base_url}/gone/feed.xml", "World"),
+    ]
+    config = write_config(tmp_path, site.base_url, feeds=feeds)
+    result = run_cli("run", "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    text = next((tmp_path / "outbox").glob("*.txt")).read_text()
+    header, footer = text.splitlines()[1], text.split("\n--\n")[1]
+    assert re.search(r"\d+ stor(y|ies) from 1 feed · ", header), header
+    assert re.search(r"from 1 feed; each story", " ".join(footer.split())), footer

@@ -193,7 +193,6 @@ class Links:
 
 def template_context(
     digest: Digest,
-    feed_count: int | None = None,
     links: Links | None = None,
     web: bool = False,
     show_why: bool = False,
@@ -237,7 +236,9 @@ def template_context(
             "source_count": sum(
                 max(len(source.articles), 1) for item in digest.items for source in item.sources
             ),
-            "feed_count": feed_count if feed_count is not None else len(outlets),
+            # The feeds this digest has stories from, not the config's: a failing feed gave
+            # nothing, and "from 5 feeds" over 3 feeds' stories misleads.
+            "feed_count": len(outlets),
         },
         "sections": sections,
         # A table of contents only helps when there is more than one section to jump to.
@@ -340,7 +341,6 @@ def subject_line(digest: Digest, pattern: str = DEFAULT_SUBJECT) -> str:
 def render_digest(
     digest: Digest,
     template_dir: Path | None = None,
-    feed_count: int | None = None,
     *,
     subject: str = DEFAULT_SUBJECT,
     links: Links | None = None,
@@ -350,7 +350,7 @@ def render_digest(
     """The email (or, with `web`, the archive page: no unsubscribe link, no hidden preheader)."""
     folder = template_dir or default_template_dir()
     translations = catalog(digest.language)
-    context = template_context(digest, feed_count, links, web, show_why)
+    context = template_context(digest, links, web, show_why)
     try:
         escaping = _environment(folder, True, digest.language, translations)
         mjml_source = escaping.get_template(HTML_TEMPLATE).render(context)

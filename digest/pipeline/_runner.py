@@ -312,7 +312,6 @@ def render_email(config: Config, digest: Digest) -> RenderedDigest:
     return render_digest(
         digest,
         config.templates,
-        feed_count=len(config.feeds),
         subject=config.delivery.subject,
         links=links,
         show_why=config.show_why,
@@ -324,9 +323,7 @@ def _archive(config: Config, digest: Digest, subject: str, report: RunReport) ->
     if config.archive is None:
         return
     try:
-        page = render_digest(
-            digest, config.templates, feed_count=len(config.feeds), links=page_links(), web=True
-        )
+        page = render_digest(digest, config.templates, links=page_links(), web=True)
         write_archive(config.archive, digest, page.html, subject)
     except DigestError as error:
         log.warning("%s", error)

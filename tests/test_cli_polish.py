@@ -185,3 +185,43 @@ def test_verbose_run_says_a_missing_page_and_a_missing_feed_once(tmp_path: Path)
     assert len([line for line in lines if "missing.html" in line]) == 1, lines
     assert len([line for line in lines if "gone.xml" in line]) == 1, lines
     assert "digest: fetched 1 feed (0 unchanged, 1 failed), 1 new article" in lines
+
+
+def test_pages_of_a_host_that_kept_timing_out_are_one_line_not_one_each(tmp_path: Path):
+    from conftest import respond, stall
+
+    root = tmp_path / "site"
+    root.mkdir()
+    stamp = format_datetime(datetime.now(UTC))
+    with LocalSite(root, port=0) as server:
+        base = server.base_url
+        links = [f"{base}/slow/{n}.html" for n in range(7)]
+        items = "".join(
+            f"<item><title>Slow story {n}</title><link>{link}</link><guid>{link}</guid>"
+            f"<pubDate>{stamp}</pubDate><description>The feed's text of story {n}."
+            "</description></item>"
+            for n, link in enumerate(links)
+        )
+        feed = f"<rss version='2.0'><channel><title>Slow</title>{items}</channel></rss>"
+        server.overrides = {
+            "/feed.xml": respond(200, feed.encode(), "application/rss+xml"),
+            **{f"/slow/{n}.html": stall(4) for n in range(7)},
+        }
+        config = tmp_path / "digest.yaml"
+        config.write_text(
+            "title: Slow\nstorage: state.db\nfetch:\n  timeout: 1\n"
+            "delivery:\n  method: file\n  outbox: outbox\n"
+            f"feeds:\n  - name: Slow\n    url: {base}/feed.xml\n"
+        )
+        result = run_cli("run", "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    lines = problems(result.stderr)
+    timed_out = [line for line in lines if "timed out after 1s" in line]
+    not_asked = [line for line in lines if "not asked" in line]
+    assert len(timed_out) >= 3 and len(timed_out) + 1 == len(lines), lines
+    (line,) = not_asked
+    assert line.startswith(f"digest: {7 - len(timed_out)} pages (feed 'Slow', first {base}/slow/")
+    assert line.endswith(
+        "not asked: 127.0.0.1 did not answer in time 3 times in a row in this run; pages not "
+        "used, the articles keep their feeds' text"
+    )

@@ -117,8 +117,14 @@ def _print_problems(report: RunReport, logged: _LoggedProblems | None = None) ->
     # A feed's warning (malformed XML, entries recovered) and the entries of it that could
     # not be used are one problem: one line, the warning's, says both.
     dropped: dict[int, list[str]] = {index: [] for index in range(len(report.warnings))}
+    # Pages a run did not ask for because their host kept timing out: one line per host,
+    # not one per page (a feed of 100 links to a dripping server).
+    silent: dict[str, list[Skipped]] = {}
     for problem in report.skipped:
         if logged is not None and logged.said(problem):
+            continue
+        if problem.stage == "page" and problem.reason.startswith("not asked: "):
+            silent.setdefault(problem.reason, []).append(problem)
             continue
         if problem.stage == "page":  # the article itself is kept, with its feed's text
             LINES.say(
@@ -134,6 +140,12 @@ def _print_problems(report: RunReport, logged: _LoggedProblems | None = None) ->
                 dropped[index].append(problem.reason)
                 continue
         LINES.say(f"skipped: {problem}")
+    for reason, pages in silent.items():
+        feeds = ", ".join(sorted({repr(page.feed) for page in pages}))
+        LINES.say(
+            f"{plural(len(pages), 'page')} (feed {feeds}, first {pages[0].target}): {reason}; "
+            "pages not used, the articles keep their feeds' text"
+        )
     for index, warning in enumerate(report.warnings):
         reasons = dropped[index]
         if reasons:

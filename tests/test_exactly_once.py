@@ -47,7 +47,9 @@ def _story_urls(smtp_server) -> Counter:
     urls: Counter = Counter()
     for (rcpt, _), text in seen.items():
         if rcpt == RECIPIENTS[0]:
-            urls.update(line.strip() for line in text.splitlines() if "/articles/" in line)
+            # A message names an article's link more than once (the headline's, its
+            # source's): counted once a message, the count is how many messages sent it.
+            urls.update({line.strip() for line in text.splitlines() if "/articles/" in line})
     return urls
 
 

@@ -25,6 +25,7 @@ EVERY_HEADER = {
     "Date",
     "Message-ID",
     "MIME-Version",
+    "Auto-Submitted",
     "List-Unsubscribe",
     "List-Unsubscribe-Post",
     "Content-Type",

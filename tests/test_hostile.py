@@ -169,7 +169,8 @@ def test_hostile_feed_text_reaches_no_email_or_archive_page_as_markup(tmp_path, 
     for page in (tmp_path / "archive").glob("*.html"):
         _assert_inert(page.read_text(encoding="utf-8"), page.name)
     text = next((tmp_path / "outbox").glob("*.txt")).read_text(encoding="utf-8")
-    urls = re.findall(r"^\s+- .*?: (\S+)$", text, flags=re.M)
+    # Each source's link on the line under it, and only links to the feed's own site.
+    urls = re.findall(r"^\s+- .*\n\s+(\S+)$", text, flags=re.M)
     assert urls and all(url.startswith("http://127.0.0.1") for url in urls)
 
 
@@ -229,6 +230,6 @@ def test_the_digest_counts_the_feeds_it_has_stories_from_not_those_that_failed(t
     result = run_cli("run", "--config", str(config))
     assert result.returncode == 0, result.stderr
     text = next((tmp_path / "outbox").glob("*.txt")).read_text()
-    header, footer = text.splitlines()[1], text.split("\n--\n")[1]
+    header, footer = text.splitlines()[1], text.split("\n-- \n")[1]
     assert re.search(r"\d+ stor(y|ies) from 1 feed · ", header), header
     assert re.search(r"from 1 feed; each story", " ".join(footer.split())), footer

@@ -290,20 +290,23 @@ def test_a_time_shows_its_year_only_when_it_is_not_this_year_in_the_digests_time
         _source("Eve", datetime(2026, 12, 31, 22, 0, tzinfo=UTC)),  # 23:00 in Paris
         _source("Midnight", datetime(2026, 12, 31, 23, 30, tzinfo=UTC)),  # 1 Jan in Paris
     )
-    text = render_digest(_digest(*sources)).text
+    rendered = render_digest(_digest(*sources)).text
+    # A date and its time never wrap apart (no-break spaces), in the text part too.
+    assert "- Old, 31\u00a0Jan\u00a02018,\u00a022:00" in rendered
+    text = rendered.replace("\u00a0", " ")
     assert "- Old, 31 Jan 2018, 22:00" in text
     assert "- Eve, 31 Dec 2026, 23:00" in text
     assert "- Midnight, 00:30" in text  # today in Paris: the time alone
     assert "first reported by Old, 31 Jan 2018, 22:00" in text
-    in_utc = render_digest(_digest(*sources, zone="UTC")).text
+    in_utc = render_digest(_digest(*sources, zone="UTC")).text.replace("\u00a0", " ")
     assert "- Midnight, 31 Dec 2026, 23:30" in in_utc  # still last year in UTC
     this_year = _digest(_source("Jan", datetime(2027, 1, 5, 8, 0, tzinfo=UTC)))
     later = Digest("Brief", datetime(2027, 3, 9, 9, 0, tzinfo=UTC), this_year.items, "UTC")
     rendered = render_digest(later)
-    assert "- Jan, 5 Jan, 08:00" in rendered.text  # no year, no leading zero
+    assert "- Jan, 5 Jan, 08:00" in rendered.text.replace("\u00a0", " ")  # no year, no 0
     assert rendered.text.splitlines()[1].startswith("Tuesday 9 March 2027 · ")
     assert rendered.subject.startswith("Brief · 9 Mar 2027")
-    french = render_digest(_digest(*sources, language="fr")).text
+    french = render_digest(_digest(*sources, language="fr")).text.replace("\u00a0", " ")
     assert "- Old, 31 janv. 2018 22:00" in french and "- Midnight, 00:30" in french
 
 
@@ -318,16 +321,18 @@ def test_an_item_without_a_summary_leaves_one_blank_line_not_three():
         "   https://wire.example/a\n"
         "\n"
         "   2 sources · first reported by Wire, 08:00\n"
-        "   - Wire, 08:00: https://wire.example/a\n"
-        "   - Post, 09:00: https://post.example/a\n"
-        "\n--\n"
+        "   - Wire, 08:00\n"
+        "     https://wire.example/a\n"
+        "   - Post, 09:00\n"
+        "     https://post.example/a\n"
+        "\n-- \n"  # the signature separator mail readers know (RFC 3676)
     ) in rendered.text
     assert "\n\n\n" not in rendered.text
     single = render_digest(_digest(two[0], summary="")).text
-    assert "   https://wire.example/a\n\n   - Wire, 08:00: https://wire.example/a\n" in single
+    assert "   https://wire.example/a\n\n   - Wire, 08:00\n     https://wire.example/a\n" in single
     with_summary = render_digest(_digest(two[0], summary="The harbour is open.")).text
     assert (
-        "   https://wire.example/a\n\n   The harbour is open.\n\n   - Wire, 08:00:" in with_summary
+        "   https://wire.example/a\n\n   The harbour is open.\n\n   - Wire, 08:00\n" in with_summary
     )
     assert '<p class="ink" style="margin:0 0 8px;color:#1f2328;"></p>' not in rendered.html
 
@@ -370,7 +375,7 @@ def test_a_language_without_texts_falls_back_to_english_with_a_warning():
     assert len(warnings) == 1 and "language 'nl'" in warnings[0] and "English" in warnings[0]
     assert "\n" not in warnings[0]
     assert "1 story from 1 feed" in rendered.text  # English texts ...
-    assert "- Wire, 30 dec 2026, 08:00" in rendered.text  # ... Dutch dates
+    assert "- Wire, 30 dec 2026, 08:00" in rendered.text.replace("\u00a0", " ")  # ... Dutch dates
     assert rendered.text.splitlines()[1].startswith("vrijdag 1 januari 2027 · ")
 
 

@@ -68,10 +68,11 @@ def test_sections_follow_config_order_and_numbers_follow_the_page():
     assert "1. B" in text and "2. A" in text and "3. C" in text
 
 
-def test_plain_text_is_wrapped_at_78_columns_except_links():
-    long = item("A very long headline " * 6, "https://wire.example/" + "x" * 90)
-    for line in render_digest(digest(long)).text.splitlines():
-        assert len(line) <= 78 or "https://" in line
+def test_plain_text_is_wrapped_at_78_columns_except_links_alone_on_their_line():
+    long = item("A very long headline " * 6, "https://wire.example/" + "x" * 60)
+    tagged = item("Une très longue manchette " * 3 + "fin", "https://b.example/y", language="fr")
+    for line in render_digest(digest(long, tagged)).text.splitlines():
+        assert len(line) <= 78 or re.fullmatch(r" *https?://\S+", line), line
 
 
 def test_foreign_language_items_are_tagged():
@@ -121,7 +122,7 @@ def test_why_is_shown_in_small_type_only_when_asked():
     assert "Grouped by" not in plain.html and "Grouped by" not in plain.text
     shown = render_digest(digest(grouped), show_why=True)
     assert "Grouped by: Meta Compute, $182.9 billion, Santosh Janardhan" in shown.text
-    small = r'class="why[^"]*"[^>]*font-size:11px[^>]*>Grouped by: Meta Compute'
+    small = r'class="why[^"]*"[^>]*font-size:13px[^>]*>Grouped by: Meta Compute'
     assert re.search(small, shown.html)
 
 
@@ -180,7 +181,16 @@ def test_top_of_the_email_has_preheader_and_table_of_contents_and_footer_links()
         links=links,
     )
     html = rendered.html
-    assert html.index("Bridge opens · Chip ships") < html.index("<h1")  # preheader: by rank
+    # The preheader, by rank: from the second headline, the subject saying the first.
+    assert rendered.subject.endswith(": Bridge opens")
+    assert html.index("Chip ships&#847;") < html.index("<h1")
+    assert "Bridge opens · Chip ships" not in html
+    both = digest(
+        item("Bridge opens", "https://a.example", "World"),
+        item("Chip ships", "https://b.example", "Tech"),
+    )
+    dated = render_digest(both, subject="{title} · {date}")  # no headline in the subject
+    assert "Bridge opens · Chip ships" in dated.html
     assert 'name="color-scheme" content="light dark"' in html
     assert html.index('href="#section-tech"') < html.index('href="#section-world"')
     assert 'id="section-tech"' in html and 'id="section-world"' in html

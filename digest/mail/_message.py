@@ -61,6 +61,8 @@ def build_message(
     domain = parseaddr(sender)[1].rpartition("@")[2] or None
     set_header(message, "Message-ID", make_msgid(domain=domain))
     set_header(message, "MIME-Version", "1.0")
+    # RFC 3834: a machine sent it, so vacation notices and other auto-replies stay away.
+    set_header(message, "Auto-Submitted", "auto-generated")
     if links:
         set_header(message, "List-Unsubscribe", ", ".join(f"<{link}>" for link in links))
         # RFC 8058 one-click needs an https URL to POST to; a mailto alone cannot do it.

@@ -154,7 +154,8 @@ def moment_text(moment: datetime, zone: ZoneInfo, now: datetime, language: str) 
         return time
     skeleton = "MMMd" if local.year == today.year else "yMMMd"
     day = format_skeleton(skeleton, local, locale=digest_locale(language))
-    return date_and_time(day, time, language)
+    # No-break spaces: on a phone "5 Dec," and "12:00" would otherwise wrap apart.
+    return date_and_time(day, time, language).replace(" ", "\u00a0")
 
 
 def _environment(
@@ -196,8 +197,10 @@ def template_context(
     links: Links | None = None,
     web: bool = False,
     show_why: bool = False,
+    preheader_from: int = 0,
 ) -> dict[str, Any]:
-    """The variables a template receives (documented in docs/email.md, "Templates")."""
+    """The variables a template receives (documented in docs/email.md, "Templates");
+    the preheader's headlines start at item `preheader_from`."""
     links = links or Links()
     zone = ZoneInfo(digest.timezone)
     local = digest.created.astimezone(zone)
@@ -225,7 +228,7 @@ def template_context(
         )
     named = [section for section in sections if section["name"]]
     outlets = {s.name for item in digest.items for s in item.sources}
-    headlines = [item.headline for item in digest.items[:3]]
+    headlines = [item.headline for item in digest.items[preheader_from : preheader_from + 3]]
     return {
         "digest": {
             "title": digest.title,
@@ -350,7 +353,10 @@ def render_digest(
     """The email (or, with `web`, the archive page: no unsubscribe link, no hidden preheader)."""
     folder = template_dir or default_template_dir()
     translations = catalog(digest.language)
-    context = template_context(digest, links, web, show_why)
+    # The inbox shows the subject, then the preheader: when the subject names the top
+    # headline, the preheader starts at the second rather than say it twice.
+    named = "{headline}" in subject and len(digest.items) > 1
+    context = template_context(digest, links, web, show_why, preheader_from=1 if named else 0)
     try:
         escaping = _environment(folder, True, digest.language, translations)
         mjml_source = escaping.get_template(HTML_TEMPLATE).render(context)

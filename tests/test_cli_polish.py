@@ -225,3 +225,39 @@ def test_pages_of_a_host_that_kept_timing_out_are_one_line_not_one_each(tmp_path
         "not asked: 127.0.0.1 did not answer in time 3 times in a row in this run; pages not "
         "used, the articles keep their feeds' text"
     )
+
+
+def test_a_late_report_of_a_story_already_sent_is_counted_in_the_run_line(tmp_path: Path):
+    stamp = format_datetime(datetime.now(UTC))
+
+    def feed(title: str, link: str, text: str) -> str:
+        return (
+            f"<rss version='2.0'><channel><title>F</title><item><title>{title}</title>"
+            f"<link>{link}</link><guid>{link}</guid><pubDate>{stamp}</pubDate>"
+            f"<description>{text}</description></item></channel></rss>"
+        )
+
+    (tmp_path / "a.xml").write_text(feed(
+        "Riverton library closes for roof repairs", "https://a.example/library",
+        "The central library of Riverton closes for three weeks after heavy rain caused a "
+        "leak over the reading room, the city council said on Monday.",
+    ))  # fmt: skip
+    (tmp_path / "b.xml").write_text("<rss version='2.0'><channel><title>B</title></channel></rss>")
+    config = tmp_path / "digest.yaml"
+    config.write_text(
+        "title: R\nstorage: state.db\nfetch:\n  pages: false\n"
+        "delivery:\n  method: file\n  outbox: outbox\n"
+        "feeds:\n  - name: A\n    url: a.xml\n  - name: B\n    url: b.xml\n"
+    )
+    assert run_cli("run", "--config", str(config)).returncode == 0
+    (tmp_path / "b.xml").write_text(feed(
+        "Riverton library to reopen early after roof repairs", "https://b.example/library",
+        "The central library of Riverton reopens on Friday, a week early, after the roof "
+        "repairs that followed the leak over the reading room, the city council said.",
+    ))  # fmt: skip
+    second = run_cli("run", "--config", str(config))
+    assert second.returncode == 0, second.stderr
+    assert second.stdout.strip() == (
+        "R: nothing new to deliver (1 new article fetched, 1 late report of stories already "
+        "sent, 1 feed unchanged)"
+    )

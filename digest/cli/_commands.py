@@ -165,11 +165,15 @@ def cmd_run(args: argparse.Namespace) -> int:
             _print_problems(error.report, logged)
         raise
     _print_problems(report, logged)
+    # A late report that joined a story already sent is not sent again: say how many, so
+    # that an article the reader never gets is at least counted where the operator looks.
+    joined = report.articles_joined_delivered
+    late = f", {plural(joined, 'late report')} of stories already sent" if joined else ""
     if report.digest is None:
         failed = f", {len(report.feeds_failed)} failed" if report.feeds_failed else ""
         print(
             f"{config.title}: nothing new to deliver ("
-            f"{plural(report.articles_new, 'new article')} fetched, "
+            f"{plural(report.articles_new, 'new article')} fetched{late}, "
             f"{plural(report.feeds_not_modified, 'feed')} unchanged{failed})"
         )
         if report.delivered_to:
@@ -187,7 +191,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             fetched += ", the rest were fetched earlier by a preview or run"
         print(
             f"{config.title}: delivered {plural(len(report.digest.items), 'item')} "
-            f"({plural(sources, 'source')}; {fetched}) to {where}"
+            f"({plural(sources, 'source')}; {fetched}{late}) to {where}"
         )
     for recipient, reason in report.refused.items():
         LINES.say(f"delivery: {recipient} refused: {reason}")

@@ -239,3 +239,10 @@ def test_a_prune_that_frees_most_of_the_file_gives_the_space_back(store):
     store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     assert store.path.stat().st_size < 2 * 1024 * 1024  # records kept, bytes given back
     assert store.db.execute("SELECT COUNT(*) FROM deliveries").fetchone()[0] == 24
+
+
+def test_a_new_state_file_is_readable_by_its_owner_only(tmp_path):
+    # The outbox in it holds every recipient's address.
+    store = Store.open(tmp_path / "state" / "digest.db")
+    store.close()
+    assert (tmp_path / "state" / "digest.db").stat().st_mode & 0o777 == 0o600

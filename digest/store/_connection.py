@@ -73,6 +73,9 @@ class SQLiteConnection:
             self.raw = sqlite3.connect(target, timeout=10, isolation_level=None, uri=True)
             self.raw.row_factory = sqlite3.Row
             return
+        # A new state file is its owner's alone (its -wal and -shm files take its mode): the
+        # outbox in it holds every recipient's address.
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
         self.raw = sqlite3.connect(path, timeout=10, isolation_level=None)
         self.raw.row_factory = sqlite3.Row
         self.raw.execute("PRAGMA journal_mode=WAL")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 from datetime import timedelta
+from email.utils import parseaddr
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from digest.config._loader import (
     SETTINGS,
     FeedConfig,
     FetchSettings,
+    feed_url,
     load_config,
     parse_config,
     settings_help,
@@ -711,3 +713,208 @@ def test_a_password_ending_in_a_letter_x_keeps_it(monkeypatch):
     assert feed_with(auth_env="PAPER_AUTH").request_headers()["Authorization"] == (
         f"Basic {expected}"
     )
+
+
+def refusal(text: str) -> str:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text, CONFIG)
+    return str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("value", "workers"),
+    [
+        ("auto", None),
+        ("0", 0),
+        ("3", 3),
+        ("dask://scheduler.lan:8786", "tcp://scheduler.lan:8786"),
+        ("tcp://10.0.0.5:8786", "tcp://10.0.0.5:8786"),
+        ("tcp://10.0.0.5:08786", "tcp://10.0.0.5:8786"),
+        ("dask://[::1]:8786", "tcp://[::1]:8786"),
+        ("dask://scheduler.lan:1", "tcp://scheduler.lan:1"),
+        ("dask://scheduler.lan:65535", "tcp://scheduler.lan:65535"),
+    ],
+)
+def test_workers_take_auto_a_count_or_a_dask_scheduler_read_as_tcp(value, workers):
+    assert parse_config(BASE + f"workers: {value}\n", CONFIG).workers == workers
+
+
+DASK_SHAPE = "is not a Dask scheduler: dask://HOST:PORT or tcp://HOST:PORT"
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("http://scheduler.lan:8786", f"'http://scheduler.lan:8786' {DASK_SHAPE}"),
+        ("tcp://:8786", f"'tcp://:8786' {DASK_SHAPE}"),
+        ("tcp://scheduler.lan/x:8786", f"'tcp://scheduler.lan/x:8786' {DASK_SHAPE}"),
+        ("tcp://scheduler.lan:8786/", f"'tcp://scheduler.lan:8786/' {DASK_SHAPE}"),
+        ("tcp://scheduler.lan", f"'tcp://scheduler.lan' {DASK_SHAPE}"),
+        ("dask://scheduler.lan:0", "'dask://scheduler.lan:0': port 0 is not 1-65535"),
+        ("dask://scheduler.lan:65536", "'dask://scheduler.lan:65536': port 65536 is not 1-65535"),
+        (
+            "-1",
+            "-1 is not auto, a number of processes (0 or more) or a Dask scheduler "
+            "(dask://HOST:PORT)",
+        ),
+    ],
+)
+def test_workers_that_are_no_count_or_scheduler_are_refused_saying_the_shape(value, message):
+    assert refusal(BASE + f"workers: {value}\n") == f"{CONFIG}:5: workers: {message}"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://digest@db.lan:5432/news",
+        "postgres://db.lan:5432/news",
+        "postgresql://digest@db.lan/X",
+        "  postgresql://digest@db.lan/news  ",
+    ],
+)
+def test_a_postgresql_storage_url_is_kept_as_a_url(url):
+    config = parse_config(BASE + f"storage: '{url}'\n", CONFIG)
+    assert config.storage == url.strip()
+
+
+@pytest.mark.parametrize(
+    "url", ["postgresql://digest:s3cret@db.lan/news", "postgresql://digest:p@ss@db.lan/news"]
+)
+def test_a_storage_url_holding_a_password_is_refused_without_showing_it(url):
+    message = refusal(BASE + f"storage: '{url}'\n")
+    assert message == (
+        f"{CONFIG}:5: storage: the storage URL holds a password, which would be shown in logs "
+        "and status; remove it from the URL and set DIGEST_STORAGE_PASSWORD in the environment"
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("postgresql://digest@db.lan:99999/news", "the port is not a number from 1 to 65535"),
+        ("postgresql://digest@db.lan:x/news", "the port is not a number from 1 to 65535"),
+        ("postgresql://digest@db.lan:0/news", "is not postgresql://USER@HOST:PORT/DATABASE"),
+        ("postgresql://digest@db.lan:5432", "is not postgresql://USER@HOST:PORT/DATABASE"),
+        ("postgresql://digest@db.lan:5432/", "is not postgresql://USER@HOST:PORT/DATABASE"),
+        ("postgresql:///news", "is not postgresql://USER@HOST:PORT/DATABASE"),
+    ],
+)
+def test_a_storage_url_without_host_database_or_a_valid_port_is_refused(url, reason):
+    message = refusal(BASE + f"storage: '{url}'\n")
+    separator = ": " if reason.startswith("the port") else " "
+    assert message == f"{CONFIG}:5: storage: '{url}'{separator}{reason}"
+
+
+@pytest.mark.parametrize("digest_id", ["news", "Brief-FR", "team_2.daily", "7", "a" * 64])
+def test_an_id_of_letters_digits_dots_dashes_and_underscores_is_the_digest_s_key(digest_id):
+    assert parse_config(BASE + f"id: '{digest_id}'\n", CONFIG).id == digest_id
+
+
+def test_a_config_without_an_id_is_the_storage_s_unnamed_digest():
+    assert parse_config(BASE, CONFIG).id == ""
+
+
+@pytest.mark.parametrize("digest_id", ["-news", ".news", "news fr", "news/fr", "a" * 65])
+def test_an_id_with_other_characters_or_over_64_is_refused(digest_id):
+    assert refusal(BASE + f"id: '{digest_id}'\n") == (
+        f"{CONFIG}:5: id: {digest_id!r} is not an id: letters, digits, '.', '_' and '-', up to 64"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        # a tab after a value, where YAML reads it as the start of a token
+        ("title: Brief\nwindow: 48h\t# two days\n",
+         "2: YAML syntax error: tabs are not allowed here in YAML; use spaces"),
+        ("title: Brief\n\tfeeds: []\n",
+         "2: YAML syntax error: tabs are not allowed for indentation in YAML; use spaces"),
+        ("title: *brief\n", "1: YAML syntax error: found undefined alias 'brief'"),
+        # the second of two equal keys is the line to look at, whatever the parser's context
+        ("title: Brief\ntitle: Other\n",
+         "2: YAML syntax error: found duplicate key \"title\" with value \"Other\" "
+         "(original value: \"Brief\")"),
+        # a directive after the content is complained of at the stream's end, past the file
+        ("title: Brief\n%YAML 1.2\n",
+         "2: YAML syntax error: expected '<document start>', but found ('<stream end>',)"),
+        ("%YAML 1.2\n",
+         "1: YAML syntax error: expected '<document start>', but found ('<stream end>',)"),
+    ],
+)  # fmt: skip
+def test_a_yaml_slip_is_put_on_a_line_of_the_file_in_plain_words(text, message):
+    assert refusal(text) == f"{CONFIG}:{message}"
+
+
+def test_a_file_yaml_cannot_read_at_all_is_refused_saying_why():
+    with pytest.raises(ConfigError) as caught:
+        parse_config("title: Brief\x00\n", CONFIG)
+    assert str(caught.value) == (
+        f"{CONFIG}: not readable as YAML: unacceptable character #x0000: special characters "
+        'are not allowed in "<unicode string>", position 12'
+    )
+    assert caught.value.path == str(CONFIG)
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("fetch.robots: true\n", "robots: true"),
+        ("delivery.to: [a@example.org]\n", "to: ..."),
+        ("delivery.to:\n  - a@example.org\n", "to: ..."),
+        ("delivery.host: |\n  smtp.example.org\n  other\n", "host: ..."),
+    ],
+)
+def test_a_dotted_key_written_flat_shows_its_value_nested_when_it_fits_one_line(text, shown):
+    section, _, name = text.split(":")[0].partition(".")
+    assert refusal(BASE + text) == (
+        f"{CONFIG}:5: {section}.{name}: a dotted key is written nested in YAML: `{section}:` "
+        f"on its own line, then `  {shown}` under it"
+    )
+
+
+def test_a_flat_key_is_matched_against_top_level_keys_only():
+    assert refusal(BASE + "fetch_timeout: 5\n") == (
+        f"{CONFIG}:5: fetch_timeout: unknown key; known keys: {_known_top_keys()}"
+    )
+
+
+def test_a_misspelt_dotted_key_lists_the_top_level_keys():
+    assert refusal(BASE + "fetch.timout: 5\n") == (
+        f"{CONFIG}:5: fetch.timout: unknown key; did you mean 'fetch.timeout'? known keys: "
+        f"{_known_top_keys()}"
+    )
+
+
+def test_smtp_without_recipients_is_refused_at_the_method_line():
+    text = BASE + "delivery:\n  host: smtp.example.org\n  method: smtp\n"
+    assert refusal(text).startswith(f"{CONFIG}:7: delivery.to: missing; with method smtp")
+
+
+def test_a_config_without_feeds_loads_only_where_feeds_are_optional(tmp_path):
+    path = tmp_path / "brief.yaml"
+    path.write_text("title: Brief\n")
+    with pytest.raises(ConfigError, match="feeds: no feeds"):
+        load_config(path)
+    assert load_config(path, feeds_optional=True).feeds == ()
+    assert parse_config("title: Brief\n", path, feeds_optional=True).feeds == ()
+
+
+def test_an_absolute_path_is_kept_as_written_even_through_a_link(tmp_path):
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    outbox = tmp_path / "link" / "outbox"
+    config = parse_config(BASE + f"delivery:\n  outbox: {outbox}\n", CONFIG)
+    assert config.delivery.outbox == outbox
+
+
+def test_feeds_added_from_the_command_line_are_read_as_the_config_reads_them(tmp_path):
+    config_path = tmp_path / "brief.yaml"
+    assert feed_url("feeds/local.xml", config_path) == (tmp_path / "feeds/local.xml").as_uri()
+    assert feed_url("https://one.example/feed.xml", config_path) == "https://one.example/feed.xml"
+
+
+def test_a_sender_name_holding_a_backslash_stays_escaped_in_its_quotes():
+    sender = r'"Ann \\ Lee" <ann@example.org>'
+    config = parse_config(BASE + f"delivery:\n  from: '{sender}'\n", CONFIG)
+    assert config.delivery.sender == sender
+    assert parseaddr(config.delivery.sender) == ("Ann \\ Lee", "ann@example.org")

@@ -175,7 +175,8 @@ def send_outgoing(
     Connection errors, timeouts and 4xx replies are retried in new sessions, up to
     `settings.retries` more times, waiting retry_delay, then twice that, and so on. What is
     still deferred after that waits in the outbox for the next run. Raises DeliveryError
-    only for a login the server refuses (retrying cannot help).
+    only for a login the server refuses (retrying cannot help) and for a message without
+    bytes to send.
 
     `load` gives a message's bytes just before they go out; messages listed from the
     store's outbox come without them (Store.staged_message reads them), so memory holds one
@@ -312,6 +313,11 @@ def _smtp_session(
             f"SMTP {server}: the user name or ${settings.password_env} has characters "
             "smtplib cannot send (non-ASCII)"
         ) from None
+    except DeliveryError:
+        # A message without bytes (_message_bytes): not the network's doing, and no retry
+        # mends it. DeliveryError is an OSError, so without this it would read "connection
+        # lost" and defer every message after it too.
+        raise
     except (smtplib.SMTPException, OSError) as error:
         # Cut off: the message in hand may have reached the server if its end had gone out
         # (then it stays `sending`: uncertain, never unstaged); it and the rest go again.

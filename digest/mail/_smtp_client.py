@@ -24,20 +24,7 @@ class _BoundedReplies(smtplib.SMTP):
         lines: list[bytes] = []
         code = -1
         while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                self.close()
-                raise smtplib.SMTPServerDisconnected(
-                    f"no whole reply within {self.timeout:g}s (delivery.timeout)"
-                )
-            try:
-                self.sock.settimeout(left)
-                line = self.file.readline(_MAX_LINE + 1)
-            except OSError as error:  # TimeoutError included
-                self.close()
-                raise smtplib.SMTPServerDisconnected(
-                    f"Connection unexpectedly closed: {error}"
-                ) from None
+            line = self._read_line(deadline, started=bool(lines))
             if not line:
                 self.close()
                 raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
@@ -53,6 +40,43 @@ class _BoundedReplies(smtplib.SMTP):
             if line[3:4] != b"-":
                 break
         return code, b"\n".join(lines)
+
+    def _read_line(self, deadline: float, started: bool) -> bytes:
+        """One line (up to _MAX_LINE + 1 bytes), or what came before the server closed.
+
+        Read piece by piece, each read bounded by the time left: a buffered readline()
+        waits up to the socket timeout for *each* piece, so a server trickling a line
+        without its end, a byte at a time, would hold it for ever. `started`: lines of this
+        reply came already (a server that sent nothing is silent, not slow: the caller's
+        hints tell the two apart by the words "timed out")."""
+        line = b""
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise self._late()
+            try:
+                self.sock.settimeout(left)
+                buffered = self.file.peek(1)  # at most one read from the socket
+            except OSError as error:  # TimeoutError included
+                if isinstance(error, TimeoutError) and (started or line):
+                    raise self._late() from None
+                self.close()
+                raise smtplib.SMTPServerDisconnected(
+                    f"Connection unexpectedly closed: {error}"
+                ) from None
+            if not buffered:
+                return line
+            end = buffered.find(b"\n")
+            wanted = len(buffered) if end < 0 else end + 1
+            line += self.file.read(min(wanted, _MAX_LINE + 1 - len(line)))
+            if line.endswith(b"\n") or len(line) > _MAX_LINE:
+                return line
+
+    def _late(self) -> smtplib.SMTPServerDisconnected:
+        self.close()
+        return smtplib.SMTPServerDisconnected(
+            f"no whole reply within {self.timeout:g}s (delivery.timeout)"
+        )
 
 
 class SmtpClient(_BoundedReplies):

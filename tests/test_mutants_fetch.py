@@ -9,6 +9,9 @@ from __future__ import annotations
 import gzip
 import os
 import ssl
+import threading
+import time
+import tracemalloc
 import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -441,6 +444,7 @@ def test_an_https_url_redirected_to_plain_http_is_refused_and_to_https_followed(
     answers = {
         b"/feed.xml": b"HTTP/1.1 302 Found\r\nLocation: http://localhost/feed.xml\r\n",
         b"/moved.xml": b"HTTP/1.1 301 Moved\r\nLocation: /feed2.xml\r\n",
+        b"/long.xml": b"HTTP/1.1 302 Found\r\nLocation: http://localhost/%s\r\n" % (b"a" * 300),
         b"/feed2.xml": b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n" % len(FEED),
     }
 
@@ -462,5 +466,478 @@ def test_an_https_url_redirected_to_plain_http_is_refused_and_to_https_followed(
                 f"redirected from https to plain http ({base}/feed.xml -> "
                 f"http://localhost/feed.xml): refused; {fix}"
             )
+            assert error.url == f"{base}/feed.xml"
+        long = failure(fetcher, FetchRequest(f"{base}/long.xml", stage="page"))
+        shown = ("http://localhost/" + "a" * 300)[:200]
+        assert long.reason == (
+            f"redirected from https to plain http ({base}/long.xml -> {shown}): refused; "
+            "an https link is fetched over https only"
+        )
         moved = fetcher.fetch(FetchRequest(f"{base}/moved.xml"))
     assert (moved.body, moved.moved_to) == (FEED, f"{base}/feed2.xml")
+
+
+# -- what the rest of the mutation run asked for --------------------------------------------------
+
+
+def test_every_failure_of_a_batch_names_the_url_that_failed(site, fetcher):
+    base = site.base_url
+    site.overrides = {
+        "/big": respond(200, b"x" * 5000),
+        "/to-big": answer(302, Location="/big"),
+        "/long": chunked(b"x" * 5000),
+        "/bomb": chunked(gzip.compress(b"x" * 9000), "gzip"),
+        "/br": chunked(b"whatever", "br"),
+        "/broken": chunked(b"not gzip at all", "gzip"),
+        "/busy": answer(429, Retry_After="120"),
+    }
+    paths = ["/big", "/to-big", "/long", "/bomb", "/br", "/broken", "/busy"]
+    skipped = fetcher.fetch_many([FetchRequest(f"{base}{path}") for path in paths])
+    # A failure after a redirect names the URL redirected to: the one that failed.
+    assert [s.target for s in skipped] == [
+        f"{base}/big", f"{base}/big", f"{base}/long", f"{base}/bomb", f"{base}/br",
+        f"{base}/broken", f"{base}/busy",
+    ]  # fmt: skip
+    assert skipped[-1].retry_after == 120.0 and skipped[-1].status == 429
+
+
+def test_a_local_feed_s_result_and_failures_name_its_url(tmp_path, fetcher):
+    path = tmp_path / "feed.xml"
+    path.write_bytes(FEED)
+    url = path.as_uri()
+    first = fetcher.fetch(FetchRequest(url))
+    assert (first.url, first.final_url) == (url, url)
+    again = fetcher.fetch(FetchRequest(url, last_modified=first.last_modified))
+    assert (again.status, again.url, again.final_url) == (304, url, url)
+    (tmp_path / "big.xml").write_bytes(b"x" * 5000)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    urls = [(tmp_path / n).as_uri() for n in ("missing.xml", "big.xml")] + [
+        tmp_path.as_uri(), (blocker / "feed.xml").as_uri(),
+    ]  # fmt: skip
+    skipped = fetcher.fetch_many([FetchRequest(u, stage="feed") for u in urls])
+    assert [s.target for s in skipped] == urls
+    assert skipped[3].reason == "cannot read: Not a directory"
+
+
+def test_a_304_reached_through_a_permanent_redirect_records_the_move(site, fetcher):
+    base = site.base_url
+    site.overrides = {"/old.xml": answer(301, Location="/new.xml"), "/new.xml": answer(304)}
+    result = fetcher.fetch(FetchRequest(f"{base}/old.xml", etag='"v1"'))
+    assert (result.status, result.url, result.final_url) == (
+        304, f"{base}/old.xml", f"{base}/new.xml"
+    )  # fmt: skip
+    assert result.moved_to == f"{base}/new.xml"
+
+
+def test_http_400_is_an_error_naming_its_status(site, fetcher):
+    site.overrides = {"/bad": respond(400, b"no")}
+    error = failure(fetcher, FetchRequest(f"{site.base_url}/bad"))
+    assert (error.reason, error.status) == ("HTTP 400 Bad Request", 400)
+
+
+def test_identity_is_no_encoding_and_deflate_that_is_neither_kind_is_refused(site, fetcher):
+    site.overrides = {
+        "/identity": chunked(FEED, "identity"),
+        "/junk": chunked(b"\xff" * 64, "deflate"),
+    }
+    assert fetcher.fetch(FetchRequest(f"{site.base_url}/identity")).body == FEED
+    error = failure(fetcher, FetchRequest(f"{site.base_url}/junk"))
+    assert error.reason.startswith("bad content encoding: ")
+
+
+def test_read_first_over_many_pieces_keeps_exactly_the_start(site, fetcher):
+    text = bytes(range(32, 127)) * 100  # 9,500 bytes in pieces of 1,000
+    site.overrides = {"/plain": chunked(text), "/zipped": chunked(gzip.compress(text), "gzip")}
+    for path in ("/plain", "/zipped"):
+        result = fetcher.fetch(FetchRequest(f"{site.base_url}{path}", read_first=2500))
+        assert result.body == text[:2500], path
+
+
+def test_read_first_does_not_wait_for_the_rest_of_the_body(site, fetcher):
+    def first_then_stall(request):
+        request.send_response(200)
+        request.send_header("Content-Length", "100000")
+        request.end_headers()
+        request.wfile.write(b"a" * 3000)
+        request.wfile.flush()
+        time.sleep(3)  # the rest never comes within fetch.timeout
+
+    site.overrides = {"/slow": first_then_stall}
+    started = time.monotonic()
+    result = fetcher.fetch(FetchRequest(f"{site.base_url}/slow", read_first=2000))
+    assert result.body == b"a" * 2000
+    assert time.monotonic() - started < 0.9  # fetch.timeout is 1s
+
+
+def test_a_gzip_bomb_is_never_inflated_past_the_limit_in_memory(site, fetcher):
+    bomb = gzip.compress(bytes(64 * 1024 * 1024), compresslevel=9)  # 64 MB of zeros
+    site.overrides = {"/bomb": answer(200, bomb, Content_Encoding="gzip")}
+    tracemalloc.start()
+    try:
+        error = failure(fetcher, FetchRequest(f"{site.base_url}/bomb"))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert error.reason == "decompressed body exceeds the 4,096 byte limit"
+    assert peak < 8 * 1024 * 1024
+
+
+@pytest.mark.parametrize(
+    ("feed", "url", "carries"),
+    [
+        ("http://a.example/feed", "https://a.example/story", True),  # moved to TLS
+        ("http://a.example:80/feed", "https://a.example:443/x", True),
+        ("https://a.example/feed", "https://a.example/story", True),
+        ("http://a.example/feed", "http://a.example/story", True),
+        ("https://a.example/feed", "http://a.example/story", False),  # never back to plain
+        ("http://a.example/feed", "https://a.example:8443/x", False),
+        ("http://a.example:8080/feed", "https://a.example/x", False),
+        ("http://a.example/feed", "https://b.example/x", False),
+        ("http://a.example/feed", "https://a.example.net/x", False),
+        ("", "https://a.example/x", False),
+        ("http://a.example/feed", "ftp://a.example/x", False),
+    ],
+)
+def test_feed_credentials_go_to_its_origin_and_its_https_twin_only(feed, url, carries):
+    from digest.feeds._fetch import carries_credentials
+
+    assert carries_credentials(feed, url) is carries
+    if feed:
+        assert carries_credentials(feed, "") is False
+
+
+def test_a_refused_link_says_where_private_addresses_are_allowed(fetcher):
+    home = failure(
+        fetcher, FetchRequest("http://127.0.0.1:9/a", trusted_feed="https://feed.example/f")
+    )
+    assert home.blocked and home.reason.startswith("not fetched: 127.0.0.1 is a loopback")
+    assert home.reason.endswith(
+        "; feed links to private networks are refused except on the feed's own origin "
+        "(https://feed.example:443), at the addresses the feed came from (fetch.allow_private)"
+    )
+    nowhere = failure(fetcher, FetchRequest("http://127.0.0.1:9/a", trusted_feed=""))
+    assert nowhere.reason.endswith(
+        "; feed links to private networks are refused (fetch.allow_private)"
+    )
+
+
+def test_a_feed_s_link_to_another_private_origin_is_refused_after_the_feed_is_fetched(
+    site, fetcher
+):
+    other = LocalSite(DEMO_SITES, port=0)
+    with other:
+        other.overrides = {"/page": answer(200, b"<p>page</p>")}
+        site.overrides = {"/feed.xml": answer(200, FEED), "/page": answer(200, b"<p>own</p>")}
+        feed = f"{site.base_url}/feed.xml"
+        assert fetcher.fetch(FetchRequest(feed)).status == 200
+        own = fetcher.fetch(FetchRequest(f"{site.base_url}/page", trusted_feed=feed))
+        assert own.body == b"<p>own</p>"  # the feed's own origin, at its own address
+        error = failure(fetcher, FetchRequest(f"{other.base_url}/page", trusted_feed=feed))
+    assert error.blocked and other.requests == []
+
+
+def test_a_request_whose_redirects_used_up_its_budget_says_it_was_waiting(site):
+    def slow_redirect(to: str):
+        def handler(request):
+            time.sleep(0.3)
+            answer(302, Location=to)(request)
+
+        return handler
+
+    site.overrides = {
+        "/r0": slow_redirect("/r1"),
+        "/r1": slow_redirect("/r2"),
+        "/r2": slow_redirect("/r3"),
+        "/r3": slow_redirect("/r4"),
+        "/r4": lambda request: time.sleep(2),
+    }
+    with Fetcher(FetchSettings(timeout=0.4)) as fetcher:
+        error = failure(fetcher, FetchRequest(f"{site.base_url}/r0"))
+    assert error.reason == (
+        "still waiting for headers after 1.2s, the most one request may take "
+        "(3 x fetch.timeout; raise fetch.timeout for a slow server)"
+    )
+
+
+def test_host_turns_rotate_through_the_hosts_in_order():
+    from collections import deque
+
+    from digest.feeds._fetch import HostTurns
+
+    turns = HostTurns(
+        {"a": deque([0, 1]), "b": deque([2, 3]), "c": deque([4, 5])}, per_host=2, window=3
+    )
+    order = [turns.next() for _ in range(6)]
+    assert order == [(0, "a"), (2, "b"), (4, "c"), (1, "a"), (3, "b"), (5, "c")]
+    assert turns.next() is None
+
+
+def test_host_turns_count_each_host_s_requests_in_flight():
+    from collections import deque
+
+    from digest.feeds._fetch import HostTurns
+
+    turns = HostTurns({"a": deque(range(5))}, per_host=2, window=1)
+    assert [turns.next(), turns.next(), turns.next()] == [(0, "a"), (1, "a"), None]
+    turns.finished("a")
+    assert [turns.next(), turns.next()] == [(2, "a"), None]
+    turns.finished("a")
+    turns.finished("a")
+    assert [turns.next(), turns.next(), turns.next()] == [(3, "a"), (4, "a"), None]
+
+
+class Concurrency:
+    """A route that notes how many requests it serves at once."""
+
+    def __init__(self, pause: float = 0.15):
+        self.pause, self.now, self.most = pause, 0, 0
+        self.lock = threading.Lock()
+
+    def __call__(self, request) -> None:
+        with self.lock:
+            self.now += 1
+            self.most = max(self.most, self.now)
+        time.sleep(self.pause)
+        with self.lock:
+            self.now -= 1
+        answer(200, FEED)(request)
+
+
+def test_fetch_concurrency_bounds_the_requests_in_flight(site):
+    counter = Concurrency()
+    site.overrides = {f"/{n}": counter for n in range(6)}
+    settings = FetchSettings(timeout=2.0, concurrency=2, per_host=8)
+    with Fetcher(settings) as fetcher:
+        requests = [FetchRequest(f"{site.base_url}/{n}") for n in range(6)]
+        assert [r.status for r in fetcher.fetch_many(requests)] == [200] * 6
+        assert counter.most == 2
+        counter.most = 0
+        assert sorted(index for index, _ in fetcher.fetch_each(requests)) == list(range(6))
+        assert counter.most == 2
+
+
+def test_fetch_each_lets_two_hosts_of_one_server_run_side_by_side(site):
+    counter = Concurrency()
+    site.overrides = {f"/{n}": counter for n in range(4)}
+    port = site.base_url.rsplit(":", 1)[1]
+    urls = [f"http://{host}:{port}/{n}" for n in range(2) for host in ("127.0.0.1", "localhost")]
+    with Fetcher(FetchSettings(timeout=2.0, concurrency=2, per_host=1)) as fetcher:
+        done = list(fetcher.fetch_each([FetchRequest(u) for u in urls]))
+    assert sorted(index for index, _ in done) == [0, 1, 2, 3]
+    assert counter.most == 2  # one per host, both hosts at once
+
+
+def test_fetch_each_yields_a_fast_answer_before_a_slow_one_ends(site):
+    site.overrides = {"/slow": Concurrency(pause=1.0), "/fast": answer(200, FEED)}
+    requests = [FetchRequest(f"{site.base_url}/slow"), FetchRequest(f"{site.base_url}/fast")]
+    with Fetcher(FetchSettings(timeout=2.0, concurrency=2, per_host=2)) as fetcher:
+        started = time.monotonic()
+        outcomes = fetcher.fetch_each(requests)
+        first, _ = next(outcomes)
+        waited = time.monotonic() - started
+        rest = list(outcomes)
+    assert first == 1 and waited < 0.7 and [index for index, _ in rest] == [0]
+
+
+def test_robots_txt_is_asked_for_as_text_and_read_past_fetch_max_bytes(site, fetcher):
+    from digest.feeds._robots import disallowed
+
+    seen: list[dict[str, str]] = []
+    long_robots = b"# padding\n" * 1000 + b"User-agent: *\nDisallow: /private/\n"  # 10 KB
+    site.overrides = {"/robots.txt": recording(respond(200, long_robots, "text/plain"), seen)}
+    base = site.base_url
+    reasons = disallowed(fetcher, [(f"{base}/private/a", None), (f"{base}/news/b", None)])
+    assert reasons == {f"{base}/private/a": "disallowed by robots.txt"}
+    assert seen[0]["Accept"] == "text/plain"
+
+
+def test_robots_txt_on_a_feed_s_own_origin_is_read_at_the_feed_s_address(site, fetcher):
+    from digest.feeds._robots import disallowed
+
+    site.overrides = {"/feed.xml": answer(200, FEED), "/robots.txt": respond(200, ROBOTS)}
+    feed = f"{site.base_url}/feed.xml"
+    fetcher.fetch(FetchRequest(feed))
+    pages = [(f"{site.base_url}/private/a", feed), (f"{site.base_url}/news/b", feed),
+             (f"{site.base_url}/news/c", None)]  # fmt: skip
+    assert disallowed(fetcher, pages) == {f"{site.base_url}/private/a": "disallowed by robots.txt"}
+    # Once for the feed's links, once for the operator's own URL: two address policies.
+    assert [r for r in site.requests if r[1] == "/robots.txt"] == [("GET", "/robots.txt", 200)] * 2
+
+
+def test_robots_txt_is_read_once_for_the_links_of_feeds_on_other_origins(site):
+    from digest.feeds._robots import disallowed
+
+    site.overrides = {"/robots.txt": respond(200, ROBOTS)}
+    pages = [(f"{site.base_url}/news/a", "https://one.example/feed"),
+             (f"{site.base_url}/private/b", "https://two.example/feed")]  # fmt: skip
+    with Fetcher(FetchSettings(timeout=1.0, allow_private=True)) as fetcher:
+        assert disallowed(fetcher, pages) == {
+            f"{site.base_url}/private/b": "disallowed by robots.txt"
+        }
+    assert [r for r in site.requests if r[1] == "/robots.txt"] == [("GET", "/robots.txt", 200)]
+
+
+def test_robots_txt_text_keeps_a_whole_last_line_and_reads_a_cut_character_as_latin1():
+    from digest.feeds._robots import robots_text
+
+    whole_lines = (b"# " + b"x" * 1021 + b"\n") * 500  # exactly 500 KiB, ending a line
+    assert len(robots_text(whole_lines).splitlines()) == 500
+    assert robots_text(b"Disallow: /caf\xc3") == "Disallow: /caf\xc3"  # as Latin-1
+
+
+def test_https_to_a_plain_http_server_is_a_tls_error_and_a_closed_port_cannot_connect(
+    site, fetcher
+):
+    port = site.base_url.rsplit(":", 1)[1]
+    error = failure(fetcher, FetchRequest(f"https://127.0.0.1:{port}/f.xml"))
+    assert error.reason.startswith("TLS error: [SSL")
+    assert "certificate" not in error.reason.lower()
+    closed = failure(fetcher, FetchRequest("http://127.0.0.1:9/f.xml"))
+    assert closed.reason.startswith("cannot connect: ")
+
+
+def test_a_redirect_to_a_long_non_http_url_shows_its_first_200_characters(site, fetcher):
+    target = "ftp://files.example/" + "a" * 300
+    site.overrides = {"/r.xml": answer(302, Location=target)}
+    error = failure(fetcher, FetchRequest(f"{site.base_url}/r.xml"))
+    assert error.reason == f"redirected to a non-http(s) URL {target[:200]!r}"
+
+
+def test_requests_ask_for_gzip_or_deflate_and_ignore_proxy_variables(site, monkeypatch):
+    seen: list[dict[str, str]] = []
+    proxy = LocalSite(DEMO_SITES, port=0)
+    with proxy:
+        proxy.overrides = {}
+        # A proxy from the environment would see (and could answer) what the address
+        # policy is there to check: the fetcher connects itself, always.
+        for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "all_proxy"):
+            monkeypatch.setenv(name, proxy.base_url)
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        site.overrides = {"/f.xml": recording(answer(200, FEED), seen)}
+        with Fetcher(FetchSettings(timeout=1.0)) as fetcher:
+            assert fetcher.fetch(FetchRequest(f"{site.base_url}/f.xml")).body == FEED
+    assert proxy.requests == []
+    assert seen[0]["Accept-Encoding"] == "gzip, deflate"
+
+
+@pytest.mark.parametrize(
+    ("url", "origin"),
+    [
+        ("HTTP://Example.com/a", "http://example.com:80"),
+        ("https://News.Example/a", "https://news.example:443"),
+        ("https://[::1]:8443/", "https://[::1]:8443"),
+        ("http://127.0.0.1:8080/x", "http://127.0.0.1:8080"),
+        ("http://[::1", ""),  # not a URL
+        ("http:///path-only", ""),  # no host
+        ("ftp://files.example/f", ""),
+        ("feed.xml", ""),
+    ],
+)
+def test_an_origin_is_scheme_host_and_port_always_written(url, origin):
+    from digest.feeds._fetch import origin_of
+
+    assert origin_of(url) == origin
+
+
+BAD_IDNA = "http://ex\u00e4mple\u200b.com/x"  # a zero-width space: no IDNA name
+
+
+def test_a_failure_anywhere_on_the_way_names_the_url_that_failed(site):
+    base = site.base_url
+    site.overrides = {
+        "/loop": answer(302, Location="/loop"),
+        "/stall": lambda request: time.sleep(1.5),
+        "/to-closed": answer(302, Location="http://127.0.0.1:9/gone"),
+    }
+    requests = [
+        FetchRequest(BAD_IDNA),
+        FetchRequest(f"{base}/loop"),
+        FetchRequest(f"{base}/stall"),
+        FetchRequest(f"{base}/to-closed"),
+        FetchRequest("http://127.0.0.1:9/link", trusted_feed="https://feed.example/f"),
+        FetchRequest("http://127.0.0.1:9/closed"),
+    ]
+    with Fetcher(FetchSettings(timeout=0.5, allow_private=False)) as fetcher:
+        skipped = fetcher.fetch_many(requests)
+    assert [s.target for s in skipped] == [
+        BAD_IDNA, f"{base}/loop", f"{base}/stall", "http://127.0.0.1:9/gone",
+        "http://127.0.0.1:9/link", "http://127.0.0.1:9/closed",
+    ]  # fmt: skip
+    assert skipped[0].reason.startswith("invalid URL: ")
+    assert skipped[1].reason == "more than 5 redirects"
+    assert skipped[2].reason.startswith("timed out after 0.5s")
+    # A feed redirected to another private origin: the hop is the operator's no longer.
+    assert skipped[3].blocked and skipped[4].blocked
+    assert skipped[5].reason.startswith("cannot connect: ")
+
+
+@pytest.mark.parametrize(("status", "exempt"), [(500, False), (300, False), (304, True)])
+def test_a_feed_s_address_is_trusted_for_its_links_only_after_a_good_answer(
+    site, fetcher, status, exempt
+):
+    site.overrides = {"/feed.xml": answer(status), "/story": answer(200, b"<p>story</p>")}
+    feed = f"{site.base_url}/feed.xml"
+    fetcher.fetch_many([FetchRequest(feed, etag='"v1"')])
+    link = fetcher.fetch_many([FetchRequest(f"{site.base_url}/story", trusted_feed=feed)])[0]
+    if exempt:
+        assert link.body == b"<p>story</p>"
+    else:
+        assert link.blocked and link.reason.startswith("not fetched: 127.0.0.1")
+
+
+def test_a_url_that_cannot_be_fetched_at_all_is_named_in_its_skip(fetcher):
+    urls = ["http://[::1/f", "ftp://files.example/f"]
+    skipped = fetcher.fetch_many([FetchRequest(url) for url in urls])
+    assert [s.target for s in skipped] == urls
+    assert skipped[0].reason.startswith("invalid URL: ")
+    assert skipped[1].reason == "unsupported URL scheme 'ftp'"
+
+
+@pytest.mark.parametrize(
+    ("url", "host"),
+    [("https://News.Example:8443/a", "news.example"), ("feed.xml", ""), ("http://[::1]/", "::1")],
+)
+def test_a_host_is_the_url_s_name_in_lower_case(url, host):
+    from digest.feeds._urls import host_of
+
+    assert host_of(url) == host
+
+
+def pieces(*parts: bytes, encoding: str = "gzip"):
+    """A route that sends `parts` as chunks of their own (the body's last bytes apart)."""
+
+    def handler(request):
+        request.send_response(200)
+        request.send_header("Transfer-Encoding", "chunked")
+        request.send_header("Content-Encoding", encoding)
+        request.end_headers()
+        for part in parts:
+            request.wfile.write(f"{len(part):x}\r\n".encode() + part + b"\r\n")
+            request.wfile.flush()
+            time.sleep(0.05)
+        request.wfile.write(b"0\r\n\r\n")
+
+    return handler
+
+
+def test_a_gzip_body_of_exactly_the_limit_is_read_whole_when_its_end_comes_apart(site, fetcher):
+    body = os.urandom(4096)  # incompressible: every byte is in the stream as it comes
+    packed = gzip.compress(body)
+    site.overrides = {"/exact": pieces(packed[:-8], packed[-8:])}  # the trailer alone
+    assert fetcher.fetch(FetchRequest(f"{site.base_url}/exact")).body == body
+
+
+def test_a_local_file_over_the_limit_is_refused_without_being_read(tmp_path, fetcher):
+    huge = tmp_path / "huge.xml"
+    with huge.open("wb") as handle:
+        handle.truncate(64 * 1024 * 1024)  # sparse: 64 MB that take no disk
+    tracemalloc.start()
+    try:
+        error = failure(fetcher, FetchRequest(huge.as_uri()))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert error.reason == "file of 67,108,864 bytes exceeds the limit"
+    assert peak < 8 * 1024 * 1024

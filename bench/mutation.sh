@@ -7,7 +7,12 @@
 #                                          # any module: source files = the test files that drive them
 #   MUTATION_FROM=HEAD bench/mutation.sh   # mutate the last commit (plus the work tree's
 #                                          # tests/test_mutants_*.py), not the work tree
+#   MUTATION_FROM=HEAD MUTATION_ALSO="digest/mail/_deliver.py" bench/mutation.sh outbox
+#                                          # ... with these files as the work tree has them
+#                                          # (a fix made while measuring, not yet committed)
 #   MUTATION_RECHECK=1 bench/mutation.sh config   # after adding tests: only the survivors
+#   MUTATION_RECHECK=names.txt bench/mutation.sh fetch   # ... only these (one name a line;
+#                                          # e.g. leave out the ones listed as equivalent)
 #
 # Each group runs in its own copy of the project (MUTATION_WORKDIR, /tmp/digest-mutation by
 # default), so the mutants/ folder mutmut writes never lands in the work tree and edits made
@@ -28,17 +33,18 @@ WORKDIR=${MUTATION_WORKDIR:-/tmp/digest-mutation}
 CHILDREN=${MUTATION_CHILDREN:-1}
 FROM=${MUTATION_FROM:-worktree}
 
-# group -> "source files = test files". The clean stage (digest/pages/_clean.py) and the
-# clusterer's decision step (digest/cluster/) are to be added here once their rewrite lands.
+# group -> "source files = test files".
 declare -A MODULE_GROUPS=(
   [netguard]="digest/feeds/_netguard.py = tests/test_netguard.py tests/test_mutants_netguard.py"
   [fetch]="digest/feeds/_fetch.py digest/feeds/_urls.py digest/feeds/_robots.py = tests/test_fetch.py tests/test_parse.py tests/test_mutants_netguard.py tests/test_mutants_fetch.py"
   [health]="digest/feeds/_health.py digest/store/_feed_health.py = tests/test_feed_health.py tests/test_mutants_health.py"
   [outbox]="digest/store/_outbox.py digest/mail/_deliver.py digest/mail/_smtp_client.py = tests/test_store.py tests/test_deliver.py tests/test_smtp.py tests/test_mutants_outbox.py"
   [message]="digest/mail/_message.py = tests/test_message.py tests/test_headers.py tests/test_mutants_message.py"
-  [config]="digest/config/_settings.py digest/config/_loader.py digest/config/_addresses.py = tests/test_config.py tests/test_addresses.py tests/test_mutants_config.py"
+  [config]="digest/config/_settings.py digest/config/_loader.py digest/config/_addresses.py = tests/test_config.py tests/test_addresses.py tests/test_mutants_config.py tests/test_config_messages.py"
+  [clean]="digest/pages/_clean.py = tests/test_clean.py tests/test_guards.py tests/test_mutants_clean.py"
+  [cluster]="digest/cluster/_linkage.py digest/cluster/_pairing.py digest/cluster/_lookalikes.py = tests/test_linkage.py tests/test_pairing.py tests/test_lookalikes.py tests/test_cluster.py tests/test_mutants_linkage.py"
 )
-ORDER=(netguard message config health fetch outbox)
+ORDER=(netguard message config health fetch outbox clean cluster)
 
 if [ $# -eq 0 ]; then set -- "${ORDER[@]}"; fi
 
@@ -49,6 +55,7 @@ snapshot() {  # copy the project into $1
   if [ "$FROM" = HEAD ]; then
     git -C "$REPO" archive HEAD | tar -x -C "$dest"
     find "$REPO/tests" -maxdepth 1 -name 'test_mutants_*.py' -exec cp {} "$dest/tests/" \;
+    for f in ${MUTATION_ALSO:-}; do cp "$REPO/$f" "$dest/$f"; done
   else
     # Tracked files someone has just deleted are listed too: copy only what exists.
     (cd "$REPO" && git ls-files -co --exclude-standard -z \
@@ -57,7 +64,8 @@ snapshot() {  # copy the project into $1
   fi
   # The tests find the real data beside the repository (REPO.parent / "shared"); inside the
   # copy the repository is mutants/, so its parent is the copy itself.
-  ln -s "$(cd "$REPO/.." && pwd)/shared" "$dest/shared"
+  # -n: never follow an existing link (into the data folder, where it would make a loop).
+  ln -sfn "$(cd "$REPO/.." && pwd)/shared" "$dest/shared"
 }
 
 run_group() {
@@ -84,12 +92,19 @@ run_group() {
     echo "also_copy ="
     for extra in config templates docs deploy bench README.md shared; do echo "    $extra"; done
     echo "use_git_change_detection = false"
+    # A mutant that hangs (a retry loop sleeping, a read with no bound) costs this many times
+    # its tests' usual time before it counts as detected; mutmut's default of 15 made a few
+    # such mutants most of a group's run.
+    echo "timeout_multiplier = ${MUTATION_TIMEOUT_MULTIPLIER:-5}"
   } > "$dest/setup.cfg"
   echo "== $name: mutating $sources; tests ${present[*]}"
   # MUTATION_RECHECK=1: test again only the mutants the last run left alive (after new tests;
   # mutmut keeps every other result as long as the test selection is unchanged).
   local names=()
-  if [ -n "${MUTATION_RECHECK:-}" ] && [ -n "$keep" ]; then
+  if [ -n "${MUTATION_RECHECK:-}" ] && [ "$MUTATION_RECHECK" != 1 ]; then
+    mapfile -t names < <(grep -v '^\s*$' "$MUTATION_RECHECK")
+    echo "   rechecking ${#names[@]} mutants listed in $MUTATION_RECHECK"
+  elif [ -n "${MUTATION_RECHECK:-}" ] && [ -n "$keep" ]; then
     mapfile -t names < <(cd "$dest" && python - <<'PYEOF'
 from mutmut.__main__ import SourceFileMutationData, walk_mutatable_files
 from mutmut.stats import status_by_exit_code

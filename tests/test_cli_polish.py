@@ -261,3 +261,20 @@ def test_a_late_report_of_a_story_already_sent_is_counted_in_the_run_line(tmp_pa
         "R: nothing new to deliver (1 new article fetched, 1 late report of stories already "
         "sent, 1 feed unchanged)"
     )
+
+
+def test_warnings_reach_a_log_without_verbose(tmp_path: Path):
+    # cron and systemd run without -v: what a run recovered from must still be said there.
+    from conftest import DEMO_SITES, write_config
+
+    with LocalSite(DEMO_SITES, port=0) as server:
+        config = write_config(
+            tmp_path, server.base_url,
+            feeds=[("Techwire", f"{server.base_url}/techwire/feed.xml", "World")],
+        )  # fmt: skip
+        assert run_cli("preview", "--config", str(config)).returncode == 0
+        text = config.read_text().replace("techwire/feed.xml", "circuitpost/atom.xml")
+        config.write_text(text.replace("name: Techwire", "name: Circuit Post"))
+        result = run_cli("run", "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    assert "held back: articles of 'Techwire', no longer in " in result.stderr

@@ -78,7 +78,7 @@ def _source_json(source: Source) -> dict[str, str]:
 
 
 class _LoggedProblems(logging.Filter):
-    """The values of the warnings logged while a run goes on (with -v: a feed or page that
+    """The values of the lines logged while a run goes on (with -v: a feed or page that
     failed is logged as it happens), so that the summary after the run does not say one of
     them a second time, in another form."""
 
@@ -87,7 +87,7 @@ class _LoggedProblems(logging.Filter):
         self.logged: list[tuple[str, ...]] = []
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.levelno >= logging.WARNING and isinstance(record.args, tuple):
+        if record.levelno >= logging.INFO and isinstance(record.args, tuple):
             self.logged.append(tuple(str(value) for value in record.args))
         return True
 
@@ -565,7 +565,10 @@ def _configure_logging(verbose: bool, log_format: str) -> None:
     for old in [h for h in own.handlers if isinstance(h, StderrHandler)]:
         own.removeHandler(old)  # main() called again in one process (tests, scripts)
     own.addHandler(handler)
-    own.setLevel(logging.INFO if verbose else logging.ERROR)
+    # Without -v, warnings still show: what a run recovered from (a Dask scheduler gone, an
+    # alert not sent, a filesystem without locks) is for the operator's cron or journal
+    # log. The feeds' and pages' problems are logged at INFO: the run prints them once.
+    own.setLevel(logging.INFO if verbose else logging.WARNING)
     own.propagate = False
     if verbose:
         chatter = StderrHandler()

@@ -522,7 +522,8 @@ def _feed_failed(
     if state.failing_since:
         reason += f" ({failing_for(state.failing_since, state.failures + 1)})"
     result.skipped.append(Skipped("feed", feed.url, reason, feed.name))
-    log.warning("feed %r (%s): %s", feed.name, feed.url, reason)
+    # In the report too, which `run` prints once it ends; as it happens with -v.
+    log.info("feed %r (%s): %s", feed.name, feed.url, reason)
 
 
 def _within_page_bound(
@@ -608,7 +609,7 @@ def _fetch_and_extract(
             _progress.count("pages", "failed" if work.skipped is not None else "extracted")
             if work.skipped is not None:
                 result.skipped.append(replace(work.skipped, target=entry.link, feed=entry.feed))
-                log.warning("page %s of feed %r: %s (using the feed's text)",
+                log.info("page %s of feed %r: %s (using the feed's text)",
                             entry.link, entry.feed, work.skipped.reason)  # fmt: skip
             else:
                 works[entry.url] = work
@@ -619,7 +620,7 @@ def _fetch_and_extract(
             if isinstance(outcome, Skipped):
                 result.skipped.append(replace(outcome, target=entry.link, feed=entry.feed))
                 _progress.count("pages", "failed")
-                log.warning("page of feed %r: %s: %s (using the feed's text)",
+                log.info("page of feed %r: %s: %s (using the feed's text)",
                             entry.feed, outcome.target, outcome.reason)  # fmt: skip
                 continue
             _progress.count("pages", "fetched", finished=False)

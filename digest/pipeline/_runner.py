@@ -326,7 +326,7 @@ def _archive(config: Config, digest: Digest, subject: str, report: RunReport) ->
         page = render_digest(digest, config.templates, links=page_links(), web=True)
         write_archive(config.archive, digest, page.html, subject)
     except DigestError as error:
-        log.warning("%s", error)
+        log.info("%s", error)  # in the report's warnings, which `run` prints
         report.warnings.append(str(error))
 
 

@@ -16,6 +16,7 @@ from conftest import DEMO_FEEDS, run_cli, smtp_delivery, write_config
 
 from digest.cli._schedule import last_run_started
 from digest.config import load_config
+from digest.errors import StoreError
 from digest.store._migrations import MIGRATIONS
 from digest.store._state import Store
 
@@ -158,7 +159,8 @@ def test_a_run_killed_at_any_point_on_postgresql_then_rerun_delivers_every_story
     for message, (_, rcpts) in zip(smtp_server.messages, smtp_server.envelopes, strict=True):
         if rcpts == [RECIPIENTS[1]]:
             text = message.get_body(("plain",)).get_content()
-            stories.update(line.strip() for line in text.splitlines() if "/articles/" in line)
+            # Once a message: it names a link under its headline and under its source.
+            stories.update({line.strip() for line in text.splitlines() if "/articles/" in line})
     assert stories and set(stories.values()) == {1}, stories
 
     assert [row[0] for row in _rows(url, "SELECT outcome FROM runs ORDER BY id")] == [
@@ -169,3 +171,10 @@ def test_a_run_killed_at_any_point_on_postgresql_then_rerun_delivers_every_story
     )
     pending = _rows(url, "SELECT COUNT(*) FROM articles WHERE status = 'pending'")
     assert waiting == [(0,)] and pending == [(0,)]
+
+
+def test_a_missing_database_says_what_to_do(postgres_server):
+    with pytest.raises(StoreError) as caught:
+        Store.open(postgres_server.url("no_such_db"))
+    assert 'database "no_such_db" does not exist' in str(caught.value)
+    assert str(caught.value).endswith("; create it first (createuser, createdb: docs/scaling.md)")

@@ -84,7 +84,9 @@ class StateDB:
             raise StoreError(f"{where}: cannot create the state folder: {error}") from None
         except Exception as error:  # the driver's own (sqlite3.Error, psycopg.Error)
             reason = " ".join(str(error).split())  # libpq's reasons span lines
-            raise StoreError(f"{where}: cannot open the state database: {reason}") from None
+            raise StoreError(
+                f"{where}: cannot open the state database: {reason}{_fix_for(reason)}"
+            ) from None
         store = cls(connection, storage, digest)
         try:
             store.migrate()
@@ -531,3 +533,18 @@ def _shared_digest(db: Any, digest: str, where: str, config: Path) -> SharedDige
         "digest sharing a storage its own `id`, or its own storage (if that config is gone "
         "for good, delete or rename that file)"
     )
+
+
+# What to do about PostgreSQL's usual refusals, which libpq words for a DBA.
+_FIXES = (
+    ("no password supplied", "set DIGEST_STORAGE_PASSWORD to the role's password"),
+    ("password authentication failed", "check DIGEST_STORAGE_PASSWORD and the user in the URL"),
+    ("does not exist", "create it first (createuser, createdb: docs/scaling.md)"),
+)
+
+
+def _fix_for(reason: str) -> str:
+    for words, fix in _FIXES:
+        if words in reason:
+            return f"; {fix}"
+    return ""

@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -32,9 +32,9 @@ def _configs(tmp_path: Path, site, smtp_server, storage: str) -> dict[str, Path]
         path = write_config(
             tmp_path, site.base_url, delivery=smtp_delivery(smtp_server, to=reader),
             feeds=FEEDS[digest], name=f"{digest}.yaml",
-            # Pages on loopback, as the feeds: a digest whose feed came from the pool would
-            # otherwise be refused its pages by the private-address guard, and not ask.
-            extra=f"  allow_private: true\nid: {digest}\n",
+            # Feeds and pages on loopback, without allow_private: a digest whose feed came
+            # from the pool still fetches that feed's pages on its own origin.
+            extra=f"id: {digest}\n",
         )  # fmt: skip
         path.write_text(path.read_text().replace("storage: state/digest.db", storage))
         configs[digest] = path
@@ -183,3 +183,48 @@ def test_an_older_sqlite_state_becomes_the_unnamed_digest_of_a_shared_store(tmp_
     finally:
         unnamed.close()
         named.close()
+
+
+def test_a_feed_read_from_the_pool_still_gets_its_pages_on_its_own_loopback_origin(tmp_path):
+    # No allow_private: the pages are on the feed's own origin, on loopback. The first
+    # digest's window takes none of the entries, so it fetches the feed but no page; the
+    # second reads the feed from the pool and must still be let fetch the pages.
+    from email.utils import format_datetime
+
+    from sites import LocalSite
+
+    root = tmp_path / "site"
+    (root / "p").mkdir(parents=True)
+    stamp = format_datetime(datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3))
+    with LocalSite(root, port=0) as server:
+        base = server.base_url
+        items = ""
+        for n in range(3):
+            (root / "p" / f"{n}.html").write_text(
+                f"<html><head><title>Story {n}</title></head><body><article><h1>Story {n}"
+                "</h1>"
+                + f"<p>Paragraph {n} of the page, long enough to be the text.</p>" * 4
+                + "</article></body></html>"
+            )
+            items += (
+                f"<item><title>Story {n}</title><link>{base}/p/{n}.html</link>"
+                f"<guid>{base}/p/{n}.html</guid><pubDate>{stamp}</pubDate>"
+                f"<description>Feed text {n}.</description></item>"
+            )
+        (root / "feed.xml").write_text(f"<rss version='2.0'><channel>{items}</channel></rss>")
+        configs = {}
+        for name, window in (("narrow", "1h"), ("wide", "48h")):
+            configs[name] = tmp_path / f"{name}.yaml"
+            configs[name].write_text(
+                f"title: {name}\nid: {name}\nwindow: {window}\nstorage: shared.db\n"
+                f"delivery:\n  method: file\n  outbox: out-{name}\n"
+                f"feeds:\n  - name: Local\n    url: {base}/feed.xml\n"
+            )
+        assert run_cli("run", "--config", str(configs["narrow"])).returncode == 0
+        wide = run_cli("run", "--config", str(configs["wide"]))
+        feed_gets = [p for m, p, status in server.requests if p == "/feed.xml"]
+        page_gets = sorted(p for m, p, status in server.requests if p.startswith("/p/"))
+    assert wide.returncode == 0, wide.stderr
+    assert len(feed_gets) == 1  # the second digest read the feed from the pool
+    assert page_gets == ["/p/0.html", "/p/1.html", "/p/2.html"], wide.stderr
+    assert "refused" not in wide.stderr

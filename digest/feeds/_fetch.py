@@ -34,6 +34,7 @@ from ._netguard import (
     GuardedBackend,
     GuardedTransport,
     RequestClock,
+    system_resolver,
     timed,
 )
 from ._urls import host_of
@@ -335,6 +336,29 @@ class Fetcher:
             f"{still} after {clock.budget:g}s, the most one request may take "
             f"({REQUEST_BUDGET} x fetch.timeout; raise fetch.timeout for a slow server)"
         )
+
+    def trust_unfetched_feed(self, feed: str) -> None:
+        """Take the addresses `feed`'s host resolves to now for those its answer came from,
+        for a feed this run read without fetching it (another digest of the store fetched it
+        this cycle): its links on its own origin may then use them, as after a fetch. The
+        operator named the feed, so a fetch would have gone wherever its name resolves.
+        Nothing changes for a feed this run fetched."""
+        with self._slots_lock:
+            if self._home_addresses.get(feed):
+                return
+        try:
+            parts = urlsplit(feed)
+            host, port = parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError:
+            return
+        if not host:
+            return
+        try:
+            addresses = (self._backend.resolver or system_resolver)(host, port)
+        except OSError:
+            return  # the pages' own requests will say that the name does not resolve
+        with self._slots_lock:
+            self._home_addresses[feed].update(addresses)
 
     def _remember_address(self, feed: str, response: httpx.Response) -> None:
         """Note the address the feed's answer came from: its links may use it."""

@@ -126,6 +126,10 @@ def ingest(
                     feed.name: store.feed_state(feed.url).moved_to or feed.url
                     for feed in config.feeds
                 }
+                # A feed another digest of the store fetched this cycle was read from the
+                # pool: its own origin's addresses are those its name resolves to now.
+                for name in {entry.feed for entry in paged if entry.feed in shared}:
+                    fetcher.trust_unfetched_feed(homes[name])
                 works = _fetch_and_extract(config, fetcher, paged, result, homes, timing, pool)
             with timer.stage("clean") as timing:
                 cleaned = _clean_pages(store, works, now)

@@ -1,9 +1,12 @@
-"""Extraction on hand-written pages (written for these tests): the lead trafilatura drops."""
+"""Extraction on hand-written pages (written for these tests): the lead trafilatura drops,
+and the fast path of trafilatura's cascade on long articles."""
 
 from __future__ import annotations
 
 import trafilatura
+import trafilatura.core
 
+from digest.pages import _cascade
 from digest.pages._extract import extract_page
 
 LEAD = (
@@ -72,3 +75,63 @@ def test_lines_split_by_a_line_break_stay_apart_as_words():
     text = " ".join(block.text for block in page.blocks)
     assert "Harrogate Herald 3 Station Square Open daily from nine" in text
     assert "SquareOpen" not in text
+
+
+def _long_page() -> bytes:
+    """An article of some 3,000 characters: long enough for trafilatura's fast path."""
+    paragraphs = "".join(
+        f"<p>{text} Volunteers counted {count} hours of work on this part by the spring.</p>"
+        for count, text in enumerate(BODY * 6, start=40)
+    )
+    return (
+        "<html lang='en'><head><title>Harrogate cinema to reopen</title></head><body>"
+        "<nav><a href='/'>Home</a> <a href='/news'>News</a></nav>"
+        "<article><h1>Harrogate cinema to reopen in May</h1>"
+        f"<div class='article-body'>{paragraphs}</div></article></body></html>"
+    ).encode()
+
+
+def _count_comparisons(monkeypatch) -> list[int]:
+    """How many times trafilatura's own comparison with readability and jusText runs."""
+    calls: list[int] = []
+    original = _cascade._trafilatura_compare
+
+    def counted(*args):
+        calls.append(1)
+        return original(*args)
+
+    monkeypatch.setattr(_cascade, "_trafilatura_compare", counted)
+    return calls
+
+
+def test_a_long_article_takes_the_fast_path_in_one_run(monkeypatch):
+    comparisons = _count_comparisons(monkeypatch)
+    page = extract_page(_long_page(), "https://herald.example/cinema")
+    assert comparisons == []
+    fast = trafilatura.bare_extraction(
+        _long_page(), fast=True, include_comments=False, include_links=True
+    )
+    assert [block.text for block in page.blocks] == [
+        " ".join(paragraph.split()) for paragraph in fast.text.split("\n")
+    ]
+
+
+def test_a_short_article_gets_the_full_cascade(monkeypatch):
+    comparisons = _count_comparisons(monkeypatch)
+    extract_page(_page(f"<p class='teaser'>{LEAD}</p>"), "https://herald.example/cinema")
+    assert comparisons == [1]
+
+
+def test_other_callers_of_trafilatura_get_it_unchanged(monkeypatch):
+    comparisons = _count_comparisons(monkeypatch)
+    trafilatura.extract(_long_page())
+    assert comparisons == [1]
+
+
+def test_trafilatura_still_calls_the_steps_the_fast_path_wraps():
+    """pyproject.toml pins trafilatura's minor version; this fails first if a release moves
+    the comparison or the jusText candidate to names the wrappers do not replace."""
+    assert trafilatura.core.compare_extraction is _cascade._compare_extraction
+    assert trafilatura.core.justext_rescue is _cascade._justext_rescue
+    assert "compare_extraction" in trafilatura.core._extract_and_compare.__code__.co_names
+    assert "justext_rescue" in trafilatura.core.trafilatura_sequence.__code__.co_names

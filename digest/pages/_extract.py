@@ -14,7 +14,6 @@ from itertools import islice
 
 import lxml.etree
 import lxml.html
-import trafilatura
 from htmldate import find_date
 from trafilatura.metadata import (
     examine_meta,
@@ -28,6 +27,7 @@ from trafilatura.utils import load_html
 from ..errors import ExtractError
 from ..models import Block, ExtractedPage
 from ..text import collapse
+from ._cascade import bare_extraction
 
 _KINDS = {"head": "head", "p": "p", "list": "list", "quote": "quote", "table": "table"}
 # trafilatura reports dates at day precision unless asked; keep the time, the digest shows it.
@@ -43,10 +43,6 @@ _DATE_PARAMS = {
 # articles are far shorter.
 MAX_MARKUP = 1024 * 1024
 _HEAVY_TAGS = (b"script", b"style")
-# trafilatura's full cascade (its extractor against readability's and jusText's) is a third of
-# its time on a long page and rarely changes a long extraction, so a page gets it only when the
-# fast pass finds less text than this, or no paragraphs (measured: bench/extraction_quality.py).
-FULL_CASCADE_BELOW = 2500
 _HTML_LANG = re.compile(rb"<html[^>]*\blang\s*=\s*[\"']?([A-Za-z]{2,3})", re.IGNORECASE)
 
 
@@ -64,9 +60,7 @@ def extract_page(page: bytes | str, url: str) -> ExtractedPage:
         if tree is None:
             raise ExtractError(url, "the page is not HTML")
         metadata = _metadata(tree, url)
-        document = trafilatura.bare_extraction(tree, options=_extractor(full_cascade=False))
-        if _needs_full_cascade(document):
-            document = trafilatura.bare_extraction(tree, options=_extractor(full_cascade=True))
+        document = bare_extraction(tree, _extractor())
     except (ValueError, TypeError, lxml.etree.LxmlError) as error:
         raise ExtractError(url, f"trafilatura failed: {error}") from None
     if document is None or document.body is None:
@@ -85,42 +79,23 @@ def extract_page(page: bytes | str, url: str) -> ExtractedPage:
     )
 
 
-def _extractor(full_cascade: bool) -> Extractor:
+def _extractor() -> Extractor:
     """trafilatura's options, as bench/extraction_quality.py measures them: balanced mode,
     because favor_precision cuts must-have text; no comments, which carry more boilerplate
-    than article.
+    than article. The full cascade, which _cascade.bare_extraction keeps for short extractions.
 
     No URL: trafilatura would only use it to make each link's target absolute, which costs
     7% of the extraction and which the digest never reads (links are kept only to measure
     each block's link density, teasers and related lists)."""
-    options = Extractor(
+    return Extractor(
         output_format="python",
-        fast=not full_cascade,
+        fast=False,
         comments=False,
         tables=True,
         links=True,
         dedup=False,
         with_metadata=False,
     )
-    if not full_cascade:
-        # No rescue by the text of the whole page when the extraction is short: it would
-        # hide a short extraction behind a dump of the page, where the full cascade's
-        # choice between readability, jusText and the dump does better.
-        options.min_extracted_size = 0
-    return options
-
-
-def _needs_full_cascade(document: Document | None) -> bool:
-    """True when trafilatura's fast pass (its own extractor alone) gives text that its full
-    cascade may well replace: short (FULL_CASCADE_BELOW), without paragraphs, or more tables
-    than paragraphs (the cases where trafilatura prefers readability's result)."""
-    if document is None or document.body is None:
-        return True
-    body = document.body
-    if sum(len(text) for text in body.itertext()) < FULL_CASCADE_BELOW:
-        return True
-    paragraphs = body.findall(".//p")
-    return not paragraphs or len(body.findall(".//table")) > len(paragraphs)
 
 
 def fit_markup(raw: bytes, limit: int = MAX_MARKUP) -> bytes:

@@ -23,6 +23,9 @@ class FetchResult:
     last_modified: str | None = None
     content_type: str | None = None
     moved_to: str | None = None  # where an unbroken chain of 301/308 redirects ended
+    # The body's Content-Encoding when it is kept as sent (FetchRequest.keep_encoding):
+    # digest.feeds.decode_body gives the page.
+    content_encoding: str | None = None
 
     @property
     def not_modified(self) -> bool:

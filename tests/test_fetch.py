@@ -12,7 +12,7 @@ from conftest import respond, stall
 
 from digest.config._loader import FetchSettings
 from digest.errors import FetchError
-from digest.feeds._fetch import Fetcher, FetchRequest, HostTurns
+from digest.feeds._fetch import Fetcher, FetchRequest, HostTurns, decode_body
 
 
 def redirect_to(location: str):
@@ -42,6 +42,18 @@ def test_gzip_bodies_are_decoded(site, fetcher):
     result = fetcher.fetch(FetchRequest(f"{site.base_url}/techwire/feed.xml"))
     assert result.body.lstrip().startswith(b"<?xml")
     assert ("GET", "/techwire/feed.xml", 200) in site.requests
+
+
+def test_a_page_kept_as_sent_decodes_to_the_page_the_fetcher_would_have_decoded(site, fetcher):
+    url = f"{site.base_url}/techwire/articles/ipad-pro-m5-launch.html"
+    decoded = fetcher.fetch(FetchRequest(url))
+    kept = fetcher.fetch(FetchRequest(url, keep_encoding=True))
+    assert decoded.content_encoding is None and decoded.body.lstrip().startswith(b"<!")
+    assert kept.content_encoding == "gzip" and len(kept.body) < len(decoded.body) / 2
+    assert decode_body(url, kept.body, kept.content_encoding, 10**6) == decoded.body
+    with pytest.raises(FetchError, match="decompressed body exceeds the 1,000 byte limit"):
+        decode_body(url, kept.body, kept.content_encoding, 1000)
+    assert decode_body(url, b"<p>plain</p>", None, 4) == b"<p>plain</p>"  # nothing to decode
 
 
 def test_http_errors_name_the_url_and_status(site, fetcher):

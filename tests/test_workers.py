@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from datetime import UTC, datetime, timedelta
 
 from conftest import DEMO_SITES, run_cli, write_config
@@ -40,6 +41,19 @@ def test_process_page_is_extract_then_clean():
 def test_a_bad_page_is_a_reason_not_an_exception():
     work = process_page(b"   ", "http://127.0.0.1/empty")
     assert work.page is None and work.skipped.reason == "the page is empty"
+
+
+def test_a_page_kept_compressed_is_decoded_by_its_worker_within_the_limit():
+    path = PAGES[0]
+    raw = path.read_bytes()
+    sent = process_page(gzip.compress(raw), _url(path), "gzip", 10 * len(raw))
+    assert sent.skipped is None and sent.cleaned == process_page(raw, _url(path)).cleaned
+    bomb = gzip.compress(bytes(50 * 1024 * 1024), compresslevel=9)  # 50 MB of zeros
+    work = process_page(bomb, _url(path), "gzip", 1024 * 1024)
+    assert work.page is None
+    assert work.skipped.reason == "decompressed body exceeds the 1,048,576 byte limit"
+    broken = process_page(b"not gzip at all", _url(path), "gzip", 1024 * 1024)
+    assert broken.skipped.reason.startswith("bad content encoding")
 
 
 def test_worker_processes_give_what_the_run_would_give_in_process():
@@ -87,6 +101,29 @@ def test_a_run_with_worker_processes_and_a_rerun_that_skips_clustering(tmp_path,
     again = digest.run(config)
     assert again.digest is None and again.feeds_not_modified == 8
     assert [stage.stage for stage in again.stages] == ["feeds", "store"]
+
+
+def test_a_page_that_inflates_past_the_limit_costs_that_page_only(tmp_path, site):
+    # Pages travel to the workers as the server compressed them: the limit on the decoded
+    # page holds there, and the run tells which page and why.
+    bomb = gzip.compress(bytes(30 * 1024 * 1024), compresslevel=9)
+
+    def send_bomb(request):
+        request.send_response(200)
+        request.send_header("Content-Type", "text/html")
+        request.send_header("Content-Encoding", "gzip")
+        request.send_header("Content-Length", str(len(bomb)))
+        request.end_headers()
+        request.wfile.write(bomb)
+
+    site.overrides = {"/techwire/articles/ipad-pro-m5-launch.html": send_bomb}
+    extra = "  max_bytes: 2MB\nworkers: 2\n"  # under fetch:, which write_config opens
+    config = digest.load_config(write_config(tmp_path, site.base_url, extra=extra))
+    report = digest.run(config)
+    assert report.digest is not None
+    [skipped] = [s for s in report.skipped if s.stage == "page"]
+    assert skipped.target.endswith("/techwire/articles/ipad-pro-m5-launch.html")
+    assert skipped.reason == "decompressed body exceeds the 2,097,152 byte limit"
 
 
 def test_pending_articles_after_a_failed_delivery_are_not_skipped(tmp_path, site):

@@ -3,7 +3,7 @@ feeds, feed health, OPML.
 
 What other stages may use; the modules beside this one are internal."""
 
-from ._fetch import FEED_ACCEPT, PAGE_ACCEPT, Fetcher, FetchRequest, origin_of
+from ._fetch import FEED_ACCEPT, PAGE_ACCEPT, Fetcher, FetchRequest, decode_body, origin_of
 from ._health import failing_for, next_attempt, until_text, waiting_reason
 from ._opml import add_feed, export_opml, import_opml, remove_feed
 from ._parse import ParsedFeed, parse_fetched
@@ -17,6 +17,7 @@ __all__ = [
     "Fetcher",
     "ParsedFeed",
     "add_feed",
+    "decode_body",
     "disallowed",
     "export_opml",
     "failing_for",

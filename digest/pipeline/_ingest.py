@@ -597,7 +597,8 @@ def _fetch_and_extract(
             secrets[name] = ()
     requests = [
         FetchRequest(e.link, accept=PAGE_ACCEPT, trusted_feed=homes.get(e.feed, ""),
-                     credentials=secrets[e.feed], credentials_for=feeds[e.feed].url)
+                     credentials=secrets[e.feed], credentials_for=feeds[e.feed].url,
+                     keep_encoding=True)
         for e in targets
     ]  # fmt: skip
     workers = worker_count(config.workers)
@@ -618,7 +619,7 @@ def _fetch_and_extract(
             else:
                 works[entry.url] = work
 
-    with PagePool[FeedEntry](workers, pool) as pages:
+    with PagePool[FeedEntry](workers, pool, config.fetch.max_bytes) as pages:
         for index, outcome in fetcher.fetch_each(requests):
             entry = targets[index]
             if isinstance(outcome, Skipped):
@@ -628,7 +629,7 @@ def _fetch_and_extract(
                             entry.feed, outcome.target, outcome.reason)  # fmt: skip
                 continue
             _progress.count("pages", "fetched", finished=False)
-            pages.submit(entry, outcome.body or b"", outcome.final_url)
+            pages.submit(entry, outcome.body or b"", outcome.final_url, outcome.content_encoding)
             take(pages.finished())
         take(pages.drain())
     timing.items = len(targets)

@@ -38,8 +38,8 @@ from datetime import datetime
 from typing import Generic, TypeVar
 
 from ..crash_points import crash_point
-from ..errors import ExtractError
-from ..feeds import ParsedFeed, parse_fetched
+from ..errors import ExtractError, FetchError
+from ..feeds import ParsedFeed, decode_body, parse_fetched
 from ..models import CleanedText, ExtractedPage, FetchResult, Skipped
 from ..pages import (
     LanguageDetector,
@@ -81,12 +81,14 @@ class PageWork:
     cpu: float = 0.0  # CPU seconds the worker spent on this page
 
 
-def process_page(raw: bytes, url: str) -> PageWork:
-    """Extract and clean one page; never raises for a bad page (its failure is the result)."""
+def process_page(raw: bytes, url: str, encoding: str | None = None, max_bytes: int = 0) -> PageWork:
+    """Extract and clean one page; never raises for a bad page (its failure is the result).
+    A body kept as the server encoded it (`encoding`, FetchRequest.keep_encoding) is decoded
+    first, to at most `max_bytes` (fetch.max_bytes)."""
     start = time.process_time()
     try:
-        page = extract_page(raw, url)
-    except ExtractError as error:
+        page = extract_page(decode_body(url, raw, encoding, max_bytes), url)
+    except (ExtractError, FetchError) as error:
         reason = error.reason
     # As for feeds: a page that breaks the extractor costs this page only.
     except Exception as error:
@@ -115,11 +117,11 @@ def run_start_method() -> str:
     return "forkserver"
 
 
-def process_pages(pages: list[tuple[bytes, str]]) -> bytes:
-    """process_page for a batch of (page bytes, URL), on a cluster's worker: the results
-    pickled and compressed (zlib's fastest level, in the worker's time), as they cross the
-    network to the run."""
-    works = [process_page(raw, url) for raw, url in pages]
+def process_pages(pages: list[tuple[bytes, str, str | None]], max_bytes: int) -> bytes:
+    """process_page for a batch of (page bytes, URL, encoding), on a cluster's worker: the
+    results pickled and compressed (zlib's fastest level, in the worker's time), as they
+    cross the network to the run."""
+    works = [process_page(raw, url, encoding, max_bytes) for raw, url, encoding in pages]
     return zlib.compress(pickle.dumps(works, protocol=pickle.HIGHEST_PROTOCOL), 1)
 
 
@@ -188,6 +190,16 @@ def local_workers(setting: int | str | None) -> int | None:
     return None if isinstance(setting, str) else setting
 
 
+@dataclass(frozen=True)
+class _Page(Generic[Key]):
+    """A page handed to PagePool: on a cluster its bytes are kept to redo a lost batch."""
+
+    key: Key
+    raw: bytes
+    url: str
+    encoding: str | None
+
+
 class PagePool(Generic[Key]):
     """Hand pages to worker processes as they arrive; collect results as they finish.
 
@@ -198,17 +210,18 @@ class PagePool(Generic[Key]):
     in this process: a lost worker costs no page.
     """
 
-    def __init__(self, workers: int, executor: Executor | None = None):
+    def __init__(self, workers: int, executor: Executor | None = None, max_bytes: int = 0):
         """`executor`, when given, is a pool of `workers` processes, or a Dask cluster, that
         the caller owns (and shuts down); otherwise a pool is started here and stopped on
-        exit."""
+        exit. `max_bytes` bounds a page body submitted with its encoding, once decoded."""
         self.workers = workers
+        self.max_bytes = max_bytes
         self._executor: Executor | None = executor if workers > 0 else None
         self._owned = executor is None
         self._cluster = executor if isinstance(executor, DaskWorkers) else None
         # Each task's pages: the key, and on a cluster the bytes, kept to redo a lost batch.
-        self._running: dict[Future[PageWork | bytes], list[tuple[Key, bytes, str]]] = {}
-        self._batch: list[tuple[Key, bytes, str]] = []
+        self._running: dict[Future[PageWork | bytes], list[_Page[Key]]] = {}
+        self._batch: list[_Page[Key]] = []
         self._done: list[tuple[Key, PageWork]] = []
         self.bytes_sent = 0  # page bytes handed to the cluster's workers
         self.bytes_received = 0  # their results, as they came back (compressed)
@@ -225,18 +238,21 @@ class PagePool(Generic[Key]):
             log.info("pages: %.1f MB sent to the Dask workers, %.1f MB of results back",
                      self.bytes_sent / 1e6, self.bytes_received / 1e6)  # fmt: skip
 
-    def submit(self, key: Key, raw: bytes, url: str) -> None:
+    def submit(self, key: Key, raw: bytes, url: str, encoding: str | None = None) -> None:
+        """Page work for the body `raw` of `url`, as the server encoded it when `encoding`
+        (a Content-Encoding kept by FetchRequest.keep_encoding) is given."""
         if self._executor is None:
-            self._done.append((key, process_page(raw, url)))
+            self._done.append((key, process_page(raw, url, encoding, self.max_bytes)))
             return
         if self._cluster is not None:
-            self._batch.append((key, raw, url))
+            self._batch.append(_Page(key, raw, url, encoding))
             if len(self._batch) >= PAGES_PER_TASK or len(self._running) < self._cluster.threads:
                 self._send_batch(self._cluster)
             return
         while len(self._running) >= self.workers * QUEUED_PER_WORKER:
             self._collect(wait(self._running, return_when=FIRST_COMPLETED).done)
-        self._running[self._executor.submit(process_page, raw, url)] = [(key, b"", url)]
+        future = self._executor.submit(process_page, raw, url, encoding, self.max_bytes)
+        self._running[future] = [_Page(key, b"", url, None)]
 
     def finished(self) -> Iterator[tuple[Key, PageWork]]:
         """Results that are ready, without waiting for the others."""
@@ -257,13 +273,20 @@ class PagePool(Generic[Key]):
         while len(self._running) >= cluster.threads * QUEUED_PER_THREAD:
             self._collect(wait(self._running, return_when=FIRST_COMPLETED).done)
         batch, self._batch = self._batch, []
+        pages = [(page.raw, page.url, page.encoding) for page in batch]
         try:
-            future = cluster.submit(process_pages, [(raw, url) for _, raw, url in batch])
+            future = cluster.submit(process_pages, pages, self.max_bytes)
         except BrokenExecutor:
-            self._done += [(key, process_page(raw, url)) for key, raw, url in batch]
+            self._process_here(batch)
             return
-        self.bytes_sent += sum(len(raw) for _, raw, _ in batch)
+        self.bytes_sent += sum(len(page.raw) for page in batch)
         self._running[future] = batch
+
+    def _process_here(self, batch: list[_Page[Key]]) -> None:
+        self._done += [
+            (page.key, process_page(page.raw, page.url, page.encoding, self.max_bytes))
+            for page in batch
+        ]
 
     def _collect(self, futures: Iterable[Future[PageWork | bytes]]) -> None:
         for future in list(futures):
@@ -273,21 +296,21 @@ class PagePool(Generic[Key]):
             except Exception as error:
                 if self._cluster is None:  # a local worker died (out of memory, killed)
                     reason = f"extraction worker failed ({error})"[:300]
-                    key, _, url = batch[0]
+                    url = batch[0].url
                     self._done.append(
-                        (key, PageWork(url, None, None, Skipped("page", url, reason)))
+                        (batch[0].key, PageWork(url, None, None, Skipped("page", url, reason)))
                     )
                     continue
                 log.warning("a Dask task failed (%s): its %d pages are processed here",
                             f"{type(error).__name__}: {error}"[:200], len(batch))  # fmt: skip
-                self._done += [(key, process_page(raw, url)) for key, raw, url in batch]
+                self._process_here(batch)
                 continue
             if isinstance(result, PageWork):
-                self._done.append((batch[0][0], result))
+                self._done.append((batch[0].key, result))
                 continue
             self.bytes_received += len(result)
             works = unpack_pages(result)
-            self._done += [(key, work) for (key, _, _), work in zip(batch, works, strict=True)]
+            self._done += [(page.key, work) for page, work in zip(batch, works, strict=True)]
 
 
 def cores() -> int:

@@ -244,29 +244,35 @@ def cross_validated(folders: list[Path], loaded, extracted, folds: int) -> None:
                     f"    {_LABELS[key]:<16} {scores[key]:.4f}   folds {spread}   "
                     f"(min {min(values):.4f}, max {max(values):.4f})"
                 )
-    snippet_items = [i for i in data if i.kind == "snippets"]
-    if snippet_items:
-        print("  per language of the page (as detected), snippet pages, cross-validated:")
+    for folder in folders:
+        snippet_items = [
+            i for i in data if i.kind == "snippets" and i.page.path.parent.parent == folder
+        ]
+        if snippet_items:
+            by_language_table(folder, snippet_items, texts)
+
+
+def by_language_table(folder: Path, snippet_items: list, texts: dict[str, str]) -> None:
+    """Must-not absent and must found per language of the page, one snippet folder."""
+    print(f"  per language of the page (as detected), {folder.name}, cross-validated:")
+    print(f"    {'lang':<5} {'pages':>5} {'must-not':>8} {'absent':>7} {'must':>5} {'found':>7}")
+    by_language: dict[str, list] = {}
+    for item in snippet_items:
+        language = (item.description.language if item.description else None) or "-"
+        by_language.setdefault(language, []).append(item)
+    for language, items in sorted(by_language.items(), key=lambda kv: -len(kv[1])):
+        found: list[bool] = []
+        absent: list[bool] = []
+        for item in items:
+            must, must_not = snippet_hits(texts[item.page.name], item.page)
+            found += must
+            absent += must_not
+        share_absent = f"{sum(absent) / len(absent):.4f}" if absent else "-"
+        share_found = f"{sum(found) / len(found):.4f}" if found else "-"
         print(
-            f"    {'lang':<5} {'pages':>5} {'must-not':>8} {'absent':>7} {'must':>5} {'found':>7}"
+            f"    {language:<5} {len(items):>5} {len(absent):>8} {share_absent:>7} "
+            f"{len(found):>5} {share_found:>7}"
         )
-        by_language: dict[str, list] = {}
-        for item in snippet_items:
-            language = (item.description.language if item.description else None) or "-"
-            by_language.setdefault(language, []).append(item)
-        for language, items in sorted(by_language.items(), key=lambda kv: -len(kv[1])):
-            found: list[bool] = []
-            absent: list[bool] = []
-            for item in items:
-                must, must_not = snippet_hits(texts[item.page.name], item.page)
-                found += must
-                absent += must_not
-            share_absent = f"{sum(absent) / len(absent):.4f}" if absent else "-"
-            share_found = f"{sum(found) / len(found):.4f}" if found else "-"
-            print(
-                f"    {language:<5} {len(items):>5} {len(absent):>8} {share_absent:>7} "
-                f"{len(found):>5} {share_found:>7}"
-            )
 
 
 _LABELS = {

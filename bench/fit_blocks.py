@@ -345,7 +345,13 @@ def main() -> int:
     args = parser.parse_args()
     data, _ = prepare(args.folders, args.workers)
     model = fit_model(data)
-    names = ", ".join(f"../shared/data/{f.resolve().name}" for f in args.folders)
+    root = Path(__file__).resolve().parent.parent
+    names = ", ".join(
+        str(f.resolve().relative_to(root))
+        if f.resolve().is_relative_to(root)
+        else f"../shared/data/{f.resolve().name}"
+        for f in args.folders
+    )
     note = (
         f"Fitted by bench/fit_blocks.py on every page of {names} ({len(data)} pages): "
         "logistic regression over the block features of digest/pages/_block_model.py, "

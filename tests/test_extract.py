@@ -3,8 +3,17 @@ and the fast path of trafilatura's cascade on long articles."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
 import trafilatura
 import trafilatura.core
+from conftest import REPO
+from trafilatura.settings import Extractor
 
 from digest.pages import _cascade
 from digest.pages._extract import extract_page
@@ -135,3 +144,123 @@ def test_trafilatura_still_calls_the_steps_the_fast_path_wraps():
     assert trafilatura.core.justext_rescue is _cascade._justext_rescue
     assert "compare_extraction" in trafilatura.core._extract_and_compare.__code__.co_names
     assert "justext_rescue" in trafilatura.core.trafilatura_sequence.__code__.co_names
+
+
+# -- _cascade's wrappers: one decision per extraction --------------------------------------------
+
+
+def _counting(monkeypatch) -> dict[str, int]:
+    """How often trafilatura's own comparison, jusText candidate and recall retry run."""
+    calls = {"compare": 0, "justext": 0, "recall": 0}
+    for owner, name, key in [(_cascade, "_trafilatura_compare", "compare"),
+                             (_cascade, "_trafilatura_justext", "justext"),
+                             (trafilatura.core, "_recall_retry", "recall")]:  # fmt: skip
+        original = getattr(owner, name)
+
+        def counted(*args, _original=original, _key=key):
+            calls[_key] += 1
+            return _original(*args)
+
+        monkeypatch.setattr(owner, name, counted)
+    return calls
+
+
+def _escalating_page(paragraphs: int) -> bytes:
+    """An article beside a sidebar with five times its text: trafilatura's recall retry runs."""
+    line = "Volunteers counted the hours of work on this part of the old cinema by the spring."
+    article = "".join(f"<p>{line} Paragraph {n} of the story.</p>" for n in range(paragraphs))
+    side = "".join(f"<div class='box'><h3>Section {n}</h3><div>{line} {line} {line}</div>"
+                   f"<div><a href='/x{n}'>Read more about box {n}</a></div></div>"
+                   for n in range(60))  # fmt: skip
+    return (f"<html lang='en'><head><title>T</title></head><body><article><h1>Cinema</h1>"
+            f"{article}</article><div class='sidebar'>{side}</div></body></html>"
+            ).encode()  # fmt: skip
+
+
+def test_the_recall_retry_inside_one_run_follows_the_first_decision(monkeypatch):
+    calls = _counting(monkeypatch)
+    extract_page(_escalating_page(26), "https://h.example/long")  # long: the fast path
+    assert calls == {"compare": 0, "justext": 0, "recall": 1}
+    calls.update(compare=0, justext=0, recall=0)
+    extract_page(_escalating_page(8), "https://h.example/short")  # short: the full cascade
+    assert calls == {"compare": 2, "justext": 1, "recall": 1}
+
+
+class _Exploding(Extractor):
+    """digest's options, failing where trafilatura reads `dedup` once the fast path is decided."""
+
+    def __init__(self) -> None:
+        super().__init__(output_format="python", fast=False, comments=False, tables=True,
+                         links=True, with_metadata=False)  # fmt: skip
+
+    @property
+    def dedup(self) -> bool:
+        extraction = _cascade._current.get()
+        if extraction is not None and extraction.fast_path is not None:
+            raise RuntimeError("after the comparison step")
+        return False
+
+    @dedup.setter
+    def dedup(self, value: bool) -> None:
+        pass
+
+
+def test_a_finished_or_failed_extraction_leaves_other_callers_the_full_cascade(monkeypatch):
+    calls = _counting(monkeypatch)
+    extract_page(_long_page(), "https://h.example/long")  # decided: the fast path
+    with pytest.raises(RuntimeError, match="after the comparison step"):
+        _cascade.bare_extraction(trafilatura.utils.load_html(_long_page()), _Exploding())
+    assert _cascade._current.get() is None
+    trafilatura.extract(_long_page())
+    assert calls["compare"] == 1
+
+
+def test_threads_extracting_at_once_keep_their_own_decision(monkeypatch):
+    # Dask workers run page batches in threads, next to whatever else the process runs.
+    seen: dict[str, int] = {}
+    original = _cascade._trafilatura_compare
+
+    def counted(*args):
+        name = threading.current_thread().name.split("-")[0]
+        seen[name] = seen.get(name, 0) + 1
+        return original(*args)
+
+    monkeypatch.setattr(_cascade, "_trafilatura_compare", counted)
+    start = threading.Barrier(4)
+    results: dict[str, list[object]] = {}
+
+    def digest_pages(name: str) -> None:
+        start.wait()
+        results[name] = [[b.text for b in extract_page(_long_page(), "https://h/a").blocks]
+                         for _ in range(3)]  # fmt: skip
+
+    def plain(name: str) -> None:
+        start.wait()
+        results[name] = [trafilatura.extract(_long_page()) for _ in range(3)]
+
+    jobs = (("digest", digest_pages), ("plain", plain))
+    threads = [threading.Thread(target=job, args=(f"{kind}-{n}",), name=f"{kind}-{n}")
+               for n in range(2) for kind, job in jobs]  # fmt: skip
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert seen == {"plain": 6}
+    assert len({repr(r) for name, r in results.items() if name.startswith("digest")}) == 1
+    assert len({repr(r) for name, r in results.items() if name.startswith("plain")}) == 1
+
+
+def test_importing_the_cascade_again_leaves_trafilatura_working():
+    # importlib.reload (IPython autoreload, a plugin reloader, a second import under another
+    # name) runs the module again: it then takes its own wrapper for trafilatura's step.
+    script = (
+        "import importlib, trafilatura\n"
+        "from digest.pages import _cascade\n"
+        "importlib.reload(_cascade)\n"
+        "from test_extract import _long_page\n"
+        "print(len(trafilatura.extract(_long_page())))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(Path(__file__).parent)])}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env=env, cwd=REPO, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr.strip().splitlines()[-1]

@@ -6,8 +6,10 @@ bench/extraction_quality.py, changes it for the worse more often than not) while
 third of the extraction; on a short one it finds what the extractor missed. Running the fast
 pass first and the full cascade again on short pages paid the extractor twice on two pages in
 five, a quarter of trafilatura's whole time. Here one full-cascade run decides at its
-comparison step, where the extractor's text is known, and when that text is long behaves from
-there on as the fast path (no comparison, no jusText candidate in the recall retry).
+comparison step, where the extractor's text is known, and when that text is long skips from
+there on what the fast path skips: the comparison, and the jusText candidate of the recall
+retry. (Its extractor ran with the full cascade's settings, whose minimum sizes differ from
+the fast pass's; a few pages in a hundred come out differently.)
 
 Those two steps are trafilatura.core's `compare_extraction` and `justext_rescue`, wrapped
 once at import. The wrappers act only within this module's `bare_extraction`: other code
@@ -25,6 +27,12 @@ import lxml.etree
 import lxml.html
 import trafilatura
 import trafilatura.core
+
+# From the module that defines them, which is never wrapped: taken from trafilatura.core, a
+# second run of this module (importlib.reload) would take its own wrapper for trafilatura's
+# step, and every extraction in the process would recurse.
+from trafilatura.external import compare_extraction as _trafilatura_compare
+from trafilatura.external import justext_rescue as _trafilatura_justext
 from trafilatura.settings import Document, Extractor
 
 # An extraction shorter than this (characters), without paragraphs, or with more tables
@@ -40,8 +48,6 @@ class _Extraction:
 
 
 _current: ContextVar[_Extraction | None] = ContextVar("trafilatura_extraction", default=None)
-_trafilatura_compare = trafilatura.core.compare_extraction
-_trafilatura_justext = trafilatura.core.justext_rescue
 
 
 def needs_full_cascade(body: lxml.etree._Element | None) -> bool:

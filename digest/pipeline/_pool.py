@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
 
+from ..config import FetchSettings
 from ..crash_points import crash_point
 from ..errors import ExtractError, FetchError
 from ..feeds import ParsedFeed, decode_body, parse_fetched
@@ -81,7 +82,9 @@ class PageWork:
     cpu: float = 0.0  # CPU seconds the worker spent on this page
 
 
-def process_page(raw: bytes, url: str, encoding: str | None = None, max_bytes: int = 0) -> PageWork:
+def process_page(
+    raw: bytes, url: str, encoding: str | None = None, max_bytes: int = FetchSettings.max_bytes
+) -> PageWork:
     """Extract and clean one page; never raises for a bad page (its failure is the result).
     A body kept as the server encoded it (`encoding`, FetchRequest.keep_encoding) is decoded
     first, to at most `max_bytes` (fetch.max_bytes)."""
@@ -210,7 +213,12 @@ class PagePool(Generic[Key]):
     in this process: a lost worker costs no page.
     """
 
-    def __init__(self, workers: int, executor: Executor | None = None, max_bytes: int = 0):
+    def __init__(
+        self,
+        workers: int,
+        executor: Executor | None = None,
+        max_bytes: int = FetchSettings.max_bytes,
+    ):
         """`executor`, when given, is a pool of `workers` processes, or a Dask cluster, that
         the caller owns (and shuts down); otherwise a pool is started here and stopped on
         exit. `max_bytes` bounds a page body submitted with its encoding, once decoded."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -36,13 +37,14 @@ class Cluster:
     scheduler: subprocess.Popen
     workers: list[subprocess.Popen] = field(default_factory=list)
 
-    def add_worker(self, env: dict[str, str] | None = None) -> subprocess.Popen:
+    def add_worker(self, env: dict[str, str] | None = None, cwd: Path = REPO) -> subprocess.Popen:
         """A worker of one thread, without a nanny: killed, it stays dead (a nanny would
-        start it again, the same crash point in its environment)."""
+        start it again, the same crash point in its environment). `python -m` puts `cwd`
+        first on its path."""
         worker = subprocess.Popen(
             [sys.executable, "-m", "distributed.cli.dask_worker", self.address,
              "--nthreads", "1", "--no-nanny", "--host", "127.0.0.1", "--no-dashboard"],
-            cwd=REPO, env={**_environment(), **(env or {})},
+            cwd=cwd, env={**_environment(), **(env or {})},
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         self.workers.append(worker)
@@ -221,6 +223,45 @@ def test_a_scheduler_that_does_not_answer_leaves_the_run_to_the_local_pool(
     assert report.articles_new >= 27 and report.digest is not None
     assert "local worker processes instead" in digest_log.text
     assert sum(source == "page" for _, source in _articles(config).values()) >= 20
+
+
+def test_workers_running_another_digest_leave_the_run_to_the_local_pool(
+    tmp_path, site, cluster, digest_log
+):
+    # A copy of the package changed in one file: as a worker left on an older release.
+    other = tmp_path / "other"
+    shutil.copytree(REPO / "digest", other / "digest", ignore=shutil.ignore_patterns("__pycache__"))
+    with (other / "digest" / "version.py").open("a") as version:
+        version.write("# another build\n")
+    cluster.add_worker(env={"PYTHONPATH": str(other)}, cwd=other)
+    cluster.wait_for(1)
+    config = write_config(tmp_path, site.base_url, extra=f"workers: {cluster.address}\n")
+    report = digest.run(digest.load_config(config))
+    assert report.articles_new >= 27 and report.digest is not None
+    # (a record may reach caplog's handler twice: on the "digest" logger and on the root)
+    [warning] = {r.getMessage() for r in digest_log.records if r.levelname == "WARNING"}
+    assert f"Dask scheduler {cluster.address}: worker tcp://127.0.0.1:" in warning
+    assert "runs digest 0.1.0 (" in warning and "this run digest 0.1.0 (" in warning
+    assert warning.endswith("install the same digest on every worker; using 2 local worker "
+                            "processes instead")  # fmt: skip
+    assert sum(source == "page" for _, source in _articles(config).values()) >= 20
+
+
+def test_workers_that_cannot_import_digest_leave_the_run_to_the_local_pool(
+    tmp_path, cluster, digest_log
+):
+    # Ahead of the installed package on the worker's path: a digest that fails to import,
+    # as a broken or missing install does.
+    (tmp_path / "digest").mkdir()
+    (tmp_path / "digest" / "__init__.py").write_text("raise ImportError('broken install')\n")
+    cluster.add_worker(env={"PYTHONPATH": str(tmp_path)}, cwd=tmp_path)
+    cluster.wait_for(1)
+    with run_pool(cluster.address) as executor:
+        assert not isinstance(executor, _dask.DaskWorkers)
+    # (a record may reach caplog's handler twice: on the "digest" logger and on the root)
+    [warning] = {r.getMessage() for r in digest_log.records if r.levelname == "WARNING"}
+    assert "its workers cannot run digest's tasks (" in warning and "broken install" in warning
+    assert "install digest on every worker; using" in warning
 
 
 def test_pages_whose_workers_are_all_gone_are_processed_in_the_run(cluster, monkeypatch):

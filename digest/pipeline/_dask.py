@@ -12,12 +12,17 @@ runs again after its worker died is stored once like any other.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import BrokenExecutor, Executor, Future, InvalidStateError
 from contextlib import suppress
+from pathlib import Path
 from typing import Any
+
+from ..version import __version__
 
 log = logging.getLogger("digest")
 
@@ -52,6 +57,7 @@ class DaskWorkers(Executor):
         self._client = Client(address, timeout=timeout, set_as_default=False)
         try:
             self._client.wait_for_workers(1, timeout=timeout)
+            self._check_workers_code()
         except BaseException:
             self._client.close()
             raise
@@ -62,6 +68,25 @@ class DaskWorkers(Executor):
         self._stop = threading.Event()
         self._watch = threading.Thread(target=self._watch_workers, name="dask-watch", daemon=True)
         self._watch.start()
+
+    def _check_workers_code(self) -> None:
+        """Raise OSError unless every worker runs this run's digest: a worker without it
+        fails every task, one with other code extracts and cleans pages otherwise (or
+        fails every task on a changed signature), each batch then redone in the run."""
+        try:
+            found = self._client.run(code_identity)
+        except Exception as error:
+            raise OSError(
+                f"its workers cannot run digest's tasks ({type(error).__name__}: {error}"[:300]
+                + "); install digest on every worker"
+            ) from None
+        ours = code_identity()
+        for worker, theirs in sorted(found.items()):
+            if theirs != ours:
+                raise OSError(
+                    f"worker {worker} runs digest {theirs}, this run digest {ours}; install "
+                    "the same digest on every worker"
+                )
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         with self._lock:
@@ -118,3 +143,17 @@ class DaskWorkers(Executor):
         for relay in pending:
             with suppress(InvalidStateError):
                 relay.set_exception(BrokenExecutor(reason))
+
+
+@functools.cache
+def code_identity() -> str:
+    """digest's version and a short hash of its own files (code and package data): what
+    a run and its workers compare, since a checkout keeps one version number across
+    commits."""
+    root = Path(__file__).resolve().parent.parent
+    digest_of_files = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        if path.suffix in (".py", ".json") and "__pycache__" not in path.parts:
+            digest_of_files.update(path.relative_to(root).as_posix().encode() + b"\0")
+            digest_of_files.update(path.read_bytes())
+    return f"{__version__} ({digest_of_files.hexdigest()[:12]})"

@@ -225,6 +225,16 @@ def test_a_scheduler_that_does_not_answer_leaves_the_run_to_the_local_pool(
     assert sum(source == "page" for _, source in _articles(config).values()) >= 20
 
 
+def test_check_says_the_cluster_a_run_would_use(tmp_path, site, cluster):
+    cluster.add_worker()
+    cluster.wait_for(1)
+    config = write_config(tmp_path, site.base_url, extra=f"workers: {cluster.address}\n")
+    checked = run_cli("check", "--config", str(config), timeout=120)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    expected = f"ok   workers: Dask scheduler {cluster.address}: 1 worker thread, running digest "
+    assert expected in checked.stdout
+
+
 def test_workers_running_another_digest_leave_the_run_to_the_local_pool(
     tmp_path, site, cluster, digest_log
 ):
@@ -236,6 +246,10 @@ def test_workers_running_another_digest_leave_the_run_to_the_local_pool(
     cluster.add_worker(env={"PYTHONPATH": str(other)}, cwd=other)
     cluster.wait_for(1)
     config = write_config(tmp_path, site.base_url, extra=f"workers: {cluster.address}\n")
+    checked = run_cli("check", "--config", str(config), timeout=120)
+    assert checked.returncode != 0
+    assert f"FAIL workers: Dask scheduler {cluster.address}: worker tcp://" in checked.stdout
+    assert "install the same digest on every worker; a run would use local" in checked.stdout
     report = digest.run(digest.load_config(config))
     assert report.articles_new >= 27 and report.digest is not None
     # (a record may reach caplog's handler twice: on the "digest" logger and on the root)

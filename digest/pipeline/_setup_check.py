@@ -1,9 +1,9 @@
 """`digest check` beyond the feeds: can a run deliver, and write where it writes?
 
-A dead SMTP port, a wrong password or a folder the service may not write (systemd's
-`ProtectSystem=strict` without `ReadWritePaths=`) otherwise shows only in the first real
-run, after its fetching and, for SMTP, its retries. Nothing here sends mail or writes a
-file that stays.
+A dead SMTP port, a wrong password, a folder the service may not write (systemd's
+`ProtectSystem=strict` without `ReadWritePaths=`) or Dask workers the run cannot use
+otherwise shows only in the first real run, after its fetching and, for SMTP, its retries.
+Nothing here sends mail or writes a file that stays.
 """
 
 from __future__ import annotations
@@ -16,11 +16,13 @@ from ..config import Config
 from ..errors import DeliveryError, StoreError
 from ..mail import probe_smtp
 from ..store import Store
+from ..text import plural
+from ._dask import DaskWorkers, code_identity
 
 
 @dataclass(frozen=True)
 class SetupCheck:
-    name: str  # "delivery", "archive", "state"
+    name: str  # "delivery", "archive", "state", "workers"
     ok: bool
     detail: str  # what worked, or one line naming the server or folder and the problem
 
@@ -38,7 +40,29 @@ def check_setup(config: Config) -> list[SetupCheck]:
             results.append(owner)
     else:
         results.append(_check_database(config))
+    if isinstance(config.workers, str):
+        results.append(_check_workers(config.workers))
     return results
+
+
+def _check_workers(address: str) -> SetupCheck:
+    """A Dask scheduler (`workers: tcp://...`): it answers, has workers, and they run this
+    digest; else a run would do its page work in local processes instead."""
+    try:
+        cluster = DaskWorkers(address)
+    except (OSError, TimeoutError) as error:
+        return SetupCheck(
+            "workers",
+            False,
+            f"Dask scheduler {address}: {error or type(error).__name__}; a run would use "
+            "local worker processes instead",
+        )
+    try:
+        threads = plural(cluster.threads, "worker thread")
+        running = f"running digest {code_identity()}"
+        return SetupCheck("workers", True, f"Dask scheduler {address}: {threads}, {running}")
+    finally:
+        cluster.shutdown()
 
 
 def _check_owner(state: Path, config: Config) -> SetupCheck | None:

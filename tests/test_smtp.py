@@ -123,6 +123,37 @@ def test_5xx_is_final_per_recipient_and_never_retried():
     assert mailbox.attempts["gone@example.org"] == 1
 
 
+class BrokenForOne(Mailbox):
+    """Fails while taking `broken`'s message: aiosmtpd answers 500 and, unlike after a
+    refusal it returns itself, keeps the transaction open (a later MAIL is "nested")."""
+
+    broken = "ana@example.org"
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.broken in envelope.rcpt_tos:
+            raise OSError("the mailbox folder is gone")
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_a_message_refused_after_its_data_leaves_the_session_clean_for_the_next():
+    # smtplib's sendmail sends RSET after a failed end of DATA; so must the unrolled one.
+    mailbox = BrokenForOne("127.0.0.1", _free_port())
+    controller = _serve(mailbox)
+    try:
+        delivery = deliver(
+            RENDERED,
+            _settings(mailbox, recipients=("ana@example.org", "bo@example.org")),
+            "en",
+            NOW,
+        )
+    finally:
+        controller.stop()
+    assert delivery.recipients == ("bo@example.org",)
+    assert list(delivery.refused) == ["ana@example.org"]
+    assert delivery.refused["ana@example.org"].startswith("500 ")
+    assert [envelope for _, envelope in mailbox.envelopes] == [["bo@example.org"]]
+
+
 # -- TLS ---------------------------------------------------------------------------------
 
 

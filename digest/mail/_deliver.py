@@ -376,6 +376,10 @@ def _send_one(
     except (smtplib.SMTPException, OSError) as error:
         raise _CutOffAfterData(str(error) or type(error).__name__) from error
     if code != 250:
+        if code != 421:
+            # As smtplib's sendmail does: a server that failed while taking the message may
+            # keep its transaction open, and answer the next MAIL "nested MAIL command".
+            client.rset()
         return code, f"{code} {_decode(reply)}".strip()
     journal.sent(message, f"{code} {_decode(reply)}".strip())
     return None

@@ -126,6 +126,36 @@ def test_a_page_that_inflates_past_the_limit_costs_that_page_only(tmp_path, site
     assert skipped.reason == "decompressed body exceeds the 2,097,152 byte limit"
 
 
+def test_a_page_that_is_not_html_keeps_the_feeds_text_and_says_what_it_is(tmp_path, site):
+    pdf = b"%PDF-1.7\n" + bytes(range(256)) * 40
+
+    def send_pdf(request):
+        request.send_response(200)
+        request.send_header("Content-Type", "application/pdf")
+        request.send_header("Content-Length", str(len(pdf)))
+        request.end_headers()
+        request.wfile.write(pdf)
+
+    site.overrides = {"/techwire/articles/ipad-pro-m5-launch.html": send_pdf}
+    config = digest.load_config(write_config(tmp_path, site.base_url, extra="workers: 0\n"))
+    report = digest.run(config)
+    assert report.digest is not None
+    [skipped] = [s for s in report.skipped if s.stage == "page"]
+    assert skipped.target.endswith("/techwire/articles/ipad-pro-m5-launch.html")
+    assert skipped.reason == "the page is application/pdf, not HTML"
+    extracted = run_cli("extract", f"{site.base_url}/techwire/articles/ipad-pro-m5-launch.html")
+    assert extracted.returncode != 0
+    assert extracted.stderr.strip().endswith(": the page is application/pdf, not HTML")
+    assert extracted.stderr.count("ipad-pro-m5-launch.html") == 1
+    # Given to the extractor all the same (`digest extract` on a file), the reason is its own.
+    assert process_page(pdf, "http://127.0.0.1/a.pdf").skipped.reason == (
+        "the page is binary, not HTML"
+    )
+    assert process_page(b"\x7fELF" + b"x" * 60, "http://127.0.0.1/e").skipped.reason == (
+        "the page is not HTML"
+    )
+
+
 def test_pending_articles_after_a_failed_delivery_are_not_skipped(tmp_path, site):
     config = digest.load_config(write_config(tmp_path, site.base_url, extra="workers: 0\n"))
     preview = digest.preview(config)  # stores pending articles, delivers nothing

@@ -61,6 +61,8 @@ def extract_page(page: bytes | str, url: str) -> ExtractedPage:
             raise ExtractError(url, "the page is not HTML")
         metadata = _metadata(tree, url)
         document = bare_extraction(tree, _extractor())
+    except ExtractError:
+        raise  # a ValueError too, and already the reason
     except (ValueError, TypeError, lxml.etree.LxmlError) as error:
         raise ExtractError(url, f"trafilatura failed: {error}") from None
     if document is None or document.body is None:

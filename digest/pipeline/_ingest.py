@@ -64,6 +64,9 @@ FEED_DAY = timedelta(days=1)
 DATE_SLACK = timedelta(hours=1)
 # Links whose pages the fetcher can fetch; other entries keep their feed's text.
 PAGE_SCHEMES = ("http", "https", "file")
+# Content-Types tried as an article page beside text/*: a page whose server names another
+# (a PDF, an image) keeps the feed's text without going to the extractor.
+_HTML_TYPES = ("application/xhtml+xml", "application/xml", "application/html")
 
 
 @dataclass
@@ -628,12 +631,29 @@ def _fetch_and_extract(
                 log.info("page of feed %r: %s: %s (using the feed's text)",
                             entry.feed, outcome.target, outcome.reason)  # fmt: skip
                 continue
+            media = not_html(outcome.content_type)
+            if media is not None:
+                reason = f"the page is {media}, not HTML"
+                result.skipped.append(Skipped("page", entry.link, reason, feed=entry.feed))
+                _progress.count("pages", "failed")
+                log.info("page %s of feed %r: %s (using the feed's text)",
+                         entry.link, entry.feed, reason)  # fmt: skip
+                continue
             _progress.count("pages", "fetched", finished=False)
             pages.submit(entry, outcome.body or b"", outcome.final_url, outcome.content_encoding)
             take(pages.finished())
         take(pages.drain())
     timing.items = len(targets)
     return works
+
+
+def not_html(content_type: str | None) -> str | None:
+    """The media type a page's Content-Type names when it is not a page of text (a PDF, an
+    image, an archive), else None: text of any kind, or no type said, is tried as HTML."""
+    media = (content_type or "").partition(";")[0].strip().lower()
+    if not media or media.startswith("text/") or media in _HTML_TYPES:
+        return None
+    return media[:100]
 
 
 def _clean_pages(store: Store, works: dict[str, PageWork], now: datetime) -> dict[str, CleanedText]:

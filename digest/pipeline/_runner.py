@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ..cluster import cluster_articles, filter_clusters, join_delivered, passes, rank_clusters
 from ..config import Config, FetchSettings
-from ..errors import DeliveryError, DigestError, FetchError, Invalid
+from ..errors import DeliveryError, DigestError, ExtractError, FetchError, Invalid
 from ..feeds import FEED_ACCEPT, Fetcher, FetchRequest, parse_fetched
 from ..mail import (
     SendOutcome,
@@ -38,7 +38,7 @@ from ..store import QUEUE_LIMIT, Store
 from ..text import plural
 from ._alerts import send_alerts
 from ._demo_site import serve_root
-from ._ingest import ingest, split_by_window, window_text
+from ._ingest import ingest, not_html, split_by_window, window_text
 from ._outcome import run_failure
 from ._pool import local_workers, run_start_method
 from ._stored_terms import terms_of
@@ -555,6 +555,9 @@ def extract(source: str, *, timeout: float = 20.0) -> PageReport:
         with Fetcher(FetchSettings(timeout=timeout)) as fetcher:
             fetched = fetcher.fetch(FetchRequest(source))
         raw, url = fetched.body or b"", fetched.final_url
+        media = not_html(fetched.content_type)
+        if media is not None:
+            raise ExtractError(url, f"the page is {media}, not HTML")
     else:
         path = Path(source)
         try:

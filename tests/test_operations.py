@@ -191,6 +191,8 @@ def test_a_run_whose_every_feed_failed_is_a_failed_run_in_the_daemons_log(tmp_pa
     result = run_cli("run", "--config", str(config))
     assert result.returncode == 1
     assert result.stderr.splitlines()[-1].endswith(" digest: all 2 feeds failed")
+    # Not "nothing new", which reads as a quiet news day.
+    assert result.stdout == "Test Brief: nothing to deliver: all 2 feeds failed\n"
 
 
 def test_status_shows_a_run_that_exited_1_as_failed_with_its_reason(tmp_path):

@@ -169,7 +169,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     # that an article the reader never gets is at least counted where the operator looks.
     joined = report.articles_joined_delivered
     late = f", {plural(joined, 'late report')} of stories already sent" if joined else ""
-    if report.digest is None:
+    if report.digest is None and report.failure and not report.refused:
+        # Every feed failed: "nothing new" would read as a quiet news day.
+        print(f"{config.title}: nothing to deliver: {report.failure}")
+    elif report.digest is None:
         failed = f", {len(report.feeds_failed)} failed" if report.feeds_failed else ""
         print(
             f"{config.title}: nothing new to deliver ("

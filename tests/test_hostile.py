@@ -73,9 +73,10 @@ def test_a_refused_recipient_is_reported_and_the_others_are_not_sent_twice(
     smtp_server.refuse = {"gone@example.org"}
     delivery = smtp_delivery(smtp_server, to="[ana@example.org, gone@example.org]")
     config = write_config(tmp_path, site.base_url, delivery=delivery, feeds=DEMO_FEEDS[:2])
-    first = run_cli("run", "--config", str(config))
+    first = run_cli("-v", "run", "--config", str(config))
     assert first.returncode == 1
     assert "gone@example.org refused: 550 5.1.1 No such user here" in first.stderr
+    assert "stage deliver: 1 accepted message in " in first.stderr  # of the 2 staged
     assert [rcpt for _, rcpt in smtp_server.envelopes] == [["ana@example.org"]]
     second = run_cli("run", "--config", str(config))
     assert second.returncode == 0 and "nothing new" in second.stdout

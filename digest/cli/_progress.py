@@ -38,7 +38,8 @@ LOG_EVERY = 10.0
 _ORDER = ("fetched", "unchanged", "extracted", "failed")
 # What a stage's `items` counts, for its line ("store: 42 articles").
 _ITEM = {"feeds": "feed", "pages": "page", "clean": "page", "store": "article",
-         "cluster": "article", "rank": "item", "render": "item", "deliver": "message"}  # fmt: skip
+         "cluster": "article", "rank": "item", "render": "item",
+         "deliver": "accepted message"}  # fmt: skip
 
 
 def choose_format(requested: str, stream: IO[str] | None = None) -> str:

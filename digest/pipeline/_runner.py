@@ -350,7 +350,9 @@ def _send(
             rendered.subject, digest.items, staged, run_id, now
         )
         outcome = _send_and_report(config, store, outgoing, report)
-        timing.items = len(outgoing)
+        # What reached a server or the outbox folder, not what was staged: a run whose
+        # sending failed says "0 accepted messages".
+        timing.items = len(outcome.accepted)
     if outcome.accepted:
         accepted = set(outcome.accepted)
         for message in outgoing:

@@ -518,8 +518,9 @@ def check(config: Config) -> list[FeedCheck]:
                 detail += " (a run keeps them; a wider window brings them in)"
             if split.backlog:
                 detail += (
-                    f" ({len(split.backlog)} undated, taken to be older than the feed's newest "
-                    "date: never sent)"
+                    f" ({len(split.backlog)} undated: on a first run, taken to be older than "
+                    "the feed's newest date and not sent; once the feed is known, a new "
+                    "undated entry is dated when first seen)"
                 )
             if parsed.dropped:
                 # What the parser read but could not use: said, so that "0 entries" after

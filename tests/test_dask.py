@@ -278,6 +278,31 @@ def test_workers_that_cannot_import_digest_leave_the_run_to_the_local_pool(
     assert "install digest on every worker; using" in warning
 
 
+def test_pages_go_on_in_the_run_when_the_scheduler_dies(cluster, digest_log):
+    cluster.add_worker()
+    cluster.wait_for(1)
+    pages = sorted(DEMO_SITES.glob("*/articles/*.html"))[:6]
+    items = [(f"{n}-{path.name}", path.read_bytes(), f"http://127.0.0.1/{path.name}")
+             for n in range(8) for path in pages]  # fmt: skip
+    done = {}
+    with run_pool(cluster.address) as executor, PagePool[str](2, executor) as pool:
+        for item in items[:20]:
+            pool.submit(*item)
+        done.update(pool.finished())
+        cluster.scheduler.kill()  # SIGKILL: no goodbye to the run's client
+        cluster.scheduler.wait()
+        for item in items[20:]:
+            pool.submit(*item)
+        done.update(pool.drain())
+    assert set(done) == {key for key, _, _ in items}
+    assert all(work.skipped is None and work.cleaned for work in done.values())
+    warnings = {r.getMessage() for r in digest_log.records if r.levelname == "WARNING"}
+    assert len(warnings) == 1, warnings
+    [warning] = warnings
+    assert warning.startswith(f"lost the Dask scheduler {cluster.address}")
+    assert warning.endswith("the rest of the work is done in this process") and "\n" not in warning
+
+
 def test_pages_whose_workers_are_all_gone_are_processed_in_the_run(cluster, monkeypatch):
     monkeypatch.setattr(_dask, "WATCH_EVERY", 0.2)
     monkeypatch.setattr(_dask, "NO_WORKER_GRACE", 1.0)

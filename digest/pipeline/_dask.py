@@ -17,7 +17,13 @@ import hashlib
 import logging
 import threading
 from collections.abc import Callable
-from concurrent.futures import BrokenExecutor, Executor, Future, InvalidStateError
+from concurrent.futures import (
+    BrokenExecutor,
+    CancelledError,
+    Executor,
+    Future,
+    InvalidStateError,
+)
 from contextlib import suppress
 from pathlib import Path
 from typing import Any
@@ -94,9 +100,13 @@ class DaskWorkers(Executor):
                 raise BrokenExecutor(self._broken)
             relay: Future[Any] = Future()
             self._pending.add(relay)
-        # pure=False: identical arguments are still separate work, and Dask does not hash
-        # a batch's megabytes to name its task.
-        task = self._client.submit(fn, *args, pure=False, **kwargs)
+        try:
+            # pure=False: identical arguments are still separate work, and Dask does not
+            # hash a batch's megabytes to name its task.
+            task = self._client.submit(fn, *args, pure=False, **kwargs)
+        except Exception as error:  # the client closed: it gave up on the scheduler
+            self._give_up(f"lost the Dask scheduler {self.address} ({type(error).__name__})")
+            raise BrokenExecutor(self._broken) from None
 
         def settle(done: Any) -> None:
             with self._lock:
@@ -107,7 +117,13 @@ class DaskWorkers(Executor):
                     relay.set_result(done.result())
                 except InvalidStateError:
                     raise
-                except BaseException as error:  # the task's error, KilledWorker, cancelled
+                except CancelledError as error:
+                    # The run cancels nothing: the scheduler is gone, and its tasks with it.
+                    self._give_up(
+                        f"lost the Dask scheduler {self.address} ({type(error).__name__})"
+                    )
+                    relay.set_exception(BrokenExecutor(self._broken))
+                except BaseException as error:  # the task's error, KilledWorker
                     relay.set_exception(error)
 
         task.add_done_callback(settle)
@@ -115,7 +131,7 @@ class DaskWorkers(Executor):
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         self._stop.set()
-        self._give_up("the run stopped using the cluster")
+        self._give_up("the run stopped using the cluster", say=False)
         self._client.close()
 
     def _watch_workers(self) -> None:
@@ -133,13 +149,17 @@ class DaskWorkers(Executor):
             idle_since = elapsed if idle_since is None else idle_since
             if elapsed - idle_since >= NO_WORKER_GRACE:
                 self._give_up(f"no Dask worker at {self.address} for {NO_WORKER_GRACE:.0f}s")
-                log.warning("%s: the rest of the work is done in this process", self._broken)
                 return
 
-    def _give_up(self, reason: str) -> None:
+    def _give_up(self, reason: str, say: bool = True) -> None:
+        """Fail every pending task with BrokenExecutor(reason), callers then doing their
+        work in the run's process; said in one warning the first time, when `say`."""
         with self._lock:
+            first = self._broken is None
             self._broken = self._broken or reason
             pending, self._pending = self._pending, set()
+        if first and say:
+            log.warning("%s: the rest of the work is done in this process", reason)
         for relay in pending:
             with suppress(InvalidStateError):
                 relay.set_exception(BrokenExecutor(reason))

@@ -309,8 +309,12 @@ class PagePool(Generic[Key]):
                         (batch[0].key, PageWork(url, None, None, Skipped("page", url, reason)))
                     )
                     continue
+                if isinstance(error, BrokenExecutor):  # the cluster is gone, said once
+                    self._process_here(batch)
+                    continue
+                what = " ".join(f"{type(error).__name__}: {error}".split())[:200]
                 log.warning("a Dask task failed (%s): its %d pages are processed here",
-                            f"{type(error).__name__}: {error}"[:200], len(batch))  # fmt: skip
+                            what, len(batch))  # fmt: skip
                 self._process_here(batch)
                 continue
             if isinstance(result, PageWork):

@@ -15,7 +15,7 @@ import pytest
 from conftest import DEMO_FEEDS, REPO, _free_port, run_cli, stderr_lines, write_config
 
 from digest.cli._commands import build_parser, main
-from digest.version import __version__
+from digest.version import __version__, code_identity
 
 COMMANDS = [
     "run",
@@ -169,7 +169,10 @@ def test_version_and_verbose_after_the_command(capsys):
     with pytest.raises(SystemExit) as done:
         main(["--version"])
     assert done.value.code == 0
-    assert capsys.readouterr().out.strip() == f"digest {__version__}"
+    # The version and a hash of the package's files: a checkout keeps one version number.
+    shown = capsys.readouterr().out.strip()
+    assert shown == f"digest {code_identity()}"
+    assert re.fullmatch(rf"digest {re.escape(__version__)} \([0-9a-f]{{12}}\)", shown)
     parser = build_parser()
     assert parser.parse_args(["run", "-v", "--config", "x.yaml"]).verbose is True
     assert parser.parse_args(["-v", "run", "--config", "x.yaml"]).verbose is True

@@ -213,12 +213,19 @@ def test_a_page_batch_whose_worker_is_killed_is_done_again(cluster):
 
 
 def test_a_scheduler_that_does_not_answer_leaves_the_run_to_the_local_pool(
-    tmp_path, site, monkeypatch, digest_log
+    tmp_path, site, digest_log
 ):
-    monkeypatch.setattr(_dask, "CONNECT_TIMEOUT", 2.0)
-    config = write_config(
-        tmp_path, site.base_url, extra=f"workers: dask://127.0.0.1:{_free_port()}\n"
-    )
+    port = _free_port()
+    config = write_config(tmp_path, site.base_url, extra=f"workers: dask://127.0.0.1:{port}\n")
+    started = time.monotonic()
+    with run_pool(f"tcp://127.0.0.1:{port}") as executor:
+        assert not isinstance(executor, _dask.DaskWorkers)
+    # Refused at once, where Dask's client would retry for CONNECT_TIMEOUT (20 s).
+    assert time.monotonic() - started < 5
+    assert (
+        f"Dask scheduler tcp://127.0.0.1:{port}: connection refused: nothing listens there; "
+        "check `workers`; using"
+    ) in digest_log.text
     report = digest.run(digest.load_config(config))
     assert report.articles_new >= 27 and report.digest is not None
     assert "local worker processes instead" in digest_log.text
@@ -249,15 +256,15 @@ def test_workers_running_another_digest_leave_the_run_to_the_local_pool(
     checked = run_cli("check", "--config", str(config), timeout=120)
     assert checked.returncode != 0
     assert f"FAIL workers: Dask scheduler {cluster.address}: worker tcp://" in checked.stdout
-    assert "install the same digest on every worker; a run would use local" in checked.stdout
+    assert "then restart the workers; a run would use local" in checked.stdout
     report = digest.run(digest.load_config(config))
     assert report.articles_new >= 27 and report.digest is not None
     # (a record may reach caplog's handler twice: on the "digest" logger and on the root)
     [warning] = {r.getMessage() for r in digest_log.records if r.levelname == "WARNING"}
     assert f"Dask scheduler {cluster.address}: worker tcp://127.0.0.1:" in warning
     assert "runs digest 0.1.0 (" in warning and "this run digest 0.1.0 (" in warning
-    assert warning.endswith("install the same digest on every worker; using 2 local worker "
-                            "processes instead")  # fmt: skip
+    assert warning.endswith("install the same digest on every worker, then restart the workers; "
+                            "using 2 local worker processes instead")  # fmt: skip
     assert sum(source == "page" for _, source in _articles(config).values()) >= 20
 
 
@@ -275,7 +282,7 @@ def test_workers_that_cannot_import_digest_leave_the_run_to_the_local_pool(
     # (a record may reach caplog's handler twice: on the "digest" logger and on the root)
     [warning] = {r.getMessage() for r in digest_log.records if r.levelname == "WARNING"}
     assert "its workers cannot run digest's tasks (" in warning and "broken install" in warning
-    assert "install digest on every worker; using" in warning
+    assert "install this run's digest on every worker, then restart the workers; using" in warning
 
 
 def test_pages_go_on_in_the_run_when_the_scheduler_dies(cluster, digest_log):

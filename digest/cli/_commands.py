@@ -26,7 +26,7 @@ from ..errors import DeliveryError, DigestError
 from ..mail import delivered_to
 from ..models import Digest, RunReport, Skipped, Source
 from ..text import plural
-from ..version import __version__
+from ..version import code_identity
 from ._progress import LINES, LOG_FORMATS, LineFormatter, StderrHandler, choose_format, watching
 
 log = logging.getLogger("digest")
@@ -396,7 +396,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log each step to stderr")
     parser.add_argument("--log-format", choices=LOG_FORMATS, default="auto", help=LOG_FORMAT_HELP)
-    parser.add_argument("--version", action="version", version=f"digest {__version__}")
+    parser.add_argument("--version", action="version", version=f"digest {code_identity()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(

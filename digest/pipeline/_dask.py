@@ -12,9 +12,8 @@ runs again after its worker died is stored once like any other.
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import logging
+import socket
 import threading
 from collections.abc import Callable
 from concurrent.futures import (
@@ -25,10 +24,9 @@ from concurrent.futures import (
     InvalidStateError,
 )
 from contextlib import suppress
-from pathlib import Path
 from typing import Any
 
-from ..version import __version__
+from ..version import code_identity
 
 log = logging.getLogger("digest")
 
@@ -60,6 +58,7 @@ class DaskWorkers(Executor):
 
         timeout = CONNECT_TIMEOUT if timeout is None else timeout
         self.address = address
+        _refuse_if_nothing_listens(address, timeout)
         self._client = Client(address, timeout=timeout, set_as_default=False)
         try:
             self._client.wait_for_workers(1, timeout=timeout)
@@ -84,14 +83,14 @@ class DaskWorkers(Executor):
         except Exception as error:
             raise OSError(
                 f"its workers cannot run digest's tasks ({type(error).__name__}: {error}"[:300]
-                + "); install digest on every worker"
+                + "); install this run's digest on every worker, then restart the workers"
             ) from None
         ours = code_identity()
         for worker, theirs in sorted(found.items()):
             if theirs != ours:
                 raise OSError(
                     f"worker {worker} runs digest {theirs}, this run digest {ours}; install "
-                    "the same digest on every worker"
+                    "the same digest on every worker, then restart the workers"
                 )
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
@@ -165,15 +164,13 @@ class DaskWorkers(Executor):
                 relay.set_exception(BrokenExecutor(reason))
 
 
-@functools.cache
-def code_identity() -> str:
-    """digest's version and a short hash of its own files (code and package data): what
-    a run and its workers compare, since a checkout keeps one version number across
-    commits."""
-    root = Path(__file__).resolve().parent.parent
-    digest_of_files = hashlib.sha256()
-    for path in sorted(root.rglob("*")):
-        if path.suffix in (".py", ".json") and "__pycache__" not in path.parts:
-            digest_of_files.update(path.relative_to(root).as_posix().encode() + b"\0")
-            digest_of_files.update(path.read_bytes())
-    return f"{__version__} ({digest_of_files.hexdigest()[:12]})"
+def _refuse_if_nothing_listens(address: str, timeout: float) -> None:
+    """OSError at once when nothing listens at the scheduler's `tcp://HOST:PORT`: Dask's
+    client would retry until its timeout, and a port typo cost every run that wait."""
+    host, _, port = address.removeprefix("tcp://").rpartition(":")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+    except ConnectionRefusedError:
+        raise OSError("connection refused: nothing listens there; check `workers`") from None
+    except (OSError, ValueError):
+        return  # a slow or unreachable host: Dask's own connect says what it finds

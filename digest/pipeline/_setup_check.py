@@ -17,7 +17,8 @@ from ..errors import DeliveryError, StoreError
 from ..mail import probe_smtp
 from ..store import Store
 from ..text import plural
-from ._dask import DaskWorkers, code_identity
+from ..version import code_identity
+from ._dask import DaskWorkers
 
 
 @dataclass(frozen=True)

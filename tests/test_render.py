@@ -79,6 +79,9 @@ def test_foreign_language_items_are_tagged():
     rendered = render_digest(digest(item("Le pont ouvre", "https://a.example", language="fr")))
     assert "[FR]" in rendered.text
     assert re.search(r'<span class="mute" lang="fr"[^>]*>FR</span>', rendered.html)
+    # Read aloud in its own language: the headline and the summary carry it too.
+    assert re.search(r'<a href="https://a.example" lang="fr"[^>]*>Le pont ouvre</a>', rendered.html)
+    assert re.search(r'<p class="ink" lang="fr"[^>]*>Summary of Le pont ouvre', rendered.html)
 
 
 def test_a_broken_operator_template_is_a_render_error(tmp_path):

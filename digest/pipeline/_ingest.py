@@ -65,8 +65,14 @@ DATE_SLACK = timedelta(hours=1)
 # Links whose pages the fetcher can fetch; other entries keep their feed's text.
 PAGE_SCHEMES = ("http", "https", "file")
 # Content-Types tried as an article page beside text/*: a page whose server names another
-# (a PDF, an image) keeps the feed's text without going to the extractor.
-_HTML_TYPES = ("application/xhtml+xml", "application/xml", "application/html")
+# (a PDF, an image) keeps the feed's text without going to the extractor. octet-stream says
+# only that the server does not know the type: the extractor looks (and names binary).
+_HTML_TYPES = (
+    "application/xhtml+xml",
+    "application/xml",
+    "application/html",
+    "application/octet-stream",
+)
 
 
 @dataclass

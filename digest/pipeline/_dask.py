@@ -104,7 +104,7 @@ class DaskWorkers(Executor):
             # hash a batch's megabytes to name its task.
             task = self._client.submit(fn, *args, pure=False, **kwargs)
         except Exception as error:  # the client closed: it gave up on the scheduler
-            self._give_up(f"lost the Dask scheduler {self.address} ({type(error).__name__})")
+            self._lost(type(error).__name__)
             raise BrokenExecutor(self._broken) from None
 
         def settle(done: Any) -> None:
@@ -112,15 +112,20 @@ class DaskWorkers(Executor):
                 self._pending.discard(relay)
             # InvalidStateError: given up on already (_give_up), which stands.
             with suppress(InvalidStateError):
+                # Dask runs every client's callbacks in one thread, and result() goes
+                # through the client's event loop: after shutdown (or with the scheduler
+                # gone) it could wait forever, and hold up every callback after it.
+                if self._stop.is_set() or done.status == "cancelled":
+                    self._lost(done.status)
+                    relay.set_exception(BrokenExecutor(self._broken))
+                    return
                 try:
-                    relay.set_result(done.result())
+                    relay.set_result(done.result(timeout=CONNECT_TIMEOUT))
                 except InvalidStateError:
                     raise
-                except CancelledError as error:
+                except (CancelledError, TimeoutError) as error:
                     # The run cancels nothing: the scheduler is gone, and its tasks with it.
-                    self._give_up(
-                        f"lost the Dask scheduler {self.address} ({type(error).__name__})"
-                    )
+                    self._lost(type(error).__name__)
                     relay.set_exception(BrokenExecutor(self._broken))
                 except BaseException as error:  # the task's error, KilledWorker
                     relay.set_exception(error)
@@ -149,6 +154,11 @@ class DaskWorkers(Executor):
             if elapsed - idle_since >= NO_WORKER_GRACE:
                 self._give_up(f"no Dask worker at {self.address} for {NO_WORKER_GRACE:.0f}s")
                 return
+
+    def _lost(self, what: str) -> None:
+        self._give_up(
+            f"lost the Dask scheduler {self.address} ({what})", say=not self._stop.is_set()
+        )
 
     def _give_up(self, reason: str, say: bool = True) -> None:
         """Fail every pending task with BrokenExecutor(reason), callers then doing their

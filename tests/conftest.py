@@ -67,10 +67,15 @@ def stall(seconds: float) -> Callable[[BaseHTTPRequestHandler], None]:
     return handler
 
 
-def respond(status: int, body: bytes = b"", content_type: str = "application/xml"):
+def respond(status: int, body: bytes = b"", content_type: str = "application/xml", **headers: str):
+    """A route answering `status` with `body`; `headers` beside Content-Type and
+    Content-Length, `_` in a name sent as `-` (Content_Encoding="gzip")."""
+
     def handler(request: BaseHTTPRequestHandler) -> None:
         request.send_response(status)
         request.send_header("Content-Type", content_type)
+        for name, value in headers.items():
+            request.send_header(name.replace("_", "-"), value)
         request.send_header("Content-Length", str(len(body)))
         request.end_headers()
         request.wfile.write(body)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 from datetime import UTC, datetime, timedelta
 
-from conftest import DEMO_SITES, run_cli, write_config
+from conftest import DEMO_SITES, respond, run_cli, write_config
 
 import digest
 from digest.crash_points import CRASH_VARIABLE
@@ -107,15 +107,7 @@ def test_a_page_that_inflates_past_the_limit_costs_that_page_only(tmp_path, site
     # Pages travel to the workers as the server compressed them: the limit on the decoded
     # page holds there, and the run tells which page and why.
     bomb = gzip.compress(bytes(30 * 1024 * 1024), compresslevel=9)
-
-    def send_bomb(request):
-        request.send_response(200)
-        request.send_header("Content-Type", "text/html")
-        request.send_header("Content-Encoding", "gzip")
-        request.send_header("Content-Length", str(len(bomb)))
-        request.end_headers()
-        request.wfile.write(bomb)
-
+    send_bomb = respond(200, bomb, "text/html", Content_Encoding="gzip")
     site.overrides = {"/techwire/articles/ipad-pro-m5-launch.html": send_bomb}
     extra = "  max_bytes: 2MB\nworkers: 2\n"  # under fetch:, which write_config opens
     config = digest.load_config(write_config(tmp_path, site.base_url, extra=extra))
@@ -128,14 +120,7 @@ def test_a_page_that_inflates_past_the_limit_costs_that_page_only(tmp_path, site
 
 def test_a_page_that_is_not_html_keeps_the_feeds_text_and_says_what_it_is(tmp_path, site):
     pdf = b"%PDF-1.7\n" + bytes(range(256)) * 40
-
-    def send_pdf(request):
-        request.send_response(200)
-        request.send_header("Content-Type", "application/pdf")
-        request.send_header("Content-Length", str(len(pdf)))
-        request.end_headers()
-        request.wfile.write(pdf)
-
+    send_pdf = respond(200, pdf, "application/pdf")
     site.overrides = {"/techwire/articles/ipad-pro-m5-launch.html": send_pdf}
     config = digest.load_config(write_config(tmp_path, site.base_url, extra="workers: 0\n"))
     report = digest.run(config)

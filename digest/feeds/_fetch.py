@@ -55,8 +55,10 @@ REQUEST_BUDGET = 3
 HOST_TIMEOUTS = 3
 _REDIRECTS = (301, 302, 303, 307, 308)
 _PERMANENT = (301, 308)
-# The Content-Encodings a body may be kept in (FetchRequest.keep_encoding): _CappedDecoder's.
-_ENCODINGS = ("gzip", "x-gzip", "deflate")
+# The Content-Encodings _CappedDecoder decodes, so those a body may be kept in
+# (FetchRequest.keep_encoding).
+_GZIP = ("gzip", "x-gzip")
+_ENCODINGS = (*_GZIP, "deflate")
 # A Retry-After further out than this is a misconfigured server, not a request to wait.
 MAX_RETRY_AFTER = 7 * 86400
 
@@ -502,7 +504,7 @@ class _CappedDecoder:
         self.deflate = name == "deflate"
         if name in ("", "identity"):
             self.inflater = None
-        elif name in ("gzip", "x-gzip"):
+        elif name in _GZIP:
             self.inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
         elif self.deflate:
             self.inflater = zlib.decompressobj()

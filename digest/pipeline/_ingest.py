@@ -631,19 +631,13 @@ def _fetch_and_extract(
     with PagePool[FeedEntry](workers, pool, config.fetch.max_bytes) as pages:
         for index, outcome in fetcher.fetch_each(requests):
             entry = targets[index]
+            if not isinstance(outcome, Skipped) and (media := not_html(outcome.content_type)):
+                outcome = Skipped("page", entry.link, f"the page is {media}, not HTML")
             if isinstance(outcome, Skipped):
                 result.skipped.append(replace(outcome, target=entry.link, feed=entry.feed))
                 _progress.count("pages", "failed")
                 log.info("page of feed %r: %s: %s (using the feed's text)",
                             entry.feed, outcome.target, outcome.reason)  # fmt: skip
-                continue
-            media = not_html(outcome.content_type)
-            if media is not None:
-                reason = f"the page is {media}, not HTML"
-                result.skipped.append(Skipped("page", entry.link, reason, feed=entry.feed))
-                _progress.count("pages", "failed")
-                log.info("page %s of feed %r: %s (using the feed's text)",
-                         entry.link, entry.feed, reason)  # fmt: skip
                 continue
             _progress.count("pages", "fetched", finished=False)
             pages.submit(entry, outcome.body or b"", outcome.final_url, outcome.content_encoding)

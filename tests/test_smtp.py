@@ -50,6 +50,16 @@ def _serve(mailbox: Mailbox, **kwargs: Any) -> Controller:
     return controller
 
 
+def _deliver_served(mailbox: Mailbox, **changes: Any):
+    """deliver() of the test digest to `mailbox`, served for the call, with _settings'
+    `changes`."""
+    controller = _serve(mailbox)
+    try:
+        return deliver(RENDERED, _settings(mailbox, **changes), "en", NOW)
+    finally:
+        controller.stop()
+
+
 def _settings(mailbox: Mailbox, **changes: Any) -> DeliveryConfig:
     values: dict[str, Any] = dict(
         method="smtp", host=mailbox.host, port=mailbox.port, security="none",
@@ -62,11 +72,7 @@ def _settings(mailbox: Mailbox, **changes: Any) -> DeliveryConfig:
 
 def test_4xx_replies_are_retried_with_growing_waits_within_the_run():
     mailbox = FlakyMailbox("127.0.0.1", _free_port(), flaky={"ana@example.org": 2})
-    controller = _serve(mailbox)
-    try:
-        delivery = deliver(RENDERED, _settings(mailbox, retry_delay=0.2), "en", NOW)
-    finally:
-        controller.stop()
+    delivery = _deliver_served(mailbox, retry_delay=0.2)
     assert delivery.recipients == ("ana@example.org",)
     assert mailbox.attempts["ana@example.org"] == 3 and len(mailbox.messages) == 1
     first_wait, second_wait = (b - a for a, b in itertools.pairwise(mailbox.times))
@@ -108,16 +114,7 @@ def test_a_server_that_never_answers_times_out_and_is_retried():
 def test_5xx_is_final_per_recipient_and_never_retried():
     mailbox = FlakyMailbox("127.0.0.1", _free_port())
     mailbox.refuse = {"gone@example.org"}
-    controller = _serve(mailbox)
-    try:
-        delivery = deliver(
-            RENDERED,
-            _settings(mailbox, recipients=("ana@example.org", "gone@example.org")),
-            "en",
-            NOW,
-        )
-    finally:
-        controller.stop()
+    delivery = _deliver_served(mailbox, recipients=("ana@example.org", "gone@example.org"))
     assert delivery.recipients == ("ana@example.org",)
     assert delivery.refused == {"gone@example.org": "550 5.1.1 No such user here"}
     assert mailbox.attempts["gone@example.org"] == 1
@@ -138,16 +135,7 @@ class BrokenForOne(Mailbox):
 def test_a_message_refused_after_its_data_leaves_the_session_clean_for_the_next():
     # smtplib's sendmail sends RSET after a failed end of DATA; so must the unrolled one.
     mailbox = BrokenForOne("127.0.0.1", _free_port())
-    controller = _serve(mailbox)
-    try:
-        delivery = deliver(
-            RENDERED,
-            _settings(mailbox, recipients=("ana@example.org", "bo@example.org")),
-            "en",
-            NOW,
-        )
-    finally:
-        controller.stop()
+    delivery = _deliver_served(mailbox, recipients=("ana@example.org", "bo@example.org"))
     assert delivery.recipients == ("bo@example.org",)
     assert list(delivery.refused) == ["ana@example.org"]
     assert delivery.refused["ana@example.org"].startswith("500 ")

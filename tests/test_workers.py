@@ -132,6 +132,13 @@ def test_a_page_that_is_not_html_keeps_the_feeds_text_and_says_what_it_is(tmp_pa
     assert extracted.returncode != 0
     assert extracted.stderr.strip().endswith(": the page is application/pdf, not HTML")
     assert extracted.stderr.count("ipad-pro-m5-launch.html") == 1
+    # A type that is not a well-formed name is the server's bytes: not repeated, and the
+    # page is tried as HTML (here it is binary).
+    site.overrides = {"/techwire/articles/ipad-pro-m5-launch.html": respond(
+        200, pdf, "application/\x9b31mpdf\x1bX")}  # fmt: skip
+    odd = run_cli("extract", f"{site.base_url}/techwire/articles/ipad-pro-m5-launch.html")
+    assert odd.stderr.strip().endswith(": the page is binary, not HTML"), odd.stderr
+    assert "\x9b" not in odd.stderr and "\x1b" not in odd.stderr
     # Given to the extractor all the same (`digest extract` on a file), the reason is its own.
     assert process_page(pdf, "http://127.0.0.1/a.pdf").skipped.reason == (
         "the page is binary, not HTML"

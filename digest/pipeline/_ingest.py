@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import BrokenExecutor, Executor, Future
@@ -67,6 +68,8 @@ PAGE_SCHEMES = ("http", "https", "file")
 # Content-Types tried as an article page beside text/*: a page whose server names another
 # (a PDF, an image) keeps the feed's text without going to the extractor. octet-stream says
 # only that the server does not know the type: the extractor looks (and names binary).
+# RFC 6838's type/subtype names, at most 127 characters each.
+_MEDIA_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}")
 _HTML_TYPES = (
     "application/xhtml+xml",
     "application/xml",
@@ -651,9 +654,11 @@ def not_html(content_type: str | None) -> str | None:
     """The media type a page's Content-Type names when it is not a page of text (a PDF, an
     image, an archive), else None: text of any kind, or no type said, is tried as HTML."""
     media = (content_type or "").partition(";")[0].strip().lower()
-    if not media or media.startswith("text/") or media in _HTML_TYPES:
+    # Only a well-formed type is named: the header is the server's bytes, and the reason
+    # reaches the terminal, `digest status` and alert emails.
+    if not _MEDIA_TYPE.fullmatch(media) or media.startswith("text/") or media in _HTML_TYPES:
         return None
-    return media[:100]
+    return media
 
 
 def _clean_pages(store: Store, works: dict[str, PageWork], now: datetime) -> dict[str, CleanedText]:

@@ -170,6 +170,27 @@ class DigestItem:
 
 
 @dataclass(frozen=True)
+class SentStory:
+    """A story as an earlier digest sent it."""
+
+    id: int  # store row id
+    headline: str
+    url: str
+    sent: datetime  # when the digest that carried it was made
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """Reports that came in after an earlier digest sent their story. They are not a new
+    story (no story twice), but never hidden either: the next digest lists them under the
+    story's headline as it was sent, and they count as shown once that digest is staged."""
+
+    story: SentStory
+    sources: tuple[Source, ...]  # the new reports, one source per outlet (see Source)
+    article_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class Digest:
     title: str
     created: datetime
@@ -177,6 +198,7 @@ class Digest:
     timezone: str = "UTC"
     language: str = "en"
     sections: tuple[str, ...] = ()  # section names in config order
+    follow_ups: tuple[FollowUp, ...] = ()  # newest story first
 
 
 @dataclass(frozen=True)

@@ -227,7 +227,7 @@ def test_pages_of_a_host_that_kept_timing_out_are_one_line_not_one_each(tmp_path
     )
 
 
-def test_a_late_report_of_a_story_already_sent_is_counted_in_the_run_line(tmp_path: Path):
+def test_a_late_report_of_a_story_already_sent_is_listed_under_it_once(tmp_path: Path):
     stamp = format_datetime(datetime.now(UTC))
 
     def feed(title: str, link: str, text: str) -> str:
@@ -257,10 +257,22 @@ def test_a_late_report_of_a_story_already_sent_is_counted_in_the_run_line(tmp_pa
     ))  # fmt: skip
     second = run_cli("run", "--config", str(config))
     assert second.returncode == 0, second.stderr
-    assert second.stdout.strip() == (
-        "R: nothing new to deliver (1 new article fetched, 1 late report of stories already "
-        "sent, 1 feed unchanged)"
-    )
+    # Not a new story (the reader had it), not hidden either (a real development): a digest
+    # of the follow-up alone, under the story as it was sent.
+    assert second.stdout.startswith(
+        "R: delivered 1 follow-up on stories sent before (this run fetched 1 new article) to "
+    ), second.stdout
+    _, second_text = sorted((tmp_path / "outbox").glob("*.txt"))
+    text = second_text.read_text(encoding="utf-8")
+    listed = text[text.index("== More on earlier stories ==") :]
+    assert "* Riverton library closes for roof repairs (sent " in listed
+    assert "  + Riverton library to reopen early after roof repairs · B, " in listed
+    assert "    https://b.example/library" in listed
+    assert "R\n" in text and "1 follow-up · times in UTC" in text
+    third = run_cli("run", "--config", str(config))
+    assert third.returncode == 0, third.stderr
+    assert third.stdout.startswith("R: nothing new to deliver"), third.stdout
+    assert len(list((tmp_path / "outbox").glob("*.txt"))) == 2
 
 
 def test_warnings_reach_a_log_without_verbose(tmp_path: Path):

@@ -170,23 +170,35 @@ def test_failed_delivery_keeps_every_story_for_the_next_run(tmp_path, site, smtp
     assert "6 sources" in plain
 
 
-def test_a_late_outlet_joins_the_delivered_story_and_is_not_sent_again(
+def test_a_late_outlet_joins_the_delivered_story_as_a_follow_up_shown_once(
     tmp_path, site, smtp_server, expectations
 ):
     without_bytebeat = [feed for feed in DEMO_FEEDS if feed[0] != "ByteBeat"]
     delivery = smtp_delivery(smtp_server)
     config = write_config(tmp_path, site.base_url, delivery=delivery, feeds=without_bytebeat)
     assert run_cli("run", "--config", str(config)).returncode == 0
+    _, first = _parts(smtp_server.messages[0])
     write_config(tmp_path, site.base_url, delivery=delivery)
     second = run_cli("run", "--config", str(config))
     assert second.returncode == 0, second.stderr
-    assert "nothing new" in second.stdout
-    assert len(smtp_server.messages) == 1
-
+    # Every ByteBeat article reports a story already sent: no new story, and each listed
+    # under its story's headline as the first digest sent it.
+    assert "follow-ups on stories sent before" in second.stdout, second.stdout
+    assert len(smtp_server.messages) == 2
+    plain, markup = _parts(smtp_server.messages[1])
+    listed = plain[plain.index("== More on earlier stories ==") :]
     with sqlite3.connect(tmp_path / "state" / "digest.db") as db:
-        rows = db.execute("SELECT url, status, story_id FROM articles WHERE feed = 'ByteBeat'")
-        statuses = {url.rsplit("/", 1)[-1]: (status, story) for url, status, story in rows}
-    assert statuses and all(s == "joined" and story for s, story in statuses.values())
+        rows = db.execute(
+            "SELECT articles.url, status, headline FROM articles JOIN stories "
+            "ON stories.id = story_id WHERE feed = 'ByteBeat'"
+        ).fetchall()
+    assert rows and all(status == "joined" for _, status, _ in rows)
+    for url, _, headline in rows:
+        assert url in listed and url in markup
+        # The text part wraps a long headline: its start is on the bullet's line.
+        assert f"* {headline}"[:60] in listed and html.escape(headline) in first
+    third = run_cli("run", "--config", str(config))
+    assert "nothing new" in third.stdout and len(smtp_server.messages) == 2
 
 
 def test_the_shipped_demo_config_runs(tmp_path):

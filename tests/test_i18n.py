@@ -12,6 +12,7 @@ templates wrote.
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 import re
@@ -29,7 +30,7 @@ from conftest import REPO, run_cli, write_config
 
 from digest.mail._archive import ArchivedDigest, index_page
 from digest.mail._render import catalog, render_digest
-from digest.models import Digest, DigestItem, Source
+from digest.models import Digest, DigestItem, FollowUp, SentStory, Source, SourceArticle
 
 LOCALE = REPO / "digest" / "mail" / "locale"
 LANGUAGES = ("en", "fr", "de", "es", "it", "pt")
@@ -414,3 +415,33 @@ def test_the_archive_index_links_each_headline_to_the_story_on_its_page(tmp_path
     assert "lundi 23 novembre 2026, 09:00 CET" in index
     assert "· 5 sujets" in index and "et 2 autres" in index
     assert "Éditions précédentes, de la plus récente à la plus ancienne" in index
+
+
+@pytest.mark.parametrize("language", ["fr", "de"])
+def test_follow_ups_are_written_in_the_digests_language(language):
+    # March: its short name differs from the English one in both languages, so that a
+    # date is never taken for English text.
+    sent = datetime(2027, 3, 3, 9, 0, tzinfo=UTC)
+    story = SentStory(7, "Harbour closes", "https://old.example/harbour", sent)
+    published = datetime(2027, 3, 4, 8, 0, tzinfo=UTC)
+    piece = SourceArticle("https://late.example/a", "Harbour to reopen Friday", published)
+    late = Source("Late", piece.url, piece.title, published, (piece,))
+    digest = Digest(
+        "Brief",
+        datetime(2027, 3, 4, 9, 0, tzinfo=UTC),
+        (),
+        "UTC",
+        language,
+        follow_ups=(FollowUp(story, (late,), (2,)),),
+    )
+    rendered = render_digest(digest)
+    content = {"Brief", story.headline, story.url, late.name, late.title, late.url}
+    parts = {
+        "html": without(visible(rendered.html), content),
+        "text": without(rendered.text, content),
+    }
+    assert not _english_in(parts, language)
+    heading = read_catalog(language).get("More on earlier stories").string
+    assert heading in rendered.text and html.escape(heading, quote=False) in rendered.html
+    for part in (rendered.text, rendered.html):
+        assert late.url in part and story.url in part

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from email.utils import format_datetime
 
 import pytest
 from conftest import REPO, run_cli, write_config
@@ -79,3 +81,73 @@ def test_the_email_and_the_archive_show_every_article(tmp_path, followup_site):
     # The follow-up's headline is shown under its outlet in both parts.
     followup = "Tarrow shipyard to hire 300 welders"
     assert followup in text and followup in html
+
+
+def _feed(*entries: tuple[str, str, str]) -> str:
+    stamp = format_datetime(datetime.now(UTC))
+    items = "".join(
+        f"<item><title>{title}</title><link>{link}</link><guid>{link}</guid>"
+        f"<pubDate>{stamp}</pubDate><description>{text}</description></item>"
+        for title, link, text in entries
+    )
+    return f"<rss version='2.0'><channel><title>F</title>{items}</channel></rss>"
+
+
+QUAKE = (
+    "Magnitude 5.1 quake shakes Orlavik, no injuries reported",
+    "https://a.example/quake",
+    "A magnitude 5.1 earthquake shook the port town of Orlavik on Sunday morning; the civil "
+    "protection agency said no injuries were reported and the harbour stayed open.",
+)
+QUAKE_LATE = (
+    "Orlavik quake: engineers close the old harbour bridge after finding cracks",
+    "https://b.example/orlavik-bridge",
+    "A day after the magnitude 5.1 earthquake in Orlavik, engineers of the civil protection "
+    "agency closed the old harbour bridge after finding cracks in two of its piers.",
+)
+FESTIVAL = (
+    "Brennmoor film festival names Ida Varga jury president",
+    "https://b.example/festival",
+    "The Brennmoor film festival named the director Ida Varga president of its jury for the "
+    "March edition, the festival's board said in a statement.",
+)
+
+
+def test_a_late_report_is_shown_once_as_a_follow_up_of_its_story(tmp_path):
+    (tmp_path / "a.xml").write_text(_feed(QUAKE))
+    (tmp_path / "b.xml").write_text(_feed())
+    config = tmp_path / "digest.yaml"
+    config.write_text(
+        "title: R\nstorage: state.db\nfetch:\n  pages: false\narchive:\n  dir: archive\n"
+        "delivery:\n  method: file\n  outbox: outbox\n"
+        "feeds:\n  - name: A\n    url: a.xml\n  - name: B\n    url: b.xml\n"
+    )
+    assert run_cli("run", "--config", str(config)).returncode == 0
+    (tmp_path / "b.xml").write_text(_feed(QUAKE_LATE, FESTIVAL))
+    result = run_cli("preview", "--config", str(config), "--json")
+    assert result.returncode == 0, result.stderr
+    preview = json.loads(result.stdout)
+    # The two new articles, each shown once: the festival as a story, the bridge as a
+    # follow-up of the quake sent before.
+    shown = _articles_shown(preview) + [
+        (source["name"], article["url"])
+        for follow_up in preview["follow_ups"]
+        for source in follow_up["sources"]
+        for article in source["articles"]
+    ]
+    assert sorted(shown) == [("B", FESTIVAL[1]), ("B", QUAKE_LATE[1])]
+    (follow_up,) = preview["follow_ups"]
+    assert (follow_up["story"]["headline"], follow_up["story"]["url"]) == QUAKE[:2]
+    # A preview changes nothing: the run lists the same follow-up.
+    assert run_cli("run", "--config", str(config)).returncode == 0
+    newest = sorted((tmp_path / "outbox").glob("*.txt"))[-1].stem
+    text = (tmp_path / "outbox" / f"{newest}.txt").read_text(encoding="utf-8")
+    html = (tmp_path / "outbox" / f"{newest}.html").read_text(encoding="utf-8")
+    pages = sorted(p for p in (tmp_path / "archive").rglob("*.html") if p.name != "index.html")
+    archive = pages[-1].read_text(encoding="utf-8")
+    for part in (text, html, archive):
+        assert QUAKE_LATE[1] in part and FESTIVAL[1] in part
+        assert "More on earlier stories" in part and QUAKE[0] in part
+    # Listed once: the next run has nothing to send.
+    again = run_cli("preview", "--config", str(config), "--json")
+    assert json.loads(again.stdout)["follow_ups"] == []

@@ -38,8 +38,15 @@ def test_an_outlet_reporting_a_delivered_story_days_later_joins_it(tmp_path, exp
     four_days_later = NOW + timedelta(days=4)  # beyond the 72h window
     store.add_articles([stored(late, "Circuit Post", four_days_later)], four_days_later)
     again, joined = _assemble(config, store, four_days_later)
-    assert again is None and joined == 1
-    assert store.count("joined") == 1
+    # Not a new story: the late report is listed under the story sent before, and counts
+    # as shown once that digest is staged.
+    assert again is not None and not again.items and joined == 1
+    (follow_up,) = again.follow_ups
+    assert follow_up.story.headline == digest_items.items[0].headline
+    assert [s.name for s in follow_up.sources] == ["Circuit Post"]
+    assert store.count("joined") == 0
+    store.stage_digest("S2", again.items, [], None, four_days_later, again.follow_ups)
+    assert store.count("joined") == 1 and store.count("pending") == 0
     store.close()
 
 

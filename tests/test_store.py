@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from digest.errors import RunLocked
-from digest.models import DigestItem, FeedEntry, Staged
+from digest.models import DigestItem, FeedEntry, FollowUp, Staged
 from digest.store._db import _process_start
 from digest.store._state import MIGRATIONS, QUEUE_LIMIT, NewArticle, Store
 
@@ -60,15 +60,39 @@ def test_articles_are_known_by_url_or_by_guid_and_title(store):
     assert store.known([entry(1), moved, reused, entry(2)]) == {entry(1).url, moved.url}
 
 
-def test_delivery_marks_articles_sent_and_late_reports_join(store):
+def _sent_then_late(store) -> tuple[FollowUp, int]:
+    """Articles 1 and 2 sent as one story; article 3 pending: a follow-up of that story."""
     store.add_articles([new(1), new(2), new(3)], NOW)
     pending = store.articles(("pending",), since=NOW - timedelta(days=1))
     item = DigestItem("Title 1", entry(1).url, "S", "en", None, (), (pending[0].id, pending[1].id))
     store.stage_digest("Subject", [item], [Staged("a@b.example", "<1@x>", b"m")], None, NOW)
-    assert store.count("delivered") == 2 and store.count("pending") == 1
     story_id = store.articles(("delivered",), since=NOW - timedelta(days=1))[0].story_id
-    store.join_story(story_id, [pending[2].id])
+    (story,) = store.sent_stories([story_id]).values()
+    return FollowUp(story, (), (pending[2].id,)), pending[2].id
+
+
+def test_delivery_marks_articles_sent_and_listed_late_reports_joined(store):
+    follow_up, late = _sent_then_late(store)
+    assert store.count("delivered") == 2 and store.count("pending") == 1
+    assert (follow_up.story.headline, follow_up.story.url) == ("Title 1", entry(1).url)
+    assert follow_up.story.sent == NOW
+    store.stage_digest("Next", [], [Staged("a@b.example", "<2@x>", b"m")], None, NOW, [follow_up])
     assert store.count("joined") == 1 and store.count("pending") == 0
+    (joined,) = store.articles(("joined",), since=NOW - timedelta(days=1))
+    assert (joined.id, joined.story_id) == (late, follow_up.story.id)
+
+
+def test_an_unstaged_digest_gives_its_follow_ups_back(store):
+    follow_up, late = _sent_then_late(store)
+    digest_id, (message,) = store.stage_digest(
+        "Next", [], [Staged("a@b.example", "<2@x>", b"m")], None, NOW, [follow_up]
+    )
+    store.mark_deferred(message.key, "cannot connect", NOW)
+    assert store.cancel_digest(digest_id, "cannot connect", NOW)
+    (again,) = store.articles(("pending",), since=NOW - timedelta(days=1))
+    assert (again.id, again.story_id) == (late, None)
+    # The story the first digest sent is untouched.
+    assert store.count("delivered") == 2
 
 
 def test_a_digest_no_server_took_is_unstaged_and_its_articles_pending_again(store):

@@ -35,7 +35,7 @@ log = logging.getLogger("digest")
 def digest_json(digest: Digest | None, title: str) -> dict[str, Any]:
     """The stable JSON shape of `digest preview --json` (documented in docs/commands.md)."""
     if digest is None:
-        return {"title": title, "created": None, "items": []}
+        return {"title": title, "created": None, "items": [], "follow_ups": []}
     return {
         "title": digest.title,
         "created": digest.created.isoformat(timespec="seconds"),
@@ -46,35 +46,46 @@ def digest_json(digest: Digest | None, title: str) -> dict[str, Any]:
                 "summary": item.summary,
                 "language": item.language,
                 "section": item.section,
-                "sources": [
-                    {
-                        "name": source.name,
-                        "url": source.url,
-                        "title": source.title,
-                        "published": source.published.isoformat(timespec="seconds"),
-                        # Every article of this outlet in the item, the one above first.
-                        "articles": [
-                            {
-                                "url": piece.url,
-                                "title": piece.title,
-                                "published": piece.published.isoformat(timespec="seconds"),
-                            }
-                            for piece in source.articles
-                        ],
-                    }
-                    for source in item.sources
-                ],
+                "sources": [_source_json(source, articles=True) for source in item.sources],
                 **({"why": list(item.why)} if len(item.sources) > 1 else {}),
                 "first_reported": _source_json(item.first_reported or item.sources[0]),
             }
             for item in digest.items
         ],
+        # Late reports on stories sent before, under the story as it was sent.
+        "follow_ups": [
+            {
+                "story": {
+                    "headline": follow_up.story.headline,
+                    "url": follow_up.story.url,
+                    "sent": follow_up.story.sent.isoformat(timespec="seconds"),
+                },
+                "sources": [_source_json(source, articles=True) for source in follow_up.sources],
+            }
+            for follow_up in digest.follow_ups
+        ],
     }
 
 
-def _source_json(source: Source) -> dict[str, str]:
+def _source_json(source: Source, articles: bool = False) -> dict[str, Any]:
+    """An outlet; with `articles`, its title and every article of it, the one above first."""
     published = source.published.isoformat(timespec="seconds")
-    return {"name": source.name, "url": source.url, "published": published}
+    if not articles:
+        return {"name": source.name, "url": source.url, "published": published}
+    return {
+        "name": source.name,
+        "url": source.url,
+        "title": source.title,
+        "published": published,
+        "articles": [
+            {
+                "url": piece.url,
+                "title": piece.title,
+                "published": piece.published.isoformat(timespec="seconds"),
+            }
+            for piece in source.articles
+        ],
+    }
 
 
 class _LoggedProblems(logging.Filter):
@@ -165,10 +176,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             _print_problems(error.report, logged)
         raise
     _print_problems(report, logged)
-    # A late report that joined a story already sent is not sent again: say how many, so
-    # that an article the reader never gets is at least counted where the operator looks.
+    # Late reports on stories already sent are listed under those stories, not sent as
+    # new ones: count them apart from the items.
     joined = report.articles_joined_delivered
-    late = f", {plural(joined, 'late report')} of stories already sent" if joined else ""
+    late = f", {plural(joined, 'follow-up')} on stories sent before" if joined else ""
     if report.digest is None and report.failure and not report.refused:
         # Every feed failed: "nothing new" would read as a quiet news day.
         print(f"{config.title}: nothing to deliver: {report.failure}")
@@ -176,7 +187,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         failed = f", {len(report.feeds_failed)} failed" if report.feeds_failed else ""
         print(
             f"{config.title}: nothing new to deliver ("
-            f"{plural(report.articles_new, 'new article')} fetched{late}, "
+            f"{plural(report.articles_new, 'new article')} fetched, "
             f"{plural(report.feeds_not_modified, 'feed')} unchanged{failed})"
         )
         if report.delivered_to:
@@ -190,12 +201,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         # "New" to the readers is not "fetched by this run": a preview (or a run whose
         # delivery failed) may have brought the articles in already.
         fetched = f"this run fetched {plural(report.articles_new, 'new article')}"
-        if report.articles_new < sources:
+        if report.articles_new < sources + joined:
             fetched += ", the rest were fetched earlier by a preview or run"
-        print(
-            f"{config.title}: delivered {plural(len(report.digest.items), 'item')} "
-            f"({plural(sources, 'source')}; {fetched}{late}) to {where}"
-        )
+        if report.digest.items:
+            shown = f"{plural(len(report.digest.items), 'item')} ({plural(sources, 'source')}; "
+            shown += f"{fetched}{late})"
+        else:
+            shown = f"{plural(joined, 'follow-up')} on stories sent before ({fetched})"
+        print(f"{config.title}: delivered {shown} to {where}")
     for recipient, reason in report.refused.items():
         LINES.say(f"delivery: {recipient} refused: {reason}")
     for recipient, reason in report.deferred.items():

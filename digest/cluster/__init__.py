@@ -3,7 +3,7 @@
 What other stages may use; the modules beside this one are internal."""
 
 from ._clusterer import cluster_articles, join_delivered
-from ._rank import filter_clusters, passes, rank_clusters
+from ._rank import filter_clusters, passes, rank_clusters, sources_of
 from ._terms.batch import TermsBatch, batch_terms
 from ._terms.features import UNKNOWN_VERSION, terms_version
 from ._terms.stored import decoded_terms, encoded_terms
@@ -19,5 +19,6 @@ __all__ = [
     "join_delivered",
     "passes",
     "rank_clusters",
+    "sources_of",
     "terms_version",
 ]

@@ -35,7 +35,7 @@ from mjml import mjml2html
 from ..config import DEFAULT_SUBJECT
 from ..errors import RenderError
 from ..files import slug
-from ..models import Digest, DigestItem, RenderedDigest
+from ..models import Digest, DigestItem, FollowUp, RenderedDigest, SourceArticle
 from ..text import one_line, printable
 
 HTML_TEMPLATE = "digest.mjml.j2"
@@ -227,8 +227,14 @@ def template_context(
             }
         )
     named = [section for section in sections if section["name"]]
-    outlets = {s.name for item in digest.items for s in item.sources}
+    all_sources = [
+        *(s for item in digest.items for s in item.sources),
+        *(s for follow_up in digest.follow_ups for s in follow_up.sources),
+    ]
+    follow_ups = [_follow_up_context(f, zone, digest) for f in digest.follow_ups]
     headlines = [item.headline for item in digest.items[preheader_from : preheader_from + 3]]
+    if not headlines:  # a digest of follow-ups only
+        headlines = [report["title"] for f in follow_ups for report in f["reports"]][:3]
     return {
         "digest": {
             "title": digest.title,
@@ -236,14 +242,14 @@ def template_context(
             "timezone": zone_name(local, digest.language),
             "language": digest.language,
             "item_count": len(digest.items),
-            "source_count": sum(
-                max(len(source.articles), 1) for item in digest.items for source in item.sources
-            ),
+            "follow_up_count": sum(len(f["reports"]) for f in follow_ups),
+            "source_count": sum(max(len(source.articles), 1) for source in all_sources),
             # The feeds this digest has stories from, not the config's: a failing feed gave
             # nothing, and "from 5 feeds" over 3 feeds' stories misleads.
-            "feed_count": len(outlets),
+            "feed_count": len({source.name for source in all_sources}),
         },
         "sections": sections,
+        "follow_ups": follow_ups,
         # A table of contents only helps when there is more than one section to jump to.
         "toc": named if len(named) > 1 else [],
         "preheader": printable(" · ".join(headlines)),
@@ -322,6 +328,39 @@ def _item_context(
                 ],
             }
             for source in item.sources
+        ],
+    }
+
+
+def _follow_up_context(follow_up: FollowUp, zone: ZoneInfo, digest: Digest) -> dict[str, Any]:
+    """A story sent before, and its new reports: each with its headline, as what is new is
+    in the headlines."""
+
+    def when(moment: datetime) -> str:
+        return moment_text(moment, zone, digest.created, digest.language)
+
+    story = follow_up.story
+    reports = sorted(
+        (
+            (piece.published, source.name, piece)
+            for source in follow_up.sources
+            for piece in source.articles
+            or (SourceArticle(source.url, source.title, source.published),)
+        ),
+        key=lambda report: (report[0], report[1], report[2].url),
+    )
+    return {
+        "headline": printable(story.headline),
+        "url": safe_url(story.url),
+        "sent": when(story.sent),
+        "reports": [
+            {
+                "title": printable(piece.title),
+                "url": safe_url(piece.url),
+                "source": printable(name),
+                "time": when(published),
+            }
+            for published, name, piece in reports
         ],
     }
 

@@ -18,7 +18,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from ..cluster import cluster_articles, filter_clusters, join_delivered, passes, rank_clusters
+from ..cluster import (
+    cluster_articles,
+    filter_clusters,
+    join_delivered,
+    passes,
+    rank_clusters,
+    sources_of,
+)
 from ..config import Config, FetchSettings
 from ..errors import DeliveryError, DigestError, ExtractError, FetchError, Invalid
 from ..feeds import FEED_ACCEPT, Fetcher, FetchRequest, parse_fetched
@@ -32,7 +39,16 @@ from ..mail import (
     stage_messages,
     write_archive,
 )
-from ..models import Digest, Outgoing, RemovedBlock, RenderedDigest, RunReport, Skipped
+from ..models import (
+    Article,
+    Digest,
+    FollowUp,
+    Outgoing,
+    RemovedBlock,
+    RenderedDigest,
+    RunReport,
+    Skipped,
+)
 from ..pages import LanguageDetector, clean_page, extract_page
 from ..store import QUEUE_LIMIT, Store
 from ..text import plural
@@ -130,8 +146,8 @@ def _build(config: Config, now: datetime, send: bool) -> RunReport:
             report.articles_joined_delivered = joined
             report.digest = digest
             log.info(
-                "%s to send (%s held back by max_items for the next run), %s joined "
-                "delivered stories",
+                "%s to send (%s held back by max_items for the next run), %s on stories "
+                "sent before, listed as follow-ups",
                 plural(len(digest.items) if digest else 0, "item"),
                 plural(len(weighed.held_back), "article"), plural(joined, "late report"),
             )  # fmt: skip
@@ -202,8 +218,9 @@ def _preview_note(digest: Digest | None) -> str:
 @dataclass(frozen=True)
 class _Weighed:
     """What weighing the pending articles gave: the digest (None: nothing can go out), how
-    many late reports joined delivered stories, and the ids of the articles of the stories
-    `max_items` left out of the digest (sent by the runs that follow)."""
+    many late reports on stories sent before it lists as follow-ups, and the ids of the
+    articles of the stories `max_items` left out of the digest (sent by the runs that
+    follow)."""
 
     digest: Digest | None
     joined: int
@@ -262,11 +279,9 @@ def _weigh(
         timing.cpu += batch.workers_cpu
         timing.workers_cpu += batch.workers_cpu
         row_of = {a.id: row for row, a in enumerate(pending)}
-        late, pending = join_delivered(pending, delivered, batch)
-        by_story: dict[int, list[int]] = {}
-        for article_id, story_id in late.items():
-            by_story.setdefault(story_id, []).append(article_id)
-        joined = sum(store.join_story(story, ids) for story, ids in by_story.items())
+        late, pending_after = join_delivered(pending, delivered, batch)
+        follow_ups = _follow_ups(store, [a for a in pending if a.id in late], late)
+        pending = pending_after
         clusters = cluster_articles(
             pending,
             batch.rows([row_of[a.id] for a in pending]),
@@ -290,7 +305,8 @@ def _weigh(
         timing.items = len(items)
     chosen = {article_id for item in items for article_id in item.article_ids}
     held_back = tuple(a.id for cluster in fresh for a in cluster.articles if a.id not in chosen)
-    if not items:
+    joined = sum(len(follow_up.article_ids) for follow_up in follow_ups)
+    if not items and not follow_ups:
         return _Weighed(None, joined, held_back)
     digest = Digest(
         title=config.title,
@@ -299,8 +315,29 @@ def _weigh(
         timezone=config.timezone,
         language=config.language,
         sections=tuple(dict.fromkeys(f.section for f in config.feeds if f.section)),
+        follow_ups=follow_ups,
     )
     return _Weighed(digest, joined, held_back)
+
+
+def _follow_ups(
+    store: Store, late: Sequence[Article], story_of: dict[int, int]
+) -> tuple[FollowUp, ...]:
+    """The late reports that joined stories sent before, grouped by story, newest story
+    first. Listed in the digest, they are marked joined when it is staged."""
+    by_story: dict[int, list[Article]] = {}
+    for article in late:
+        by_story.setdefault(story_of[article.id], []).append(article)
+    stories = store.sent_stories(by_story)
+    follow_ups = [
+        FollowUp(
+            story=stories[story_id],
+            sources=sources_of(articles),
+            article_ids=tuple(article.id for article in articles),
+        )
+        for story_id, articles in by_story.items()
+    ]
+    return tuple(sorted(follow_ups, key=lambda f: (f.story.sent, f.story.id), reverse=True))
 
 
 def render_email(config: Config, digest: Digest) -> RenderedDigest:
@@ -347,7 +384,7 @@ def _send(
     with timer.stage("deliver") as timing:
         staged = stage_messages(rendered, settings, config.language, now)
         digest_id, outgoing = store.stage_digest(
-            rendered.subject, digest.items, staged, run_id, now
+            rendered.subject, digest.items, staged, run_id, now, digest.follow_ups
         )
         outcome = _send_and_report(config, store, outgoing, report)
         # What reached a server or the outbox folder, not what was staged: a run whose

@@ -279,6 +279,12 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         "013_run_config",
         "ALTER TABLE runs ADD COLUMN config TEXT",
     ),
+    (
+        # The digest that listed a late report under the story it joined, so that a digest
+        # unstaged (no server took it) gives its late reports back to the next one.
+        "014_follow_ups",
+        "ALTER TABLE articles ADD COLUMN listed_in INTEGER REFERENCES digests(id)",
+    ),
 )
 
 # PostgreSQL runs the same migrations, with the few statements SQLite alone reads replaced

@@ -29,7 +29,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from ..errors import StoreError
-from ..models import DigestItem, Outgoing, Staged
+from ..models import DigestItem, FollowUp, Outgoing, Staged
 from ._connection import Connection
 from ._db import StateDB, _iso
 
@@ -54,8 +54,10 @@ class DeliveryLog(StateDB):
         messages: Iterable[Staged],
         run_id: int | None,
         now: datetime,
+        follow_ups: Sequence[FollowUp] = (),
     ) -> tuple[int, list[Outgoing]]:
-        """Record a digest and its messages before sending; its stories count as taken.
+        """Record a digest and its messages before sending; its stories count as taken, and
+        its follow-ups' late reports as shown (joined to the stories sent before).
 
         One transaction, so a run that dies while staging leaves nothing staged. `messages`
         is consumed one at a time (each inserted, then let go): give an iterator that builds
@@ -81,6 +83,13 @@ class DeliveryLog(StateDB):
                     "UPDATE articles SET status = 'delivered', story_id = ? WHERE id = ?",
                     [(story_id, article_id) for article_id in item.article_ids],
                 )
+            for follow_up in follow_ups:
+                db.executemany(
+                    "UPDATE articles SET status = 'joined', story_id = ?, listed_in = ? "
+                    "WHERE id = ? AND status = 'pending'",
+                    [(follow_up.story.id, digest_id, article_id)
+                     for article_id in follow_up.article_ids],
+                )  # fmt: skip
             outgoing = []
             for staged in messages:
                 key = db.insert(
@@ -221,7 +230,8 @@ class DeliveryLog(StateDB):
         )
 
     def cancel_digest(self, digest_id: int, error: str, now: datetime) -> bool:
-        """Unstage a digest no server took any message of: its stories go back to pending.
+        """Unstage a digest no server took any message of: its stories, and the late reports it
+        listed as follow-ups, go back to pending.
 
         Returns False (and changes nothing) when a message was sent or may have been.
         """
@@ -240,6 +250,11 @@ class DeliveryLog(StateDB):
                 (digest_id,),
             )
             db.execute("DELETE FROM stories WHERE digest_id = ?", (digest_id,))
+            db.execute(
+                "UPDATE articles SET status = 'pending', story_id = NULL, listed_in = NULL "
+                "WHERE listed_in = ?",
+                (digest_id,),
+            )
             for row in db.execute(
                 "SELECT id FROM queued_messages WHERE digest_id = ? AND status = 'queued'",
                 (digest_id,),

@@ -37,7 +37,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ..models import Article, FeedEntry, FeedState, RemovedBlock, Skipped
+from ..models import Article, FeedEntry, FeedState, RemovedBlock, SentStory, Skipped
 from ._article_pool import ArticlePool
 from ._db import STALE_LOCK, StateDB, _iso, _time, maybe_time
 from ._feed_health import FeedHealthRecords
@@ -51,8 +51,8 @@ __all__ = ["MIGRATIONS", "QUEUE_LIMIT", "STALE_LOCK", "FeedState", "NewArticle",
 # Site chrome changes with redesigns; a block not seen for this long no longer teaches much.
 SITE_MEMORY = timedelta(days=60)
 PROBLEM_MEMORY = timedelta(days=90)
-# Fingerprints per site_blocks query (SQLite allows 999 parameters before 3.32).
-SITE_BLOCKS_PER_QUERY = 500
+# Values per query with an IN list (SQLite allows 999 parameters before 3.32).
+PARAMETERS_PER_QUERY = 500
 
 
 @dataclass(frozen=True)
@@ -274,8 +274,8 @@ class Store(DeliveryLog, FeedHealthRecords, TermStore, ArticlePool):
         """Which of `urls` are kept outside the window: URL -> whether it is backlog."""
         wanted = list(dict.fromkeys(urls))
         found: dict[str, bool] = {}
-        for start in range(0, len(wanted), SITE_BLOCKS_PER_QUERY):
-            chunk = wanted[start : start + SITE_BLOCKS_PER_QUERY]
+        for start in range(0, len(wanted), PARAMETERS_PER_QUERY):
+            chunk = wanted[start : start + PARAMETERS_PER_QUERY]
             marks = ", ".join("?" * len(chunk))
             for row in self.db.execute(
                 f"SELECT url, backlog FROM kept_entries WHERE digest = ? AND url IN ({marks})",
@@ -402,17 +402,20 @@ class Store(DeliveryLog, FeedHealthRecords, TermStore, ArticlePool):
             (self.digest, _iso(before)),
         ).rowcount
 
-    def join_story(self, story_id: int, article_ids: Iterable[int]) -> int:
-        """Attach late reports to a delivered story: they are never sent on their own."""
-        ids = list(article_ids)
-        with self.transaction() as db:
-            for article_id in ids:
-                db.execute(
-                    "UPDATE articles SET status = 'joined', story_id = ? "
-                    "WHERE id = ? AND status = 'pending'",
-                    (story_id, article_id),
-                )
-        return len(ids)
+    def sent_stories(self, story_ids: Iterable[int]) -> dict[int, SentStory]:
+        """The stories of `story_ids` as their digests sent them (late reports join them)."""
+        wanted = sorted(set(story_ids))
+        stories: dict[int, SentStory] = {}
+        for start in range(0, len(wanted), PARAMETERS_PER_QUERY):
+            chunk = wanted[start : start + PARAMETERS_PER_QUERY]
+            marks = ", ".join("?" * len(chunk))
+            for row in self.db.execute(
+                "SELECT stories.id, headline, url, digests.created FROM stories JOIN digests "
+                f"ON digests.id = stories.digest_id WHERE stories.id IN ({marks})",
+                chunk,
+            ):
+                stories[row[0]] = SentStory(row[0], row[1], row[2], _time(row[3]))
+        return stories
 
     # -- site memory (for repeated-on-site boilerplate) ------------------------------------
 
@@ -423,8 +426,8 @@ class Store(DeliveryLog, FeedHealthRecords, TermStore, ArticlePool):
         seen: dict[str, set[str]] = {}
         if self.db.execute("SELECT 1 FROM site_blocks WHERE host = ? LIMIT 1", (host,)).fetchone():
             wanted = list(set(fingerprints))
-            for start in range(0, len(wanted), SITE_BLOCKS_PER_QUERY):
-                chunk = wanted[start : start + SITE_BLOCKS_PER_QUERY]
+            for start in range(0, len(wanted), PARAMETERS_PER_QUERY):
+                chunk = wanted[start : start + PARAMETERS_PER_QUERY]
                 for row in self.db.execute(
                     "SELECT fingerprint, url FROM site_blocks WHERE host = ? AND fingerprint IN "
                     f"({', '.join('?' * len(chunk))})",

@@ -193,3 +193,32 @@ def test_a_language_detected_before_the_limit_keeps_being_read():
     for number in range(1, 1 + MAX_FAILED_DETECTIONS):
         reader.read(f"{number} Qzx {number} Wibble")
     assert reader.read("Ter, 25 Set 2018 10:00:00 -0300") == datetime(2018, 9, 25, 13, tzinfo=UTC)
+
+
+def _published(*dates: str, now: datetime) -> list[datetime | None]:
+    pub_dates = [f"<pubDate>{date}</pubDate>" for date in dates]
+    parsed = parse_feed(rss(*pub_dates), "News", "https://n.example/feed.xml", now)
+    return [entry.published for entry in parsed.entries]
+
+
+def test_a_date_in_numbers_is_read_as_the_feed_writes_it():
+    now = utc(2026, 12, 6, 12, 0)
+    # Day first ("06/12/2026", a British or Indian feed), month first ("12/06/2026"), year
+    # first; feedparser read "06-12-2026" as 20 December 2006 and "2026/12/06" as 1 December,
+    # and English day-first dates as June: today's news fell outside the window unsaid.
+    assert _published(
+        "06/12/2026 08:30", "12/06/2026 08:30", "06-12-2026", "2026/12/06", "6.12.26 08:30 +0100",
+        now=now,
+    ) == [utc(2026, 12, 6, 8, 30), utc(2026, 12, 6, 8, 30), utc(2026, 12, 6),
+          utc(2026, 12, 6), utc(2026, 12, 6, 7, 30)]  # fmt: skip
+
+
+def test_the_feed_s_unambiguous_dates_decide_the_order_of_its_others():
+    now = utc(2026, 6, 6, 12, 0)
+    # Alone, "05/06/2026" is read as the day nearest the fetch (5 June); beside a date that
+    # can only be month first, it is 6 May, as the feed writes its dates.
+    assert _published("05/06/2026", now=now) == [utc(2026, 6, 5)]
+    assert _published("05/31/2026", "05/06/2026", now=now) == [utc(2026, 5, 31), utc(2026, 5, 6)]
+    assert _published("31/05/2026", "05/06/2026", now=now) == [utc(2026, 5, 31), utc(2026, 6, 5)]
+    # Numbers that make no date are no date.
+    assert _published("31/31/2026", "2026/13/40", now=now) == [None, None]

@@ -41,6 +41,11 @@ _COMPACT_TIME = re.compile(
 )
 # A year written with four digits: alone, or opening a compact date (20180924).
 _FOUR_DIGITS = re.compile(r"(?<!\d)\d{4}(?=\d{4}(?!\d)|(?!\d))")
+# A date written in numbers only: "06/12/2026", "6.12.26 08:30", "2026/12/06". feedparser
+# misreads some ("06-12-2026" as 20 Dec 2006, "2026/12/06" as 1 Dec), and dateparser reads
+# the day and the month in the language's order, month first in English, where British,
+# Indian or Australian feeds write the day first. So these are read here (`numeric_order`).
+NUMERIC_DATE = re.compile(r"^(\d{1,4})([/.-])(\d{1,2})\2(\d{2}|\d{4})(?![\d/.-])")
 # Detecting a date's language among all of dateparser's costs tens of milliseconds a text;
 # once this many of a feed's dates were in no language, the rest of them are read in the
 # languages already known only, so a feed of unreadable dates cannot cost minutes a run.
@@ -68,6 +73,22 @@ class DateReader:
         self.now = now
         self.hints = _codes(languages)
         self.failed_detections = 0
+        self.day_first: bool | None = None  # the feed's order of numeric dates, once known
+
+    def learn_order(self, texts: Iterable[object]) -> None:
+        """The order of day and month in the feed's numeric dates, from those that tell it
+        ("13/11/2026" is day first): one feed writes all its dates one way."""
+        votes = {True: 0, False: 0}
+        for text in texts:
+            match = NUMERIC_DATE.match(" ".join(text.split())) if isinstance(text, str) else None
+            if match and len(match.group(1)) <= 2:
+                first, second = int(match.group(1)), int(match.group(3))
+                if first > 12 >= second:
+                    votes[True] += 1
+                elif second > 12 >= first:
+                    votes[False] += 1
+        if votes[True] != votes[False]:
+            self.day_first = votes[True] > votes[False]
 
     def read(self, text: str, languages: Iterable[str] = ()) -> datetime | None:
         """See `parse_date`; `languages` are tried before the reader's own (an entry's)."""
@@ -76,6 +97,9 @@ class DateReader:
             return None  # no day, no year: no date, and no need to ask dateparser
         text = _COMPACT_TIME.sub(_with_colons, text)
         moment = _iso(text)
+        numeric = NUMERIC_DATE.match(text) if moment is None else None
+        if numeric:
+            return self._numeric(numeric, text)
         try:
             if moment is None:
                 hints = tuple(dict.fromkeys([*_codes(languages), *self.hints, "en"]))
@@ -92,6 +116,35 @@ class DateReader:
         if moment is None:
             return None
         return century_fixed(moment.astimezone(UTC), text, self.now)
+
+    def _numeric(self, match: re.Match[str], text: str) -> datetime | None:
+        """A date in numbers: year first as ISO 8601 has it; else day and month in the feed's
+        order (`learn_order`) when the numbers do not tell, and failing that the reading
+        nearest the fetch that is not ahead of it (a feed's entries are recent news)."""
+        head, _, middle, tail = match.groups()
+        if len(head) == 4:
+            readings = [(head, middle, tail)] if len(tail) == 2 else []
+        elif len(head) <= 2:
+            day_first, month_first = (tail, middle, head), (tail, head, middle)
+            readings = [day_first, month_first]
+            if self.day_first is not None and max(int(head), int(middle)) <= 12:
+                readings = [day_first if self.day_first else month_first]
+        else:
+            readings = []
+        rest = text[match.end() :]
+        moments = []
+        for year, month, day in readings:
+            written = f"{year if len(year) == 4 else '20' + year}-{month:0>2}-{day:0>2}{rest}"
+            try:
+                moment = _parser(("en",)).get_date_data(written).date_obj
+            except Exception:  # dateparser's surprise on a hostile text costs the date only
+                moment = None
+            if moment is not None:
+                moments.append(century_fixed(moment.astimezone(UTC), text, self.now))
+        past = [moment for moment in moments if moment <= self.now + FUTURE_TOLERANCE]
+        if past:
+            return max(past)
+        return min(moments, default=None)
 
 
 def century_fixed(moment: datetime, text: str, now: datetime) -> datetime:

@@ -18,7 +18,7 @@ import feedparser
 from ..errors import FeedError
 from ..models import FeedEntry, FetchResult, Skipped
 from ..text import collapse, html_to_text, plural, printable
-from ._dates import DateReader, century_fixed, not_in_future
+from ._dates import NUMERIC_DATE, DateReader, century_fixed, not_in_future
 from ._urls import canonical_url, usable_link
 
 _MAX_TITLE = 300
@@ -105,6 +105,7 @@ def _parse_xml_feed(
     names: list[str] = []  # each entry's name, in document order
     seen: set[str] = set()
     dates = DateReader(now, _languages(parsed.feed))
+    dates.learn_order(dict.get(raw, key) for raw in parsed.entries for key, _ in _DATE_KEYS)
     for index, raw in enumerate(parsed.entries):
         name = _entry_name(raw.get("title"), raw.get("id"), index)
         try:
@@ -377,7 +378,9 @@ def _feed_date(raw: Any, keys: tuple[str, str], dates: DateReader) -> datetime |
     text_key, parsed_key = keys
     text = dict.get(raw, text_key)
     text = text if isinstance(text, str) else ""
-    moment = _struct_time(dict.get(raw, parsed_key))
+    # feedparser's reading of a date in numbers only is not trusted (_dates.NUMERIC_DATE).
+    numeric = NUMERIC_DATE.match(" ".join(text.split()))
+    moment = None if numeric else _struct_time(dict.get(raw, parsed_key))
     if moment is not None:
         moment = century_fixed(moment, text, dates.now)  # feedparser reads "89" as 2089
     elif text:
@@ -470,6 +473,12 @@ def _parse_json_feed(body: bytes, feed_name: str, feed_url: str, now: datetime) 
     entries, dropped = [], []
     seen: set[str] = set()
     dates = DateReader(now, [_json_text(data.get("language"))])  # JSON Feed 1.1
+    dates.learn_order(
+        item.get(key)
+        for item in items
+        if isinstance(item, dict)
+        for key in ("date_published", "date_modified")
+    )
     for index, item in enumerate(items):
         if not isinstance(item, dict):
             dropped.append(Skipped("entry", feed_url, f"item {index} is not an object", feed_name))

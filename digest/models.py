@@ -141,6 +141,7 @@ class SourceArticle:
     url: str
     title: str
     published: datetime
+    language: str | None = None  # detected from its text, as Article.language
 
 
 @dataclass(frozen=True)

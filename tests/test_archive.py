@@ -107,6 +107,20 @@ def test_the_index_dates_each_digest_in_the_digests_timezone(tmp_path):
     assert "08:00" not in index
 
 
+def test_the_index_counts_a_digest_of_follow_ups_alone_by_its_follow_ups(tmp_path):
+    entry = ArchivedDigest(
+        page="2026-11-24-080000.html",
+        title="Morning Brief",
+        subject="Morning Brief · 24 Nov: Harbour to reopen",
+        created="2026-11-24T08:00:00+00:00",
+        item_count=0,
+        headlines=[],
+        follow_up_count=2,
+    )
+    index = index_page([entry], "Morning Brief", "de", ArchiveConfig(tmp_path))
+    assert "· 2 Nachträge" in index and "0 Meldungen" not in index
+
+
 def test_two_digests_sent_within_one_second_get_two_archive_pages():
     from datetime import UTC, datetime
 

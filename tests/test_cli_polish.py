@@ -269,6 +269,8 @@ def test_a_late_report_of_a_story_already_sent_is_listed_under_it_once(tmp_path:
     assert "  + Riverton library to reopen early after roof repairs · B, " in listed
     assert "    https://b.example/library" in listed
     assert "R\n" in text and "1 follow-up · times in UTC" in text
+    status = run_cli("status", "--config", str(config))
+    assert " ok " in status.stdout and "  1 follow-up to " in status.stdout, status.stdout
     third = run_cli("run", "--config", str(config))
     assert third.returncode == 0, third.stderr
     assert third.stdout.startswith("R: nothing new to deliver"), third.stdout

@@ -7,7 +7,7 @@ import pytest
 
 from digest.errors import RenderError
 from digest.mail._render import Links, render_digest, safe_url
-from digest.models import Digest, DigestItem, Source
+from digest.models import Digest, DigestItem, FollowUp, SentStory, Source, SourceArticle
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)> & <b>bold'
@@ -246,3 +246,35 @@ def test_the_text_part_writes_out_every_link_of_the_html():
         assert href in rendered.text
     for line in rendered.text.splitlines():
         assert len(line) <= 78 or re.search(r"https?://\S+$", line), line
+
+
+def _follow_up(title: str, language: str | None, outlet: str = "Late Wire") -> FollowUp:
+    story = SentStory(3, "Harbour closes after storm", "https://old.example/h", NOW)
+    later = NOW.replace(hour=11)
+    piece = SourceArticle(f"https://late.example/{len(title)}", title, later, language)
+    return FollowUp(story, (Source(outlet, piece.url, title, later, (piece,)),), (9,))
+
+
+def test_a_digest_of_follow_ups_alone_says_what_is_new():
+    late = _follow_up("Harbour to reopen on Friday", "en")
+    alone = Digest("Morning Brief", NOW.replace(hour=12), (), "UTC", "en", follow_ups=(late,))
+    rendered = render_digest(alone)
+    # The subject names the new report, not an empty headline; the header counts follow-ups.
+    assert rendered.subject == "Morning Brief · 23 Nov 2026: Harbour to reopen on Friday"
+    assert "23 November 2026 · 1 follow-up · times in UTC" in rendered.text
+    assert "0 stories" not in rendered.text and "0 stories" not in rendered.html
+    # No-break spaces keep the date whole on a phone, as the sources' times.
+    sent = "sent 23 Nov 2026, 09:00".replace(" ", "\u00a0").replace("sent\u00a0", "sent ")
+    assert f"* Harbour closes after storm ({sent})" in rendered.text
+
+
+def test_follow_ups_are_tagged_with_their_language_and_counted_apart_from_the_stories():
+    story = item("Strike ends", "https://w.example/s")
+    late = _follow_up("Le port rouvre vendredi", "fr", "Le Quai")
+    mixed = Digest("Morning Brief", NOW.replace(hour=12), (story,), "UTC", "en",
+                   follow_ups=(late,))  # fmt: skip
+    rendered = render_digest(mixed)
+    # The story's three outlets; the follow-up's outlet is not one the stories came from.
+    assert "1 story from 3 feeds · 1 follow-up" in rendered.text
+    assert "+ Le port rouvre vendredi [FR] · Le Quai, 11:00" in rendered.text
+    assert 'lang="fr"' in rendered.html and ">FR</span>" in rendered.html

@@ -179,7 +179,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     # Late reports on stories already sent are listed under those stories, not sent as
     # new ones: count them apart from the items.
     joined = report.articles_joined_delivered
-    late = f", {plural(joined, 'follow-up')} on stories sent before" if joined else ""
     if report.digest is None and report.failure and not report.refused:
         # Every feed failed: "nothing new" would read as a quiet news day.
         print(f"{config.title}: nothing to deliver: {report.failure}")
@@ -201,14 +200,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         # "New" to the readers is not "fetched by this run": a preview (or a run whose
         # delivery failed) may have brought the articles in already.
         fetched = f"this run fetched {plural(report.articles_new, 'new article')}"
-        if report.articles_new < sources + joined:
+        if report.articles_new == 0:
+            fetched = "fetched earlier by a preview or run"
+        elif report.articles_new < sources + joined:
             fetched += ", the rest were fetched earlier by a preview or run"
-        if report.digest.items:
-            shown = f"{plural(len(report.digest.items), 'item')} ({plural(sources, 'source')}; "
-            shown += f"{fetched}{late})"
-        else:
-            shown = f"{plural(joined, 'follow-up')} on stories sent before ({fetched})"
-        print(f"{config.title}: delivered {shown} to {where}")
+        shown = [plural(len(report.digest.items), "item")] if report.digest.items else []
+        if joined:
+            shown.append(f"{plural(joined, 'follow-up')} on stories sent before")
+        counts = f"{plural(sources, 'source')}; {fetched}" if report.digest.items else fetched
+        print(f"{config.title}: delivered {' and '.join(shown)} ({counts}) to {where}")
     for recipient, reason in report.refused.items():
         LINES.say(f"delivery: {recipient} refused: {reason}")
     for recipient, reason in report.deferred.items():

@@ -25,6 +25,7 @@ class Delivered:
     subject: str
     items: int
     status: str  # sending, delivered, failed
+    follow_ups: int = 0  # late reports on stories sent before, listed in it
     sent_to: list[str] = field(default_factory=list)
     refused: dict[str, str] = field(default_factory=dict)
     waiting: dict[str, str] = field(default_factory=dict)  # recipient -> last error
@@ -125,6 +126,7 @@ def _read(
     # A storage several digests share (012_shared_store) keys each digest's rows.
     shared = postgres or "digest" in _columns(db, "runs")
     mine, of = ("WHERE digest = ?", (digest,)) if shared else ("", ())
+    listed = postgres or "listed_in" in _columns(db, "articles")  # 014_follow_ups
     for row in db.execute(
         f"SELECT * FROM runs {mine} ORDER BY id DESC LIMIT ?", (*of, limit)
     ).fetchall():
@@ -143,7 +145,7 @@ def _read(
         started = maybe_time(row["started"])
         end = maybe_time(row["finished"]) if row["finished"] else None
         seconds = ((end or now) - started).total_seconds() if started else None
-        digests = _digests(db, row["id"]) if has_outbox else []
+        digests = _digests(db, row["id"], listed) if has_outbox else []
         detail = row["detail"] if has_outbox else None  # both came with 004_outbox
         outcome = row["outcome"] or "running"
         if dead:
@@ -178,13 +180,19 @@ def _read(
     return status
 
 
-def _digests(db: Any, run_id: int) -> list[Delivered]:
+def _digests(db: Any, run_id: int, listed: bool) -> list[Delivered]:
+    """The digests a run staged; `listed`: the state records the follow-ups they listed."""
     out = []
     for digest in db.execute(
         "SELECT id, subject, item_count, status FROM digests WHERE run_id = ? ORDER BY id",
         (run_id,),
     ).fetchall():
-        record = Delivered(digest["subject"], digest["item_count"], digest["status"])
+        follow_ups = 0
+        if listed:
+            follow_ups = db.execute(
+                "SELECT COUNT(*) FROM articles WHERE listed_in = ?", (digest["id"],)
+            ).fetchone()[0]
+        record = Delivered(digest["subject"], digest["item_count"], digest["status"], follow_ups)
         for row in db.execute(
             "SELECT recipient, status, last_error, method, target FROM queued_messages "
             "WHERE digest_id = ?",
@@ -248,7 +256,10 @@ def format_status(status: Status) -> str:
 def _what(run: RunRecord) -> str:
     parts = []
     for digest in run.digests:
-        text = f"{digest.items} item{'' if digest.items == 1 else 's'}"
+        text = plural(digest.items, "item")
+        if digest.follow_ups:
+            follow_ups = plural(digest.follow_ups, "follow-up")
+            text = f"{text} and {follow_ups}" if digest.items else follow_ups
         if digest.sent_to:
             text += f" to {', '.join(digest.sent_to)}"
         if digest.status == "failed":

@@ -181,7 +181,9 @@ def sources_of(articles: Sequence[Article], lead: Article | None = None) -> tupl
                 url=shown.url,
                 title=shown.title,
                 published=shown.published,
-                articles=tuple(SourceArticle(a.url, a.title, a.published) for a in ordered),
+                articles=tuple(
+                    SourceArticle(a.url, a.title, a.published, a.language) for a in ordered
+                ),
             )
         )
     return tuple(sorted(sources, key=lambda source: source.published))

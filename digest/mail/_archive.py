@@ -52,6 +52,7 @@ class ArchivedDigest:
     created: str  # ISO 8601, UTC
     item_count: int
     headlines: list[tuple[str, str]]  # (headline, url) of each item
+    follow_up_count: int = 0  # late reports on stories sent before (none in older records)
 
 
 def page_name(created: datetime) -> str:
@@ -95,6 +96,7 @@ def write_archive(
         created=digest.created.astimezone(UTC).isoformat(timespec="milliseconds"),
         item_count=len(digest.items),
         headlines=[(item.headline, safe_url(item.url)) for item in digest.items],
+        follow_up_count=sum(len(follow_up.article_ids) for follow_up in digest.follow_ups),
     )
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -169,6 +171,12 @@ def index_page(
         stories = texts.ngettext("%(num)s story", "%(num)s stories", entry.item_count) % {
             "num": format_decimal(entry.item_count, locale=locale)
         }
+        if entry.follow_up_count:
+            count = entry.follow_up_count
+            follow_ups = texts.ngettext("%(num)s follow-up", "%(num)s follow-ups", count) % {
+                "num": format_decimal(count, locale=locale)
+            }
+            stories = f"{stories} · {follow_ups}" if entry.item_count else follow_ups
         rest = texts.ngettext("and %(num)s more", "and %(num)s more", more) % {
             "num": format_decimal(more, locale=locale)
         }

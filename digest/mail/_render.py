@@ -244,9 +244,10 @@ def template_context(
             "item_count": len(digest.items),
             "follow_up_count": sum(len(f["reports"]) for f in follow_ups),
             "source_count": sum(max(len(source.articles), 1) for source in all_sources),
-            # The feeds this digest has stories from, not the config's: a failing feed gave
+            # The feeds this digest has reports from, not the config's: a failing feed gave
             # nothing, and "from 5 feeds" over 3 feeds' stories misleads.
             "feed_count": len({source.name for source in all_sources}),
+            "story_feed_count": len({s.name for item in digest.items for s in item.sources}),
         },
         "sections": sections,
         "follow_ups": follow_ups,
@@ -286,9 +287,6 @@ def _item_context(
 
     first = item.first_reported or item.sources[0]
     count = len(item.sources)
-    # Tagged only when it differs from the digest's own language: a French digest marks
-    # its English items EN, an English one its French items FR.
-    foreign = item.language if item.language and item.language != language else ""
     return {
         "number": number,
         # The item's place in the digest's ranking: archive index links point at it.
@@ -299,9 +297,9 @@ def _item_context(
         "url": safe_url(item.url),
         "summary": printable(item.summary),
         "section": item.section,
-        "language_tag": foreign.upper(),
-        "language_code": foreign,
-        "language_name": digest_locale(language).languages.get(foreign, "") if foreign else "",
+        # Tagged only when it differs from the digest's own language: a French digest marks
+        # its English items EN, an English one its French items FR.
+        **_language_tag(item.language, language),
         # The templates write the coverage line (only for two or more sources): "6 sources ·
         # first reported by Global Brief, 5 Dec, 12:00".
         "source_count": count,
@@ -340,6 +338,12 @@ def _follow_up_context(follow_up: FollowUp, zone: ZoneInfo, digest: Digest) -> d
         return moment_text(moment, zone, digest.created, digest.language)
 
     story = follow_up.story
+    local = story.sent.astimezone(zone)
+    sent = date_and_time(
+        format_skeleton("yMMMd", local, locale=digest_locale(digest.language)),
+        format_time(local, "short", locale=digest_locale(digest.language)),
+        digest.language,
+    )
     reports = sorted(
         (
             (piece.published, source.name, piece)
@@ -352,32 +356,59 @@ def _follow_up_context(follow_up: FollowUp, zone: ZoneInfo, digest: Digest) -> d
     return {
         "headline": printable(story.headline),
         "url": safe_url(story.url),
-        "sent": when(story.sent),
+        # Always with its date: "sent 4 Dec 2026, 09:43" reads in every language.
+        "sent": sent.replace(" ", "\u00a0"),
         "reports": [
             {
                 "title": printable(piece.title),
                 "url": safe_url(piece.url),
                 "source": printable(name),
                 "time": when(published),
+                **_language_tag(piece.language, digest.language),
             }
             for published, name, piece in reports
         ],
     }
 
 
+def _language_tag(language: str | None, digest_language: str) -> dict[str, str]:
+    """The tag of a text in another language than the digest's: "FR" in an English digest."""
+    foreign = language if language and language != digest_language else ""
+    return {
+        "language_tag": foreign.upper(),
+        "language_code": foreign,
+        "language_name": digest_locale(digest_language).languages.get(foreign, "")
+        if foreign
+        else "",
+    }
+
+
 def subject_line(digest: Digest, pattern: str = DEFAULT_SUBJECT) -> str:
-    """The subject from the config's pattern; {headline} is the top item's headline."""
+    """The subject from the config's pattern; {headline} is the top item's headline
+    (`_top_headline`)."""
     zone = ZoneInfo(digest.timezone)
     fields = {
         "title": digest.title,
         "date": short_date(digest.created.astimezone(zone), digest.language),
-        "headline": digest.items[0].headline if digest.items else "",
+        "headline": _top_headline(digest),
         "count": format_decimal(len(digest.items), locale=digest_locale(digest.language)),
     }
     # One line without controls or bidi overrides, as build_message makes every header: the
     # length is then measured on what the reader sees.
     subject = one_line(pattern.format(**fields)).rstrip(" :·")
     return subject if len(subject) <= 140 else subject[:139].rsplit(" ", 1)[0] + "…"
+
+
+def _top_headline(digest: Digest) -> str:
+    """The top item's headline; in a digest of follow-ups alone, the newest story's first
+    new report, which says what is new."""
+    if digest.items:
+        return digest.items[0].headline
+    for follow_up in digest.follow_ups:
+        pieces = [piece for source in follow_up.sources for piece in source.articles]
+        if pieces:
+            return min(pieces, key=lambda piece: (piece.published, piece.url)).title
+    return ""
 
 
 def render_digest(

@@ -212,7 +212,9 @@ def _preview_note(digest: Digest | None) -> str:
         return "showed nothing new"
     items = len(digest.items)
     sources = sum(len(item.sources) for item in digest.items)
-    return f"showed {plural(items, 'item')} ({plural(sources, 'source')}), not sent"
+    late = sum(len(follow_up.article_ids) for follow_up in digest.follow_ups)
+    follow_ups = f" and {plural(late, 'follow-up')}" if late else ""
+    return f"showed {plural(items, 'item')} ({plural(sources, 'source')}){follow_ups}, not sent"
 
 
 @dataclass(frozen=True)

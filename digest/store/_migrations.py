@@ -283,7 +283,10 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         # The digest that listed a late report under the story it joined, so that a digest
         # unstaged (no server took it) gives its late reports back to the next one.
         "014_follow_ups",
-        "ALTER TABLE articles ADD COLUMN listed_in INTEGER REFERENCES digests(id)",
+        """
+        ALTER TABLE articles ADD COLUMN listed_in INTEGER REFERENCES digests(id);
+        CREATE INDEX articles_listed_in ON articles (listed_in) WHERE listed_in IS NOT NULL
+        """,
     ),
 )
 

@@ -188,7 +188,10 @@ class FollowUp:
 
     story: SentStory
     sources: tuple[Source, ...]  # the new reports, one source per outlet (see Source)
-    article_ids: tuple[int, ...]
+    article_ids: tuple[int, ...]  # the articles of `sources`
+    # Late articles that repeat a headline the story already had (a piece published again
+    # at another address): marked joined with the others, not listed.
+    repeated_ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)

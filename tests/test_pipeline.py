@@ -104,3 +104,55 @@ def test_same_site_is_a_host_or_its_subdomain_never_a_suffix_of_an_address():
     assert not same_site("http://1.2.3.4/a", "http://2.3.4/feed")
     assert not same_site("http://[::1]/a", "http://1/feed")
     assert not same_site("a.xml", "b.xml")
+
+
+def _written(feed: str, slug: str, title: str, text: str, published: datetime) -> NewArticle:
+    url = f"https://{feed.lower().replace(' ', '')}.example/{slug}"
+    entry = FeedEntry(feed, url, url, url, title, "", "", published)
+    return NewArticle(entry, title, text, "feed-summary", "en", None, published)
+
+
+QUAKE_TEXT = (
+    "A magnitude 5.1 earthquake shook the port town of Orlavik on Sunday morning; the civil "
+    "protection agency said no injuries were reported and the harbour stayed open. "
+)
+
+
+def test_a_republished_piece_and_an_excluded_report_are_not_listed_as_follow_ups(tmp_path):
+    config = digest.load_config(
+        write_config(tmp_path, "http://127.0.0.1:9", extra="filters:\n  exclude: [skarnes]\n")
+    )
+    store = Store.open(config.storage)
+    title = "Magnitude 5.1 quake shakes Orlavik, no injuries reported"
+    store.add_articles([_written("Techwire", "quake", title, QUAKE_TEXT * 2, NOW)], NOW)
+    first, _ = _assemble(config, store, NOW)
+    store.stage_digest("S", first.items, [], None, NOW)
+    later = NOW + timedelta(hours=5)
+    store.add_articles(
+        [
+            # The same piece again at another address: nothing new to list.
+            _written("Techwire", "quake-2", title.upper(), QUAKE_TEXT * 2, later),
+            # A real development, and one the digest's filters refuse.
+            _written("Circuit Post", "bridge", "Orlavik quake: old harbour bridge closed",
+                     QUAKE_TEXT + "Engineers closed the old harbour bridge after finding "
+                     "cracks in two of its piers.", later),
+            _written("Circuit Post", "ferry", "Orlavik quake: ferry timetable changes",
+                     QUAKE_TEXT + "The ferry to Skarnes sails from the new quay until the "
+                     "harbour is checked.", later),
+        ],
+        later,
+    )  # fmt: skip
+    second, joined = _assemble(config, store, later)
+    assert second is not None and not second.items and joined == 1
+    (follow_up,) = second.follow_ups
+    listed = [piece.title for source in follow_up.sources for piece in source.articles]
+    assert listed == ["Orlavik quake: old harbour bridge closed"]
+    assert len(follow_up.repeated_ids) == 1
+    store.stage_digest("S2", (), [], None, later, second.follow_ups)
+    # The repeat is kept with its story; the refused report waits as filtered articles do.
+    assert store.count("joined") == 2 and store.count("pending") == 1
+    # A repeat alone is no reason to send a digest.
+    store.add_articles([_written("Techwire", "quake-3", title, QUAKE_TEXT * 2, later)], later)
+    alone, _ = _assemble(config, store, later + timedelta(minutes=5))
+    assert alone is None
+    store.close()

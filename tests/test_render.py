@@ -266,6 +266,10 @@ def test_a_digest_of_follow_ups_alone_says_what_is_new():
     # No-break spaces keep the date whole on a phone, as the sources' times.
     sent = "sent 23 Nov 2026, 09:00".replace(" ", "\u00a0").replace("sent\u00a0", "sent ")
     assert f"* Harbour closes after storm ({sent})" in rendered.text
+    story = SentStory(4, "A long headline " * 6, "https://old.example/long", NOW)
+    long = Digest("B", NOW, (), "UTC", "en", follow_ups=(FollowUp(story, late.sources, (9,)),))
+    lines = render_digest(long).text.splitlines()
+    assert max(len(line) for line in lines if "://" not in line) <= 78
 
 
 def test_follow_ups_are_tagged_with_their_language_and_counted_apart_from_the_stories():

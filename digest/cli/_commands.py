@@ -63,6 +63,7 @@ def digest_json(digest: Digest | None, title: str) -> dict[str, Any]:
                 "sources": [_source_json(source, articles=True) for source in follow_up.sources],
             }
             for follow_up in digest.follow_ups
+            if follow_up.sources
         ],
     }
 

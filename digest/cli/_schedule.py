@@ -184,10 +184,10 @@ def run_digest(config_path: Path, name: str) -> str:
             done = f"nothing new ({report.articles_new} new articles)"
         else:
             joined = report.articles_joined_delivered
-            late = f" and {plural(joined, 'follow-up')}" if joined else ""
+            shown = [plural(len(report.digest.items), "item")] if report.digest.items else []
+            shown += [plural(joined, "follow-up")] if joined else []
             done = (
-                f"delivered {plural(len(report.digest.items), 'item')}{late} to "
-                f"{', '.join(report.delivered_to) or 'nobody'}"
+                f"delivered {' and '.join(shown)} to {', '.join(report.delivered_to) or 'nobody'}"
             )
         # What makes `digest run` exit 1 (every feed failed, a recipient refused).
         failure = report.failure

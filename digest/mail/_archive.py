@@ -183,7 +183,8 @@ def index_page(
         rows.append(
             f'<li class="d"><a href="{escape(entry.page)}">{escape(_when(entry, zone, language))}'
             f'</a> <span class="m">· {escape(stories)}</span>'
-            f"<ul>{tops}</ul>{f'<p class=m>{escape(rest)}</p>' if more > 0 else ''}</li>"
+            f"{f'<ul>{tops}</ul>' if tops else ''}"
+            f"{f'<p class=m>{escape(rest)}</p>' if more > 0 else ''}</li>"
         )
     heading = texts.gettext("Past digests, newest first")
     atom = texts.gettext("Atom feed")
@@ -258,7 +259,10 @@ def atom_feed(entries: list[ArchivedDigest], title: str, archive: ArchiveConfig)
             else f"<li>{html.escape(headline)}</li>"
             for headline, url in entry.headlines
         )
-        add(node, "content", f"<ol>{items}</ol>", type="html")
+        # A digest of follow-ups alone has no headlines of its own: its subject names its
+        # first new report.
+        content = f"<ol>{items}</ol>" if items else f"<p>{html.escape(entry.subject)}</p>"
+        add(node, "content", content, type="html")
     return ElementTree.tostring(feed, encoding="unicode", xml_declaration=True) + "\n"
 
 

@@ -231,7 +231,7 @@ def template_context(
         *(s for item in digest.items for s in item.sources),
         *(s for follow_up in digest.follow_ups for s in follow_up.sources),
     ]
-    follow_ups = [_follow_up_context(f, zone, digest) for f in digest.follow_ups]
+    follow_ups = [_follow_up_context(f, zone, digest) for f in digest.follow_ups if f.sources]
     headlines = [item.headline for item in digest.items[preheader_from : preheader_from + 3]]
     if not headlines:  # a digest of follow-ups only
         headlines = [report["title"] for f in follow_ups for report in f["reports"]][:3]

@@ -282,7 +282,13 @@ def _weigh(
         timing.workers_cpu += batch.workers_cpu
         row_of = {a.id: row for row, a in enumerate(pending)}
         late, pending_after = join_delivered(pending, delivered, batch)
-        follow_ups = _follow_ups(store, [a for a in pending if a.id in late], late)
+        # The digest's own filters hold for late reports too (the story passed `include`).
+        reported = [
+            a
+            for a in pending
+            if a.id in late and passes([f"{a.title}\n{a.text}"], (), config.exclude)
+        ]
+        follow_ups = _follow_ups(store, reported, late, delivered)
         pending = pending_after
         clusters = cluster_articles(
             pending,
@@ -308,7 +314,7 @@ def _weigh(
     chosen = {article_id for item in items for article_id in item.article_ids}
     held_back = tuple(a.id for cluster in fresh for a in cluster.articles if a.id not in chosen)
     joined = sum(len(follow_up.article_ids) for follow_up in follow_ups)
-    if not items and not follow_ups:
+    if not items and not joined:  # repeated pieces alone are no reason to send a digest
         return _Weighed(None, joined, held_back)
     digest = Digest(
         title=config.title,
@@ -323,23 +329,35 @@ def _weigh(
 
 
 def _follow_ups(
-    store: Store, late: Sequence[Article], story_of: dict[int, int]
+    store: Store, late: Sequence[Article], story_of: dict[int, int], sent: Sequence[Article]
 ) -> tuple[FollowUp, ...]:
-    """The late reports that joined stories sent before, grouped by story, newest story
-    first. Listed in the digest, they are marked joined when it is staged."""
+    """The late reports that joined stories sent before (`sent`: those stories' articles),
+    grouped by story, newest story first. Listed in the digest, they are marked joined when
+    it is staged. A report whose headline is the story's or one of its articles' (the same
+    piece published again at another address) is marked with them but not listed: it says
+    nothing new."""
     by_story: dict[int, list[Article]] = {}
     for article in late:
         by_story.setdefault(story_of[article.id], []).append(article)
     stories = store.sent_stories(by_story)
-    follow_ups = [
-        FollowUp(
-            story=stories[story_id],
-            sources=sources_of(articles),
-            article_ids=tuple(article.id for article in articles),
-        )
-        for story_id, articles in by_story.items()
-    ]
+    headlines: dict[int, set[str]] = {}
+    for article in sent:
+        if article.story_id is not None:
+            headlines.setdefault(article.story_id, set()).add(_headline_key(article.title))
+    follow_ups = []
+    for story_id, articles in by_story.items():
+        story = stories.get(story_id)
+        if story is None:  # a story no longer in the state: the reports are news again
+            continue
+        known = headlines.get(story_id, set()) | {_headline_key(story.headline)}
+        new = [a for a in articles if _headline_key(a.title) not in known]
+        repeated = tuple(a.id for a in articles if _headline_key(a.title) in known)
+        follow_ups.append(FollowUp(story, sources_of(new), tuple(a.id for a in new), repeated))
     return tuple(sorted(follow_ups, key=lambda f: (f.story.sent, f.story.id), reverse=True))
+
+
+def _headline_key(title: str) -> str:
+    return " ".join(title.casefold().split())
 
 
 def render_email(config: Config, digest: Digest) -> RenderedDigest:

@@ -84,11 +84,15 @@ class DeliveryLog(StateDB):
                     [(story_id, article_id) for article_id in item.article_ids],
                 )
             for follow_up in follow_ups:
+                # A repeated piece was not listed: it stays with its story even if this
+                # digest is unstaged (`cancel_digest` gives back what `listed_in` names).
                 db.executemany(
                     "UPDATE articles SET status = 'joined', story_id = ?, listed_in = ? "
                     "WHERE id = ? AND status = 'pending'",
                     [(follow_up.story.id, digest_id, article_id)
-                     for article_id in follow_up.article_ids],
+                     for article_id in follow_up.article_ids]
+                    + [(follow_up.story.id, None, article_id)
+                       for article_id in follow_up.repeated_ids],
                 )  # fmt: skip
             outgoing = []
             for staged in messages:

@@ -411,8 +411,9 @@ class Store(DeliveryLog, FeedHealthRecords, TermStore, ArticlePool):
             marks = ", ".join("?" * len(chunk))
             for row in self.db.execute(
                 "SELECT stories.id, headline, url, digests.created FROM stories JOIN digests "
-                f"ON digests.id = stories.digest_id WHERE stories.id IN ({marks})",
-                chunk,
+                f"ON digests.id = stories.digest_id WHERE digests.digest = ? "
+                f"AND stories.id IN ({marks})",
+                (self.digest, *chunk),
             ):
                 stories[row[0]] = SentStory(row[0], row[1], row[2], _time(row[3]))
         return stories

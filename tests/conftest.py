@@ -22,6 +22,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from sites import LocalSite
 
+from digest.cluster._thresholds import Thresholds
 from digest.config._loader import Config, load_config
 
 REPO = Path(__file__).resolve().parent.parent
@@ -248,3 +249,20 @@ def postgres_server() -> Iterator[Any]:
         yield server
     finally:
         server.stop()
+
+
+# The clusterer's mechanics are tested at fixed thresholds (the values the rules were first
+# written for), not at the fitted ones, which move whenever bench/fit_cluster.py is rerun.
+RULES = Thresholds(
+    merge_at=0.08,
+    min_shared_facts=2,
+    distinctive_idf=1.5,
+    no_facts_factor=0.5,
+    subject_conflict_factor=0.25,
+    split_at=0.06,
+    min_event_part=4,
+    event_fact_share=0.6,
+    event_fact_elsewhere=0.25,
+    event_subject_share=0.9,
+    event_subject_elsewhere=0.1,
+)

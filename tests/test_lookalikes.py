@@ -4,12 +4,15 @@ their own are events."""
 from __future__ import annotations
 
 import numpy as np
+from conftest import RULES
 
 from digest.cluster._lookalikes import _names, _rejoin_outliers
 from digest.cluster._terms.batch import TermsBatch
 from digest.cluster._terms.features import article_terms
-from digest.cluster._thresholds import BACKGROUND_ARTICLES, MIN_EVENT_PART
+from digest.cluster._thresholds import BACKGROUND_ARTICLES
 from digest.cluster._vectors import term_matrix
+
+PART = RULES.min_event_part
 
 
 def rejoin(parts: list[list[int]], vectors: dict[int, dict[str, float]]) -> list[list[int]]:
@@ -19,16 +22,16 @@ def rejoin(parts: list[list[int]], vectors: dict[int, dict[str, float]]) -> list
     cosines = np.array(
         [[sum(w * other.get(t, 0.0) for t, w in one.items()) for other in listed] for one in listed]
     )
-    return _rejoin_outliers(parts, cosines, listed)
+    return _rejoin_outliers(parts, cosines, listed, RULES)
 
 
 def test_an_outlier_part_of_a_split_rejoins_the_event_it_matches_best():
     quake = {"n:kushiro": 0.8, "w:tsunami": 0.6}
     launch = {"n:ipad pro": 0.8, "w:chip": 0.6}
-    listed = [quake] * MIN_EVENT_PART + [launch] * MIN_EVENT_PART + [{"n:kushiro": 1.0}]
+    listed = [quake] * PART + [launch] * PART + [{"n:kushiro": 1.0}]
     vectors = dict(enumerate(listed))
-    first, second = list(range(MIN_EVENT_PART)), list(range(MIN_EVENT_PART, 2 * MIN_EVENT_PART))
-    outlier = [2 * MIN_EVENT_PART]
+    first, second = list(range(PART)), list(range(PART, 2 * PART))
+    outlier = [2 * PART]
     parts = rejoin([first, second, outlier], vectors)
     assert sorted(map(sorted, parts)) == [[*first, *outlier], second]
     # Without an event-sized part there is nothing to rejoin: the group stays whole.
@@ -39,8 +42,8 @@ def test_a_split_part_without_a_fact_of_its_own_is_not_an_event():
     # Two parts of one story that differ only in words: no name or figure of their own.
     left = {"n:kushiro": 0.6, "w:trains": 0.8}
     right = {"n:kushiro": 0.6, "w:schools": 0.8}
-    vectors = dict(enumerate([left] * MIN_EVENT_PART + [right] * MIN_EVENT_PART))
-    first, second = list(range(MIN_EVENT_PART)), list(range(MIN_EVENT_PART, 2 * MIN_EVENT_PART))
+    vectors = dict(enumerate([left] * PART + [right] * PART))
+    first, second = list(range(PART)), list(range(PART, 2 * PART))
     assert rejoin([first, second], vectors) == [[*first, *second]]
     # With a name each, they are two events.
     vectors.update({i: {**left, "n:hokkaido": 0.5} for i in first})
@@ -106,7 +109,7 @@ def test_an_outlier_does_not_join_an_event_whose_subject_it_never_names():
     unit = term_matrix(TermsBatch.of(terms), BACKGROUND_ARTICLES).unit
     cosines = (unit @ unit.T).toarray()
     holdings = [t.counts for t in terms]
-    parts = _rejoin_outliers([[0, 1, 2, 3], [4, 5, 6, 7], [8]], cosines, holdings)
+    parts = _rejoin_outliers([[0, 1, 2, 3], [4, 5, 6, 7], [8]], cosines, holdings, RULES)
     assert parts == [[0, 1, 2, 3], [4, 5, 6, 7, 8]]
     # A name glued to the capitalised words before it still names the subject.
     glued = article_terms("Quiz shake-up", "On Friday Brainbox Host Priya Okafor signed again.")

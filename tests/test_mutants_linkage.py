@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import RULES
 from scipy import sparse
 
 from digest.cluster import _linkage as linkage
@@ -22,14 +23,7 @@ from digest.cluster._lookalikes import (
 from digest.cluster._pairing import _heaviest_first, candidate_pairs
 from digest.cluster._terms.batch import TermsBatch
 from digest.cluster._terms.features import ArticleTerms
-from digest.cluster._thresholds import (
-    BACKGROUND_ARTICLES,
-    MIN_EVENT_PART,
-    SPLIT_AT,
-    SPLIT_BACKGROUND,
-    SPLIT_MAX_GROUP,
-    SUBJECT_CONFLICT_FACTOR,
-)
+from digest.cluster._thresholds import BACKGROUND_ARTICLES, SPLIT_BACKGROUND, SPLIT_MAX_GROUP
 from digest.cluster._vectors import TermMatrix, term_matrix
 
 
@@ -202,7 +196,7 @@ BLAST = {f"w:blast{k}": 1.0 for k in range(6)}
 def split(counts: list[dict[str, float]], group: list[int]) -> list[list[int]]:
     batch = TermsBatch.of([ArticleTerms(c, frozenset(), frozenset()) for c in counts])
     matrix = term_matrix(batch, BACKGROUND_ARTICLES)
-    return split_lookalikes(group, matrix, batch, [None] * len(counts))
+    return split_lookalikes(group, matrix, batch, [None] * len(counts), RULES)
 
 
 def two_events(
@@ -210,7 +204,7 @@ def two_events(
 ) -> list[dict[str, float]]:
     first = {**TOPIC, **LAUNCH, **({first_fact: 1.0} if first_fact else {})}
     second = {**TOPIC, **BLAST, **({second_fact: 1.0} if second_fact else {})}
-    articles = [first] * MIN_EVENT_PART + [second] * MIN_EVENT_PART
+    articles = [first] * RULES.min_event_part + [second] * RULES.min_event_part
     return articles + ([outlier] if outlier else [])
 
 
@@ -229,7 +223,7 @@ def test_an_outlier_of_a_split_rejoins_the_event_it_matches_best():
     group = [8, 5, 0, 6, 1, 7, 2, 4, 3]
     batch = TermsBatch.of([ArticleTerms(c, frozenset(), frozenset()) for c in counts])
     cosines = _local_cosines(term_matrix(batch, BACKGROUND_ARTICLES).unit, group)
-    assert 0 < cosines[0, 2] < SPLIT_AT and cosines[0, 1] == 0
+    assert 0 < cosines[0, 2] < RULES.split_at and cosines[0, 1] == 0
     parts = split(counts, group)
     assert sorted(map(sorted, parts)) == [[0, 1, 2, 3, 8], [4, 5, 6, 7]]
 
@@ -265,9 +259,9 @@ def test_the_biggest_group_split_is_split_and_a_bigger_one_is_not():
     stories = [None] * (SPLIT_MAX_GROUP + 1)
     # Unrelated articles: split into parts of one, which are no events: whole, sorted.
     largest = list(reversed(range(SPLIT_MAX_GROUP)))
-    assert split_lookalikes(largest, matrix, TermsBatch.of([]), stories) == [sorted(largest)]
+    assert split_lookalikes(largest, matrix, TermsBatch.of([]), stories, RULES) == [sorted(largest)]
     bigger = list(reversed(range(SPLIT_MAX_GROUP + 1)))
-    assert split_lookalikes(bigger, matrix, TermsBatch.of([]), stories) == [bigger]
+    assert split_lookalikes(bigger, matrix, TermsBatch.of([]), stories, RULES) == [bigger]
 
 
 def test_an_outlier_goes_to_the_best_mean_not_the_biggest_sum():
@@ -277,7 +271,7 @@ def test_an_outlier_goes_to_the_best_mean_not_the_biggest_sum():
     cosines[outlier, first] = cosines[first, outlier] = 0.5  # mean 0.5, sum 2.0
     cosines[outlier, second] = cosines[second, outlier] = 0.35  # mean 0.35, sum 1.75
     holdings = [{"n:alpha": 1.0}] * 4 + [{"n:beta": 1.0}] * 5 + [{"n:alpha": 1.0, "n:beta": 1.0}]
-    events = _rejoin_outliers([first, second, [outlier]], cosines, holdings)
+    events = _rejoin_outliers([first, second, [outlier]], cosines, holdings, RULES)
     assert events == [[*first, outlier], second]
 
 
@@ -288,8 +282,8 @@ def test_an_outlier_naming_no_subject_is_discounted_not_set_to_the_factor():
     cosines[outlier, first] = 0.2
     cosines[outlier, second] = 0.4
     holdings = [{"n:alpha": 1.0}] * 4 + [{"n:beta": 1.0}] * 4 + [{"w:other": 1.0}]
-    assert SUBJECT_CONFLICT_FACTOR * 0.4 != SUBJECT_CONFLICT_FACTOR
-    events = _rejoin_outliers([first, second, [outlier]], cosines, holdings)
+    assert RULES.subject_conflict_factor * 0.4 != RULES.subject_conflict_factor
+    events = _rejoin_outliers([first, second, [outlier]], cosines, holdings, RULES)
     assert events == [first, [*second, outlier]]
 
 

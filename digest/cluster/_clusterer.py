@@ -7,21 +7,24 @@
 3. Candidate pairs come from an inverted index over each article's distinctive terms: only
    articles that share one are compared, never all pairs.
 4. A pair's similarity is the cosine of their vectors, halved unless they share at least
-   MIN_SHARED_FACTS names or figures (two launches by one company share the topic and the
+   min_shared_facts names or figures (two launches by one company share the topic and the
    company, not the product name and the price); quartered when each headline's most
    specific name (the rarest in the batch) is missing from the other article ("iPad Pro"
    against "MacBook Air": same company, same chip, another story); and halved when
    published more than MAX_HOURS_APART apart.
 5. Average-link agglomeration merges groups while their mean pairwise similarity is at
-   least MERGE_AT. Unlike single-link, one bridging article cannot chain two events.
+   least merge_at. Unlike single-link, one bridging article cannot chain two events.
 6. Each group of three or more is clustered again with IDF taken inside the group (at
-   SPLIT_AT): the names every member shares (the topic) then weigh little, and look-alike
+   split_at): the names every member shares (the topic) then weigh little, and look-alike
    events fall apart on the names and figures only one of them has. A part is an event only
-   with MIN_EVENT_PART articles and a name or figure of its own (EVENT_FACT_SHARE); other
+   with min_event_part articles and a name or figure of its own (event_fact_share); other
    parts are outliers, and their articles rejoin the event part they match best inside the
    group, so the split can be strict without shedding a story's odd sources. An outlier
-   that never names an event's subject (EVENT_SUBJECT_SHARE) matches it at
-   SUBJECT_CONFLICT_FACTOR: the headline-subject rule of step 4, inside the group.
+   that never names an event's subject (event_subject_share) matches it at
+   subject_conflict_factor: the headline-subject rule of step 4, inside the group.
+
+The names in lower case are the fitted `Thresholds` (cluster/_thresholds.py), those in
+capitals fixed constants there.
 
 Articles of an already delivered story keep their story id; a new article that joins one is
 attached to it (not sent again), and two delivered stories are never merged.
@@ -48,17 +51,14 @@ from ._pairing import candidate_pairs
 from ._terms.batch import TermsBatch, batch_terms, heap_frozen, pool_size
 from ._thresholds import (
     BACKGROUND_ARTICLES,
-    DISTINCTIVE_IDF,
     FAR_APART_FACTOR,
     INDEX_TERMS,
     MAX_HOURS_APART,
     MAX_POSTING,
     MAX_POSTING_FACTS,
-    MERGE_AT,
-    MIN_SHARED_FACTS,
     MIN_SHARED_INDEX,
-    NO_FACTS_FACTOR,
-    SUBJECT_CONFLICT_FACTOR,
+    Thresholds,
+    shipped_thresholds,
 )
 from ._vectors import TermMatrix, holds, row_dots, term_matrix
 from ._why import why_grouped
@@ -77,6 +77,7 @@ def cluster_articles(
     workers: int | None = None,
     step_seconds: dict[str, float] | None = None,
     start_method: str = "fork",
+    thresholds: Thresholds | None = None,
 ) -> list[Cluster]:
     """Group `articles` into events. Order: clusters by first appearance in the input.
 
@@ -87,28 +88,30 @@ def cluster_articles(
     in a worker only with fork, which needs nothing sent to it); the clusters are the same
     either way. `step_seconds`, when given, gets the wall seconds of each step (terms,
     matrix, pairs, linkage, split+why), as bench/pipeline_bench.py --cluster prints them.
+    `thresholds`: the shipped ones unless given (bench/fit_cluster.py fits them).
     """
     if not articles:
         return []
+    limits = thresholds or shipped_thresholds()
     clock = _StepClock(step_seconds)
     if terms is None:
         terms = batch_terms([(a.title, a.text) for a in articles], workers, start_method)
     clock.lap("terms")
     matrix = term_matrix(terms, BACKGROUND_ARTICLES)
     clock.lap("matrix")
-    pairs = _scored_pairs(articles, terms, matrix)
+    pairs = _scored_pairs(articles, terms, matrix, limits)
     clock.lap("pairs")
     story_ids = [a.story_id for a in articles]
-    linked = average_link(len(articles), pairs, story_ids, MERGE_AT)
+    linked = average_link(len(articles), pairs, story_ids, limits.merge_at)
     clock.lap("linkage")
     forked = (
         start_method == "fork"
         and len(articles) >= EVENTS_POOL_MIN_ARTICLES
         and pool_size(workers, start_method) >= 2
     )
-    events = _events_forked(linked, matrix, terms, story_ids) if forked else None
+    events = _events_forked(linked, matrix, terms, story_ids, limits) if forked else None
     if events is None:
-        events = _events(linked, matrix, terms, story_ids)
+        events = _events(linked, matrix, terms, story_ids, limits)
     clock.lap("split+why")
     clusters = []
     for members, why in events:
@@ -131,11 +134,14 @@ def _events(
     matrix: TermMatrix,
     terms: TermsBatch,
     story_ids: Sequence[int | None],
+    limits: Thresholds,
 ) -> list[Event]:
     """The events of the `linked` groups (`split_lookalikes`), in order of their
     first article, each with its "why grouped" (why_grouped; a group's depends on it alone)."""
     groups = [
-        event for group in linked for event in split_lookalikes(group, matrix, terms, story_ids)
+        event
+        for group in linked
+        for event in split_lookalikes(group, matrix, terms, story_ids, limits)
     ]
     groups.sort(key=min)
     return list(zip(groups, why_grouped(terms, groups, matrix.holders), strict=True))
@@ -146,6 +152,7 @@ def _events_forked(
     matrix: TermMatrix,
     terms: TermsBatch,
     story_ids: Sequence[int | None],
+    limits: Thresholds,
 ) -> list[Event] | None:
     """_events, half of the groups done in a forked process; None when it could not start.
 
@@ -159,7 +166,7 @@ def _events_forked(
             1,
             mp_context=multiprocessing.get_context("fork"),
             initializer=_inherit_batch,
-            initargs=(matrix, terms, story_ids),
+            initargs=(matrix, terms, story_ids, limits),
         )
     except (OSError, RuntimeError) as error:
         log.warning("split worker failed (%s); splitting the groups in this process", error)
@@ -171,23 +178,25 @@ def _events_forked(
         except (BrokenProcessPool, OSError, RuntimeError) as error:
             log.warning("split worker failed (%s); splitting the groups in this process", error)
             return None
-        events = _events(ours, matrix, terms, story_ids)
+        events = _events(ours, matrix, terms, story_ids, limits)
         try:
             events += child.result()
         except (BrokenProcessPool, OSError) as error:  # the child died: its half done here
             log.warning("split worker failed (%s); splitting its groups in this process", error)
-            events += _events(theirs, matrix, terms, story_ids)
+            events += _events(theirs, matrix, terms, story_ids, limits)
     events.sort(key=lambda event: min(event[0]))
     return events
 
 
 # In a forked split worker only: the batch it inherited (_inherit_batch).
-_inherited_batch: tuple[TermMatrix, TermsBatch, Sequence[int | None]] | None = None
+_inherited_batch: tuple[TermMatrix, TermsBatch, Sequence[int | None], Thresholds] | None = None
 
 
-def _inherit_batch(matrix: TermMatrix, terms: TermsBatch, story_ids: Sequence[int | None]) -> None:
+def _inherit_batch(
+    matrix: TermMatrix, terms: TermsBatch, story_ids: Sequence[int | None], limits: Thresholds
+) -> None:
     global _inherited_batch
-    _inherited_batch = (matrix, terms, story_ids)
+    _inherited_batch = (matrix, terms, story_ids, limits)
 
 
 def _inherited_events(linked: Sequence[list[int]]) -> list[Event]:
@@ -213,13 +222,14 @@ def join_delivered(
     pending: Sequence[Article],
     delivered: Sequence[Article],
     terms: TermsBatch | None = None,
+    thresholds: Thresholds | None = None,
 ) -> tuple[dict[int, int], list[Article]]:
     """Attach late reports to stories already delivered, before new stories are formed.
 
     Returns ({pending article id: story id}, the pending articles that joined none). Only
     pending-against-delivered pairs are scored (delivered stories are never clustered
     again), and a late article joins the story whose articles it matches best on average
-    (at least MERGE_AT) even when another late article matches it better: a story the
+    (at least merge_at) even when another late article matches it better: a story the
     reader has already had wins over a new pairing of late reports. `terms`, when given,
     are the terms (`batch_terms`) of pending then delivered articles, in that order.
     """
@@ -229,12 +239,13 @@ def join_delivered(
             stories[article.story_id].append(len(pending) + index)
     if not pending or not stories:
         return {}, list(pending)
+    limits = thresholds or shipped_thresholds()
     articles = [*pending, *delivered]
     if terms is None:
         terms = batch_terms([(a.title, a.text) for a in articles])
     matrix = term_matrix(terms, BACKGROUND_ARTICLES)
     count = len(pending)
-    pairs = _scored_pairs(articles, terms, matrix, lambda a, b: (a < count) != (b < count))
+    pairs = _scored_pairs(articles, terms, matrix, limits, lambda a, b: (a < count) != (b < count))
     summed: dict[int, dict[int, float]] = defaultdict(lambda: defaultdict(float))
     for left, right, similarity in zip(
         pairs.left.tolist(), pairs.right.tolist(), pairs.similarity.tolist(), strict=True
@@ -248,7 +259,7 @@ def join_delivered(
         story, total = max(
             by_story.items(), key=lambda item: (item[1] / len(stories[item[0]]), -item[0])
         )
-        if total / len(stories[story]) >= MERGE_AT:
+        if total / len(stories[story]) >= limits.merge_at:
             joined[pending[late].id] = story
     return joined, [a for a in pending if a.id not in joined]
 
@@ -257,6 +268,7 @@ def _scored_pairs(
     articles: Sequence[Article],
     terms: TermsBatch,
     matrix: TermMatrix,
+    limits: Thresholds,
     keep: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
 ) -> ScoredPairs:
     """The candidate pairs that score above 0, with their scores; `keep`, given the left
@@ -271,7 +283,7 @@ def _scored_pairs(
     if keep is not None:
         wanted = keep(left, right)
         left, right = left[wanted], right[wanted]
-    similarity = pair_similarities(articles, terms, matrix, left, right)
+    similarity = pair_similarities(articles, terms, matrix, left, right, limits)
     scored = similarity > 0
     return ScoredPairs(left[scored], right[scored], similarity[scored])
 
@@ -282,20 +294,22 @@ def pair_similarities(
     matrix: TermMatrix,
     left: np.ndarray,
     right: np.ndarray,
+    limits: Thresholds,
 ) -> np.ndarray:
     """The similarity of each pair (left[k], right[k]): the cosine of their vectors,
     discounted as the module's docstring (step 4) says."""
     unit = matrix.unit
     similarity = row_dots(unit, unit, left, right)
-    # Names and figures shared, counting only those rarer than DISTINCTIVE_IDF.
-    distinctive = (matrix.kinds != "w") & (matrix.idf > DISTINCTIVE_IDF)
+    # Names and figures shared, counting only those rarer than distinctive_idf.
+    distinctive = (matrix.kinds != "w") & (matrix.idf > limits.distinctive_idf)
     # (copies of the index arrays: eliminate_zeros rewrites them in place)
     facts = sparse.csr_matrix(
         (distinctive[unit.indices].astype(np.float64), unit.indices.copy(), unit.indptr.copy()),
         shape=unit.shape,
     )
     facts.eliminate_zeros()
-    similarity[row_dots(facts, facts, left, right) < MIN_SHARED_FACTS] *= NO_FACTS_FACTOR
+    shared = row_dots(facts, facts, left, right)
+    similarity[shared < limits.min_shared_facts] *= limits.no_facts_factor
     # Each headline's rarest name missing from the other article. A one-sentence article
     # (a brief, or a feed entry whose page failed) names the event's main actor and little
     # else, so its silence on a headline's rarest name is no conflict.
@@ -305,7 +319,7 @@ def pair_similarities(
     if len(both):
         lefts, rights = left[both], right[both]
         missing = ~holds(unit, rights, subject[lefts]) & ~holds(unit, lefts, subject[rights])
-        similarity[both[missing]] *= SUBJECT_CONFLICT_FACTOR
+        similarity[both[missing]] *= limits.subject_conflict_factor
     hours = np.array([a.published.timestamp() / 3600 for a in articles], dtype=np.float64)
     similarity[np.abs(hours[left] - hours[right]) > MAX_HOURS_APART] *= FAR_APART_FACTOR
     return similarity

@@ -18,17 +18,7 @@ from scipy import sparse
 from ._linkage import ScoredPairs, average_link
 from ._terms.batch import TermsBatch, row_positions
 from ._terms.words import words_in
-from ._thresholds import (
-    EVENT_FACT_ELSEWHERE,
-    EVENT_FACT_SHARE,
-    EVENT_SUBJECT_ELSEWHERE,
-    EVENT_SUBJECT_SHARE,
-    MIN_EVENT_PART,
-    SPLIT_AT,
-    SPLIT_BACKGROUND,
-    SPLIT_MAX_GROUP,
-    SUBJECT_CONFLICT_FACTOR,
-)
+from ._thresholds import SPLIT_BACKGROUND, SPLIT_MAX_GROUP, Thresholds, shipped_thresholds
 from ._vectors import TermMatrix
 
 
@@ -37,22 +27,24 @@ def split_lookalikes(
     matrix: TermMatrix,
     terms: TermsBatch,
     story_ids: Sequence[int | None],
+    thresholds: Thresholds | None = None,
 ) -> list[list[int]]:
     """The events of one linked group (rows of the batch): the group whole, or its parts
     (see the module's docstring)."""
+    limits = thresholds or shipped_thresholds()
     if len(group) < 3 or len(group) > SPLIT_MAX_GROUP:
         return [group]
     size = len(group)
     cosines = _local_cosines(matrix.unit, group)
     left, right = np.triu_indices(size, 1)
     pairs = ScoredPairs(left, right, cosines[left, right])
-    parts = average_link(size, pairs, [story_ids[i] for i in group], SPLIT_AT)
-    if len(parts) >= 2 and sum(len(part) >= MIN_EVENT_PART for part in parts) < 2:
+    parts = average_link(size, pairs, [story_ids[i] for i in group], limits.split_at)
+    if len(parts) >= 2 and sum(len(part) >= limits.min_event_part for part in parts) < 2:
         # No two parts could be events (_rejoin_outliers): the group stays whole, and its
         # members' terms need not be looked up (most of the split's time on a big batch).
         return [sorted(group)]
     holdings = [terms.counted(i) for i in group] if len(parts) >= 2 else []
-    events = _rejoin_outliers(parts, cosines, holdings)
+    events = _rejoin_outliers(parts, cosines, holdings, limits)
     if len(parts) >= 2 and len(events) == 1:
         return [sorted(group)]  # kept whole, in article order ("why" labels follow it)
     return [[group[i] for i in event] for event in events]
@@ -93,32 +85,43 @@ def _local_cosines(unit: sparse.csr_matrix, group: Sequence[int]) -> np.ndarray:
 
 
 def _rejoin_outliers(
-    parts: list[list[int]], cosines: np.ndarray, holdings: Sequence[dict[str, float]]
+    parts: list[list[int]],
+    cosines: np.ndarray,
+    holdings: Sequence[dict[str, float]],
+    thresholds: Thresholds | None = None,
 ) -> list[list[int]]:
     """The events of a split group, each with its outliers.
 
     `parts` hold positions in the group; `cosines` are the members' cosines with IDF taken
     inside the group, and `holdings` each member's terms. A part is an event when it has
-    MIN_EVENT_PART articles and a name or figure of its own (`_has_own_fact`); with fewer
+    min_event_part articles and a name or figure of its own (`_has_own_fact`); with fewer
     than two events the group stays whole. Every article of another part (an outlier, or
     wording a few outlets of one story share) joins the event it matches best on average,
     discounted where it never names the event's subject (`_own_facts` at
-    EVENT_SUBJECT_SHARE). The cosines are the group's own: with batch vectors the topic's
+    event_subject_share). The cosines are the group's own: with batch vectors the topic's
     names, which both events share, would decide the match and send an outlier to whichever
     event says more about the topic. A group holds at most one delivered story
     (`average_link` never joins two), so no move can join two stories."""
     if len(parts) < 2:
         return parts
+    limits = thresholds or shipped_thresholds()
     members = [index for part in parts for index in part]
     events = [
         list(part)
         for part in parts
-        if len(part) >= MIN_EVENT_PART and _has_own_fact(part, members, holdings)
+        if len(part) >= limits.min_event_part and _has_own_fact(part, members, holdings, limits)
     ]
     if len(events) < 2:
         return [sorted(members)]
     subjects = [
-        _own_facts(event, members, holdings, "n", EVENT_SUBJECT_SHARE, EVENT_SUBJECT_ELSEWHERE)
+        _own_facts(
+            event,
+            members,
+            holdings,
+            "n",
+            limits.event_subject_share,
+            limits.event_subject_elsewhere,
+        )
         for event in events
     ]
     placed = {index for event in events for index in event}
@@ -127,7 +130,7 @@ def _rejoin_outliers(
         if index in placed:
             continue
         matches = [
-            _match(cosines[index], holdings[index], event, subject)
+            _match(cosines[index], holdings[index], event, subject, limits.subject_conflict_factor)
             for event, subject in zip(events, subjects, strict=True)
         ]
         moves.append((index, events[matches.index(max(matches))]))
@@ -137,25 +140,32 @@ def _rejoin_outliers(
 
 
 def _match(
-    cosines: np.ndarray, holding: dict[str, float], event: Sequence[int], subject: set[str]
+    cosines: np.ndarray,
+    holding: dict[str, float],
+    event: Sequence[int],
+    subject: set[str],
+    conflict_factor: float,
 ) -> float:
     """How well an outlier fits `event`: its mean cosine (`cosines`, its row) to the
-    event's articles, times SUBJECT_CONFLICT_FACTOR when its terms (`holding`) name none of
-    the event's `subject` names."""
+    event's articles, times `conflict_factor` when its terms (`holding`) name none of the
+    event's `subject` names."""
     mean = float(cosines[list(event)].sum()) / len(event)
     if subject and not any(_names(holding, name) for name in subject):
-        mean *= SUBJECT_CONFLICT_FACTOR
+        mean *= conflict_factor
     return mean
 
 
 def _has_own_fact(
-    part: Sequence[int], members: Sequence[int], holdings: Sequence[dict[str, float]]
+    part: Sequence[int],
+    members: Sequence[int],
+    holdings: Sequence[dict[str, float]],
+    limits: Thresholds,
 ) -> bool:
-    """True when a name or figure is in at least EVENT_FACT_SHARE of `part` and in at most
-    EVENT_FACT_ELSEWHERE of the group's other articles: the part's own subject, the way a new
+    """True when a name or figure is in at least event_fact_share of `part` and in at most
+    event_fact_elsewhere of the group's other articles: the part's own subject, the way a new
     coach's name is in every story of his hiring and in none of his predecessor's."""
-    own = _own_facts(part, members, holdings, "nx", EVENT_FACT_SHARE, EVENT_FACT_ELSEWHERE)
-    return bool(own)
+    share, elsewhere = limits.event_fact_share, limits.event_fact_elsewhere
+    return bool(_own_facts(part, members, holdings, "nx", share, elsewhere))
 
 
 def _own_facts(

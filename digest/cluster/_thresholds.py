@@ -1,42 +1,81 @@
-"""The thresholds of clustering (`cluster_articles` and its in-group look-alike split), in one
-place because they were calibrated together: change them as a set, never one at a time, and
-rerun tests/test_cluster.py and bench/cluster_quality.py (figures: bench/calibration.md)."""
+"""The thresholds of clustering (`cluster_articles`, `join_delivered` and the in-group
+look-alike split).
 
-# The demo corpus must come out exact (rewrites of one event merge; the iPad/MacBook and
-# ECB/BoJ look-alikes do not: tests/test_cluster.py). A strong headline-subject penalty is what
-# lets MERGE_AT be low, so rewrites merge, while look-alike launches by one company stay apart.
-MERGE_AT = 0.08
-MIN_SHARED_FACTS = 2
-# A fact every article of the batch mentions ties nothing together: a shared name or figure
-# counts towards MIN_SHARED_FACTS only above this IDF: held by fewer than about 60% of the
-# batch's articles, BACKGROUND_ARTICLES counted in.
-DISTINCTIVE_IDF = 1.5
-NO_FACTS_FACTOR = 0.5
-SUBJECT_CONFLICT_FACTOR = 0.25
-MAX_HOURS_APART = 168.0  # as long as the runner's JOIN_HORIZON keeps delivered stories joinable
+The decision thresholds (`Thresholds`) are not set by hand: bench/fit_cluster.py fits them
+on labelled news (../shared/data/ecbplus and the look-alike sets of bench/data) and writes
+cluster_thresholds.json beside this module, with a note of how it was made;
+bench/cluster_quality.py reports the cross-validated figures of the same fit. The constants
+below them bound the work (candidate pairs, group sizes) or state what no labelled set here
+can teach (publication times: the sets have none worth fitting on).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields
+from functools import cache
+from importlib import resources
+
+THRESHOLDS_FILE = "cluster_thresholds.json"
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """What makes two articles one event; the clusterer's docstring says where each acts."""
+
+    # Average-link merges groups while their mean pair similarity is at least this.
+    merge_at: float
+    # Names or figures (each rarer than distinctive_idf) a pair must share, else its
+    # similarity is multiplied by no_facts_factor: two launches by one company share the
+    # company, not the product name and the price.
+    min_shared_facts: int
+    distinctive_idf: float
+    no_facts_factor: float
+    # Each headline's rarest name missing from the other article multiplies the similarity
+    # by this (also an outlier's match to an event whose subject it never names).
+    subject_conflict_factor: float
+    # The in-group split links at this, with IDF taken inside the group.
+    split_at: float
+    # A part of the split is an event with this many articles and a name or figure of its
+    # own: in event_fact_share of it, at most event_fact_elsewhere of the group's others.
+    min_event_part: int
+    event_fact_share: float
+    event_fact_elsewhere: float
+    # An event's subject: a name in event_subject_share of its articles and at most
+    # event_subject_elsewhere of the others.
+    event_subject_share: float
+    event_subject_elsewhere: float
+
+    def to_json(self, note: str) -> str:
+        return json.dumps({"note": note, "thresholds": asdict(self)}, indent=1) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> Thresholds:
+        values = json.loads(text)["thresholds"]
+        # (the field types are strings here: annotations are not evaluated)
+        return cls(
+            **{f.name: (int if f.type == "int" else float)(values[f.name]) for f in fields(cls)}
+        )
+
+
+@cache
+def shipped_thresholds() -> Thresholds:
+    """The thresholds fitted by bench/fit_cluster.py, shipped with the package."""
+    text = resources.files(__package__).joinpath(THRESHOLDS_FILE).read_text(encoding="utf-8")
+    return Thresholds.from_json(text)
+
+
+# A pair published further apart than this has its similarity multiplied by
+# FAR_APART_FACTOR: as long as the runner's JOIN_HORIZON keeps delivered stories joinable.
+MAX_HOURS_APART = 168.0
 FAR_APART_FACTOR = 0.5
 # IDF is taken as if the batch held this many more articles mentioning none of its terms, so
 # that in a small batch (five outlets on one story) shared names still count as specific.
 BACKGROUND_ARTICLES = 200
 INDEX_TERMS = 25  # distinctive terms per article put in the candidate index
 MIN_SHARED_INDEX = 2  # indexed terms two articles must share to be compared
-SPLIT_AT = 0.06
+# The in-group split's IDF, as BACKGROUND_ARTICLES for the batch.
 SPLIT_BACKGROUND = 10
-# The in-group split peels off outliers (an article that also covers background) as well as
-# look-alike events; a part of fewer than MIN_EVENT_PART articles is taken for an outlier and
-# its articles rejoin the part they match best. Two look-alike events smaller than this are
-# kept apart by the pair rules above (facts shared, headline subject), not by the split.
-MIN_EVENT_PART = 4
-# A part is an event only with a name or figure of its own (in EVENT_FACT_SHARE of it, at most
-# EVENT_FACT_ELSEWHERE of the group's others), so that a story many outlets tell does not split
-# on wording a few of them share; a higher share merges look-alikes whose subject some omit.
-EVENT_FACT_SHARE = 0.6
-EVENT_FACT_ELSEWHERE = 0.25
-# An event's subject is a name in EVENT_SUBJECT_SHARE of its articles and at most
-# EVENT_SUBJECT_ELSEWHERE of the others; an outlier (often a brief) that never names it matches
-# the event at SUBJECT_CONFLICT_FACTOR. Lower shares let a background name pass for a subject.
-EVENT_SUBJECT_SHARE = 0.9
-EVENT_SUBJECT_ELSEWHERE = 0.1
 SPLIT_MAX_GROUP = 300
 # A word in more articles than MAX_POSTING finds no candidates (too common to tell events
 # apart); a name or figure may be in up to MAX_POSTING_FACTS, so that a story a few hundred

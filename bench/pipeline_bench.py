@@ -472,10 +472,33 @@ def _print_scaling(total: int, runs: dict[str, dict]) -> None:
           f"h a day ({per_day * local / total / day:.1%} of the day)")  # fmt: skip
     speedup = one["wall"] / two["wall"]
     versus_pool = two["wall"] / pool["wall"]
+    _print_packing_bound(one, two)
     print()
     _target("Dask: 1 worker / 2 workers, wall", f"{speedup:.2f}x", speedup >= 1.7, ">= 1.7x")
     _target("Dask 2 workers / process pool, wall", f"{versus_pool:.2f}x", versus_pool <= 1.15,
             "<= 1.15x")  # fmt: skip
+
+
+def _print_packing_bound(one: dict, two: dict) -> None:
+    """The fastest the 2-worker run could be on this machine with the CPU it used: every
+    process of it (the run's own, the workers, the scheduler, the corpus server) shares this
+    machine's cores for the whole run, so its wall time is at least their CPU time over the
+    cores, however the work were spread."""
+    cores = os.cpu_count() or 1
+    run_own = two["cpu"] - sum(stage.workers_cpu for stage in two["report"].stages)
+    spent = {
+        "run's process": run_own,
+        "workers": two["helpers_cpu"],
+        "scheduler": two["scheduler_cpu"],
+        "corpus server": two["server_cpu"],
+    }
+    fastest = sum(spent.values()) / cores
+    print()
+    print(f"packing bound, Dask with 2 workers on {cores} cores: "
+          + ", ".join(f"{name} {cpu:.1f}" for name, cpu in spent.items())
+          + f" CPU s; no spread of that work takes less than {fastest:.1f} s here, so 2 "
+          f"workers are at most {one['wall'] / fastest:.2f}x faster than 1 on this machine "
+          f"(measured {one['wall'] / two['wall']:.2f}x)")  # fmt: skip
 
 
 def _cluster_child(size: int, seed: int, connection: Any) -> None:

@@ -227,56 +227,6 @@ def test_pages_of_a_host_that_kept_timing_out_are_one_line_not_one_each(tmp_path
     )
 
 
-def test_a_late_report_of_a_story_already_sent_is_listed_under_it_once(tmp_path: Path):
-    stamp = format_datetime(datetime.now(UTC))
-
-    def feed(title: str, link: str, text: str) -> str:
-        return (
-            f"<rss version='2.0'><channel><title>F</title><item><title>{title}</title>"
-            f"<link>{link}</link><guid>{link}</guid><pubDate>{stamp}</pubDate>"
-            f"<description>{text}</description></item></channel></rss>"
-        )
-
-    (tmp_path / "a.xml").write_text(feed(
-        "Riverton library closes for roof repairs", "https://a.example/library",
-        "The central library of Riverton closes for three weeks after heavy rain caused a "
-        "leak over the reading room, the city council said on Monday.",
-    ))  # fmt: skip
-    (tmp_path / "b.xml").write_text("<rss version='2.0'><channel><title>B</title></channel></rss>")
-    config = tmp_path / "digest.yaml"
-    config.write_text(
-        "title: R\nstorage: state.db\nfetch:\n  pages: false\n"
-        "delivery:\n  method: file\n  outbox: outbox\n"
-        "feeds:\n  - name: A\n    url: a.xml\n  - name: B\n    url: b.xml\n"
-    )
-    assert run_cli("run", "--config", str(config)).returncode == 0
-    (tmp_path / "b.xml").write_text(feed(
-        "Riverton library to reopen early after roof repairs", "https://b.example/library",
-        "The central library of Riverton reopens on Friday, a week early, after the roof "
-        "repairs that followed the leak over the reading room, the city council said.",
-    ))  # fmt: skip
-    second = run_cli("run", "--config", str(config))
-    assert second.returncode == 0, second.stderr
-    # Not a new story (the reader had it), not hidden either (a real development): a digest
-    # of the follow-up alone, under the story as it was sent.
-    assert second.stdout.startswith(
-        "R: delivered 1 follow-up on stories sent before (this run fetched 1 new article) to "
-    ), second.stdout
-    _, second_text = sorted((tmp_path / "outbox").glob("*.txt"))
-    text = second_text.read_text(encoding="utf-8")
-    listed = text[text.index("== More on earlier stories ==") :]
-    assert "* Riverton library closes for roof repairs (sent " in listed
-    assert "  + Riverton library to reopen early after roof repairs · B, " in listed
-    assert "    https://b.example/library" in listed
-    assert "R\n" in text and "1 follow-up · times in UTC" in text
-    status = run_cli("status", "--config", str(config))
-    assert " ok " in status.stdout and "  1 follow-up to " in status.stdout, status.stdout
-    third = run_cli("run", "--config", str(config))
-    assert third.returncode == 0, third.stderr
-    assert third.stdout.startswith("R: nothing new to deliver"), third.stdout
-    assert len(list((tmp_path / "outbox").glob("*.txt"))) == 2
-
-
 def test_warnings_reach_a_log_without_verbose(tmp_path: Path):
     # cron and systemd run without -v: what a run recovered from must still be said there.
     from conftest import DEMO_SITES, write_config

@@ -138,8 +138,10 @@ def test_a_late_report_is_shown_once_as_a_follow_up_of_its_story(tmp_path):
     assert sorted(shown) == [("B", FESTIVAL[1]), ("B", QUAKE_LATE[1])]
     (follow_up,) = preview["follow_ups"]
     assert (follow_up["story"]["headline"], follow_up["story"]["url"]) == QUAKE[:2]
-    # A preview changes nothing: the run lists the same follow-up.
-    assert run_cli("run", "--config", str(config)).returncode == 0
+    # A preview changes nothing: the run lists the same follow-up, and says so.
+    sent = run_cli("run", "--config", str(config))
+    assert sent.returncode == 0, sent.stderr
+    assert "R: delivered 1 item and 1 follow-up on stories sent before (" in sent.stdout
     newest = sorted((tmp_path / "outbox").glob("*.txt"))[-1].stem
     text = (tmp_path / "outbox" / f"{newest}.txt").read_text(encoding="utf-8")
     html = (tmp_path / "outbox" / f"{newest}.html").read_text(encoding="utf-8")
@@ -148,6 +150,13 @@ def test_a_late_report_is_shown_once_as_a_follow_up_of_its_story(tmp_path):
     for part in (text, html, archive):
         assert QUAKE_LATE[1] in part and FESTIVAL[1] in part
         assert "More on earlier stories" in part and QUAKE[0] in part
+    # The text part: the story as it was sent, then the new report under it.
+    listed = text[text.index("== More on earlier stories ==") :]
+    assert f"* {QUAKE[0]} (sent" in listed
+    assert f"  + {QUAKE_LATE[0][:40]}" in listed and f"    {QUAKE_LATE[1]}" in listed
+    assert "1 story from 1 feed · 1 follow-up · times in UTC" in text
+    status = run_cli("status", "--config", str(config))
+    assert "  1 item and 1 follow-up to " in status.stdout, status.stdout
     # Listed once: the next run has nothing to send.
-    again = run_cli("preview", "--config", str(config), "--json")
-    assert json.loads(again.stdout)["follow_ups"] == []
+    again = run_cli("run", "--config", str(config))
+    assert again.stdout.startswith("R: nothing new to deliver"), again.stdout

@@ -204,6 +204,11 @@ class Digest:
     sections: tuple[str, ...] = ()  # section names in config order
     follow_ups: tuple[FollowUp, ...] = ()  # newest story first
 
+    @property
+    def follow_up_count(self) -> int:
+        """The late reports the digest lists (repeated pieces are not listed)."""
+        return sum(len(follow_up.article_ids) for follow_up in self.follow_ups)
+
 
 @dataclass(frozen=True)
 class RenderedDigest:

@@ -27,7 +27,15 @@ from ..mail import delivered_to
 from ..models import Digest, RunReport, Skipped, Source
 from ..text import plural
 from ..version import code_identity
-from ._progress import LINES, LOG_FORMATS, LineFormatter, StderrHandler, choose_format, watching
+from ._progress import (
+    LINES,
+    LOG_FORMATS,
+    LineFormatter,
+    StderrHandler,
+    choose_format,
+    items_and_follow_ups,
+    watching,
+)
 
 log = logging.getLogger("digest")
 
@@ -205,11 +213,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             fetched = "fetched earlier by a preview or run"
         elif report.articles_new < sources + joined:
             fetched += ", the rest were fetched earlier by a preview or run"
-        shown = [plural(len(report.digest.items), "item")] if report.digest.items else []
-        if joined:
-            shown.append(f"{plural(joined, 'follow-up')} on stories sent before")
+        shown = items_and_follow_ups(len(report.digest.items), joined, " on stories sent before")
         counts = f"{plural(sources, 'source')}; {fetched}" if report.digest.items else fetched
-        print(f"{config.title}: delivered {' and '.join(shown)} ({counts}) to {where}")
+        print(f"{config.title}: delivered {shown} ({counts}) to {where}")
     for recipient, reason in report.refused.items():
         LINES.say(f"delivery: {recipient} refused: {reason}")
     for recipient, reason in report.deferred.items():

@@ -42,6 +42,16 @@ _ITEM = {"feeds": "feed", "pages": "page", "clean": "page", "store": "article",
          "deliver": "accepted message"}  # fmt: skip
 
 
+def items_and_follow_ups(items: int, follow_ups: int, follow_up_note: str = "") -> str:
+    """What a digest held, as the run, daemon and status lines say it: "3 items", "3 items
+    and 2 follow-ups", "2 follow-ups" (late reports on stories sent before, and
+    `follow_up_note` after them)."""
+    if not follow_ups:
+        return plural(items, "item")
+    said = plural(follow_ups, "follow-up") + follow_up_note
+    return f"{plural(items, 'item')} and {said}" if items else said
+
+
 def choose_format(requested: str, stream: IO[str] | None = None) -> str:
     """The form of the stderr lines: `requested`, or for "auto" what stderr is."""
     if requested != "auto":

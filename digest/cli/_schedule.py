@@ -36,7 +36,7 @@ from ..config import Config, load_config
 from ..errors import ConfigError, DigestError, RunLocked, StoreError
 from ..store import last_run, maybe_time
 from ..text import plural
-from ._progress import LogProgress
+from ._progress import LogProgress, items_and_follow_ups
 
 log = logging.getLogger("digest.schedule")
 
@@ -183,12 +183,8 @@ def run_digest(config_path: Path, name: str) -> str:
         if report.digest is None:
             done = f"nothing new ({report.articles_new} new articles)"
         else:
-            joined = report.articles_joined_delivered
-            shown = [plural(len(report.digest.items), "item")] if report.digest.items else []
-            shown += [plural(joined, "follow-up")] if joined else []
-            done = (
-                f"delivered {' and '.join(shown)} to {', '.join(report.delivered_to) or 'nobody'}"
-            )
+            shown = items_and_follow_ups(len(report.digest.items), report.articles_joined_delivered)
+            done = f"delivered {shown} to {', '.join(report.delivered_to) or 'nobody'}"
         # What makes `digest run` exit 1 (every feed failed, a recipient refused).
         failure = report.failure
         outcome = f"failed: {failure}; {done}" if failure else f"ok: {done}"

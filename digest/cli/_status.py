@@ -17,6 +17,7 @@ from ..config import Config
 from ..errors import StoreError
 from ..store import Store, count_pending, died_reason, holder_alive, is_database_url, maybe_time
 from ..text import plural
+from ._progress import items_and_follow_ups
 from ._schedule import next_run
 
 
@@ -256,10 +257,7 @@ def format_status(status: Status) -> str:
 def _what(run: RunRecord) -> str:
     parts = []
     for digest in run.digests:
-        text = plural(digest.items, "item")
-        if digest.follow_ups:
-            follow_ups = plural(digest.follow_ups, "follow-up")
-            text = f"{text} and {follow_ups}" if digest.items else follow_ups
+        text = items_and_follow_ups(digest.items, digest.follow_ups)
         if digest.sent_to:
             text += f" to {', '.join(digest.sent_to)}"
         if digest.status == "failed":

@@ -44,7 +44,8 @@ _FOUR_DIGITS = re.compile(r"(?<!\d)\d{4}(?=\d{4}(?!\d)|(?!\d))")
 # A date written in numbers only: "06/12/2026", "6.12.26 08:30", "2026/12/06". feedparser
 # misreads some ("06-12-2026" as 20 Dec 2006, "2026/12/06" as 1 Dec), and dateparser reads
 # the day and the month in the language's order, month first in English, where British,
-# Indian or Australian feeds write the day first. So these are read here (`numeric_order`).
+# Indian or Australian feeds write the day first. So these are read here
+# (`DateReader.learn_order`, `DateReader._numeric`).
 NUMERIC_DATE = re.compile(r"^(\d{1,4})([/.-])(\d{1,2})\2(\d{2}|\d{4})(?![\d/.-])")
 # Detecting a date's language among all of dateparser's costs tens of milliseconds a text;
 # once this many of a feed's dates were in no language, the rest of them are read in the

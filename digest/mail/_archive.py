@@ -96,7 +96,7 @@ def write_archive(
         created=digest.created.astimezone(UTC).isoformat(timespec="milliseconds"),
         item_count=len(digest.items),
         headlines=[(item.headline, safe_url(item.url)) for item in digest.items],
-        follow_up_count=sum(len(follow_up.article_ids) for follow_up in digest.follow_ups),
+        follow_up_count=digest.follow_up_count,
     )
     try:
         folder.mkdir(parents=True, exist_ok=True)

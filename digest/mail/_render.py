@@ -144,15 +144,18 @@ def zone_name(local: datetime, language: str) -> str:
     return short if short.isalpha() and len(short) <= 5 else (local.tzname() or "UTC")
 
 
-def moment_text(moment: datetime, zone: ZoneInfo, now: datetime, language: str) -> str:
+def moment_text(
+    moment: datetime, zone: ZoneInfo, now: datetime, language: str, full: bool = False
+) -> str:
     """When a piece was published, in the digest's timezone: '08:14' today, '22 Nov, 17:00'
-    on another day of this year, '31 Jan 2018, 21:00' in another year."""
+    on another day of this year, '31 Jan 2018, 21:00' in another year; with `full`, always
+    the day with its year ('4 Dec 2026, 09:43')."""
     local = moment.astimezone(zone)
     today = now.astimezone(zone)
     time = format_time(local, "short", locale=digest_locale(language))
-    if local.date() == today.date():
+    if local.date() == today.date() and not full:
         return time
-    skeleton = "MMMd" if local.year == today.year else "yMMMd"
+    skeleton = "MMMd" if local.year == today.year and not full else "yMMMd"
     day = format_skeleton(skeleton, local, locale=digest_locale(language))
     # No-break spaces: on a phone "5 Dec," and "12:00" would otherwise wrap apart.
     return date_and_time(day, time, language).replace(" ", "\u00a0")
@@ -338,12 +341,6 @@ def _follow_up_context(follow_up: FollowUp, zone: ZoneInfo, digest: Digest) -> d
         return moment_text(moment, zone, digest.created, digest.language)
 
     story = follow_up.story
-    local = story.sent.astimezone(zone)
-    sent = date_and_time(
-        format_skeleton("yMMMd", local, locale=digest_locale(digest.language)),
-        format_time(local, "short", locale=digest_locale(digest.language)),
-        digest.language,
-    )
     reports = sorted(
         (
             (piece.published, source.name, piece)
@@ -357,7 +354,7 @@ def _follow_up_context(follow_up: FollowUp, zone: ZoneInfo, digest: Digest) -> d
         "headline": printable(story.headline),
         "url": safe_url(story.url),
         # Always with its date: "sent 4 Dec 2026, 09:43" reads in every language.
-        "sent": sent.replace(" ", "\u00a0"),
+        "sent": moment_text(story.sent, zone, digest.created, digest.language, full=True),
         "reports": [
             {
                 "title": printable(piece.title),

@@ -212,7 +212,7 @@ def _preview_note(digest: Digest | None) -> str:
         return "showed nothing new"
     items = len(digest.items)
     sources = sum(len(item.sources) for item in digest.items)
-    late = sum(len(follow_up.article_ids) for follow_up in digest.follow_ups)
+    late = digest.follow_up_count
     follow_ups = f" and {plural(late, 'follow-up')}" if late else ""
     return f"showed {plural(items, 'item')} ({plural(sources, 'source')}){follow_ups}, not sent"
 

@@ -169,15 +169,20 @@ def _baseline_tree(articles: Sequence[Article]):
 def baseline(rows: Sequence[dict], articles: Sequence[Article]) -> tuple[float, list[int]]:
     """TF-IDF cosine + average-link, at the threshold with the best B-cubed F1 on `rows`."""
     at = _baseline_tree(articles)
-    gold = [row["event"] for row in rows]
-    best: tuple[float, float, list[int]] = (-1.0, 0.0, [])
-    for step in range(1, 100):
-        similarity = step / 100
-        labels = at(similarity)
-        score = bcubed(gold, labels)[2]
-        if score > best[0]:
-            best = (score, similarity, labels)
-    return best[1], best[2]
+    threshold = best_threshold([(rows, at)])
+    return threshold, at(threshold)
+
+
+def best_threshold(trees) -> float:
+    """The baseline's threshold, in steps of 0.01, with the best summed B-cubed F1 over
+    (rows, tree) (the first of equals)."""
+
+    def fitness(similarity: float) -> float:
+        return sum(
+            bcubed([row["event"] for row in rows], tree(similarity))[2] for rows, tree in trees
+        )
+
+    return max((step / 100 for step in range(1, 100)), key=fitness)
 
 
 def report(
@@ -213,16 +218,6 @@ def fold_of_topic(topics: set[str], folds: int = FOLDS) -> dict[str, int]:
     return {topic: number % folds for number, topic in enumerate(order)}
 
 
-def baseline_at(articles: Sequence[Article], similarity: float) -> list[int]:
-    """The baseline's clusters at a given threshold."""
-    return _baseline_tree(articles)(similarity)
-
-
-def _fitness(trees, similarity: float) -> float:
-    """The baseline's summed B-cubed F1 over (rows, tree) at one threshold."""
-    return sum(bcubed([row["event"] for row in rows], tree(similarity))[2] for rows, tree in trees)
-
-
 def cross_validated(paths: list[Path], sets: list[list[dict]]) -> None:
     """Each set's topics in FOLDS folds; for each fold, what is fit is fit on the other
     folds of every set and the held fold of each set is clustered as one batch. Printed per
@@ -243,9 +238,8 @@ def cross_validated(paths: list[Path], sets: list[list[dict]]) -> None:
         ]
         fitted = fit_cluster.fit([fit_cluster.Batch(rows) for rows in train if rows])
         # The baseline's one threshold, fit the same way: best mean B-cubed F1 of the sets.
-        trees = [(rows, _baseline_tree(to_articles(rows))) for rows in train if rows]
-        threshold = max(
-            (step / 100 for step in range(1, 100)), key=lambda t, trees=trees: _fitness(trees, t)
+        threshold = best_threshold(
+            [(rows, _baseline_tree(to_articles(rows))) for rows in train if rows]
         )
         chosen.append(f"{threshold:.2f}")
         for number, (rows, of) in enumerate(zip(sets, folds, strict=True)):
@@ -256,7 +250,7 @@ def cross_validated(paths: list[Path], sets: list[list[dict]]) -> None:
             labels = {
                 "shipped": batch.labels(shipped_thresholds()),
                 "fitted": batch.labels(fitted),
-                "baseline": baseline_at(batch.articles, threshold),
+                "baseline": _baseline_tree(batch.articles)(threshold),
             }
             for name, found_labels in labels.items():
                 for index, label in zip(held, found_labels, strict=True):

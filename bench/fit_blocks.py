@@ -51,6 +51,7 @@ from extraction_quality import (
     snippet_hits,
     token_scores,
 )
+from inputs import as_named
 
 from digest.pages._block_model import FEATURES, MODEL_FILE, SITE_FEATURES, BlockModel
 from digest.pages._clean import (
@@ -345,13 +346,7 @@ def main() -> int:
     args = parser.parse_args()
     data, _ = prepare(args.folders, args.workers)
     model = fit_model(data)
-    root = Path(__file__).resolve().parent.parent
-    names = ", ".join(
-        str(f.resolve().relative_to(root))
-        if f.resolve().is_relative_to(root)
-        else f"../shared/data/{f.resolve().name}"
-        for f in args.folders
-    )
+    names = ", ".join(as_named(folder) for folder in args.folders)
     note = (
         f"Fitted by bench/fit_blocks.py on every page of {names} ({len(data)} pages): "
         "logistic regression over the block features of digest/pages/_block_model.py, "

@@ -25,19 +25,21 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import asdict, fields, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from cluster_quality import bcubed, labels_of, load, to_articles
+from inputs import as_named
 
 from digest.cluster._clusterer import cluster_articles
 from digest.cluster._terms.batch import TermsBatch, batch_terms
 from digest.cluster._thresholds import THRESHOLDS_FILE, Thresholds
 from digest.models import Article
 
+# Each written in its field's type: ints for the counts.
 GRID: dict[str, tuple[float, ...]] = {
     "merge_at": (0.03, 0.04, 0.06, 0.08, 0.1, 0.12, 0.15, 0.2, 0.25),
     "min_shared_facts": (0, 1, 2, 3, 4),
@@ -57,9 +59,8 @@ MAX_PASSES = 4
 class Batch:
     """One labelled set's rows clustered as one batch, its terms computed once."""
 
-    def __init__(self, rows: list[dict], weight: float = 1.0):
+    def __init__(self, rows: list[dict]):
         self.rows = rows
-        self.weight = weight
         self.gold = [row["event"] for row in rows]
         self.articles: list[Article] = to_articles(rows)
         self.terms: TermsBatch = batch_terms([(a.title, a.text) for a in self.articles], 0)
@@ -73,25 +74,17 @@ class Batch:
 
 
 def objective(batches: list[Batch], thresholds: Thresholds) -> float:
-    total = sum(batch.weight for batch in batches)
-    return sum(batch.weight * batch.score(thresholds) for batch in batches) / total
+    return sum(batch.score(thresholds) for batch in batches) / len(batches)
 
 
 def fit(batches: list[Batch], log=None) -> Thresholds:
     """Coordinate descent over GRID (see the module's note)."""
-    types = {f.name: f.type for f in fields(Thresholds)}
-    current = Thresholds(
-        **{
-            name: (int if types[name] == "int" else float)(grid[len(grid) // 2])
-            for name, grid in GRID.items()
-        }
-    )
+    current = Thresholds(**{name: grid[len(grid) // 2] for name, grid in GRID.items()})
     best = objective(batches, current)
     for number in range(MAX_PASSES):
         changed = False
         for name, grid in GRID.items():
             for value in grid:
-                value = int(value) if types[name] == "int" else float(value)
                 if value == getattr(current, name):
                     continue
                 candidate = replace(current, **{name: value})
@@ -116,13 +109,7 @@ def main() -> int:
     args = parser.parse_args()
     batches = [Batch(load(path)) for path in args.sets]
     thresholds = fit(batches, print)
-    root = Path(__file__).resolve().parent.parent
-    names = ", ".join(
-        str(p.resolve().relative_to(root))
-        if p.resolve().is_relative_to(root)
-        else f"../shared/data/{p.resolve().parent.name}/{p.name}"
-        for p in args.sets
-    )
+    names = ", ".join(as_named(path) for path in args.sets)
     note = (
         f"Fitted by bench/fit_cluster.py on {names}: coordinate descent over a grid per "
         "threshold from the grids' middle, for the best mean B-cubed F1 of the sets, each "

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from email import message_from_bytes, policy
 from email.utils import format_datetime
 
 import pytest
@@ -160,3 +161,27 @@ def test_a_late_report_is_shown_once_as_a_follow_up_of_its_story(tmp_path):
     # Listed once: the next run has nothing to send.
     again = run_cli("run", "--config", str(config))
     assert again.stdout.startswith("R: nothing new to deliver"), again.stdout
+
+
+def test_a_hostile_late_report_title_in_the_subject_stays_one_header_line(tmp_path):
+    # A digest of follow-ups alone takes its subject from the first new report's title:
+    # feed text, which must not add a header to the message.
+    (tmp_path / "a.xml").write_text(_feed(QUAKE))
+    (tmp_path / "b.xml").write_text(_feed())
+    config = tmp_path / "digest.yaml"
+    config.write_text(
+        "title: R\nstorage: state.db\nfetch:\n  pages: false\n"
+        "delivery:\n  method: file\n  outbox: outbox\n"
+        "feeds:\n  - name: A\n    url: a.xml\n  - name: B\n    url: b.xml\n"
+    )
+    assert run_cli("run", "--config", str(config)).returncode == 0
+    hostile = ("Orlavik quake:&#13;&#10;Bcc: spy@evil.test&#13;&#10;bridge closed",
+               *QUAKE_LATE[1:])  # fmt: skip
+    (tmp_path / "b.xml").write_text(_feed(hostile))
+    second = run_cli("run", "--config", str(config))
+    assert "R: delivered 1 follow-up on stories sent before" in second.stdout, second.stdout
+    newest = sorted((tmp_path / "outbox").glob("*.eml"))[-1]
+    message = message_from_bytes(newest.read_bytes(), policy=policy.default)
+    assert message["Bcc"] is None and "spy@evil.test" not in str(message.keys())
+    assert message["Subject"].startswith("R · ") and "Bcc: spy@evil.test" in message["Subject"]
+    assert "\n" not in message["Subject"] and "\r" not in message["Subject"]

@@ -63,7 +63,9 @@ class Batch:
         self.rows = rows
         self.gold = [row["event"] for row in rows]
         self.articles: list[Article] = to_articles(rows)
-        self.terms: TermsBatch = batch_terms([(a.title, a.text) for a in self.articles], 0)
+        self.terms: TermsBatch = batch_terms(
+            [(a.title, a.text, a.language) for a in self.articles], 0
+        )
 
     def labels(self, thresholds: Thresholds) -> list[int]:
         clusters = cluster_articles(self.articles, self.terms, workers=0, thresholds=thresholds)

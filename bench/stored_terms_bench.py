@@ -53,7 +53,7 @@ def main() -> None:
         articles = store.articles(("pending",), since)
         timings = {}
         start = time.perf_counter()
-        alone = batch_terms([(a.title, a.text) for a in articles])
+        alone = batch_terms([(a.title, a.text, a.language) for a in articles])
         timings["batch_terms alone (before terms were stored)"] = time.perf_counter() - start
         start = time.perf_counter()
         terms_of(store, articles, since)

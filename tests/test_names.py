@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import random
 
-from digest.cluster._terms.names import _names_by_sentence, names_in, names_in_sentences
+from digest.cluster._terms.features import article_terms
+from digest.cluster._terms.names import (
+    _names_by_sentence,
+    german_nouns_lowered,
+    names_in,
+    names_in_sentences,
+)
 from digest.text import sentence_spans
 
 
@@ -38,3 +44,27 @@ def test_the_one_pass_name_scan_agrees_with_the_scan_by_sentence():
         )
         sentences = sentence_spans(text)
         assert names_in_sentences(text, sentences) == _names_by_sentence(text, sentences), text
+
+
+def test_german_nouns_after_a_determiner_or_a_number_do_not_glue_onto_names():
+    # Written for this test: every German noun is capitalised, so without the determiner's
+    # hint "Wetteragentur Eumetra" would be one name, and no English report would share it.
+    text = (
+        "Der Satellit wurde für die europäische Wetteragentur Eumetra gebaut und kostete "
+        "85 Millionen. Er startete vom Weltraumbahnhof Skarvik."
+    )
+    lowered = german_nouns_lowered(text)
+    assert len(lowered) == len(text)
+    assert names_in(lowered) == ["Eumetra", "Skarvik"]
+    assert names_in(text) != names_in(lowered)  # the same text read as English glues them
+
+
+def test_an_english_text_loses_no_name_to_the_german_reading():
+    text = "Eumetra said the satellite cost 85 million euros. Sigrid Holm of Kestrel Launch spoke."
+    assert article_terms("Kestrel loses Brisa-1", text, "en").counts == (
+        article_terms("Kestrel loses Brisa-1", text).counts
+    )
+    german = article_terms(
+        "Kestrel verliert Brisa-1", "Die Firma Kestrel Launch verlor den Satelliten.", "de"
+    )
+    assert "n:kestrel launch" in german.counts and "n:firma kestrel launch" not in german.counts

@@ -95,7 +95,9 @@ def cluster_articles(
     limits = thresholds or shipped_thresholds()
     clock = _StepClock(step_seconds)
     if terms is None:
-        terms = batch_terms([(a.title, a.text) for a in articles], workers, start_method)
+        terms = batch_terms(
+            [(a.title, a.text, a.language) for a in articles], workers, start_method
+        )
     clock.lap("terms")
     matrix = term_matrix(terms, BACKGROUND_ARTICLES)
     clock.lap("matrix")
@@ -242,7 +244,7 @@ def join_delivered(
     limits = thresholds or shipped_thresholds()
     articles = [*pending, *delivered]
     if terms is None:
-        terms = batch_terms([(a.title, a.text) for a in articles])
+        terms = batch_terms([(a.title, a.text, a.language) for a in articles])
     matrix = term_matrix(terms, BACKGROUND_ARTICLES)
     count = len(pending)
     pairs = _scored_pairs(articles, terms, matrix, limits, lambda a, b: (a < count) != (b < count))

@@ -34,7 +34,7 @@ def terms_of(
     version = terms_version()
     batches, where = _stored(store, version, since)
     missing = [article for article in articles if article.id not in where]
-    computed = batch_terms([(a.title, a.text) for a in missing], workers, start_method)
+    computed = batch_terms([(a.title, a.text, a.language) for a in missing], workers, start_method)
     if not version.startswith(UNKNOWN_VERSION):  # no later run could trust it
         newest = max((article.published for article in missing), default=since)
         store.keep_term_blob(

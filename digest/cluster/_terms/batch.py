@@ -28,6 +28,9 @@ import numpy as np
 
 from .features import ArticleTerms, article_terms
 
+# What `article_terms` reads of an article: (title, text) or (title, text, language).
+ArticleText = tuple[str, str] | tuple[str, str, str | None]
+
 log = logging.getLogger("digest")
 
 # Terms of a big batch are computed in worker processes (article_terms holds the GIL): below
@@ -254,9 +257,10 @@ class WorkerChunk:
 
 
 def batch_terms(
-    texts: Sequence[tuple[str, str]], workers: int | None = None, start_method: str = "fork"
+    texts: Sequence[ArticleText], workers: int | None = None, start_method: str = "fork"
 ) -> TermsBatch:
-    """`article_terms` of each (title, text); in `workers` processes when the batch is big.
+    """`article_terms` of each (title, text, language); in `workers` processes when the
+    batch is big.
 
     `workers` None means one per core this process may use; 0 or 1 means in this process;
     a batch under POOL_MIN_ARTICLES is always done here. The result is the same either way.
@@ -317,26 +321,26 @@ def heap_frozen(forking: bool = True) -> Iterator[None]:
             gc.unfreeze()
 
 
-def _here(texts: Sequence[tuple[str, str]]) -> TermsBatch:
-    return TermsBatch.of([article_terms(title, text) for title, text in texts])
+def _here(texts: Sequence[ArticleText]) -> TermsBatch:
+    return TermsBatch.of([article_terms(*text) for text in texts])
 
 
 # In a term worker only: the texts it inherited (when forked), and its own numbering of the
 # terms it has met (WorkerChunk), both set when it starts (_start_worker).
-_inherited_texts: Sequence[tuple[str, str]] = ()
+_inherited_texts: Sequence[ArticleText] = ()
 _worker_columns: defaultdict[str, int] = defaultdict(count().__next__)
 
 
-def _start_worker(texts: Sequence[tuple[str, str]] = ()) -> None:
+def _start_worker(texts: Sequence[ArticleText] = ()) -> None:
     global _inherited_texts, _worker_columns
     _inherited_texts = texts
     _worker_columns = defaultdict(count().__next__)
 
 
-def _chunk_terms(texts: Sequence[tuple[str, str]]) -> WorkerChunk:
+def _chunk_terms(texts: Sequence[ArticleText]) -> WorkerChunk:
     start = time.process_time()
     known = len(_worker_columns)
-    terms = [article_terms(title, text) for title, text in texts]
+    terms = [article_terms(*text) for text in texts]
     batch = TermsBatch._numbered(terms, _worker_columns, 0.0)
     # The terms numbered last, which a dict gives from its end at no cost for the others.
     new_terms = list(islice(reversed(_worker_columns), len(_worker_columns) - known))[::-1]

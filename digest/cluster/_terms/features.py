@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ...text import sentence_spans
 from .figures import word_ordinals, written_figures
-from .names import names_in, names_in_sentences
+from .names import german_nouns_lowered, names_in, names_in_sentences
 from .words import fold, word_counts
 
 
@@ -46,12 +46,16 @@ NAME_WEIGHT = 3.0
 FIGURE_WEIGHT = 3.0
 
 
-def article_terms(title: str, text: str) -> ArticleTerms:
+def article_terms(title: str, text: str, language: str | None = None) -> ArticleTerms:
+    """The weighted terms of one article. `language` is the article's (Article.language):
+    in German, where every noun is capitalised, names are told from nouns by the words
+    before them (`german_nouns_lowered`)."""
     cut = text.rfind(" ", 0, LEAD_CHARS) if len(text) > LEAD_CHARS else len(text)
     lead, body = text[:cut], text[cut:BODY_CHARS]
     counts: dict[str, float] = {}
     labels: dict[str, str] = {}
-    headline_names = names_in(title)
+    german = (language or "").partition("-")[0].lower() == "de"
+    headline_names = names_in(german_nouns_lowered(title) if german else title)
     lead_sentences = sentence_spans(lead)
     # Terms are tallied per part in C (Counter) and weighted once per distinct term: an
     # article repeats most of its words, and this loop runs for every article of a batch.
@@ -61,9 +65,12 @@ def article_terms(title: str, text: str) -> ArticleTerms:
         if part is title:
             names = headline_names
         else:
-            names = names_in_sentences(
-                part, lead_sentences if part is lead else sentence_spans(part)
-            )
+            if german:
+                names = names_in(german_nouns_lowered(part))
+            else:
+                names = names_in_sentences(
+                    part, lead_sentences if part is lead else sentence_spans(part)
+                )
         for name, times in Counter(names).items():
             key = "n:" + fold(name)
             counts[key] = counts.get(key, 0.0) + times * weight * NAME_WEIGHT

@@ -27,6 +27,47 @@ _NOT_NAMES = STOPWORDS | frozenset(
 
 
 _CAPITAL = re.compile(r"[A-Z]")
+
+# German capitalises every noun, so a run of capitalised words there glues nouns onto names
+# ("Wetteragentur Eumetra", "Weltraumbahnhof Skarvik") and a headline's rarest "name" is a
+# noun ("Start"). A capitalised word after a determiner or a number (adjectives between) is a
+# noun: `german_nouns_lowered` writes its first letter in lower case, so that what is left
+# capitalised is mostly what German capitalises for being a name. Nouns after a bare
+# preposition ("von Stürmen") stay capitalised: no rule of the words around tells them.
+_GERMAN_DETERMINERS = frozenset(
+    """der die das des dem den ein eine einer eines einem einen kein keine keiner keines
+    keinem keinen im am vom zum zur beim ins ans aufs dieser diese dieses diesem diesen jeder
+    jede jedes jedem jeden jener jene jenes jenem jenen alle allen aller beide beiden viele
+    vielen einige einigen mehrere mehreren mein meine meiner meines meinem meinen dein deine
+    sein seine seiner seines seinem seinen ihr ihre ihrer ihres ihrem ihren unser unsere
+    unserer unseres unserem unseren euer eure eurer eures eurem euren zwei drei vier fünf
+    sechs sieben acht neun zehn elf zwölf zwanzig hundert tausend""".split()
+)
+_GERMAN_WORD = re.compile(r"[^\W\d_][\w'’-]*|\d[\d.,]*|[^\w\s]")
+
+
+def german_nouns_lowered(text: str) -> str:
+    """`text` (German) with the first letter of each capitalised word after a determiner or
+    a number in lower case."""
+    chars = list(text)
+    nominal = False
+    for match in _GERMAN_WORD.finditer(text):
+        word = match.group(0)
+        if word[0].isdigit():
+            nominal = True  # "85 Millionen", "die 85 Millionen": what a number counts is a noun
+            continue
+        lowered = word.lower()
+        if lowered in _GERMAN_DETERMINERS:
+            nominal = True
+        elif word[0].isupper():
+            if nominal and len(word[0].lower()) == 1:
+                chars[match.start()] = word[0].lower()
+            nominal = False
+        elif not word[0].isalpha() or not word.islower():
+            nominal = False  # punctuation ends a noun phrase
+    return "".join(chars)
+
+
 _LOWERCASE_WORD = re.compile(r"(?<![\w-])[a-z][a-z'’-]+")
 _POSSESSIVE = re.compile(r"['’]s\s+")
 _POSSESSIVE_END = re.compile(r"['’]s$")

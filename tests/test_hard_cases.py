@@ -161,10 +161,6 @@ def test_a_follow_up_by_one_outlet_joins_its_event_under_that_outlet(tmp_path, h
     assert sorted(by_outlet) == ["Lenne Radio", "Northern Dispatch", "Valley Courier"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 21: a translation shares names and figures but few words; it stays apart",
-)
 def test_a_translated_story_joins_the_coverage_it_translates(tmp_path, hardcases_site):
     outlets = {
         "orbitreport": "Orbit Report",

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
+from conftest import RULES
 
-from digest.cluster._clusterer import cluster_articles, join_delivered
+from digest.cluster._clusterer import cluster_articles, join_delivered, pair_similarities
 from digest.cluster._rank import rank_clusters
+from digest.cluster._terms.batch import batch_terms
 from digest.cluster._terms.figures import figures_in
 from digest.cluster._terms.names import names_in
+from digest.cluster._thresholds import BACKGROUND_ARTICLES
+from digest.cluster._vectors import term_matrix
 from digest.feeds._urls import canonical_url
 from digest.models import Article, FeedEntry
 from digest.pages._clean import LanguageDetector, clean_blocks
@@ -306,3 +312,32 @@ def test_a_one_sentence_brief_joins_the_story_whose_headline_names_someone_it_do
         "queues near the summit if the weather window is short.",
     )
     assert groups(cluster_articles([full, brief, other])) == [{1, 2}, {3}]
+
+
+def test_a_headline_name_an_article_in_another_language_lacks_is_no_conflict():
+    # Written for this test. The English headline's "Sulphur Canyon Fire" is "l'incendie de
+    # Sulphur Canyon" in French, and the French headline names "Californie", which the
+    # English report never writes: in one language that double silence would say "another
+    # story" (the iPad against the MacBook).
+    english = (
+        "Sulphur Canyon Fire forces 8,000 to flee near Ojai",
+        "The Sulphur Canyon Fire grew to 6,200 acres on Monday and forced 8,000 people from "
+        "their homes near Ojai. Cal Fire said 900 firefighters were on the lines.",
+    )
+    french = (
+        "L'incendie de Sulphur Canyon chasse 8 000 habitants en Californie",
+        "L'incendie de Sulphur Canyon a parcouru 6 200 acres lundi près d'Ojai, en "
+        "Californie, et 8 000 habitants ont dû partir. Cal Fire a engagé 900 pompiers.",
+    )
+
+    def similarity(language: str | None) -> float:
+        pair = [
+            replace(article(0, *english), language="en"),
+            replace(article(1, *french), language=language),
+        ]
+        terms = batch_terms([(a.title, a.text, a.language) for a in pair], 0)
+        matrix = term_matrix(terms, BACKGROUND_ARTICLES)
+        one, other = np.array([0]), np.array([1])
+        return float(pair_similarities(pair, terms, matrix, one, other, RULES)[0])
+
+    assert similarity(None) == pytest.approx(similarity("fr") * RULES.subject_conflict_factor)

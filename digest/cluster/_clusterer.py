@@ -10,7 +10,8 @@
    min_shared_facts names or figures (two launches by one company share the topic and the
    company, not the product name and the price); quartered when each headline's most
    specific name (the rarest in the batch) is missing from the other article ("iPad Pro"
-   against "MacBook Air": same company, same chip, another story); and halved when
+   against "MacBook Air": same company, same chip, another story), unless the two are in
+   different languages (names are translated: "Californie"); and halved when
    published more than MAX_HOURS_APART apart.
 5. Average-link agglomeration merges groups while their mean pairwise similarity is at
    least merge_at. Unlike single-link, one bridging article cannot chain two events.
@@ -314,10 +315,14 @@ def pair_similarities(
     similarity[shared < limits.min_shared_facts] *= limits.no_facts_factor
     # Each headline's rarest name missing from the other article. A one-sentence article
     # (a brief, or a feed entry whose page failed) names the event's main actor and little
-    # else, so its silence on a headline's rarest name is no conflict.
+    # else, so its silence on a headline's rarest name is no conflict; nor is the silence of
+    # an article in another language, where the name may be translated ("Californie").
+    # Those pairs still need their shared names and figures (min_shared_facts).
     subject = _subjects(terms, matrix)
     open_to_conflict = (subject >= 0) & ~terms.brief
-    both = np.flatnonzero(open_to_conflict[left] & open_to_conflict[right])
+    both = np.flatnonzero(
+        open_to_conflict[left] & open_to_conflict[right] & _same_language(articles, left, right)
+    )
     if len(both):
         lefts, rights = left[both], right[both]
         missing = ~holds(unit, rights, subject[lefts]) & ~holds(unit, lefts, subject[rights])
@@ -325,6 +330,20 @@ def pair_similarities(
     hours = np.array([a.published.timestamp() / 3600 for a in articles], dtype=np.float64)
     similarity[np.abs(hours[left] - hours[right]) > MAX_HOURS_APART] *= FAR_APART_FACTOR
     return similarity
+
+
+def _same_language(articles: Sequence[Article], left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Per pair, True unless both articles' languages are known and differ."""
+    codes: dict[str, int] = {}
+    language = np.array(
+        [
+            codes.setdefault(a.language.partition("-")[0].lower(), len(codes)) if a.language else -1
+            for a in articles
+        ],
+        dtype=np.int64,
+    )
+    unknown = (language[left] < 0) | (language[right] < 0)
+    return unknown | (language[left] == language[right])
 
 
 def _subjects(terms: TermsBatch, matrix: TermMatrix) -> np.ndarray:

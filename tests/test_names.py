@@ -68,3 +68,18 @@ def test_an_english_text_loses_no_name_to_the_german_reading():
         "Kestrel verliert Brisa-1", "Die Firma Kestrel Launch verlor den Satelliten.", "de"
     )
     assert "n:kestrel launch" in german.counts and "n:firma kestrel launch" not in german.counts
+
+
+def test_a_german_role_or_a_compound_led_by_a_name_leaves_the_name_alone():
+    # Written for this test: German writes the role before a name without an article, and
+    # glues a name onto the noun it qualifies.
+    text = (
+        "Brennholt-Chef Markus Feld tritt ab. Für Oberwald spielte Mittelfeldspieler Jonas "
+        "Reiter sechs Jahre. Eine Kestrel-2-Rakete ist gescheitert, sagte Firmenchefin Sigrid "
+        "Holm."
+    )
+    lowered = german_nouns_lowered(text)
+    assert len(lowered) == len(text)
+    names = names_in(lowered)
+    assert {"Markus Feld", "Jonas Reiter", "Sigrid Holm", "Kestrel-2"} <= set(names)
+    assert not {name for name in names if name.split()[0] in ("Für", "Mittelfeldspieler")}

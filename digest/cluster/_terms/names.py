@@ -29,26 +29,45 @@ _NOT_NAMES = STOPWORDS | frozenset(
 _CAPITAL = re.compile(r"[A-Z]")
 
 # German capitalises every noun, so a run of capitalised words there glues nouns onto names
-# ("Wetteragentur Eumetra", "Weltraumbahnhof Skarvik") and a headline's rarest "name" is a
-# noun ("Start"). A capitalised word after a determiner or a number (adjectives between) is a
-# noun: `german_nouns_lowered` writes its first letter in lower case, so that what is left
-# capitalised is mostly what German capitalises for being a name. Nouns after a bare
-# preposition ("von Stürmen") stay capitalised: no rule of the words around tells them.
+# ("Wetteragentur Eumetra", "Vorstandschef Markus Feld") and a headline's rarest "name" is a
+# noun ("Start"). `german_nouns_lowered` writes a noun's first letter in lower case, so that
+# what is left capitalised is mostly what German capitalises for being a name. A noun is a
+# capitalised word after a determiner or a number (adjectives between), or one whose last
+# part ends as a role or an abstract noun does (GERMAN_NOUN_ENDINGS: "-chef", "-ung"), the
+# words that stand before a name without an article. Nouns after a bare preposition
+# ("von Stürmen") stay capitalised: no rule of the words around tells them.
 _GERMAN_DETERMINERS = frozenset(
     """der die das des dem den ein eine einer eines einem einen kein keine keiner keines
-    keinem keinen im am vom zum zur beim ins ans aufs dieser diese dieses diesem diesen jeder
-    jede jedes jedem jeden jener jene jenes jenem jenen alle allen aller beide beiden viele
-    vielen einige einigen mehrere mehreren mein meine meiner meines meinem meinen dein deine
-    sein seine seiner seines seinem seinen ihr ihre ihrer ihres ihrem ihren unser unsere
-    unserer unseres unserem unseren euer eure eurer eures eurem euren zwei drei vier fünf
-    sechs sieben acht neun zehn elf zwölf zwanzig hundert tausend""".split()
+    keinem keinen im am vom zum zur beim ins ans aufs ums durchs fürs übers unters vors
+    dieser diese dieses diesem diesen jeder jede jedes jedem jeden jener jene jenes jenem
+    jenen alle allen aller beide beiden viele vielen einige einigen mehrere mehreren mein
+    meine meiner meines meinem meinen dein deine sein seine seiner seines seinem seinen ihr
+    ihre ihrer ihres ihrem ihren unser unsere unserer unseres unserem unseren euer eure eurer
+    eures eurem euren zwei drei vier fünf sechs sieben acht neun zehn elf zwölf zwanzig
+    hundert tausend""".split()
+)
+# Words that open German sentences and never name anything ("Für Oberwald spielte er...").
+_GERMAN_FUNCTION_WORDS = _GERMAN_DETERMINERS | frozenset(
+    """für mit nach bei aus von in auf über unter durch gegen ohne um seit während wegen
+    trotz laut zu an vor hinter neben zwischen und oder aber doch denn als wenn dass weil ob
+    ich du er sie es wir ihr man auch noch nur schon so dann da hier dort nun jetzt heute
+    gestern morgen bereits zudem damit dabei danach deshalb außerdem wie was wer wo warum
+    nicht kein""".split()
+)
+GERMAN_NOUN_ENDINGS = tuple(
+    """chef chefin sprecher sprecherin minister ministerin präsident präsidentin direktor
+    direktorin leiter leiterin sekretär sekretärin meister meisterin vorsitzende
+    vorsitzender gründer gründerin spieler spielerin trainer trainerin officer manager
+    managerin experte expertin unternehmen konzern hersteller ung ungen heit heiten keit
+    keiten schaft schaften tion tionen tät täten ismus""".split()
 )
 _GERMAN_WORD = re.compile(r"[^\W\d_][\w'’-]*|\d[\d.,]*|[^\w\s]")
 
 
 def german_nouns_lowered(text: str) -> str:
-    """`text` (German) with the first letter of each capitalised word after a determiner or
-    a number in lower case."""
+    """`text` (German), the same length, with its nouns' first letters in lower case; a
+    compound led by a name ("Kestrel-2-Rakete", "Brennholt-Chef") keeps the name and loses
+    the noun ("Kestrel-2 rakete")."""
     chars = list(text)
     nominal = False
     for match in _GERMAN_WORD.finditer(text):
@@ -57,11 +76,20 @@ def german_nouns_lowered(text: str) -> str:
             nominal = True  # "85 Millionen", "die 85 Millionen": what a number counts is a noun
             continue
         lowered = word.lower()
-        if lowered in _GERMAN_DETERMINERS:
-            nominal = True
+        if lowered in _GERMAN_FUNCTION_WORDS:
+            if word[0].isupper() and len(lowered[0]) == 1:
+                chars[match.start()] = lowered[0]
+            nominal = lowered in _GERMAN_DETERMINERS
         elif word[0].isupper():
-            if nominal and len(word[0].lower()) == 1:
-                chars[match.start()] = word[0].lower()
+            head = word.rfind("-") + 1
+            if (nominal or lowered.endswith(GERMAN_NOUN_ENDINGS)) and word[
+                head : head + 1
+            ].isupper():
+                at = match.start() + head
+                if len(chars[at].lower()) == 1:
+                    chars[at] = chars[at].lower()
+                    if head:
+                        chars[at - 1] = " "  # the compound's name stands alone
             nominal = False
         elif not word[0].isalpha() or not word.islower():
             nominal = False  # punctuation ends a noun phrase

@@ -83,3 +83,9 @@ def test_a_german_role_or_a_compound_led_by_a_name_leaves_the_name_alone():
     names = names_in(lowered)
     assert {"Markus Feld", "Jonas Reiter", "Sigrid Holm", "Kestrel-2"} <= set(names)
     assert not {name for name in names if name.split()[0] in ("Für", "Mittelfeldspieler")}
+
+
+def test_names_may_open_with_an_accented_or_another_alphabet_s_capital():
+    text = "Talks in Österreich went on. Élisabeth Borne met Ángel Gabilondo in Ávila and Łódź."
+    assert names_in(text) == ["Österreich", "Élisabeth Borne", "Ángel Gabilondo", "Ávila", "Łódź"]
+    assert names_in("Встреча прошла в Москве, сказал Иван Петров.") == ["Москве", "Иван Петров"]

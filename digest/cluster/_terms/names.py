@@ -14,7 +14,11 @@ from .words import STOPWORDS, fold
 # the name pattern tries them in this order.
 _CONNECTOR_WORDS = "of de du des la le von van der den da di del al bin y".split()
 _CONNECTORS = frozenset(_CONNECTOR_WORDS)
-_NAME_WORD = r"(?:[A-Z][\w'’&.-]*|[a-z]{1,2}[A-Z][\w'’&.-]*)"
+# The capital letters of the alphabets that capitalise names: Latin with its accents
+# ("Österreich", "Élisabeth Borne", "Łódź"), Greek, Cyrillic.
+_UPPER = "[" + "".join(c for c in map(chr, range(0x530)) if c.isupper()) + "]"
+_LOWER_LETTERS = "".join(c for c in map(chr, range(0x530)) if c.islower())
+_NAME_WORD = r"(?:" + _UPPER + r"[\w'’&.-]*|[a-z]{1,2}" + _UPPER + r"[\w'’&.-]*)"
 _NAME_JOINS = r"\s+(?:(?:" + "|".join(_CONNECTOR_WORDS) + r")\s+)?"
 _NAME = re.compile(r"(?<![\w$€£])" + _NAME_WORD + "(?:" + _NAME_JOINS + _NAME_WORD + ")*")
 # Capitalised words that start sentences or headlines without naming anything.
@@ -26,7 +30,7 @@ _NOT_NAMES = STOPWORDS | frozenset(
 )
 
 
-_CAPITAL = re.compile(r"[A-Z]")
+_CAPITAL = re.compile(_UPPER)
 
 # German capitalises every noun, so a run of capitalised words there glues nouns onto names
 # ("Wetteragentur Eumetra", "Vorstandschef Markus Feld") and a headline's rarest "name" is a
@@ -96,7 +100,7 @@ def german_nouns_lowered(text: str) -> str:
     return "".join(chars)
 
 
-_LOWERCASE_WORD = re.compile(r"(?<![\w-])[a-z][a-z'’-]+")
+_LOWERCASE_WORD = re.compile(r"(?<![\w-])[" + _LOWER_LETTERS + r"][" + _LOWER_LETTERS + r"'’-]+")
 _POSSESSIVE = re.compile(r"['’]s\s+")
 _POSSESSIVE_END = re.compile(r"['’]s$")
 
@@ -154,7 +158,7 @@ def _names_by_sentence(text: str, sentences: list[tuple[str, int, int]]) -> list
 # that the engine skips to capitals; the lookbehinds that _NAME puts before a name look
 # back past the capital instead.
 _SENTENCE_NAME = re.compile(
-    r"([A-Z](?:(?<=(\0)[A-Z])|(?<=([\w$€£])[A-Z])|)"
+    "(" + _UPPER + r"(?:(?<=(\0)" + _UPPER + r")|(?<=([\w$€£])" + _UPPER + r")|)"
     r"[\w'’&.-]*(?:" + _NAME_JOINS + _NAME_WORD + ")*)"
 )
 _inside_a_word = itemgetter(2)
@@ -211,8 +215,8 @@ class _Openers:
         return found
 
 
-_LOWERCASE_TOKEN = re.compile(r"[a-z][a-z'’-]+")
-_TOKEN_CHAR = re.compile(r"[a-z'’-]")
+_LOWERCASE_TOKEN = re.compile("[" + _LOWER_LETTERS + "][" + _LOWER_LETTERS + "'’-]+")
+_TOKEN_CHAR = re.compile("[" + _LOWER_LETTERS + "'’-]")
 _WORD_OR_HYPHEN = re.compile(r"[\w-]")
 
 

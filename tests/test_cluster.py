@@ -341,3 +341,48 @@ def test_a_headline_name_an_article_in_another_language_lacks_is_no_conflict():
         return float(pair_similarities(pair, terms, matrix, one, other, RULES)[0])
 
     assert similarity(None) == pytest.approx(similarity("fr") * RULES.subject_conflict_factor)
+
+
+def test_two_launches_told_in_two_languages_stay_two_items():
+    # Written for this test: one company's phone on Monday and tablet on Thursday, each told
+    # in English and in Spanish. Across languages the headline rule still holds: "Pulse"
+    # is written the same in both, and the tablet's reports never write it.
+    reports = [
+        (
+            "en",
+            "Lumora unveils Pulse 7 smartphone with a 5,000 mAh battery",
+            "Lumora unveiled the Pulse 7 smartphone in Madrid on Monday, priced at 499 euros. "
+            "The Pulse 7 has a 6.4-inch screen and a 5,000 mAh battery, chief executive Marta "
+            "Ríos said. Lumora expects to sell 1.2 million units of the Pulse 7 this year.",
+            0,
+        ),
+        (
+            "es",
+            "Lumora presenta el Pulse 7, su nuevo móvil de gama media",
+            "Lumora presentó el lunes en Madrid el Pulse 7, un móvil que costará 499 euros. El "
+            "Pulse 7 tiene una pantalla de 6,4 pulgadas y una batería de 5.000 mAh, según la "
+            "consejera delegada Marta Ríos. Lumora espera vender 1,2 millones de unidades.",
+            1,
+        ),
+        (
+            "en",
+            "Lumora launches Nova 11 tablet for students at 649 euros",
+            "Lumora launched the Nova 11 tablet in Barcelona on Thursday, its second product in "
+            "a week, at 649 euros. The Nova 11 has an 11-inch screen and an 8,000 mAh battery, "
+            "Marta Ríos said, and schools in Ávila will test it first.",
+            72,
+        ),
+        (
+            "es",
+            "Lumora lanza la tableta Nova 11 para estudiantes por 649 euros",
+            "Lumora presentó el jueves en Barcelona la tableta Nova 11, su segundo lanzamiento "
+            "en una semana, por 649 euros. La Nova 11 tiene una pantalla de 11 pulgadas y una "
+            "batería de 8.000 mAh, dijo Marta Ríos; los colegios de Ávila la probarán primero.",
+            73,
+        ),
+    ]
+    batch = [
+        replace(article(number, title, text, hours_ago=100 - hours), language=language)
+        for number, (language, title, text, hours) in enumerate(reports)
+    ]
+    assert groups(cluster_articles(batch, workers=0)) == [{0, 1}, {2, 3}]

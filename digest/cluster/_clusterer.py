@@ -10,8 +10,8 @@
    min_shared_facts names or figures (two launches by one company share the topic and the
    company, not the product name and the price); quartered when each headline's most
    specific name (the rarest in the batch) is missing from the other article ("iPad Pro"
-   against "MacBook Air": same company, same chip, another story), unless the two are in
-   different languages (names are translated: "Californie"); and halved when
+   against "MacBook Air": same company, same chip, another story; across languages one
+   word of the name, or one that begins alike, counts as naming it); and halved when
    published more than MAX_HOURS_APART apart.
 5. Average-link agglomeration merges groups while their mean pairwise similarity is at
    least merge_at. Unlike single-link, one bridging article cannot chain two events.
@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import re
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -315,17 +316,24 @@ def pair_similarities(
     similarity[shared < limits.min_shared_facts] *= limits.no_facts_factor
     # Each headline's rarest name missing from the other article. A one-sentence article
     # (a brief, or a feed entry whose page failed) names the event's main actor and little
-    # else, so its silence on a headline's rarest name is no conflict; nor is the silence of
-    # an article in another language, where the name may be translated ("Californie").
-    # Those pairs still need their shared names and figures (min_shared_facts).
+    # else, so its silence on a headline's rarest name is no conflict. An article in another
+    # language may write the name translated ("l'incendie de Sulphur Canyon" for the "Sulphur
+    # Canyon Fire", "Californie"): there one of its words, or a word that begins as it does,
+    # is enough (`_named_in_translation`).
     subject = _subjects(terms, matrix)
     open_to_conflict = (subject >= 0) & ~terms.brief
-    both = np.flatnonzero(
-        open_to_conflict[left] & open_to_conflict[right] & _same_language(articles, left, right)
-    )
+    both = np.flatnonzero(open_to_conflict[left] & open_to_conflict[right])
     if len(both):
         lefts, rights = left[both], right[both]
         missing = ~holds(unit, rights, subject[lefts]) & ~holds(unit, lefts, subject[rights])
+        across = np.flatnonzero(missing & ~_same_language(articles, lefts, rights))
+        if len(across):
+            named = _named_in_translation(terms, unit)
+            missing[across] = [
+                not named(int(rights[k]), int(subject[lefts[k]]))
+                and not named(int(lefts[k]), int(subject[rights[k]]))
+                for k in across.tolist()
+            ]
         similarity[both[missing]] *= limits.subject_conflict_factor
     hours = np.array([a.published.timestamp() / 3600 for a in articles], dtype=np.float64)
     similarity[np.abs(hours[left] - hours[right]) > MAX_HOURS_APART] *= FAR_APART_FACTOR
@@ -344,6 +352,36 @@ def _same_language(articles: Sequence[Article], left: np.ndarray, right: np.ndar
     )
     unknown = (language[left] < 0) | (language[right] < 0)
     return unknown | (language[left] == language[right])
+
+
+# A word of a headline's name and a word of an article in another language are taken for one
+# when they begin alike for this many letters ("Californie", "California"; "Atlantik").
+TRANSLATED_PREFIX = 5
+_LETTERS = re.compile(r"[^\W\d_]{4,}")
+
+
+def _named_in_translation(terms: TermsBatch, unit: sparse.csr_matrix) -> Callable[[int, int], bool]:
+    """named(row, column): whether article `row` writes a word of the name in `column`
+    (four letters or more), or a word that begins with the same TRANSLATED_PREFIX letters."""
+    vocabulary = terms.vocabulary
+    words_of: dict[int, tuple[set[str], set[str]]] = {}
+
+    def words(row: int) -> tuple[set[str], set[str]]:
+        if row not in words_of:
+            held = unit.indices[unit.indptr[row] : unit.indptr[row + 1]].tolist()
+            found = {w for c in held for w in _LETTERS.findall(vocabulary[c][2:])}
+            words_of[row] = (found, {w[:TRANSLATED_PREFIX] for w in found})
+        return words_of[row]
+
+    def named(row: int, column: int) -> bool:
+        found, prefixes = words(row)
+        return any(
+            word in found
+            or (len(word) >= TRANSLATED_PREFIX and word[:TRANSLATED_PREFIX] in prefixes)
+            for word in _LETTERS.findall(vocabulary[column][2:])
+        )
+
+    return named
 
 
 def _subjects(terms: TermsBatch, matrix: TermMatrix) -> np.ndarray:

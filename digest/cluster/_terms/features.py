@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ...text import sentence_spans
 from .figures import word_ordinals, written_figures
-from .names import german_nouns_lowered, names_in, names_in_sentences
+from .names import german_nouns, german_nouns_lowered, names_in, names_in_sentences
 from .words import fold, word_counts
 
 
@@ -55,7 +55,9 @@ def article_terms(title: str, text: str, language: str | None = None) -> Article
     counts: dict[str, float] = {}
     labels: dict[str, str] = {}
     german = (language or "").partition("-")[0].lower() == "de"
-    headline_names = names_in(german_nouns_lowered(title) if german else title)
+    # A German noun that one place in the article tells is a noun wherever else it stands.
+    nouns = german_nouns(title) | german_nouns(lead) | german_nouns(body) if german else None
+    headline_names = names_in(german_nouns_lowered(title, nouns) if german else title)
     lead_sentences = sentence_spans(lead)
     # Terms are tallied per part in C (Counter) and weighted once per distinct term: an
     # article repeats most of its words, and this loop runs for every article of a batch.
@@ -66,7 +68,7 @@ def article_terms(title: str, text: str, language: str | None = None) -> Article
             names = headline_names
         else:
             if german:
-                names = names_in(german_nouns_lowered(part))
+                names = names_in(german_nouns_lowered(part, nouns))
             else:
                 names = names_in_sentences(
                     part, lead_sentences if part is lead else sentence_spans(part)

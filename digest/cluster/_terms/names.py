@@ -68,11 +68,36 @@ GERMAN_NOUN_ENDINGS = tuple(
 _GERMAN_WORD = re.compile(r"[^\W\d_][\w'’-]*|\d[\d.,]*|[^\w\s]")
 
 
-def german_nouns_lowered(text: str) -> str:
-    """`text` (German), the same length, with its nouns' first letters in lower case; a
-    compound led by a name ("Kestrel-2-Rakete", "Brennholt-Chef") keeps the name and loses
-    the noun ("Kestrel-2 rakete")."""
+def german_nouns(text: str) -> set[str]:
+    """The nouns of `text` (German), in lower case: the capitalised words (a compound's
+    last part) after a determiner or a number, or ending as GERMAN_NOUN_ENDINGS do."""
+    return _german_nouns(text, set(), [])
+
+
+def german_nouns_lowered(text: str, nouns: set[str] | None = None) -> str:
+    """`text` (German), the same length, with its nouns' first letters in lower case: those
+    its own words tell (`german_nouns`) and wherever else they stand ("nach Angaben" in a
+    text that also writes "die Angaben"), and `nouns`. A compound led by a name
+    ("Kestrel-2-Rakete", "Brennholt-Chef") keeps the name and loses the noun ("Kestrel-2
+    rakete"). Acronyms ("SPD") stay."""
     chars = list(text)
+    known = set(nouns or ())
+    places: list[tuple[int, int, str]] = []
+    _german_nouns(text, known, places)
+    for start, head, noun in places:
+        if noun in known:
+            at = start + head
+            if len(chars[at].lower()) == 1:
+                chars[at] = chars[at].lower()
+                if head:
+                    chars[at - 1] = " "  # the compound's name stands alone
+    return "".join(chars)
+
+
+def _german_nouns(text: str, nouns: set[str], places: list[tuple[int, int, str]]) -> set[str]:
+    """Adds to `nouns` the nouns that their place tells, and to `places` (start, offset of
+    the last part, that part in lower case) of every capitalised word but acronyms, and
+    (start, 0, "") for a capitalised function word, which is never a name."""
     nominal = False
     for match in _GERMAN_WORD.finditer(text):
         word = match.group(0)
@@ -81,23 +106,22 @@ def german_nouns_lowered(text: str) -> str:
             continue
         lowered = word.lower()
         if lowered in _GERMAN_FUNCTION_WORDS:
-            if word[0].isupper() and len(lowered[0]) == 1:
-                chars[match.start()] = lowered[0]
+            if word[0].isupper():
+                places.append((match.start(), 0, ""))
             nominal = lowered in _GERMAN_DETERMINERS
         elif word[0].isupper():
             head = word.rfind("-") + 1
-            if (nominal or lowered.endswith(GERMAN_NOUN_ENDINGS)) and word[
-                head : head + 1
-            ].isupper():
-                at = match.start() + head
-                if len(chars[at].lower()) == 1:
-                    chars[at] = chars[at].lower()
-                    if head:
-                        chars[at - 1] = " "  # the compound's name stands alone
+            part = word[head:]
+            if part[:1].isupper() and sum(map(str.isupper, part)) == 1:
+                noun = part.lower()
+                if nominal or noun.endswith(GERMAN_NOUN_ENDINGS):
+                    nouns.add(noun)
+                places.append((match.start(), head, noun))
             nominal = False
         elif not word[0].isalpha() or not word.islower():
             nominal = False  # punctuation ends a noun phrase
-    return "".join(chars)
+    nouns.add("")  # the function words' places
+    return nouns
 
 
 _LOWERCASE_WORD = re.compile(r"(?<![\w-])[" + _LOWER_LETTERS + r"][" + _LOWER_LETTERS + r"'’-]+")

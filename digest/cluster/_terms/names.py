@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import re
+from importlib import resources
 from operator import itemgetter
 
 from ...text import anchored_matches, sentence_spans
@@ -53,7 +54,8 @@ _GERMAN_DETERMINERS = frozenset(
 # Words that open German sentences and never name anything ("Für Oberwald spielte er...").
 _GERMAN_FUNCTION_WORDS = _GERMAN_DETERMINERS | frozenset(
     """für mit nach bei aus von in auf über unter durch gegen ohne um seit während wegen
-    trotz laut zu an vor hinter neben zwischen und oder aber doch denn als wenn dass weil ob
+    trotz laut zu an vor hinter neben zwischen pro je ab bis per samt und oder aber doch denn
+    als wenn dass weil ob
     ich du er sie es wir ihr man auch noch nur schon so dann da hier dort nun jetzt heute
     gestern morgen bereits zudem damit dabei danach deshalb außerdem wie was wer wo warum
     nicht kein""".split()
@@ -65,39 +67,57 @@ GERMAN_NOUN_ENDINGS = tuple(
     managerin experte expertin unternehmen konzern hersteller ung ungen heit heiten keit
     keiten schaft schaften tion tionen tät täten ismus""".split()
 )
+# German nouns common enough to be read as nouns wherever they stand, beside this module.
+GERMAN_NOUNS_FILE = "german_nouns.txt"
 _GERMAN_WORD = re.compile(r"[^\W\d_][\w'’-]*|\d[\d.,]*|[^\w\s]")
 
 
 def german_nouns(text: str) -> set[str]:
     """The nouns of `text` (German), in lower case: the capitalised words (a compound's
     last part) after a determiner or a number, or ending as GERMAN_NOUN_ENDINGS do."""
-    return _german_nouns(text, set(), [])
+    nouns: set[str] = set()
+    german_words(text, nouns, [])
+    return nouns
 
 
 def german_nouns_lowered(text: str, nouns: set[str] | None = None) -> str:
     """`text` (German), the same length, with its nouns' first letters in lower case: those
     its own words tell (`german_nouns`) and wherever else they stand ("nach Angaben" in a
-    text that also writes "die Angaben"), and `nouns`. A compound led by a name
-    ("Kestrel-2-Rakete", "Brennholt-Chef") keeps the name and loses the noun ("Kestrel-2
-    rakete"). Acronyms ("SPD") stay."""
+    text that also writes "die Angaben"), those of `nouns`, and the language's common nouns
+    (GERMAN_NOUNS_FILE). A compound led by a name ("Kestrel-2-Rakete", "Brennholt-Chef")
+    keeps the name and loses the noun ("Kestrel-2 rakete"). Acronyms ("SPD") stay, and so
+    does a capitalised function word's capital, which opens no name ("Für Oberwald")."""
     chars = list(text)
     known = set(nouns or ())
-    places: list[tuple[int, int, str]] = []
-    _german_nouns(text, known, places)
-    for start, head, noun in places:
-        if noun in known:
-            at = start + head
-            if len(chars[at].lower()) == 1:
-                chars[at] = chars[at].lower()
-                if head:
-                    chars[at - 1] = " "  # the compound's name stands alone
+    places: list[GermanWord] = []
+    german_words(text, known, places)
+    listed = listed_german_nouns()
+    after_name = -1  # where the last word kept as a name ends
+    for start, end, head, noun, told in places:
+        # A listed or known noun right after a name is a surname ("Markus Feld", "Anna
+        # Berg"): only its place, or its being a compound's last part, makes it a noun there.
+        lowered = noun is None or told or head > 0
+        if not lowered and (noun in known or noun in listed):
+            lowered = not (start == after_name + 1 and text[after_name] == " ")
+        if not lowered:
+            after_name = end
+            continue
+        at = start + head
+        if len(chars[at].lower()) == 1:
+            chars[at] = chars[at].lower()
+            if head:
+                chars[at - 1] = " "  # the compound's name stands alone
     return "".join(chars)
 
 
-def _german_nouns(text: str, nouns: set[str], places: list[tuple[int, int, str]]) -> set[str]:
-    """Adds to `nouns` the nouns that their place tells, and to `places` (start, offset of
-    the last part, that part in lower case) of every capitalised word but acronyms, and
-    (start, 0, "") for a capitalised function word, which is never a name."""
+# A capitalised word of a German text: (start, end, offset of its last part, that part in
+# lower case or None for a function word, whether its place or ending says it is a noun).
+GermanWord = tuple[int, int, int, str | None, bool]
+
+
+def german_words(text: str, nouns: set[str], places: list[GermanWord]) -> None:
+    """Adds to `nouns` the nouns that their place or ending tells, and to `places` every
+    capitalised word but acronyms."""
     nominal = False
     for match in _GERMAN_WORD.finditer(text):
         word = match.group(0)
@@ -107,21 +127,27 @@ def _german_nouns(text: str, nouns: set[str], places: list[tuple[int, int, str]]
         lowered = word.lower()
         if lowered in _GERMAN_FUNCTION_WORDS:
             if word[0].isupper():
-                places.append((match.start(), 0, ""))
+                places.append((match.start(), match.end(), 0, None, False))
             nominal = lowered in _GERMAN_DETERMINERS
         elif word[0].isupper():
             head = word.rfind("-") + 1
             part = word[head:]
             if part[:1].isupper() and sum(map(str.isupper, part)) == 1:
                 noun = part.lower()
-                if nominal or noun.endswith(GERMAN_NOUN_ENDINGS):
+                told = nominal or noun.endswith(GERMAN_NOUN_ENDINGS)
+                if told:
                     nouns.add(noun)
-                places.append((match.start(), head, noun))
+                places.append((match.start(), match.end(), head, noun, told))
             nominal = False
         elif not word[0].isalpha() or not word.islower():
             nominal = False  # punctuation ends a noun phrase
-    nouns.add("")  # the function words' places
-    return nouns
+
+
+@functools.cache
+def listed_german_nouns() -> frozenset[str]:
+    """The common nouns of GERMAN_NOUNS_FILE, fitted by bench/fit_german_nouns.py."""
+    text = resources.files(__package__).joinpath(GERMAN_NOUNS_FILE).read_text(encoding="utf-8")
+    return frozenset(line for line in text.splitlines() if line and not line.startswith("#"))
 
 
 _LOWERCASE_WORD = re.compile(r"(?<![\w-])[" + _LOWER_LETTERS + r"][" + _LOWER_LETTERS + r"'’-]+")

@@ -67,6 +67,16 @@ def test_an_empty_feed_is_fine_and_not_a_failure(tmp_path, site):
     assert checked.returncode == 0 and "ok   Quiet: 0 entries" in checked.stdout
 
 
+def test_the_outbox_copy_for_reading_is_not_counted_as_a_message(tmp_path, site):
+    # The file method writes the digest for reading (.html/.txt) beside one .eml a reader.
+    delivery = "delivery:\n  method: file\n  outbox: outbox\n  to: ana@example.org\n"
+    config = write_config(tmp_path, site.base_url, delivery=delivery, feeds=DEMO_FEEDS[:2])
+    result = run_cli("-v", "run", "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    assert "stage deliver: 1 accepted message in " in result.stderr
+    assert "to 1 recipient" in result.stdout
+
+
 def test_a_refused_recipient_is_reported_and_the_others_are_not_sent_twice(
     tmp_path, site, smtp_server
 ):

@@ -408,8 +408,10 @@ def _send(
         )
         outcome = _send_and_report(config, store, outgoing, report)
         # What reached a server or the outbox folder, not what was staged: a run whose
-        # sending failed says "0 accepted messages".
-        timing.items = len(outcome.accepted)
+        # sending failed says "0 accepted messages". The outbox's copy of the digest for
+        # reading (.html/.txt, no recipient) is no message.
+        addressed = {m.key for m in outgoing if m.recipient}
+        timing.items = len(addressed.intersection(outcome.accepted))
     if outcome.accepted:
         accepted = set(outcome.accepted)
         for message in outgoing:

@@ -86,6 +86,28 @@ def test_lines_split_by_a_line_break_stay_apart_as_words():
     assert "SquareOpen" not in text
 
 
+def test_a_brief_page_keeps_its_headline_and_byline_out_of_the_text():
+    # Written for this test. On a page this short trafilatura's cascade settles on its
+    # baseline, which runs the whole <article> into one paragraph: headline, byline, date
+    # and text, which would open the digest's summary.
+    html = (
+        "<html lang='de'><head><title>Lumora eröffnet Büro in Wien | Tagesblick</title>"
+        "<meta name='author' content='dpa/tb'></head><body>"
+        "<nav><a href='/'>Start</a> <a href='/wirtschaft'>Wirtschaft</a></nav><main><article>"
+        "<h1>Lumora eröffnet Büro in Wien</h1>"
+        "<p class='byline'>dpa/tb · <time datetime='2026-12-05T18:32'>05.12.2026 18:32</time></p>"
+        "<p>Der spanische Hersteller Lumora eröffnet im März ein Büro in Wien. Von dort aus "
+        "will das Unternehmen mit 40 Beschäftigten Österreich und Osteuropa beliefern.</p>"
+        "</article></main><footer>© 2026 Tagesblick</footer></body></html>"
+    ).encode()
+    assert trafilatura.extract(html).startswith("Lumora eröffnet Büro in Wien dpa/tb")
+    page = extract_page(html, "https://tagesblick.example/wien")
+    assert [block.text[:20] for block in page.blocks] == [
+        "Lumora eröffnet Büro",
+        "Der spanische Herste",
+    ]
+
+
 def _long_page() -> bytes:
     """An article of some 3,000 characters: long enough for trafilatura's fast path."""
     paragraphs = "".join(

@@ -27,7 +27,7 @@ from trafilatura.utils import load_html
 from ..errors import ExtractError
 from ..models import Block, ExtractedPage
 from ..text import collapse
-from ._cascade import bare_extraction
+from ._cascade import FULL_CASCADE_BELOW, bare_extraction
 
 _KINDS = {"head": "head", "p": "p", "list": "list", "quote": "quote", "table": "table"}
 # trafilatura reports dates at day precision unless asked; keep the time, the digest shows it.
@@ -44,6 +44,9 @@ _DATE_PARAMS = {
 MAX_MARKUP = 1024 * 1024
 _HEAVY_TAGS = (b"script", b"style")
 _HTML_LANG = re.compile(rb"<html[^>]*\blang\s*=\s*[\"']?([A-Za-z]{2,3})", re.IGNORECASE)
+
+
+_WORD = re.compile(r"\w+")
 
 
 def extract_page(page: bytes | str, url: str) -> ExtractedPage:
@@ -67,7 +70,10 @@ def extract_page(page: bytes | str, url: str) -> ExtractedPage:
         raise ExtractError(url, f"trafilatura failed: {error}") from None
     if document is None or document.body is None:
         raise ExtractError(url, "trafilatura found no main text")
-    blocks = _with_lead(tree, _blocks(document.body))
+    found = _blocks(document.body)
+    if len(found) == 1 and len(found[0].text) < FULL_CASCADE_BELOW:
+        found = _structured(tree, found)
+    blocks = _with_lead(tree, found)
     if not blocks:
         raise ExtractError(url, "trafilatura found no main text")
     return ExtractedPage(
@@ -81,7 +87,29 @@ def extract_page(page: bytes | str, url: str) -> ExtractedPage:
     )
 
 
-def _extractor() -> Extractor:
+def _structured(tree: lxml.html.HtmlElement, found: list[Block]) -> list[Block]:
+    """The blocks of a short page whose extraction came out as one run of text.
+
+    On a short page trafilatura's cascade may settle on its baseline, which takes the whole
+    <article> as one paragraph: headline, byline and date run into the text that opens the
+    summary ("Lumora eröffnet Vertriebszentrale in Wien dpa/tb · 05.12.2026 18:32 Der
+    spanische..."). Its precision mode keeps the page's blocks; its blocks are taken when
+    they are several and hold most of the run's words and no other."""
+    try:
+        precise = bare_extraction(tree, _extractor(precision=True))
+    except (ValueError, TypeError, lxml.etree.LxmlError):
+        return found
+    if precise is None or precise.body is None:
+        return found
+    blocks = _blocks(precise.body)
+    run = _WORD.findall(found[0].text.lower())
+    words = [w for block in blocks for w in _WORD.findall(block.text.lower())]
+    if len(blocks) < 2 or not set(words) <= set(run) or len(words) < len(run) / 2:
+        return found
+    return blocks
+
+
+def _extractor(precision: bool = False) -> Extractor:
     """trafilatura's options, as bench/extraction_quality.py measures them: balanced mode,
     because favor_precision cuts must-have text; no comments, which carry more boilerplate
     than article. The full cascade, which _cascade.bare_extraction keeps for short extractions.
@@ -92,6 +120,7 @@ def _extractor() -> Extractor:
     return Extractor(
         output_format="python",
         fast=False,
+        precision=precision,
         comments=False,
         tables=True,
         links=True,

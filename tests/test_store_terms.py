@@ -12,7 +12,7 @@ import pytest
 from conftest import DEMO_FEEDS, write_config
 
 import digest
-from digest.cluster._terms import features
+from digest.cluster._terms import features, names
 from digest.cluster._terms.batch import batch_terms
 from digest.cluster._terms.features import terms_version
 from digest.cluster._terms.stored import decoded_terms, encoded_terms
@@ -142,6 +142,8 @@ def test_the_code_fingerprint_covers_every_module_the_terms_depend_on():
                 base = base.parent
             target = base.joinpath(*module.split(".")).with_suffix(".py")
             assert target.relative_to(package).as_posix() in features._TERMS_CODE, (name, module)
+    # And the data the names read: a refit noun list changes German articles' terms.
+    assert f"cluster/_terms/{names.GERMAN_NOUNS_FILE}" in features._TERMS_CODE
 
 
 def test_the_fingerprint_is_known_so_terms_are_stored():

@@ -120,6 +120,7 @@ _TERMS_CODE = (
     "cluster/_terms/features.py",
     "cluster/_terms/words.py",
     "cluster/_terms/names.py",
+    "cluster/_terms/german_nouns.txt",
     "cluster/_terms/figures.py",
     "cluster/_terms/batch.py",
     "cluster/_terms/stored.py",

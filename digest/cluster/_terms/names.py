@@ -39,8 +39,10 @@ _CAPITAL = re.compile(_UPPER)
 # what is left capitalised is mostly what German capitalises for being a name. A noun is a
 # capitalised word after a determiner or a number (adjectives between), or one whose last
 # part ends as a role or an abstract noun does (GERMAN_NOUN_ENDINGS: "-chef", "-ung"), the
-# words that stand before a name without an article. Nouns after a bare preposition
-# ("von Stürmen") stay capitalised: no rule of the words around tells them.
+# words that stand before a name without an article. A noun after a bare preposition ("nach
+# Angaben") is told by the article's other places for it, or by the list of the language's
+# common nouns fitted on real German pages (GERMAN_NOUNS_FILE); a rarer one ("von Stürmen")
+# stays capitalised.
 _GERMAN_DETERMINERS = frozenset(
     """der die das des dem den ein eine einer eines einem einen kein keine keiner keines
     keinem keinen im am vom zum zur beim ins ans aufs ums durchs fürs übers unters vors

@@ -118,3 +118,15 @@ def test_common_german_nouns_are_nouns_even_where_no_determiner_tells():
     assert names == ["Anna Berg", "Berlin"]
     assert {"angaben", "tag"} <= listed_german_nouns()
     assert not {"berlin", "deutschland", "deutsche"} & listed_german_nouns()
+
+
+def test_a_numbered_model_and_its_maker_are_two_names():
+    # "de" joins "Banque de France", not a model to the company that makes it.
+    assert names_in("Le vol du Kestrel-2 de Valtra Orbital a réussi.") == [
+        "Kestrel-2",
+        "Valtra Orbital",
+    ]
+    assert names_in("La Banque de France et Charles de Gaulle.") == [
+        "Banque de France",
+        "Charles de Gaulle",
+    ]

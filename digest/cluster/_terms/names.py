@@ -308,15 +308,30 @@ def _name_parts(span: str) -> tuple[str, ...]:
         words = words[1:]
     if not words:
         return ()
-    # "Apple's MacBook Air" names two things: Apple, and the MacBook Air.
+    # "Apple's MacBook Air" names two things: Apple, and the MacBook Air; so does "le
+    # Kestrel-2 de Valtra Orbital" (a model numbered is no "Banque de France").
     joined = " ".join(words)
     parts = _POSSESSIVE.split(joined) if "s" in joined else [joined]
+    if any(map(str.isdigit, joined)) and len(words) > 2:
+        parts = [piece for part in parts for piece in _numbered_split(part)]
     names = []
     for part in parts:
         name = _POSSESSIVE_END.sub("", part) if "'" in part or "’" in part else part
         if len(name) >= 2:
             names.append(name)
     return tuple(names)
+
+
+def _numbered_split(name: str) -> list[str]:
+    """`name` cut at each connector that follows a word with a digit."""
+    words = name.split()
+    pieces: list[list[str]] = [[]]
+    for word in words:
+        if word in _CONNECTORS and pieces[-1] and any(map(str.isdigit, pieces[-1][-1])):
+            pieces.append([])
+        else:
+            pieces[-1].append(word)
+    return [" ".join(piece) for piece in pieces if piece]
 
 
 def _opener_names(span: str) -> tuple[tuple[str, ...], tuple[str, ...]]:

@@ -343,6 +343,26 @@ def test_a_headline_name_an_article_in_another_language_lacks_is_no_conflict():
     assert similarity(None) == pytest.approx(similarity("fr") * RULES.subject_conflict_factor)
 
 
+def test_a_shared_word_of_two_product_names_is_no_translation():
+    # Written for this test: a tablet and a watch of one maker, told in two languages. The
+    # Spanish report writes "Galaxy", not "Tab S10": the headline rule still holds.
+    english = (
+        "Galaxy Tab S10 gets a 12-inch screen from Samsung",
+        "Samsung showed the Galaxy Tab S10 in Seoul on Monday with a 12-inch screen and a "
+        "price of 899 dollars. Samsung said 2 million units would ship.",
+    )
+    spanish = (
+        "Samsung presenta el Galaxy Watch 8 en Seúl",
+        "Samsung mostró el lunes en Seúl el Galaxy Watch 8, con un precio de 899 dólares. "
+        "Samsung dijo que enviará 2 millones de unidades.",
+    )
+    batch = [
+        replace(article(0, *english), language="en"),
+        replace(article(1, *spanish), language="es"),
+    ]
+    assert groups(cluster_articles(batch, workers=0)) == [{0}, {1}]
+
+
 def test_two_launches_told_in_two_languages_stay_two_items():
     # Written for this test: one company's phone on Monday and tablet on Thursday, each told
     # in English and in Spanish. Across languages the headline rule still holds: "Pulse"

@@ -10,8 +10,9 @@
    min_shared_facts names or figures (two launches by one company share the topic and the
    company, not the product name and the price); quartered when each headline's most
    specific name (the rarest in the batch) is missing from the other article ("iPad Pro"
-   against "MacBook Air": same company, same chip, another story; across languages one
-   word of the name, or one that begins alike, counts as naming it); and halved when
+   against "MacBook Air": same company, same chip, another story; across languages a name
+   whose every word, or one that begins alike, the other article's names write counts as
+   named); and halved when
    published more than MAX_HOURS_APART apart.
 5. Average-link agglomeration merges groups while their mean pairwise similarity is at
    least merge_at. Unlike single-link, one bridging article cannot chain two events.
@@ -51,6 +52,7 @@ from ._linkage import ScoredPairs, average_link
 from ._lookalikes import split_lookalikes
 from ._pairing import candidate_pairs
 from ._terms.batch import TermsBatch, batch_terms, heap_frozen, pool_size
+from ._terms.features import base_language
 from ._thresholds import (
     BACKGROUND_ARTICLES,
     FAR_APART_FACTOR,
@@ -317,9 +319,11 @@ def pair_similarities(
     # Each headline's rarest name missing from the other article. A one-sentence article
     # (a brief, or a feed entry whose page failed) names the event's main actor and little
     # else, so its silence on a headline's rarest name is no conflict. An article in another
-    # language may write the name translated ("l'incendie de Sulphur Canyon" for the "Sulphur
-    # Canyon Fire", "Californie"): there one of its words, or a word that begins as it does,
-    # is enough (`_named_in_translation`).
+    # language may write the name translated ("Californie"): there its names need only write
+    # each of the name's words, or one that begins as it does (`_named_in_translation`), and
+    # since each side's silence is needed, "Sulphur Canyon Fire" against the French
+    # "l'incendie de Sulphur Canyon" is no conflict when the French headline names "Sulphur
+    # Canyon".
     subject = _subjects(terms, matrix)
     open_to_conflict = (subject >= 0) & ~terms.brief
     both = np.flatnonzero(open_to_conflict[left] & open_to_conflict[right])
@@ -328,7 +332,7 @@ def pair_similarities(
         missing = ~holds(unit, rights, subject[lefts]) & ~holds(unit, lefts, subject[rights])
         across = np.flatnonzero(missing & ~_same_language(articles, lefts, rights))
         if len(across):
-            named = _named_in_translation(terms, unit)
+            named = _named_in_translation(terms, matrix)
             missing[across] = [
                 not named(int(rights[k]), int(subject[lefts[k]]))
                 and not named(int(lefts[k]), int(subject[rights[k]]))
@@ -343,42 +347,58 @@ def pair_similarities(
 def _same_language(articles: Sequence[Article], left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """Per pair, True unless both articles' languages are known and differ."""
     codes: dict[str, int] = {}
+    bases = [base_language(a.language) for a in articles]
     language = np.array(
-        [
-            codes.setdefault(a.language.partition("-")[0].lower(), len(codes)) if a.language else -1
-            for a in articles
-        ],
-        dtype=np.int64,
+        [codes.setdefault(base, len(codes)) if base else -1 for base in bases], dtype=np.int64
     )
     unknown = (language[left] < 0) | (language[right] < 0)
     return unknown | (language[left] == language[right])
 
 
-# A word of a headline's name and a word of an article in another language are taken for one
-# when they begin alike for this many letters ("Californie", "California"; "Atlantik").
+# A word of a headline's name and a word of a name in another language's article are taken
+# for one when they begin alike for this many letters ("Californie", "California").
 TRANSLATED_PREFIX = 5
-_LETTERS = re.compile(r"[^\W\d_]{4,}")
+_NAME_TOKEN = re.compile(r"[^\W_]+")
 
 
-def _named_in_translation(terms: TermsBatch, unit: sparse.csr_matrix) -> Callable[[int, int], bool]:
-    """named(row, column): whether article `row` writes a word of the name in `column`
-    (four letters or more), or a word that begins with the same TRANSLATED_PREFIX letters."""
-    vocabulary = terms.vocabulary
-    words_of: dict[int, tuple[set[str], set[str]]] = {}
+def _named_in_translation(terms: TermsBatch, matrix: TermMatrix) -> Callable[[int, int], bool]:
+    """named(row, column): whether the names of article `row` write every word of the name
+    in `column`: each of its words of four letters or more, or one that begins with the
+    same TRANSLATED_PREFIX letters, and each of its numbered words as it is ("Tab S10" is
+    not named by "Galaxy Watch 8"). A name with no such word is not named."""
+    vocabulary, unit, is_name = terms.vocabulary, matrix.unit, matrix.kinds == "n"
+    words_of_column: dict[int, tuple[frozenset[str], frozenset[str]]] = {}
+    names_of_row: dict[int, tuple[set[str], set[str]]] = {}
 
-    def words(row: int) -> tuple[set[str], set[str]]:
-        if row not in words_of:
-            held = unit.indices[unit.indptr[row] : unit.indptr[row + 1]].tolist()
-            found = {w for c in held for w in _LETTERS.findall(vocabulary[c][2:])}
-            words_of[row] = (found, {w[:TRANSLATED_PREFIX] for w in found})
-        return words_of[row]
+    def words(column: int) -> tuple[frozenset[str], frozenset[str]]:
+        """(words of four letters or more, numbered words) of a name's column."""
+        if column not in words_of_column:
+            tokens = _NAME_TOKEN.findall(vocabulary[column][2:])
+            numbered = frozenset(t for t in tokens if any(c.isdigit() for c in t))
+            long = frozenset(t for t in tokens if len(t) >= 4 and t not in numbered)
+            words_of_column[column] = (long, numbered)
+        return words_of_column[column]
+
+    def names(row: int) -> tuple[set[str], set[str]]:
+        """(the words, their prefixes) of the names article `row` holds."""
+        if row not in names_of_row:
+            held = unit.indices[unit.indptr[row] : unit.indptr[row + 1]]
+            found: set[str] = set()
+            for column in held[is_name[held]].tolist():
+                long, numbered = words(column)
+                found |= long | numbered
+            names_of_row[row] = (found, {w[:TRANSLATED_PREFIX] for w in found})
+        return names_of_row[row]
 
     def named(row: int, column: int) -> bool:
-        found, prefixes = words(row)
-        return any(
+        long, numbered = words(column)
+        if not long and not numbered:
+            return False
+        found, prefixes = names(row)
+        return numbered <= found and all(
             word in found
             or (len(word) >= TRANSLATED_PREFIX and word[:TRANSLATED_PREFIX] in prefixes)
-            for word in _LETTERS.findall(vocabulary[column][2:])
+            for word in long
         )
 
     return named

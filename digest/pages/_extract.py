@@ -14,6 +14,7 @@ from itertools import islice
 
 import lxml.etree
 import lxml.html
+from babel.core import get_global
 from htmldate import find_date
 from trafilatura.metadata import (
     examine_meta,
@@ -43,6 +44,8 @@ _DATE_PARAMS = {
 # articles are far shorter.
 MAX_MARKUP = 1024 * 1024
 _HEAVY_TAGS = (b"script", b"style")
+# Babel's table of language aliases, ISO 639-2 codes among them.
+_LANGUAGE_ALIASES: dict[str, str] = get_global("language_aliases")
 _HTML_LANG = re.compile(rb"<html[^>]*\blang\s*=\s*[\"']?([A-Za-z]{2,3})", re.IGNORECASE)
 
 
@@ -221,8 +224,13 @@ def _parse_date(value: str | None) -> datetime | None:
 
 
 def _markup_language(raw: bytes) -> str | None:
+    """The page's <html lang>, as the ISO 639-1 code the digest speaks where there is one
+    ("deu" and "ger" are "de")."""
     match = _HTML_LANG.search(raw[:4096])
-    return match.group(1).decode("ascii").lower() if match else None
+    if not match:
+        return None
+    code = match.group(1).decode("ascii").lower()
+    return _LANGUAGE_ALIASES.get(code, code) if len(code) == 3 else code
 
 
 # A lead (intro, teaser, standfirst) between the headline and the first body paragraph is

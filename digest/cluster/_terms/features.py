@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ...text import sentence_spans
 from .figures import word_ordinals, written_figures
-from .names import german_nouns, german_nouns_lowered, names_in, names_in_sentences
+from .names import german_nouns_lowered, german_scan, names_in, names_in_sentences
 from .words import fold, word_counts
 
 
@@ -54,10 +54,17 @@ def article_terms(title: str, text: str, language: str | None = None) -> Article
     lead, body = text[:cut], text[cut:BODY_CHARS]
     counts: dict[str, float] = {}
     labels: dict[str, str] = {}
-    german = (language or "").partition("-")[0].lower() == "de"
-    # A German noun that one place in the article tells is a noun wherever else it stands.
-    nouns = german_nouns(title) | german_nouns(lead) | german_nouns(body) if german else None
-    headline_names = names_in(german_nouns_lowered(title, nouns) if german else title)
+    german = base_language(language) == "de"
+    if german:
+        # A German noun that one place in the article tells is a noun wherever else it
+        # stands: each part is scanned once, and lowered with the nouns of all three.
+        scans = {id(part): german_scan(part) for part in (title, lead, body)}
+        nouns = set().union(*(found for found, _ in scans.values()))
+
+        def lowered(part: str) -> str:
+            return german_nouns_lowered(part, nouns, scans[id(part)][1])
+
+    headline_names = names_in(lowered(title) if german else title)
     lead_sentences = sentence_spans(lead)
     # Terms are tallied per part in C (Counter) and weighted once per distinct term: an
     # article repeats most of its words, and this loop runs for every article of a batch.
@@ -68,7 +75,7 @@ def article_terms(title: str, text: str, language: str | None = None) -> Article
             names = headline_names
         else:
             if german:
-                names = names_in(german_nouns_lowered(part, nouns))
+                names = names_in(lowered(part))
             else:
                 names = names_in_sentences(
                     part, lead_sentences if part is lead else sentence_spans(part)
@@ -98,6 +105,11 @@ def article_terms(title: str, text: str, language: str | None = None) -> Article
     else:
         brief = len(sentence_spans(text[:LEAD_CHARS])) < 2
     return ArticleTerms(counts, specific, title_names, labels, brief)
+
+
+def base_language(code: str | None) -> str | None:
+    """The primary language of a language tag ("de" of "de-AT", "de_AT" or "DE")."""
+    return code.replace("_", "-").partition("-")[0].lower() or None if code else None
 
 
 def _add_weighted(

@@ -77,30 +77,47 @@ _GERMAN_WORD = re.compile(r"[^\W\d_][\w'’-]*|\d[\d.,]*|[^\w\s]")
 def german_nouns(text: str) -> set[str]:
     """The nouns of `text` (German), in lower case: the capitalised words (a compound's
     last part) after a determiner or a number, or ending as GERMAN_NOUN_ENDINGS do."""
+    return german_scan(text)[0]
+
+
+def german_scan(text: str) -> tuple[set[str], list[GermanWord]]:
+    """(german_nouns(text), every capitalised word of `text` but acronyms): one pass, which
+    german_nouns_lowered takes back."""
     nouns: set[str] = set()
-    german_words(text, nouns, [])
-    return nouns
-
-
-def german_nouns_lowered(text: str, nouns: set[str] | None = None) -> str:
-    """`text` (German), the same length, with its nouns' first letters in lower case: those
-    its own words tell (`german_nouns`) and wherever else they stand ("nach Angaben" in a
-    text that also writes "die Angaben"), those of `nouns`, and the language's common nouns
-    (GERMAN_NOUNS_FILE). A compound led by a name ("Kestrel-2-Rakete", "Brennholt-Chef")
-    keeps the name and loses the noun ("Kestrel-2 rakete"). Acronyms ("SPD") stay, and so
-    does a capitalised function word's capital, which opens no name ("Für Oberwald")."""
-    chars = list(text)
-    known = set(nouns or ())
     places: list[GermanWord] = []
-    german_words(text, known, places)
+    german_words(text, nouns, places)
+    return nouns, places
+
+
+def german_nouns_lowered(
+    text: str, nouns: set[str] | None = None, places: list[GermanWord] | None = None
+) -> str:
+    """`text` (German), the same length, with its nouns' first letters in lower case: those
+    its own words tell (`german_nouns`) wherever they stand ("nach Angaben" in a text that
+    also writes "die Angaben"), those of `nouns`, and the language's common nouns
+    (GERMAN_NOUNS_FILE); `places`, when given, are german_scan(text)'s. A compound led by a
+    name keeps the name and loses a noun ("Kestrel-2-Rakete" gives "Kestrel-2 rakete"); a
+    name of two names keeps both ("Baden-Württemberg", "Hans-Peter"). Acronyms ("SPD",
+    "ALS") stay; a capitalised function word, which opens no name ("Für Oberwald"), is
+    lowered too."""
+    known = set(nouns or ())
+    if places is None:
+        own, places = german_scan(text)
+        known |= own
+    chars = list(text)
     listed = listed_german_nouns()
     after_name = -1  # where the last word kept as a name ends
     for start, end, head, noun, told in places:
-        # A listed or known noun right after a name is a surname ("Markus Feld", "Anna
-        # Berg"): only its place, or its being a compound's last part, makes it a noun there.
-        lowered = noun is None or told or head > 0
-        if not lowered and (noun in known or noun in listed):
-            lowered = not (start == after_name + 1 and text[after_name] == " ")
+        if noun is None or told:
+            lowered = True
+        elif noun in known or noun in listed:
+            # A listed or known noun right after a name is a surname ("Markus Feld", "Anna
+            # Berg"); the last part of a compound is not ("Kestrel-2-Rakete").
+            lowered = head > 0 or not (
+                after_name >= 0 and start == after_name + 1 and text[after_name] == " "
+            )
+        else:
+            lowered = False
         if not lowered:
             after_name = end
             continue
@@ -127,7 +144,8 @@ def german_words(text: str, nouns: set[str], places: list[GermanWord]) -> None:
             nominal = True  # "85 Millionen", "die 85 Millionen": what a number counts is a noun
             continue
         lowered = word.lower()
-        if lowered in _GERMAN_FUNCTION_WORDS:
+        # (an acronym spelt as a function word, "ALS" or "AB", is no function word)
+        if lowered in _GERMAN_FUNCTION_WORDS and not word[1:].isupper():
             if word[0].isupper():
                 places.append((match.start(), match.end(), 0, None, False))
             nominal = lowered in _GERMAN_DETERMINERS

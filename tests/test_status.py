@@ -173,7 +173,8 @@ def test_a_killed_run_shows_as_died_with_a_reason_not_in_progress(tmp_path, site
 
 
 def test_a_run_stopped_by_sigterm_records_why(tmp_path, site):
-    running, config = _start_slow_run(tmp_path, site)
+    # The run ends once the request in flight does: a short stall keeps the test short.
+    running, config = _start_slow_run(tmp_path, site, stall_seconds=3)
     running.terminate()
     _, err = running.communicate(timeout=30)
     assert running.returncode == 143

@@ -54,32 +54,27 @@ def article_terms(title: str, text: str, language: str | None = None) -> Article
     lead, body = text[:cut], text[cut:BODY_CHARS]
     counts: dict[str, float] = {}
     labels: dict[str, str] = {}
-    german = base_language(language) == "de"
-    if german:
+    parts = (title, lead, body)
+    lead_sentences = sentence_spans(lead)
+    if base_language(language) == "de":
         # A German noun that one place in the article tells is a noun wherever else it
         # stands: each part is scanned once, and lowered with the nouns of all three.
-        scans = {id(part): german_scan(part) for part in (title, lead, body)}
-        nouns = set().union(*(found for found, _ in scans.values()))
-
-        def lowered(part: str) -> str:
-            return german_nouns_lowered(part, nouns, scans[id(part)][1])
-
-    headline_names = names_in(lowered(title) if german else title)
-    lead_sentences = sentence_spans(lead)
+        scans = [german_scan(part) for part in parts]
+        nouns = set().union(*(found for found, _ in scans))
+        lowered = [
+            german_nouns_lowered(part, nouns, places)
+            for part, (_, places) in zip(parts, scans, strict=True)
+        ]
+        names_of = [names_in(part) for part in lowered]
+    else:
+        names_of = [names_in(title), names_in_sentences(lead, lead_sentences), names_in(body)]
+    headline_names = names_of[0]
     # Terms are tallied per part in C (Counter) and weighted once per distinct term: an
     # article repeats most of its words, and this loop runs for every article of a batch.
-    for part, weight in ((title, TITLE_WEIGHT), (lead, LEAD_WEIGHT), (body, 1.0)):
+    weights = (TITLE_WEIGHT, LEAD_WEIGHT, 1.0)
+    for part, weight, names in zip(parts, weights, names_of, strict=True):
         words = word_counts(part)
         _add_weighted(counts, map("w:".__add__, words), words.values(), weight)
-        if part is title:
-            names = headline_names
-        else:
-            if german:
-                names = names_in(lowered(part))
-            else:
-                names = names_in_sentences(
-                    part, lead_sentences if part is lead else sentence_spans(part)
-                )
         for name, times in Counter(names).items():
             key = "n:" + fold(name)
             counts[key] = counts.get(key, 0.0) + times * weight * NAME_WEIGHT

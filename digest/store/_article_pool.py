@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 
 from ..errors import StoreError
 from ..models import CleanedText, ExtractedPage, FetchResult, RemovedBlock
-from ._db import _LOCK_SPACE, StateDB, _iso, maybe_time
+from ._db import _LOCK_SPACE, StateDB, _iso, in_chunks, maybe_time
 
 # A feed fetched by any digest of the store this recently is read from the pool, not
 # fetched again: the digests of a cron minute take turns within it.
@@ -35,8 +35,6 @@ FEED_CYCLE = timedelta(minutes=15)
 # another digest within a window, is not fetched again. Older pool rows are pruned.
 PAGE_MEMORY = timedelta(days=7)
 FEED_MEMORY = timedelta(days=2)
-# URLs per query (SQLite allows 999 parameters before 3.32).
-URLS_PER_QUERY = 500
 
 
 class ArticlePool(StateDB):
@@ -91,8 +89,7 @@ class ArticlePool(StateDB):
         """The feeds of `urls` (configured URLs) fetched within FEED_CYCLE before `now`, as
         their fetch gave them."""
         found: dict[str, FetchResult] = {}
-        for chunk in _chunks(urls):
-            marks = ", ".join("?" * len(chunk))
+        for chunk, marks in in_chunks(urls):
             for row in self.db.execute(
                 f"SELECT * FROM pool_feeds WHERE fetched >= ? AND url IN ({marks})",
                 (_iso(now - FEED_CYCLE), *chunk),
@@ -140,8 +137,7 @@ class ArticlePool(StateDB):
         """The pages of these entry URLs extracted and cleaned within PAGE_MEMORY: what the
         page gave (title, author, date, language) and its cleaned text."""
         found: dict[str, tuple[ExtractedPage, CleanedText]] = {}
-        for chunk in _chunks(urls):
-            marks = ", ".join("?" * len(chunk))
+        for chunk, marks in in_chunks(urls):
             for row in self.db.execute(
                 f"SELECT * FROM pool_pages WHERE fetched >= ? AND url IN ({marks})",
                 (_iso(now - PAGE_MEMORY), *chunk),
@@ -183,9 +179,3 @@ class ArticlePool(StateDB):
         """Forget pages and feed bodies no digest will take from the pool any more."""
         self.db.execute("DELETE FROM pool_pages WHERE fetched < ?", (_iso(now - PAGE_MEMORY),))
         self.db.execute("DELETE FROM pool_feeds WHERE fetched < ?", (_iso(now - FEED_MEMORY),))
-
-
-def _chunks(urls: Iterable[str]) -> Iterator[list[str]]:
-    wanted = list(dict.fromkeys(urls))
-    for start in range(0, len(wanted), URLS_PER_QUERY):
-        yield wanted[start : start + URLS_PER_QUERY]

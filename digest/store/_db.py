@@ -16,11 +16,11 @@ import socket
 import time
 import uuid
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 from .. import crash_points
 from ..errors import RunLocked, SharedDigest, StoreError
@@ -45,6 +45,20 @@ def _iso(moment: datetime) -> str:
 
 def _time(text: str) -> datetime:
     return datetime.fromisoformat(text)
+
+
+_Value = TypeVar("_Value")
+# Values bound per query with an IN list (SQLite allows 999 parameters before 3.32).
+VALUES_PER_QUERY = 500
+
+
+def in_chunks(values: Iterable[_Value]) -> Iterator[tuple[list[_Value], str]]:
+    """`values` without repeats, VALUES_PER_QUERY at a time, each with the "?, ?, ..." of
+    its IN list."""
+    wanted = list(dict.fromkeys(values))
+    for start in range(0, len(wanted), VALUES_PER_QUERY):
+        chunk = wanted[start : start + VALUES_PER_QUERY]
+        yield chunk, ", ".join("?" * len(chunk))
 
 
 def maybe_time(text: str | None) -> datetime | None:

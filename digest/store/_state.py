@@ -39,7 +39,7 @@ from typing import Any
 
 from ..models import Article, FeedEntry, FeedState, RemovedBlock, SentStory, Skipped
 from ._article_pool import ArticlePool
-from ._db import STALE_LOCK, StateDB, _iso, _time, maybe_time
+from ._db import STALE_LOCK, StateDB, _iso, _time, in_chunks, maybe_time
 from ._feed_health import FeedHealthRecords
 from ._migrations import MIGRATIONS
 from ._outbox import QUEUE_LIMIT, DeliveryLog
@@ -51,8 +51,6 @@ __all__ = ["MIGRATIONS", "QUEUE_LIMIT", "STALE_LOCK", "FeedState", "NewArticle",
 # Site chrome changes with redesigns; a block not seen for this long no longer teaches much.
 SITE_MEMORY = timedelta(days=60)
 PROBLEM_MEMORY = timedelta(days=90)
-# Values per query with an IN list (SQLite allows 999 parameters before 3.32).
-PARAMETERS_PER_QUERY = 500
 
 
 @dataclass(frozen=True)
@@ -272,11 +270,8 @@ class Store(DeliveryLog, FeedHealthRecords, TermStore, ArticlePool):
 
     def kept(self, urls: Iterable[str]) -> dict[str, bool]:
         """Which of `urls` are kept outside the window: URL -> whether it is backlog."""
-        wanted = list(dict.fromkeys(urls))
         found: dict[str, bool] = {}
-        for start in range(0, len(wanted), PARAMETERS_PER_QUERY):
-            chunk = wanted[start : start + PARAMETERS_PER_QUERY]
-            marks = ", ".join("?" * len(chunk))
+        for chunk, marks in in_chunks(urls):
             for row in self.db.execute(
                 f"SELECT url, backlog FROM kept_entries WHERE digest = ? AND url IN ({marks})",
                 (self.digest, *chunk),
@@ -404,11 +399,8 @@ class Store(DeliveryLog, FeedHealthRecords, TermStore, ArticlePool):
 
     def sent_stories(self, story_ids: Iterable[int]) -> dict[int, SentStory]:
         """The stories of `story_ids` as their digests sent them (late reports join them)."""
-        wanted = sorted(set(story_ids))
         stories: dict[int, SentStory] = {}
-        for start in range(0, len(wanted), PARAMETERS_PER_QUERY):
-            chunk = wanted[start : start + PARAMETERS_PER_QUERY]
-            marks = ", ".join("?" * len(chunk))
+        for chunk, marks in in_chunks(story_ids):
             for row in self.db.execute(
                 "SELECT stories.id, headline, url, digests.created FROM stories JOIN digests "
                 f"ON digests.id = stories.digest_id WHERE digests.digest = ? "
@@ -426,12 +418,10 @@ class Store(DeliveryLog, FeedHealthRecords, TermStore, ArticlePool):
         few blocks of its new ones (primary-key lookups)."""
         seen: dict[str, set[str]] = {}
         if self.db.execute("SELECT 1 FROM site_blocks WHERE host = ? LIMIT 1", (host,)).fetchone():
-            wanted = list(set(fingerprints))
-            for start in range(0, len(wanted), PARAMETERS_PER_QUERY):
-                chunk = wanted[start : start + PARAMETERS_PER_QUERY]
+            for chunk, marks in in_chunks(fingerprints):
                 for row in self.db.execute(
                     "SELECT fingerprint, url FROM site_blocks WHERE host = ? AND fingerprint IN "
-                    f"({', '.join('?' * len(chunk))})",
+                    f"({marks})",
                     (host, *chunk),
                 ):
                     seen.setdefault(row[0], set()).add(row[1])

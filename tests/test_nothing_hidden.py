@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.utils import format_datetime
+from pathlib import Path
 
 import pytest
 from conftest import REPO, run_cli, write_config
@@ -114,16 +115,23 @@ FESTIVAL = (
 )
 
 
-def test_a_late_report_is_shown_once_as_a_follow_up_of_its_story(tmp_path):
+def _quake_sent(tmp_path: Path, extra: str = "") -> Path:
+    """A digest "R" over feeds A (the quake) and B (nothing yet), run once: the quake is
+    sent. Returns its config; B's feed is tmp_path / "b.xml"."""
     (tmp_path / "a.xml").write_text(_feed(QUAKE))
     (tmp_path / "b.xml").write_text(_feed())
     config = tmp_path / "digest.yaml"
     config.write_text(
-        "title: R\nstorage: state.db\nfetch:\n  pages: false\narchive:\n  dir: archive\n"
+        f"title: R\nstorage: state.db\nfetch:\n  pages: false\n{extra}"
         "delivery:\n  method: file\n  outbox: outbox\n"
         "feeds:\n  - name: A\n    url: a.xml\n  - name: B\n    url: b.xml\n"
     )
     assert run_cli("run", "--config", str(config)).returncode == 0
+    return config
+
+
+def test_a_late_report_is_shown_once_as_a_follow_up_of_its_story(tmp_path):
+    config = _quake_sent(tmp_path, extra="archive:\n  dir: archive\n")
     (tmp_path / "b.xml").write_text(_feed(QUAKE_LATE, FESTIVAL))
     result = run_cli("preview", "--config", str(config), "--json")
     assert result.returncode == 0, result.stderr
@@ -166,15 +174,7 @@ def test_a_late_report_is_shown_once_as_a_follow_up_of_its_story(tmp_path):
 def test_a_hostile_late_report_title_in_the_subject_stays_one_header_line(tmp_path):
     # A digest of follow-ups alone takes its subject from the first new report's title:
     # feed text, which must not add a header to the message.
-    (tmp_path / "a.xml").write_text(_feed(QUAKE))
-    (tmp_path / "b.xml").write_text(_feed())
-    config = tmp_path / "digest.yaml"
-    config.write_text(
-        "title: R\nstorage: state.db\nfetch:\n  pages: false\n"
-        "delivery:\n  method: file\n  outbox: outbox\n"
-        "feeds:\n  - name: A\n    url: a.xml\n  - name: B\n    url: b.xml\n"
-    )
-    assert run_cli("run", "--config", str(config)).returncode == 0
+    config = _quake_sent(tmp_path)
     hostile = ("Orlavik quake:&#13;&#10;Bcc: spy@evil.test&#13;&#10;bridge closed",
                *QUAKE_LATE[1:])  # fmt: skip
     (tmp_path / "b.xml").write_text(_feed(hostile))

@@ -213,6 +213,10 @@ def test_the_page_date_wins_only_when_plausible(feed, page, expected):
         ("Leia também: Governo anuncia novo pacote", "promo"),
         ("Melden Sie sich jetzt für unseren Newsletter an", "promo"),
         ("Suivez-nous sur Instagram", "promo"),
+        ("Unabhängiger Lokaljournalismus kostet Geld. Unterstütze uns mit 5 Euro.", "promo"),
+        ("Soutenez-nous : faites un don à partir de 3 euros par mois.", "promo"),
+        ("¿Te gusta lo que lees? Apóyanos con una suscripción.", "promo"),
+        ("Wesprzyj nas darowizną: każda złotówka pomaga nam pisać dalej.", "promo"),
         ("Foto: Maria Schneider", "credit"),
         ("© 2026 Courier Media Group. All rights reserved.", "promo"),
         ("Updated 23.11.2026, 09:14", "metadata"),
@@ -227,6 +231,8 @@ def test_prose_that_mentions_newsletters_and_cookies_stays():
     for text in (
         "The council's newsletter, posted to every household, announced the new bin schedule.",
         "Bakers in Leeds sold 40,000 cookies for the hospice appeal over the weekend.",
+        "The foundation said it would make a donation decision after the audit in March.",
+        "Die Partei muss die Spende von 90.000 Euro an die Bundestagsverwaltung zurückzahlen.",
     ):
         assert phrase_signal(text) == (0, "")
 

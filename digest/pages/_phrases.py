@@ -150,6 +150,22 @@ _CTA_STRONG: list[tuple[tuple[str, ...], str]] = [
         r"\b(become a (member|subscriber|supporter)|support (our|independent) journalism"
         r"|consider supporting|support our work)",
     ),
+    # A reader asked for money in the other languages: "Unterstütze uns", "Soutenez-nous",
+    # "Wesprzyj nas darowizną". Only the appeal's own turn of phrase: an article about a
+    # donation ("LVMH's donation", "die Spendenaffäre") says none of these.
+    (
+        tuple(
+            "don unterstütz spende souten apóya apoya hazte sostien apoie doaç wesprzyj "
+            "darowizn steun".split()
+        ),
+        r"\b(donate (now|today|here)|make a donation (today|now)"
+        r"|unterstütze(n sie)? (uns|unsere arbeit)|jetzt spenden|spenden sie (jetzt|hier)"
+        r"|soutenez[- ](nous|notre (travail|journal))"
+        r"|faire un don|apóyanos|apoya (nuestro|nuestra) (trabajo|periodismo)|haz una donación"
+        r"|hazte (socio|socia|miembro)|sostienici|sostieni (il nostro|la nostra)"
+        r"|fai una donazione|apoie (o nosso|nosso) (trabalho|jornalismo)|faça uma doação"
+        r"|wesprzyj (nas|nasz)|przekaż (nam )?darowiznę|steun ons|doneer nu)\b",
+    ),
     (
         ("reading", "subscriber", "lire la suite", "abonnés", "weiterlesen", "abonnenten", "suscr"),
         r"\b(to continue reading|already a subscriber|subscribers only|pour lire la suite"

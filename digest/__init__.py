@@ -7,6 +7,8 @@ for item in digest.preview(config).digest.items:
     print(item.headline, [s.name for s in item.sources])
 """
 
+from typing import TYPE_CHECKING, Any
+
 from .config import Config, FeedConfig, load_config
 from .errors import (
     ConfigError,
@@ -21,8 +23,24 @@ from .errors import (
     StoreError,
 )
 from .models import Digest, DigestItem, RunReport, Skipped, Source
-from .pipeline import FeedCheck, PageReport, check, extract, preview, run
 from .version import __version__
+
+if TYPE_CHECKING:
+    from .pipeline import FeedCheck, PageReport, check, extract, preview, run
+
+# The pipeline's names load on first use (PEP 562): importing them pulls in every stage
+# (scipy, httpx, trafilatura), which `digest --help`, `digest status` and a config error
+# do not need and would wait for on each call.
+_PIPELINE_NAMES = frozenset({"FeedCheck", "PageReport", "check", "extract", "preview", "run"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _PIPELINE_NAMES:
+        from . import pipeline
+
+        return getattr(pipeline, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "Config",

@@ -2,6 +2,10 @@
 
 Each command parses its arguments, calls one library function and maps DigestError to one
 line on stderr and exit code 1 (2 for usage errors, from argparse).
+
+The commands that run a stage import digest.pipeline in their body: it pulls in every
+stage's libraries (scipy, httpx, trafilatura), which `--help`, `status`, `feeds`,
+`settings` and a config error would otherwise wait for.
 """
 
 from __future__ import annotations
@@ -20,7 +24,6 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from .. import pipeline
 from ..config import FeedConfig, load_config, settings_help
 from ..errors import DeliveryError, DigestError
 from ..mail import delivered_to
@@ -177,6 +180,8 @@ def _print_problems(report: RunReport, logged: _LoggedProblems | None = None) ->
 
 def cmd_run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
+    from .. import pipeline
+
     try:
         with _logging_problems() as logged, watching(args.log_format, args.verbose):
             report = pipeline.run(config)
@@ -227,6 +232,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_preview(args: argparse.Namespace) -> int:
     config = load_config(args.config)
+    from .. import pipeline
+
     with _logging_problems() as logged, watching(args.log_format, args.verbose):
         report = pipeline.preview(config)
     _print_problems(report, logged)
@@ -259,6 +266,8 @@ def cmd_preview(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     config = load_config(args.config)
+    from .. import pipeline
+
     count = len(config.feeds)
     print(f"{args.config}: config is valid ({plural(count, 'feed')})")
     failures = 0
@@ -277,6 +286,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
+    from .. import pipeline
+
     status = 0
     for source in args.sources:
         try:
@@ -397,6 +408,8 @@ def feed_table(feeds: Sequence[FeedConfig]) -> str:
 
 def cmd_reactivate(args: argparse.Namespace) -> int:
     config = load_config(args.config)
+    from .. import pipeline
+
     woken = pipeline.reactivate(config, args.feeds)
     if woken:
         print(f"{config.title}: fetched again on the next run: {', '.join(woken)}")

@@ -24,12 +24,13 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-from .. import pipeline
 from ..models import StageTiming
-from ..pipeline import StageCount
 from ..text import plural
+
+if TYPE_CHECKING:
+    from ..pipeline import StageCount
 
 LOG_FORMATS = ("auto", "terminal", "timestamped", "plain")
 # A stage that runs longer than this gets a line with its counts so far, in a log.
@@ -284,6 +285,8 @@ class LiveDisplay:
 @contextlib.contextmanager
 def watching(log_format: str, verbose: bool) -> Iterator[None]:
     """Show the runs made in the block: a live display on a terminal, else log lines."""
+    from .. import pipeline  # here: see digest/cli/_commands.py on what it pulls in
+
     terminal = log_format == "terminal"
     observer = LiveDisplay() if terminal else LogProgress(LINES.say, cpu=verbose)
     with observer, pipeline.reporting_progress(observer):

@@ -31,7 +31,6 @@ from zoneinfo import ZoneInfo
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from .. import pipeline
 from ..config import Config, load_config
 from ..errors import ConfigError, DigestError, RunLocked, StoreError
 from ..store import last_run, maybe_time
@@ -164,6 +163,10 @@ def _last_run_of_older_state(db: sqlite3.Connection) -> Any:
 
 def run_digest(config_path: Path, name: str) -> str:
     """One scheduled run: reload the config (edits apply without a restart), run, log."""
+    # Here, not at the top: `digest status` reads next_run() from this module and needs no
+    # stage (see digest/cli/_commands.py).
+    from .. import pipeline
+
     started = time.monotonic()
     log.info("%s: run started", name)
     try:

@@ -87,7 +87,11 @@ class DemoSite:
         self.rewrite = rewrite or {}
         self._server = _Server((host, port), self._handler_class())
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # serve_forever() sees shutdown() only between polls: at its default 0.5 s, closing
+        # the site would keep the run (and every test that serves a site) waiting.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     @property
     def port(self) -> int:

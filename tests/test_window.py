@@ -9,11 +9,14 @@ are not fetched for the captures (their links go to the real sites).
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
 import sqlite3
+import subprocess
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -51,10 +54,10 @@ def item(title: str, slug: str, date: str | None) -> str:
     )
 
 
-@pytest.fixture
-def captures(tmp_path: Path) -> Iterator[tuple[LocalSite, datetime]]:
-    """The captures and our own feed `fresh.xml` (its dates written now, returned)."""
-    root = tmp_path / "site"
+@contextlib.contextmanager
+def captures(root: Path) -> Iterator[tuple[LocalSite, datetime]]:
+    """The captures and our own feed `fresh.xml` (its dates written now, returned), served
+    from `root`."""
     root.mkdir()
     for path in sorted(CAPTURES.iterdir()):
         if path.suffix in (".rss", ".atom") and path.name not in NOT_A_FEED:
@@ -103,30 +106,58 @@ def state(tmp_path: Path) -> sqlite3.Connection:
     return db
 
 
+@dataclass
+class FirstRun:
+    """`digest check`, then a first `digest run -v`, over the captures with a 48h window."""
+
+    site: LocalSite
+    written: datetime  # when fresh.xml's dates were written
+    config: Path  # the digest's folder holds its state/ and outbox/
+    checked: subprocess.CompletedProcess
+    ran: subprocess.CompletedProcess
+    started: datetime
+    finished: datetime
+    after: Path  # a copy of state/ and outbox/ as the first run left them
+
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FirstRun]:
+    # A run over 31 feeds takes seconds: the tests that start from this one share it. Each
+    # reads `after`, the copy the run left; only the wider-window test runs on from it.
+    folder = tmp_path_factory.mktemp("window")
+    with captures(folder / "site") as (site, written):
+        config = folder / "digest.yaml"
+        write_config(config, site, "48h")
+        checked = run_cli("check", "--config", str(config))
+        started = datetime.now(UTC).replace(microsecond=0)
+        ran = run_cli("run", "-v", "--config", str(config))
+        finished = datetime.now(UTC)
+        after = folder / "after-first-run"
+        for part in ("state", "outbox"):
+            if (folder / part).exists():
+                shutil.copytree(folder / part, after / part)
+        yield FirstRun(site, written, config, checked, ran, started, finished, after)
+
+
 def when(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
-def test_nothing_old_goes_out_and_every_entry_outside_the_window_is_counted(tmp_path, captures):
-    site, written = captures
-    config = tmp_path / "digest.yaml"
-    write_config(config, site, "48h")
-
-    checked = run_cli("check", "--config", str(config))
+def test_nothing_old_goes_out_and_every_entry_outside_the_window_is_counted(first_run):
+    site, written, started, finished = (first_run.site, first_run.written, first_run.started,
+                                        first_run.finished)  # fmt: skip
+    checked, ran = first_run.checked, first_run.ran
     assert checked.returncode == 0, checked.stdout + checked.stderr
     by_check = {m[0]: (int(m[1]), int(m[2])) for m in CHECK_LINE.findall(checked.stdout)}
     assert len(by_check) == sum(1 for p in site.root.iterdir() if p.is_file())
 
-    started = datetime.now(UTC).replace(microsecond=0)
-    ran = run_cli("run", "-v", "--config", str(config))
-    finished = datetime.now(UTC)
     assert ran.returncode == 0, ran.stderr
     by_log = {m[0]: m[1:] for m in LOG_LINE.findall(ran.stderr)}
     assert by_log.keys() == by_check.keys(), ran.stderr
 
     # Every feed's line says what the parser returned and how much of it lies outside the
     # window, as `digest check` did; what is not outside came in, and nothing else did.
-    db = state(tmp_path)
+    db = state(first_run.after)
     came_in = db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
     for name, (entries, outside) in by_check.items():
         listed, new, logged_outside, span = by_log[name]
@@ -155,7 +186,7 @@ def test_nothing_old_goes_out_and_every_entry_outside_the_window_is_counted(tmp_
     )
     clamped = delivered["Cheia no rio Doce"]
     assert clamped["published"] == clamped["first_seen"]
-    text = next((tmp_path / "outbox").glob("*.txt")).read_text(encoding="utf-8")
+    text = next((first_run.after / "outbox").glob("*.txt")).read_text(encoding="utf-8")
     assert "Ponte reaberta" in text and "Feira do livro" in text
     for old in ("Arquivo de 2002", "Eleição de 2018", "Sem data"):
         assert old not in text, old
@@ -177,14 +208,11 @@ def test_nothing_old_goes_out_and_every_entry_outside_the_window_is_counted(tmp_
 
 
 def test_a_wider_window_brings_the_kept_entries_in_although_every_feed_answers_304(
-    tmp_path, captures
+    first_run,
 ):
-    site, _ = captures
-    config = tmp_path / "digest.yaml"
-    write_config(config, site, "48h")
-    first = run_cli("run", "--config", str(config))
+    site, config, first = first_run.site, first_run.config, first_run.ran
     assert first.returncode == 0, first.stderr
-    db = state(tmp_path)
+    db = state(first_run.after)
     kept = {row["url"]: row for row in db.execute("SELECT * FROM kept_entries")}
     waiting = {url: row for url, row in kept.items() if not row["backlog"]}
     before = db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
@@ -201,7 +229,7 @@ def test_a_wider_window_brings_the_kept_entries_in_although_every_feed_answers_3
     assert sorted(path for _, path, _ in site.requests) == feeds
     assert {status for _, _, status in site.requests} == {304}
 
-    db = state(tmp_path)
+    db = state(config.parent)
     articles = {row["url"]: row for row in db.execute("SELECT * FROM articles")}
     assert len(articles) == before + len(waiting)
     for url, row in waiting.items():  # in, with the date and first sighting they were kept with

@@ -196,3 +196,27 @@ def test_smtp_with_to_or_a_recipients_file_and_file_delivery_without_to_load(tmp
     assert config.delivery.method == "file"
     assert config.delivery.recipients == ("reader@localhost",)
     assert config.delivery.sender == "digest@localhost"
+
+
+@pytest.mark.parametrize(
+    ("storage", "message"),
+    [
+        ("postgressql://digest@db.example:5432/digest",
+         "unknown scheme postgressql:// (did you mean postgresql://?)"),
+        ("sqlite:///srv/digest/state.db", "unknown scheme sqlite://"),
+    ],
+)  # fmt: skip
+def test_a_storage_url_of_another_scheme_is_refused_not_taken_for_a_file(storage, message):
+    # As a file name it would start a new, empty state: every story sent again.
+    assert error_of(BASE + f"storage: {storage}\n") == (
+        f"{CONFIG}:5: storage: {message}; storage is postgresql://USER@HOST:PORT/DB or the "
+        "path of a SQLite file"
+    )
+
+
+def test_storage_takes_a_postgresql_url_in_any_case_and_a_path(tmp_path):
+    url = "PostgreSQL://digest@db.example:5432/digest"
+    storage = parse_config(BASE + f"storage: {url}\n", tmp_path / "b.yaml").storage
+    assert storage == "postgresql://digest@db.example:5432/digest"  # as libpq reads it
+    config = parse_config(BASE + "storage: state/b.sqlite\n", tmp_path / "b.yaml")
+    assert config.storage == tmp_path / "state" / "b.sqlite"

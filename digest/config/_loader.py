@@ -105,6 +105,7 @@ _RESERVED_HEADERS = frozenset({
 })  # fmt: skip
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 _USERINFO = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*@")
+_URL_SCHEME = re.compile(r"\s*([A-Za-z][A-Za-z0-9+.-]*)://")
 
 
 def _one_line(value: str) -> bool:
@@ -595,9 +596,19 @@ class _Loader:
         if setting.parse == URL_OR_PATH:
             return self.url_or_path(raw)
         if setting.parse == STORAGE:
-            if isinstance(raw, str) and urlsplit(raw.strip()).scheme in STORAGE_SCHEMES:
-                return storage_url(raw)
-            return self.path_value(raw)
+            scheme = _URL_SCHEME.match(raw) if isinstance(raw, str) else None
+            if scheme is None:
+                return self.path_value(raw)
+            if scheme[1].lower() not in STORAGE_SCHEMES:
+                # Taken for a file name, "postgressql://..." would start a new, empty state
+                # in a folder of that name: every story of the digest sent again.
+                guesses = difflib.get_close_matches(scheme[1].lower(), STORAGE_SCHEMES, n=1)
+                guess = f" (did you mean {guesses[0]}://?)" if guesses else ""
+                raise Invalid(
+                    f"unknown scheme {scheme[1]}://{guess}; storage is "
+                    "postgresql://USER@HOST:PORT/DB or the path of a SQLite file"
+                )
+            return storage_url(raw)
         return setting.parse(raw)  # type: ignore[operator]
 
     def path_value(self, raw: Any) -> Path:

@@ -277,7 +277,8 @@ def storage_url(value: Any) -> str:
         raise Invalid(f"{text!r}: the port is not a number from 1 to 65535") from None
     if not parts.hostname or not parts.path.strip("/") or port == 0:
         raise Invalid(f"{text!r} is not postgresql://USER@HOST:PORT/DATABASE")
-    return text
+    # libpq reads only a lower-case scheme: "PostgreSQL://" would fail at every connect.
+    return parts.scheme + text[text.index(":") :]
 
 
 def _digest_id(value: Any) -> str:

@@ -229,6 +229,9 @@ class RunReport:
     warnings: list[str] = field(default_factory=list)  # recovered problems, e.g. bad XML
     feeds_fetched: int = 0
     feeds_not_modified: int = 0
+    # Read from the pool of a store that digests share (docs/scaling.md): fetched by a run
+    # within the pool's cycle, so not asked for again by this one.
+    feeds_pooled: int = 0
     feeds_failed: list[str] = field(default_factory=list)  # names of feeds that gave nothing
     articles_new: int = 0
     articles_joined_delivered: int = 0

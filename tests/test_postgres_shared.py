@@ -100,10 +100,12 @@ def test_two_digests_sharing_a_store_fetch_each_feed_and_page_once(
     assert first & second  # the feeds they share: the same stories, each digest's own
     assert first != second
 
-    # Within the cycle, a second round reads both digests' feeds from the pool.
+    # Within the cycle, a second round reads both digests' feeds from the pool, and says
+    # so: it asked no feed, so none was "unchanged" or "fetched".
     for path in configs.values():
         again = run_cli("run", "--config", str(path))
         assert again.returncode == 0 and "nothing new" in again.stdout, again.stderr
+        assert "0 feeds unchanged, 4 feeds read from the store's pool" in again.stdout
     assert _gets(site) == gets
     assert len(smtp_server.messages) == 2
 

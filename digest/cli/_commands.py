@@ -198,10 +198,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"{config.title}: nothing to deliver: {report.failure}")
     elif report.digest is None:
         failed = f", {len(report.feeds_failed)} failed" if report.feeds_failed else ""
+        pooled = report.feeds_pooled
+        read = f", {plural(pooled, 'feed')} read from the store's pool" if pooled else ""
         print(
             f"{config.title}: nothing new to deliver ("
             f"{plural(report.articles_new, 'new article')} fetched, "
-            f"{plural(report.feeds_not_modified, 'feed')} unchanged{failed})"
+            f"{plural(report.feeds_not_modified, 'feed')} unchanged{read}{failed})"
         )
         if report.delivered_to:
             where = delivered_to(report.delivered_to, config.delivery)

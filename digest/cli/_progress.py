@@ -36,7 +36,7 @@ LOG_FORMATS = ("auto", "terminal", "timestamped", "plain")
 # A stage that runs longer than this gets a line with its counts so far, in a log.
 LOG_EVERY = 10.0
 # Outcomes in the order they are shown, whatever order they first happened in.
-_ORDER = ("fetched", "unchanged", "extracted", "failed")
+_ORDER = ("fetched", "unchanged", "read from the pool", "extracted", "failed")
 # What a stage's `items` counts, for its line ("store: 42 articles").
 _ITEM = {"feeds": "feed", "pages": "page", "clean": "page", "store": "article",
          "cluster": "article", "rank": "item", "render": "item",

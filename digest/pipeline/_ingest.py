@@ -82,6 +82,7 @@ _HTML_TYPES = (
 class IngestResult:
     feeds_fetched: int = 0
     feeds_not_modified: int = 0
+    feeds_pooled: int = 0  # read from the store's pool: another run fetched them this cycle
     feeds_failed: list[str] = field(default_factory=list)
     new_articles: int = 0
     skipped: list[Skipped] = field(default_factory=list)
@@ -374,6 +375,7 @@ def _fresh_entries(
     pooled = store.pooled_feeds((feed.url for feed in due if feed.name in shared), now)
     answered: list[FetchResult | Skipped | None] = [pooled.get(feed.url) for feed in due]
     asked = [index for index, outcome in enumerate(answered) if outcome is None]
+    from_pool = {due[index].name for index, outcome in enumerate(answered) if outcome}
     for index, outcome in zip(asked, fetcher.fetch_many([requests[i] for i in asked]),
                               strict=True):  # fmt: skip
         answered[index] = outcome
@@ -401,13 +403,17 @@ def _fresh_entries(
             except Exception as error:  # a worker died (out of memory, killed)
                 log.warning("feed workers failed (%s); parsing the feeds in this process", error)
                 pool = None
-        listing = _feed_entries(feed, outcome, store, states[feed.url], now, result, parsed)
+        listing = _feed_entries(feed, outcome, store, states[feed.url], now, result, parsed,
+                                pooled=feed.name in from_pool)  # fmt: skip
         if listing is None:
             result.feeds_failed.append(feed.name)
             _progress.count("feeds", "failed")
             continue
         if isinstance(outcome, FetchResult):
-            _progress.count("feeds", "unchanged" if outcome.not_modified else "fetched")
+            if feed.name in from_pool:
+                _progress.count("feeds", "read from the pool")
+            else:
+                _progress.count("feeds", "unchanged" if outcome.not_modified else "fetched")
             moved = outcome.moved_to
             if moved is not None and moved != request.url:
                 result.warnings.append(
@@ -495,9 +501,11 @@ def _feed_entries(
     now: datetime,
     result: IngestResult,
     parsed: ParsedFeed | Skipped | None = None,
+    pooled: bool = False,
 ) -> ParsedFeed | None:
     """The parsed feed; one without entries when it did not change; None when it failed
-    (recorded). `parsed` is what a worker made of the feed; None: it is parsed here."""
+    (recorded). `parsed` is what a worker made of the feed; None: it is parsed here.
+    `pooled`: `outcome` is another run's fetch, read from the store's pool."""
     if isinstance(outcome, Skipped):
         _feed_failed(feed, state, outcome.reason, outcome.status, outcome.retry_after, store,
                      now, result)  # fmt: skip
@@ -510,7 +518,10 @@ def _feed_entries(
     if isinstance(parsed, Skipped):
         _feed_failed(feed, state, parsed.reason, outcome.status, None, store, now, result)
         return None
-    result.feeds_fetched += 1
+    if pooled:
+        result.feeds_pooled += 1
+    else:
+        result.feeds_fetched += 1
     if parsed.warning:
         result.warnings.append(f"feed {feed.name!r} ({feed.url}): {parsed.warning}")
     result.skipped += [replace(dropped, target=feed.url) for dropped in parsed.dropped]

@@ -111,13 +111,19 @@ def _build(config: Config, now: datetime, send: bool) -> RunReport:
                 _retry_outbox(config, store, report, now)
             with serving(config), Fetcher(config.fetch) as fetcher:
                 ingested = ingest(config, store, fetcher, now, timer)
+            # A feed read from the store's pool was fetched by a run of another digest (or
+            # an earlier one) within the pool's cycle: this run did not ask for it.
+            pooled = ingested.feeds_pooled
             log.info(
-                "fetched %s (%d unchanged, %d failed), %s",
+                "fetched %s (%d unchanged, %d failed)%s, %s",
                 plural(ingested.feeds_fetched, "feed"), ingested.feeds_not_modified,
-                len(ingested.feeds_failed), plural(ingested.new_articles, "new article"),
+                len(ingested.feeds_failed),
+                f", read {plural(pooled, 'feed')} from the store's pool" if pooled else "",
+                plural(ingested.new_articles, "new article"),
             )  # fmt: skip
             report.feeds_fetched = ingested.feeds_fetched
             report.feeds_not_modified = ingested.feeds_not_modified
+            report.feeds_pooled = pooled
             report.feeds_failed = ingested.feeds_failed
             report.articles_new = ingested.new_articles
             report.skipped = ingested.skipped

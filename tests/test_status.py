@@ -20,6 +20,7 @@ from conftest import (
     write_config,
 )
 
+from digest.cli._status import _took
 from digest.store._migrations import MIGRATIONS
 from digest.store._state import Store
 
@@ -257,3 +258,8 @@ def test_status_counts_the_articles_that_wait_for_a_digest(tmp_path, site):
     assert f"pending: {shown['pending']} articles within the window" in text
     assert run_cli("run", "--config", str(config)).returncode == 0
     assert json.loads(run_cli("status", "--config", str(config), "--json").stdout)["pending"] == 0
+
+
+def test_a_run_s_duration_is_said_in_the_whole_seconds_the_state_keeps():
+    # A 1.8 s run whose start and end fall in two stored seconds may read 1 s, never "0.0s".
+    assert [_took(s) for s in (None, 0.0, 1.0, 59.0)] == ["?", "<1s", "1s", "59s"]

@@ -226,10 +226,9 @@ def format_status(status: Status) -> str:
     else:
         lines.append("last runs (newest first, times in UTC):")
         for run in status.runs:
-            took = f"{run.seconds:.1f}s" if run.seconds is not None else "?"
             what = _what(run)
             started = run.started.replace("+00:00", "")
-            lines.append(f"  {started}  {run.outcome:<7} {took:>7}  {what}")
+            lines.append(f"  {started}  {run.outcome:<7} {_took(run.seconds):>7}  {what}")
     if status.waiting:
         lines.append(f"outbox: {status.waiting} message(s) waiting to be sent on the next run")
     if status.pending:
@@ -252,6 +251,14 @@ def format_status(status: Status) -> str:
     else:
         lines.append("failing feeds: none")
     return "\n".join(lines)
+
+
+def _took(seconds: float | None) -> str:
+    """A run's duration as the state can tell it: it keeps whole seconds, so a tenth would
+    be made up (a 1.8 s run could show as 0.0s)."""
+    if seconds is None:
+        return "?"
+    return f"{seconds:.0f}s" if seconds >= 1 else "<1s"
 
 
 def _what(run: RunRecord) -> str:

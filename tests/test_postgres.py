@@ -124,6 +124,8 @@ def test_an_unreachable_postgresql_store_is_one_line(tmp_path, site):
     assert failed.returncode != 0
     (line,) = failed.stderr.strip().splitlines()
     assert f"{url}: cannot open the state database: connection" in line, line
+    # libpq's two lines read as two clauses, not run together ("refused Is the server...").
+    assert "Connection refused; Is the server running" in line, line
 
 
 @pytest.mark.parametrize(

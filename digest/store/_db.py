@@ -97,7 +97,10 @@ class StateDB:
         except OSError as error:
             raise StoreError(f"{where}: cannot create the state folder: {error}") from None
         except Exception as error:  # the driver's own (sqlite3.Error, psycopg.Error)
-            reason = " ".join(str(error).split())  # libpq's reasons span lines
+            # libpq's reasons span lines, each a sentence without a full stop.
+            reason = "; ".join(
+                " ".join(line.split()) for line in str(error).splitlines() if line.strip()
+            )
             raise StoreError(
                 f"{where}: cannot open the state database: {reason}{_fix_for(reason)}"
             ) from None

@@ -375,7 +375,7 @@ def _fresh_entries(
     pooled = store.pooled_feeds((feed.url for feed in due if feed.name in shared), now)
     answered: list[FetchResult | Skipped | None] = [pooled.get(feed.url) for feed in due]
     asked = [index for index, outcome in enumerate(answered) if outcome is None]
-    from_pool = {due[index].name for index, outcome in enumerate(answered) if outcome}
+    from_pool = {feed.name for feed in due if feed.url in pooled}
     for index, outcome in zip(asked, fetcher.fetch_many([requests[i] for i in asked]),
                               strict=True):  # fmt: skip
         answered[index] = outcome

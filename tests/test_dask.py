@@ -7,24 +7,27 @@ import logging
 import os
 import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import distributed
 import pytest
-from conftest import DEMO_SITES, REPO, _free_port, run_cli, write_config
+from conftest import DEMO_SITES, REPO, _free_port, run_cli, stderr_lines, write_config
 
 import digest
 from digest.config import load_config
 from digest.crash_points import CRASH_VARIABLE
 from digest.errors import ConfigError
 from digest.pipeline import _dask
-from digest.pipeline._pool import PAGES_PER_TASK, PagePool, process_page, run_pool
+from digest.pipeline._pool import PAGES_PER_TASK, PagePool, cores, process_page, run_pool
 
 START_TIMEOUT = 60.0
 
@@ -212,9 +215,7 @@ def test_a_page_batch_whose_worker_is_killed_is_done_again(cluster):
     assert sum(worker.poll() is not None for worker in cluster.workers) == 1
 
 
-def test_a_scheduler_that_does_not_answer_leaves_the_run_to_the_local_pool(
-    tmp_path, site, digest_log
-):
+def test_a_port_where_nothing_listens_leaves_the_run_to_the_local_pool(tmp_path, site, digest_log):
     port = _free_port()
     config = write_config(tmp_path, site.base_url, extra=f"workers: dask://127.0.0.1:{port}\n")
     started = time.monotonic()
@@ -230,6 +231,181 @@ def test_a_scheduler_that_does_not_answer_leaves_the_run_to_the_local_pool(
     assert report.articles_new >= 27 and report.digest is not None
     assert "local worker processes instead" in digest_log.text
     assert sum(source == "page" for _, source in _articles(config).values()) >= 20
+
+
+@dataclass
+class SilentPort:
+    """A port on 127.0.0.1 (_silent_port) that takes every connection, sends it the
+    greeting given (none by default) and then never writes a byte: a hung scheduler, as
+    the kernel still accepts for a process that no longer answers."""
+
+    address: str
+    taken: threading.Event
+
+
+@contextmanager
+def _silent_port(greeting: bytes = b"") -> Iterator[SilentPort]:
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = SilentPort(f"tcp://127.0.0.1:{listener.getsockname()[1]}", threading.Event())
+    held: list[socket.socket] = []
+
+    def take() -> None:
+        with suppress(OSError):  # the listener closed: the test is over
+            while True:
+                held.append(listener.accept()[0])
+                held[-1].sendall(greeting)
+                port.taken.set()
+
+    threading.Thread(target=take, daemon=True).start()
+    try:
+        yield port
+    finally:
+        listener.close()
+        for connection in held:
+            connection.close()
+
+
+@pytest.fixture
+def silent_port() -> Iterator[SilentPort]:
+    with _silent_port() as port:
+        yield port
+
+
+def _short_connect_timeout(tmp_path: Path, seconds: float) -> dict[str, str]:
+    """The environment for `run_cli` whose runs give up on a scheduler after `seconds`, not
+    CONNECT_TIMEOUT (20 s): a sitecustomize, which Python imports at start, sets it."""
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "sitecustomize.py").write_text(
+        f"from digest.pipeline import _dask\n_dask.CONNECT_TIMEOUT = {seconds}\n"
+    )
+    path = os.pathsep.join([str(tmp_path / "site"), str(REPO)])
+    return {"PYTHONPATH": path}
+
+
+def test_a_scheduler_that_never_answers_leaves_the_run_to_the_local_pool(
+    tmp_path, site, silent_port
+):
+    # What blocked: the Dask client's handshake waits for the scheduler's first message
+    # without a deadline, so `digest run` waited forever, and then 40 s more at exit.
+    config = write_config(tmp_path, site.base_url, extra=f"workers: {silent_port.address}\n")
+    started = time.monotonic()
+    result = run_cli("run", "--config", str(config), env=_short_connect_timeout(tmp_path, 1))
+    assert time.monotonic() - started < 15
+    assert result.returncode == 0, result.stderr
+    assert silent_port.taken.is_set()
+    assert "Traceback" not in result.stderr, result.stderr
+    [warning] = [line for line in stderr_lines(result.stderr) if "Dask" in line]
+    assert warning == (
+        f"digest: Dask scheduler {silent_port.address}: it took the connection but did not "
+        "answer as a Dask scheduler within 1 s; check `workers` in the config, and restart the "
+        f"scheduler if it is hung; using {cores()} local worker processes instead"
+    )
+    assert "delivered 15 items" in result.stdout + result.stderr, result.stdout
+    assert sum(source == "page" for _, source in _articles(config).values()) >= 20
+
+
+def test_check_of_a_scheduler_that_never_answers_fails_in_time(tmp_path, site, silent_port):
+    config = write_config(tmp_path, site.base_url, extra=f"workers: {silent_port.address}\n")
+    started = time.monotonic()
+    checked = run_cli("check", "--config", str(config), env=_short_connect_timeout(tmp_path, 1))
+    assert time.monotonic() - started < 15
+    assert checked.returncode != 0
+    assert (
+        f"FAIL workers: Dask scheduler {silent_port.address}: it took the connection but did "
+        "not answer as a Dask scheduler within 1 s; check `workers` in the config, and restart "
+        "the scheduler if it is hung; a run would use local worker processes instead"
+    ) in checked.stdout, checked.stdout
+    assert "Traceback" not in checked.stderr, checked.stderr
+
+
+def test_a_run_stopped_while_it_waits_for_a_scheduler_exits_at_once(tmp_path, site, silent_port):
+    config = write_config(tmp_path, site.base_url, extra=f"workers: {silent_port.address}\n")
+    run = subprocess.Popen(
+        [sys.executable, "-m", "digest", "run", "--config", str(config)],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert silent_port.taken.wait(30), "the run never tried the scheduler"
+        time.sleep(0.5)
+        stopped = time.monotonic()
+        run.terminate()
+        _, stderr = run.communicate(timeout=30)
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.wait()
+    assert time.monotonic() - stopped < 5
+    assert run.returncode != 0
+    assert "Traceback" not in stderr and "TimeoutError" not in stderr, stderr
+
+
+def _fallback_warning(address: str, digest_log: pytest.LogCaptureFixture) -> tuple[str, float]:
+    """The one warning of a run given `address` for `workers`, and how long it took."""
+    digest_log.clear()
+    started = time.monotonic()
+    with run_pool(address) as executor:
+        assert not isinstance(executor, _dask.DaskWorkers)
+    took = time.monotonic() - started
+    # (a record may reach caplog's handler twice: on the "digest" logger and on the root)
+    [warning] = {r.getMessage() for r in digest_log.records if r.levelname == "WARNING"}
+    assert "\n" not in warning
+    return warning, took
+
+
+def test_a_wrong_address_is_refused_at_once_with_what_to_fix(site, digest_log):
+    # The demo sites' HTTP server: it waits for a request, is sent an empty line after
+    # NUDGE_AFTER, and hangs up.
+    http_server = "tcp://" + site.base_url.removeprefix("http://")
+    warning, took = _fallback_warning(http_server, digest_log)
+    assert warning.startswith(
+        f"Dask scheduler {http_server}: it did not answer as a Dask scheduler (it closed the "
+        "connection); check `workers` in the config; using "
+    ), warning
+    assert took < _dask.NUDGE_AFTER + 3
+    warning, took = _fallback_warning("tcp://127.0.0.l:8786", digest_log)
+    assert warning.startswith(
+        "Dask scheduler tcp://127.0.0.l:8786: the host name 127.0.0.l does not resolve; check "
+        "`workers` in the config; using "
+    ), warning
+    assert took < 3  # not CONNECT_TIMEOUT (20 s), which Dask's client would retry for
+
+
+def test_a_scheduler_without_worker_says_how_to_start_one(cluster, digest_log, monkeypatch):
+    _wait_for_scheduler(cluster.address)
+    monkeypatch.setattr(_dask, "CONNECT_TIMEOUT", 1.0)
+    warning, took = _fallback_warning(cluster.address, digest_log)
+    assert warning.startswith(
+        f"Dask scheduler {cluster.address}: the scheduler has no worker; start one with "
+        f"`dask worker {cluster.address}`; using "
+    ), warning
+    assert took < 4
+
+
+def test_a_scheduler_that_hangs_after_its_first_message_is_given_up_in_time(
+    cluster, digest_log, monkeypatch
+):
+    # Past the port check (a real scheduler's first message), the Dask client's own
+    # connection: its handshake and first questions are bounded as well.
+    _wait_for_scheduler(cluster.address)
+    host, port = cluster.address.removeprefix("tcp://").split(":")
+    with socket.create_connection((host, int(port)), timeout=START_TIMEOUT) as probe:
+        greeting = probe.recv(8)
+        while len(greeting) < 8 + int.from_bytes(greeting[:8], "little"):
+            greeting += probe.recv(4096)
+    monkeypatch.setattr(_dask, "CONNECT_TIMEOUT", 1.0)
+    with _silent_port(greeting) as hung:
+        warning, took = _fallback_warning(hung.address, digest_log)
+    assert warning.startswith(
+        f"Dask scheduler {hung.address}: it took the connection but did not answer as a Dask "
+        "scheduler within 1 s; check `workers` in the config, and restart the scheduler if it "
+        "is hung; using "
+    ), warning
+    assert took < 4
+
+
+def _wait_for_scheduler(address: str) -> None:
+    with distributed.Client(address, timeout=START_TIMEOUT):
+        pass
 
 
 def test_check_says_the_cluster_a_run_would_use(tmp_path, site, cluster):

@@ -12,9 +12,11 @@ runs again after its worker died is stored once like any other.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import (
     BrokenExecutor,
@@ -24,9 +26,12 @@ from concurrent.futures import (
     InvalidStateError,
 )
 from contextlib import suppress
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..version import code_identity
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 log = logging.getLogger("digest")
 
@@ -39,6 +44,13 @@ WATCH_EVERY = 2.0
 # Once the cluster has had no worker for this long, its tasks are given up (their work is
 # then done in the run's process): a lost worker's tasks wait for another, not forever.
 NO_WORKER_GRACE = 30.0
+# While connecting, the scheduler is asked this often whether it has a worker yet.
+WAIT_FOR_WORKER_EVERY = 0.2
+# A port that says nothing this long after taking the connection is sent an empty line:
+# a Dask scheduler has sent its first message by then, an HTTP server waits for a request.
+NUDGE_AFTER = 1.0
+# Closing a client waits for the scheduler's goodbye this long at most.
+CLOSE_TIMEOUT = 5.0
 
 
 class DaskWorkers(Executor):
@@ -52,46 +64,50 @@ class DaskWorkers(Executor):
 
     def __init__(self, address: str, timeout: float | None = None):
         """Connect to the scheduler at `address` and wait for its first worker; raises
-        OSError (or TimeoutError) when there is no scheduler or no worker by `timeout`
-        (default CONNECT_TIMEOUT)."""
-        from distributed import Client
+        OSError, its message one line that names what to fix, when there is no scheduler,
+        no worker or no worker running this digest by `timeout` (default CONNECT_TIMEOUT),
+        whatever the other end does meanwhile."""
+        from distributed.utils import LoopRunner, sync
 
         timeout = CONNECT_TIMEOUT if timeout is None else timeout
         self.address = address
-        _refuse_if_nothing_listens(address, timeout)
-        self._client = Client(address, timeout=timeout, set_as_default=False)
+        deadline = time.monotonic() + timeout
+        _refuse_a_wrong_address(address, timeout, deadline)
+        # The client gets an event loop of its own, in a thread this object stops: a Client
+        # made the usual way connects in its constructor, whose handshake waits for the
+        # scheduler's first message without a deadline (a hung scheduler, or a service that
+        # accepts and never writes, held the run forever, and then its exit for 40 s). Made
+        # in that loop, the client exists before it connects, so it can be closed however
+        # far the connection got.
+        self._runner = LoopRunner()
+        self._runner.start()
+        made: list[Client] = []
         try:
-            self._client.wait_for_workers(1, timeout=timeout)
-            self._check_workers_code()
-        except BaseException:
-            self._client.close()
+            # A second bound over _connect's own: should the loop hang in a way none of
+            # them sees, this one still ends the wait.
+            self.threads = sync(
+                self._runner.loop,
+                _connect,
+                address,
+                timeout,
+                deadline,
+                made,
+                callback_timeout=timeout + 5,
+            )
+        except BaseException as error:
+            if made:
+                _close_quietly(made[0])
+            self._runner.stop()
+            if isinstance(error, TimeoutError):  # the second bound
+                raise OSError(_no_answer(timeout)) from None
             raise
+        self._client = made[0]
         self._lock = threading.Lock()
         self._pending: set[Future[Any]] = set()
         self._broken: str | None = None
-        self.threads = max(1, sum(self._client.nthreads().values()))
         self._stop = threading.Event()
         self._watch = threading.Thread(target=self._watch_workers, name="dask-watch", daemon=True)
         self._watch.start()
-
-    def _check_workers_code(self) -> None:
-        """Raise OSError unless every worker runs this run's digest: a worker without it
-        fails every task, one with other code extracts and cleans pages otherwise (or
-        fails every task on a changed signature), each batch then redone in the run."""
-        try:
-            found = self._client.run(code_identity)
-        except Exception as error:
-            raise OSError(
-                f"its workers cannot run digest's tasks ({type(error).__name__}: {error}"[:300]
-                + "); install this run's digest on every worker, then restart the workers"
-            ) from None
-        ours = code_identity()
-        for worker, theirs in sorted(found.items()):
-            if theirs != ours:
-                raise OSError(
-                    f"worker {worker} runs digest {theirs}, this run digest {ours}; install "
-                    "the same digest on every worker, then restart the workers"
-                )
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         with self._lock:
@@ -136,7 +152,8 @@ class DaskWorkers(Executor):
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         self._stop.set()
         self._give_up("the run stopped using the cluster", say=False)
-        self._client.close()
+        _close_quietly(self._client)
+        self._runner.stop()
 
     def _watch_workers(self) -> None:
         idle_since: float | None = None
@@ -174,13 +191,185 @@ class DaskWorkers(Executor):
                 relay.set_exception(BrokenExecutor(reason))
 
 
-def _refuse_if_nothing_listens(address: str, timeout: float) -> None:
-    """OSError at once when nothing listens at the scheduler's `tcp://HOST:PORT`: Dask's
-    client would retry until its timeout, and a port typo cost every run that wait."""
-    host, _, port = address.removeprefix("tcp://").rpartition(":")
+def _refuse_a_wrong_address(address: str, timeout: float, deadline: float) -> None:
+    """OSError at once for a `tcp://HOST:PORT` whose host name does not resolve, where
+    nothing listens, or that sends what a Dask scheduler does not; by `deadline` (`timeout`
+    from the start) for one that takes no connection or sends nothing. Dask's client
+    would retry until its own timeout, or wait for the scheduler's first message forever."""
+    host, _, port_text = address.removeprefix("tcp://").rpartition(":")
+    host = host.strip("[]")
     try:
-        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+        port = int(port_text)
+    except ValueError:
+        raise OSError(f"{port_text!r} is not a port; check `workers` in the config") from None
+    # In a daemon thread: a resolver that hangs cannot hold the run (nor its exit).
+    resolved: list[OSError | None] = []
+    lookup = threading.Thread(
+        target=lambda: resolved.append(_resolve(host, port)), name="dask-resolve", daemon=True
+    )
+    lookup.start()
+    lookup.join(deadline - time.monotonic())
+    if not resolved:
+        raise OSError(
+            f"the host name {host} did not resolve within {timeout:.0f} s; check `workers` "
+            "in the config, and the machine's DNS"
+        )
+    if resolved[0] is not None:
+        raise OSError(f"the host name {host} does not resolve; check `workers` in the config")
+    try:
+        left = max(0.1, deadline - time.monotonic())
+        with socket.create_connection((host, port), timeout=left) as probe:
+            greeting = _greeting(probe, deadline)
     except ConnectionRefusedError:
         raise OSError("connection refused: nothing listens there; check `workers`") from None
-    except (OSError, ValueError):
-        return  # a slow or unreachable host: Dask's own connect says what it finds
+    except TimeoutError:
+        raise OSError(
+            f"no connection within {timeout:.0f} s; check `workers` in the config, and that "
+            f"the host is up and lets port {port} through"
+        ) from None
+    except OSError as error:
+        raise OSError(
+            f"cannot connect ({error.strerror or error}); check `workers` in the config"
+        ) from None
+    if greeting is None:
+        raise OSError(_no_answer(timeout))
+    # A Dask message starts with its length, 8 bytes little-endian: a real one's high bytes
+    # are 0, where a text protocol's first bytes (`HTTP/1.0`, `SSH-2.0-`) make terabytes.
+    if len(greeting) < 8 or int.from_bytes(greeting[:8], "little") >= 1 << 32:
+        first_line = greeting.split(b"\n")[0].strip()[:40].decode("ascii", "replace")
+        what = f"it sent {first_line!r}" if greeting else "it closed the connection"
+        raise OSError(
+            f"it did not answer as a Dask scheduler ({what}); check `workers` in the config"
+        )
+
+
+def _greeting(probe: socket.socket, deadline: float) -> bytes | None:
+    """The first bytes the service at `probe` sends (b"" should it close the connection
+    at once), None when it sends nothing by `deadline`. A Dask scheduler speaks first;
+    services that wait for their client to (HTTP) are sent an empty line after
+    NUDGE_AFTER seconds, which a scheduler takes as the start of a message that never
+    comes, as from any port check."""
+    nudged = False
+    received = b""
+    while len(received) < 8:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return received or None
+        probe.settimeout(left if nudged else min(left, NUDGE_AFTER))
+        try:
+            chunk = probe.recv(64)
+        except TimeoutError:
+            if nudged:
+                return received or None
+            try:
+                probe.sendall(b"\r\n\r\n")
+            except OSError:  # it hung up meanwhile
+                return received
+            nudged = True
+            continue
+        except ConnectionResetError:
+            return received
+        if not chunk:
+            return received
+        received += chunk
+    return received
+
+
+def _resolve(host: str, port: int) -> OSError | None:
+    """getaddrinfo's error for `host`, None when it resolves."""
+    try:
+        socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as error:
+        return error
+    return None
+
+
+async def _connect(address: str, timeout: float, deadline: float, made: list[Client]) -> int:
+    """Connect a client to `address` (appended to `made` first, for the caller to close
+    on failure), wait for a worker and check the workers' code, all by `deadline` (which
+    is `timeout` from the start); return how many worker threads the scheduler has."""
+    from distributed import Client
+
+    def left() -> float:
+        return max(0.1, deadline - time.monotonic())
+
+    client = Client(address, asynchronous=True, timeout=left(), set_as_default=False)
+    made.append(client)
+    try:
+        await asyncio.wait_for(_started(client), left())
+    except TimeoutError:
+        raise OSError(_no_answer(timeout)) from None
+    except OSError as error:  # it closed the connection, or sent what Dask cannot read
+        what = "it closed the connection" if _closed(error) else f"{type(error).__name__}: {error}"
+        raise OSError(
+            f"it did not answer as a Dask scheduler ({what[:200]}); check `workers` in the config"
+        ) from None
+    # Called from the run's threads from now on: there the client is to wait for its
+    # loop's answer, not hand back an awaitable should that loop have stopped meanwhile.
+    client._asynchronous = False
+    while True:
+        try:
+            threads = sum((await asyncio.wait_for(client.nthreads(), left())).values())
+        except TimeoutError:
+            raise OSError(f"the scheduler stopped answering; {_CHECK_SCHEDULER}") from None
+        if threads:
+            break
+        if time.monotonic() >= deadline:
+            raise OSError(f"the scheduler has no worker; start one with `dask worker {address}`")
+        await asyncio.sleep(min(WAIT_FOR_WORKER_EVERY, left()))
+    await _check_workers_code(client, timeout, left())
+    return max(1, threads)
+
+
+def _closed(error: OSError) -> bool:
+    from distributed.comm import CommClosedError
+
+    return isinstance(error, CommClosedError)
+
+
+async def _started(client: Client) -> None:
+    await client
+
+
+async def _check_workers_code(client: Client, timeout: float, left: float) -> None:
+    """Raise OSError unless every worker runs this run's digest (answering within `left`
+    seconds; `timeout` is the whole connection's, which the message names): a worker
+    without it fails every task, one with other code extracts and cleans pages otherwise
+    (or fails every task on a changed signature), each batch then redone in the run."""
+    try:
+        found = await asyncio.wait_for(client.run(code_identity), left)
+    except TimeoutError:
+        raise OSError(
+            f"its workers did not answer within {timeout:.0f} s; restart the workers"
+        ) from None
+    except Exception as error:
+        raise OSError(
+            f"its workers cannot run digest's tasks ({type(error).__name__}: {error}"[:300]
+            + "); install this run's digest on every worker, then restart the workers"
+        ) from None
+    ours = code_identity()
+    for worker, theirs in sorted(found.items()):
+        if theirs != ours:
+            raise OSError(
+                f"worker {worker} runs digest {theirs}, this run digest {ours}; install "
+                "the same digest on every worker, then restart the workers"
+            )
+
+
+_CHECK_SCHEDULER = "check `workers` in the config, and restart the scheduler if it is hung"
+
+
+def _no_answer(timeout: float) -> str:
+    return (
+        f"it took the connection but did not answer as a Dask scheduler within "
+        f"{timeout:.0f} s; {_CHECK_SCHEDULER}"
+    )
+
+
+def _close_quietly(client: Client) -> None:
+    """Close `client` within CLOSE_TIMEOUT: a client still open at exit would try again
+    from its finalizer, for twice its timeout, with a traceback."""
+    with suppress(Exception):
+        client.close(timeout=CLOSE_TIMEOUT)
+    # Closed or not, nothing is to be done with it any more, by its finalizer neither.
+    client.status = "closed"

@@ -9,6 +9,7 @@ import shutil
 import signal
 import socket
 import sqlite3
+import struct
 import subprocess
 import sys
 import threading
@@ -503,3 +504,44 @@ def test_pages_whose_workers_are_all_gone_are_processed_in_the_run(cluster, monk
         done = dict(pool.drain())
     assert set(done) == {key for key, _, _ in items}
     assert all(work.cleaned is not None for work in done.values())
+
+
+def _loop_threads() -> int:
+    return sum(thread.name == "IO loop" for thread in threading.enumerate())
+
+
+@pytest.mark.parametrize(
+    "after_greeting",
+    [b"", struct.pack("<Q", 5) + b"xxxxx"],
+    ids=["then hangs up", "then a frame Dask cannot read"],
+)
+def test_a_peer_that_greets_like_a_scheduler_then_fails_leaves_nothing_behind(
+    after_greeting, digest_log
+):
+    # Past the port check, distributed's handshake ends in CommClosedError, or in what its
+    # decoder raises (struct.error); either is one warning, and the client's event loop
+    # thread goes with it (it outlived each such run in the daemon).
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def answer() -> None:
+        with suppress(OSError):
+            while True:
+                connection = listener.accept()[0]
+                connection.sendall(struct.pack("<Q", 1) + after_greeting)
+                time.sleep(0.05)
+                connection.close()
+
+    threading.Thread(target=answer, daemon=True).start()
+    try:
+        before = _loop_threads()
+        address = f"tcp://127.0.0.1:{listener.getsockname()[1]}"
+        for _ in range(2):
+            warning, took = _fallback_warning(address, digest_log)
+            assert "it did not answer as a Dask scheduler" in warning, warning
+            assert took < 5
+        deadline = time.monotonic() + 5
+        while _loop_threads() > before and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _loop_threads() == before
+    finally:
+        listener.close()

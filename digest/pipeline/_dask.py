@@ -51,6 +51,9 @@ WAIT_FOR_WORKER_EVERY = 0.2
 NUDGE_AFTER = 1.0
 # Closing a client waits for the scheduler's goodbye this long at most.
 CLOSE_TIMEOUT = 5.0
+# The workers' code check gets at least this long, even when the connection used up most
+# of its timeout waiting for a worker.
+CODE_CHECK_MIN = 5.0
 
 
 class DaskWorkers(Executor):
@@ -211,7 +214,7 @@ def _refuse_a_wrong_address(address: str, timeout: float, deadline: float) -> No
     lookup.join(deadline - time.monotonic())
     if not resolved:
         raise OSError(
-            f"the host name {host} did not resolve within {timeout:.0f} s; check `workers` "
+            f"the host name {host} did not resolve within {timeout:g} s; check `workers` "
             "in the config, and the machine's DNS"
         )
     if resolved[0] is not None:
@@ -224,7 +227,7 @@ def _refuse_a_wrong_address(address: str, timeout: float, deadline: float) -> No
         raise OSError("connection refused: nothing listens there; check `workers`") from None
     except TimeoutError:
         raise OSError(
-            f"no connection within {timeout:.0f} s; check `workers` in the config, and that "
+            f"no connection within {timeout:g} s; check `workers` in the config, and that "
             f"the host is up and lets port {port} through"
         ) from None
     except OSError as error:
@@ -293,13 +296,17 @@ async def _connect(address: str, timeout: float, deadline: float, made: list[Cli
     def left() -> float:
         return max(0.1, deadline - time.monotonic())
 
-    client = Client(address, asynchronous=True, timeout=left(), set_as_default=False)
+    # The client keeps `timeout` as its window to reconnect during the run; the deadline
+    # below bounds this first connection.
+    client = Client(address, asynchronous=True, timeout=timeout, set_as_default=False)
     made.append(client)
     try:
         await asyncio.wait_for(_started(client), left())
     except TimeoutError:
         raise OSError(_no_answer(timeout)) from None
-    except OSError as error:  # it closed the connection, or sent what Dask cannot read
+    # It closed the connection, or sent what Dask cannot read (distributed's handshake then
+    # raises what its decoder does: struct.error, a msgpack error...).
+    except Exception as error:
         what = "it closed the connection" if _closed(error) else f"{type(error).__name__}: {error}"
         raise OSError(
             f"it did not answer as a Dask scheduler ({what[:200]}); check `workers` in the config"
@@ -317,11 +324,12 @@ async def _connect(address: str, timeout: float, deadline: float, made: list[Cli
         if time.monotonic() >= deadline:
             raise OSError(f"the scheduler has no worker; start one with `dask worker {address}`")
         await asyncio.sleep(min(WAIT_FOR_WORKER_EVERY, left()))
-    await _check_workers_code(client, timeout, left())
+    # A worker that joined just before the deadline still gets time to say its code.
+    await _check_workers_code(client, timeout, max(left(), CODE_CHECK_MIN))
     return max(1, threads)
 
 
-def _closed(error: OSError) -> bool:
+def _closed(error: Exception) -> bool:
     from distributed.comm import CommClosedError
 
     return isinstance(error, CommClosedError)
@@ -340,7 +348,7 @@ async def _check_workers_code(client: Client, timeout: float, left: float) -> No
         found = await asyncio.wait_for(client.run(code_identity), left)
     except TimeoutError:
         raise OSError(
-            f"its workers did not answer within {timeout:.0f} s; restart the workers"
+            f"its workers did not answer within {timeout:g} s; restart the workers"
         ) from None
     except Exception as error:
         raise OSError(
@@ -362,7 +370,7 @@ _CHECK_SCHEDULER = "check `workers` in the config, and restart the scheduler if 
 def _no_answer(timeout: float) -> str:
     return (
         f"it took the connection but did not answer as a Dask scheduler within "
-        f"{timeout:.0f} s; {_CHECK_SCHEDULER}"
+        f"{timeout:g} s; {_CHECK_SCHEDULER}"
     )
 
 
@@ -373,3 +381,8 @@ def _close_quietly(client: Client) -> None:
         client.close(timeout=CLOSE_TIMEOUT)
     # Closed or not, nothing is to be done with it any more, by its finalizer neither.
     client.status = "closed"
+    # A client that closed itself (its handshake failed) returns from close() at once,
+    # still holding the loop it was made on: without this, that loop's thread outlived
+    # the run (one more per failed connection in `digest schedule`).
+    with suppress(Exception):
+        client._loop_runner.stop()

@@ -86,8 +86,9 @@ class DaskWorkers(Executor):
         self._runner.start()
         made: list[Client] = []
         try:
-            # A second bound over _connect's own: should the loop hang in a way none of
-            # them sees, this one still ends the wait.
+            # A second bound over _connect's own (the deadline, then at most CODE_CHECK_MIN
+            # for the workers' code check): should the loop hang in a way none of them
+            # sees, this one still ends the wait.
             self.threads = sync(
                 self._runner.loop,
                 _connect,
@@ -95,7 +96,7 @@ class DaskWorkers(Executor):
                 timeout,
                 deadline,
                 made,
-                callback_timeout=timeout + 5,
+                callback_timeout=timeout + CODE_CHECK_MIN + 5,
             )
         except BaseException as error:
             if made:

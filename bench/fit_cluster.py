@@ -52,6 +52,9 @@ GRID: dict[str, tuple[float, ...]] = {
     "event_fact_elsewhere": (0.0, 0.1, 0.25, 0.4, 0.5),
     "event_subject_share": (0.6, 0.7, 0.8, 0.9, 1.0),
     "event_subject_elsewhere": (0.0, 0.05, 0.1, 0.2, 0.3),
+    "headline_split_at": (0.06, 0.09, 0.12, 0.16, 0.2),
+    "headline_event_part": (2, 3, 4, 5, 6),
+    "stray_shared_facts": (-1, 0, 1, 2, 3),
 }
 MAX_PASSES = 4
 

@@ -265,4 +265,7 @@ RULES = Thresholds(
     event_fact_elsewhere=0.25,
     event_subject_share=0.9,
     event_subject_elsewhere=0.1,
+    headline_split_at=0.09,
+    headline_event_part=3,
+    stray_shared_facts=-1,
 )

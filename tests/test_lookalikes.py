@@ -3,10 +3,12 @@ their own are events."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from conftest import RULES
 
-from digest.cluster._lookalikes import _names, _rejoin_outliers
+from digest.cluster._lookalikes import _names, _rejoin_outliers, split_lookalikes
 from digest.cluster._terms.batch import TermsBatch
 from digest.cluster._terms.features import article_terms
 from digest.cluster._thresholds import BACKGROUND_ARTICLES
@@ -116,3 +118,48 @@ def test_an_outlier_does_not_join_an_event_whose_subject_it_never_names():
     assert "n:priya okafor" not in glued.counts
     assert _names(glued.counts, "n:priya okafor")
     assert not _names(glued.counts, "n:glen marlow")
+
+
+BREACH = [
+    (
+        "Harlow & Finch says hackers stole data of 4.2 million members",
+        "Harlow & Finch said the ShadowVault gang copied the details of 4.2 million loyalty "
+        "card members on Tuesday.",
+    ),
+    (
+        "ShadowVault gang behind Harlow & Finch breach",
+        "The ShadowVault ransomware gang stole names and addresses of 4.2 million Harlow & "
+        "Finch customers, the store group said.",
+    ),
+    (
+        "What Harlow & Finch customers need to know",
+        "Customers should watch for phishing after Harlow & Finch confirmed that 4.2 million "
+        "loyalty accounts were stolen by ShadowVault.",
+    ),
+]
+# Another event that names the breached firm, and nothing else of the breach.
+STORE_OPENING = (
+    "Harlow & Finch opens Leeds flagship",
+    "Harlow & Finch opened a flagship store in the Victoria Quarter of Leeds on Saturday, "
+    "with 180 jobs.",
+)
+
+
+def split_event(
+    reports: list[tuple[str, str]], stray_shared_facts: int, story_ids: list[int | None]
+) -> list[list[int]]:
+    terms = TermsBatch.of([article_terms(title, text) for title, text in reports])
+    matrix = term_matrix(terms, BACKGROUND_ARTICLES)
+    rules = replace(RULES, stray_shared_facts=stray_shared_facts)
+    return split_lookalikes(list(range(len(reports))), matrix, terms, story_ids, rules)
+
+
+def test_an_article_sharing_only_the_firm_with_an_event_leaves_it():
+    reports = [*BREACH, STORE_OPENING]
+    assert split_event(reports, 1, [None] * 4) == [[0, 1, 2], [3]]
+    # At -1 no article leaves; nor does one already delivered, whose story is the event's.
+    assert split_event(reports, -1, [None] * 4) == [[0, 1, 2, 3]]
+    assert split_event(reports, 1, [None, None, None, 7]) == [[0, 1, 2, 3]]
+    # A report that also gives the breach's toll shares two facts: it stays.
+    follow_up = ("Harlow & Finch shares fall", "Harlow & Finch fell 6% over 4.2 million records.")
+    assert split_event([*BREACH, follow_up], 1, [None] * 4) == [[0, 1, 2, 3]]

@@ -240,6 +240,32 @@ def test_a_part_too_small_to_be_an_event_keeps_the_group_whole():
     assert split(counts, group) == [sorted(group)]
 
 
+def headline_split(first_leads: str, second_leads: str) -> list[list[int]]:
+    """Two events of headline_event_part reports each (too few for the first split), each
+    with a place of its own in its text, and headlines that lead with the names given."""
+    size = RULES.headline_event_part
+    assert size < RULES.min_event_part
+    first = {**TOPIC, **LAUNCH, "n:vandenberg": 1.0}
+    second = {**TOPIC, **BLAST, "n:boca chica": 1.0}
+    terms = [ArticleTerms(first, frozenset(), frozenset({first_leads}))] * size + [
+        ArticleTerms(second, frozenset(), frozenset({second_leads}))
+    ] * size
+    batch = TermsBatch.of(terms)
+    matrix = term_matrix(batch, BACKGROUND_ARTICLES)
+    group = list(range(2 * size))[::-1]
+    return split_lookalikes(group, matrix, batch, [None] * len(group), RULES)
+
+
+def test_small_lookalike_events_part_when_each_leads_with_a_name_of_its_own():
+    size = RULES.headline_event_part
+    parts = headline_split("n:vandenberg", "n:boca chica")
+    assert sorted(map(sorted, parts)) == [list(range(size)), list(range(size, 2 * size))]
+    # Headlines that lead with the topic's name: one group, as the first split left it.
+    assert headline_split("n:spacex", "n:spacex") == [list(range(2 * size))]
+    # One event's own name in the other's headlines too: no name of its own there.
+    assert headline_split("n:vandenberg", "n:vandenberg") == [list(range(2 * size))]
+
+
 def test_unrelated_articles_stay_one_group_in_article_order():
     counts = [{f"w:a{k}": 1.0} for k in range(4)]
     # Three and more: split into nothing that could be an event, so kept whole, sorted.

@@ -24,6 +24,9 @@
    group, so the split can be strict without shedding a story's odd sources. An outlier
    that never names an event's subject (event_subject_share) matches it at
    subject_conflict_factor: the headline-subject rule of step 4, inside the group.
+   Each event is then split again at headline_split_at, where parts of headline_event_part
+   articles are events when they also lead with a name of their own, and loses its strays
+   (stray_shared_facts): cluster/_lookalikes.py.
 
 The names in lower case are the fitted `Thresholds` (cluster/_thresholds.py), those in
 capitals fixed constants there.

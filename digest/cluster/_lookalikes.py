@@ -4,13 +4,16 @@ Step 6 of the clusterer's docstring. Two look-alike events (two launches by one 
 quakes in one region) share the topic's names, which the batch IDF still rates as rare.
 Inside their group those names are in every member and weigh little, so what remains is
 what tells the events apart: the other names, places and figures. A group of one event keeps
-what its members share beyond the topic and stays whole. Thresholds: cluster/_thresholds.py.
+what its members share beyond the topic and stays whole. Each event is then split again at a
+higher level, for small look-alike events that lead with names of their own
+(`_own_headline_name`), and loses its strays (`_without_strays`). Thresholds:
+cluster/_thresholds.py.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from scipy import sparse
@@ -34,20 +37,91 @@ def split_lookalikes(
     limits = thresholds or shipped_thresholds()
     if len(group) < 3 or len(group) > SPLIT_MAX_GROUP:
         return [group]
+    events = _split(group, matrix, terms, story_ids, limits, limits.split_at, None)
+    headlines = _headlines(terms)
+    split_again = []
+    for event in events:
+        parts = [event]
+        if len(event) >= 2 * limits.headline_event_part:
+            parts = _split(
+                event, matrix, terms, story_ids, limits, limits.headline_split_at, headlines
+            )
+        split_again.extend(parts if len(parts) >= 2 else [event])
+    return [
+        part for event in split_again for part in _without_strays(event, matrix, story_ids, limits)
+    ]
+
+
+def _without_strays(
+    event: list[int], matrix: TermMatrix, story_ids: Sequence[int | None], limits: Thresholds
+) -> list[list[int]]:
+    """`event`, less its strays, each then an event of its own: the articles that share at
+    most stray_shared_facts names and figures with all its other articles together, and
+    have one of their own. Such an article tells of something else that names the event's
+    actors, as a brief on a firm's new finance chief names the firm its data breach hit.
+    An article already delivered stays: its story is the event's."""
+    if len(event) < 3 or limits.stray_shared_facts < 0:
+        return [event]
+    unit = matrix.unit
+    positions = row_positions(unit.indptr, event)
+    columns = unit.indices[positions]
+    is_fact = matrix.kinds[columns] != "w"
+    rows = np.repeat(np.arange(len(event)), np.diff(unit.indptr)[np.asarray(event)])
+    fact_rows, fact_columns = rows[is_fact], columns[is_fact]
+    _, column_of, holders = np.unique(fact_columns, return_inverse=True, return_counts=True)
+    held_by_others = holders[column_of] >= 2  # (each article holds a term once)
+    shared = np.bincount(fact_rows, weights=held_by_others, minlength=len(event))
+    own = np.bincount(fact_rows, weights=~held_by_others, minlength=len(event))
+    delivered = np.array([story_ids[index] is not None for index in event])
+    stray = (shared <= limits.stray_shared_facts) & (own >= 1) & ~delivered
+    if not stray.any() or (~stray).sum() < 2:
+        return [event]
+    kept = [index for index, out in zip(event, stray.tolist(), strict=True) if not out]
+    return [kept, *([index] for index, out in zip(event, stray.tolist(), strict=True) if out)]
+
+
+def _split(
+    group: list[int],
+    matrix: TermMatrix,
+    terms: TermsBatch,
+    story_ids: Sequence[int | None],
+    limits: Thresholds,
+    split_at: float,
+    headlines: Callable[[int], frozenset[int]] | None,
+) -> list[list[int]]:
+    """`group` linked again at `split_at` with IDF inside the group, and its parts judged
+    by `_rejoin_outliers`: the events, or the group whole (in the order it linked when it
+    linked as one part, else in article order). With `headlines` (each row's headline
+    names) this is the headline split: its parts need headline_event_part articles and a
+    headline name of their own (`_own_headline_name`)."""
+    min_part = limits.min_event_part if headlines is None else limits.headline_event_part
     size = len(group)
     cosines = _local_cosines(matrix.unit, group)
     left, right = np.triu_indices(size, 1)
     pairs = ScoredPairs(left, right, cosines[left, right])
-    parts = average_link(size, pairs, [story_ids[i] for i in group], limits.split_at)
-    if len(parts) >= 2 and sum(len(part) >= limits.min_event_part for part in parts) < 2:
+    parts = average_link(size, pairs, [story_ids[i] for i in group], split_at)
+    if len(parts) == 1:
+        return [[group[i] for i in parts[0]]]
+    if sum(len(part) >= min_part for part in parts) < 2:
         # No two parts could be events (_rejoin_outliers): the group stays whole, and its
         # members' terms need not be looked up (most of the split's time on a big batch).
         return [sorted(group)]
-    holdings = [terms.counted(i) for i in group] if len(parts) >= 2 else []
-    events = _rejoin_outliers(parts, cosines, holdings, limits)
-    if len(parts) >= 2 and len(events) == 1:
+    holdings = [terms.counted(i) for i in group]
+    named = [headlines(i) for i in group] if headlines is not None else None
+    events = _rejoin_outliers(parts, cosines, holdings, limits, min_part, named)
+    if len(events) == 1:
         return [sorted(group)]  # kept whole, in article order ("why" labels follow it)
     return [[group[i] for i in event] for event in events]
+
+
+def _headlines(terms: TermsBatch) -> Callable[[int], frozenset[int]]:
+    """headlines(row): the columns of the names in article `row`'s headline."""
+    columns, bounds = terms.title_columns, terms.title_indptr
+
+    def headline(row: int) -> frozenset[int]:
+        return frozenset(columns[bounds[row] : bounds[row + 1]].tolist())
+
+    return headline
 
 
 # A group's local vectors are multiplied as a dense matrix (numpy, one call) unless that
@@ -89,6 +163,8 @@ def _rejoin_outliers(
     cosines: np.ndarray,
     holdings: Sequence[dict[str, float]],
     thresholds: Thresholds | None = None,
+    min_part: int | None = None,
+    headlines: Sequence[frozenset[int]] | None = None,
 ) -> list[list[int]]:
     """The events of a split group, each with its outliers.
 
@@ -105,11 +181,14 @@ def _rejoin_outliers(
     if len(parts) < 2:
         return parts
     limits = thresholds or shipped_thresholds()
+    smallest = limits.min_event_part if min_part is None else min_part
     members = [index for part in parts for index in part]
     events = [
         list(part)
         for part in parts
-        if len(part) >= limits.min_event_part and _has_own_fact(part, members, holdings, limits)
+        if len(part) >= smallest
+        and _has_own_fact(part, members, holdings, limits)
+        and (headlines is None or _own_headline_name(part, members, headlines))
     ]
     if len(events) < 2:
         return [sorted(members)]
@@ -153,6 +232,18 @@ def _match(
     if subject and not any(_names(holding, name) for name in subject):
         mean *= conflict_factor
     return mean
+
+
+def _own_headline_name(
+    part: Sequence[int], members: Sequence[int], headlines: Sequence[frozenset[int]]
+) -> bool:
+    """True when a name is in at least half of `part`'s headlines and in no headline of the
+    group's other articles: what each of two look-alike events of one week leads with (the
+    town a quake struck, the product launched), where their reports share the rest."""
+    inside = set(part)
+    elsewhere = set().union(*(headlines[i] for i in members if i not in inside))
+    held = Counter(name for index in part for name in headlines[index])
+    return any(count * 2 >= len(part) and name not in elsewhere for name, count in held.items())
 
 
 def _has_own_fact(

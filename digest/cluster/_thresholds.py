@@ -47,6 +47,13 @@ class Thresholds:
     # event_subject_elsewhere of the others.
     event_subject_share: float
     event_subject_elsewhere: float
+    # Each event is split again at headline_split_at (above split_at): parts of
+    # headline_event_part articles are events when they also lead with a name of their own.
+    headline_split_at: float
+    headline_event_part: int
+    # An article of an event of three or more that shares at most this many names and
+    # figures with the event's other articles, and has one of its own, leaves it (-1: none).
+    stray_shared_facts: int
 
     def to_json(self, note: str) -> str:
         return json.dumps({"note": note, "thresholds": asdict(self)}, indent=1) + "\n"

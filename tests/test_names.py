@@ -153,3 +153,13 @@ def test_a_numbered_model_and_its_maker_are_two_names():
         "Banque de France",
         "Charles de Gaulle",
     ]
+
+
+def test_a_firm_named_with_an_ampersand_is_one_name():
+    # Two names would count as two facts shared by any two stories on the firm.
+    assert names_in("Shoppers at Harlow & Finch and Marks & Spencer queued.") == [
+        "Harlow & Finch",
+        "Marks & Spencer",
+    ]
+    # A bare "&" opens nothing: a name is never led by it.
+    assert names_in("Profits & losses: Corvane said so.") == ["Corvane"]

@@ -12,8 +12,8 @@ from ...text import anchored_matches, sentence_spans
 from .words import STOPWORDS, fold
 
 # Lower-case words inside a name ("Bank of England", "Leonardo da Vinci"), the common first:
-# the name pattern tries them in this order.
-_CONNECTOR_WORDS = "of de du des la le von van der den da di del al bin y".split()
+# the name pattern tries them in this order; "&" joins a firm's names ("Marks & Spencer").
+_CONNECTOR_WORDS = "of de du des la le von van der den da di del al bin y &".split()
 _CONNECTORS = frozenset(_CONNECTOR_WORDS)
 # The capital letters of the alphabets that capitalise names: Latin with its accents
 # ("Österreich", "Élisabeth Borne", "Łódź"), Greek, Cyrillic.

@@ -8,7 +8,7 @@ from dataclasses import replace
 import numpy as np
 from conftest import RULES
 
-from digest.cluster._lookalikes import _names, _rejoin_outliers, split_lookalikes
+from digest.cluster._lookalikes import _names, _rejoin_outliers, without_strays
 from digest.cluster._terms.batch import TermsBatch
 from digest.cluster._terms.features import article_terms
 from digest.cluster._thresholds import BACKGROUND_ARTICLES
@@ -145,21 +145,21 @@ STORE_OPENING = (
 )
 
 
-def split_event(
+def strays_out(
     reports: list[tuple[str, str]], stray_shared_facts: int, story_ids: list[int | None]
 ) -> list[list[int]]:
     terms = TermsBatch.of([article_terms(title, text) for title, text in reports])
     matrix = term_matrix(terms, BACKGROUND_ARTICLES)
     rules = replace(RULES, stray_shared_facts=stray_shared_facts)
-    return split_lookalikes(list(range(len(reports))), matrix, terms, story_ids, rules)
+    return without_strays([list(range(len(reports)))], matrix, story_ids, rules)
 
 
 def test_an_article_sharing_only_the_firm_with_an_event_leaves_it():
     reports = [*BREACH, STORE_OPENING]
-    assert split_event(reports, 1, [None] * 4) == [[0, 1, 2], [3]]
+    assert strays_out(reports, 1, [None] * 4) == [[0, 1, 2], [3]]
     # At -1 no article leaves; nor does one already delivered, whose story is the event's.
-    assert split_event(reports, -1, [None] * 4) == [[0, 1, 2, 3]]
-    assert split_event(reports, 1, [None, None, None, 7]) == [[0, 1, 2, 3]]
+    assert strays_out(reports, -1, [None] * 4) == [[0, 1, 2, 3]]
+    assert strays_out(reports, 1, [None, None, None, 7]) == [[0, 1, 2, 3]]
     # A report that also gives the breach's toll shares two facts: it stays.
     follow_up = ("Harlow & Finch shares fall", "Harlow & Finch fell 6% over 4.2 million records.")
-    assert split_event([*BREACH, follow_up], 1, [None] * 4) == [[0, 1, 2, 3]]
+    assert strays_out([*BREACH, follow_up], 1, [None] * 4) == [[0, 1, 2, 3]]

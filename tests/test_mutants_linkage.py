@@ -283,11 +283,12 @@ def test_the_biggest_group_split_is_split_and_a_bigger_one_is_not():
     unit = sparse.identity(SPLIT_MAX_GROUP + 1, format="csr")
     matrix = TermMatrix([], np.zeros(0), np.zeros(0), unit, unit, np.zeros(0, dtype="<U1"))
     stories = [None] * (SPLIT_MAX_GROUP + 1)
+    batch = TermsBatch.of([ArticleTerms({}, frozenset(), frozenset())] * (SPLIT_MAX_GROUP + 1))
     # Unrelated articles: split into parts of one, which are no events: whole, sorted.
     largest = list(reversed(range(SPLIT_MAX_GROUP)))
-    assert split_lookalikes(largest, matrix, TermsBatch.of([]), stories, RULES) == [sorted(largest)]
+    assert split_lookalikes(largest, matrix, batch, stories, RULES) == [sorted(largest)]
     bigger = list(reversed(range(SPLIT_MAX_GROUP + 1)))
-    assert split_lookalikes(bigger, matrix, TermsBatch.of([]), stories, RULES) == [bigger]
+    assert split_lookalikes(bigger, matrix, batch, stories, RULES) == [bigger]
 
 
 def test_an_outlier_goes_to_the_best_mean_not_the_biggest_sum():

@@ -52,7 +52,7 @@ from scipy import sparse
 
 from ..models import Article, Cluster
 from ._linkage import ScoredPairs, average_link
-from ._lookalikes import split_lookalikes
+from ._lookalikes import split_lookalikes, without_strays
 from ._pairing import candidate_pairs
 from ._terms.batch import TermsBatch, batch_terms, heap_frozen, pool_size
 from ._terms.features import base_language
@@ -145,13 +145,14 @@ def _events(
     story_ids: Sequence[int | None],
     limits: Thresholds,
 ) -> list[Event]:
-    """The events of the `linked` groups (`split_lookalikes`), in order of their
+    """The events of the `linked` groups (`split_lookalikes`, `without_strays`), in order of their
     first article, each with its "why grouped" (why_grouped; a group's depends on it alone)."""
     groups = [
         event
         for group in linked
         for event in split_lookalikes(group, matrix, terms, story_ids, limits)
     ]
+    groups = without_strays(groups, matrix, story_ids, limits)
     groups.sort(key=min)
     return list(zip(groups, why_grouped(terms, groups, matrix.holders), strict=True))
 

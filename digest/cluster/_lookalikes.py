@@ -12,7 +12,7 @@ cluster/_thresholds.py.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -37,66 +37,119 @@ def split_lookalikes(
     limits = thresholds or shipped_thresholds()
     if len(group) < 3 or len(group) > SPLIT_MAX_GROUP:
         return [group]
-    events = _split(group, matrix, terms, story_ids, limits, limits.split_at, None)
+    cosines = _local_cosines(matrix.unit, group)
+    events = _split(group, cosines, terms, story_ids, limits, limits.split_at, None)
     headlines = _headlines(terms)
     split_again = []
     for event in events:
         parts = [event]
-        if len(event) >= 2 * limits.headline_event_part:
+        if len(event) >= 2 * limits.headline_event_part and _may_lead_apart(
+            event, headlines, limits.headline_event_part
+        ):
+            # A group that stayed whole has the cosines already (IDF inside the same members).
+            local = _reordered(cosines, group, event) if len(events) == 1 else None
             parts = _split(
-                event, matrix, terms, story_ids, limits, limits.headline_split_at, headlines
+                event,
+                local if local is not None else _local_cosines(matrix.unit, event),
+                terms,
+                story_ids,
+                limits,
+                limits.headline_split_at,
+                headlines,
             )
         split_again.extend(parts if len(parts) >= 2 else [event])
-    return [
-        part for event in split_again for part in _without_strays(event, matrix, story_ids, limits)
-    ]
+    return split_again
 
 
-def _without_strays(
-    event: list[int], matrix: TermMatrix, story_ids: Sequence[int | None], limits: Thresholds
+def without_strays(
+    events: list[list[int]],
+    matrix: TermMatrix,
+    story_ids: Sequence[int | None],
+    thresholds: Thresholds | None = None,
 ) -> list[list[int]]:
-    """`event`, less its strays, each then an event of its own: the articles that share at
-    most stray_shared_facts names and figures with all its other articles together, and
-    have one of their own. Such an article tells of something else that names the event's
-    actors, as a brief on a firm's new finance chief names the firm its data breach hit.
-    An article already delivered stays: its story is the event's."""
-    if len(event) < 3 or limits.stray_shared_facts < 0:
-        return [event]
+    """`events` (rows of the batch), each less its strays, which become events of their
+    own: the articles that share at most stray_shared_facts names and figures with all the
+    other articles of their event together, and have one of their own. Such an article
+    tells of something else that names the event's actors, as a brief on a retailer's new
+    store names the retailer whose data breach the event is. An article already delivered
+    stays: its story is the event's. One pass over every event of three or more."""
+    limits = thresholds or shipped_thresholds()
+    judged = [event for event in events if len(event) >= 3]
+    if limits.stray_shared_facts < 0 or not judged:
+        return events
     unit = matrix.unit
-    positions = row_positions(unit.indptr, event)
-    columns = unit.indices[positions]
+    members = np.fromiter((i for event in judged for i in event), dtype=np.int64)
+    event_of = np.repeat(np.arange(len(judged)), [len(event) for event in judged])
+    lengths = unit.indptr[members + 1] - unit.indptr[members]
+    columns = unit.indices[row_positions(unit.indptr, members)]
+    member_of = np.repeat(np.arange(len(members)), lengths)
     is_fact = matrix.kinds[columns] != "w"
-    rows = np.repeat(np.arange(len(event)), np.diff(unit.indptr)[np.asarray(event)])
-    fact_rows, fact_columns = rows[is_fact], columns[is_fact]
-    _, column_of, holders = np.unique(fact_columns, return_inverse=True, return_counts=True)
-    held_by_others = holders[column_of] >= 2  # (each article holds a term once)
-    shared = np.bincount(fact_rows, weights=held_by_others, minlength=len(event))
-    own = np.bincount(fact_rows, weights=~held_by_others, minlength=len(event))
-    delivered = np.array([story_ids[index] is not None for index in event])
+    member_of, columns = member_of[is_fact], columns[is_fact]
+    # A fact is shared when another article of the same event holds it (each holds it once).
+    keys = event_of[member_of] * np.int64(unit.shape[1]) + columns
+    _, key_of, holders = np.unique(keys, return_inverse=True, return_counts=True)
+    held_by_others = holders[key_of] >= 2
+    shared = np.bincount(member_of, weights=held_by_others, minlength=len(members))
+    own = np.bincount(member_of, weights=~held_by_others, minlength=len(members))
+    delivered = np.array([story_ids[i] is not None for i in members.tolist()], dtype=bool)
     stray = (shared <= limits.stray_shared_facts) & (own >= 1) & ~delivered
-    if not stray.any() or (~stray).sum() < 2:
-        return [event]
-    kept = [index for index, out in zip(event, stray.tolist(), strict=True) if not out]
-    return [kept, *([index] for index, out in zip(event, stray.tolist(), strict=True) if out)]
+    staying = np.bincount(event_of, weights=~stray, minlength=len(judged))
+    leaving = np.bincount(event_of, weights=stray, minlength=len(judged))
+    torn = np.flatnonzero((leaving > 0) & (staying >= 2)).tolist()
+    if not torn:
+        return events
+    strays = set(members[stray].tolist())
+    torn_events = {id(judged[number]) for number in torn}
+    result = []
+    for event in events:
+        if id(event) not in torn_events:
+            result.append(event)
+            continue
+        result.append([i for i in event if i not in strays])
+        result.extend([i] for i in event if i in strays)
+    return result
+
+
+def _may_lead_apart(
+    event: list[int], headlines: Callable[[int], frozenset[int]], part: int
+) -> bool:
+    """Whether two parts of `part` articles could each lead with a name of its own: two
+    headline names, each in at least half of such a part, held by different articles."""
+    needed = -(-part // 2)
+    holders: dict[int, set[int]] = defaultdict(set)
+    for index in event:
+        for name in headlines(index):
+            holders[name].add(index)
+    common = [held for held in holders.values() if len(held) >= needed]
+    return any(
+        not first & second for number, first in enumerate(common) for second in common[number + 1 :]
+    )
+
+
+def _reordered(cosines: np.ndarray, group: Sequence[int], rows: Sequence[int]) -> np.ndarray:
+    """The cosines of `group` (in its order) taken in the order of `rows`, its members."""
+    position = {row: number for number, row in enumerate(group)}
+    order = np.array([position[row] for row in rows], dtype=np.int64)
+    return cosines[np.ix_(order, order)]
 
 
 def _split(
     group: list[int],
-    matrix: TermMatrix,
+    cosines: np.ndarray,
     terms: TermsBatch,
     story_ids: Sequence[int | None],
     limits: Thresholds,
     split_at: float,
     headlines: Callable[[int], frozenset[int]] | None,
 ) -> list[list[int]]:
-    """`group` linked again at `split_at` with IDF inside the group, and its parts judged
+    """`group` linked again at `split_at` on `cosines` (its members' cosines with IDF taken
+    inside the group, in its order), and its parts judged
     by `_rejoin_outliers`: the events, or the group whole (in the order it linked when it
     linked as one part, else in article order). With `headlines` (each row's headline
     names) this is the headline split: its parts need headline_event_part articles and a
     headline name of their own (`_own_headline_name`)."""
     min_part = limits.min_event_part if headlines is None else limits.headline_event_part
     size = len(group)
-    cosines = _local_cosines(matrix.unit, group)
     left, right = np.triu_indices(size, 1)
     pairs = ScoredPairs(left, right, cosines[left, right])
     parts = average_link(size, pairs, [story_ids[i] for i in group], split_at)

@@ -23,7 +23,7 @@ from email.message import EmailMessage, Message
 from email.policy import SMTP
 from email.utils import parseaddr
 from pathlib import Path
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from ..config import DeliveryConfig
 from ..errors import DeliveryError
@@ -32,7 +32,13 @@ from ..models import Outgoing, RenderedDigest, Staged
 from ..text import plural
 from ._message import build_message
 from ._smtp_client import SmtpClient, SmtpSslClient
-from ._smtp_security import NeedsSetting, needs_what, security_mismatch, silent_server_hint
+from ._smtp_security import (
+    NeedsSetting,
+    login_problem,
+    needs_what,
+    security_mismatch,
+    silent_server_hint,
+)
 
 
 @dataclass(frozen=True)
@@ -174,9 +180,9 @@ def send_outgoing(
 
     Connection errors, timeouts and 4xx replies are retried in new sessions, up to
     `settings.retries` more times, waiting retry_delay, then twice that, and so on. What is
-    still deferred after that waits in the outbox for the next run. Raises DeliveryError
-    only for a login the server refuses (retrying cannot help) and for a message without
-    bytes to send.
+    still deferred after that waits in the outbox for the next run. What no retry can mend
+    (TLS, the login, its password: `setting_error`) ends the sending at once. Raises
+    DeliveryError only for a message without bytes to send.
 
     `load` gives a message's bytes just before they go out; messages listed from the
     store's outbox come without them (Store.staged_message reads them), so memory holds one
@@ -251,13 +257,6 @@ def _smtp_session(
     load: Load,
 ) -> list[Outgoing]:
     """One SMTP session over `messages`; returns those deferred, to try again later."""
-    server = f"{settings.host}:{settings.port}"
-    password = settings.password()
-    if settings.username and password is None:
-        raise DeliveryError(
-            f"SMTP {server}: delivery.username is set but ${settings.password_env} is empty; "
-            "export the password in that environment variable"
-        )
     deferred: list[Outgoing] = []
 
     def defer(message: Outgoing, reason: str) -> None:
@@ -267,6 +266,15 @@ def _smtp_session(
         journal.deferred(message, reason)
         deferred.append(message)
 
+    password = settings.password()
+    if settings.username and password is None:
+        outcome.setting_error = (
+            f"delivery.username is set but ${settings.password_env} is empty; "
+            "export the password in that environment variable"
+        )
+        for message in messages:
+            defer(message, outcome.setting_error)
+        return deferred
     try:
         client = _connect(settings)
     except (OSError, smtplib.SMTPException, UnicodeError, ValueError) as error:
@@ -282,54 +290,51 @@ def _smtp_session(
         return deferred
     envelope_from = parseaddr(settings.sender)[1] or settings.sender
     done = 0
+    closed_on = 0  # the code of the answer after which the server ended the session
     try:
         if settings.username:
-            client.login(settings.username, password or "")
+            _log_in(client, settings, password or "")
         for message in messages:
             verdict = _send_one(client, envelope_from, message, journal, load)
             done += 1
             if verdict is None:
                 outcome.accepted.append(message.key)
                 outcome.deferred.pop(message.key, None)
-            elif verdict[0] >= 500:
-                outcome.refused[message.key] = verdict[1]
+                continue
+            if verdict.code >= 500:
+                outcome.refused[message.key] = verdict.reply
                 outcome.deferred.pop(message.key, None)
-                journal.refused(message, verdict[1])
+                journal.refused(message, verdict.reply)
             else:
-                defer(message, verdict[1])
-                if verdict[0] == 421:  # the server is closing the session
-                    break
+                defer(message, verdict.reply)
+            if verdict.session_over:
+                closed_on = verdict.code
+                break
     except NeedsSetting as error:  # before DATA: the message in hand was not taken
         outcome.setting_error = str(error)
         for message in messages[done:]:
             defer(message, outcome.setting_error)
-    except smtplib.SMTPAuthenticationError as error:
-        raise DeliveryError(
-            f"SMTP {server}: login as {settings.username} failed ({error.smtp_code}); "
-            f"check ${settings.password_env}"
-        ) from None
-    except UnicodeEncodeError:
-        raise DeliveryError(
-            f"SMTP {server}: the user name or ${settings.password_env} has characters "
-            "smtplib cannot send (non-ASCII)"
-        ) from None
+    except _SessionBroken as error:
+        # The message in hand may have reached the server if its end had gone out (then it
+        # stays `sending`: uncertain, never unstaged); it and the rest go again.
+        if error.after_data:
+            defer(dataclasses.replace(messages[done], uncertain=True), error.reason)
+            done += 1
+        for message in messages[done:]:
+            defer(message, error.reason)
     except DeliveryError:
         # A message without bytes (_message_bytes): not the network's doing, and no retry
         # mends it. DeliveryError is an OSError, so without this it would read "connection
         # lost" and defer every message after it too.
         raise
     except (smtplib.SMTPException, OSError) as error:
-        # Cut off: the message in hand may have reached the server if its end had gone out
-        # (then it stays `sending`: uncertain, never unstaged); it and the rest go again.
+        # Cut off before the end of the message in hand went out: the server has none of it.
         reason = f"connection lost: {error or type(error).__name__}"
-        if isinstance(error, _CutOffAfterData):
-            defer(dataclasses.replace(messages[done], uncertain=True), reason)
-            done += 1
         for message in messages[done:]:
             defer(message, reason)
     else:
         for message in messages[done:]:
-            defer(message, "the server closed the session (421)")
+            defer(message, f"the server closed the session ({closed_on})")
     finally:
         try:
             client.quit()
@@ -338,10 +343,33 @@ def _smtp_session(
     return deferred
 
 
+def _log_in(client: smtplib.SMTP, settings: DeliveryConfig, password: str) -> None:
+    """Log in; a login no retry can mend (refused, not offered, unsendable) raises
+    NeedsSetting naming what to change, one refused for now (4xx) _SessionBroken."""
+    try:
+        client.login(settings.username or "", password)
+    except (smtplib.SMTPException, UnicodeEncodeError) as error:
+        problem = login_problem(settings, client, error)
+        if problem:
+            raise NeedsSetting(problem) from None
+        if isinstance(error, smtplib.SMTPAuthenticationError):
+            reply = f"{error.smtp_code} {_decode(error.smtp_error)}".strip()
+            raise _SessionBroken(
+                f"login as {settings.username} refused for now ({reply})"
+            ) from None
+        raise
+
+
+class _Refusal(NamedTuple):
+    code: int
+    reply: str  # the code and the server's text, as one line
+    session_over: bool  # the server ended the session after it: the rest wait for the next
+
+
 def _send_one(
     client: smtplib.SMTP, envelope_from: str, message: Outgoing, journal: Journal, load: Load
-) -> tuple[int, str] | None:
-    """MAIL, RCPT, DATA for one message; None when accepted, else (code, reply).
+) -> _Refusal | None:
+    """MAIL, RCPT, DATA for one message; None when accepted, else the refusal.
 
     smtplib's sendmail() is unrolled so that the outbox row is marked `sending` between the
     body and the final dot: until that dot the server discards the message if we die, so
@@ -354,39 +382,72 @@ def _send_one(
     if not (envelope_from.isascii() and parseaddr(message.recipient)[1].isascii()):
         if not client.has_extn("smtputf8"):
             # Final: this server cannot carry the address, however often we ask.
-            return 553, "553 the address is not ASCII and the server does not offer SMTPUTF8"
+            return _Refusal(
+                553, "553 the address is not ASCII and the server does not offer SMTPUTF8", False
+            )
         options = ("SMTPUTF8",)
-    for command in (
-        lambda: client.mail(envelope_from, options),
-        lambda: client.rcpt(message.recipient),
-        lambda: client.docmd("DATA"),
-    ):
-        code, reply = command()
+    # Each command has its own success code: a DATA answered 250 (not 354) would take the
+    # body for commands, and a later 250 would read as the message taken.
+    steps: tuple[tuple[str, tuple[int, ...], Callable[[], tuple[int, bytes]]], ...] = (
+        ("MAIL", (250,), lambda: client.mail(envelope_from, options)),
+        ("RCPT", (250, 251), lambda: client.rcpt(message.recipient)),
+        ("DATA", (354,), lambda: client.docmd("DATA")),
+    )
+    for command, expected, send in steps:
+        code, text = send()
+        if code in expected:
+            continue
+        reply = f"{code} {_decode(text)}".strip()
         if code == 530:  # RFC 3207/4954: no mail before TLS or a login, for any recipient
-            raise NeedsSetting(needs_what(client, f"{code} {_decode(reply)}".strip()))
-        if code not in (250, 251, 354):
-            if code != 421:
-                client.rset()
-            return code, f"{code} {_decode(reply)}".strip()
+            raise NeedsSetting(needs_what(client, reply))
+        if 400 <= code < 600:
+            return _refusal(client, code, reply)
+        raise _SessionBroken(_out_of_step(command, reply, expected))
     client.send(_data_body(data))
     journal.sending(message)
     try:
         client.send(b".\r\n")
-        code, reply = client.getreply()
+        code, text = client.getreply()
     except (smtplib.SMTPException, OSError) as error:
-        raise _CutOffAfterData(str(error) or type(error).__name__) from error
-    if code != 250:
-        if code != 421:
-            # As smtplib's sendmail does: a server that failed while taking the message may
-            # keep its transaction open, and answer the next MAIL "nested MAIL command".
-            client.rset()
-        return code, f"{code} {_decode(reply)}".strip()
-    journal.sent(message, f"{code} {_decode(reply)}".strip())
-    return None
+        reason = f"connection lost: {error or type(error).__name__}"
+        raise _SessionBroken(reason, after_data=True) from error
+    reply = f"{code} {_decode(text)}".strip()
+    if code == 250:
+        journal.sent(message, reply)
+        return None
+    if 400 <= code < 600:
+        return _refusal(client, code, reply)
+    raise _SessionBroken(_out_of_step("the end of the message", reply, (250,)), after_data=True)
 
 
-class _CutOffAfterData(smtplib.SMTPServerDisconnected):
-    """The session broke after the end of a message went out: the server may have it."""
+def _refusal(client: smtplib.SMTP, code: int, reply: str) -> _Refusal:
+    """The server's no, and whether the session can go on. The no stands whatever the RSET
+    after it meets: a server that refuses for good often hangs up at once ("554 ...;
+    closing"), and that is no lost connection."""
+    if code == 421:  # the server is closing the session
+        return _Refusal(code, reply, True)
+    # As smtplib's sendmail does: a server that failed while taking the message may keep
+    # its transaction open, and answer the next MAIL "nested MAIL command".
+    try:
+        reset, _ = client.rset()
+    except (smtplib.SMTPException, OSError):
+        return _Refusal(code, reply, True)
+    return _Refusal(code, reply, reset != 250)
+
+
+def _out_of_step(command: str, reply: str, expected: tuple[int, ...]) -> str:
+    codes = " or ".join(str(code) for code in expected)
+    return f'the server answered {command} with "{reply}" where SMTP expects {codes}'
+
+
+class _SessionBroken(smtplib.SMTPException):
+    """The session cannot go on: cut off, or the server out of step with SMTP. `after_data`:
+    the end of the message in hand had gone out, so the server may have it."""
+
+    def __init__(self, reason: str, after_data: bool = False):
+        super().__init__(reason)
+        self.reason = reason
+        self.after_data = after_data
 
 
 def _data_body(message: bytes) -> bytes:

@@ -28,6 +28,31 @@ def needs_what(client: smtplib.SMTP, reply: str) -> str:
     return f"the server wants a login before mail ({reply}); set delivery.username"
 
 
+def login_problem(settings: DeliveryConfig, client: smtplib.SMTP, error: Exception) -> str | None:
+    """What to change when logging in failed in a way no retry mends, else None (a 4xx
+    answer, a lost connection: worth another try)."""
+    if isinstance(error, smtplib.SMTPNotSupportedError):  # login() raises it for no AUTH
+        if settings.security == "none" and client.has_extn("starttls"):
+            fix = "set delivery.security: starttls (it offers STARTTLS)"
+        else:
+            fix = "remove delivery.username if the server takes mail without a login"
+        return f"the server offers no login (AUTH) on this connection; {fix}"
+    if isinstance(error, UnicodeEncodeError):
+        return (
+            f"delivery.username or ${settings.password_env} has characters smtplib cannot "
+            "send (non-ASCII)"
+        )
+    if not isinstance(error, smtplib.SMTPAuthenticationError) or error.smtp_code < 500:
+        return None
+    reply = _reply(error.smtp_code, error.smtp_error)
+    if error.smtp_code in (530, 538) and client.has_extn("starttls"):  # RFC 3207, 4954
+        return f"the server wants TLS before a login ({reply}); set delivery.security: starttls"
+    return (
+        f"login as {settings.username} refused ({reply}); check ${settings.password_env} "
+        "and delivery.username"
+    )
+
+
 # OpenSSL's reasons for bytes that are not TLS at all: the server speaks plain SMTP there.
 _NOT_TLS = {"WRONG_VERSION_NUMBER", "UNKNOWN_PROTOCOL", "HTTP_REQUEST", "RECORD_LAYER_FAILURE",
             "PACKET_LENGTH_TOO_LONG", "UNEXPECTED_RECORD"}  # fmt: skip

@@ -136,7 +136,7 @@ def test_messages_refused_for_now_are_given_up_after_the_queue_limit(store):
         "S", [], [Staged("a@b.example", "<1@x>", b"m")], None, NOW - QUEUE_LIMIT * 2
     )
     store.mark_deferred(message.key, "451 greylisted", NOW)
-    assert store.give_up_expired(NOW) == ["a@b.example"]
+    assert store.give_up_expired(NOW) == {"a@b.example": "gave up after 5 days: 451 greylisted"}
     assert store.outgoing() == []
 
 

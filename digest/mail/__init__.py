@@ -2,7 +2,7 @@
 
 What other stages may use; the modules beside this one are internal."""
 
-from ._archive import email_links, page_links, write_archive
+from ._archive import archive_page, email_links, page_links, write_archive
 from ._deliver import (
     SendOutcome,
     deliver,
@@ -16,6 +16,7 @@ from ._smtp_security import probe_smtp
 
 __all__ = [
     "SendOutcome",
+    "archive_page",
     "deliver",
     "delivered_to",
     "email_links",

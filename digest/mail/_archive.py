@@ -83,11 +83,10 @@ def page_links() -> Links:
     return Links(archive_index=INDEX)
 
 
-def write_archive(
-    archive: ArchiveConfig, digest: Digest, page_html: str, subject: str
-) -> list[Path]:
-    """Add one digest's page and rewrite the index and the feed. Returns the files written."""
-    folder = archive.folder
+def archive_page(digest: Digest, page_html: str, subject: str) -> str:
+    """What the archive keeps of one digest (its page, its entry in the index and the feed,
+    the index's title, language and zone), as text: staged with the digest, since the run
+    that sends its first message, and so writes its page, may be a later one."""
     entry = ArchivedDigest(
         page=page_name(digest.created),
         title=digest.title,
@@ -98,17 +97,34 @@ def write_archive(
         headlines=[(item.headline, safe_url(item.url)) for item in digest.items],
         follow_up_count=digest.follow_up_count,
     )
+    return json.dumps(
+        {
+            "entry": asdict(entry),
+            "html": page_html,
+            "language": digest.language,
+            "timezone": digest.timezone,
+        },
+        ensure_ascii=False,
+    )
+
+
+def write_archive(archive: ArchiveConfig, page: str) -> list[Path]:
+    """Add one digest's page (`archive_page`) and rewrite the index and the feed. Returns
+    the files written."""
+    folder = archive.folder
+    kept = json.loads(page)
+    entry = _entry(kept["entry"])
     try:
         folder.mkdir(parents=True, exist_ok=True)
         entries = [e for e in _read_record(folder) if e.page != entry.page] + [entry]
         entries.sort(key=lambda e: datetime.fromisoformat(e.created), reverse=True)
         files = {
-            folder / entry.page: page_html,
+            folder / entry.page: kept["html"],
             folder / RECORD: json.dumps([asdict(e) for e in entries], ensure_ascii=False, indent=1),
             folder / INDEX: index_page(
-                entries, digest.title, digest.language, archive, digest.timezone
+                entries, entry.title, kept["language"], archive, kept["timezone"]
             ),
-            folder / FEED: atom_feed(entries, digest.title, archive),
+            folder / FEED: atom_feed(entries, entry.title, archive),
         }
         for path, text in files.items():
             # The web server must be able to read the archive (mkstemp makes files private).
@@ -118,16 +134,17 @@ def write_archive(
     return list(files)
 
 
+def _entry(row: dict) -> ArchivedDigest:
+    """An entry read back from JSON, where its (headline, url) pairs became lists."""
+    return ArchivedDigest(**{**row, "headlines": [tuple(pair) for pair in row["headlines"]]})
+
+
 def _read_record(folder: Path) -> list[ArchivedDigest]:
     path = folder / RECORD
     if not path.exists():
         return []
     try:
-        rows = json.loads(path.read_text(encoding="utf-8"))
-        return [
-            ArchivedDigest(**{**row, "headlines": [tuple(pair) for pair in row["headlines"]]})
-            for row in rows
-        ]
+        return [_entry(row) for row in json.loads(path.read_text(encoding="utf-8"))]
     except (ValueError, TypeError, KeyError) as error:
         # Keep the damaged record for the operator instead of overwriting the history.
         kept = path.with_name(f"{RECORD}.broken-{datetime.now(UTC):%Y%m%d%H%M%S}")

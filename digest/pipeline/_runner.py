@@ -16,6 +16,7 @@ import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from email.utils import parseaddr
 from pathlib import Path
 
 from ..cluster import (
@@ -26,11 +27,12 @@ from ..cluster import (
     rank_clusters,
     sources_of,
 )
-from ..config import Config, FetchSettings
+from ..config import Config, DeliveryConfig, FetchSettings
 from ..errors import DeliveryError, DigestError, ExtractError, FetchError, Invalid
 from ..feeds import FEED_ACCEPT, Fetcher, FetchRequest, parse_fetched
 from ..mail import (
     SendOutcome,
+    archive_page,
     email_links,
     nothing_delivered,
     page_links,
@@ -62,6 +64,8 @@ from ._timing import StageTimer
 
 log = logging.getLogger("digest")
 JOIN_HORIZON = timedelta(days=7)
+# Recipients named in a one-line failure before "and N more": a digest may go to thousands.
+NAMED = 3
 
 
 def run(config: Config, *, now: datetime | None = None) -> RunReport:
@@ -196,12 +200,18 @@ def _raise_if_nobody_has_it(config: Config, store: Store, report: RunReport) -> 
     by_reason: dict[str, list[str]] = {}
     for recipient, reason in waiting.items():
         by_reason.setdefault(reason, []).append(recipient or "the .html and .txt copies")
-    # One line however many recipients wait: the first few of each reason, then a count.
+    # One line however many recipients wait: the first few of each of the first few reasons
+    # (a server's reply may name its recipient: one reason each), then a count.
+    groups = list(by_reason.items())
     listed = "; ".join(
-        ", ".join(names[:3]) + (f" and {len(names) - 3:,} more" if len(names) > 3 else "")
+        ", ".join(names[:NAMED])
+        + (f" and {len(names) - NAMED:,} more" if len(names) > NAMED else "")
         + f" deferred ({reason})"
-        for reason, names in by_reason.items()
+        for reason, names in groups[:NAMED]
     )  # fmt: skip
+    others = sum(len(names) for _, names in groups[NAMED:])
+    if others:
+        listed += f"; {others:,} more deferred for other reasons"
     messages = "its message waits" if len(waiting) == 1 else "its messages wait"
     error = DeliveryError(
         f"{where}: no recipient has the digest yet: {listed}; {messages} in the outbox and "
@@ -381,16 +391,61 @@ def render_email(config: Config, digest: Digest) -> RenderedDigest:
     )
 
 
-def _archive(config: Config, digest: Digest, subject: str, report: RunReport) -> None:
-    """Write the delivered digest to the web archive; a failure here is a warning only."""
+def _archive_record(config: Config, digest: Digest, subject: str) -> str | None:
+    """What the digest's archive page needs, kept with the staged digest: the run that
+    sends its first message may be a later one (this one dies), without the digest."""
+    if config.archive is None:
+        return None
+    page = render_digest(digest, config.templates, links=page_links(), web=True)
+    return archive_page(digest, page.html, subject)
+
+
+def _archive_staged(config: Config, store: Store, report: RunReport) -> None:
+    """Write the archive pages of the digests a server took a message of and whose page is
+    not written yet: the one this run just sent, one an earlier run staged and died before
+    sending, one whose page could not be written then. A failure is a warning only (the
+    digest was delivered); the page is tried again by the next run."""
     if config.archive is None:
         return
-    try:
-        page = render_digest(digest, config.templates, links=page_links(), web=True)
-        write_archive(config.archive, digest, page.html, subject)
-    except DigestError as error:
-        log.info("%s", error)  # in the report's warnings, which `run` prints
-        report.warnings.append(str(error))
+    for digest_id, page in store.archive_due():
+        try:
+            write_archive(config.archive, page)
+        except DigestError as error:
+            log.info("%s", error)  # in the report's warnings, which `run` prints
+            report.warnings.append(str(error))
+            return
+        store.archived(digest_id)
+
+
+def _nothing_delivered(
+    settings: DeliveryConfig, outcome: SendOutcome, recipient: dict[str, str]
+) -> str:
+    """`nothing_delivered`, in one short line however many recipients: when their reasons
+    differ (a server's reply may name its recipient), the first few, then a count."""
+    reasons = {**outcome.refused, **outcome.deferred}
+    distinct = len(set(reasons.values()))
+    if (
+        outcome.setting_error
+        or distinct == 1
+        or len(reasons) <= NAMED
+        or (settings.method == "file" and distinct <= NAMED)
+    ):
+        return nothing_delivered(settings, outcome, recipient)
+    where = (
+        f"SMTP {settings.host}:{settings.port}"
+        if settings.method == "smtp"
+        else f"outbox {settings.outbox}"
+    )
+    listed = "; ".join(
+        f"{recipient[key] or 'the .html and .txt copies'}: {why}"
+        for key, why in list(reasons.items())[:NAMED]
+    )
+    summary = (
+        f"{where}: no recipient accepted the digest ({listed} and {len(reasons) - NAMED:,} more)"
+    )
+    if outcome.deferred and settings.retries:
+        summary += f" (tried {settings.retries + 1} times)"
+    return summary
 
 
 def _send(
@@ -410,8 +465,9 @@ def _send(
     with timer.stage("deliver") as timing:
         staged = stage_messages(rendered, settings, config.language, now)
         digest_id, outgoing = store.stage_digest(
-            rendered.subject, digest.items, staged, run_id, now, digest.follow_ups
-        )
+            rendered.subject, digest.items, staged, run_id, now, digest.follow_ups,
+            archive=_archive_record(config, digest, rendered.subject),
+        )  # fmt: skip
         outcome = _send_and_report(config, store, outgoing, report)
         # What reached a server or the outbox folder, not what was staged: a run whose
         # sending failed says "0 accepted messages". The outbox's copy of the digest for
@@ -426,10 +482,10 @@ def _send(
                 copies = [target + ".html", target + ".txt"] if message.recipient == "" else []
                 report.outbox_files += copies or [target]
         with timer.stage("archive"):
-            _archive(config, digest, rendered.subject, report)
+            _archive_staged(config, store, report)
         return
     recipient = {m.key: m.recipient for m in outgoing}
-    summary = nothing_delivered(settings, outcome, recipient)
+    summary = _nothing_delivered(settings, outcome, recipient)
     # Nothing reached a server: unstage, so the stories join the next digest instead.
     if store.cancel_digest(digest_id, summary, datetime.now(UTC)):
         for key in outcome.deferred:
@@ -488,10 +544,12 @@ def _send_and_report(
 
 def _retry_outbox(config: Config, store: Store, report: RunReport, now: datetime) -> None:
     """First send what an earlier run staged and did not get accepted: refused for now, or
-    cut off by a crash. Same bytes, same Message-ID. Before that, messages answered for good
-    more than `delivery.keep_sent` ago lose their bytes (their rows stay)."""
+    cut off by a crash. Same bytes, same Message-ID, to the recipients still configured.
+    Before that, messages answered for good more than `delivery.keep_sent` ago lose their
+    bytes (their rows stay), and what a run that died while staging left is dropped."""
+    store.drop_unfinished_staging()
     store.prune_outbox(now, config.delivery.keep_sent)
-    outgoing = store.outgoing()
+    outgoing = _still_configured(config, store, store.outgoing(), report, now)
     for message in outgoing:
         if message.uncertain and message.method == "smtp":  # a file is just rewritten
             report.warnings.append(
@@ -505,8 +563,50 @@ def _retry_outbox(config: Config, store: Store, report: RunReport, now: datetime
             _send_and_report(config, store, outgoing, report)
         except DeliveryError as error:
             log.warning("queued messages wait: %s", error)
-    for address in store.give_up_expired(now):
-        report.refused[address] = f"gave up after {QUEUE_LIMIT.days} days of temporary refusals"
+    _archive_staged(config, store, report)
+    for address, reason in store.give_up_expired(now).items():
+        report.deferred.pop(address, None)
+        report.refused[address] = reason
+
+
+def _still_configured(
+    config: Config, store: Store, outgoing: list[Outgoing], report: RunReport, now: datetime
+) -> list[Outgoing]:
+    """The waiting messages whose recipient and method the config still has; the others are
+    cancelled (a reader taken out of delivery.to gets nothing more), one warning line for
+    each reason."""
+    settings = config.delivery
+    configured = {_address(recipient) for recipient in settings.recipients}
+    if settings.method == "file":
+        configured.add("")  # the outbox's .html and .txt copies
+    kept = []
+    dropped: dict[str, list[Outgoing]] = {}
+    for message in outgoing:
+        if message.method != settings.method:
+            why = f"delivery.method of {config.path} is now {settings.method}"
+        elif _address(message.recipient) not in configured:
+            why = f"no longer in delivery.to of {config.path}"
+        else:
+            kept.append(message)
+            continue
+        dropped.setdefault(why, []).append(message)
+    for why, messages in dropped.items():
+        store.cancel_messages([m.key for m in messages], f"cancelled: {why}", now)
+        whom = list(dict.fromkeys(m.recipient or "the outbox copies" for m in messages))
+        named = ", ".join(whom[:NAMED]) + (
+            f" and {len(whom) - NAMED:,} more" if len(whom) > NAMED else ""
+        )
+        warning = (
+            f"{plural(len(messages), 'waiting message')} to {named} cancelled, not sent: {why}"
+        )
+        log.info("%s", warning)  # in the report's warnings, which `run` prints
+        report.warnings.append(warning)
+    return kept
+
+
+def _address(recipient: str) -> str:
+    """The address a recipient is known by (its display name may change)."""
+    return (parseaddr(recipient)[1] or recipient).casefold()
 
 
 def reactivate(config: Config, names: Sequence[str] = ()) -> list[str]:

@@ -21,6 +21,9 @@ from urllib.parse import urlsplit, urlunsplit
 # never the URL, which is in the config, the logs and `digest status`.
 PASSWORD_VARIABLE = "DIGEST_STORAGE_PASSWORD"
 POSTGRES_SCHEMES = ("postgresql", "postgres")
+# How long a SQLite statement waits for another process's write lock before it fails with
+# "database is locked" (a transaction may ask for longer: `begin(patience=...)`).
+BUSY_TIMEOUT = 10.0  # seconds
 
 
 def is_database_url(storage: Path | str) -> bool:
@@ -57,7 +60,7 @@ class Connection(Protocol):
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor: ...
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None: ...
     def insert(self, sql: str, params: Sequence[Any] = ()) -> int: ...
-    def begin(self) -> None: ...
+    def begin(self, patience: float | None = None) -> None: ...
     def commit(self) -> None: ...
     def rollback(self) -> None: ...
     def close(self) -> None: ...
@@ -70,13 +73,13 @@ class SQLiteConnection:
     def __init__(self, path: Path, read_only: bool = False):
         if read_only:  # an existing file, never created nor changed (`digest check`)
             target = f"{path.absolute().as_uri()}?mode=ro"
-            self.raw = sqlite3.connect(target, timeout=10, isolation_level=None, uri=True)
+            self.raw = sqlite3.connect(target, timeout=BUSY_TIMEOUT, isolation_level=None, uri=True)
             self.raw.row_factory = sqlite3.Row
             return
         # A new state file is its owner's alone (its -wal and -shm files take its mode): the
         # outbox in it holds every recipient's address.
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
-        self.raw = sqlite3.connect(path, timeout=10, isolation_level=None)
+        self.raw = sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None)
         self.raw.row_factory = sqlite3.Row
         self.raw.execute("PRAGMA journal_mode=WAL")
         self.raw.execute("PRAGMA foreign_keys=ON")
@@ -92,10 +95,18 @@ class SQLiteConnection:
         assert row_id is not None
         return row_id
 
-    def begin(self) -> None:
-        # IMMEDIATE: the write lock from the start, so two processes never both read, then
-        # both try to write (one would fail with "database is locked").
-        self.raw.execute("BEGIN IMMEDIATE")
+    def begin(self, patience: float | None = None) -> None:
+        """IMMEDIATE: the write lock from the start, so two processes never both read, then
+        both try to write (one would fail with "database is locked"). `patience`: how long
+        to wait for that lock when another process holds it (default BUSY_TIMEOUT)."""
+        if patience is None:
+            self.raw.execute("BEGIN IMMEDIATE")
+            return
+        self.raw.execute(f"PRAGMA busy_timeout = {int(patience * 1000)}")
+        try:
+            self.raw.execute("BEGIN IMMEDIATE")
+        finally:
+            self.raw.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
 
     def commit(self) -> None:
         self.raw.execute("COMMIT")
@@ -173,7 +184,9 @@ class PostgresConnection:
         row = self.execute(sql + " RETURNING id", params).fetchone()
         return int(row[0])
 
-    def begin(self) -> None:
+    def begin(self, patience: float | None = None) -> None:
+        # A PostgreSQL writer waits for the rows another holds as long as it takes (no
+        # lock_timeout is set): no patience to give.
         self.raw.execute("BEGIN")
 
     def commit(self) -> None:

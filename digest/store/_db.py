@@ -116,16 +116,26 @@ class StateDB:
         self.db.close()
 
     @contextmanager
-    def transaction(self, step: str | None = None) -> Iterator[Connection]:
-        """One transaction; `step` names it as a crash point of the tests (crash_points.py)."""
+    def transaction(
+        self, step: str | None = None, *, patience: float | None = None
+    ) -> Iterator[Connection]:
+        """One transaction; `step` names it as a crash point of the tests (crash_points.py),
+        `patience` is how long it may wait for another process's write lock (SQLite)."""
         with crash_points.around(step):
-            self.db.begin()
+            self.db.begin(patience)
             try:
                 yield self.db
             except BaseException:
                 self.db.rollback()
                 raise
             self.db.commit()
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        """A step of several transactions, named as one crash point of the tests: `before-`
+        nothing of it is written, `after-` its last transaction is committed."""
+        with crash_points.around(name):
+            yield
 
     @contextmanager
     def errors_named(self) -> Iterator[None]:

@@ -288,6 +288,13 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         CREATE INDEX articles_listed_in ON articles (listed_in) WHERE listed_in IS NOT NULL
         """,
     ),
+    (
+        # What a digest's archive page needs (JSON, written by the pipeline), kept with the
+        # staged digest until the page is written: a digest staged by a run that died is
+        # sent by the next run, which writes its page then.
+        "015_staged_archive",
+        "ALTER TABLE digests ADD COLUMN archive TEXT",
+    ),
 )
 
 # PostgreSQL runs the same migrations, with the few statements SQLite alone reads replaced

@@ -1,16 +1,20 @@
 """Digests, their deliveries, and the outbox of messages staged for each recipient.
 
-Exactly once, nothing lost: a digest is *staged* in one transaction (its row, its stories,
-its articles marked delivered, one outbox row per recipient holding the complete message and
-its Message-ID) before anything is sent. Each message is then marked `sending` just before
-the SMTP end-of-data is sent, and `sent` in the transaction that records its delivery, right
-after the server's 250. A run that dies anywhere leaves the rows `queued` or `sending`; the
-next run sends exactly those again, byte for byte, before building a new digest.
+Exactly once, nothing lost: a digest is *staged* (its row, its stories, its articles marked
+delivered, one outbox row per recipient holding the complete message and its Message-ID)
+before anything is sent; the messages go in as `staging` rows, a few per short transaction,
+and one transaction makes them `queued` with the stories taken (`stage_digest`). Each
+message is then marked `sending` just before the SMTP end-of-data is sent, and `sent` in the
+transaction that records its delivery, right after the server's 250. A run that dies
+anywhere leaves the rows `queued` or `sending` (or `staging`, never sent, dropped); the next
+run sends exactly those again, byte for byte, before building a new digest.
 
-Outbox row life: `queued` -> `sending` -> `sent` | `refused` (5xx) | `queued` again (4xx,
-a dropped connection; retried each run for QUEUE_LIMIT, then `gave-up`) | `cancelled` (the
-run's whole delivery failed before any server took a message: the stories go back to
-pending and join the next digest).
+Outbox row life: (`staging` ->) `queued` -> `sending` -> `sent` | `refused` (5xx) | `queued`
+again (4xx, a dropped connection; retried each run for QUEUE_LIMIT, then `gave-up`; a row
+left `sending` by a session cut after its end gives up the same way, saying it may have been
+delivered) | `cancelled` (the run's whole delivery failed before any server took a message:
+the stories go back to pending and join the next digest; or its recipient was taken out of
+the config).
 
 The messages' bytes are the bulk of the state (one complete message per recipient) and
 live in a table of their own, `message_bytes`. Once a message's fate is final (`answered`)
@@ -24,8 +28,9 @@ staged as when sent.
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 
 from ..errors import StoreError
@@ -40,6 +45,13 @@ FINAL = ("sent", "refused", "cancelled", "gave-up")
 # Free space in the state file past which a prune gives it back to the disk (see
 # `_shrink_when_mostly_free`).
 SHRINK_FREE_BYTES = 16 * 1024 * 1024
+# Messages built, then inserted, per staging transaction: a batch's bytes are in memory at
+# once, and the write lock is held only while they are inserted.
+STAGING_BATCH = 32
+STAGING_BATCH_BYTES = 8 * 1024 * 1024
+# How long recording a message `sent` waits for the state's write lock: the server took the
+# message, and a record that fails leaves it `sending`, sent again by the next run.
+SENT_PATIENCE = 600.0  # seconds
 
 log = logging.getLogger("digest")
 # Every column of an outbox row but the message's bytes (read one at a time when sending).
@@ -55,24 +67,83 @@ class DeliveryLog(StateDB):
         run_id: int | None,
         now: datetime,
         follow_ups: Sequence[FollowUp] = (),
+        archive: str | None = None,
     ) -> tuple[int, list[Outgoing]]:
         """Record a digest and its messages before sending; its stories count as taken, and
         its follow-ups' late reports as shown (joined to the stories sent before).
 
-        One transaction, so a run that dies while staging leaves nothing staged. `messages`
-        is consumed one at a time (each inserted, then let go): give an iterator that builds
-        each recipient's message when asked, and memory holds one message however many
-        recipients there are. The rows come back without their bytes (`staged_message`).
+        `messages` is consumed one at a time, each built when asked: memory holds at most a
+        batch (STAGING_BATCH) however many recipients there are. No write lock is held while
+        a message is built (a few ms each: thousands of them would lock every other digest
+        of the state out for longer than its busy timeout). The messages go in, batch by
+        batch, as `staging` rows that nothing sends; one last transaction, the one that
+        counts, turns them `queued` and marks the stories taken. A run that dies before it
+        leaves nothing staged (`drop_unfinished_staging` deletes the rows it wrote).
+
+        `archive`: what the digest's archive page needs, kept until the page is written
+        (`archive_due`), by whichever run sends its first message. The rows come back without
+        their bytes (`staged_message`).
         """
-        with self.transaction("stage") as db:
-            digest_id = db.insert(
+        self.drop_unfinished_staging()
+        with self.step("stage"):
+            with self.transaction() as db:
+                digest_id = db.insert(
+                    "INSERT INTO digests (created, subject, status, item_count, run_id, "
+                    "digest, archive) VALUES (?, ?, 'staging', ?, ?, ?, ?)",
+                    (_iso(now), subject, len(items), run_id, self.digest, archive),
+                )
+            try:
+                outgoing = self._stage_messages(digest_id, messages, now)
+                self._commit_staged(digest_id, items, follow_ups, now)
+            except BaseException:
+                with contextlib.suppress(*self.db.errors):
+                    self._drop_staging(digest_id)
+                raise
+        return digest_id, outgoing
+
+    def _stage_messages(
+        self, digest_id: int, messages: Iterable[Staged], now: datetime
+    ) -> list[Outgoing]:
+        """Insert the messages as `staging` rows, a batch per short transaction, each batch
+        built before its transaction begins."""
+        outgoing = []
+        source = iter(messages)
+        while batch := _next_batch(source):
+            with self.transaction() as db:
+                for staged in batch:
+                    key = db.insert(
+                        "INSERT INTO queued_messages (digest_id, recipient, queued, attempts, "
+                        "message_id, method, target, digest, status) "
+                        "VALUES (?, ?, ?, 0, ?, ?, ?, ?, 'staging')",
+                        (digest_id, staged.recipient, _iso(now), staged.message_id,
+                         staged.method, staged.target, self.digest),
+                    )  # fmt: skip
+                    db.execute(
+                        "INSERT INTO message_bytes (id, message) VALUES (?, ?)",
+                        (key, staged.message),
+                    )
+                    outgoing.append(
+                        Outgoing(str(key), digest_id, staged.recipient, b"",
+                                 staged.message_id, staged.method, staged.target)
+                    )  # fmt: skip
+            del batch  # let the batch's bytes go before the next is built
+        return outgoing
+
+    def _commit_staged(
+        self,
+        digest_id: int,
+        items: Sequence[DigestItem],
+        follow_ups: Sequence[FollowUp],
+        now: datetime,
+    ) -> None:
+        """The staging that counts: the digest's stories taken, its messages `queued`."""
+        with self.transaction() as db:
+            db.execute(
                 # Under the run lock, every article stored now was weighed for this digest
                 # (Store.pending_since_last_digest).
-                "INSERT INTO digests (created, subject, status, item_count, run_id, "
-                "considered_through, digest) "
-                "VALUES (?, ?, 'sending', ?, ?, "
-                "(SELECT max(id) FROM articles WHERE digest = ?), ?)",
-                (_iso(now), subject, len(items), run_id, self.digest, self.digest),
+                "UPDATE digests SET status = 'sending', considered_through = "
+                "(SELECT max(id) FROM articles WHERE digest = ?) WHERE id = ?",
+                (self.digest, digest_id),
             )
             for item in items:
                 story_id = db.insert(
@@ -94,22 +165,49 @@ class DeliveryLog(StateDB):
                     + [(follow_up.story.id, None, article_id)
                        for article_id in follow_up.repeated_ids],
                 )  # fmt: skip
-            outgoing = []
-            for staged in messages:
-                key = db.insert(
-                    "INSERT INTO queued_messages (digest_id, recipient, queued, attempts, "
-                    "message_id, method, target, digest) VALUES (?, ?, ?, 0, ?, ?, ?, ?)",
-                    (digest_id, staged.recipient, _iso(now), staged.message_id,
-                     staged.method, staged.target, self.digest),
-                )  # fmt: skip
-                db.execute(
-                    "INSERT INTO message_bytes (id, message) VALUES (?, ?)", (key, staged.message)
-                )
-                outgoing.append(
-                    Outgoing(str(key), digest_id, staged.recipient, b"",
-                             staged.message_id, staged.method, staged.target)
-                )  # fmt: skip
-        return digest_id, outgoing
+            db.execute(
+                "UPDATE queued_messages SET status = 'queued' "
+                "WHERE digest_id = ? AND status = 'staging'",
+                (digest_id,),
+            )
+
+    def drop_unfinished_staging(self) -> int:
+        """Delete what a run that died while staging wrote (the digest's row and its
+        `staging` messages): it was never staged. Call under the run lock. Returns how many
+        digests were dropped."""
+        leftovers = [
+            row[0]
+            for row in self.db.execute(
+                "SELECT id FROM digests WHERE digest = ? AND status = 'staging'", (self.digest,)
+            ).fetchall()
+        ]
+        for digest_id in leftovers:
+            self._drop_staging(digest_id)
+        return len(leftovers)
+
+    def _drop_staging(self, digest_id: int) -> None:
+        with self.transaction() as db:
+            ids = "SELECT id FROM queued_messages WHERE digest_id = ? AND status = 'staging'"
+            db.execute(f"DELETE FROM message_bytes WHERE id IN ({ids})", (digest_id,))
+            db.execute(
+                "DELETE FROM queued_messages WHERE digest_id = ? AND status = 'staging'",
+                (digest_id,),
+            )
+            db.execute("DELETE FROM digests WHERE id = ? AND status = 'staging'", (digest_id,))
+
+    def archive_due(self) -> list[tuple[int, str]]:
+        """(digest id, what its archive page needs) of each digest a server took a message
+        of whose page is not written yet, oldest first."""
+        rows = self.db.execute(
+            "SELECT id, archive FROM digests WHERE digest = ? AND status = 'delivered' "
+            "AND archive IS NOT NULL ORDER BY id",
+            (self.digest,),
+        ).fetchall()
+        return [(row[0], row[1]) for row in rows]
+
+    def archived(self, digest_id: int) -> None:
+        """The digest's archive page is written: what it needed goes."""
+        self.db.execute("UPDATE digests SET archive = NULL WHERE id = ?", (digest_id,))
 
     def outgoing(self) -> list[Outgoing]:
         """Messages staged and not yet answered for good, oldest first, without their bytes
@@ -198,7 +296,7 @@ class DeliveryLog(StateDB):
 
     def mark_sent(self, key: str, detail: str, now: datetime) -> None:
         """The server took the message: record the delivery (one transaction)."""
-        with self.transaction("sent") as db:
+        with self.transaction("sent", patience=SENT_PATIENCE) as db:
             db.execute(
                 "UPDATE queued_messages SET status = 'sent', sent = ?, answered = ? WHERE id = ?",
                 (_iso(now), _iso(now), key),
@@ -235,7 +333,8 @@ class DeliveryLog(StateDB):
 
     def cancel_digest(self, digest_id: int, error: str, now: datetime) -> bool:
         """Unstage a digest no server took any message of: its stories, and the late reports it
-        listed as follow-ups, go back to pending.
+        listed as follow-ups, go back to pending. Each message keeps the reason it was not
+        taken; `error` (the digest's one line) is the reason of those without one.
 
         Returns False (and changes nothing) when a message was sent or may have been.
         """
@@ -259,37 +358,56 @@ class DeliveryLog(StateDB):
                 "WHERE listed_in = ?",
                 (digest_id,),
             )
-            for row in db.execute(
-                "SELECT id FROM queued_messages WHERE digest_id = ? AND status = 'queued'",
-                (digest_id,),
-            ).fetchall():
-                self._delivery_row(db, str(row[0]), "failed", error, now)
+            # Each row keeps its own reason (a server's reply may name its recipient): the
+            # digest's one-line summary in every row would be N lines of N names.
             db.execute(
-                "UPDATE queued_messages SET status = 'cancelled', last_error = ?, answered = ? "
+                "INSERT INTO deliveries (digest_id, method, recipient, status, detail, at) "
+                "SELECT digest_id, method, recipient, 'failed', COALESCE(last_error, ?), ? "
+                "FROM queued_messages WHERE digest_id = ? AND status = 'queued' ORDER BY id",
+                (error, _iso(now), digest_id),
+            )
+            db.execute(
+                "UPDATE queued_messages SET status = 'cancelled', "
+                "last_error = COALESCE(last_error, ?), answered = ? "
                 "WHERE digest_id = ? AND status = 'queued'",
                 (error, _iso(now), digest_id),
             )
             db.execute("UPDATE digests SET status = 'failed' WHERE id = ?", (digest_id,))
         return True
 
-    def give_up_expired(self, now: datetime) -> list[str]:
-        """Stop retrying messages refused for now since QUEUE_LIMIT; returns their recipients."""
+    def cancel_messages(self, keys: Sequence[str], reason: str, now: datetime) -> None:
+        """Never send these waiting messages (their recipient is no longer configured)."""
+        with self.transaction() as db:
+            for key in keys:
+                db.execute(
+                    "UPDATE queued_messages SET status = 'cancelled', last_error = ?, "
+                    "answered = ? WHERE id = ? AND status IN ('queued', 'sending')",
+                    (reason, _iso(now), key),
+                )
+                self._delivery_row(db, key, "cancelled", reason, now)
+
+    def give_up_expired(self, now: datetime) -> dict[str, str]:
+        """Stop retrying the messages staged more than QUEUE_LIMIT ago that no server took
+        for good: refused for now (`queued`), and those a server may hold after a session
+        cut off at their end and refused since (`sending`). Returns recipient -> why."""
         cutoff = _iso(now - QUEUE_LIMIT)
+        given_up = {}
         with self.transaction() as db:
             rows = db.execute(
-                "SELECT id, recipient, last_error FROM queued_messages "
-                "WHERE digest = ? AND status = 'queued' AND queued < ?",
+                "SELECT id, recipient, status, last_error FROM queued_messages "
+                "WHERE digest = ? AND status IN ('queued', 'sending') AND queued < ? ORDER BY id",
                 (self.digest, cutoff),
             ).fetchall()
             for row in rows:
-                reason = f"gave up after {QUEUE_LIMIT.days} days: {row['last_error']}"
+                reason = _give_up_reason(row["status"] == "sending", row["last_error"])
                 self._delivery_row(db, str(row["id"]), "gave-up", reason, now)
-            db.execute(
-                "UPDATE queued_messages SET status = 'gave-up', answered = ? "
-                "WHERE digest = ? AND status = 'queued' AND queued < ?",
-                (_iso(now), self.digest, cutoff),
-            )
-        return [row["recipient"] for row in rows]
+                db.execute(
+                    "UPDATE queued_messages SET status = 'gave-up', answered = ?, "
+                    "last_error = ? WHERE id = ?",
+                    (_iso(now), reason, row["id"]),
+                )
+                given_up[row["recipient"]] = reason
+        return given_up
 
     @staticmethod
     def _delivery_row(db: Connection, key: str, status: str, detail: str, now: datetime) -> None:
@@ -298,3 +416,28 @@ class DeliveryLog(StateDB):
             "SELECT digest_id, method, recipient, ?, ?, ? FROM queued_messages WHERE id = ?",
             (status, detail, _iso(now), key),
         )
+
+
+def _next_batch(messages: Iterator[Staged]) -> list[Staged]:
+    """The next messages to insert together: STAGING_BATCH, or fewer of STAGING_BATCH_BYTES."""
+    batch: list[Staged] = []
+    size = 0
+    for staged in messages:
+        batch.append(staged)
+        size += len(staged.message)
+        if len(batch) >= STAGING_BATCH or size >= STAGING_BATCH_BYTES:
+            break
+    return batch
+
+
+def _give_up_reason(uncertain: bool, last_error: str | None) -> str:
+    """Why a message is no longer retried, with the last reason it was not taken (a row may
+    have none: a login refused before any message was offered)."""
+    days = f"gave up after {QUEUE_LIMIT.days} days"
+    last = f": {last_error}" if last_error else " of temporary refusals"
+    if uncertain:
+        return (
+            f"{days}{last}; it may have been delivered (a connection broke after the end of "
+            "the message, before the server's answer)"
+        )
+    return days + last

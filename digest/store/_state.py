@@ -342,7 +342,8 @@ class Store(DeliveryLog, FeedHealthRecords, TermStore, ArticlePool):
         row = self.db.execute(
             """SELECT EXISTS (SELECT 1 FROM articles WHERE digest = ? AND status = 'pending'
                  AND id > COALESCE((SELECT considered_through FROM digests WHERE digest = ?
-                                    AND status != 'failed' ORDER BY id DESC LIMIT 1), -1))""",
+                                    AND status NOT IN ('failed', 'staging')
+                                    ORDER BY id DESC LIMIT 1), -1))""",
             (self.digest, self.digest),
         ).fetchone()
         return bool(row[0])
@@ -358,8 +359,8 @@ class Store(DeliveryLog, FeedHealthRecords, TermStore, ArticlePool):
         if first is None:
             return
         self.db.execute(
-            "UPDATE digests SET considered_through = ? WHERE run_id = ? AND status != 'failed' "
-            "AND considered_through > ?",
+            "UPDATE digests SET considered_through = ? WHERE run_id = ? "
+            "AND status NOT IN ('failed', 'staging') AND considered_through > ?",
             (first - 1, run_id, first - 1),
         )
 
@@ -371,8 +372,8 @@ class Store(DeliveryLog, FeedHealthRecords, TermStore, ArticlePool):
         self.db.execute(
             """UPDATE digests SET considered_through = (SELECT max(id) FROM articles
                                                          WHERE digest = ?)
-               WHERE id = (SELECT id FROM digests WHERE digest = ? AND status != 'failed'
-                           ORDER BY id DESC LIMIT 1)""",
+               WHERE id = (SELECT id FROM digests WHERE digest = ?
+                           AND status NOT IN ('failed', 'staging') ORDER BY id DESC LIMIT 1)""",
             (self.digest, self.digest),
         )
 

@@ -73,10 +73,6 @@ def _assert_nothing_hidden(preview: dict, case: str) -> None:
     assert {urlsplit(url).path for url in shown} == _page_paths(case)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 21: the clusterer joins a brief that names the main story's companies",
-)
 def test_a_brief_about_another_event_of_the_industry_stays_its_own_item(tmp_path, hardcases_site):
     outlets = {
         "ledgerline": "Ledgerline",

@@ -151,7 +151,7 @@ def strays_out(
     terms = TermsBatch.of([article_terms(title, text) for title, text in reports])
     matrix = term_matrix(terms, BACKGROUND_ARTICLES)
     rules = replace(RULES, stray_shared_facts=stray_shared_facts)
-    return without_strays([list(range(len(reports)))], matrix, story_ids, rules)
+    return without_strays([list(range(len(reports)))], matrix, terms, story_ids, rules)
 
 
 def test_an_article_sharing_only_the_firm_with_an_event_leaves_it():
@@ -163,3 +163,41 @@ def test_an_article_sharing_only_the_firm_with_an_event_leaves_it():
     # A report that also gives the breach's toll shares two facts: it stays.
     follow_up = ("Harlow & Finch shares fall", "Harlow & Finch fell 6% over 4.2 million records.")
     assert strays_out([*BREACH, follow_up], 1, [None] * 4) == [[0, 1, 2, 3]]
+
+
+RESULTS = [
+    (
+        "Corvane beats forecasts as revenue jumps 31%",
+        "Corvane reported revenue of $8.1 billion for the quarter, up 31%, as cloud customers "
+        "such as Nimbus bought more of its accelerators.",
+    ),
+    (
+        "Corvane lifts outlook after $8.1bn quarter",
+        "The chipmaker's revenue rose to $8.1 billion and it raised its guidance, helped by "
+        "orders from Nimbus and other cloud providers.",
+    ),
+    (
+        "Corvane shares climb on record sales",
+        "Shares of Corvane rose after sales reached $8.1 billion; rival Arkon fell.",
+    ),
+    (
+        "Corvane's quarter: record sales and a warning for Arkon",
+        "Record revenue of $8.1 billion put Corvane further ahead of Arkon.",
+    ),
+]
+# Names the chipmaker, its rival and its customer, and tells of the customer's own chip.
+OWN_CHIP = (
+    "Nimbus unveils Halyard, its first in-house training chip",
+    "Cloud provider Nimbus showed Halyard, a chip of its own design, to run beside the "
+    "Corvane and Arkon accelerators it rents out.",
+)
+
+
+def test_an_article_on_its_own_subject_without_the_event_s_figure_leaves_it():
+    reports = [*RESULTS, OWN_CHIP]
+    assert strays_out(reports, 0, [None] * 5) == [[0, 1, 2, 3], [4]]
+    # Fewer than four: too few to tell what the event's own figure is.
+    assert strays_out([*RESULTS[:2], OWN_CHIP], 0, [None] * 3) == [[0, 1, 2]]
+    # A report that gives the event's figure stays, whatever its headline leads with.
+    with_figure = (OWN_CHIP[0], OWN_CHIP[1] + " Corvane's sales were $8.1 billion.")
+    assert strays_out([*RESULTS, with_figure], 0, [None] * 5) == [[0, 1, 2, 3, 4]]

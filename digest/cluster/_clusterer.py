@@ -45,14 +45,13 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from itertools import pairwise
 
 import numpy as np
 from scipy import sparse
 
 from ..models import Article, Cluster
 from ._linkage import ScoredPairs, average_link
-from ._lookalikes import split_lookalikes, without_strays
+from ._lookalikes import headline_subjects, split_lookalikes, without_strays
 from ._pairing import candidate_pairs
 from ._terms.batch import TermsBatch, batch_terms, heap_frozen, pool_size
 from ._terms.features import base_language
@@ -152,7 +151,7 @@ def _events(
         for group in linked
         for event in split_lookalikes(group, matrix, terms, story_ids, limits)
     ]
-    groups = without_strays(groups, matrix, story_ids, limits)
+    groups = without_strays(groups, matrix, terms, story_ids, limits)
     groups.sort(key=min)
     return list(zip(groups, why_grouped(terms, groups, matrix.holders), strict=True))
 
@@ -328,7 +327,7 @@ def pair_similarities(
     # since each side's silence is needed, "Sulphur Canyon Fire" against the French
     # "l'incendie de Sulphur Canyon" is no conflict when the French headline names "Sulphur
     # Canyon".
-    subject = _subjects(terms, matrix)
+    subject = headline_subjects(terms, matrix)
     open_to_conflict = (subject >= 0) & ~terms.brief
     both = np.flatnonzero(open_to_conflict[left] & open_to_conflict[right])
     if len(both):
@@ -406,15 +405,3 @@ def _named_in_translation(terms: TermsBatch, matrix: TermMatrix) -> Callable[[in
         )
 
     return named
-
-
-def _subjects(terms: TermsBatch, matrix: TermMatrix) -> np.ndarray:
-    """Per article, the column of the rarest name in its headline (the batch's IDF), or -1."""
-    idf, vocabulary = matrix.idf.tolist(), terms.vocabulary
-    columns, bounds = terms.title_columns.tolist(), terms.title_indptr.tolist()
-    subject = np.full(len(terms), -1, dtype=np.int64)
-    for row, (start, stop) in enumerate(pairwise(bounds)):
-        if start < stop:
-            named = columns[start:stop]
-            subject[row] = max(named, key=lambda column: (idf[column], vocabulary[column]))
-    return subject

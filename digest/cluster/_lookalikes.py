@@ -64,15 +64,21 @@ def split_lookalikes(
 def without_strays(
     events: list[list[int]],
     matrix: TermMatrix,
+    terms: TermsBatch,
     story_ids: Sequence[int | None],
     thresholds: Thresholds | None = None,
 ) -> list[list[int]]:
     """`events` (rows of the batch), each less its strays, which become events of their
-    own: the articles that share at most stray_shared_facts names and figures with all the
-    other articles of their event together, and have one of their own. Such an article
-    tells of something else that names the event's actors, as a brief on a retailer's new
-    store names the retailer whose data breach the event is. An article already delivered
-    stays: its story is the event's. One pass over every event of three or more."""
+    own. A stray tells of something else that names the event's actors:
+    - it shares at most stray_shared_facts names and figures with all the other articles
+      of its event together, and has one of its own: a brief on a retailer's new store
+      names the retailer whose data breach the event is;
+    - or, in an event of four or more whose other articles all give one figure, it shares
+      no figure with them and its headline's subject (its rarest name) is in none of them:
+      a cloud provider's own chip, "Stratus", beside a chipmaker's quarterly results that
+      name the provider as a customer.
+    An article already delivered stays: its story is the event's. One pass over every
+    event of three or more; stray_shared_facts below 0 turns strays off."""
     limits = thresholds or shipped_thresholds()
     judged = [event for event in events if len(event) >= 3]
     if limits.stray_shared_facts < 0 or not judged:
@@ -87,12 +93,29 @@ def without_strays(
     member_of, columns = member_of[is_fact], columns[is_fact]
     # A fact is shared when another article of the same event holds it (each holds it once).
     keys = event_of[member_of] * np.int64(unit.shape[1]) + columns
-    _, key_of, holders = np.unique(keys, return_inverse=True, return_counts=True)
+    unique_keys, key_of, holders = np.unique(keys, return_inverse=True, return_counts=True)
     held_by_others = holders[key_of] >= 2
     shared = np.bincount(member_of, weights=held_by_others, minlength=len(members))
     own = np.bincount(member_of, weights=~held_by_others, minlength=len(members))
     delivered = np.array([story_ids[i] is not None for i in members.tolist()], dtype=bool)
-    stray = (shared <= limits.stray_shared_facts) & (own >= 1) & ~delivered
+    sharing_little = (shared <= limits.stray_shared_facts) & (own >= 1)
+    # The second kind: a figure every article of the event but one gives ...
+    size = np.array([len(event) for event in judged])[event_of]
+    is_figure = matrix.kinds[columns] == "x"
+    all_but_one = is_figure & (holders[key_of] == size[member_of] - 1)
+    told_by_a_figure = np.zeros(len(judged), dtype=bool)
+    told_by_a_figure[event_of[member_of[all_but_one]]] = True
+    # ... which the stray does not give, nor any figure of theirs ...
+    figures_shared = np.bincount(
+        member_of[is_figure], weights=held_by_others[is_figure], minlength=len(members)
+    )
+    # ... and whose headline's subject no other article of the event holds.
+    subject = headline_subjects(terms, matrix, members)
+    subject_keys = event_of * np.int64(unit.shape[1]) + subject
+    found = np.minimum(np.searchsorted(unique_keys, subject_keys), len(unique_keys) - 1)
+    subject_alone = (subject >= 0) & (unique_keys[found] == subject_keys) & (holders[found] == 1)
+    off_subject = (size >= 4) & told_by_a_figure[event_of] & (figures_shared == 0) & subject_alone
+    stray = (sharing_little | off_subject) & ~delivered
     staying = np.bincount(event_of, weights=~stray, minlength=len(judged))
     leaving = np.bincount(event_of, weights=stray, minlength=len(judged))
     torn = np.flatnonzero((leaving > 0) & (staying >= 2)).tolist()
@@ -108,6 +131,23 @@ def without_strays(
         result.append([i for i in event if i not in strays])
         result.extend([i] for i in event if i in strays)
     return result
+
+
+def headline_subjects(
+    terms: TermsBatch, matrix: TermMatrix, rows: np.ndarray | None = None
+) -> np.ndarray:
+    """Per article (of `rows`, or of the batch), the column of the rarest name in its
+    headline (the batch's IDF), or -1."""
+    idf, vocabulary = matrix.idf.tolist(), terms.vocabulary
+    columns, bounds = terms.title_columns.tolist(), terms.title_indptr.tolist()
+    wanted = range(len(terms)) if rows is None else rows.tolist()
+    subject = np.full(len(wanted), -1, dtype=np.int64)
+    for number, row in enumerate(wanted):
+        start, stop = bounds[row], bounds[row + 1]
+        if start < stop:
+            named = columns[start:stop]
+            subject[number] = max(named, key=lambda column: (idf[column], vocabulary[column]))
+    return subject
 
 
 def _may_lead_apart(

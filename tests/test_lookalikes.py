@@ -201,3 +201,8 @@ def test_an_article_on_its_own_subject_without_the_event_s_figure_leaves_it():
     # A report that gives the event's figure stays, whatever its headline leads with.
     with_figure = (OWN_CHIP[0], OWN_CHIP[1] + " Corvane's sales were $8.1 billion.")
     assert strays_out([*RESULTS, with_figure], 0, [None] * 5) == [[0, 1, 2, 3, 4]]
+
+
+def test_an_event_without_names_or_figures_has_no_strays():
+    reports = [("storm warning", "heavy rain expected tonight in the valley")] * 3
+    assert strays_out(reports, 1, [None] * 3) == [[0, 1, 2]]

@@ -93,6 +93,8 @@ def without_strays(
     member_of, columns = member_of[is_fact], columns[is_fact]
     # A fact is shared when another article of the same event holds it (each holds it once).
     keys = event_of[member_of] * np.int64(unit.shape[1]) + columns
+    if not len(keys):  # no name or figure at all: nothing to share, nothing of its own
+        return events
     unique_keys, key_of, holders = np.unique(keys, return_inverse=True, return_counts=True)
     held_by_others = holders[key_of] >= 2
     shared = np.bincount(member_of, weights=held_by_others, minlength=len(members))
@@ -183,11 +185,11 @@ def _split(
     headlines: Callable[[int], frozenset[int]] | None,
 ) -> list[list[int]]:
     """`group` linked again at `split_at` on `cosines` (its members' cosines with IDF taken
-    inside the group, in its order), and its parts judged
-    by `_rejoin_outliers`: the events, or the group whole (in the order it linked when it
-    linked as one part, else in article order). With `headlines` (each row's headline
-    names) this is the headline split: its parts need headline_event_part articles and a
-    headline name of their own (`_own_headline_name`)."""
+    inside the group, in its order), and its parts judged by `_rejoin_outliers`: the
+    events, or the group whole (in the order it linked when it linked as one part, else in
+    article order). With `headlines` (each row's headline names) this is the headline
+    split: its parts need headline_event_part articles and a headline name of their own
+    (`_own_headline_name`)."""
     min_part = limits.min_event_part if headlines is None else limits.headline_event_part
     size = len(group)
     left, right = np.triu_indices(size, 1)

@@ -140,8 +140,8 @@ BREACH = [
 # Another event that names the breached firm, and nothing else of the breach.
 STORE_OPENING = (
     "Harlow & Finch opens Leeds flagship",
-    "Harlow & Finch opened a flagship store in the Victoria Quarter of Leeds on Saturday, "
-    "with 180 jobs.",
+    "Harlow & Finch opened a flagship store in the Victoria Quarter of Leeds on Saturday. "
+    "The shop has 180 jobs.",
 )
 
 
@@ -189,7 +189,7 @@ RESULTS = [
 OWN_CHIP = (
     "Nimbus unveils Halyard, its first in-house training chip",
     "Cloud provider Nimbus showed Halyard, a chip of its own design, to run beside the "
-    "Corvane and Arkon accelerators it rents out.",
+    "Corvane and Arkon accelerators it rents out. It did not say how many it will build.",
 )
 
 
@@ -206,3 +206,12 @@ def test_an_article_on_its_own_subject_without_the_event_s_figure_leaves_it():
 def test_an_event_without_names_or_figures_has_no_strays():
     reports = [("storm warning", "heavy rain expected tonight in the valley")] * 3
     assert strays_out(reports, 1, [None] * 3) == [[0, 1, 2]]
+
+
+def test_a_one_sentence_report_of_the_event_never_leaves_it():
+    # Names only the gang, a country and an agency: short, not stray.
+    claim = (
+        "ShadowVault claims hack of UK store chain",
+        "The ShadowVault gang said on its leak site that it hit a UK store chain, Reuters said.",
+    )
+    assert strays_out([*BREACH, claim], 1, [None] * 4) == [[0, 1, 2, 3]]

@@ -240,7 +240,9 @@ def test_a_part_too_small_to_be_an_event_keeps_the_group_whole():
     assert split(counts, group) == [sorted(group)]
 
 
-def headline_split(first_leads: str, second_leads: str) -> list[list[int]]:
+def headline_split(
+    first_leads: str, second_leads: str, story_ids: list[int | None] | None = None
+) -> list[list[int]]:
     """Two events of headline_event_part reports each (too few for the first split), each
     with a place of its own in its text, and headlines that lead with the names given."""
     size = RULES.headline_event_part
@@ -253,7 +255,7 @@ def headline_split(first_leads: str, second_leads: str) -> list[list[int]]:
     batch = TermsBatch.of(terms)
     matrix = term_matrix(batch, BACKGROUND_ARTICLES)
     group = list(range(2 * size))[::-1]
-    return split_lookalikes(group, matrix, batch, [None] * len(group), RULES)
+    return split_lookalikes(group, matrix, batch, story_ids or [None] * len(group), RULES)
 
 
 def test_small_lookalike_events_part_when_each_leads_with_a_name_of_its_own():
@@ -264,6 +266,11 @@ def test_small_lookalike_events_part_when_each_leads_with_a_name_of_its_own():
     assert headline_split("n:spacex", "n:spacex") == [list(range(2 * size))]
     # One event's own name in the other's headlines too: no name of its own there.
     assert headline_split("n:vandenberg", "n:vandenberg") == [list(range(2 * size))]
+    # A story already delivered, one article on each side: it stays one item.
+    delivered: list[int | None] = [None] * (2 * size)
+    delivered[0] = delivered[size] = 77
+    whole = headline_split("n:vandenberg", "n:boca chica", delivered)
+    assert whole == [list(range(2 * size))]
 
 
 def test_unrelated_articles_stay_one_group_in_article_order():

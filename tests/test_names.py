@@ -163,3 +163,13 @@ def test_a_firm_named_with_an_ampersand_is_one_name():
     ]
     # A bare "&" opens nothing: a name is never led by it.
     assert names_in("Profits & losses: Corvane said so.") == ["Corvane"]
+
+
+def test_two_names_joined_by_an_ampersand_part_when_the_text_names_either_alone():
+    pair = article_terms(
+        "Apple & Google team up on chips", "Apple said it will work with Google on chips."
+    )
+    assert {"n:apple", "n:google"} <= set(pair.counts)
+    assert "n:apple & google" not in pair.counts
+    firm = article_terms("Harlow & Finch opens Leeds store", "Harlow & Finch opened it today.")
+    assert "n:harlow & finch" in firm.counts and "n:harlow" not in firm.counts

@@ -6,7 +6,7 @@ Inside their group those names are in every member and weigh little, so what rem
 what tells the events apart: the other names, places and figures. A group of one event keeps
 what its members share beyond the topic and stays whole. Each event is then split again at a
 higher level, for small look-alike events that lead with names of their own
-(`_own_headline_name`), and loses its strays (`_without_strays`). Thresholds:
+(`_own_headline_name`), and loses its strays (`without_strays`). Thresholds:
 cluster/_thresholds.py.
 """
 
@@ -77,7 +77,8 @@ def without_strays(
       no figure with them and its headline's subject (its rarest name) is in none of them:
       a cloud provider's own chip, "Stratus", beside a chipmaker's quarterly results that
       name the provider as a customer.
-    An article already delivered stays: its story is the event's. One pass over every
+    An article already delivered stays: its story is the event's; so does a one-sentence
+    article. One pass over every
     event of three or more; stray_shared_facts below 0 turns strays off."""
     limits = thresholds or shipped_thresholds()
     judged = [event for event in events if len(event) >= 3]
@@ -117,7 +118,10 @@ def without_strays(
     found = np.minimum(np.searchsorted(unique_keys, subject_keys), len(unique_keys) - 1)
     subject_alone = (subject >= 0) & (unique_keys[found] == subject_keys) & (holders[found] == 1)
     off_subject = (size >= 4) & told_by_a_figure[event_of] & (figures_shared == 0) & subject_alone
-    stray = (sharing_little | off_subject) & ~delivered
+    # A one-sentence article (a brief, a feed entry whose page failed) names the event's
+    # main actor and little else: short is not stray, as the pair rules exempt it from the
+    # headline-subject conflict.
+    stray = (sharing_little | off_subject) & ~delivered & ~terms.brief[members]
     staying = np.bincount(event_of, weights=~stray, minlength=len(judged))
     leaving = np.bincount(event_of, weights=stray, minlength=len(judged))
     torn = np.flatnonzero((leaving > 0) & (staying >= 2)).tolist()
@@ -204,9 +208,21 @@ def _split(
     holdings = [terms.counted(i) for i in group]
     named = [headlines(i) for i in group] if headlines is not None else None
     events = _rejoin_outliers(parts, cosines, holdings, limits, min_part, named)
-    if len(events) == 1:
+    if len(events) == 1 or _parts_a_story(events, [story_ids[i] for i in group]):
         return [sorted(group)]  # kept whole, in article order ("why" labels follow it)
     return [[group[i] for i in event] for event in events]
+
+
+def _parts_a_story(events: list[list[int]], story_ids: Sequence[int | None]) -> bool:
+    """Whether the articles of one delivered story (`story_ids`, by position) are in more
+    than one of `events`: a story already sent stays one item."""
+    event_of_story: dict[int, int] = {}
+    for number, event in enumerate(events):
+        for index in event:
+            story = story_ids[index]
+            if story is not None and event_of_story.setdefault(story, number) != number:
+                return True
+    return False
 
 
 def _headlines(terms: TermsBatch) -> Callable[[int], frozenset[int]]:

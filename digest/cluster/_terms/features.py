@@ -20,7 +20,13 @@ from pathlib import Path
 
 from ...text import sentence_spans
 from .figures import word_ordinals, written_figures
-from .names import german_nouns_lowered, german_scan, names_in, names_in_sentences
+from .names import (
+    ampersands_parted,
+    german_nouns_lowered,
+    german_scan,
+    names_in,
+    names_in_sentences,
+)
 from .words import fold, word_counts
 
 
@@ -68,6 +74,7 @@ def article_terms(title: str, text: str, language: str | None = None) -> Article
         names_of = [names_in(part) for part in lowered]
     else:
         names_of = [names_in(title), names_in_sentences(lead, lead_sentences), names_in(body)]
+    names_of = ampersands_parted(names_of)
     headline_names = names_of[0]
     # Terms are tallied per part in C (Counter) and weighted once per distinct term: an
     # article repeats most of its words, and this loop runs for every article of a batch.

@@ -175,6 +175,27 @@ _POSSESSIVE = re.compile(r"['’]s\s+")
 _POSSESSIVE_END = re.compile(r"['’]s$")
 
 
+def ampersands_parted(names_of: list[list[str]]) -> list[list[str]]:
+    """The names of an article's parts, each "A & B" read as two names when the article
+    also names A or B alone: "Apple & Google team up" then "Apple said", two firms; a firm
+    called "Harlow & Finch" stays one name wherever the article never shortens it."""
+    alone = {fold(name) for names in names_of for name in names if " & " not in name}
+    if not alone:
+        return names_of
+    return [
+        [
+            part
+            for name in names
+            for part in (
+                name.split(" & ")
+                if " & " in name and any(fold(p) in alone for p in name.split(" & "))
+                else [name]
+            )
+        ]
+        for names in names_of
+    ]
+
+
 def names_in(text: str) -> list[str]:
     """Capitalised names (multi-word kept whole), skipping sentence-initial common words.
 

@@ -236,6 +236,9 @@ class RunReport:
     articles_new: int = 0
     articles_joined_delivered: int = 0
     pending_left: int = 0
+    # Pending articles that fell out of the window unsent (Store.expire), those a digest
+    # could have taken: said by `digest run` and `digest status`, never dropped unsaid.
+    articles_expired: int = 0
     outbox_files: list[str] = field(default_factory=list)
     stages: list[StageTiming] = field(default_factory=list)  # wall and CPU seconds per stage
     # Why a run that came to its end failed (every feed failed, a recipient refused for

@@ -141,9 +141,17 @@ def test_messages_refused_for_now_are_given_up_after_the_queue_limit(store):
 
 
 def test_articles_out_of_the_window_expire(store):
-    store.add_articles([new(1, hours_ago=100), new(2)], NOW)
+    store.add_articles([new(1, hours_ago=100)], NOW - timedelta(hours=100))
+    store.add_articles([new(2)], NOW)
     assert store.expire(NOW - timedelta(hours=48)) == 1
     assert store.count("expired") == 1 and store.count("pending") == 1
+
+
+def test_an_old_article_first_stored_inside_the_window_waits_its_window(store):
+    # Held back (max_items, a failed delivery): its window counts from when it was fetched.
+    store.add_articles([new(1, hours_ago=100)], NOW - timedelta(hours=1))
+    assert store.expire(NOW - timedelta(hours=48)) == 0
+    assert store.count("pending") == 1
 
 
 def test_the_run_lock_refuses_a_second_live_run(store, tmp_path):

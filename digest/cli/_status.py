@@ -278,6 +278,6 @@ def _what(run: RunRecord) -> str:
         parts.append(f"in progress (pid {run.pid})")
     elif not parts and run.outcome == "ok":
         parts.append("nothing new")
-    if run.detail and run.outcome != "ok":
+    if run.detail:  # of a run that ended well: what it let expire unsent
         parts.append(run.detail)
     return "; ".join(parts)

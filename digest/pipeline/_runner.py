@@ -140,7 +140,9 @@ def _build(config: Config, now: datetime, send: bool) -> RunReport:
                         f"alert sent to {config.alerts.to}: failing for "
                         f"{config.alerts.after} or more: {', '.join(alerted)}"
                     )
-            store.expire(now - config.window)
+            _expire(config, store, report, now)
+            if send and report.articles_expired:
+                store.note_run(run_id, _expired_line(config, report.articles_expired))
             # Pending articles beyond the last digest's watermark: new ones, and the stories
             # `max_items` held back from it (Store.hold_back), so a quiet spell still sends
             # them instead of letting them expire.
@@ -167,6 +169,8 @@ def _build(config: Config, now: datetime, send: bool) -> RunReport:
                 # out of it is weighed again by the next run, even when no feed changes.
                 store.hold_back(run_id, weighed.held_back)
             elif send and weighed.weighed:
+                # Not pending for ever: a repeat is not news, nor is it to expire "unsent".
+                store.join_repeats(weighed.repeats)
                 store.weighed_all_pending()  # nothing can go out: not weighed again each run
             if not send:
                 store.note_run(run_id, _preview_note(digest))
@@ -177,10 +181,45 @@ def _build(config: Config, now: datetime, send: bool) -> RunReport:
             if send:
                 report.failure = run_failure(config, report)
                 if report.failure:
-                    store.fail_run(run_id, report.failure)
+                    expired = report.articles_expired
+                    store.fail_run(
+                        run_id,
+                        f"{report.failure}; {_expired_line(config, expired)}"
+                        if expired
+                        else report.failure,
+                    )
     finally:
         store.close()
     return report
+
+
+def _expire(config: Config, store: Store, report: RunReport, now: datetime) -> None:
+    """Expire the pending articles out of the window (Store.expire) and say how many could
+    have gone out: one warning line naming the first few. Those no digest could take (a
+    feed's filters or the digest's `exclude` refuse them, their feed is no longer in the
+    config) expire unsaid: they were never to be sent."""
+    start = now - config.window
+    feeds = {feed.name: feed for feed in config.feeds}
+    unsent = [
+        a
+        for a in store.expiring(start)
+        if (feed := feeds.get(a.feed)) is not None
+        and passes([f"{a.title}\n{a.text}"], feed.include, feed.exclude)
+        and passes([f"{a.title}\n{a.text}"], (), config.exclude)
+    ]
+    store.expire(start)
+    report.articles_expired = len(unsent)
+    if not unsent:
+        return
+    named = "; ".join(f"{a.feed}: {a.title}" for a in unsent[:NAMED])
+    more = f" and {len(unsent) - NAMED:,} more" if len(unsent) > NAMED else ""
+    warning = f"{_expired_line(config, len(unsent))}: {named}{more}"
+    log.info("%s", warning)  # in the report's warnings, which `run` prints
+    report.warnings.append(warning)
+
+
+def _expired_line(config: Config, count: int) -> str:
+    return f"{plural(count, 'article')} fell out of the {window_text(config.window)} window unsent"
 
 
 def _raise_if_nobody_has_it(config: Config, store: Store, report: RunReport) -> None:
@@ -244,6 +283,9 @@ class _Weighed:
     joined: int
     held_back: tuple[int, ...]
     weighed: bool = True  # False: skipped, nothing came in since the last digest
+    # (story id, article id) of the pieces an outlet published again, when no digest goes
+    # out (a digest records them as it is staged): recorded with their stories at once.
+    repeats: tuple[tuple[int, int], ...] = ()
 
 
 def _assemble(
@@ -264,7 +306,9 @@ def _weigh(
     # days later must join it, not send it again.
     horizon = max(config.window, JOIN_HORIZON)
     with timer.stage("cluster") as timing:
-        articles = store.articles(("pending",), since=now - config.window)
+        # What is pending is within the window: `_expire` (before this) counts it from when
+        # each article was first stored too, not only from its publication.
+        articles = store.articles(("pending",), since=None)
         articles += store.articles(("delivered", "joined"), since=now - horizon)
         # A feed's own filters drop its articles before they can join or form a story, and
         # a feed taken out of the config sends nothing more (its articles stay in the store,
@@ -331,7 +375,8 @@ def _weigh(
     held_back = tuple(a.id for cluster in fresh for a in cluster.articles if a.id not in chosen)
     joined = sum(len(follow_up.article_ids) for follow_up in follow_ups)
     if not items and not joined:  # repeated pieces alone are no reason to send a digest
-        return _Weighed(None, joined, held_back)
+        repeats = tuple((f.story.id, i) for f in follow_ups for i in f.repeated_ids)
+        return _Weighed(None, joined, held_back, repeats=repeats)
     digest = Digest(
         title=config.title,
         created=now,
@@ -349,31 +394,35 @@ def _follow_ups(
 ) -> tuple[FollowUp, ...]:
     """The late reports that joined stories sent before (`sent`: those stories' articles),
     grouped by story, newest story first. Listed in the digest, they are marked joined when
-    it is staged. A report whose headline is the story's or one of its articles' (the same
-    piece published again at another address) is marked with them but not listed: it says
-    nothing new."""
+    it is staged. A report by an outlet (feed) that already has an article with its headline
+    in the story is that outlet publishing the same piece again at another address: marked
+    with them but not listed, it says nothing new. Another outlet's piece under the same
+    headline (wire copy) is listed like any late report: that outlet now covers the story,
+    and it is shown nowhere else."""
     by_story: dict[int, list[Article]] = {}
     for article in late:
         by_story.setdefault(story_of[article.id], []).append(article)
     stories = store.sent_stories(by_story)
-    headlines: dict[int, set[str]] = {}
+    headlines: dict[int, set[tuple[str, str]]] = {}
     for article in sent:
         if article.story_id is not None:
-            headlines.setdefault(article.story_id, set()).add(_headline_key(article.title))
+            headlines.setdefault(article.story_id, set()).add(_repeat_key(article))
     follow_ups = []
     for story_id, articles in by_story.items():
         story = stories.get(story_id)
         if story is None:  # a story no longer in the state: the reports are news again
             continue
-        known = headlines.get(story_id, set()) | {_headline_key(story.headline)}
-        new = [a for a in articles if _headline_key(a.title) not in known]
-        repeated = tuple(a.id for a in articles if _headline_key(a.title) in known)
+        known = headlines.get(story_id, set())
+        new = [a for a in articles if _repeat_key(a) not in known]
+        repeated = tuple(a.id for a in articles if _repeat_key(a) in known)
         follow_ups.append(FollowUp(story, sources_of(new), tuple(a.id for a in new), repeated))
     return tuple(sorted(follow_ups, key=lambda f: (f.story.sent, f.story.id), reverse=True))
 
 
-def _headline_key(title: str) -> str:
-    return " ".join(title.casefold().split())
+def _repeat_key(article: Article) -> tuple[str, str]:
+    """What makes a piece the same one again: its outlet and its headline (case and spacing
+    aside)."""
+    return article.feed, " ".join(article.title.casefold().split())
 
 
 def render_email(config: Config, digest: Digest) -> RenderedDigest:

@@ -3,7 +3,11 @@ SQLite file or a PostgreSQL database.
 
 Article life: `pending` (ingested, not yet sent) -> `delivered` (in a digest whose messages
 are staged in the outbox, as part of a story) or `joined` (reported an already delivered
-story, so never sent on its own) or `expired` (fell out of the window unsent). A story is
+story, so never sent on its own) or `expired` (fell out of the window unsent). A pending
+article stays sendable for one window from its publication or, when later, from when digest
+first stored it (`first_seen`): a story held back by `max_items` or by a delivery that
+failed keeps a whole window to go out in, however close to the window's edge it was
+published when fetched (`expire`, `count_pending`). A story is
 marked delivered in the transaction that stages its digest's messages; the outbox then sees
 each message through (_outbox.py), and a digest no server took is unstaged, its
 articles `pending` again.
@@ -51,6 +55,9 @@ __all__ = ["MIGRATIONS", "QUEUE_LIMIT", "STALE_LOCK", "FeedState", "NewArticle",
 # Site chrome changes with redesigns; a block not seen for this long no longer teaches much.
 SITE_MEMORY = timedelta(days=60)
 PROBLEM_MEMORY = timedelta(days=90)
+# A pending article out of the window whose start is the two parameters (the same time):
+# published and first stored before it (first_seen is never NULL, see _migrations.py).
+_OUT = "(published < ? AND first_seen < ?)"
 
 
 @dataclass(frozen=True)
@@ -312,12 +319,14 @@ class Store(DeliveryLog, FeedHealthRecords, TermStore, ArticlePool):
                 ((self.digest, new.entry.url) for new in articles),
             )
 
-    def articles(self, statuses: Sequence[str], since: datetime) -> list[Article]:
+    def articles(self, statuses: Sequence[str], since: datetime | None) -> list[Article]:
+        """The articles of `statuses` published since `since` (None: whenever)."""
         marks = ",".join("?" for _ in statuses)
+        dated = "" if since is None else "AND published >= ?"
         rows = self.db.execute(
             f"""SELECT * FROM articles WHERE digest = ? AND status IN ({marks})
-                AND published >= ? ORDER BY published, id""",
-            (self.digest, *statuses, _iso(since)),
+                {dated} ORDER BY published, id""",
+            (self.digest, *statuses, *([] if since is None else [_iso(since)])),
         )
         return [
             Article(
@@ -391,11 +400,31 @@ class Store(DeliveryLog, FeedHealthRecords, TermStore, ArticlePool):
         )
         return {row["recipient"]: row["last_error"] or "" for row in rows}
 
+    def join_repeats(self, repeats: Iterable[tuple[int, int]]) -> None:
+        """Record pieces an outlet published again with their stories (story id, article
+        id), listed in no digest, as staging a digest does with those of its follow-ups."""
+        self.db.executemany(
+            "UPDATE articles SET status = 'joined', story_id = ?, listed_in = NULL "
+            "WHERE digest = ? AND id = ? AND status = 'pending'",
+            [(story_id, self.digest, article_id) for story_id, article_id in repeats],
+        )
+
+    def expiring(self, before: datetime) -> list[Article]:
+        """The pending articles `expire(before)` would expire, oldest first."""
+        rows = self.db.execute(
+            f"SELECT id FROM articles WHERE digest = ? AND status = 'pending' AND {_OUT}",
+            (self.digest, _iso(before), _iso(before)),
+        ).fetchall()
+        ids = {row[0] for row in rows}
+        return [a for a in self.articles(("pending",), None) if a.id in ids] if ids else []
+
     def expire(self, before: datetime) -> int:
+        """Mark `expired` the pending articles published and first stored before `before`
+        (the window's start): see the module's docstring. Returns how many."""
         return self.db.execute(
-            "UPDATE articles SET status = 'expired' WHERE digest = ? AND status = 'pending' "
-            "AND published < ?",
-            (self.digest, _iso(before)),
+            f"UPDATE articles SET status = 'expired' WHERE digest = ? AND status = 'pending' "
+            f"AND {_OUT}",
+            (self.digest, _iso(before), _iso(before)),
         ).rowcount
 
     def sent_stories(self, story_ids: Iterable[int]) -> dict[int, SentStory]:
@@ -471,18 +500,18 @@ class Store(DeliveryLog, FeedHealthRecords, TermStore, ArticlePool):
 
 
 def count_pending(db: Any, since: datetime, digest: str | None = "") -> int:
-    """Articles waiting to be sent, published since `since`: stored and not yet in a digest,
-    some held back by `max_items` for the next runs. Takes any connection to the state, a
-    read-only one too (`digest status` reads without the store). `digest`: whose (None: a
-    state from before 012_shared_store, one digest's)."""
+    """Articles waiting to be sent, not expired by a run whose window starts at `since`:
+    stored and not yet in a digest, some held back by `max_items` for the next runs. Takes
+    any connection to the state, a read-only one too (`digest status` reads without the
+    store). `digest`: whose (None: a state from before 012_shared_store, one digest's)."""
     if digest is None:
         return db.execute(
-            "SELECT COUNT(*) FROM articles WHERE status = 'pending' AND published >= ?",
-            (_iso(since),),
+            f"SELECT COUNT(*) FROM articles WHERE status = 'pending' AND NOT {_OUT}",
+            (_iso(since), _iso(since)),
         ).fetchone()[0]
     return db.execute(
-        "SELECT COUNT(*) FROM articles WHERE digest = ? AND status = 'pending' AND published >= ?",
-        (digest, _iso(since)),
+        f"SELECT COUNT(*) FROM articles WHERE digest = ? AND status = 'pending' AND NOT {_OUT}",
+        (digest, _iso(since), _iso(since)),
     ).fetchone()[0]
 
 

@@ -1,0 +1,203 @@
+"""None lost, none hidden: every story a run fetched is sent, listed under the story it
+reports, or said to have fallen out of the window. Real parts: feeds and pages written here
+and served on 127.0.0.1, the file outbox or an aiosmtpd server, a SQLite state."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
+
+import pytest
+from conftest import Mailbox, _free_port, run_cli, smtp_delivery, write_config
+from sites import LocalSite
+
+import digest
+
+STORIES = {
+    "vaccine": (
+        "Regulator approves first malaria vaccine for adults in Norland",
+        "The Norland Medicines Agency approved the first malaria vaccine for adults on "
+        "Sunday, after a trial of 8,400 volunteers showed 77 percent protection. Health "
+        "minister Oskar Brandt said the first doses from Halvard Pharma would reach clinics "
+        "in March.",
+    ),
+    "rates": (
+        "Central bank of Ostria raises interest rate to 4.75 percent",
+        "The central bank of Ostria raised its main interest rate by a quarter point to 4.75 "
+        "percent on Sunday, citing inflation of 6.1 percent. Governor Petra Lind said further "
+        "increases were possible. Markets in Velden fell 1.2 percent after the decision.",
+    ),
+    "chess": (
+        "Teenager Mira Solberg wins Arden chess open with round to spare",
+        "Sixteen-year-old Mira Solberg won the Arden chess open on Sunday with a round to "
+        "spare, beating grandmaster Tomas Reyes in 41 moves. Solberg becomes the youngest "
+        "winner of the tournament in its 60-year history.",
+    ),
+}
+
+
+def _page(outlet: str, slug: str) -> str:
+    title, text = STORIES[slug]
+    paragraphs = "".join(
+        f"<p>{text} ({outlet} report, paragraph {n}.) Residents and officials went on "
+        "discussing what happened and what it means for the region.</p>"
+        for n in range(4)
+    )
+    return (
+        f"<!doctype html><html lang=en><head><title>{title}</title></head><body>"
+        f"<article><h1>{title}</h1>{paragraphs}</article></body></html>"
+    )
+
+
+def _publish(root: Path, base: str, outlet: str, pieces: list[tuple[str, str, datetime]]) -> None:
+    """Write `outlet`'s RSS feed and pages: (slug of the page, story, published)."""
+    (root / outlet).mkdir(parents=True, exist_ok=True)
+    items = ""
+    for slug, story, published in pieces:
+        (root / outlet / f"{slug}.html").write_text(_page(outlet, story), encoding="utf-8")
+        url = f"{base}/{outlet}/{slug}.html"
+        title, text = STORIES[story]
+        items += (
+            f"<item><title>{title}</title><link>{url}</link><guid>{url}</guid>"
+            f"<pubDate>{format_datetime(published)}</pubDate>"
+            f"<description>{text}</description></item>"
+        )
+    (root / outlet / "feed.xml").write_text(
+        f"<?xml version='1.0'?><rss version='2.0'><channel><title>{outlet}</title>"
+        f"<link>{base}/{outlet}/</link>{items}</channel></rss>",
+        encoding="utf-8",
+    )
+
+
+@pytest.fixture
+def outlets(tmp_path):
+    root = tmp_path / "site"
+    root.mkdir()
+    with LocalSite(root) as site:
+        yield root, site.base_url
+
+
+FEEDS = [("Alpha Times", "alpha/feed.xml", ""), ("Beta Herald", "beta/feed.xml", "")]
+
+
+def _statuses(config: digest.Config) -> dict[str, str]:
+    with sqlite3.connect(config.storage) as db:
+        return dict(db.execute("SELECT url, status FROM articles").fetchall())
+
+
+def test_another_outlets_copy_under_a_sent_headline_is_listed_not_hidden(tmp_path, outlets):
+    root, base = outlets
+    now = datetime.now(UTC).replace(microsecond=0)
+    vaccine = ("vaccine", "vaccine", now - timedelta(hours=2))
+    chess = ("chess", "chess", now - timedelta(hours=2))
+    _publish(root, base, "alpha", [vaccine])
+    _publish(root, base, "beta", [chess])
+    config = digest.load_config(write_config(tmp_path, base, feeds=FEEDS))
+    first = digest.run(config)
+    assert first.digest is not None and len(first.digest.items) == 2
+
+    # Beta runs the wire copy of Alpha's story under its headline; Alpha publishes its own
+    # piece again at another address.
+    again = ("vaccine-again", "vaccine", now - timedelta(hours=1))
+    _publish(root, base, "beta", [chess, ("wire-vaccine", "vaccine", now - timedelta(hours=1))])
+    _publish(root, base, "alpha", [vaccine, again])
+    second = digest.run(config)
+    assert second.articles_new == 2
+    assert second.digest is not None and not second.digest.items
+    (follow_up,) = second.digest.follow_ups
+    assert follow_up.story.headline == STORIES["vaccine"][0]
+    # Beta now covers the story: its copy is listed under it, in the digest sent.
+    assert [(s.name, s.url) for s in follow_up.sources] == [
+        ("Beta Herald", f"{base}/beta/wire-vaccine.html")
+    ]
+    (text,) = [Path(f).read_text() for f in second.outbox_files if f.endswith(".txt")]
+    text = " ".join(text.split())  # the text part wraps its lines
+    assert "Beta Herald" in text and f"{base}/beta/wire-vaccine.html" in text
+    # Alpha's own repeat says nothing new: kept with its story, listed nowhere.
+    assert f"{base}/alpha/vaccine-again.html" not in text
+    assert len(follow_up.repeated_ids) == 1
+    statuses = _statuses(config)
+    assert statuses[f"{base}/beta/wire-vaccine.html"] == "joined"
+    assert statuses[f"{base}/alpha/vaccine-again.html"] == "joined"
+    assert "pending" not in statuses.values()
+
+    # A repeat alone sends nothing, and is recorded with its story at once: not left
+    # pending, as if it were to go out, until it expires "unsent".
+    _publish(root, base, "alpha", [vaccine, again, ("vaccine-3", "vaccine", now)])
+    third = digest.run(config)
+    assert third.articles_new == 1 and third.digest is None and third.pending_left == 0
+    assert _statuses(config)[f"{base}/alpha/vaccine-3.html"] == "joined"
+
+
+def _window_config(tmp_path: Path, base: str, delivery: str | None = None) -> Path:
+    return write_config(
+        tmp_path,
+        base,
+        feeds=[*FEEDS, ("Gamma Wire", "gamma/feed.xml", "")],
+        delivery=delivery,
+    )
+
+
+def _one_window(path: Path, max_items: int | None = None) -> None:
+    text = path.read_text().replace("window: 72h", "window: 1h")
+    if max_items is not None:
+        text = text.replace("max_items: 30", f"max_items: {max_items}")
+    path.write_text(text)
+
+
+def _three_stories(root: Path, base: str, published: datetime) -> None:
+    for outlet, story in (("alpha", "vaccine"), ("beta", "rates"), ("gamma", "chess")):
+        _publish(root, base, outlet, [(story, story, published)])
+
+
+def test_stories_held_back_by_max_items_get_a_window_from_when_they_were_fetched(tmp_path, outlets):
+    root, base = outlets
+    now = datetime.now(UTC).replace(microsecond=0)
+    # Published 50 minutes before the first run of a 1h window, two of three held back by
+    # the cap: counted from their publication they would expire before the next run.
+    _three_stories(root, base, now - timedelta(minutes=50))
+    path = _window_config(tmp_path, base)
+    _one_window(path, max_items=1)
+    config = digest.load_config(path)
+    first = digest.run(config, now=now)
+    assert first.digest is not None and len(first.digest.items) == 1
+    assert first.pending_left == 2
+    second = digest.run(config, now=now + timedelta(minutes=25))
+    assert second.digest is not None and len(second.digest.items) == 1
+    assert second.articles_expired == 0
+
+    # The last one waits past a window from when it was fetched: it expires, and says so.
+    third = digest.run(config, now=now + timedelta(minutes=70))
+    assert third.digest is None and third.pending_left == 0
+    assert third.articles_expired == 1
+    (line,) = [w for w in third.warnings if "fell out of" in w]
+    (left,) = [url for url, status in _statuses(config).items() if status == "expired"]
+    story = left.rsplit("/", 1)[1].removesuffix(".html")
+    assert line.startswith("1 article fell out of the 1h window unsent: ")
+    assert STORIES[story][0] in line
+    status = run_cli("status", "--config", str(path))
+    assert status.returncode == 0, status.stderr
+    assert "1 article fell out of the 1h window unsent" in status.stdout
+
+
+def test_stories_held_up_by_an_smtp_outage_go_out_after_it(tmp_path, outlets, smtp_server):
+    root, base = outlets
+    now = datetime.now(UTC).replace(microsecond=0)
+    _three_stories(root, base, now - timedelta(minutes=50))
+    down = Mailbox("127.0.0.1", _free_port())  # nothing listens there
+    path = _window_config(tmp_path, base, delivery=smtp_delivery(down))
+    _one_window(path)
+    with pytest.raises(digest.DigestError):
+        digest.run(digest.load_config(path), now=now)
+    assert set(_statuses(digest.load_config(path)).values()) == {"pending"}
+
+    path.write_text(path.read_text().replace(f"port: {down.port}", f"port: {smtp_server.port}"))
+    config = digest.load_config(path)
+    after = digest.run(config, now=now + timedelta(minutes=25))
+    assert after.digest is not None and len(after.digest.items) == 3
+    assert after.articles_expired == 0
+    (message,) = smtp_server.messages
+    body = message.get_body(("plain",)).get_content()
+    assert all(title in body for title, _ in STORIES.values())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
 
@@ -103,8 +104,11 @@ def test_an_unwritable_outbox_is_a_delivery_error(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     settings = DeliveryConfig(method="file", outbox=blocker / "out")
-    with pytest.raises(DeliveryError, match="cannot write"):
+    with pytest.raises(DeliveryError, match=r"cannot write: .*file is a file, not a folder"):
         deliver(RENDERED, settings, "en", NOW)
+    # The outbox itself a file: named too.
+    with pytest.raises(DeliveryError, match=re.escape(f"{blocker} is a file, not a folder")):
+        deliver(RENDERED, DeliveryConfig(method="file", outbox=blocker), "en", NOW)
 
 
 def test_a_comma_separated_to_string_still_gives_each_reader_their_own_message(

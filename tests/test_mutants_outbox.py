@@ -972,7 +972,10 @@ def test_an_unwritable_outbox_defers_each_message_saying_why(store, tmp_path):
     settings = file_settings(blocker / "out")
     store.stage_digest("S", [], stage_messages(RENDERED, settings, "en", NOW), None, NOW)
     outcome = send_from_store(store, settings, StoreJournal(store))
-    reason = f"outbox {blocker / 'out'}: cannot write: Not a directory"
+    reason = (
+        f"outbox {blocker / 'out'}: cannot write: {blocker} is a file, not a folder; "
+        "set delivery.outbox to a folder"
+    )
     assert outcome.deferred == {"1": reason, "2": reason} and outcome.accepted == []
     assert rows(store, "status, last_error") == [("queued", reason), ("queued", reason)]
     assert nothing_delivered(settings, outcome, {"1": "", "2": "ana@example.org"}) == reason

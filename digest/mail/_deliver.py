@@ -235,7 +235,7 @@ def _write_outbox_files(
         for path, data in files.items():
             write_atomically(path, data)
     except OSError as error:
-        reason = f"outbox {target.parent}: cannot write: {error.strerror or error}"
+        reason = f"outbox {target.parent}: cannot write: {_why_unwritable(target.parent, error)}"
         outcome.deferred[message.key] = reason
         journal.deferred(message, reason)
         return
@@ -448,6 +448,17 @@ class _SessionBroken(smtplib.SMTPException):
         super().__init__(reason)
         self.reason = reason
         self.after_data = after_data
+
+
+def _why_unwritable(folder: Path, error: OSError) -> str:
+    """Why the outbox `folder` could not be written, naming a file in the way: "Not a
+    directory" alone does not say which part of the path is not one."""
+    for part in (folder, *folder.parents):
+        if part.exists():
+            if not part.is_dir():
+                return f"{part} is a file, not a folder; set delivery.outbox to a folder"
+            break
+    return error.strerror or str(error)
 
 
 def _data_body(message: bytes) -> bytes:

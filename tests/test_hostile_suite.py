@@ -1508,8 +1508,9 @@ def test_a_state_that_kept_every_message_keeps_the_bytes_it_may_still_need(
 
     from digest.store._migrations import MIGRATIONS
 
-    config = write_config(tmp_path, site.base_url, delivery=smtp_delivery(smtp_server),
-                          feeds=DEMO_FEEDS[:1])  # fmt: skip
+    # The waiting message's reader is still subscribed (else it is cancelled, not sent).
+    delivery = smtp_delivery(smtp_server, to="waiting@example.org")
+    config = write_config(tmp_path, site.base_url, delivery=delivery, feeds=DEMO_FEEDS[:1])
     state = tmp_path / "state" / "digest.db"
     state.parent.mkdir()
     now = datetime.now(UTC)

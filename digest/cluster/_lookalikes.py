@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
@@ -72,71 +73,118 @@ def without_strays(
     own. A stray tells of something else that names the event's actors:
     - it shares at most stray_shared_facts names and figures with all the other articles
       of its event together, and has one of its own: a brief on a retailer's new store
-      names the retailer whose data breach the event is;
+      names the retailer whose data breach the event is (`_sharing_little`);
     - or, in an event of four or more whose other articles all give one figure, it shares
       no figure with them and its headline's subject (its rarest name) is in none of them:
       a cloud provider's own chip, "Stratus", beside a chipmaker's quarterly results that
-      name the provider as a customer.
+      name the provider as a customer (`_off_subject`).
     An article already delivered stays: its story is the event's; so does a one-sentence
-    article. One pass over every
-    event of three or more; stray_shared_facts below 0 turns strays off."""
+    article (a brief, a feed entry whose page failed), which names the event's main actor
+    and little else, as the pair rules exempt it from the headline-subject conflict. One
+    pass over every event of three or more; stray_shared_facts below 0 turns strays off."""
     limits = thresholds or shipped_thresholds()
-    judged = [event for event in events if len(event) >= 3]
+    judged = [number for number, event in enumerate(events) if len(event) >= 3]
     if limits.stray_shared_facts < 0 or not judged:
         return events
-    unit = matrix.unit
-    members = np.fromiter((i for event in judged for i in event), dtype=np.int64)
-    event_of = np.repeat(np.arange(len(judged)), [len(event) for event in judged])
-    lengths = unit.indptr[members + 1] - unit.indptr[members]
-    columns = unit.indices[row_positions(unit.indptr, members)]
-    member_of = np.repeat(np.arange(len(members)), lengths)
-    is_fact = matrix.kinds[columns] != "w"
-    member_of, columns = member_of[is_fact], columns[is_fact]
-    # A fact is shared when another article of the same event holds it (each holds it once).
-    keys = event_of[member_of] * np.int64(unit.shape[1]) + columns
-    if not len(keys):  # no name or figure at all: nothing to share, nothing of its own
+    facts = _EventFacts.of([events[number] for number in judged], matrix)
+    if facts is None:  # no name or figure at all: nothing to share, nothing of its own
         return events
-    unique_keys, key_of, holders = np.unique(keys, return_inverse=True, return_counts=True)
-    held_by_others = holders[key_of] >= 2
-    shared = np.bincount(member_of, weights=held_by_others, minlength=len(members))
-    own = np.bincount(member_of, weights=~held_by_others, minlength=len(members))
-    delivered = np.array([story_ids[i] is not None for i in members.tolist()], dtype=bool)
-    sharing_little = (shared <= limits.stray_shared_facts) & (own >= 1)
-    # The second kind: a figure every article of the event but one gives ...
-    size = np.array([len(event) for event in judged])[event_of]
-    is_figure = matrix.kinds[columns] == "x"
-    all_but_one = is_figure & (holders[key_of] == size[member_of] - 1)
-    told_by_a_figure = np.zeros(len(judged), dtype=bool)
-    told_by_a_figure[event_of[member_of[all_but_one]]] = True
-    # ... which the stray does not give, nor any figure of theirs ...
-    figures_shared = np.bincount(
-        member_of[is_figure], weights=held_by_others[is_figure], minlength=len(members)
+    stray = _sharing_little(facts, limits.stray_shared_facts) | _off_subject(
+        facts, headline_subjects(terms, matrix, facts.members)
     )
-    # ... and whose headline's subject no other article of the event holds.
-    subject = headline_subjects(terms, matrix, members)
-    subject_keys = event_of * np.int64(unit.shape[1]) + subject
-    found = np.minimum(np.searchsorted(unique_keys, subject_keys), len(unique_keys) - 1)
-    subject_alone = (subject >= 0) & (unique_keys[found] == subject_keys) & (holders[found] == 1)
-    off_subject = (size >= 4) & told_by_a_figure[event_of] & (figures_shared == 0) & subject_alone
-    # A one-sentence article (a brief, a feed entry whose page failed) names the event's
-    # main actor and little else: short is not stray, as the pair rules exempt it from the
-    # headline-subject conflict.
-    stray = (sharing_little | off_subject) & ~delivered & ~terms.brief[members]
-    staying = np.bincount(event_of, weights=~stray, minlength=len(judged))
-    leaving = np.bincount(event_of, weights=stray, minlength=len(judged))
-    torn = np.flatnonzero((leaving > 0) & (staying >= 2)).tolist()
+    delivered = np.array([story_ids[i] is not None for i in facts.members.tolist()])
+    stray &= ~delivered & ~terms.brief[facts.members]
+    staying = np.bincount(facts.event_of, weights=~stray, minlength=len(judged))
+    leaving = np.bincount(facts.event_of, weights=stray, minlength=len(judged))
+    torn = {judged[k] for k in np.flatnonzero((leaving > 0) & (staying >= 2)).tolist()}
     if not torn:
         return events
-    strays = set(members[stray].tolist())
-    torn_events = {id(judged[number]) for number in torn}
+    strays = set(facts.members[stray].tolist())
     result = []
-    for event in events:
-        if id(event) not in torn_events:
+    for number, event in enumerate(events):
+        if number not in torn:
             result.append(event)
             continue
         result.append([i for i in event if i not in strays])
         result.extend([i] for i in event if i in strays)
     return result
+
+
+@dataclass(frozen=True)
+class _EventFacts:
+    """The names and figures of the articles of some events, one entry per (article,
+    fact): `member_of[k]` holds fact `columns[k]`, and `holders[k]` articles of its event
+    hold it (each article holds a term once). `members` are the articles (rows of the
+    batch), event after event; `event_of[m]` is member m's event, `sizes[e]` event e's."""
+
+    members: np.ndarray
+    event_of: np.ndarray
+    sizes: np.ndarray
+    member_of: np.ndarray
+    columns: np.ndarray
+    holders: np.ndarray
+    is_figure: np.ndarray
+    # For looking up (event, column) pairs: their sorted keys and holders.
+    keys: np.ndarray
+    key_holders: np.ndarray
+    width: int
+
+    @classmethod
+    def of(cls, events: list[list[int]], matrix: TermMatrix) -> _EventFacts | None:
+        unit = matrix.unit
+        members = np.fromiter((i for event in events for i in event), dtype=np.int64)
+        sizes = np.array([len(event) for event in events])
+        event_of = np.repeat(np.arange(len(events)), sizes)
+        lengths = unit.indptr[members + 1] - unit.indptr[members]
+        columns = unit.indices[row_positions(unit.indptr, members)]
+        member_of = np.repeat(np.arange(len(members)), lengths)
+        is_fact = matrix.kinds[columns] != "w"
+        member_of, columns = member_of[is_fact], columns[is_fact]
+        if not len(columns):
+            return None
+        width = unit.shape[1]
+        keys, key_of, key_holders = np.unique(
+            event_of[member_of] * np.int64(width) + columns,
+            return_inverse=True,
+            return_counts=True,
+        )
+        return cls(
+            members, event_of, sizes, member_of, columns, key_holders[key_of],
+            matrix.kinds[columns] == "x", keys, key_holders, width,
+        )  # fmt: skip
+
+    def per_member(self, cells: np.ndarray) -> np.ndarray:
+        """How many of each member's facts are in `cells` (a mask over the entries)."""
+        return np.bincount(self.member_of, weights=cells, minlength=len(self.members))
+
+    def holders_of(self, columns: np.ndarray) -> np.ndarray:
+        """Per member, how many articles of its event hold `columns[m]` (-1: none)."""
+        wanted = self.event_of * np.int64(self.width) + columns
+        found = np.minimum(np.searchsorted(self.keys, wanted), len(self.keys) - 1)
+        held = (columns >= 0) & (self.keys[found] == wanted)
+        return np.where(held, self.key_holders[found], 0)
+
+
+def _sharing_little(facts: _EventFacts, most: int) -> np.ndarray:
+    """Per member: it shares at most `most` facts with its event and has one of its own."""
+    shared = facts.holders >= 2
+    return (facts.per_member(shared) <= most) & (facts.per_member(~shared) >= 1)
+
+
+def _off_subject(facts: _EventFacts, subject: np.ndarray) -> np.ndarray:
+    """Per member: its event has four articles or more, every other one of which gives one
+    figure; it gives none of their figures; and its headline's `subject` is its alone."""
+    size = facts.sizes[facts.event_of]
+    given_by_all_but_one = facts.is_figure & (facts.holders == size[facts.member_of] - 1)
+    told_by_a_figure = np.zeros(len(facts.sizes), dtype=bool)
+    told_by_a_figure[facts.event_of[facts.member_of[given_by_all_but_one]]] = True
+    figures_shared = facts.per_member(facts.is_figure & (facts.holders >= 2))
+    return (
+        (size >= 4)
+        & told_by_a_figure[facts.event_of]
+        & (figures_shared == 0)
+        & (facts.holders_of(subject) == 1)
+    )
 
 
 def headline_subjects(

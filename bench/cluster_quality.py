@@ -12,8 +12,10 @@ Printed first, cross-validated: each set's topics in 5 folds; for each fold, the
 topics of each set are clustered as one batch, with the shipped thresholds (set by hand,
 nothing fit), with thresholds fit by bench/fit_cluster.py on the other folds of every set,
 and by the baseline (TF-IDF cosine, average-link agglomerative clustering) at the one
-threshold best on the other folds. Then each whole file as one batch, the baseline at the
-threshold best on the file itself: figures on what was tuned on, labelled so.
+threshold best on the other folds, pooled over the held folds, then the lowest and highest
+B-cubed F1 of a held fold alone (a fold is four or five topics: one merged pair moves it
+several points). Then each whole file as one batch, the baseline at the threshold best on
+the file itself: figures on what was tuned on, labelled so.
 
 Each line: B-cubed P/R/F1, pairwise P/R/F1, and the look-alike pairs merged: two gold
 events of one topic that share a cluster (any one shared cluster counts the pair once).
@@ -278,6 +280,26 @@ def cross_validated(paths: list[Path], sets: list[list[dict]]) -> None:
             scores[name] = report(f"    {label}", rows, labels, width=38)
         margin = scores["shipped"]["bcubed_f1"] - scores["baseline"]["bcubed_f1"]
         print(f"    B-cubed F1 margin of the shipped thresholds over the baseline: {margin:+.3f}")
+        spread = ", ".join(
+            f"{name} {low:.3f}-{high:.3f}"
+            for name, (low, high) in (
+                (name, _fold_spread(rows, found[name][number])) for name in found
+            )
+        )
+        print(f"    B-cubed F1 of each held fold alone (lowest-highest): {spread}")
+
+
+def _fold_spread(rows: Sequence[dict], found: dict[int, tuple[int, int]]) -> tuple[float, float]:
+    """The lowest and highest B-cubed F1 of the held folds, each scored alone (`found`:
+    row index -> (fold, label)): how far one fold of topics moves the pooled figure."""
+    by_fold: dict[int, list[int]] = defaultdict(list)
+    for index, (fold, _) in found.items():
+        by_fold[fold].append(index)
+    scores = [
+        bcubed([rows[i]["event"] for i in indices], [found[i][1] for i in indices])[2]
+        for indices in by_fold.values()
+    ]
+    return min(scores), max(scores)
 
 
 def main() -> None:

@@ -299,7 +299,13 @@ class Setting:
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("title", text_value, None, "Digest title, shown in the subject and the email.", True),
-    Setting("window", parse_duration, "48h", "Only articles published within this span."),
+    Setting(
+        "window",
+        parse_duration,
+        "48h",
+        "Only articles published within this span; one held back (max_items, a failed "
+        "delivery) has this long from when it was fetched.",
+    ),
     Setting("max_items", _positive_int, 20, "At most this many items per digest."),
     Setting(
         "max_per_feed",

@@ -10,7 +10,7 @@ from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
-from conftest import Mailbox, _free_port, run_cli, smtp_delivery, write_config
+from conftest import DEMO_FEEDS, Mailbox, _free_port, run_cli, smtp_delivery, write_config
 from sites import LocalSite
 
 import digest
@@ -201,3 +201,15 @@ def test_stories_held_up_by_an_smtp_outage_go_out_after_it(tmp_path, outlets, sm
     (message,) = smtp_server.messages
     body = message.get_body(("plain",)).get_content()
     assert all(title in body for title, _ in STORIES.values())
+
+
+def test_articles_the_digest_s_include_never_lets_in_expire_without_a_warning(tmp_path, site):
+    # The filter is working as configured: no line about them on every run.
+    extra = "filters:\n  include: [zzqx-never-mentioned]\n"
+    path = write_config(tmp_path, site.base_url, feeds=DEMO_FEEDS[:2], extra=extra)
+    config = digest.load_config(path)
+    start = datetime.now(UTC)
+    assert digest.run(config, now=start).pending_left > 0
+    later = digest.run(config, now=start + timedelta(hours=80))
+    assert later.articles_expired == 0
+    assert not [w for w in later.warnings if "fell out of" in w]

@@ -298,6 +298,28 @@ def test_a_digest_staged_by_a_run_that_died_gets_its_archive_page_when_sent(
 # -- a reader taken out of delivery.to ---------------------------------------------------
 
 
+def test_a_digest_whose_every_waiting_message_is_cancelled_goes_to_the_readers_configured(
+    tmp_path, site, smtp_server
+):
+    """A run dies after staging to a mistyped address; the operator corrects it. The
+    cancelled digest reached nobody configured: its stories go out to the corrected one."""
+    typo = smtp_delivery(smtp_server, to="reader@exmaple.org")
+    path = write_config(tmp_path, site.base_url, delivery=typo, feeds=DEMO_FEEDS[:1])
+    died = run_cli("run", "--config", str(path), env={"DIGEST_TEST_CRASH_AT": "after-stage"})
+    assert died.returncode == -signal.SIGKILL and smtp_server.messages == []
+    fixed = smtp_delivery(smtp_server, to="reader@example.org")
+    path = write_config(tmp_path, site.base_url, delivery=fixed, feeds=DEMO_FEEDS[:1])
+    report = digest.run(digest.load_config(path))
+    assert [to for _, to in smtp_server.envelopes] == [["reader@example.org"]]
+    assert (
+        f"1 waiting message to reader@exmaple.org cancelled, not sent: no longer in "
+        f"delivery.to of {path}; the stories of 1 digest go to the next one"
+    ) in report.warnings
+    db = tmp_path / "state" / "digest.db"
+    assert table(db, "SELECT status FROM digests ORDER BY id") == [("failed",), ("delivered",)]
+    assert table(db, "SELECT DISTINCT status FROM articles") == [("delivered",)]
+
+
 def test_a_reader_taken_out_of_delivery_to_gets_nothing_more_from_the_outbox(
     tmp_path, site, smtp_server
 ):

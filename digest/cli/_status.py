@@ -185,7 +185,9 @@ def _digests(db: Any, run_id: int, listed: bool) -> list[Delivered]:
     """The digests a run staged; `listed`: the state records the follow-ups they listed."""
     out = []
     for digest in db.execute(
-        "SELECT id, subject, item_count, status FROM digests WHERE run_id = ? ORDER BY id",
+        # A 'staging' digest is one a run died staging: never staged, dropped by the next.
+        "SELECT id, subject, item_count, status FROM digests WHERE run_id = ? "
+        "AND status != 'staging' ORDER BY id",
         (run_id,),
     ).fetchall():
         follow_ups = 0

@@ -196,8 +196,10 @@ def _build(config: Config, now: datetime, send: bool) -> RunReport:
 def _expire(config: Config, store: Store, report: RunReport, now: datetime) -> None:
     """Expire the pending articles out of the window (Store.expire) and say how many could
     have gone out: one warning line naming the first few. Those no digest could take (a
-    feed's filters or the digest's `exclude` refuse them, their feed is no longer in the
-    config) expire unsaid: they were never to be sent."""
+    feed's filters or the digest's refuse them, their feed is no longer in the config)
+    expire unsaid: they were never to be sent. (The digest's `include` holds for a story
+    as a whole; an article is judged here by its own text, so a story let in by another
+    of its articles may expire unsaid, never the reverse.)"""
     start = now - config.window
     feeds = {feed.name: feed for feed in config.feeds}
     unsent = [
@@ -205,7 +207,7 @@ def _expire(config: Config, store: Store, report: RunReport, now: datetime) -> N
         for a in store.expiring(start)
         if (feed := feeds.get(a.feed)) is not None
         and passes([f"{a.title}\n{a.text}"], feed.include, feed.exclude)
-        and passes([f"{a.title}\n{a.text}"], (), config.exclude)
+        and passes([f"{a.title}\n{a.text}"], config.include, config.exclude)
     ]
     store.expire(start)
     report.articles_expired = len(unsent)
@@ -640,7 +642,7 @@ def _still_configured(
             continue
         dropped.setdefault(why, []).append(message)
     for why, messages in dropped.items():
-        store.cancel_messages([m.key for m in messages], f"cancelled: {why}", now)
+        unstaged = store.cancel_messages([m.key for m in messages], f"cancelled: {why}", now)
         whom = list(dict.fromkeys(m.recipient or "the outbox copies" for m in messages))
         named = ", ".join(whom[:NAMED]) + (
             f" and {len(whom) - NAMED:,} more" if len(whom) > NAMED else ""
@@ -648,6 +650,8 @@ def _still_configured(
         warning = (
             f"{plural(len(messages), 'waiting message')} to {named} cancelled, not sent: {why}"
         )
+        if unstaged:  # nobody configured had those digests: their stories go out again
+            warning += f"; the stories of {plural(unstaged, 'digest')} go to the next one"
         log.info("%s", warning)  # in the report's warnings, which `run` prints
         report.warnings.append(warning)
     return kept

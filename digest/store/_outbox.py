@@ -346,18 +346,7 @@ class DeliveryLog(StateDB):
             ).fetchone()
             if taken:
                 return False
-            stories = "SELECT id FROM stories WHERE digest_id = ?"
-            db.execute(
-                f"UPDATE articles SET status = 'pending', story_id = NULL "
-                f"WHERE story_id IN ({stories})",
-                (digest_id,),
-            )
-            db.execute("DELETE FROM stories WHERE digest_id = ?", (digest_id,))
-            db.execute(
-                "UPDATE articles SET status = 'pending', story_id = NULL, listed_in = NULL "
-                "WHERE listed_in = ?",
-                (digest_id,),
-            )
+            self._unstage_stories(db, digest_id)
             # Each row keeps its own reason (a server's reply may name its recipient): the
             # digest's one-line summary in every row would be N lines of N names.
             db.execute(
@@ -372,19 +361,53 @@ class DeliveryLog(StateDB):
                 "WHERE digest_id = ? AND status = 'queued'",
                 (error, _iso(now), digest_id),
             )
-            db.execute("UPDATE digests SET status = 'failed' WHERE id = ?", (digest_id,))
         return True
 
-    def cancel_messages(self, keys: Sequence[str], reason: str, now: datetime) -> None:
-        """Never send these waiting messages (their recipient is no longer configured)."""
+    @staticmethod
+    def _unstage_stories(db: Connection, digest_id: int) -> None:
+        """A digest nobody has: its stories, and the late reports it listed as follow-ups,
+        go back to pending, for the next digest to take; the digest is 'failed'."""
+        stories = "SELECT id FROM stories WHERE digest_id = ?"
+        db.execute(
+            f"UPDATE articles SET status = 'pending', story_id = NULL "
+            f"WHERE story_id IN ({stories})",
+            (digest_id,),
+        )
+        db.execute("DELETE FROM stories WHERE digest_id = ?", (digest_id,))
+        db.execute(
+            "UPDATE articles SET status = 'pending', story_id = NULL, listed_in = NULL "
+            "WHERE listed_in = ?",
+            (digest_id,),
+        )
+        db.execute("UPDATE digests SET status = 'failed' WHERE id = ?", (digest_id,))
+
+    def cancel_messages(self, keys: Sequence[str], reason: str, now: datetime) -> int:
+        """Never send these waiting messages (their recipient, or the delivery method, is no
+        longer configured). A digest left with no message sent or waiting is unstaged as
+        `cancel_digest` does: nobody configured has it, so its stories go back to pending
+        for the next digest. Returns how many digests were unstaged."""
         with self.transaction() as db:
+            digests = set()
             for key in keys:
-                db.execute(
+                row = db.execute(
                     "UPDATE queued_messages SET status = 'cancelled', last_error = ?, "
-                    "answered = ? WHERE id = ? AND status IN ('queued', 'sending')",
+                    "answered = ? WHERE id = ? AND status IN ('queued', 'sending') "
+                    "RETURNING digest_id",
                     (reason, _iso(now), key),
-                )
-                self._delivery_row(db, key, "cancelled", reason, now)
+                ).fetchone()
+                if row is not None:
+                    digests.add(row[0])
+                    self._delivery_row(db, key, "cancelled", reason, now)
+            unstaged = 0
+            for digest_id in sorted(digests):
+                if not db.execute(
+                    "SELECT 1 FROM queued_messages WHERE digest_id = ? "
+                    "AND status IN ('sent', 'sending', 'queued')",
+                    (digest_id,),
+                ).fetchone():
+                    self._unstage_stories(db, digest_id)
+                    unstaged += 1
+        return unstaged
 
     def give_up_expired(self, now: datetime) -> dict[str, str]:
         """Stop retrying the messages staged more than QUEUE_LIMIT ago that no server took

@@ -8,6 +8,7 @@ from __future__ import annotations
 import socketserver
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -16,8 +17,9 @@ from conftest import DEMO_FEEDS, write_config
 import digest
 from digest.config._loader import DeliveryConfig
 from digest.errors import DeliveryError
-from digest.mail._deliver import send_outgoing
-from digest.models import Outgoing
+from digest.mail._deliver import send_outgoing, stage_messages
+from digest.mail._smtp_security import probe_smtp
+from digest.models import Outgoing, RenderedDigest
 
 BODY = b"Subject: s\r\nMessage-ID: <m@x>\r\n\r\nHello\r\nMAIL FROM:<not-a-command@x>\r\n"
 PLAIN_AUTH = "250-scripted\r\n250-AUTH PLAIN\r\n250 8BITMIME"
@@ -320,3 +322,64 @@ def test_runs_with_a_refused_login_keep_no_digest_waiting(tmp_path, site, monkey
         report = digest.run(config)
     assert report.delivered_to == ["reader@example.org"]
     assert len(server.messages) == 1 and server.verbs.count("DATA") == 1
+
+
+@pytest.mark.parametrize(
+    ("auth", "listed"),
+    [("AUTH XOAUTH2 OAUTHBEARER", "XOAUTH2, OAUTHBEARER"), ("AUTH=XOAUTH2", "XOAUTH2"),
+     ("AUTH", "no mechanism it names")],
+)  # fmt: skip
+def test_a_login_only_by_mechanisms_smtplib_cannot_do_is_a_setting_not_retried(
+    password, auth, listed
+):
+    with ScriptedServer(ehlo=f"250-scripted\r\n250-{auth}\r\n250 8BITMIME") as server:
+        waits: list[float] = []
+        outcome = send_outgoing(
+            settings(server, **LOGIN_SETTINGS), outgoing("a@x.example"), sleep=waits.append
+        )
+    reason = (
+        f"the server offers login only by {listed}, which digest cannot do (it can do "
+        "CRAM-MD5, PLAIN, LOGIN); use a server or port that offers PLAIN or LOGIN"
+    )
+    assert outcome.setting_error == reason and outcome.deferred == {"1": reason}
+    assert waits == [] and "AUTH" not in server.verbs and "MAIL" not in server.verbs
+    # `digest check` says the same, naming the server.
+    with (
+        ScriptedServer(ehlo=f"250-scripted\r\n250-{auth}\r\n250 8BITMIME") as server,
+        pytest.raises(DeliveryError) as probed,
+    ):
+        probe_smtp(settings(server, **LOGIN_SETTINGS))
+    assert str(probed.value) == f"SMTP 127.0.0.1:{server.port}: {reason}"
+
+
+def test_a_login_offered_by_one_mechanism_smtplib_can_do_among_others_goes_ahead(password):
+    ehlo = "250-scripted\r\n250-AUTH XOAUTH2 PLAIN OAUTHBEARER\r\n250 8BITMIME"
+    with ScriptedServer({"AUTH": "235 2.7.0 accepted"}, ehlo=ehlo) as server:
+        outcome = send_outgoing(settings(server, **LOGIN_SETTINGS), outgoing("a@x.example"))
+    assert outcome.setting_error is None and outcome.accepted == ["1"]
+    assert server.commands[1].startswith("AUTH PLAIN") and len(server.messages) == 1
+
+
+# -- an outbox whose path cannot even be looked at ------------------------------------------
+
+
+TOO_LONG = "x" * 300  # one name longer than any file system takes (ENAMETOOLONG)
+
+
+def test_an_outbox_with_too_long_a_name_defers_its_message_with_the_reason(tmp_path):
+    outbox = tmp_path / TOO_LONG / "outbox"
+    message = Outgoing("1", 1, "", BODY, "<1@x>", "file", str(outbox / "digest"))
+    journal = Events()
+    outcome = send_outgoing(DeliveryConfig(method="file", outbox=outbox), [message], journal)
+    assert outcome.deferred == {"1": f"outbox {outbox}: cannot write: File name too long"}
+    assert journal.events == [("sending", ""), ("deferred", "")]
+
+
+def test_staging_for_an_outbox_with_too_long_a_name_fails_in_one_line(tmp_path):
+    outbox = tmp_path / TOO_LONG / "outbox"
+    rendered = RenderedDigest(subject="Brief", html="<p>Hello</p>", text="Hello\n")
+    now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    config = DeliveryConfig(method="file", outbox=outbox, recipients=("a@x.example",))
+    with pytest.raises(DeliveryError) as staging:
+        stage_messages(rendered, config, "en", now)
+    assert str(staging.value) == f"delivery.outbox {outbox}: cannot write there: File name too long"

@@ -14,6 +14,7 @@ import re
 import smtplib
 import socket
 import ssl
+import stat
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ from ._smtp_security import (
     NeedsSetting,
     login_problem,
     needs_what,
+    no_common_login,
     security_mismatch,
     silent_server_hint,
 )
@@ -115,7 +117,7 @@ def stage_messages(
     # Should a name still be taken (files already in the outbox), the earlier digest keeps
     # its files: this one takes the next free name.
     taken = 1
-    while settings.outbox.is_dir() and any(settings.outbox.glob(glob.escape(stem.name) + ".*")):
+    while _name_taken(settings.outbox, stem.name):
         taken += 1
         stem = settings.outbox / f"{base}-{taken}"
     paths: dict[str, Path] = {}
@@ -127,6 +129,17 @@ def stage_messages(
         paths[recipient] = path
         taken_paths.add(path)
     return _file_messages(rendered, settings, language, now, stem, paths)
+
+
+def _name_taken(outbox: Path, name: str) -> bool:
+    """Whether files of that stem are in the outbox already. An outbox that cannot even be
+    looked at (too long a name, no permission) cannot be written either: one line naming
+    delivery.outbox, before anything is staged."""
+    try:
+        return outbox.is_dir() and any(outbox.glob(glob.escape(name) + ".*"))
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise DeliveryError(f"delivery.outbox {outbox}: cannot write there: {reason}") from None
 
 
 def _file_messages(
@@ -346,6 +359,10 @@ def _smtp_session(
 def _log_in(client: smtplib.SMTP, settings: DeliveryConfig, password: str) -> None:
     """Log in; a login no retry can mend (refused, not offered, unsendable) raises
     NeedsSetting naming what to change, one refused for now (4xx) _SessionBroken."""
+    client.ehlo_or_helo_if_needed()  # the AUTH list comes with the EHLO answer
+    problem = no_common_login(client)
+    if problem:
+        raise NeedsSetting(problem)
     try:
         client.login(settings.username or "", password)
     except (smtplib.SMTPException, UnicodeEncodeError) as error:
@@ -454,10 +471,15 @@ def _why_unwritable(folder: Path, error: OSError) -> str:
     """Why the outbox `folder` could not be written, naming a file in the way: "Not a
     directory" alone does not say which part of the path is not one."""
     for part in (folder, *folder.parents):
-        if part.exists():
-            if not part.is_dir():
-                return f"{part} is a file, not a folder; set delivery.outbox to a folder"
+        try:
+            mode = part.stat().st_mode
+        except (FileNotFoundError, NotADirectoryError):
+            continue  # look further up for what is in the way
+        except OSError:  # too long a name, no search permission: the error says it
             break
+        if not stat.S_ISDIR(mode):
+            return f"{part} is a file, not a folder; set delivery.outbox to a folder"
+        break
     return error.strerror or str(error)
 
 

@@ -28,6 +28,26 @@ def needs_what(client: smtplib.SMTP, reply: str) -> str:
     return f"the server wants a login before mail ({reply}); set delivery.username"
 
 
+# What smtplib's login() can do, in its order of preference (it matches names as sent).
+LOGIN_MECHANISMS = ("CRAM-MD5", "PLAIN", "LOGIN")
+
+
+def no_common_login(client: smtplib.SMTP) -> str | None:
+    """When the server (after EHLO) offers a login only by mechanisms smtplib cannot do
+    (XOAUTH2, OAUTHBEARER...): what to change, else None. smtplib would raise a bare
+    SMTPException, which reads like a lost connection and would be retried for days."""
+    if not client.has_extn("auth"):
+        return None  # login() says so itself (SMTPNotSupportedError): login_problem
+    offered = client.esmtp_features["auth"].split()
+    if any(mechanism in offered for mechanism in LOGIN_MECHANISMS):
+        return None
+    listed = ", ".join(dict.fromkeys(offered)) or "no mechanism it names"
+    return (
+        f"the server offers login only by {listed}, which digest cannot do (it can do "
+        f"{', '.join(LOGIN_MECHANISMS)}); use a server or port that offers PLAIN or LOGIN"
+    )
+
+
 def login_problem(settings: DeliveryConfig, client: smtplib.SMTP, error: Exception) -> str | None:
     """What to change when logging in failed in a way no retry mends, else None (a 4xx
     answer, a lost connection: worth another try)."""
@@ -176,6 +196,9 @@ class _Probe:
                 done = ["STARTTLS"]
             if settings.username:
                 self.step = f"logging in as {settings.username}"
+                problem = no_common_login(client)
+                if problem:
+                    raise NeedsSetting(problem)
                 client.login(settings.username, self.password)
                 done.append(f"logged in as {settings.username}")
             self.worked = ", ".join(done) + "; no mail sent"
@@ -215,6 +238,8 @@ class _ProbeSsl(SmtpSslClient):
 
 def _probe_problem(settings: DeliveryConfig, error: BaseException, step: str) -> str:
     """One line: what went wrong at `step`, and what to change when a setting can fix it."""
+    if isinstance(error, NeedsSetting):
+        return str(error)
     if isinstance(error, ConnectionRefusedError):
         return "connection refused: nothing listens there; check delivery.host and delivery.port"
     if isinstance(error, socket.gaierror):

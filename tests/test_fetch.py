@@ -197,7 +197,10 @@ def test_fetch_each_reuses_connections_across_many_hosts():
 
     servers = [ThreadingHTTPServer((f"127.0.0.{n}", 0), Handler) for n in range(2, 32)]
     for server in servers:
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        # A short poll: each shutdown() below waits out one poll of serve_forever.
+        threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        ).start()
     try:
         urls = [
             f"http://127.0.0.{n}:{server.server_port}/page{page}"

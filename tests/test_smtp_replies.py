@@ -52,7 +52,10 @@ class ScriptedServer:
 
         self.server = Server(("127.0.0.1", 0), Session)
         self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        # A short poll: shutdown() waits out one poll of serve_forever.
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     def _session(self, readline: Callable[[], bytes], write: Callable[[bytes], Any]) -> None:
         def answer(reply: str) -> bool:

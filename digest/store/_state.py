@@ -323,10 +323,15 @@ class Store(DeliveryLog, FeedHealthRecords, TermStore, ArticlePool):
         """The articles of `statuses` published since `since` (None: whenever)."""
         marks = ",".join("?" for _ in statuses)
         dated = "" if since is None else "AND published >= ?"
+        return self._articles_where(
+            f"status IN ({marks}) {dated}",
+            (*statuses, *([] if since is None else [_iso(since)])),
+        )
+
+    def _articles_where(self, condition: str, params: Sequence[Any]) -> list[Article]:
         rows = self.db.execute(
-            f"""SELECT * FROM articles WHERE digest = ? AND status IN ({marks})
-                {dated} ORDER BY published, id""",
-            (self.digest, *statuses, *([] if since is None else [_iso(since)])),
+            f"SELECT * FROM articles WHERE digest = ? AND {condition} ORDER BY published, id",
+            (self.digest, *params),
         )
         return [
             Article(
@@ -411,12 +416,7 @@ class Store(DeliveryLog, FeedHealthRecords, TermStore, ArticlePool):
 
     def expiring(self, before: datetime) -> list[Article]:
         """The pending articles `expire(before)` would expire, oldest first."""
-        rows = self.db.execute(
-            f"SELECT id FROM articles WHERE digest = ? AND status = 'pending' AND {_OUT}",
-            (self.digest, _iso(before), _iso(before)),
-        ).fetchall()
-        ids = {row[0] for row in rows}
-        return [a for a in self.articles(("pending",), None) if a.id in ids] if ids else []
+        return self._articles_where(f"status = 'pending' AND {_OUT}", (_iso(before),) * 2)
 
     def expire(self, before: datetime) -> int:
         """Mark `expired` the pending articles published and first stored before `before`

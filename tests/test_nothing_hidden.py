@@ -78,11 +78,13 @@ def test_the_email_and_the_archive_show_every_article(tmp_path, followup_site):
             f"{base}/coastpost/norsund.html", f"{base}/coastpost/storm.html"]  # fmt: skip
     for url in urls:
         assert url in text and url in html and url in archive[0], url
-    assert "Harbourline (2)" in text and "Harbourline</a> <span" in html
-    assert "(2)</span>" in html
-    # The follow-up's headline is shown under its outlet in both parts.
+    # An outlet with two pieces shows both headlines under its name, the first one too.
+    assert "- Harbourline (2)\n" in text and ">Harbourline</span> " in html
+    assert "(2): </span>" in html
+    first = "Ferry operator Norsund Lines orders three electric ferries"
     followup = "Tarrow shipyard to hire 300 welders"
-    assert followup in text and followup in html
+    for headline in (first, followup):
+        assert headline in text and headline in html and headline in archive[0], headline
 
 
 def _feed(*entries: tuple[str, str, str]) -> str:

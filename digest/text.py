@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import lxml.etree
 import lxml.html
@@ -52,6 +52,13 @@ def plural(count: int, noun: str, nouns: str | None = None) -> str:
     if count == 1:
         return f"{count} {noun}"
     return f"{count} {nouns or noun + 's'}"
+
+
+def first_few(items: Sequence[str], separator: str = ", ", shown: int = 3) -> str:
+    """The first `shown` of `items` joined, then how many more: one line however long the
+    list (a digest may go to thousands): `a, b, c and 997 more`."""
+    rest = f" and {len(items) - shown:,} more" if len(items) > shown else ""
+    return separator.join(items[:shown]) + rest
 
 
 def printable(text: str) -> str:

@@ -30,7 +30,7 @@ from ..config import DeliveryConfig
 from ..errors import DeliveryError
 from ..files import slug, write_atomically
 from ..models import Outgoing, RenderedDigest, Staged
-from ..text import plural
+from ..text import first_few, plural
 from ._message import build_message
 from ._smtp_client import SmtpClient, SmtpSslClient
 from ._smtp_security import (
@@ -541,19 +541,27 @@ def delivered_to(recipients: Sequence[str], settings: DeliveryConfig, shown: int
 def nothing_delivered(
     settings: DeliveryConfig, outcome: SendOutcome, recipient: dict[str, str]
 ) -> str:
-    """One line saying why no message of a digest was delivered, naming the server."""
+    """One line saying why no message of a digest was delivered, naming the server (or the
+    outbox), however many recipients: when their reasons differ (a server's reply may name
+    its recipient), the first few, then a count."""
     reasons = {**outcome.refused, **outcome.deferred}
-    if settings.method == "file":
-        return "; ".join(dict.fromkeys(reasons.values()))
-    server = f"SMTP {settings.host}:{settings.port}"
+    distinct = list(dict.fromkeys(reasons.values()))
+    if settings.method == "file" and len(distinct) <= 3:
+        return "; ".join(distinct)
+    where = (
+        f"SMTP {settings.host}:{settings.port}"
+        if settings.method == "smtp"
+        else f"outbox {settings.outbox}"
+    )
     if outcome.setting_error:
-        return f"{server}: {outcome.setting_error}"
-    distinct = set(reasons.values())
+        return f"{where}: {outcome.setting_error}"
     if len(distinct) == 1:
-        summary = f"{server}: {distinct.pop()}"
+        summary = f"{where}: {distinct[0]}"
     else:
-        listed = "; ".join(f"{recipient[key]}: {why}" for key, why in reasons.items())
-        summary = f"{server}: no recipient accepted the digest ({listed})"
+        copies = "the .html and .txt copies"  # the file method's recipient ""
+        named = [f"{recipient[key] or copies}: {why}" for key, why in reasons.items()]
+        listed = first_few(named, "; ")
+        summary = f"{where}: no recipient accepted the digest ({listed})"
     if outcome.deferred and settings.retries:
         summary += f" (tried {settings.retries + 1} times)"
     return summary

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ..config import Config
 from ..models import RunReport
+from ..text import first_few
 
 
 def run_failure(config: Config, report: RunReport) -> str | None:
@@ -15,9 +16,7 @@ def run_failure(config: Config, report: RunReport) -> str | None:
     feed failing fails it although a digest held back from an earlier run may have gone
     out: either way someone must act."""
     if report.refused:  # each with the server's reply in the report, and in the outbox
-        refused = list(report.refused)
-        more = f" and {len(refused) - 3:,} more" if len(refused) > 3 else ""
-        return f"refused by {', '.join(refused[:3])}{more}"
+        return f"refused by {first_few(list(report.refused))}"
     count = len(config.feeds)
     if count and len(report.feeds_failed) >= count:
         return "the feed failed" if count == 1 else f"all {count} feeds failed"

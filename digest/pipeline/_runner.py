@@ -27,7 +27,7 @@ from ..cluster import (
     rank_clusters,
     sources_of,
 )
-from ..config import Config, DeliveryConfig, FetchSettings
+from ..config import Config, FetchSettings
 from ..errors import DeliveryError, DigestError, ExtractError, FetchError, Invalid
 from ..feeds import FEED_ACCEPT, Fetcher, FetchRequest, parse_fetched
 from ..mail import (
@@ -53,7 +53,7 @@ from ..models import (
 )
 from ..pages import LanguageDetector, clean_page, extract_page
 from ..store import QUEUE_LIMIT, Store
-from ..text import plural
+from ..text import first_few, plural
 from ._alerts import send_alerts
 from ._demo_site import serve_root
 from ._ingest import ingest, not_html, split_by_window, window_text
@@ -64,8 +64,8 @@ from ._timing import StageTimer
 
 log = logging.getLogger("digest")
 JOIN_HORIZON = timedelta(days=7)
-# Recipients named in a one-line failure before "and N more": a digest may go to thousands.
-NAMED = 3
+# Reasons listed in the one-line failure of a digest nobody has, before a count of the rest.
+REASONS_NAMED = 3
 
 
 def run(config: Config, *, now: datetime | None = None) -> RunReport:
@@ -213,9 +213,8 @@ def _expire(config: Config, store: Store, report: RunReport, now: datetime) -> N
     report.articles_expired = len(unsent)
     if not unsent:
         return
-    named = "; ".join(f"{a.feed}: {a.title}" for a in unsent[:NAMED])
-    more = f" and {len(unsent) - NAMED:,} more" if len(unsent) > NAMED else ""
-    warning = f"{_expired_line(config, len(unsent))}: {named}{more}"
+    named = first_few([f"{a.feed}: {a.title}" for a in unsent], "; ")
+    warning = f"{_expired_line(config, len(unsent))}: {named}"
     log.info("%s", warning)  # in the report's warnings, which `run` prints
     report.warnings.append(warning)
 
@@ -245,12 +244,9 @@ def _raise_if_nobody_has_it(config: Config, store: Store, report: RunReport) -> 
     # (a server's reply may name its recipient: one reason each), then a count.
     groups = list(by_reason.items())
     listed = "; ".join(
-        ", ".join(names[:NAMED])
-        + (f" and {len(names) - NAMED:,} more" if len(names) > NAMED else "")
-        + f" deferred ({reason})"
-        for reason, names in groups[:NAMED]
-    )  # fmt: skip
-    others = sum(len(names) for _, names in groups[NAMED:])
+        f"{first_few(names)} deferred ({reason})" for reason, names in groups[:REASONS_NAMED]
+    )
+    others = sum(len(names) for _, names in groups[REASONS_NAMED:])
     if others:
         listed += f"; {others:,} more deferred for other reasons"
     messages = "its message waits" if len(waiting) == 1 else "its messages wait"
@@ -468,37 +464,6 @@ def _archive_staged(config: Config, store: Store, report: RunReport) -> None:
         store.archived(digest_id)
 
 
-def _nothing_delivered(
-    settings: DeliveryConfig, outcome: SendOutcome, recipient: dict[str, str]
-) -> str:
-    """`nothing_delivered`, in one short line however many recipients: when their reasons
-    differ (a server's reply may name its recipient), the first few, then a count."""
-    reasons = {**outcome.refused, **outcome.deferred}
-    distinct = len(set(reasons.values()))
-    if (
-        outcome.setting_error
-        or distinct == 1
-        or len(reasons) <= NAMED
-        or (settings.method == "file" and distinct <= NAMED)
-    ):
-        return nothing_delivered(settings, outcome, recipient)
-    where = (
-        f"SMTP {settings.host}:{settings.port}"
-        if settings.method == "smtp"
-        else f"outbox {settings.outbox}"
-    )
-    listed = "; ".join(
-        f"{recipient[key] or 'the .html and .txt copies'}: {why}"
-        for key, why in list(reasons.items())[:NAMED]
-    )
-    summary = (
-        f"{where}: no recipient accepted the digest ({listed} and {len(reasons) - NAMED:,} more)"
-    )
-    if outcome.deferred and settings.retries:
-        summary += f" (tried {settings.retries + 1} times)"
-    return summary
-
-
 def _send(
     config: Config,
     store: Store,
@@ -536,7 +501,7 @@ def _send(
             _archive_staged(config, store, report)
         return
     recipient = {m.key: m.recipient for m in outgoing}
-    summary = _nothing_delivered(settings, outcome, recipient)
+    summary = nothing_delivered(settings, outcome, recipient)
     # Nothing reached a server: unstage, so the stories join the next digest instead.
     if store.cancel_digest(digest_id, summary, datetime.now(UTC)):
         for key in outcome.deferred:
@@ -644,11 +609,9 @@ def _still_configured(
     for why, messages in dropped.items():
         unstaged = store.cancel_messages([m.key for m in messages], f"cancelled: {why}", now)
         whom = list(dict.fromkeys(m.recipient or "the outbox copies" for m in messages))
-        named = ", ".join(whom[:NAMED]) + (
-            f" and {len(whom) - NAMED:,} more" if len(whom) > NAMED else ""
-        )
         warning = (
-            f"{plural(len(messages), 'waiting message')} to {named} cancelled, not sent: {why}"
+            f"{plural(len(messages), 'waiting message')} to {first_few(whom)} cancelled, "
+            f"not sent: {why}"
         )
         if unstaged:  # nobody configured had those digests: their stories go out again
             warning += f"; the stories of {plural(unstaged, 'digest')} go to the next one"

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from conftest import DEMO_FEEDS, write_config
+from conftest import DEMO_FEEDS, run_cli, write_config
 
 import digest
 from digest.config._loader import DeliveryConfig
@@ -386,3 +386,23 @@ def test_staging_for_an_outbox_with_too_long_a_name_fails_in_one_line(tmp_path):
     with pytest.raises(DeliveryError) as staging:
         stage_messages(rendered, config, "en", now)
     assert str(staging.value) == f"delivery.outbox {outbox}: cannot write there: File name too long"
+
+
+def test_a_hostile_reply_reaches_the_terminal_and_the_state_as_plain_text(tmp_path, site):
+    """A server's reply is stored and printed: escape sequences (clear the screen, colour,
+    a title-setting OSC) and a bidi override must not reach the operator's terminal."""
+    hostile = "550 5.1.1 \x1b[2J\x1b]0;pwned\x07\x1b[31mno such user\u202e\x1b[0m"
+    with ScriptedServer({"RCPT": hostile}) as server:
+        delivery = (
+            "delivery:\n  method: smtp\n"
+            f"  host: 127.0.0.1\n  port: {server.port}\n  security: none\n"
+            "  from: Test Brief <digest@example.org>\n  to: reader@example.org\n"
+            "  retries: 0\n"
+        )
+        config = write_config(tmp_path, site.base_url, delivery=delivery, feeds=DEMO_FEEDS[:1])
+        result = run_cli("run", "--config", str(config))
+        status = run_cli("status", "--config", str(config))
+    assert result.returncode == 1
+    assert "no such user" in result.stderr
+    for output in (result.stdout, result.stderr, status.stdout, status.stderr):
+        assert "\x1b" not in output and "\x07" not in output and "\u202e" not in output

@@ -39,6 +39,7 @@ from ._smtp_security import (
     needs_what,
     no_common_login,
     security_mismatch,
+    server_reply,
     silent_server_hint,
 )
 
@@ -370,7 +371,7 @@ def _log_in(client: smtplib.SMTP, settings: DeliveryConfig, password: str) -> No
         if problem:
             raise NeedsSetting(problem) from None
         if isinstance(error, smtplib.SMTPAuthenticationError):
-            reply = f"{error.smtp_code} {_decode(error.smtp_error)}".strip()
+            reply = server_reply(error.smtp_code, error.smtp_error)
             raise _SessionBroken(
                 f"login as {settings.username} refused for now ({reply})"
             ) from None
@@ -414,7 +415,7 @@ def _send_one(
         code, text = send()
         if code in expected:
             continue
-        reply = f"{code} {_decode(text)}".strip()
+        reply = server_reply(code, text)
         if code == 530:  # RFC 3207/4954: no mail before TLS or a login, for any recipient
             raise NeedsSetting(needs_what(client, reply))
         if 400 <= code < 600:
@@ -428,7 +429,7 @@ def _send_one(
     except (smtplib.SMTPException, OSError) as error:
         reason = f"connection lost: {error or type(error).__name__}"
         raise _SessionBroken(reason, after_data=True) from error
-    reply = f"{code} {_decode(text)}".strip()
+    reply = server_reply(code, text)
     if code == 250:
         journal.sent(message, reply)
         return None
@@ -565,10 +566,6 @@ def nothing_delivered(
     if outcome.deferred and settings.retries:
         summary += f" (tried {settings.retries + 1} times)"
     return summary
-
-
-def _decode(text: bytes | str) -> str:
-    return text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
 
 
 def _connect(settings: DeliveryConfig) -> smtplib.SMTP:

@@ -15,6 +15,7 @@ import threading
 
 from ..config import DeliveryConfig
 from ..errors import DeliveryError
+from ..text import one_line
 from ._smtp_client import SmtpClient, SmtpSslClient
 
 
@@ -64,7 +65,7 @@ def login_problem(settings: DeliveryConfig, client: smtplib.SMTP, error: Excepti
         )
     if not isinstance(error, smtplib.SMTPAuthenticationError) or error.smtp_code < 500:
         return None
-    reply = _reply(error.smtp_code, error.smtp_error)
+    reply = server_reply(error.smtp_code, error.smtp_error)
     if error.smtp_code in (530, 538) and client.has_extn("starttls"):  # RFC 3207, 4954
         return f"the server wants TLS before a login ({reply}); set delivery.security: starttls"
     return (
@@ -247,7 +248,7 @@ def _probe_problem(settings: DeliveryConfig, error: BaseException, step: str) ->
     if isinstance(error, TimeoutError):
         return f"no answer within delivery.timeout ({settings.timeout:g}s) while {step}"
     if isinstance(error, smtplib.SMTPAuthenticationError):
-        reply = _reply(error.smtp_code, error.smtp_error)
+        reply = server_reply(error.smtp_code, error.smtp_error)
         return (
             f"login as {settings.username} refused ({reply}); check ${settings.password_env} "
             "and delivery.username"
@@ -261,9 +262,9 @@ def _probe_problem(settings: DeliveryConfig, error: BaseException, step: str) ->
     if mismatch:
         return mismatch
     if isinstance(error, smtplib.SMTPConnectError | smtplib.SMTPHeloError):
-        return f"the server refused the session ({_reply(error.smtp_code, error.smtp_error)})"
+        return f"the server refused the session ({server_reply(error.smtp_code, error.smtp_error)})"
     if isinstance(error, smtplib.SMTPResponseException):
-        return f"the server answered {_reply(error.smtp_code, error.smtp_error)} while {step}"
+        return f"the server answered {server_reply(error.smtp_code, error.smtp_error)} while {step}"
     if isinstance(error, smtplib.SMTPServerDisconnected):
         return f"the server closed the connection while {step}"
     if isinstance(error, OSError):
@@ -271,6 +272,9 @@ def _probe_problem(settings: DeliveryConfig, error: BaseException, step: str) ->
     return f"{step} failed: {error or type(error).__name__}"
 
 
-def _reply(code: int, message: bytes | str) -> str:
-    text = message.decode("utf-8", "replace") if isinstance(message, bytes) else message
-    return f"{code} {text}".strip()
+def server_reply(code: int, message: bytes | str) -> str:
+    """A server's reply as one line to store and print: its code and text, without what a
+    hostile server could put there for the operator's terminal or log (controls, escape
+    sequences, line breaks, bidi overrides)."""
+    text = message.decode("utf-8", "replace") if isinstance(message, bytes) else str(message)
+    return one_line(f"{code} {text}")

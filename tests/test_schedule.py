@@ -89,6 +89,16 @@ def test_one_bad_config_in_the_folder_leaves_the_others_scheduled(tmp_path):
     assert "Test Brief: schedule '0 7 * * *'" in log
 
 
+def test_a_daemon_stopped_the_moment_it_says_it_started_exits(tmp_path):
+    # systemd may stop a unit the moment it started: a SIGTERM that landed after the
+    # handler was set but before the scheduler ran was dropped, and the daemon ran on. The
+    # signal goes from the thread that reads the line, with no wait in between.
+    folder = _folder_with_bad_configs(tmp_path)
+    for _ in range(10):
+        daemon = Daemon(folder, signal_on="daemon started")
+        assert daemon.wait() == 0, daemon.lines
+
+
 def test_a_folder_with_no_valid_config_exits_1_naming_each(tmp_path):
     folder = _folder_with_bad_configs(tmp_path)
     (folder / "good.yaml").unlink()
@@ -111,7 +121,8 @@ def test_a_config_broken_while_the_daemon_runs_fails_that_run_only(tmp_path):
 class Daemon:
     """`digest schedule` in a subprocess, its log collected line by line."""
 
-    def __init__(self, config: Path):
+    def __init__(self, config: Path, signal_on: str | None = None):
+        self.signal_on = signal_on  # SIGTERM the daemon as soon as a line holds this
         self.process = subprocess.Popen(
             [sys.executable, "-m", "digest", "schedule", "--config", str(config)],
             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -123,6 +134,8 @@ class Daemon:
     def _read(self) -> None:
         assert self.process.stdout is not None
         for line in self.process.stdout:
+            if self.signal_on and self.signal_on in line:
+                self.process.send_signal(signal.SIGTERM)
             self.lines.append(line.rstrip("\n"))
 
     def saw(self, text: str, timeout: float = 180) -> bool:
@@ -130,6 +143,9 @@ class Daemon:
 
     def stop(self) -> int:
         self.process.send_signal(signal.SIGTERM)
+        return self.wait()
+
+    def wait(self) -> int:
         code = self.process.wait(timeout=60)
         self.reader.join(timeout=5)
         if self.process.stdout is not None:

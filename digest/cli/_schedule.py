@@ -1,6 +1,6 @@
 """The daemon: run each digest at its `schedule` (a cron line in its `timezone`).
 
-`digest schedule --config FILE_OR_DIR` runs an apscheduler BlockingScheduler in the
+`digest schedule --config FILE_OR_DIR` runs an apscheduler scheduler in the
 foreground, one job per config. Each run is logged (start, outcome, duration); SIGTERM or
 SIGINT stops the daemon after the running job finishes.
 
@@ -24,11 +24,10 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import FrameType
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from ..config import Config, load_config
@@ -207,7 +206,7 @@ def serve(path: Path) -> int:
     if not digests:
         raise ConfigError(f"no valid digest config to schedule ({len(problems)} with errors)",
                           path=str(path))  # fmt: skip
-    scheduler = BlockingScheduler(timezone=UTC)
+    scheduler = BackgroundScheduler(timezone=UTC)
     now = datetime.now(UTC)
     for digest in digests:
         config = digest.config
@@ -233,19 +232,24 @@ def serve(path: Path) -> int:
         log.info("%s: schedule %r in %s, next run %s", digest.name, config.schedule,
                  config.timezone, when)  # fmt: skip
 
-    def stop(signum: int, frame: FrameType | None) -> None:
+    # This thread takes SIGTERM and SIGINT synchronously (sigwait); they are blocked before
+    # the scheduler starts its threads, which inherit the mask. A handler would run wherever
+    # the signal lands: before the scheduler runs (systemd stops a unit the moment it
+    # started) or inside a log line's write, and a stop so dropped left the daemon running.
+    stopping = {signal.SIGTERM, signal.SIGINT}
+    signal.pthread_sigmask(signal.SIG_BLOCK, stopping)
+    try:
+        scheduler.start()
         log.info(
-            "received %s: stopping after the running job finishes", signal.Signals(signum).name
+            "daemon started with %d digest(s)%s", len(digests),
+            f"; {len(problems)} config(s) not scheduled, see above" if problems else "",
+        )  # fmt: skip
+        received = signal.sigwait(stopping)
+        log.info(
+            "received %s: stopping after the running job finishes", signal.Signals(received).name
         )
-        if scheduler.running:
-            scheduler.shutdown(wait=True)
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    log.info(
-        "daemon started with %d digest(s)%s", len(digests),
-        f"; {len(problems)} config(s) not scheduled, see above" if problems else "",
-    )  # fmt: skip
-    scheduler.start()
+        scheduler.shutdown(wait=True)
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, stopping)
     log.info("daemon stopped")
     return 0

@@ -26,6 +26,10 @@ class FetchResult:
     # The body's Content-Encoding when it is kept as sent (FetchRequest.keep_encoding):
     # digest.feeds.decode_body gives the page.
     content_encoding: str | None = None
+    # A feed's own fetch: the addresses its answer came from, when on the feed's own origin.
+    # Its links may use them (a private address too); a digest that reads the feed from the
+    # store's pool trusts these, never what the name resolves to by then.
+    home_addresses: tuple[str, ...] = ()
 
     @property
     def not_modified(self) -> bool:

@@ -230,3 +230,71 @@ def test_a_feed_read_from_the_pool_still_gets_its_pages_on_its_own_loopback_orig
     assert len(feed_gets) == 1  # the second digest read the feed from the pool
     assert page_gets == ["/p/0.html", "/p/1.html", "/p/2.html"], wide.stderr
     assert "refused" not in wide.stderr
+
+
+# The publisher's DNS, as the digest process sees it: socket.getaddrinfo answers the names
+# of DNS_FILE (JSON {name: address}), read at each lookup, and leaves every other name alone.
+_DNS_STAND_IN = """
+import json, os, socket
+_real = socket.getaddrinfo
+def _getaddrinfo(host, port, *args, **kwargs):
+    with open(os.environ["DIGEST_TEST_DNS_FILE"]) as handle:
+        names = json.load(handle)
+    return _real(names.get(host, host), port, *args, **kwargs)
+socket.getaddrinfo = _getaddrinfo
+"""
+
+
+def test_a_pooled_feed_lends_its_links_only_the_address_its_body_came_from(tmp_path):
+    # A publisher's name answers 127.0.0.1 while one digest fetches the feed, then 127.0.0.2
+    # (standing for an internal service) when a second digest of the store reads that feed
+    # from the pool and fetches its pages: the pages must not reach 127.0.0.2.
+    import json
+    from email.utils import format_datetime
+
+    from sites import LocalSite
+
+    (tmp_path / "dns").mkdir()
+    (tmp_path / "dns" / "sitecustomize.py").write_text(_DNS_STAND_IN)
+    dns = tmp_path / "dns.json"
+    env = {"PYTHONPATH": str(tmp_path / "dns"), "DIGEST_TEST_DNS_FILE": str(dns)}
+    stamp = format_datetime(datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3))
+    public, internal = tmp_path / "public", tmp_path / "internal"
+    (public / "p").mkdir(parents=True)
+    (internal / "p").mkdir(parents=True)
+    with LocalSite(public, port=0) as server:
+        port = server.base_url.rsplit(":", 1)[1]
+        base = f"http://pub.test:{port}"
+        items = "".join(
+            f"<item><title>Story {n}</title><link>{base}/p/{n}.html</link>"
+            f"<guid>{base}/p/{n}.html</guid><pubDate>{stamp}</pubDate>"
+            f"<description>Feed text {n}.</description></item>"
+            for n in range(2)
+        )
+        (public / "feed.xml").write_text(f"<rss version='2.0'><channel>{items}</channel></rss>")
+        for n in range(2):
+            (internal / "p" / f"{n}.html").write_text(
+                "<html><body><article>" + "<p>SECRET internal paragraph.</p>" * 4
+                + "</article></body></html>"
+            )  # fmt: skip
+        with LocalSite(internal, port=int(port), host="127.0.0.2") as inside:
+            configs = {}
+            for name, window in (("narrow", "1h"), ("wide", "48h")):
+                configs[name] = tmp_path / f"{name}.yaml"
+                configs[name].write_text(
+                    f"title: {name}\nid: {name}\nwindow: {window}\nstorage: shared.db\n"
+                    f"delivery:\n  method: file\n  outbox: out-{name}\n"
+                    f"feeds:\n  - name: Pub\n    url: {base}/feed.xml\n"
+                )
+            dns.write_text(json.dumps({"pub.test": "127.0.0.1"}))
+            narrow = run_cli("run", "--config", str(configs["narrow"]), env=env)
+            assert narrow.returncode == 0, narrow.stderr
+            dns.write_text(json.dumps({"pub.test": "127.0.0.2"}))
+            wide = run_cli("run", "--config", str(configs["wide"]), env=env)
+            reached = list(inside.requests)
+    assert wide.returncode == 0, wide.stderr
+    assert [p for _, p, _ in server.requests] == ["/feed.xml"]  # read from the pool after
+    assert reached == [], wide.stderr
+    assert "(127.0.0.2) is a loopback address" in wide.stderr
+    sent = "".join(p.read_text() for p in (tmp_path / "out-wide").rglob("*.eml"))
+    assert "Feed text 0" in sent and "SECRET" not in sent

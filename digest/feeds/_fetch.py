@@ -12,7 +12,7 @@ import zlib
 from collections import Counter, defaultdict, deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.utils import formatdate, parsedate_to_datetime
 from http.cookiejar import Cookie, CookieJar, CookiePolicy
@@ -34,7 +34,6 @@ from ._netguard import (
     GuardedBackend,
     GuardedTransport,
     RequestClock,
-    system_resolver,
     timed,
 )
 from ._urls import host_of
@@ -283,8 +282,9 @@ class Fetcher:
                             moved_to = url if permanent else moved_to
                             continue
                         clock.stage = READING_BODY
+                        peer = None
                         if named and (status < 300 or status == 304) and origin_of(url) == home:
-                            self._remember_address(feed, response)
+                            peer = self._remember_address(feed, response)
                         # Read to its end, or refused for its status or size: an answer. A
                         # body that stalls raises httpx's timeout instead, counted below.
                         try:
@@ -295,7 +295,7 @@ class Fetcher:
                             raise
                         if request.stage == "page":
                             self._note_answer(url)
-                        return result
+                        return replace(result, home_addresses=(peer,)) if peer else result
                 except BlockedAddress as refused:
                     raise FetchError(url, _refusal(refused, home), blocked=True) from None
                 except httpx.TimeoutException:
@@ -346,36 +346,25 @@ class Fetcher:
             f"({REQUEST_BUDGET} x fetch.timeout; raise fetch.timeout for a slow server)"
         )
 
-    def trust_unfetched_feed(self, feed: str) -> None:
-        """Take the addresses `feed`'s host resolves to now for those its answer came from,
-        for a feed this run read without fetching it (another digest of the store fetched it
-        this cycle): its links on its own origin may then use them, as after a fetch. The
-        operator named the feed, so a fetch would have gone wherever its name resolves.
-        Nothing changes for a feed this run fetched."""
-        with self._slots_lock:
-            if self._home_addresses.get(feed):
-                return
-        try:
-            parts = urlsplit(feed)
-            host, port = parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
-        except ValueError:
-            return
-        if not host:
-            return
-        try:
-            addresses = (self._backend.resolver or system_resolver)(host, port)
-        except OSError:
-            return  # the pages' own requests will say that the name does not resolve
-        with self._slots_lock:
-            self._home_addresses[feed].update(addresses)
+    def trust_pooled_feed(self, feed: str, pooled: FetchResult) -> None:
+        """For a feed this run read from the store's pool (another digest fetched it this
+        cycle), at `feed` (the URL this run would have fetched): its links on its own origin
+        may use the addresses that feed's answer came from, as after a fetch of its own.
+        Only those: the name may resolve elsewhere by now, and a feed whose body came from a
+        public address must not lend its links an internal one."""
+        if pooled.home_addresses and origin_of(pooled.final_url) == origin_of(feed):
+            with self._slots_lock:
+                self._home_addresses[feed].update(pooled.home_addresses)
 
-    def _remember_address(self, feed: str, response: httpx.Response) -> None:
-        """Note the address the feed's answer came from: its links may use it."""
+    def _remember_address(self, feed: str, response: httpx.Response) -> str | None:
+        """Note the address the feed's answer came from (returned): its links may use it."""
         stream = response.extensions.get("network_stream")
         peer = stream.get_extra_info("server_addr") if stream is not None else None
-        if peer:
-            with self._slots_lock:
-                self._home_addresses[feed].add(str(peer[0]))
+        if not peer:
+            return None
+        with self._slots_lock:
+            self._home_addresses[feed].add(str(peer[0]))
+        return str(peer[0])
 
     def _response(
         self, request: FetchRequest, url: str, response: httpx.Response, moved_to: str | None

@@ -139,10 +139,6 @@ def ingest(
                     feed.name: store.feed_state(feed.url).moved_to or feed.url
                     for feed in config.feeds
                 }
-                # A feed another digest of the store fetched this cycle was read from the
-                # pool: its own origin's addresses are those its name resolves to now.
-                for name in {entry.feed for entry in paged if entry.feed in shared}:
-                    fetcher.trust_unfetched_feed(homes[name])
                 works = _fetch_and_extract(config, fetcher, paged, result, homes, timing, pool)
             with timer.stage("clean") as timing:
                 cleaned = _clean_pages(store, works, now)
@@ -374,6 +370,9 @@ def _fresh_entries(
     # A feed another digest of the store fetched this cycle is read from the pool.
     pooled = store.pooled_feeds((feed.url for feed in due if feed.name in shared), now)
     answered: list[FetchResult | Skipped | None] = [pooled.get(feed.url) for feed in due]
+    for feed, request in zip(due, requests, strict=True):
+        if feed.url in pooled:  # its links may use the addresses its body came from
+            fetcher.trust_pooled_feed(request.url, pooled[feed.url])
     asked = [index for index, outcome in enumerate(answered) if outcome is None]
     from_pool = {feed.name for feed in due if feed.url in pooled}
     for index, outcome in zip(asked, fetcher.fetch_many([requests[i] for i in asked]),

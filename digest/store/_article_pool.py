@@ -98,7 +98,7 @@ class ArticlePool(StateDB):
                     url=row["url"], status=row["status"], body=bytes(row["body"]),
                     final_url=row["final_url"], etag=row["etag"],
                     last_modified=row["last_modified"], content_type=row["content_type"],
-                    moved_to=row["moved_to"],
+                    moved_to=row["moved_to"], home_addresses=tuple(row["addresses"].split()),
                 )  # fmt: skip
         return found
 
@@ -116,16 +116,17 @@ class ArticlePool(StateDB):
             return
         self.db.execute(
             """INSERT INTO pool_feeds (url, fetched, status, final_url, etag, last_modified,
-                 content_type, moved_to, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                 content_type, moved_to, body, addresses)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                ON CONFLICT (url) DO UPDATE SET fetched = excluded.fetched,
                  status = excluded.status, final_url = excluded.final_url,
                  etag = excluded.etag, last_modified = excluded.last_modified,
                  content_type = excluded.content_type, moved_to = excluded.moved_to,
-                 body = excluded.body""",
+                 body = excluded.body, addresses = excluded.addresses""",
             (
                 url, _iso(now), fetched.status, fetched.final_url, fetched.etag,
                 fetched.last_modified, fetched.content_type, fetched.moved_to,
-                fetched.body or b"",
+                fetched.body or b"", " ".join(fetched.home_addresses),
             ),
         )  # fmt: skip
 

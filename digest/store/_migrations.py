@@ -295,6 +295,11 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         "015_staged_archive",
         "ALTER TABLE digests ADD COLUMN archive TEXT",
     ),
+    (
+        # The addresses a pooled feed's answer came from (FetchResult.home_addresses).
+        "016_pooled_feed_addresses",
+        "ALTER TABLE pool_feeds ADD COLUMN addresses TEXT NOT NULL DEFAULT ''",
+    ),
 )
 
 # PostgreSQL runs the same migrations, with the few statements SQLite alone reads replaced

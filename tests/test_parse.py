@@ -364,3 +364,26 @@ def test_one_json_item_nested_past_any_sense_costs_that_item_only():
     ).encode()
     titles = [entry.title for entry in parse(body).entries]
     assert "Harbour ferry" in titles and 'Comet "[[" seen' in titles
+
+
+@pytest.mark.parametrize("kind", ["rss", "json"])
+def test_a_flood_of_unusable_entries_is_named_five_times_then_counted(kind):
+    # Ten megabytes of empty items are over a million entries without a link: one line
+    # (and one stored problem) each filled stderr and the state on every run.
+    if kind == "rss":
+        body = ("<rss version='2.0'><channel>" + "<item/>" * 20_000 + "</channel></rss>").encode()
+    else:
+        body = json.dumps({"version": "https://jsonfeed.org/version/1.1", "items": [{}] * 20_000})
+        body = body.encode()
+    parsed = parse_feed(body, "Flood", "https://flood.example/feed", NOW)
+    assert parsed.entries == ()
+    assert len(parsed.dropped) == 6
+    assert all(skip.feed == "Flood" for skip in parsed.dropped)
+    assert parsed.dropped[-1].reason.startswith("19,995 more entries (the last: ")
+
+
+def test_six_unusable_entries_are_each_named():
+    body = ("<rss version='2.0'><channel>" + "<item/>" * 6 + "</channel></rss>").encode()
+    parsed = parse_feed(body, "Few", "https://few.example/feed", NOW)
+    assert len(parsed.dropped) == 6
+    assert not any("more entries" in skip.reason for skip in parsed.dropped)

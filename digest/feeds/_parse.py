@@ -22,6 +22,10 @@ from ._dates import NUMERIC_DATE, DateReader, century_fixed, not_in_future
 from ._urls import canonical_url, usable_link
 
 _MAX_TITLE = 300
+# A feed's skipped entries named one by one; the rest are counted in one more. Ten
+# megabytes of empty `<item/>` are 1.4 million entries without a link: a line and a stored
+# problem each filled stderr and the state on every run.
+ENTRY_SKIPS_NAMED = 5
 # Where feedparser keeps a date's text, and its own reading of it: an entry's publication
 # first, then its last update (RSS dc:date, Atom updated), then its creation.
 _DATE_KEYS = (("published", "published_parsed"), ("updated", "updated_parsed"),
@@ -129,7 +133,7 @@ def _parse_xml_feed(
     title = collapse(parsed.feed.get("title", "") or "")
     own = [_feed_date(parsed.feed, key, dates) for key in _DATE_KEYS]
     updated = max((date for date in own if date is not None), default=None)
-    return ParsedFeed(title, tuple(entries), warning, tuple(dropped), updated)
+    return ParsedFeed(title, tuple(entries), warning, _few_named(dropped), updated)
 
 
 # XML 1.0 allows tab, LF, CR and U+0020 on, but not the surrogates, U+FFFE and U+FFFF. A
@@ -498,7 +502,7 @@ def _parse_json_feed(body: bytes, feed_name: str, feed_url: str, now: datetime) 
             seen.add(entry.guid)
             entries.append(entry)
     title = collapse(_json_text(data.get("title")))
-    return ParsedFeed(title, tuple(entries), None, tuple(dropped))
+    return ParsedFeed(title, tuple(entries), None, _few_named(dropped))
 
 
 def _json_entry(
@@ -583,3 +587,17 @@ def _json_author(value: Any) -> str | None:
         if text := collapse(_json_text(name)):
             return text
     return None
+
+
+def _few_named(dropped: list[Skipped]) -> tuple[Skipped, ...]:
+    """The first ENTRY_SKIPS_NAMED of one feed's skipped entries, then one that counts the
+    rest (the reason of each is much the same in a flood, and the first ones show it)."""
+    if len(dropped) <= ENTRY_SKIPS_NAMED + 1:
+        return tuple(dropped)
+    first = dropped[0]
+    rest = len(dropped) - ENTRY_SKIPS_NAMED
+    more = Skipped(
+        "entry", first.target, f"{rest:,} more entries (the last: {dropped[-1].reason})",
+        first.feed,
+    )  # fmt: skip
+    return (*dropped[:ENTRY_SKIPS_NAMED], more)

@@ -312,3 +312,13 @@ def test_timeouts_behind_a_redirector_count_against_the_slow_host_not_the_redire
         assert fetcher.fetch(FetchRequest(f"{site.base_url}/r/fast")).status == 200
         with pytest.raises(FetchError, match="not asked: localhost did not answer in time"):
             fetcher.fetch(FetchRequest(f"{slow}/techwire/feed.xml"))
+
+
+def test_a_redirect_holding_a_c1_control_is_refused_without_echoing_it(site, fetcher):
+    # httpx reads the Location header as Latin-1: 0x9B is a terminal's CSI, 0x85 a line end.
+    site.overrides = {"/moved": redirect_to("/next\x9b2K\x9b1A\x85.xml")}
+    with pytest.raises(FetchError) as raised:
+        fetcher.fetch(FetchRequest(f"{site.base_url}/moved"))
+    message = str(raised.value)
+    assert "redirected to a URL holding control characters: refused" in message
+    assert not any(c in message for c in "\x9b\x85")

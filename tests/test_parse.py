@@ -387,3 +387,14 @@ def test_six_unusable_entries_are_each_named():
     parsed = parse_feed(body, "Few", "https://few.example/feed", NOW)
     assert len(parsed.dropped) == 6
     assert not any("more entries" in skip.reason for skip in parsed.dropped)
+
+
+def test_a_link_s_bidi_override_is_percent_encoded_not_shown():
+    # ".../\u202emoc.knab-ruoy.www//:sptth" reads as "https://www.your-bank.com".
+    from digest.feeds._urls import usable_link
+
+    link = usable_link("/bidi/\u202emoc.knab-ruoy.www//:sptth", "https://pub.example/feed")
+    assert link == "https://pub.example/bidi/%E2%80%AEmoc.knab-ruoy.www//:sptth"
+    assert usable_link("/a\u2066b\u2069", "https://pub.example/") == (
+        "https://pub.example/a%E2%81%A6b%E2%81%A9"
+    )

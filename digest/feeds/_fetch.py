@@ -36,7 +36,7 @@ from ._netguard import (
     RequestClock,
     timed,
 )
-from ._urls import host_of
+from ._urls import host_of, one_token
 
 FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, "
@@ -538,7 +538,11 @@ def decode_body(url: str, body: bytes, encoding: str | None, limit: int) -> byte
 
 
 def _redirect_target(request: FetchRequest, url: str, location: str) -> str:
-    target = urljoin(url, location.strip())
+    # The Location header is the server's bytes, read as Latin-1: C1 controls (0x9B is a
+    # terminal's CSI) would reach every message naming the next hop.
+    target = one_token(urljoin(url, location.strip()))
+    if target is None:
+        raise FetchError(url, "redirected to a URL holding control characters: refused")
     scheme = urlsplit(target).scheme
     if scheme not in ("http", "https"):
         raise FetchError(request.url, f"redirected to a non-http(s) URL {target[:200]!r}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 from ..text import printable
 
@@ -53,6 +53,25 @@ def canonical_url(url: str) -> str:
 _TAB_OR_NEWLINE = re.compile("[\t\n\r]")
 
 
+# The formatting characters that turn the text around them (bidi embeddings, overrides,
+# isolates and marks): in a link, ".../\u202emoc.knab-ruoy.www//:sptth" reads as
+# "https://www.your-bank.com" in an email, an archive page or a terminal.
+_BIDI_FORMATTING = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def one_token(url: str) -> str | None:
+    """`url` as one plain token: spaces and bidi formatting characters percent-encoded, as
+    a browser sends them (the server gets the same request); None when it holds another
+    control character (C0 or C1) or a lone surrogate, which could be neither fetched nor
+    shown.
+
+    >>> one_token("https://a.example/x y\u202e"), one_token("https://a.example/\x9b2K")
+    ('https://a.example/x%20y%E2%80%AE', None)
+    """
+    url = _BIDI_FORMATTING.sub(lambda found: quote(found.group()), url.replace(" ", "%20"))
+    return url if printable(url) == url else None
+
+
 def usable_link(candidate: str, base_url: str) -> str | None:
     """`candidate` made absolute against `base_url`, if it is a link we may follow.
 
@@ -60,14 +79,14 @@ def usable_link(candidate: str, base_url: str) -> str | None:
     credentials, or the operator's in the feed URL, are no one's to read in a digest);
     file links are followed only from a feed that is itself a local file, so a remote feed
     can never make us read local files. Tabs and line breaks are removed, as browsers do
-    (WHATWG URL), and spaces percent-encoded: a link is one token in a log line or an email,
-    and could otherwise forge the lines after it. A link holding another control character
-    or a lone surrogate is no link: it could be neither fetched nor stored.
+    (WHATWG URL), and spaces and bidi formatting characters percent-encoded (`one_token`):
+    a link is one token in a log line or an email, and could otherwise forge the lines
+    after it or read as another address. A link holding another control character or a
+    lone surrogate is no link.
     """
     try:
-        absolute = urljoin(base_url, _TAB_OR_NEWLINE.sub("", candidate).strip())
-        absolute = absolute.replace(" ", "%20")
-        if printable(absolute) != absolute:
+        absolute = one_token(urljoin(base_url, _TAB_OR_NEWLINE.sub("", candidate).strip()))
+        if absolute is None:
             return None
         parts = urlsplit(absolute)
         if parts.scheme in ("http", "https"):

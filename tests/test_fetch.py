@@ -294,6 +294,36 @@ def test_pages_whose_body_stalls_count_as_timeouts_of_their_host(site, fetcher):
         fetcher.fetch(FetchRequest(f"{site.base_url}/techwire/feed.xml"))
 
 
+def drip_whole(seconds: float, pieces: int = 5):
+    """A whole page, trickled out over `seconds`, each gap well within fetch.timeout."""
+
+    def handler(request):
+        body = b"<html><body><p>" + b"x" * 95 * pieces + b"</p></body></html>"
+        request.send_response(200)
+        request.send_header("Content-Length", str(len(body)))
+        request.end_headers()
+        step = -(-len(body) // pieces)
+        for start in range(0, len(body), step):
+            request.wfile.write(body[start : start + step])
+            request.wfile.flush()
+            time.sleep(seconds / pieces)
+
+    return handler
+
+
+def test_a_host_that_drips_each_page_out_within_the_budget_is_not_asked_a_fourth_time(
+    site, fetcher
+):
+    # Each answer arrives whole, in 1.5 s of a 3 s budget (fetch.timeout 1): no timeout
+    # ever fires, and 100 such pages held a run for 100 x 1.5 s / per-host slots.
+    site.overrides = {f"/drip{n}": drip_whole(1.5) for n in range(4)}
+    for n in range(3):
+        assert fetcher.fetch(FetchRequest(f"{site.base_url}/drip{n}")).status == 200
+    with pytest.raises(FetchError, match=r"not asked: 127\.0\.0\.1 did not answer in time"):
+        fetcher.fetch(FetchRequest(f"{site.base_url}/drip3"))
+    assert ("GET", "/drip3", 200) not in site.requests
+
+
 def test_timeouts_behind_a_redirector_count_against_the_slow_host_not_the_redirector(site):
     # Feeds whose links all go through one redirector (news aggregators): three slow
     # publishers must not stop the redirector's other links. "localhost" is the slow host,

@@ -20,6 +20,7 @@ from conftest import Mailbox, _free_port, problems, run_cli
 from digest.config._loader import DeliveryConfig
 from digest.errors import DeliveryError
 from digest.mail._deliver import deliver, nothing_delivered, send_outgoing
+from digest.mail._smtp_security import probe_smtp
 from digest.models import Outgoing, RenderedDigest
 
 NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
@@ -179,6 +180,42 @@ def test_implicit_tls_delivers_when_the_ca_file_is_trusted(certificates):
         controller.stop()
     assert delivery.recipients == ("ana@example.org",) and len(mailbox.messages) == 1
     assert mailbox.messages[0]["Subject"] == RENDERED.subject
+
+
+@pytest.mark.parametrize("security", ["starttls", "ssl"])
+def test_check_passes_a_tls_server_that_a_run_delivers_to(certificates, security):
+    # `digest check` failed every TLS setting: its client never learnt the host name the
+    # certificate must match ("check_hostname requires server_hostname").
+    mailbox = Mailbox("127.0.0.1", _free_port())
+    tls = {"tls_context": certificates["context"], "require_starttls": True}
+    controller = _serve(
+        mailbox, **(tls if security == "starttls" else {"ssl_context": certificates["context"]})
+    )
+    try:
+        settings = _settings(mailbox, security=security, ca_file=certificates["ca_file"])
+        worked = probe_smtp(settings)
+        untrusted = _settings(mailbox, security=security)
+        with pytest.raises(DeliveryError, match="CERTIFICATE_VERIFY_FAILED"):
+            probe_smtp(untrusted)
+    finally:
+        controller.stop()
+    assert worked == ("STARTTLS" if security == "starttls" else "TLS from the start") + (
+        "; no mail sent"
+    )
+    assert mailbox.messages == []
+
+
+def test_check_of_implicit_tls_against_a_plain_server_names_the_setting():
+    mailbox = Mailbox("127.0.0.1", _free_port())
+    controller = _serve(mailbox)
+    try:
+        with pytest.raises(DeliveryError) as raised:
+            probe_smtp(_settings(mailbox, security="ssl"))
+    finally:
+        controller.stop()
+    assert str(raised.value).endswith(
+        "set delivery.security: starttls (usually port 587) or none for plain SMTP"
+    )
 
 
 # -- Internationalised addresses (RFC 6531) ----------------------------------------------

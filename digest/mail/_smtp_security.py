@@ -180,9 +180,9 @@ class _Probe:
         try:
             if settings.security == "ssl":
                 self.step = "connecting and starting TLS"
-                client = _ProbeSsl(self, local_name, settings.timeout, context)
+                client = _ProbeSsl(self, settings.host, local_name, settings.timeout, context)
             else:
-                client = _ProbePlain(self, local_name, settings.timeout)
+                client = _ProbePlain(self, settings.host, local_name, settings.timeout)
             code, greeting = client.connect(settings.host, settings.port)
             if code != 220:  # the constructor would raise this, given the host
                 raise smtplib.SMTPConnectError(code, greeting)
@@ -215,10 +215,14 @@ class _Probe:
 
 # smtplib's connect() opens the socket (and, for SMTP_SSL, does the TLS handshake) and then
 # reads the greeting; its _get_socket is the one place between the two.
+# Neither is given the host when made (it would connect at once, before the probe can name
+# its steps), and smtplib takes the name a TLS certificate must match (server_hostname)
+# from the constructor's host only: so it is set on each here.
 class _ProbePlain(SmtpClient):
-    def __init__(self, probe: _Probe, local_name: str, timeout: float):
+    def __init__(self, probe: _Probe, host: str, local_name: str, timeout: float):
         self.probe = probe
         super().__init__(local_hostname=local_name, timeout=timeout)
+        self._host = host
 
     def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
         sock = super()._get_socket(host, port, timeout)
@@ -227,9 +231,12 @@ class _ProbePlain(SmtpClient):
 
 
 class _ProbeSsl(SmtpSslClient):
-    def __init__(self, probe: _Probe, local_name: str, timeout: float, context: ssl.SSLContext):
+    def __init__(
+        self, probe: _Probe, host: str, local_name: str, timeout: float, context: ssl.SSLContext
+    ):
         self.probe = probe
         super().__init__(local_hostname=local_name, timeout=timeout, context=context)
+        self._host = host
 
     def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
         sock = super()._get_socket(host, port, timeout)

@@ -4,10 +4,13 @@ run writes (WAL); and a state file made by an older schema, upgraded without los
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sqlite3
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from conftest import (
     DEMO_FEEDS,
@@ -263,3 +266,48 @@ def test_status_counts_the_articles_that_wait_for_a_digest(tmp_path, site):
 def test_a_run_s_duration_is_said_in_the_whole_seconds_the_state_keeps():
     # A 1.8 s run whose start and end fall in two stored seconds may read 1 s, never "0.0s".
     assert [_took(s) for s in (None, 0.0, 1.0, 59.0)] == ["?", "<1s", "1s", "59s"]
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process under `pid` (the run's fork server and its workers among them)."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    found, frontier = [], [pid]
+    while frontier:
+        children = [child for child, parent in parents.items() if parent in frontier]
+        found += children
+        frontier = children
+    return found
+
+
+def test_ctrl_c_in_a_terminal_stops_a_run_with_workers_in_one_line(tmp_path, site):
+    # A terminal sends SIGINT to its whole foreground group: the workers died of it, each
+    # printing a traceback, and broke the pool under the run.
+    site.overrides = {
+        f"/techwire/articles/{page}.html": stall(8)
+        for page in ("meta-compute-cloud", "openssl-high-severity-patch", "ipad-pro-m5-launch")
+    }
+    config = write_config(tmp_path, site.base_url, feeds=DEMO_FEEDS[:1], extra="workers: 2\n")
+    running = subprocess.Popen(
+        [sys.executable, "-m", "digest", "run", "--config", str(config)],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        # The feed was parsed by the workers: the fork server and both workers are up.
+        assert wait_for(lambda: len(_descendants(running.pid)) >= 3, timeout=60)
+        time.sleep(0.5)
+        os.killpg(running.pid, signal.SIGINT)
+        _, err = running.communicate(timeout=60)
+    finally:
+        if running.poll() is None:
+            os.killpg(running.pid, signal.SIGKILL)
+            running.communicate()
+    assert running.returncode == 130, err
+    assert err.strip().splitlines()[-1].endswith("digest: interrupted"), err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err

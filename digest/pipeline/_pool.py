@@ -21,6 +21,7 @@ import logging
 import multiprocessing
 import os
 import pickle
+import signal
 import time
 import zlib
 from collections.abc import Iterable, Iterator
@@ -166,7 +167,17 @@ def run_pool(setting: int | str | None) -> Iterator[Executor | None]:
 def start_pool(workers: int) -> ProcessPoolExecutor:
     """A pool of `workers` processes started the run's way (run_start_method). A process
     starts when the pool is first given work, not before."""
-    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(run_start_method()))
+    return ProcessPoolExecutor(
+        workers, mp_context=multiprocessing.get_context(run_start_method()),
+        initializer=_ignore_interrupts,
+    )  # fmt: skip
+
+
+def _ignore_interrupts() -> None:
+    """In a worker: Ctrl-C is the run's to answer. A terminal sends SIGINT to every process
+    of its foreground group, and workers that died of it printed a traceback each and broke
+    the pool under a run that was still finishing its digest."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def parse_feed_in_worker(

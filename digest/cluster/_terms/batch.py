@@ -14,6 +14,7 @@ import gc
 import logging
 import multiprocessing
 import os
+import signal
 import time
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Iterator, Sequence
@@ -333,6 +334,8 @@ _worker_columns: defaultdict[str, int] = defaultdict(count().__next__)
 
 def _start_worker(texts: Sequence[ArticleText] = ()) -> None:
     global _inherited_texts, _worker_columns
+    # Ctrl-C is the caller's to answer: a terminal sends SIGINT to the whole process group.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _inherited_texts = texts
     _worker_columns = defaultdict(count().__next__)
 

@@ -99,6 +99,22 @@ def test_a_daemon_stopped_the_moment_it_says_it_started_exits(tmp_path):
         assert daemon.wait() == 0, daemon.lines
 
 
+def test_a_folder_s_yml_configs_are_scheduled_as_its_yaml_ones(tmp_path):
+    # A folder of *.yml files was "no *.yaml digest configs", and a .yml beside .yaml files
+    # was left out without a word.
+    folder = _folder_with_bad_configs(tmp_path)
+    (folder / "good.yaml").rename(folder / "good.yml")
+    digests, problems = load_digests(folder)
+    assert [d.config.path.name for d in digests] == ["good.yml"]
+    assert sorted(Path(p.path).name for p in problems) == ["bad.yaml", "manual.yaml"]
+    (folder / "bad.yaml").unlink()
+    (folder / "manual.yaml").unlink()
+    (folder / "good.yml").unlink()
+    result = run_cli("schedule", "--config", str(folder), timeout=60)
+    assert result.returncode == 1
+    assert f"{folder}: no *.yaml or *.yml digest configs in this folder" in result.stderr
+
+
 def test_a_folder_with_no_valid_config_exits_1_naming_each(tmp_path):
     folder = _folder_with_bad_configs(tmp_path)
     (folder / "good.yaml").unlink()

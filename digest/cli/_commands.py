@@ -472,7 +472,7 @@ def build_parser() -> argparse.ArgumentParser:
         "schedule",
         cmd_schedule,
         "Run digests at their schedule, in the foreground (what a systemd service runs).",
-        config="a digest's YAML config, or a folder of *.yaml configs",
+        config="a digest's YAML config, or a folder of *.yaml (or *.yml) configs",
     )
     status = add(
         "status",

@@ -59,7 +59,7 @@ def trigger_for(config: Config) -> CronTrigger:
 
 
 def load_digests(path: Path) -> tuple[list[ScheduledDigest], list[DigestError]]:
-    """One config file, or every *.yaml of a folder; each must have a `schedule`.
+    """One config file, or every *.yaml and *.yml of a folder; each must have a `schedule`.
 
     A folder's bad configs (broken YAML, no `schedule`, a state file another digest uses)
     are returned as problems and left out, so that one typo in a new file does not stop
@@ -69,9 +69,9 @@ def load_digests(path: Path) -> tuple[list[ScheduledDigest], list[DigestError]]:
     if not path.is_dir():
         config = load_config(path)
         return [ScheduledDigest(config, trigger_for(config))], []
-    files = sorted(path.glob("*.yaml"))
+    files = sorted([*path.glob("*.yaml"), *path.glob("*.yml")])
     if not files:
-        raise ConfigError("no *.yaml digest configs in this folder", path=str(path))
+        raise ConfigError("no *.yaml or *.yml digest configs in this folder", path=str(path))
     digests: list[ScheduledDigest] = []
     problems: list[DigestError] = []
     # Configs may share a storage (its article pool), each with its own `id`.

@@ -55,8 +55,10 @@ def test_an_unreachable_server_is_a_delivery_error_naming_it():
     settings = DeliveryConfig(
         method="smtp", host="127.0.0.1", port=1, security="none", retry_delay=0.01
     )
-    with pytest.raises(DeliveryError, match=r"^SMTP 127.0.0.1:1: cannot connect"):
+    with pytest.raises(DeliveryError, match=r"^SMTP 127.0.0.1:1: cannot connect") as raised:
         deliver(RENDERED, settings, "en", NOW)
+    # The run's line says what to check, as `digest check`'s does.
+    assert "nothing listens there; check delivery.host and delivery.port" in str(raised.value)
 
 
 def test_a_missing_password_variable_is_named(smtp_server, monkeypatch):

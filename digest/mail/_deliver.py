@@ -35,12 +35,12 @@ from ._message import build_message
 from ._smtp_client import SmtpClient, SmtpSslClient
 from ._smtp_security import (
     NeedsSetting,
+    connect_hint,
     login_problem,
     needs_what,
     no_common_login,
     security_mismatch,
     server_reply,
-    silent_server_hint,
 )
 
 
@@ -296,7 +296,7 @@ def _smtp_session(
         outcome.setting_error = security_mismatch(settings, error)
         if outcome.setting_error:
             reason = outcome.setting_error
-        hint = silent_server_hint(settings, error)
+        hint = connect_hint(settings, error)
         if hint:
             reason += f"; {hint}"
         for message in messages:
@@ -481,6 +481,8 @@ def _why_unwritable(folder: Path, error: OSError) -> str:
         if not stat.S_ISDIR(mode):
             return f"{part} is a file, not a folder; set delivery.outbox to a folder"
         break
+    if isinstance(error, PermissionError):  # as `digest check` says it
+        return f"{error.strerror} (under systemd, list it in the unit's ReadWritePaths=)"
     return error.strerror or str(error)
 
 

@@ -106,10 +106,16 @@ def security_mismatch(settings: DeliveryConfig, error: BaseException) -> str | N
     return f"TLS handshake failed ({reason}); check delivery.security and delivery.port"
 
 
-def silent_server_hint(settings: DeliveryConfig, error: BaseException) -> str | None:
-    """A server that took the connection but sent no greeting may be waiting for a TLS
-    hello: what an implicit-TLS port does. It may also just be slow, so this is a hint on a
-    failure that is still retried, not a setting error."""
+def connect_hint(settings: DeliveryConfig, error: BaseException) -> str | None:
+    """What to look at when connecting failed, for a failure that is still retried (a
+    server may be down for a while), so a hint, not a setting error: nothing listening or a
+    name that does not resolve point at delivery.host and delivery.port; a server that took
+    the connection but sent no greeting may be waiting for a TLS hello, as an implicit-TLS
+    port does."""
+    if isinstance(error, ConnectionRefusedError):
+        return "nothing listens there; check delivery.host and delivery.port"
+    if isinstance(error, socket.gaierror):
+        return "check delivery.host"
     silent = isinstance(error, smtplib.SMTPServerDisconnected) and "timed out" in str(error)
     if not silent or settings.security == "ssl":
         return None

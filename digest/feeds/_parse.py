@@ -105,7 +105,8 @@ def _parse_xml_feed(
             f"malformed feed ({_describe_problem(problem)}); "
             f"{plural(len(parsed.entries), 'entry', 'entries')} recovered"
         )
-    entries, dropped = [], []
+    entries: list[FeedEntry] = []
+    dropped = _Dropped()
     names: list[str] = []  # each entry's name, in document order
     seen: set[str] = set()
     dates = DateReader(now, _languages(parsed.feed))
@@ -119,11 +120,9 @@ def _parse_xml_feed(
             entry, reason = None, _unreadable(name, error)
         names.append(entry.title if entry else name)
         if entry is None:
-            dropped.append(Skipped("entry", feed_url, reason, feed_name))
+            dropped.add(Skipped("entry", feed_url, reason, feed_name))
         elif entry.guid in seen:
-            dropped.append(
-                Skipped("entry", feed_url, f"duplicate entry id {entry.guid!r}", feed_name)
-            )
+            dropped.add(Skipped("entry", feed_url, f"duplicate entry id {entry.guid!r}", feed_name))
         else:
             seen.add(entry.guid)
             entries.append(entry)
@@ -133,7 +132,7 @@ def _parse_xml_feed(
     title = collapse(parsed.feed.get("title", "") or "")
     own = [_feed_date(parsed.feed, key, dates) for key in _DATE_KEYS]
     updated = max((date for date in own if date is not None), default=None)
-    return ParsedFeed(title, tuple(entries), warning, _few_named(dropped), updated)
+    return ParsedFeed(title, tuple(entries), warning, dropped.named(), updated)
 
 
 # XML 1.0 allows tab, LF, CR and U+0020 on, but not the surrogates, U+FFFE and U+FFFF. A
@@ -474,7 +473,8 @@ def _parse_json_feed(body: bytes, feed_name: str, feed_url: str, now: datetime) 
     items = data.get("items")
     if not isinstance(items, list):
         raise FeedError(feed_name, "JSON Feed has no items list")
-    entries, dropped = [], []
+    entries: list[FeedEntry] = []
+    dropped = _Dropped()
     seen: set[str] = set()
     dates = DateReader(now, [_json_text(data.get("language"))])  # JSON Feed 1.1
     dates.learn_order(
@@ -485,7 +485,7 @@ def _parse_json_feed(body: bytes, feed_name: str, feed_url: str, now: datetime) 
     )
     for index, item in enumerate(items):
         if not isinstance(item, dict):
-            dropped.append(Skipped("entry", feed_url, f"item {index} is not an object", feed_name))
+            dropped.add(Skipped("entry", feed_url, f"item {index} is not an object", feed_name))
             continue
         name = _entry_name(_json_text(item.get("title")), _json_id(item.get("id")), index)
         try:
@@ -494,15 +494,15 @@ def _parse_json_feed(body: bytes, feed_name: str, feed_url: str, now: datetime) 
         except Exception as error:  # one item's surprise costs that item, not the feed
             entry, reason = None, _unreadable(name, error)
         if entry is None:
-            dropped.append(Skipped("entry", feed_url, reason, feed_name))
+            dropped.add(Skipped("entry", feed_url, reason, feed_name))
         elif entry.guid in seen:
             reason = f"duplicate entry id {entry.guid!r}"
-            dropped.append(Skipped("entry", feed_url, reason, feed_name))
+            dropped.add(Skipped("entry", feed_url, reason, feed_name))
         else:
             seen.add(entry.guid)
             entries.append(entry)
     title = collapse(_json_text(data.get("title")))
-    return ParsedFeed(title, tuple(entries), None, _few_named(dropped))
+    return ParsedFeed(title, tuple(entries), None, dropped.named())
 
 
 def _json_entry(
@@ -589,15 +589,27 @@ def _json_author(value: Any) -> str | None:
     return None
 
 
-def _few_named(dropped: list[Skipped]) -> tuple[Skipped, ...]:
-    """The first ENTRY_SKIPS_NAMED of one feed's skipped entries, then one that counts the
-    rest (the reason of each is much the same in a flood, and the first ones show it)."""
-    if len(dropped) <= ENTRY_SKIPS_NAMED + 1:
-        return tuple(dropped)
-    first = dropped[0]
-    rest = len(dropped) - ENTRY_SKIPS_NAMED
-    more = Skipped(
-        "entry", first.target, f"{rest:,} more entries (the last: {dropped[-1].reason})",
-        first.feed,
-    )  # fmt: skip
-    return (*dropped[:ENTRY_SKIPS_NAMED], more)
+class _Dropped:
+    """One feed's skipped entries: the first ENTRY_SKIPS_NAMED kept, the rest counted (with
+    the last reason) as they come, so a flood of them costs no memory either."""
+
+    def __init__(self) -> None:
+        self.first: list[Skipped] = []
+        self.more = 0
+        self.last: Skipped | None = None
+
+    def add(self, skipped: Skipped) -> None:
+        if len(self.first) < ENTRY_SKIPS_NAMED:
+            self.first.append(skipped)
+        else:
+            self.more += 1
+            self.last = skipped
+
+    def named(self) -> tuple[Skipped, ...]:
+        """The first ones, then one that counts the rest (when more than one is left)."""
+        if self.last is None:
+            return tuple(self.first)
+        if self.more == 1:
+            return (*self.first, self.last)
+        reason = f"{self.more:,} more entries (the last: {self.last.reason})"
+        return (*self.first, Skipped("entry", self.last.target, reason, self.last.feed))

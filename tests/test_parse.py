@@ -398,3 +398,12 @@ def test_a_link_s_bidi_override_is_percent_encoded_not_shown():
     assert usable_link("/a\u2066b\u2069", "https://pub.example/") == (
         "https://pub.example/a%E2%81%A6b%E2%81%A9"
     )
+
+
+def test_a_link_longer_than_servers_take_is_no_link():
+    # A 100 KB link was a 100 KB line in every message that named the entry or its page.
+    from digest.feeds._urls import MAX_URL, usable_link
+
+    base = "https://pub.example/"
+    assert usable_link("a" * (MAX_URL - len(base)), base) == base + "a" * (MAX_URL - len(base))
+    assert usable_link("a" * (MAX_URL - len(base) + 1), base) is None

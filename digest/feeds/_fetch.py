@@ -550,7 +550,9 @@ def _redirect_target(request: FetchRequest, url: str, location: str) -> str:
     # terminal's CSI) would reach every message naming the next hop.
     target = one_token(urljoin(url, location.strip()))
     if target is None:
-        raise FetchError(url, "redirected to a URL holding control characters: refused")
+        raise FetchError(
+            url, "redirected to a URL holding control characters or too long to fetch: refused"
+        )
     scheme = urlsplit(target).scheme
     if scheme not in ("http", "https"):
         raise FetchError(request.url, f"redirected to a non-http(s) URL {target[:200]!r}")

@@ -1202,6 +1202,9 @@ def test_a_feed_on_one_loopback_port_reaches_no_other_port(tmp_path: Path, load)
     assert sorted(pages) == sorted([elsewhere, f"{own}/bounce"])
     assert pages[elsewhere].startswith(refused), pages  # its robots.txt, refused first
     assert pages[f"{own}/bounce"].startswith(f"{refused} are refused {except_own}"), pages
+    # The refused hop is named: the page's own origin is the feed's, its redirect's is not.
+    led = f"; a redirect led there (http://127.0.0.1:{other.port})"
+    assert pages[f"{own}/bounce"].endswith(led), pages
     (hop,) = [s for s in report.skipped if s.feed == "Hop"]
     assert hop.reason.startswith(f"{refused} are refused {except_own}"), hop.reason
 

@@ -297,7 +297,10 @@ class Fetcher:
                             self._note_answer(url, clock)
                         return replace(result, home_addresses=(peer,)) if peer else result
                 except BlockedAddress as refused:
-                    raise FetchError(url, _refusal(refused, home), blocked=True) from None
+                    reason = _refusal(refused, home)
+                    if url != request.url and request.stage != "robots":  # names its target
+                        reason += f"; a redirect led there ({origin_of(url) or url})"
+                    raise FetchError(url, reason, blocked=True) from None
                 except httpx.TimeoutException:
                     if request.stage == "page":
                         self._note_timeout(url)

@@ -187,6 +187,20 @@ def test_an_older_sqlite_state_becomes_the_unnamed_digest_of_a_shared_store(tmp_
         named.close()
 
 
+def _narrow_and_wide(tmp_path: Path, feed: str) -> dict[str, Path]:
+    """Two digests of one SQLite store on `feed`: "narrow" (a 1 h window, which takes none
+    of the 3 h old entries, so it fetches the feed and no page) and "wide" (48 h)."""
+    configs = {}
+    for name, window in (("narrow", "1h"), ("wide", "48h")):
+        configs[name] = tmp_path / f"{name}.yaml"
+        configs[name].write_text(
+            f"title: {name}\nid: {name}\nwindow: {window}\nstorage: shared.db\n"
+            f"delivery:\n  method: file\n  outbox: out-{name}\n"
+            f"feeds:\n  - name: Local\n    url: {feed}\n"
+        )
+    return configs
+
+
 def test_a_feed_read_from_the_pool_still_gets_its_pages_on_its_own_loopback_origin(tmp_path):
     # No allow_private: the pages are on the feed's own origin, on loopback. The first
     # digest's window takes none of the entries, so it fetches the feed but no page; the
@@ -214,14 +228,7 @@ def test_a_feed_read_from_the_pool_still_gets_its_pages_on_its_own_loopback_orig
                 f"<description>Feed text {n}.</description></item>"
             )
         (root / "feed.xml").write_text(f"<rss version='2.0'><channel>{items}</channel></rss>")
-        configs = {}
-        for name, window in (("narrow", "1h"), ("wide", "48h")):
-            configs[name] = tmp_path / f"{name}.yaml"
-            configs[name].write_text(
-                f"title: {name}\nid: {name}\nwindow: {window}\nstorage: shared.db\n"
-                f"delivery:\n  method: file\n  outbox: out-{name}\n"
-                f"feeds:\n  - name: Local\n    url: {base}/feed.xml\n"
-            )
+        configs = _narrow_and_wide(tmp_path, f"{base}/feed.xml")
         assert run_cli("run", "--config", str(configs["narrow"])).returncode == 0
         wide = run_cli("run", "--config", str(configs["wide"]))
         feed_gets = [p for m, p, status in server.requests if p == "/feed.xml"]
@@ -278,14 +285,7 @@ def test_a_pooled_feed_lends_its_links_only_the_address_its_body_came_from(tmp_p
                 + "</article></body></html>"
             )  # fmt: skip
         with LocalSite(internal, port=int(port), host="127.0.0.2") as inside:
-            configs = {}
-            for name, window in (("narrow", "1h"), ("wide", "48h")):
-                configs[name] = tmp_path / f"{name}.yaml"
-                configs[name].write_text(
-                    f"title: {name}\nid: {name}\nwindow: {window}\nstorage: shared.db\n"
-                    f"delivery:\n  method: file\n  outbox: out-{name}\n"
-                    f"feeds:\n  - name: Pub\n    url: {base}/feed.xml\n"
-                )
+            configs = _narrow_and_wide(tmp_path, f"{base}/feed.xml")
             dns.write_text(json.dumps({"pub.test": "127.0.0.1"}))
             narrow = run_cli("run", "--config", str(configs["narrow"]), env=env)
             assert narrow.returncode == 0, narrow.stderr

@@ -298,3 +298,37 @@ def test_a_pooled_feed_lends_its_links_only_the_address_its_body_came_from(tmp_p
     assert "(127.0.0.2) is a loopback address" in wide.stderr
     sent = "".join(p.read_text() for p in (tmp_path / "out-wide").rglob("*.eml"))
     assert "Feed text 0" in sent and "SECRET" not in sent
+
+
+def test_a_pooled_feed_kept_from_before_the_upgrade_regains_its_address_on_a_304(tmp_path):
+    # A pool row written before the pool kept addresses has none, and a feed that answers
+    # 304 keeps its row: its links on a loopback origin were refused for as long as the
+    # feed did not change.
+    from email.utils import format_datetime
+
+    from sites import LocalSite
+
+    root = tmp_path / "site"
+    (root / "p").mkdir(parents=True)
+    stamp = format_datetime(datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3))
+    with LocalSite(root, port=0) as server:
+        base = server.base_url
+        (root / "p" / "0.html").write_text(
+            "<html><body><article>" + "<p>A paragraph of the page, long enough.</p>" * 4
+            + "</article></body></html>"
+        )  # fmt: skip
+        (root / "feed.xml").write_text(
+            f"<rss version='2.0'><channel><item><title>Story</title><link>{base}/p/0.html"
+            f"</link><pubDate>{stamp}</pubDate><description>Feed text.</description></item>"
+            "</channel></rss>"
+        )
+        configs = _narrow_and_wide(tmp_path, f"{base}/feed.xml")
+        assert run_cli("run", "--config", str(configs["narrow"])).returncode == 0
+        with sqlite3.connect(tmp_path / "shared.db") as db:
+            db.execute("UPDATE pool_feeds SET addresses = '', fetched = '2000-01-01T00:00:00'")
+        assert run_cli("run", "--config", str(configs["narrow"])).returncode == 0
+        wide = run_cli("run", "--config", str(configs["wide"]))
+        statuses = [(p, status) for m, p, status in server.requests if p == "/feed.xml"]
+    assert statuses == [("/feed.xml", 200), ("/feed.xml", 304)]
+    assert "refused" not in wide.stderr and "loopback" not in wide.stderr, wide.stderr
+    assert ("GET", "/p/0.html", 200) in server.requests

@@ -109,9 +109,14 @@ class ArticlePool(StateDB):
             # The validator the 304 answered: the ETag when there is one.
             column, value = ("etag", fetched.etag) if fetched.etag else (
                 "last_modified", fetched.last_modified or "")  # fmt: skip
+            # The 304 came from the feed's own address as a 200 would have (a row kept from
+            # before the pool kept addresses has none until then).
+            addresses = " ".join(fetched.home_addresses)
             self.db.execute(
-                f"UPDATE pool_feeds SET fetched = ? WHERE url = ? AND {column} = ?",
-                (_iso(now), url, value),
+                f"""UPDATE pool_feeds SET fetched = ?,
+                      addresses = CASE WHEN ? = '' THEN addresses ELSE ? END
+                    WHERE url = ? AND {column} = ?""",
+                (_iso(now), addresses, addresses, url, value),
             )
             return
         self.db.execute(

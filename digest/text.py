@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterator, Sequence
+from urllib.parse import quote
 
 import lxml.etree
 import lxml.html
@@ -249,3 +250,30 @@ def truncate(text: str, limit: int) -> str:
         return text
     cut = text[:limit].rsplit(" ", 1)[0].rstrip(",;:-–—")
     return cut + "…"
+
+
+# In a URL, what a browser percent-encodes before it sends or shows it: white space (the
+# tab and line breaks are refused instead, below) and the formatting characters that are
+# invisible or turn the text around them (zero-width ones, bidi embeddings, overrides,
+# isolates and marks): ".../\u202emoc.knab-ruoy.www//:sptth" reads as
+# "https://www.your-bank.com" in an email, an archive page or a terminal.
+_ENCODED_IN_A_URL = re.compile(
+    "[ \u00a0\u1680\u2000-\u200f\u2028\u2029\u202a-\u202f\u205f\u2066-\u2069\u3000\u061c\ufeff]"
+)
+# The longest URL taken, about what servers accept in a request line (Apache's 8,190,
+# nginx's 8 KB buffer): a feed's 100 KB link was a 100 KB line in every message naming it.
+MAX_URL = 8192
+
+
+def one_token(url: str) -> str | None:
+    """`url` as one plain token, for every place that shows or fetches it: white space and
+    invisible or bidi formatting characters percent-encoded, as a browser sends them (the
+    server gets the same request); None when it holds a control character (C0, tab and
+    line breaks included, or C1), a lone surrogate or a noncharacter, or is longer than
+    MAX_URL.
+
+    >>> one_token("https://a.example/x y\u202e"), one_token("https://a.example/\x9b2K")
+    ('https://a.example/x%20y%E2%80%AE', None)
+    """
+    url = _ENCODED_IN_A_URL.sub(lambda found: quote(found.group()), url)
+    return url if _NOT_IN_A_LINE.search(url) is None and len(url) <= MAX_URL else None

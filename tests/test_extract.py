@@ -286,3 +286,22 @@ def test_importing_the_cascade_again_leaves_trafilatura_working():
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           env=env, cwd=REPO, timeout=120)  # fmt: skip
     assert done.returncode == 0, done.stderr.strip().splitlines()[-1]
+
+
+def test_a_page_s_og_url_is_one_plain_token():
+    # og:url is taken as the page wrote it (trafilatura encodes a canonical link, not it):
+    # a bidi override or a terminal's CSI in it reached `digest extract` and the state.
+    from digest.pages._extract import extract_page
+
+    body = "<p>" + "A paragraph of the article, long enough to be its text. " * 6 + "</p>"
+
+    def page(og_url: str) -> str:
+        return (
+            f"<html><head><meta property='og:url' content='{og_url}'><title>T</title></head>"
+            f"<body><article><h1>T</h1>{body}{body}</article></body></html>"
+        )
+
+    flipped = extract_page(page("https://bank.example/\u202egpj.exe more"), "https://x.example/a")
+    assert flipped.canonical_url == "https://bank.example/%E2%80%AEgpj.exe%20more"
+    csi = extract_page(page("https://bank.example/a\x9b1A"), "https://x.example/a")
+    assert csi.canonical_url is None

@@ -352,3 +352,23 @@ def test_a_redirect_holding_a_c1_control_is_refused_without_echoing_it(site, fet
     message = str(raised.value)
     assert "redirected to a URL holding control characters or too long to fetch" in message
     assert not any(c in message for c in "\x9b\x85")
+
+
+def test_a_slow_redirector_s_time_is_not_charged_to_the_host_behind_it(site):
+    # "localhost" takes 0.7 s to redirect to 127.0.0.1, which answers in 0.4 s: each
+    # request takes longer than fetch.timeout (1 s), no hop of 127.0.0.1 does.
+    def slow_redirect(request):
+        time.sleep(0.7)
+        redirect_to(f"{site.base_url}/page")(request)
+
+    def page(request):
+        time.sleep(0.4)
+        respond(200, b"<html><body><p>the page</p></body></html>")(request)
+
+    site.overrides = {"/page": page, **{f"/hop{n}": slow_redirect for n in range(4)}}
+    hops = site.base_url.replace("127.0.0.1", "localhost")
+    settings = FetchSettings(timeout=1.0, max_bytes=200_000, user_agent="t/1", allow_private=True)
+    with Fetcher(settings) as fetcher:
+        for n in range(4):
+            assert fetcher.fetch(FetchRequest(f"{hops}/hop{n}")).status == 200
+        assert fetcher.fetch(FetchRequest(f"{site.base_url}/techwire/feed.xml")).status == 200

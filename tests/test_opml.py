@@ -89,3 +89,23 @@ def test_export_writes_opml_2_that_imports_back(tmp_path):
         ("Techwire", "https://techwire.example/feed.xml", "Technology"),
         ("Lab Notes Blog", "https://labnotes.example/blog.xml", None),
     ]
+
+
+def test_imported_urls_are_written_and_shown_as_one_plain_token(tmp_path):
+    # An OPML file is someone else's bytes: a bidi override in an xmlUrl made
+    # ".../\u202elmx.knab-ruoy/feed" read as another address in the config and the output.
+    config = tmp_path / "brief.yaml"
+    config.write_text(CONFIG)
+    opml = tmp_path / "in.opml"
+    opml.write_text(
+        '<?xml version="1.0"?><opml version="2.0"><head><title>x</title></head><body>'
+        '<outline text="Bank" xmlUrl="https://news.example/\u202elmx.knab-ruoy/feed"/>'
+        '<outline text="Spaced" xmlUrl="https://news3.example/a b"/></body></opml>',
+        encoding="utf-8",
+    )
+    result = run_cli("feeds", "import", str(opml), "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    assert "added Bank: https://news.example/%E2%80%AElmx.knab-ruoy/feed" in result.stdout
+    assert "added Spaced: https://news3.example/a%20b" in result.stdout
+    text = config.read_text(encoding="utf-8")
+    assert "\u202e" not in text and "a%20b" in text

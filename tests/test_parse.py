@@ -402,7 +402,8 @@ def test_a_link_s_bidi_override_is_percent_encoded_not_shown():
 
 def test_a_link_longer_than_servers_take_is_no_link():
     # A 100 KB link was a 100 KB line in every message that named the entry or its page.
-    from digest.feeds._urls import MAX_URL, usable_link
+    from digest.feeds._urls import usable_link
+    from digest.text import MAX_URL
 
     base = "https://pub.example/"
     assert usable_link("a" * (MAX_URL - len(base)), base) == base + "a" * (MAX_URL - len(base))

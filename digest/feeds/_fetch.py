@@ -8,6 +8,7 @@ failure.
 from __future__ import annotations
 
 import threading
+import time
 import zlib
 from collections import Counter, defaultdict, deque
 from collections.abc import Iterator, Sequence
@@ -25,6 +26,7 @@ import httpx
 from ..config import FetchSettings
 from ..errors import FetchError
 from ..models import FetchResult, Skipped
+from ..text import one_token
 from ._netguard import (
     CONNECTING,
     READING_BODY,
@@ -36,7 +38,7 @@ from ._netguard import (
     RequestClock,
     timed,
 )
-from ._urls import host_of, one_token
+from ._urls import host_of
 
 FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, "
@@ -261,6 +263,7 @@ class Fetcher:
         with timed(RequestClock(self.settings.timeout * REQUEST_BUDGET)) as clock:
             for _ in range(_MAX_REDIRECTS + 1):
                 clock.stage = CONNECTING
+                hop_started = time.monotonic()  # each hop's host answers for its own time
                 sent = httpx.Headers(headers)
                 if secret and carries_credentials(request.credentials_for, url):
                     sent.update(dict(secret))
@@ -275,7 +278,7 @@ class Fetcher:
                         location = response.headers.get("Location")
                         if status in _REDIRECTS and location:
                             if request.stage == "page":
-                                self._note_answer(url, clock)
+                                self._note_answer(url, time.monotonic() - hop_started)
                             url = _redirect_target(request, url, location)
                             # A -301-> B -302-> C: A now lives at B, which is only lent to C.
                             permanent = permanent and status in _PERMANENT
@@ -291,10 +294,10 @@ class Fetcher:
                             result = self._response(request, url, response, moved_to)
                         except FetchError:
                             if request.stage == "page":
-                                self._note_answer(url, clock)
+                                self._note_answer(url, time.monotonic() - hop_started)
                             raise
                         if request.stage == "page":
-                            self._note_answer(url, clock)
+                            self._note_answer(url, time.monotonic() - hop_started)
                         return replace(result, home_addresses=(peer,)) if peer else result
                 except BlockedAddress as refused:
                     reason = _refusal(refused, home)
@@ -329,12 +332,12 @@ class Fetcher:
         with self._slots_lock:
             self._timeouts_in_a_row[host_of_or_empty(url)] += 1
 
-    def _note_answer(self, url: str, clock: RequestClock) -> None:
+    def _note_answer(self, url: str, seconds: float) -> None:
         """Any answer (an error status too) shows the host is there; one that took longer
-        than fetch.timeout counts as a timeout. A host that drips each page out just within
-        the request's budget (3 x fetch.timeout) would otherwise hold the run for
-        pages x budget / per-host slots: 100 pages, 49 minutes."""
-        slow = clock.elapsed() > self.settings.timeout
+        than fetch.timeout (`seconds`, this hop's alone) counts as a timeout. A host that
+        drips each page out just within the request's budget (3 x fetch.timeout) would
+        otherwise hold the run for pages x budget / per-host slots: 100 pages, 49 minutes."""
+        slow = seconds > self.settings.timeout
         with self._slots_lock:
             if slow:
                 self._timeouts_in_a_row[host_of_or_empty(url)] += 1

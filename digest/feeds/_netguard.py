@@ -121,12 +121,8 @@ class RequestClock:
 
     def __init__(self, budget: float):
         self.budget = budget
-        self.started = time.monotonic()
-        self.deadline = self.started + budget
+        self.deadline = time.monotonic() + budget
         self.stage = CONNECTING
-
-    def elapsed(self) -> float:
-        return time.monotonic() - self.started
 
     def expired(self) -> bool:
         return time.monotonic() >= self.deadline

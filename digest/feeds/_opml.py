@@ -114,12 +114,12 @@ def import_opml(config: Config, opml_path: Path, *, allow_private: bool = False)
             result.skipped.append(f"{feed.name}: {error}")
             continue
         if url in urls:
-            result.skipped.append(f"{feed.name}: {feed.url} is already listed")
+            result.skipped.append(f"{feed.name}: {url} is already listed")
             continue
         where = None if allow_private else _not_public(_host(url), addresses)
         if where is not None:
             result.skipped.append(
-                f"{feed.name}: {feed.url} is at {where}, not a public one; an imported "
+                f"{feed.name}: {url} is at {where}, not a public one; an imported "
                 "feed may not reach the local network (--allow-private imports it)"
             )
             continue
@@ -127,13 +127,13 @@ def import_opml(config: Config, opml_path: Path, *, allow_private: bool = False)
         number = 2
         while name in names:
             name, number = f"{feed.name} ({number})", number + 1
-        entry = CommentedMap(name=name, url=feed.url)
+        entry = CommentedMap(name=name, url=url)
         if feed.section:
             entry["section"] = feed.section
         added.append(entry)
         urls.add(url)
         names.add(name)
-        result.added.append(OpmlFeed(name, feed.url, feed.section))
+        result.added.append(OpmlFeed(name, url, feed.section))
     if added:
         _save(config, source, data, feeds, added=added)
     return result

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import quote, urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
-from ..text import printable
+from ..text import one_token
 
 # Query parameters that only say where a click came from. Dropping them makes the same
 # article under two links one source (Miniflux and FreshRSS strip much the same list).
@@ -51,30 +51,6 @@ def canonical_url(url: str) -> str:
 
 
 _TAB_OR_NEWLINE = re.compile("[\t\n\r]")
-
-
-# The formatting characters that turn the text around them (bidi embeddings, overrides,
-# isolates and marks): in a link, ".../\u202emoc.knab-ruoy.www//:sptth" reads as
-# "https://www.your-bank.com" in an email, an archive page or a terminal.
-_BIDI_FORMATTING = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-# The longest URL taken, about what servers accept in a request line (Apache's 8,190,
-# nginx's 8 KB buffer): a feed's 100 KB link was a 100 KB line in every message naming it.
-MAX_URL = 8192
-
-
-def one_token(url: str) -> str | None:
-    """`url` as one plain token: spaces and bidi formatting characters percent-encoded, as
-    a browser sends them (the server gets the same request); None when it holds another
-    control character (C0 or C1) or a lone surrogate, which could be neither fetched nor
-    shown, or is longer than MAX_URL.
-
-    >>> one_token("https://a.example/x y\u202e"), one_token("https://a.example/\x9b2K")
-    ('https://a.example/x%20y%E2%80%AE', None)
-    """
-    url = _BIDI_FORMATTING.sub(lambda found: quote(found.group()), url.replace(" ", "%20"))
-    return url if printable(url) == url and len(url) <= MAX_URL else None
 
 
 def usable_link(candidate: str, base_url: str) -> str | None:

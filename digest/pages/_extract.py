@@ -27,7 +27,7 @@ from trafilatura.utils import load_html
 
 from ..errors import ExtractError
 from ..models import Block, ExtractedPage
-from ..text import collapse
+from ..text import collapse, one_token
 from ._cascade import FULL_CASCADE_BELOW, bare_extraction
 
 _KINDS = {"head": "head", "p": "p", "list": "list", "quote": "quote", "table": "table"}
@@ -79,13 +79,15 @@ def extract_page(page: bytes | str, url: str) -> ExtractedPage:
     blocks = _with_lead(tree, found)
     if not blocks:
         raise ExtractError(url, "trafilatura found no main text")
+    canonical = one_token(metadata.url) if metadata.url else None
     return ExtractedPage(
         url=url,
         title=collapse(metadata.title) if metadata.title else None,
         author=collapse(metadata.author) if metadata.author else None,
         published=_parse_date(metadata.date),
         language=_markup_language(raw),
-        canonical_url=metadata.url if metadata.url and metadata.url.startswith("http") else None,
+        # og:url is the page's bytes, taken as written: one token, as a feed's links are.
+        canonical_url=canonical if canonical and canonical.startswith("http") else None,
         blocks=blocks,
     )
 

@@ -162,7 +162,12 @@ class Daemon:
         return self.wait()
 
     def wait(self) -> int:
-        code = self.process.wait(timeout=60)
+        try:
+            code = self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:  # fail the test, but leave no daemon behind
+            self.process.kill()
+            self.process.wait()
+            raise
         self.reader.join(timeout=5)
         if self.process.stdout is not None:
             self.process.stdout.close()
@@ -242,6 +247,28 @@ def test_sigterm_lets_the_running_job_finish(tmp_path, site):
     with sqlite3.connect(tmp_path / "state" / "brief.db") as db:
         outcomes = [row[0] for row in db.execute("SELECT outcome FROM runs ORDER BY id")]
     assert outcomes == ["ok", "ok"]
+
+
+def test_a_second_sigterm_while_the_job_finishes_changes_nothing(tmp_path, site):
+    # The second signal was left pending by the mask, then raised in the main thread once
+    # the job was done: exit 143 and no "daemon stopped" (systemd restarts on failure).
+    site.overrides = {"/slow/feed.xml": stall(3)}
+    feeds = [*DEMO_FEEDS[:1], ("Slow", f"{site.base_url}/slow/feed.xml", "World")]
+    config = _daily_config(tmp_path, site.base_url, "brief.yaml", "brief", feeds=feeds)
+    config.write_text(config.read_text().replace("timeout: 2", "timeout: 10"))
+    _ran_yesterday(config, "brief")
+    daemon = Daemon(config)
+    try:
+        assert daemon.saw("run started")
+        time.sleep(0.5)
+        daemon.process.send_signal(signal.SIGTERM)
+        assert daemon.saw("stopping after the running job finishes", timeout=30)
+    finally:
+        code = daemon.stop()
+    log = "\n".join(daemon.lines)
+    assert code == 0, log
+    assert "received SIGTERM again: still stopping after the running job finishes" in log
+    assert log.index("run ok") < log.index("daemon stopped")
 
 
 def test_a_second_run_by_hand_while_one_is_on_exits_1_naming_the_first(tmp_path, site):

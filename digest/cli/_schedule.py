@@ -24,6 +24,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import FrameType
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -236,7 +237,17 @@ def serve(path: Path) -> int:
     # the scheduler starts its threads, which inherit the mask. A handler would run wherever
     # the signal lands: before the scheduler runs (systemd stops a unit the moment it
     # started) or inside a log line's write, and a stop so dropped left the daemon running.
+    # The kernel gives a process's signal to the thread waiting for it. A later one (a second
+    # Ctrl-C while the job finishes) may land in a thread that has unblocked them since
+    # (multiprocessing's resource tracker does, in the thread that starts a pool), or wait
+    # until the mask is lifted: either way the handler below only says so.
     stopping = {signal.SIGTERM, signal.SIGINT}
+
+    def again(signum: int, frame: FrameType | None) -> None:
+        log.info("received %s again: still stopping after the running job finishes",
+                 signal.Signals(signum).name)  # fmt: skip
+
+    previous = {number: signal.signal(number, again) for number in stopping}
     signal.pthread_sigmask(signal.SIG_BLOCK, stopping)
     try:
         scheduler.start()
@@ -250,6 +261,8 @@ def serve(path: Path) -> int:
         )
         scheduler.shutdown(wait=True)
     finally:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, stopping)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, stopping)  # a pending one goes to again()
+        for number, handler in previous.items():
+            signal.signal(number, handler)
     log.info("daemon stopped")
     return 0

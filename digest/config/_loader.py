@@ -28,7 +28,6 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from ..errors import ConfigError, Invalid
-from ..text import MAX_URL, one_token
 from ..version import __version__
 from ._addresses import split_addresses
 from ._settings import (
@@ -633,15 +632,7 @@ class _Loader:
                 if not parts.hostname:
                     raise Invalid(f"{text!r} is not a URL or path (no host)")
                 _ = parts.port  # raises ValueError when out of range
-                # As any URL the tool shows or fetches: spaces and bidi characters
-                # percent-encoded (an OPML file's xmlUrl is someone else's bytes).
-                token = one_token(text)
-                if token is None:
-                    raise Invalid(
-                        f"{text!r} is not a URL (a control character, or over "
-                        f"{MAX_URL:,} characters)"
-                    )
-                return token
+                return text
         except ValueError as error:
             raise Invalid(f"{text!r} is not a URL or path ({error})") from None
         if parts.scheme == "file":

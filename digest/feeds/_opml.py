@@ -41,7 +41,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ..config import Config, FeedConfig, feed_url, parse_config
 from ..errors import ConfigError, Invalid
 from ..files import write_atomically
-from ..text import one_line
+from ..text import MAX_URL, one_line, one_token
 from ._netguard import address_kind, system_resolver
 
 
@@ -109,11 +109,20 @@ def import_opml(config: Config, opml_path: Path, *, allow_private: bool = False)
             result.skipped.append(f"{feed.name}: {shown!r} is not an http(s) URL")
             continue
         try:
-            url = feed_url(feed.url, config.path)
+            checked = feed_url(feed.url, config.path)
         except Invalid as error:  # a password in the URL, say: never echoed
             result.skipped.append(f"{feed.name}: {error}")
             continue
-        if url in urls:
+        # An OPML file is someone else's bytes: its URL goes into the config and the output
+        # as one plain token, as a feed's links do. (A URL the operator wrote in the config
+        # is kept as written: the feed's state is filed under it.)
+        url = one_token(checked)
+        if url is None:
+            result.skipped.append(
+                f"{feed.name}: its URL holds a control character or is over {MAX_URL:,} characters"
+            )
+            continue
+        if url in urls or checked in urls:
             result.skipped.append(f"{feed.name}: {url} is already listed")
             continue
         where = None if allow_private else _not_public(_host(url), addresses)

@@ -406,3 +406,28 @@ def test_two_launches_told_in_two_languages_stay_two_items():
         for number, (language, title, text, hours) in enumerate(reports)
     ]
     assert groups(cluster_articles(batch, workers=0)) == [{0, 1}, {2, 3}]
+
+
+def test_a_story_copied_past_the_index_s_posting_limit_is_one_item():
+    # Identical copies share every term, and a term in more than MAX_POSTING articles finds
+    # no candidates: 60 copies of one nameless story (a feed repeating it) were 60 items.
+    from digest.cluster._thresholds import MAX_POSTING
+
+    when = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+    copies = [
+        Article(id=n, feed="Repeats", url=f"https://repeats.example/{n}",
+                title="Dam bursts in the northern valley, thousands evacuated",
+                text="The dam burst at dawn and water rushed down the valley.\n"
+                     "Thousands left their homes before noon.", published=when)
+        for n in range(MAX_POSTING + 10)
+    ]  # fmt: skip
+    others = [
+        Article(id=100 + n, feed=f"Outlet {n}", url=f"https://o{n}.example/a", title=title,
+                text=f"{title}. The report gave few details.", published=when)
+        for n, title in enumerate(["Harbour crane collapses in Port Elston",
+                                   "Chipmaker Veltra posts record quarter"])
+    ]  # fmt: skip
+    clusters = cluster_articles([*copies[:30], *others, *copies[30:]], workers=0)
+    assert sorted(len(c.articles) for c in clusters) == [1, 1, len(copies)]
+    (repeated,) = [c for c in clusters if len(c.articles) > 1]
+    assert [a.id for a in repeated.articles] == list(range(len(copies)))  # the input's order

@@ -45,6 +45,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import replace
 
 import numpy as np
 from scipy import sparse
@@ -98,6 +99,18 @@ def cluster_articles(
     """
     if not articles:
         return []
+    copies = _exact_copies(articles)
+    if copies:
+        # Clustered once, each copy then joins its first: identical copies share every
+        # term, and past MAX_POSTING articles a term finds no candidates, so 51 copies of
+        # one nameless story (a feed repeating it, a wire story) were 51 items.
+        kept = [i for i in range(len(articles)) if i not in copies]
+        clusters = cluster_articles(
+            [articles[i] for i in kept],
+            terms.rows(kept) if terms is not None else None,
+            workers, step_seconds, start_method, thresholds,
+        )  # fmt: skip
+        return _with_copies(clusters, articles, copies)
     limits = thresholds or shipped_thresholds()
     clock = _StepClock(step_seconds)
     if terms is None:
@@ -132,6 +145,38 @@ def cluster_articles(
             )
         )
     return clusters
+
+
+def _exact_copies(articles: Sequence[Article]) -> dict[int, int]:
+    """{copy's index: the index of the first article it copies}: the same headline and text
+    (case and white space aside), among articles of no delivered story."""
+    first: dict[tuple[str, str], int] = {}
+    copies: dict[int, int] = {}
+    for index, article in enumerate(articles):
+        if article.story_id is not None:
+            continue
+        key = (" ".join(article.title.casefold().split()), " ".join(article.text.split()))
+        copies_of = first.setdefault(key, index)
+        if copies_of != index:
+            copies[index] = copies_of
+    return copies
+
+
+def _with_copies(
+    clusters: list[Cluster], articles: Sequence[Article], copies: dict[int, int]
+) -> list[Cluster]:
+    """`clusters` of the articles that copy none, each with the copies of its articles, in
+    the input's order."""
+    joining: dict[int, list[Article]] = defaultdict(list)
+    for copy, first in copies.items():
+        joining[articles[first].id].append(articles[copy])
+    position = {id(article): number for number, article in enumerate(articles)}
+    result = []
+    for cluster in clusters:
+        members = [*cluster.articles, *(c for a in cluster.articles for c in joining[a.id])]
+        members.sort(key=lambda article: position[id(article)])
+        result.append(replace(cluster, articles=tuple(members)))
+    return result
 
 
 Event = tuple[list[int], tuple[str, ...]]  # an event's rows, and its "why grouped"

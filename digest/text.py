@@ -41,9 +41,13 @@ _DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "object", "em
 
 # C0/C1 controls (but tab and newlines), lone surrogates, and Unicode non-characters: a feed
 # can carry them, and each one breaks something downstream (MJML's parser, SQLite's UTF-8
-# encoding, the operator's terminal).
+# encoding, the operator's terminal). And the bidi embeddings, overrides and isolates
+# (U+202A-E, U+2066-9): unclosed, one turns the rest of its line around, in a headline as in
+# a subject ("Pay invoice" U+202E "gnp.exe now" reads "Pay invoice won exe.png"). The marks
+# LRM and RLM stay, as do ZWJ and ZWNJ: scripts and emoji need them.
 _UNPRINTABLE = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]"
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
+    "\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]"
 )
 
 

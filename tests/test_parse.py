@@ -408,3 +408,19 @@ def test_a_link_longer_than_servers_take_is_no_link():
     base = "https://pub.example/"
     assert usable_link("a" * (MAX_URL - len(base)), base) == base + "a" * (MAX_URL - len(base))
     assert usable_link("a" * (MAX_URL - len(base) + 1), base) is None
+
+
+def test_bidi_overrides_in_a_feed_s_text_are_dropped_where_it_enters():
+    # Unclosed, U+202E turned the rest of a headline around in the email's body, the archive
+    # and preview --json ("Pay invoice won exe.png"); only the Subject lost it.
+    body = (
+        "<rss version='2.0'><channel><title>Pub\u202eX</title><item>"
+        "<title>Pay invoice \u202egnp.exe now</title><link>https://pub.example/a</link>"
+        "<description>Your refund \u2066is\u2069 ready \u200d\U0001f469\u200d\U0001f52c"
+        "</description></item></channel></rss>"
+    ).encode()
+    parsed = parse_feed(body, "Pub", "https://pub.example/feed", NOW)
+    (entry,) = parsed.entries
+    assert entry.title == "Pay invoice gnp.exe now"
+    assert entry.summary == "Your refund is ready \u200d\U0001f469\u200d\U0001f52c"  # ZWJ kept
+    assert parsed.title == "PubX"

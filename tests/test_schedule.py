@@ -227,18 +227,25 @@ def test_a_run_missed_while_down_runs_once_when_back_never_twice(tmp_path, site)
     assert "next run" in log
 
 
-def test_sigterm_lets_the_running_job_finish(tmp_path, site):
+def _daemon_in_a_slow_run(tmp_path, site, demo_feeds: int) -> Daemon:
+    """The daemon of a digest that missed yesterday's run, half a second into the run it
+    makes at once, whose last feed stalls 3 s."""
     site.overrides = {"/slow/feed.xml": stall(3)}
-    feeds = [*DEMO_FEEDS[:2], ("Slow", f"{site.base_url}/slow/feed.xml", "World")]
+    feeds = [*DEMO_FEEDS[:demo_feeds], ("Slow", f"{site.base_url}/slow/feed.xml", "World")]
     config = _daily_config(tmp_path, site.base_url, "brief.yaml", "brief", feeds=feeds)
     config.write_text(config.read_text().replace("timeout: 2", "timeout: 10"))
     _ran_yesterday(config, "brief")
     daemon = Daemon(config)
-    try:
-        assert daemon.saw("run started")
-        time.sleep(0.5)
-    finally:
-        code = daemon.stop()
+    if not daemon.saw("run started"):
+        daemon.stop()
+        raise AssertionError(daemon.lines)
+    time.sleep(0.5)
+    return daemon
+
+
+def test_sigterm_lets_the_running_job_finish(tmp_path, site):
+    daemon = _daemon_in_a_slow_run(tmp_path, site, 2)
+    code = daemon.stop()
     log = "\n".join(daemon.lines)
     assert code == 0, log
     assert "stopping after the running job finishes" in log
@@ -252,15 +259,8 @@ def test_sigterm_lets_the_running_job_finish(tmp_path, site):
 def test_a_second_sigterm_while_the_job_finishes_changes_nothing(tmp_path, site):
     # The second signal was left pending by the mask, then raised in the main thread once
     # the job was done: exit 143 and no "daemon stopped" (systemd restarts on failure).
-    site.overrides = {"/slow/feed.xml": stall(3)}
-    feeds = [*DEMO_FEEDS[:1], ("Slow", f"{site.base_url}/slow/feed.xml", "World")]
-    config = _daily_config(tmp_path, site.base_url, "brief.yaml", "brief", feeds=feeds)
-    config.write_text(config.read_text().replace("timeout: 2", "timeout: 10"))
-    _ran_yesterday(config, "brief")
-    daemon = Daemon(config)
+    daemon = _daemon_in_a_slow_run(tmp_path, site, 1)
     try:
-        assert daemon.saw("run started")
-        time.sleep(0.5)
         daemon.process.send_signal(signal.SIGTERM)
         assert daemon.saw("stopping after the running job finishes", timeout=30)
     finally:

@@ -167,13 +167,13 @@ def _with_copies(
 ) -> list[Cluster]:
     """`clusters` of the articles that copy none, each with the copies of its articles, in
     the input's order."""
-    joining: dict[int, list[Article]] = defaultdict(list)
+    joining: dict[int, list[Article]] = defaultdict(list)  # by the first's object id
     for copy, first in copies.items():
-        joining[articles[first].id].append(articles[copy])
+        joining[id(articles[first])].append(articles[copy])
     position = {id(article): number for number, article in enumerate(articles)}
     result = []
     for cluster in clusters:
-        members = [*cluster.articles, *(c for a in cluster.articles for c in joining[a.id])]
+        members = [*cluster.articles, *(c for a in cluster.articles for c in joining[id(a)])]
         members.sort(key=lambda article: position[id(article)])
         result.append(replace(cluster, articles=tuple(members)))
     return result

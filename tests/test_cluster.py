@@ -431,3 +431,4 @@ def test_a_story_copied_past_the_index_s_posting_limit_is_one_item():
     assert sorted(len(c.articles) for c in clusters) == [1, 1, len(copies)]
     (repeated,) = [c for c in clusters if len(c.articles) > 1]
     assert [a.id for a in repeated.articles] == list(range(len(copies)))  # the input's order
+    assert "dam" in repeated.why  # "why grouped" counts the copies, as any member

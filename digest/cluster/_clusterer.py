@@ -1,6 +1,8 @@
 """Group articles that report the same event.
 
-1. Exact duplicates (one canonical URL) are one article; the runner guarantees that.
+1. Exact duplicates (one canonical URL) are one article; the runner guarantees that. Exact
+   copies at other URLs (the same headline and text) are clustered once, and join the
+   cluster of the first.
 2. Each article becomes a TF-IDF vector over words, names and figures (`article_terms`), with
    IDF taken over the whole batch, so what every story says (the company, "AI") weighs
    little and what only a few say (a person, a figure) weighs a lot.
@@ -104,13 +106,16 @@ def cluster_articles(
         # Clustered once, each copy then joins its first: identical copies share every
         # term, and past MAX_POSTING articles a term finds no candidates, so 51 copies of
         # one nameless story (a feed repeating it, a wire story) were 51 items.
+        if terms is None:
+            terms = batch_terms(
+                [(a.title, a.text, a.language) for a in articles], workers, start_method
+            )
         kept = [i for i in range(len(articles)) if i not in copies]
         clusters = cluster_articles(
-            [articles[i] for i in kept],
-            terms.rows(kept) if terms is not None else None,
-            workers, step_seconds, start_method, thresholds,
+            [articles[i] for i in kept], terms.rows(kept), workers, step_seconds,
+            start_method, thresholds,
         )  # fmt: skip
-        return _with_copies(clusters, articles, copies)
+        return _with_copies(clusters, articles, copies, terms)
     limits = thresholds or shipped_thresholds()
     clock = _StepClock(step_seconds)
     if terms is None:
@@ -148,8 +153,9 @@ def cluster_articles(
 
 
 def _exact_copies(articles: Sequence[Article]) -> dict[int, int]:
-    """{copy's index: the index of the first article it copies}: the same headline and text
-    (case and white space aside), among articles of no delivered story."""
+    """{copy's index: the index of the first article it copies}: the same headline (case
+    and white space aside) and text (white space aside), among articles of no delivered
+    story."""
     first: dict[tuple[str, str], int] = {}
     copies: dict[int, int] = {}
     for index, article in enumerate(articles):
@@ -163,19 +169,30 @@ def _exact_copies(articles: Sequence[Article]) -> dict[int, int]:
 
 
 def _with_copies(
-    clusters: list[Cluster], articles: Sequence[Article], copies: dict[int, int]
+    clusters: list[Cluster],
+    articles: Sequence[Article],
+    copies: dict[int, int],
+    terms: TermsBatch,
 ) -> list[Cluster]:
     """`clusters` of the articles that copy none, each with the copies of its articles, in
-    the input's order."""
+    the input's order; the "why grouped" of those that gained copies taken again over all
+    their members (`terms`: of `articles`), as if the copies had been clustered too."""
     joining: dict[int, list[Article]] = defaultdict(list)  # by the first's object id
     for copy, first in copies.items():
         joining[id(articles[first])].append(articles[copy])
     position = {id(article): number for number, article in enumerate(articles)}
-    result = []
+    result, gained = [], []
     for cluster in clusters:
         members = [*cluster.articles, *(c for a in cluster.articles for c in joining[id(a)])]
+        if len(members) > len(cluster.articles):
+            gained.append(len(result))
         members.sort(key=lambda article: position[id(article)])
         result.append(replace(cluster, articles=tuple(members)))
+    if gained:
+        holders = term_matrix(terms, BACKGROUND_ARTICLES).holders
+        rows = [[position[id(a)] for a in result[number].articles] for number in gained]
+        for number, why in zip(gained, why_grouped(terms, rows, holders), strict=True):
+            result[number] = replace(result[number], why=why)
     return result
 
 

@@ -213,3 +213,19 @@ def test_articles_the_digest_s_include_never_lets_in_expire_without_a_warning(tm
     later = digest.run(config, now=start + timedelta(hours=80))
     assert later.articles_expired == 0
     assert not [w for w in later.warnings if "fell out of" in w]
+
+
+def test_a_headline_stored_with_a_bidi_override_is_the_same_headline_after_the_upgrade():
+    # Stored titles kept U+202E until printable() dropped it: the same piece republished at a
+    # new URL must still be a repeat of it, not a new piece listed under its story.
+    from datetime import UTC, datetime
+
+    from digest.models import Article
+    from digest.pipeline._runner import _repeat_key
+
+    when = datetime(2026, 11, 23, tzinfo=UTC)
+    stored = Article(id=1, feed="Pub", url="https://pub.example/a",
+                     title="Pay invoice \u202egnp.exe now", text="", published=when)  # fmt: skip
+    again = Article(id=2, feed="Pub", url="https://pub.example/b",
+                    title="Pay  invoice GNP.exe now", text="", published=when)  # fmt: skip
+    assert _repeat_key(stored) == _repeat_key(again)

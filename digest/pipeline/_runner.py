@@ -53,7 +53,7 @@ from ..models import (
 )
 from ..pages import LanguageDetector, clean_page, extract_page
 from ..store import QUEUE_LIMIT, Store
-from ..text import first_few, plural
+from ..text import first_few, plural, printable
 from ._alerts import send_alerts
 from ._demo_site import serve_root
 from ._ingest import ingest, not_html, split_by_window, window_text
@@ -418,9 +418,10 @@ def _follow_ups(
 
 
 def _repeat_key(article: Article) -> tuple[str, str]:
-    """What makes a piece the same one again: its outlet and its headline (case and spacing
-    aside)."""
-    return article.feed, " ".join(article.title.casefold().split())
+    """What makes a piece the same one again: its outlet and its headline (case, spacing
+    and unprintable characters aside: a headline stored before printable() dropped bidi
+    controls is the same headline)."""
+    return article.feed, " ".join(printable(article.title).casefold().split())
 
 
 def render_email(config: Config, digest: Digest) -> RenderedDigest:

@@ -45,10 +45,9 @@ _DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "object", "em
 # (U+202A-E, U+2066-9): unclosed, one turns the rest of its line around, in a headline as in
 # a subject ("Pay invoice" U+202E "gnp.exe now" reads "Pay invoice won exe.png"). The marks
 # LRM and RLM stay, as do ZWJ and ZWNJ: scripts and emoji need them.
-_UNPRINTABLE = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
-    "\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]"
-)
+_BIDI_CONTROLS = "\u202a-\u202e\u2066-\u2069"
+_NOT_TEXT = "\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff"  # lone surrogates, non-characters
+_UNPRINTABLE = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_BIDI_CONTROLS}{_NOT_TEXT}]")
 
 
 def plural(count: int, noun: str, nouns: str | None = None) -> str:
@@ -81,10 +80,7 @@ def collapse(text: str) -> str:
 # embeddings, overrides and isolates (U+202A-E, U+2066-9), which turn the text after them
 # around in the reader's inbox ("invoice" U+202E "fdp.exe" shows as "invoiceexe.pdf"). The
 # marks LRM and RLM stay: right-to-left text needs them and they reorder nothing around them.
-_NOT_IN_A_LINE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
-    "\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]"
-)
+_NOT_IN_A_LINE = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{_BIDI_CONTROLS}{_NOT_TEXT}]")
 
 
 def one_line(text: str) -> str:

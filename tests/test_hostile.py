@@ -244,3 +244,25 @@ def test_the_digest_counts_the_feeds_it_has_stories_from_not_those_that_failed(t
     header, footer = text.splitlines()[1], text.split("\n-- \n")[1]
     assert re.search(r"\d+ stor(y|ies) from 1 feed · ", header), header
     assert re.search(r"from 1 feed; each story", " ".join(footer.split())), footer
+
+
+def test_a_flood_of_empty_items_and_a_reversed_headline_through_the_real_command(tmp_path, site):
+    # 20,000 items without a link were 20,000 stderr lines and stored problems on every
+    # run; a headline's U+202E turned the rest of its line around in the email's body.
+    good = f"{site.base_url}/techwire/articles/meta-compute-cloud.html"
+    feed = _json_feed([
+        {"id": "0", "url": good, "title": "Pay invoice \u202egnp.exe now",
+         "summary": "Your refund \u202eis ready."},
+        *([{}] * 20_000),
+    ])  # fmt: skip
+    site.overrides = {"/flood/feed.json": respond(200, feed, "application/feed+json")}
+    flood = [("Flood", f"{site.base_url}/flood/feed.json", "World")]
+    config = write_config(tmp_path, site.base_url, feeds=flood)
+    result = run_cli("run", "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("entry skipped") == 6, result.stderr
+    assert "entry skipped: 19,995 more entries (the last: " in result.stderr
+    with sqlite3.connect(tmp_path / "state" / "digest.db") as db:
+        assert db.execute("SELECT count(*) FROM problems").fetchone()[0] == 6
+    sent = "".join(p.read_text(encoding="utf-8") for p in (tmp_path / "outbox").glob("*"))
+    assert "Pay invoice gnp.exe now" in sent and "\u202e" not in sent

@@ -107,6 +107,8 @@ def test_pooled_terms_leave_a_callers_gc_freeze_in_place(monkeypatch):
     try:
         frozen = gc.get_freeze_count()
         batch_terms(texts, workers=2)
-        assert gc.get_freeze_count() == frozen
+        # Not equality: a frozen object that dies leaves the permanent generation, and the
+        # test runner's own threads free some while the pool works. unfreeze() empties it.
+        assert gc.get_freeze_count() > frozen * 0.9
     finally:
         gc.unfreeze()

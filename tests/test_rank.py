@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from digest.cluster._rank import filter_clusters, passes, rank_clusters, summarize
 from digest.models import Article, Cluster
 
@@ -56,6 +58,21 @@ def test_summary_takes_two_or_three_real_sentences():
     assert summary.startswith("Heavy rain closed the A64")
     assert "Road chaos" not in summary
     assert 2 <= summary.count(". ") + 1 <= 3
+
+
+@pytest.mark.parametrize(
+    ("text", "summary"),
+    [
+        ("LONDON (Reuters) - Heavy rain closed the A64 near Tadcaster on Monday.", "Heavy"),
+        ("WASHINGTON \u2014 Heavy rain closed the A64 near Tadcaster on Monday.", "Heavy"),
+        ("LEEDS\u2014Heavy rain closed the A64 near Tadcaster on Monday morning.", "Heavy"),
+        ("ESA-Chef Josef Aschbacher sprach nach dem Start von einem Erfolg.", "ESA-Chef"),
+        ("COVID-19 cases rose in Leeds for the third week in a row, officials said.", "COVID-19"),
+        ("NATO-Generalsekret\u00e4r Mark Rutte reiste am Montag nach Kiew.", "NATO-"),
+    ],
+)
+def test_a_dateline_goes_but_a_hyphenated_capitalised_word_stays(text, summary):
+    assert summarize(text).startswith(summary)
 
 
 def test_first_reported_is_the_earliest_source_even_when_another_leads():

@@ -16,7 +16,9 @@ SUMMARY_MAX_CHARS = 420
 # Sentences shorter than this are usually datelines, captions or "Here's why." teasers.
 MIN_SENTENCE_CHARS = 40
 MIN_FOLLOWING_CHARS = 12  # after the lead: "Nothing was agreed." stays, "Read more." goes
-_DATELINE = re.compile(r"^[A-Z][A-Z .,'-]{2,40}(\([^)]*\))?\s*[-—–:]\s*")
+# "LONDON (Reuters) - ", "WASHINGTON — ", "LEEDS—": a hyphen ends a dateline only with a space
+# after it, since "ESA-Chef", "COVID-19" and "NATO-Generalsekretär" start sentences too.
+_DATELINE = re.compile(r"^[A-Z][A-Z .,'-]{2,40}(\([^)]*\))?\s*(?:[—–:]\s*|-+\s+)")
 
 
 def rank_clusters(

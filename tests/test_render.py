@@ -173,6 +173,86 @@ def test_a_thirty_item_digest_stays_under_gmails_102_kb_clipping_limit():
     assert size < 102 * 1024
 
 
+def test_twenty_items_of_fifteen_sources_each_stay_under_gmails_clipping_limit():
+    """A busy day: every item covered by fifteen outlets, "why" shown. Gmail hides what is
+    past 102 KB of HTML, the footer's unsubscribe link with it."""
+    outlets = [f"Outlet Number {n}" for n in range(15)]
+    items = [
+        DigestItem(
+            headline=f"Story {index}: " + "a ninety character headline about events " * 2,
+            url=f"https://www.0.news.example/2026/11/23/section/long-article-slug-{index}",
+            summary=("The regulator said the measure would take effect in spring. " * 7)[:420],
+            language="en",
+            section=None,
+            sources=tuple(
+                Source(
+                    name,
+                    f"https://www.{n}.news.example/2026/11/23/section/long-article-slug-{index}",
+                    "A headline",
+                    NOW,
+                )
+                for n, name in enumerate(outlets)
+            ),
+            article_ids=tuple(range(15)),
+            why=("regulator", "measure", "spring"),
+        )
+        for index in range(20)
+    ]
+    links = Links(
+        archive_page="https://news.example.org/brief/2026-11-23-090000.html",
+        archive_index="https://news.example.org/brief/",
+        unsubscribe="https://news.example.org/unsubscribe?who={recipient}",
+    )
+    rendered = render_digest(digest(*items), links=links, show_why=True)
+    size = len(rendered.html.encode("utf-8"))
+    print(f"20 items of 15 sources: {size} bytes of HTML ({size / 1024:.1f} KB)")
+    assert rendered.html.count("long-article-slug") == 20 * 16
+    assert size < 102 * 1024
+
+
+def test_right_to_left_names_and_titles_are_isolated_from_the_times_beside_them():
+    """An Arabic outlet's name followed by "10:00" took the digits into its own run and
+    showed them on the wrong side, in both parts."""
+    riyadh = "\u0635\u062d\u064a\u0641\u0629 \u0627\u0644\u0631\u064a\u0627\u0636"
+    headline = "\u0627\u0641\u062a\u062a\u0627\u062d \u0627\u0644\u062c\u0633\u0631"
+    rtl = DigestItem(
+        headline=headline,
+        url="https://riyadh.example/1",
+        summary=headline + ".",
+        language="ar",
+        section=None,
+        sources=(
+            Source(riyadh, "https://riyadh.example/1", headline, NOW),
+            Source("Wire", "https://wire.example/1", "Bridge opens", NOW),
+        ),
+        article_ids=(1, 2),
+    )
+    rendered = render_digest(digest(rtl))
+    html = rendered.html
+    assert f'style="color:#0b57d0;"><span dir="auto">{riyadh}</span></a>&nbsp;10:00' in html
+    assert 'style="color:#0b57d0;">Wire</a>&nbsp;10:00' in html  # no span it needs not
+    assert re.search(r'<h2 [^>]*class="hl" dir="auto"', rendered.html)
+    assert f"- \u2068{riyadh}\u2069, 10:00" in rendered.text
+    assert "- Wire, 10:00" in rendered.text
+    assert f"first reported by \u2068{riyadh}\u2069, 10:00" in rendered.text
+
+
+def test_a_long_outlet_name_is_folded_in_the_text_part_like_everything_else():
+    name = "S\u00e4chsische Allgemeine Rundschau f\u00fcr Politik, Wirtschaft, Sport und Kultur"
+    long_name = DigestItem(
+        headline="Bridge opens",
+        url="https://a.example/1",
+        summary="",
+        language="en",
+        section=None,
+        sources=(Source(name, "https://a.example/1", "Bridge opens", NOW),),
+        article_ids=(1,),
+    )
+    text = render_digest(digest(long_name)).text
+    assert max(len(line) for line in text.splitlines()) <= 78
+    assert "Kultur, 10:00" in text
+
+
 def test_top_of_the_email_has_preheader_and_table_of_contents_and_footer_links():
     links = Links("https://n.example/b/1.html", "https://n.example/b/", "mailto:off@n.example")
     rendered = render_digest(

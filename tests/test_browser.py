@@ -208,6 +208,51 @@ def test_the_french_digest_fits_too(browser, demo_email_fr, width):
         page.close()
 
 
+# Every "·" of the source lines and the footer's links, with the character after it that is
+# not a space: a dot left at the end of a line reads as if nothing followed it.
+DOTS_AND_WHAT_FOLLOWS = """
+() => {
+  const places = [...document.querySelectorAll('p.src, p:has(> a.acc)')];
+  const texts = [];
+  for (const p of places) {
+    const walker = document.createTreeWalker(p, NodeFilter.SHOW_TEXT);
+    for (let n; (n = walker.nextNode());) texts.push(n);
+  }
+  const box = (node, at) => {
+    const range = document.createRange();
+    range.setStart(node, at); range.setEnd(node, at + 1);
+    return range.getBoundingClientRect();
+  };
+  const out = [];
+  texts.forEach((node, k) => {
+    for (let i = node.textContent.indexOf('·'); i >= 0; i = node.textContent.indexOf('·', i + 1)) {
+      let next = null;
+      for (let m = k, from = i + 1; m < texts.length && !next; m++, from = 0) {
+        const rest = texts[m].textContent.slice(from).search(/\\S/);
+        if (rest >= 0) next = box(texts[m], from + rest);
+      }
+      if (next) out.push({dot: box(node, i).top, next: next.top, text: node.textContent});
+    }
+  });
+  return out;
+}
+"""
+
+
+@pytest.mark.parametrize("width", [320, 375])
+def test_no_line_ends_in_a_separating_dot(browser, demo_email_fr, width):
+    """At 375 px the footer broke as "Lire sur le web · Anciens numéros ·" with
+    "Se désabonner" alone below, and source lines as "Wire 10:00 ·" over "Data 10:00"."""
+    page = _page(browser, width, "light", demo_email_fr)
+    try:
+        dots = page.evaluate(DOTS_AND_WHAT_FOLLOWS)
+        assert len(dots) > 10
+        ending = [d["text"] for d in dots if abs(d["dot"] - d["next"]) > 4]
+        assert ending == [], f"a line ends in a dot at {width} px: {ending}"
+    finally:
+        page.close()
+
+
 def _document(demo_email: Path, name: str) -> Path:
     """The email, or the archive's copy of it, or the archive's index."""
     archive = demo_email.parent.parent / "archive"

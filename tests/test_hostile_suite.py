@@ -961,6 +961,28 @@ def test_stories_beyond_max_items_go_out_in_the_next_runs_with_no_feed_changing(
         "arctic-sea-ice", "airfrance-sas"}  # fmt: skip
 
 
+def test_stories_held_back_still_go_out_after_a_run_died_once_its_digest_was_staged(
+    tmp_path: Path, site, expectations
+):
+    """A run killed after staging never lowered the watermark over what max_items held
+    back: the next runs said "nothing new to deliver" while `digest status` counted those
+    articles as going out in the next runs, and they expired unsent (an operator's trial,
+    PostgreSQL stopped while sending)."""
+    config = write_config(tmp_path, site.base_url, feeds=TWELVE_EVENT_FEEDS)
+    config.write_text(config.read_text().replace("max_items: 30", "max_items: 5"))
+    died = run_cli("run", "--config", str(config), env={"DIGEST_TEST_CRASH_AT": "after-stage"})
+    assert died.returncode != 0
+    resumed = run_cli("run", "--config", str(config))  # sends the staged digest
+    assert resumed.returncode == 0, resumed.stderr
+    texts = []
+    for _ in range(3):
+        later = run_cli("run", "--config", str(config))
+        assert later.returncode == 0, later.stderr
+        texts = sorted((tmp_path / "outbox").glob("*.txt"))
+    sent = [_events_in(t.read_text(encoding="utf-8"), expectations) for t in texts]
+    assert [len(events) for events in sent] == [5, 5, 2], sent
+
+
 def test_articles_no_digest_can_take_are_not_weighed_again_on_every_run(tmp_path: Path, site):
     feeds = [f for f in DEMO_FEEDS if f[0] != "Science Desk"]
     config = write_config(tmp_path, site.base_url, feeds=feeds)

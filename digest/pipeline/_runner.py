@@ -144,7 +144,7 @@ def _build(config: Config, now: datetime, send: bool) -> RunReport:
             if send and report.articles_expired:
                 store.note_run(run_id, _expired_line(config, report.articles_expired))
             # Pending articles beyond the last digest's watermark: new ones, and the stories
-            # `max_items` held back from it (Store.hold_back), so a quiet spell still sends
+            # `max_items` held back from it (Store.stage_digest), so a quiet spell still sends
             # them instead of letting them expire.
             if ingested.new_articles or store.pending_since_last_digest():
                 weighed = _weigh(config, store, now, timer)
@@ -164,10 +164,7 @@ def _build(config: Config, now: datetime, send: bool) -> RunReport:
                 plural(len(weighed.held_back), "article"), plural(joined, "late report"),
             )  # fmt: skip
             if send and digest is not None:
-                _send(config, store, digest, report, now, run_id, timer)
-                # Here the digest is staged (one no server took raised): what the cap left
-                # out of it is weighed again by the next run, even when no feed changes.
-                store.hold_back(run_id, weighed.held_back)
+                _send(config, store, digest, report, now, run_id, timer, weighed.held_back)
             elif send and weighed.weighed:
                 # Not pending for ever: a repeat is not news, nor is it to expire "unsent".
                 store.join_repeats(weighed.repeats)
@@ -473,8 +470,10 @@ def _send(
     now: datetime,
     run_id: int,
     timer: StageTimer,
+    held_back: Sequence[int] = (),
 ) -> None:
-    """Stage the digest's messages in the outbox, then send them (see digest/store/_outbox.py)."""
+    """Stage the digest's messages in the outbox, then send them (see digest/store/_outbox.py).
+    `held_back`: the articles `max_items` left out, weighed again by the next run."""
     with timer.stage("render") as timing:
         rendered = render_email(config, digest)
         timing.items = len(digest.items)
@@ -483,7 +482,7 @@ def _send(
         staged = stage_messages(rendered, settings, config.language, now)
         digest_id, outgoing = store.stage_digest(
             rendered.subject, digest.items, staged, run_id, now, digest.follow_ups,
-            archive=_archive_record(config, digest, rendered.subject),
+            archive=_archive_record(config, digest, rendered.subject), held_back=held_back,
         )  # fmt: skip
         outcome = _send_and_report(config, store, outgoing, report)
         # What reached a server or the outbox folder, not what was staged: a run whose

@@ -68,9 +68,17 @@ class DeliveryLog(StateDB):
         now: datetime,
         follow_ups: Sequence[FollowUp] = (),
         archive: str | None = None,
+        held_back: Iterable[int] = (),
     ) -> tuple[int, list[Outgoing]]:
         """Record a digest and its messages before sending; its stories count as taken, and
         its follow-ups' late reports as shown (joined to the stories sent before).
+
+        `held_back`: the articles of the stories `max_items` left out. They were not refused,
+        only not chosen yet: the digest's watermark goes just below the first of them, so
+        the next run weighs them again even when no feed changed (each such run sends
+        `max_items` more, so this ends; articles above it that were refused for good are
+        weighed again with them, harmlessly). Set in the staging's own transaction: a run
+        that dies while sending must not leave them above a watermark no run goes back on.
 
         `messages` is consumed one at a time, each built when asked: memory holds at most a
         batch (STAGING_BATCH) however many recipients there are. No write lock is held while
@@ -94,7 +102,7 @@ class DeliveryLog(StateDB):
                 )
             try:
                 outgoing = self._stage_messages(digest_id, messages, now)
-                self._commit_staged(digest_id, items, follow_ups, now)
+                self._commit_staged(digest_id, items, follow_ups, now, held_back)
             except BaseException:
                 with contextlib.suppress(*self.db.errors):
                     self._drop_staging(digest_id)
@@ -135,8 +143,11 @@ class DeliveryLog(StateDB):
         items: Sequence[DigestItem],
         follow_ups: Sequence[FollowUp],
         now: datetime,
+        held_back: Iterable[int],
     ) -> None:
-        """The staging that counts: the digest's stories taken, its messages `queued`."""
+        """The staging that counts: the digest's stories taken, its messages `queued`, its
+        watermark set (`stage_digest`)."""
+        first_held = min(held_back, default=None)
         with self.transaction() as db:
             db.execute(
                 # Under the run lock, every article stored now was weighed for this digest
@@ -145,6 +156,12 @@ class DeliveryLog(StateDB):
                 "(SELECT max(id) FROM articles WHERE digest = ?) WHERE id = ?",
                 (self.digest, digest_id),
             )
+            if first_held is not None:
+                db.execute(
+                    "UPDATE digests SET considered_through = ? "
+                    "WHERE id = ? AND considered_through > ?",
+                    (first_held - 1, digest_id, first_held - 1),
+                )
             for item in items:
                 story_id = db.insert(
                     "INSERT INTO stories (headline, url, created, digest_id) VALUES (?, ?, ?, ?)",

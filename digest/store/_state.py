@@ -22,9 +22,10 @@ it: they take the feed's newest date, and when that is within the window they ar
 Which pending articles a run weighs again: each digest keeps a watermark,
 `considered_through`, the newest article id weighed for it. A run with no new article
 clusters again only when a pending article lies above the last digest's watermark: one
-stored since, or one of the stories `max_items` left out (`hold_back` lowers the watermark
-below them); once a run found that nothing pending can go out, `weighed_all_pending` raises
-it, so articles no digest can take (filtered out) are not weighed on every run.
+stored since, or one of the stories `max_items` left out (`stage_digest` sets the
+watermark below them); once a run found that nothing pending can go out,
+`weighed_all_pending` raises it, so articles no digest can take (filtered out) are not
+weighed on every run.
 
 The schema is built by named migrations, each applied once in its own transaction.
 The file, transactions, migrations and run lock are in _db.py; digests, deliveries and
@@ -351,7 +352,7 @@ class Store(DeliveryLog, FeedHealthRecords, TermStore, ArticlePool):
 
     def pending_since_last_digest(self) -> bool:
         """True when a pending article is above the last digest's watermark: it came in after
-        that digest was chosen, or `max_items` held it back (`hold_back`). Only then can a new
+        that digest was chosen, or `max_items` held it back (`stage_digest`). Only then can a new
         digest differ from what was already weighed."""
         row = self.db.execute(
             """SELECT EXISTS (SELECT 1 FROM articles WHERE digest = ? AND status = 'pending'
@@ -361,22 +362,6 @@ class Store(DeliveryLog, FeedHealthRecords, TermStore, ArticlePool):
             (self.digest, self.digest),
         ).fetchone()
         return bool(row[0])
-
-    def hold_back(self, run_id: int, article_ids: Iterable[int]) -> None:
-        """The articles of the stories `max_items` left out of the digest this run staged:
-        they were not refused, only not chosen yet. The digest's watermark goes just below
-        the first of them, so the next run weighs them again even when no feed changed
-        (each such run sends `max_items` more, so this ends). Articles above it that were
-        refused for good (filters, a feed taken out) are weighed again with them, harmlessly.
-        """
-        first = min(article_ids, default=None)
-        if first is None:
-            return
-        self.db.execute(
-            "UPDATE digests SET considered_through = ? WHERE run_id = ? "
-            "AND status NOT IN ('failed', 'staging') AND considered_through > ?",
-            (first - 1, run_id, first - 1),
-        )
 
     def weighed_all_pending(self) -> None:
         """Every pending article was just weighed and none can go out (filtered out, its feed

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import subprocess
 import sys
+import threading
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -278,3 +281,44 @@ def test_a_new_state_file_is_readable_by_its_owner_only(tmp_path):
     store = Store.open(tmp_path / "state" / "digest.db")
     store.close()
     assert (tmp_path / "state" / "digest.db").stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_a_digest_waiting_for_another_s_turn_at_the_pool_says_so(kind, tmp_path, caplog, request):
+    """Two digests of one storage: the second's run waited in silence while the first
+    fetched, for as long as that took (an operator's trial saw nothing for 14 s, even
+    with -v)."""
+    if kind == "sqlite":
+        path: Path | str = tmp_path / "state" / "digest.db"
+    else:
+        path = request.getfixturevalue("postgres_server").database()
+    first = Store.open(path, "morning")
+    entered = threading.Event()
+
+    def second_run() -> None:
+        second = Store.open(path, "evening")
+        try:
+            with second.pool_turn():
+                entered.set()
+        finally:
+            second.close()
+
+    try:
+        with caplog.at_level(logging.INFO, logger="digest"):
+            with first.pool_turn():
+                waiter = threading.Thread(target=second_run)
+                waiter.start()
+                assert not entered.wait(0.5)  # it waits for the first's turn to end
+            waiter.join(10)
+            assert entered.is_set()
+            said = [r.getMessage() for r in caplog.records]
+            assert said == [
+                "waiting for another digest of this storage: its run is fetching, and the "
+                "digests of one storage take turns (what it fetches, this run then reads "
+                "from the store's pool)"
+            ]
+            with first.pool_turn():
+                pass
+            assert len(caplog.records) == 1  # a turn free at once is taken without a word
+    finally:
+        first.close()

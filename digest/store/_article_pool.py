@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import logging
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -27,6 +28,13 @@ from datetime import datetime, timedelta
 from ..errors import StoreError
 from ..models import CleanedText, ExtractedPage, FetchResult, RemovedBlock
 from ._db import _LOCK_SPACE, StateDB, _iso, in_chunks, maybe_time
+
+log = logging.getLogger("digest")
+# Said when another digest's run holds the pool's turn, so a wait is never silent.
+_WAITING = (
+    "waiting for another digest of this storage: its run is fetching, and the digests of "
+    "one storage take turns (what it fetches, this run then reads from the store's pool)"
+)
 
 # A feed fetched by any digest of the store this recently is read from the pool, not
 # fetched again: the digests of a cron minute take turns within it.
@@ -61,7 +69,9 @@ class ArticlePool(StateDB):
             return
         if self.path is None:
             key = (_LOCK_SPACE + 2, 0)
-            self.db.execute("SELECT pg_advisory_lock(?, ?)", key)
+            if not self.db.execute("SELECT pg_try_advisory_lock(?, ?)", key).fetchone()[0]:
+                log.info(_WAITING)
+                self.db.execute("SELECT pg_advisory_lock(?, ?)", key)
             try:
                 yield
             finally:
@@ -78,7 +88,11 @@ class ArticlePool(StateDB):
             ) from None
         try:
             with contextlib.suppress(OSError):  # a filesystem without locks: no turns
-                fcntl.flock(fd, fcntl.LOCK_EX)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    log.info(_WAITING)
+                    fcntl.flock(fd, fcntl.LOCK_EX)
             yield
         finally:
             os.close(fd)

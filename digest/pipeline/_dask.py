@@ -44,6 +44,12 @@ WATCH_EVERY = 2.0
 # Once the cluster has had no worker for this long, its tasks are given up (their work is
 # then done in the run's process): a lost worker's tasks wait for another, not forever.
 NO_WORKER_GRACE = 30.0
+# Once tasks have been waiting this long with none finished, they are given up the same way:
+# a worker that stopped (SIGSTOP, a hung machine) keeps its tasks until the scheduler's own
+# heartbeat check drops it, 5 minutes by default, and meanwhile held the run, and every
+# digest of the storage waiting for its turn. Four times what a batch of the largest pages
+# takes (PAGES_PER_TASK pages of MAX_MARKUP, about 2 s each).
+STALL_GRACE = 120.0
 # While connecting, the scheduler is asked this often whether it has a worker yet.
 WAIT_FOR_WORKER_EVERY = 0.2
 # A port that says nothing this long after taking the connection is sent an empty line:
@@ -60,8 +66,8 @@ class DaskWorkers(Executor):
     """A Dask scheduler's workers as a concurrent.futures Executor for the run's stages.
 
     `submit` returns a plain Future; `threads` is how many tasks the cluster runs at once.
-    Should every worker be gone for NO_WORKER_GRACE seconds (or the scheduler be lost), the
-    pending futures fail and `submit` raises BrokenExecutor: callers then do the work in
+    Should every worker be gone for NO_WORKER_GRACE seconds, no task finish for STALL_GRACE
+    seconds while some wait, or the scheduler be lost, the pending futures fail and `submit` raises BrokenExecutor: callers then do the work in
     the run's process, as they do when a local pool breaks.
     """
 
@@ -108,6 +114,8 @@ class DaskWorkers(Executor):
         self._client = made[0]
         self._lock = threading.Lock()
         self._pending: set[Future[Any]] = set()
+        # When a task last finished, or the first of the pending ones was handed over.
+        self._progress = time.monotonic()
         self._broken: str | None = None
         self._stop = threading.Event()
         self._watch = threading.Thread(target=self._watch_workers, name="dask-watch", daemon=True)
@@ -118,6 +126,8 @@ class DaskWorkers(Executor):
             if self._broken is not None:
                 raise BrokenExecutor(self._broken)
             relay: Future[Any] = Future()
+            if not self._pending:  # time spent with nothing to do is no stall
+                self._progress = time.monotonic()
             self._pending.add(relay)
         try:
             # pure=False: identical arguments are still separate work, and Dask does not
@@ -130,6 +140,7 @@ class DaskWorkers(Executor):
         def settle(done: Any) -> None:
             with self._lock:
                 self._pending.discard(relay)
+                self._progress = time.monotonic()
             # InvalidStateError: given up on already (_give_up), which stands.
             with suppress(InvalidStateError):
                 # Dask runs every client's callbacks in one thread, and result() goes
@@ -170,6 +181,15 @@ class DaskWorkers(Executor):
                 threads = 0
             if threads:
                 self.threads, idle_since = threads, None
+                with self._lock:
+                    waiting = len(self._pending)
+                    stalled = waiting and time.monotonic() - self._progress >= STALL_GRACE
+                if stalled:
+                    self._give_up(
+                        f"no Dask task finished in {STALL_GRACE:.0f}s while {waiting} waited "
+                        f"at {self.address} (a worker stopped or hung?)"
+                    )
+                    return
                 continue
             idle_since = elapsed if idle_since is None else idle_since
             if elapsed - idle_since >= NO_WORKER_GRACE:

@@ -180,3 +180,27 @@ def test_a_missing_database_says_what_to_do(postgres_server):
         Store.open(postgres_server.url("no_such_db"))
     assert 'database "no_such_db" does not exist' in str(caught.value)
     assert str(caught.value).endswith("; create it first (createuser, createdb: docs/scaling.md)")
+
+
+def test_a_connection_lost_mid_run_is_one_line_that_says_what_to_do(postgres_server):
+    """PostgreSQL stopped in the middle of a run: the line named the store and the server's
+    words ("terminating connection due to administrator command"), and no next step."""
+    url = postgres_server.database()
+    store = Store.open(url)
+    try:
+        _rows(
+            url,
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE application_name = 'digest' AND datname = current_database()",
+        )
+        with pytest.raises(StoreError) as caught, store.errors_named():
+            store.db.execute("SELECT count(*) FROM articles").fetchone()
+    finally:
+        store.close()
+    message = str(caught.value)
+    assert "\n" not in message and message.startswith(url.split("@")[0].split(":")[0])
+    assert "state database error: terminating connection due to administrator command" in message
+    assert message.endswith(
+        "; the connection to PostgreSQL was lost: run again once the server is back; nothing "
+        "is lost, and a digest staged before is sent then"
+    )

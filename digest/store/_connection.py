@@ -64,11 +64,20 @@ class Connection(Protocol):
     def commit(self) -> None: ...
     def rollback(self) -> None: ...
     def close(self) -> None: ...
+    def hint(self, error: Exception) -> str: ...  # what to do about one of `errors`, or ""
 
 
 class SQLiteConnection:
     dialect = "sqlite"
     errors: tuple[type[Exception], ...] = (sqlite3.Error,)
+
+    @staticmethod
+    def hint(error: Exception) -> str:
+        if "disk is full" in str(error):
+            return "free space on the disk that holds it, then run again; nothing is lost"
+        if "readonly database" in str(error):
+            return "let the user that runs digest write the file and its folder"
+        return ""
 
     def __init__(self, path: Path, read_only: bool = False):
         if read_only:  # an existing file, never created nor changed (`digest check`)
@@ -166,6 +175,14 @@ class PostgresConnection:
             application_name="digest",
             row_factory=_row_factory,
         )
+
+    def hint(self, error: Exception) -> str:
+        if isinstance(error, self._psycopg.OperationalError):  # the connection, not the SQL
+            return (
+                "the connection to PostgreSQL was lost: run again once the server is back; "
+                "nothing is lost, and a digest staged before is sent then"
+            )
+        return ""
 
     def _translated(self, sql: str) -> str:
         translated = self._sql.get(sql)

@@ -24,6 +24,7 @@ from typing import Any, Self, TypeVar
 
 from .. import crash_points
 from ..errors import RunLocked, SharedDigest, StoreError
+from ..text import one_line
 from ._connection import Connection, SQLiteConnection, is_database_url, open_connection, shown
 from ._migrations import migrations_for
 
@@ -144,7 +145,11 @@ class StateDB:
         try:
             yield
         except self.db.errors as error:
-            raise StoreError(f"{self.where}: state database error: {error}") from None
+            hint = self.db.hint(error)
+            raise StoreError(
+                f"{self.where}: state database error: {one_line(str(error))}"
+                + (f"; {hint}" if hint else "")
+            ) from None
 
     def migrate(self) -> list[str]:
         """Apply the migrations not yet applied; returns their names."""

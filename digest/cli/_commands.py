@@ -200,14 +200,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         failed = f", {len(report.feeds_failed)} failed" if report.feeds_failed else ""
         pooled = report.feeds_pooled
         read = f", {plural(pooled, 'feed')} read from the store's pool" if pooled else ""
+        # What went out first: "nothing new" and then "sent" read as a contradiction.
+        if report.delivered_to:
+            where = delivered_to(report.delivered_to, config.delivery)
+            print(f"{config.title}: sent the queued digest to {where}")
         print(
             f"{config.title}: nothing new to deliver ("
             f"{plural(report.articles_new, 'new article')} fetched, "
             f"{plural(report.feeds_not_modified, 'feed')} unchanged{read}{failed})"
         )
-        if report.delivered_to:
-            where = delivered_to(report.delivered_to, config.delivery)
-            print(f"{config.title}: sent the queued digest to {where}")
     else:
         where = "nobody yet (it waits in the outbox for the next run)"
         if report.delivered_to:

@@ -44,12 +44,14 @@ WATCH_EVERY = 2.0
 # Once the cluster has had no worker for this long, its tasks are given up (their work is
 # then done in the run's process): a lost worker's tasks wait for another, not forever.
 NO_WORKER_GRACE = 30.0
-# Once tasks have been waiting this long with none finished, they are given up the same way:
-# a worker that stopped (SIGSTOP, a hung machine) keeps its tasks until the scheduler's own
-# heartbeat check drops it, 5 minutes by default, and meanwhile held the run, and every
-# digest of the storage waiting for its turn. Four times what a batch of the largest pages
-# takes (PAGES_PER_TASK pages of MAX_MARKUP, about 2 s each).
+# Once tasks have been waiting this long with none finished, while a worker has not been
+# heard from (its heartbeat to the scheduler) for SILENT_AFTER, they are given up the same
+# way: a worker that stopped (SIGSTOP, a hung machine) keeps its tasks until the scheduler's
+# own check drops it, 5 minutes by default, and meanwhile held the run, and every digest
+# of the storage waiting for its turn. A busy worker still beats: however long a queue of
+# other digests' tasks makes ours wait, that is no stall.
 STALL_GRACE = 120.0
+SILENT_AFTER = 30.0  # the scheduler hears from each worker every 0.5-6 s, by cluster size
 # While connecting, the scheduler is asked this often whether it has a worker yet.
 WAIT_FOR_WORKER_EVERY = 0.2
 # A port that says nothing this long after taking the connection is sent an empty line:
@@ -67,7 +69,8 @@ class DaskWorkers(Executor):
 
     `submit` returns a plain Future; `threads` is how many tasks the cluster runs at once.
     Should every worker be gone for NO_WORKER_GRACE seconds, no task finish for STALL_GRACE
-    seconds while some wait, or the scheduler be lost, the pending futures fail and `submit`
+    seconds while some wait and a worker is silent, or the scheduler be lost, the pending
+    futures fail and `submit`
     raises BrokenExecutor: callers then do the work in the run's process, as they do when a
     local pool breaks.
     """
@@ -117,6 +120,9 @@ class DaskWorkers(Executor):
         self._pending: set[Future[Any]] = set()
         # When a task last finished, or the first of the pending ones was handed over.
         self._progress = time.monotonic()
+        # Per worker: its last heartbeat as the scheduler gave it, and when (our clock)
+        # that value last changed.
+        self._heard: dict[str, tuple[float, float]] = {}
         self._broken: str | None = None
         self._stop = threading.Event()
         self._watch = threading.Thread(target=self._watch_workers, name="dask-watch", daemon=True)
@@ -185,10 +191,12 @@ class DaskWorkers(Executor):
                 with self._lock:
                     waiting = len(self._pending)
                     stalled = waiting and time.monotonic() - self._progress >= STALL_GRACE
-                if stalled:
+                silent = self._silent_workers() if waiting else []
+                if stalled and silent:
                     self._give_up(
-                        f"no Dask task finished in {STALL_GRACE:.0f}s while {waiting} waited "
-                        f"at {self.address} (a worker stopped or hung?)"
+                        f"no Dask task finished in {STALL_GRACE:.0f}s while {waiting} waited, "
+                        f"and worker {silent[0]} has not been heard from in "
+                        f"{SILENT_AFTER:.0f}s (stopped or hung?)"
                     )
                     return
                 continue
@@ -196,6 +204,24 @@ class DaskWorkers(Executor):
             if elapsed - idle_since >= NO_WORKER_GRACE:
                 self._give_up(f"no Dask worker at {self.address} for {NO_WORKER_GRACE:.0f}s")
                 return
+
+    def _silent_workers(self) -> list[str]:
+        """The workers whose heartbeat the scheduler has not had for SILENT_AFTER, by our
+        clock (the scheduler's may differ from ours): its value has not changed since."""
+        try:
+            workers = self._client.scheduler_info()["workers"]
+        except Exception:  # the scheduler is gone: the loss is noticed elsewhere
+            return []
+        now = time.monotonic()
+        silent = []
+        for address, worker in workers.items():
+            seen = float(worker.get("last_seen") or 0.0)
+            before = self._heard.get(address)
+            if before is None or before[0] != seen:
+                self._heard[address] = (seen, now)
+            elif now - before[1] >= SILENT_AFTER:
+                silent.append(address)
+        return silent
 
     def _lost(self, what: str) -> None:
         self._give_up(

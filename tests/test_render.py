@@ -237,6 +237,31 @@ def test_right_to_left_names_and_titles_are_isolated_from_the_times_beside_them(
     assert f"first reported by \u2068{riyadh}\u2069, 10:00" in rendered.text
 
 
+def test_an_isolate_folded_over_two_lines_is_closed_and_opened_again_on_each():
+    """Each line of a plain-text part is a paragraph of its own: an isolate opened on one
+    line and closed on the next left the time beside a long Arabic name on the wrong side
+    (a code review)."""
+    name = "\u0635\u062d\u064a\u0641\u0629 \u0627\u0644\u0631\u064a\u0627\u0636 " * 7
+    long_rtl = DigestItem(
+        headline="Bridge opens",
+        url="https://a.example/1",
+        summary="",
+        language="en",
+        section=None,
+        sources=(
+            Source(name.strip(), "https://a.example/1", "Bridge opens", NOW),
+            Source("Wire", "https://wire.example/1", "Bridge opens", NOW),
+        ),
+        article_ids=(1, 2),
+    )
+    text = render_digest(digest(long_rtl)).text
+    folded = [line for line in text.splitlines() if "\u2068" in line or "\u2069" in line]
+    assert len(folded) >= 4  # the coverage line and the source line, each over two lines
+    for line in folded:
+        assert line.count("\u2068") == line.count("\u2069") == 1, repr(line)
+        assert line.lstrip(" -").startswith("\u2068") or "by \u2068" in line, repr(line)
+
+
 def test_a_long_outlet_name_is_folded_in_the_text_part_like_everything_else():
     name = "S\u00e4chsische Allgemeine Rundschau f\u00fcr Politik, Wirtschaft, Sport und Kultur"
     long_name = DigestItem(

@@ -69,8 +69,11 @@ def safe_url(url: str | None) -> str:
 
 
 def wrap(text: str, width: int = 78, first: str = "", rest: str = "") -> str:
-    """Fold plain text at `width` columns, keeping URLs whole."""
-    return textwrap.fill(
+    """Fold plain text at `width` columns, keeping URLs whole. An isolate (`isolate_text`)
+    folded across lines is closed at the end of each line and opened again on the next:
+    each line is a paragraph of its own to a reader's client, where an isolate left open
+    reaches nothing."""
+    lines = textwrap.wrap(
         text,
         width=width,
         initial_indent=first,
@@ -78,6 +81,14 @@ def wrap(text: str, width: int = 78, first: str = "", rest: str = "") -> str:
         break_long_words=False,
         break_on_hyphens=False,
     )
+    open_isolates = 0
+    for number, line in enumerate(lines):
+        if open_isolates:
+            indent = len(line) - len(line.lstrip(" "))
+            line = line[:indent] + _FIRST_STRONG_ISOLATE * open_isolates + line[indent:]
+        open_isolates = max(line.count(_FIRST_STRONG_ISOLATE) - line.count(_POP_ISOLATE), 0)
+        lines[number] = line + _POP_ISOLATE * open_isolates
+    return "\n".join(lines)
 
 
 def translated_languages() -> list[str]:
@@ -199,10 +210,15 @@ def isolate_html(text: str) -> markupsafe.Markup:
     return markupsafe.escape(text)
 
 
+_FIRST_STRONG_ISOLATE, _POP_ISOLATE = "\u2068", "\u2069"
+
+
 def isolate_text(text: str) -> str:
     """The text part's isolate_html: FIRST STRONG ISOLATE ... POP DIRECTIONAL ISOLATE, the
     characters printable() removes from feeds, added by us where they are needed."""
-    return f"\u2068{text}\u2069" if _RIGHT_TO_LEFT.search(text) else text
+    if _RIGHT_TO_LEFT.search(text):
+        return f"{_FIRST_STRONG_ISOLATE}{text}{_POP_ISOLATE}"
+    return text
 
 
 def _number(value: int, locale: Locale) -> str:

@@ -69,6 +69,9 @@ def test_summary_takes_two_or_three_real_sentences():
         ("ESA-Chef Josef Aschbacher sprach nach dem Start von einem Erfolg.", "ESA-Chef"),
         ("COVID-19 cases rose in Leeds for the third week in a row, officials said.", "COVID-19"),
         ("NATO-Generalsekret\u00e4r Mark Rutte reiste am Montag nach Kiew.", "NATO-"),
+        ("CDU- und CSU-Abgeordnete stimmten am Donnerstag gegen den Entwurf.", "CDU- und"),
+        ("NATO- and EU-led missions in the region will be reviewed next year.", "NATO- and"),
+        ("LONDON (Reuters)-Heavy rain closed the A64 near Tadcaster on Monday.", "Heavy"),
     ],
 )
 def test_a_dateline_goes_but_a_hyphenated_capitalised_word_stays(text, summary):

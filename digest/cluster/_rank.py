@@ -16,9 +16,11 @@ SUMMARY_MAX_CHARS = 420
 # Sentences shorter than this are usually datelines, captions or "Here's why." teasers.
 MIN_SENTENCE_CHARS = 40
 MIN_FOLLOWING_CHARS = 12  # after the lead: "Nothing was agreed." stays, "Read more." goes
-# "LONDON (Reuters) - ", "WASHINGTON — ", "LEEDS—": a hyphen ends a dateline only with a space
-# after it, since "ESA-Chef", "COVID-19" and "NATO-Generalsekretär" start sentences too.
-_DATELINE = re.compile(r"^[A-Z][A-Z .,'-]{2,40}(\([^)]*\))?\s*(?:[—–:]\s*|-+\s+)")
+# "LONDON (Reuters) - ", "LONDON (Reuters)-", "WASHINGTON — ", "LEEDS—": a hyphen ends a
+# dateline only with a space after it or a closing parenthesis before it, since "ESA-Chef",
+# "COVID-19" and "NATO-Generalsekretär" start sentences too; and the sentence after it
+# starts as sentences do, not in lower case as "CDU- und CSU-Abgeordnete" goes on.
+_DATELINE = re.compile(r"^[A-Z][A-Z .,'-]{2,40}(\([^)]*\))?\s*(?:[—–:]\s*|-+\s+|(?<=\))-+)")
 
 
 def rank_clusters(
@@ -205,6 +207,13 @@ def _same_words(left: str, right: str) -> bool:
     return left.strip().rstrip(".").casefold() == right.strip().rstrip(".").casefold()
 
 
+def _without_dateline(sentence: str) -> str:
+    dateline = _DATELINE.match(sentence)
+    if dateline is None or sentence[dateline.end() : dateline.end() + 1].islower():
+        return sentence.strip()
+    return sentence[dateline.end() :].strip()
+
+
 def summarize(text: str, title: str = "") -> str:
     """Two or three informative sentences from the start of the article text."""
     low, high = SUMMARY_SENTENCES
@@ -214,7 +223,7 @@ def summarize(text: str, title: str = "") -> str:
     # from a short one-sentence lead, and dropping a lead loses the story's main fact.
     prose = "\n".join(p for p in text.split("\n\n") if _is_prose(p, title))
     for sentence in split_sentences(prose):
-        sentence = _DATELINE.sub("", sentence).strip()
+        sentence = _without_dateline(sentence)
         if sentence.endswith("?") or sentence[-1:] == ":":
             continue
         # Short lines before the lead are bylines and fragments; after it, a short sentence

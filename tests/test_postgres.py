@@ -204,3 +204,17 @@ def test_a_connection_lost_mid_run_is_one_line_that_says_what_to_do(postgres_ser
         "; the connection to PostgreSQL was lost: run again once the server is back; nothing "
         "is lost, and a digest staged before is sent then"
     )
+
+
+def test_a_statement_the_server_cancels_is_not_called_a_lost_connection(postgres_server):
+    """psycopg's OperationalError also covers a statement timeout and a deadlock: those
+    connections are whole, and "run again once the server is back" would mislead."""
+    store = Store.open(postgres_server.database())
+    try:
+        store.db.execute("SET statement_timeout = 50")
+        with pytest.raises(StoreError) as caught, store.errors_named():
+            store.db.execute("SELECT pg_sleep(2)").fetchone()
+    finally:
+        store.close()
+    message = str(caught.value)
+    assert message.endswith("state database error: canceling statement due to statement timeout")

@@ -177,7 +177,11 @@ class PostgresConnection:
         )
 
     def hint(self, error: Exception) -> str:
-        if isinstance(error, self._psycopg.OperationalError):  # the connection, not the SQL
+        # The connection, not a statement: a closed or broken connection, SQLSTATE class 08
+        # (connection exception) or 57P01-57P03 (the server shutting down or starting).
+        # Not the rest of OperationalError: a deadlock, a statement timeout, a full disk.
+        state = getattr(error, "sqlstate", None) or ""
+        if self.raw.broken or state.startswith("08") or state in ("57P01", "57P02", "57P03"):
             return (
                 "the connection to PostgreSQL was lost: run again once the server is back; "
                 "nothing is lost, and a digest staged before is sent then"

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from datetime import UTC, datetime
 
 import pytest
@@ -208,6 +209,31 @@ def test_twenty_items_of_fifteen_sources_each_stay_under_gmails_clipping_limit()
     print(f"20 items of 15 sources: {size} bytes of HTML ({size / 1024:.1f} KB)")
     assert rendered.html.count("long-article-slug") == 20 * 16
     assert size < 102 * 1024
+
+
+def test_a_digest_past_gmails_clipping_limit_is_said_to_the_operator(tmp_path, site):
+    """Whatever the template, an email Gmail would clip gets a warning naming its size:
+    the reader loses the last stories and the unsubscribe link without a word."""
+    from conftest import run_cli, write_config
+
+    from digest.mail._render import default_template_dir
+
+    folder = tmp_path / "templates"
+    shutil.copytree(default_template_dir(), folder)
+    mjml = folder / "digest.mjml.j2"
+    padding = '<mj-raw><div style="display:none">' + "x" * 120_000 + "</div></mj-raw>"
+    mjml.write_text(mjml.read_text().replace("  </mj-body>", padding + "\n  </mj-body>"))
+    config = write_config(tmp_path, site.base_url, extra=f"templates: {folder}\n")
+    result = run_cli("run", "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    assert re.search(
+        r"the email's HTML is 1\d\d KB: Gmail shows the first 102 KB and hides the rest, the "
+        r"footer's unsubscribe link with it; lower max_items \(now 30\)",
+        result.stderr,
+    ), result.stderr
+    (tmp_path / "plain").mkdir()
+    plain = write_config(tmp_path / "plain", site.base_url)
+    assert "Gmail" not in run_cli("run", "--config", str(plain)).stderr
 
 
 def test_right_to_left_names_and_titles_are_isolated_from_the_times_beside_them():

@@ -11,12 +11,13 @@ from ._deliver import (
     send_outgoing,
     stage_messages,
 )
-from ._render import render_digest
+from ._render import clipping_warning, render_digest
 from ._smtp_security import probe_smtp
 
 __all__ = [
     "SendOutcome",
     "archive_page",
+    "clipping_warning",
     "deliver",
     "delivered_to",
     "email_links",

@@ -91,6 +91,24 @@ def wrap(text: str, width: int = 78, first: str = "", rest: str = "") -> str:
     return "\n".join(lines)
 
 
+# Gmail shows this much of a message's HTML and hides the rest behind "View entire
+# message": the last stories, and the footer with its unsubscribe link.
+GMAIL_CLIPS_AFTER = 102 * 1024
+
+
+def clipping_warning(rendered: RenderedDigest) -> str:
+    """What a reader in Gmail loses of `rendered`, as a warning line for the operator, or
+    "" when its HTML is within GMAIL_CLIPS_AFTER."""
+    size = len(rendered.html.encode("utf-8"))
+    if size <= GMAIL_CLIPS_AFTER:
+        return ""
+    return (
+        f"the email's HTML is {size // 1024} KB: Gmail shows the first "
+        f"{GMAIL_CLIPS_AFTER // 1024} KB and hides the rest, the footer's unsubscribe link "
+        "with it"
+    )
+
+
 def translated_languages() -> list[str]:
     """The languages with a catalog of the digest's texts."""
     return sorted(path.parent.parent.name for path in LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po"))

@@ -33,6 +33,7 @@ from ..feeds import FEED_ACCEPT, Fetcher, FetchRequest, parse_fetched
 from ..mail import (
     SendOutcome,
     archive_page,
+    clipping_warning,
     email_links,
     nothing_delivered,
     page_links,
@@ -477,6 +478,8 @@ def _send(
     with timer.stage("render") as timing:
         rendered = render_email(config, digest)
         timing.items = len(digest.items)
+    if clipped := clipping_warning(rendered):
+        report.warnings.append(f"{clipped}; lower max_items (now {config.max_items})")
     settings = config.delivery
     with timer.stage("deliver") as timing:
         staged = stage_messages(rendered, settings, config.language, now)

@@ -81,11 +81,13 @@ def _environment() -> dict[str, str]:
 
 @pytest.fixture
 def cluster() -> Iterator[Cluster]:
-    """A scheduler on a free port of 127.0.0.1 and no worker yet."""
+    """A scheduler on a free port of 127.0.0.1 and no worker yet. Without a dashboard it
+    still serves HTTP (health, metrics) on the dashboard's address, :8787 unless told:
+    a port of its own, or two schedulers of parallel tests collide."""
     port = _free_port()
     scheduler = subprocess.Popen(
         [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
-         "--port", str(port), "--no-dashboard"],
+         "--port", str(port), "--no-dashboard", "--dashboard-address", "127.0.0.1:0"],
         cwd=REPO, env=_environment(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     cluster = Cluster(f"tcp://127.0.0.1:{port}", scheduler)

@@ -30,6 +30,22 @@ def item(headline: str, url: str, section: str | None = None, language: str = "e
     )
 
 
+def covered_by(*outlets: str, headline: str = "Bridge opens", language: str = "en"):
+    """An item whose sources are `outlets`, each with its own article, all at NOW."""
+    sources = tuple(
+        Source(outlet, f"https://{n}.example/1", headline, NOW) for n, outlet in enumerate(outlets)
+    )
+    return DigestItem(
+        headline=headline,
+        url=sources[0].url,
+        summary=headline + ".",
+        language=language,
+        section=None,
+        sources=sources,
+        article_ids=tuple(range(len(sources))),
+    )
+
+
 def digest(*items: DigestItem, sections=()) -> Digest:
     return Digest("Morning Brief", NOW, tuple(items), "Europe/Paris", "en", tuple(sections))
 
@@ -241,18 +257,7 @@ def test_right_to_left_names_and_titles_are_isolated_from_the_times_beside_them(
     showed them on the wrong side, in both parts."""
     riyadh = "\u0635\u062d\u064a\u0641\u0629 \u0627\u0644\u0631\u064a\u0627\u0636"
     headline = "\u0627\u0641\u062a\u062a\u0627\u062d \u0627\u0644\u062c\u0633\u0631"
-    rtl = DigestItem(
-        headline=headline,
-        url="https://riyadh.example/1",
-        summary=headline + ".",
-        language="ar",
-        section=None,
-        sources=(
-            Source(riyadh, "https://riyadh.example/1", headline, NOW),
-            Source("Wire", "https://wire.example/1", "Bridge opens", NOW),
-        ),
-        article_ids=(1, 2),
-    )
+    rtl = covered_by(riyadh, "Wire", headline=headline, language="ar")
     rendered = render_digest(digest(rtl))
     html = rendered.html
     assert f'style="color:#0b57d0;"><span dir="auto">{riyadh}</span></a>&nbsp;10:00' in html
@@ -268,18 +273,7 @@ def test_an_isolate_folded_over_two_lines_is_closed_and_opened_again_on_each():
     line and closed on the next left the time beside a long Arabic name on the wrong side
     (a code review)."""
     name = "\u0635\u062d\u064a\u0641\u0629 \u0627\u0644\u0631\u064a\u0627\u0636 " * 7
-    long_rtl = DigestItem(
-        headline="Bridge opens",
-        url="https://a.example/1",
-        summary="",
-        language="en",
-        section=None,
-        sources=(
-            Source(name.strip(), "https://a.example/1", "Bridge opens", NOW),
-            Source("Wire", "https://wire.example/1", "Bridge opens", NOW),
-        ),
-        article_ids=(1, 2),
-    )
+    long_rtl = covered_by(name.strip(), "Wire")
     text = render_digest(digest(long_rtl)).text
     folded = [line for line in text.splitlines() if "\u2068" in line or "\u2069" in line]
     assert len(folded) >= 4  # the coverage line and the source line, each over two lines
@@ -290,15 +284,7 @@ def test_an_isolate_folded_over_two_lines_is_closed_and_opened_again_on_each():
 
 def test_a_long_outlet_name_is_folded_in_the_text_part_like_everything_else():
     name = "S\u00e4chsische Allgemeine Rundschau f\u00fcr Politik, Wirtschaft, Sport und Kultur"
-    long_name = DigestItem(
-        headline="Bridge opens",
-        url="https://a.example/1",
-        summary="",
-        language="en",
-        section=None,
-        sources=(Source(name, "https://a.example/1", "Bridge opens", NOW),),
-        article_ids=(1,),
-    )
+    long_name = covered_by(name)
     text = render_digest(digest(long_name)).text
     assert max(len(line) for line in text.splitlines()) <= 78
     assert "Kultur, 10:00" in text

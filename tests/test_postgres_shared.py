@@ -13,6 +13,7 @@ import threading
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
@@ -201,20 +202,28 @@ def _narrow_and_wide(tmp_path: Path, feed: str) -> dict[str, Path]:
     return configs
 
 
+def _feed(base: str, count: int) -> str:
+    """An RSS feed of `count` items of three hours ago, item n linking {base}/p/{n}.html."""
+    stamp = format_datetime(datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3))
+    items = "".join(
+        f"<item><title>Story {n}</title><link>{base}/p/{n}.html</link>"
+        f"<guid>{base}/p/{n}.html</guid><pubDate>{stamp}</pubDate>"
+        f"<description>Feed text {n}.</description></item>"
+        for n in range(count)
+    )
+    return f"<rss version='2.0'><channel>{items}</channel></rss>"
+
+
 def test_a_feed_read_from_the_pool_still_gets_its_pages_on_its_own_loopback_origin(tmp_path):
     # No allow_private: the pages are on the feed's own origin, on loopback. The first
     # digest's window takes none of the entries, so it fetches the feed but no page; the
     # second reads the feed from the pool and must still be let fetch the pages.
-    from email.utils import format_datetime
-
     from sites import LocalSite
 
     root = tmp_path / "site"
     (root / "p").mkdir(parents=True)
-    stamp = format_datetime(datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3))
     with LocalSite(root, port=0) as server:
         base = server.base_url
-        items = ""
         for n in range(3):
             (root / "p" / f"{n}.html").write_text(
                 f"<html><head><title>Story {n}</title></head><body><article><h1>Story {n}"
@@ -222,12 +231,7 @@ def test_a_feed_read_from_the_pool_still_gets_its_pages_on_its_own_loopback_orig
                 + f"<p>Paragraph {n} of the page, long enough to be the text.</p>" * 4
                 + "</article></body></html>"
             )
-            items += (
-                f"<item><title>Story {n}</title><link>{base}/p/{n}.html</link>"
-                f"<guid>{base}/p/{n}.html</guid><pubDate>{stamp}</pubDate>"
-                f"<description>Feed text {n}.</description></item>"
-            )
-        (root / "feed.xml").write_text(f"<rss version='2.0'><channel>{items}</channel></rss>")
+        (root / "feed.xml").write_text(_feed(base, 3))
         configs = _narrow_and_wide(tmp_path, f"{base}/feed.xml")
         assert run_cli("run", "--config", str(configs["narrow"])).returncode == 0
         wide = run_cli("run", "--config", str(configs["wide"]))
@@ -257,7 +261,6 @@ def test_a_pooled_feed_lends_its_links_only_the_address_its_body_came_from(tmp_p
     # (standing for an internal service) when a second digest of the store reads that feed
     # from the pool and fetches its pages: the pages must not reach 127.0.0.2.
     import json
-    from email.utils import format_datetime
 
     from sites import LocalSite
 
@@ -265,20 +268,13 @@ def test_a_pooled_feed_lends_its_links_only_the_address_its_body_came_from(tmp_p
     (tmp_path / "dns" / "sitecustomize.py").write_text(_DNS_STAND_IN)
     dns = tmp_path / "dns.json"
     env = {"PYTHONPATH": str(tmp_path / "dns"), "DIGEST_TEST_DNS_FILE": str(dns)}
-    stamp = format_datetime(datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3))
     public, internal = tmp_path / "public", tmp_path / "internal"
     (public / "p").mkdir(parents=True)
     (internal / "p").mkdir(parents=True)
     with LocalSite(public, port=0) as server:
         port = server.base_url.rsplit(":", 1)[1]
         base = f"http://pub.test:{port}"
-        items = "".join(
-            f"<item><title>Story {n}</title><link>{base}/p/{n}.html</link>"
-            f"<guid>{base}/p/{n}.html</guid><pubDate>{stamp}</pubDate>"
-            f"<description>Feed text {n}.</description></item>"
-            for n in range(2)
-        )
-        (public / "feed.xml").write_text(f"<rss version='2.0'><channel>{items}</channel></rss>")
+        (public / "feed.xml").write_text(_feed(base, 2))
         for n in range(2):
             (internal / "p" / f"{n}.html").write_text(
                 "<html><body><article>" + "<p>SECRET internal paragraph.</p>" * 4
@@ -304,24 +300,17 @@ def test_a_pooled_feed_kept_from_before_the_upgrade_regains_its_address_on_a_304
     # A pool row written before the pool kept addresses has none, and a feed that answers
     # 304 keeps its row: its links on a loopback origin were refused for as long as the
     # feed did not change.
-    from email.utils import format_datetime
-
     from sites import LocalSite
 
     root = tmp_path / "site"
     (root / "p").mkdir(parents=True)
-    stamp = format_datetime(datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3))
     with LocalSite(root, port=0) as server:
         base = server.base_url
         (root / "p" / "0.html").write_text(
             "<html><body><article>" + "<p>A paragraph of the page, long enough.</p>" * 4
             + "</article></body></html>"
         )  # fmt: skip
-        (root / "feed.xml").write_text(
-            f"<rss version='2.0'><channel><item><title>Story</title><link>{base}/p/0.html"
-            f"</link><pubDate>{stamp}</pubDate><description>Feed text.</description></item>"
-            "</channel></rss>"
-        )
+        (root / "feed.xml").write_text(_feed(base, 1))
         configs = _narrow_and_wide(tmp_path, f"{base}/feed.xml")
         assert run_cli("run", "--config", str(configs["narrow"])).returncode == 0
         with sqlite3.connect(tmp_path / "shared.db") as db:

@@ -30,7 +30,7 @@ from ..models import CleanedText, ExtractedPage, FetchResult, RemovedBlock
 from ._db import _LOCK_SPACE, StateDB, _iso, in_chunks, maybe_time
 
 log = logging.getLogger("digest")
-# Said when another digest's run holds the pool's turn, so a wait is never silent.
+# Said (an info line: with -v) when another digest's run holds the pool's turn.
 _WAITING = (
     "waiting for another digest of this storage: its run is fetching, and the digests of "
     "one storage take turns (what it fetches, this run then reads from the store's pool)"

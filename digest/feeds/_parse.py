@@ -105,10 +105,8 @@ def _parse_xml_feed(
             f"malformed feed ({_describe_problem(problem)}); "
             f"{plural(len(parsed.entries), 'entry', 'entries')} recovered"
         )
-    entries: list[FeedEntry] = []
-    dropped = _Dropped()
+    taken = _Entries(feed_url, feed_name)
     names: list[str] = []  # each entry's name, in document order
-    seen: set[str] = set()
     dates = DateReader(now, _languages(parsed.feed))
     dates.learn_order(dict.get(raw, key) for raw in parsed.entries for key, _ in _DATE_KEYS)
     for index, raw in enumerate(parsed.entries):
@@ -119,20 +117,14 @@ def _parse_xml_feed(
         except Exception as error:  # one entry's surprise costs that entry, not the feed
             entry, reason = None, _unreadable(name, error)
         names.append(entry.title if entry else name)
-        if entry is None:
-            dropped.add(Skipped("entry", feed_url, reason, feed_name))
-        elif entry.guid in seen:
-            dropped.add(Skipped("entry", feed_url, f"duplicate entry id {entry.guid!r}", feed_name))
-        else:
-            seen.add(entry.guid)
-            entries.append(entry)
+        taken.add(entry, reason)
     if removed:
         note = _removal_note(removed, names)
         warning = f"{warning}; {note}" if warning else note
     title = collapse(parsed.feed.get("title", "") or "")
     own = [_feed_date(parsed.feed, key, dates) for key in _DATE_KEYS]
     updated = max((date for date in own if date is not None), default=None)
-    return ParsedFeed(title, tuple(entries), warning, dropped.named(), updated)
+    return ParsedFeed(title, tuple(taken.entries), warning, taken.skipped(), updated)
 
 
 # XML 1.0 allows tab, LF, CR and U+0020 on, but not the surrogates, U+FFFE and U+FFFF. A
@@ -473,9 +465,7 @@ def _parse_json_feed(body: bytes, feed_name: str, feed_url: str, now: datetime) 
     items = data.get("items")
     if not isinstance(items, list):
         raise FeedError(feed_name, "JSON Feed has no items list")
-    entries: list[FeedEntry] = []
-    dropped = _Dropped()
-    seen: set[str] = set()
+    taken = _Entries(feed_url, feed_name)
     dates = DateReader(now, [_json_text(data.get("language"))])  # JSON Feed 1.1
     dates.learn_order(
         item.get(key)
@@ -485,7 +475,7 @@ def _parse_json_feed(body: bytes, feed_name: str, feed_url: str, now: datetime) 
     )
     for index, item in enumerate(items):
         if not isinstance(item, dict):
-            dropped.add(Skipped("entry", feed_url, f"item {index} is not an object", feed_name))
+            taken.add(None, f"item {index} is not an object")
             continue
         name = _entry_name(_json_text(item.get("title")), _json_id(item.get("id")), index)
         try:
@@ -493,16 +483,9 @@ def _parse_json_feed(body: bytes, feed_name: str, feed_url: str, now: datetime) 
             entry = entry and _verified(entry)
         except Exception as error:  # one item's surprise costs that item, not the feed
             entry, reason = None, _unreadable(name, error)
-        if entry is None:
-            dropped.add(Skipped("entry", feed_url, reason, feed_name))
-        elif entry.guid in seen:
-            reason = f"duplicate entry id {entry.guid!r}"
-            dropped.add(Skipped("entry", feed_url, reason, feed_name))
-        else:
-            seen.add(entry.guid)
-            entries.append(entry)
+        taken.add(entry, reason)
     title = collapse(_json_text(data.get("title")))
-    return ParsedFeed(title, tuple(entries), None, dropped.named())
+    return ParsedFeed(title, tuple(taken.entries), None, taken.skipped())
 
 
 def _json_entry(
@@ -589,24 +572,36 @@ def _json_author(value: Any) -> str | None:
     return None
 
 
-class _Dropped:
-    """One feed's skipped entries: the first ENTRY_SKIPS_NAMED kept, the rest counted (with
-    the last reason) as they come, so a flood of them costs no memory either."""
+class _Entries:
+    """One feed's entries as they are read: each kept unless it could not be read or its id
+    came before; the skipped ones, the first ENTRY_SKIPS_NAMED named and the rest counted
+    (with the last reason) as they come, so a flood of them costs no memory either."""
 
-    def __init__(self) -> None:
+    def __init__(self, feed_url: str, feed_name: str) -> None:
+        self.feed_url, self.feed_name = feed_url, feed_name
+        self.entries: list[FeedEntry] = []
+        self.seen: set[str] = set()
         self.first: list[Skipped] = []
         self.more = 0
         self.last: Skipped | None = None
 
-    def add(self, skipped: Skipped) -> None:
+    def add(self, entry: FeedEntry | None, reason: str) -> None:
+        """`entry`, or, when None, an entry skipped for `reason`."""
+        if entry is not None and entry.guid not in self.seen:
+            self.seen.add(entry.guid)
+            self.entries.append(entry)
+            return
+        if entry is not None:
+            reason = f"duplicate entry id {entry.guid!r}"
+        skipped = Skipped("entry", self.feed_url, reason, self.feed_name)
         if len(self.first) < ENTRY_SKIPS_NAMED:
             self.first.append(skipped)
         else:
             self.more += 1
             self.last = skipped
 
-    def named(self) -> tuple[Skipped, ...]:
-        """The first ones, then one that counts the rest (when more than one is left)."""
+    def skipped(self) -> tuple[Skipped, ...]:
+        """The first skipped, then one that counts the rest (when more than one is left)."""
         if self.last is None:
             return tuple(self.first)
         if self.more == 1:

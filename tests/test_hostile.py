@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+from html import escape as html_escape
 from html.parser import HTMLParser
 
 from conftest import DEMO_FEEDS, problems, respond, run_cli, smtp_delivery, write_config
@@ -265,3 +266,24 @@ def test_a_flood_of_empty_items_and_a_reversed_headline_through_the_real_command
         assert db.execute("SELECT count(*) FROM problems").fetchone()[0] == 6
     sent = "".join(p.read_text(encoding="utf-8") for p in (tmp_path / "outbox").glob("*"))
     assert "Pay invoice gnp.exe now" in sent and "\u202e" not in sent
+
+
+def test_a_right_to_left_outlet_name_with_markup_is_isolated_and_escaped_in_both_parts(
+    tmp_path, site
+):
+    # An outlet's name may come from someone else's OPML file: markup in it stays text, and
+    # its right-to-left letters are set apart from the times beside them, in both parts.
+    outlet = "\u0635\u062d\u064a\u0641\u0629 <i>\u0627\u0644\u0631\u064a\u0627\u0636</i> & Co"
+    feeds = [(outlet if name == "Techwire" else name, path, section)
+             for name, path, section in DEMO_FEEDS[:3]]  # fmt: skip
+    config = write_config(tmp_path, site.base_url, feeds=feeds)
+    result = run_cli("run", "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    html = next((tmp_path / "outbox").glob("*.html")).read_text(encoding="utf-8")
+    text = next((tmp_path / "outbox").glob("*.txt")).read_text(encoding="utf-8")
+    escaped = html_escape(outlet, quote=False)
+    assert f'<span dir="auto">{escaped}</span>' in html
+    assert "<i>\u0627" not in html
+    assert f"\u2068{outlet}\u2069" in text
+    for line in text.splitlines():
+        assert line.count("\u2068") == line.count("\u2069"), repr(line)

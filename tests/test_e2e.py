@@ -7,6 +7,8 @@ import json
 import re
 import socket
 import sqlite3
+import subprocess
+import sys
 from email import message_from_bytes, policy
 
 from conftest import (
@@ -199,6 +201,21 @@ def test_a_late_outlet_joins_the_delivered_story_as_a_follow_up_shown_once(
         assert f"* {headline}"[:60] in listed and html.escape(headline) in first
     third = run_cli("run", "--config", str(config))
     assert "nothing new" in third.stdout and len(smtp_server.messages) == 2
+
+
+def test_a_reader_of_stderr_that_leaves_does_not_fail_the_run(tmp_path, site):
+    """`digest run 2>&1 | head -1`, or a log pipe that died: the run still delivers, and
+    its outcome is in `digest status`. Before, the next stage line's broken pipe failed it."""
+    config = write_config(tmp_path, site.base_url)
+    command = [sys.executable, "-m", "digest", "run", "--config", str(config)]
+    with subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as run:
+        run.stderr.close()  # the reader is gone before the first line
+        out, _ = run.communicate(timeout=120)
+    assert run.returncode == 0
+    assert b"delivered" in out
+    assert [p.suffix for p in (tmp_path / "outbox").iterdir()].count(".eml") == 1
+    status = run_cli("status", "--config", str(config))
+    assert " ok " in status.stdout and "Broken pipe" not in status.stdout, status.stdout
 
 
 def test_the_shipped_demo_config_runs(tmp_path):

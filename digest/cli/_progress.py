@@ -87,6 +87,10 @@ class Lines:
     """Formats the command's stderr lines: `digest: ...`, dated in the timestamped form."""
 
     timestamped = False
+    # Set when stderr's reader has left (`digest run 2>&1 | head`, a log pipe that died):
+    # the run goes on unheard rather than fail on a line nobody reads, its outcome kept in
+    # `digest status`.
+    reader_gone = False
 
     def format(self, message: str, when: float | None = None) -> str:
         if not self.timestamped:
@@ -96,7 +100,12 @@ class Lines:
 
     def say(self, message: str) -> None:
         """One line on stderr (sys.stderr as it is now: a live display may stand in)."""
-        print(self.format(message), file=sys.stderr, flush=True)
+        if self.reader_gone:
+            return
+        try:
+            print(self.format(message), file=sys.stderr, flush=True)
+        except BrokenPipeError:
+            self.reader_gone = True
 
 
 LINES = Lines()
@@ -132,6 +141,16 @@ class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
     @stream.setter
     def stream(self, value: Any) -> None:
         pass
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not LINES.reader_gone:
+            super().emit(record)
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        if isinstance(sys.exc_info()[1], BrokenPipeError):
+            LINES.reader_gone = True  # see Lines.reader_gone
+        else:
+            super().handleError(record)
 
 
 def describe(stage: StageCount) -> str:

@@ -218,3 +218,26 @@ def test_a_statement_the_server_cancels_is_not_called_a_lost_connection(postgres
         store.close()
     message = str(caught.value)
     assert message.endswith("state database error: canceling statement due to statement timeout")
+
+
+def test_a_vanished_server_is_probed_and_the_url_may_say_otherwise(postgres_server):
+    """A server host that vanished answers nothing; without TCP probes a run waited on it
+    for the kernel's two hours and more, holding the lock the store's other runs wait on.
+    The URL's own values win over the defaults."""
+    url = postgres_server.database()
+    store = Store.open(url)
+    try:
+        given = store.db.raw.info.get_parameters()
+    finally:
+        store.close()
+    assert given["keepalives_idle"] == "60" and given["tcp_user_timeout"] == "120000"
+    separator = "&" if "?" in url else "?"
+    store = Store.open(f"{url}{separator}keepalives_idle=5&application_name=mine")
+    try:
+        given = store.db.raw.info.get_parameters()
+        assert store.db.execute("SELECT current_setting('application_name')").fetchone()[0] == (
+            "mine"
+        )
+    finally:
+        store.close()
+    assert given["keepalives_idle"] == "5" and given["tcp_user_timeout"] == "120000"

@@ -156,6 +156,22 @@ def _postgres_sql(sql: str) -> str:
     return _PLACEHOLDER.sub(lambda match: "%s" if match.group() == "?" else "%%", sql)
 
 
+# A server host that vanished (power, network) answers nothing, and a run waiting on its
+# reply would wait for the kernel's defaults, two hours and more, holding the lock every
+# other run of the store waits behind. libpq's TCP probes end the wait in about 90 s, and
+# a send unacknowledged for 2 minutes ends it too. A busy but live server acknowledges the
+# probes: a long statement is not cut. A value the storage URL sets wins.
+_CONNECTION_DEFAULTS = {
+    "connect_timeout": "10",
+    "keepalives": "1",
+    "keepalives_idle": "60",
+    "keepalives_interval": "10",
+    "keepalives_count": "3",
+    "tcp_user_timeout": "120000",
+    "application_name": "digest",
+}
+
+
 class PostgresConnection:
     dialect = "postgresql"
 
@@ -167,14 +183,12 @@ class PostgresConnection:
         self._sql: dict[str, str] = {}
         # autocommit: a statement outside begin()..commit() commits alone, as SQLite's
         # autocommit mode does; the store opens its transactions itself.
-        self.raw = psycopg.connect(
-            url,
-            autocommit=True,
-            password=os.environ.get(PASSWORD_VARIABLE) or None,
-            connect_timeout=10,
-            application_name="digest",
-            row_factory=_row_factory,
-        )
+        from psycopg.conninfo import conninfo_to_dict
+
+        params = {**_CONNECTION_DEFAULTS, **conninfo_to_dict(url)}
+        if os.environ.get(PASSWORD_VARIABLE):
+            params["password"] = os.environ[PASSWORD_VARIABLE]
+        self.raw = psycopg.connect(autocommit=True, row_factory=_row_factory, **params)
 
     def hint(self, error: Exception) -> str:
         # The connection, not a statement: a closed or broken connection, SQLSTATE class 08

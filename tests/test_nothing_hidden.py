@@ -186,3 +186,37 @@ def test_a_hostile_late_report_title_in_the_subject_stays_one_header_line(tmp_pa
     assert message["Bcc"] is None and "spy@evil.test" not in str(message.keys())
     assert message["Subject"].startswith("R · ") and "Bcc: spy@evil.test" in message["Subject"]
     assert "\n" not in message["Subject"] and "\r" not in message["Subject"]
+
+
+def test_a_feed_back_in_the_config_or_a_filter_taken_out_sends_what_it_held(
+    tmp_path, followup_site
+):
+    """Articles held back by the config (their feed taken out, a filter) are kept "should it
+    come back", and `digest status` promised them to the next runs; but with nothing new
+    fetched those runs said "nothing new to deliver", and a quiet digest let them expire."""
+    both = write_config(tmp_path, followup_site.base_url, feeds=FEEDS)
+    assert run_cli("preview", "--config", str(both)).returncode == 0  # all four stored
+    text = both.read_text()
+    without = text[: text.index("  - name: Coast Post")]
+    both.write_text(without)
+    first = run_cli("run", "--config", str(both))
+    assert "Test Brief: delivered 1 item (1 source;" in first.stdout, first.stdout
+    assert "held back: articles of 'Coast Post'" in first.stderr
+    both.write_text(text)
+    back = run_cli("run", "--config", str(both))
+    assert back.returncode == 0, back.stderr
+    assert "delivered 1 item and 1 follow-up on stories sent before" in back.stdout, back.stdout
+
+    (tmp_path / "f").mkdir()
+    filtered = write_config(
+        tmp_path / "f", followup_site.base_url, feeds=FEEDS,
+        extra="filters:\n  exclude: [airport]\n",
+    )  # fmt: skip
+    sent = run_cli("run", "--config", str(filtered))
+    assert "delivered 1 item (" in sent.stdout, sent.stdout
+    assert "nothing new" in run_cli("run", "--config", str(filtered)).stdout
+    filtered.write_text(filtered.read_text().replace("filters:\n  exclude: [airport]\n", ""))
+    unfiltered = run_cli("run", "--config", str(filtered))
+    assert "delivered 1 item (" in unfiltered.stdout, unfiltered.stdout
+    newest = sorted((tmp_path / "f" / "outbox").glob("*.txt"))[-1].read_text(encoding="utf-8")
+    assert "Storm closes Bripelkel airport for a second day" in newest

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import hashlib
+import json
 import logging
 import re
 import zlib
@@ -147,7 +149,8 @@ def _build(config: Config, now: datetime, send: bool) -> RunReport:
             # Pending articles beyond the last digest's watermark: new ones, and the stories
             # `max_items` held back from it (Store.stage_digest), so a quiet spell still sends
             # them instead of letting them expire.
-            if ingested.new_articles or store.pending_since_last_digest():
+            eligibility = eligibility_of(config)
+            if ingested.new_articles or store.pending_since_last_digest(eligibility):
                 weighed = _weigh(config, store, now, timer)
             else:
                 # Every pending article was already weighed for the last digest sent, and
@@ -165,11 +168,13 @@ def _build(config: Config, now: datetime, send: bool) -> RunReport:
                 plural(len(weighed.held_back), "article"), plural(joined, "late report"),
             )  # fmt: skip
             if send and digest is not None:
-                _send(config, store, digest, report, now, run_id, timer, weighed.held_back)
+                _send(config, store, digest, report, now, run_id, timer, weighed.held_back,
+                      eligibility)  # fmt: skip
             elif send and weighed.weighed:
                 # Not pending for ever: a repeat is not news, nor is it to expire "unsent".
                 store.join_repeats(weighed.repeats)
-                store.weighed_all_pending()  # nothing can go out: not weighed again each run
+                # Nothing can go out: not weighed again each run, until feeds or filters change.
+                store.weighed_all_pending(eligibility)
             if not send:
                 store.note_run(run_id, _preview_note(digest))
             report.pending_left = store.count("pending")
@@ -290,6 +295,18 @@ def _assemble(
     """Cluster pending articles with recently delivered ones and rank the new stories."""
     weighed = _weigh(config, store, now, timer)
     return weighed.digest, weighed.joined
+
+
+def eligibility_of(config: Config) -> str:
+    """A fingerprint of what decides which pending articles the digest may take: the feeds
+    in the config (a feed taken out holds its articles back) and the feeds' and the digest's
+    filters. Kept with the digest's watermark (Store.pending_since_last_digest)."""
+    chosen = {
+        "feeds": sorted([f.name, list(f.include), list(f.exclude)] for f in config.feeds),
+        "include": list(config.include),
+        "exclude": list(config.exclude),
+    }
+    return hashlib.sha256(json.dumps(chosen, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def _weigh(
@@ -472,9 +489,11 @@ def _send(
     run_id: int,
     timer: StageTimer,
     held_back: Sequence[int] = (),
+    eligibility: str = "",
 ) -> None:
     """Stage the digest's messages in the outbox, then send them (see digest/store/_outbox.py).
-    `held_back`: the articles `max_items` left out, weighed again by the next run."""
+    `held_back`: the articles `max_items` left out, weighed again by the next run;
+    `eligibility`: the feeds and filters they were weighed under (`eligibility_of`)."""
     with timer.stage("render") as timing:
         rendered = render_email(config, digest)
         timing.items = len(digest.items)
@@ -486,6 +505,7 @@ def _send(
         digest_id, outgoing = store.stage_digest(
             rendered.subject, digest.items, staged, run_id, now, digest.follow_ups,
             archive=_archive_record(config, digest, rendered.subject), held_back=held_back,
+            eligibility=eligibility,
         )  # fmt: skip
         outcome = _send_and_report(config, store, outgoing, report)
         # What reached a server or the outbox folder, not what was staged: a run whose

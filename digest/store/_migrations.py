@@ -300,6 +300,14 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         "016_pooled_feed_addresses",
         "ALTER TABLE pool_feeds ADD COLUMN addresses TEXT NOT NULL DEFAULT ''",
     ),
+    (
+        # What decided which pending articles the digest could take when its watermark was
+        # set (the config's feeds and filters, as a fingerprint): a feed back in the config
+        # or a filter taken out lets articles below the watermark go out, and the next run
+        # must weigh them again though nothing new came in.
+        "017_digest_eligibility",
+        "ALTER TABLE digests ADD COLUMN eligibility TEXT",
+    ),
 )
 
 # PostgreSQL runs the same migrations, with the few statements SQLite alone reads replaced

@@ -69,6 +69,7 @@ class DeliveryLog(StateDB):
         follow_ups: Sequence[FollowUp] = (),
         archive: str | None = None,
         held_back: Iterable[int] = (),
+        eligibility: str = "",
     ) -> tuple[int, list[Outgoing]]:
         """Record a digest and its messages before sending; its stories count as taken, and
         its follow-ups' late reports as shown (joined to the stories sent before).
@@ -79,6 +80,8 @@ class DeliveryLog(StateDB):
         `max_items` more, so this ends; articles above it that were refused for good are
         weighed again with them, harmlessly). Set in the staging's own transaction: a run
         that dies while sending must not leave them above a watermark no run goes back on.
+        `eligibility`: the run's fingerprint of the feeds and filters it weighed under, kept
+        with the watermark (`Store.pending_since_last_digest`).
 
         `messages` is consumed one at a time, each built when asked: memory holds at most a
         batch (STAGING_BATCH) however many recipients there are. No write lock is held while
@@ -102,7 +105,7 @@ class DeliveryLog(StateDB):
                 )
             try:
                 outgoing = self._stage_messages(digest_id, messages, now)
-                self._commit_staged(digest_id, items, follow_ups, now, held_back)
+                self._commit_staged(digest_id, items, follow_ups, now, held_back, eligibility)
             except BaseException:
                 with contextlib.suppress(*self.db.errors):
                     self._drop_staging(digest_id)
@@ -144,6 +147,7 @@ class DeliveryLog(StateDB):
         follow_ups: Sequence[FollowUp],
         now: datetime,
         held_back: Iterable[int],
+        eligibility: str,
     ) -> None:
         """The staging that counts: the digest's stories taken, its messages `queued`, its
         watermark set (`stage_digest`)."""
@@ -153,8 +157,8 @@ class DeliveryLog(StateDB):
                 # Under the run lock, every article stored now was weighed for this digest
                 # (Store.pending_since_last_digest).
                 "UPDATE digests SET status = 'sending', considered_through = "
-                "(SELECT max(id) FROM articles WHERE digest = ?) WHERE id = ?",
-                (self.digest, digest_id),
+                "(SELECT max(id) FROM articles WHERE digest = ?), eligibility = ? WHERE id = ?",
+                (self.digest, eligibility, digest_id),
             )
             if first_held is not None:
                 db.execute(

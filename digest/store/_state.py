@@ -25,7 +25,8 @@ clusters again only when a pending article lies above the last digest's watermar
 stored since, or one of the stories `max_items` left out (`stage_digest` sets the
 watermark below them); once a run found that nothing pending can go out,
 `weighed_all_pending` raises it, so articles no digest can take (filtered out) are not
-weighed on every run.
+weighed on every run. With the watermark goes the fingerprint of the feeds and filters it
+was set under (`eligibility`): a run under others weighs every pending article again.
 
 The schema is built by named migrations, each applied once in its own transaction.
 The file, transactions, migrations and run lock are in _db.py; digests, deliveries and
@@ -59,6 +60,11 @@ PROBLEM_MEMORY = timedelta(days=90)
 # A pending article out of the window whose start is the two parameters (the same time):
 # published and first stored before it (first_seen is never NULL, see _migrations.py).
 _OUT = "(published < ? AND first_seen < ?)"
+# The digest's last digest that counts (not failed, not being staged), one parameter: the
+# digest's id. Its watermark and eligibility say what was weighed.
+_LAST_DIGEST = (
+    "FROM digests WHERE digest = ? AND status NOT IN ('failed', 'staging') ORDER BY id DESC LIMIT 1"
+)
 
 
 @dataclass(frozen=True)
@@ -350,30 +356,31 @@ class Store(DeliveryLog, FeedHealthRecords, TermStore, ArticlePool):
             for row in rows
         ]
 
-    def pending_since_last_digest(self) -> bool:
+    def pending_since_last_digest(self, eligibility: str = "") -> bool:
         """True when a pending article is above the last digest's watermark: it came in after
-        that digest was chosen, or `max_items` held it back (`stage_digest`). Only then can a new
-        digest differ from what was already weighed."""
+        that digest was chosen, or `max_items` held it back (`stage_digest`); or when a
+        pending article was weighed under other feeds and filters than `eligibility` (the
+        run's fingerprint of them): a feed back in the config or a filter taken out may let
+        it go out now. Only then can a new digest differ from what was already weighed."""
         row = self.db.execute(
-            """SELECT EXISTS (SELECT 1 FROM articles WHERE digest = ? AND status = 'pending'
-                 AND id > COALESCE((SELECT considered_through FROM digests WHERE digest = ?
-                                    AND status NOT IN ('failed', 'staging')
-                                    ORDER BY id DESC LIMIT 1), -1))""",
-            (self.digest, self.digest),
+            f"""SELECT EXISTS (SELECT 1 FROM articles WHERE digest = ? AND status = 'pending'
+                 AND (id > COALESCE((SELECT considered_through {_LAST_DIGEST}), -1)
+                      OR COALESCE((SELECT eligibility {_LAST_DIGEST}), '') <> ?))""",
+            (self.digest, self.digest, self.digest, eligibility),
         ).fetchone()
         return bool(row[0])
 
-    def weighed_all_pending(self) -> None:
-        """Every pending article was just weighed and none can go out (filtered out, its feed
-        taken out of the config): raise the last digest's watermark over them, so that the
-        runs that follow skip weighing them again until something new comes in. Call under
+    def weighed_all_pending(self, eligibility: str = "") -> None:
+        """Every pending article was just weighed under `eligibility` (the run's feeds and
+        filters) and none can go out (filtered out, its feed taken out of the config): raise
+        the last digest's watermark over them, so that the runs that follow skip weighing
+        them again until something new comes in or the feeds and filters change. Call under
         the run lock, after the articles of this run were stored and weighed."""
         self.db.execute(
-            """UPDATE digests SET considered_through = (SELECT max(id) FROM articles
-                                                         WHERE digest = ?)
-               WHERE id = (SELECT id FROM digests WHERE digest = ?
-                           AND status NOT IN ('failed', 'staging') ORDER BY id DESC LIMIT 1)""",
-            (self.digest, self.digest),
+            f"""UPDATE digests SET considered_through = (SELECT max(id) FROM articles
+                                                          WHERE digest = ?), eligibility = ?
+               WHERE id = (SELECT id {_LAST_DIGEST})""",
+            (self.digest, eligibility, self.digest),
         )
 
     def waiting_for_everyone(self) -> dict[str, str]:

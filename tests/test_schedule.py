@@ -14,7 +14,16 @@ from pathlib import Path
 
 import pytest
 from apscheduler.triggers.cron import CronTrigger
-from conftest import DEMO_FEEDS, REPO, run_cli, stall, stderr_lines, wait_for, write_config
+from conftest import (
+    DEMO_FEEDS,
+    REPO,
+    respond,
+    run_cli,
+    stall,
+    stderr_lines,
+    wait_for,
+    write_config,
+)
 
 from digest.cli._schedule import load_digests, missed_fire_time, run_digest
 from digest.store._state import Store
@@ -225,6 +234,24 @@ def test_a_run_missed_while_down_runs_once_when_back_never_twice(tmp_path, site)
     log = "\n".join(second.lines)
     assert "missed" not in log and "run started" not in log, log
     assert "next run" in log
+
+
+def test_the_daemon_logs_which_feed_failed_and_why_as_run_does(tmp_path, site):
+    """The daemon's log said "1 feed failed" and nothing of which feed or why, where
+    `digest run` names the feed, its URL and the answer."""
+    site.overrides = {"/gone/feed.xml": respond(404, b"no", "text/plain")}
+    feeds = [*DEMO_FEEDS[:1], ("Gone", f"{site.base_url}/gone/feed.xml", "World")]
+    config = _daily_config(tmp_path, site.base_url, "brief.yaml", "brief", feeds=feeds)
+    _ran_yesterday(config, "brief")
+    daemon = Daemon(config)
+    try:
+        assert daemon.saw("brief: run ok: delivered"), daemon.lines
+    finally:
+        assert daemon.stop() == 0, daemon.lines
+    (line,) = [line for line in daemon.lines if "skipped: feed 'Gone'" in line]
+    assert line.endswith(
+        f"digest: brief: skipped: feed 'Gone' ({site.base_url}/gone/feed.xml): HTTP 404 Not Found"
+    ), line
 
 
 def _daemon_in_a_slow_run(tmp_path, site, demo_feeds: int) -> Daemon:

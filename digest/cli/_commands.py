@@ -30,6 +30,7 @@ from ..mail import delivered_to
 from ..models import Digest, RunReport, Skipped, Source
 from ..text import plural
 from ..version import code_identity
+from ._problems import delivery_lines, problem_lines
 from ._progress import (
     LINES,
     LOG_FORMATS,
@@ -137,45 +138,8 @@ def _logging_problems() -> Iterator[_LoggedProblems]:
 
 
 def _print_problems(report: RunReport, logged: _LoggedProblems | None = None) -> None:
-    # A feed's warning (malformed XML, entries recovered) and the entries of it that could
-    # not be used are one problem: one line, the warning's, says both.
-    dropped: dict[int, list[str]] = {index: [] for index in range(len(report.warnings))}
-    # Pages a run did not ask for because their host kept timing out: one line per host,
-    # not one per page (a feed of 100 links to a dripping server).
-    silent: dict[str, list[Skipped]] = {}
-    for problem in report.skipped:
-        if logged is not None and logged.said(problem):
-            continue
-        if problem.stage == "page" and problem.reason.startswith("not asked: "):
-            silent.setdefault(problem.reason, []).append(problem)
-            continue
-        if problem.stage == "page":  # the article itself is kept, with its feed's text
-            LINES.say(
-                f"page {problem.target} (feed {problem.feed!r}): {problem.reason}; "
-                "page not used, the article keeps the feed's text"
-            )
-            continue
-        if problem.stage == "entry":
-            prefix = f"feed {problem.feed!r} ({problem.target}): "
-            index = next((i for i, warning in enumerate(report.warnings)
-                          if warning.startswith(prefix)), None)  # fmt: skip
-            if index is not None:
-                dropped[index].append(problem.reason)
-                continue
-        LINES.say(f"skipped: {problem}")
-    for reason, pages in silent.items():
-        feeds = ", ".join(sorted({repr(page.feed) for page in pages}))
-        LINES.say(
-            f"{plural(len(pages), 'page')} (feed {feeds}, first {pages[0].target}): {reason}; "
-            "pages not used, the articles keep their feeds' text"
-        )
-    for index, warning in enumerate(report.warnings):
-        reasons = dropped[index]
-        if reasons:
-            more = f"; {len(reasons) - 3} more" if len(reasons) > 3 else ""
-            shown = "; ".join(reasons[:3]) + more
-            warning += f"; {len(reasons)} dropped ({shown})"
-        LINES.say(f"warning: {warning}")
+    for line in problem_lines(report, logged.said if logged is not None else None):
+        LINES.say(line)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -224,10 +188,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         shown = items_and_follow_ups(len(report.digest.items), joined, " on stories sent before")
         counts = f"{plural(sources, 'source')}; {fetched}" if report.digest.items else fetched
         print(f"{config.title}: delivered {shown} ({counts}) to {where}")
-    for recipient, reason in report.refused.items():
-        LINES.say(f"delivery: {recipient} refused: {reason}")
-    for recipient, reason in report.deferred.items():
-        LINES.say(f"delivery: {recipient} deferred ({reason}); queued for the next run")
+    for line in delivery_lines(report):
+        LINES.say(line)
     if report.failure and not report.refused:  # each refusal has its line above
         LINES.say(report.failure)
     return 1 if report.failure else 0

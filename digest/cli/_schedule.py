@@ -32,9 +32,11 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from ..config import Config, load_config
-from ..errors import ConfigError, DigestError, RunLocked, StoreError
+from ..errors import ConfigError, DeliveryError, DigestError, RunLocked, StoreError
+from ..models import RunReport
 from ..store import last_run, maybe_time
 from ..text import plural
+from ._problems import delivery_lines, problem_lines
 from ._progress import LogProgress, items_and_follow_ups
 
 log = logging.getLogger("digest.schedule")
@@ -178,11 +180,14 @@ def run_digest(config_path: Path, name: str) -> str:
     except RunLocked as error:
         outcome = f"skipped: {error}"
     except DigestError as error:
+        if isinstance(error, DeliveryError) and error.report is not None:
+            _log_problems(name, error.report)  # the feeds' problems matter here too
         outcome = f"failed: {error}"
     except Exception as error:  # the daemon must outlive any one run's bug
         log.exception("%s: run crashed", name)
         outcome = f"failed: {type(error).__name__}: {error}"
     else:
+        _log_problems(name, report)
         if report.digest is None:
             done = f"nothing new ({report.articles_new} new articles)"
         else:
@@ -197,6 +202,13 @@ def run_digest(config_path: Path, name: str) -> str:
             outcome += f"; {plural(len(report.feeds_failed), 'feed')} failed"
     log.info("%s: run %s (%.1fs)", name, outcome, time.monotonic() - started)
     return outcome
+
+
+def _log_problems(name: str, report: RunReport) -> None:
+    """The lines `digest run` prints for the run's problems, named by digest: which feed
+    failed and why, which recipient a server refused and its reason."""
+    for line in [*problem_lines(report), *delivery_lines(report)]:
+        log.warning("%s: %s", name, line)
 
 
 def serve(path: Path) -> int:

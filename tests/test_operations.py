@@ -182,6 +182,36 @@ def test_check_tries_the_folders_a_run_writes(tmp_path, site):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["digest.yaml", "www"]  # nothing made
 
 
+def test_check_renders_an_operators_templates_as_a_run_would(tmp_path, site):
+    """`check` said "config is valid" for a templates folder without digest.mjml.j2 and for
+    a template with an unknown filter; the run then fetched everything and stopped."""
+    import shutil
+
+    from digest.mail._render import default_template_dir
+
+    folder = tmp_path / "templates"
+    shutil.copytree(default_template_dir(), folder)
+    config = write_config(
+        tmp_path, site.base_url, feeds=DEMO_FEEDS[:1],
+        extra=f"templates: {folder}\narchive:\n  dir: {tmp_path / 'www'}\n",
+    )  # fmt: skip
+    code, lines, _ = _check(config)
+    (line,) = [line for line in lines if " templates: " in line]
+    assert code == 0 and line.startswith(f"ok   templates: {folder}: a sample digest renders ("), (
+        lines
+    )
+    text = folder / "digest.txt.j2"
+    text.write_text(text.read_text().replace("{{ digest.title", "{{ digest.title | nosuch", 1))
+    code, lines, _ = _check(config)
+    assert code == 1
+    (line,) = [line for line in lines if " templates: " in line]
+    assert line.startswith(f"FAIL templates: {text}:") and "No filter named 'nosuch'" in line
+    text.unlink()
+    code, lines, _ = _check(config)
+    assert code == 1
+    assert f"FAIL templates: {folder}: template digest.txt.j2 not found" in lines
+
+
 def test_a_run_whose_every_feed_failed_is_a_failed_run_in_the_daemons_log(tmp_path):
     dead = f"http://127.0.0.1:{_free_port()}"
     feeds = [("Gone A", f"{dead}/a.xml", "World"), ("Gone B", f"{dead}/b.xml", "World")]

@@ -1,8 +1,9 @@
 """`digest check` beyond the feeds: can a run deliver, and write where it writes?
 
 A dead SMTP port, a wrong password, a folder the service may not write (systemd's
-`ProtectSystem=strict` without `ReadWritePaths=`) or Dask workers the run cannot use
-otherwise shows only in the first real run, after its fetching and, for SMTP, its retries.
+`ProtectSystem=strict` without `ReadWritePaths=`), Dask workers the run cannot use or an
+operator's template that does not render otherwise shows only in the first real run, after
+its fetching and, for SMTP, its retries.
 Nothing here sends mail or writes a file that stays.
 """
 
@@ -10,11 +11,13 @@ from __future__ import annotations
 
 import tempfile
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from ..config import Config
-from ..errors import DeliveryError, StoreError
-from ..mail import probe_smtp
+from ..errors import DeliveryError, RenderError, StoreError
+from ..mail import page_links, probe_smtp, render_digest
+from ..models import Digest, DigestItem, FollowUp, SentStory, Source, SourceArticle
 from ..store import Store
 from ..text import plural
 from ..version import code_identity
@@ -30,8 +33,11 @@ class SetupCheck:
 
 def check_setup(config: Config) -> list[SetupCheck]:
     """Try the delivery (an SMTP session up to the login, within `delivery.timeout`; or
-    the outbox folder), then the folders a run writes: the archive's and the state's."""
+    the outbox folder), an operator's templates (`templates:`), then the folders a run
+    writes: the archive's and the state's."""
     results = [_check_delivery(config)]
+    if config.templates is not None:
+        results.append(_check_templates(config))
     if config.archive is not None:
         results.append(_check_folder("archive", "archive.dir", config.archive.folder))
     if isinstance(config.storage, Path):
@@ -44,6 +50,61 @@ def check_setup(config: Config) -> list[SetupCheck]:
     if isinstance(config.workers, str):
         results.append(_check_workers(config.workers))
     return results
+
+
+def _check_templates(config: Config) -> SetupCheck:
+    """The config's templates render a sample digest as a run renders its email (and its
+    archive page, when there is an archive): a missing file, a syntax error, an unknown
+    filter or a variable the templates do not get fails here, not after a run's fetching."""
+    folder = config.templates
+    try:
+        sample = _sample_digest(config)
+        from ._runner import render_email  # not at the top: _runner is the bigger module
+
+        rendered = render_email(config, sample)
+        if config.archive is not None:
+            render_digest(sample, folder, links=page_links(), web=True)
+    except RenderError as error:
+        return SetupCheck("templates", False, str(error))
+    size = len(rendered.html.encode()) // 1024
+    return SetupCheck("templates", True, f"{folder}: a sample digest renders ({size} KB of HTML)")
+
+
+def _sample_digest(config: Config) -> Digest:
+    """A digest with what a template may be given: an item of two outlets, one of them with
+    two pieces, in each of the config's sections, and a follow-up on an earlier story."""
+    now = datetime.now(UTC)
+    hour = timedelta(hours=1)
+    pieces = (
+        SourceArticle("https://example.org/a", "A sample headline", now - 2 * hour),
+        SourceArticle("https://example.org/b", "A second piece on it", now - hour),
+    )
+    sources = (
+        Source("Example Outlet", pieces[0].url, pieces[0].title, pieces[0].published, pieces),
+        Source("Another Outlet", "https://example.net/c", "Its own headline", now - hour),
+    )
+    sections = tuple(dict.fromkeys(f.section for f in config.feeds if f.section)) or (None,)
+    items = tuple(
+        DigestItem(
+            headline="A sample headline",
+            url=pieces[0].url,
+            summary="A sample summary.",
+            language=config.language,
+            section=section,
+            sources=sources,
+            article_ids=(1, 2, 3),
+            why=("Example", "42"),
+            first_reported=sources[0],
+        )
+        for section in sections
+    )
+    story = SentStory(1, "An earlier story", "https://example.org/earlier", now - 24 * hour)
+    follow_up = FollowUp(story, sources[1:], (4,))
+    return Digest(
+        title=config.title, created=now, items=items, timezone=config.timezone,
+        language=config.language, sections=tuple(s for s in sections if s),
+        follow_ups=(follow_up,),
+    )  # fmt: skip
 
 
 def _check_workers(address: str) -> SetupCheck:

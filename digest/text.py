@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterator, Sequence
+from datetime import timedelta
 from urllib.parse import quote
 
 import lxml.etree
@@ -56,6 +57,18 @@ def plural(count: int, noun: str, nouns: str | None = None) -> str:
     if count == 1:
         return f"{count} {noun}"
     return f"{count} {nouns or noun + 's'}"
+
+
+def duration_text(span: timedelta) -> str:
+    """A duration as a config writes one: "30s", "45m", "6h", "2d", "1d 12h" (its two
+    largest units)."""
+    seconds = int(span.total_seconds())
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        count, seconds = divmod(seconds, size)
+        if count:
+            parts.append(f"{count}{unit}")
+    return " ".join(parts[:2]) or "0s"
 
 
 def first_few(items: Sequence[str], separator: str = ", ", shown: int = 3) -> str:

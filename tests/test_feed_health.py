@@ -131,7 +131,10 @@ def test_a_failing_feed_backs_off_and_alerts_once_per_episode(tmp_path, site, lo
 
     assert len(alerts()) == 1  # failing for 2h at the third run: one alert
     assert "Flaky <" in alerts()[0] and "failing since" in alerts()[0]
-    assert any("alert sent to ops@example.org" in w for w in third.warnings)
+    # As the config wrote it, not Python's "2:00:00".
+    assert "have been failing for 2h or more:" in alerts()[0]
+    assert any(w.startswith("alert sent to ops@example.org: failing for 2h or more: Flaky")
+               for w in third.warnings), third.warnings  # fmt: skip
     digest.run(config, now=t0 + 3 * HOUR)  # tried (failure 3), no second alert
     assert _requests(site, "/flaky.xml") == 3 and len(alerts()) == 1
 

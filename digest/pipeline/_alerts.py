@@ -13,6 +13,7 @@ from ..errors import DeliveryError
 from ..mail import deliver
 from ..models import RenderedDigest
 from ..store import Store
+from ..text import duration_text
 
 log = logging.getLogger("digest")
 
@@ -43,8 +44,9 @@ def send_alerts(config: Config, store: Store, now: datetime) -> list[str]:
     ]
     text = (
         f"{len(due)} feed(s) of the digest {config.title!r} ({config.path}) have been failing "
-        f"for {alerts.after} or more:\n\n" + "\n".join(lines) + "\n\nThe digest goes out "
-        "without them. You get this once per failure; `digest status` shows the feeds.\n"
+        f"for {duration_text(alerts.after)} or more:\n\n" + "\n".join(lines) + "\n\nThe "
+        "digest goes out without them. You get this once per failure; `digest status` shows "
+        "the feeds.\n"
     )
     subject = f"digest alert: {len(due)} feed(s) of {config.title} failing"
     message = RenderedDigest(subject=subject, html=f"<pre>{html.escape(text)}</pre>", text=text)

@@ -56,7 +56,7 @@ from ..models import (
 )
 from ..pages import LanguageDetector, clean_page, extract_page
 from ..store import QUEUE_LIMIT, Store
-from ..text import first_few, plural, printable
+from ..text import duration_text, first_few, plural, printable
 from ._alerts import send_alerts
 from ._demo_site import serve_root
 from ._ingest import ingest, not_html, split_by_window, window_text
@@ -141,7 +141,7 @@ def _build(config: Config, now: datetime, send: bool) -> RunReport:
                 if alerted and config.alerts is not None:
                     report.warnings.append(
                         f"alert sent to {config.alerts.to}: failing for "
-                        f"{config.alerts.after} or more: {', '.join(alerted)}"
+                        f"{duration_text(config.alerts.after)} or more: {', '.join(alerted)}"
                     )
             _expire(config, store, report, now)
             if send and report.articles_expired:

@@ -70,7 +70,14 @@ class Status:
 
 
 def read_status(config: Config, *, limit: int = 10, now: datetime | None = None) -> Status:
-    now = now or datetime.now(UTC)
+    status = _read_status(config, limit, now or datetime.now(UTC))
+    # A feed taken out of the config fails no run any more: not listed as if it did.
+    listed = {feed.url for feed in config.feeds}
+    status.failing_feeds = [feed for feed in status.failing_feeds if feed.url in listed]
+    return status
+
+
+def _read_status(config: Config, limit: int, now: datetime) -> Status:
     upcoming = next_run(config, now)
     status = Status(
         title=config.title,
@@ -280,6 +287,10 @@ def _what(run: RunRecord) -> str:
         parts.append(f"in progress (pid {run.pid})")
     elif not parts and run.outcome == "ok":
         parts.append("nothing new")
-    if run.detail:  # of a run that ended well: what it let expire unsent
-        parts.append(run.detail)
+    if run.detail:  # why it failed; of a run that ended well, what it let expire unsent
+        said = run.detail.split("; ")
+        if any(digest.refused for digest in run.digests):
+            # "refused by X" is the failure each refusal above already names, with its reason.
+            said = [part for part in said if not part.startswith("refused by ")]
+        parts.extend(said)
     return "; ".join(parts)

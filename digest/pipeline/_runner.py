@@ -175,6 +175,13 @@ def _build(config: Config, now: datetime, send: bool) -> RunReport:
                 store.join_repeats(weighed.repeats)
                 # Nothing can go out: not weighed again each run, until feeds or filters change.
                 store.weighed_all_pending(eligibility)
+            if send and digest is None and report.delivered_to:
+                # It sent what an earlier run queued: `digest status` says so, not only
+                # "nothing new".
+                notes = [f"sent the queued digest to {first_few(report.delivered_to)}"]
+                if report.articles_expired:
+                    notes.append(_expired_line(config, report.articles_expired))
+                store.note_run(run_id, "; ".join(notes))
             if not send:
                 store.note_run(run_id, _preview_note(digest))
             report.pending_left = store.count("pending")

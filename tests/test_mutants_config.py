@@ -165,6 +165,11 @@ REFUSED = [
         "6: feeds[1].url: 'https://one.example/feed.xml' is listed twice (also feed 'One')",
     ),
     (
+        # The fragment is never sent, and a host has no case: one feed, fetched twice.
+        BASE + "  - name: Two\n    url: https://ONE.example/feed.xml#top\n",
+        "6: feeds[1].url: 'https://ONE.example/feed.xml#top' is listed twice (also feed 'One')",
+    ),
+    (
         BASE.replace("https://one", "https://me:secret@one"),
         "4: feeds[0].url: the URL holds a user name or password (user:password@), which would "
         "show wherever the URL does; write it without them and set the feed's auth_env to the "

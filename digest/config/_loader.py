@@ -21,7 +21,7 @@ from datetime import timedelta
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -336,6 +336,15 @@ def feed_url(text: str, config_path: Path) -> str:
     """`text` as the config reads a feeds[].url in the file at `config_path`: an http(s)
     URL, or a path or file:// URL made absolute. Raises Invalid saying why not."""
     return _Loader(config_path).url_or_path(text)
+
+
+def _feed_key(url: str) -> str:
+    """What makes two feeds[].url one feed: the scheme and host in any case, and without
+    the #fragment, which is never sent to the server."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        return url
+    return urlunsplit((parts.scheme, parts.netloc.lower(), parts.path, parts.query, ""))
 
 
 def _unknown_key(label: str, name: str, known: set[str], likely: set[str] | None = None) -> str:
@@ -679,14 +688,15 @@ class _Loader:
                     f"{label}.name: {values['name']!r} is used by another feed",
                     self.key_line(entry, "name"),
                 )
-            if values["url"] in urls:
-                other = urls[values["url"]]
+            key = _feed_key(values["url"])
+            if key in urls:
+                other = urls[key]
                 raise self.fail(
                     f"{label}.url: {values['url']!r} is listed twice (also feed {other!r})",
                     self.key_line(entry, "url"),
                 )
             names.add(values["name"])
-            urls[values["url"]] = values["name"]
+            urls[key] = values["name"]
             include, exclude = values.pop("filters") or ((), ())
             out.append(FeedConfig(**values, include=include, exclude=exclude))
         return tuple(out)

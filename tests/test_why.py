@@ -56,3 +56,17 @@ def test_groups_are_explained_each_on_their_own():
     together = why_grouped(batch, groups, holders)
     assert together == [why_grouped(batch, [group], holders)[0] for group in groups]
     assert together[2] == () and any(together)
+
+
+def test_a_word_folded_like_a_name_shown_is_not_shown_again():
+    """German "Köln" is the name n:koln and the word w:koln: the name showed as written and
+    the word again as "koln", which no source wrote."""
+    labels = {"n:koln": "Köln", "x:8,60": "8,60"}
+    batch = TermsBatch.of(
+        [
+            terms({"n:koln": 3.0, "w:koln": 2.0, "x:8,60": 3.0, "w:pegel": 1.0}, labels),
+            terms({"n:koln": 3.0, "w:koln": 1.0, "x:8,60": 3.0, "w:pegel": 1.0}),
+        ]
+    )
+    holders = term_matrix(batch, background=10).holders
+    assert why_grouped(batch, [[0, 1]], holders) == [("8,60", "Köln", "pegel")]

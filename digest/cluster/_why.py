@@ -116,11 +116,17 @@ def _shown(
     """The first WHY_TERMS labels of a group's ranked `columns` worth showing; `labels`:
     each one's position in `label_texts`, or -1 to show the term itself."""
     shown: list[str] = []
+    keys: list[str] = []  # the shown terms as folded in the vocabulary ("koln" for "Köln")
     for column, position in zip(columns, labels, strict=True):
-        label = vocabulary[column][2:] if position < 0 else label_texts[position]
-        if label.isdigit() or any(label.casefold() in other.casefold() for other in shown):
+        key = vocabulary[column][2:]
+        label = key if position < 0 else label_texts[position]
+        if label.isdigit() or any(
+            label.casefold() in other.casefold() or key in other_key
+            for other, other_key in zip(shown, keys, strict=True)
+        ):
             continue
         shown.append(label)
+        keys.append(key)
         if len(shown) == WHY_TERMS:
             break
     return tuple(shown)

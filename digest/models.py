@@ -182,6 +182,7 @@ class SentStory:
     headline: str
     url: str
     sent: datetime  # when the digest that carried it was made
+    language: str | None = None  # its headline's (the language of the article it came from)
 
 
 @dataclass(frozen=True)

@@ -399,3 +399,19 @@ def test_follow_ups_are_tagged_with_their_language_and_counted_apart_from_the_st
     assert "1 story from 3 feeds · 1 follow-up" in rendered.text
     assert "+ Le port rouvre vendredi [FR] · Le Quai, 11:00" in rendered.text
     assert 'lang="fr"' in rendered.html and ">FR</span>" in rendered.html
+
+
+def test_a_follow_ups_story_sent_in_another_language_carries_its_tag():
+    """The headline of a story sent before keeps its language: a screen reader read a
+    French headline in an English digest with English sounds, and the item it came from
+    had said [FR]."""
+    late = _follow_up("Harbour to reopen on Friday", "en")
+    story = SentStory(5, "Le port de Brest fermé après la tempête", "https://fr.example/p",
+                      NOW, "fr")  # fmt: skip
+    digest_ = Digest("B", NOW.replace(hour=12), (), "UTC", "en",
+                     follow_ups=(FollowUp(story, late.sources, (9,)),))  # fmt: skip
+    rendered = render_digest(digest_)
+    assert "* Le port de Brest fermé après la tempête [FR] (sent" in rendered.text
+    assert '<a href="https://fr.example/p" lang="fr" ' in rendered.html
+    english = Digest("B", NOW.replace(hour=12), (), "UTC", "en", follow_ups=(late,))
+    assert 'href="https://old.example/h" style=' in render_digest(english).html

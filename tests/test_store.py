@@ -78,6 +78,7 @@ def test_delivery_marks_articles_sent_and_listed_late_reports_joined(store):
     follow_up, late = _sent_then_late(store)
     assert store.count("delivered") == 2 and store.count("pending") == 1
     assert (follow_up.story.headline, follow_up.story.url) == ("Title 1", entry(1).url)
+    assert follow_up.story.language == "en"  # the language of the article at its link
     assert follow_up.story.sent == NOW
     store.stage_digest("Next", [], [Staged("a@b.example", "<2@x>", b"m")], None, NOW, [follow_up])
     assert store.count("joined") == 1 and store.count("pending") == 0

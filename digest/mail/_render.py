@@ -412,6 +412,7 @@ def _follow_up_context(follow_up: FollowUp, zone: ZoneInfo, digest: Digest) -> d
         "url": safe_url(story.url),
         # Always with its date: "sent 4 Dec 2026, 09:43" reads in every language.
         "sent": moment_text(story.sent, zone, digest.created, digest.language, full=True),
+        **_language_tag(story.language, digest.language),
         "reports": [
             {
                 "title": printable(piece.title),

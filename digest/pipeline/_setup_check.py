@@ -98,7 +98,8 @@ def _sample_digest(config: Config) -> Digest:
         )
         for section in sections
     )
-    story = SentStory(1, "An earlier story", "https://example.org/earlier", now - 24 * hour)
+    other = "fr" if config.language != "fr" else "en"  # a headline in another language
+    story = SentStory(1, "An earlier story", "https://example.org/earlier", now - 24 * hour, other)
     follow_up = FollowUp(story, sources[1:], (4,))
     return Digest(
         title=config.title, created=now, items=items, timezone=config.timezone,

@@ -424,12 +424,16 @@ class Store(DeliveryLog, FeedHealthRecords, TermStore, ArticlePool):
         stories: dict[int, SentStory] = {}
         for chunk, marks in in_chunks(story_ids):
             for row in self.db.execute(
-                "SELECT stories.id, headline, url, digests.created FROM stories JOIN digests "
-                f"ON digests.id = stories.digest_id WHERE digests.digest = ? "
-                f"AND stories.id IN ({marks})",
+                # The headline's language: of the article at the story's link, else its first.
+                "SELECT stories.id, headline, stories.url, digests.created, COALESCE("
+                "(SELECT language FROM articles WHERE articles.story_id = stories.id "
+                "AND articles.url = stories.url LIMIT 1), (SELECT language FROM articles "
+                "WHERE articles.story_id = stories.id ORDER BY articles.id LIMIT 1)) "
+                "FROM stories JOIN digests ON digests.id = stories.digest_id "
+                f"WHERE digests.digest = ? AND stories.id IN ({marks})",
                 (self.digest, *chunk),
             ):
-                stories[row[0]] = SentStory(row[0], row[1], row[2], _time(row[3]))
+                stories[row[0]] = SentStory(row[0], row[1], row[2], _time(row[3]), row[4])
         return stories
 
     # -- site memory (for repeated-on-site boilerplate) ------------------------------------

@@ -37,6 +37,7 @@ the pipeline uses.
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -192,18 +193,37 @@ class Store(DeliveryLog, FeedHealthRecords, TermStore, ArticlePool):
         window: the same URL, or the same guid and title in the same feed (a link that
         moved). A guid alone is not trusted: some feeds reuse one ("latest") for every new
         article. A kept entry listed again keeps the date it was kept with: an undated one
-        is not news because it is still listed."""
-        found = set()
-        for entry in entries:
-            for table in ("articles", "kept_entries"):
-                row = self.db.execute(
-                    f"SELECT 1 FROM {table} WHERE digest = ? AND (url = ? "
-                    "OR (feed = ? AND guid = ? AND title = ?)) LIMIT 1",
-                    (self.digest, entry.url, entry.feed, entry.guid, entry.title),
-                ).fetchone()
-                if row:
-                    found.add(entry.url)
-                    break
+        is not news because it is still listed.
+
+        Looked up by URL, then by feed and guid, a chunk of entries per query, each on its
+        own index: one query with `url = ? OR (feed, guid, title)` per entry could use
+        neither, and read every stored article of the digest for each entry a feed lists."""
+        listed = list(entries)
+        found: set[str] = set()
+        for table in ("articles", "kept_entries"):
+            for chunk, marks in in_chunks(e.url for e in listed if e.url not in found):
+                found.update(
+                    row[0]
+                    for row in self.db.execute(
+                        f"SELECT url FROM {table} WHERE digest = ? AND url IN ({marks})",
+                        (self.digest, *chunk),
+                    )
+                )
+        moved: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+        for e in listed:
+            if e.url not in found:
+                moved[(e.feed, e.guid, e.title)].append(e.url)
+        feeds = {feed for feed, _, _ in moved}
+        for table in ("articles", "kept_entries"):
+            for feed in feeds:
+                guids = (guid for (of, guid, _) in moved if of == feed)
+                for chunk, marks in in_chunks(guids):
+                    for guid, title in self.db.execute(
+                        f"SELECT guid, title FROM {table} WHERE digest = ? AND feed = ? "
+                        f"AND guid IN ({marks})",
+                        (self.digest, feed, *chunk),
+                    ):
+                        found.update(moved.get((feed, guid, title), ()))
         return found
 
     def fetched_before(self, url: str, name: str) -> bool:

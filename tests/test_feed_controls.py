@@ -445,6 +445,9 @@ def test_feeds_add_refuses_a_duplicate_url_or_name_and_a_bad_url_with_one_line(t
     for args, expected in (
         (["https://labnotes.example/blog.xml", "--name", "Lab again"],
          "https://labnotes.example/blog.xml is already listed, as feed 'Lab Notes'"),
+        # As the config compares them: no #fragment, the host in any case.
+        (["https://LabNotes.example/blog.xml#top", "--name", "Lab again"],
+         "https://LabNotes.example/blog.xml#top is already listed, as feed 'Lab Notes'"),
         (["https://other.example/feed.xml", "--name", "Techwire"],
          "a feed named 'Techwire' is already listed (https://techwire.example/feed.xml); give "
          "this one another --name"),

@@ -29,6 +29,26 @@ delivery:
 """
 
 
+def test_import_skips_a_feed_listed_under_another_case_or_fragment_and_adds_the_rest(tmp_path):
+    """The config reads such a URL as a feed already listed: the import wrote it anyway, the
+    config was then refused, and nothing was imported."""
+    config = tmp_path / "brief.yaml"
+    config.write_text(CONFIG)
+    opml = tmp_path / "mine.opml"
+    opml.write_text(
+        '<?xml version="1.0"?><opml version="2.0"><body>'
+        '<outline text="Again" xmlUrl="https://TechWire.example/feed.xml#latest"/>'
+        '<outline text="New" xmlUrl="https://new.example/feed.xml"/>'
+        "</body></opml>"
+    )
+    result = run_cli("feeds", "import", str(opml), "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    assert "skipped Again: https://TechWire.example/feed.xml#latest is already listed" in (
+        result.stdout
+    )
+    assert [f.name for f in load_config(config).feeds][-1] == "New"
+
+
 def test_import_appends_new_feeds_and_keeps_comments_and_order(tmp_path):
     config = tmp_path / "brief.yaml"
     config.write_text(CONFIG)

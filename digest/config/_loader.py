@@ -338,7 +338,7 @@ def feed_url(text: str, config_path: Path) -> str:
     return _Loader(config_path).url_or_path(text)
 
 
-def _feed_key(url: str) -> str:
+def feed_key(url: str) -> str:
     """What makes two feeds[].url one feed: the scheme and host in any case, and without
     the #fragment, which is never sent to the server."""
     parts = urlsplit(url)
@@ -688,7 +688,7 @@ class _Loader:
                     f"{label}.name: {values['name']!r} is used by another feed",
                     self.key_line(entry, "name"),
                 )
-            key = _feed_key(values["url"])
+            key = feed_key(values["url"])
             if key in urls:
                 other = urls[key]
                 raise self.fail(

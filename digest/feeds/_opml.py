@@ -38,7 +38,7 @@ from urllib.parse import urlsplit
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from ..config import Config, FeedConfig, feed_url, parse_config
+from ..config import Config, FeedConfig, feed_key, feed_url, parse_config
 from ..errors import ConfigError, Invalid
 from ..files import write_atomically
 from ..text import MAX_URL, one_line, one_token
@@ -93,8 +93,9 @@ def import_opml(config: Config, opml_path: Path, *, allow_private: bool = False)
     hosts = {_host(feed.url) for feed in found}
     addresses = {} if allow_private else _resolved(h for h in hosts if h and not _literal(h))
     source, data, feeds = _feed_list(config)
-    urls = {_normalized(str(entry.get("url", "")), config.path) for entry in _entries(feeds)}
-    urls |= {feed.url for feed in config.feeds}
+    # Compared as the config compares them (feed_key: no #fragment, the host in any case).
+    urls = {feed_key(_normalized(str(e.get("url", "")), config.path)) for e in _entries(feeds)}
+    urls |= {feed_key(feed.url) for feed in config.feeds}
     names = {str(entry.get("name", "")).strip() for entry in _entries(feeds)}
     result = ImportResult()
     added: list[CommentedMap] = []
@@ -122,7 +123,7 @@ def import_opml(config: Config, opml_path: Path, *, allow_private: bool = False)
                 f"{feed.name}: its URL holds a control character or is over {MAX_URL:,} characters"
             )
             continue
-        if url in urls or checked in urls:
+        if feed_key(url) in urls or feed_key(checked) in urls:
             result.skipped.append(f"{feed.name}: {url} is already listed")
             continue
         where = None if allow_private else _not_public(_host(url), addresses)
@@ -140,7 +141,7 @@ def import_opml(config: Config, opml_path: Path, *, allow_private: bool = False)
         if feed.section:
             entry["section"] = feed.section
         added.append(entry)
-        urls.add(url)
+        urls.add(feed_key(url))
         names.add(name)
         result.added.append(OpmlFeed(name, url, feed.section))
     if added:
@@ -166,7 +167,7 @@ def add_feed(
         name = urlsplit(wanted).hostname or Path(urlsplit(wanted).path).stem or url
     for entry in _entries(feeds):
         listed = str(entry.get("name", "")).strip()
-        if _normalized(str(entry.get("url", "")), config.path) == wanted:
+        if feed_key(_normalized(str(entry.get("url", "")), config.path)) == feed_key(wanted):
             raise ConfigError(f"{url} is already listed, as feed {listed!r}", path=str(config.path))
         if listed == name.strip():
             raise ConfigError(

@@ -206,6 +206,16 @@ def test_check_renders_an_operators_templates_as_a_run_would(tmp_path, site):
     assert code == 1
     (line,) = [line for line in lines if " templates: " in line]
     assert line.startswith(f"FAIL templates: {text}:") and "No filter named 'nosuch'" in line
+    # A filter only a one-outlet item in another language reaches: Jinja looks it up when
+    # the branch renders, so the sample digest must hold such an item.
+    text.write_text(
+        text.read_text().replace("{{ digest.title | nosuch", "{{ digest.title", 1)
+        + "{% for section in sections %}{% for item in section.stories %}"
+        "{% if item.language_tag and not item.why %}{{ item.headline | only_abroad }}"
+        "{% endif %}{% endfor %}{% endfor %}\n"
+    )
+    code, lines, _ = _check(config)
+    assert code == 1 and "No filter named 'only_abroad'" in "\n".join(lines), lines
     text.unlink()
     code, lines, _ = _check(config)
     assert code == 1

@@ -71,8 +71,9 @@ def _check_templates(config: Config) -> SetupCheck:
 
 
 def _sample_digest(config: Config) -> Digest:
-    """A digest with what a template may be given: an item of two outlets, one of them with
-    two pieces, in each of the config's sections, and a follow-up on an earlier story."""
+    """A digest with what a template may be given: in each of the config's sections an item
+    of two outlets, one of them with two pieces, and an item of one outlet in another
+    language; and a follow-up on an earlier story sent in another language."""
     now = datetime.now(UTC)
     hour = timedelta(hours=1)
     pieces = (
@@ -83,26 +84,25 @@ def _sample_digest(config: Config) -> Digest:
         Source("Example Outlet", pieces[0].url, pieces[0].title, pieces[0].published, pieces),
         Source("Another Outlet", "https://example.net/c", "Its own headline", now - hour),
     )
-    sections = tuple(dict.fromkeys(f.section for f in config.feeds if f.section)) or (None,)
-    items = tuple(
-        DigestItem(
-            headline="A sample headline",
-            url=pieces[0].url,
-            summary="A sample summary.",
-            language=config.language,
-            section=section,
-            sources=sources,
-            article_ids=(1, 2, 3),
-            why=("Example", "42"),
-            first_reported=sources[0],
-        )
-        for section in sections
-    )
     other = "fr" if config.language != "fr" else "en"  # a headline in another language
+    alone = Source("Example Outlet", "https://example.org/d", "Un titre", now - 3 * hour)
+    sections = tuple(dict.fromkeys(f.section for f in config.feeds if f.section)) or (None,)
+    items = []
+    for section in sections:
+        # An item of two outlets in the digest's language, and one of one outlet in another:
+        # a template's branches for both (a source count, a language tag) are rendered.
+        items.append(
+            DigestItem("A sample headline", pieces[0].url, "A sample summary.", config.language,
+                       section, sources, (1, 2, 3), ("Example", "42"), sources[0])
+        )  # fmt: skip
+        items.append(
+            DigestItem("Un titre", alone.url, "Un résumé.", other, section, (alone,), (5,),
+                       (), alone)
+        )  # fmt: skip
     story = SentStory(1, "An earlier story", "https://example.org/earlier", now - 24 * hour, other)
     follow_up = FollowUp(story, sources[1:], (4,))
     return Digest(
-        title=config.title, created=now, items=items, timezone=config.timezone,
+        title=config.title, created=now, items=tuple(items), timezone=config.timezone,
         language=config.language, sections=tuple(s for s in sections if s),
         follow_ups=(follow_up,),
     )  # fmt: skip

@@ -19,6 +19,7 @@ from conftest import (
     REPO,
     respond,
     run_cli,
+    smtp_delivery,
     stall,
     stderr_lines,
     wait_for,
@@ -136,6 +137,20 @@ def test_a_folder_with_no_valid_config_exits_1_naming_each(tmp_path):
     assert lines[2] == f"digest: {folder}: no valid digest config to schedule (2 with errors)"
 
 
+def test_a_scheduled_run_that_sends_a_queued_digest_says_so(tmp_path, site, smtp_server):
+    """The daemon's line said "nothing new" for a run that sent what an earlier run had
+    queued for a recipient whose server had said "try later"."""
+    smtp_server.defer = {"later@example.org"}
+    delivery = smtp_delivery(smtp_server, to="[ana@example.org, later@example.org]")
+    config = write_config(tmp_path, site.base_url, delivery=delivery, feeds=DEMO_FEEDS[:1])
+    assert run_cli("run", "--config", str(config)).returncode == 0
+    smtp_server.defer = set()
+    outcome = run_digest(config, "Test Brief")
+    assert outcome == (
+        "ok: nothing new (0 new articles); sent the queued digest to later@example.org"
+    )
+
+
 def test_a_config_broken_while_the_daemon_runs_fails_that_run_only(tmp_path):
     config = write_config(tmp_path, "http://127.0.0.1:9", extra="schedule: 0 7 * * *\n")
     config.write_text(config.read_text().replace("max_items:", "max_item:"))
@@ -146,10 +161,11 @@ def test_a_config_broken_while_the_daemon_runs_fails_that_run_only(tmp_path):
 class Daemon:
     """`digest schedule` in a subprocess, its log collected line by line."""
 
-    def __init__(self, config: Path, signal_on: str | None = None):
+    def __init__(self, config: Path, signal_on: str | None = None, verbose: bool = False):
         self.signal_on = signal_on  # SIGTERM the daemon as soon as a line holds this
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "digest", "schedule", "--config", str(config)],
+            [sys.executable, "-m", "digest", "schedule", "--config", str(config)]
+            + (["-v"] if verbose else []),
             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )  # fmt: skip
         self.lines: list[str] = []
@@ -252,6 +268,16 @@ def test_the_daemon_logs_which_feed_failed_and_why_as_run_does(tmp_path, site):
     assert line.endswith(
         f"digest: brief: skipped: feed 'Gone' ({site.base_url}/gone/feed.xml): HTTP 404 Not Found"
     ), line
+    # With -v the failure is logged as it happens: said once, not again after the run.
+    again = _daily_config(tmp_path, site.base_url, "again.yaml", "again", feeds=feeds)
+    _ran_yesterday(again, "again")
+    verbose = Daemon(again, verbose=True)
+    try:
+        assert verbose.saw("again: run ok"), verbose.lines
+    finally:
+        assert verbose.stop() == 0, verbose.lines
+    said = [line for line in verbose.lines if "gone/feed.xml): HTTP 404" in line]
+    assert len(said) == 1, said
 
 
 def _daemon_in_a_slow_run(tmp_path, site, demo_feeds: int) -> Daemon:

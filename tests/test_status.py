@@ -68,6 +68,25 @@ def test_status_shows_runs_deliveries_failing_feeds_and_the_next_run(tmp_path, s
     assert as_json["next_run"].endswith("07:00+01:00")  # 07:00 in Paris, in winter
 
 
+def test_a_failed_run_that_sent_a_queued_digest_says_both(tmp_path, site, smtp_server):
+    """Every feed failed, but the run sent what the last run had queued: its line in
+    `digest status` said only that the feed failed, and stdout only "nothing to deliver"."""
+    smtp_server.defer = {"later@example.org"}
+    delivery = smtp_delivery(smtp_server, to="[ana@example.org, later@example.org]")
+    config = write_config(tmp_path, site.base_url, delivery=delivery, feeds=DEMO_FEEDS[:1])
+    assert run_cli("run", "--config", str(config)).returncode == 0
+    smtp_server.defer = set()
+    site.overrides = {f"/{DEMO_FEEDS[0][1]}": respond(500, b"down", "text/plain")}
+    failed = run_cli("run", "--config", str(config))
+    assert failed.returncode == 1
+    sent, nothing = failed.stdout.splitlines()
+    assert sent.startswith("Test Brief: sent the queued digest to 1 recipient (later@example.org)")
+    assert nothing == "Test Brief: nothing to deliver: the feed failed"
+    lines = run_cli("status", "--config", str(config)).stdout.splitlines()
+    newest = lines[lines.index("last runs (newest first, times in UTC):") + 1]
+    assert newest.endswith(" the feed failed; sent the queued digest to later@example.org"), newest
+
+
 def test_a_failing_feed_taken_out_of_the_config_is_no_longer_listed(tmp_path, site):
     site.overrides = {"/broken/feed.xml": respond(500, b"oops", "text/plain")}
     feeds = [*DEMO_FEEDS[:1], ("Broken", f"{site.base_url}/broken/feed.xml", "World")]

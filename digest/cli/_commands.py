@@ -11,7 +11,6 @@ stage's libraries (scipy, httpx, trafilatura), which `--help`, `status`, `feeds`
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import logging
 import signal
@@ -19,7 +18,7 @@ import sys
 import tempfile
 import threading
 import webbrowser
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -27,10 +26,10 @@ from typing import Any
 from ..config import FeedConfig, load_config, settings_help
 from ..errors import DeliveryError, DigestError
 from ..mail import delivered_to
-from ..models import Digest, RunReport, Skipped, Source
+from ..models import Digest, RunReport, Source
 from ..text import plural
 from ..version import code_identity
-from ._problems import delivery_lines, problem_lines
+from ._problems import LoggedProblems, delivery_lines, logging_problems, problem_lines
 from ._progress import (
     LINES,
     LOG_FORMATS,
@@ -101,43 +100,7 @@ def _source_json(source: Source, articles: bool = False) -> dict[str, Any]:
     }
 
 
-class _LoggedProblems(logging.Filter):
-    """The values of the lines logged while a run goes on (with -v: a feed or page that
-    failed is logged as it happens), so that the summary after the run does not say one of
-    them a second time, in another form."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.logged: list[tuple[str, ...]] = []
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.levelno >= logging.INFO and isinstance(record.args, tuple):
-            self.logged.append(tuple(str(value) for value in record.args))
-        return True
-
-    def said(self, problem: Skipped) -> bool:
-        """Whether a logged warning held this problem's reason, and its URL or feed."""
-        return any(
-            problem.reason in values and (problem.target in values or problem.feed in values)
-            for values in self.logged
-        )
-
-
-@contextlib.contextmanager
-def _logging_problems() -> Iterator[_LoggedProblems]:
-    """Note the warnings our log shows while the block runs (see _LoggedProblems)."""
-    noted = _LoggedProblems()
-    handlers = [h for h in logging.getLogger("digest").handlers if isinstance(h, StderrHandler)]
-    for handler in handlers:
-        handler.addFilter(noted)
-    try:
-        yield noted
-    finally:
-        for handler in handlers:
-            handler.removeFilter(noted)
-
-
-def _print_problems(report: RunReport, logged: _LoggedProblems | None = None) -> None:
+def _print_problems(report: RunReport, logged: LoggedProblems | None = None) -> None:
     for line in problem_lines(report, logged.said if logged is not None else None):
         LINES.say(line)
 
@@ -147,7 +110,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .. import pipeline
 
     try:
-        with _logging_problems() as logged, watching(args.log_format, args.verbose):
+        with logging_problems() as logged, watching(args.log_format, args.verbose):
             report = pipeline.run(config)
     except DeliveryError as error:
         if error.report is not None:  # the feeds' problems matter even when sending failed
@@ -157,6 +120,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     # Late reports on stories already sent are listed under those stories, not sent as
     # new ones: count them apart from the items.
     joined = report.articles_joined_delivered
+    if report.digest is None and report.delivered_to:
+        # What went out first: "nothing new" and then "sent" read as a contradiction.
+        where = delivered_to(report.delivered_to, config.delivery)
+        print(f"{config.title}: sent the queued digest to {where}")
     if report.digest is None and report.failure and not report.refused:
         # Every feed failed: "nothing new" would read as a quiet news day.
         print(f"{config.title}: nothing to deliver: {report.failure}")
@@ -164,10 +131,6 @@ def cmd_run(args: argparse.Namespace) -> int:
         failed = f", {len(report.feeds_failed)} failed" if report.feeds_failed else ""
         pooled = report.feeds_pooled
         read = f", {plural(pooled, 'feed')} read from the store's pool" if pooled else ""
-        # What went out first: "nothing new" and then "sent" read as a contradiction.
-        if report.delivered_to:
-            where = delivered_to(report.delivered_to, config.delivery)
-            print(f"{config.title}: sent the queued digest to {where}")
         print(
             f"{config.title}: nothing new to deliver ("
             f"{plural(report.articles_new, 'new article')} fetched, "
@@ -199,7 +162,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     from .. import pipeline
 
-    with _logging_problems() as logged, watching(args.log_format, args.verbose):
+    with logging_problems() as logged, watching(args.log_format, args.verbose):
         report = pipeline.preview(config)
     _print_problems(report, logged)
     if args.json:

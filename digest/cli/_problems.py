@@ -3,10 +3,13 @@ logs: one form for both (docs/commands.md, "Watching a run")."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import logging
+from collections.abc import Callable, Iterator
 
 from ..models import RunReport, Skipped
 from ..text import plural
+from ._progress import StderrHandler
 
 
 def problem_lines(
@@ -66,3 +69,39 @@ def delivery_lines(report: RunReport) -> list[str]:
             for to, reason in report.deferred.items()
         ),
     ]
+
+
+class LoggedProblems(logging.Filter):
+    """The values of the lines logged while a run goes on (with -v: a feed or page that
+    failed is logged as it happens), so that the summary after the run does not say one of
+    them a second time, in another form."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.logged: list[tuple[str, ...]] = []
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.INFO and isinstance(record.args, tuple):
+            self.logged.append(tuple(str(value) for value in record.args))
+        return True
+
+    def said(self, problem: Skipped) -> bool:
+        """Whether a logged warning held this problem's reason, and its URL or feed."""
+        return any(
+            problem.reason in values and (problem.target in values or problem.feed in values)
+            for values in self.logged
+        )
+
+
+@contextlib.contextmanager
+def logging_problems() -> Iterator[LoggedProblems]:
+    """Note the warnings our log shows while the block runs (see LoggedProblems)."""
+    noted = LoggedProblems()
+    handlers = [h for h in logging.getLogger("digest").handlers if isinstance(h, StderrHandler)]
+    for handler in handlers:
+        handler.addFilter(noted)
+    try:
+        yield noted
+    finally:
+        for handler in handlers:
+            handler.removeFilter(noted)

@@ -36,7 +36,7 @@ from ..errors import ConfigError, DeliveryError, DigestError, RunLocked, StoreEr
 from ..models import RunReport
 from ..store import last_run, maybe_time
 from ..text import plural
-from ._problems import delivery_lines, problem_lines
+from ._problems import LoggedProblems, delivery_lines, logging_problems, problem_lines
 from ._progress import LogProgress, items_and_follow_ups
 
 log = logging.getLogger("digest.schedule")
@@ -171,25 +171,28 @@ def run_digest(config_path: Path, name: str) -> str:
 
     started = time.monotonic()
     log.info("%s: run started", name)
+    logged = LoggedProblems()  # what -v showed as it happened, not said again
     try:
         config = load_config(config_path)
         # A line per stage, named: the daemon's digests may run at the same time.
         progress = LogProgress(log.info, prefix=f"{name}: ")
-        with progress, pipeline.reporting_progress(progress):
+        with logging_problems() as logged, progress, pipeline.reporting_progress(progress):
             report = pipeline.run(config)
     except RunLocked as error:
         outcome = f"skipped: {error}"
     except DigestError as error:
         if isinstance(error, DeliveryError) and error.report is not None:
-            _log_problems(name, error.report)  # the feeds' problems matter here too
+            _log_problems(name, error.report, logged)  # the feeds' problems matter here too
         outcome = f"failed: {error}"
     except Exception as error:  # the daemon must outlive any one run's bug
         log.exception("%s: run crashed", name)
         outcome = f"failed: {type(error).__name__}: {error}"
     else:
-        _log_problems(name, report)
+        _log_problems(name, report, logged)
         if report.digest is None:
             done = f"nothing new ({report.articles_new} new articles)"
+            if report.delivered_to:  # what an earlier run queued, sent now
+                done += f"; sent the queued digest to {', '.join(report.delivered_to)}"
         else:
             shown = items_and_follow_ups(len(report.digest.items), report.articles_joined_delivered)
             done = f"delivered {shown} to {', '.join(report.delivered_to) or 'nobody'}"
@@ -204,10 +207,11 @@ def run_digest(config_path: Path, name: str) -> str:
     return outcome
 
 
-def _log_problems(name: str, report: RunReport) -> None:
+def _log_problems(name: str, report: RunReport, logged: LoggedProblems) -> None:
     """The lines `digest run` prints for the run's problems, named by digest: which feed
-    failed and why, which recipient a server refused and its reason."""
-    for line in [*problem_lines(report), *delivery_lines(report)]:
+    failed and why, which recipient a server refused and its reason; those the log showed
+    as they happened (with -v: `logged`) are not said again."""
+    for line in [*problem_lines(report, logged.said), *delivery_lines(report)]:
         log.warning("%s: %s", name, line)
 
 

@@ -144,8 +144,6 @@ def _build(config: Config, now: datetime, send: bool) -> RunReport:
                         f"{duration_text(config.alerts.after)} or more: {', '.join(alerted)}"
                     )
             _expire(config, store, report, now)
-            if send and report.articles_expired:
-                store.note_run(run_id, _expired_line(config, report.articles_expired))
             # Pending articles beyond the last digest's watermark: new ones, and the stories
             # `max_items` held back from it (Store.stage_digest), so a quiet spell still sends
             # them instead of letting them expire.
@@ -175,12 +173,14 @@ def _build(config: Config, now: datetime, send: bool) -> RunReport:
                 store.join_repeats(weighed.repeats)
                 # Nothing can go out: not weighed again each run, until feeds or filters change.
                 store.weighed_all_pending(eligibility)
+            # What `digest status` says of the run besides its digest: a digest an earlier run
+            # queued and this one sent (not only "nothing new"), the articles it let expire.
+            notes = []
             if send and digest is None and report.delivered_to:
-                # It sent what an earlier run queued: `digest status` says so, not only
-                # "nothing new".
-                notes = [f"sent the queued digest to {first_few(report.delivered_to)}"]
-                if report.articles_expired:
-                    notes.append(_expired_line(config, report.articles_expired))
+                notes.append(f"sent the queued digest to {first_few(report.delivered_to)}")
+            if send and report.articles_expired:
+                notes.append(_expired_line(config, report.articles_expired))
+            if notes:
                 store.note_run(run_id, "; ".join(notes))
             if not send:
                 store.note_run(run_id, _preview_note(digest))
@@ -191,13 +191,7 @@ def _build(config: Config, now: datetime, send: bool) -> RunReport:
             if send:
                 report.failure = run_failure(config, report)
                 if report.failure:
-                    expired = report.articles_expired
-                    store.fail_run(
-                        run_id,
-                        f"{report.failure}; {_expired_line(config, expired)}"
-                        if expired
-                        else report.failure,
-                    )
+                    store.fail_run(run_id, "; ".join([report.failure, *notes]))
     finally:
         store.close()
     return report

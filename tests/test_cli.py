@@ -47,6 +47,16 @@ def test_usage_errors_exit_2(capsys):
     assert "--config" in capsys.readouterr().err
 
 
+def test_main_called_again_speaks_after_a_stderr_whose_reader_left(tmp_path, capsys):
+    """A script or test calling main() twice: once stderr's reader had left, every later
+    call in the process printed nothing at all."""
+    from digest.cli._progress import LINES
+
+    LINES.reader_gone = True  # as a first call whose stderr broke leaves it
+    assert main(["check", "--config", str(tmp_path / "none.yaml")]) == 1
+    assert "none.yaml" in capsys.readouterr().err
+
+
 def test_extract_reads_gzipped_pages_and_reports_removed_blocks(tmp_path):
     source = REPO / "config/demo/sites/techwire/articles/meta-compute-cloud.html"
     packed = tmp_path / "page.html.gz"

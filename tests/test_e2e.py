@@ -218,6 +218,19 @@ def test_a_reader_of_stderr_that_leaves_does_not_fail_the_run(tmp_path, site):
     assert " ok " in status.stdout and "Broken pipe" not in status.stdout, status.stdout
 
 
+def test_a_failed_run_whose_stdout_reader_left_still_exits_1(tmp_path, site):
+    """`digest run | head -1` with every feed down: the broken pipe on the outcome line made
+    the command exit 0, and cron's mail or a wrapper's `|| alert` saw a success."""
+    site.overrides = {f"/{DEMO_FEEDS[0][1]}": respond(500, b"down", "text/plain")}
+    config = write_config(tmp_path, site.base_url, feeds=DEMO_FEEDS[:1])
+    command = [sys.executable, "-m", "digest", "run", "--config", str(config)]
+    with subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as run:
+        run.stdout.close()  # the reader is gone before the outcome line
+        _, err = run.communicate(timeout=120)
+    assert run.returncode == 1, err
+    assert err.decode().rstrip().endswith("digest: the feed failed"), err
+
+
 def test_the_shipped_demo_config_runs(tmp_path):
     demo = (REPO / "config" / "demo.yaml").read_text()
     demo = demo.replace("root: demo/sites", f"root: {DEMO_SITES}")

@@ -11,8 +11,10 @@ stage's libraries (scipy, httpx, trafilatura), which `--help`, `status`, `feeds`
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
+import os
 import signal
 import sys
 import tempfile
@@ -23,7 +25,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from ..config import FeedConfig, load_config, settings_help
+from ..config import Config, FeedConfig, load_config, settings_help
 from ..errors import DeliveryError, DigestError
 from ..mail import delivered_to
 from ..models import Digest, RunReport, Source
@@ -116,6 +118,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         if error.report is not None:  # the feeds' problems matter even when sending failed
             _print_problems(error.report, logged)
         raise
+    _say_outcome(config, report, logged)
+    return 1 if report.failure else 0
+
+
+def _say_outcome(config: Config, report: RunReport, logged: LoggedProblems) -> None:
+    """What `digest run` prints once the run is over (see cmd_run)."""
     _print_problems(report, logged)
     # Late reports on stories already sent are listed under those stories, not sent as
     # new ones: count them apart from the items.
@@ -123,15 +131,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     if report.digest is None and report.delivered_to:
         # What went out first: "nothing new" and then "sent" read as a contradiction.
         where = delivered_to(report.delivered_to, config.delivery)
-        print(f"{config.title}: sent the queued digest to {where}")
+        _out(f"{config.title}: sent the queued digest to {where}")
     if report.digest is None and report.failure and not report.refused:
         # Every feed failed: "nothing new" would read as a quiet news day.
-        print(f"{config.title}: nothing to deliver: {report.failure}")
+        _out(f"{config.title}: nothing to deliver: {report.failure}")
     elif report.digest is None:
         failed = f", {len(report.feeds_failed)} failed" if report.feeds_failed else ""
         pooled = report.feeds_pooled
         read = f", {plural(pooled, 'feed')} read from the store's pool" if pooled else ""
-        print(
+        _out(
             f"{config.title}: nothing new to deliver ("
             f"{plural(report.articles_new, 'new article')} fetched, "
             f"{plural(report.feeds_not_modified, 'feed')} unchanged{read}{failed})"
@@ -150,12 +158,11 @@ def cmd_run(args: argparse.Namespace) -> int:
             fetched += ", the rest were fetched earlier by a preview or run"
         shown = items_and_follow_ups(len(report.digest.items), joined, " on stories sent before")
         counts = f"{plural(sources, 'source')}; {fetched}" if report.digest.items else fetched
-        print(f"{config.title}: delivered {shown} ({counts}) to {where}")
+        _out(f"{config.title}: delivered {shown} ({counts}) to {where}")
     for line in delivery_lines(report):
         LINES.say(line)
     if report.failure and not report.refused:  # each refusal has its line above
         LINES.say(report.failure)
-    return 1 if report.failure else 0
 
 
 def cmd_preview(args: argparse.Namespace) -> int:
@@ -512,17 +519,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         # `digest preview | head`: the reader left; say nothing more on a closed pipe.
-        sys.stderr.close()
+        _stdout_gone()
         return 0
     finally:
         if previous is not None:  # main() called in a longer-lived process (tests, scripts)
             signal.signal(signal.SIGTERM, previous)
 
 
+def _out(line: str) -> None:
+    """A line on stdout; when its reader has left (`digest run | head -1`), the run is
+    done all the same: the lines after it and the exit code stand."""
+    try:
+        print(line, flush=True)
+    except BrokenPipeError:
+        _stdout_gone()
+
+
+def _stdout_gone() -> None:
+    """Stdout's reader has left: what is still buffered for it goes nowhere, and Python's
+    exit does not fail on flushing it (which would make the exit code 120)."""
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
 def _configure_logging(verbose: bool, log_format: str) -> None:
     """Our own log on stderr; the libraries' chatter (trafilatura, httpx) only with -v.
     Every line in the form `log_format` says (dated in "timestamped")."""
     LINES.timestamped = log_format == "timestamped"
+    LINES.reader_gone = False  # main() called again in one process, with a stderr that works
     handler = StderrHandler()
     handler.setFormatter(LineFormatter())
     own = logging.getLogger("digest")

@@ -60,15 +60,18 @@ def plural(count: int, noun: str, nouns: str | None = None) -> str:
 
 
 def duration_text(span: timedelta) -> str:
-    """A duration as a config writes one: "30s", "45m", "6h", "2d", "1d 12h" (its two
-    largest units)."""
-    seconds = int(span.total_seconds())
+    """A duration in the units a config writes: "30s", "2h", "1d 2h 30m" (whole seconds;
+    a part of a second as "0.5s")."""
+    seconds = span.total_seconds()
+    if seconds < 1:
+        return f"{seconds:g}s"
     parts = []
+    whole = int(seconds)
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        count, seconds = divmod(seconds, size)
+        count, whole = divmod(whole, size)
         if count:
             parts.append(f"{count}{unit}")
-    return " ".join(parts[:2]) or "0s"
+    return " ".join(parts)
 
 
 def first_few(items: Sequence[str], separator: str = ", ", shown: int = 3) -> str:

@@ -34,7 +34,7 @@ from conftest import DEMO_FEEDS, REPO, respond, run_cli, stall, stderr_lines, wr
 from sites import LocalSite, fill_placeholders
 
 import digest
-from digest.pages._extract import MAX_MARKUP, extract_page, fit_markup
+from digest.pages._extract import MAX_MARKUP, MAX_TAGS, extract_page, fit_markup
 
 HOSTILE = REPO / "tests" / "fixtures" / "hostile"
 Handler = Callable[[BaseHTTPRequestHandler], None]
@@ -440,6 +440,19 @@ def test_a_page_of_10_mb_markup_is_cut_to_what_extraction_can_take():
     assert any(block.text.startswith("The harbour authority") for block in extracted.blocks)
     for hostile in (b"<script" * 1_000_000, b"<style><script></style>" * 300_000):
         assert len(fit_markup(hostile)) <= MAX_MARKUP
+
+
+def test_a_page_of_a_hundred_thousand_tiny_paragraphs_is_cut_before_extraction():
+    """Under 1 MB, 131,000 "<p>a</p>" cost trafilatura 50 s of CPU (its time grows with the
+    square of the paragraphs): a 2 KB gzip body could hold a run's pages for minutes."""
+    story = b"<p>The ferry line adds two winter crossings between Kelvik and Tarrow.</p>"
+    page = b"<html><body><article><h1>Ferries</h1>" + story + b"<p>a</p>" * 131_000
+    page += b"</article></body></html>"
+    assert len(page) < MAX_MARKUP
+    fitted = fit_markup(page)
+    assert fitted.count(b"<") <= MAX_TAGS and fitted.startswith(page[:1000])
+    extracted = extract_page(page, "http://127.0.0.1/ferries.html")
+    assert any("two winter crossings" in block.text for block in extracted.blocks)
 
 
 def test_a_tls_server_with_a_self_signed_certificate_is_one_line(tmp_path, site, load):

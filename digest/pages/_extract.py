@@ -43,6 +43,10 @@ _DATE_PARAMS = {
 # is cut, after dropping its scripts and styles, which trafilatura ignores anyway. News
 # articles are far shorter.
 MAX_MARKUP = 1024 * 1024
+# And past this many tags ("<", closing ones too): its time grows with the square of the
+# paragraphs (bench/big_pages.py --tags), and 1 MB of "<p>a</p>" took 50 s of CPU. The
+# pages of ../shared/data hold at most 19,629.
+MAX_TAGS = 40_000
 _HEAVY_TAGS = (b"script", b"style")
 # Babel's table of language aliases, ISO 639-2 codes among them.
 _LANGUAGE_ALIASES: dict[str, str] = get_global("language_aliases")
@@ -134,11 +138,23 @@ def _extractor(precision: bool = False) -> Extractor:
     )
 
 
-def fit_markup(raw: bytes, limit: int = MAX_MARKUP) -> bytes:
-    """`raw` without <script> and <style> elements, then cut to `limit` bytes, when it is
-    longer than `limit`. Linear in the page size, whatever tags a hostile page repeats."""
-    if len(raw) <= limit:
+def fit_markup(raw: bytes, limit: int = MAX_MARKUP, most_tags: int = MAX_TAGS) -> bytes:
+    """`raw` without <script> and <style> elements, then cut to `limit` bytes and before its
+    `most_tags`-th tag, when it is longer or holds more. Linear in the page size, whatever
+    tags a hostile page repeats."""
+    if len(raw) <= limit and raw.count(b"<") <= most_tags:
         return raw
+    fitted = _without_heavy(raw, limit)[:limit]
+    position = -1
+    for _ in range(most_tags):
+        position = fitted.find(b"<", position + 1)
+        if position < 0:
+            return fitted
+    return fitted[:position]
+
+
+def _without_heavy(raw: bytes, limit: int) -> bytes:
+    """`raw` without its <script> and <style> elements, as far as `limit` bytes are kept."""
     lower = raw.lower()
     parts: list[bytes] = []
     kept = 0
@@ -162,7 +178,7 @@ def fit_markup(raw: bytes, limit: int = MAX_MARKUP) -> bytes:
         position = len(raw) if close < 0 else close + 1
         if kept > limit:
             break
-    return b"".join(parts)[:limit]
+    return b"".join(parts)
 
 
 def _metadata(tree: lxml.html.HtmlElement, url: str) -> Document:

@@ -49,11 +49,16 @@ _MAX_REDIRECTS = 5
 # The most one request may take, from its start to its last byte, redirects included, in
 # units of fetch.timeout (which bounds each wait for the network: connecting, each read).
 REQUEST_BUDGET = 3
-# After this many page requests in a row to one host timed out, the run asks that host for
-# no more pages: a server that drips every page up to the limit would otherwise hold the run
-# for pages x timeout / fetch.per_host (a feed of 100 such pages: 50 minutes at the
-# defaults). Feeds, which the operator named one by one, are each asked.
+# After this many page requests to one host timed out (or arrived whole only after
+# fetch.timeout), the run asks that host for no more pages: a server that drips every page
+# up to the limit would otherwise hold the run for pages x timeout / fetch.per_host (a feed
+# of 100 such pages: 50 minutes at the defaults). Counted over the run, not in a row: a
+# host that answers every other page at once held a run for 25 minutes. And after
+# FEED_TIMEOUTS of one feed's page requests, over all their hosts, that feed's pages are
+# not asked either: a feed can link to a hundred hosts. Feeds, which the operator named one
+# by one, are each asked.
 HOST_TIMEOUTS = 3
+FEED_TIMEOUTS = 10
 _REDIRECTS = (301, 302, 303, 307, 308)
 _PERMANENT = (301, 308)
 # The Content-Encodings _CappedDecoder decodes, so those a body may be kept in
@@ -122,7 +127,8 @@ class Fetcher:
             lambda: threading.Semaphore(settings.per_host)
         )
         self._slots_lock = threading.Lock()
-        self._timeouts_in_a_row: dict[str, int] = defaultdict(int)
+        self._slow_by_host: dict[str, int] = defaultdict(int)
+        self._slow_by_feed: dict[str, int] = defaultdict(int)
 
     def __enter__(self) -> Fetcher:
         return self
@@ -271,14 +277,14 @@ class Fetcher:
                     secret = ()  # a redirect left the feed's origin: not even back there
                 try:
                     if request.stage == "page":
-                        self._refuse_if_silent(url)
+                        self._refuse_if_silent(url, request.trusted_feed)
                     client = self._client_for(url, feed, named)
                     with client.stream("GET", url, headers=sent) as response:
                         status = response.status_code
                         location = response.headers.get("Location")
                         if status in _REDIRECTS and location:
                             if request.stage == "page":
-                                self._note_answer(url, time.monotonic() - hop_started)
+                                self._note_answer(url, request.trusted_feed, hop_started)
                             url = _redirect_target(request, url, location)
                             # A -301-> B -302-> C: A now lives at B, which is only lent to C.
                             permanent = permanent and status in _PERMANENT
@@ -294,10 +300,10 @@ class Fetcher:
                             result = self._response(request, url, response, moved_to)
                         except FetchError:
                             if request.stage == "page":
-                                self._note_answer(url, time.monotonic() - hop_started)
+                                self._note_answer(url, request.trusted_feed, hop_started)
                             raise
                         if request.stage == "page":
-                            self._note_answer(url, time.monotonic() - hop_started)
+                            self._note_answer(url, request.trusted_feed, hop_started)
                         return replace(result, home_addresses=(peer,)) if peer else result
                 except BlockedAddress as refused:
                     reason = _refusal(refused, home)
@@ -306,7 +312,7 @@ class Fetcher:
                     raise FetchError(url, reason, blocked=True) from None
                 except httpx.TimeoutException:
                     if request.stage == "page":
-                        self._note_timeout(url)
+                        self._note_slow(url, request.trusted_feed)
                     raise FetchError(url, self._stalled(clock), timed_out=True) from None
                 except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError, UnicodeError) as e:
                     raise FetchError(url, f"invalid URL: {e}") from None
@@ -314,35 +320,37 @@ class Fetcher:
                     raise FetchError(url, _describe(error)) from None
         raise FetchError(request.url, f"more than {_MAX_REDIRECTS} redirects")
 
-    def _refuse_if_silent(self, url: str) -> None:
-        """Raise FetchError when HOST_TIMEOUTS page requests in a row to `url`'s host (at any
-        hop: a redirector's targets count as theirs) got no answer in time, or one that took
-        longer than fetch.timeout to arrive whole."""
+    def _refuse_if_silent(self, url: str, feed: str | None) -> None:
+        """Raise FetchError when HOST_TIMEOUTS page requests to `url`'s host (at any hop: a
+        redirector's targets count as theirs), or FEED_TIMEOUTS of its `feed`'s, got no
+        answer in time, or one that took longer than fetch.timeout to arrive whole."""
         host = host_of_or_empty(url)
         with self._slots_lock:
-            silent = self._timeouts_in_a_row[host] >= HOST_TIMEOUTS
-        if silent:
+            by_host = self._slow_by_host[host]
+            by_feed = self._slow_by_feed[feed] if feed else 0
+        if by_host >= HOST_TIMEOUTS:
+            raise FetchError(
+                url, f"not asked: {host} did not answer in time {HOST_TIMEOUTS} times in this run"
+            )
+        if by_feed >= FEED_TIMEOUTS:
             raise FetchError(
                 url,
-                f"not asked: {host} did not answer in time {HOST_TIMEOUTS} times in a row in "
-                "this run",
+                f"not asked: {FEED_TIMEOUTS} pages of this feed did not answer in time in this run",
             )
 
-    def _note_timeout(self, url: str) -> None:
+    def _note_slow(self, url: str, feed: str | None) -> None:
         with self._slots_lock:
-            self._timeouts_in_a_row[host_of_or_empty(url)] += 1
+            self._slow_by_host[host_of_or_empty(url)] += 1
+            if feed:
+                self._slow_by_feed[feed] += 1
 
-    def _note_answer(self, url: str, seconds: float) -> None:
-        """Any answer (an error status too) shows the host is there; one that took longer
-        than fetch.timeout (`seconds`, this hop's alone) counts as a timeout. A host that
-        drips each page out just within the request's budget (3 x fetch.timeout) would
-        otherwise hold the run for pages x budget / per-host slots: 100 pages, 49 minutes."""
-        slow = seconds > self.settings.timeout
-        with self._slots_lock:
-            if slow:
-                self._timeouts_in_a_row[host_of_or_empty(url)] += 1
-            else:
-                self._timeouts_in_a_row[host_of_or_empty(url)] = 0
+    def _note_answer(self, url: str, feed: str | None, hop_started: float) -> None:
+        """An answer (an error status too) that took longer than fetch.timeout (since
+        `hop_started`: this hop's time alone) counts as a timeout. A host that drips each
+        page out just within the request's budget (3 x fetch.timeout) would otherwise hold
+        the run for pages x budget / per-host slots: 100 pages, 49 minutes."""
+        if time.monotonic() - hop_started > self.settings.timeout:
+            self._note_slow(url, feed)
 
     def _stalled(self, clock: RequestClock) -> str:
         """Why a request timed out: a silence longer than fetch.timeout, or a request that

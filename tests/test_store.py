@@ -231,6 +231,24 @@ def test_prune_forgets_old_site_blocks_and_problems(store):
     assert set(store.site_blocks("a.example", ["f1", "f2"])) == {"f2"}
 
 
+def test_prune_forgets_the_text_of_articles_no_run_reads_again_and_still_knows_them(store):
+    """Articles kept their whole text for ever: a busy digest's state grew by gigabytes a
+    year, though a sent article's text is read back only while a late report may join it."""
+    old = [new(1, hours_ago=24 * 40), new(2, hours_ago=24 * 40), new(3, hours_ago=24 * 40)]
+    store.add_articles([*old, new(4, hours_ago=24 * 3)], NOW - timedelta(days=40))
+    ids = {a.title: a.id for a in store.articles(("pending",), since=None)}
+    item = DigestItem("Title 1", entry(1).url, "S", "en", None, (),
+                      (ids["Title 1"], ids["Title 2"], ids["Title 4"]))  # fmt: skip
+    store.stage_digest("S", [item], [Staged("a@b.example", "<1@x>", b"m")], None, NOW)
+    store.prune(NOW, read_back=timedelta(days=60))  # a 60-day window reads them back
+    assert dict(store.db.execute("SELECT title, text FROM articles"))["Title 1"] == "Text."
+    store.prune(NOW, read_back=timedelta(days=7))
+    texts = dict(store.db.execute("SELECT title, text FROM articles"))
+    # Sent 40 days ago: no text. Sent but recent, or still pending: kept.
+    assert texts == {"Title 1": "", "Title 2": "", "Title 3": "Text.", "Title 4": "Text."}
+    assert store.known([entry(1), entry(2), entry(5)]) == {entry(1).url, entry(2).url}
+
+
 def test_site_blocks_of_the_first_schema_are_kept_in_the_keyed_table(tmp_path):
     path = tmp_path / "old.db"
     old = sqlite3.connect(path, isolation_level=None)

@@ -185,7 +185,8 @@ def _build(config: Config, now: datetime, send: bool) -> RunReport:
             if not send:
                 store.note_run(run_id, _preview_note(digest))
             report.pending_left = store.count("pending")
-            store.prune(now)
+            # What a later run may still read of the articles' text (see _weigh).
+            store.prune(now, max(config.window, JOIN_HORIZON))
             if send and not report.delivered_to and not report.refused:
                 _raise_if_nobody_has_it(config, store, report)
             if send:

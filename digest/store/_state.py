@@ -58,6 +58,8 @@ __all__ = ["MIGRATIONS", "QUEUE_LIMIT", "STALE_LOCK", "FeedState", "NewArticle",
 # Site chrome changes with redesigns; a block not seen for this long no longer teaches much.
 SITE_MEMORY = timedelta(days=60)
 PROBLEM_MEMORY = timedelta(days=90)
+# How long past the last run that may read it an article keeps its text (Store.prune).
+TEXT_MARGIN = timedelta(days=7)
 # A pending article out of the window whose start is the two parameters (the same time):
 # published and first stored before it (first_seen is never NULL, see _migrations.py).
 _OUT = "(published < ? AND first_seen < ?)"
@@ -495,13 +497,24 @@ class Store(DeliveryLog, FeedHealthRecords, TermStore, ArticlePool):
                 [(_iso(now), p.stage, p.target, p.feed, p.reason, self.digest) for p in problems],
             )
 
-    def prune(self, now: datetime) -> None:
-        """Forget old site chrome and old problems, so that neither grows without end.
+    def prune(self, now: datetime, read_back: timedelta = timedelta(0)) -> None:
+        """Forget old site chrome and old problems, so that neither grows without end, and
+        the text of the articles a run no longer reads.
 
-        Articles are kept: they are what tells a new feed entry from one already sent. So
-        are the entries kept outside the window: few (a feed's new entries come in dated
-        within it), and what a wider window brings in.
+        Articles are kept: they are what tells a new feed entry from one already sent. But
+        their text, most of a state's size (a few KB each, a thousand a day for a busy
+        digest), is read back only while they may be clustered again: pending ones, and
+        sent ones within `read_back` (the window, or how long a late report may join a
+        story). Past that and TEXT_MARGIN, a sent or expired article keeps its address,
+        guid and headline, not its text. So are the entries kept outside the window: few (a
+        feed's new entries come in dated within it), and what a wider window brings in.
         """
+        self.db.execute(
+            "UPDATE articles SET text = '', removed = NULL WHERE digest = ? AND status != "
+            "'pending' AND published < ? AND first_seen < ? AND (text != '' OR removed IS "
+            "NOT NULL)",
+            (self.digest, *[_iso(now - read_back - TEXT_MARGIN)] * 2),
+        )
         self.db.execute("DELETE FROM site_blocks WHERE seen < ?", (_iso(now - SITE_MEMORY),))
         self.db.execute(
             "DELETE FROM problems WHERE digest = ? AND at < ?",

@@ -50,15 +50,18 @@ _MAX_REDIRECTS = 5
 # units of fetch.timeout (which bounds each wait for the network: connecting, each read).
 REQUEST_BUDGET = 3
 # After this many page requests to one host timed out (or arrived whole only after
-# fetch.timeout), the run asks that host for no more pages: a server that drips every page
-# up to the limit would otherwise hold the run for pages x timeout / fetch.per_host (a feed
-# of 100 such pages: 50 minutes at the defaults). Counted over the run, not in a row: a
-# host that answers every other page at once held a run for 25 minutes. And after
-# FEED_TIMEOUTS of one feed's page requests, over all their hosts, that feed's pages are
-# not asked either: a feed can link to a hundred hosts. Feeds, which the operator named one
-# by one, are each asked.
+# fetch.timeout), when they are also SLOW_SHARE of its answers in this run, the run asks
+# that host for no more pages: a server that drips every page up to the limit would
+# otherwise hold the run for pages x timeout / fetch.per_host (a feed of 100 such pages: 50
+# minutes at the defaults). Counted over the run, not in a row: a host that answers every
+# other page at once held a run for 25 minutes; a share, not a count alone: a big site with
+# three slow pages among sixty lost the other thirty. Past FEED_TIMEOUTS of one feed's
+# pages, over all their hosts, at that share, its pages are not asked either: a feed can
+# link to a hundred dripping hosts. Feeds, which the operator named one by one, are each
+# asked.
 HOST_TIMEOUTS = 3
 FEED_TIMEOUTS = 10
+SLOW_SHARE = 0.25
 _REDIRECTS = (301, 302, 303, 307, 308)
 _PERMANENT = (301, 308)
 # The Content-Encodings _CappedDecoder decodes, so those a body may be kept in
@@ -127,8 +130,9 @@ class Fetcher:
             lambda: threading.Semaphore(settings.per_host)
         )
         self._slots_lock = threading.Lock()
-        self._slow_by_host: dict[str, int] = defaultdict(int)
-        self._slow_by_feed: dict[str, int] = defaultdict(int)
+        # Per host and per feed (of pages): [slow answers and timeouts, all answers].
+        self._pace_by_host: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        self._pace_by_feed: dict[str, list[int]] = defaultdict(lambda: [0, 0])
 
     def __enter__(self) -> Fetcher:
         return self
@@ -312,7 +316,7 @@ class Fetcher:
                     raise FetchError(url, reason, blocked=True) from None
                 except httpx.TimeoutException:
                     if request.stage == "page":
-                        self._note_slow(url, request.trusted_feed)
+                        self._note_pace(url, request.trusted_feed, slow=True)
                     raise FetchError(url, self._stalled(clock), timed_out=True) from None
                 except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError, UnicodeError) as e:
                     raise FetchError(url, f"invalid URL: {e}") from None
@@ -323,34 +327,42 @@ class Fetcher:
     def _refuse_if_silent(self, url: str, feed: str | None) -> None:
         """Raise FetchError when HOST_TIMEOUTS page requests to `url`'s host (at any hop: a
         redirector's targets count as theirs), or FEED_TIMEOUTS of its `feed`'s, got no
-        answer in time, or one that took longer than fetch.timeout to arrive whole."""
+        answer in time, or one that took longer than fetch.timeout to arrive whole, and they
+        are SLOW_SHARE of its answers."""
         host = host_of_or_empty(url)
         with self._slots_lock:
-            by_host = self._slow_by_host[host]
-            by_feed = self._slow_by_feed[feed] if feed else 0
-        if by_host >= HOST_TIMEOUTS:
-            raise FetchError(
-                url, f"not asked: {host} did not answer in time {HOST_TIMEOUTS} times in this run"
-            )
-        if by_feed >= FEED_TIMEOUTS:
+            slow, asked = self._pace_by_host[host]
+            feed_slow, feed_asked = self._pace_by_feed[feed] if feed else (0, 0)
+        # The reasons name no count: the run says the pages not asked for one reason in one
+        # line (cli/_problems.py), whichever count each refusal saw.
+        if slow >= HOST_TIMEOUTS and slow >= SLOW_SHARE * asked:
             raise FetchError(
                 url,
-                f"not asked: {FEED_TIMEOUTS} pages of this feed did not answer in time in this run",
+                f"not asked: {host} did not answer in time {HOST_TIMEOUTS} times or more in "
+                f"this run, for {SLOW_SHARE:.0%} or more of its pages",
+            )
+        if feed_slow >= FEED_TIMEOUTS and feed_slow >= SLOW_SHARE * feed_asked:
+            raise FetchError(
+                url,
+                f"not asked: {FEED_TIMEOUTS} or more of this feed's pages did not answer in "
+                f"time in this run, {SLOW_SHARE:.0%} or more of them",
             )
 
-    def _note_slow(self, url: str, feed: str | None) -> None:
+    def _note_pace(self, url: str, feed: str | None, slow: bool) -> None:
         with self._slots_lock:
-            self._slow_by_host[host_of_or_empty(url)] += 1
+            paces = [self._pace_by_host[host_of_or_empty(url)]]
             if feed:
-                self._slow_by_feed[feed] += 1
+                paces.append(self._pace_by_feed[feed])
+            for pace in paces:
+                pace[0] += slow
+                pace[1] += 1
 
     def _note_answer(self, url: str, feed: str | None, hop_started: float) -> None:
         """An answer (an error status too) that took longer than fetch.timeout (since
         `hop_started`: this hop's time alone) counts as a timeout. A host that drips each
         page out just within the request's budget (3 x fetch.timeout) would otherwise hold
         the run for pages x budget / per-host slots: 100 pages, 49 minutes."""
-        if time.monotonic() - hop_started > self.settings.timeout:
-            self._note_slow(url, feed)
+        self._note_pace(url, feed, time.monotonic() - hop_started > self.settings.timeout)
 
     def _stalled(self, clock: RequestClock) -> str:
         """Why a request timed out: a silence longer than fetch.timeout, or a request that

@@ -455,6 +455,34 @@ def test_a_page_of_a_hundred_thousand_tiny_paragraphs_is_cut_before_extraction()
     assert any("two winter crossings" in block.text for block in extracted.blocks)
 
 
+def test_the_cut_keeps_a_pages_json_ld_and_cuts_no_tag_for_a_scripts_angle_brackets():
+    """An app script holding 40,004 "<" made the cut strip every script, JSON-LD too: the
+    page lost its date and author, though it held 44 tags. (A code review's page.)"""
+    ld = (
+        b'<script type="application/ld+json">{"@context":"https://schema.org","@type":'
+        b'"NewsArticle","datePublished":"2026-11-30T08:15:00Z","author":{"@type":"Person",'
+        b'"name":"Maria Okafor"}}</script>'
+    )
+    body = b"".join(
+        b"<p>The ferry line adds two winter crossings between Kelvik and Tarrow, paragraph %d, "
+        b"officials said on Monday.</p>" % n
+        for n in range(12)
+    )
+    app = b"<script>var rows=[" + b",".join(b'"<tr><td>%d</td></tr>"' % n for n in range(10_001))
+    page = (
+        b"<html><head><title>Ferries</title>" + ld + b"</head><body><article><h1>Ferries</h1>"
+        + body + b"</article>" + app + b"];</script></body></html>"
+    )  # fmt: skip
+    assert page.count(b"<") > MAX_TAGS
+    fitted = fit_markup(page)
+    assert ld in fitted and body in fitted and b"var rows" not in fitted
+    extracted = extract_page(page, "https://news.example/ferries")
+    assert extracted.author == "Maria Okafor" and extracted.published is not None
+    # Past 1 MB too, the JSON-LD stays while the rest is cut.
+    big = page.replace(b"</article>", b"</article>" + b"<div>x</div>" * 100_000)
+    assert len(big) > MAX_MARKUP and ld in fit_markup(big)
+
+
 def test_a_tls_server_with_a_self_signed_certificate_is_one_line(tmp_path, site, load):
 
     if shutil.which("openssl") is None:

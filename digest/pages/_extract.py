@@ -48,6 +48,7 @@ MAX_MARKUP = 1024 * 1024
 # pages of ../shared/data hold at most 19,629.
 MAX_TAGS = 40_000
 _HEAVY_TAGS = (b"script", b"style")
+_OPENING_TAG = 500  # bytes of a <script ...> where its type is looked for
 # Babel's table of language aliases, ISO 639-2 codes among them.
 _LANGUAGE_ALIASES: dict[str, str] = get_global("language_aliases")
 _HTML_LANG = re.compile(rb"<html[^>]*\blang\s*=\s*[\"']?([A-Za-z]{2,3})", re.IGNORECASE)
@@ -144,7 +145,10 @@ def fit_markup(raw: bytes, limit: int = MAX_MARKUP, most_tags: int = MAX_TAGS) -
     tags a hostile page repeats."""
     if len(raw) <= limit and raw.count(b"<") <= most_tags:
         return raw
-    fitted = _without_heavy(raw, limit)[:limit]
+    fitted = _without_heavy(raw, limit)
+    if len(fitted) <= limit and fitted.count(b"<") <= most_tags:
+        return fitted  # an inline script's "<" were most of them: no tag is cut
+    fitted = fitted[:limit]
     position = -1
     for _ in range(most_tags):
         position = fitted.find(b"<", position + 1)
@@ -154,7 +158,8 @@ def fit_markup(raw: bytes, limit: int = MAX_MARKUP, most_tags: int = MAX_TAGS) -
 
 
 def _without_heavy(raw: bytes, limit: int) -> bytes:
-    """`raw` without its <script> and <style> elements, as far as `limit` bytes are kept."""
+    """`raw` without its <script> and <style> elements, as far as `limit` bytes are kept.
+    A JSON-LD script stays: the page's date and author may be in it alone."""
     lower = raw.lower()
     parts: list[bytes] = []
     kept = 0
@@ -169,12 +174,17 @@ def _without_heavy(raw: bytes, limit: int) -> bytes:
             parts.append(raw[position:])
             break
         start, tag = min(starts)
-        parts.append(raw[position:start])
-        kept += start - position
         end = lower.find(b"</" + tag, start)
+        opening = lower[start : start + _OPENING_TAG]  # its attributes, within reason
+        keep = b"ld+json" in opening[: opening.find(b">") + 1] and end >= 0
+        stop = start if not keep else end  # (its closing tag follows, kept below)
+        parts.append(raw[position:stop])
+        kept += stop - position
         if end < 0:
             break  # an unclosed <script> runs to the end of the page, as in a browser
         close = lower.find(b">", end)
+        if keep:
+            parts.append(raw[end : len(raw) if close < 0 else close + 1])
         position = len(raw) if close < 0 else close + 1
         if kept > limit:
             break

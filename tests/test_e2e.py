@@ -231,6 +231,26 @@ def test_a_failed_run_whose_stdout_reader_left_still_exits_1(tmp_path, site):
     assert err.decode().rstrip().endswith("digest: the feed failed"), err
 
 
+def test_a_failed_check_whose_reader_left_exits_1_and_a_full_disk_is_one_line(tmp_path, site):
+    """`digest check | grep -q FAIL` exited 0 once the reader left; stdout on a full disk
+    ended a run's output with a traceback and lost its stderr lines."""
+    site.overrides = {f"/{DEMO_FEEDS[0][1]}": respond(404, b"gone", "text/plain")}
+    config = write_config(tmp_path, site.base_url, feeds=DEMO_FEEDS[:1])
+    command = [sys.executable, "-m", "digest", "check", "--config", str(config)]
+    pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
+    with subprocess.Popen(command, cwd=REPO, **pipes) as check:
+        check.stdout.close()
+        _, err = check.communicate(timeout=120)
+    assert check.returncode == 1, err
+    run = [sys.executable, "-m", "digest", "run", "--config", str(config)]
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(run, cwd=REPO, stdout=full, stderr=subprocess.PIPE, timeout=120,
+                              check=False, text=True)  # fmt: skip
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert "digest: cannot write to stdout: No space left on device" in done.stderr
+    assert done.stderr.rstrip().endswith("digest: the feed failed"), done.stderr
+
+
 def test_the_shipped_demo_config_runs(tmp_path):
     demo = (REPO / "config" / "demo.yaml").read_text()
     demo = demo.replace("root: demo/sites", f"root: {DEMO_SITES}")

@@ -204,18 +204,18 @@ def cmd_check(args: argparse.Namespace) -> int:
     from .. import pipeline
 
     count = len(config.feeds)
-    print(f"{args.config}: config is valid ({plural(count, 'feed')})")
+    _out(f"{args.config}: config is valid ({plural(count, 'feed')})")
     failures = 0
     for result in pipeline.check(config):
         # warn: read, but not all of it well (malformed XML); not a failure.
         mark = "FAIL" if not result.ok else "warn" if result.warning else "ok  "
-        print(f"{mark} {result.name}: {result.detail}  <{result.url}>")
+        _out(f"{mark} {result.name}: {result.detail}  <{result.url}>")
         failures += not result.ok
     # Then what a run needs besides its feeds: delivery (an SMTP session up to the login,
     # no mail sent, within delivery.timeout; or the outbox folder), and the folders it
     # writes. One line each, the server or folder and the problem named.
     for setup in pipeline.check_setup(config):
-        print(f"{'ok  ' if setup.ok else 'FAIL'} {setup.name}: {setup.detail}", flush=True)
+        _out(f"{'ok  ' if setup.ok else 'FAIL'} {setup.name}: {setup.detail}")
         failures += not setup.ok
     return 1 if failures else 0
 
@@ -532,6 +532,9 @@ def _out(line: str) -> None:
     try:
         print(line, flush=True)
     except BrokenPipeError:
+        _stdout_gone()
+    except OSError as error:  # a file on a full disk: said once, on stderr
+        LINES.say(f"cannot write to stdout: {error.strerror or error}")
         _stdout_gone()
 
 

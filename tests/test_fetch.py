@@ -287,6 +287,23 @@ def test_a_host_answering_every_other_page_at_once_is_not_asked_after_three_time
         assert busy.fetch(FetchRequest(f"{site.base_url}/techwire/feed.xml")).status == 200
 
 
+def test_fast_redirects_before_each_slow_page_do_not_dilute_the_slow_share(site, fetcher):
+    """Four fast redirects before each slow page made every page slow a fifth of the host's
+    answers, under the quarter: a host slow on every page was never stopped (a review)."""
+    base = site.base_url
+    site.overrides = {}
+    for n in range(4):
+        for hop in range(4):
+            target = f"{base}/hop{n}/{hop + 1}"
+            site.overrides[f"/hop{n}/{hop}"] = respond(302, b"", "text/plain", Location=target)
+        site.overrides[f"/hop{n}/4"] = stall(3)
+    for n in range(3):
+        with pytest.raises(FetchError, match="timed out"):
+            fetcher.fetch(FetchRequest(f"{base}/hop{n}/0"))
+    with pytest.raises(FetchError, match=r"not asked: 127\.0\.0\.1 did not answer in time"):
+        fetcher.fetch(FetchRequest(f"{base}/hop3/0"))
+
+
 def test_a_feed_whose_pages_time_out_on_many_hosts_is_not_asked_for_more():
     """A feed may link to a hundred hosts, each dripping: past FEED_TIMEOUTS of its pages,
     its other pages are not asked, whichever host they are on."""

@@ -481,6 +481,14 @@ def test_the_cut_keeps_a_pages_json_ld_and_cuts_no_tag_for_a_scripts_angle_brack
     # Past 1 MB too, the JSON-LD stays while the rest is cut.
     big = page.replace(b"</article>", b"</article>" + b"<div>x</div>" * 100_000)
     assert len(big) > MAX_MARKUP and ld in fit_markup(big)
+    # But metadata never crowds out the text: a 1.1 MB description, or an articleBody of
+    # 40,002 "<", ahead of the article (a review's pages, "no main text" when kept whole).
+    for filler in (b"d" * 1_100_000, b"<p>x</p>" * 20_001):
+        crowding = b'<script type="application/ld+json">{"description":"' + filler + b'"}</script>'
+        heavy = page.replace(ld, crowding)
+        assert any(
+            "paragraph 11" in b.text for b in extract_page(heavy, "https://n.example/f").blocks
+        )
 
 
 def test_a_tls_server_with_a_self_signed_certificate_is_one_line(tmp_path, site, load):

@@ -49,6 +49,8 @@ MAX_MARKUP = 1024 * 1024
 MAX_TAGS = 40_000
 _HEAVY_TAGS = (b"script", b"style")
 _OPENING_TAG = 500  # bytes of a <script ...> where its type is looked for
+# JSON-LD kept when scripts go, after the page (the body first): a page's own is a few KB.
+MAX_JSON_LD = 64 * 1024
 # Babel's table of language aliases, ISO 639-2 codes among them.
 _LANGUAGE_ALIASES: dict[str, str] = get_global("language_aliases")
 _HTML_LANG = re.compile(rb"<html[^>]*\blang\s*=\s*[\"']?([A-Za-z]{2,3})", re.IGNORECASE)
@@ -141,28 +143,35 @@ def _extractor(precision: bool = False) -> Extractor:
 
 def fit_markup(raw: bytes, limit: int = MAX_MARKUP, most_tags: int = MAX_TAGS) -> bytes:
     """`raw` without <script> and <style> elements, then cut to `limit` bytes and before its
-    `most_tags`-th tag, when it is longer or holds more. Linear in the page size, whatever
-    tags a hostile page repeats."""
+    `most_tags`-th tag, when it is longer or holds more. Its JSON-LD, where a page may give
+    its date and author alone, is kept, MAX_JSON_LD bytes of it at most, within `limit`
+    but outside the count of tags (a script's "<" are text, not elements). Linear in the
+    page size, whatever tags a hostile page repeats."""
     if len(raw) <= limit and raw.count(b"<") <= most_tags:
         return raw
-    fitted = _without_heavy(raw, limit)
-    if len(fitted) <= limit and fitted.count(b"<") <= most_tags:
-        return fitted  # an inline script's "<" were most of them: no tag is cut
-    fitted = fitted[:limit]
+    page, linked = _without_heavy(raw, limit)
+    page = page[: limit - len(linked)]
     position = -1
     for _ in range(most_tags):
-        position = fitted.find(b"<", position + 1)
+        position = page.find(b"<", position + 1)
         if position < 0:
-            return fitted
-    return fitted[:position]
+            break
+    else:
+        page = page[:position]
+    # Before the page's closing tags (libxml2 drops what follows </html>), or at its end.
+    lower = page.lower()
+    closing = [at for at in (lower.rfind(b"</body"), lower.rfind(b"</html")) if at >= 0]
+    end = closing[0] if closing else len(page)
+    return page[:end] + linked + page[end:]
 
 
-def _without_heavy(raw: bytes, limit: int) -> bytes:
-    """`raw` without its <script> and <style> elements, as far as `limit` bytes are kept.
-    A JSON-LD script stays: the page's date and author may be in it alone."""
+def _without_heavy(raw: bytes, limit: int) -> tuple[bytes, bytes]:
+    """(`raw` without its <script> and <style> elements, as far as `limit` bytes are kept;
+    its JSON-LD scripts, MAX_JSON_LD bytes of them at most)."""
     lower = raw.lower()
     parts: list[bytes] = []
-    kept = 0
+    linked: list[bytes] = []
+    kept = linked_size = 0
     position = 0
     upcoming = {tag: lower.find(b"<" + tag, 0) for tag in _HEAVY_TAGS}
     while position < len(raw):
@@ -174,21 +183,22 @@ def _without_heavy(raw: bytes, limit: int) -> bytes:
             parts.append(raw[position:])
             break
         start, tag = min(starts)
+        parts.append(raw[position:start])
+        kept += start - position
         end = lower.find(b"</" + tag, start)
-        opening = lower[start : start + _OPENING_TAG]  # its attributes, within reason
-        keep = b"ld+json" in opening[: opening.find(b">") + 1] and end >= 0
-        stop = start if not keep else end  # (its closing tag follows, kept below)
-        parts.append(raw[position:stop])
-        kept += stop - position
         if end < 0:
             break  # an unclosed <script> runs to the end of the page, as in a browser
         close = lower.find(b">", end)
-        if keep:
-            parts.append(raw[end : len(raw) if close < 0 else close + 1])
-        position = len(raw) if close < 0 else close + 1
+        after = len(raw) if close < 0 else close + 1
+        opening = lower[start : start + _OPENING_TAG]  # its attributes, within reason
+        json_ld = b"ld+json" in opening[: opening.find(b">") + 1]
+        if json_ld and linked_size + after - start <= MAX_JSON_LD:
+            linked.append(raw[start:after])
+            linked_size += after - start
+        position = after
         if kept > limit:
             break
-    return b"".join(parts)
+    return b"".join(parts), b"".join(linked)
 
 
 def _metadata(tree: lxml.html.HtmlElement, url: str) -> Document:

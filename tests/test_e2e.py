@@ -251,6 +251,18 @@ def test_a_failed_check_whose_reader_left_exits_1_and_a_full_disk_is_one_line(tm
     assert done.stderr.rstrip().endswith("digest: the feed failed"), done.stderr
 
 
+def test_a_run_whose_log_is_on_a_full_disk_still_delivers(tmp_path, site):
+    """cron's `>> log 2>&1` on a full disk: the first stage line's ENOSPC failed the run
+    before it delivered (a review). It goes on unheard; `digest status` has its outcome."""
+    config = write_config(tmp_path, site.base_url, feeds=DEMO_FEEDS[:1])
+    run = [sys.executable, "-m", "digest", "run", "--config", str(config)]
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(run, cwd=REPO, stdout=full, stderr=full, timeout=120, check=False)
+    assert done.returncode == 0
+    assert [p.suffix for p in (tmp_path / "outbox").iterdir()].count(".eml") == 1
+    assert " ok " in run_cli("status", "--config", str(config)).stdout
+
+
 def test_the_shipped_demo_config_runs(tmp_path):
     demo = (REPO / "config" / "demo.yaml").read_text()
     demo = demo.replace("root: demo/sites", f"root: {DEMO_SITES}")

@@ -87,7 +87,8 @@ class Lines:
     """Formats the command's stderr lines: `digest: ...`, dated in the timestamped form."""
 
     timestamped = False
-    # Set when stderr's reader has left (`digest run 2>&1 | head`, a log pipe that died):
+    # Set when stderr's reader has left (`digest run 2>&1 | head`, a log pipe that died) or
+    # it cannot be written (a log file on a full disk, as cron's `>> log 2>&1` makes it):
     # the run goes on unheard rather than fail on a line nobody reads, its outcome kept in
     # `digest status`.
     reader_gone = False
@@ -104,7 +105,7 @@ class Lines:
             return
         try:
             print(self.format(message), file=sys.stderr, flush=True)
-        except BrokenPipeError:
+        except OSError:  # a closed pipe, a full disk
             self.reader_gone = True
 
 
@@ -147,7 +148,7 @@ class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
             super().emit(record)
 
     def handleError(self, record: logging.LogRecord) -> None:
-        if isinstance(sys.exc_info()[1], BrokenPipeError):
+        if isinstance(sys.exc_info()[1], OSError):
             LINES.reader_gone = True  # see Lines.reader_gone
         else:
             super().handleError(record)

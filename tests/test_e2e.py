@@ -249,16 +249,25 @@ def test_a_failed_check_whose_reader_left_exits_1_and_a_full_disk_is_one_line(tm
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
     assert "digest: cannot write to stdout: No space left on device" in done.stderr
     assert done.stderr.rstrip().endswith("digest: the feed failed"), done.stderr
+    for command in (["status"], ["preview", "--json"], ["feeds", "list"]):
+        with open("/dev/full", "w") as full:
+            shown = subprocess.run(
+                [sys.executable, "-m", "digest", *command, "--config", str(config)], cwd=REPO,
+                stdout=full, stderr=subprocess.PIPE, timeout=120, check=False, text=True,
+            )  # fmt: skip
+        assert shown.returncode == 1 and "Traceback" not in shown.stderr, (command, shown.stderr)
+        assert "cannot write to stdout: No space left on device" in shown.stderr
 
 
 def test_a_run_whose_log_is_on_a_full_disk_still_delivers(tmp_path, site):
     """cron's `>> log 2>&1` on a full disk: the first stage line's ENOSPC failed the run
-    before it delivered (a review). It goes on unheard; `digest status` has its outcome."""
+    before it delivered (a review). It goes on unheard and delivers; `digest status` has
+    its outcome, and the exit code says its output was lost."""
     config = write_config(tmp_path, site.base_url, feeds=DEMO_FEEDS[:1])
     run = [sys.executable, "-m", "digest", "run", "--config", str(config)]
     with open("/dev/full", "w") as full:
         done = subprocess.run(run, cwd=REPO, stdout=full, stderr=full, timeout=120, check=False)
-    assert done.returncode == 0
+    assert done.returncode == 1
     assert [p.suffix for p in (tmp_path / "outbox").iterdir()].count(".eml") == 1
     assert " ok " in run_cli("status", "--config", str(config)).stdout
 

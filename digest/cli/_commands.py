@@ -173,13 +173,10 @@ def cmd_preview(args: argparse.Namespace) -> int:
         report = pipeline.preview(config)
     _print_problems(report, logged)
     if args.json:
-        json.dump(
-            digest_json(report.digest, config.title), sys.stdout, ensure_ascii=False, indent=2
-        )
-        sys.stdout.write("\n")
+        _out(json.dumps(digest_json(report.digest, config.title), ensure_ascii=False, indent=2))
         return 0
     if report.digest is None:
-        print(f"{config.title}: nothing new to deliver")
+        _out(f"{config.title}: nothing new to deliver")
         return 0
     rendered = pipeline.render_email(config, report.digest)
     if args.open:
@@ -189,13 +186,13 @@ def cmd_preview(args: argparse.Namespace) -> int:
         # webbrowser.open() says False when it found no browser (a headless server): say
         # so, and give the file to open by hand, rather than claim it opened.
         if not webbrowser.open(page.as_uri()):
-            print(page)
+            _out(page)
             LINES.say(f"no browser found to open the preview; open {page} yourself "
                       "(or copy it to a machine with one)")  # fmt: skip
             return 1
-        print(f"Opened {page} in a browser")
+        _out(f"Opened {page} in a browser")
     else:
-        print(rendered.text)
+        _out(rendered.text)
     return 0
 
 
@@ -242,16 +239,16 @@ def cmd_extract(args: argparse.Namespace) -> int:
                 "text": page.text,
                 "removed": [{"reason": r.reason, "text": r.text} for r in page.removed],
             }
-            print(json.dumps(record, ensure_ascii=False))
+            _out(json.dumps(record, ensure_ascii=False))
         else:
-            print(f"Title:    {page.title or '-'}\nAuthor:   {page.author or '-'}")
-            print(f"Date:     {page.date.isoformat() if page.date else '-'}")
-            print(f"Language: {page.language or '-'}\nURL:      {page.url or '-'}\n")
-            print(page.text)
+            _out(f"Title:    {page.title or '-'}\nAuthor:   {page.author or '-'}")
+            _out(f"Date:     {page.date.isoformat() if page.date else '-'}")
+            _out(f"Language: {page.language or '-'}\nURL:      {page.url or '-'}\n")
+            _out(page.text)
             if page.removed:
-                print("\nRemoved:")
+                _out("\nRemoved:")
                 for block in page.removed:
-                    print(f"  [{block.reason}] {block.text[:100]}")
+                    _out(f"  [{block.reason}] {block.text[:100]}")
     return status
 
 
@@ -268,10 +265,9 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     status = read_status(load_config(args.config))
     if args.json:
-        json.dump(status_json(status), sys.stdout, ensure_ascii=False, indent=2)
-        sys.stdout.write("\n")
+        _out(json.dumps(status_json(status), ensure_ascii=False, indent=2))
     else:
-        print(format_status(status))
+        _out(format_status(status))
     return 0
 
 
@@ -284,26 +280,26 @@ def cmd_feeds(args: argparse.Namespace) -> int:
         sys.stdout.write(export_opml(config))
         return 0
     if args.action == "list":
-        print(feed_table(config.feeds))
+        _out(feed_table(config.feeds))
         return 0
     if args.action == "add":
         added = add_feed(config, args.url, args.name, args.section, args.auth_env)
         section = f" (section {added.section})" if added.section else ""
-        print(f"{args.config}: added {added.name}: {added.url}{section}; "
-              "`digest check` tries it")  # fmt: skip
+        _out(f"{args.config}: added {added.name}: {added.url}{section}; "
+             "`digest check` tries it")  # fmt: skip
         return 0
     if args.action == "remove":
         removed = remove_feed(config, args.feed)
-        print(f"{args.config}: removed {removed.name}: {removed.url}")
+        _out(f"{args.config}: removed {removed.name}: {removed.url}")
         return 0
     result = import_opml(config, Path(args.opml), allow_private=args.allow_private)
     for line in result.skipped:
-        print(f"skipped {line}")
+        _out(f"skipped {line}")
     for feed in result.added:
         section = f" (section {feed.section})" if feed.section else ""
-        print(f"added {feed.name}: {feed.url}{section}")
-    print(f"{args.config}: added {plural(len(result.added), 'feed')}, "
-          f"skipped {len(result.skipped)}")  # fmt: skip
+        _out(f"added {feed.name}: {feed.url}{section}")
+    _out(f"{args.config}: added {plural(len(result.added), 'feed')}, "
+         f"skipped {len(result.skipped)}")  # fmt: skip
     return 0
 
 
@@ -347,14 +343,14 @@ def cmd_reactivate(args: argparse.Namespace) -> int:
 
     woken = pipeline.reactivate(config, args.feeds)
     if woken:
-        print(f"{config.title}: fetched again on the next run: {', '.join(woken)}")
+        _out(f"{config.title}: fetched again on the next run: {', '.join(woken)}")
     else:
-        print(f"{config.title}: no feed was deactivated or backing off")
+        _out(f"{config.title}: no feed was deactivated or backing off")
     return 0
 
 
 def cmd_settings(args: argparse.Namespace) -> int:
-    print(settings_help())
+    _out(settings_help())
     return 0
 
 
@@ -506,8 +502,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     previous = None
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)  # `schedule` has its own
+    STDOUT.failed = False
     try:
-        return args.handler(args)
+        code = args.handler(args)
+        return max(code, 1) if STDOUT.failed else code
     except DigestError as error:
         LINES.say(str(error))
         return 1
@@ -526,15 +524,28 @@ def main(argv: Sequence[str] | None = None) -> int:
             signal.signal(signal.SIGTERM, previous)
 
 
+class _Stdout:
+    """Whether this call of main() could not write its stdout (a full disk), which fails
+    the command: a reader that left (`| head -1`) does not."""
+
+    failed = False
+
+
+STDOUT = _Stdout()
+
+
 def _out(line: str) -> None:
     """A line on stdout; when its reader has left (`digest run | head -1`), the run is
-    done all the same: the lines after it and the exit code stand."""
+    done all the same: the lines after it and the exit code stand. When it cannot be
+    written (a file on a full disk), that is said once on stderr and the command fails."""
     try:
         print(line, flush=True)
     except BrokenPipeError:
         _stdout_gone()
-    except OSError as error:  # a file on a full disk: said once, on stderr
-        LINES.say(f"cannot write to stdout: {error.strerror or error}")
+    except OSError as error:
+        if not STDOUT.failed:
+            LINES.say(f"cannot write to stdout: {error.strerror or error}")
+        STDOUT.failed = True
         _stdout_gone()
 
 

@@ -60,18 +60,17 @@ def plural(count: int, noun: str, nouns: str | None = None) -> str:
 
 
 def duration_text(span: timedelta) -> str:
-    """A duration in the units a config writes: "30s", "2h", "1d 2h 30m" (whole seconds;
-    a part of a second as "0.5s")."""
-    seconds = span.total_seconds()
-    if seconds < 1:
-        return f"{seconds:g}s"
-    parts = []
-    whole = int(seconds)
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        count, whole = divmod(whole, size)
-        if count:
-            parts.append(f"{count}{unit}")
-    return " ".join(parts)
+    """A duration as an operator writes it in a config: 48h, 7d, 90m, 30s (days past three,
+    else the largest unit it is a whole number of; a part of a second as 0.5s)."""
+    if span.total_seconds() < 1:
+        return f"{span.total_seconds():g}s"
+    seconds = int(span.total_seconds())
+    if seconds % 86400 == 0 and seconds > 3 * 86400:
+        return f"{seconds // 86400}d"
+    for unit, size in (("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
 
 
 def first_few(items: Sequence[str], separator: str = ", ", shown: int = 3) -> str:

@@ -52,13 +52,14 @@ def test_a_paragraph_without_exclamation_or_question_marks_stops_where_it_did():
         assert [m.span() for m in _PERIOD_STOP.finditer(paragraph)] == expected, paragraph
 
 
-def test_a_duration_is_said_in_the_units_a_config_writes_none_dropped():
+def test_a_duration_is_said_as_a_config_writes_it_none_of_it_dropped():
     said = [
         duration_text(timedelta(seconds=30)),
         duration_text(timedelta(hours=2)),
         duration_text(timedelta(hours=26.5)),
         duration_text(timedelta(minutes=90)),
+        duration_text(timedelta(hours=72)),
         duration_text(timedelta(weeks=1)),
         duration_text(timedelta(seconds=0.5)),
     ]
-    assert said == ["30s", "2h", "1d 2h 30m", "1h 30m", "7d", "0.5s"]
+    assert said == ["30s", "2h", "1590m", "90m", "72h", "7d", "0.5s"]

@@ -37,6 +37,7 @@ from ..feeds import (
 from ..models import CleanedText, ExtractedPage, FeedEntry, FeedState, FetchResult, Skipped
 from ..pages import LanguageDetector, decide, repeated_blocks, site_memories
 from ..store import NewArticle, Store
+from ..text import duration_text
 from . import _progress
 from ._pool import (
     POOL_MIN_PAGES,
@@ -217,17 +218,6 @@ def split_by_window(parsed: ParsedFeed, oldest: datetime, first_fetch: bool) -> 
     return WindowSplit(tuple(within), tuple(outside), tuple(backlog))
 
 
-def window_text(window: timedelta) -> str:
-    """The window as an operator writes it: 48h, 7d, 90m."""
-    seconds = int(window.total_seconds())
-    if seconds % 86400 == 0 and seconds > 3 * 86400:
-        return f"{seconds // 86400}d"
-    for unit, size in (("h", 3600), ("m", 60)):
-        if seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
-
-
 @dataclass
 class _Window:
     """What the feeds of this run listed outside the window (WindowSplit), by canonical
@@ -295,7 +285,7 @@ def _report_window(config: Config, store: Store, window: _Window, new: list[NewA
     kept = store.kept(url for urls in window.listed.values() if urls for url in urls)
     stored = store.kept_counts() if None in window.listed.values() else {}
     came_in = Counter(article.entry.feed for article in new)
-    span = window_text(config.window)
+    span = duration_text(config.window)
     total = 0
     for feed in config.feeds:
         if feed.name not in window.listed:

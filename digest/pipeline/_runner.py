@@ -59,7 +59,7 @@ from ..store import QUEUE_LIMIT, Store
 from ..text import duration_text, first_few, plural, printable
 from ._alerts import send_alerts
 from ._demo_site import serve_root
-from ._ingest import ingest, not_html, split_by_window, window_text
+from ._ingest import ingest, not_html, split_by_window
 from ._outcome import run_failure
 from ._pool import local_workers, run_start_method
 from ._stored_terms import terms_of
@@ -225,7 +225,8 @@ def _expire(config: Config, store: Store, report: RunReport, now: datetime) -> N
 
 
 def _expired_line(config: Config, count: int) -> str:
-    return f"{plural(count, 'article')} fell out of the {window_text(config.window)} window unsent"
+    window = duration_text(config.window)
+    return f"{plural(count, 'article')} fell out of the {window} window unsent"
 
 
 def _raise_if_nobody_has_it(config: Config, store: Store, report: RunReport) -> None:
@@ -719,7 +720,7 @@ def check(config: Config) -> list[FeedCheck]:
             split = split_by_window(parsed, now - config.window, first_fetch=True)
             outside = len(split.outside) + len(split.backlog)
             entries = plural(len(parsed.entries), "entry", "entries")
-            detail = f"{entries}, {outside} outside the {window_text(config.window)} window"
+            detail = f"{entries}, {outside} outside the {duration_text(config.window)} window"
             if split.outside:
                 detail += " (a run keeps them; a wider window brings them in)"
             if split.backlog:

@@ -462,8 +462,12 @@ def _archive_record(config: Config, digest: Digest, subject: str) -> str | None:
     sends its first message may be a later one (this one dies), without the digest."""
     if config.archive is None:
         return None
-    page = render_digest(digest, config.templates, links=page_links(), web=True)
-    return archive_page(digest, page.html, subject)
+    return archive_page(digest, render_page(config, digest).html, subject)
+
+
+def render_page(config: Config, digest: Digest) -> RenderedDigest:
+    """The digest's archive page as a run renders it: no unsubscribe link, no preheader."""
+    return render_digest(digest, config.templates, links=page_links(), web=True)
 
 
 def _archive_staged(config: Config, store: Store, report: RunReport) -> None:

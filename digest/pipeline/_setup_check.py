@@ -16,12 +16,13 @@ from pathlib import Path
 
 from ..config import Config
 from ..errors import DeliveryError, RenderError, StoreError
-from ..mail import page_links, probe_smtp, render_digest
+from ..mail import probe_smtp
 from ..models import Digest, DigestItem, FollowUp, SentStory, Source, SourceArticle
 from ..store import Store
 from ..text import plural
 from ..version import code_identity
 from ._dask import DaskWorkers
+from ._runner import render_email, render_page
 
 
 @dataclass(frozen=True)
@@ -59,11 +60,9 @@ def _check_templates(config: Config) -> SetupCheck:
     folder = config.templates
     try:
         sample = _sample_digest(config)
-        from ._runner import render_email  # not at the top: _runner is the bigger module
-
         rendered = render_email(config, sample)
         if config.archive is not None:
-            render_digest(sample, folder, links=page_links(), web=True)
+            render_page(config, sample)
     except RenderError as error:
         return SetupCheck("templates", False, str(error))
     size = len(rendered.html.encode()) // 1024

@@ -60,8 +60,9 @@ SITE_MEMORY = timedelta(days=60)
 PROBLEM_MEMORY = timedelta(days=90)
 # How long past the last run that may read it an article keeps its text (Store.prune).
 TEXT_MARGIN = timedelta(days=7)
-# A pending article out of the window whose start is the two parameters (the same time):
-# published and first stored before it (first_seen is never NULL, see _migrations.py).
+# An article out of a span whose start is the two parameters (the same time): published
+# and first stored before it (first_seen is never NULL, see _migrations.py). The window's,
+# for pending articles; the prune's, for the text of sent ones.
 _OUT = "(published < ? AND first_seen < ?)"
 # The digest's last digest that counts (not failed, not being staged), one parameter: the
 # digest's id. Its watermark and eligibility say what was weighed.
@@ -510,9 +511,8 @@ class Store(DeliveryLog, FeedHealthRecords, TermStore, ArticlePool):
         feed's new entries come in dated within it), and what a wider window brings in.
         """
         self.db.execute(
-            "UPDATE articles SET text = '', removed = NULL WHERE digest = ? AND status != "
-            "'pending' AND published < ? AND first_seen < ? AND (text != '' OR removed IS "
-            "NOT NULL)",
+            f"UPDATE articles SET text = '', removed = NULL WHERE digest = ? AND status != "
+            f"'pending' AND {_OUT} AND (text != '' OR removed IS NOT NULL)",
             (self.digest, *[_iso(now - read_back - TEXT_MARGIN)] * 2),
         )
         self.db.execute("DELETE FROM site_blocks WHERE seen < ?", (_iso(now - SITE_MEMORY),))

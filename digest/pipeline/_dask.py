@@ -70,9 +70,8 @@ class DaskWorkers(Executor):
     `submit` returns a plain Future; `threads` is how many tasks the cluster runs at once.
     Should every worker be gone for NO_WORKER_GRACE seconds, no task finish for STALL_GRACE
     seconds while some wait and a worker is silent, or the scheduler be lost, the pending
-    futures fail and `submit`
-    raises BrokenExecutor: callers then do the work in the run's process, as they do when a
-    local pool breaks.
+    futures fail and `submit` raises BrokenExecutor: callers then do the work in the run's
+    process, as they do when a local pool breaks.
     """
 
     def __init__(self, address: str, timeout: float | None = None):

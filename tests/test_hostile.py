@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from html import escape as html_escape
 from html.parser import HTMLParser
 
@@ -228,6 +230,49 @@ def test_a_feed_listing_another_sites_articles_does_not_take_them_from_their_pub
     items = json.loads(result.stdout)["items"]
     assert [item["headline"] for item in items] == ["Ferry timetable changes for winter"]
     assert [source["name"] for source in items[0]["sources"]] == ["Harbour Post"]
+
+
+def test_a_feed_back_dating_a_publishers_link_does_not_hide_it_when_the_publisher_lists_it(
+    tmp_path,
+):
+    # A feed on "localhost" lists the publisher's article ten days before the window; the
+    # next run the publisher's own feed lists it, dated now. The first listing was kept
+    # outside the window and made the URL known, and the story was never sent.
+    root = tmp_path / "site"
+    root.mkdir()
+    now = datetime.now(UTC)
+
+    def feed(items: list[tuple[str, str, datetime]]) -> str:
+        return "<rss version='2.0'><channel><title>t</title>" + "".join(
+            f"<item><title>{headline}</title><link>{link}</link><guid>{link}</guid>"
+            f"<pubDate>{format_datetime(date)}</pubDate><description>{headline}.</description>"
+            "</item>"
+            for headline, link, date in items
+        ) + "</channel></rss>"
+
+    with LocalSite(root, port=0) as server:
+        own = f"http://127.0.0.1:{server.port}"
+        story = ("Ferry timetable changes for winter", f"{own}/ferry")
+        (root / "pub.xml").write_text(feed([("Harbour works", f"{own}/works", now)]))
+        (root / "early.xml").write_text(feed([("Old news", story[1], now - timedelta(days=10))]))
+        config = tmp_path / "digest.yaml"
+        config.write_text(
+            "title: Test Brief\nwindow: 48h\nstorage: state/digest.db\n"
+            "fetch:\n  timeout: 2\n  pages: false\n"
+            "delivery:\n  method: file\n  outbox: outbox\n"
+            "feeds:\n"
+            f"  - name: Early\n    url: http://localhost:{server.port}/early.xml\n"
+            f"  - name: Harbour Post\n    url: {own}/pub.xml\n"
+        )
+        first = run_cli("run", "--config", str(config))
+        (root / "pub.xml").write_text(feed([(*story, now - timedelta(hours=1))]))
+        second = run_cli("run", "--config", str(config))
+    assert first.returncode == 0, first.stderr
+    assert second.returncode == 0, second.stderr
+    texts = sorted((tmp_path / "outbox").glob("*.txt"))
+    assert len(texts) == 2, second.stdout
+    assert "Ferry timetable changes for winter" in texts[-1].read_text()
+    assert "Old news" not in "".join(text.read_text() for text in texts)
 
 
 def test_the_digest_counts_the_feeds_it_has_stories_from_not_those_that_failed(tmp_path, site):

@@ -246,6 +246,11 @@ def _with_kept(
     seen. Entries listed outside the window are kept (no page fetched): stored before the
     feeds' validators are, so that a 304 later cannot lose them."""
     known = store.known([*entries, *window.outside.values()])
+    # A URL another feed listed earlier under a date before the window is news when this
+    # feed dates it within the window: the first listing, by any feed (an aggregator, or a
+    # hostile one back-dating a publisher's link), must not hide the publisher's story.
+    kept_by = store.kept_by(e.url for e in entries if e.url in known and e.published)
+    known -= {e.url for e in entries if kept_by.get(e.url, e.feed) != e.feed}
     fresh = {entry.url for entry in entries}
     entries = [entry for entry in entries if entry.url not in known]
     outside = [e for url, e in window.outside.items() if url not in known and url not in fresh]

@@ -316,6 +316,17 @@ class Store(DeliveryLog, FeedHealthRecords, TermStore, ArticlePool):
                 found[row[0]] = bool(row[1])
         return found
 
+    def kept_by(self, urls: Iterable[str]) -> dict[str, str]:
+        """Which of `urls` are kept outside the window: URL -> the feed that listed it."""
+        found: dict[str, str] = {}
+        for chunk, marks in in_chunks(urls):
+            for row in self.db.execute(
+                f"SELECT url, feed FROM kept_entries WHERE digest = ? AND url IN ({marks})",
+                (self.digest, *chunk),
+            ):
+                found[row[0]] = row[1]
+        return found
+
     def kept_counts(self) -> dict[str, tuple[int, int]]:
         """Feed name -> (entries kept outside the window, of which backlog)."""
         rows = self.db.execute(

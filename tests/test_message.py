@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.utils import parseaddr, parsedate_to_datetime
 from pathlib import Path
 
 import pytest
+from markupsafe import escape
 
 from digest.config._loader import DeliveryConfig, parse_config
 from digest.mail._deliver import deliver
@@ -103,6 +105,34 @@ def test_one_click_unsubscribe_headers_per_recipient():
     assert personal in parsed.get_body(("plain",)).get_content()
     assert personal.replace("&", "&amp;") in parsed.get_body(("html",)).get_content()
     assert "{recipient}" not in message.as_string()
+
+
+def test_a_long_unsubscribe_url_is_written_as_it_is_not_as_encoded_words():
+    # Past a line's 78 characters the policy wrote the header as RFC 2047 words, which
+    # RFC 2047 forbids in <...>: Gmail then saw no unsubscribe link at all.
+    token = "t" * 120
+    links = (f"https://news.example.org/u?who={{recipient}}&token={token}", "mailto:x@example.org")
+    raw = build_message(
+        rendered("Brief"), "b@example.org", "ann@example.org", "en", NOW, links
+    ).as_bytes()
+    header = raw.split(b"\r\n\r\n", 1)[0].decode("ascii")
+    assert "=?" not in header
+    personal = f"https://news.example.org/u?who=ann%40example.org&token={token}"
+    assert f"List-Unsubscribe: <{personal}>,\r\n <mailto:x@example.org>\r\n" in header
+    assert max(len(line) for line in header.split("\r\n")) <= 998
+    assert parse(raw)["List-Unsubscribe"] == f"<{personal}>, <mailto:x@example.org>"
+
+
+def test_the_html_footer_is_personal_when_the_unsubscribe_url_holds_a_quote():
+    link = "https://news.example.org/unsub/o'brien?who={recipient}"
+    page = rendered("Brief")
+    page = replace(page, html=page.html + f'<a href="{escape(link)}">unsubscribe</a>')
+    parsed = parse(
+        build_message(page, "b@example.org", "ann@example.org", "en", NOW, (link,)).as_bytes()
+    )
+    markup = parsed.get_body(("html",)).get_content()
+    assert "o&#39;brien?who=ann%40example.org" in markup
+    assert "o&#39;brien?who={recipient}" not in markup
 
 
 def test_a_mailto_alone_gives_list_unsubscribe_but_no_one_click_post():

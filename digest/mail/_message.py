@@ -8,7 +8,6 @@ header goes on through `set_header`, which keeps text from feeds to one line of 
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from datetime import datetime
 from email.errors import HeaderParseError
@@ -17,6 +16,8 @@ from email.message import EmailMessage
 from email.policy import SMTP, SMTPUTF8, Policy
 from email.utils import format_datetime, getaddresses, make_msgid, parseaddr
 from urllib.parse import quote, urlsplit
+
+from markupsafe import escape
 
 from ..errors import DeliveryError
 from ..models import RenderedDigest
@@ -48,7 +49,8 @@ def build_message(
         # The parts carry the link as the template wrote it; each reader gets their own.
         if template != link:
             text = text.replace(template, link)
-            markup = markup.replace(html.escape(template), html.escape(link))
+            # escaped as the template's autoescape wrote it (markupsafe: ' is &#39;)
+            markup = markup.replace(str(escape(template)), str(escape(link)))
     # An address with a non-ASCII local part cannot be written as RFC 2047 words: such a
     # message goes out as UTF-8 headers, over a session that offers SMTPUTF8 (RFC 6531).
     ascii_only = all(address.isascii() for _, address in getaddresses([sender, recipient]))
@@ -115,7 +117,29 @@ def set_header(message: EmailMessage, name: str, value: str) -> None:
             "it is: it decodes to a line break or a control character, or holds an RFC 2047 "
             "encoded word (=?...?=); write it as plain text"
         )
+    if name.lower() == "list-unsubscribe":
+        header = _AngleList(name, text)
     message[name] = header
+
+
+class _AngleList(str):
+    """A list of `<URL>`s (List-Unsubscribe) written as it is, folded only after the commas
+    between them. The policy folds a long header as text, and a URL longer than a line
+    became RFC 2047 encoded words, which RFC 2047 forbids inside `<...>`: Gmail then found no
+    unsubscribe link at all. RFC 5322 allows a line of 998 characters, which fits any URL we
+    accept (MAX_URL is for a link; an unsubscribe URL is the operator's)."""
+
+    name: str
+
+    def __new__(cls, name: str, text: str) -> _AngleList:
+        header = super().__new__(cls, text)
+        header.name = name
+        return header
+
+    def fold(self, *, policy: Policy) -> str:
+        entries = [entry.strip() for entry in str(self).split(">,")]
+        joined = f">,{policy.linesep} ".join(entries)
+        return f"{self.name}: {joined}{policy.linesep}"
 
 
 class _LiteralText(str):

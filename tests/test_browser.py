@@ -296,6 +296,19 @@ def test_the_archive_pages_fit_too(browser, demo_email, width, name):
 
 
 @pytest.mark.parametrize("name", ["email", "archive-page", "archive-index"])
+def test_in_dark_mode_the_page_below_the_digest_is_dark_too(browser, demo_email, name):
+    # Only the content's own box turned dark: a window taller than the digest showed the
+    # light body below it.
+    page = _page(browser, 600, "dark", _document(demo_email, name))
+    try:
+        page.set_viewport_size({"width": 600, "height": 20_000})
+        body = page.evaluate("getComputedStyle(document.body).backgroundColor")
+        assert _luminance(body) < 0.02, body
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize("name", ["email", "archive-page", "archive-index"])
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("width", [375, 600])
 def test_text_contrast_is_at_least_4_5_to_1(browser, demo_email, width, scheme, name):

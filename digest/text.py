@@ -268,12 +268,19 @@ def truncate(text: str, limit: int) -> str:
 
 
 # In a URL, what a browser percent-encodes before it sends or shows it: white space (the
-# tab and line breaks are refused instead, below) and the formatting characters that are
-# invisible or turn the text around them (zero-width ones, bidi embeddings, overrides,
-# isolates and marks): ".../\u202emoc.knab-ruoy.www//:sptth" reads as
-# "https://www.your-bank.com" in an email, an archive page or a terminal.
+# tab and line breaks are refused instead, below), every formatting character (Unicode's
+# Cf: zero-width ones, the soft hyphen, bidi embeddings, overrides, isolates and marks, tag
+# characters) and the other code points that show as nothing (default-ignorable fillers
+# and variation selectors, the blank Braille cell): ".../\u202emoc.knab-ruoy.www//:sptth"
+# reads as "https://www.your-bank.com", and a run of U+2800 pads a link until the words
+# after it read as a line of their own. tests/test_text.py checks the class against the
+# running Python's Unicode tables.
 _ENCODED_IN_A_URL = re.compile(
-    "[ \u00a0\u1680\u2000-\u200f\u2028\u2029\u202a-\u202f\u205f\u2066-\u2069\u3000\u061c\ufeff]"
+    "[\u0020\u00a0\u00ad\u034f\u0600-\u0605\u061c\u06dd\u070f\u0890-\u0891\u08e2"
+    "\u115f-\u1160\u1680\u17b4-\u17b5\u180b-\u180f\u2000-\u200f\u2028-\u202f"
+    "\u205f-\u2064\u2066-\u206f\u2800\u3000\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb"
+    "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
+    "\U000e0000-\U000e0fff]"
 )
 # The longest URL taken, about what servers accept in a request line (Apache's 8,190,
 # nginx's 8 KB buffer): a feed's 100 KB link was a 100 KB line in every message naming it.

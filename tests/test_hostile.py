@@ -243,12 +243,16 @@ def test_a_feed_back_dating_a_publishers_link_does_not_hide_it_when_the_publishe
     now = datetime.now(UTC)
 
     def feed(items: list[tuple[str, str, datetime]]) -> str:
-        return "<rss version='2.0'><channel><title>t</title>" + "".join(
-            f"<item><title>{headline}</title><link>{link}</link><guid>{link}</guid>"
-            f"<pubDate>{format_datetime(date)}</pubDate><description>{headline}.</description>"
-            "</item>"
-            for headline, link, date in items
-        ) + "</channel></rss>"
+        return (
+            "<rss version='2.0'><channel><title>t</title>"
+            + "".join(
+                f"<item><title>{headline}</title><link>{link}</link><guid>{link}</guid>"
+                f"<pubDate>{format_datetime(date)}</pubDate><description>{headline}.</description>"
+                "</item>"
+                for headline, link, date in items
+            )
+            + "</channel></rss>"
+        )
 
     with LocalSite(root, port=0) as server:
         own = f"http://127.0.0.1:{server.port}"

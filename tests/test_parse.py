@@ -400,6 +400,29 @@ def test_a_link_s_bidi_override_is_percent_encoded_not_shown():
     )
 
 
+def test_a_link_cannot_hide_words_or_another_host_in_invisible_or_look_alike_characters():
+    from digest.feeds._urls import usable_link
+
+    base = "https://pub.example/feed"
+    # A run of blank Braille cells made the words after it read as a line of their own.
+    padded = usable_link("/r\u2800\u2800Unsubscribe:\u2800https://evil.example/u", base)
+    assert (
+        padded
+        == "https://pub.example/r%E2%A0%80%E2%A0%80Unsubscribe:%E2%A0%80https://evil.example/u"
+    )
+    hidden = usable_link("/a\u00adb\u2060c\U000e0041d\u3164e", base)
+    assert hidden == "https://pub.example/a%C2%ADb%E2%81%A0c%F3%A0%81%81d%E3%85%A4e"
+    # A non-ASCII host shows as it is sent (IDNA 2008, as httpx sends it); one that IDNA
+    # refuses, a slash look-alike in it, is no link.
+    assert (
+        usable_link("https://www.b\u0430nk.com/login", base) == "https://www.xn--bnk-6cd.com/login"
+    )
+    assert usable_link("http://M\u00dcnchen.de:8080/a?b#c", base) == (
+        "http://xn--mnchen-3ya.de:8080/a?b#c"
+    )
+    assert usable_link("https://www.paypal.com\u2215signin.evil.example/x", base) is None
+
+
 def test_a_link_longer_than_servers_take_is_no_link():
     # A 100 KB link was a 100 KB line in every message that named the entry or its page.
     from digest.feeds._urls import usable_link

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import random
 import sys
+import unicodedata
 from datetime import timedelta
 
 from digest.text import (
+    _ENCODED_IN_A_URL,
     _PERIOD_STOP,
     _SENTENCE_STOP,
     duration_text,
@@ -63,3 +65,15 @@ def test_a_duration_is_said_as_a_config_writes_it_none_of_it_dropped():
         duration_text(timedelta(seconds=0.5)),
     ]
     assert said == ["30s", "2h", "1590m", "90m", "72h", "7d", "0.5s"]
+
+
+def test_every_invisible_or_formatting_character_is_encoded_in_a_url():
+    # The class is written out; this checks it against the running Python's Unicode tables:
+    # every format character (Cf) and every space or separator (Z*).
+    missing = [
+        f"U+{point:04X}"
+        for point in range(sys.maxunicode + 1)
+        if unicodedata.category(chr(point)) in ("Cf", "Zs", "Zl", "Zp")
+        and not _ENCODED_IN_A_URL.match(chr(point))
+    ]
+    assert not missing

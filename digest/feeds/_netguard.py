@@ -54,8 +54,7 @@ class BlockedAddress(Exception):
         self.address = address
         self.kind = kind
         where = address if host == address else f"{host} ({address})"
-        article = "an" if kind[:1] in "aeiou" else "a"  # an unspecified, a loopback
-        super().__init__(f"{where} is {article} {kind} address")
+        super().__init__(f"{where} is {an_address(kind)}")
 
 
 def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
@@ -67,6 +66,11 @@ def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
     if ip in _NAT64 or (ip in _IPV4_COMPATIBLE and int(ip) > 1):
         return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
     return None
+
+
+def an_address(kind: str) -> str:
+    """ "a loopback address", "an unspecified address"."""
+    return f"{'an' if kind[:1] in 'aeiou' else 'a'} {kind} address"
 
 
 def address_kind(address: str | IPAddress) -> str | None:

@@ -42,7 +42,7 @@ from ..config import Config, FeedConfig, feed_key, feed_url, parse_config
 from ..errors import ConfigError, Invalid
 from ..files import write_atomically
 from ..text import MAX_URL, one_line, one_token
-from ._netguard import address_kind, system_resolver
+from ._netguard import address_kind, an_address, system_resolver
 
 
 @dataclass(frozen=True)
@@ -266,7 +266,7 @@ def _not_public(host: str, addresses: dict[str, list[str]]) -> str | None:
         kind = address_kind(address)
         if kind is not None:
             shown = address if address == host else f"{host}, {address}"
-            return f"a {kind} address ({shown})"
+            return f"{an_address(kind)} ({shown})"
     return None
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
+import idna
+
 from ..text import one_token
 
 # Query parameters that only say where a click came from. Dropping them makes the same
@@ -73,14 +75,32 @@ def usable_link(candidate: str, base_url: str) -> str | None:
         if parts.scheme in ("http", "https"):
             if not parts.hostname or " " in parts.netloc:
                 return None
-            parts.hostname.encode("idna")  # "a..b", "xn--" and friends fail here, not mid-run
             _ = parts.port  # a port out of range raises ValueError
-            return without_userinfo(absolute)
+            if parts.hostname.isascii():
+                parts.hostname.encode("idna")  # "a..b", "xn--" and friends fail here
+                return without_userinfo(absolute)
+            return _with_ascii_host(without_userinfo(absolute))
         if parts.scheme == "file" and urlsplit(base_url).scheme == "file":
             return absolute
     except (ValueError, UnicodeError):
         return None
     return None
+
+
+def _with_ascii_host(url: str) -> str:
+    """`url` with its host in IDNA 2008 ASCII (punycode), as httpx sends it and as a reader
+    should see it: "www.b\u0430nk.com", a Cyrillic "\u0430", shows as "www.xn--bnk-6cd.com",
+    not as a bank's name. A host IDNA 2008 refuses (a slash look-alike U+2215 in
+    "paypal.com\u2215signin.evil.example") raises UnicodeError: no link."""
+    scheme, slashes, rest = url.partition("//")
+    end = min((at for at in (rest.find(c) for c in "/?#") if at >= 0), default=len(rest))
+    parts = urlsplit(url)
+    try:
+        host = idna.encode(parts.hostname or "").decode("ascii")
+    except idna.IDNAError as error:
+        raise UnicodeError(str(error)) from None
+    port = f":{parts.port}" if parts.port is not None else ""
+    return f"{scheme}{slashes}{host}{port}{rest[end:]}"
 
 
 def without_userinfo(url: str) -> str:

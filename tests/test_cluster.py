@@ -180,6 +180,9 @@ def test_a_small_decimal_is_a_figure_but_a_small_whole_number_is_not():
         ("http://news.example/?12345", "http://news.example/?12345"),
         ("http://[::1]:8080/a", "http://[::1]:8080/a"),
         ("https://app.example/#!/story/2", "https://app.example/#!/story/2"),
+        # Escapes in RFC 3986's normal form: another feed's "%73" is the publisher's "s".
+        ("https://pub.example/a/%731.html", "https://pub.example/a/s1.html"),
+        ("https://pub.example/%c3%a9t%C3%A9?q=%7e%2f", "https://pub.example/%C3%A9t%C3%A9?q=~%2F"),
     ],
 )
 def test_tracking_links_canonicalise_to_one_source(link, canonical):

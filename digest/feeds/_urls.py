@@ -25,8 +25,10 @@ def canonical_url(url: str) -> str:
     """The article's identity, which is also the link the reader gets: tracking parameters,
     fragments and credentials (user:password@) are dropped, scheme and host lower-cased,
     default ports removed; the path and the rest of the query are kept exactly, since
-    servers may need them as they are.
+    servers may need them as they are, but for their escapes in RFC 3986's normal form.
 
+    >>> canonical_url("https://news.example/%7Eann/%c3%a9t%C3%A9?q=%61%2f")
+    'https://news.example/~ann/%C3%A9t%C3%A9?q=a%2F'
     >>> canonical_url("HTTPS://ann:pw@www.Example.com:443/a/?utm_source=rss&id=3#top")
     'https://www.example.com/a/?id=3'
     """
@@ -49,7 +51,22 @@ def canonical_url(url: str) -> str:
     )  # fmt: skip
     # "#!/story/12" and "#/story/12" route single-page sites: there the fragment is the page.
     fragment = parts.fragment if parts.fragment.startswith(("!", "/")) else ""
-    return urlunsplit((scheme, netloc, parts.path or "/", query, fragment))
+    path, query = (
+        _PERCENT.sub(_normal_escape, parts.path or "/"),
+        _PERCENT.sub(_normal_escape, query),
+    )
+    return urlunsplit((scheme, netloc, path, query, fragment))
+
+
+# RFC 3986 6.2.2: "%73" is "s", and "%c3%a9" is "%C3%A9". A feed listing a publisher's
+# "/a/%731.html" made another article of "/a/s1.html", and took its headline.
+_PERCENT = re.compile("%[0-9A-Fa-f]{2}")
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+
+def _normal_escape(found: re.Match[str]) -> str:
+    character = chr(int(found.group()[1:], 16))
+    return character if character in _UNRESERVED else found.group().upper()
 
 
 _TAB_OR_NEWLINE = re.compile("[\t\n\r]")

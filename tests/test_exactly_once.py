@@ -3,10 +3,12 @@ story, rerun it, and count what a real SMTP server (aiosmtpd on loopback) receiv
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 from collections import Counter
 
 import pytest
@@ -150,6 +152,48 @@ class CutAfterData(Mailbox):
             self.cuts -= 1
             server.transport.abort()
         return reply
+
+
+class SlowToAnswer(Mailbox):
+    """Takes the message and answers its end of data two seconds later."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.taking = threading.Event()
+
+    async def handle_DATA(self, server, session, envelope):
+        reply = await super().handle_DATA(server, session, envelope)
+        self.taking.set()
+        await asyncio.sleep(2)
+        return reply
+
+
+def test_a_sigterm_while_the_server_takes_the_message_waits_for_its_answer(tmp_path, site):
+    # `systemctl stop` while the server was taking the message stopped the run before it
+    # read the 250: the state said "being handed over", and the next run sent it again.
+    mailbox = SlowToAnswer("127.0.0.1", _free_port())
+    controller = Controller(mailbox, hostname=mailbox.host, port=mailbox.port)
+    controller.start()
+    try:
+        config = write_config(
+            tmp_path, site.base_url, delivery=smtp_delivery(mailbox), feeds=DEMO_FEEDS[:2]
+        )
+        running = subprocess.Popen(
+            [sys.executable, "-m", "digest", "run", "--config", str(config)],
+            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        assert mailbox.taking.wait(60)
+        running.terminate()
+        _, stopped = running.communicate(timeout=30)
+        assert running.returncode == 143, stopped
+        assert stopped.strip().endswith("digest: stopped by SIGTERM")
+        again = run_cli("run", "--config", str(config))
+    finally:
+        controller.stop()
+    assert again.returncode == 0, again.stderr
+    assert "sent again" not in again.stderr
+    assert "nothing new" in again.stdout
+    assert len(mailbox.messages) == 1
 
 
 def test_a_session_cut_after_the_end_of_data_is_resent_never_unstaged(tmp_path, site):

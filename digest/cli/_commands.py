@@ -29,6 +29,7 @@ from ..config import Config, FeedConfig, load_config, settings_help
 from ..errors import DeliveryError, DigestError
 from ..mail import delivered_to
 from ..models import Digest, RunReport, Source
+from ..stopping import Stopped, stop
 from ..text import plural
 from ..version import code_identity
 from ._problems import LoggedProblems, delivery_lines, logging_problems, problem_lines
@@ -470,13 +471,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-class Stopped(KeyboardInterrupt):
-    """SIGTERM (`kill`, `systemctl stop`): unwound like Ctrl-C, so the run records why it
-    ended ("stopped by SIGTERM") instead of vanishing with its row still open."""
-
-
 def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
-    raise Stopped(f"stopped by {signal.Signals(signum).name}")
+    # Now, or once a message the SMTP server is taking has its reply recorded.
+    stop(f"stopped by {signal.Signals(signum).name}")
 
 
 LOG_FORMAT_HELP = (

@@ -30,6 +30,7 @@ from ..config import DeliveryConfig
 from ..errors import DeliveryError
 from ..files import slug, write_atomically
 from ..models import Outgoing, RenderedDigest, Staged
+from ..stopping import held
 from ..text import first_few, plural
 from ._message import build_message
 from ._smtp_client import SmtpClient, SmtpSslClient
@@ -422,19 +423,20 @@ def _send_one(
             return _refusal(client, code, reply)
         raise _SessionBroken(_out_of_step(command, reply, expected))
     client.send(_data_body(data))
-    journal.sending(message)
-    try:
-        client.send(b".\r\n")
-        code, text = client.getreply()
-    except (smtplib.SMTPException, OSError) as error:
-        reason = f"connection lost: {error or type(error).__name__}"
-        raise _SessionBroken(reason, after_data=True) from error
-    reply = server_reply(code, text)
-    if code == 250:
-        journal.sent(message, reply)
-        return None
-    if 400 <= code < 600:
-        return _refusal(client, code, reply)
+    with held():  # a SIGTERM here waits for the reply, recorded (digest/stopping.py)
+        journal.sending(message)
+        try:
+            client.send(b".\r\n")
+            code, text = client.getreply()
+        except (smtplib.SMTPException, OSError) as error:
+            reason = f"connection lost: {error or type(error).__name__}"
+            raise _SessionBroken(reason, after_data=True) from error
+        reply = server_reply(code, text)
+        if code == 250:
+            journal.sent(message, reply)
+            return None
+        if 400 <= code < 600:
+            return _refusal(client, code, reply)
     raise _SessionBroken(_out_of_step("the end of the message", reply, (250,)), after_data=True)
 
 

@@ -26,7 +26,7 @@ from conftest import (
     write_config,
 )
 
-from digest.cli._schedule import load_digests, missed_fire_time, run_digest
+from digest.cli._schedule import load_digests, locked_retry_at, missed_fire_time, run_digest
 from digest.store._state import Store
 
 NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
@@ -149,6 +149,27 @@ def test_a_scheduled_run_that_sends_a_queued_digest_says_so(tmp_path, site, smtp
     assert outcome == (
         "ok: nothing new (0 new articles); sent the queued digest to later@example.org"
     )
+
+
+def test_a_run_skipped_for_the_lock_tries_again_until_the_cron_comes_first(tmp_path):
+    # A preview holding the lock at the fire time cost a daily digest its day: the run was
+    # skipped and nothing tried it again.
+    config = write_config(tmp_path, "http://127.0.0.1:9", extra="schedule: 0 7 * * *\n")
+    again = datetime(2026, 12, 7, 9, 1, tzinfo=UTC)
+    asked: list[bool] = []
+    store = Store.open(tmp_path / "state" / "digest.db")
+    try:
+        with store.run_lock(datetime.now(UTC)):
+            outcome = run_digest(config, "Test Brief", lambda: asked.append(True) or again)
+    finally:
+        store.close()
+    assert outcome.startswith("skipped: ") and "another run of this digest" in outcome
+    assert outcome.endswith("; trying again at 2026-12-07T09:01:00+00:00")
+    assert asked == [True]
+    daily = CronTrigger.from_crontab("0 7 * * *", timezone=UTC)
+    now = datetime(2026, 12, 7, 6, 30, tzinfo=UTC)
+    assert locked_retry_at(daily, now) == now + timedelta(minutes=1)
+    assert locked_retry_at(daily, datetime(2026, 12, 7, 6, 59, 30, tzinfo=UTC)) is None
 
 
 def test_a_config_broken_while_the_daemon_runs_fails_that_run_only(tmp_path):

@@ -12,7 +12,8 @@ run it makes is recorded too, so a restart right after does not run it again. Mi
 older than the grace are skipped. A digest that never ran waits for its first fire time.
 
 Overlap. One job per digest with max_instances=1, and the run lock in the digest's state
-(store/_db.py), which also keeps a cron or manual run from overlapping the daemon's.
+(store/_db.py), which also keeps a cron or manual run from overlapping the daemon's. A run
+skipped for the lock (a preview or a run by hand held it) tries again LOCKED_RETRY later.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import logging
 import signal
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,6 +32,7 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
 
 from ..config import Config, load_config
 from ..errors import ConfigError, DeliveryError, DigestError, RunLocked, StoreError
@@ -163,8 +166,25 @@ def _last_run_of_older_state(db: sqlite3.Connection) -> Any:
         ).fetchone()
 
 
-def run_digest(config_path: Path, name: str) -> str:
-    """One scheduled run: reload the config (edits apply without a restart), run, log."""
+# A run skipped because another held the digest's lock (a preview, a run by hand) tries
+# again this much later, until the cron's own next time comes first: skipped for good, a
+# daily digest lost its day.
+LOCKED_RETRY = timedelta(minutes=1)
+
+
+def locked_retry_at(trigger: CronTrigger, now: datetime) -> datetime | None:
+    """When a run skipped for the lock tries again, or None: the cron fires first."""
+    when = now + LOCKED_RETRY
+    upcoming = trigger.get_next_fire_time(None, now)
+    return None if upcoming is not None and upcoming <= when else when
+
+
+def run_digest(
+    config_path: Path, name: str, retry: Callable[[], datetime | None] | None = None
+) -> str:
+    """One scheduled run: reload the config (edits apply without a restart), run, log.
+    `retry`, should another run hold the digest's lock, schedules this run again and says
+    when (or None: not again)."""
     # Here, not at the top: `digest status` reads next_run() from this module and needs no
     # stage (see digest/cli/_commands.py).
     from .. import pipeline
@@ -180,6 +200,9 @@ def run_digest(config_path: Path, name: str) -> str:
             report = pipeline.run(config)
     except RunLocked as error:
         outcome = f"skipped: {error}"
+        again = retry() if retry is not None else None
+        if again is not None:
+            outcome += f"; trying again at {again.isoformat(timespec='seconds')}"
     except DigestError as error:
         if isinstance(error, DeliveryError) and error.report is not None:
             _log_problems(name, error.report, logged)  # the feeds' problems matter here too
@@ -215,6 +238,26 @@ def _log_problems(name: str, report: RunReport, logged: LoggedProblems) -> None:
         log.warning("%s: %s", name, line)
 
 
+def _retrying(
+    scheduler: BackgroundScheduler, digest: ScheduledDigest
+) -> Callable[[], datetime | None]:
+    """The `retry` of `digest`'s runs: one job more, LOCKED_RETRY from now."""
+    config = digest.config
+
+    def retry() -> datetime | None:
+        when = locked_retry_at(digest.trigger, datetime.now(UTC))
+        if when is not None:
+            scheduler.add_job(
+                run_digest, DateTrigger(when, timezone=UTC),
+                args=(config.path, digest.name, retry), id=f"{config.path} (retry)",
+                name=digest.name, replace_existing=True, max_instances=1,
+                misfire_grace_time=int(config.schedule_grace.total_seconds()),
+            )  # fmt: skip
+        return when
+
+    return retry
+
+
 def serve(path: Path) -> int:
     """Run the daemon in the foreground until SIGTERM or SIGINT; returns the exit code."""
     digests, problems = load_digests(path)
@@ -232,7 +275,7 @@ def serve(path: Path) -> int:
         scheduler.add_job(
             run_digest,
             digest.trigger,
-            args=(config.path, digest.name),
+            args=(config.path, digest.name, _retrying(scheduler, digest)),
             id=str(config.path),
             name=digest.name,
             coalesce=True,

@@ -69,3 +69,32 @@ def test_the_crontab_log_folder_is_made_by_the_readme_install_steps():
     assert f"install -d -o digest -g digest {folder}" in install or (
         f"--home-dir {folder} --create-home digest" in install
     ), install
+
+
+def test_the_crontab_line_gives_digest_the_password_the_readme_writes(tmp_path):
+    # Only the systemd units read secrets.env: every run from the crontab line failed
+    # with "$DIGEST_SMTP_PASSWORD is not set".
+    (line,) = [
+        line for line in (DEPLOY / "crontab").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]  # fmt: skip
+    readme = (REPO / "README.md").read_text()
+    install = readme[readme.index("## Running it for months") :].split("```")[1]
+    (written,) = [step for step in install.splitlines() if "secrets.env" in step]
+    password = "p4ss w$rd;x"
+    secrets = tmp_path / "secrets.env"
+    written = written.replace("...", password).replace("/etc/digest/secrets.env", str(secrets))
+    written = written.replace("sudo ", "").replace(" -g digest", "")
+    subprocess.run(["sh", "-c", written], check=True)
+    command = " ".join(line.split()[5:])
+    command = (
+        command.replace("/etc/digest/secrets.env", str(secrets))
+        .replace("/var/lib/digest", str(tmp_path))
+        .replace("/var/log/digest/digest.log", str(tmp_path / "log"))
+        .replace(
+            "/usr/local/bin/digest run --config /etc/digest/digest.yaml",
+            "printenv DIGEST_SMTP_PASSWORD",
+        )
+    )
+    subprocess.run(["sh", "-c", command], check=True, env={"PATH": "/usr/bin:/bin"})
+    assert (tmp_path / "log").read_text() == password + "\n"

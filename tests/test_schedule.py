@@ -26,7 +26,14 @@ from conftest import (
     write_config,
 )
 
-from digest.cli._schedule import load_digests, locked_retry_at, missed_fire_time, run_digest
+from digest.cli._schedule import (
+    load_digests,
+    locked_retry_at,
+    missed_fire_time,
+    run_digest,
+    trigger_for,
+)
+from digest.config import load_config
 from digest.store._state import Store
 
 NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
@@ -52,6 +59,19 @@ def test_the_fire_time_follows_the_digest_timezone():
     paris = CronTrigger.from_crontab("0 7 * * *", timezone="Europe/Paris")
     missed = missed_fire_time(paris, NOW - timedelta(days=1), NOW, timedelta(hours=12))
     assert missed == datetime(2026, 11, 23, 6, tzinfo=UTC)  # 07:00 CET
+
+
+def test_a_wall_clock_time_the_autumn_change_repeats_fires_once(tmp_path):
+    config = write_config(
+        tmp_path, "http://127.0.0.1:9", extra="schedule: 30 2 * * *\ntimezone: Europe/Berlin\n"
+    )
+    trigger = trigger_for(load_config(config))
+    first = trigger.get_next_fire_time(None, datetime(2026, 10, 24, 12, 0, tzinfo=UTC))
+    # (in UTC: an aware time in the repeated hour equals none of another zone, PEP 495)
+    assert first.astimezone(UTC) == datetime(2026, 10, 25, 0, 30, tzinfo=UTC)  # summer time
+    # Not 01:30 UTC, 02:30 winter time the same night: the next night's.
+    second = trigger.get_next_fire_time(first, first)
+    assert second.astimezone(UTC) == datetime(2026, 10, 26, 1, 30, tzinfo=UTC)
 
 
 def test_a_bad_cron_line_is_one_line_with_file_and_line(tmp_path):

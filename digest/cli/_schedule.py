@@ -61,7 +61,25 @@ def trigger_for(config: Config) -> CronTrigger:
             "schedule: missing; the daemon needs a cron line such as '0 7 * * *'",
             path=str(config.path),
         )
-    return CronTrigger.from_crontab(config.schedule, timezone=ZoneInfo(config.timezone))
+    return WallClockCron.from_crontab(config.schedule, timezone=ZoneInfo(config.timezone))
+
+
+class WallClockCron(CronTrigger):
+    """A cron line that fires once at a wall-clock time the autumn clock change repeats:
+    "30 2 * * *" in Europe/Berlin fired at 02:30 summer time and again an hour later at
+    02:30 winter time, two digests in one night; cron runs such a job once."""
+
+    def get_next_fire_time(
+        self, previous_fire_time: datetime | None, now: datetime
+    ) -> datetime | None:
+        fire = super().get_next_fire_time(previous_fire_time, now)
+        repeated = fire is not None and previous_fire_time is not None
+        if repeated and self._wall(fire) == self._wall(previous_fire_time):
+            fire = super().get_next_fire_time(fire, fire)
+        return fire
+
+    def _wall(self, moment: datetime) -> datetime:
+        return moment.astimezone(self.timezone).replace(tzinfo=None)
 
 
 def load_digests(path: Path) -> tuple[list[ScheduledDigest], list[DigestError]]:

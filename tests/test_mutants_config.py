@@ -236,8 +236,21 @@ REFUSED += [
     (BASE + "window: 0h\n", "5: window: '0h' is not a positive duration"),
     (BASE + "language: zz\n",
      "5: language: 'zz' is not a language CLDR knows; use ISO 639-1 such as en, fr, de"),
-    (BASE + "delivery:\n  password_env: 1BAD\n",
-     "6: delivery.password_env: '1BAD' is not an environment variable name"),
+    (BASE + "delivery:\n  password_env: Sup3rS3cret!\n",
+     "6: delivery.password_env: the value is not an environment variable name (not shown: it "
+     "may be the secret itself); write the name of the variable that holds it, such as "
+     "DIGEST_SMTP_PASSWORD"),
+    (BASE + "timeout: 5\n",
+     "5: timeout: not a top-level key; it goes under delivery: or fetch: (delivery.timeout, "
+     "fetch.timeout)"),
+    (BASE + "outbox: out\n",
+     "5: outbox: not a top-level key; it goes under delivery: (delivery.outbox)"),
+    (BASE + "storage: ${HOME}/x.db\n",
+     "5: storage: '${HOME}/x.db': environment variables are not expanded in paths; write the "
+     "path itself (~ is your home; a relative path is from the config's folder)"),
+    (BASE + "delivery:\n  password_env: $DIGEST_SMTP_PASSWORD\n",
+     "6: delivery.password_env: '$DIGEST_SMTP_PASSWORD': write the variable's name without "
+     "the $, as DIGEST_SMTP_PASSWORD"),
     (BASE + "filters:\n  include: {a: b}\n",
      "6: filters.include: expected a keyword or phrase, or a list of them"),
     (BASE + "delivery:\n  to: []\n", "6: delivery.to: expected an address or a list of addresses"),

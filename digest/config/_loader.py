@@ -417,6 +417,13 @@ class _Loader:
         for key in data:
             if key in dotted:
                 raise self.fail(self.nest_hint(key, data[key]), self.key_line(data, key))
+            nested = sorted(d for d in dotted if d.rsplit(".", 1)[1] == key)
+            if key not in known_top and nested:  # `timeout: 5` for fetch.timeout
+                under = " or ".join(f"{d.rsplit('.', 1)[0]}:" for d in nested)
+                raise self.fail(
+                    f"{key}: not a top-level key; it goes under {under} ({', '.join(nested)})",
+                    self.key_line(data, key),
+                )
             if key not in known_top:
                 # A flat `fetch.timout:` is matched against the dotted names too.
                 likely = known_top | dotted if "." in str(key) else known_top
@@ -622,6 +629,12 @@ class _Loader:
 
     def path_value(self, raw: Any) -> Path:
         text = text_value(raw)
+        if re.search(r"\$\{?[A-Za-z_]", text):
+            # Taken as it is, "${HOME}/x.db" made a folder named "${HOME}" beside the config.
+            raise Invalid(
+                f"{text!r}: environment variables are not expanded in paths; write the path "
+                "itself (~ is your home; a relative path is from the config's folder)"
+            )
         path = Path(os.path.expanduser(text))
         return path if path.is_absolute() else (self.base / path).resolve()
 

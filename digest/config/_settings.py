@@ -121,8 +121,15 @@ def _choice(*options: str) -> Callable[[Any], str]:
 
 def _env_name(value: Any) -> str:
     name = text_value(value)
+    if re.fullmatch(r"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?", name):
+        raise Invalid(f"{name!r}: write the variable's name without the $, as {name.strip('${}')}")
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
-        raise Invalid(f"{name!r} is not an environment variable name")
+        # Not shown: what is written here by mistake is most often the secret itself, and
+        # this line goes to the journal or cron's log.
+        raise Invalid(
+            "the value is not an environment variable name (not shown: it may be the secret "
+            "itself); write the name of the variable that holds it, such as DIGEST_SMTP_PASSWORD"
+        )
     return name
 
 

@@ -104,6 +104,24 @@ def _folder_with_bad_configs(tmp_path: Path) -> Path:
     return folder
 
 
+def test_a_state_file_reached_through_a_symlink_is_the_same_state(tmp_path):
+    (tmp_path / "state").mkdir()
+    (tmp_path / "statelink").symlink_to(tmp_path / "state")
+    for name in ("a.yaml", "b.yaml"):
+        config = write_config(tmp_path, "http://127.0.0.1:9", extra="schedule: 0 7 * * *\n",
+                              name=name)  # fmt: skip
+    # (absolute: a relative path is resolved against the config's folder, symlinks too)
+    link = tmp_path / "statelink"
+    config.write_text(config.read_text().replace("storage: state/", f"storage: {link}/"))
+    digests, problems = load_digests(tmp_path)
+    assert [d.config.path.name for d in digests] == ["a.yaml"]
+    assert [str(p) for p in problems] == [
+        f"{config}: storage: {tmp_path / 'statelink' / 'digest.db'} is also the state of "
+        f"{tmp_path / 'a.yaml'}, under the same id; give each digest sharing a storage its own "
+        "`id`, or its own storage"
+    ]
+
+
 def test_one_bad_config_in_the_folder_leaves_the_others_scheduled(tmp_path):
     folder = _folder_with_bad_configs(tmp_path)
     daemon = Daemon(folder)

@@ -107,7 +107,9 @@ def load_digests(path: Path) -> tuple[list[ScheduledDigest], list[DigestError]]:
         except DigestError as error:
             problems.append(error)
             continue
-        other = owners.setdefault((config.storage, config.id), config.path)
+        # The file itself: one reached through a symlink is the same state.
+        storage = config.storage.resolve() if isinstance(config.storage, Path) else config.storage
+        other = owners.setdefault((storage, config.id), config.path)
         if other != config.path:
             problems.append(
                 ConfigError(

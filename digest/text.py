@@ -8,6 +8,7 @@ from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from urllib.parse import quote
 
+import idna
 import lxml.etree
 import lxml.html
 
@@ -285,6 +286,40 @@ _ENCODED_IN_A_URL = re.compile(
 # The longest URL taken, about what servers accept in a request line (Apache's 8,190,
 # nginx's 8 KB buffer): a feed's 100 KB link was a 100 KB line in every message naming it.
 MAX_URL = 8192
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+
+
+def ascii_url(url: str) -> str:
+    """`url` as it goes on the wire: its host in IDNA 2008 ASCII (punycode, as httpx sends
+    it), every other non-ASCII character percent-encoded as UTF-8 (RFC 3987, 3.1). So a
+    reader sees "www.xn--bnk-6cd.com", not a Cyrillic "\u0430" passing for a bank's "a", and
+    a header that allows only ASCII (List-Unsubscribe) can hold it. A host IDNA 2008 refuses
+    (a slash look-alike U+2215 in it) raises UnicodeError.
+
+    >>> ascii_url("https://M\u00fcnchen.example:8080/\u00e9t\u00e9?q=\u00fc#x")
+    'https://xn--mnchen-3ya.example:8080/%C3%A9t%C3%A9?q=%C3%BC#x'
+    """
+    if url.isascii():
+        return url
+    scheme, slashes, rest = url.partition("//")
+    if not slashes:  # mailto:
+        return _NON_ASCII.sub(_encoded, url)
+    end = min((at for at in (rest.find(c) for c in "/?#") if at >= 0), default=len(rest))
+    userinfo, at, hostport = rest[:end].rpartition("@")
+    if not hostport.isascii():  # then no IPv6 literal, whose colons would split wrong
+        host, colon, port = hostport.partition(":")
+        try:
+            hostport = idna.encode(host.lower()).decode("ascii") + colon + port
+        except idna.IDNAError as error:
+            raise UnicodeError(f"the host {host!r} is not a valid domain name: {error}") from None
+    authority = _NON_ASCII.sub(_encoded, userinfo + at) + hostport
+    return scheme + slashes + authority + _NON_ASCII.sub(_encoded, rest[end:])
+
+
+def _encoded(found: re.Match[str]) -> str:
+    return quote(found.group(), safe="")
 
 
 def one_token(url: str) -> str | None:

@@ -183,6 +183,9 @@ def test_a_small_decimal_is_a_figure_but_a_small_whole_number_is_not():
         # Escapes in RFC 3986's normal form: another feed's "%73" is the publisher's "s".
         ("https://pub.example/a/%731.html", "https://pub.example/a/s1.html"),
         ("https://pub.example/%c3%a9t%C3%A9?q=%7e%2f", "https://pub.example/%C3%A9t%C3%A9?q=~%2F"),
+        ("https://pub.example/x/../a/./s1.html", "https://pub.example/a/s1.html"),
+        ("https://pub.example/a/..", "https://pub.example/"),
+        ("https://pub.example/v1.2/.well", "https://pub.example/v1.2/.well"),
     ],
 )
 def test_tracking_links_canonicalise_to_one_source(link, canonical):

@@ -123,6 +123,17 @@ def test_a_long_unsubscribe_url_is_written_as_it_is_not_as_encoded_words():
     assert parse(raw)["List-Unsubscribe"] == f"<{personal}>, <mailto:x@example.org>"
 
 
+def test_an_unsubscribe_url_in_another_script_goes_in_the_header_as_ascii():
+    # Written as it was, the header's "ü" could not be encoded, and every run crashed.
+    links = ("https://m\u00fcnchen.example/abmelden/\u00fc?r={recipient}",)
+    raw = build_message(
+        rendered("Brief"), "b@example.org", "ann@example.org", "en", NOW, links
+    ).as_bytes()
+    assert parse(raw)["List-Unsubscribe"] == (
+        "<https://xn--mnchen-3ya.example/abmelden/%C3%BC?r=ann%40example.org>"
+    )
+
+
 def test_the_html_footer_is_personal_when_the_unsubscribe_url_holds_a_quote():
     link = "https://news.example.org/unsub/o'brien?who={recipient}"
     page = rendered("Brief")

@@ -421,6 +421,9 @@ def test_a_link_cannot_hide_words_or_another_host_in_invisible_or_look_alike_cha
         "http://xn--mnchen-3ya.de:8080/a?b#c"
     )
     assert usable_link("https://www.paypal.com\u2215signin.evil.example/x", base) is None
+    assert usable_link("http://m\u00adnchen.de/", base) is None  # an invisible soft hyphen
+    # The path as httpx sends it: one identity with the publisher's "%C3%A9t%C3%A9".
+    assert usable_link("/\u00e9t\u00e9", base) == "https://pub.example/%C3%A9t%C3%A9"
 
 
 def test_a_link_longer_than_servers_take_is_no_link():

@@ -19,6 +19,7 @@ from apscheduler.triggers.cron import CronTrigger
 from babel import localedata
 
 from ..errors import Invalid
+from ..text import ascii_url
 from ._addresses import address, address_list, optional_address
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
@@ -121,11 +122,14 @@ def _choice(*options: str) -> Callable[[Any], str]:
 
 def _env_name(value: Any) -> str:
     name = text_value(value)
+    # The value is never shown: what is written here by mistake is most often the secret
+    # itself ("$ummerSun2026" too), and the line goes to the journal or cron's log.
     if re.fullmatch(r"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?", name):
-        raise Invalid(f"{name!r}: write the variable's name without the $, as {name.strip('${}')}")
+        raise Invalid(
+            "starts with $: write the variable's name without it (the value is not shown: "
+            "it may be the secret itself)"
+        )
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
-        # Not shown: what is written here by mistake is most often the secret itself, and
-        # this line goes to the journal or cron's log.
         raise Invalid(
             "the value is not an environment variable name (not shown: it may be the secret "
             "itself); write the name of the variable that holds it, such as DIGEST_SMTP_PASSWORD"
@@ -197,6 +201,10 @@ def _unsubscribe(value: Any) -> tuple[str, ...] | None:
             address(parts.path.replace("{recipient}", "x"))
         elif scheme not in ("http", "https") or not parts.netloc:
             raise Invalid(f"{link!r} is neither an http(s) URL nor a mailto: address")
+        try:
+            ascii_url(link)  # as the List-Unsubscribe header writes it
+        except UnicodeError as error:
+            raise Invalid(f"{link!r}: {error}") from None
         out.append(link)
     schemes = [urlsplit(link).scheme.lower() == "mailto" for link in out]
     if len(out) > 2 or len(set(schemes)) != len(schemes):

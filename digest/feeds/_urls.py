@@ -5,9 +5,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
-import idna
-
-from ..text import one_token
+from ..text import ascii_url, one_token
 
 # Query parameters that only say where a click came from. Dropping them makes the same
 # article under two links one source (Miniflux and FreshRSS strip much the same list).
@@ -24,8 +22,9 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 def canonical_url(url: str) -> str:
     """The article's identity, which is also the link the reader gets: tracking parameters,
     fragments and credentials (user:password@) are dropped, scheme and host lower-cased,
-    default ports removed; the path and the rest of the query are kept exactly, since
-    servers may need them as they are, but for their escapes in RFC 3986's normal form.
+    default ports removed; the path and the rest of the query are kept as written, since
+    servers may need them so, but in RFC 3986's normal form: escapes (6.2.2) and "." and
+    ".." segments (5.2.4) as httpx sends them.
 
     >>> canonical_url("https://news.example/%7Eann/%c3%a9t%C3%A9?q=%61%2f")
     'https://news.example/~ann/%C3%A9t%C3%A9?q=a%2F'
@@ -51,11 +50,23 @@ def canonical_url(url: str) -> str:
     )  # fmt: skip
     # "#!/story/12" and "#/story/12" route single-page sites: there the fragment is the page.
     fragment = parts.fragment if parts.fragment.startswith(("!", "/")) else ""
-    path, query = (
-        _PERCENT.sub(_normal_escape, parts.path or "/"),
-        _PERCENT.sub(_normal_escape, query),
-    )
+    path = _without_dot_segments(_PERCENT.sub(_normal_escape, parts.path or "/"))
+    query = _PERCENT.sub(_normal_escape, query)
     return urlunsplit((scheme, netloc, path, query, fragment))
+
+
+def _without_dot_segments(path: str) -> str:
+    """RFC 3986 5.2.4, as httpx sends a path: "/x/../a/./s1.html" is "/a/s1.html"."""
+    if "." not in path:
+        return path
+    kept: list[str] = []
+    for segment in path.split("/"):
+        if segment == "..":
+            if len(kept) > 1:
+                kept.pop()
+        elif segment != ".":
+            kept.append(segment)
+    return "/".join(kept) + ("/" if path.endswith(("/.", "/..")) else "")
 
 
 # RFC 3986 6.2.2: "%73" is "s", and "%c3%a9" is "%C3%A9". A feed listing a publisher's
@@ -93,31 +104,18 @@ def usable_link(candidate: str, base_url: str) -> str | None:
             if not parts.hostname or " " in parts.netloc:
                 return None
             _ = parts.port  # a port out of range raises ValueError
-            if parts.hostname.isascii():
-                parts.hostname.encode("idna")  # "a..b", "xn--" and friends fail here
-                return without_userinfo(absolute)
-            return _with_ascii_host(without_userinfo(absolute))
+            # The host as httpx sends it (IDNA 2008), the rest ASCII too: see ascii_url.
+            link = ascii_url(without_userinfo(absolute))
+            host = urlsplit(link).hostname or ""
+            if "%" in host:  # an invisible character, encoded by one_token: no such host
+                return None
+            host.encode("idna")  # "a..b", "xn--" and friends fail here, not mid-run
+            return link
         if parts.scheme == "file" and urlsplit(base_url).scheme == "file":
             return absolute
     except (ValueError, UnicodeError):
         return None
     return None
-
-
-def _with_ascii_host(url: str) -> str:
-    """`url` with its host in IDNA 2008 ASCII (punycode), as httpx sends it and as a reader
-    should see it: "www.b\u0430nk.com", a Cyrillic "\u0430", shows as "www.xn--bnk-6cd.com",
-    not as a bank's name. A host IDNA 2008 refuses (a slash look-alike U+2215 in
-    "paypal.com\u2215signin.evil.example") raises UnicodeError: no link."""
-    scheme, slashes, rest = url.partition("//")
-    end = min((at for at in (rest.find(c) for c in "/?#") if at >= 0), default=len(rest))
-    parts = urlsplit(url)
-    try:
-        host = idna.encode(parts.hostname or "").decode("ascii")
-    except idna.IDNAError as error:
-        raise UnicodeError(str(error)) from None
-    port = f":{parts.port}" if parts.port is not None else ""
-    return f"{scheme}{slashes}{host}{port}{rest[end:]}"
 
 
 def without_userinfo(url: str) -> str:

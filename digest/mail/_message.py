@@ -21,7 +21,7 @@ from markupsafe import escape
 
 from ..errors import DeliveryError
 from ..models import RenderedDigest
-from ..text import fits_one_line, one_line
+from ..text import ascii_url, fits_one_line, one_line
 
 RECIPIENT_FIELD = "{recipient}"
 
@@ -66,7 +66,9 @@ def build_message(
     # RFC 3834: a machine sent it, so vacation notices and other auto-replies stay away.
     set_header(message, "Auto-Submitted", "auto-generated")
     if links:
-        set_header(message, "List-Unsubscribe", ", ".join(f"<{link}>" for link in links))
+        # In ASCII: the header allows nothing else (an IRI's "ü" is %C3%BC there).
+        listed = ", ".join(f"<{ascii_url(link)}>" for link in links)
+        set_header(message, "List-Unsubscribe", listed)
         # RFC 8058 one-click needs an https URL to POST to; a mailto alone cannot do it.
         if any(urlsplit(link).scheme.lower() == "https" for link in links):
             set_header(message, "List-Unsubscribe-Post", "List-Unsubscribe=One-Click")

@@ -249,8 +249,8 @@ REFUSED += [
      "5: storage: '${HOME}/x.db': environment variables are not expanded in paths; write the "
      "path itself (~ is your home; a relative path is from the config's folder)"),
     (BASE + "delivery:\n  password_env: $DIGEST_SMTP_PASSWORD\n",
-     "6: delivery.password_env: '$DIGEST_SMTP_PASSWORD': write the variable's name without "
-     "the $, as DIGEST_SMTP_PASSWORD"),
+     "6: delivery.password_env: starts with $: write the variable's name without it (the "
+     "value is not shown: it may be the secret itself)"),
     (BASE + "filters:\n  include: {a: b}\n",
      "6: filters.include: expected a keyword or phrase, or a list of them"),
     (BASE + "delivery:\n  to: []\n", "6: delivery.to: expected an address or a list of addresses"),
@@ -337,6 +337,26 @@ def test_an_unsubscribe_mailto_may_hold_the_reader_s_address():
     bare_http = BASE + "delivery:\n  unsubscribe: 'http:x'\n"
     with pytest.raises(ConfigError, match="is neither an http"):
         parse_config(bare_http, CONFIG)
+
+
+def test_an_unsubscribe_url_in_another_script_is_taken_and_a_bad_host_refused():
+    text = BASE + "delivery:\n  unsubscribe: 'https://news.example/abmelden/\u00fc?r={recipient}'\n"
+    assert parse_config(text, CONFIG).delivery.unsubscribe == (
+        "https://news.example/abmelden/\u00fc?r={recipient}",
+    )
+    bad_host = BASE + "delivery:\n  unsubscribe: 'https://paypal.com\u2215x.example/u'\n"
+    with pytest.raises(ConfigError, match="is not a valid domain name"):
+        parse_config(bad_host, CONFIG)
+
+
+def test_a_path_with_a_dollar_is_a_variable_only_when_it_names_one(monkeypatch):
+    monkeypatch.setenv("DIGEST_STATE_DIR", "/var/lib/digest")
+    monkeypatch.delenv("data", raising=False)
+    assert parse_config(BASE + "storage: /srv/$data/x.db\n", CONFIG).storage == Path(
+        "/srv/$data/x.db"
+    )
+    with pytest.raises(ConfigError, match="environment variables are not expanded in paths"):
+        parse_config(BASE + "storage: $DIGEST_STATE_DIR/x.db\n", CONFIG)
 
 
 def test_a_recipients_file_is_read_one_address_a_line_with_comments(tmp_path):

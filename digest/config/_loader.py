@@ -629,8 +629,10 @@ class _Loader:
 
     def path_value(self, raw: Any) -> Path:
         text = text_value(raw)
-        if re.search(r"\$\{?[A-Za-z_]", text):
-            # Taken as it is, "${HOME}/x.db" made a folder named "${HOME}" beside the config.
+        variable = re.search(r"\$\{[A-Za-z_]\w*\}|\$([A-Za-z_]\w*)", text)
+        if variable and (variable.group(1) is None or variable.group(1) in os.environ):
+            # Taken as it is, "${HOME}/x.db" made a folder named "${HOME}" beside the config;
+            # a folder named "$data" is no variable.
             raise Invalid(
                 f"{text!r}: environment variables are not expanded in paths; write the path "
                 "itself (~ is your home; a relative path is from the config's folder)"

@@ -98,3 +98,9 @@ def test_the_crontab_line_gives_digest_the_password_the_readme_writes(tmp_path):
     )
     subprocess.run(["sh", "-c", command], check=True, env={"PATH": "/usr/bin:/bin"})
     assert (tmp_path / "log").read_text() == password + "\n"
+    # Without the file (the outbox method, a relay without a login) digest runs all the same.
+    secrets.unlink()
+    (tmp_path / "log").unlink()
+    ran = subprocess.run(["sh", "-c", command], check=False, env={"PATH": "/usr/bin:/bin"})
+    assert ran.returncode == 1  # printenv's: the variable is not set; digest ran
+    assert (tmp_path / "log").read_text() == ""

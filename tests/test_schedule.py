@@ -11,6 +11,7 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from apscheduler.triggers.cron import CronTrigger
@@ -27,6 +28,7 @@ from conftest import (
 )
 
 from digest.cli._schedule import (
+    WallClockCron,
     load_digests,
     locked_retry_at,
     missed_fire_time,
@@ -72,6 +74,28 @@ def test_a_wall_clock_time_the_autumn_change_repeats_fires_once(tmp_path):
     # Not 01:30 UTC, 02:30 winter time the same night: the next night's.
     second = trigger.get_next_fire_time(first, first)
     assert second.astimezone(UTC) == datetime(2026, 10, 26, 1, 30, tzinfo=UTC)
+    # A daemon started at 02:45 summer time, after that run, does not run it again either.
+    started = datetime(2026, 10, 25, 0, 45, tzinfo=UTC)
+    assert trigger.get_next_fire_time(None, started).astimezone(UTC) == second.astimezone(UTC)
+
+
+@pytest.mark.parametrize(
+    ("schedule", "fires"),
+    [
+        ("0,30 2 * * *", ["00:00", "00:30"]),  # fixed times: the first pass only
+        ("0 * * * *", ["00:00", "01:00", "02:00"]),  # every hour: both passes, as in cron
+        ("*/30 2 * * *", ["00:00", "00:30", "01:00", "01:30"]),
+    ],
+)
+def test_the_hour_the_autumn_change_repeats_runs_as_in_cron(schedule, fires):
+    trigger = WallClockCron.from_crontab(schedule, timezone=ZoneInfo("Europe/Berlin"))
+    moment, seen = datetime(2026, 10, 24, 23, 59, tzinfo=UTC), []
+    while True:
+        moment = trigger.get_next_fire_time(moment if seen else None, moment)
+        if moment.astimezone(UTC) > datetime(2026, 10, 25, 2, 0, tzinfo=UTC):
+            break
+        seen.append(moment.astimezone(UTC).strftime("%H:%M"))
+    assert seen == fires
 
 
 def test_a_bad_cron_line_is_one_line_with_file_and_line(tmp_path):

@@ -65,21 +65,31 @@ def trigger_for(config: Config) -> CronTrigger:
 
 
 class WallClockCron(CronTrigger):
-    """A cron line that fires once at a wall-clock time the autumn clock change repeats:
-    "30 2 * * *" in Europe/Berlin fired at 02:30 summer time and again an hour later at
-    02:30 winter time, two digests in one night; cron runs such a job once."""
+    """A cron line read as cron reads it at the autumn clock change. A job at fixed times
+    (neither its minute nor its hour a `*` field) runs once in the hour the change
+    repeats: apscheduler fired "30 2 * * *" in Europe/Berlin at 02:30 summer time and again
+    an hour later at 02:30 winter time, two digests in one night. A job whose minute or
+    hour is `*` (`0 * * * *`, `*/15 2 * * *`) runs in both passes of that hour, as in cron."""
 
     def get_next_fire_time(
         self, previous_fire_time: datetime | None, now: datetime
     ) -> datetime | None:
         fire = super().get_next_fire_time(previous_fire_time, now)
-        repeated = fire is not None and previous_fire_time is not None
-        if repeated and self._wall(fire) == self._wall(previous_fire_time):
+        if self._wildcard():
+            return fire
+        while fire is not None and self._repeated(fire):
             fire = super().get_next_fire_time(fire, fire)
         return fire
 
-    def _wall(self, moment: datetime) -> datetime:
-        return moment.astimezone(self.timezone).replace(tzinfo=None)
+    def _wildcard(self) -> bool:
+        fields = {field.name: str(field) for field in self.fields}
+        return fields["minute"].startswith("*") or fields["hour"].startswith("*")
+
+    def _repeated(self, moment: datetime) -> bool:
+        """Whether `moment` is in the second pass of an hour the clock change repeats."""
+        local = moment.astimezone(self.timezone)
+        first = local.replace(fold=0)
+        return local.fold == 1 and first.utcoffset() != local.utcoffset()
 
 
 def load_digests(path: Path) -> tuple[list[ScheduledDigest], list[DigestError]]:

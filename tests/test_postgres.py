@@ -206,6 +206,30 @@ def test_a_connection_lost_mid_run_is_one_line_that_says_what_to_do(postgres_ser
     )
 
 
+def test_a_run_that_lost_its_connection_records_why_on_a_new_one(postgres_server):
+    """A server restart mid-run left the run's row open: `digest status` showed it as
+    'died: process N no longer running' (the daemon's pid, still running), for as long
+    as until the next run."""
+    url = postgres_server.database()
+    store = Store.open(url, "lost")
+    try:
+        with pytest.raises(StoreError), store.run_lock(datetime.now(UTC)) as run_id:
+            _rows(
+                url,
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE application_name = 'digest' AND datname = current_database()",
+            )
+            with store.errors_named():
+                store.db.execute("SELECT count(*) FROM articles").fetchone()
+    finally:
+        store.close()
+    ((outcome, detail, finished),) = _rows(
+        url, f"SELECT outcome, detail, finished FROM runs WHERE id = {run_id}"
+    )
+    assert outcome == "failed" and finished is not None
+    assert "terminating connection due to administrator command" in detail
+
+
 def test_a_statement_the_server_cancels_is_not_called_a_lost_connection(postgres_server):
     """psycopg's OperationalError also covers a statement timeout and a deadlock: those
     connections are whole, and "run again once the server is back" would mislead."""

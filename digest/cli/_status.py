@@ -159,9 +159,12 @@ def _read(
         if dead:
             # Killed (SIGKILL, power loss): no outcome was written. The lock's own check
             # (pid alive and the same process) says so; the next run will record it too.
-            outcome, detail, seconds = "died", died_reason(row["pid"]), None
-        elif outcome == "died" and not detail:  # recorded before the reason was kept
-            detail = died_reason(row["pid"])
+            outcome, detail, seconds = "died", died_reason(row["pid"], postgres), None
+        elif outcome == "died":
+            # Its end is when a later run found it so, not when it died: no duration.
+            seconds = None
+            if not detail:  # recorded before the reason was kept
+                detail = died_reason(row["pid"], postgres)
         # `in` on a sqlite3.Row tests its values, hence keys(); "kind" came with 007_run_kind.
         kind = row["kind"] if "kind" in row.keys() else "run"  # noqa: SIM118
         if outcome == "died" and kind == "preview":

@@ -85,6 +85,7 @@ class StateDB:
 
     def __init__(self, connection: Connection, storage: Path | str, digest: str = ""):
         self.db = connection
+        self.storage = storage
         self.path: Path | None = None if is_database_url(storage) else Path(storage)
         self.where = shown(storage) + (f" (digest {digest!r})" if digest else "")
         self.digest = digest
@@ -233,7 +234,7 @@ class StateDB:
                         )
                     db.execute(
                         "UPDATE runs SET finished = ?, outcome = 'died', detail = ? WHERE id = ?",
-                        (_iso(now), died_reason(row["pid"]), row["id"]),
+                        (_iso(now), died_reason(row["pid"], self.path is None), row["id"]),
                     )
                 token = uuid.uuid4().hex
                 run_id = db.insert(
@@ -293,14 +294,41 @@ class StateDB:
             raise
         finally:
             _HELD_HERE.discard(token)
-            # A failure here leaves the row open; the token no longer held here lets the next
-            # run (even in this same daemon process) take it over as 'died'.
-            with contextlib.suppress(*self.db.errors):
-                self.db.execute(
-                    "UPDATE runs SET finished = ?, outcome = ?, detail = COALESCE(?, detail) "
-                    "WHERE id = ?",
-                    (_iso(datetime.now(UTC)), outcome, detail, run_id),
-                )
+            self._record_outcome(run_id, outcome, detail)
+
+    def _record_outcome(self, run_id: int, outcome: str, detail: str | None) -> None:
+        """Write how the run ended. A run that failed because its PostgreSQL connection was
+        lost (a server restart) writes it on a new connection, tried for RECONNECT_SECONDS:
+        else `digest status` showed it as died, for as long as until the next run. A
+        failure here leaves the row open; the token no longer held here lets the next run
+        (even in this same daemon process) take it over as 'died'."""
+        update = (
+            "UPDATE runs SET finished = ?, outcome = ?, detail = COALESCE(?, detail) WHERE id = ?",
+            (_iso(datetime.now(UTC)), outcome, detail, run_id),
+        )
+        try:
+            self.db.execute(*update)
+            return
+        except self.db.errors:
+            if self.path is not None:
+                return
+        deadline = time.monotonic() + RECONNECT_SECONDS
+        pause = 0.5
+        while True:
+            try:
+                fresh = open_connection(self.storage)
+            except Exception:  # the driver's own: the server is not back yet
+                if time.monotonic() + pause > deadline:
+                    return
+                time.sleep(pause)
+                pause *= 2
+                continue
+            try:
+                with contextlib.suppress(*fresh.errors):
+                    fresh.execute(*update)
+            finally:
+                fresh.close()
+            return
 
     def _alive(self, row: Any, now: datetime) -> bool:
         """Whether the run of an open `runs` row still runs, for a run that holds the lock.
@@ -426,8 +454,18 @@ _LOCK_SPACE = 0x64676573
 _HELD_HERE: set[str] = set()
 
 
-def died_reason(pid: int) -> str:
-    """Why a run row was left open: its process ended (killed) before recording an outcome."""
+# How long a run that lost its PostgreSQL connection tries a new one to record its outcome.
+RECONNECT_SECONDS = 8.0
+
+
+def died_reason(pid: int, database: bool = False) -> str:
+    """Why a run row was left open: its process ended (killed) before recording an outcome,
+    or, on PostgreSQL (`database`), its connection did, whose advisory lock is the lock."""
+    if database:
+        return (
+            f"interrupted: its connection to the database ended before it recorded how the "
+            f"run ended (process {pid})"
+        )
     return f"interrupted: process {pid} no longer running"
 
 

@@ -21,6 +21,7 @@ from .errors import (
     RunLocked,
     SharedDigest,
     StoreError,
+    StoreUnavailable,
 )
 from .models import Digest, DigestItem, RunReport, Skipped, Source
 from .version import __version__
@@ -62,6 +63,7 @@ __all__ = [
     "Skipped",
     "Source",
     "StoreError",
+    "StoreUnavailable",
     "__version__",
     "check",
     "extract",

@@ -48,6 +48,11 @@ class RunLocked(StoreError):
     """Another run of this digest is in progress."""
 
 
+class StoreUnavailable(StoreError):
+    """The PostgreSQL server could not be reached, or went away mid-run: a run a few
+    minutes later may well succeed (the daemon tries one)."""
+
+
 class SharedDigest(StoreError):
     """Another config file already runs this digest of the storage (same storage, same id)."""
 

@@ -18,6 +18,7 @@ from apscheduler.triggers.cron import CronTrigger
 from conftest import (
     DEMO_FEEDS,
     REPO,
+    _free_port,
     respond,
     run_cli,
     smtp_delivery,
@@ -28,10 +29,12 @@ from conftest import (
 )
 
 from digest.cli._schedule import (
+    LOCKED_RETRY,
+    UNAVAILABLE_RETRY,
     WallClockCron,
     load_digests,
-    locked_retry_at,
     missed_fire_time,
+    retry_at,
     run_digest,
     trigger_for,
 )
@@ -222,16 +225,34 @@ def test_a_run_skipped_for_the_lock_tries_again_until_the_cron_comes_first(tmp_p
     store = Store.open(tmp_path / "state" / "digest.db")
     try:
         with store.run_lock(datetime.now(UTC)):
-            outcome = run_digest(config, "Test Brief", lambda: asked.append(True) or again)
+            outcome = run_digest(config, "Test Brief", lambda delay: asked.append(delay) or again)
     finally:
         store.close()
     assert outcome.startswith("skipped: ") and "another run of this digest" in outcome
     assert outcome.endswith("; trying again at 2026-12-07T09:01:00+00:00")
-    assert asked == [True]
+    assert asked == [LOCKED_RETRY]
     daily = CronTrigger.from_crontab("0 7 * * *", timezone=UTC)
     now = datetime(2026, 12, 7, 6, 30, tzinfo=UTC)
-    assert locked_retry_at(daily, now) == now + timedelta(minutes=1)
-    assert locked_retry_at(daily, datetime(2026, 12, 7, 6, 59, 30, tzinfo=UTC)) is None
+    assert retry_at(daily, now, LOCKED_RETRY) == now + timedelta(minutes=1)
+    assert retry_at(daily, datetime(2026, 12, 7, 6, 59, 30, tzinfo=UTC), LOCKED_RETRY) is None
+
+
+def test_a_run_whose_postgresql_server_is_away_tries_again_later(tmp_path):
+    # A server restarting at the fire time failed the run, and a daily digest lost its day.
+    config = write_config(tmp_path, "http://127.0.0.1:9", extra="schedule: 0 7 * * *\n")
+    port = _free_port()  # nothing listens there
+    config.write_text(
+        config.read_text().replace(
+            "storage: state/digest.db", f"storage: postgresql://digest@127.0.0.1:{port}/digest"
+        )
+    )
+    asked: list[timedelta] = []
+    again = datetime(2026, 12, 7, 9, 5, tzinfo=UTC)
+    outcome = run_digest(config, "Test Brief", lambda delay: asked.append(delay) or again)
+    assert outcome.startswith("failed: postgresql://digest@127.0.0.1:")
+    assert "cannot open the state database" in outcome and "refused" in outcome
+    assert outcome.endswith("; trying again at 2026-12-07T09:05:00+00:00")
+    assert asked == [UNAVAILABLE_RETRY]
 
 
 def test_a_config_broken_while_the_daemon_runs_fails_that_run_only(tmp_path):

@@ -13,7 +13,8 @@ older than the grace are skipped. A digest that never ran waits for its first fi
 
 Overlap. One job per digest with max_instances=1, and the run lock in the digest's state
 (store/_db.py), which also keeps a cron or manual run from overlapping the daemon's. A run
-skipped for the lock (a preview or a run by hand held it) tries again LOCKED_RETRY later.
+skipped for the lock (a preview or a run by hand held it) tries again LOCKED_RETRY later,
+one whose PostgreSQL server was away UNAVAILABLE_RETRY later.
 """
 
 from __future__ import annotations
@@ -35,7 +36,14 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 
 from ..config import Config, load_config
-from ..errors import ConfigError, DeliveryError, DigestError, RunLocked, StoreError
+from ..errors import (
+    ConfigError,
+    DeliveryError,
+    DigestError,
+    RunLocked,
+    StoreError,
+    StoreUnavailable,
+)
 from ..models import RunReport
 from ..store import last_run, maybe_time
 from ..text import plural
@@ -197,24 +205,25 @@ def _last_run_of_older_state(db: sqlite3.Connection) -> Any:
 
 
 # A run skipped because another held the digest's lock (a preview, a run by hand) tries
-# again this much later, until the cron's own next time comes first: skipped for good, a
-# daily digest lost its day.
+# again this much later, and one whose PostgreSQL server was away (a restart) this much,
+# until the cron's own next time comes first: else a daily digest lost its day.
 LOCKED_RETRY = timedelta(minutes=1)
+UNAVAILABLE_RETRY = timedelta(minutes=5)
+
+Retry = Callable[[timedelta], datetime | None]
 
 
-def locked_retry_at(trigger: CronTrigger, now: datetime) -> datetime | None:
-    """When a run skipped for the lock tries again, or None: the cron fires first."""
-    when = now + LOCKED_RETRY
+def retry_at(trigger: CronTrigger, now: datetime, delay: timedelta) -> datetime | None:
+    """When a run tries again after `delay`, or None: the cron fires first."""
+    when = now + delay
     upcoming = trigger.get_next_fire_time(None, now)
     return None if upcoming is not None and upcoming <= when else when
 
 
-def run_digest(
-    config_path: Path, name: str, retry: Callable[[], datetime | None] | None = None
-) -> str:
+def run_digest(config_path: Path, name: str, retry: Retry | None = None) -> str:
     """One scheduled run: reload the config (edits apply without a restart), run, log.
-    `retry`, should another run hold the digest's lock, schedules this run again and says
-    when (or None: not again)."""
+    `retry(delay)`, should another run hold the digest's lock or the state's server be
+    away, schedules this run again and says when (or None: not again)."""
     # Here, not at the top: `digest status` reads next_run() from this module and needs no
     # stage (see digest/cli/_commands.py).
     from .. import pipeline
@@ -228,9 +237,10 @@ def run_digest(
         progress = LogProgress(log.info, prefix=f"{name}: ")
         with logging_problems() as logged, progress, pipeline.reporting_progress(progress):
             report = pipeline.run(config)
-    except RunLocked as error:
-        outcome = f"skipped: {error}"
-        again = retry() if retry is not None else None
+    except (RunLocked, StoreUnavailable) as error:
+        locked = isinstance(error, RunLocked)
+        outcome = f"{'skipped' if locked else 'failed'}: {error}"
+        again = retry(LOCKED_RETRY if locked else UNAVAILABLE_RETRY) if retry else None
         if again is not None:
             outcome += f"; trying again at {again.isoformat(timespec='seconds')}"
     except DigestError as error:
@@ -268,14 +278,12 @@ def _log_problems(name: str, report: RunReport, logged: LoggedProblems) -> None:
         log.warning("%s: %s", name, line)
 
 
-def _retrying(
-    scheduler: BackgroundScheduler, digest: ScheduledDigest
-) -> Callable[[], datetime | None]:
-    """The `retry` of `digest`'s runs: one job more, LOCKED_RETRY from now."""
+def _retrying(scheduler: BackgroundScheduler, digest: ScheduledDigest) -> Retry:
+    """The `retry` of `digest`'s runs: one job more, `delay` from now."""
     config = digest.config
 
-    def retry() -> datetime | None:
-        when = locked_retry_at(digest.trigger, datetime.now(UTC))
+    def retry(delay: timedelta) -> datetime | None:
+        when = retry_at(digest.trigger, datetime.now(UTC), delay)
         if when is not None:
             scheduler.add_job(
                 run_digest, DateTrigger(when, timezone=UTC),

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Self, TypeVar
 
 from .. import crash_points
-from ..errors import RunLocked, SharedDigest, StoreError
+from ..errors import RunLocked, SharedDigest, StoreError, StoreUnavailable
 from ..text import one_line
 from ._connection import Connection, SQLiteConnection, is_database_url, open_connection, shown
 from ._migrations import migrations_for
@@ -103,7 +103,10 @@ class StateDB:
             reason = "; ".join(
                 " ".join(line.split()) for line in str(error).splitlines() if line.strip()
             )
-            raise StoreError(
+            unreachable = is_database_url(storage) and any(
+                words in reason for words in _SERVER_AWAY
+            )
+            raise (StoreUnavailable if unreachable else StoreError)(
                 f"{where}: cannot open the state database: {reason}{_fix_for(reason)}"
             ) from None
         store = cls(connection, storage, digest)
@@ -147,7 +150,9 @@ class StateDB:
             yield
         except self.db.errors as error:
             hint = self.db.hint(error)
-            raise StoreError(
+            # On PostgreSQL the only hint is a lost connection: the server may come back.
+            kind = StoreUnavailable if hint and self.path is None else StoreError
+            raise kind(
                 f"{self.where}: state database error: {one_line(str(error))}"
                 + (f"; {hint}" if hint else "")
             ) from None
@@ -610,6 +615,17 @@ _FIXES = (
     ("no password supplied", "set DIGEST_STORAGE_PASSWORD to the role's password"),
     ("password authentication failed", "check DIGEST_STORAGE_PASSWORD and the user in the URL"),
     ("does not exist", "create it first (createuser, createdb: docs/scaling.md)"),
+)
+
+
+# libpq's words for a server that is not there (yet): down, restarting, out of reach.
+_SERVER_AWAY = (
+    "Connection refused",
+    "the database system is starting up",
+    "the database system is shutting down",
+    "timeout expired",
+    "server closed the connection unexpectedly",
+    "No route to host",
 )
 
 

@@ -6,6 +6,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -300,6 +301,38 @@ def test_a_new_state_file_is_readable_by_its_owner_only(tmp_path):
     store = Store.open(tmp_path / "state" / "digest.db")
     store.close()
     assert (tmp_path / "state" / "digest.db").stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_a_turn_at_the_pool_held_for_good_is_waited_for_so_long_only(
+    kind, tmp_path, caplog, request
+):
+    """A run stopped (SIGSTOP) while it had the turn held every other digest of the
+    storage for as long as it stayed stopped, in silence without -v."""
+    if kind == "sqlite":
+        path: Path | str = tmp_path / "state" / "digest.db"
+    else:
+        path = request.getfixturevalue("postgres_server").database()
+    first, second = Store.open(path, "morning"), Store.open(path, "evening")
+    logger = logging.getLogger("digest")
+    logger.addHandler(caplog.handler)
+    try:
+        with caplog.at_level(logging.WARNING, logger="digest"), first.pool_turn():
+            started = time.monotonic()
+            with second.pool_turn(patience=1.0):
+                waited = time.monotonic() - started
+        assert 1.0 <= waited < 5
+        said = {r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING}
+        assert said == {
+            "waited 1 s for another digest of this storage to finish fetching: going on "
+            "without its turn (a run of it may be stopped or hung: digest status names it)"
+        }
+        with first.pool_turn(patience=1.0):  # the second let go of nothing it did not hold
+            pass
+    finally:
+        logger.removeHandler(caplog.handler)
+        first.close()
+        second.close()
 
 
 @pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -21,7 +21,8 @@ import fcntl
 import json
 import logging
 import os
-from collections.abc import Iterable, Iterator, Mapping
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
@@ -35,6 +36,36 @@ _WAITING = (
     "waiting for another digest of this storage: its run is fetching, and the digests of "
     "one storage take turns (what it fetches, this run then reads from the store's pool)"
 )
+# How long a run waits for its turn at the pool (seconds), and how often it says so.
+POOL_PATIENCE = 15 * 60.0
+_SAY_WAITING_EVERY = 300.0
+
+
+def _waited(take: Callable[[], bool], patience: float) -> bool:
+    """Try `take` until it succeeds, for `patience` seconds: whether it did. Says it waits
+    at once (-v), then every five minutes and on giving up as warnings: a run waiting long is
+    a problem to see without -v."""
+    if take():
+        return True
+    log.info(_WAITING)
+    started = time.monotonic()
+    said = started
+    while True:
+        time.sleep(0.2)
+        if take():
+            return True
+        waited = time.monotonic() - started
+        if waited >= patience:
+            log.warning(
+                "waited %d s for another digest of this storage to finish fetching: going on "
+                "without its turn (a run of it may be stopped or hung: digest status names it)",
+                waited,
+            )
+            return False
+        if time.monotonic() - said >= _SAY_WAITING_EVERY:
+            said = time.monotonic()
+            log.warning("still waiting for another digest of this storage (%d s)", waited)
+
 
 # A feed fetched by any digest of the store this recently is read from the pool, not
 # fetched again: the digests of a cron minute take turns within it.
@@ -60,23 +91,29 @@ class ArticlePool(StateDB):
         return self._shares_pool
 
     @contextmanager
-    def pool_turn(self) -> Iterator[None]:
-        """This run's turn at the pool, waited for as long as another run of the store has
-        it (that run is fetching: its fetches end, each within its timeout). Nothing to
-        wait for in a store of one digest."""
+    def pool_turn(self, patience: float = POOL_PATIENCE) -> Iterator[None]:
+        """This run's turn at the pool, waited for while another run of the store has it
+        (that run is fetching: its fetches end, each within its timeout), for `patience`
+        seconds at most: a run stopped (SIGSTOP) or hung while it had the turn held every
+        digest of the store for good. Past that, this run goes on without the turn, as if
+        it had the store alone: it may fetch what the other run fetches. Nothing to wait
+        for in a store of one digest."""
         if not self.shares_pool():
             yield
             return
         if self.path is None:
             key = (_LOCK_SPACE + 2, 0)
-            if not self.db.execute("SELECT pg_try_advisory_lock(?, ?)", key).fetchone()[0]:
-                log.info(_WAITING)
-                self.db.execute("SELECT pg_advisory_lock(?, ?)", key)
+
+            def take() -> bool:
+                return bool(self.db.execute("SELECT pg_try_advisory_lock(?, ?)", key).fetchone()[0])
+
+            held = _waited(take, patience)
             try:
                 yield
             finally:
-                with contextlib.suppress(*self.db.errors):
-                    self.db.execute("SELECT pg_advisory_unlock(?, ?)", key)
+                if held:
+                    with contextlib.suppress(*self.db.errors):
+                        self.db.execute("SELECT pg_advisory_unlock(?, ?)", key)
             return
         path = self.path.with_name(self.path.name + ".pool.lock")
         try:
@@ -86,13 +123,18 @@ class ArticlePool(StateDB):
                 f"{path}: cannot open the pool lock file: {error.strerror or error}; the "
                 "state's folder must be writable"
             ) from None
+
+        def take_file() -> bool:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return False
+            except OSError:  # a filesystem without locks: no turns
+                return True
+            return True
+
         try:
-            with contextlib.suppress(OSError):  # a filesystem without locks: no turns
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    log.info(_WAITING)
-                    fcntl.flock(fd, fcntl.LOCK_EX)
+            _waited(take_file, patience)
             yield
         finally:
             os.close(fd)

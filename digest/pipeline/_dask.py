@@ -123,6 +123,9 @@ class DaskWorkers(Executor):
         # that value last changed.
         self._heard: dict[str, tuple[float, float]] = {}
         self._broken: str | None = None
+        # Set by the watcher while the scheduler answers that it has no worker: a task's
+        # result that never comes is then the workers' loss, not the scheduler's.
+        self._no_workers = False
         self._stop = threading.Event()
         self._watch = threading.Thread(target=self._watch_workers, name="dask-watch", daemon=True)
         self._watch.start()
@@ -184,7 +187,9 @@ class DaskWorkers(Executor):
             try:
                 threads = sum(self._client.nthreads().values())
             except Exception:  # the scheduler is gone: as good as no worker
-                threads = 0
+                threads, self._no_workers = 0, False
+            else:
+                self._no_workers = not threads
             if threads:
                 self.threads, idle_since = threads, None
                 with self._lock:
@@ -223,9 +228,12 @@ class DaskWorkers(Executor):
         return silent
 
     def _lost(self, what: str) -> None:
-        self._give_up(
-            f"lost the Dask scheduler {self.address} ({what})", say=not self._stop.is_set()
+        lost = (
+            f"every Dask worker at {self.address} is gone"
+            if self._no_workers
+            else f"lost the Dask scheduler {self.address}"
         )
+        self._give_up(f"{lost} ({what})", say=not self._stop.is_set())
 
     def _give_up(self, reason: str, say: bool = True) -> None:
         """Fail every pending task with BrokenExecutor(reason), callers then doing their

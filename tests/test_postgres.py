@@ -182,6 +182,24 @@ def test_a_missing_database_says_what_to_do(postgres_server):
     assert str(caught.value).endswith("; create it first (createuser, createdb: docs/scaling.md)")
 
 
+def test_a_role_that_may_not_make_its_tables_is_one_line_that_says_what_to_do(postgres_server):
+    # Three lines before: the server's reason, psycopg's "LINE 1: CREATE TABLE ..." and a
+    # caret, and no word on what to grant (an operator's trial at scale).
+    url = postgres_server.database()
+    role = f"reader_{url.rsplit('_', 1)[1]}"
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(f"CREATE ROLE {role} LOGIN")
+        admin.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+    with pytest.raises(StoreError) as caught:
+        Store.open(url.replace("://" + url.split("://")[1].split("@")[0], f"://{role}"))
+    message = str(caught.value)
+    assert "\n" not in message and "permission denied for schema public" in message
+    assert message.endswith(
+        "; the role makes its tables there: make it the database's owner (createdb --owner "
+        "ROLE), or GRANT CREATE ON SCHEMA public TO ROLE (docs/scaling.md)"
+    )
+
+
 def test_a_connection_lost_mid_run_is_one_line_that_says_what_to_do(postgres_server):
     """PostgreSQL stopped in the middle of a run: the line named the store and the server's
     words ("terminating connection due to administrator command"), and no next step."""

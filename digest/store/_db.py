@@ -114,7 +114,11 @@ class StateDB:
             store.migrate()
         except connection.errors as error:
             store.close()
-            raise StoreError(f"{where}: cannot open the state database: {error}") from None
+            # The server's first line; psycopg adds the statement and a caret under it.
+            reason = one_line(str(error).strip().split("\n", 1)[0])
+            raise StoreError(
+                f"{where}: cannot open the state database: {reason}{_fix_for(reason)}"
+            ) from None
         return store
 
     def close(self) -> None:
@@ -615,6 +619,11 @@ _FIXES = (
     ("no password supplied", "set DIGEST_STORAGE_PASSWORD to the role's password"),
     ("password authentication failed", "check DIGEST_STORAGE_PASSWORD and the user in the URL"),
     ("does not exist", "create it first (createuser, createdb: docs/scaling.md)"),
+    (
+        "permission denied for schema",
+        "the role makes its tables there: make it the database's owner (createdb --owner ROLE), "
+        "or GRANT CREATE ON SCHEMA public TO ROLE (docs/scaling.md)",
+    ),
 )
 
 

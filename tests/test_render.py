@@ -252,6 +252,20 @@ def test_a_digest_past_gmails_clipping_limit_is_said_to_the_operator(tmp_path, s
     assert "Gmail" not in run_cli("run", "--config", str(plain)).stderr
 
 
+def test_the_clipping_warning_of_a_digest_of_late_reports_says_max_items_does_not_cap_them():
+    # 1,500 late reports made a 478 KB email, and the warning said to lower max_items,
+    # which caps the items only (an operator's trial).
+    from digest.pipeline._runner import clipped_advice
+
+    assert clipped_advice("the email's HTML is 478 KB: ...", 20, 0) == (
+        "the email's HTML is 478 KB: ...; lower max_items (now 20)"
+    )
+    assert clipped_advice("the email's HTML is 478 KB: ...", 20, 1500) == (
+        "the email's HTML is 478 KB: ...; lower max_items (now 20); its 1500 late reports on "
+        "stories sent before are not capped by it"
+    )
+
+
 def test_right_to_left_names_and_titles_are_isolated_from_the_times_beside_them():
     """An Arabic outlet's name followed by "10:00" took the digits into its own run and
     showed them on the wrong side, in both parts."""

@@ -442,6 +442,17 @@ def _repeat_key(article: Article) -> tuple[str, str]:
     return article.feed, " ".join(printable(article.title).casefold().split())
 
 
+def clipped_advice(clipped: str, max_items: int, follow_ups: int) -> str:
+    """The warning of an email Gmail clips, with what the operator can do: max_items caps
+    the items, not the follow-ups, so a digest of many says so."""
+    advice = f"{clipped}; lower max_items (now {max_items})"
+    if follow_ups:
+        advice += (
+            f"; its {plural(follow_ups, 'late report')} on stories sent before are not capped by it"
+        )
+    return advice
+
+
 def render_email(config: Config, digest: Digest) -> RenderedDigest:
     """The email as `run` sends it: subject pattern, archive and unsubscribe links."""
     unsubscribe = config.delivery.unsubscribe
@@ -505,7 +516,7 @@ def _send(
         rendered = render_email(config, digest)
         timing.items = len(digest.items)
     if clipped := clipping_warning(rendered):
-        report.warnings.append(f"{clipped}; lower max_items (now {config.max_items})")
+        report.warnings.append(clipped_advice(clipped, config.max_items, digest.follow_up_count))
     settings = config.delivery
     with timer.stage("deliver") as timing:
         staged = stage_messages(rendered, settings, config.language, now)

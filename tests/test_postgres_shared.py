@@ -5,6 +5,7 @@ a SQLite file alike; and an older SQLite state becomes the unnamed digest of a s
 
 from __future__ import annotations
 
+import os
 import signal
 import sqlite3
 import subprocess
@@ -146,6 +147,45 @@ def test_a_run_killed_during_its_turn_at_the_pool_does_not_hold_up_the_others(
     assert done.returncode == 0, done.stderr
     assert time.monotonic() - started < 15  # not the 20 s the dead run's fetch would take
     assert len(smtp_server.messages) == 1
+
+
+_REMEMBER = """
+import sys, time
+from datetime import UTC, datetime
+from digest.store._state import Store
+url, name, start_at = sys.argv[1], sys.argv[2], float(sys.argv[3])
+store = Store.open(url, name)
+# One site's chrome, the same blocks on its pages, seen by both digests' runs at once.
+prints = {f"https://news.example/{page}": [f"fp{i:05d}" for i in range(1500)] for page in "ab"}
+try:
+    while time.time() < start_at:
+        time.sleep(0.005)
+    with store.errors_named(), store.transaction():
+        store.remember_blocks("news.example", prints, datetime.now(UTC))
+finally:
+    store.close()
+"""
+
+
+@pytest.mark.postgres
+def test_two_digests_remembering_one_site_s_blocks_at_once_do_not_deadlock(postgres_server):
+    """A run gone on without its turn at the pool cleans pages beside the run that has it.
+    Each inserted the site's blocks in its own set order (a hash seed per process), and on
+    PostgreSQL two of three such pairs died: 'deadlock detected' (a code review)."""
+    url = postgres_server.database()
+    Store.open(url, "morning").close()  # the tables, made once
+    for trial in range(3):
+        start_at = time.time() + 1.5
+        runs = [
+            subprocess.Popen(
+                [sys.executable, "-c", _REMEMBER, url, name, str(start_at)],
+                cwd=REPO, stderr=subprocess.PIPE, text=True,
+                env={**os.environ, "PYTHONHASHSEED": str(seed)},
+            )
+            for name, seed in (("morning", 2 * trial + 1), ("evening", 2 * trial + 2))
+        ]  # fmt: skip
+        errors = [run.communicate(timeout=60)[1] for run in runs]
+        assert [run.returncode for run in runs] == [0, 0], errors
 
 
 def test_configs_sharing_a_storage_need_their_own_id(tmp_path):

@@ -675,7 +675,7 @@ def _clean_pages(store: Store, works: dict[str, PageWork], now: datetime) -> dic
         by_host[host_of(url)].append(url)
     cleaned: dict[str, CleanedText] = {}
     with store.transaction():
-        for host, urls in by_host.items():
+        for host, urls in sorted(by_host.items()):  # in one order in every run: remember_blocks
             prints = {url: [fp for block in works[url].prints for fp in block] for url in urls}
             stored = store.site_blocks(host, (fp for page in prints.values() for fp in page))
             memories = site_memories(prints, stored)

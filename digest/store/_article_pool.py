@@ -96,8 +96,9 @@ class ArticlePool(StateDB):
         (that run is fetching: its fetches end, each within its timeout), for `patience`
         seconds at most: a run stopped (SIGSTOP) or hung while it had the turn held every
         digest of the store for good. Past that, this run goes on without the turn, as if
-        it had the store alone: it may fetch what the other run fetches. Nothing to wait
-        for in a store of one digest."""
+        it had the store alone: it may fetch what the other run fetches, and its writes
+        to the pool meet the other's, in one order (`remember_blocks`). Nothing to wait for
+        in a store of one digest."""
         if not self.shares_pool():
             yield
             return
@@ -233,7 +234,8 @@ class ArticlePool(StateDB):
                     cleaned.text, cleaned.language,
                     json.dumps([[r.reason, r.text] for r in cleaned.removed], ensure_ascii=False),
                 )
-                for url, (page, cleaned) in pages.items()
+                # by URL: two digests pooling the same pages at once lock them in one order
+                for url, (page, cleaned) in sorted(pages.items(), key=lambda pair: pair[0])
             ),
         )  # fmt: skip
 

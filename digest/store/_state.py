@@ -490,13 +490,22 @@ class Store(DeliveryLog, FeedHealthRecords, TermStore, ArticlePool):
     def remember_blocks(
         self, host: str, prints: Mapping[str, Iterable[str]], now: datetime
     ) -> None:
-        """Remember the block fingerprints of pages of `host`: {url: fingerprints}."""
+        """Remember the block fingerprints of pages of `host`: {url: fingerprints}.
+
+        In sorted order: two digests of one PostgreSQL store cleaning the same site at once
+        (one gone on without its turn at the pool) each wait for the rows the other
+        inserted first, and in two orders (a set's, which differs between processes) that
+        was a deadlock. Their callers take hosts in sorted order too."""
         seen = _iso(now)
         # A generator, not a list: each row is freed once bound, so a big batch does not
         # set off the garbage collector's passes over the whole run's objects.
         self.db.executemany(
             "INSERT INTO site_blocks VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            ((host, fp, url, seen) for url, fps in prints.items() for fp in set(fps)),
+            (
+                (host, fp, url, seen)
+                for url, fps in sorted(prints.items())
+                for fp in sorted(set(fps))
+            ),
         )
 
     # -- problems --------------------------------------------------------------------------

@@ -548,7 +548,7 @@ def test_a_result_lost_with_every_worker_is_not_blamed_on_the_scheduler(
         worker.kill()
         worker.wait()
         assert wait_for(lambda: executor._no_workers, timeout=20)
-        executor._lost("TimeoutError")
+        executor._lost("TimeoutError", waited=True)
     warnings = {r.getMessage() for r in digest_log.records if r.levelname == "WARNING"}
     assert warnings == {
         f"every Dask worker at {cluster.address} is gone (TimeoutError): the rest of the "

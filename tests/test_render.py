@@ -260,6 +260,9 @@ def test_the_clipping_warning_of_a_digest_of_late_reports_says_max_items_does_no
     assert clipped_advice("the email's HTML is 478 KB: ...", 20, 0) == (
         "the email's HTML is 478 KB: ...; lower max_items (now 20)"
     )
+    assert clipped_advice("the email's HTML is 478 KB: ...", 20, 1).endswith(
+        "; its 1 late report on stories sent before is not capped by it"
+    )
     assert clipped_advice("the email's HTML is 478 KB: ...", 20, 1500) == (
         "the email's HTML is 478 KB: ...; lower max_items (now 20); its 1500 late reports on "
         "stories sent before are not capped by it"

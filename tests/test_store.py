@@ -381,3 +381,34 @@ def test_a_digest_waiting_for_another_s_turn_at_the_pool_says_so(kind, tmp_path,
     finally:
         logger.removeHandler(caplog.handler)
         first.close()
+
+
+@pytest.mark.parametrize(
+    ("reason", "away"),
+    [
+        ('connection to server at "127.0.0.1", port 1 failed: Connection refused', True),
+        ("FATAL: the database system is in recovery mode", True),
+        ("FATAL: the database system is not yet accepting connections; DETAIL: ...", True),
+        ("failed to resolve host 'db': [Errno -3] Temporary failure in name resolution", True),
+        # psycopg joins the words of each address it tried: one said no, so none is away.
+        (
+            'connection to server at "::1", port 5432 failed: Connection refused; connection '
+            'to server at "127.0.0.1", port 5432 failed: FATAL: password authentication '
+            'failed for user "digest"',
+            False,
+        ),
+        ('FATAL: database "nodb" does not exist', False),
+    ],
+)
+def test_a_postgresql_server_is_away_only_when_no_address_of_it_answered(reason, away):
+    # A wrong password was retried every five minutes for good, and a server recovering
+    # from a crash was not retried at all (a code review).
+    from digest.store._db import _server_away
+
+    assert _server_away(reason) is away
+
+
+def test_the_grant_advised_names_the_schema_the_server_refused():
+    from digest.store._db import _fix_for
+
+    assert "GRANT CREATE ON SCHEMA app TO ROLE" in _fix_for("permission denied for schema app")

@@ -164,8 +164,9 @@ class DaskWorkers(Executor):
                 except InvalidStateError:
                     raise
                 except (CancelledError, TimeoutError) as error:
-                    # The run cancels nothing: the scheduler is gone, and its tasks with it.
-                    self._lost(type(error).__name__)
+                    # The run cancels nothing: the scheduler is gone, and its tasks with it;
+                    # or, waited for in vain, the workers that held the result are.
+                    self._lost(type(error).__name__, isinstance(error, TimeoutError))
                     relay.set_exception(BrokenExecutor(self._broken))
                 except BaseException as error:  # the task's error, KilledWorker
                     relay.set_exception(error)
@@ -227,10 +228,12 @@ class DaskWorkers(Executor):
                 silent.append(address)
         return silent
 
-    def _lost(self, what: str) -> None:
+    def _lost(self, what: str, waited: bool = False) -> None:
+        """Give up on the cluster: its scheduler is gone, or (`waited` for a result in
+        vain, while the scheduler said it had no worker) every worker is."""
         lost = (
             f"every Dask worker at {self.address} is gone"
-            if self._no_workers
+            if waited and self._no_workers
             else f"lost the Dask scheduler {self.address}"
         )
         self._give_up(f"{lost} ({what})", say=not self._stop.is_set())

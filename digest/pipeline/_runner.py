@@ -447,8 +447,10 @@ def clipped_advice(clipped: str, max_items: int, follow_ups: int) -> str:
     the items, not the follow-ups, so a digest of many says so."""
     advice = f"{clipped}; lower max_items (now {max_items})"
     if follow_ups:
+        are = "is" if follow_ups == 1 else "are"
         advice += (
-            f"; its {plural(follow_ups, 'late report')} on stories sent before are not capped by it"
+            f"; its {plural(follow_ups, 'late report')} on stories sent before {are} not "
+            "capped by it"
         )
     return advice
 

@@ -12,6 +12,7 @@ import errno
 import fcntl
 import logging
 import os
+import re
 import socket
 import time
 import uuid
@@ -103,9 +104,7 @@ class StateDB:
             reason = "; ".join(
                 " ".join(line.split()) for line in str(error).splitlines() if line.strip()
             )
-            unreachable = is_database_url(storage) and any(
-                words in reason for words in _SERVER_AWAY
-            )
+            unreachable = is_database_url(storage) and _server_away(reason)
             raise (StoreUnavailable if unreachable else StoreError)(
                 f"{where}: cannot open the state database: {reason}{_fix_for(reason)}"
             ) from None
@@ -113,11 +112,14 @@ class StateDB:
         try:
             store.migrate()
         except connection.errors as error:
+            # The server going away while the tables are checked: the same as mid-run.
+            away = connection.hint(error) if store.path is None else ""
             store.close()
             # The server's first line; psycopg adds the statement and a caret under it.
             reason = one_line(str(error).strip().split("\n", 1)[0])
-            raise StoreError(
-                f"{where}: cannot open the state database: {reason}{_fix_for(reason)}"
+            raise (StoreUnavailable if away else StoreError)(
+                f"{where}: cannot open the state database: {reason}"
+                + (f"; {away}" if away else _fix_for(reason))
             ) from None
         return store
 
@@ -619,27 +621,50 @@ _FIXES = (
     ("no password supplied", "set DIGEST_STORAGE_PASSWORD to the role's password"),
     ("password authentication failed", "check DIGEST_STORAGE_PASSWORD and the user in the URL"),
     ("does not exist", "create it first (createuser, createdb: docs/scaling.md)"),
-    (
-        "permission denied for schema",
-        "the role makes its tables there: make it the database's owner (createdb --owner ROLE), "
-        "or GRANT CREATE ON SCHEMA public TO ROLE (docs/scaling.md)",
-    ),
 )
 
 
-# libpq's words for a server that is not there (yet): down, restarting, out of reach.
+# libpq's words for a server that is not there (yet): down, restarting or recovering from
+# a crash, out of reach, its name not resolved (a container that is down). A failed
+# connection has no SQLSTATE to go by, and psycopg joins the words of every address it
+# tried: one that refused (IPv6) beside one that answered "password authentication failed"
+# is no server away, and those answers (_SERVER_ANSWERED) win.
 _SERVER_AWAY = (
     "Connection refused",
     "the database system is starting up",
+    "the database system is in recovery mode",
+    "the database system is not yet accepting connections",
     "the database system is shutting down",
     "timeout expired",
     "server closed the connection unexpectedly",
     "No route to host",
+    "failed to resolve host",
+    "Temporary failure in name resolution",
 )
+_SERVER_ANSWERED = (
+    "password authentication failed",
+    "no password supplied",
+    "does not exist",
+    "permission denied",
+    "no pg_hba.conf entry",
+    "SSL",
+)
+
+
+def _server_away(reason: str) -> bool:
+    """Whether a failed connection's `reason` says the server is away, not that it said no."""
+    return any(words in reason for words in _SERVER_AWAY) and not any(
+        words in reason for words in _SERVER_ANSWERED
+    )
 
 
 def _fix_for(reason: str) -> str:
     for words, fix in _FIXES:
         if words in reason:
             return f"; {fix}"
+    if schema := re.search(r"permission denied for schema (\S+)", reason):
+        return (
+            "; the role makes its tables there: make it the database's owner (createdb "
+            f"--owner ROLE), or GRANT CREATE ON SCHEMA {schema[1]} TO ROLE (docs/scaling.md)"
+        )
     return ""

@@ -15,6 +15,7 @@ from email.header import Header
 from email.message import EmailMessage
 from email.policy import SMTP, SMTPUTF8, Policy
 from email.utils import format_datetime, getaddresses, make_msgid, parseaddr
+from typing import Self
 from urllib.parse import quote, urlsplit
 
 from markupsafe import escape
@@ -124,19 +125,24 @@ def set_header(message: EmailMessage, name: str, value: str) -> None:
     message[name] = header
 
 
-class _AngleList(str):
+class _OwnFolding(str):
+    """A header value that the policy stores as it is, for it has a `name`, and writes
+    with the value's own `fold` (see email.policy.EmailPolicy)."""
+
+    name: str
+
+    def __new__(cls, name: str, text: str) -> Self:
+        header = super().__new__(cls, text)
+        header.name = name
+        return header
+
+
+class _AngleList(_OwnFolding):
     """A list of `<URL>`s (List-Unsubscribe) written as it is, folded only after the commas
     between them. The policy folds a long header as text, and a URL longer than a line
     became RFC 2047 encoded words, which RFC 2047 forbids inside `<...>`: Gmail then found no
     unsubscribe link at all. RFC 5322 allows a line of 998 characters, which fits any URL we
     accept (MAX_URL is for a link; an unsubscribe URL is the operator's)."""
-
-    name: str
-
-    def __new__(cls, name: str, text: str) -> _AngleList:
-        header = super().__new__(cls, text)
-        header.name = name
-        return header
 
     def fold(self, *, policy: Policy) -> str:
         entries = [entry.strip() for entry in str(self).split(">,")]
@@ -144,17 +150,9 @@ class _AngleList(str):
         return f"{self.name}: {joined}{policy.linesep}"
 
 
-class _LiteralText(str):
+class _LiteralText(_OwnFolding):
     """A text header written as UTF-8 encoded words whatever it holds, so that it decodes
-    to its text, character for character (`=?` included). The policy stores a value with a
-    `name` as it is, and writes it with the value's `fold` (see email.policy.EmailPolicy)."""
-
-    name: str
-
-    def __new__(cls, name: str, text: str) -> _LiteralText:
-        header = super().__new__(cls, text)
-        header.name = name
-        return header
+    to its text, character for character (`=?` included)."""
 
     def fold(self, *, policy: Policy) -> str:
         # RFC 2047 caps an encoded word at 75 characters: it must fit a folded line.

@@ -249,8 +249,8 @@ def _with_kept(
     # A URL another feed listed earlier under a date before the window is news when this
     # feed dates it within the window: the first listing, by any feed (an aggregator, or a
     # hostile one back-dating a publisher's link), must not hide the publisher's story.
-    kept_by = store.kept_by(e.url for e in entries if e.url in known and e.published)
-    known -= {e.url for e in entries if kept_by.get(e.url, e.feed) != e.feed}
+    kept = store.kept(e.url for e in entries if e.url in known and e.published)
+    known -= {e.url for e in entries if e.url in kept and kept[e.url][0] != e.feed}
     fresh = {entry.url for entry in entries}
     entries = [entry for entry in entries if entry.url not in known]
     outside = [e for url, e in window.outside.items() if url not in known and url not in fresh]
@@ -301,7 +301,7 @@ def _report_window(config: Config, store: Store, window: _Window, new: list[NewA
             listed, where = "not modified", "kept outside"
         else:
             outside = sum(url in kept for url in urls)
-            backlog = sum(kept.get(url, False) for url in urls)
+            backlog = sum(kept[url][1] for url in urls if url in kept)
             listed = f"{len(urls)} {'entry' if len(urls) == 1 else 'entries'}"
             where = "outside"
         total += outside

@@ -305,26 +305,17 @@ class Store(DeliveryLog, FeedHealthRecords, TermStore, ArticlePool):
             if row["feed"] in names
         ]
 
-    def kept(self, urls: Iterable[str]) -> dict[str, bool]:
-        """Which of `urls` are kept outside the window: URL -> whether it is backlog."""
-        found: dict[str, bool] = {}
+    def kept(self, urls: Iterable[str]) -> dict[str, tuple[str, bool]]:
+        """Which of `urls` are kept outside the window: URL -> (the feed that listed it,
+        whether it is backlog)."""
+        found: dict[str, tuple[str, bool]] = {}
         for chunk, marks in in_chunks(urls):
             for row in self.db.execute(
-                f"SELECT url, backlog FROM kept_entries WHERE digest = ? AND url IN ({marks})",
+                "SELECT url, feed, backlog FROM kept_entries WHERE digest = ? "
+                f"AND url IN ({marks})",
                 (self.digest, *chunk),
             ):
-                found[row[0]] = bool(row[1])
-        return found
-
-    def kept_by(self, urls: Iterable[str]) -> dict[str, str]:
-        """Which of `urls` are kept outside the window: URL -> the feed that listed it."""
-        found: dict[str, str] = {}
-        for chunk, marks in in_chunks(urls):
-            for row in self.db.execute(
-                f"SELECT url, feed FROM kept_entries WHERE digest = ? AND url IN ({marks})",
-                (self.digest, *chunk),
-            ):
-                found[row[0]] = row[1]
+                found[row[0]] = (row[1], bool(row[2]))
         return found
 
     def kept_counts(self) -> dict[str, tuple[int, int]]:

@@ -50,6 +50,27 @@ def digest(*items: DigestItem, sections=()) -> Digest:
     return Digest("Morning Brief", NOW, tuple(items), "Europe/Paris", "en", tuple(sections))
 
 
+@pytest.mark.parametrize(
+    "reach",
+    [
+        "{{ cycler.__init__.__globals__.os.popen('id').read() }}",
+        "{{ self.__init__.__globals__.__builtins__.open('/etc/hostname').read() }}",
+        "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+    ],
+)
+def test_an_operators_template_renders_the_digest_and_cannot_run_code(tmp_path, reach):
+    # A `templates:` folder ran commands and read files with the digest's rights (an
+    # attacker's trial): the templates are sandboxed.
+    from digest.mail._render import default_template_dir
+
+    folder = tmp_path / "templates"
+    shutil.copytree(default_template_dir(), folder)
+    text = folder / "digest.txt.j2"
+    text.write_text(text.read_text() + reach + "\n")
+    with pytest.raises(RenderError, match="a template reached outside the digest's data"):
+        render_digest(digest(item("Harbour reopens", "https://a.example/1")), folder)
+
+
 def test_hostile_feed_text_never_becomes_markup_or_a_live_link():
     rendered = render_digest(digest(item(HOSTILE, "javascript:alert(2)")))
     assert "<script>alert" not in rendered.html

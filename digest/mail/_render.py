@@ -31,6 +31,8 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 from babel.support import Translations
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import SandboxedEnvironment
 from mjml import mjml2html
 
 from ..config import DEFAULT_SUBJECT
@@ -194,7 +196,10 @@ def moment_text(
 def _environment(
     folder: Path, autoescape: bool, language: str, translations: Translations
 ) -> jinja2.Environment:
-    environment = jinja2.Environment(
+    # Sandboxed: an operator's template folder (`templates:`) is data a digest renders,
+    # not code it runs; unsandboxed, `cycler.__init__.__globals__.os` ran commands with the
+    # digest's rights, its SMTP password in reach.
+    environment = SandboxedEnvironment(
         loader=jinja2.FileSystemLoader(str(folder)),
         autoescape=autoescape,
         undefined=jinja2.StrictUndefined,
@@ -491,6 +496,11 @@ def render_digest(
         raise RenderError(f"{folder}: template {error.name} not found") from None
     except jinja2.TemplateSyntaxError as error:
         raise RenderError(f"{error.filename or folder}:{error.lineno}: {error.message}") from None
+    except SecurityError as error:
+        raise RenderError(
+            f"{folder}: a template reached outside the digest's data ({error}); templates "
+            "render the digest's fields and filters only (docs/email.md)"
+        ) from None
     except Exception as error:  # an operator's template can fail in any way; name it
         raise RenderError(f"{folder}: template failed: {type(error).__name__}: {error}") from None
     try:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import re
+import threading
+from dataclasses import asdict
 from email import message_from_bytes, policy
 
 import feedparser
+import pytest
 from conftest import DEMO_FEEDS, run_cli, smtp_delivery, write_config
 
 from digest.config._loader import ArchiveConfig
-from digest.mail._archive import ArchivedDigest, index_page
+from digest.mail._archive import ArchivedDigest, ArchiveError, index_page, write_archive
 
 ARCHIVE = "archive:\n  dir: public\n  url: https://news.example.org/brief\n"
 UNSUBSCRIBE = "  unsubscribe: https://news.example.org/unsubscribe?who={recipient}\n"
@@ -130,3 +134,48 @@ def test_two_digests_sent_within_one_second_get_two_archive_pages():
     assert page_name(first) == "2026-11-23-090005-100.html"
     assert page_name(first.replace(microsecond=900_000)) != page_name(first)
     assert page_name(first.replace(microsecond=0)) == "2026-11-23-090005.html"
+
+
+def _page(number: int, created: str = "") -> str:
+    entry = ArchivedDigest(
+        page=f"2026-11-23-{number:06d}.html",
+        title="Morning Brief",
+        subject=f"Morning Brief {number}",
+        created=created or f"2026-11-23T08:00:00.{number:06d}+00:00",
+        item_count=1,
+        headlines=[("Harbour reopens", "https://example.org/harbour")],
+    )
+    kept = {"entry": asdict(entry), "html": "<html></html>", "language": "en", "timezone": "UTC"}
+    return json.dumps(kept)
+
+
+def test_two_runs_writing_one_archive_at_once_lose_no_entry(tmp_path):
+    # The record is read, added to and written whole: two writers at once kept 242 of 400
+    # entries (an attacker's trial, two digests of a daemon sharing an archive folder).
+    archive = ArchiveConfig(tmp_path / "public")
+
+    def write(first: int) -> None:
+        for number in range(first, first + 100):
+            write_archive(archive, _page(number))
+
+    writers = [threading.Thread(target=write, args=(first,)) for first in (0, 100)]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join()
+    record = json.loads((tmp_path / "public" / "digests.json").read_text())
+    assert len(record) == 200
+
+
+def test_an_entry_without_a_readable_date_is_a_warning_not_a_crash(tmp_path):
+    # A record whose "created" was not a time with its zone crashed every later run.
+    archive = ArchiveConfig(tmp_path / "public")
+    write_archive(archive, _page(1))
+    record = tmp_path / "public" / "digests.json"
+    record.write_text(record.read_text().replace("2026-11-23T08:00:00.000001+00:00", "garbage"))
+    with pytest.raises(
+        ArchiveError, match=r"unreadable .*garbage.*moved to digests\.json\.broken-"
+    ):
+        write_archive(archive, _page(2))
+    write_archive(archive, _page(3))  # the next run starts a record again
+    assert len(json.loads(record.read_text())) == 1

@@ -149,6 +149,20 @@ def test_a_state_file_reached_through_a_symlink_is_the_same_state(tmp_path):
     ]
 
 
+def test_two_digests_writing_one_archive_folder_are_caught_at_start(tmp_path):
+    # Each run rewrote the index and feed under its own title, with the other's entries.
+    for name in ("a.yaml", "b.yaml"):
+        config = write_config(tmp_path, "http://127.0.0.1:9", name=name,
+                              extra="schedule: 0 7 * * *\narchive:\n  dir: public\n")  # fmt: skip
+        config.write_text(config.read_text().replace("state/digest.db", f"state/{name}.db"))
+    digests, problems = load_digests(tmp_path)
+    assert [d.config.path.name for d in digests] == ["a.yaml"]
+    assert [str(p) for p in problems] == [
+        f"{tmp_path / 'b.yaml'}: archive.dir: {tmp_path / 'public'} is also the archive of "
+        f"{tmp_path / 'a.yaml'}; give each digest its own archive folder"
+    ]
+
+
 def test_one_bad_config_in_the_folder_leaves_the_others_scheduled(tmp_path):
     folder = _folder_with_bad_configs(tmp_path)
     daemon = Daemon(folder)

@@ -118,6 +118,7 @@ def load_digests(path: Path) -> tuple[list[ScheduledDigest], list[DigestError]]:
     problems: list[DigestError] = []
     # Configs may share a storage (its article pool), each with its own `id`.
     owners: dict[tuple[Path | str, str], Path] = {}
+    archives: dict[Path, Path] = {}
     for file in files:
         try:
             config = load_config(file)
@@ -137,6 +138,19 @@ def load_digests(path: Path) -> tuple[list[ScheduledDigest], list[DigestError]]:
                 )
             )
             continue
+        # One archive folder holds one digest's index and feed: two wrote each other's
+        # entries under one title.
+        if config.archive is not None:
+            other = archives.setdefault(config.archive.folder.resolve(), config.path)
+            if other != config.path:
+                problems.append(
+                    ConfigError(
+                        f"archive.dir: {config.archive.folder} is also the archive of {other}; "
+                        "give each digest its own archive folder",
+                        path=str(config.path),
+                    )
+                )
+                continue
         digests.append(digest)
     return digests, problems
 

@@ -8,9 +8,14 @@ digest was delivered; `digest preview` never does.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import html
 import json
+import os
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -116,27 +121,48 @@ def write_archive(archive: ArchiveConfig, page: str) -> list[Path]:
     entry = _entry(kept["entry"])
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        entries = [e for e in _read_record(folder) if e.page != entry.page] + [entry]
-        entries.sort(key=lambda e: datetime.fromisoformat(e.created), reverse=True)
-        files = {
-            folder / entry.page: kept["html"],
-            folder / RECORD: json.dumps([asdict(e) for e in entries], ensure_ascii=False, indent=1),
-            folder / INDEX: index_page(
-                entries, entry.title, kept["language"], archive, kept["timezone"]
-            ),
-            folder / FEED: atom_feed(entries, entry.title, archive),
-        }
-        for path, text in files.items():
-            # The web server must be able to read the archive (mkstemp makes files private).
-            write_atomically(path, text.encode("utf-8"), mode=0o644)
+        # The record is read, added to and written whole: two runs writing one archive at
+        # once (two digests of a daemon, or by hand) each lost the other's entry.
+        with _locked(folder / f"{RECORD}.lock"):
+            entries = [e for e in _read_record(folder) if e.page != entry.page] + [entry]
+            entries.sort(key=lambda e: datetime.fromisoformat(e.created), reverse=True)
+            files = {
+                folder / entry.page: kept["html"],
+                folder / RECORD: json.dumps(
+                    [asdict(e) for e in entries], ensure_ascii=False, indent=1
+                ),
+                folder / INDEX: index_page(
+                    entries, entry.title, kept["language"], archive, kept["timezone"]
+                ),
+                folder / FEED: atom_feed(entries, entry.title, archive),
+            }
+            for path, text in files.items():
+                # The web server must read the archive (mkstemp makes files private).
+                write_atomically(path, text.encode("utf-8"), mode=0o644)
     except OSError as error:
         raise ArchiveError(f"archive {folder}: cannot write: {error.strerror or error}") from None
     return list(files)
 
 
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Hold flock(LOCK_EX) on `path` for the block (a filesystem without locks: none)."""
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        with contextlib.suppress(OSError):
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)
+
+
 def _entry(row: dict) -> ArchivedDigest:
-    """An entry read back from JSON, where its (headline, url) pairs became lists."""
-    return ArchivedDigest(**{**row, "headlines": [tuple(pair) for pair in row["headlines"]]})
+    """An entry read back from JSON, where its (headline, url) pairs became lists; its
+    `created` must be a time with its zone, which the index sorts by and shows."""
+    entry = ArchivedDigest(**{**row, "headlines": [tuple(pair) for pair in row["headlines"]]})
+    if datetime.fromisoformat(entry.created).tzinfo is None:
+        raise ValueError(f"created {entry.created!r} has no time zone")
+    return entry
 
 
 def _read_record(folder: Path) -> list[ArchivedDigest]:

@@ -3,12 +3,14 @@ writes OPML 2.0 that imports back to the same feeds."""
 
 from __future__ import annotations
 
+import time
 import xml.etree.ElementTree as ET
 
 from conftest import REPO, run_cli
 
 from digest.config._loader import load_config
-from digest.feeds._opml import read_opml
+from digest.feeds import _opml
+from digest.feeds._opml import MAX_NAME, read_opml
 
 FIXTURES = REPO / "tests" / "fixtures" / "opml"
 CONFIG = """\
@@ -129,3 +131,54 @@ def test_imported_urls_are_written_and_shown_as_one_plain_token(tmp_path):
     assert "added Spaced: https://news3.example/a%20b" in result.stdout
     text = config.read_text(encoding="utf-8")
     assert "\u202e" not in text and "a%20b" in text
+
+
+def test_outlines_a_thousand_deep_are_read_without_a_traceback(tmp_path):
+    # A recursive walk ended Python's recursion at 990 levels, with a traceback.
+    opml = tmp_path / "deep.opml"
+    opml.write_text(
+        '<opml version="2.0"><body>' + '<outline text="Folder">' * 5000
+        + '<outline text="Deep" xmlUrl="https://deep.example/feed"/>'
+        + "</outline>" * 5000 + '<outline text="After" xmlUrl="https://after.example/feed"/>'
+        + "</body></opml>"
+    )  # fmt: skip
+    feeds = read_opml(opml)
+    assert [(f.name, f.section) for f in feeds] == [("Deep", "Folder"), ("After", None)]
+
+
+def test_an_opml_name_is_cut_to_a_length_a_digest_can_show(tmp_path):
+    opml = tmp_path / "long.opml"
+    opml.write_text(
+        f'<opml version="2.0"><body><outline text="{"Name " * 1000}" '
+        'xmlUrl="https://long.example/feed"/></body></opml>'
+    )
+    (feed,) = read_opml(opml)
+    assert len(feed.name) <= MAX_NAME and feed.name.endswith("…")
+
+
+def test_a_feed_whose_name_server_is_made_slow_is_not_imported_unchecked(tmp_path, monkeypatch):
+    # A name resolving after the lookups' time was taken for public, and a run then
+    # fetched it wherever it pointed (an attacker's trial: localhost behind an 11 s DNS).
+    def resolver(host: str, port: int) -> list[str]:
+        if host == "slow.example":
+            time.sleep(3)
+            return ["127.0.0.1"]
+        return ["93.184.216.34"]
+
+    monkeypatch.setattr(_opml, "system_resolver", resolver)
+    monkeypatch.setattr(_opml, "LOOKUP_WAIT", 0.5)
+    opml = tmp_path / "slow.opml"
+    opml.write_text(
+        '<opml version="2.0"><body>'
+        '<outline text="Slow" xmlUrl="http://slow.example/feed.xml"/>'
+        '<outline text="Fine" xmlUrl="https://fine.example/feed.xml"/></body></opml>'
+    )
+    config = tmp_path / "digest.yaml"
+    config.write_text("title: X\nfeeds:\n  - name: Old\n    url: https://old.example/rss\n")
+    result = _opml.import_opml(load_config(config), opml)
+    assert [feed.name for feed in result.added] == ["Fine"]
+    assert result.skipped == [
+        "Slow: http://slow.example/feed.xml could not be checked: slow.example did not "
+        "resolve in time; an imported feed may not reach the local network (--allow-private "
+        "imports it)"
+    ]

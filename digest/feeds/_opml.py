@@ -20,14 +20,14 @@ bring one in unseen.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import ipaddress
 import re
 import threading
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -41,8 +41,14 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ..config import Config, FeedConfig, feed_key, feed_url, parse_config
 from ..errors import ConfigError, Invalid
 from ..files import write_atomically
-from ..text import MAX_URL, one_line, one_token
+from ..text import MAX_URL, one_line, one_token, truncate
 from ._netguard import address_kind, an_address, system_resolver
+
+# Host names looked up at once on import, and how long all lookups may take (seconds).
+LOOKUPS = 16
+LOOKUP_WAIT = 10.0
+# The longest feed name taken from an OPML file (a name shows in every digest's sources).
+MAX_NAME = 120
 
 
 @dataclass(frozen=True)
@@ -73,16 +79,22 @@ def read_opml(path: Path) -> list[OpmlFeed]:
     if root.tag != "opml" or root.find("body") is None:
         raise ConfigError("not OPML: expected <opml> with a <body>", path=str(path))
     feeds: list[OpmlFeed] = []
-
-    def walk(outline: ET.Element, section: str | None) -> None:
-        for child in outline.findall("outline"):
-            label = one_line(child.get("title") or child.get("text") or "")
-            url = (child.get("xmlUrl") or "").strip()
-            if url:
-                feeds.append(OpmlFeed(label or _host(url) or url, url, section))
-            walk(child, label or section if not url else section)
-
-    walk(root.find("body"), None)  # type: ignore[arg-type]
+    # Depth first in document order, with a stack of its own: a file nesting outlines a
+    # thousand deep ended Python's recursion with a traceback.
+    stack: list[tuple[Iterator[ET.Element], str | None]] = [
+        (iter(root.find("body").findall("outline")), None)  # type: ignore[union-attr]
+    ]
+    while stack:
+        children, section = stack[-1]
+        child = next(children, None)
+        if child is None:
+            stack.pop()
+            continue
+        label = truncate(one_line(child.get("title") or child.get("text") or ""), MAX_NAME)
+        url = (child.get("xmlUrl") or "").strip()
+        if url:
+            feeds.append(OpmlFeed(label or _host(url) or url, url, section))
+        stack.append((iter(child.findall("outline")), label or section if not url else section))
     return feeds
 
 
@@ -91,12 +103,15 @@ def import_opml(config: Config, opml_path: Path, *, allow_private: bool = False)
     Feeds at a non-public address are skipped unless `allow_private`."""
     found = read_opml(opml_path)
     hosts = {_host(feed.url) for feed in found}
-    addresses = {} if allow_private else _resolved(h for h in hosts if h and not _literal(h))
+    addresses = (
+        {} if allow_private else _resolved((h for h in hosts if h and not _literal(h)), LOOKUP_WAIT)
+    )
     source, data, feeds = _feed_list(config)
     # Compared as the config compares them (feed_key: no #fragment, the host in any case).
     urls = {feed_key(_normalized(str(e.get("url", "")), config.path)) for e in _entries(feeds)}
     urls |= {feed_key(feed.url) for feed in config.feeds}
     names = {str(entry.get("name", "")).strip() for entry in _entries(feeds)}
+    numbered: dict[str, int] = {}  # per name, the next "(N)" to try
     result = ImportResult()
     added: list[CommentedMap] = []
     for feed in found:
@@ -129,14 +144,15 @@ def import_opml(config: Config, opml_path: Path, *, allow_private: bool = False)
         where = None if allow_private else _not_public(_host(url), addresses)
         if where is not None:
             result.skipped.append(
-                f"{feed.name}: {url} is at {where}, not a public one; an imported "
-                "feed may not reach the local network (--allow-private imports it)"
+                f"{feed.name}: {url} {where}; an imported feed may not reach the local "
+                "network (--allow-private imports it)"
             )
             continue
         name = feed.name
-        number = 2
-        while name in names:
+        number = numbered.get(feed.name, 2)
+        while name in names:  # from where the last feed of this name stopped: no rescans
             name, number = f"{feed.name} ({number})", number + 1
+        numbered[feed.name] = number
         entry = CommentedMap(name=name, url=url)
         if feed.section:
             entry["section"] = feed.section
@@ -235,38 +251,52 @@ def _literal(host: str) -> bool:
     return True
 
 
-def _resolved(hosts: Iterable[str], wait: float = 10.0) -> dict[str, list[str]]:
-    """The addresses of each host name, looked up side by side; a name that does not
-    resolve within `wait` seconds is left out (its fetch will say what is wrong with it)."""
+def _resolved(hosts: Iterable[str], wait: float) -> dict[str, list[str]]:
+    """The addresses of each host name, looked up LOOKUPS at a time: [] for a name that
+    does not resolve, none for one not looked up within `wait` seconds in all."""
+    pending = deque(hosts)
     answers: dict[str, list[str]] = {}
-    slots = threading.Semaphore(16)
     lock = threading.Lock()  # a late answer may come in while the answers are copied
 
-    def look_up(host: str) -> None:
-        with slots, contextlib.suppress(OSError, UnicodeError):
-            addresses = system_resolver(host, 443)
+    def look_up() -> None:
+        while True:
+            with lock:
+                if not pending:
+                    return
+                host = pending.popleft()
+            try:
+                addresses = system_resolver(host, 443)
+            except (OSError, UnicodeError):
+                addresses = []
             with lock:
                 answers[host] = addresses
 
     # Daemon threads: a name server that never answers holds up neither the import nor exit.
-    threads = [threading.Thread(target=look_up, args=(host,), daemon=True) for host in hosts]
+    # LOOKUPS of them, not one per host: 40,000 hosts could start no more threads.
+    threads = [threading.Thread(target=look_up, daemon=True) for _ in range(LOOKUPS)]
     for thread in threads:
         thread.start()
     deadline = time.monotonic() + wait
     for thread in threads:
         thread.join(max(0.0, deadline - time.monotonic()))
     with lock:
+        pending.clear()  # what was not looked up in time stays unchecked
         return dict(answers)
 
 
 def _not_public(host: str, addresses: dict[str, list[str]]) -> str | None:
-    """Where `host` is when that is not a public address ("a link-local address
-    (169.254.169.254)"), else None. A name counts by every address it resolves to."""
-    for address in [host] if _literal(host) else addresses.get(host, []):
+    """Why `host` is refused: at a non-public address ("is at a link-local address
+    (169.254.169.254), not a public one"), or not checked in time; else None. A name counts by
+    every address it resolves to. One not looked up in time (its name server made slow, or
+    a file of thousands of names) could be anywhere, and a run trusts a configured feed's
+    address; one that does not resolve at all is taken, as broken as its fetch will say."""
+    if not _literal(host) and host not in addresses:
+        return f"could not be checked: {host} did not resolve in time"
+    for address in [host] if _literal(host) else addresses[host]:
         kind = address_kind(address)
         if kind is not None:
             shown = address if address == host else f"{host}, {address}"
-            return f"{an_address(kind)} ({shown})"
+            return f"is at {an_address(kind)} ({shown}), not a public one"
     return None
 
 

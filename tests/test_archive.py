@@ -179,3 +179,13 @@ def test_an_entry_without_a_readable_date_is_a_warning_not_a_crash(tmp_path):
         write_archive(archive, _page(2))
     write_archive(archive, _page(3))  # the next run starts a record again
     assert len(json.loads(record.read_text())) == 1
+
+
+def test_the_atom_feed_holds_the_newest_digests_only(tmp_path):
+    # Every digest in it made a 36 MB feed after a year of hourly digests.
+    from digest.mail._archive import FEED_ENTRIES, atom_feed
+
+    entries = [ArchivedDigest(**json.loads(_page(n))["entry"]) for n in range(FEED_ENTRIES + 5)]
+    parsed = feedparser.parse(atom_feed(entries, "Morning Brief", ArchiveConfig(tmp_path)))
+    assert len(parsed.entries) == FEED_ENTRIES
+    assert parsed.entries[0].title == "Morning Brief 0"

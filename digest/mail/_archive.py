@@ -42,6 +42,7 @@ from ._render import (
 RECORD = "digests.json"
 INDEX = "index.html"
 FEED = "feed.atom"
+FEED_ENTRIES = 50  # the index lists every digest; the feed, the newest
 ATOM = "http://www.w3.org/2005/Atom"
 
 
@@ -273,7 +274,8 @@ ol {{ list-style: none; padding: 0; }}
 
 
 def atom_feed(entries: list[ArchivedDigest], title: str, archive: ArchiveConfig) -> str:
-    """An Atom feed (RFC 4287) with one entry per digest, newest first."""
+    """An Atom feed (RFC 4287) with one entry per digest, newest first: the FEED_ENTRIES
+    newest (a year of hourly digests made a 36 MB feed, fetched whole by every reader)."""
     ElementTree.register_namespace("", ATOM)
 
     def add(parent: ElementTree.Element, tag: str, text: str = "", **attributes: str):
@@ -289,7 +291,7 @@ def atom_feed(entries: list[ArchivedDigest], title: str, archive: ArchiveConfig)
     add(add(feed, "author"), "name", title)
     add(feed, "link", rel="alternate", type="text/html", href=base + INDEX)
     add(feed, "link", rel="self", type="application/atom+xml", href=base + FEED)
-    for entry in entries:
+    for entry in entries[:FEED_ENTRIES]:
         node = add(feed, "entry")
         add(node, "title", entry.subject)
         add(node, "id", base + entry.page if base else _urn(title, entry.page))

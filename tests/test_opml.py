@@ -3,9 +3,11 @@ writes OPML 2.0 that imports back to the same feeds."""
 
 from __future__ import annotations
 
+import socket
 import time
 import xml.etree.ElementTree as ET
 
+import pytest
 from conftest import REPO, run_cli
 
 from digest.config._loader import load_config
@@ -156,29 +158,61 @@ def test_an_opml_name_is_cut_to_a_length_a_digest_can_show(tmp_path):
     assert len(feed.name) <= MAX_NAME and feed.name.endswith("…")
 
 
+@pytest.mark.parametrize(
+    ("name", "ends"),
+    [
+        ("x" + "\U0001f1eb\U0001f1f7" * 70, "\U0001f1eb\U0001f1f7…"),  # a whole flag last
+        ("N" + "e\u0301" * 70, "e\u0301…"),  # the accent stays with its letter
+        ("a" * 119 + "\U0001f469\u200d\U0001f469\u200d\U0001f467", "a…"),  # no half family
+    ],
+)
+def test_a_long_name_is_cut_between_whole_characters(tmp_path, name, ends):
+    opml = tmp_path / "long.opml"
+    opml.write_text(
+        f'<opml version="2.0"><body><outline text="{name}" xmlUrl="https://l.example/f"/>'
+        "</body></opml>",
+        encoding="utf-8",
+    )
+    (feed,) = read_opml(opml)
+    assert len(feed.name) <= MAX_NAME and feed.name.endswith(ends)
+
+
 def test_a_feed_whose_name_server_is_made_slow_is_not_imported_unchecked(tmp_path, monkeypatch):
     # A name resolving after the lookups' time was taken for public, and a run then
     # fetched it wherever it pointed (an attacker's trial: localhost behind an 11 s DNS).
+    # A name server made slow, or one that fails (SERVFAIL: "temporary failure"), leaves
+    # its names unchecked; only "no such name" is an answer.
     def resolver(host: str, port: int) -> list[str]:
         if host == "slow.example":
             time.sleep(3)
             return ["127.0.0.1"]
+        if host == "servfail.example":
+            raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+        if host == "gone.example":
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
         return ["93.184.216.34"]
 
-    monkeypatch.setattr(_opml, "system_resolver", resolver)
     monkeypatch.setattr(_opml, "LOOKUP_WAIT", 0.5)
+    monkeypatch.setattr(_opml, "system_resolver", resolver)
     opml = tmp_path / "slow.opml"
     opml.write_text(
         '<opml version="2.0"><body>'
         '<outline text="Slow" xmlUrl="http://slow.example/feed.xml"/>'
-        '<outline text="Fine" xmlUrl="https://fine.example/feed.xml"/></body></opml>'
+        '<outline text="Fine" xmlUrl="https://fine.example/feed.xml"/>'
+        '<outline text="Failing" xmlUrl="https://servfail.example/feed.xml"/>'
+        '<outline text="Gone" xmlUrl="https://gone.example/feed.xml"/>'
+        '<outline text="Hidden" xmlUrl="https://exa\u00admple.org/feed.xml"/></body></opml>',
+        encoding="utf-8",
     )
     config = tmp_path / "digest.yaml"
     config.write_text("title: X\nfeeds:\n  - name: Old\n    url: https://old.example/rss\n")
     result = _opml.import_opml(load_config(config), opml)
-    assert [feed.name for feed in result.added] == ["Fine"]
+    assert [feed.name for feed in result.added] == ["Fine", "Gone"]  # Gone: its fetch says so
+    tail = "; an imported feed may not reach the local network (--allow-private imports it)"
     assert result.skipped == [
         "Slow: http://slow.example/feed.xml could not be checked: slow.example did not "
-        "resolve in time; an imported feed may not reach the local network (--allow-private "
-        "imports it)"
+        "resolve in time" + tail,
+        "Failing: https://servfail.example/feed.xml could not be checked: servfail.example "
+        "did not resolve in time" + tail,
+        "Hidden: https://exa%C2%ADmple.org/feed.xml has an invisible character in its host",
     ]

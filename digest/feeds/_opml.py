@@ -23,8 +23,10 @@ from __future__ import annotations
 import io
 import ipaddress
 import re
+import socket
 import threading
 import time
+import unicodedata
 import xml.etree.ElementTree as ET
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -41,7 +43,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ..config import Config, FeedConfig, feed_key, feed_url, parse_config
 from ..errors import ConfigError, Invalid
 from ..files import write_atomically
-from ..text import MAX_URL, one_line, one_token, truncate
+from ..text import MAX_URL, one_line, one_token
 from ._netguard import address_kind, an_address, system_resolver
 
 # Host names looked up at once on import, and how long all lookups may take (seconds).
@@ -90,12 +92,37 @@ def read_opml(path: Path) -> list[OpmlFeed]:
         if child is None:
             stack.pop()
             continue
-        label = truncate(one_line(child.get("title") or child.get("text") or ""), MAX_NAME)
+        label = _short(one_line(child.get("title") or child.get("text") or ""))
         url = (child.get("xmlUrl") or "").strip()
         if url:
             feeds.append(OpmlFeed(label or _host(url) or url, url, section))
         stack.append((iter(child.findall("outline")), label or section if not url else section))
     return feeds
+
+
+def _short(name: str) -> str:
+    """`name` in MAX_NAME characters at most, an ellipsis last, cut between whole characters
+    as a reader sees them: not after half a flag, before an accent or inside an emoji
+    joined with ZWJ."""
+    if len(name) <= MAX_NAME:
+        return name
+    cut = MAX_NAME - 1
+    while cut > 0 and _joins(name, cut):
+        cut -= 1
+    return name[:cut].rstrip() + "…"
+
+
+def _joins(text: str, at: int) -> bool:
+    """Whether `text[at]` belongs with the character before it (a cut there splits one)."""
+    here, before = text[at], text[at - 1]
+    if unicodedata.combining(here) or here in "\u200d\ufe0e\ufe0f" or before == "\u200d":
+        return True
+    if "\U0001f3fb" <= here <= "\U0001f3ff":  # a skin tone, with the emoji before it
+        return True
+    flags = 0  # regional indicators pair up into flags: an odd run before `at` is half one
+    while at - flags - 1 >= 0 and "\U0001f1e6" <= text[at - flags - 1] <= "\U0001f1ff":
+        flags += 1
+    return flags % 2 == 1 and "\U0001f1e6" <= here <= "\U0001f1ff"
 
 
 def import_opml(config: Config, opml_path: Path, *, allow_private: bool = False) -> ImportResult:
@@ -137,6 +164,9 @@ def import_opml(config: Config, opml_path: Path, *, allow_private: bool = False)
             result.skipped.append(
                 f"{feed.name}: its URL holds a control character or is over {MAX_URL:,} characters"
             )
+            continue
+        if "%" in _host(url):  # an invisible character in the host, encoded: no such name
+            result.skipped.append(f"{feed.name}: {url} has an invisible character in its host")
             continue
         if feed_key(url) in urls or feed_key(checked) in urls:
             result.skipped.append(f"{feed.name}: {url} is already listed")
@@ -266,8 +296,14 @@ def _resolved(hosts: Iterable[str], wait: float) -> dict[str, list[str]]:
                 host = pending.popleft()
             try:
                 addresses = system_resolver(host, 443)
-            except (OSError, UnicodeError):
+            except socket.gaierror as error:
+                # Only "no such name" is an answer; a failure (SERVFAIL, EAI_AGAIN: what a
+                # name server made slow on purpose gives) leaves the name unchecked.
+                if error.errno not in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", None)):
+                    continue
                 addresses = []
+            except (OSError, UnicodeError):
+                continue
             with lock:
                 answers[host] = addresses
 

@@ -43,6 +43,8 @@ RECORD = "digests.json"
 INDEX = "index.html"
 FEED = "feed.atom"
 FEED_ENTRIES = 50  # the index lists every digest; the feed, the newest
+# Held while the record is rewritten; a dot file, which web servers commonly do not serve.
+LOCK = ".digests.lock"
 ATOM = "http://www.w3.org/2005/Atom"
 
 
@@ -124,8 +126,9 @@ def write_archive(archive: ArchiveConfig, page: str) -> list[Path]:
         folder.mkdir(parents=True, exist_ok=True)
         # The record is read, added to and written whole: two runs writing one archive at
         # once (two digests of a daemon, or by hand) each lost the other's entry.
-        with _locked(folder / f"{RECORD}.lock"):
-            entries = [e for e in _read_record(folder) if e.page != entry.page] + [entry]
+        with _locked(folder / LOCK):
+            kept_entries, damaged = _read_record(folder)
+            entries = [e for e in kept_entries if e.page != entry.page] + [entry]
             entries.sort(key=lambda e: datetime.fromisoformat(e.created), reverse=True)
             files = {
                 folder / entry.page: kept["html"],
@@ -142,13 +145,20 @@ def write_archive(archive: ArchiveConfig, page: str) -> list[Path]:
                 write_atomically(path, text.encode("utf-8"), mode=0o644)
     except OSError as error:
         raise ArchiveError(f"archive {folder}: cannot write: {error.strerror or error}") from None
+    if damaged:  # said once the page is written: the email's "View in browser" link works
+        raise ArchiveError(damaged)
     return list(files)
 
 
 @contextmanager
 def _locked(path: Path) -> Iterator[None]:
-    """Hold flock(LOCK_EX) on `path` for the block (a filesystem without locks: none)."""
-    descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    """Hold flock(LOCK_EX) on `path` for the block (a filesystem without locks: none). A
+    lock file another account made (a run by hand with sudo) is opened to read: flock
+    needs no more, and the archive's files are replaced by rename, not written in place."""
+    try:
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except PermissionError:
+        descriptor = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     try:
         with contextlib.suppress(OSError):
             fcntl.flock(descriptor, fcntl.LOCK_EX)
@@ -166,19 +176,34 @@ def _entry(row: dict) -> ArchivedDigest:
     return entry
 
 
-def _read_record(folder: Path) -> list[ArchivedDigest]:
+def _read_record(folder: Path) -> tuple[list[ArchivedDigest], str]:
+    """The record's entries, and what was wrong with it ("" when nothing). A damaged
+    record is copied aside for the operator, and its readable entries kept: one bad entry
+    hid every digest from the index before, and lost the page being written."""
     path = folder / RECORD
     if not path.exists():
-        return []
+        return [], ""
+    entries: list[ArchivedDigest] = []
+    problem = None
     try:
-        return [_entry(row) for row in json.loads(path.read_text(encoding="utf-8"))]
-    except (ValueError, TypeError, KeyError) as error:
-        # Keep the damaged record for the operator instead of overwriting the history.
-        kept = path.with_name(f"{RECORD}.broken-{datetime.now(UTC):%Y%m%d%H%M%S}")
-        path.rename(kept)
-        raise ArchiveError(
-            f"archive {path}: unreadable ({type(error).__name__}: {error}); moved to {kept.name}"
-        ) from None
+        rows = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(rows, list):
+            raise TypeError("not a list of entries")
+    except (ValueError, TypeError) as error:
+        rows, problem = [], f"unreadable ({type(error).__name__}: {error})"
+    bad = 0
+    for row in rows:
+        try:
+            entries.append(_entry(row))
+        except (ValueError, TypeError, KeyError) as error:
+            bad += 1
+            problem = problem or f"{type(error).__name__}: {error}"
+    if problem is None:
+        return entries, ""
+    kept = path.with_name(f"{RECORD}.broken-{datetime.now(UTC):%Y%m%d%H%M%S}")
+    write_atomically(kept, path.read_bytes(), mode=0o600)
+    left_out = f"{bad} of its {len(rows)} entries left out" if rows else "started again"
+    return entries, f"archive {path}: {problem}; {left_out}, a copy kept as {kept.name}"
 
 
 def _when(entry: ArchivedDigest, zone: ZoneInfo, language: str) -> str:

@@ -117,8 +117,7 @@ def load_digests(path: Path) -> tuple[list[ScheduledDigest], list[DigestError]]:
     digests: list[ScheduledDigest] = []
     problems: list[DigestError] = []
     # Configs may share a storage (its article pool), each with its own `id`.
-    owners: dict[tuple[Path | str, str], Path] = {}
-    archives: dict[Path, Path] = {}
+    owners: dict[tuple[object, ...], Path] = {}  # what a config claims -> the first that did
     for file in files:
         try:
             config = load_config(file)
@@ -128,31 +127,33 @@ def load_digests(path: Path) -> tuple[list[ScheduledDigest], list[DigestError]]:
             continue
         # The file itself: one reached through a symlink is the same state.
         storage = config.storage.resolve() if isinstance(config.storage, Path) else config.storage
-        other = owners.setdefault((storage, config.id), config.path)
-        if other != config.path:
-            problems.append(
-                ConfigError(
-                    f"storage: {config.storage} is also the state of {other}, under the same "
-                    "id; give each digest sharing a storage its own `id`, or its own storage",
-                    path=str(config.path),
-                )
+        archive = config.archive.folder if config.archive is not None else None
+        if other := _claimed(owners, ("state", storage, config.id), config.path):
+            clash = (
+                f"storage: {config.storage} is also the state of {other}, under the same id; "
+                "give each digest sharing a storage its own `id`, or its own storage"
             )
-            continue
         # One archive folder holds one digest's index and feed: two wrote each other's
         # entries under one title.
-        if config.archive is not None:
-            other = archives.setdefault(config.archive.folder.resolve(), config.path)
-            if other != config.path:
-                problems.append(
-                    ConfigError(
-                        f"archive.dir: {config.archive.folder} is also the archive of {other}; "
-                        "give each digest its own archive folder",
-                        path=str(config.path),
-                    )
-                )
-                continue
-        digests.append(digest)
+        elif archive and (other := _claimed(owners, ("archive", archive.resolve()), config.path)):
+            clash = (
+                f"archive.dir: {archive} is also the archive of {other}; give each digest its "
+                "own archive folder"
+            )
+        else:
+            digests.append(digest)
+            continue
+        problems.append(ConfigError(clash, path=str(config.path)))
     return digests, problems
+
+
+def _claimed(
+    owners: dict[tuple[object, ...], Path], what: tuple[object, ...], config: Path
+) -> Path | None:
+    """`what` claimed for the digest of `config`: the config that claimed it first, if
+    another."""
+    other = owners.setdefault(what, config)
+    return None if other == config else other
 
 
 def next_run(config: Config, now: datetime) -> datetime | None:

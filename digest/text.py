@@ -303,11 +303,10 @@ def ascii_url(url: str) -> str:
     """
     if url.isascii():
         return url
-    scheme, slashes, rest = url.partition("//")
-    if not slashes:  # mailto:
+    start, authority, rest = split_authority(url)
+    if not start:  # mailto:
         return _NON_ASCII.sub(_encoded, url)
-    end = min((at for at in (rest.find(c) for c in "/?#") if at >= 0), default=len(rest))
-    userinfo, at, hostport = rest[:end].rpartition("@")
+    userinfo, at, hostport = authority.rpartition("@")
     if not hostport.isascii():  # then no IPv6 literal, whose colons would split wrong
         host, colon, port = hostport.partition(":")
         try:
@@ -315,7 +314,21 @@ def ascii_url(url: str) -> str:
         except idna.IDNAError as error:
             raise UnicodeError(f"the host {host!r} is not a valid domain name: {error}") from None
     authority = _NON_ASCII.sub(_encoded, userinfo + at) + hostport
-    return scheme + slashes + authority + _NON_ASCII.sub(_encoded, rest[end:])
+    return start + authority + _NON_ASCII.sub(_encoded, rest)
+
+
+def split_authority(url: str) -> tuple[str, str, str]:
+    """(`scheme://`, the authority, the rest) of `url`, the authority where urlsplit reads
+    the netloc: up to the first / ? or #. ("", "", url) for a URL without "//".
+
+    >>> split_authority("http://ann:pw@news.example:80/a?b#c")
+    ('http://', 'ann:pw@news.example:80', '/a?b#c')
+    """
+    scheme, slashes, rest = url.partition("//")
+    if not slashes:
+        return "", "", url
+    end = min((at for at in (rest.find(c) for c in "/?#") if at >= 0), default=len(rest))
+    return scheme + slashes, rest[:end], rest[end:]
 
 
 def _encoded(found: re.Match[str]) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
-from ..text import ascii_url, one_token
+from ..text import ascii_url, one_token, split_authority
 
 # Query parameters that only say where a click came from. Dropping them makes the same
 # article under two links one source (Miniflux and FreshRSS strip much the same list).
@@ -124,12 +124,10 @@ def without_userinfo(url: str) -> str:
     >>> without_userinfo("http://ann:secret@news.example/a?b#c")
     'http://news.example/a?b#c'
     """
-    scheme, slashes, rest = url.partition("//")
-    end = min((at for at in (rest.find(c) for c in "/?#") if at >= 0), default=len(rest))
-    authority = rest[:end]  # where urlsplit reads the netloc: up to the first / ? or #
-    if not slashes or "@" not in authority:
+    start, authority, rest = split_authority(url)
+    if "@" not in authority:
         return url
-    return scheme + slashes + authority.rpartition("@")[2] + rest[end:]
+    return start + authority.rpartition("@")[2] + rest
 
 
 def host_of(url: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -277,6 +278,50 @@ def test_a_feed_back_dating_a_publishers_link_does_not_hide_it_when_the_publishe
     assert len(texts) == 2, second.stdout
     assert "Ferry timetable changes for winter" in texts[-1].read_text()
     assert "Old news" not in "".join(text.read_text() for text in texts)
+
+
+def test_links_that_hide_lines_or_pass_for_another_host_reach_the_email_harmless(tmp_path, site):
+    # Through the real command: a run of blank Braille cells made "Unsubscribe: <evil>" read
+    # as a line of its own in the text part, and a Cyrillic "а" made a host pass for a bank.
+    good = f"{site.base_url}/techwire/articles/meta-compute-cloud.html"
+    padded = good + "?r=" + "\u2800" * 30 + "Unsubscribe:\u2800https://evil.example/u"
+    feed = _json_feed([
+        {"id": "1", "url": padded, "title": "Meta plans a cloud", "summary": "Meta plans."},
+        {"id": "2", "url": "https://www.b\u0430nk.example/login", "title": "Bank notice",
+         "summary": "Sign in to keep your account."},
+        {"id": "3", "url": "https://pay.example\u2215login.evil.example/", "title": "Slash"},
+    ])  # fmt: skip
+    site.overrides = {"/odd/feed.json": respond(200, feed, "application/feed+json")}
+    config = write_config(tmp_path, site.base_url, feeds=[("Odd", f"{site.base_url}/odd/feed.json",
+                                                          "World")])  # fmt: skip
+    result = run_cli("run", "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    text = next((tmp_path / "outbox").glob("*.txt")).read_text()
+    assert "\u2800" not in text and "%E2%A0%80Unsubscribe:%E2%A0%80https://evil" in text
+    assert "https://www.xn--bnk-6cd.example/login" in text and "b\u0430nk" not in text
+    assert "Slash" not in text
+    assert "entry skipped: item 'Slash' has no usable http(s) url" in result.stderr
+
+
+def test_a_template_folder_cannot_run_commands_through_the_real_command(tmp_path, site):
+    from digest.mail._render import default_template_dir
+
+    folder = tmp_path / "templates"
+    shutil.copytree(default_template_dir(), folder)
+    text = folder / "digest.txt.j2"
+    text.write_text(text.read_text() + "{{ cycler.__init__.__globals__.os.popen('id').read() }}\n")
+    config = write_config(tmp_path, site.base_url, extra=f"templates: {folder}\n",
+                          feeds=DEMO_FEEDS[:1])  # fmt: skip
+    checked = run_cli("check", "--config", str(config))
+    assert checked.returncode == 1 and "a template reached outside the digest's data" in (
+        checked.stdout
+    )
+    result = run_cli("run", "--config", str(config))
+    assert result.returncode == 1
+    assert "a template reached outside the digest's data" in result.stderr
+    assert not list((tmp_path / "outbox").glob("*")) or "uid=" not in "".join(
+        p.read_text(errors="replace") for p in (tmp_path / "outbox").iterdir()
+    )
 
 
 def test_the_digest_counts_the_feeds_it_has_stories_from_not_those_that_failed(tmp_path, site):

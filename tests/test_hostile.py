@@ -21,6 +21,14 @@ def _json_feed(items: list[dict]) -> bytes:
     ).encode()
 
 
+def _run_odd_feed(tmp_path, site, feed: bytes):
+    """`digest run` over one JSON feed, "Odd", served by the test site."""
+    site.overrides = {"/odd/feed.json": respond(200, feed, "application/feed+json")}
+    config = write_config(tmp_path, site.base_url, feeds=[("Odd", f"{site.base_url}/odd/feed.json",
+                                                          "World")])  # fmt: skip
+    return run_cli("run", "--config", str(config))
+
+
 def test_a_remote_feed_cannot_make_us_read_local_files(tmp_path, site):
     secret = tmp_path / "secret.html"
     secret.write_text("<html><body><article><p>" + "hunter2 " * 80 + "</p></article></body>")
@@ -48,10 +56,7 @@ def test_broken_links_and_odd_json_skip_one_entry_not_the_run(tmp_path, site):
          "authors": {"name": "Ann"}, "summary": "Meta plans a cloud business."},
         "not an object",
     ])  # fmt: skip
-    site.overrides = {"/odd/feed.json": respond(200, feed, "application/feed+json")}
-    config = write_config(tmp_path, site.base_url, feeds=[("Odd", f"{site.base_url}/odd/feed.json",
-                                                          "World")])  # fmt: skip
-    result = run_cli("run", "--config", str(config))
+    result = _run_odd_feed(tmp_path, site, feed)
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     assert result.stderr.count("entry skipped") == 3
@@ -291,10 +296,7 @@ def test_links_that_hide_lines_or_pass_for_another_host_reach_the_email_harmless
          "summary": "Sign in to keep your account."},
         {"id": "3", "url": "https://pay.example\u2215login.evil.example/", "title": "Slash"},
     ])  # fmt: skip
-    site.overrides = {"/odd/feed.json": respond(200, feed, "application/feed+json")}
-    config = write_config(tmp_path, site.base_url, feeds=[("Odd", f"{site.base_url}/odd/feed.json",
-                                                          "World")])  # fmt: skip
-    result = run_cli("run", "--config", str(config))
+    result = _run_odd_feed(tmp_path, site, feed)
     assert result.returncode == 0, result.stderr
     text = next((tmp_path / "outbox").glob("*.txt")).read_text()
     assert "\u2800" not in text and "%E2%A0%80Unsubscribe:%E2%A0%80https://evil" in text

@@ -44,6 +44,33 @@ def store(tmp_path):
     opened.close()
 
 
+def test_a_new_state_file_another_run_is_writing_is_waited_for(tmp_path):
+    # Two runs opening one new file together: the other holds the write lock while it
+    # switches the file to WAL; SQLite's busy timeout does not cover that switch.
+    path = tmp_path / "digest.db"
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    threading.Timer(0.3, other.rollback).start()
+    opened = Store.open(path)
+    assert opened.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    opened.close()
+    other.close()
+
+
+def test_a_current_state_is_opened_while_another_run_writes(tmp_path):
+    path = tmp_path / "digest.db"
+    Store.open(path).close()
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # another run, mid-transaction
+    try:
+        opened = Store.open(path)  # reads that the schema is current; takes no lock
+        assert opened.migrate() == []
+        opened.close()
+    finally:
+        writer.rollback()
+        writer.close()
+
+
 def test_migrations_run_once_and_wal_is_on(tmp_path):
     path = tmp_path / "digest.db"
     Store.open(path).close()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -24,6 +25,7 @@ POSTGRES_SCHEMES = ("postgresql", "postgres")
 # How long a SQLite statement waits for another process's write lock before it fails with
 # "database is locked" (a transaction may ask for longer: `begin(patience=...)`).
 BUSY_TIMEOUT = 10.0  # seconds
+WAL_SWITCH_POLL = 0.01  # seconds between tries to switch a new file to WAL (`_use_wal`)
 
 
 def is_database_url(storage: Path | str) -> bool:
@@ -65,6 +67,7 @@ class Connection(Protocol):
     def rollback(self) -> None: ...
     def close(self) -> None: ...
     def hint(self, error: Exception) -> str: ...  # what to do about one of `errors`, or ""
+    def has_table(self, name: str) -> bool: ...  # a read: no lock, no transaction
 
 
 class SQLiteConnection:
@@ -90,8 +93,27 @@ class SQLiteConnection:
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
         self.raw = sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None)
         self.raw.row_factory = sqlite3.Row
-        self.raw.execute("PRAGMA journal_mode=WAL")
+        self._use_wal()
         self.raw.execute("PRAGMA foreign_keys=ON")
+
+    def _use_wal(self) -> None:
+        """Put the file in WAL mode. A file already in it is only read; a new one is
+        switched under a write lock that SQLite takes without its busy handler: the second
+        of two runs opening a new file together would fail with "database is locked" at
+        once, where every other statement waits BUSY_TIMEOUT for the lock."""
+        deadline = time.monotonic() + BUSY_TIMEOUT
+        while True:
+            try:
+                self.raw.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() > deadline:
+                    raise
+                time.sleep(WAL_SWITCH_POLL)
+
+    def has_table(self, name: str) -> bool:
+        sql = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?"
+        return bool(self.raw.execute(sql, (name,)).fetchone()[0])
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
         return self.raw.execute(sql, params)
@@ -218,6 +240,10 @@ class PostgresConnection:
     def insert(self, sql: str, params: Sequence[Any] = ()) -> int:
         row = self.execute(sql + " RETURNING id", params).fetchone()
         return int(row[0])
+
+    def has_table(self, name: str) -> bool:
+        # Looked up on the search path, as the store's statements name their tables.
+        return bool(self.execute("SELECT to_regclass(?) IS NOT NULL", (name,)).fetchone()[0])
 
     def begin(self, patience: float | None = None) -> None:
         # A PostgreSQL writer waits for the rows another holds as long as it takes (no

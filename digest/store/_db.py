@@ -164,13 +164,15 @@ class StateDB:
             ) from None
 
     def migrate(self) -> list[str]:
-        """Apply the migrations not yet applied; returns their names."""
-        with self.transaction() as db:
-            self._lock_schema(db)
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, "
-                "applied TEXT NOT NULL)"
-            )
+        """Apply the migrations not yet applied; returns their names. A store whose schema
+        is current is only read: opening it never waits for another run's writes."""
+        if not self.db.has_table("migrations"):
+            with self.transaction() as db:
+                self._lock_schema(db)
+                db.execute(
+                    "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, "
+                    "applied TEXT NOT NULL)"
+                )
         done = {row[0] for row in self.db.execute("SELECT name FROM migrations")}
         applied = []
         for name, script in migrations_for(self.db.dialect):

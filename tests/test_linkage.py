@@ -56,9 +56,10 @@ def test_a_big_batch_merged_with_arrays_gives_the_groups_of_the_loop(monkeypatch
         assert groups(with_arrays) == groups(looped)
 
 
-def merged_one_at_a_time(count, pairs, stories, merge_at):
-    """Average link as written: recompute every mean, merge the closest (ties to the lowest
-    groups), until none holds. Groups are named by their first article, as average_link's."""
+def merged_one_at_a_time(count, pairs, stories, merge_at, margin=0.0):
+    """Average link as written: recompute every mean, less margin / sqrt(its pairs), merge
+    the closest (ties to the lowest groups), until none holds. Groups are named by their
+    first article, as average_link's."""
     similarity = {(int(a), int(b)): float(s) for a, b, s in zip(*vars(pairs).values(), strict=True)}
     found = {i: [i] for i in range(count)}
     story = dict(enumerate(stories))
@@ -73,7 +74,8 @@ def merged_one_at_a_time(count, pairs, stories, merge_at):
                     for a in found[low]
                     for b in found[high]
                 )
-                mean = total / (len(found[low]) * len(found[high]))
+                crossed = len(found[low]) * len(found[high])
+                mean = total / crossed - margin / crossed**0.5
                 if mean >= merge_at and (best is None or (-mean, low, high) < best):
                     best = (-mean, low, high)
         if best is None:
@@ -96,4 +98,30 @@ def test_merges_are_the_closest_groups_first_ties_to_the_lowest(monkeypatch):
         assert groups(average_link(12, pairs, stories, 0.25)) == expected
         monkeypatch.setattr(linkage, "ARRAY_LINKS_FROM", 1)
         assert groups(average_link(12, pairs, stories, 0.25)) == expected
+        monkeypatch.undo()
+
+
+def test_a_mean_over_few_pairs_must_clear_the_margin():
+    # Two articles at 0.1 stay apart; two pairs of rewrites whose four cross pairs are all
+    # 0.1 join: their mean is over four pairs, so half the margin is asked of it.
+    assert groups(average_link(2, ScoredPairs.of({(0, 1): 0.1}), [None] * 2, 0.06)) == [[0, 1]]
+    lone = average_link(2, ScoredPairs.of({(0, 1): 0.1}), [None] * 2, 0.06, margin=0.05)
+    assert groups(lone) == [[0], [1]]
+    cross = {(a, b): 0.1 for a in (0, 1) for b in (2, 3)}
+    pairs = ScoredPairs.of({(0, 1): 0.3, (2, 3): 0.3, **cross})
+    assert groups(average_link(4, pairs, [None] * 4, 0.06, margin=0.05)) == [[0, 1, 2, 3]]
+    assert groups(average_link(4, pairs, [None] * 4, 0.06, margin=0.1)) == [[0, 1], [2, 3]]
+
+
+def test_with_a_margin_merges_are_still_the_closest_groups_first(monkeypatch):
+    for seed in range(40):
+        rng = np.random.default_rng(seed)
+        left, right = np.triu_indices(12, 1)
+        keep = rng.random(len(left)) < 0.5
+        pairs = ScoredPairs(left[keep], right[keep], rng.random(int(keep.sum())) * 0.6)
+        stories = [7 if i == 3 else 8 if i == 9 else None for i in range(12)]
+        expected = groups(merged_one_at_a_time(12, pairs, stories, 0.15, margin=0.1))
+        assert groups(average_link(12, pairs, stories, 0.15, margin=0.1)) == expected
+        monkeypatch.setattr(linkage, "ARRAY_LINKS_FROM", 1)
+        assert groups(average_link(12, pairs, stories, 0.15, margin=0.1)) == expected
         monkeypatch.undo()

@@ -8,6 +8,7 @@ already delivered stories into one group.
 from __future__ import annotations
 
 import heapq
+import math
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import chain, pairwise, repeat
@@ -38,16 +39,23 @@ class ScoredPairs:
 
 
 def average_link(
-    count: int, pairs: ScoredPairs, story_ids: Sequence[int | None], merge_at: float
+    count: int,
+    pairs: ScoredPairs,
+    story_ids: Sequence[int | None],
+    merge_at: float,
+    margin: float = 0.0,
 ) -> list[list[int]]:
-    """Merge groups while the mean similarity over all their cross pairs is >= merge_at.
+    """Merge groups while the mean similarity over all their cross pairs, less
+    margin / sqrt(the number of those pairs), is >= merge_at; the closest first.
 
-    Missing pairs count as 0, so a group grows only when it is close to most members.
-    Groups come out in the order of their first article, each with its articles in the
-    order they joined.
+    Missing pairs count as 0, so a group grows only when it is close to most members. The
+    margin asks more of a mean taken over few pairs: two articles join on their one
+    similarity, which one shared sentence or name can lift, while two groups of ten join on
+    a hundred. Groups come out in the order of their first article, each with its articles
+    in the order they joined.
     """
     if len(pairs.left) >= ARRAY_LINKS_FROM:
-        return _average_link_arrays(count, pairs, story_ids, merge_at)
+        return _average_link_arrays(count, pairs, story_ids, merge_at, margin)
     members: list[list[int] | None] = [[i] for i in range(count)]
     sizes = [1] * count
     stories = list(story_ids)
@@ -60,7 +68,7 @@ def average_link(
     links = _links(count, pairs, merge_at)
     owner = list(range(count))
     changes = [0] * count
-    strongest = _strong_pairs(pairs, merge_at)
+    strongest = _strong_pairs(pairs, merge_at, margin)
     heap: list[tuple[float, int, int, int, int]] = []
     push = heapq.heappush
 
@@ -81,10 +89,11 @@ def average_link(
                 summed_links[group] = summed_links.get(group, 0.0) + summed
         links[left], links[right] = summed_links, {}
         for other, summed in summed_links.items():
-            average = summed / (size * sizes[other])
-            if average >= merge_at:
+            crossed = size * sizes[other]
+            score = summed / crossed - margin / math.sqrt(crossed)
+            if score >= merge_at:
                 low, high = (left, other) if left < other else (other, left)
-                push(heap, (-average, low, high, changes[low], changes[high]))
+                push(heap, (-score, low, high, changes[low], changes[high]))
     return [group for group in members if group is not None]
 
 
@@ -132,11 +141,15 @@ def _merges(
         yield left, right, absorbed, sizes[left]
 
 
-def _strong_pairs(pairs: ScoredPairs, merge_at: float) -> list[tuple[float, int, int, int, int]]:
-    """The entries of the pairs at or above merge_at, (-similarity, left, right, 0, 0), in
-    the order tuples sort (0: the number of changes each group had at the time)."""
-    strong = pairs.similarity >= merge_at
-    distance, left, right = -pairs.similarity[strong], pairs.left[strong], pairs.right[strong]
+def _strong_pairs(
+    pairs: ScoredPairs, merge_at: float, margin: float
+) -> list[tuple[float, int, int, int, int]]:
+    """The entries of the pairs whose similarity less `margin` is at or above merge_at,
+    (-(similarity - margin), left, right, 0, 0), in the order tuples sort (0: the number of
+    changes each group had at the time)."""
+    score = pairs.similarity - margin
+    strong = score >= merge_at
+    distance, left, right = -score[strong], pairs.left[strong], pairs.right[strong]
     order = np.lexsort((right, left, distance))
     return list(
         zip(
@@ -155,7 +168,11 @@ ARRAY_LINKS_FROM = 20_000
 
 
 def _average_link_arrays(
-    count: int, pairs: ScoredPairs, story_ids: Sequence[int | None], merge_at: float
+    count: int,
+    pairs: ScoredPairs,
+    story_ids: Sequence[int | None],
+    merge_at: float,
+    margin: float,
 ) -> list[list[int]]:
     """average_link for a big batch: the same merges, in the same order, with each group's
     links held as two arrays (neighbour, summed similarity). A merge maps both groups'
@@ -170,7 +187,7 @@ def _average_link_arrays(
     neighbours, sums = _link_arrays(count, pairs, merge_at)
     nothing = np.zeros(0, dtype=np.int64)
     changes = [0] * count
-    strongest = _strong_pairs(pairs, merge_at)
+    strongest = _strong_pairs(pairs, merge_at, margin)
     heap: list[tuple[float, int, int, int, int]] = []
     push = heapq.heappush
     for left, right, absorbed, size in _merges(strongest, heap, members, sizes, changes, stories):
@@ -187,13 +204,14 @@ def _average_link_arrays(
         order = np.argsort(first)
         neighbours[left], sums[left] = distinct[order], totals[order]
         neighbours[right], sums[right] = nothing, nothing
-        averages = sums[left] / (size * size_of[neighbours[left]])
-        close = np.flatnonzero(averages >= merge_at)
-        for other, average in zip(
-            neighbours[left][close].tolist(), averages[close].tolist(), strict=True
+        crossed = size * size_of[neighbours[left]]
+        scores = sums[left] / crossed - margin / np.sqrt(crossed)
+        close = np.flatnonzero(scores >= merge_at)
+        for other, score in zip(
+            neighbours[left][close].tolist(), scores[close].tolist(), strict=True
         ):
             low, high = (left, other) if left < other else (other, left)
-            push(heap, (-average, low, high, changes[low], changes[high]))
+            push(heap, (-score, low, high, changes[low], changes[high]))
     return [group for group in members if group is not None]
 
 

@@ -255,6 +255,7 @@ def postgres_server() -> Iterator[Any]:
 # written for), not at the fitted ones, which move whenever bench/fit_cluster.py is rerun.
 RULES = Thresholds(
     merge_at=0.08,
+    size_margin=0.0,
     min_shared_facts=2,
     distinctive_idf=1.5,
     no_facts_factor=0.5,

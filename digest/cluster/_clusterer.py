@@ -16,8 +16,11 @@
    whose every word, or one that begins alike, the other article's names write counts as
    named); and halved when
    published more than MAX_HOURS_APART apart.
-5. Average-link agglomeration merges groups while their mean pairwise similarity is at
-   least merge_at. Unlike single-link, one bridging article cannot chain two events.
+5. Average-link agglomeration merges groups while their mean pairwise similarity, less
+   size_margin / sqrt(the number of pairs the mean is over), is at least merge_at: a mean
+   over few pairs must be higher, since one shared name lifts a single pair, while two big
+   groups that cover one event join on a hundred low pairs. Unlike single-link, one
+   bridging article cannot chain two events.
 6. Each group of three or more is clustered again with IDF taken inside the group (at
    split_at): the names every member shares (the topic) then weigh little, and look-alike
    events fall apart on the names and figures only one of them has. A part is an event only
@@ -40,6 +43,7 @@ attached to it (not sent again), and two delivered stories are never merged.
 from __future__ import annotations
 
 import logging
+import math
 import multiprocessing
 import re
 import time
@@ -128,7 +132,7 @@ def cluster_articles(
     pairs = _scored_pairs(articles, terms, matrix, limits)
     clock.lap("pairs")
     story_ids = [a.story_id for a in articles]
-    linked = average_link(len(articles), pairs, story_ids, limits.merge_at)
+    linked = average_link(len(articles), pairs, story_ids, limits.merge_at, limits.size_margin)
     clock.lap("linkage")
     forked = (
         start_method == "fork"
@@ -300,7 +304,8 @@ def join_delivered(
     Returns ({pending article id: story id}, the pending articles that joined none). Only
     pending-against-delivered pairs are scored (delivered stories are never clustered
     again), and a late article joins the story whose articles it matches best on average
-    (at least merge_at) even when another late article matches it better: a story the
+    (at least merge_at, with the size margin of `average_link` for a mean over that many
+    pairs) even when another late article matches it better: a story the
     reader has already had wins over a new pairing of late reports. `terms`, when given,
     are the terms (`batch_terms`) of pending then delivered articles, in that order.
     """
@@ -330,7 +335,8 @@ def join_delivered(
         story, total = max(
             by_story.items(), key=lambda item: (item[1] / len(stories[item[0]]), -item[0])
         )
-        if total / len(stories[story]) >= limits.merge_at:
+        told_by = len(stories[story])
+        if total / told_by - limits.size_margin / math.sqrt(told_by) >= limits.merge_at:
             joined[pending[late].id] = story
     return joined, [a for a in pending if a.id not in joined]
 

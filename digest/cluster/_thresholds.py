@@ -2,11 +2,9 @@
 look-alike split).
 
 The decision thresholds (`Thresholds`) are read from cluster_thresholds.json beside this
-module, whose note says how they were made. bench/fit_cluster.py fits them on labelled news
+module, whose note says how they were made: bench/fit_cluster.py fits them on labelled news
 (../shared/data/ecbplus and the look-alike sets of bench/data) and writes that file, and
-bench/cluster_quality.py reports the cross-validated figures of the same fit; the file still
-holds the values once set by hand, as its note says, because no fit has yet scored better on
-held-out topics of both kinds of news (bench/calibration.md). The constants
+bench/cluster_quality.py reports the cross-validated figures of the same fit. The constants
 below them bound the work (candidate pairs, group sizes) or state what no labelled set here
 can teach (publication times: the sets have none worth fitting on).
 """
@@ -25,8 +23,12 @@ THRESHOLDS_FILE = "cluster_thresholds.json"
 class Thresholds:
     """What makes two articles one event; the clusterer's docstring says where each acts."""
 
-    # Average-link merges groups while their mean pair similarity is at least this.
+    # Average-link merges groups while their mean pair similarity, less
+    # size_margin / sqrt(the number of pairs it is taken over), is at least merge_at: one
+    # pair's similarity must clear merge_at + size_margin, two groups of ten merge_at + a
+    # tenth of it (`average_link`; a late report joining a delivered story likewise).
     merge_at: float
+    size_margin: float
     # Names or figures (each rarer than distinctive_idf) a pair must share, else its
     # similarity is multiplied by no_facts_factor: two launches by one company share the
     # company, not the product name and the price.

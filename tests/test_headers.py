@@ -143,3 +143,14 @@ def test_the_subject_pattern_gives_one_line_without_bidi_overrides():
     assert (
         subject_line(digest, "{title}: {headline}") == "Brief Now: Hi Reply-To: boss Bcc: x gpj.exe"
     )
+
+
+def test_the_default_subject_of_a_french_digest_has_a_space_before_its_colon():
+    source = Source(name="Fil", url="https://example.org/a", title="t", published=NOW)
+    item = DigestItem("La BCE baisse ses taux", source.url, "", None, None, (source,), (1,))
+    french = Digest(title="Brève", created=NOW, items=(item,), timezone="UTC", language="fr")
+    assert subject_line(french).endswith(" : La BCE baisse ses taux")
+    assert subject_line(french, "{title}: {headline}") == "Brève: La BCE baisse ses taux"
+    english = Digest(title="Brief", created=NOW, items=(item,), timezone="UTC")
+    assert subject_line(english).endswith(": La BCE baisse ses taux")
+    assert " :" not in subject_line(english)

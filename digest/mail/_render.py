@@ -446,6 +446,11 @@ def _language_tag(language: str | None, digest_language: str) -> dict[str, str]:
 def subject_line(digest: Digest, pattern: str = DEFAULT_SUBJECT) -> str:
     """The subject from the config's pattern; {headline} is the top item's headline
     (`_top_headline`)."""
+    if pattern == DEFAULT_SUBJECT and digest.language == "fr":
+        # French sets a space before a colon ("lundi 7 déc. : ..."); without it the
+        # default reads as a typo. (A no-break space would become a plain one in the
+        # header anyway: every header is made one line of plain spaces.)
+        pattern = DEFAULT_SUBJECT.replace("}: {", "} : {")
     zone = ZoneInfo(digest.timezone)
     fields = {
         "title": digest.title,

@@ -225,6 +225,26 @@ def test_late_reports_join_the_delivered_story_before_pairing_with_each_other():
     assert [a.id for a in rest] == [4]
 
 
+def test_a_late_report_joins_the_story_it_matches_best_less_the_size_margin(monkeypatch):
+    # 0.10 against a story of one article, 0.09 against each of a story of four: with the
+    # margin the second is the better match (0.065 against 0.05), and the only one that
+    # clears merge_at, so the report joins it rather than going out again as new.
+    from digest.cluster import _clusterer
+    from digest.cluster._linkage import ScoredPairs
+
+    late = article(1, "Late", "late report")
+    delivered = [article(10, "One", "one", story_id=100)] + [
+        article(20 + k, "Four", "four", story_id=200) for k in range(4)
+    ]
+    scores = {(0, 1): 0.10, **{(0, 2 + k): 0.09 for k in range(4)}}
+    monkeypatch.setattr(_clusterer, "_scored_pairs", lambda *_, **__: ScoredPairs.of(scores))
+    limits = replace(RULES, merge_at=0.06, size_margin=0.05)
+    joined, rest = join_delivered([late], delivered, thresholds=limits)
+    assert joined == {1: 200} and rest == []
+    joined, _ = join_delivered([late], delivered, thresholds=replace(limits, size_margin=0.0))
+    assert joined == {1: 100}
+
+
 def test_one_article_under_two_tracking_urls_is_one_source(tmp_path):
     links = (
         "https://Wire.example/2026/meta-compute?utm_source=rss&utm_medium=feed",

@@ -1,3 +1,5 @@
+import math
+
 import numpy as np
 
 from digest.cluster import _linkage as linkage
@@ -75,7 +77,7 @@ def merged_one_at_a_time(count, pairs, stories, merge_at, margin=0.0):
                     for b in found[high]
                 )
                 crossed = len(found[low]) * len(found[high])
-                mean = total / crossed - margin / crossed**0.5
+                mean = total / crossed - margin / math.sqrt(crossed)
                 if mean >= merge_at and (best is None or (-mean, low, high) < best):
                     best = (-mean, low, high)
         if best is None:

@@ -303,9 +303,9 @@ def join_delivered(
 
     Returns ({pending article id: story id}, the pending articles that joined none). Only
     pending-against-delivered pairs are scored (delivered stories are never clustered
-    again), and a late article joins the story whose articles it matches best on average
-    (at least merge_at, with the size margin of `average_link` for a mean over that many
-    pairs) even when another late article matches it better: a story the
+    again), and a late article joins the story whose articles it matches best on average,
+    less the size margin of `average_link` for a mean over that many pairs (at least
+    merge_at), even when another late article matches it better: a story the
     reader has already had wins over a new pairing of late reports. `terms`, when given,
     are the terms (`batch_terms`) of pending then delivered articles, in that order.
     """
@@ -330,14 +330,16 @@ def join_delivered(
         story = articles[known].story_id
         if story is not None:
             summed[late][story] += similarity
+
+    def score(story: int, total: float) -> float:  # as average_link weighs a mean
+        told_by = len(stories[story])
+        return total / told_by - limits.size_margin / math.sqrt(told_by)
+
     joined: dict[int, int] = {}
     for late, by_story in summed.items():
-        story, total = max(
-            by_story.items(), key=lambda item: (item[1] / len(stories[item[0]]), -item[0])
-        )
-        told_by = len(stories[story])
-        if total / told_by - limits.size_margin / math.sqrt(told_by) >= limits.merge_at:
-            joined[pending[late].id] = story
+        best, story = max((score(story, total), -story) for story, total in by_story.items())
+        if best >= limits.merge_at:
+            joined[pending[late].id] = -story
     return joined, [a for a in pending if a.id not in joined]
 
 

@@ -175,6 +175,22 @@ def test_a_run_killed_at_any_point_on_postgresql_then_rerun_delivers_every_story
     assert waiting == [(0,)] and pending == [(0,)]
 
 
+def test_another_application_s_migrations_table_later_on_the_search_path_is_not_ours(
+    postgres_server,
+):
+    # A database shared with another application whose migration tool keeps `migrations` in
+    # public, and the digest's own schema first on the search path (found by a review).
+    url = postgres_server.database()
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute("CREATE TABLE public.migrations (id serial, migration text, batch int)")
+        admin.execute("CREATE SCHEMA digest")
+    store = Store.open(f"{url}?options=-csearch_path%3Ddigest,public")
+    store.close()
+    tables = _rows(url, "SELECT schemaname FROM pg_tables WHERE tablename = 'migrations'")
+    assert sorted(tables) == [("digest",), ("public",)]
+    assert _rows(url, "SELECT count(*) FROM public.migrations") == [(0,)]
+
+
 def test_a_missing_database_says_what_to_do(postgres_server):
     with pytest.raises(StoreError) as caught:
         Store.open(postgres_server.url("no_such_db"))

@@ -242,8 +242,14 @@ class PostgresConnection:
         return int(row[0])
 
     def has_table(self, name: str) -> bool:
-        # Looked up on the search path, as the store's statements name their tables.
-        return bool(self.execute("SELECT to_regclass(?) IS NOT NULL", (name,)).fetchone()[0])
+        # In the schema CREATE TABLE would make it in (the first of the search path), not
+        # anywhere on the path: another application's `migrations` in a later schema is
+        # not ours.
+        sql = (
+            "SELECT EXISTS (SELECT 1 FROM pg_tables "
+            "WHERE schemaname = current_schema() AND tablename = ?)"
+        )
+        return bool(self.execute(sql, (name,)).fetchone()[0])
 
     def begin(self, patience: float | None = None) -> None:
         # A PostgreSQL writer waits for the rows another holds as long as it takes (no

@@ -193,8 +193,10 @@ def test_the_demo_digest_in_french_or_german_has_no_english_fixed_text(tmp_path,
     digest = _demo_digest(tmp_path, site.base_url, language)
     parts = _fixed_text(digest)
     assert not _english_in(parts, language)
-    # The subject: "{title} · {date}: {headline}", the date in the language, no leading zero.
-    date, _, headline = digest["subject"].removeprefix("Test Brief · ").partition(": ")
+    # The subject: "{title} · {date}: {headline}" (French: " : "), the date in the language,
+    # no leading zero.
+    colon = " : " if language == "fr" else ": "
+    date, _, headline = digest["subject"].removeprefix("Test Brief · ").partition(colon)
     assert digest["items"][0]["headline"].startswith(headline.rstrip("…"))
     month = re.fullmatch(r"[1-9]\d?\.? (\w+)\.? \d{4}", date).group(1)
     assert any(name.startswith(month) for name in MONTHS[language].split()), date

@@ -42,6 +42,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from importlib import resources
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -196,6 +197,14 @@ def best_threshold(trees) -> float:
     return max((step / 100 for step in range(1, 100)), key=fitness)
 
 
+def columns(width: int = 22) -> None:
+    """The heading of the lines `report` prints with the same `width`."""
+    print(
+        f"{'':<{width}} {'B-cubed P/R/F1':^20}   {'pairwise P/R/F1':^20}   {'look-alike':^10}"
+        f" {'clusters':>8}"
+    )
+
+
 def report(
     name: str, rows: Sequence[dict], found: Sequence[int], width: int = 22
 ) -> dict[str, float]:
@@ -275,10 +284,7 @@ def cross_validated(paths: list[Path], sets: list[list[dict]]) -> None:
     for number, (path, rows) in enumerate(zip(paths, sets, strict=True)):
         topics = len({topic_of(row) for row in rows})
         print(f"  {path.name}: {len(rows)} documents, {topics} topics")
-        print(
-            f"    {'':<34} {'B-cubed P/R/F1':^20}   {'pairwise P/R/F1':^20}   {'look-alike':^10}"
-            f" {'clusters':>8}"
-        )
+        columns(width=38)
         scores = {}
         shipped = "shipped, seen (fit on it)" if shipped_fit_on(path) else "shipped thresholds"
         for name, label in (
@@ -305,11 +311,8 @@ def cross_validated(paths: list[Path], sets: list[list[dict]]) -> None:
 def shipped_fit_on(path: Path) -> bool:
     """Whether the shipped thresholds were fit on the set in `path`: its file name is in
     the note bench/fit_cluster.py wrote with them."""
-    note = json.loads(
-        (Path(__file__).resolve().parent.parent / "digest" / "cluster" / THRESHOLDS_FILE).read_text(
-            encoding="utf-8"
-        )
-    )["note"]
+    shipped = resources.files("digest.cluster").joinpath(THRESHOLDS_FILE)
+    note = json.loads(shipped.read_text(encoding="utf-8"))["note"]
     return re.search(rf"(^|[\s/]){re.escape(path.name)}([,:\s]|$)", note) is not None
 
 
@@ -335,10 +338,7 @@ def held_out(paths: list[Path], sets: list[list[dict]]) -> None:
             for index, label in zip(held, batch.labels(shipped_thresholds()), strict=True):
                 found[index] = (fold, label)
         print(f"  {path.name}: {len(rows)} documents")
-        print(
-            f"    {'':<34} {'B-cubed P/R/F1':^20}   {'pairwise P/R/F1':^20}   {'look-alike':^10}"
-            f" {'clusters':>8}"
-        )
+        columns(width=38)
         labels = [hash(found[index]) for index in range(len(rows))]
         report("    digest.cluster, shipped thresholds", rows, labels, width=38)
         low, high = _fold_spread(rows, found)
@@ -404,10 +404,7 @@ def whole(path: Path, rows: list[dict], halves: bool) -> None:
     baseline_elapsed = time.perf_counter() - started
     events = len({row["event"] for row in rows})
     print(f"{path}: {len(rows)} documents, {events} gold events, one batch")
-    print(
-        f"{'':<22} {'B-cubed P/R/F1':^20}   {'pairwise P/R/F1':^20}   {'look-alike':^10}"
-        f" {'clusters':>8}"
-    )
+    columns()
     mine = report("digest.cluster", rows, ours)
     base = report(f"baseline (t={threshold:.2f})", rows, theirs)
     print(

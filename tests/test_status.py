@@ -98,6 +98,37 @@ def test_a_failing_feed_taken_out_of_the_config_is_no_longer_listed(tmp_path, si
     assert "Broken" not in shown.stdout and "failing feeds: none" in shown.stdout, shown.stdout
 
 
+def test_status_of_a_folder_shows_every_digest_and_names_the_one_it_cannot_read(tmp_path, site):
+    """Operators of many digests keep them in one folder, as `digest schedule` reads it: one
+    `digest status` shows them all, and a config with a typo does not hide the others."""
+    first = write_config(tmp_path, site.base_url, feeds=DEMO_FEEDS[:1], name="a.yaml")
+    second = write_config(tmp_path, site.base_url, feeds=DEMO_FEEDS[1:2], name="b.yml",
+                          extra="id: second\n")  # fmt: skip
+    second.write_text(second.read_text().replace("Test Brief", "Second Brief"))
+    assert run_cli("run", "--config", str(first)).returncode == 0
+    broken = tmp_path / "c.yaml"
+    broken.write_text("title: [unclosed\n", encoding="utf-8")
+
+    shown = run_cli("status", "--config", str(tmp_path))
+    assert shown.returncode == 1
+    assert f"Test Brief ({first})" in shown.stdout
+    assert f"Second Brief ({second})" in shown.stdout
+    assert "last runs" in shown.stdout.split("Second Brief")[0]
+    [problem] = shown.stderr.splitlines()
+    assert str(broken) in problem, problem
+
+    as_json = json.loads(run_cli("status", "--config", str(tmp_path), "--json").stdout)
+    assert [status["title"] for status in as_json] == ["Test Brief", "Second Brief"]
+    assert len(as_json[0]["runs"]) == 1 and as_json[1]["runs"] == []
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    nothing = run_cli("status", "--config", str(empty))
+    assert nothing.returncode == 1
+    said = f"{empty}: no *.yaml or *.yml digest configs in this folder"
+    assert nothing.stderr.strip().endswith(said), nothing.stderr
+
+
 def test_status_reads_while_a_run_holds_the_write_lock(tmp_path, site):
     running, config = _start_slow_run(tmp_path, site, stall_seconds=4)
     try:

@@ -262,14 +262,29 @@ def cmd_schedule(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    from ._schedule import config_files
     from ._status import format_status, read_status, status_json
 
-    status = read_status(load_config(args.config))
+    path = Path(args.config)
+    if not path.is_dir():
+        status = read_status(load_config(path))
+        _out(json.dumps(status_json(status), ensure_ascii=False, indent=2) if args.json
+             else format_status(status))  # fmt: skip
+        return 0
+    # A folder, as `schedule` takes it: one config that cannot be read is said in one line
+    # and the others are still shown.
+    shown, failed = [], 0
+    for file in config_files(path):
+        try:
+            shown.append(read_status(load_config(file)))
+        except DigestError as error:
+            LINES.say(str(error))
+            failed = 1
     if args.json:
-        _out(json.dumps(status_json(status), ensure_ascii=False, indent=2))
-    else:
-        _out(format_status(status))
-    return 0
+        _out(json.dumps([status_json(s) for s in shown], ensure_ascii=False, indent=2))
+    elif shown:
+        _out("\n\n".join(format_status(status) for status in shown))
+    return failed
 
 
 def cmd_feeds(args: argparse.Namespace) -> int:
@@ -408,8 +423,11 @@ def build_parser() -> argparse.ArgumentParser:
         "status",
         cmd_status,
         "Show the last runs, what each delivered, the next run and the failing feeds.",
+        config="a digest's YAML config, or a folder of *.yaml (or *.yml) configs (each shown)",
     )
-    status.add_argument("--json", action="store_true", help="print the status as JSON")
+    status.add_argument(
+        "--json", action="store_true", help="print the status as JSON (for a folder, a list)"
+    )
     feeds = add("feeds", cmd_feeds, "List, add or remove the config's feeds; import or export "
                 "OPML.", config=False)  # fmt: skip
     actions = feeds.add_subparsers(dest="action", required=True, metavar="ACTION")

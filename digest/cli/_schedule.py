@@ -111,9 +111,7 @@ def load_digests(path: Path) -> tuple[list[ScheduledDigest], list[DigestError]]:
     if not path.is_dir():
         config = load_config(path)
         return [ScheduledDigest(config, trigger_for(config))], []
-    files = sorted([*path.glob("*.yaml"), *path.glob("*.yml")])
-    if not files:
-        raise ConfigError("no *.yaml or *.yml digest configs in this folder", path=str(path))
+    files = config_files(path)
     digests: list[ScheduledDigest] = []
     problems: list[DigestError] = []
     # Configs may share a storage (its article pool), each with its own `id`.
@@ -145,6 +143,14 @@ def load_digests(path: Path) -> tuple[list[ScheduledDigest], list[DigestError]]:
             continue
         problems.append(ConfigError(clash, path=str(config.path)))
     return digests, problems
+
+
+def config_files(folder: Path) -> list[Path]:
+    """The digest configs of a folder: its *.yaml and *.yml files, by name."""
+    files = sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
+    if not files:
+        raise ConfigError("no *.yaml or *.yml digest configs in this folder", path=str(folder))
+    return files
 
 
 def _claimed(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from urllib.parse import quote
@@ -49,7 +50,15 @@ _DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "object", "em
 # LRM and RLM stay, as do ZWJ and ZWNJ: scripts and emoji need them.
 _BIDI_CONTROLS = "\u202a-\u202e\u2066-\u2069"
 _NOT_TEXT = "\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff"  # lone surrogates, non-characters
-_UNPRINTABLE = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_BIDI_CONTROLS}{_NOT_TEXT}]")
+# And what shows as nothing and only hints where a line may break or a hyphen go: the soft
+# hyphen, the zero-width space, the word joiner (and the invisible operators beside it), the
+# zero-width no-break space (BOM). Sites put them inside words ("Bundes" U+00AD "regierung"),
+# and a feed can hide a word from a filter with them ("Ca" U+200B "sino"): dropped where
+# text comes in, the word is one word to filters, the clusterer and the reader's search.
+_BREAK_HINTS = "\u00ad\u200b\u2060-\u2064\ufeff"
+_UNPRINTABLE = re.compile(
+    f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_BIDI_CONTROLS}{_NOT_TEXT}{_BREAK_HINTS}]"
+)
 
 
 def plural(count: int, noun: str, nouns: str | None = None) -> str:
@@ -276,13 +285,25 @@ def truncate(text: str, limit: int) -> str:
 # reads as "https://www.your-bank.com", and a run of U+2800 pads a link until the words
 # after it read as a line of their own. tests/test_text.py checks the class against the
 # running Python's Unicode tables.
-_ENCODED_IN_A_URL = re.compile(
-    "[\u0020\u00a0\u00ad\u034f\u0600-\u0605\u061c\u06dd\u070f\u0890-\u0891\u08e2"
-    "\u115f-\u1160\u1680\u17b4-\u17b5\u180b-\u180f\u2000-\u200f\u2028-\u202f"
-    "\u205f-\u2064\u2066-\u206f\u2800\u3000\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb"
-    "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
-    "\U000e0000-\U000e0fff]"
+_SHOWS_AS_NOTHING = (
+    "\u00ad\u034f\u0600-\u0605\u061c\u06dd\u070f\u0890-\u0891\u08e2\u115f-\u1160"
+    "\u17b4-\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f"
+    "\u2800\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb\U000110bd\U000110cd"
+    "\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff"
 )
+_ENCODED_IN_A_URL = re.compile(
+    "[\u0020\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000" + _SHOWS_AS_NOTHING + "]"
+)
+_INVISIBLE = re.compile(f"[{_SHOWS_AS_NOTHING}]")
+
+
+def matchable(text: str) -> str:
+    """`text` as a keyword filter reads it: in NFKC (a fullwidth "ｃａｓｉｎｏ" is "casino") and
+    without the characters that show as nothing (a zero-width joiner inside a word), so
+    that no text a reader sees as a word escapes a filter naming it."""
+    return unicodedata.normalize("NFKC", _INVISIBLE.sub("", text))
+
+
 # The longest URL taken, about what servers accept in a request line (Apache's 8,190,
 # nginx's 8 KB buffer): a feed's 100 KB link was a 100 KB line in every message naming it.
 MAX_URL = 8192

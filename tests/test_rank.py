@@ -97,6 +97,39 @@ def test_filters_match_whole_words_and_phrases_case_insensitively():
     assert passes(["Price: $999 today"], ["$999"], [])
 
 
+@pytest.mark.parametrize(
+    "hidden",
+    [
+        "Ca\u00adsino",
+        "Ca\u200bsino",
+        "Ca\u200dsino",
+        "Ca\u2060sino",
+        "\uff23\uff41sino",
+        "CA\ufe0fSINO",
+    ],
+)
+def test_a_word_split_by_characters_that_show_as_nothing_is_still_filtered(hidden):
+    """A soft hyphen, a zero-width character or fullwidth letters read as "Casino": a feed
+    must not slip a story past filters.exclude with them, nor past include."""
+    cluster = Cluster((art(1, "a", 1, text=f"{hidden} chain opens a new resort in Macau."),))
+    assert filter_clusters([cluster], [], ["casino"]) == []
+    assert filter_clusters([cluster], ["casino chain"], []) == [cluster]
+
+
+def test_a_story_left_out_by_a_filter_is_logged_with_the_source_that_mentions_it(caplog):
+    """One outlet's mention of an excluded phrase drops the whole story: the log names it."""
+    plain = art(1, "wire", 1)
+    mentions = art(2, "gossip", 1, text=BODY + "\n\nCasino operators reported fewer visitors.")
+    caplog.set_level("INFO", logger="digest")
+    assert filter_clusters([Cluster((plain, mentions))], [], ["casino"]) == []
+    assert filter_clusters([Cluster((plain,))], ["tokyo"], []) == []
+    assert [r.getMessage() for r in caplog.records] == [
+        "left out 'Story 1': gossip (https://gossip.example/2) mentions 'Casino', in "
+        "filters.exclude",
+        "left out 'Story 1': it mentions none of filters.include",
+    ]
+
+
 def test_a_short_sentence_after_the_lead_stays_in_the_summary():
     text = (
         "Ministers from both sides met in Geneva on Monday. Nothing was agreed. "

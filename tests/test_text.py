@@ -11,6 +11,7 @@ from digest.text import (
     _ENCODED_IN_A_URL,
     _PERIOD_STOP,
     _SENTENCE_STOP,
+    collapse,
     duration_text,
     printable,
     sentence_spans,
@@ -77,3 +78,14 @@ def test_every_invisible_or_formatting_character_is_encoded_in_a_url():
         and not _ENCODED_IN_A_URL.match(chr(point))
     ]
     assert not missing
+
+
+def test_break_hints_are_dropped_where_text_comes_in_and_joiners_stay():
+    """A soft hyphen or a zero-width space inside a word leaves one word for the filters and
+    the clusterer; ZWJ and ZWNJ spell emoji and Persian words, and stay."""
+    assert collapse("Bundes\u00adregierung und Ca\u200bsino\u2060 \ufeffheute") == (
+        "Bundesregierung und Casino heute"
+    )
+    assert collapse("\U0001f469\u200d\U0001f4bb \u0645\u06cc\u200c\u0631\u0648\u0645") == (
+        "\U0001f469\u200d\U0001f4bb \u0645\u06cc\u200c\u0631\u0648\u0645"
+    )

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import functools
+import logging
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from ..models import Article, Cluster, DigestItem, Source, SourceArticle
-from ..text import split_sentences, truncate
+from ..text import matchable, split_sentences, truncate
+
+log = logging.getLogger("digest")
 
 SUMMARY_SENTENCES = (2, 3)
 SUMMARY_MAX_CHARS = 420
@@ -79,7 +82,8 @@ def rank_clusters(
 
 
 def phrase_pattern(phrases: Sequence[str]) -> re.Pattern[str] | None:
-    """One pattern for keywords or phrases: case-insensitive, whole words, any spacing."""
+    """One pattern for keywords or phrases: case-insensitive, whole words, any spacing. It
+    is to search text made `matchable`."""
     return _phrase_pattern(tuple(phrases))
 
 
@@ -88,29 +92,57 @@ def phrase_pattern(phrases: Sequence[str]) -> re.Pattern[str] | None:
 def _phrase_pattern(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
     if not phrases:
         return None
-    alternatives = ("\\s+".join(map(re.escape, p.split())) for p in phrases)
+    alternatives = ("\\s+".join(map(re.escape, matchable(p).split())) for p in phrases)
     return re.compile(rf"(?<!\w)(?:{'|'.join(alternatives)})(?!\w)", re.IGNORECASE)
 
 
 def passes(texts: Sequence[str], include: Sequence[str], exclude: Sequence[str]) -> bool:
     """True when `texts` mention one `include` phrase (if any are given) and no `exclude` one."""
+    return filtered_out(texts, include, exclude) is None
+
+
+def filtered_out(
+    texts: Sequence[str], include: Sequence[str], exclude: Sequence[str]
+) -> tuple[int | None, str] | None:
+    """None when `texts` pass the filters; else why not: (None, "") when none mentions an
+    `include` phrase, (k, phrase) when texts[k] mentions the `exclude` phrase."""
     wanted, unwanted = phrase_pattern(include), phrase_pattern(exclude)
-    if wanted is not None and not any(wanted.search(t) for t in texts):
-        return False
-    return unwanted is None or not any(unwanted.search(t) for t in texts)
+    if wanted is None and unwanted is None:
+        return None
+    readable = [matchable(text) for text in texts]
+    if wanted is not None and not any(wanted.search(text) for text in readable):
+        return None, ""
+    if unwanted is not None:
+        for number, text in enumerate(readable):
+            if found := unwanted.search(text):
+                return number, found.group()
+    return None
 
 
 def filter_clusters(
     clusters: Sequence[Cluster], include: Sequence[str], exclude: Sequence[str]
 ) -> list[Cluster]:
-    """The clusters whose articles (title and text, any of them) pass the digest's filters."""
+    """The clusters whose articles (title and text, any of them) pass the digest's filters.
+    Each one left out is logged, naming the source that mentions an excluded phrase: one
+    outlet's mention drops the whole story, and the operator should see which."""
     if not include and not exclude:
         return list(clusters)
-    return [
-        cluster
-        for cluster in clusters
-        if passes([f"{a.title}\n{a.text}" for a in cluster.articles], include, exclude)
-    ]
+    kept = []
+    for cluster in clusters:
+        articles = cluster.articles
+        verdict = filtered_out([f"{a.title}\n{a.text}" for a in articles], include, exclude)
+        if verdict is None:
+            kept.append(cluster)
+            continue
+        number, phrase = verdict
+        reason = (
+            "it mentions none of filters.include"
+            if number is None
+            else f"{articles[number].feed} ({articles[number].url}) mentions {phrase!r}, "
+            "in filters.exclude"
+        )
+        log.info("left out %r: %s", articles[0].title, reason)
+    return kept
 
 
 def make_item(

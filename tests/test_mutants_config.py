@@ -867,7 +867,19 @@ def test_an_id_with_other_characters_or_over_64_is_refused(digest_id):
          "2: YAML syntax error: tabs are not allowed here in YAML; use spaces"),
         ("title: Brief\n\tfeeds: []\n",
          "2: YAML syntax error: tabs are not allowed for indentation in YAML; use spaces"),
-        ("title: *brief\n", "1: YAML syntax error: found undefined alias 'brief'"),
+        ("title: *brief\n",
+         "1: YAML syntax error: a value that starts with '*' or '&' must be quoted, else YAML "
+         "reads an alias or an anchor there; write title: '*brief'"),
+        # an unquoted cron line, as the docs' "0 7 * * *" invites one
+        ("title: Brief\nschedule: */15 6-22 * * *\n",
+         "2: YAML syntax error: a value that starts with '*' or '&' must be quoted, else YAML "
+         "reads an alias or an anchor there; write schedule: '*/15 6-22 * * *'"),
+        ("title: Brief\nschedule: * * * * *\n",
+         "2: YAML syntax error: a value that starts with '*' or '&' must be quoted, else YAML "
+         "reads an alias or an anchor there; write schedule: '* * * * *'"),
+        ("title: Brief\nfeeds:\n  - name: & Co news\n",
+         "3: YAML syntax error: a value that starts with '*' or '&' must be quoted, else YAML "
+         "reads an alias or an anchor there; write - name: '& Co news'"),
         # the second of two equal keys is the line to look at, whatever the parser's context
         ("title: Brief\ntitle: Other\n",
          "2: YAML syntax error: found duplicate key \"title\" with value \"Other\" "

@@ -321,6 +321,19 @@ def _syntax_error(error: MarkedYAMLError, source: str) -> tuple[str, int | None]
             "a key: value where none can be; check the indentation of this line against the "
             "one above, or quote a value that holds ': '"
         )
+    elif (
+        context in ("while scanning an alias", "while scanning an anchor")
+        or problem.startswith("found undefined alias")
+    ) and mark is not None:
+        # A cron line ("*/15 6-22 * * *") or a title starting with "&": YAML reads an alias
+        # or an anchor there, and its own words name neither the key nor the fix.
+        text = lines[mark.line] if mark.line < len(lines) else ""
+        written = re.match(r"(\s*(?:-\s+)?[^\s:#]+:\s+)([*&].*?)\s*$", text)
+        example = f"; write {written[1].strip()} {_quoted(written[2])}" if written else ""
+        message = (
+            "a value that starts with '*' or '&' must be quoted, else YAML reads an alias or "
+            f"an anchor there{example}"
+        )
     elif problem.startswith("could not find expected ':'") and context_mark is not None:
         message = (
             "this line has no ':' after its key; write key: value, or check the indentation "
@@ -330,6 +343,11 @@ def _syntax_error(error: MarkedYAMLError, source: str) -> tuple[str, int | None]
     if line is None:
         return message, None
     return message, min(line, max(len(lines) - 1, 0)) + 1
+
+
+def _quoted(value: str) -> str:
+    """`value` in YAML single quotes (a quote inside is written twice)."""
+    return "'" + value.replace("'", "''") + "'"
 
 
 def feed_url(text: str, config_path: Path) -> str:

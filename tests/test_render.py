@@ -357,6 +357,28 @@ def test_top_of_the_email_has_preheader_and_table_of_contents_and_footer_links()
     assert "In this issue: Tech (1) · World (1)" in rendered.text
 
 
+def test_every_section_link_jumps_to_its_own_section_in_any_script():
+    """Anchors were the name's ASCII letters: "Économie" lost its É, and three sections in
+    Cyrillic were all "section-x", so every link of the contents jumped to the first."""
+    names = ["Économie", "Россия", "Україна", "Tech", "tech!"]
+    html = render_digest(
+        digest(
+            *(item(f"Story {n}", f"https://a.example/{n}", name) for n, name in enumerate(names))
+        )
+    ).html
+    anchors = re.findall(r'href="#(section-[^"]*)"', html)
+    # in the order the sections come: by name, as no config orders them here
+    assert anchors == [
+        "section-tech",
+        "section-tech-2",
+        "section-economie",
+        "section-4",
+        "section-5",
+    ]
+    for anchor in anchors:
+        assert html.count(f'id="{anchor}"') == 1
+
+
 def test_the_archive_page_has_no_unsubscribe_link_and_no_preheader():
     links = Links(archive_index="index.html", unsubscribe="https://n.example/u?r={recipient}")
     rendered = render_digest(

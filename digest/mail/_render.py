@@ -16,6 +16,8 @@ import io
 import logging
 import re
 import textwrap
+import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -278,7 +280,7 @@ def template_context(
     names = sorted(grouped, key=lambda n: (n is not None, order.get(n or "", len(order)), n or ""))
     sections: list[dict[str, Any]] = []
     number = 0
-    for name in names:
+    for name, anchor in zip(names, _anchors(names), strict=True):
         stories = []
         for rank, item in grouped[name]:
             number += 1
@@ -286,7 +288,7 @@ def template_context(
         sections.append(
             {
                 "name": name,
-                "anchor": "section-" + slug(name or "", limit=200, empty="x"),
+                "anchor": anchor,
                 "count": len(stories),
                 "stories": stories,
             }
@@ -327,6 +329,22 @@ def template_context(
             "unsubscribe": "" if web else _operator_link(links.unsubscribe),
         },
     }
+
+
+def _anchors(names: Sequence[str | None]) -> list[str]:
+    """Each section's id in the email, for its table of contents: "section-" and the name in
+    ASCII letters ("Économie": section-economie), numbered when it has none (Россия) or
+    when another section took it, so that no two links jump to one section."""
+    taken: set[str] = set()
+    anchors = []
+    for number, name in enumerate(names, 1):
+        letters = unicodedata.normalize("NFKD", name or "").encode("ascii", "ignore").decode()
+        anchor = f"section-{slug(letters, limit=60, empty=str(number))}"
+        while anchor in taken:
+            anchor = f"{anchor}-{number}"
+        taken.add(anchor)
+        anchors.append(anchor)
+    return anchors
 
 
 def _operator_link(link: str) -> str:

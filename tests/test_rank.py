@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -128,6 +129,31 @@ def test_a_story_left_out_by_a_filter_is_logged_with_the_source_that_mentions_it
         "filters.exclude",
         "left out 'Story 1': it mentions none of filters.include",
     ]
+
+
+def test_a_padded_copy_under_a_headline_of_its_own_does_not_lead_the_story():
+    """A hostile outlet copies a story, pads it to be the longest and titles it as an ad: it
+    stays a source, but the item's headline, link (and the email's subject) stay the story's."""
+    story = (
+        "Meta released Llama 5, its largest open-weight language model, on Tuesday in "
+        "Menlo Park. The company said the model was trained on 40 trillion tokens."
+    )
+    reports = [
+        replace(art(number, feed, 2, text=story), title=title)
+        for number, feed, title in (
+            (1, "techwire", "Meta releases Llama 5 open-weight model"),
+            (2, "circuit", "Llama 5: Meta's new open-weight model is out"),
+            (3, "daily", "Meta unveils Llama 5, its largest model yet"),
+        )
+    ]
+    padded = replace(
+        art(4, "gpudeals", 1, text=story + "\n\n" + story + "\n\nThe model runs on GPUs."),
+        title="Sponsored: 90% off cloud GPUs today at gpu-deals.example",
+    )
+    (item,) = rank_clusters([Cluster((*reports, padded))], {}, max_items=5)
+    assert item.headline == "Meta releases Llama 5 open-weight model"
+    assert item.url == "https://techwire.example/1"
+    assert {source.name for source in item.sources} == {"techwire", "circuit", "daily", "gpudeals"}
 
 
 def test_a_short_sentence_after_the_lead_stays_in_the_summary():

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from ..models import Article, Cluster, DigestItem, Source, SourceArticle
 from ..text import matchable, split_sentences, truncate
+from ._terms.words import words_in
 
 log = logging.getLogger("digest")
 
@@ -187,7 +188,9 @@ def section_of(
 
 
 def best_article(articles: Sequence[Article], feed_weights: Mapping[str, float]) -> Article:
-    """The most complete source: full page text beats feed text, then length, then weight."""
+    """The item's lead: the most complete source (full page text beats feed text, then
+    length, then weight) among those whose headline the other outlets bear out (all of
+    them, when none is)."""
 
     def completeness(article: Article) -> tuple[bool, int, float]:
         return (
@@ -196,7 +199,26 @@ def best_article(articles: Sequence[Article], feed_weights: Mapping[str, float])
             feed_weights.get(article.feed, 1.0),
         )
 
-    return max(articles, key=completeness)
+    return max(_borne_out(articles) or articles, key=completeness)
+
+
+def _borne_out(articles: Sequence[Article]) -> list[Article]:
+    """The articles whose headline at least half of the other outlets' articles bear out,
+    each holding at least half of its words (of three letters or more, no stop words). The
+    lead gives the email its subject and the item its link: a copy padded to be the longest,
+    under a headline of its own ("Sponsored: 90% off cloud GPUs today"), must not lead."""
+    if len(articles) < 2:
+        return list(articles)
+    words = [frozenset(words_in(f"{a.title}\n{a.text}")) for a in articles]
+    chosen = []
+    for article in articles:
+        headline = frozenset(words_in(article.title))
+        others = [k for k, other in enumerate(articles) if other.feed != article.feed]
+        needed = max(1, len(headline) / 2)
+        bearing = sum(len(headline & words[k]) >= needed for k in others)
+        if bearing * 2 >= len(others) and (headline or not others):
+            chosen.append(article)
+    return chosen
 
 
 def sources_of(articles: Sequence[Article], lead: Article | None = None) -> tuple[Source, ...]:

@@ -86,6 +86,19 @@ def test_preview_writes_no_archive_and_neither_does_a_failed_delivery(tmp_path, 
     assert "View in browser: https://news.example.org/brief/20" in plain
 
 
+def test_preview_links_no_archive_page_it_never_writes_and_fills_in_the_reader(tmp_path, site):
+    """preview showed "View in browser" to a page only a run writes (another name, later),
+    and the unsubscribe link with its raw {recipient}."""
+    delivery = "delivery:\n  method: file\n  outbox: outbox\n  to: ana@example.org\n" + UNSUBSCRIBE
+    config = write_config(tmp_path, site.base_url, delivery=delivery, extra=ARCHIVE,
+                          feeds=DEMO_FEEDS[:2])  # fmt: skip
+    shown = run_cli("preview", "--config", str(config))
+    assert shown.returncode == 0, shown.stderr
+    assert "https://news.example.org/brief/20" not in shown.stdout
+    assert "https://news.example.org/unsubscribe?who=ana%40example.org" in shown.stdout
+    assert "{recipient}" not in shown.stdout
+
+
 def test_an_unwritable_archive_is_a_warning_and_the_digest_still_counts_as_sent(tmp_path, site):
     (tmp_path / "public").write_text("a file where the folder should be")
     config = write_config(tmp_path, site.base_url, extra=ARCHIVE, feeds=DEMO_FEEDS[:2])

@@ -179,7 +179,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
     if report.digest is None:
         _out(f"{config.title}: nothing new to deliver")
         return 0
-    rendered = pipeline.render_email(config, report.digest)
+    rendered = pipeline.render_email(config, report.digest, preview=True)
     if args.open:
         folder = Path(tempfile.mkdtemp(prefix="digest-preview-"))
         page = folder / "digest.html"

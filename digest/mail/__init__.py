@@ -11,6 +11,7 @@ from ._deliver import (
     send_outgoing,
     stage_messages,
 )
+from ._message import personal_link
 from ._render import clipping_warning, render_digest
 from ._smtp_security import probe_smtp
 
@@ -23,6 +24,7 @@ __all__ = [
     "email_links",
     "nothing_delivered",
     "page_links",
+    "personal_link",
     "probe_smtp",
     "render_digest",
     "send_outgoing",

@@ -16,7 +16,7 @@ import logging
 import re
 import zlib
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from email.utils import parseaddr
 from pathlib import Path
@@ -39,6 +39,7 @@ from ..mail import (
     email_links,
     nothing_delivered,
     page_links,
+    personal_link,
     render_digest,
     send_outgoing,
     stage_messages,
@@ -455,12 +456,17 @@ def clipped_advice(clipped: str, max_items: int, follow_ups: int) -> str:
     return advice
 
 
-def render_email(config: Config, digest: Digest) -> RenderedDigest:
-    """The email as `run` sends it: subject pattern, archive and unsubscribe links."""
+def render_email(config: Config, digest: Digest, *, preview: bool = False) -> RenderedDigest:
+    """The email as `run` sends it: subject pattern, archive and unsubscribe links. With
+    `preview`, as its first recipient would get it ({recipient} filled in), and without the
+    link to its archive page, which only a run writes."""
     unsubscribe = config.delivery.unsubscribe
     # The footer links the web form when there is one; a mailto: is the fallback.
     footer = next((u for u in unsubscribe if not u.lower().startswith("mailto:")), "")
     links = email_links(config.archive, digest.created, footer or next(iter(unsubscribe), ""))
+    if preview:
+        reader = personal_link(links.unsubscribe, config.delivery.recipients[0])
+        links = replace(links, archive_page="", unsubscribe=reader)
     return render_digest(
         digest,
         config.templates,

@@ -44,7 +44,13 @@ def test_a_remote_feed_cannot_make_us_read_local_files(tmp_path, site):
     outbox = "".join(p.read_text(errors="replace") for p in (tmp_path / "outbox").iterdir())
     assert "hunter2" not in outbox
     assert "Local file" not in outbox
-    assert "entry skipped: item 'Local file' has no usable http(s) url" in result.stderr
+    (line,) = [line for line in result.stderr.splitlines() if "'Local file'" in line]
+    # One entry, not the feed: "skipped: feed 'Odd'" first read as if the feed was.
+    assert line.endswith(
+        f"feed 'Odd' ({site.base_url}/odd/feed.json): entry skipped: item 'Local file' has no "
+        "usable http(s) url"
+    ), line
+    assert "skipped: feed" not in line
 
 
 def test_broken_links_and_odd_json_skip_one_entry_not_the_run(tmp_path, site):

@@ -43,7 +43,8 @@ def problem_lines(
             if index is not None:
                 dropped[index].append(problem.reason)
                 continue
-        lines.append(f"skipped: {problem}")
+        # "skipped: feed ..." before an entry's line read as if the whole feed was skipped.
+        lines.append(str(problem) if problem.stage == "entry" else f"skipped: {problem}")
     for reason, pages in silent.items():
         feeds = ", ".join(sorted({repr(page.feed) for page in pages}))
         lines.append(

@@ -506,3 +506,34 @@ def test_feeds_list_shows_each_feed_with_its_own_settings(tmp_path: Path):
         "pages=false auth_env=$LAB_AUTH",
         "Harbour Gazette  https://harbourgazette.example/rss.xml  -           -",
     ]
+
+
+def test_a_feed_only_article_gets_its_language_from_its_words(tmp_path: Path):
+    """Without a page, an article's language is judged on its feed text as a page's body is:
+    function words first, langdetect for the rest (another script)."""
+    texts = {
+        "en": "The city council said on Monday that the new tram line would open in the "
+        "spring, and that the work on the bridge was taking longer than it had planned.",
+        "fr": "Le conseil municipal a annoncé lundi que la nouvelle ligne de tramway "
+        "ouvrira au printemps, et que les travaux sur le pont prennent plus de temps.",
+        "de": "Der Stadtrat hat am Montag mitgeteilt, dass die neue Straßenbahnlinie im "
+        "Frühjahr eröffnet wird und dass die Arbeiten an der Brücke länger dauern.",
+        "ja": "市議会は月曜日、新しい路面電車の路線が春に開業すると発表した。"
+        "橋の工事は予定より長くかかっている。",
+    }
+    entries = [
+        (f"{language} tram {number}", f"https://tram.example/{language}", text, NOW)
+        for number, (language, text) in enumerate(texts.items())
+    ]
+    (tmp_path / "tram.xml").write_text(_rss("Tram", entries), encoding="utf-8")
+    config = tmp_path / "tram.yaml"
+    config.write_text(
+        "title: Tram\nwindow: 48h\nstorage: state.db\nworkers: 0\nfetch:\n  pages: false\n"
+        "delivery:\n  method: file\n  outbox: outbox\nfeeds:\n  - name: Tram\n    url: tram.xml\n"
+    )
+    result = run_cli("preview", "--json", "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    found = {
+        item["headline"].split()[0]: item["language"] for item in json.loads(result.stdout)["items"]
+    }
+    assert found == {language: language for language in texts}

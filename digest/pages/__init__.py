@@ -13,10 +13,12 @@ from ._clean import (
     site_memories,
 )
 from ._extract import extract_page
+from ._language import article_language
 
 __all__ = [
     "LanguageDetector",
     "ScoredBlocks",
+    "article_language",
     "block_fingerprints",
     "clean_page",
     "decide",

@@ -35,7 +35,7 @@ from ..feeds import (
     waiting_reason,
 )
 from ..models import CleanedText, ExtractedPage, FeedEntry, FeedState, FetchResult, Skipped
-from ..pages import LanguageDetector, decide, repeated_blocks, site_memories
+from ..pages import LanguageDetector, article_language, decide, repeated_blocks, site_memories
 from ..store import NewArticle, Store
 from ..text import duration_text
 from . import _progress
@@ -723,7 +723,9 @@ def _article(
     published = publication_date(entry.published, page.published if page else None, now)
     language = (cleaned.language if cleaned else None) or (page.language if page else None)
     if language is None and len(text) >= 40:
-        language = detector.detect(text)[0]
+        # As a page's body is judged: function words settle most texts, in a fraction of
+        # langdetect's time (10,000 feed-only entries took 24 s of langdetect alone).
+        language = article_language([text], detector)
     return NewArticle(
         entry=entry,
         title=entry.title or (page.title if page and page.title else entry.url),

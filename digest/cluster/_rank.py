@@ -187,10 +187,17 @@ def section_of(
     return lead_section if votes.get(lead_section) == best else votes.most_common(1)[0][0]
 
 
+# The lead is looked for among the most complete articles, each asked of at most
+# BEARING_SAMPLE articles of other outlets (in the cluster's order): a story a thousand
+# outlets tell would otherwise cost a million headline checks.
+LEAD_CANDIDATES = 20
+BEARING_SAMPLE = 50
+
+
 def best_article(articles: Sequence[Article], feed_weights: Mapping[str, float]) -> Article:
     """The item's lead: the most complete source (full page text beats feed text, then
-    length, then weight) among those whose headline the other outlets bear out (all of
-    them, when none is)."""
+    length, then weight) whose headline the other outlets bear out (`_borne_out`); the most
+    complete when none of the first LEAD_CANDIDATES is."""
 
     def completeness(article: Article) -> tuple[bool, int, float]:
         return (
@@ -199,26 +206,37 @@ def best_article(articles: Sequence[Article], feed_weights: Mapping[str, float])
             feed_weights.get(article.feed, 1.0),
         )
 
-    return max(_borne_out(articles) or articles, key=completeness)
+    # sorted() keeps equals in the input's order: the first is what max() would give.
+    ranked = sorted(articles, key=completeness, reverse=True)
+    words: dict[int, frozenset[str]] = {}
+    for article in ranked[:LEAD_CANDIDATES]:
+        if _borne_out(article, articles, words):
+            return article
+    return ranked[0]
 
 
-def _borne_out(articles: Sequence[Article]) -> list[Article]:
-    """The articles whose headline at least half of the other outlets' articles bear out,
-    each holding at least half of its words (of three letters or more, no stop words). The
-    lead gives the email its subject and the item its link: a copy padded to be the longest,
-    under a headline of its own ("Sponsored: 90% off cloud GPUs today"), must not lead."""
-    if len(articles) < 2:
-        return list(articles)
-    words = [frozenset(words_in(f"{a.title}\n{a.text}")) for a in articles]
-    chosen = []
-    for article in articles:
-        headline = frozenset(words_in(article.title))
-        others = [k for k, other in enumerate(articles) if other.feed != article.feed]
-        needed = max(1, len(headline) / 2)
-        bearing = sum(len(headline & words[k]) >= needed for k in others)
-        if bearing * 2 >= len(others) and (headline or not others):
-            chosen.append(article)
-    return chosen
+def _borne_out(
+    article: Article, articles: Sequence[Article], words: dict[int, frozenset[str]]
+) -> bool:
+    """Whether at least half of the other outlets' articles (BEARING_SAMPLE of them at most)
+    hold at least half of `article`'s headline words (of three letters or more, no stop
+    words). The lead gives the email its subject and the item its link: a copy padded to
+    be the longest, under a headline of its own ("Sponsored: 90% off cloud GPUs today"),
+    must not lead. `words` caches each article's words (by position in `articles`)."""
+    others = [k for k, other in enumerate(articles) if other.feed != article.feed]
+    others = others[:BEARING_SAMPLE]
+    if not others:
+        return True
+    headline = frozenset(words_in(article.title))
+    if not headline:
+        return False
+    needed = max(1, len(headline) / 2)
+    bearing = 0
+    for k in others:
+        if k not in words:
+            words[k] = frozenset(words_in(f"{articles[k].title}\n{articles[k].text}"))
+        bearing += len(headline & words[k]) >= needed
+    return bearing * 2 >= len(others)
 
 
 def sources_of(articles: Sequence[Article], lead: Article | None = None) -> tuple[Source, ...]:

@@ -128,7 +128,10 @@ def test_preview_open_shows_the_email_in_a_browser_and_writes_no_archive(
     page = Path(opened[0].removeprefix("file://"))
     markup = page.read_text(encoding="utf-8")
     assert markup.startswith("<!doctype html>") and 'class="hl"' in markup
-    assert "View in browser" in markup  # the email exactly as `run` would send it
+    # The email as `run` would send it, less the link to its archive page, which only a
+    # run writes (under another name): a preview's was dead.
+    assert "Past digests" in markup and "https://news.example.org/brief/" in markup
+    assert "View in browser" not in markup and "Read it on the web" not in markup
     assert not (tmp_path / "public").exists()
     shutil.rmtree(page.parent)
 

@@ -51,14 +51,21 @@ _DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "object", "em
 _BIDI_CONTROLS = "\u202a-\u202e\u2066-\u2069"
 _NOT_TEXT = "\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff"  # lone surrogates, non-characters
 # And what shows as nothing and only hints where a line may break or a hyphen go: the soft
-# hyphen, the zero-width space, the word joiner (and the invisible operators beside it), the
-# zero-width no-break space (BOM). Sites put them inside words ("Bundes" U+00AD "regierung"),
-# and a feed can hide a word from a filter with them ("Ca" U+200B "sino"): dropped where
-# text comes in, the word is one word to filters, the clusterer and the reader's search.
-_BREAK_HINTS = "\u00ad\u200b\u2060-\u2064\ufeff"
+# hyphen, the word joiner (and the invisible operators beside it), the zero-width no-break
+# space (BOM), and the zero-width space (`_INNER_ZWSP`). Sites put them inside words
+# ("Bundes" U+00AD "regierung"), and a feed can hide a word from a filter with them ("Ca"
+# U+200B "sino"): dropped where text comes in, the word is one word to filters, the
+# clusterer and the reader's search.
+_BREAK_HINTS = "\u00ad\u2060-\u2064\ufeff"
 _UNPRINTABLE = re.compile(
     f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_BIDI_CONTROLS}{_NOT_TEXT}{_BREAK_HINTS}]"
 )
+# Scripts written without spaces between words: Thai, Lao, Myanmar, Khmer; kana and CJK.
+UNSPACED_SCRIPTS = (
+    "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+)
+# In those a zero-width space is where a word ends, and stays; elsewhere it is a break hint.
+_INNER_ZWSP = re.compile(f"(?<![{UNSPACED_SCRIPTS}])\u200b(?![{UNSPACED_SCRIPTS}])")
 
 
 def plural(count: int, noun: str, nouns: str | None = None) -> str:
@@ -92,7 +99,8 @@ def first_few(items: Sequence[str], separator: str = ", ", shown: int = 3) -> st
 
 def printable(text: str) -> str:
     """`text` without the characters no reader should get (see _UNPRINTABLE)."""
-    return _UNPRINTABLE.sub("", text)
+    text = _UNPRINTABLE.sub("", text)
+    return _INNER_ZWSP.sub("", text) if "\u200b" in text else text
 
 
 def collapse(text: str) -> str:
@@ -300,7 +308,11 @@ _INVISIBLE = re.compile(f"[{_SHOWS_AS_NOTHING}]")
 def matchable(text: str) -> str:
     """`text` as a keyword filter reads it: in NFKC (a fullwidth "ｃａｓｉｎｏ" is "casino") and
     without the characters that show as nothing (a zero-width joiner inside a word), so
-    that no text a reader sees as a word escapes a filter naming it."""
+    that no word written in another way than the filter's escapes it (look-alike letters
+    of other scripts, a Cyrillic "а", still do). A zero-width space between Thai or Khmer
+    words is where a word ends: a space here."""
+    if "\u200b" in text:
+        text = _INNER_ZWSP.sub("", text).replace("\u200b", " ")
     return unicodedata.normalize("NFKC", _INVISIBLE.sub("", text))
 
 

@@ -156,6 +156,51 @@ def test_a_padded_copy_under_a_headline_of_its_own_does_not_lead_the_story():
     assert {source.name for source in item.sources} == {"techwire", "circuit", "daily", "gpudeals"}
 
 
+def test_twenty_padded_copies_from_one_feed_are_one_outlet_and_do_not_lead():
+    """Copies count as one outlet: they neither vote for their own headline nor push the
+    story's own reports out of the outlets asked."""
+    story = (
+        "Meta released Llama 5, its largest open-weight language model, on Tuesday in "
+        "Menlo Park. The company said the model was trained on 40 trillion tokens."
+    )
+    reports = [
+        replace(art(number, feed, 2, text=story), title=title)
+        for number, feed, title in (
+            (1, "techwire", "Meta releases Llama 5 open-weight model"),
+            (2, "circuit", "Llama 5: Meta's new open-weight model is out"),
+        )
+    ]
+    ad = "Sponsored: 90% off cloud GPUs today at gpu-deals.example"
+    copies = [
+        replace(art(10 + n, "gpudeals", 1, text=f"{story}\n\n{story}\n\n{ad} {n}."), title=ad)
+        for n in range(25)
+    ]
+    (item,) = rank_clusters([Cluster((*copies, *reports))], {}, max_items=5)
+    assert item.headline == "Meta releases Llama 5 open-weight model"
+
+
+def test_a_padded_copy_does_not_lead_a_story_told_in_japanese():
+    """Japanese runs are no words: their character pairs are matched instead."""
+    story = (
+        "市議会は月曜日、新しい路面電車の路線が春に開業すると発表した。"
+        "橋の工事は予定より長くかかっている。"
+    )
+    reports = [
+        replace(art(number, feed, 2, text=story), title=title, language="ja")
+        for number, feed, title in (
+            (1, "asahi", "新しい路面電車、春に開業へ"),
+            (2, "mainichi", "路面電車の新路線が春に開業"),
+        )
+    ]
+    padded = replace(
+        art(3, "ads", 1, text=story * 3, source="page"),
+        title="【広告】クラウドGPUが今日だけ90%オフ",
+        language="ja",
+    )
+    (item,) = rank_clusters([Cluster((padded, *reports))], {}, max_items=5)
+    assert item.headline == "新しい路面電車、春に開業へ"
+
+
 def test_a_short_sentence_after_the_lead_stays_in_the_summary():
     text = (
         "Ministers from both sides met in Geneva on Monday. Nothing was agreed. "

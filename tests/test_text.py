@@ -7,6 +7,7 @@ import sys
 import unicodedata
 from datetime import timedelta
 
+from digest.cluster._rank import passes
 from digest.text import (
     _ENCODED_IN_A_URL,
     _PERIOD_STOP,
@@ -89,3 +90,12 @@ def test_break_hints_are_dropped_where_text_comes_in_and_joiners_stay():
     assert collapse("\U0001f469\u200d\U0001f4bb \u0645\u06cc\u200c\u0631\u0648\u0645") == (
         "\U0001f469\u200d\U0001f4bb \u0645\u06cc\u200c\u0631\u0648\u0645"
     )
+
+
+def test_a_zero_width_space_between_thai_words_stays_and_parts_them_for_filters():
+    """Thai and Khmer write no spaces: a zero-width space is where a word ends. Dropped, the
+    words ran together and a filter naming one no longer matched."""
+    thai = "ข่าว\u200bการเมือง\u200bวันนี้"
+    assert collapse(thai) == thai
+    assert not passes([thai], [], ["การเมือง"])
+    assert passes([thai], ["การเมือง"], [])

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from ..models import Article, Cluster, DigestItem, Source, SourceArticle
-from ..text import matchable, split_sentences, truncate
+from ..text import UNSPACED_SCRIPTS, matchable, split_sentences, truncate
 from ._terms.words import words_in
 
 log = logging.getLogger("digest")
@@ -187,17 +187,19 @@ def section_of(
     return lead_section if votes.get(lead_section) == best else votes.most_common(1)[0][0]
 
 
-# The lead is looked for among the most complete articles, each asked of at most
-# BEARING_SAMPLE articles of other outlets (in the cluster's order): a story a thousand
-# outlets tell would otherwise cost a million headline checks.
-LEAD_CANDIDATES = 20
-BEARING_SAMPLE = 50
+# The lead is looked for among the most complete article of each of LEAD_OUTLETS outlets,
+# each asked of BEARING_OUTLETS other outlets (PIECES_ASKED articles of each at most): a
+# story a thousand outlets tell would otherwise cost a million headline checks, and one
+# feed's twenty copies count as one outlet, never as twenty.
+LEAD_OUTLETS = 20
+BEARING_OUTLETS = 50
+PIECES_ASKED = 3
 
 
 def best_article(articles: Sequence[Article], feed_weights: Mapping[str, float]) -> Article:
     """The item's lead: the most complete source (full page text beats feed text, then
     length, then weight) whose headline the other outlets bear out (`_borne_out`); the most
-    complete when none of the first LEAD_CANDIDATES is."""
+    complete when no outlet's is."""
 
     def completeness(article: Article) -> tuple[bool, int, float]:
         return (
@@ -208,35 +210,63 @@ def best_article(articles: Sequence[Article], feed_weights: Mapping[str, float])
 
     # sorted() keeps equals in the input's order: the first is what max() would give.
     ranked = sorted(articles, key=completeness, reverse=True)
-    words: dict[int, frozenset[str]] = {}
-    for article in ranked[:LEAD_CANDIDATES]:
-        if _borne_out(article, articles, words):
+    pieces: dict[str, list[int]] = {}  # outlet -> its articles' positions, in the item's order
+    for position, article in enumerate(articles):
+        pieces.setdefault(article.feed, []).append(position)
+    candidates: dict[str, Article] = {}  # each outlet's most complete, the most complete first
+    for article in ranked:
+        candidates.setdefault(article.feed, article)
+    held: dict[int, frozenset[str]] = {}
+    for article in list(candidates.values())[:LEAD_OUTLETS]:
+        if _borne_out(article, articles, pieces, held):
             return article
     return ranked[0]
 
 
 def _borne_out(
-    article: Article, articles: Sequence[Article], words: dict[int, frozenset[str]]
+    article: Article,
+    articles: Sequence[Article],
+    pieces: Mapping[str, list[int]],
+    held: dict[int, frozenset[str]],
 ) -> bool:
-    """Whether at least half of the other outlets' articles (BEARING_SAMPLE of them at most)
-    hold at least half of `article`'s headline words (of three letters or more, no stop
-    words). The lead gives the email its subject and the item its link: a copy padded to
-    be the longest, under a headline of its own ("Sponsored: 90% off cloud GPUs today"),
-    must not lead. `words` caches each article's words (by position in `articles`)."""
-    others = [k for k, other in enumerate(articles) if other.feed != article.feed]
-    others = others[:BEARING_SAMPLE]
+    """Whether at least half of the other outlets (the first BEARING_OUTLETS) have an
+    article that holds at least half of `article`'s headline terms (`_terms`). The lead
+    gives the email its subject and the item its link: a copy padded to be the longest,
+    under a headline of its own ("Sponsored: 90% off cloud GPUs today"), must not lead.
+    `pieces` are each outlet's articles (positions in `articles`), `held` caches each
+    article's terms."""
+    others = [outlet for outlet in pieces if outlet != article.feed][:BEARING_OUTLETS]
     if not others:
         return True
-    headline = frozenset(words_in(article.title))
+    headline = _terms(article.title)
     if not headline:
         return False
     needed = max(1, len(headline) / 2)
     bearing = 0
-    for k in others:
-        if k not in words:
-            words[k] = frozenset(words_in(f"{articles[k].title}\n{articles[k].text}"))
-        bearing += len(headline & words[k]) >= needed
+    for outlet in others:
+        for position in pieces[outlet][:PIECES_ASKED]:
+            if position not in held:
+                piece = articles[position]
+                held[position] = _terms(f"{piece.title}\n{piece.text}")
+            if len(headline & held[position]) >= needed:
+                bearing += 1
+                break
     return bearing * 2 >= len(others)
+
+
+# Runs of scripts written without spaces are no words to match: their character pairs
+# stand for them.
+_UNSPACED_RUN = re.compile(f"[{UNSPACED_SCRIPTS}]+")
+_UNSPACED_CHAR = re.compile(f"[{UNSPACED_SCRIPTS}]")
+
+
+def _terms(text: str) -> frozenset[str]:
+    """A text's words (of three letters or more, no stop words), and the character pairs of
+    its runs of unspaced scripts ("路面電車": 路面, 面電, 電車)."""
+    words = {word for word in words_in(text) if not _UNSPACED_CHAR.search(word)}
+    for run in _UNSPACED_RUN.findall(text):
+        words.update(run[i : i + 2] for i in range(max(1, len(run) - 1)))
+    return frozenset(words)
 
 
 def sources_of(articles: Sequence[Article], lead: Article | None = None) -> tuple[Source, ...]:

@@ -575,6 +575,9 @@ PORT = "expected a port number from 1 to 65535, got"
         ("delivery:\n  method: SMTP", "6: delivery.method: 'SMTP' is not one of: file, smtp"),
         ("filters:\n  include: [ai, '  ']", "6: filters.include: expected a non-empty string"),
         ("filters:\n  include: [3]", "6: filters.include: expected a non-empty string"),
+        # a soft hyphen alone: filters match text without it, where it would match anything
+        ('filters:\n  exclude: ["\\u00ad"]',
+         "6: filters.exclude: '\\xad' has no visible word to match; write the word itself"),
         ("language: english",
          "5: language: 'english' is not a language code; use ISO 639-1 such as en, fr, de"),
         ("timezone: Mars/Base",

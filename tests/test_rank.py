@@ -96,6 +96,8 @@ def test_filters_match_whole_words_and_phrases_case_insensitively():
     assert filter_clusters([a64, other], ["highway"], []) == []  # whole words only
     assert filter_clusters([a64, other], ["tokyo", "york"], ["lorries"]) == [other]
     assert passes(["Price: $999 today"], ["$999"], [])
+    # a phrase of nothing visible (the config refuses one) filters nothing out
+    assert filter_clusters([a64, other], [], ["\u00ad", "\u200b"]) == [a64, other]
 
 
 @pytest.mark.parametrize(

@@ -91,9 +91,12 @@ def phrase_pattern(phrases: Sequence[str]) -> re.Pattern[str] | None:
 # Filters are checked per article of every feed that has them: build each pattern once.
 @functools.lru_cache(maxsize=64)
 def _phrase_pattern(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
-    if not phrases:
+    # A phrase of nothing visible is no phrase (the config refuses one): as an empty
+    # pattern it would match between any two words.
+    words = [matchable(phrase).split() for phrase in phrases]
+    if not any(words):
         return None
-    alternatives = ("\\s+".join(map(re.escape, matchable(p).split())) for p in phrases)
+    alternatives = ("\\s+".join(map(re.escape, each)) for each in words if each)
     return re.compile(rf"(?<!\w)(?:{'|'.join(alternatives)})(?!\w)", re.IGNORECASE)
 
 

@@ -19,7 +19,7 @@ from apscheduler.triggers.cron import CronTrigger
 from babel import localedata
 
 from ..errors import Invalid
-from ..text import ascii_url
+from ..text import ascii_url, matchable
 from ._addresses import address, address_list, optional_address
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
@@ -253,7 +253,13 @@ def _phrases(value: Any) -> tuple[str, ...]:
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, (list, tuple)):
         raise Invalid("expected a keyword or phrase, or a list of them")
-    return tuple(text_value(item) for item in items)
+    phrases = tuple(text_value(item) for item in items)
+    for phrase in phrases:
+        # Filters match text without what shows as nothing: such a phrase would be empty
+        # there, and an empty phrase matches between any two words.
+        if not matchable(phrase).strip():
+            raise Invalid(f"{phrase!r} has no visible word to match; write the word itself")
+    return phrases
 
 
 def _feed_filters(value: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:

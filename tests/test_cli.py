@@ -225,7 +225,7 @@ def test_a_folder_given_as_the_config_file_is_named_as_such(tmp_path):
     assert result.returncode == 1
     assert stderr_lines(result.stderr) == [
         f"digest: {tmp_path}: is a folder, not a config file; give one digest's YAML file "
-        "(only `digest schedule` takes a folder of them)"
+        "(only `digest schedule` and `digest status` take a folder of them)"
     ]
 
 

@@ -621,7 +621,7 @@ def test_a_folder_or_an_unreadable_file_given_as_the_config_says_what_to_give(tm
         load_config(tmp_path)
     assert str(caught.value) == (
         f"{tmp_path}: is a folder, not a config file; give one digest's YAML file "
-        "(only `digest schedule` takes a folder of them)"
+        "(only `digest schedule` and `digest status` take a folder of them)"
     )
     latin = tmp_path / "latin.yaml"
     latin.write_bytes("title: Caf\xe9\n".encode("latin-1"))
@@ -877,6 +877,12 @@ def test_an_id_with_other_characters_or_over_64_is_refused(digest_id):
         ("title: Brief\nschedule: */15 6-22 * * *\n",
          "2: YAML syntax error: a value that starts with '*' or '&' must be quoted, else YAML "
          "reads an alias or an anchor there; write schedule: '*/15 6-22 * * *'"),
+        ("title: Brief\nschedule: */15 6-22 * * *   # every quarter hour\n",
+         "2: YAML syntax error: a value that starts with '*' or '&' must be quoted, else YAML "
+         "reads an alias or an anchor there; write schedule: '*/15 6-22 * * *'"),
+        # a merge key is meant as an alias: a misspelt one is said as YAML says it
+        ("title: Brief\nbase: &feed {section: World}\nfeeds:\n  - <<: *feeed\n",
+         "4: YAML syntax error: found undefined alias 'feeed'"),
         ("title: Brief\nschedule: * * * * *\n",
          "2: YAML syntax error: a value that starts with '*' or '&' must be quoted, else YAML "
          "reads an alias or an anchor there; write schedule: '* * * * *'"),

@@ -249,7 +249,7 @@ def load_config(path: str | os.PathLike[str], *, feeds_optional: bool = False) -
     if config_path.is_dir():
         raise ConfigError(
             "is a folder, not a config file; give one digest's YAML file "
-            "(only `digest schedule` takes a folder of them)",
+            "(only `digest schedule` and `digest status` take a folder of them)",
             path=str(path),
         )
     try:
@@ -328,12 +328,15 @@ def _syntax_error(error: MarkedYAMLError, source: str) -> tuple[str, int | None]
         # A cron line ("*/15 6-22 * * *") or a title starting with "&": YAML reads an alias
         # or an anchor there, and its own words name neither the key nor the fix.
         text = lines[mark.line] if mark.line < len(lines) else ""
-        written = re.match(r"(\s*(?:-\s+)?[^\s:#]+:\s+)([*&].*?)\s*$", text)
-        example = f"; write {written[1].strip()} {_quoted(written[2])}" if written else ""
-        message = (
-            "a value that starts with '*' or '&' must be quoted, else YAML reads an alias or "
-            f"an anchor there{example}"
-        )
+        # key: value, the value without a comment after it; a merge key (<<: *name) is
+        # meant as an alias, and YAML's own words (an undefined one) are the right ones.
+        written = re.match(r"(\s*(?:-\s+)?([^\s:#]+):\s+)([*&].*?)(\s+#.*)?\s*$", text)
+        if written is None or written[2] != "<<":
+            example = f"; write {written[1].strip()} {_quoted(written[3])}" if written else ""
+            message = (
+                "a value that starts with '*' or '&' must be quoted, else YAML reads an alias "
+                f"or an anchor there{example}"
+            )
     elif problem.startswith("could not find expected ':'") and context_mark is not None:
         message = (
             "this line has no ':' after its key; write key: value, or check the indentation "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -12,6 +13,7 @@ import pytest
 from conftest import RULES
 
 from digest.cluster._clusterer import cluster_articles, join_delivered, pair_similarities
+from digest.cluster._copies import near_copies
 from digest.cluster._rank import rank_clusters
 from digest.cluster._terms.batch import batch_terms
 from digest.cluster._terms.figures import figures_in
@@ -116,7 +118,7 @@ def test_two_launches_by_one_company_in_one_week_stay_apart():
     steps: dict[str, float] = {}
     timed = cluster_articles([ipad, ipad_again, macbook], step_seconds=steps)
     assert groups(timed) == [{1, 2}, {3}]  # timing the steps changes nothing
-    assert list(steps) == ["terms", "matrix", "pairs", "linkage", "split+why"]
+    assert list(steps) == ["terms", "matrix", "pairs", "linkage", "split+why", "copies"]
     assert all(seconds >= 0 for seconds in steps.values())
 
 
@@ -458,3 +460,66 @@ def test_a_story_copied_past_the_index_s_posting_limit_is_one_item():
     (repeated,) = [c for c in clusters if len(c.articles) > 1]
     assert [a.id for a in repeated.articles] == list(range(len(copies)))  # the input's order
     assert "dam" in repeated.why  # "why grouped" counts the copies, as any member
+
+
+WIRE_STORY = (
+    "The European Central Bank cut its deposit rate by a quarter point to 2 percent on "
+    "Thursday, its eighth cut since June 2024, President Christine Lagarde told reporters in "
+    "Frankfurt. Inflation in the euro area eased to 2.1 percent in October, Eurostat said, "
+    "and the bank lowered its growth forecast for 2026 to 1.2 percent. Economists at Deutsche "
+    "Bank and BNP Paribas expect one more cut in March, while the Bundesbank warned that wage "
+    "growth remains strong in Germany and the Netherlands. Markets in Milan and Madrid rose "
+    "after the decision, and the euro fell against the dollar to 1.08."
+)
+
+
+def test_seven_hundred_near_copies_of_a_wire_story_are_one_item():
+    """Every term of a wire story carried by 700 outlets, each changing a word or two, is
+    past the candidate caps: the copies never met and made 500 items."""
+    rng = random.Random(3)
+    words = WIRE_STORY.split()
+    plain = [k for k, word in enumerate(words) if word.islower()]  # names and figures stay
+    copies = []
+    for number in range(700):
+        changed = list(words)
+        for _ in range(2):
+            changed[rng.choice(plain)] = rng.choice(["also", "again", "reportedly"])
+        copies.append(
+            article(number, f"ECB cuts rates again ({number % 4})", " ".join(changed), number % 9)
+        )
+    other = article(
+        1000,
+        "Ford opens battery plant in Michigan",
+        "Ford began production at its battery plant in Marshall, Michigan, on Monday, where "
+        "1,700 workers will make lithium iron phosphate cells under a licence from CATL.",
+    )
+    clusters = cluster_articles([*copies, other])
+    assert groups(clusters) == [set(range(700)), {1000}]
+
+
+def test_briefs_of_one_template_are_no_copies_of_each_other():
+    """Briefs a wire writes from one template share their words, not their names and
+    figures: none is a copy of another."""
+    template = (
+        "{company} reported third-quarter revenue of {revenue} million dollars on Tuesday, up "
+        "{growth} percent from a year earlier, and said it expects demand for its products to "
+        "stay firm through the holiday season. Shares of {company} rose {move} percent in "
+        "early trading in New York after the results, which beat the average forecast of "
+        "analysts surveyed by the research firm."
+    )
+    companies = ["Norvik Systems", "Calder Foods", "Pellham Steel", "Arbe Logistics"]
+    briefs = [
+        (
+            f"{company} beats forecasts",
+            template.format(
+                company=company, revenue=410 + 37 * number, growth=3 + number, move=2 + number
+            ),
+            "en",
+        )
+        for number, company in enumerate(companies)
+    ]
+    assert near_copies(batch_terms(briefs, 0), [None] * len(briefs)) == {}
+    # five words changed in one of them: a copy
+    edited = briefs[0][1].replace("expects", "sees").replace("firm through", "strong into")
+    again = [*briefs, ("Norvik Systems tops estimates", edited, "en")]
+    assert near_copies(batch_terms(again, 0), [None] * len(again)) == {4: 0}

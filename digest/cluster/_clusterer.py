@@ -2,7 +2,9 @@
 
 1. Exact duplicates (one canonical URL) are one article; the runner guarantees that. Exact
    copies at other URLs (the same headline and text) are clustered once, and join the
-   cluster of the first.
+   cluster of the first. Near copies (a wire story many outlets carry, with a few words
+   changed: cluster/_copies.py) are clustered as any article, then the clusters that
+   hold one set of them are made one.
 2. Each article becomes a TF-IDF vector over words, names and figures (`article_terms`), with
    IDF taken over the whole batch, so what every story says (the company, "AI") weighs
    little and what only a few say (a person, a figure) weighs a lot.
@@ -57,6 +59,7 @@ import numpy as np
 from scipy import sparse
 
 from ..models import Article, Cluster
+from ._copies import near_copies
 from ._linkage import ScoredPairs, average_link
 from ._lookalikes import headline_subjects, split_lookalikes, without_strays
 from ._pairing import candidate_pairs
@@ -100,33 +103,94 @@ def cluster_articles(
     core; 0 or 1: none), started by `start_method` (see `batch_terms`; the splits are done
     in a worker only with fork, which needs nothing sent to it); the clusters are the same
     either way. `step_seconds`, when given, gets the wall seconds of each step (terms,
-    matrix, pairs, linkage, split+why), as bench/pipeline_bench.py --cluster prints them.
+    matrix, pairs, linkage, split+why, copies), as bench/pipeline_bench.py --cluster prints them.
     `thresholds`: the shipped ones unless given (bench/fit_cluster.py fits them).
     """
     if not articles:
         return []
-    copies = _exact_copies(articles)
-    if copies:
-        # Clustered once, each copy then joins its first: identical copies share every
-        # term, and past MAX_POSTING articles a term finds no candidates, so 51 copies of
-        # one nameless story (a feed repeating it, a wire story) were 51 items.
-        if terms is None:
-            terms = batch_terms(
-                [(a.title, a.text, a.language) for a in articles], workers, start_method
-            )
-        kept = [i for i in range(len(articles)) if i not in copies]
-        clusters = cluster_articles(
-            [articles[i] for i in kept], terms.rows(kept), workers, step_seconds,
-            start_method, thresholds,
-        )  # fmt: skip
-        return _with_copies(clusters, articles, copies, terms)
-    limits = thresholds or shipped_thresholds()
     clock = _StepClock(step_seconds)
     if terms is None:
         terms = batch_terms(
             [(a.title, a.text, a.language) for a in articles], workers, start_method
         )
     clock.lap("terms")
+    # Exact copies are clustered once, each then joining its first: copies share every
+    # term, and past MAX_POSTING articles a term finds no candidates, so 51 copies of one
+    # nameless story (a feed repeating it) were 51 items.
+    copies = _exact_copies(articles)
+    kept = [i for i in range(len(articles)) if i not in copies]
+    distinct = [articles[i] for i in kept] if copies else articles
+    distinct_terms = terms.rows(kept) if copies else terms
+    clusters = _clustered(distinct, distinct_terms, workers, clock, start_method, thresholds)
+    # Near copies (a wire story with a few words changed) are clustered as any article, so
+    # that they count in their event's in-group split; those the candidate caps kept apart
+    # (700 copies of one story were 500 items) are joined after.
+    story_ids = [a.story_id for a in distinct]
+    near = near_copies(distinct_terms, story_ids)
+    if near:
+        clusters = _joined(clusters, distinct, near, distinct_terms)
+    clock.lap("copies")
+    return _with_copies(clusters, articles, copies, terms) if copies else clusters
+
+
+def _joined(
+    clusters: list[Cluster],
+    articles: Sequence[Article],
+    copies: dict[int, int],
+    terms: TermsBatch,
+) -> list[Cluster]:
+    """`clusters` with those that hold one set of near `copies` (copy: its first, indexes in
+    `articles`) made one, in the order of their first article, the "why grouped" of each
+    merged one taken again. Two delivered stories are never made one."""
+    of_article = {
+        id(a): number for number, cluster in enumerate(clusters) for a in cluster.articles
+    }
+    parent = list(range(len(clusters)))
+
+    def root(number: int) -> int:
+        while parent[number] != number:
+            parent[number] = parent[parent[number]]
+            number = parent[number]
+        return number
+
+    story = [cluster.story_id for cluster in clusters]
+    for copy, first in copies.items():
+        low, high = sorted(
+            (root(of_article[id(articles[first])]), root(of_article[id(articles[copy])]))
+        )
+        if low == high or (story[low] and story[high] and story[low] != story[high]):
+            continue
+        parent[high] = low
+        story[low] = story[low] or story[high]
+    if all(root(number) == number for number in range(len(clusters))):
+        return clusters
+    position = {id(article): number for number, article in enumerate(articles)}
+    merged: dict[int, list[Article]] = defaultdict(list)
+    for number, cluster in enumerate(clusters):
+        merged[root(number)].extend(cluster.articles)
+    result, gained = [], []
+    for number in sorted(merged, key=lambda n: min(position[id(a)] for a in merged[n])):
+        members = sorted(merged[number], key=lambda article: position[id(article)])
+        if len(members) > len(clusters[number].articles):
+            gained.append(len(result))
+        result.append(replace(clusters[number], articles=tuple(members), story_id=story[number]))
+    holders = term_matrix(terms, BACKGROUND_ARTICLES).holders
+    rows = [[position[id(a)] for a in result[number].articles] for number in gained]
+    for number, why in zip(gained, why_grouped(terms, rows, holders), strict=True):
+        result[number] = replace(result[number], why=why)
+    return result
+
+
+def _clustered(
+    articles: Sequence[Article],
+    terms: TermsBatch,
+    workers: int | None,
+    clock: _StepClock,
+    start_method: str,
+    thresholds: Thresholds | None,
+) -> list[Cluster]:
+    """cluster_articles for articles none of which copies another."""
+    limits = thresholds or shipped_thresholds()
     matrix = term_matrix(terms, BACKGROUND_ARTICLES)
     clock.lap("matrix")
     pairs = _scored_pairs(articles, terms, matrix, limits)

@@ -302,18 +302,21 @@ _SHOWS_AS_NOTHING = (
 _ENCODED_IN_A_URL = re.compile(
     "[\u0020\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000" + _SHOWS_AS_NOTHING + "]"
 )
-_INVISIBLE = re.compile(f"[{_SHOWS_AS_NOTHING}]")
+# All of them but the zero-width space, which `matchable` reads two ways.
+_INVISIBLE = re.compile("[" + _SHOWS_AS_NOTHING.replace("\u200b-\u200f", "\u200c-\u200f") + "]")
 
 
 def matchable(text: str) -> str:
     """`text` as a keyword filter reads it: in NFKC (a fullwidth "ｃａｓｉｎｏ" is "casino") and
     without the characters that show as nothing (a zero-width joiner inside a word), so
     that no word written in another way than the filter's escapes it (look-alike letters
-    of other scripts, a Cyrillic "а", still do). A zero-width space between Thai or Khmer
-    words is where a word ends: a space here."""
+    of other scripts, a Cyrillic "а", still do). A zero-width space ends a Thai or Khmer
+    word, and may be slipped inside one ("คาสิ" U+200B "โน"): such a text is read both ways,
+    the space dropped and the space a word break, the two joined by a NUL no phrase spans."""
+    text = _INVISIBLE.sub("", text)
     if "\u200b" in text:
-        text = _INNER_ZWSP.sub("", text).replace("\u200b", " ")
-    return unicodedata.normalize("NFKC", _INVISIBLE.sub("", text))
+        text = text.replace("\u200b", "") + "\x00" + text.replace("\u200b", " ")
+    return unicodedata.normalize("NFKC", text)
 
 
 # The longest URL taken, about what servers accept in a request line (Apache's 8,190,

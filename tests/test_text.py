@@ -99,3 +99,14 @@ def test_a_zero_width_space_between_thai_words_stays_and_parts_them_for_filters(
     assert collapse(thai) == thai
     assert not passes([thai], [], ["การเมือง"])
     assert passes([thai], ["การเมือง"], [])
+    # ... and one slipped inside a word of those scripts, or beside an invisible one of
+    # them, does not hide the word either (found in review)
+    for text, word in (
+        ("คาสิ\u200bโน", "คาสิโน"),
+        ("オンライン カ\u200bジノ 開始", "カジノ"),
+        ("赌\u200b场", "赌场"),
+        ("Play Ca\u17b4\u200bsino now", "casino"),
+    ):
+        assert not passes([text], [], [word]), text
+    # a phrase in a script without spaces is found inside a run of it
+    assert not passes(["オンラインカジノ開始"], [], ["カジノ"])

@@ -83,8 +83,8 @@ def rank_clusters(
 
 
 def phrase_pattern(phrases: Sequence[str]) -> re.Pattern[str] | None:
-    """One pattern for keywords or phrases: case-insensitive, whole words, any spacing. It
-    is to search text made `matchable`."""
+    """One pattern for keywords or phrases: case-insensitive, whole words (where words are
+    spaced), any spacing. It is to search text made `matchable`."""
     return _phrase_pattern(tuple(phrases))
 
 
@@ -96,8 +96,16 @@ def _phrase_pattern(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
     words = [matchable(phrase).split() for phrase in phrases]
     if not any(words):
         return None
-    alternatives = ("\\s+".join(map(re.escape, each)) for each in words if each)
-    return re.compile(rf"(?<!\w)(?:{'|'.join(alternatives)})(?!\w)", re.IGNORECASE)
+    alternatives = []
+    for each in words:
+        if not each:
+            continue
+        # Whole words where words are spaced: a phrase that starts or ends in a script
+        # written without spaces (カジノ in オンラインカジノ) is found inside a run of it.
+        opening = "" if _UNSPACED_CHAR.match(each[0][0]) else r"(?<!\w)"
+        closing = "" if _UNSPACED_CHAR.match(each[-1][-1]) else r"(?!\w)"
+        alternatives.append(opening + "\\s+".join(map(re.escape, each)) + closing)
+    return re.compile("|".join(alternatives), re.IGNORECASE)
 
 
 def passes(texts: Sequence[str], include: Sequence[str], exclude: Sequence[str]) -> bool:

@@ -174,7 +174,7 @@ def _joined(
         if len(members) > len(clusters[number].articles):
             gained.append(len(result))
         result.append(replace(clusters[number], articles=tuple(members), story_id=story[number]))
-    holders = term_matrix(terms, BACKGROUND_ARTICLES).holders
+    holders = _holders(terms)
     rows = [[position[id(a)] for a in result[number].articles] for number in gained]
     for number, why in zip(gained, why_grouped(terms, rows, holders), strict=True):
         result[number] = replace(result[number], why=why)
@@ -220,6 +220,12 @@ def _clustered(
     return clusters
 
 
+def _holders(terms: TermsBatch) -> np.ndarray:
+    """Per column, how many articles of the batch hold the term (as TermMatrix.holders,
+    without building the matrix)."""
+    return np.bincount(terms.columns, minlength=len(terms.vocabulary))
+
+
 def _exact_copies(articles: Sequence[Article]) -> dict[int, int]:
     """{copy's index: the index of the first article it copies}: the same headline (case
     and white space aside) and text (white space aside), among articles of no delivered
@@ -257,7 +263,7 @@ def _with_copies(
         members.sort(key=lambda article: position[id(article)])
         result.append(replace(cluster, articles=tuple(members)))
     if gained:
-        holders = term_matrix(terms, BACKGROUND_ARTICLES).holders
+        holders = _holders(terms)
         rows = [[position[id(a)] for a in result[number].articles] for number in gained]
         for number, why in zip(gained, why_grouped(terms, rows, holders), strict=True):
             result[number] = replace(result[number], why=why)
@@ -370,8 +376,9 @@ def join_delivered(
     again), and a late article joins the story whose articles it matches best on average,
     less the size margin of `average_link` for a mean over that many pairs (at least
     merge_at), even when another late article matches it better: a story the
-    reader has already had wins over a new pairing of late reports. `terms`, when given,
-    are the terms (`batch_terms`) of pending then delivered articles, in that order.
+    reader has already had wins over a new pairing of late reports. A near copy of a
+    delivered article (cluster/_copies.py) joins its story. `terms`, when given, are the
+    terms (`batch_terms`) of pending then delivered articles, in that order.
     """
     stories: dict[int, list[int]] = defaultdict(list)
     for index, article in enumerate(delivered):
@@ -404,6 +411,18 @@ def join_delivered(
         best, story = max((score(story, total), -story) for story, total in by_story.items())
         if best >= limits.merge_at:
             joined[pending[late].id] = -story
+    # A near copy of a delivered article joins its story whatever the pairs said: past the
+    # candidate caps a copy finds no pairs, and 700 late copies of a story were sent again.
+    sets: dict[int, list[int]] = defaultdict(list)
+    for row, first in near_copies(terms, [None] * len(articles)).items():
+        sets[first].append(row)
+    for first, rows in sets.items():
+        told = {articles[row].story_id for row in (first, *rows) if row >= count} - {None}
+        if len(told) == 1:
+            (story,) = told
+            for row in (first, *rows):
+                if row < count:
+                    joined.setdefault(pending[row].id, story)
     return joined, [a for a in pending if a.id not in joined]
 
 

@@ -6,10 +6,11 @@ find no candidate pairs (cluster/_pairing.py) and the copies never meet: 700 cop
 story came out as 500 items. They are found here in about linear time, and the clusters
 that hold one set of copies are made one (cluster/_clusterer.py).
 
-Two articles are near copies when at least NEAR_COPY_SHARE of their terms (words, names and
-figures, as sets) and of their names and figures are the same. Names and figures are asked
-apart, so that briefs of one template (two earnings reports, two match results), whose
-words are the same, are no copies of each other. Candidates are the articles that agree on
+Two articles are near copies when at least NEAR_COPY_SHARE of their terms (words, names
+and figures, as sets) and NAMES_SHARE of their names are the same. Names are asked apart,
+so that briefs of one template (two companies' earnings, two cities' weather), whose words
+are the same, are no copies of each other; figures are not, since a copy's time stamp or
+story number is its own. Candidates are the articles that agree on
 one band of their MinHash signature (BANDS bands of BAND_ROWS hashes of their term sets);
 each is then checked against the first and the previous article of its band.
 """
@@ -22,17 +23,22 @@ import numpy as np
 
 from ._terms.batch import TermsBatch, row_positions
 
-# Jaccard of the term sets, and of the names and figures: five words changed in a wire
-# story of 300 words and a headline of its own leave 0.93 and 0.88, while two reports of one
+# Jaccard of the term sets, and of the names: five words changed in a wire story of 300
+# words and a headline of its own leave 0.93 of its terms, while two reports of one
 # ECB+ event share 0.14 of their terms (median; 0.26 for the closest tenth).
 NEAR_COPY_SHARE = 0.8
+# Of the names, half: a copy's own headline, or a full stop an edit took away, adds a name
+# or two to a story that names few ("Harford"; "Shop" opening a sentence), while briefs of
+# one template name other companies, cities or teams and share none or one.
+NAMES_SHARE = 0.5
 BANDS, BAND_ROWS = 4, 4  # two sets of Jaccard 0.8 share a band with probability 0.88
-# A candidate is taken exactly when this share of the hashes of its terms, and of its names
-# and figures, agree (ten of sixteen): a pair at Jaccard 0.8 does so with probability 0.97,
-# while briefs of one template, whose words agree, are let go before the exact check. In
-# all, a lone pair of copies at Jaccard 0.8 is found with probability about 0.85, at 0.9
-# nearly always; a set of many copies is joined through any of its members.
-AGREEING = 0.625
+# A candidate is taken exactly when the share of the hashes of its terms that agree, and
+# that of its names, are at least the shares asked less ESTIMATE_MARGIN (sixteen hashes
+# estimate a Jaccard of 0.8 with a standard deviation of 0.1): a pair at 0.8 passes with
+# probability 0.97, while briefs of one template, whose words agree, are let go before the
+# exact check. In all, a lone pair of copies at Jaccard 0.8 is found with probability about
+# 0.85, at 0.9 nearly always; a set of many copies is joined through any of its members.
+ESTIMATE_MARGIN = 0.175
 MIN_TERMS = 20  # fewer terms (a title, a line of feed text) say too little to call a copy
 
 
@@ -44,9 +50,10 @@ def near_copies(terms: TermsBatch, story_ids: Sequence[int | None]) -> dict[int,
     eligible = np.flatnonzero((lengths >= MIN_TERMS) & undelivered)
     if len(eligible) < 2:
         return {}
-    word = np.fromiter((term[0] == "w" for term in terms.vocabulary), bool, len(terms.vocabulary))
+    vocabulary = terms.vocabulary
+    named = np.fromiter((term[0] == "n" for term in vocabulary), bool, len(vocabulary))
     signature = _signature(terms, eligible, None)
-    facts = _signature(terms, eligible, word)
+    names = _signature(terms, eligible, named)
     parent: dict[int, int] = {}
 
     def root(row: int) -> int:
@@ -59,7 +66,7 @@ def near_copies(terms: TermsBatch, story_ids: Sequence[int | None]) -> dict[int,
         return row
 
     held: dict[int, tuple[frozenset[int], frozenset[int]]] = {}
-    for left, right in _candidates(signature, facts):
+    for left, right in _candidates(signature, names):
         first, copy = int(eligible[left]), int(eligible[right])
         low, high = sorted((root(first), root(copy)))
         # Each set's root is its first row: the later root goes under the earlier.
@@ -68,10 +75,10 @@ def near_copies(terms: TermsBatch, story_ids: Sequence[int | None]) -> dict[int,
     return {row: root(row) for row in list(parent) if root(row) != row}
 
 
-def _candidates(signature: np.ndarray, facts: np.ndarray) -> list[tuple[int, int]]:
+def _candidates(signature: np.ndarray, names: np.ndarray) -> list[tuple[int, int]]:
     """(earlier, later) positions: each row that agrees with others on one band of its term
     `signature`, with the first of them and with the one before it, when the two agree on
-    AGREEING of all the hashes of their terms and of their `facts`' signature (a cheap
+    enough of the hashes of their terms and of their `names`' signature (a cheap
     estimate of their two Jaccards, before they are taken exactly)."""
     pairs: set[tuple[int, int]] = set()
     for band in range(BANDS):
@@ -85,28 +92,31 @@ def _candidates(signature: np.ndarray, facts: np.ndarray) -> list[tuple[int, int
         for leader, member in ((first, order), (before[~new_group], order[~new_group])):
             shared = member != leader
             leader, member = leader[shared], member[shared]
-            agree = (signature[member] == signature[leader]).mean(axis=1) >= AGREEING
+            agreeing = (signature[member] == signature[leader]).mean(axis=1)
+            agree = agreeing >= NEAR_COPY_SHARE - ESTIMATE_MARGIN
             leader, member = leader[agree], member[agree]
-            agree = (facts[member] == facts[leader]).mean(axis=1) >= AGREEING
+            agreeing = (names[member] == names[leader]).mean(axis=1)
+            agree = agreeing >= NAMES_SHARE - ESTIMATE_MARGIN
             pairs.update(zip(leader[agree].tolist(), member[agree].tolist(), strict=True))
     return sorted(pairs)
 
 
-def _signature(terms: TermsBatch, rows: np.ndarray, word: np.ndarray | None) -> np.ndarray:
-    """Each row's MinHash signature, BANDS * BAND_ROWS hashes of its set of columns (those
-    of names and figures alone, when `word` tells the words' columns): the high half of
-    (a * column + b) modulo 2**64, for odd a (multiply-shift hashing). A row without such
-    columns has every hash at the top."""
+def _signature(terms: TermsBatch, rows: np.ndarray, kept: np.ndarray | None) -> np.ndarray:
+    """Each row's MinHash signature, BANDS * BAND_ROWS hashes of its set of columns (of the
+    columns `kept` marks alone, when given): the high half of (a * column + b) modulo
+    2**64, for odd a (multiply-shift hashing). A row without such columns has every hash
+    at the top."""
     rng = np.random.default_rng(20261207)  # fixed: one batch always gives one answer
     count = BANDS * BAND_ROWS
     multipliers = rng.integers(0, 1 << 63, size=count, dtype=np.uint64) * 2 + 1
     offsets = rng.integers(0, 1 << 63, size=count, dtype=np.uint64)
     columns = terms.columns[row_positions(terms.indptr, rows)]
     lengths = terms.indptr[rows + 1] - terms.indptr[rows]
-    if word is not None:
-        kept = ~word[columns]
-        lengths = np.add.reduceat(kept, np.r_[0, np.cumsum(lengths)[:-1]]) if len(kept) else lengths
-        columns = columns[kept]
+    if kept is not None:
+        chosen = kept[columns]
+        if len(chosen):
+            lengths = np.add.reduceat(chosen, np.r_[0, np.cumsum(lengths)[:-1]])
+        columns = columns[chosen]
     columns = columns.astype(np.uint64)
     signature = np.full((len(rows), count), np.iinfo(np.uint64).max, dtype=np.uint64)
     filled = lengths > 0
@@ -127,11 +137,11 @@ def _near(
     right: int,
     cache: dict[int, tuple[frozenset[int], frozenset[int]]],
 ) -> bool:
-    """Whether rows `left` and `right` are near copies (their terms and their facts)."""
-    left_terms, left_facts = _sets(terms, left, cache)
-    right_terms, right_facts = _sets(terms, right, cache)
+    """Whether rows `left` and `right` are near copies (their terms and their names)."""
+    left_terms, left_names = _sets(terms, left, cache)
+    right_terms, right_names = _sets(terms, right, cache)
     return _share(left_terms, right_terms) >= NEAR_COPY_SHARE and (
-        _share(left_facts, right_facts) >= NEAR_COPY_SHARE
+        _share(left_names, right_names) >= NAMES_SHARE
     )
 
 
@@ -141,8 +151,8 @@ def _sets(
     if row not in cache:
         columns = terms.columns[terms.indptr[row] : terms.indptr[row + 1]].tolist()
         vocabulary = terms.vocabulary
-        facts = frozenset(c for c in columns if vocabulary[c][0] != "w")
-        cache[row] = (frozenset(columns), facts)
+        names = frozenset(c for c in columns if vocabulary[c][0] == "n")
+        cache[row] = (frozenset(columns), names)
     return cache[row]
 
 

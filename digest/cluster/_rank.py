@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
 import re
 from collections import Counter
@@ -198,11 +199,10 @@ def section_of(
     return lead_section if votes.get(lead_section) == best else votes.most_common(1)[0][0]
 
 
-# The lead is looked for among the most complete article of each of LEAD_OUTLETS outlets,
-# each asked of BEARING_OUTLETS other outlets (PIECES_ASKED articles of each at most): a
-# story a thousand outlets tell would otherwise cost a million headline checks, and one
-# feed's twenty copies count as one outlet, never as twenty.
-LEAD_OUTLETS = 20
+# The lead is looked for among the most complete article of each outlet, each asked of
+# BEARING_OUTLETS other outlets (PIECES_ASKED articles of each at most): a story a thousand
+# outlets tell would otherwise cost a million headline checks, and one feed's twenty copies
+# count as one outlet, never as twenty. The other outlets' terms are taken once.
 BEARING_OUTLETS = 50
 PIECES_ASKED = 3
 
@@ -228,7 +228,7 @@ def best_article(articles: Sequence[Article], feed_weights: Mapping[str, float])
     for article in ranked:
         candidates.setdefault(article.feed, article)
     held: dict[int, frozenset[str]] = {}
-    for article in list(candidates.values())[:LEAD_OUTLETS]:
+    for article in candidates.values():
         if _borne_out(article, articles, pieces, held):
             return article
     return ranked[0]
@@ -246,7 +246,8 @@ def _borne_out(
     under a headline of its own ("Sponsored: 90% off cloud GPUs today"), must not lead.
     `pieces` are each outlet's articles (positions in `articles`), `held` caches each
     article's terms."""
-    others = [outlet for outlet in pieces if outlet != article.feed][:BEARING_OUTLETS]
+    asked = itertools.islice(pieces, BEARING_OUTLETS + 1)  # one may be the article's own
+    others = [outlet for outlet in asked if outlet != article.feed][:BEARING_OUTLETS]
     if not others:
         return True
     headline = _terms(article.title)

@@ -11,8 +11,9 @@ Each folder's kind is detected from its files:
   extraction scores 0 on all three.
 - `eval.json` ({name: {"with": [...], "without": [...]}}, pages in `html/<name>.gz`): the share
   of all must ("with") snippets found and of all must-not ("without") snippets absent. A
-  snippet is found when it is a substring of the text after both are lower-cased and their
-  white space folded to single spaces; the same rule judges both systems.
+  snippet is found when it is a substring of the text after both are lower-cased, their
+  white space folded to single spaces and what shows as nothing (a soft hyphen) dropped;
+  the same rule judges both systems.
 
 Printed first, CROSS-VALIDATED: the pages of all folders given are split into `--folds` folds
 by site (the host of the page's URL or canonical URL, else the site its file name starts
@@ -148,9 +149,15 @@ def extract_both(task: tuple[int, Page]) -> Extracted:
     return result
 
 
+# What a reader does not see and digest drops where text comes in (digest/text.py): a soft
+# hyphen, a zero-width space, a word joiner, a BOM. Dropped from both sides, so that a gold
+# text or snippet copied with them ("Werk" U+00AD "zeug") is the word a reader sees.
+_UNSEEN = re.compile("[\u00ad\u200b\u2060-\u2064\ufeff]")
+
+
 def token_scores(text: str, gold: str) -> tuple[float, float, float]:
-    predicted = Counter(_WORD.findall(text.lower()))
-    expected = Counter(_WORD.findall(gold.lower()))
+    predicted = Counter(_WORD.findall(_UNSEEN.sub("", text).lower()))
+    expected = Counter(_WORD.findall(_UNSEEN.sub("", gold).lower()))
     common = sum((predicted & expected).values())
     if not common:
         return 0.0, 0.0, 0.0
@@ -160,7 +167,7 @@ def token_scores(text: str, gold: str) -> tuple[float, float, float]:
 
 
 def _fold(text: str) -> str:
-    return " ".join(text.lower().split())
+    return " ".join(_UNSEEN.sub("", text).lower().split())
 
 
 def snippet_hits(text: str, page: Page) -> tuple[list[bool], list[bool]]:

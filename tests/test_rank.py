@@ -133,25 +133,32 @@ def test_a_story_left_out_by_a_filter_is_logged_with_the_source_that_mentions_it
     ]
 
 
+LLAMA_STORY = (
+    "Meta released Llama 5, its largest open-weight language model, on Tuesday in "
+    "Menlo Park. The company said the model was trained on 40 trillion tokens."
+)
+AD = "Sponsored: 90% off cloud GPUs today at gpu-deals.example"
+
+
+def llama_reports(count: int) -> list[Article]:
+    """`count` outlets' reports of the Llama 5 release, each under its own headline."""
+    headlines = (
+        (1, "techwire", "Meta releases Llama 5 open-weight model"),
+        (2, "circuit", "Llama 5: Meta's new open-weight model is out"),
+        (3, "daily", "Meta unveils Llama 5, its largest model yet"),
+    )
+    return [
+        replace(art(number, feed, 2, text=LLAMA_STORY), title=title)
+        for number, feed, title in headlines[:count]
+    ]
+
+
 def test_a_padded_copy_under_a_headline_of_its_own_does_not_lead_the_story():
     """A hostile outlet copies a story, pads it to be the longest and titles it as an ad: it
     stays a source, but the item's headline, link (and the email's subject) stay the story's."""
-    story = (
-        "Meta released Llama 5, its largest open-weight language model, on Tuesday in "
-        "Menlo Park. The company said the model was trained on 40 trillion tokens."
-    )
-    reports = [
-        replace(art(number, feed, 2, text=story), title=title)
-        for number, feed, title in (
-            (1, "techwire", "Meta releases Llama 5 open-weight model"),
-            (2, "circuit", "Llama 5: Meta's new open-weight model is out"),
-            (3, "daily", "Meta unveils Llama 5, its largest model yet"),
-        )
-    ]
-    padded = replace(
-        art(4, "gpudeals", 1, text=story + "\n\n" + story + "\n\nThe model runs on GPUs."),
-        title="Sponsored: 90% off cloud GPUs today at gpu-deals.example",
-    )
+    reports = llama_reports(3)
+    text = LLAMA_STORY + "\n\n" + LLAMA_STORY + "\n\nThe model runs on GPUs."
+    padded = replace(art(4, "gpudeals", 1, text=text), title=AD)
     (item,) = rank_clusters([Cluster((*reports, padded))], {}, max_items=5)
     assert item.headline == "Meta releases Llama 5 open-weight model"
     assert item.url == "https://techwire.example/1"
@@ -161,20 +168,12 @@ def test_a_padded_copy_under_a_headline_of_its_own_does_not_lead_the_story():
 def test_twenty_padded_copies_from_one_feed_are_one_outlet_and_do_not_lead():
     """Copies count as one outlet: they neither vote for their own headline nor push the
     story's own reports out of the outlets asked."""
-    story = (
-        "Meta released Llama 5, its largest open-weight language model, on Tuesday in "
-        "Menlo Park. The company said the model was trained on 40 trillion tokens."
-    )
-    reports = [
-        replace(art(number, feed, 2, text=story), title=title)
-        for number, feed, title in (
-            (1, "techwire", "Meta releases Llama 5 open-weight model"),
-            (2, "circuit", "Llama 5: Meta's new open-weight model is out"),
-        )
-    ]
-    ad = "Sponsored: 90% off cloud GPUs today at gpu-deals.example"
+    reports = llama_reports(2)
     copies = [
-        replace(art(10 + n, "gpudeals", 1, text=f"{story}\n\n{story}\n\n{ad} {n}."), title=ad)
+        replace(
+            art(10 + n, "gpudeals", 1, text=f"{LLAMA_STORY}\n\n{LLAMA_STORY}\n\n{AD} {n}."),
+            title=AD,
+        )
         for n in range(25)
     ]
     (item,) = rank_clusters([Cluster((*copies, *reports))], {}, max_items=5)

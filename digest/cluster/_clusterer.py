@@ -174,11 +174,7 @@ def _joined(
         if len(members) > len(clusters[number].articles):
             gained.append(len(result))
         result.append(replace(clusters[number], articles=tuple(members), story_id=story[number]))
-    holders = _holders(terms)
-    rows = [[position[id(a)] for a in result[number].articles] for number in gained]
-    for number, why in zip(gained, why_grouped(terms, rows, holders), strict=True):
-        result[number] = replace(result[number], why=why)
-    return result
+    return _why_again(result, gained, terms, position)
 
 
 def _clustered(
@@ -220,12 +216,6 @@ def _clustered(
     return clusters
 
 
-def _holders(terms: TermsBatch) -> np.ndarray:
-    """Per column, how many articles of the batch hold the term (as TermMatrix.holders,
-    without building the matrix)."""
-    return np.bincount(terms.columns, minlength=len(terms.vocabulary))
-
-
 def _exact_copies(articles: Sequence[Article]) -> dict[int, int]:
     """{copy's index: the index of the first article it copies}: the same headline (case
     and white space aside) and text (white space aside), among articles of no delivered
@@ -262,12 +252,20 @@ def _with_copies(
             gained.append(len(result))
         members.sort(key=lambda article: position[id(article)])
         result.append(replace(cluster, articles=tuple(members)))
+    return _why_again(result, gained, terms, position)
+
+
+def _why_again(
+    clusters: list[Cluster], gained: list[int], terms: TermsBatch, position: dict[int, int]
+) -> list[Cluster]:
+    """`clusters`, those numbered in `gained` with their "why grouped" taken again over all
+    their members (`position`: each article's row in `terms`, by object id)."""
     if gained:
-        holders = _holders(terms)
-        rows = [[position[id(a)] for a in result[number].articles] for number in gained]
+        holders = np.bincount(terms.columns, minlength=len(terms.vocabulary))
+        rows = [[position[id(a)] for a in clusters[number].articles] for number in gained]
         for number, why in zip(gained, why_grouped(terms, rows, holders), strict=True):
-            result[number] = replace(result[number], why=why)
-    return result
+            clusters[number] = replace(clusters[number], why=why)
+    return clusters
 
 
 Event = tuple[list[int], tuple[str, ...]]  # an event's rows, and its "why grouped"

@@ -497,6 +497,12 @@ def test_seven_hundred_near_copies_of_a_wire_story_are_one_item():
     assert groups(clusters) == [set(range(700)), {1000}]
 
 
+def copies_in(rows: list[tuple[str, str, str]]) -> dict[int, int]:
+    """near_copies of (title, text, language) rows, none delivered."""
+    terms = batch_terms(rows, 0)
+    return near_copies(terms, [None] * len(rows), term_matrix(terms, BACKGROUND_ARTICLES).kinds)
+
+
 def test_briefs_of_one_template_are_no_copies_of_each_other():
     """Briefs a wire writes from one template share their words, not their names and
     figures: none is a copy of another."""
@@ -518,11 +524,11 @@ def test_briefs_of_one_template_are_no_copies_of_each_other():
         )
         for number, company in enumerate(companies)
     ]
-    assert near_copies(batch_terms(briefs, 0), [None] * len(briefs)) == {}
+    assert copies_in(briefs) == {}
     # five words changed in one of them: a copy
     edited = briefs[0][1].replace("expects", "sees").replace("firm through", "strong into")
     again = [*briefs, ("Norvik Systems tops estimates", edited, "en")]
-    assert near_copies(batch_terms(again, 0), [None] * len(again)) == {4: 0}
+    assert copies_in(again) == {4: 0}
 
 
 def test_late_near_copies_of_a_delivered_story_join_it_however_many():

@@ -121,12 +121,11 @@ def cluster_articles(
     kept = [i for i in range(len(articles)) if i not in copies]
     distinct = [articles[i] for i in kept] if copies else articles
     distinct_terms = terms.rows(kept) if copies else terms
-    clusters = _clustered(distinct, distinct_terms, workers, clock, start_method, thresholds)
+    clusters, kinds = _clustered(distinct, distinct_terms, workers, clock, start_method, thresholds)
     # Near copies (a wire story with a few words changed) are clustered as any article, so
     # that they count in their event's in-group split; those the candidate caps kept apart
     # (700 copies of one story were 500 items) are joined after.
-    story_ids = [a.story_id for a in distinct]
-    near = near_copies(distinct_terms, story_ids)
+    near = near_copies(distinct_terms, [a.story_id for a in distinct], kinds)
     if near:
         clusters = _joined(clusters, distinct, near, distinct_terms)
     clock.lap("copies")
@@ -184,8 +183,9 @@ def _clustered(
     clock: _StepClock,
     start_method: str,
     thresholds: Thresholds | None,
-) -> list[Cluster]:
-    """cluster_articles for articles none of which copies another."""
+) -> tuple[list[Cluster], np.ndarray]:
+    """cluster_articles for articles none of which copies another; and the kind of each
+    column of `terms` (TermMatrix.kinds), which near copies ask for."""
     limits = thresholds or shipped_thresholds()
     matrix = term_matrix(terms, BACKGROUND_ARTICLES)
     clock.lap("matrix")
@@ -213,7 +213,7 @@ def _clustered(
                 why=why,
             )
         )
-    return clusters
+    return clusters, matrix.kinds
 
 
 def _exact_copies(articles: Sequence[Article]) -> dict[int, int]:
@@ -412,7 +412,7 @@ def join_delivered(
     # A near copy of a delivered article joins its story whatever the pairs said: past the
     # candidate caps a copy finds no pairs, and 700 late copies of a story were sent again.
     sets: dict[int, list[int]] = defaultdict(list)
-    for row, first in near_copies(terms, [None] * len(articles)).items():
+    for row, first in near_copies(terms, [None] * len(articles), matrix.kinds).items():
         sets[first].append(row)
     for first, rows in sets.items():
         told = {articles[row].story_id for row in (first, *rows) if row >= count} - {None}

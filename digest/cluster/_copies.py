@@ -42,16 +42,18 @@ ESTIMATE_MARGIN = 0.175
 MIN_TERMS = 20  # fewer terms (a title, a line of feed text) say too little to call a copy
 
 
-def near_copies(terms: TermsBatch, story_ids: Sequence[int | None]) -> dict[int, int]:
+def near_copies(
+    terms: TermsBatch, story_ids: Sequence[int | None], kinds: np.ndarray
+) -> dict[int, int]:
     """{copy's row: the first row of its set of copies}: near copies (see the module's note)
-    among the rows of no delivered story."""
+    among the rows of no delivered story. `kinds`: each column's kind, as TermMatrix has
+    them ('n' a name)."""
     lengths = np.diff(terms.indptr)
     undelivered = np.array([story is None for story in story_ids], dtype=bool)
     eligible = np.flatnonzero((lengths >= MIN_TERMS) & undelivered)
     if len(eligible) < 2:
         return {}
-    vocabulary = terms.vocabulary
-    named = np.fromiter((term[0] == "n" for term in vocabulary), bool, len(vocabulary))
+    named = kinds == "n"
     signature = _signature(terms, eligible, None)
     names = _signature(terms, eligible, named)
     parent: dict[int, int] = {}
@@ -70,7 +72,7 @@ def near_copies(terms: TermsBatch, story_ids: Sequence[int | None]) -> dict[int,
         first, copy = int(eligible[left]), int(eligible[right])
         low, high = sorted((root(first), root(copy)))
         # Each set's root is its first row: the later root goes under the earlier.
-        if low != high and _near(terms, first, copy, held):
+        if low != high and _near(terms, named, first, copy, held):
             parent[high] = low
     return {row: root(row) for row in list(parent) if root(row) != row}
 
@@ -133,26 +135,30 @@ def _signature(terms: TermsBatch, rows: np.ndarray, kept: np.ndarray | None) -> 
 
 def _near(
     terms: TermsBatch,
+    named: np.ndarray,
     left: int,
     right: int,
     cache: dict[int, tuple[frozenset[int], frozenset[int]]],
 ) -> bool:
     """Whether rows `left` and `right` are near copies (their terms and their names)."""
-    left_terms, left_names = _sets(terms, left, cache)
-    right_terms, right_names = _sets(terms, right, cache)
+    left_terms, left_names = _sets(terms, named, left, cache)
+    right_terms, right_names = _sets(terms, named, right, cache)
     return _share(left_terms, right_terms) >= NEAR_COPY_SHARE and (
         _share(left_names, right_names) >= NAMES_SHARE
     )
 
 
 def _sets(
-    terms: TermsBatch, row: int, cache: dict[int, tuple[frozenset[int], frozenset[int]]]
+    terms: TermsBatch,
+    named: np.ndarray,
+    row: int,
+    cache: dict[int, tuple[frozenset[int], frozenset[int]]],
 ) -> tuple[frozenset[int], frozenset[int]]:
+    """Row `row`'s columns, and those of its names (`named` marks them)."""
     if row not in cache:
-        columns = terms.columns[terms.indptr[row] : terms.indptr[row + 1]].tolist()
-        vocabulary = terms.vocabulary
-        names = frozenset(c for c in columns if vocabulary[c][0] == "n")
-        cache[row] = (frozenset(columns), names)
+        columns = terms.columns[terms.indptr[row] : terms.indptr[row + 1]]
+        names = columns[named[columns]]
+        cache[row] = (frozenset(columns.tolist()), frozenset(names.tolist()))
     return cache[row]
 
 

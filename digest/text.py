@@ -293,17 +293,20 @@ def truncate(text: str, limit: int) -> str:
 # reads as "https://www.your-bank.com", and a run of U+2800 pads a link until the words
 # after it read as a line of their own. tests/test_text.py checks the class against the
 # running Python's Unicode tables.
-_SHOWS_AS_NOTHING = (
+# Written as all of them but the zero-width space, which `matchable` reads two ways, and
+# that space.
+_SHOWS_AS_NOTHING_BUT_ZWSP = (
     "\u00ad\u034f\u0600-\u0605\u061c\u06dd\u070f\u0890-\u0891\u08e2\u115f-\u1160"
-    "\u17b4-\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f"
+    "\u17b4-\u17b5\u180b-\u180f\u200c-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f"
     "\u2800\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb\U000110bd\U000110cd"
     "\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff"
 )
 _ENCODED_IN_A_URL = re.compile(
-    "[\u0020\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000" + _SHOWS_AS_NOTHING + "]"
+    "[\u0020\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u200b"
+    + _SHOWS_AS_NOTHING_BUT_ZWSP
+    + "]"
 )
-# All of them but the zero-width space, which `matchable` reads two ways.
-_INVISIBLE = re.compile("[" + _SHOWS_AS_NOTHING.replace("\u200b-\u200f", "\u200c-\u200f") + "]")
+_INVISIBLE = re.compile(f"[{_SHOWS_AS_NOTHING_BUT_ZWSP}]")
 
 
 def matchable(text: str) -> str:

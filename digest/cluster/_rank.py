@@ -66,10 +66,12 @@ def rank_clusters(
     chosen: list[int] = []  # positions in `ordered`
     beyond_share: list[int] = []
     led: Counter[str] = Counter()
+    leads: dict[int, Article] = {}  # by position: each is looked for once (`best_article`)
     for position, cluster in enumerate(ordered):
         if len(chosen) == max_items:
             break
-        feed = best_article(cluster.articles, feed_weights).feed
+        leads[position] = best_article(cluster.articles, feed_weights)
+        feed = leads[position].feed
         alone = len({a.feed for a in cluster.articles}) == 1
         cap = caps.get(feed)
         if alone and cap is not None and led[feed] >= cap:
@@ -80,7 +82,7 @@ def rank_clusters(
         led[feed] += 1
         chosen.append(position)
     chosen += beyond_share[: max_items - len(chosen)]
-    return [make_item(ordered[position], feed_weights, sections) for position in sorted(chosen)]
+    return [make_item(ordered[position], leads[position], sections) for position in sorted(chosen)]
 
 
 def phrase_pattern(phrases: Sequence[str]) -> re.Pattern[str] | None:
@@ -159,11 +161,9 @@ def filter_clusters(
 
 
 def make_item(
-    cluster: Cluster,
-    feed_weights: Mapping[str, float],
-    feed_sections: Mapping[str, str | None],
+    cluster: Cluster, lead: Article, feed_sections: Mapping[str, str | None]
 ) -> DigestItem:
-    lead = best_article(cluster.articles, feed_weights)
+    """The item of `cluster`, led by `lead` (its `best_article`)."""
     summary = summarize(lead.text, lead.title) or truncate(lead.text, SUMMARY_MAX_CHARS)
     if _same_words(summary, lead.title):
         summary = ""  # a feed with titles only: the headline said it already

@@ -889,6 +889,13 @@ def test_an_id_with_other_characters_or_over_64_is_refused(digest_id):
         ("title: Brief\nfeeds:\n  - name: & Co news\n",
          "3: YAML syntax error: a value that starts with '*' or '&' must be quoted, else YAML "
          "reads an alias or an anchor there; write - name: '& Co news'"),
+        # an anchor YAML accepts, and drops from the value: the title would be "News"
+        ("title: &Co News\n" + ONE_FEED,
+         "1: YAML syntax error: a value that starts with '*' or '&' must be quoted, else YAML "
+         "reads an alias or an anchor there; write title: '&Co News'"),
+        ("title: Brief\nfeeds:\n  - name: &Co\n    url: https://one.example/feed.xml\n",
+         "3: YAML syntax error: a value that starts with '*' or '&' must be quoted, else YAML "
+         "reads an alias or an anchor there; write - name: '&Co'"),
         # the second of two equal keys is the line to look at, whatever the parser's context
         ("title: Brief\ntitle: Other\n",
          "2: YAML syntax error: found duplicate key \"title\" with value \"Other\" "
@@ -902,6 +909,15 @@ def test_an_id_with_other_characters_or_over_64_is_refused(digest_id):
 )  # fmt: skip
 def test_a_yaml_slip_is_put_on_a_line_of_the_file_in_plain_words(text, message):
     assert refusal(text) == f"{CONFIG}:{message}"
+
+
+def test_anchors_that_are_used_or_on_a_block_are_yaml_as_meant():
+    config = parse_config(
+        "title: &brief Brief\nfetch: &unused\n  robots: true\nfeeds: &feeds\n"
+        "  - name: *brief\n    url: https://one.example/feed.xml\n",
+        CONFIG,
+    )
+    assert (config.title, config.feeds[0].name) == ("Brief", "Brief")
 
 
 def test_a_file_yaml_cannot_read_at_all_is_refused_saying_why():

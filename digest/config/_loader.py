@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from email.utils import parseaddr
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -26,6 +27,16 @@ from urllib.parse import urlsplit, urlunsplit
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.tokens import (
+    AliasToken,
+    AnchorToken,
+    BlockEntryToken,
+    BlockMappingStartToken,
+    BlockSequenceStartToken,
+    FlowMappingStartToken,
+    FlowSequenceStartToken,
+    ScalarToken,
+)
 
 from ..errors import ConfigError, Invalid
 from ..version import __version__
@@ -265,6 +276,8 @@ def parse_config(source: str, path: Path, *, feeds_optional: bool = False) -> Co
     """Validate YAML text as if it were the file at `path` (for relative paths and messages)."""
     try:
         data = YAML(typ="rt").load(source)
+        if slip := _anchored_value(source):
+            raise ConfigError(f"YAML syntax error: {slip[0]}", path=str(path), line=slip[1])
     except MarkedYAMLError as error:
         message, line = _syntax_error(error, source)
         raise ConfigError(f"YAML syntax error: {message}", path=str(path), line=line) from None
@@ -328,15 +341,7 @@ def _syntax_error(error: MarkedYAMLError, source: str) -> tuple[str, int | None]
         # A cron line ("*/15 6-22 * * *") or a title starting with "&": YAML reads an alias
         # or an anchor there, and its own words name neither the key nor the fix.
         text = lines[mark.line] if mark.line < len(lines) else ""
-        # key: value, the value without a comment after it; a merge key (<<: *name) is
-        # meant as an alias, and YAML's own words (an undefined one) are the right ones.
-        written = re.match(r"(\s*(?:-\s+)?([^\s:#]+):\s+)([*&].*?)(\s+#.*)?\s*$", text)
-        if written is None or written[2] != "<<":
-            example = f"; write {written[1].strip()} {_quoted(written[3])}" if written else ""
-            message = (
-                "a value that starts with '*' or '&' must be quoted, else YAML reads an alias "
-                f"or an anchor there{example}"
-            )
+        message = _unquoted_star_or_ampersand(text) or message
     elif problem.startswith("could not find expected ':'") and context_mark is not None:
         message = (
             "this line has no ':' after its key; write key: value, or check the indentation "
@@ -346,6 +351,46 @@ def _syntax_error(error: MarkedYAMLError, source: str) -> tuple[str, int | None]
     if line is None:
         return message, None
     return message, min(line, max(len(lines) - 1, 0)) + 1
+
+
+def _unquoted_star_or_ampersand(text: str) -> str:
+    """What to say of the line `text`, whose value starts with '*' or '&' unquoted; "" for
+    a merge key (<<: *name), which is meant as an alias: YAML's own words are right there."""
+    # key: value, the value without a comment after it.
+    written = re.match(r"(\s*(?:-\s+)?([^\s:#]+):\s+)([*&].*?)(\s+#.*)?\s*$", text)
+    if written is not None and written[2] == "<<":
+        return ""
+    example = f"; write {written[1].strip()} {_quoted(written[3])}" if written else ""
+    return (
+        "a value that starts with '*' or '&' must be quoted, else YAML reads an alias "
+        f"or an anchor there{example}"
+    )
+
+
+_COLLECTION_STARTS = (
+    BlockEntryToken,
+    BlockMappingStartToken,
+    BlockSequenceStartToken,
+    FlowMappingStartToken,
+    FlowSequenceStartToken,
+)
+
+
+def _anchored_value(source: str) -> tuple[str, int] | None:
+    """(what to say, line) of the first anchor put on a single value that no alias uses:
+    `title: &Co News` reads as the title "News", "&Co" taken for an anchor and dropped.
+    An anchor on a value of its own words is written to be used, so one that never is, is
+    a slip; an anchor on a mapping or a list is left alone (an unused one changes nothing)."""
+    tokens = list(YAML().scan(source))
+    used = {token.value for token in tokens if isinstance(token, AliasToken)}
+    for token, after in pairwise(tokens):
+        if not isinstance(token, AnchorToken) or token.value in used:
+            continue
+        if isinstance(after, ScalarToken) or not isinstance(after, _COLLECTION_STARTS):
+            line = token.start_mark.line
+            text = source.splitlines()[line]
+            return _unquoted_star_or_ampersand(text), line + 1
+    return None
 
 
 def _quoted(value: str) -> str:

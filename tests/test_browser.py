@@ -19,7 +19,7 @@ from conftest import DEMO_BASE, DEMO_SITES, REPO, run_cli, write_config
 from sites import LocalSite
 
 from digest.mail._render import render_digest
-from digest.models import Digest, DigestItem, Source
+from digest.models import Digest, DigestItem, FollowUp, SentStory, Source
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SCREENSHOTS = REPO / "var" / "screenshots"
@@ -267,8 +267,18 @@ def test_unbroken_long_words_wrap_instead_of_scrolling_sideways(browser, tmp_pat
     long_item = DigestItem(
         "Supercalifragilistic" * 6, source.url, "x" * 300 + ".", "en", None, (source,), (1,)
     )
+    # A late report's outlet, with spaces and without: its line once ran 680 px wide.
+    story = SentStory(2, "Peru earthquake near Arequipa", "https://b.example/quake", now)
+    late = [
+        Source(outlet, f"https://c.example/{number}", "Peru quake toll rises", now)
+        for number, outlet in enumerate(
+            ["The New York Times – International Edition", "Outlet" + "w" * 70]
+        )
+    ]
+    follow_up = FollowUp(story, tuple(late), (7, 8))
     email = tmp_path / "long.html"
-    email.write_text(render_digest(Digest("T", now, (long_item,))).html, encoding="utf-8")
+    digest = Digest("T", now, (long_item,), follow_ups=(follow_up,))
+    email.write_text(render_digest(digest).html, encoding="utf-8")
     page = _page(browser, 375, "light", email)
     try:
         assert page.evaluate("document.scrollingElement.scrollWidth") <= 375

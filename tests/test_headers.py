@@ -154,3 +154,21 @@ def test_the_default_subject_of_a_french_digest_has_a_space_before_its_colon():
     english = Digest(title="Brief", created=NOW, items=(item,), timezone="UTC")
     assert subject_line(english).endswith(": La BCE baisse ses taux")
     assert " :" not in subject_line(english)
+
+
+@pytest.mark.parametrize(
+    ("headline", "kept"),
+    [
+        # written without spaces: the subject's last space is the one after its colon
+        ("東京で大規模な停電が発生し、鉄道各線が運転を見合わせています" * 5, "東京で大規模な停電"),
+        ("https://example.org/" + "path/" * 40, "https://example.org/path/"),
+        ("Storm closes the harbour " * 8, "Storm closes the harbour Storm"),
+    ],
+)
+def test_a_long_subject_keeps_the_headline_it_names(headline, kept):
+    source = Source(name="Wire", url="https://example.org/a", title="t", published=NOW)
+    item = DigestItem(headline, source.url, "", None, None, (source,), (1,))
+    digest = Digest(title="朝のニュース", created=NOW, items=(item,), timezone="UTC")
+    subject = subject_line(digest)
+    assert len(subject) <= 140 and subject.endswith("…")
+    assert kept in subject and len(subject) > 120

@@ -7,12 +7,15 @@ import sys
 import unicodedata
 from datetime import timedelta
 
+import pytest
+
 from digest.cluster._rank import passes
 from digest.text import (
     _ENCODED_IN_A_URL,
     _PERIOD_STOP,
     _SENTENCE_STOP,
     collapse,
+    cut_at_word,
     duration_text,
     printable,
     sentence_spans,
@@ -110,3 +113,19 @@ def test_a_zero_width_space_between_thai_words_stays_and_parts_them_for_filters(
         assert not passes([text], [], [word]), text
     # a phrase in a script without spaces is found inside a run of it
     assert not passes(["オンラインカジノ開始"], [], ["カジノ"])
+
+
+@pytest.mark.parametrize(
+    ("text", "limit", "cut"),
+    [
+        ("one two three four", 12, "one two"),
+        ("東京で停電が発生", 4, "東京で停"),
+        ("a" * 8 + " " + "b" * 30, 20, "a" * 8 + " " + "b" * 11),  # no space in the second half
+        ("ok 👍🏽 fine", 4, "ok"),
+        ("xx👍🏽yy", 3, "xx"),  # never the thumb without its skin tone
+        ("x🇫🇷🇩🇪", 4, "x🇫🇷"),  # nor half a flag
+        ("cafe\u0301s", 4, "caf"),  # nor a letter without its accent
+    ],
+)
+def test_cut_at_word_cuts_where_a_reader_sees_a_boundary(text, limit, cut):
+    assert cut_at_word(text, limit) == cut

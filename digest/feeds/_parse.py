@@ -17,7 +17,7 @@ import feedparser
 
 from ..errors import FeedError
 from ..models import FeedEntry, FetchResult, Skipped
-from ..text import collapse, html_to_text, plural, printable
+from ..text import collapse, html_to_text, plural, printable, truncate
 from ._dates import NUMERIC_DATE, DateReader, century_fixed, not_in_future
 from ._urls import canonical_url, usable_link
 
@@ -347,9 +347,7 @@ def _plain(fragment: str) -> str:
 
 def _clean_title(value: str) -> str:
     title = collapse(_plain(value or ""))
-    if len(title) > _MAX_TITLE:
-        title = title[: _MAX_TITLE - 1].rsplit(" ", 1)[0] + "…"
-    return title
+    return title if len(title) <= _MAX_TITLE else truncate(title, _MAX_TITLE - 1)
 
 
 def _title_from_text(text: str) -> str:

@@ -41,7 +41,7 @@ from ..config import DEFAULT_SUBJECT
 from ..errors import RenderError
 from ..files import slug
 from ..models import Digest, DigestItem, FollowUp, RenderedDigest, SourceArticle
-from ..text import one_line, printable
+from ..text import one_line, printable, truncate
 
 HTML_TEMPLATE = "digest.mjml.j2"
 TEXT_TEMPLATE = "digest.txt.j2"
@@ -479,7 +479,7 @@ def subject_line(digest: Digest, pattern: str = DEFAULT_SUBJECT) -> str:
     # One line without controls or bidi overrides, as build_message makes every header: the
     # length is then measured on what the reader sees.
     subject = one_line(pattern.format(**fields)).rstrip(" :·")
-    return subject if len(subject) <= 140 else subject[:139].rsplit(" ", 1)[0] + "…"
+    return subject if len(subject) <= 140 else truncate(subject, 139)
 
 
 def _top_headline(digest: Digest) -> str:

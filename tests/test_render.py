@@ -261,13 +261,15 @@ def test_a_digest_past_gmails_clipping_limit_is_said_to_the_operator(tmp_path, s
     padding = '<mj-raw><div style="display:none">' + "x" * 120_000 + "</div></mj-raw>"
     mjml.write_text(mjml.read_text().replace("  </mj-body>", padding + "\n  </mj-body>"))
     config = write_config(tmp_path, site.base_url, extra=f"templates: {folder}\n")
-    result = run_cli("run", "--config", str(config))
-    assert result.returncode == 0, result.stderr
-    assert re.search(
-        r"the email's HTML is 1\d\d KB: Gmail shows the first 102 KB and hides the rest, the "
-        r"footer's unsubscribe link with it; lower max_items \(now 30\)",
-        result.stderr,
-    ), result.stderr
+    # preview, where an operator tries max_items out, says it too
+    for command in ("preview", "run"):
+        result = run_cli(command, "--config", str(config))
+        assert result.returncode == 0, result.stderr
+        assert re.search(
+            r"the email's HTML is 1\d\d KB: Gmail shows the first 102 KB and hides the rest, "
+            r"the footer's unsubscribe link with it; lower max_items \(now 30\)",
+            result.stderr,
+        ), (command, result.stderr)
     (tmp_path / "plain").mkdir()
     plain = write_config(tmp_path / "plain", site.base_url)
     assert "Gmail" not in run_cli("run", "--config", str(plain)).stderr

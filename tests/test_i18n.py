@@ -382,6 +382,21 @@ def test_a_language_without_texts_falls_back_to_english_with_a_warning():
     assert rendered.text.splitlines()[1].startswith("vrijdag 1 januari 2027 · ")
 
 
+@pytest.mark.parametrize(
+    ("language", "date"),
+    [
+        # the English pattern in their words gave "金曜日 1 1月 2027", "יום שישי 1 ינואר 2027"
+        ("ja", "2027年1月1日金曜日"),
+        ("he", "יום שישי, 1 בינואר 2027"),
+        ("nl", "vrijdag 1 januari 2027"),
+    ],
+)
+def test_a_language_without_texts_gets_its_own_full_date(language, date):
+    source = _source("Wire", datetime(2026, 12, 30, 7, 0, tzinfo=UTC))
+    rendered = render_digest(_digest(source, language=language))
+    assert rendered.text.splitlines()[1].startswith(f"{date} · ")
+
+
 def test_a_language_code_cldr_does_not_know_is_a_config_error(tmp_path, site):
     config = write_config(tmp_path, site.base_url, extra="language: xx\n")
     result = run_cli("preview", "--config", str(config))

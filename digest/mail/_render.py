@@ -28,7 +28,13 @@ from zoneinfo import ZoneInfo
 import jinja2
 import markupsafe
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_datetime, format_skeleton, format_time, get_datetime_format
+from babel.dates import (
+    format_date,
+    format_datetime,
+    format_skeleton,
+    format_time,
+    get_datetime_format,
+)
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -152,11 +158,17 @@ def digest_locale(language: str) -> Locale:
 
 
 def long_date(moment: datetime, language: str) -> str:
-    """'Saturday 5 December 2026', 'samedi 5 décembre 2026': the catalog's CLDR pattern."""
+    """'Saturday 5 December 2026', 'samedi 5 décembre 2026': the catalog's CLDR pattern.
+    A language without a catalog gets its locale's own full date ('2026年12月7日月曜日'):
+    the English pattern in its words gave '月曜日 7 12月 2026'."""
+    locale = digest_locale(language)
+    # (A language CLDR lacks has the English locale: it keeps the English pattern.)
+    if locale.language != FALLBACK_LANGUAGE and language not in translated_languages():
+        return format_date(moment, "full", locale=locale)
     # TRANSLATORS: the digest's date as a CLDR pattern (EEEE weekday, d day, MMMM month,
     # y year; quote literal words: 'de'). Keep the day without a leading zero.
     pattern = catalog(language).pgettext("date format", "EEEE d MMMM y")
-    return format_datetime(moment, pattern, locale=digest_locale(language))
+    return format_datetime(moment, pattern, locale=locale)
 
 
 def short_date(moment: datetime, language: str) -> str:

@@ -291,6 +291,36 @@ def test_unbroken_long_words_wrap_instead_of_scrolling_sideways(browser, tmp_pat
         page.close()
 
 
+def test_a_right_to_left_headline_and_summary_start_on_the_right(browser, tmp_path):
+    """MJML's text blocks align left, which held Arabic to the left edge, ragged on the
+    side it starts from."""
+    now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    source = Source("الجزيرة", "https://a.example/quake", "زلزال في بيرو", now)
+    item = DigestItem(
+        "زلزال قوي يضرب جنوب بيرو", source.url, "قتل عشرون شخصا.", "ar", None, (source,), (1,)
+    )
+    story = SentStory(2, "زلزال في بيرو", "https://b.example/quake", now, "ar")
+    late = Source("BBC عربي", "https://c.example/1", "ارتفاع عدد الضحايا", now)
+    digest = Digest("T", now, (item,), follow_ups=(FollowUp(story, (late,), (7,)),))
+    email = tmp_path / "rtl.html"
+    email.write_text(render_digest(digest).html, encoding="utf-8")
+    page = _page(browser, 600, "light", email)
+    try:
+        gaps = page.evaluate(
+            """[...document.querySelectorAll('[dir=auto]:not(span)')]
+               .filter(e => getComputedStyle(e).direction === 'rtl')
+               .map(e => {
+                 const range = document.createRange();
+                 range.selectNodeContents(e);
+                 return e.getBoundingClientRect().right - range.getBoundingClientRect().right;
+               })"""
+        )
+        assert len(gaps) == 3  # the headline, its summary, the late report's story
+        assert max(gaps) < 2, gaps
+    finally:
+        page.close()
+
+
 @pytest.mark.parametrize("name", ["archive-page", "archive-index"])
 @pytest.mark.parametrize("width", [375, 600])
 def test_the_archive_pages_fit_too(browser, demo_email, width, name):

@@ -477,3 +477,24 @@ def test_a_follow_ups_story_sent_in_another_language_carries_its_tag():
     assert '<a href="https://fr.example/p" lang="fr" ' in rendered.html
     english = Digest("B", NOW.replace(hour=12), (), "UTC", "en", follow_ups=(late,))
     assert 'href="https://old.example/h" style=' in render_digest(english).html
+
+
+def test_the_text_part_of_a_japanese_digest_is_wrapped_too():
+    """Japanese puts no space between words: wrapped at spaces, a summary was one line of
+    268 characters (536 columns on a terminal)."""
+    sentence = (
+        "東京で大規模な停電が発生し、鉄道各線が運転を見合わせている。"
+        "「復旧の見通しは立っていない」と電力会社は発表した。"
+    )
+    source = Source("東京新聞", "https://tokyo.example/1", "東京で停電", NOW)
+    japanese = DigestItem("東京で大規模停電", source.url, sentence * 3, "ja", None, (source,), (1,))
+    text = render_digest(Digest("朝のニュース", NOW, (japanese,), language="ja")).text
+    lines = [line for line in text.splitlines() if "://" not in line]
+    # a wide letter takes two columns
+    assert (
+        max(len(line) + len(re.findall("[\u3000-\u9fff\uff00-\uffef]", line)) for line in lines)
+        <= 78
+    )
+    assert sentence * 3 in "".join(line.strip() for line in text.splitlines())
+    assert not any(line.strip().startswith(("、", "。", "」")) for line in lines)
+    assert not any(line.rstrip().endswith("「") for line in lines)

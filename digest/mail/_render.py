@@ -83,14 +83,17 @@ def wrap(text: str, width: int = 78, first: str = "", rest: str = "") -> str:
     folded across lines is closed at the end of each line and opened again on the next:
     each line is a paragraph of its own to a reader's client, where an isolate left open
     reaches nothing."""
-    lines = textwrap.wrap(
-        text,
-        width=width,
-        initial_indent=first,
-        subsequent_indent=rest,
-        break_long_words=False,
-        break_on_hyphens=False,
-    )
+    if _WIDE.search(text):
+        lines = _wrap_wide(text, width, first, rest)
+    else:
+        lines = textwrap.wrap(
+            text,
+            width=width,
+            initial_indent=first,
+            subsequent_indent=rest,
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
     open_isolates = 0
     for number, line in enumerate(lines):
         if open_isolates:
@@ -99,6 +102,59 @@ def wrap(text: str, width: int = 78, first: str = "", rest: str = "") -> str:
         open_isolates = max(line.count(_FIRST_STRONG_ISOLATE) - line.count(_POP_ISOLATE), 0)
         lines[number] = line + _POP_ISOLATE * open_isolates
     return "\n".join(lines)
+
+
+# Japanese, Chinese and Korean letters take two columns on a terminal (Hangul, CJK
+# ideographs and punctuation, kana, fullwidth forms); Japanese and Chinese put no space
+# between words, so a line may break between any two of theirs (`_UNSPACED`). Korean
+# spaces its words and breaks at its spaces.
+_UNSPACED = ("\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+             "\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6\U00020000-\U0003fffd")  # fmt: skip
+_WIDE = re.compile(f"[\u1100-\u115f\ua960-\ua97f\uac00-\ud7a3{_UNSPACED}]")
+_BREAKS_BETWEEN = re.compile(f"[{_UNSPACED}]")
+# What no line starts with (closing marks, small kana, the prolonged sound mark) and what no
+# line ends with (opening marks): JIS X 4051's basic rules (kinsoku).
+_NO_LINE_START = frozenset(
+    "、。，．・：；？！）」』】〕〉》］｝ゝゞ々ー"  # closing marks
+    "ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ"  # small kana
+)
+_NO_LINE_END = frozenset("（「『【〔〈《［｛")
+
+
+def _columns(text: str) -> int:
+    return len(text) + len(_WIDE.findall(text))
+
+
+def _wrap_wide(text: str, width: int, first: str, rest: str) -> list[str]:
+    """`wrap` for a text with wide letters: breaks at spaces and next to a Japanese or
+    Chinese letter (but not before a closing mark or after an opening one), at `width`
+    columns with wide letters counted as two. A URL or other unbroken run stays whole."""
+    pieces: list[tuple[str, bool]] = []  # (piece, a space before it)
+    for word in text.split():
+        start = 0
+        for at in range(1, len(word)):
+            before, after = word[at - 1], word[at]
+            if (
+                (_BREAKS_BETWEEN.match(before) or _BREAKS_BETWEEN.match(after))
+                and after not in _NO_LINE_START
+                and before not in _NO_LINE_END
+                and not (after.isascii() and before.isascii())
+            ):
+                pieces.append((word[start:at], start == 0))
+                start = at
+        pieces.append((word[start:], start == 0))
+    lines: list[str] = []
+    line, indent = first, first
+    for piece, spaced in pieces:
+        joined = line + (" " if spaced and line != indent else "") + piece
+        if line != indent and _columns(joined) > width:
+            lines.append(line)
+            line = indent = rest
+            joined = rest + piece
+        line = joined
+    if line != indent:
+        lines.append(line)
+    return lines
 
 
 # Gmail shows this much of a message's HTML and hides the rest behind "View entire

@@ -345,16 +345,38 @@ _INVISIBLE = re.compile(f"[{_SHOWS_AS_NOTHING_BUT_ZWSP}]")
 
 
 def matchable(text: str) -> str:
-    """`text` as a keyword filter reads it: in NFKC (a fullwidth "ｃａｓｉｎｏ" is "casino") and
-    without the characters that show as nothing (a zero-width joiner inside a word), so
-    that no word written in another way than the filter's escapes it (look-alike letters
-    of other scripts, a Cyrillic "а", still do). A zero-width space ends a Thai or Khmer
-    word, and may be slipped inside one ("คาสิ" U+200B "โน"): such a text is read both ways,
-    the space dropped and the space a word break, the two joined by a NUL no phrase spans."""
+    """`text` as a keyword filter reads it: in NFKC (a fullwidth "ｃａｓｉｎｏ" is "casino"),
+    without the characters that show as nothing (a zero-width joiner inside a word), and
+    with the Cyrillic and Greek letters that look Latin read as Latin in a word that mixes
+    them with Latin letters ("саsino" with a Cyrillic "с" and "а"), so that no word written
+    in another way than the filter's escapes it. A word all Cyrillic or Greek stays as it
+    is: Russian "сор" is no "cop". A zero-width space ends a Thai or Khmer word, and may
+    be slipped inside one ("คาสิ" U+200B "โน"): such a text is read both ways, the space
+    dropped and the space a word break, the two joined by a NUL no phrase spans."""
     text = _INVISIBLE.sub("", text)
     if "\u200b" in text:
         text = text.replace("\u200b", "") + "\x00" + text.replace("\u200b", " ")
-    return unicodedata.normalize("NFKC", text)
+    text = unicodedata.normalize("NFKC", text)
+    if _LOOKS_LATIN.search(text):
+        text = _WORD_RUN.sub(_latin_letters, text)
+    return text
+
+
+# Cyrillic and Greek letters drawn like a Latin one in common fonts (most of them as
+# Unicode's confusables.txt maps them), and the Latin letter each passes for.
+_LOOK_ALIKES = "аеорсухѕіјԁһԛԝӏАВЕКМНОРСТУХІЈЅ" + "αονριυκΑΒΕΖΗΙΚΜΝΟΡΤΥΧ"  # Cyrillic, Greek
+_AS_LATIN = str.maketrans(_LOOK_ALIKES, "aeopcyxsijdhqwlABEKMHOPCTYXIJS" + "aovpiukABEZHIKMNOPTYX")
+_LOOKS_LATIN = re.compile(f"[{_LOOK_ALIKES}]")
+_WORD_RUN = re.compile(r"\w+")
+_LATIN_LETTER = re.compile("[A-Za-z]")
+
+
+def _latin_letters(found: re.Match[str]) -> str:
+    """The word with its look-alike letters as Latin ones, if it holds a Latin letter."""
+    word = found.group()
+    if _LATIN_LETTER.search(word) and _LOOKS_LATIN.search(word):
+        return word.translate(_AS_LATIN)
+    return word
 
 
 # The longest URL taken, about what servers accept in a request line (Apache's 8,190,

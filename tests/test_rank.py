@@ -109,14 +109,23 @@ def test_filters_match_whole_words_and_phrases_case_insensitively():
         "Ca\u2060sino",
         "\uff23\uff41sino",
         "CA\ufe0fSINO",
+        "\u0421\u0430sino",  # a Cyrillic "С" and "а"
+        "Casin\u03bf",  # a Greek "ο"
     ],
 )
 def test_a_word_split_by_characters_that_show_as_nothing_is_still_filtered(hidden):
-    """A soft hyphen, a zero-width character or fullwidth letters read as "Casino": a feed
-    must not slip a story past filters.exclude with them, nor past include."""
+    """A soft hyphen, a zero-width character, fullwidth letters or Cyrillic and Greek
+    look-alike letters read as "Casino": a feed must not slip a story past filters.exclude
+    with them, nor past include."""
     cluster = Cluster((art(1, "a", 1, text=f"{hidden} chain opens a new resort in Macau."),))
     assert filter_clusters([cluster], [], ["casino"]) == []
     assert filter_clusters([cluster], ["casino chain"], []) == [cluster]
+
+
+def test_a_word_all_in_cyrillic_is_not_read_as_latin_by_a_filter():
+    """Only a word that mixes scripts is a disguise: Russian "сор" (litter) is no "cop"."""
+    cluster = Cluster((art(1, "a", 1, text="Вывоз сор на свалку прекращён."),))
+    assert filter_clusters([cluster], [], ["cop"]) == [cluster]
 
 
 def test_a_story_left_out_by_a_filter_is_logged_with_the_source_that_mentions_it(caplog):

@@ -180,6 +180,10 @@ def cmd_preview(args: argparse.Namespace) -> int:
         _out(f"{config.title}: nothing new to deliver")
         return 0
     rendered = pipeline.render_email(config, report.digest, preview=True)
+    # Where max_items is tried out: Gmail's clipping is said here too, not only by the run
+    # that sends the email.
+    if clipped := pipeline.clipped_email_warning(config, report.digest, rendered):
+        LINES.say(f"warning: {clipped}")
     if args.open:
         folder = Path(tempfile.mkdtemp(prefix="digest-preview-"))
         page = folder / "digest.html"

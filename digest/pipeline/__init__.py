@@ -3,7 +3,17 @@
 What other stages may use; the modules beside this one are internal."""
 
 from ._progress import Progress, StageCount, reporting_progress
-from ._runner import FeedCheck, PageReport, check, extract, preview, reactivate, render_email, run
+from ._runner import (
+    FeedCheck,
+    PageReport,
+    check,
+    clipped_email_warning,
+    extract,
+    preview,
+    reactivate,
+    render_email,
+    run,
+)
 from ._setup_check import SetupCheck, check_setup
 
 __all__ = [
@@ -14,6 +24,7 @@ __all__ = [
     "StageCount",
     "check",
     "check_setup",
+    "clipped_email_warning",
     "extract",
     "preview",
     "reactivate",

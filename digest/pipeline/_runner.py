@@ -185,10 +185,6 @@ def _build(config: Config, now: datetime, send: bool) -> RunReport:
                 store.note_run(run_id, "; ".join(notes))
             if not send:
                 store.note_run(run_id, _preview_note(digest))
-                if digest is not None:
-                    # Where max_items is tried out: Gmail's clipping is to be said here, not
-                    # only by the run that sends it.
-                    _warn_if_clipped(config, digest, render_email(config, digest), report)
             report.pending_left = store.count("pending")
             # What a later run may still read of the articles' text (see _weigh).
             store.prune(now, max(config.window, JOIN_HORIZON))
@@ -447,11 +443,11 @@ def _repeat_key(article: Article) -> tuple[str, str]:
     return article.feed, " ".join(printable(article.title).casefold().split())
 
 
-def _warn_if_clipped(
-    config: Config, digest: Digest, rendered: RenderedDigest, report: RunReport
-) -> None:
-    if clipped := clipping_warning(rendered):
-        report.warnings.append(clipped_advice(clipped, config.max_items, digest.follow_up_count))
+def clipped_email_warning(config: Config, digest: Digest, rendered: RenderedDigest) -> str:
+    """The warning of `rendered`, the email of `digest`, when Gmail would clip it, with what
+    the operator can do (clipped_advice); "" when it would not."""
+    clipped = clipping_warning(rendered)
+    return clipped_advice(clipped, config.max_items, digest.follow_up_count) if clipped else ""
 
 
 def clipped_advice(clipped: str, max_items: int, follow_ups: int) -> str:
@@ -534,7 +530,8 @@ def _send(
     with timer.stage("render") as timing:
         rendered = render_email(config, digest)
         timing.items = len(digest.items)
-    _warn_if_clipped(config, digest, rendered, report)
+    if clipped := clipped_email_warning(config, digest, rendered):
+        report.warnings.append(clipped)
     settings = config.delivery
     with timer.stage("deliver") as timing:
         staged = stage_messages(rendered, settings, config.language, now)

@@ -12,6 +12,7 @@ from urllib.parse import quote
 import idna
 import lxml.etree
 import lxml.html
+import regex
 
 _SPACE = re.compile(r"[ \t\r\f\v\u00a0\u2009\u200a\u202f]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
@@ -289,35 +290,24 @@ def cut_at_word(text: str, limit: int) -> str:
     """The start of `text` of at most `limit` characters, ended at its last space when one
     is in the second half of it. Else (Japanese, Chinese or Thai, written without spaces; a
     long URL) at `limit` itself: cut at the last space, "朝のニュース · 2026年12月7日: " lost
-    its whole headline. Never inside what shows as one character (a letter and its marks,
-    an emoji sequence, a flag)."""
+    its whole headline. Never inside a grapheme, what shows as one character (a letter and
+    its marks, a Thai or Devanagari cluster, an emoji sequence, a flag), unless the first
+    one is longer than `limit`."""
     if len(text) <= limit:
         return text
     space = text.rfind(" ", 0, limit + 1)
     if space >= limit // 2:
         return text[:space].rstrip()
-    end = limit
-    while end > 0 and _joins_previous(text, end):
-        end -= 1
+    end = 0
+    for grapheme in GRAPHEME.finditer(text):
+        if grapheme.end() > limit:
+            break
+        end = grapheme.end()
     return (text[:end] if end else text[:limit]).rstrip()
 
 
-def _joins_previous(text: str, at: int) -> bool:
-    """Whether text[at] and text[at - 1] show as one character, so that no cut goes between."""
-    this, previous = text[at], text[at - 1]
-    if previous == "\u200d" or this == "\u200d" or unicodedata.category(this) in ("Mn", "Mc", "Me"):
-        return True
-    if "\ufe00" <= this <= "\ufe0f" or "\U0001f3fb" <= this <= "\U0001f3ff":
-        return True  # a variation selector; a skin tone
-    if "\U000e0020" <= this <= "\U000e007f":
-        return True  # the tag characters of a subdivision flag
-    flags = "\U0001f1e6" <= this <= "\U0001f1ff" and "\U0001f1e6" <= previous <= "\U0001f1ff"
-    if flags:  # regional indicators pair from the start of their run
-        run = at
-        while run > 0 and "\U0001f1e6" <= text[run - 1] <= "\U0001f1ff":
-            run -= 1
-        return (at - run) % 2 == 1
-    return False
+# A grapheme (Unicode's extended grapheme cluster, UAX #29), as `regex` finds them.
+GRAPHEME = regex.compile(r"\X")
 
 
 # In a URL, what a browser percent-encodes before it sends or shows it: white space (the

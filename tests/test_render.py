@@ -2,12 +2,13 @@ from __future__ import annotations
 
 import re
 import shutil
+import unicodedata
 from datetime import UTC, datetime
 
 import pytest
 
 from digest.errors import RenderError
-from digest.mail._render import Links, render_digest, safe_url
+from digest.mail._render import Links, render_digest, safe_url, wrap
 from digest.models import Digest, DigestItem, FollowUp, SentStory, Source, SourceArticle
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -498,3 +499,28 @@ def test_the_text_part_of_a_japanese_digest_is_wrapped_too():
     assert sentence * 3 in "".join(line.strip() for line in text.splitlines())
     assert not any(line.strip().startswith(("、", "。", "」")) for line in lines)
     assert not any(line.rstrip().endswith("「") for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        # a voiced mark written apart (NFD, as a feed may send it) stays with its letter
+        (unicodedata.normalize("NFD", "原因はまだ分かっていない。" * 8), "た\u3099"),
+        # closing and opening marks of Chinese text, and its ellipsis
+        ("双方应当“相向而行”，推动关系重回正轨……她还说。" * 5, "”，"),
+        # a URL is whole, whatever letters it holds
+        (
+            "詳しくはhttps://ja.wikipedia.org/wiki/令和6年能登半島地震を参照。",
+            "/wiki/令和6年能登半島地震",
+        ),
+        # a no-break space holds, as the French catalog binds « title »
+        ("Lu dans «\u00a0Presse du Japon 日本\u00a0» ce matin. " * 6, "日本\u00a0»"),
+    ],
+)
+def test_wide_text_is_wrapped_where_a_reader_allows_a_break(text, kept):
+    lines = wrap(text, 30, "  ", "  ").splitlines()
+    assert "".join("".join(lines).split(" ")) == "".join(text.split(" "))  # nothing lost
+    assert any(kept in line for line in lines), lines
+    for line in lines:
+        assert not line.strip(" ").startswith(("\u3099", "”", "，", "…", "»")), lines
+        assert not line.rstrip(" ").endswith(("“", "«")), lines

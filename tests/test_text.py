@@ -125,6 +125,8 @@ def test_a_zero_width_space_between_thai_words_stays_and_parts_them_for_filters(
         ("xx👍🏽yy", 3, "xx"),  # never the thumb without its skin tone
         ("x🇫🇷🇩🇪", 4, "x🇫🇷"),  # nor half a flag
         ("cafe\u0301s", 4, "caf"),  # nor a letter without its accent
+        ("ก" * 9 + "น้ำท่วม", 11, "ก" * 9),  # nor a Thai cluster
+        ("आजक्षेत्र", 4, "आज"),  # nor a Devanagari conjunct
     ],
 )
 def test_cut_at_word_cuts_where_a_reader_sees_a_boundary(text, limit, cut):

@@ -20,6 +20,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -47,7 +48,7 @@ from ..config import DEFAULT_SUBJECT
 from ..errors import RenderError
 from ..files import slug
 from ..models import Digest, DigestItem, FollowUp, RenderedDigest, SourceArticle
-from ..text import one_line, printable, truncate
+from ..text import GRAPHEME, one_line, printable, truncate
 
 HTML_TEMPLATE = "digest.mjml.j2"
 TEXT_TEMPLATE = "digest.txt.j2"
@@ -112,49 +113,74 @@ _UNSPACED = ("\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
              "\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6\U00020000-\U0003fffd")  # fmt: skip
 _WIDE = re.compile(f"[\u1100-\u115f\ua960-\ua97f\uac00-\ud7a3{_UNSPACED}]")
 _BREAKS_BETWEEN = re.compile(f"[{_UNSPACED}]")
-# What no line starts with (closing marks, small kana, the prolonged sound mark) and what no
-# line ends with (opening marks): JIS X 4051's basic rules (kinsoku).
+# What no line starts with (closing marks and punctuation, small kana, the prolonged sound
+# mark) and what no line ends with (opening marks): JIS X 4051's basic rules (kinsoku), with
+# the Western marks CJK text also uses.
 _NO_LINE_START = frozenset(
-    "、。，．・：；？！）」』】〕〉》］｝ゝゞ々ー"  # closing marks
+    "、。，．・：；？！）」』】〕〉》］｝〟ゝゞ々ー”’…‥!?),.:;]}"  # closing marks
     "ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ"  # small kana
 )
-_NO_LINE_END = frozenset("（「『【〔〈《［｛")
+_NO_LINE_END = frozenset("（「『【〔〈《［｛〝“‘([{")
+# Where a line may break: at ASCII white space, as textwrap (a no-break space holds).
+_BREAKING_SPACE = re.compile(r"[ \t\n\r\f\v]+")
+_URL_IN_WORD = re.compile(r"https?://\S*", re.IGNORECASE)
+
+
+_NO_WIDTH = frozenset({"Mn", "Me", "Cf"})
 
 
 def _columns(text: str) -> int:
-    return len(text) + len(_WIDE.findall(text))
+    """The columns `text` takes on a terminal: two for a wide letter, none for a mark or
+    a format character alone (an isolate), one for the rest; a grapheme counts once."""
+    return sum(
+        2 if _WIDE.match(grapheme) else 0 if unicodedata.category(grapheme[0]) in _NO_WIDTH else 1
+        for grapheme in GRAPHEME.findall(text)
+    )
 
 
 def _wrap_wide(text: str, width: int, first: str, rest: str) -> list[str]:
-    """`wrap` for a text with wide letters: breaks at spaces and next to a Japanese or
-    Chinese letter (but not before a closing mark or after an opening one), at `width`
-    columns with wide letters counted as two. A URL or other unbroken run stays whole."""
+    """`wrap` for a text with wide letters: breaks at ASCII spaces and next to a Japanese
+    or Chinese letter (but not before a closing mark or after an opening one, nor inside a
+    grapheme or a URL), at `width` columns with wide letters counted as two."""
     pieces: list[tuple[str, bool]] = []  # (piece, a space before it)
-    for word in text.split():
-        start = 0
-        for at in range(1, len(word)):
-            before, after = word[at - 1], word[at]
-            if (
-                (_BREAKS_BETWEEN.match(before) or _BREAKS_BETWEEN.match(after))
-                and after not in _NO_LINE_START
-                and before not in _NO_LINE_END
-                and not (after.isascii() and before.isascii())
-            ):
-                pieces.append((word[start:at], start == 0))
-                start = at
-        pieces.append((word[start:], start == 0))
+    for word in _BREAKING_SPACE.split(text.strip()):
+        if not word:
+            continue
+        inside_url = [(url.start(), url.end()) for url in _URL_IN_WORD.finditer(word)]
+        graphemes = GRAPHEME.findall(word)
+        piece, spaced, at = graphemes[0], True, len(graphemes[0])
+        for before, after in pairwise(graphemes):
+            if _may_break(before, after) and not any(a < at < b for a, b in inside_url):
+                pieces.append((piece, spaced))
+                piece, spaced = after, False
+            else:
+                piece += after
+            at += len(after)
+        pieces.append((piece, spaced))
     lines: list[str] = []
-    line, indent = first, first
+    line, used = first, _columns(first)
+    empty = True  # nothing but the indent on the line yet
     for piece, spaced in pieces:
-        joined = line + (" " if spaced and line != indent else "") + piece
-        if line != indent and _columns(joined) > width:
+        wide = _columns(piece) + (1 if spaced and not empty else 0)
+        if not empty and used + wide > width:
             lines.append(line)
-            line = indent = rest
-            joined = rest + piece
-        line = joined
-    if line != indent:
+            line, used, empty = rest, _columns(rest), True
+            wide = _columns(piece)
+        line += (" " if spaced and not empty else "") + piece
+        used += wide
+        empty = False
+    if not empty:
         lines.append(line)
     return lines
+
+
+def _may_break(before: str, after: str) -> bool:
+    """Whether a line may break between the graphemes `before` and `after` of one word."""
+    return bool(
+        (_BREAKS_BETWEEN.match(before) or _BREAKS_BETWEEN.match(after))
+        and after[0] not in _NO_LINE_START
+        and before[-1] not in _NO_LINE_END
+    )
 
 
 # Gmail shows this much of a message's HTML and hides the rest behind "View entire

@@ -896,6 +896,10 @@ def test_an_id_with_other_characters_or_over_64_is_refused(digest_id):
         ("title: Brief\nfeeds:\n  - name: &Co\n    url: https://one.example/feed.xml\n",
          "3: YAML syntax error: a value that starts with '*' or '&' must be quoted, else YAML "
          "reads an alias or an anchor there; write - name: '&Co'"),
+        # in a flow mapping, quotes to the line's end would swallow the rest of it
+        ("title: Brief\nfeeds:\n  - {name: &Co News, url: 'https://one.example/feed.xml'}\n",
+         "3: YAML syntax error: a value that starts with '*' or '&' must be quoted, else YAML "
+         "reads an alias or an anchor there"),
         # the second of two equal keys is the line to look at, whatever the parser's context
         ("title: Brief\ntitle: Other\n",
          "2: YAML syntax error: found duplicate key \"title\" with value \"Other\" "
@@ -918,6 +922,13 @@ def test_anchors_that_are_used_or_on_a_block_are_yaml_as_meant():
         CONFIG,
     )
     assert (config.title, config.feeds[0].name) == ("Brief", "Brief")
+    # before a tag, and on a block scalar, whose lines keep every word
+    config = parse_config(
+        "title: Brief\nfeeds:\n  - &one !!map\n    name: One\n    url: https://one.example/f\n"
+        "    section: &world >-\n      World news\n",
+        CONFIG,
+    )
+    assert (config.feeds[0].name, config.feeds[0].section) == ("One", "World news")
 
 
 def test_a_file_yaml_cannot_read_at_all_is_refused_saying_why():

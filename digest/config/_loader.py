@@ -36,6 +36,7 @@ from ruamel.yaml.tokens import (
     FlowMappingStartToken,
     FlowSequenceStartToken,
     ScalarToken,
+    TagToken,
 )
 
 from ..errors import ConfigError, Invalid
@@ -360,7 +361,10 @@ def _unquoted_star_or_ampersand(text: str) -> str:
     written = re.match(r"(\s*(?:-\s+)?([^\s:#]+):\s+)([*&].*?)(\s+#.*)?\s*$", text)
     if written is not None and written[2] == "<<":
         return ""
-    example = f"; write {written[1].strip()} {_quoted(written[3])}" if written else ""
+    # Quoting is shown only for a plain value that runs to the line's end: inside a flow
+    # mapping or list ("- {name: &Co, url: ...}") the quotes would swallow the rest of it.
+    plain = written is not None and not re.search(r"[\[\]{},]", written[0])
+    example = f"; write {written[1].strip()} {_quoted(written[3])}" if plain else ""
     return (
         "a value that starts with '*' or '&' must be quoted, else YAML reads an alias "
         f"or an anchor there{example}"
@@ -381,12 +385,19 @@ def _anchored_value(source: str) -> tuple[str, int] | None:
     `title: &Co News` reads as the title "News", "&Co" taken for an anchor and dropped.
     An anchor on a value of its own words is written to be used, so one that never is, is
     a slip; an anchor on a mapping or a list is left alone (an unused one changes nothing)."""
-    tokens = list(YAML().scan(source))
+    # A tag (`&a !!str x`) is no part of the value: what the anchor is on comes after it.
+    tokens = [token for token in YAML().scan(source) if not isinstance(token, TagToken)]
     used = {token.value for token in tokens if isinstance(token, AliasToken)}
     for token, after in pairwise(tokens):
         if not isinstance(token, AnchorToken) or token.value in used:
             continue
-        if isinstance(after, ScalarToken) or not isinstance(after, _COLLECTION_STARTS):
+        if isinstance(after, ScalarToken):
+            # A block scalar (| or >) keeps every word of its lines: an anchor before it
+            # hides none.
+            slip = after.style not in ("|", ">")
+        else:  # an empty value, unless a mapping or a list starts
+            slip = not isinstance(after, _COLLECTION_STARTS)
+        if slip:
             line = token.start_mark.line
             text = source.splitlines()[line]
             return _unquoted_star_or_ampersand(text), line + 1

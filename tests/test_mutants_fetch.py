@@ -765,6 +765,20 @@ def test_robots_txt_on_a_feed_s_own_origin_is_read_at_the_feed_s_address(site, f
     assert [r for r in site.requests if r[1] == "/robots.txt"] == [("GET", "/robots.txt", 200)] * 2
 
 
+def test_robots_txt_is_read_once_for_the_links_of_several_feeds_of_one_site(site, fetcher):
+    """Thirty feeds of one site read its robots.txt thirty times a run (an operator's trial)."""
+    from digest.feeds._robots import disallowed
+
+    site.overrides = {"/world.xml": answer(200, FEED), "/sport.xml": answer(200, FEED),
+                      "/robots.txt": respond(200, ROBOTS)}  # fmt: skip
+    feeds = [f"{site.base_url}/world.xml", f"{site.base_url}/sport.xml"]
+    for feed in feeds:
+        fetcher.fetch(FetchRequest(feed))
+    pages = [(f"{site.base_url}/private/a", feeds[0]), (f"{site.base_url}/news/b", feeds[1])]
+    assert disallowed(fetcher, pages) == {f"{site.base_url}/private/a": "disallowed by robots.txt"}
+    assert [r for r in site.requests if r[1] == "/robots.txt"] == [("GET", "/robots.txt", 200)]
+
+
 def test_robots_txt_is_read_once_for_the_links_of_feeds_on_other_origins(site):
     from digest.feeds._robots import disallowed
 

@@ -42,12 +42,17 @@ def disallowed(fetcher: Fetcher, pages: Sequence[tuple[str, str | None]]) -> dic
     The robots.txt request goes through the same address policy as the page would, so a
     link the policy refuses comes back here with the policy's reason, and nothing is sent.
     """
-    keys = {_key(url, trusted) for url, trusted in pages if url.startswith("http")}
-    ordered = sorted(keys, key=lambda key: (key[0], key[1] or ""))
+    # Each key's request trusts what the first of its pages' feeds trusts: one feed of the
+    # site's own origin is as good as another (the address policy exempts that origin).
+    trusting: dict[tuple[str, str | None], str | None] = {}
+    for url, trusted in pages:
+        if url.startswith("http"):
+            trusting.setdefault(_key(url, trusted), trusted)
+    ordered = sorted(trusting, key=lambda key: (key[0], key[1] or ""))
     outcomes = fetcher.fetch_many(
-        [FetchRequest(f"{origin}/robots.txt", accept="text/plain", trusted_feed=trusted,
+        [FetchRequest(f"{key[0]}/robots.txt", accept="text/plain", trusted_feed=trusting[key],
                       stage="robots", read_first=_MAX_ROBOTS)
-         for origin, trusted in ordered]
+         for key in ordered]
     )  # fmt: skip
     rules: dict[tuple[str, str | None], RobotFileParser | str] = {}
     for key, outcome in zip(ordered, outcomes, strict=True):
@@ -64,13 +69,14 @@ def disallowed(fetcher: Fetcher, pages: Sequence[tuple[str, str | None]]) -> dic
 
 def _key(url: str, trusted: str | None) -> tuple[str, str | None]:
     """robots.txt is read once per site and address policy: the site, and what its request
-    trusts: the feed's URL when the page is on that feed's own origin (the addresses the
-    fetcher exempts are that feed's), nothing ("") when it is not; None: the page is the
-    operator's own URL."""
+    trusts: "own" when the page is on its feed's own origin (the addresses the fetcher
+    exempts are that origin's, whichever of the site's feeds lists it; thirty feeds of one
+    site read its robots.txt thirty times when each feed was a key), nothing ("") when it
+    is not; None: the page is the operator's own URL."""
     if trusted is None:
         return _origin(url), None
     own = origin_of(url)
-    return _origin(url), trusted if own and own == origin_of(trusted) else ""
+    return _origin(url), "own" if own and own == origin_of(trusted) else ""
 
 
 def _rules(outcome: FetchResult | Skipped, robots_url: str) -> RobotFileParser | str:

@@ -374,3 +374,19 @@ def test_ctrl_c_in_a_terminal_stops_a_run_with_workers_in_one_line(tmp_path, sit
     assert running.returncode == 130, err
     assert err.strip().splitlines()[-1].endswith("digest: interrupted"), err
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+
+
+def test_a_digest_sent_to_hundreds_is_one_short_line_of_status():
+    """A digest to 400 recipients made a status line of 14,607 characters (an operator's
+    trial); `--json` keeps every address."""
+    from digest.cli._status import Delivered, RunRecord, _what
+
+    sent = [f"r{number}@example.org" for number in range(80)]
+    waiting = {f"r{number}@example.org": "421 try later" for number in range(80, 400)}
+    digest = Delivered("Brief", 10, "sending", sent_to=sent, waiting=waiting)
+    run = RunRecord("2026-12-07T12:00:00+00:00", None, 3.0, "ok", None, 1, [digest])
+    assert _what(run) == (
+        "10 items to r0@example.org, r1@example.org, r2@example.org and 77 more; "
+        "r80@example.org waiting (421 try later); r81@example.org waiting (421 try later); "
+        "r82@example.org waiting (421 try later); 317 more waiting"
+    )

@@ -16,7 +16,7 @@ from typing import Any
 from ..config import Config
 from ..errors import StoreError
 from ..store import Store, count_pending, died_reason, holder_alive, is_database_url, maybe_time
-from ..text import plural
+from ..text import first_few, plural
 from ._progress import items_and_follow_ups
 from ._schedule import next_run
 
@@ -273,18 +273,24 @@ def _took(seconds: float | None) -> str:
     return f"{seconds:.0f}s" if seconds >= 1 else "<1s"
 
 
+SHOWN = 3  # recipients named per list of a digest's line; the rest are counted
+
+
 def _what(run: RunRecord) -> str:
     parts = []
     for digest in run.digests:
         text = items_and_follow_ups(digest.items, digest.follow_ups)
+        # One line for a digest sent to thousands: the first few of each list, then how
+        # many more (`--json` lists them all).
         if digest.sent_to:
-            text += f" to {', '.join(digest.sent_to)}"
+            text += f" to {first_few(digest.sent_to, shown=SHOWN)}"
         if digest.status == "failed":
             text += " not delivered"
-        for recipient, why in digest.refused.items():
-            text += f"; {recipient} refused ({why})"
-        for recipient, why in digest.waiting.items():
-            text += f"; {recipient} waiting ({why})"
+        for state, recipients in (("refused", digest.refused), ("waiting", digest.waiting)):
+            said = [f"{recipient} {state} ({why})" for recipient, why in recipients.items()]
+            text += "".join(f"; {line}" for line in said[:SHOWN])
+            if len(said) > SHOWN:
+                text += f"; {len(said) - SHOWN:,} more {state}"
         parts.append(text)
     if run.outcome == "running":
         parts.append(f"in progress (pid {run.pid})")

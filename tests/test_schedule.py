@@ -471,3 +471,23 @@ def _runs(state: Path) -> int:
             return db.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
     except sqlite3.Error:
         return 0
+
+
+def test_a_fire_time_another_process_ran_to_the_end_is_not_run_again(tmp_path, site):
+    """Two daemons on the same configs (one per machine, for redundancy) each ran every fire
+    time, the second after the first let go of the lock: two emails each time (an
+    operator's trial). A run that failed is tried again, as one daemon alone would."""
+    config = _daily_config(tmp_path, site.base_url, "brief.yaml", "brief", feeds=DEMO_FEEDS[:1])
+    assert run_cli("run", "--config", str(config)).returncode == 0  # the other daemon's run
+    outcome = run_digest(config, "brief")
+    assert re.fullmatch(
+        r"skipped: the run of \d{4}-\d\d-\d\dT\d\d:\d\d\+00:00 was made already, by another "
+        r"process \(a run that started \S+\)",
+        outcome,
+    ), outcome
+    assert len(list((tmp_path / "outbox-brief").glob("*.eml"))) == 1
+
+    (tmp_path / "dead").mkdir()
+    dead = _daily_config(tmp_path / "dead", "http://127.0.0.1:9", "dead.yaml", "dead")
+    assert run_cli("run", "--config", str(dead)).returncode == 1  # every feed failed
+    assert run_digest(dead, "dead").startswith("failed: ")  # made again, not skipped

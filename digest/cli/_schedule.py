@@ -175,39 +175,49 @@ def missed_fire_time(
     """The latest fire time within `grace` before `now` that no run followed, or None."""
     if last_run is None:
         return None
-    latest = None
-    moment = trigger.get_next_fire_time(None, now - grace)
-    while moment is not None and moment <= now:
-        latest = moment
-        moment = trigger.get_next_fire_time(moment, moment + timedelta(seconds=1))
+    latest = latest_fire_time(trigger, now, grace)
     if latest is None or last_run >= latest:
         return None
     return latest
 
 
-def last_run_started(config: Config) -> datetime | None:
-    """When the latest run of this digest started, read from its state (None: never)."""
+def latest_fire_time(trigger: CronTrigger, now: datetime, grace: timedelta) -> datetime | None:
+    """The latest fire time of `trigger` within `grace` before `now`, or None."""
+    latest = None
+    moment = trigger.get_next_fire_time(None, now - grace)
+    while moment is not None and moment <= now:
+        latest = moment
+        moment = trigger.get_next_fire_time(moment, moment + timedelta(seconds=1))
+    return latest
+
+
+def last_run_started(config: Config, ended_ok: bool = False) -> datetime | None:
+    """When the latest run of this digest started, read from its state (None: never); with
+    `ended_ok`, the latest of those that ended well."""
     if isinstance(config.storage, str):  # PostgreSQL
         try:
-            return last_run(config.storage, config.id)
+            return last_run(config.storage, config.id, ended_ok=ended_ok)
         except StoreError as error:
-            log.warning("%s; no catch-up run", error)
+            log.warning("%s: %s; no catch-up run", config.path, error)
             return None
     if not config.storage.exists():
         return None
+    ended = " AND outcome = 'ok'" if ended_ok else ""
     try:
         with sqlite3.connect(f"file:{config.storage}?mode=ro", uri=True, timeout=10) as db:
             # A preview sends nothing: it must not count as the run a fire time asked for.
             try:
                 row = db.execute(
-                    "SELECT MAX(started) FROM runs WHERE digest = ? AND kind = 'run'", (config.id,)
+                    f"SELECT MAX(started) FROM runs WHERE digest = ? AND kind = 'run'{ended}",
+                    (config.id,),
                 ).fetchone()
             except sqlite3.OperationalError:  # from before 012_shared_store: one digest
                 row = None
-            if row is None and not config.id:
+            if row is None and not config.id and not ended_ok:
                 row = _last_run_of_older_state(db)
     except sqlite3.Error as error:
-        log.warning("%s: cannot read the last run (%s); no catch-up run", config.storage, error)
+        log.warning("%s: %s: cannot read the last run (%s); no catch-up run", config.path,
+                    config.storage, error)  # fmt: skip
         return None
     if not row or not row[0]:
         return None
@@ -254,6 +264,9 @@ def run_digest(config_path: Path, name: str, retry: Retry | None = None) -> str:
     logged = LoggedProblems()  # what -v showed as it happened, not said again
     try:
         config = load_config(config_path)
+        if ran := _slot_already_run(config, datetime.now(UTC)):
+            log.info("%s: run skipped: %s", name, ran)
+            return f"skipped: {ran}"
         # A line per stage, named: the daemon's digests may run at the same time.
         progress = LogProgress(log.info, prefix=f"{name}: ")
         with logging_problems() as logged, progress, pipeline.reporting_progress(progress):
@@ -289,6 +302,27 @@ def run_digest(config_path: Path, name: str, retry: Retry | None = None) -> str:
             outcome += f"; {plural(len(report.feeds_failed), 'feed')} failed"
     log.info("%s: run %s (%.1fs)", name, outcome, time.monotonic() - started)
     return outcome
+
+
+def _slot_already_run(config: Config, now: datetime) -> str:
+    """Why this run is not to be made, or "": since the cron's latest fire time (within the
+    grace) a run ended well, which another process made (a second daemon on the same
+    configs, kept for redundancy on another machine; a run by hand). Each daemon ran every
+    fire time, the second after the first let go of the lock: two emails per fire time. A
+    run that failed or died does not count: the daemon tries again, as it would alone."""
+    if config.schedule is None:  # not scheduled: a run asked for by hand (tests, tools)
+        return ""
+    slot = latest_fire_time(trigger_for(config), now, config.schedule_grace)
+    if slot is None:
+        return ""
+    ran = last_run_started(config, ended_ok=True)
+    if ran is None or ran < slot:
+        return ""
+    when = slot.astimezone(ZoneInfo(config.timezone)).isoformat(timespec="minutes")
+    return (
+        f"the run of {when} was made already, by another process (a run that started "
+        f"{ran.isoformat(timespec='seconds')})"
+    )
 
 
 def _log_problems(name: str, report: RunReport, logged: LoggedProblems) -> None:

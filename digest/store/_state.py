@@ -555,14 +555,17 @@ def count_pending(db: Any, since: datetime, digest: str | None = "") -> int:
     ).fetchone()[0]
 
 
-def last_run(storage: Path | str, digest: str = "") -> datetime | None:
+def last_run(storage: Path | str, digest: str = "", *, ended_ok: bool = False) -> datetime | None:
     """When the latest run (not a preview) of the digest keyed `digest` started, read from
-    its state (None: never). The daemon's catch-up asks this of a PostgreSQL store."""
+    its state (None: never); with `ended_ok`, of the runs that ended well. The daemon asks
+    this of a PostgreSQL store (its catch-up; a fire time another process ran)."""
     store = Store.open(storage, digest)
+    ended = " AND outcome = 'ok'" if ended_ok else ""
     try:
         with store.errors_named():
             row = store.db.execute(
-                "SELECT MAX(started) FROM runs WHERE digest = ? AND kind = 'run'", (digest,)
+                f"SELECT MAX(started) FROM runs WHERE digest = ? AND kind = 'run'{ended}",
+                (digest,),
             ).fetchone()
     finally:
         store.close()

@@ -6,6 +6,7 @@ a SQLite file alike; and an older SQLite state becomes the unnamed digest of a s
 from __future__ import annotations
 
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -110,6 +111,22 @@ def test_two_digests_sharing_a_store_fetch_each_feed_and_page_once(
         assert "0 feeds unchanged, 4 feeds read from the store's pool" in again.stdout
     assert _gets(site) == gets
     assert len(smtp_server.messages) == 2
+
+    # A third digest of the same feeds, new to the store: its articles are new to it, but
+    # this run fetched none of them (it said "this run fetched 12 new articles").
+    (tmp_path / "third").mkdir()
+    third = write_config(
+        tmp_path / "third", site.base_url, delivery=smtp_delivery(smtp_server, to="c@example.org"),
+        feeds=FEEDS[next(iter(FEEDS))], extra="id: third\n",
+    )  # fmt: skip
+    third.write_text(third.read_text().replace("storage: state/digest.db", storage))
+    if "shared/" in storage:  # the SQLite store, relative to each config's folder
+        third.write_text(third.read_text().replace("shared/", f"{tmp_path}/shared/"))
+    fresh = run_cli("run", "--config", str(third))
+    assert fresh.returncode == 0, fresh.stderr
+    assert "this run fetched" not in fresh.stdout, fresh.stdout
+    assert re.search(r"\d+ articles new to this digest, 4 feeds read from the store's pool",
+                     fresh.stdout), fresh.stdout  # fmt: skip
 
 
 @pytest.mark.postgres

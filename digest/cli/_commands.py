@@ -153,6 +153,12 @@ def _say_outcome(config: Config, report: RunReport, logged: LoggedProblems) -> N
         # "New" to the readers is not "fetched by this run": a preview (or a run whose
         # delivery failed) may have brought the articles in already.
         fetched = f"this run fetched {plural(report.articles_new, 'new article')}"
+        if report.feeds_pooled:
+            # A digest of a shared store reads feeds another digest fetched: new to this
+            # digest, not fetched by this run (which may have made no request at all).
+            pooled = plural(report.feeds_pooled, "feed")
+            fetched = f"{plural(report.articles_new, 'article')} new to this digest, "
+            fetched += f"{pooled} read from the store's pool"
         if report.articles_new == 0:
             fetched = "fetched earlier by a preview or run"
         elif report.articles_new < sources + joined:

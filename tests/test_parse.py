@@ -450,3 +450,21 @@ def test_bidi_overrides_in_a_feed_s_text_are_dropped_where_it_enters():
     assert entry.title == "Pay invoice gnp.exe now"
     assert entry.summary == "Your refund is ready \u200d\U0001f469\u200d\U0001f52c"  # ZWJ kept
     assert parsed.title == "PubX"
+
+
+@pytest.mark.parametrize("kind", ["rss", "atom"])
+def test_a_local_feed_s_file_links_stay_local_paths(kind):
+    """feedparser made "file:///srv/news/a.html" "file://srv/news/a.html", a file on the host
+    "srv", and the page was never read: docs/feeds.md says a local feed's file links are
+    followed (a helper's check of the docs)."""
+    if kind == "rss":
+        body = (b'<rss version="2.0"><channel><title>Local</title>'
+                b"<item><title>One</title><link>file:///srv/news/a.html</link></item>"
+                b"<item><title>Two</title><link>b.html</link></item></channel></rss>")  # fmt: skip
+    else:
+        body = (b'<feed xmlns="http://www.w3.org/2005/Atom"><title>Local</title>'
+                b'<entry><title>One</title><link href="file:///srv/news/a.html"/><id>1</id></entry>'
+                b'<entry><title>Two</title><link href="b.html"/><id>2</id></entry>'
+                b"</feed>")  # fmt: skip
+    links = [entry.url for entry in parse(body, "file:///srv/news/feed.xml").entries]
+    assert links == ["file:///srv/news/a.html", "file:///srv/news/b.html"]

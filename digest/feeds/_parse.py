@@ -322,10 +322,23 @@ def _pick_link(raw: Any, feed_url: str) -> str | None:
     if str(raw.get("id", "")).startswith(("http://", "https://")):
         candidates.append(raw.get("id"))
     for candidate in candidates:
-        link = usable_link(str(candidate), feed_url) if candidate else None
+        link = usable_link(_unmangled(str(candidate), feed_url), feed_url) if candidate else None
         if link:
             return link
     return None
+
+
+def _unmangled(link: str, feed_url: str) -> str:
+    """`link` as the feed wrote it, where feedparser made "file:///srv/a.html" (and a
+    relative link of a local feed, which it resolves) "file://srv/a.html": a link to the
+    host "srv". A local feed's file links are local paths (`usable_link`)."""
+    if (
+        feed_url.startswith("file:")
+        and link.startswith("file://")
+        and not link.startswith(("file:///", "file://localhost/"))
+    ):
+        return "file:///" + link[len("file://") :]
+    return link
 
 
 # Markup left in text that was already decoded once: the publisher escaped its HTML twice

@@ -246,7 +246,8 @@ def format_status(status: Status) -> str:
     if status.pending:
         lines.append(
             f"pending: {plural(status.pending, 'article')} within the window, not yet in a "
-            "digest; they go out in the next runs"
+            "digest: held back by max_items for the next runs, or left out by filters or "
+            "a feed's removal until the window passes"
         )
     if status.failing_feeds:
         lines.append("failing feeds:")

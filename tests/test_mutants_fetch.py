@@ -779,6 +779,21 @@ def test_robots_txt_is_read_once_for_the_links_of_several_feeds_of_one_site(site
     assert [r for r in site.requests if r[1] == "/robots.txt"] == [("GET", "/robots.txt", 200)]
 
 
+def test_a_private_link_s_reason_is_the_same_with_robots_txt_read_first(site, fetcher):
+    """With fetch.robots on, the robots.txt request's refusal was the reason given, and it
+    left out the exception docs/feeds.md quotes (a helper's check of the docs)."""
+    from digest.feeds._robots import disallowed
+
+    site.overrides = {"/feed.xml": answer(200, FEED)}
+    feed = f"{site.base_url}/feed.xml"
+    fetcher.fetch(FetchRequest(feed))
+    assert disallowed(fetcher, [("http://10.0.0.5/a.html", feed)]) == {
+        "http://10.0.0.5/a.html": "not fetched: 10.0.0.5 is a private address; feed links to "
+        f"private networks are refused except on the feed's own origin ({site.base_url}), at "
+        "the addresses the feed came from (fetch.allow_private)"
+    }
+
+
 def test_robots_txt_is_read_once_for_the_links_of_feeds_on_other_origins(site):
     from digest.feeds._robots import disallowed
 

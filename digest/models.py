@@ -228,6 +228,9 @@ class RunReport:
 
     digest: Digest | None = None
     delivered_to: list[str] = field(default_factory=list)
+    # Of those, the ones sent a digest an earlier run staged and could not send (a server
+    # that said "try later", a run killed while sending): its copy went out with this run.
+    resent_to: list[str] = field(default_factory=list)
     refused: dict[str, str] = field(default_factory=dict)  # recipient -> SMTP reply (5xx)
     deferred: dict[str, str] = field(default_factory=dict)  # recipient -> reason; queued
     skipped: list[Skipped] = field(default_factory=list)

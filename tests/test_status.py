@@ -87,6 +87,27 @@ def test_a_failed_run_that_sent_a_queued_digest_says_both(tmp_path, site, smtp_s
     assert newest.endswith(" the feed failed; sent the queued digest to later@example.org"), newest
 
 
+def test_a_run_that_sends_a_queued_digest_and_a_new_one_says_both(tmp_path, site, smtp_server):
+    """After a run killed while sending, the next run sent the queued copies and a new
+    digest, and said only the new one (an operator's trial)."""
+    smtp_server.defer = {"later@example.org"}
+    delivery = smtp_delivery(smtp_server, to="[ana@example.org, later@example.org]")
+    config = write_config(tmp_path, site.base_url, delivery=delivery, feeds=DEMO_FEEDS[:1])
+    assert run_cli("run", "--config", str(config)).returncode == 0
+    smtp_server.defer = set()
+    more = write_config(tmp_path, site.base_url, delivery=delivery, feeds=DEMO_FEEDS[:2])
+    ran = run_cli("run", "--config", str(more))
+    assert ran.returncode == 0, ran.stderr
+    queued, new = ran.stdout.splitlines()
+    assert queued.startswith(
+        "Test Brief: sent the queued digest to 1 recipient (later@example.org)"
+    )
+    assert new.startswith("Test Brief: delivered ") and "to 2 recipients" in new, new
+    lines = run_cli("status", "--config", str(config)).stdout.splitlines()
+    newest = lines[lines.index("last runs (newest first, times in UTC):") + 1]
+    assert newest.endswith("; sent the queued digest to later@example.org"), newest
+
+
 def test_a_failing_feed_taken_out_of_the_config_is_no_longer_listed(tmp_path, site):
     site.overrides = {"/broken/feed.xml": respond(500, b"oops", "text/plain")}
     feeds = [*DEMO_FEEDS[:1], ("Broken", f"{site.base_url}/broken/feed.xml", "World")]

@@ -129,9 +129,10 @@ def _say_outcome(config: Config, report: RunReport, logged: LoggedProblems) -> N
     # Late reports on stories already sent are listed under those stories, not sent as
     # new ones: count them apart from the items.
     joined = report.articles_joined_delivered
-    if report.digest is None and report.delivered_to:
-        # What went out first: "nothing new" and then "sent" read as a contradiction.
-        where = delivered_to(report.delivered_to, config.delivery)
+    if report.resent_to:
+        # What went out first, said first: "nothing new" and then "sent" read as a
+        # contradiction, and beside a new digest the resent one went unsaid.
+        where = delivered_to(report.resent_to, config.delivery)
         _out(f"{config.title}: sent the queued digest to {where}")
     if report.digest is None and report.failure and not report.refused:
         # Every feed failed: "nothing new" would read as a quiet news day.

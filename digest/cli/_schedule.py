@@ -46,7 +46,7 @@ from ..errors import (
 )
 from ..models import RunReport
 from ..store import last_run, maybe_time
-from ..text import plural
+from ..text import first_few, plural
 from ._problems import LoggedProblems, delivery_lines, logging_problems, problem_lines
 from ._progress import LogProgress, items_and_follow_ups
 
@@ -288,11 +288,11 @@ def run_digest(config_path: Path, name: str, retry: Retry | None = None) -> str:
         _log_problems(name, report, logged)
         if report.digest is None:
             done = f"nothing new ({report.articles_new} new articles)"
-            if report.delivered_to:  # what an earlier run queued, sent now
-                done += f"; sent the queued digest to {', '.join(report.delivered_to)}"
         else:
             shown = items_and_follow_ups(len(report.digest.items), report.articles_joined_delivered)
-            done = f"delivered {shown} to {', '.join(report.delivered_to) or 'nobody'}"
+            done = f"delivered {shown} to {first_few(report.delivered_to) or 'nobody'}"
+        if report.resent_to:  # what an earlier run queued, sent now
+            done += f"; sent the queued digest to {first_few(report.resent_to)}"
         # What makes `digest run` exit 1 (every feed failed, a recipient refused).
         failure = report.failure
         outcome = f"failed: {failure}; {done}" if failure else f"ok: {done}"

@@ -177,8 +177,8 @@ def _build(config: Config, now: datetime, send: bool) -> RunReport:
             # What `digest status` says of the run besides its digest: a digest an earlier run
             # queued and this one sent (not only "nothing new"), the articles it let expire.
             notes = []
-            if send and digest is None and report.delivered_to:
-                notes.append(f"sent the queued digest to {first_few(report.delivered_to)}")
+            if send and report.resent_to:
+                notes.append(f"sent the queued digest to {first_few(report.resent_to)}")
             if send and report.articles_expired:
                 notes.append(_expired_line(config, report.articles_expired))
             if notes:
@@ -631,10 +631,12 @@ def _retry_outbox(config: Config, store: Store, report: RunReport, now: datetime
             )
     if outgoing:
         log.info("%d message(s) waiting in the outbox", len(outgoing))
+        before = len(report.delivered_to)
         try:
             _send_and_report(config, store, outgoing, report)
         except DeliveryError as error:
             log.warning("queued messages wait: %s", error)
+        report.resent_to = report.delivered_to[before:]
     _archive_staged(config, store, report)
     for address, reason in store.give_up_expired(now).items():
         report.deferred.pop(address, None)

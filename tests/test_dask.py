@@ -308,7 +308,9 @@ def test_a_scheduler_that_never_answers_leaves_the_run_to_the_local_pool(
     config = write_config(tmp_path, site.base_url, extra=f"workers: {silent_port.address}\n")
     started = time.monotonic()
     result = run_cli("run", "--config", str(config), env=_short_connect_timeout(tmp_path, 1))
-    assert time.monotonic() - started < 15
+    # A bound on a hang (for ever, then 40 s at exit), not a speed target: a run on a busy
+    # two-core machine took 19.6 s against the 15 s this said before.
+    assert time.monotonic() - started < 35
     assert result.returncode == 0, result.stderr
     assert silent_port.taken.is_set()
     assert "Traceback" not in result.stderr, result.stderr

@@ -491,3 +491,35 @@ def test_a_fire_time_another_process_ran_to_the_end_is_not_run_again(tmp_path, s
     dead = _daily_config(tmp_path / "dead", "http://127.0.0.1:9", "dead.yaml", "dead")
     assert run_cli("run", "--config", str(dead)).returncode == 1  # every feed failed
     assert run_digest(dead, "dead").startswith("failed: ")  # made again, not skipped
+
+
+@pytest.mark.parametrize(
+    ("zone", "cron", "now", "fired"),
+    [
+        # the hour the autumn change repeats, second pass: a job at "*" hours runs in it
+        ("Europe/Berlin", "0 * * * *", "2026-10-25T01:00:12", "2026-10-25T01:00"),
+        ("Europe/Berlin", "0 * * * *", "2026-10-25T03:30:00", "2026-10-25T03:00"),
+        ("America/New_York", "0 * * * *", "2026-11-01T06:00:00", "2026-11-01T06:00"),
+        ("Europe/London", "*/30 * * * *", "2026-10-25T01:10:00", "2026-10-25T01:00"),
+        # a job at a fixed time runs in the first pass only
+        ("Europe/Berlin", "30 2 * * *", "2026-10-25T01:40:00", "2026-10-25T00:30"),
+    ],
+)
+def test_the_latest_fire_time_across_the_autumn_change_is_found_in_time(zone, cron, now, fired):
+    """A fire time in the repeated hour plus a second, in local time, lost its fold and gave
+    the same fire time again: every run of a "0 * * * *" digest spun for ever there (a
+    review of this stop's changes)."""
+    from digest.cli._schedule import latest_fire_time
+
+    trigger = WallClockCron.from_crontab(cron, timezone=ZoneInfo(zone))
+    found: list[datetime | None] = []
+    at = datetime.fromisoformat(now).replace(tzinfo=UTC)
+    worker = threading.Thread(
+        target=lambda: found.append(latest_fire_time(trigger, at, timedelta(hours=12))),
+        daemon=True,
+    )
+    worker.start()
+    worker.join(5)
+    assert found, "latest_fire_time did not return"
+    assert found[0] is not None
+    assert found[0].astimezone(UTC) == datetime.fromisoformat(fired).replace(tzinfo=UTC)

@@ -187,7 +187,13 @@ def latest_fire_time(trigger: CronTrigger, now: datetime, grace: timedelta) -> d
     moment = trigger.get_next_fire_time(None, now - grace)
     while moment is not None and moment <= now:
         latest = moment
-        moment = trigger.get_next_fire_time(moment, moment + timedelta(seconds=1))
+        # The second after, in UTC: in local time, 02:00 of the hour the autumn change
+        # repeats (fold=1) plus a second lost its fold and gave that 02:00 again, for ever.
+        after = trigger.get_next_fire_time(moment, moment.astimezone(UTC) + timedelta(seconds=1))
+        # (In UTC: two times of one zone compare by wall clock, ignoring the fold.)
+        if after is not None and after.astimezone(UTC) <= moment.astimezone(UTC):
+            break  # no way forward: stop, never spin
+        moment = after
     return latest
 
 

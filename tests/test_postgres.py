@@ -65,6 +65,9 @@ def test_a_digest_on_postgresql_delivers_then_finds_nothing_new(
     assert not (tmp_path / "state").exists()  # no SQLite file beside the config
     # The daemon's catch-up reads the last run from the store.
     assert last_run_started(load_config(config)) is not None
+    # And the runs that made their digest, which a second daemon asks of it.
+    made = last_run_started(load_config(config), made=True)
+    assert made is not None and made <= last_run_started(load_config(config))
     status = run_cli("status", "--config", str(config))
     assert status.returncode == 0, status.stderr
     assert f"state: {url}" in status.stdout and status.stdout.count("  ok  ") == 2

@@ -493,6 +493,20 @@ def test_a_fire_time_another_process_ran_to_the_end_is_not_run_again(tmp_path, s
     assert run_digest(dead, "dead").startswith("failed: ")  # made again, not skipped
 
 
+def test_a_fire_time_whose_digest_went_out_to_some_readers_is_not_run_again(
+    tmp_path, site, smtp_server
+):
+    """A run with one refused reader fails, yet its digest went out: one dead mailbox on a
+    long list made every fire time run twice again (a review of this stop's changes)."""
+    smtp_server.refuse = {"gone@example.org"}
+    delivery = smtp_delivery(smtp_server, to="[ana@example.org, gone@example.org]")
+    config = _daily_config(tmp_path, site.base_url, "brief.yaml", "brief",
+                           feeds=DEMO_FEEDS[:1], delivery=delivery)  # fmt: skip
+    assert run_cli("run", "--config", str(config)).returncode == 1  # gone@ refused
+    assert run_digest(config, "brief").startswith("skipped: the run of ")
+    assert len(smtp_server.messages) == 1
+
+
 @pytest.mark.parametrize(
     ("zone", "cron", "now", "fired"),
     [

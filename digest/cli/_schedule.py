@@ -45,7 +45,7 @@ from ..errors import (
     StoreUnavailable,
 )
 from ..models import RunReport
-from ..store import last_run, maybe_time
+from ..store import MADE_ITS_DIGEST, last_run, maybe_time
 from ..text import first_few, plural
 from ._problems import LoggedProblems, delivery_lines, logging_problems, problem_lines
 from ._progress import LogProgress, items_and_follow_ups
@@ -197,18 +197,18 @@ def latest_fire_time(trigger: CronTrigger, now: datetime, grace: timedelta) -> d
     return latest
 
 
-def last_run_started(config: Config, ended_ok: bool = False) -> datetime | None:
+def last_run_started(config: Config, made: bool = False) -> datetime | None:
     """When the latest run of this digest started, read from its state (None: never); with
-    `ended_ok`, the latest of those that ended well."""
+    `made`, the latest of those that made their digest (store.MADE_ITS_DIGEST)."""
     if isinstance(config.storage, str):  # PostgreSQL
         try:
-            return last_run(config.storage, config.id, ended_ok=ended_ok)
+            return last_run(config.storage, config.id, made=made)
         except StoreError as error:
             log.warning("%s: %s; no catch-up run", config.path, error)
             return None
     if not config.storage.exists():
         return None
-    ended = " AND outcome = 'ok'" if ended_ok else ""
+    ended = MADE_ITS_DIGEST if made else ""
     try:
         with sqlite3.connect(f"file:{config.storage}?mode=ro", uri=True, timeout=10) as db:
             # A preview sends nothing: it must not count as the run a fire time asked for.
@@ -219,7 +219,7 @@ def last_run_started(config: Config, ended_ok: bool = False) -> datetime | None:
                 ).fetchone()
             except sqlite3.OperationalError:  # from before 012_shared_store: one digest
                 row = None
-            if row is None and not config.id and not ended_ok:
+            if row is None and not config.id and not made:
                 row = _last_run_of_older_state(db)
     except sqlite3.Error as error:
         log.warning("%s: %s: cannot read the last run (%s); no catch-up run", config.path,
@@ -312,16 +312,17 @@ def run_digest(config_path: Path, name: str, retry: Retry | None = None) -> str:
 
 def _slot_already_run(config: Config, now: datetime) -> str:
     """Why this run is not to be made, or "": since the cron's latest fire time (within the
-    grace) a run ended well, which another process made (a second daemon on the same
+    grace) a run made its digest, which another process made (a second daemon on the same
     configs, kept for redundancy on another machine; a run by hand). Each daemon ran every
     fire time, the second after the first let go of the lock: two emails per fire time. A
-    run that failed or died does not count: the daemon tries again, as it would alone."""
+    run that failed before its digest went out, or died, does not count: the daemon tries
+    again, as it would alone."""
     if config.schedule is None:  # not scheduled: a run asked for by hand (tests, tools)
         return ""
     slot = latest_fire_time(trigger_for(config), now, config.schedule_grace)
     if slot is None:
         return ""
-    ran = last_run_started(config, ended_ok=True)
+    ran = last_run_started(config, made=True)
     if ran is None or ran < slot:
         return ""
     when = slot.astimezone(ZoneInfo(config.timezone)).isoformat(timespec="minutes")

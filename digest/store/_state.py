@@ -555,12 +555,22 @@ def count_pending(db: Any, since: datetime, digest: str | None = "") -> int:
     ).fetchone()[0]
 
 
-def last_run(storage: Path | str, digest: str = "", *, ended_ok: bool = False) -> datetime | None:
+# Of the runs, those that made their digest: ended well (nothing new to send included), or
+# staged a digest that went out, to some readers at least (a run with one refused reader
+# fails, yet its digest went out).
+MADE_ITS_DIGEST = (
+    " AND (outcome = 'ok' OR id IN (SELECT run_id FROM digests"
+    " WHERE run_id IS NOT NULL AND status IN ('sending', 'delivered')))"
+)
+
+
+def last_run(storage: Path | str, digest: str = "", *, made: bool = False) -> datetime | None:
     """When the latest run (not a preview) of the digest keyed `digest` started, read from
-    its state (None: never); with `ended_ok`, of the runs that ended well. The daemon asks
-    this of a PostgreSQL store (its catch-up; a fire time another process ran)."""
+    its state (None: never); with `made`, of the runs that made their digest
+    (MADE_ITS_DIGEST). The daemon asks this of a PostgreSQL store (its catch-up; a fire
+    time another process ran)."""
     store = Store.open(storage, digest)
-    ended = " AND outcome = 'ok'" if ended_ok else ""
+    ended = MADE_ITS_DIGEST if made else ""
     try:
         with store.errors_named():
             row = store.db.execute(

@@ -227,9 +227,9 @@ class RunReport:
     """What a run did. `digest` is None when there was nothing new to send."""
 
     digest: Digest | None = None
-    delivered_to: list[str] = field(default_factory=list)
-    # Of those, the ones sent a digest an earlier run staged and could not send (a server
-    # that said "try later", a run killed while sending): its copy went out with this run.
+    delivered_to: list[str] = field(default_factory=list)  # whom this run's digest reached
+    # Whom a digest an earlier run staged and could not send reached with this run (a server
+    # that said "try later", a run killed while sending).
     resent_to: list[str] = field(default_factory=list)
     refused: dict[str, str] = field(default_factory=dict)  # recipient -> SMTP reply (5xx)
     deferred: dict[str, str] = field(default_factory=dict)  # recipient -> reason; queued

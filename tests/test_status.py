@@ -108,6 +108,64 @@ def test_a_run_that_sends_a_queued_digest_and_a_new_one_says_both(tmp_path, site
     assert newest.endswith("; sent the queued digest to later@example.org"), newest
 
 
+def test_a_reader_sent_the_queued_copy_but_not_the_new_digest_is_not_said_to_have_it(
+    tmp_path, site, smtp_server
+):
+    """The new digest's line listed later@ because the queued copy had reached them, though
+    the server then deferred the new one (a review of this stop's changes)."""
+    smtp_server.defer = {"later@example.org"}
+    delivery = smtp_delivery(smtp_server, to="[ana@example.org, later@example.org]")
+    config = write_config(tmp_path, site.base_url, delivery=delivery, feeds=DEMO_FEEDS[:1])
+    assert run_cli("run", "--config", str(config)).returncode == 0
+    smtp_server.defer = set()
+    accept = smtp_server.handle_DATA
+
+    async def then_defer_later(server, session, envelope):  # the queued copy goes first
+        answer = await accept(server, session, envelope)
+        if "later@example.org" in envelope.rcpt_tos:
+            smtp_server.defer = {"later@example.org"}
+        return answer
+
+    smtp_server.handle_DATA = then_defer_later
+    more = write_config(tmp_path, site.base_url, delivery=delivery, feeds=DEMO_FEEDS[:2])
+    ran = run_cli("run", "--config", str(more))
+    queued, new = ran.stdout.splitlines()
+    assert queued.startswith("Test Brief: sent the queued digest to 1 recipient (later@")
+    assert "to 1 recipient (ana@example.org)" in new, new
+    assert "delivery: later@example.org deferred" in ran.stderr, ran.stderr
+
+
+def test_a_queued_copy_sent_before_the_new_digest_failed_is_said(tmp_path, site, smtp_server):
+    """The server took the queued copy, then said "busy" to the new digest: the run said
+    only the failure, not what went out (a review of this stop's changes)."""
+    smtp_server.defer = {"later@example.org"}
+    delivery = smtp_delivery(smtp_server, to="[ana@example.org, later@example.org]")
+    config = write_config(tmp_path, site.base_url, delivery=delivery, feeds=DEMO_FEEDS[:1])
+    assert run_cli("run", "--config", str(config)).returncode == 0
+    smtp_server.defer = set()
+    accept = smtp_server.handle_DATA
+    busy: list[bool] = []
+
+    async def then_busy(server, session, envelope):
+        busy.append(True)
+        return await accept(server, session, envelope)
+
+    async def handle_MAIL(server, session, envelope, address, options):
+        if busy:
+            return "451 4.3.2 System busy, try later"
+        envelope.mail_from = address
+        return "250 OK"
+
+    smtp_server.handle_DATA = then_busy
+    smtp_server.handle_MAIL = handle_MAIL
+    more = write_config(tmp_path, site.base_url, delivery=delivery, feeds=DEMO_FEEDS[:2])
+    ran = run_cli("run", "--config", str(more))
+    assert ran.returncode == 1
+    assert ran.stdout.startswith("Test Brief: sent the queued digest to 1 recipient (later@"), (
+        ran.stdout + ran.stderr
+    )
+
+
 def test_a_failing_feed_taken_out_of_the_config_is_no_longer_listed(tmp_path, site):
     site.overrides = {"/broken/feed.xml": respond(500, b"oops", "text/plain")}
     feeds = [*DEMO_FEEDS[:1], ("Broken", f"{site.base_url}/broken/feed.xml", "World")]

@@ -118,6 +118,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     except DeliveryError as error:
         if error.report is not None:  # the feeds' problems matter even when sending failed
             _print_problems(error.report, logged)
+            if error.report.resent_to:  # what went out before the new digest failed
+                where = delivered_to(error.report.resent_to, config.delivery)
+                _out(f"{config.title}: sent the queued digest to {where}")
         raise
     _say_outcome(config, report, logged)
     return 1 if report.failure else 0

@@ -284,9 +284,11 @@ def run_digest(config_path: Path, name: str, retry: Retry | None = None) -> str:
         if again is not None:
             outcome += f"; trying again at {again.isoformat(timespec='seconds')}"
     except DigestError as error:
+        outcome = f"failed: {error}"
         if isinstance(error, DeliveryError) and error.report is not None:
             _log_problems(name, error.report, logged)  # the feeds' problems matter here too
-        outcome = f"failed: {error}"
+            if error.report.resent_to:  # what went out before the new digest failed
+                outcome += f"; sent the queued digest to {first_few(error.report.resent_to)}"
     except Exception as error:  # the daemon must outlive any one run's bug
         log.exception("%s: run crashed", name)
         outcome = f"failed: {type(error).__name__}: {error}"

@@ -188,7 +188,7 @@ def _build(config: Config, now: datetime, send: bool) -> RunReport:
             report.pending_left = store.count("pending")
             # What a later run may still read of the articles' text (see _weigh).
             store.prune(now, max(config.window, JOIN_HORIZON))
-            if send and not report.delivered_to and not report.refused:
+            if send and not report.delivered_to and not report.resent_to and not report.refused:
                 _raise_if_nobody_has_it(config, store, report)
             if send:
                 report.failure = run_failure(config, report)
@@ -540,7 +540,7 @@ def _send(
             archive=_archive_record(config, digest, rendered.subject), held_back=held_back,
             eligibility=eligibility,
         )  # fmt: skip
-        outcome = _send_and_report(config, store, outgoing, report)
+        outcome = _send_and_report(config, store, outgoing, report, report.delivered_to)
         # What reached a server or the outbox folder, not what was staged: a run whose
         # sending failed says "0 accepted messages". The outbox's copy of the digest for
         # reading (.html/.txt, no recipient) is no message.
@@ -589,9 +589,11 @@ class _OutboxJournal:
 
 
 def _send_and_report(
-    config: Config, store: Store, outgoing: list[Outgoing], report: RunReport
+    config: Config, store: Store, outgoing: list[Outgoing], report: RunReport, sent_to: list[str]
 ) -> SendOutcome:
-    """Send outbox rows (each one's bytes read from the store just before it goes out)."""
+    """Send outbox rows (each one's bytes read from the store just before it goes out); the
+    recipients whose message was accepted go on `sent_to` (the report's list for this run's
+    digest, or for an earlier run's copies), once each."""
     outcome = send_outgoing(
         config.delivery,
         outgoing,
@@ -599,10 +601,10 @@ def _send_and_report(
         load=lambda message: store.staged_message(message.key),
     )
     recipient = {m.key: m.recipient for m in outgoing}
-    listed = set(report.delivered_to)  # a digest may go to thousands
+    listed = set(sent_to)  # a digest may go to thousands
     for key in outcome.accepted:
         if recipient[key] and recipient[key] not in listed:
-            report.delivered_to.append(recipient[key])
+            sent_to.append(recipient[key])
             listed.add(recipient[key])
     report.refused.update({recipient[key]: why for key, why in outcome.refused.items()})
     report.deferred.update({recipient[key]: why for key, why in outcome.deferred.items()})
@@ -631,12 +633,10 @@ def _retry_outbox(config: Config, store: Store, report: RunReport, now: datetime
             )
     if outgoing:
         log.info("%d message(s) waiting in the outbox", len(outgoing))
-        before = len(report.delivered_to)
         try:
-            _send_and_report(config, store, outgoing, report)
+            _send_and_report(config, store, outgoing, report, report.resent_to)
         except DeliveryError as error:
             log.warning("queued messages wait: %s", error)
-        report.resent_to = report.delivered_to[before:]
     _archive_staged(config, store, report)
     for address, reason in store.give_up_expired(now).items():
         report.deferred.pop(address, None)

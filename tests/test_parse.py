@@ -460,11 +460,15 @@ def test_a_local_feed_s_file_links_stay_local_paths(kind):
     if kind == "rss":
         body = (b'<rss version="2.0"><channel><title>Local</title>'
                 b"<item><title>One</title><link>file:///srv/news/a.html</link></item>"
-                b"<item><title>Two</title><link>b.html</link></item></channel></rss>")  # fmt: skip
+                b"<item><title>Two</title><link>b.html</link></item>"
+                b"<item><title>Three</title><link>/abs/d.html</link></item>"
+                b"</channel></rss>")  # fmt: skip
     else:
         body = (b'<feed xmlns="http://www.w3.org/2005/Atom"><title>Local</title>'
                 b'<entry><title>One</title><link href="file:///srv/news/a.html"/><id>1</id></entry>'
                 b'<entry><title>Two</title><link href="b.html"/><id>2</id></entry>'
+                b'<entry><title>Three</title><link href="/abs/d.html"/><id>3</id></entry>'
                 b"</feed>")  # fmt: skip
     links = [entry.url for entry in parse(body, "file:///srv/news/feed.xml").entries]
-    assert links == ["file:///srv/news/a.html", "file:///srv/news/b.html"]
+    # a root-relative link was resolved by feedparser against "file://srv/news/feed.xml"
+    assert links == ["file:///srv/news/a.html", "file:///srv/news/b.html", "file:///abs/d.html"]

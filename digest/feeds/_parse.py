@@ -82,7 +82,10 @@ def _parse_xml_feed(
     body: bytes, feed_name: str, feed_url: str, now: datetime, content_type: str | None
 ) -> ParsedFeed:
     body, removed = _drop_forbidden_characters(body)
-    headers = {"content-location": feed_url}
+    # A local feed's links are resolved here (`usable_link`), not by feedparser: it reads
+    # "file:///srv/news/feed.xml" as a file on the host "srv" and resolved "/srv/a.html"
+    # against that to "file://srv/srv/a.html".
+    headers = {} if feed_url.startswith("file:") else {"content-location": feed_url}
     if content_type:
         headers["content-type"] = content_type
     parsed = feedparser.parse(body, response_headers=headers)
@@ -329,9 +332,9 @@ def _pick_link(raw: Any, feed_url: str) -> str | None:
 
 
 def _unmangled(link: str, feed_url: str) -> str:
-    """`link` as the feed wrote it, where feedparser made "file:///srv/a.html" (and a
-    relative link of a local feed, which it resolves) "file://srv/a.html": a link to the
-    host "srv". A local feed's file links are local paths (`usable_link`)."""
+    """`link` as the feed wrote it, where feedparser made "file:///srv/a.html"
+    "file://srv/a.html": a link to the host "srv". A local feed's file links are local
+    paths (`usable_link`)."""
     if (
         feed_url.startswith("file:")
         and link.startswith("file://")

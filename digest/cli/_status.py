@@ -246,8 +246,8 @@ def format_status(status: Status) -> str:
     if status.pending:
         lines.append(
             f"pending: {plural(status.pending, 'article')} within the window, not yet in a "
-            "digest: held back by max_items for the next runs, or left out by filters or "
-            "a feed's removal until the window passes"
+            "digest: the next runs take those that pass the filters, as many as max_items "
+            "allows each time; the others expire with the window"
         )
     if status.failing_feeds:
         lines.append("failing feeds:")

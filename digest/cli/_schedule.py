@@ -200,11 +200,14 @@ def latest_fire_time(trigger: CronTrigger, now: datetime, grace: timedelta) -> d
 def last_run_started(config: Config, made: bool = False) -> datetime | None:
     """When the latest run of this digest started, read from its state (None: never); with
     `made`, the latest of those that made their digest (store.MADE_ITS_DIGEST)."""
+    # Asked at start, for a catch-up; with `made`, before each run (`_slot_already_run`),
+    # where the run that follows says what is wrong with the state itself.
+    warn = log.debug if made else log.warning
     if isinstance(config.storage, str):  # PostgreSQL
         try:
             return last_run(config.storage, config.id, made=made)
         except StoreError as error:
-            log.warning("%s: %s; no catch-up run", config.path, error)
+            warn("%s: %s; no catch-up run", config.path, error)
             return None
     if not config.storage.exists():
         return None
@@ -222,8 +225,8 @@ def last_run_started(config: Config, made: bool = False) -> datetime | None:
             if row is None and not config.id and not made:
                 row = _last_run_of_older_state(db)
     except sqlite3.Error as error:
-        log.warning("%s: %s: cannot read the last run (%s); no catch-up run", config.path,
-                    config.storage, error)  # fmt: skip
+        warn("%s: %s: cannot read the last run (%s); no catch-up run", config.path,
+             config.storage, error)  # fmt: skip
         return None
     if not row or not row[0]:
         return None

@@ -42,8 +42,9 @@ def disallowed(fetcher: Fetcher, pages: Sequence[tuple[str, str | None]]) -> dic
     The robots.txt request goes through the same address policy as the page would, so a
     link the policy refuses comes back here with the policy's reason, and nothing is sent.
     """
-    # Each key's request trusts what the first of its pages' feeds trusts: one feed of the
-    # site's own origin is as good as another (the address policy exempts that origin).
+    # Each key's request trusts what the first of its pages' feeds trusts. The fetcher
+    # exempts, for each feed, the addresses it fetched that feed at; feeds of one origin are
+    # on one host, fetched at its addresses, so one of them stands for all.
     trusting: dict[tuple[str, str | None], str | None] = {}
     for url, trusted in pages:
         if url.startswith("http"):
@@ -69,10 +70,10 @@ def disallowed(fetcher: Fetcher, pages: Sequence[tuple[str, str | None]]) -> dic
 
 def _key(url: str, trusted: str | None) -> tuple[str, str | None]:
     """robots.txt is read once per site and address policy: the site, and what its request
-    trusts: "own" when the page is on its feed's own origin (the addresses the fetcher
-    exempts are that origin's, whichever of the site's feeds lists it; thirty feeds of one
-    site read its robots.txt thirty times when each feed was a key), nothing ("") when it
-    is not; None: the page is the operator's own URL."""
+    trusts: "own" when the page is on its feed's own origin (any of the site's feeds
+    stands for the others, see `disallowed`; thirty feeds of one site read its robots.txt
+    thirty times when each feed was a key), nothing ("") when it is not; None: the page
+    is the operator's own URL."""
     if trusted is None:
         return _origin(url), None
     own = origin_of(url)

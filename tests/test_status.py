@@ -68,14 +68,20 @@ def test_status_shows_runs_deliveries_failing_feeds_and_the_next_run(tmp_path, s
     assert as_json["next_run"].endswith("07:00+01:00")  # 07:00 in Paris, in winter
 
 
-def test_a_failed_run_that_sent_a_queued_digest_says_both(tmp_path, site, smtp_server):
-    """Every feed failed, but the run sent what the last run had queued: its line in
-    `digest status` said only that the feed failed, and stdout only "nothing to deliver"."""
+def _copy_queued_for_later(tmp_path, site, smtp_server) -> tuple[Path, str]:
+    """A run whose copy for later@ the server deferred: (its config, its delivery)."""
     smtp_server.defer = {"later@example.org"}
     delivery = smtp_delivery(smtp_server, to="[ana@example.org, later@example.org]")
     config = write_config(tmp_path, site.base_url, delivery=delivery, feeds=DEMO_FEEDS[:1])
     assert run_cli("run", "--config", str(config)).returncode == 0
     smtp_server.defer = set()
+    return config, delivery
+
+
+def test_a_failed_run_that_sent_a_queued_digest_says_both(tmp_path, site, smtp_server):
+    """Every feed failed, but the run sent what the last run had queued: its line in
+    `digest status` said only that the feed failed, and stdout only "nothing to deliver"."""
+    config, _delivery = _copy_queued_for_later(tmp_path, site, smtp_server)
     site.overrides = {f"/{DEMO_FEEDS[0][1]}": respond(500, b"down", "text/plain")}
     failed = run_cli("run", "--config", str(config))
     assert failed.returncode == 1
@@ -90,11 +96,7 @@ def test_a_failed_run_that_sent_a_queued_digest_says_both(tmp_path, site, smtp_s
 def test_a_run_that_sends_a_queued_digest_and_a_new_one_says_both(tmp_path, site, smtp_server):
     """After a run killed while sending, the next run sent the queued copies and a new
     digest, and said only the new one (an operator's trial)."""
-    smtp_server.defer = {"later@example.org"}
-    delivery = smtp_delivery(smtp_server, to="[ana@example.org, later@example.org]")
-    config = write_config(tmp_path, site.base_url, delivery=delivery, feeds=DEMO_FEEDS[:1])
-    assert run_cli("run", "--config", str(config)).returncode == 0
-    smtp_server.defer = set()
+    config, delivery = _copy_queued_for_later(tmp_path, site, smtp_server)
     more = write_config(tmp_path, site.base_url, delivery=delivery, feeds=DEMO_FEEDS[:2])
     ran = run_cli("run", "--config", str(more))
     assert ran.returncode == 0, ran.stderr
@@ -113,11 +115,7 @@ def test_a_reader_sent_the_queued_copy_but_not_the_new_digest_is_not_said_to_hav
 ):
     """The new digest's line listed later@ because the queued copy had reached them, though
     the server then deferred the new one (a review of this stop's changes)."""
-    smtp_server.defer = {"later@example.org"}
-    delivery = smtp_delivery(smtp_server, to="[ana@example.org, later@example.org]")
-    config = write_config(tmp_path, site.base_url, delivery=delivery, feeds=DEMO_FEEDS[:1])
-    assert run_cli("run", "--config", str(config)).returncode == 0
-    smtp_server.defer = set()
+    _config, delivery = _copy_queued_for_later(tmp_path, site, smtp_server)
     accept = smtp_server.handle_DATA
 
     async def then_defer_later(server, session, envelope):  # the queued copy goes first
@@ -138,11 +136,7 @@ def test_a_reader_sent_the_queued_copy_but_not_the_new_digest_is_not_said_to_hav
 def test_a_queued_copy_sent_before_the_new_digest_failed_is_said(tmp_path, site, smtp_server):
     """The server took the queued copy, then said "busy" to the new digest: the run said
     only the failure, not what went out (a review of this stop's changes)."""
-    smtp_server.defer = {"later@example.org"}
-    delivery = smtp_delivery(smtp_server, to="[ana@example.org, later@example.org]")
-    config = write_config(tmp_path, site.base_url, delivery=delivery, feeds=DEMO_FEEDS[:1])
-    assert run_cli("run", "--config", str(config)).returncode == 0
-    smtp_server.defer = set()
+    _config, delivery = _copy_queued_for_later(tmp_path, site, smtp_server)
     accept = smtp_server.handle_DATA
     busy: list[bool] = []
 

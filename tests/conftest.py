@@ -4,6 +4,7 @@ loopback, configs written to tmp_path as an operator would write them."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import socket
@@ -116,6 +117,20 @@ class Mailbox:
         self.messages.append(message_from_bytes(envelope.original_content, policy=policy.default))
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
         return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def digest_log(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+    """caplog for the "digest" logger, handler attached to it: the CLI's main(), which other
+    tests run in this process, stops that logger from propagating to the root (a filter
+    test saw no record when a CLI test had run before it in its worker)."""
+    logger = logging.getLogger("digest")
+    logger.addHandler(caplog.handler)
+    caplog.set_level("INFO", logger="digest")
+    try:
+        yield caplog
+    finally:
+        logger.removeHandler(caplog.handler)
 
 
 @pytest.fixture

@@ -61,10 +61,10 @@ _BREAK_HINTS = "\u00ad\u2060-\u2064\ufeff"
 _UNPRINTABLE = re.compile(
     f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_BIDI_CONTROLS}{_NOT_TEXT}{_BREAK_HINTS}]"
 )
+# Kana and CJK ideographs, as character-class ranges.
+CJK_LETTERS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 # Scripts written without spaces between words: Thai, Lao, Myanmar, Khmer; kana and CJK.
-UNSPACED_SCRIPTS = (
-    "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-)
+UNSPACED_SCRIPTS = "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff" + CJK_LETTERS
 # In those a zero-width space is where a word ends, and stays; elsewhere it is a break hint.
 _INNER_ZWSP = re.compile(f"(?<![{UNSPACED_SCRIPTS}])\u200b(?![{UNSPACED_SCRIPTS}])")
 

@@ -48,7 +48,7 @@ from ..config import DEFAULT_SUBJECT
 from ..errors import RenderError
 from ..files import slug
 from ..models import Digest, DigestItem, FollowUp, RenderedDigest, SourceArticle
-from ..text import GRAPHEME, one_line, printable, truncate
+from ..text import CJK_LETTERS, GRAPHEME, one_line, printable, truncate
 
 HTML_TEMPLATE = "digest.mjml.j2"
 TEXT_TEMPLATE = "digest.txt.j2"
@@ -107,10 +107,12 @@ def wrap(text: str, width: int = 78, first: str = "", rest: str = "") -> str:
 
 # Japanese, Chinese and Korean letters take two columns on a terminal (Hangul, CJK
 # ideographs and punctuation, kana, fullwidth forms); Japanese and Chinese put no space
-# between words, so a line may break between any two of theirs (`_UNSPACED`). Korean
-# spaces its words and breaks at its spaces.
-_UNSPACED = ("\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-             "\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6\U00020000-\U0003fffd")  # fmt: skip
+# between words, so a line may break between any two of theirs (`_UNSPACED`: their
+# letters, CJK punctuation and bopomofo, fullwidth forms, the supplementary ideographs).
+# Korean spaces its words and breaks at its spaces.
+_UNSPACED = CJK_LETTERS + (
+    "\u2e80-\u303e\u3100-\u33ff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6\U00020000-\U0003fffd"
+)
 _WIDE = re.compile(f"[\u1100-\u115f\ua960-\ua97f\uac00-\ud7a3{_UNSPACED}]")
 _BREAKS_BETWEEN = re.compile(f"[{_UNSPACED}]")
 # What no line starts with (closing marks and punctuation, small kana, the prolonged sound

@@ -79,6 +79,14 @@ def outlets(tmp_path):
         yield root, site.base_url
 
 
+@pytest.fixture
+def outlet_site(tmp_path):
+    root = tmp_path / "site"
+    root.mkdir()
+    with LocalSite(root) as site:
+        yield root, site
+
+
 FEEDS = [("Alpha Times", "alpha/feed.xml", ""), ("Beta Herald", "beta/feed.xml", "")]
 
 
@@ -229,3 +237,58 @@ def test_a_headline_stored_with_a_bidi_override_is_the_same_headline_after_the_u
     again = Article(id=2, feed="Pub", url="https://pub.example/b",
                     title="Pay  invoice GNP.exe now", text="", published=when)  # fmt: skip
     assert _repeat_key(stored) == _repeat_key(again)
+
+
+def _one_page_feed(root: Path, base: str, stories: list[str], now: datetime) -> str:
+    """Alpha's feed of `stories` (newest first), each with an id of its own and every one
+    linking to one page, as a list of upcoming advisories or a podcast's home page does."""
+    page = f"{base}/alpha/upcoming.html"
+    (root / "alpha").mkdir(exist_ok=True)
+    listing = "".join(
+        f"<p>Advisory {n} of the quarter is listed here: a flaw in a "
+        f"router's firmware, vendor contacted, details withheld.</p>"
+        for n in range(12)
+    )
+    (root / "alpha" / "upcoming.html").write_text(
+        f"<!doctype html><html lang=en><head><title>Upcoming advisories</title></head><body>"
+        f"<article><h1>Upcoming advisories</h1>{listing}</article></body></html>",
+        encoding="utf-8",
+    )
+    items = "".join(
+        f"<item><title>{STORIES[story][0]}</title><link>{page}</link>"
+        f"<guid isPermaLink='false'>ADV-{story}</guid>"
+        f"<pubDate>{format_datetime(now - timedelta(minutes=10 * n))}</pubDate>"
+        f"<description>{STORIES[story][1]}</description></item>"
+        for n, story in enumerate(stories)
+    )
+    (root / "alpha" / "feed.xml").write_text(
+        f"<?xml version='1.0'?><rss version='2.0'><channel><title>Alpha</title>{items}"
+        "</channel></rss>",
+        encoding="utf-8",
+    )
+    return page
+
+
+def test_entries_that_link_to_one_page_are_each_sent_once(tmp_path, outlet_site):
+    root, site = outlet_site
+    now = datetime.now(UTC).replace(microsecond=0)
+    page = _one_page_feed(root, site.base_url, ["vaccine"], now)
+    config = digest.load_config(write_config(tmp_path, site.base_url, feeds=FEEDS[:1]))
+    first = digest.run(config)
+    assert first.digest is not None
+    assert [item.headline for item in first.digest.items] == [STORIES["vaccine"][0]]
+
+    # Two more entries on the same page: each is an article of its own, sent once.
+    _one_page_feed(root, site.base_url, ["chess", "rates", "vaccine"], now)
+    site.requests.clear()
+    second = digest.run(config)
+    assert second.articles_new == 2
+    assert second.digest is not None
+    shown = {item.headline: item for item in second.digest.items}
+    assert set(shown) == {STORIES["chess"][0], STORIES["rates"][0]}
+    assert shown[STORIES["chess"][0]].url == f"{page}#ADV-chess"
+    # Each keeps its own text: the page tells none of them alone and is never fetched.
+    assert shown[STORIES["chess"][0]].summary.startswith("Sixteen-year-old Mira Solberg")
+    assert not [path for _, path, _ in site.requests if path.endswith("upcoming.html")]
+    third = digest.run(config)
+    assert third.articles_new == 0 and third.digest is None

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -65,7 +66,7 @@ def test_json_feed_items_become_entries():
                 "date_published": "2026-11-23T08:00:00Z",
                 "authors": [{"name": "Ann"}],
             },
-            {"id": "1", "url": "https://news.example/dup", "title": "Duplicate id"},
+            {"id": "1", "url": "https://news.example/a", "title": "Duplicate id and link"},
             {"id": "3", "title": "No link"},
         ],
     }
@@ -98,17 +99,53 @@ def test_broken_feeds_raise_feed_error_with_a_reason(body, reason):
     assert str(caught.value).startswith("feed 'News': ")
 
 
-def test_future_dates_are_clamped_and_duplicate_guids_dropped():
+def test_future_dates_are_clamped_and_duplicate_entries_dropped():
     rss = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
     <item><title>Later</title><link>https://n.example/1</link><guid isPermaLink="false">g1</guid>
       <pubDate>Mon, 01 Jan 2035 00:00:00 +0000</pubDate></item>
-    <item><title>Again</title><link>https://n.example/2</link>
+    <item><title>Again</title><link>https://n.example/1?utm_source=x</link>
       <guid isPermaLink="false">g1</guid></item>
     </channel></rss>"""
     parsed = parse(rss)
     assert [e.title for e in parsed.entries] == ["Later"]
     assert parsed.entries[0].published == NOW
     assert [dropped.reason for dropped in parsed.dropped] == ["duplicate entry id 'g1'"]
+
+
+def test_entries_sharing_an_id_or_a_link_each_keep_an_address_of_their_own():
+    item = "<item><title>{}</title><link>{}</link>{}</item>".format
+    guid = "<guid isPermaLink='false'>{}</guid>".format
+    rss = (
+        "<?xml version='1.0'?><rss version='2.0'><channel><title>T</title>"
+        # A podcast that gives every episode the id "latest"
+        + item("Episode 2", "https://n.example/ep2", guid("latest"))
+        + item("Episode 1", "https://n.example/ep1", guid("latest"))
+        # Advisories that all link to one page, ids of their own
+        + item("Advisory 7", "https://n.example/upcoming/", guid("ZDI-CAN-7"))
+        + item("Advisory 6", "https://n.example/upcoming/", guid("ZDI CAN/6?"))
+        # A changelog's anchors, no ids
+        + item("Release 4.2", "https://n.example/log.html#v4-2", "")
+        + item("Release 4.1", "https://n.example/log.html#v4-1", "")
+        # Two anchors alike: the ids tell them apart
+        + item("Fix A", "https://n.example/fixes#top", guid("a" * 70))
+        + item("Fix B", "https://n.example/fixes#top", guid("b"))
+        + "</channel></rss>"
+    )
+    parsed = parse(rss.encode())
+    assert not parsed.dropped
+    urls = {entry.title: entry.url for entry in parsed.entries}
+    assert urls == {
+        "Episode 2": "https://n.example/ep2",
+        "Episode 1": "https://n.example/ep1",
+        "Advisory 7": "https://n.example/upcoming/#ZDI-CAN-7",
+        "Advisory 6": "https://n.example/upcoming/#ZDI%20CAN/6%3F",
+        "Release 4.2": "https://n.example/log.html#v4-2",
+        "Release 4.1": "https://n.example/log.html#v4-1",
+        "Fix A": "https://n.example/fixes#" + hashlib.sha1(b"a" * 70).hexdigest()[:16],
+        "Fix B": "https://n.example/fixes#b",
+    }
+    shared = {entry.title for entry in parsed.entries if entry.shares_page}
+    assert shared == set(urls) - {"Episode 1", "Episode 2"}
 
 
 def test_recovered_xml_errors_are_reported_as_warnings():

@@ -4,14 +4,17 @@ via the json module (feedparser 6 does not read it)."""
 from __future__ import annotations
 
 import calendar
+import hashlib
 import json
 import math
 import re
 from bisect import bisect_right
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 import feedparser
 
@@ -127,7 +130,7 @@ def _parse_xml_feed(
     title = collapse(parsed.feed.get("title", "") or "")
     own = [_feed_date(parsed.feed, key, dates) for key in _DATE_KEYS]
     updated = max((date for date in own if date is not None), default=None)
-    return ParsedFeed(title, tuple(taken.entries), warning, taken.skipped(), updated)
+    return ParsedFeed(title, taken.distinct(), warning, taken.skipped(), updated)
 
 
 # XML 1.0 allows tab, LF, CR and U+0020 on, but not the surrogates, U+FFFE and U+FFFF. A
@@ -499,7 +502,7 @@ def _parse_json_feed(body: bytes, feed_name: str, feed_url: str, now: datetime) 
             entry, reason = None, _unreadable(name, error)
         taken.add(entry, reason)
     title = collapse(_json_text(data.get("title")))
-    return ParsedFeed(title, tuple(taken.entries), None, taken.skipped())
+    return ParsedFeed(title, taken.distinct(), None, taken.skipped())
 
 
 def _json_entry(
@@ -586,6 +589,19 @@ def _json_author(value: Any) -> str | None:
     return None
 
 
+# An id longer than this becomes a digest of itself in a fragment (see _fragment_of).
+_FRAGMENT_MAX = 64
+
+
+def _fragment_of(guid: str, hashed: bool = False) -> str:
+    """A URL fragment for an entry's id: the id itself, percent-encoded, when short and
+    readable ("ZDI-CAN-22550"), else 16 hex digits of its SHA-1."""
+    fragment = quote(guid, safe="-._~:@/")
+    if hashed or not guid or len(fragment) > _FRAGMENT_MAX:
+        return hashlib.sha1(guid.encode("utf-8")).hexdigest()[:16]
+    return fragment
+
+
 class _Entries:
     """One feed's entries as they are read: each kept unless it could not be read or its id
     came before; the skipped ones, the first ENTRY_SKIPS_NAMED named and the rest counted
@@ -594,15 +610,16 @@ class _Entries:
     def __init__(self, feed_url: str, feed_name: str) -> None:
         self.feed_url, self.feed_name = feed_url, feed_name
         self.entries: list[FeedEntry] = []
-        self.seen: set[str] = set()
+        self.seen: set[tuple[str, str]] = set()
         self.first: list[Skipped] = []
         self.more = 0
         self.last: Skipped | None = None
 
     def add(self, entry: FeedEntry | None, reason: str) -> None:
-        """`entry`, or, when None, an entry skipped for `reason`."""
-        if entry is not None and entry.guid not in self.seen:
-            self.seen.add(entry.guid)
+        """`entry`, or, when None, an entry skipped for `reason`. An id that came before
+        with another link is another entry: some feeds give every entry one id ("latest")."""
+        if entry is not None and (entry.guid, entry.url) not in self.seen:
+            self.seen.add((entry.guid, entry.url))
             self.entries.append(entry)
             return
         if entry is not None:
@@ -613,6 +630,33 @@ class _Entries:
         else:
             self.more += 1
             self.last = skipped
+
+    def distinct(self) -> tuple[FeedEntry, ...]:
+        """The entries, each with a URL of its own. Entries that link to one page (a list of
+        upcoming advisories, a podcast's home, a changelog's anchors) are told apart by a
+        fragment: the link's own where no other of them has it ("#v4-2"), else one made of
+        the entry's id. Without it, the URL, which is an article's identity, would make them
+        one article, and the entries after the first would never be sent."""
+        sharing = Counter(entry.url for entry in self.entries)
+        if len(sharing) == len(self.entries):
+            return tuple(self.entries)
+        own = Counter((entry.url, urlsplit(entry.link).fragment) for entry in self.entries)
+        taken = set(sharing)
+        result = []
+        for entry in self.entries:
+            # A fragment that routes a single-page site ("#!/story/12") is the page already.
+            if sharing[entry.url] == 1 or urlsplit(entry.url).fragment:
+                result.append(entry)
+                continue
+            fragment = urlsplit(entry.link).fragment
+            if not fragment or own[(entry.url, fragment)] > 1:
+                fragment = _fragment_of(entry.guid)
+            url = f"{entry.url}#{fragment}"
+            if url in taken:  # an id written as another entry's anchor: its digest then
+                url = f"{entry.url}#{_fragment_of(entry.guid, hashed=True)}"
+            taken.add(url)
+            result.append(replace(entry, url=url, shares_page=True))
+        return tuple(result)
 
     def skipped(self) -> tuple[Skipped, ...]:
         """The first skipped, then one that counts the rest (when more than one is left)."""

@@ -560,12 +560,14 @@ def _within_page_bound(
     the feed answers 304 (its ETag is saved once this run's entries are stored) or lists
     newer entries that take that run's bound, so an entry left for later would be lost or
     starved until it left the window, while the feed's text keeps it in the digest now.
+    An entry whose page other entries of its feed link to as well keeps the feed's text
+    too: that page tells none of them alone (`FeedEntry.shares_page`).
     """
     feeds = {feed.name: feed for feed in config.feeds}
     by_feed: dict[str, list[FeedEntry]] = defaultdict(list)
     for entry in entries:
         paged = feeds[entry.feed].fetches_pages(config.fetch)  # feeds[].pages, fetch.pages
-        if paged and urlsplit(entry.link).scheme in PAGE_SCHEMES:
+        if paged and not entry.shares_page and urlsplit(entry.link).scheme in PAGE_SCHEMES:
             by_feed[entry.feed].append(entry)
     fetched: set[str] = set()
     for name, candidates in by_feed.items():

@@ -292,3 +292,42 @@ def test_entries_that_link_to_one_page_are_each_sent_once(tmp_path, outlet_site)
     assert not [path for _, path, _ in site.requests if path.endswith("upcoming.html")]
     third = digest.run(config)
     assert third.articles_new == 0 and third.digest is None
+
+
+def _undated_feed(root: Path, base: str, titles: list[str]) -> None:
+    """Alpha's feed of `titles`, newest first, with no date anywhere: not on its items, not
+    on itself."""
+    items = "".join(
+        f"<item><title>{title}</title><link>{base}/alpha/{title.split()[2]}.html</link>"
+        f"<description>{title}, in the words of the desk that wrote it.</description></item>"
+        for title in titles
+    )
+    (root / "alpha").mkdir(exist_ok=True)
+    (root / "alpha" / "feed.xml").write_text(
+        f"<?xml version='1.0'?><rss version='2.0'><channel><title>Alpha</title>{items}"
+        "</channel></rss>",
+        encoding="utf-8",
+    )
+
+
+def test_a_feed_that_dates_nothing_sends_what_it_lists_new_not_its_archive(tmp_path, outlets):
+    root, base = outlets
+    archive = [f"Archived column n{n} on the harbour's history" for n in range(25)]
+    _undated_feed(root, base, archive)
+    path = write_config(tmp_path, base, feeds=FEEDS[:1])
+    check = run_cli("check", "--config", str(path))
+    assert "25 entries, 25 outside the 72h window (25 undated: on a first run" in check.stdout
+    first = run_cli("run", "-v", "--config", str(path))
+    assert first.returncode == 0, first.stderr
+    assert "nothing new to deliver" in first.stdout + first.stderr
+    assert "25 of them undated on the feed's first fetch" in first.stderr
+
+    # Listed from now on: news, dated when first seen.
+    _undated_feed(root, base, ["Harbour ferry resumes-now after storm repairs", *archive])
+    config = digest.load_config(path)
+    second = digest.run(config)
+    assert second.articles_new == 1
+    assert second.digest is not None
+    assert [item.headline for item in second.digest.items] == [
+        "Harbour ferry resumes-now after storm repairs"
+    ]

@@ -189,11 +189,13 @@ class WindowSplit:
 
     `within`: news by their date; an undated one keeps `published` None and is dated when
     first seen (now), unless its page gives a date. `outside`: dated before the window.
-    `backlog`: undated entries of the feed's first fetch when the feed dates anything (its
-    entries, or itself: RSS lastBuildDate, Atom updated): they were listed before digest
-    followed the feed, so they are taken to be no newer than the newest date it states,
-    and are not news. They get that date: before the window, they are `outside` like the
-    dated ones (a wider window brings them in); within it, they are `backlog`, never sent.
+    `backlog`: undated entries of the feed's first fetch: they were listed before digest
+    followed the feed, so they are taken to be no newer than the newest date it states (its
+    entries', or its own: RSS lastBuildDate, Atom updated), or the fetch when it states
+    none, and are not news. They get that date: before the window, they are `outside` like
+    the dated ones (a wider window brings them in); within it, they are `backlog`, never
+    sent. A feed that dates nothing so sends, from its second fetch on, the entries it
+    lists new, not its whole archive on the first.
     """
 
     within: tuple[FeedEntry, ...]
@@ -201,9 +203,12 @@ class WindowSplit:
     backlog: tuple[FeedEntry, ...]
 
 
-def split_by_window(parsed: ParsedFeed, oldest: datetime, first_fetch: bool) -> WindowSplit:
-    """`parsed`'s entries against a window starting at `oldest` (see WindowSplit)."""
-    newest = parsed.newest if first_fetch else None
+def split_by_window(
+    parsed: ParsedFeed, now: datetime, window: timedelta, first_fetch: bool
+) -> WindowSplit:
+    """`parsed`'s entries, fetched at `now`, against a window of `window` (see WindowSplit)."""
+    oldest = now - window
+    newest = (parsed.newest or now) if first_fetch else None
     within: list[FeedEntry] = []
     outside: list[FeedEntry] = []
     backlog: list[FeedEntry] = []
@@ -311,8 +316,8 @@ def _report_window(config: Config, store: Store, window: _Window, new: list[NewA
             line += " (kept: a wider window brings them in)"
         if backlog:
             line += (
-                f"; {backlog} of them undated on the feed's first fetch, taken to be older "
-                "than its newest date: never sent"
+                f"; {backlog} of them undated on the feed's first fetch, listed before digest "
+                "followed it: never sent"
             )
         log.info("%s", line)
     return total
@@ -381,7 +386,6 @@ def _fresh_entries(
         parsing = _parse_in(pool, due, fetched, now)
     else:
         parsing = [(outcome, None) for outcome in fetched]
-    oldest = now - config.window
     # One entry per article: the first feed's in the config, unless a later feed is the
     # article's own site's. Any feed can list another site's articles (an aggregator, or a
     # hostile feed giving them its own titles), and must not take them from their publisher.
@@ -419,7 +423,8 @@ def _fresh_entries(
         if isinstance(outcome, FetchResult) and outcome.not_modified:
             window.listed[feed.name] = None
             continue
-        split = split_by_window(listing, oldest, not store.fetched_before(feed.url, feed.name))
+        first = not store.fetched_before(feed.url, feed.name)
+        split = split_by_window(listing, now, config.window, first)
         window.listed[feed.name] = [entry.url for entry in listing.entries]
         for entry in split.within:
             listed = by_url.get(entry.url)

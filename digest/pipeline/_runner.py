@@ -749,7 +749,7 @@ def check(config: Config) -> list[FeedCheck]:
             if isinstance(parsed, Skipped):
                 results.append(FeedCheck(feed.name, feed.url, False, parsed.reason))
                 continue
-            split = split_by_window(parsed, now - config.window, first_fetch=True)
+            split = split_by_window(parsed, now, config.window, first_fetch=True)
             outside = len(split.outside) + len(split.backlog)
             entries = plural(len(parsed.entries), "entry", "entries")
             detail = f"{entries}, {outside} outside the {duration_text(config.window)} window"
@@ -757,9 +757,9 @@ def check(config: Config) -> list[FeedCheck]:
                 detail += " (a run keeps them; a wider window brings them in)"
             if split.backlog:
                 detail += (
-                    f" ({len(split.backlog)} undated: on a first run, taken to be older than "
-                    "the feed's newest date and not sent; once the feed is known, a new "
-                    "undated entry is dated when first seen)"
+                    f" ({len(split.backlog)} undated: on a first run, taken to be listed "
+                    "before digest followed the feed and not sent; once the feed is known, a "
+                    "new undated entry is dated when first seen)"
                 )
             if parsed.dropped:
                 # What the parser read but could not use: said, so that "0 entries" after

@@ -509,3 +509,48 @@ def test_a_local_feed_s_file_links_stay_local_paths(kind):
     links = [entry.url for entry in parse(body, "file:///srv/news/feed.xml").entries]
     # a root-relative link was resolved by feedparser against "file://srv/news/feed.xml"
     assert links == ["file:///srv/news/a.html", "file:///srv/news/b.html", "file:///abs/d.html"]
+
+
+def test_fields_in_plain_text_keep_what_only_looks_like_a_tag():
+    atom = b"""<?xml version='1.0'?><feed xmlns='http://www.w3.org/2005/Atom'><title>F</title>
+    <entry><title type='text'>Generics: List&lt;String&gt; vs List&lt;Object&gt;</title>
+      <link href='https://n.example/1'/>
+      <summary type='text'>Java coders mix up List&lt;String&gt; and List&lt;Object&gt;.</summary>
+    </entry>
+    <entry><title>Why the &lt;marquee&gt; element refuses to die</title>
+      <link href='https://n.example/2'/></entry>
+    <entry><title>Written as HTML: &lt;b&gt;bold&lt;/b&gt; AT&amp;amp;T</title>
+      <link href='https://n.example/3'/></entry>
+    <entry><title type='html'>Said so: &lt;b&gt;bold&lt;/b&gt; it&amp;rsquo;s</title>
+      <link href='https://n.example/4'/></entry>
+    </feed>"""
+    entries = parse(atom).entries
+    assert [entry.title for entry in entries] == [
+        "Generics: List<String> vs List<Object>",
+        "Why the <marquee> element refuses to die",
+        "Written as HTML: bold AT&T",  # Atom's default type, HTML all the same
+        "Said so: bold it\u2019s",
+    ]
+    assert entries[0].summary == "Java coders mix up List<String> and List<Object>."
+    rss = (
+        "<?xml version='1.0'?><rss version='2.0'><channel><title>T</title>"
+        "<item><title>Rust: Vec&lt;T&gt; or &amp;[T]?</title><link>https://n.example/5</link></item>"
+        "<item><title>&lt;i&gt;Breaking&lt;/i&gt; news</title><link>https://n.example/6</link></item>"
+        "<item><title>&lt;script&gt;alert(1)&lt;/script&gt;Quiet</title>"
+        "<link>https://n.example/7</link></item>"
+        "</channel></rss>"
+    )
+    assert [entry.title for entry in parse(rss.encode()).entries] == [
+        "Rust: Vec<T> or &[T]?",
+        "Breaking news",
+        "Quiet",
+    ]
+    feed = json_feed(
+        {"id": "1", "url": "/8", "title": "Kotlin: List<String> vs MutableList<String>",
+         "summary": "Which <T> to pick"},
+    )  # fmt: skip
+    (entry,) = parse(feed).entries
+    assert (entry.title, entry.summary) == (
+        "Kotlin: List<String> vs MutableList<String>",
+        "Which <T> to pick",
+    )

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import feedparser
+from lxml.html.defs import tags as HTML_TAGS
 
 from ..errors import FeedError
 from ..models import FeedEntry, FetchResult, Skipped
@@ -285,16 +286,16 @@ def _xml_entry(
     raw: Any, feed_name: str, feed_url: str, dates: DateReader
 ) -> tuple[FeedEntry | None, str]:
     link = _pick_link(raw, feed_url)
-    title = _clean_title(raw.get("title", ""))
+    title = _clean_title(raw.get("title", ""), _kind(raw, "title"))
     if not link:
         return None, f"entry {title or raw.get('id', '?')!r} has no http(s) link"
-    content = ""
+    content, content_kind = "", "text/html"
     for part in raw.get("content", []) or []:
         value = part.get("value", "")
         if value and len(value) > len(content):
-            content = value
-    summary = _plain(raw.get("summary", "") or "")
-    content_text = _plain(content)
+            content, content_kind = value, part.get("type") or "text/html"
+    summary = _text(raw.get("summary", "") or "", _kind(raw, "summary"))
+    content_text = _text(content, content_kind)
     if content_text == summary:
         content_text = ""
     published = _entry_date(raw, dates)
@@ -349,6 +350,8 @@ def _unmangled(link: str, feed_url: str) -> str:
 
 # Markup left in text that was already decoded once: the publisher escaped its HTML twice
 # ("&amp;lt;b&amp;gt;"). Read as text it would show tags, or a <script>, to the reader.
+_CLOSING_TAG = re.compile(r"</\s*[A-Za-z][A-Za-z0-9]*\s*>")
+_TAG_NAME = re.compile(r"</?\s*([A-Za-z][A-Za-z0-9]*)")
 _LEFTOVER_MARKUP = re.compile(
     r"<\s*(script|style|iframe|object|embed|svg|math|img|a|b|i|u|em|strong|span|p|div|br|font)"
     r"\b[^>]*>|</\s*[a-z][a-z0-9]*\s*>",
@@ -364,8 +367,33 @@ def _plain(fragment: str) -> str:
     return text
 
 
-def _clean_title(value: str) -> str:
-    title = collapse(_plain(value or ""))
+def _text(value: str, kind: str) -> str:
+    """Plain text of a feed's field that feedparser typed `kind`: a field in plain text (an
+    Atom text construct, an RSS title feedparser found no markup in, a JSON Feed title)
+    keeps what only looks like a tag ("List<String>", "the <marquee> element"), unless it
+    holds markup after all: a closing tag of HTML's, and no tag that is not HTML's, as
+    feedparser asks of an RSS field (generators write HTML into Atom's default type too).
+    Its entities are decoded either way: "AT&amp;T" escaped twice is still AT&T."""
+    if kind != "text/plain" or _looks_like_html(value):
+        return _plain(value)
+    return html_to_text(value.replace("<", "&lt;"))
+
+
+def _looks_like_html(value: str) -> bool:
+    if not _CLOSING_TAG.search(value):
+        return False
+    return all(name.lower() in HTML_TAGS for name in _TAG_NAME.findall(value))
+
+
+def _kind(raw: Any, key: str) -> str:
+    """feedparser's type of an entry's field (`title_detail` for "title")."""
+    detail = dict.get(raw, f"{key}_detail")
+    kind = detail.get("type") if isinstance(detail, dict) else None
+    return kind if isinstance(kind, str) else "text/html"
+
+
+def _clean_title(value: str, kind: str = "text/html") -> str:
+    title = collapse(_text(value or "", kind))
     return title if len(title) <= _MAX_TITLE else truncate(title, _MAX_TITLE - 1)
 
 
@@ -520,8 +548,9 @@ def _json_entry(
             break
     if not link:
         return None, f"item {name!r} has no usable http(s) url"
-    title = _clean_title(_json_text(item.get("title")))
-    summary = _plain(_json_text(item.get("summary")))
+    # JSON Feed's title and summary are plain text; content_html is HTML.
+    title = _clean_title(_json_text(item.get("title")), "text/plain")
+    summary = _text(_json_text(item.get("summary")), "text/plain")
     content = _plain(_json_text(item.get("content_html"))) or html_to_text(
         _json_text(item.get("content_text")).replace("<", "&lt;")
     )

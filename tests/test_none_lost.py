@@ -310,24 +310,27 @@ def _undated_feed(root: Path, base: str, titles: list[str]) -> None:
     )
 
 
-def test_a_feed_that_dates_nothing_sends_what_it_lists_new_not_its_archive(tmp_path, outlets):
+def test_a_feed_that_dates_nothing_sends_its_latest_not_its_archive(tmp_path, outlets):
     root, base = outlets
     archive = [f"Archived column n{n} on the harbour's history" for n in range(25)]
     _undated_feed(root, base, archive)
     path = write_config(tmp_path, base, feeds=FEEDS[:1])
+    config = digest.load_config(path)
+    assert config.fair_share == 10
     check = run_cli("check", "--config", str(path))
-    assert "25 entries, 25 outside the 72h window (25 undated: on a first run" in check.stdout
+    assert "25 entries, 15 outside the 72h window (15 undated: on a first run" in check.stdout
     first = run_cli("run", "-v", "--config", str(path))
     assert first.returncode == 0, first.stderr
-    assert "nothing new to deliver" in first.stdout + first.stderr
-    assert "25 of them undated on the feed's first fetch" in first.stderr
+    assert "25 entries, 10 new, 15 outside the 72h window; 15 of them undated" in first.stderr
+    with sqlite3.connect(config.storage) as db:
+        stored = {title for (title,) in db.execute("SELECT title FROM articles")}
+    assert stored == set(archive[:10])  # the top of the feed: its latest
 
     # Listed from now on: news, dated when first seen.
-    _undated_feed(root, base, ["Harbour ferry resumes-now after storm repairs", *archive])
-    config = digest.load_config(path)
+    _undated_feed(root, base, ["Council elects-new mayor after tied vote in Velden", *archive])
     second = digest.run(config)
     assert second.articles_new == 1
     assert second.digest is not None
     assert [item.headline for item in second.digest.items] == [
-        "Harbour ferry resumes-now after storm repairs"
+        "Council elects-new mayor after tied vote in Velden"
     ]

@@ -189,13 +189,14 @@ class WindowSplit:
 
     `within`: news by their date; an undated one keeps `published` None and is dated when
     first seen (now), unless its page gives a date. `outside`: dated before the window.
-    `backlog`: undated entries of the feed's first fetch: they were listed before digest
-    followed the feed, so they are taken to be no newer than the newest date it states (its
-    entries', or its own: RSS lastBuildDate, Atom updated), or the fetch when it states
-    none, and are not news. They get that date: before the window, they are `outside` like
-    the dated ones (a wider window brings them in); within it, they are `backlog`, never
-    sent. A feed that dates nothing so sends, from its second fetch on, the entries it
-    lists new, not its whole archive on the first.
+    `backlog`: undated entries of the feed's first fetch when the feed dates anything (its
+    entries, or itself: RSS lastBuildDate, Atom updated): they were listed before digest
+    followed the feed, so they are taken to be no newer than the newest date it states,
+    and are not news. They get that date: before the window, they are `outside` like the
+    dated ones (a wider window brings them in); within it, they are `backlog`, never sent.
+    A feed that dates nothing gives no such bound: on its first fetch its first
+    `undated_news` entries (a feed lists its newest first) are news, and the rest, dated at
+    the fetch, its backlog. So it does not send its whole archive when it is added.
     """
 
     within: tuple[FeedEntry, ...]
@@ -204,16 +205,19 @@ class WindowSplit:
 
 
 def split_by_window(
-    parsed: ParsedFeed, now: datetime, window: timedelta, first_fetch: bool
+    parsed: ParsedFeed, now: datetime, window: timedelta, first_fetch: bool, undated_news: int
 ) -> WindowSplit:
-    """`parsed`'s entries, fetched at `now`, against a window of `window` (see WindowSplit)."""
+    """`parsed`'s entries, fetched at `now`, against a window of `window` (see WindowSplit;
+    `undated_news`: the feed's fair share of items, `Config.fair_share`)."""
     oldest = now - window
-    newest = (parsed.newest or now) if first_fetch else None
+    newest = parsed.newest if first_fetch else None
     within: list[FeedEntry] = []
     outside: list[FeedEntry] = []
     backlog: list[FeedEntry] = []
-    for entry in parsed.entries:
-        if entry.published is None and newest is not None:
+    for index, entry in enumerate(parsed.entries):
+        if first_fetch and newest is None and index >= undated_news:
+            backlog.append(replace(entry, published=now))  # a feed that dates nothing
+        elif entry.published is None and newest is not None:
             entry = replace(entry, published=newest)
             (outside if newest < oldest else backlog).append(entry)
         elif entry.published is None or entry.published >= oldest:
@@ -316,8 +320,8 @@ def _report_window(config: Config, store: Store, window: _Window, new: list[NewA
             line += " (kept: a wider window brings them in)"
         if backlog:
             line += (
-                f"; {backlog} of them undated on the feed's first fetch, listed before digest "
-                "followed it: never sent"
+                f"; {backlog} of them undated on the feed's first fetch, taken to be listed "
+                "before digest followed it: never sent"
             )
         log.info("%s", line)
     return total
@@ -424,7 +428,7 @@ def _fresh_entries(
             window.listed[feed.name] = None
             continue
         first = not store.fetched_before(feed.url, feed.name)
-        split = split_by_window(listing, now, config.window, first)
+        split = split_by_window(listing, now, config.window, first, config.fair_share)
         window.listed[feed.name] = [entry.url for entry in listing.entries]
         for entry in split.within:
             listed = by_url.get(entry.url)

@@ -749,7 +749,7 @@ def check(config: Config) -> list[FeedCheck]:
             if isinstance(parsed, Skipped):
                 results.append(FeedCheck(feed.name, feed.url, False, parsed.reason))
                 continue
-            split = split_by_window(parsed, now, config.window, first_fetch=True)
+            split = split_by_window(parsed, now, config.window, True, config.fair_share)
             outside = len(split.outside) + len(split.backlog)
             entries = plural(len(parsed.entries), "entry", "entries")
             detail = f"{entries}, {outside} outside the {duration_text(config.window)} window"

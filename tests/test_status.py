@@ -466,3 +466,21 @@ def test_a_digest_sent_to_hundreds_is_one_short_line_of_status():
         "r80@example.org waiting (421 try later); r81@example.org waiting (421 try later); "
         "r82@example.org waiting (421 try later); 317 more waiting"
     )
+
+
+def test_status_names_a_feed_that_moved_until_the_config_says_so(tmp_path, site):
+    new_home = f"{site.base_url}/techwire/feed.xml"
+    site.overrides = {"/old/techwire.xml": respond(301, b"", "text/plain", Location=new_home)}
+    old_home = f"{site.base_url}/old/techwire.xml"
+    path = write_config(tmp_path, site.base_url, feeds=[("Techwire", old_home, "Technology")])
+    ran = run_cli("run", "--config", str(path))
+    assert ran.returncode == 0, ran.stderr
+    assert "moved permanently" in ran.stderr
+    shown = run_cli("status", "--config", str(path))
+    assert shown.returncode == 0, shown.stderr
+    assert f"  Techwire <{old_home}>: now <{new_home}>" in shown.stdout.splitlines()
+    listed = json.loads(run_cli("status", "--json", "--config", str(path)).stdout)
+    assert listed["moved_feeds"] == [{"name": "Techwire", "url": old_home, "moved_to": new_home}]
+
+    path.write_text(path.read_text().replace(old_home, new_home))
+    assert "moved feeds" not in run_cli("status", "--config", str(path)).stdout

@@ -56,6 +56,13 @@ class FailingFeed:
 
 
 @dataclass
+class MovedFeed:
+    name: str
+    url: str  # as configured
+    moved_to: str  # where a 301/308 sent it, and where runs fetch it
+
+
+@dataclass
 class Status:
     title: str
     config: str
@@ -67,6 +74,7 @@ class Status:
     failing_feeds: list[FailingFeed]
     waiting: int  # messages in the outbox not yet accepted
     pending: int = 0  # articles within the window not yet in a digest (held back or new)
+    moved_feeds: list[MovedFeed] = field(default_factory=list)
 
 
 def read_status(config: Config, *, limit: int = 10, now: datetime | None = None) -> Status:
@@ -74,6 +82,7 @@ def read_status(config: Config, *, limit: int = 10, now: datetime | None = None)
     # A feed taken out of the config fails no run any more: not listed as if it did.
     listed = {feed.url for feed in config.feeds}
     status.failing_feeds = [feed for feed in status.failing_feeds if feed.url in listed]
+    status.moved_feeds = [feed for feed in status.moved_feeds if feed.url in listed]
     return status
 
 
@@ -184,6 +193,13 @@ def _read(
                         row["next_attempt"] if health else None,
                         row["gone_since"] if health else None)
         )  # fmt: skip
+    if postgres or "moved_to" in _columns(db, "feeds"):
+        for row in db.execute(
+            f"SELECT name, url, moved_to FROM feeds WHERE moved_to IS NOT NULL {and_mine} "
+            "ORDER BY name",
+            of,
+        ).fetchall():
+            status.moved_feeds.append(MovedFeed(row["name"], row["url"], row["moved_to"]))
     status.waiting = db.execute(
         f"SELECT COUNT(*) FROM queued_messages WHERE status IN ('queued', 'sending') {and_mine}",
         of,
@@ -263,6 +279,10 @@ def format_status(status: Status) -> str:
             )  # fmt: skip
     else:
         lines.append("failing feeds: none")
+    if status.moved_feeds:
+        lines.append("moved feeds (301/308; fetched at the new address: update url in the config):")
+        for moved in status.moved_feeds:
+            lines.append(f"  {moved.name} <{moved.url}>: now <{moved.moved_to}>")
     return "\n".join(lines)
 
 

@@ -196,6 +196,12 @@ def test_extracted_french_wrapped_demo_page_keeps_every_paragraph(detector, expe
         (datetime(2026, 11, 22, tzinfo=UTC), datetime(2019, 1, 1, tzinfo=UTC), "feed"),
         (None, datetime(2026, 11, 22, 18, tzinfo=UTC), "page"),
         (datetime(2026, 11, 22, tzinfo=UTC), None, "feed"),
+        # A day without its time (read from /2026/11/20/live-updates) tells less than the
+        # feed's time, and would date a live page updated today three days back.
+        (datetime(2026, 11, 23, 8, 5, tzinfo=UTC), datetime(2026, 11, 20, tzinfo=UTC), "feed"),
+        (datetime(2026, 11, 23, 8, 5, tzinfo=UTC), datetime(2026, 11, 23, tzinfo=UTC), "feed"),
+        # Both days only: the page's, as before.
+        (datetime(2026, 11, 23, tzinfo=UTC), datetime(2026, 11, 21, tzinfo=UTC), "page"),
     ],
 )
 def test_the_page_date_wins_only_when_plausible(feed, page, expected):

@@ -334,3 +334,26 @@ def test_a_feed_that_dates_nothing_sends_its_latest_not_its_archive(tmp_path, ou
     assert [item.headline for item in second.digest.items] == [
         "Council elects-new mayor after tied vote in Velden"
     ]
+
+
+def test_a_live_page_dated_by_its_url_alone_is_news_while_its_feed_updates_it(tmp_path, outlets):
+    root, base = outlets
+    now = datetime.now(UTC).replace(microsecond=0)
+    started = now - timedelta(days=4)  # beyond the 72h window
+    slug = f"live/{started:%Y/%m/%d}/vaccine-live"
+    (root / "alpha" / "live" / f"{started:%Y/%m/%d}").mkdir(parents=True)
+    (root / "alpha" / f"{slug}.html").write_text(_page("alpha", "vaccine"), encoding="utf-8")
+    title, text = STORIES["vaccine"]
+    (root / "alpha" / "feed.xml").write_text(
+        f"<?xml version='1.0'?><rss version='2.0'><channel><title>Alpha</title><item>"
+        f"<title>Live: {title}</title><link>{base}/alpha/{slug}.html</link>"
+        f"<pubDate>{format_datetime(now - timedelta(hours=1))}</pubDate>"
+        f"<description>{text}</description></item></channel></rss>",
+        encoding="utf-8",
+    )
+    config = digest.load_config(write_config(tmp_path, base, feeds=FEEDS[:1]))
+    ran = digest.run(config)
+    assert ran.digest is not None
+    (item,) = ran.digest.items
+    assert item.headline == f"Live: {title}"
+    assert item.sources[0].published == now - timedelta(hours=1)  # the feed's time

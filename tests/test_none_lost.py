@@ -357,3 +357,51 @@ def test_a_live_page_dated_by_its_url_alone_is_news_while_its_feed_updates_it(tm
     (item,) = ran.digest.items
     assert item.headline == f"Live: {title}"
     assert item.sources[0].published == now - timedelta(hours=1)  # the feed's time
+
+
+SHELL = (
+    "<!doctype html><html lang=en><head><title>Mastodon</title></head><body>"
+    "<div id='mastodon' data-props='{}'></div><noscript><p>To use the Mastodon web "
+    "application, please enable JavaScript. Alternatively, try one of the native apps for "
+    "Mastodon for your platform.</p></noscript></body></html>"
+)
+POSTS = {
+    "tram": "The harbour tram vote passed 9-2! Construction starts in spring.",
+    "bakery": "Anyone know a good bakery near Lyon station? Asking for a friend.",
+    "storm": "Storm warning for the coast tonight: ferries to the islands cancelled.",
+}
+
+
+def _posts(root: Path, base: str, slugs: list[str]) -> None:
+    """A Mastodon account's feed: items without titles, each post's page the app's shell."""
+    (root / "alpha").mkdir(exist_ok=True)
+    items = ""
+    for slug in slugs:
+        (root / "alpha" / slug).write_text(SHELL, encoding="utf-8")
+        items += (
+            f"<item><link>{base}/alpha/{slug}</link><guid>{base}/alpha/{slug}</guid>"
+            f"<description>&lt;p&gt;{POSTS[slug]}&lt;/p&gt;</description></item>"
+        )
+    (root / "alpha" / "feed.xml").write_text(
+        f"<?xml version='1.0'?><rss version='2.0'><channel><title>Ana</title>{items}"
+        "</channel></rss>",
+        encoding="utf-8",
+    )
+
+
+def test_posts_whose_pages_are_an_apps_shell_keep_their_own_words(tmp_path, outlets):
+    root, base = outlets
+    _posts(root, base, ["tram", "bakery"])
+    config = digest.load_config(write_config(tmp_path, base, feeds=FEEDS[:1]))
+    first = digest.run(config)
+    assert first.digest is not None
+    # Two items, each headed by its post (an untitled entry's headline is its text).
+    headlines = sorted(item.headline for item in first.digest.items)
+    assert headlines == sorted([POSTS["bakery"], POSTS["tram"]])
+
+    # One post a run: no other page of the site to compare with, and still not the shell.
+    _posts(root, base, ["storm", "tram", "bakery"])
+    second = digest.run(config)
+    assert second.digest is not None and not second.digest.follow_ups
+    (item,) = second.digest.items
+    assert item.headline == POSTS["storm"]

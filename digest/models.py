@@ -75,10 +75,6 @@ class FeedEntry:
     content: str  # plain text of the full content the feed carries, or ""
     published: datetime | None
     author: str | None = None
-    # Its link is one page that other entries of its feed link to as well (a list of
-    # upcoming advisories, a changelog's anchors): `url` is that link with a fragment of
-    # this entry's own, and the page, which tells none of them alone, is not fetched.
-    shares_page: bool = False
 
 
 @dataclass(frozen=True)

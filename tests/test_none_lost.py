@@ -286,7 +286,7 @@ def test_entries_that_link_to_one_page_are_each_sent_once(tmp_path, outlet_site)
     assert second.digest is not None
     shown = {item.headline: item for item in second.digest.items}
     assert set(shown) == {STORIES["chess"][0], STORIES["rates"][0]}
-    assert shown[STORIES["chess"][0]].url == f"{page}#ADV-chess"
+    assert shown[STORIES["chess"][0]].url == f"{page}#entry-ADV-chess"
     # Each keeps its own text: the page tells none of them alone and is never fetched.
     assert shown[STORIES["chess"][0]].summary.startswith("Sixteen-year-old Mira Solberg")
     assert not [path for _, path, _ in site.requests if path.endswith("upcoming.html")]
@@ -294,9 +294,9 @@ def test_entries_that_link_to_one_page_are_each_sent_once(tmp_path, outlet_site)
     assert third.articles_new == 0 and third.digest is None
 
 
-def _undated_feed(root: Path, base: str, titles: list[str]) -> None:
-    """Alpha's feed of `titles`, newest first, with no date anywhere: not on its items, not
-    on itself."""
+def _undated_feed(root: Path, base: str, titles: list[str], built: str = "") -> None:
+    """Alpha's feed of `titles`, newest first, with no date on its items, and none on
+    itself unless `built` (its lastBuildDate)."""
     items = "".join(
         f"<item><title>{title}</title><link>{base}/alpha/{title.split()[2]}.html</link>"
         f"<description>{title}, in the words of the desk that wrote it.</description></item>"
@@ -304,16 +304,21 @@ def _undated_feed(root: Path, base: str, titles: list[str]) -> None:
     )
     (root / "alpha").mkdir(exist_ok=True)
     (root / "alpha" / "feed.xml").write_text(
-        f"<?xml version='1.0'?><rss version='2.0'><channel><title>Alpha</title>{items}"
-        "</channel></rss>",
+        f"<?xml version='1.0'?><rss version='2.0'><channel><title>Alpha</title>"
+        f"{f'<lastBuildDate>{built}</lastBuildDate>' if built else ''}{items}</channel></rss>",
         encoding="utf-8",
     )
 
 
-def test_a_feed_that_dates_nothing_sends_its_latest_not_its_archive(tmp_path, outlets):
+@pytest.mark.parametrize("built_hours_ago", [None, 1], ids=["no date", "built an hour ago"])
+def test_a_feed_that_dates_no_entry_sends_its_latest_not_its_archive(
+    tmp_path, outlets, built_hours_ago
+):
     root, base = outlets
+    now = datetime.now(UTC)
+    built = format_datetime(now - timedelta(hours=built_hours_ago)) if built_hours_ago else ""
     archive = [f"Archived column n{n} on the harbour's history" for n in range(25)]
-    _undated_feed(root, base, archive)
+    _undated_feed(root, base, archive, built)
     path = write_config(tmp_path, base, feeds=FEEDS[:1])
     config = digest.load_config(path)
     assert config.fair_share == 10
@@ -327,7 +332,8 @@ def test_a_feed_that_dates_nothing_sends_its_latest_not_its_archive(tmp_path, ou
     assert stored == set(archive[:10])  # the top of the feed: its latest
 
     # Listed from now on: news, dated when first seen.
-    _undated_feed(root, base, ["Council elects-new mayor after tied vote in Velden", *archive])
+    _undated_feed(root, base, ["Council elects-new mayor after tied vote in Velden", *archive],
+                  built)  # fmt: skip
     second = digest.run(config)
     assert second.articles_new == 1
     assert second.digest is not None
@@ -405,3 +411,31 @@ def test_posts_whose_pages_are_an_apps_shell_keep_their_own_words(tmp_path, outl
     assert second.digest is not None and not second.digest.follow_ups
     (item,) = second.digest.items
     assert item.headline == POSTS["storm"]
+
+
+def test_entries_on_one_page_kept_outside_the_window_come_in_each_with_its_own_text(
+    tmp_path, outlet_site
+):
+    root, site = outlet_site
+    now = datetime.now(UTC).replace(microsecond=0)
+    _one_page_feed(root, site.base_url, ["chess", "rates"], now - timedelta(days=5))
+    path = write_config(tmp_path, site.base_url, feeds=FEEDS[:1])
+    first = digest.run(digest.load_config(path))
+    assert first.digest is None  # both kept: dated before the 72h window
+
+    path.write_text(path.read_text().replace("window: 72h", "window: 240h"))
+    site.requests.clear()
+    second = digest.run(digest.load_config(path))
+    assert second.digest is not None
+    assert sorted(item.headline for item in second.digest.items) == sorted(
+        [STORIES["chess"][0], STORIES["rates"][0]]
+    )
+    assert not [path for _, path, _ in site.requests if path.endswith("upcoming.html")]
+
+
+def test_a_feed_built_before_the_window_sends_none_of_its_undated_entries(tmp_path, outlets):
+    root, base = outlets
+    built = format_datetime(datetime.now(UTC) - timedelta(days=10))
+    _undated_feed(root, base, ["Harbour fete-old planned for the summer"], built)
+    ran = digest.run(digest.load_config(write_config(tmp_path, base, feeds=FEEDS[:1])))
+    assert ran.articles_new == 0 and ran.digest is None

@@ -9,7 +9,7 @@ import pytest
 from conftest import SHARED_DATA
 
 from digest.errors import FeedError
-from digest.feeds._parse import parse_feed
+from digest.feeds._parse import parse_feed, shares_page
 
 SHARED_FEEDS = SHARED_DATA / "feeds"
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -137,14 +137,14 @@ def test_entries_sharing_an_id_or_a_link_each_keep_an_address_of_their_own():
     assert urls == {
         "Episode 2": "https://n.example/ep2",
         "Episode 1": "https://n.example/ep1",
-        "Advisory 7": "https://n.example/upcoming/#ZDI-CAN-7",
-        "Advisory 6": "https://n.example/upcoming/#ZDI%20CAN/6%3F",
+        "Advisory 7": "https://n.example/upcoming/#entry-ZDI-CAN-7",
+        "Advisory 6": "https://n.example/upcoming/#entry-ZDI%20CAN/6%3F",
         "Release 4.2": "https://n.example/log.html#v4-2",
         "Release 4.1": "https://n.example/log.html#v4-1",
-        "Fix A": "https://n.example/fixes#" + hashlib.sha1(b"a" * 70).hexdigest()[:16],
-        "Fix B": "https://n.example/fixes#b",
+        "Fix A": "https://n.example/fixes#entry-" + hashlib.sha1(b"a" * 70).hexdigest()[:16],
+        "Fix B": "https://n.example/fixes#entry-b",
     }
-    shared = {entry.title for entry in parsed.entries if entry.shares_page}
+    shared = {entry.title for entry in parsed.entries if shares_page(entry)}
     assert shared == set(urls) - {"Episode 1", "Episode 2"}
 
 
@@ -545,6 +545,17 @@ def test_fields_in_plain_text_keep_what_only_looks_like_a_tag():
         "Breaking news",
         "Quiet",
     ]
+    # Markup written as text all the same, escaped once or twice, is read as markup.
+    atom = b"""<?xml version='1.0'?><feed xmlns='http://www.w3.org/2005/Atom'><title>F</title>
+    <entry><title>Twice &amp;lt;b&amp;gt;escaped&amp;lt;/b&amp;gt; &amp;lt;script&amp;gt;x()
+      &amp;lt;/script&amp;gt;title</title><link href='https://n.example/9'/>
+      <summary>&lt;p class=MsoNormal&gt;Word's markup&lt;o:p&gt;&lt;/o:p&gt;&lt;/p&gt;</summary>
+    </entry>
+    <entry><title>Breaking&lt;br/&gt;Storm</title><link href='https://n.example/10'/></entry>
+    </feed>"""
+    entries = parse(atom).entries
+    assert [entry.title for entry in entries] == ["Twice escaped title", "Breaking Storm"]
+    assert entries[0].summary == "Word's markup"
     feed = json_feed(
         {"id": "1", "url": "/8", "title": "Kotlin: List<String> vs MutableList<String>",
          "summary": "Which <T> to pick"},

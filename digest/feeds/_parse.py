@@ -17,7 +17,6 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import feedparser
-from lxml.html.defs import tags as HTML_TAGS
 
 from ..errors import FeedError
 from ..models import FeedEntry, FetchResult, Skipped
@@ -350,8 +349,7 @@ def _unmangled(link: str, feed_url: str) -> str:
 
 # Markup left in text that was already decoded once: the publisher escaped its HTML twice
 # ("&amp;lt;b&amp;gt;"). Read as text it would show tags, or a <script>, to the reader.
-_CLOSING_TAG = re.compile(r"</\s*[A-Za-z][A-Za-z0-9]*\s*>")
-_TAG_NAME = re.compile(r"</?\s*([A-Za-z][A-Za-z0-9]*)")
+_MARKUP_IN_TEXT = re.compile(r"</\s*[a-z][a-z0-9]*\s*>|<\s*(?:br|hr|img|wbr)\b[^>]*>", re.I)
 _LEFTOVER_MARKUP = re.compile(
     r"<\s*(script|style|iframe|object|embed|svg|math|img|a|b|i|u|em|strong|span|p|div|br|font)"
     r"\b[^>]*>|</\s*[a-z][a-z0-9]*\s*>",
@@ -370,19 +368,15 @@ def _plain(fragment: str) -> str:
 def _text(value: str, kind: str) -> str:
     """Plain text of a feed's field that feedparser typed `kind`: a field in plain text (an
     Atom text construct, an RSS title feedparser found no markup in, a JSON Feed title)
-    keeps what only looks like a tag ("List<String>", "the <marquee> element"), unless it
-    holds markup after all: a closing tag of HTML's, and no tag that is not HTML's, as
-    feedparser asks of an RSS field (generators write HTML into Atom's default type too).
-    Its entities are decoded either way: "AT&amp;T" escaped twice is still AT&T."""
-    if kind != "text/plain" or _looks_like_html(value):
-        return _plain(value)
-    return html_to_text(value.replace("<", "&lt;"))
-
-
-def _looks_like_html(value: str) -> bool:
-    if not _CLOSING_TAG.search(value):
-        return False
-    return all(name.lower() in HTML_TAGS for name in _TAG_NAME.findall(value))
+    keeps what only looks like a tag ("List<Object>", "the <marquee> element"), unless,
+    its entities decoded, it holds markup after all (a closing tag, or "<br>" or "<img>",
+    which have none): generators write HTML into Atom's default type too, escaped once or
+    twice. Entities are decoded either way: "AT&amp;T" escaped twice is still AT&T."""
+    if kind == "text/plain":
+        text = html_to_text(value.replace("<", "&lt;"))
+        if not _MARKUP_IN_TEXT.search(text):
+            return text
+    return _plain(value)
 
 
 def _kind(raw: Any, key: str) -> str:
@@ -618,17 +612,27 @@ def _json_author(value: Any) -> str | None:
     return None
 
 
+def shares_page(entry: FeedEntry) -> bool:
+    """Whether the entry's link is one page that other entries of its feed link to as well
+    (a list of upcoming advisories, a changelog's anchors): its URL is then that link with
+    a fragment of the entry's own (`_Entries.distinct`), and the page, which tells none of
+    them alone, is not fetched. Read off the entry itself, so it holds for an entry the
+    state kept too."""
+    return canonical_url(entry.link) != entry.url
+
+
 # An id longer than this becomes a digest of itself in a fragment (see _fragment_of).
 _FRAGMENT_MAX = 64
 
 
 def _fragment_of(guid: str, hashed: bool = False) -> str:
-    """A URL fragment for an entry's id: the id itself, percent-encoded, when short and
-    readable ("ZDI-CAN-22550"), else 16 hex digits of its SHA-1."""
+    """A URL fragment for an entry's id: "entry-" and the id, percent-encoded, when short
+    and readable ("entry-ZDI-CAN-22550"), else 16 hex digits of its SHA-1. The prefix keeps
+    it apart from a page's own anchors, which a later entry of the feed may link to."""
     fragment = quote(guid, safe="-._~:@/")
     if hashed or not guid or len(fragment) > _FRAGMENT_MAX:
-        return hashlib.sha1(guid.encode("utf-8")).hexdigest()[:16]
-    return fragment
+        fragment = hashlib.sha1(guid.encode("utf-8")).hexdigest()[:16]
+    return f"entry-{fragment}"
 
 
 class _Entries:
@@ -684,7 +688,7 @@ class _Entries:
             if url in taken:  # an id written as another entry's anchor: its digest then
                 url = f"{entry.url}#{_fragment_of(entry.guid, hashed=True)}"
             taken.add(url)
-            result.append(replace(entry, url=url, shares_page=True))
+            result.append(replace(entry, url=url))
         return tuple(result)
 
     def skipped(self) -> tuple[Skipped, ...]:

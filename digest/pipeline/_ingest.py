@@ -31,6 +31,7 @@ from ..feeds import (
     next_attempt,
     origin_of,
     parse_fetched,
+    shares_page,
     until_text,
     waiting_reason,
 )
@@ -194,14 +195,15 @@ class WindowSplit:
 
     `within`: news by their date; an undated one keeps `published` None and is dated when
     first seen (now), unless its page gives a date. `outside`: dated before the window.
-    `backlog`: undated entries of the feed's first fetch when the feed dates anything (its
-    entries, or itself: RSS lastBuildDate, Atom updated): they were listed before digest
-    followed the feed, so they are taken to be no newer than the newest date it states,
-    and are not news. They get that date: before the window, they are `outside` like the
-    dated ones (a wider window brings them in); within it, they are `backlog`, never sent.
-    A feed that dates nothing gives no such bound: on its first fetch its first
-    `undated_news` entries (a feed lists its newest first) are news, and the rest, dated at
-    the fetch, its backlog. So it does not send its whole archive when it is added.
+    `backlog`: undated entries of the feed's first fetch when the feed dates some of its
+    entries: they were listed before digest followed the feed, so they are taken to be no
+    newer than the newest date it states (its entries', or its own: RSS lastBuildDate, Atom
+    updated), and are not news. They get that date: before the window, they are `outside`
+    like the dated ones (a wider window brings them in); within it, `backlog`, never sent.
+    A feed that dates none of its entries tells no such order: on its first fetch, unless
+    its own date is before the window, its first `undated_news` entries (a feed lists its
+    newest first) are news and the rest its backlog. Added to a digest, it sends its
+    latest, not its whole archive, nor nothing.
     """
 
     within: tuple[FeedEntry, ...]
@@ -216,12 +218,14 @@ def split_by_window(
     `undated_news`: the feed's fair share of items, `Config.fair_share`)."""
     oldest = now - window
     newest = parsed.newest if first_fetch else None
+    if newest is not None and newest >= oldest and not any(e.published for e in parsed.entries):
+        newest = None  # the feed dates itself only: no bound on its entries
     within: list[FeedEntry] = []
     outside: list[FeedEntry] = []
     backlog: list[FeedEntry] = []
     for index, entry in enumerate(parsed.entries):
-        if first_fetch and newest is None and index >= undated_news:
-            backlog.append(replace(entry, published=now))  # a feed that dates nothing
+        if first_fetch and newest is None and entry.published is None and index >= undated_news:
+            backlog.append(replace(entry, published=parsed.newest or now))
         elif entry.published is None and newest is not None:
             entry = replace(entry, published=newest)
             (outside if newest < oldest else backlog).append(entry)
@@ -575,13 +579,13 @@ def _within_page_bound(
     newer entries that take that run's bound, so an entry left for later would be lost or
     starved until it left the window, while the feed's text keeps it in the digest now.
     An entry whose page other entries of its feed link to as well keeps the feed's text
-    too: that page tells none of them alone (`FeedEntry.shares_page`).
+    too: that page tells none of them alone (`shares_page`).
     """
     feeds = {feed.name: feed for feed in config.feeds}
     by_feed: dict[str, list[FeedEntry]] = defaultdict(list)
     for entry in entries:
         paged = feeds[entry.feed].fetches_pages(config.fetch)  # feeds[].pages, fetch.pages
-        if paged and not entry.shares_page and urlsplit(entry.link).scheme in PAGE_SCHEMES:
+        if paged and not shares_page(entry) and urlsplit(entry.link).scheme in PAGE_SCHEMES:
             by_feed[entry.feed].append(entry)
     fetched: set[str] = set()
     for name, candidates in by_feed.items():

@@ -565,3 +565,22 @@ def test_fields_in_plain_text_keep_what_only_looks_like_a_tag():
         "Kotlin: List<String> vs MutableList<String>",
         "Which <T> to pick",
     )
+
+
+def test_an_untitled_entry_is_headed_by_its_first_sentence_cut_at_a_word():
+    post = (
+        "Mount Tarel erupted at dawn, sending a column of ash eight kilometres into the sky "
+        "over the valley and the villages below it. Aviation authorities closed the airspace."
+    )
+    rss = (
+        "<?xml version='1.0'?><rss version='2.0'><channel><title>T</title>"
+        f"<item><link>https://n.example/1</link><description>{post}</description></item>"
+        "<item><link>https://n.example/2</link><description>The tram vote passed 9-2! Work "
+        "starts in spring.</description></item></channel></rss>"
+    )
+    titles = [entry.title for entry in parse(rss.encode()).entries]
+    assert titles == [
+        "Mount Tarel erupted at dawn, sending a column of ash eight kilometres into the sky "
+        "over the valley and the villages…",
+        "The tram vote passed 9-2!",
+    ]

@@ -20,7 +20,7 @@ import feedparser
 
 from ..errors import FeedError
 from ..models import FeedEntry, FetchResult, Skipped
-from ..text import collapse, html_to_text, plural, printable, truncate
+from ..text import collapse, html_to_text, plural, printable, split_sentences, truncate
 from ._dates import NUMERIC_DATE, DateReader, century_fixed, not_in_future
 from ._urls import canonical_url, usable_link
 
@@ -392,8 +392,11 @@ def _clean_title(value: str, kind: str = "text/html") -> str:
 
 
 def _title_from_text(text: str) -> str:
-    first = text.split("\n", 1)[0]
-    return _clean_title(first[:120])
+    """A headline for an entry without one (a microblog post): its first sentence, cut at
+    a word with an ellipsis past _DERIVED_TITLE characters."""
+    paragraph = text.split("\n", 1)[0]
+    first = next(iter(split_sentences(paragraph)), paragraph)
+    return collapse(truncate(first, _DERIVED_TITLE))
 
 
 def _entry_date(raw: Any, dates: DateReader) -> datetime | None:
@@ -621,6 +624,8 @@ def shares_page(entry: FeedEntry) -> bool:
     return canonical_url(entry.link) != entry.url
 
 
+# The longest headline made of an untitled entry's text (`_title_from_text`).
+_DERIVED_TITLE = 120
 # An id longer than this becomes a digest of itself in a fragment (see _fragment_of).
 _FRAGMENT_MAX = 64
 

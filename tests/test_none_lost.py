@@ -442,28 +442,3 @@ def test_a_feed_built_before_the_window_sends_none_of_its_undated_entries(tmp_pa
     _undated_feed(root, base, ["Harbour fete-old planned for the summer"], built)
     ran = digest.run(digest.load_config(write_config(tmp_path, base, feeds=FEEDS[:1])))
     assert ran.articles_new == 0 and ran.digest is None
-
-
-def test_a_feed_of_one_entry_at_a_time_under_one_link_sends_each(tmp_path, outlet_site):
-    root, site = outlet_site
-    now = datetime.now(UTC).replace(microsecond=0)
-    page = _one_page_feed(root, site.base_url, ["vaccine"], now - timedelta(hours=2))
-    config = digest.load_config(write_config(tmp_path, site.base_url, feeds=FEEDS[:1]))
-    assert digest.run(config).digest is not None
-
-    # The next advisory replaces it, under the same link: another entry, not the first.
-    _one_page_feed(root, site.base_url, ["chess"], now)
-    second = digest.run(config)
-    assert second.digest is not None
-    (item,) = second.digest.items
-    assert (item.headline, item.url) == (STORIES["chess"][0], f"{page}#entry-ADV-chess")
-    assert digest.run(config).articles_new == 0
-
-    # The same entry under a new id (a feed that makes them up each time) is not news: a
-    # copy of the story sent, it joins it unsent.
-    (root / "alpha" / "feed.xml").write_text(
-        (root / "alpha" / "feed.xml").read_text().replace("ADV-chess", "ADV-7f3a"),
-        encoding="utf-8",
-    )
-    assert digest.run(config).digest is None
-    assert _statuses(config)[f"{page}#entry-ADV-7f3a"] == "joined"

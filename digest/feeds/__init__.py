@@ -6,7 +6,7 @@ What other stages may use; the modules beside this one are internal."""
 from ._fetch import FEED_ACCEPT, PAGE_ACCEPT, Fetcher, FetchRequest, decode_body, origin_of
 from ._health import failing_for, next_attempt, until_text, waiting_reason
 from ._opml import add_feed, export_opml, import_opml, remove_feed
-from ._parse import ParsedFeed, parse_fetched, shares_page, with_own_address
+from ._parse import ParsedFeed, parse_fetched, shares_page
 from ._robots import disallowed
 from ._urls import host_of
 
@@ -30,5 +30,4 @@ __all__ = [
     "shares_page",
     "until_text",
     "waiting_reason",
-    "with_own_address",
 ]

@@ -624,17 +624,6 @@ def shares_page(entry: FeedEntry) -> bool:
     return canonical_url(entry.link) != entry.url
 
 
-def with_own_address(entry: FeedEntry) -> FeedEntry:
-    """`entry` under a URL of its own: its link with a fragment made of its id, as
-    `_Entries.distinct` gives entries that share a link in one fetch. For a link the state
-    holds for another entry of the feed (`Store.reused_links`). A fragment that routes a
-    single-page site ("#!/story/12") is the page: such an entry is left as it is."""
-    base, _, fragment = entry.url.partition("#")
-    if fragment.startswith(("!", "/")):
-        return entry
-    return replace(entry, url=f"{base}#{_fragment_of(entry.guid)}")
-
-
 # The longest headline made of an untitled entry's text (`_title_from_text`).
 _DERIVED_TITLE = 120
 # An id longer than this becomes a digest of itself in a fragment (see _fragment_of).

@@ -34,7 +34,6 @@ from ..feeds import (
     shares_page,
     until_text,
     waiting_reason,
-    with_own_address,
 )
 from ..models import CleanedText, ExtractedPage, FeedEntry, FeedState, FetchResult, Skipped
 from ..pages import LanguageDetector, article_language, decide, repeated_blocks, site_memories
@@ -264,10 +263,6 @@ def _with_kept(
     ones the window covers now (widened since, or dated ahead), with when those were first
     seen. Entries listed outside the window are kept (no page fetched): stored before the
     feeds' validators are, so that a 304 later cannot lose them."""
-    # A link the feed listed before for another entry (one entry at a time under one link):
-    # this one gets an address of its own, else it would be taken for the first.
-    reused = store.reused_links(entries)
-    entries = [with_own_address(e) if e.url in reused else e for e in entries]
     known = store.known([*entries, *window.outside.values()])
     # A URL another feed listed earlier under a date before the window is news when this
     # feed dates it within the window: the first listing, by any feed (an aggregator, or a

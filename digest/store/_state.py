@@ -229,24 +229,6 @@ class Store(DeliveryLog, FeedHealthRecords, TermStore, ArticlePool):
                         found.update(moved.get((feed, guid, title), ()))
         return found
 
-    def reused_links(self, entries: Iterable[FeedEntry]) -> set[str]:
-        """Canonical URLs of `entries` that the store holds for another entry of the same
-        feed: one with another guid and another title. A feed that lists one entry at a
-        time under one link (the latest advisory, the latest episode) lists a new one so."""
-        listed = {e.url: e for e in entries}
-        reused: set[str] = set()
-        for table in ("articles", "kept_entries"):
-            for chunk, marks in in_chunks(listed):
-                for url, feed, guid, title in self.db.execute(
-                    f"SELECT url, feed, guid, title FROM {table} WHERE digest = ? "
-                    f"AND url IN ({marks})",
-                    (self.digest, *chunk),
-                ):
-                    entry = listed[url]
-                    if entry.feed == feed and entry.guid != guid and entry.title != title:
-                        reused.add(url)
-        return reused
-
     def fetched_before(self, url: str, name: str) -> bool:
         """Whether the feed was read before: a successful fetch recorded, or anything of it
         stored. On its first fetch, its undated entries are its backlog."""

@@ -567,7 +567,7 @@ def test_fields_in_plain_text_keep_what_only_looks_like_a_tag():
     )
 
 
-def test_an_untitled_entry_is_headed_by_its_first_sentence_cut_at_a_word():
+def test_an_untitled_entry_is_headed_by_its_first_sentences_cut_at_a_word():
     post = (
         "Mount Tarel erupted at dawn, sending a column of ash eight kilometres into the sky "
         "over the valley and the villages below it. Aviation authorities closed the airspace."
@@ -575,12 +575,16 @@ def test_an_untitled_entry_is_headed_by_its_first_sentence_cut_at_a_word():
     rss = (
         "<?xml version='1.0'?><rss version='2.0'><channel><title>T</title>"
         f"<item><link>https://n.example/1</link><description>{post}</description></item>"
-        "<item><link>https://n.example/2</link><description>The tram vote passed 9-2! Work "
-        "starts in spring.</description></item></channel></rss>"
+        "<item><link>https://n.example/2</link><description>Wow! The tram vote passed 9-2! "
+        "Work starts in spring.</description></item>"
+        "<item><link>https://n.example/3</link><description>Am 4. Dezember beginnt der Umbau "
+        "des Bahnhofs. Die Arbeiten am Gleis sieben und am Vorplatz dauern nach Angaben der "
+        "Stadt zwei Jahre.</description></item></channel></rss>"
     )
     titles = [entry.title for entry in parse(rss.encode()).entries]
     assert titles == [
         "Mount Tarel erupted at dawn, sending a column of ash eight kilometres into the sky "
         "over the valley and the villages…",
-        "The tram vote passed 9-2!",
+        "Wow! The tram vote passed 9-2! Work starts in spring.",
+        "Am 4. Dezember beginnt der Umbau des Bahnhofs.",
     ]

@@ -392,11 +392,20 @@ def _clean_title(value: str, kind: str = "text/html") -> str:
 
 
 def _title_from_text(text: str) -> str:
-    """A headline for an entry without one (a microblog post): its first sentence, cut at
-    a word with an ellipsis past _DERIVED_TITLE characters."""
-    paragraph = text.split("\n", 1)[0]
-    first = next(iter(split_sentences(paragraph)), paragraph)
-    return collapse(truncate(first, _DERIVED_TITLE))
+    """A headline for an entry without one (a microblog post): its first sentences, as
+    many whole ones as fit in _DERIVED_TITLE characters. When those are under a quarter of
+    that ("Wow!", "Am 4." before "Dezember", an abbreviation taken for an end), the text
+    itself, cut at a word with an ellipsis."""
+    paragraph = collapse(text.split("\n", 1)[0])
+    title = ""
+    for sentence in split_sentences(paragraph):
+        longer = f"{title} {sentence}".strip()
+        if len(longer) > _DERIVED_TITLE:
+            break
+        title = longer
+    if len(title) * 4 < _DERIVED_TITLE:
+        title = truncate(paragraph, _DERIVED_TITLE)
+    return title
 
 
 def _entry_date(raw: Any, dates: DateReader) -> datetime | None:

@@ -338,3 +338,19 @@ def test_a_quotation_in_another_language_ending_the_article_stays(detector):
     motto = "See you at the river, and bring your friends!"
     result = clean_blocks(blocks(*german, motto), detector)
     assert [b.text for b in result.kept] == [*german, motto]
+
+
+def test_a_short_page_that_says_more_than_the_feed_is_the_text_in_any_words():
+    from digest.models import CleanedText, FeedEntry
+    from digest.pages import LanguageDetector
+    from digest.pipeline._ingest import _article
+
+    entry = FeedEntry(
+        feed="Stadt", guid="1", link="https://n.example/1", url="https://n.example/1",
+        title="Stadtwerk erhöht Strompreis", summary="", content="", published=NOW,
+    )  # fmt: skip
+    # Not one word of the title as written: the page inflects them.
+    text = "Die Stadtwerke erhöhen ab Januar den Preis für Strom um zwölf Prozent."
+    cleaned = CleanedText(text, "de", (), ())
+    article = _article(entry, None, cleaned, LanguageDetector(), NOW)
+    assert (article.text, article.text_source) == (text, "page")

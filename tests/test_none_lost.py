@@ -404,6 +404,7 @@ def test_posts_whose_pages_are_an_apps_shell_keep_their_own_words(tmp_path, outl
     # Two items, each headed by its post (an untitled entry's headline is its text).
     headlines = sorted(item.headline for item in first.digest.items)
     assert headlines == sorted([POSTS["bakery"], POSTS["tram"]])
+    assert not [item for item in first.digest.items if "JavaScript" in item.summary]
 
     # One post a run: no other page of the site to compare with, and still not the shell.
     _posts(root, base, ["storm", "tram", "bakery"])
@@ -411,6 +412,10 @@ def test_posts_whose_pages_are_an_apps_shell_keep_their_own_words(tmp_path, outl
     assert second.digest is not None and not second.digest.follow_ups
     (item,) = second.digest.items
     assert item.headline == POSTS["storm"]
+    assert "JavaScript" not in item.summary
+    with sqlite3.connect(config.storage) as db:
+        texts = [text for (text,) in db.execute("SELECT text FROM articles")]
+    assert sorted(texts) == sorted(POSTS.values())
 
 
 def test_entries_on_one_page_kept_outside_the_window_come_in_each_with_its_own_text(

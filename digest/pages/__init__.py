@@ -5,6 +5,7 @@ What other stages may use; the modules beside this one are internal."""
 from ._clean import (
     LanguageDetector,
     ScoredBlocks,
+    SiteMemory,
     block_fingerprints,
     clean_page,
     decide,
@@ -18,6 +19,7 @@ from ._language import article_language
 __all__ = [
     "LanguageDetector",
     "ScoredBlocks",
+    "SiteMemory",
     "article_language",
     "block_fingerprints",
     "clean_page",

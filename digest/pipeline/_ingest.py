@@ -35,8 +35,23 @@ from ..feeds import (
     until_text,
     waiting_reason,
 )
-from ..models import CleanedText, ExtractedPage, FeedEntry, FeedState, FetchResult, Skipped
-from ..pages import LanguageDetector, article_language, decide, repeated_blocks, site_memories
+from ..models import (
+    CleanedText,
+    ExtractedPage,
+    FeedEntry,
+    FeedState,
+    FetchResult,
+    RemovedBlock,
+    Skipped,
+)
+from ..pages import (
+    LanguageDetector,
+    SiteMemory,
+    article_language,
+    decide,
+    repeated_blocks,
+    site_memories,
+)
 from ..store import NewArticle, Store
 from ..text import duration_text
 from . import _progress
@@ -55,10 +70,6 @@ log = logging.getLogger("digest")
 # Page text shorter than this is a teaser, a paywall stub or an extraction miss; the feed's
 # own content is used instead when it is longer.
 MIN_PAGE_TEXT = 300
-# Words of a short page and its entry (`_tells_of`); a "word" longer than the second is a
-# run of a script written without spaces.
-_WORD = re.compile(r"[^\W\d_]{4,}")
-_SPACED_WORD_MAX = 24
 # With `workers: auto`, feeds are parsed in the worker processes from this many due feeds
 # on: below it, starting the workers (each imports the page extractor, about a second)
 # costs more than parsing a few feeds here saves.
@@ -164,11 +175,10 @@ def ingest(
     with timer.stage("store") as timing:
         if entries:
             detector = LanguageDetector()  # for texts whose page gave no language
-            shells = _shells(entries, cleaned)
             new = [
                 _article(
                     entry, works[entry.url].page if entry.url in works else None,
-                    None if entry.url in shells else cleaned.get(entry.url), detector, now,
+                    cleaned.get(entry.url), detector, now,
                 )
                 for entry in entries
             ]  # fmt: skip
@@ -704,8 +714,27 @@ def _clean_pages(store: Store, works: dict[str, PageWork], now: datetime) -> dic
                 assert work.scored is not None and work.cleaned is not None, "extracted pages"
                 repeated = repeated_blocks(work.prints, memories[url])
                 cleaned[url] = decide(work.scored, repeated) if repeated else work.cleaned
+                if _is_shell(work, memories[url], cleaned[url]):
+                    cleaned[url] = _without_text(cleaned[url])
             store.remember_blocks(host, prints, now)
     return cleaned
+
+
+def _is_shell(work: PageWork, memory: SiteMemory, cleaned: CleanedText) -> bool:
+    """Whether a page is its site's shell, not an article: its text is short (under
+    MIN_PAGE_TEXT) and every block of it is on other pages of the site, in this run or
+    earlier ones (a JavaScript app's "please enable JavaScript", a consent or login wall).
+    Such text would stand in for each post's own words and make its posts one story. A
+    long page seen whole before is an article published again (`repeated_blocks`)."""
+    if not 0 < len(cleaned.text) < MIN_PAGE_TEXT or not work.prints:
+        return False
+    return all(any(fp in memory.seen for fp in block) for block in work.prints)
+
+
+def _without_text(cleaned: CleanedText) -> CleanedText:
+    """`cleaned` with its blocks removed as repeated on the site: the feed's text stands."""
+    shell = tuple(RemovedBlock(block.text, "repeated-on-site") for block in cleaned.kept)
+    return replace(cleaned, text="", kept=(), removed=(*cleaned.removed, *shell))
 
 
 def publication_date(
@@ -737,30 +766,6 @@ def _day_only(moment: datetime) -> bool:
     return moment.astimezone(UTC).time() == time(0, 0)
 
 
-def _shells(entries: Sequence[FeedEntry], cleaned: dict[str, CleanedText]) -> set[str]:
-    """URLs whose page text is the site's shell, not their article: short (under
-    MIN_PAGE_TEXT) and the very text of another page of the same site in this run (a
-    JavaScript app's "please enable JavaScript", a consent or login wall). Each keeps its
-    feed's text: several posts would otherwise be one story, told in the shell's words."""
-    pages: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for entry in entries:
-        page = cleaned.get(entry.url)
-        if page is not None and 0 < len(page.text) < MIN_PAGE_TEXT:
-            pages[(host_of(entry.link), page.text)].append(entry.url)
-    return {url for urls in pages.values() if len(urls) > 1 for url in urls}
-
-
-def _tells_of(page_text: str, entry: FeedEntry, feed_text: str) -> bool:
-    """Whether a short page's text is about its entry: it shares a word (of four letters or
-    more) with the entry's title or feed text. A JavaScript shell, a consent wall or an
-    error page shares none with the post it stands in for. Where words are not spaced
-    (Chinese, Japanese, Thai), or the entry gives no words, the page is trusted."""
-    told = {word.lower() for word in _WORD.findall(f"{entry.title} {feed_text}")}
-    if not told or any(len(word) > _SPACED_WORD_MAX for word in told):
-        return True
-    return any(word.lower() in told for word in _WORD.findall(page_text))
-
-
 def _article(
     entry: FeedEntry,
     page: ExtractedPage | None,
@@ -769,10 +774,7 @@ def _article(
     now: datetime,
 ) -> NewArticle:
     feed_text = entry.content if len(entry.content) > len(entry.summary) else entry.summary
-    if cleaned and (
-        len(cleaned.text) >= MIN_PAGE_TEXT
-        or (len(cleaned.text) >= len(feed_text) and _tells_of(cleaned.text, entry, feed_text))
-    ):
+    if cleaned and (len(cleaned.text) >= MIN_PAGE_TEXT or len(cleaned.text) >= len(feed_text)):
         text, source = cleaned.text, "page"
     elif entry.content:
         text, source = entry.content, "feed-content"

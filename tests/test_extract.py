@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -305,3 +306,20 @@ def test_a_page_s_og_url_is_one_plain_token():
     assert flipped.canonical_url == "https://bank.example/%E2%80%AEgpj.exe%20more"
     csi = extract_page(page("https://bank.example/a\x9b1A"), "https://x.example/a")
     assert csi.canonical_url is None
+
+
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [
+        ("2026-12-04T08:30:00+0100", datetime(2026, 12, 4, 7, 30, tzinfo=UTC)),
+        ("2026-12-04T08:30:00", datetime(2026, 12, 4, 8, 30, tzinfo=UTC)),
+        # A day: without a time, or at midnight where the page is (a CMS's bare day).
+        ("2026-12-04", datetime(2026, 12, 4, tzinfo=UTC)),
+        ("2026-12-04T00:00:00", datetime(2026, 12, 4, tzinfo=UTC)),
+        ("2026-12-04T00:00:00+0100", datetime(2026, 12, 4, tzinfo=UTC)),
+    ],
+)
+def test_a_page_date_is_an_instant_or_a_day(written, read):
+    from digest.pages._extract import _parse_date
+
+    assert _parse_date(written) == read

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import re
 import unicodedata
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from itertools import islice
 
 import lxml.etree
@@ -255,7 +255,10 @@ def _parse_date(value: str | None) -> datetime | None:
             moment = datetime.strptime(value, pattern)
         except ValueError:
             continue
-        if moment.tzinfo is None:
+        if moment.tzinfo is None or moment.time() == time(0, 0):
+            # A day written without its time, or as midnight where the page is ("T00:00:00
+            # +01:00", what many CMSs write for a bare day), is that day: UTC midnight,
+            # which publication_date reads as a day without a time.
             moment = moment.replace(tzinfo=UTC)
         return moment.astimezone(UTC)
     return None

@@ -444,3 +444,57 @@ def test_a_feed_built_before_the_window_sends_none_of_its_undated_entries(tmp_pa
     _undated_feed(root, base, ["Harbour fete-old planned for the summer"], built)
     ran = digest.run(digest.load_config(write_config(tmp_path, base, feeds=FEEDS[:1])))
     assert ran.articles_new == 0 and ran.digest is None
+
+
+def test_a_shell_naming_its_post_met_once_is_not_the_post(tmp_path, outlets):
+    root, base = outlets
+    (root / "alpha").mkdir()
+    (root / "alpha" / "7").write_text(
+        "<!doctype html><html lang=en><body><noscript><p>Post 7 by @ana cannot be shown "
+        "here. To see post 7, please enable JavaScript in your browser.</p></noscript>"
+        "</body></html>",
+        encoding="utf-8",
+    )
+    (root / "alpha" / "feed.xml").write_text(
+        "<?xml version='1.0'?><rss version='2.0'><channel><title>Ana</title><item>"
+        f"<link>{base}/alpha/7</link><guid>{base}/alpha/7</guid>"
+        f"<description>{POSTS['storm']}</description></item></channel></rss>",
+        encoding="utf-8",
+    )
+    ran = digest.run(digest.load_config(write_config(tmp_path, base, feeds=FEEDS[:1])))
+    with sqlite3.connect(tmp_path / "state" / "digest.db") as db:
+        assert db.execute("SELECT text FROM articles").fetchall() == [(POSTS["storm"],)]
+    assert ran.digest is not None
+
+
+def test_short_briefs_of_one_template_keep_their_pages(tmp_path, outlets):
+    root, base = outlets
+    opening = (
+        "Police are asking for the public's help in finding a missing person last seen "
+        "in the town centre"
+    )
+    who = {
+        "m1": "on Friday evening: Jonas Berg, 34, wears a green jacket and walks with a stick.",
+        "m2": "on Saturday morning: Ilse Marr, 71, wears a red coat and may seem confused.",
+    }
+    (root / "alpha").mkdir()
+    items = ""
+    for slug, tail in who.items():
+        (root / "alpha" / f"{slug}.html").write_text(
+            f"<!doctype html><html lang=en><body><h1>Missing: {slug}</h1><article><p>{opening} "
+            f"{tail}</p></article></body></html>",
+            encoding="utf-8",
+        )
+        items += (
+            f"<item><title>Missing person {slug}</title><link>{base}/alpha/{slug}.html</link>"
+            "<description>Police ask for help.</description></item>"
+        )
+    (root / "alpha" / "feed.xml").write_text(
+        f"<?xml version='1.0'?><rss version='2.0'><channel><title>Police</title>{items}"
+        "</channel></rss>",
+        encoding="utf-8",
+    )
+    digest.run(digest.load_config(write_config(tmp_path, base, feeds=FEEDS[:1])))
+    with sqlite3.connect(tmp_path / "state" / "digest.db") as db:
+        sources = dict(db.execute("SELECT link, text_source FROM articles").fetchall())
+    assert set(sources.values()) == {"page"}, sources

@@ -575,8 +575,8 @@ def test_an_untitled_entry_is_headed_by_its_first_sentences_cut_at_a_word():
     rss = (
         "<?xml version='1.0'?><rss version='2.0'><channel><title>T</title>"
         f"<item><link>https://n.example/1</link><description>{post}</description></item>"
-        "<item><link>https://n.example/2</link><description>Wow! The tram vote passed 9-2! "
-        "Work starts in spring.</description></item>"
+        "<item><link>https://n.example/2</link><description>&lt;p&gt;Wow!&lt;/p&gt;&lt;p&gt;"
+        "The tram vote passed 9-2! Work starts in spring.&lt;/p&gt;</description></item>"
         "<item><link>https://n.example/3</link><description>Am 4. Dezember beginnt der Umbau "
         "des Bahnhofs. Die Arbeiten am Gleis sieben und am Vorplatz dauern nach Angaben der "
         "Stadt zwei Jahre.</description></item></channel></rss>"

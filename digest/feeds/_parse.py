@@ -396,7 +396,8 @@ def _title_from_text(text: str) -> str:
     many whole ones as fit in _DERIVED_TITLE characters. When those are under a quarter of
     that ("Wow!", "Am 4." before "Dezember", an abbreviation taken for an end), the text
     itself, cut at a word with an ellipsis."""
-    paragraph = collapse(text.split("\n", 1)[0])
+    # The whole text, not its first paragraph: a post writes each line as one ("Wow!").
+    paragraph = collapse(text)
     title = ""
     for sentence in split_sentences(paragraph):
         longer = f"{title} {sentence}".strip()

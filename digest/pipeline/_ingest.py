@@ -70,6 +70,10 @@ log = logging.getLogger("digest")
 # Page text shorter than this is a teaser, a paywall stub or an extraction miss; the feed's
 # own content is used instead when it is longer.
 MIN_PAGE_TEXT = 300
+# Words compared between a short page and its entry (`_tells_of`); a "word" longer than the
+# second is a run of a script written without spaces.
+_WORD = re.compile(r"[^\W\d_]{5,}")
+_SPACED_WORD_MAX = 24
 # With `workers: auto`, feeds are parsed in the worker processes from this many due feeds
 # on: below it, starting the workers (each imports the page extractor, about a second)
 # costs more than parsing a few feeds here saves.
@@ -722,13 +726,28 @@ def _clean_pages(store: Store, works: dict[str, PageWork], now: datetime) -> dic
 
 def _is_shell(work: PageWork, memory: SiteMemory, cleaned: CleanedText) -> bool:
     """Whether a page is its site's shell, not an article: its text is short (under
-    MIN_PAGE_TEXT) and every block of it is on other pages of the site, in this run or
-    earlier ones (a JavaScript app's "please enable JavaScript", a consent or login wall).
-    Such text would stand in for each post's own words and make its posts one story. A
-    long page seen whole before is an article published again (`repeated_blocks`)."""
+    MIN_PAGE_TEXT) and every block of it is, whole, on other pages of the site, in this
+    run or earlier ones (a JavaScript app's "please enable JavaScript", a consent or login
+    wall). Such text would stand in for each post's own words and make its posts one
+    story. Briefs of one template share their openings only; a long page seen whole before
+    is an article published again (`repeated_blocks`)."""
     if not 0 < len(cleaned.text) < MIN_PAGE_TEXT or not work.prints:
         return False
-    return all(any(fp in memory.seen for fp in block) for block in work.prints)
+    return all(block and block[0] in memory.seen for block in work.prints)
+
+
+def _tells_of(page_text: str, entry: FeedEntry, feed_text: str) -> bool:
+    """Whether a short page's text may stand for the feed's own: the feed has none, or the
+    page shares a word with the entry's title or text, the first five letters of words of
+    five or more ("Stadtwerk", "Stadtwerke"). A shell that names its post ("To see post 7,
+    please enable JavaScript"), met once, shares none with the post. Where words are not
+    spaced (Chinese, Japanese, Thai) the page is trusted."""
+    if not feed_text:
+        return True
+    told = {word[:5] for word in _WORD.findall(f"{entry.title} {feed_text}".lower())}
+    if not told or any(len(word) > _SPACED_WORD_MAX for word in _WORD.findall(feed_text)):
+        return True
+    return bool(told & {word[:5] for word in _WORD.findall(page_text.lower())})
 
 
 def _without_text(cleaned: CleanedText) -> CleanedText:
@@ -774,7 +793,10 @@ def _article(
     now: datetime,
 ) -> NewArticle:
     feed_text = entry.content if len(entry.content) > len(entry.summary) else entry.summary
-    if cleaned and (len(cleaned.text) >= MIN_PAGE_TEXT or len(cleaned.text) >= len(feed_text)):
+    if cleaned and (
+        len(cleaned.text) >= MIN_PAGE_TEXT
+        or (len(cleaned.text) >= len(feed_text) and _tells_of(cleaned.text, entry, feed_text))
+    ):
         text, source = cleaned.text, "page"
     elif entry.content:
         text, source = entry.content, "feed-content"

@@ -349,12 +349,14 @@ def _unmangled(link: str, feed_url: str) -> str:
 
 # Markup left in text that was already decoded once: the publisher escaped its HTML twice
 # ("&amp;lt;b&amp;gt;"). Read as text it would show tags, or a <script>, to the reader.
-_MARKUP_IN_TEXT = re.compile(r"</\s*[a-z][a-z0-9]*\s*>|<\s*(?:br|hr|img|wbr)\b[^>]*>", re.I)
 _LEFTOVER_MARKUP = re.compile(
     r"<\s*(script|style|iframe|object|embed|svg|math|img|a|b|i|u|em|strong|span|p|div|br|font)"
     r"\b[^>]*>|</\s*[a-z][a-z0-9]*\s*>",
     re.IGNORECASE,
 )
+# Markup in a field typed as plain text, once its entities are decoded (`_text`): a closing
+# tag, or one of the tags that have none. "<Object>" alone is text ("List<Object>").
+_MARKUP_IN_TEXT = re.compile(r"</\s*[a-z][a-z0-9]*\s*>|<\s*(?:br|hr|img|wbr)\b[^>]*>", re.I)
 
 
 def _plain(fragment: str) -> str:

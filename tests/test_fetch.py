@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import gzip
 import os
 import threading
@@ -449,3 +450,25 @@ def test_a_slow_redirector_s_time_is_not_charged_to_the_host_behind_it(site):
         for n in range(4):
             assert fetcher.fetch(FetchRequest(f"{hops}/hop{n}")).status == 200
         assert fetcher.fetch(FetchRequest(f"{site.base_url}/techwire/feed.xml")).status == 200
+
+
+def test_a_page_that_names_another_media_type_is_not_read(site, fetcher):
+    def episode(request: BaseHTTPRequestHandler) -> None:
+        """An audio file sent without a length, its bytes after a long pause."""
+        request.send_response(200)
+        request.send_header("Content-Type", "audio/mpeg")
+        request.end_headers()
+        request.wfile.flush()
+        time.sleep(5)
+        with contextlib.suppress(OSError):
+            request.wfile.write(b"\xff\xfb" * 400_000)
+
+    site.overrides = {"/episode-12.mp3": episode}
+    url = f"{site.base_url}/episode-12.mp3"
+    started = time.monotonic()
+    with pytest.raises(FetchError, match=r"the page is audio/mpeg, not HTML$"):
+        fetcher.fetch(FetchRequest(url, html_only=True))
+    assert time.monotonic() - started < 4  # its headers are enough; the body is not awaited
+    # Asked for anything (a feed), the same answer is read, to the limit.
+    with pytest.raises(FetchError, match=r"timed out|exceeds the 200,000 byte limit"):
+        fetcher.fetch(FetchRequest(url))

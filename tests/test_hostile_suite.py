@@ -154,10 +154,10 @@ def encoded(body: bytes, encoding: str, content_type: str = "application/rss+xml
     return handler
 
 
-def stall_mid_body(seconds: float) -> Handler:
+def stall_mid_body(seconds: float, content_type: str = "application/rss+xml") -> Handler:
     def handler(request: BaseHTTPRequestHandler) -> None:
         request.send_response(200)
-        request.send_header("Content-Type", "application/rss+xml")
+        request.send_header("Content-Type", content_type)
         request.send_header("Content-Length", "100000")
         request.end_headers()
         _quiet(lambda: request.wfile.write(b'<?xml version="1.0"?><rss version="2.0"><channel>'))
@@ -268,7 +268,7 @@ def feed_cases(site: LocalSite, second: LocalSite) -> tuple[list[Case], dict[str
         "/bad/binary": binary_page,
         "/bad/empty": respond(200, b"", "text/html"),
         "/bad/huge.html": endless(b"<div><p>markup " * 4000, 10 * MB, 10 * MB, "text/html"),
-        "/bad/stall": stall_mid_body(3),
+        "/bad/stall": stall_mid_body(3, "text/html"),
         "/bad/to-second": redirect(302, f"{second.base_url}/pages/private-note.html"),
     }
     cases = [

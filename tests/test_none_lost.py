@@ -498,3 +498,23 @@ def test_short_briefs_of_one_template_keep_their_pages(tmp_path, outlets):
     with sqlite3.connect(tmp_path / "state" / "digest.db") as db:
         sources = dict(db.execute("SELECT link, text_source FROM articles").fetchall())
     assert set(sources.values()) == {"page"}, sources
+
+
+def test_a_podcast_episode_without_a_page_is_its_audio(tmp_path, outlet_site):
+    root, site = outlet_site
+    base = site.base_url
+    (root / "alpha").mkdir()
+    (root / "alpha" / "ep12.mp3").write_bytes(b"ID3" + b"\xff\xfb" * 5000)
+    (root / "alpha" / "feed.xml").write_text(
+        "<?xml version='1.0'?><rss version='2.0'><channel><title>Harbour Talk</title><item>"
+        "<title>Episode 12: the tram vote</title><guid isPermaLink='false'>ep12</guid>"
+        f"<enclosure url='{base}/alpha/ep12.mp3' length='10003' type='audio/mpeg'/>"
+        f"<description>{POSTS['tram']}</description></item></channel></rss>",
+        encoding="utf-8",
+    )
+    ran = digest.run(digest.load_config(write_config(tmp_path, base, feeds=FEEDS[:1])))
+    assert ran.digest is not None
+    (item,) = ran.digest.items
+    assert (item.headline, item.url) == ("Episode 12: the tram vote", f"{base}/alpha/ep12.mp3")
+    [skipped] = [s for s in ran.skipped if s.stage == "page"]
+    assert skipped.reason.startswith("the page is audio/")

@@ -3,7 +3,15 @@ feeds, feed health, OPML.
 
 What other stages may use; the modules beside this one are internal."""
 
-from ._fetch import FEED_ACCEPT, PAGE_ACCEPT, Fetcher, FetchRequest, decode_body, origin_of
+from ._fetch import (
+    FEED_ACCEPT,
+    PAGE_ACCEPT,
+    Fetcher,
+    FetchRequest,
+    decode_body,
+    not_html,
+    origin_of,
+)
 from ._health import failing_for, next_attempt, until_text, waiting_reason
 from ._opml import add_feed, export_opml, import_opml, remove_feed
 from ._parse import ParsedFeed, parse_fetched, shares_page
@@ -24,6 +32,7 @@ __all__ = [
     "host_of",
     "import_opml",
     "next_attempt",
+    "not_html",
     "origin_of",
     "parse_fetched",
     "remove_feed",

@@ -7,6 +7,7 @@ failure.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 import zlib
@@ -72,6 +73,30 @@ _ENCODINGS = (*_GZIP, "deflate")
 MAX_RETRY_AFTER = 7 * 86400
 
 
+# Content-Types tried as an article page beside text/*: a page whose server names another
+# (a PDF, an image) keeps the feed's text without going to the extractor. octet-stream says
+# only that the server does not know the type: the extractor looks (and names binary).
+# RFC 6838's type/subtype names, at most 127 characters each.
+_MEDIA_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}")
+_HTML_TYPES = (
+    "application/xhtml+xml",
+    "application/xml",
+    "application/html",
+    "application/octet-stream",
+)
+
+
+def not_html(content_type: str | None) -> str | None:
+    """The media type a page's Content-Type names when it is not a page of text (a PDF, an
+    image, an archive), else None: text of any kind, or no type said, is tried as HTML."""
+    media = (content_type or "").partition(";")[0].strip().lower()
+    # Only a well-formed type is named: the header is the server's bytes, and the reason
+    # reaches the terminal, `digest status` and alert emails.
+    if not _MEDIA_TYPE.fullmatch(media) or media.startswith("text/") or media in _HTML_TYPES:
+        return None
+    return media
+
+
 @dataclass(frozen=True)
 class FetchRequest:
     url: str
@@ -97,6 +122,10 @@ class FetchRequest:
     # again once a redirect has left it (`carries_credentials`).
     credentials: tuple[tuple[str, str], ...] = field(default=(), repr=False)
     credentials_for: str = ""
+    # An article page: a body whose Content-Type names no page of text (a PDF, audio, an
+    # image: `not_html`) is not read, and the fetch fails saying what it is. A podcast's
+    # episode or a report's PDF would otherwise be read to fetch.max_bytes, then dropped.
+    html_only: bool = False
 
 
 class Fetcher:
@@ -433,6 +462,8 @@ class Fetcher:
             if wait is not None and status in (429, 503):
                 phrase += f" (Retry-After: {wait:.0f}s)"
             raise FetchError(url, phrase, status=status, retry_after=wait)
+        if request.html_only and (media := not_html(response.headers.get("Content-Type"))):
+            raise FetchError(url, f"the page is {media}, not HTML")
         encoding = response.headers.get("Content-Encoding", "").strip().lower()
         if request.keep_encoding and encoding in _ENCODINGS and request.read_first is None:
             body, kept = self._read_capped(url, response, None, decode=False), encoding

@@ -327,6 +327,11 @@ def _pick_link(raw: Any, feed_url: str) -> str | None:
     # "item-42" resolved against the feed's URL is no article.
     if str(raw.get("id", "")).startswith(("http://", "https://")):
         candidates.append(raw.get("id"))
+    # Last, what it carries: a podcast's episode without a page of its own is its audio
+    # (whose body no page fetch reads: FetchRequest.html_only).
+    candidates.extend(
+        link.get("href") for link in raw.get("links", []) or [] if link.get("rel") == "enclosure"
+    )
     for candidate in candidates:
         link = usable_link(_unmangled(str(candidate), feed_url), feed_url) if candidate else None
         if link:

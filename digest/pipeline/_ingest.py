@@ -86,17 +86,6 @@ FEED_DAY = timedelta(days=1)
 DATE_SLACK = timedelta(hours=1)
 # Links whose pages the fetcher can fetch; other entries keep their feed's text.
 PAGE_SCHEMES = ("http", "https", "file")
-# Content-Types tried as an article page beside text/*: a page whose server names another
-# (a PDF, an image) keeps the feed's text without going to the extractor. octet-stream says
-# only that the server does not know the type: the extractor looks (and names binary).
-# RFC 6838's type/subtype names, at most 127 characters each.
-_MEDIA_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}")
-_HTML_TYPES = (
-    "application/xhtml+xml",
-    "application/xml",
-    "application/html",
-    "application/octet-stream",
-)
 
 
 @dataclass
@@ -649,7 +638,7 @@ def _fetch_and_extract(
     requests = [
         FetchRequest(e.link, accept=PAGE_ACCEPT, trusted_feed=homes.get(e.feed, ""),
                      credentials=secrets[e.feed], credentials_for=feeds[e.feed].url,
-                     keep_encoding=True)
+                     keep_encoding=True, html_only=True)
         for e in targets
     ]  # fmt: skip
     workers = worker_count(config.workers)
@@ -673,8 +662,6 @@ def _fetch_and_extract(
     with PagePool[FeedEntry](workers, pool, config.fetch.max_bytes) as pages:
         for index, outcome in fetcher.fetch_each(requests):
             entry = targets[index]
-            if not isinstance(outcome, Skipped) and (media := not_html(outcome.content_type)):
-                outcome = Skipped("page", entry.link, f"the page is {media}, not HTML")
             if isinstance(outcome, Skipped):
                 result.skipped.append(replace(outcome, target=entry.link, feed=entry.feed))
                 _progress.count("pages", "failed")
@@ -687,17 +674,6 @@ def _fetch_and_extract(
         take(pages.drain())
     timing.items = len(targets)
     return works
-
-
-def not_html(content_type: str | None) -> str | None:
-    """The media type a page's Content-Type names when it is not a page of text (a PDF, an
-    image, an archive), else None: text of any kind, or no type said, is tried as HTML."""
-    media = (content_type or "").partition(";")[0].strip().lower()
-    # Only a well-formed type is named: the header is the server's bytes, and the reason
-    # reaches the terminal, `digest status` and alert emails.
-    if not _MEDIA_TYPE.fullmatch(media) or media.startswith("text/") or media in _HTML_TYPES:
-        return None
-    return media
 
 
 def _clean_pages(store: Store, works: dict[str, PageWork], now: datetime) -> dict[str, CleanedText]:

@@ -30,7 +30,7 @@ from ..cluster import (
     sources_of,
 )
 from ..config import Config, FetchSettings
-from ..errors import DeliveryError, DigestError, ExtractError, FetchError, Invalid
+from ..errors import DeliveryError, DigestError, FetchError, Invalid
 from ..feeds import FEED_ACCEPT, Fetcher, FetchRequest, parse_fetched
 from ..mail import (
     SendOutcome,
@@ -60,7 +60,7 @@ from ..store import QUEUE_LIMIT, Store
 from ..text import duration_text, first_few, plural, printable
 from ._alerts import send_alerts
 from ._demo_site import serve_root
-from ._ingest import ingest, not_html, split_by_window
+from ._ingest import ingest, split_by_window
 from ._outcome import run_failure
 from ._pool import local_workers, run_start_method
 from ._stored_terms import terms_of
@@ -795,11 +795,8 @@ def extract(source: str, *, timeout: float = 20.0) -> PageReport:
     """Extract and clean one page given as a URL or a path (.html or .html.gz)."""
     if re.match(r"^[A-Za-z][\w+.-]*://", source):
         with Fetcher(FetchSettings(timeout=timeout)) as fetcher:
-            fetched = fetcher.fetch(FetchRequest(source))
+            fetched = fetcher.fetch(FetchRequest(source, html_only=True))
         raw, url = fetched.body or b"", fetched.final_url
-        media = not_html(fetched.content_type)
-        if media is not None:
-            raise ExtractError(url, f"the page is {media}, not HTML")
     else:
         path = Path(source)
         try:

@@ -9,7 +9,6 @@ from ._fetch import (
     Fetcher,
     FetchRequest,
     decode_body,
-    not_html,
     origin_of,
 )
 from ._health import failing_for, next_attempt, until_text, waiting_reason
@@ -32,7 +31,6 @@ __all__ = [
     "host_of",
     "import_opml",
     "next_attempt",
-    "not_html",
     "origin_of",
     "parse_fetched",
     "remove_feed",

@@ -5,7 +5,7 @@ What other stages may use; the modules beside this one are internal."""
 from ._clean import (
     LanguageDetector,
     ScoredBlocks,
-    SiteMemory,
+    all_seen_whole,
     block_fingerprints,
     clean_page,
     decide,
@@ -19,7 +19,7 @@ from ._language import article_language
 __all__ = [
     "LanguageDetector",
     "ScoredBlocks",
-    "SiteMemory",
+    "all_seen_whole",
     "article_language",
     "block_fingerprints",
     "clean_page",

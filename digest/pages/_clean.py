@@ -39,6 +39,7 @@ from ._language import (
 from ._phrases import phrase_signal
 from ._site_memory import (
     SiteMemory,
+    all_seen_whole,
     block_fingerprints,
     fingerprint,
     fingerprints,
@@ -53,6 +54,7 @@ __all__ = [
     "LanguageDetector",
     "ScoredBlocks",
     "SiteMemory",
+    "all_seen_whole",
     "block_fingerprints",
     "clean_blocks",
     "clean_page",

@@ -89,3 +89,10 @@ def repeated_blocks(prints: Sequence[Sequence[str]], site: SiteMemory | None) ->
     hits = {i for i, block_prints in enumerate(prints) if any(fp in seen for fp in block_prints)}
     # Most of the page seen before is the same article republished, not chrome.
     return set() if len(hits) * 2 > len(prints) else hits
+
+
+def all_seen_whole(prints: Sequence[Sequence[str]], site: SiteMemory) -> bool:
+    """Whether every block (`prints`, each block's fingerprints) is, whole, on other pages
+    of the site: its own fingerprint seen, not only that of its opening words, which briefs
+    of one template share. False for a page without blocks."""
+    return bool(prints) and all(block and block[0] in site.seen for block in prints)

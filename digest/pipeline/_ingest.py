@@ -46,7 +46,7 @@ from ..models import (
 )
 from ..pages import (
     LanguageDetector,
-    SiteMemory,
+    all_seen_whole,
     article_language,
     decide,
     repeated_blocks,
@@ -694,22 +694,16 @@ def _clean_pages(store: Store, works: dict[str, PageWork], now: datetime) -> dic
                 assert work.scored is not None and work.cleaned is not None, "extracted pages"
                 repeated = repeated_blocks(work.prints, memories[url])
                 cleaned[url] = decide(work.scored, repeated) if repeated else work.cleaned
-                if _is_shell(work, memories[url], cleaned[url]):
+                text = cleaned[url].text
+                # A short page all of whose blocks are whole on the site's other pages is
+                # its shell, not an article (a JavaScript app's "please enable JavaScript",
+                # a consent or login wall): its text would stand in for each post's own and
+                # make its posts one story. A long page seen whole before is an article
+                # published again (`repeated_blocks`).
+                if 0 < len(text) < MIN_PAGE_TEXT and all_seen_whole(work.prints, memories[url]):
                     cleaned[url] = _without_text(cleaned[url])
             store.remember_blocks(host, prints, now)
     return cleaned
-
-
-def _is_shell(work: PageWork, memory: SiteMemory, cleaned: CleanedText) -> bool:
-    """Whether a page is its site's shell, not an article: its text is short (under
-    MIN_PAGE_TEXT) and every block of it is, whole, on other pages of the site, in this
-    run or earlier ones (a JavaScript app's "please enable JavaScript", a consent or login
-    wall). Such text would stand in for each post's own words and make its posts one
-    story. Briefs of one template share their openings only; a long page seen whole before
-    is an article published again (`repeated_blocks`)."""
-    if not 0 < len(cleaned.text) < MIN_PAGE_TEXT or not work.prints:
-        return False
-    return all(block and block[0] in memory.seen for block in work.prints)
 
 
 def _tells_of(page_text: str, entry: FeedEntry, feed_text: str) -> bool:

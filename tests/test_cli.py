@@ -27,6 +27,7 @@ COMMANDS = [
     "feeds",
     "settings",
     "reactivate",
+    "copy-state",
 ]
 
 

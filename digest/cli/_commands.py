@@ -25,7 +25,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from ..config import Config, FeedConfig, load_config, settings_help
+from ..config import Config, FeedConfig, load_config, settings_help, storage_value
 from ..errors import DeliveryError, DigestError
 from ..mail import delivered_to
 from ..models import Digest, RunReport, Source
@@ -379,6 +379,29 @@ def cmd_reactivate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_copy_state(args: argparse.Namespace) -> int:
+    from ..store import copy_state, shown
+
+    config = load_config(args.config)
+    target = storage_value(args.to, "--to")
+    copied = copy_state(config.storage, target)
+    counted = ", ".join(
+        plural(copied.rows.get(table, 0), noun, nouns)
+        for table, noun, nouns in (
+            ("articles", "article", None),
+            ("stories", "story", "stories"),
+            ("digests", "digest made", "digests made"),
+        )
+    )
+    rows = plural(sum(copied.rows.values()), "row")
+    _out(f"copied {copied.source} into {copied.target}: {rows} ({counted})")
+    _out(
+        f"Now set `storage: {shown(target)}` in every config whose storage is "
+        f"{shown(config.storage)}, then start the schedule again."
+    )
+    return 0
+
+
 def cmd_settings(args: argparse.Namespace) -> int:
     _out(settings_help())
     return 0
@@ -499,6 +522,20 @@ def build_parser() -> argparse.ArgumentParser:
         "Fetch feeds again on the next run although they answered 410 Gone or back off.",
     )
     reactivate.add_argument("feeds", nargs="*", metavar="NAME", help="feed names (default: all)")
+    copying = add(
+        "copy-state",
+        cmd_copy_state,
+        "Copy the config's state (every digest it holds) into an empty SQLite file or "
+        "PostgreSQL database, before pointing `storage` at it: a digest on a new, empty "
+        "store sends its whole window again. Stop the schedule first.",
+    )
+    copying.add_argument(
+        "--to",
+        required=True,
+        metavar="STORAGE",
+        help="postgresql://USER@HOST:PORT/DB (password from DIGEST_STORAGE_PASSWORD) or a "
+        "SQLite file's path",
+    )
     add("settings", cmd_settings, "List every config key with its default.", config=False)
     return parser
 

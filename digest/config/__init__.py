@@ -15,6 +15,7 @@ from ._loader import (
     parse_config,
     served_origin,
     settings_help,
+    storage_value,
 )
 from ._settings import DEFAULT_SUBJECT
 
@@ -32,4 +33,5 @@ __all__ = [
     "parse_config",
     "served_origin",
     "settings_help",
+    "storage_value",
 ]

@@ -254,6 +254,17 @@ class Config:
         return self.max_per_feed or max(3, self.max_items // 3)
 
 
+def storage_value(text: str, label: str) -> Path | str:
+    """`text` read as a config's `storage` setting reads it (a SQLite file's path, from the
+    working folder, or postgresql://USER@HOST:PORT/DB without a password), for a store
+    named outside a config (`digest copy-state --to`). Raises ConfigError naming `label`."""
+    setting = next(setting for setting in SETTINGS if setting.key == "storage")
+    try:
+        return _Loader(Path.cwd() / label).parse(text, setting)
+    except Invalid as error:
+        raise ConfigError(f"{label}: {error}") from None
+
+
 def load_config(path: str | os.PathLike[str], *, feeds_optional: bool = False) -> Config:
     """Read and validate a YAML config file. Raises ConfigError naming file and line.
     `feeds_optional`: a config without feeds loads (for `digest feeds add|import`)."""

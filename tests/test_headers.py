@@ -11,6 +11,7 @@ from email.policy import default
 
 import pytest
 
+from digest.config._addresses import list_id
 from digest.errors import DeliveryError
 from digest.mail._message import build_message
 from digest.mail._render import subject_line
@@ -26,6 +27,7 @@ EVERY_HEADER = {
     "Message-ID",
     "MIME-Version",
     "Auto-Submitted",
+    "List-Id",
     "List-Unsubscribe",
     "List-Unsubscribe-Post",
     "Content-Type",
@@ -96,7 +98,8 @@ def test_every_header_is_one_line_of_text_and_only_the_headers_meant(subject, se
     # headers (SMTPUTF8), where the policy writes text as it is rather than encoded.
     rendered = RenderedDigest(subject=subject, html="<p>x</p>", text="x\n")
     sender = "Revue \u202ede presse\u202c Genève <revue@example.org>"
-    message = build_message(rendered, sender, recipient, "fr", NOW, UNSUBSCRIBE)
+    listed = list_id("Revue de presse · Genève", "", sender)
+    message = build_message(rendered, sender, recipient, "fr", NOW, UNSUBSCRIBE, listed)
     data = message.as_bytes()
     head = data.split(b"\r\n\r\n", 1)[0]
     # No bare CR or LF, and every CRLF folds a line or starts one of our headers.
@@ -112,6 +115,8 @@ def test_every_header_is_one_line_of_text_and_only_the_headers_meant(subject, se
         assert "\r" not in shown(value) and "\n" not in shown(value), (name, value)
         assert not NOT_IN_A_HEADER.search(shown(value)), (name, value)
     assert shown(parsed["Subject"]) == seen
+    identifier = "<revue-de-presse-geneve.example.org>"
+    assert shown(parsed["List-Id"]) == f"Revue de presse · Genève {identifier}"
     assert shown(parsed["From"].addresses[0].display_name) == "Revue de presse Genève"
     assert parsed.get_content_type() == "multipart/alternative"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 from markupsafe import escape
 
+from digest.config._addresses import list_id
 from digest.config._loader import DeliveryConfig, parse_config
 from digest.mail._deliver import deliver
 from digest.mail._message import build_message
@@ -212,3 +214,49 @@ def test_the_unsubscribe_link_carries_the_bare_address_not_the_display_name(tmp_
         assert personal in parsed.get_body(("plain",)).get_content()
         assert f'href="{personal}"' in parsed.get_body(("html",)).get_content()
         assert "%20" not in parsed["List-Unsubscribe"] and "%3C" not in parsed["List-Unsubscribe"]
+
+
+def test_each_message_names_its_list_by_the_config_id_else_the_title(tmp_path):
+    """List-Id (RFC 2919) is what clients file and filter a list's messages by; it must stay
+    the same from day to day while the subject changes, and be one per digest."""
+    text = (
+        "title: Revue de presse · Genève\nfeeds:\n  - name: One\n    url: https://one.example/f\n"
+        "delivery:\n  method: file\n  outbox: out\n  from: Revue <revue@Presse.example.org>\n"
+        "  to: [ana@example.org, bo@example.org]\n"
+    )
+    for extra, identifier in (
+        ("", "revue-de-presse-geneve.presse.example.org"),
+        ("id: geneve.matin\n", "geneve.matin.presse.example.org"),
+    ):
+        settings = parse_config(extra + text, tmp_path / "brief.yaml").delivery
+        delivery = deliver(rendered("Brief"), settings, "en", NOW)
+        emls = [Path(name) for name in delivery.files if name.endswith(".eml")]
+        assert len(emls) == 2
+        for eml in emls:
+            assert parse(eml.read_bytes())["List-Id"] == (
+                f"Revue de presse · Genève <{identifier}>"
+            )
+
+
+@pytest.mark.parametrize(
+    ("title", "sender", "expected"),
+    [
+        ("Zürich Früh-News", "d@bücher.example",
+         "Zürich Früh-News <zurich-fruh-news.xn--bcher-kva.example>"),
+        ("朝のニュース", "news@example.jp", "朝のニュース <digest.example.jp>"),
+        ('Brief: "A" <b>', "d@example.org", '"Brief: \\"A\\" <b>" <brief-a-b.example.org>'),
+        ("Brief", "digest@localhost", "Brief <brief.localhost>"),
+        ("Brief", "d@[127.0.0.1]", "Brief <brief.localhost>"),
+        # An encoded word of the title's own would be decoded by the reader's client.
+        ("Brief =?utf-8?q?Hi=0D=0ABcc:_x?=", "d@example.org",
+         "<brief-utf-8-q-hi-0d-0abcc-x.example.org>"),
+    ],
+)  # fmt: skip
+def test_the_list_id_is_a_phrase_and_a_dot_atom_whatever_the_title(title, sender, expected):
+    identifier = list_id(title, "", sender)
+    assert identifier == expected
+    parsed = parse(
+        build_message(rendered("B"), sender, "r@example.org", "en", NOW, (), identifier).as_bytes()
+    )
+    assert parsed["List-Id"] == expected
+    assert re.fullmatch(r"[a-z0-9-]+(\.[a-z0-9-]+)+", expected.rpartition("<")[2].rstrip(">"))

@@ -4,6 +4,7 @@ loads so that a bad one is a `file:line` error and not a failed send."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from email.utils import getaddresses
 from typing import Any
 
@@ -109,3 +110,38 @@ def address(value: Any) -> str:
 
 def optional_address(value: Any) -> str | None:
     return None if value is None else address(value)
+
+
+def list_id(title: str, digest_id: str, sender: str) -> str:
+    """The digest's List-Id (RFC 2919): `Title <label.domain>`, the label its `id` (else its
+    title's ASCII letters and digits, else "digest"), the namespace the sender's domain.
+    Mail clients file and filter a list's messages by it (Gmail's "filter messages like
+    these", Outlook's rules), and it stays the same when the subject changes each day."""
+    # "Zürich" as "zurich": the letters without their marks.
+    decomposed = unicodedata.normalize("NFKD", title.lower())
+    latin = "".join(char for char in decomposed if not unicodedata.combining(char))
+    label = digest_id or "-".join(re.findall(r"[a-z0-9]+", latin)) or "digest"
+    label = ".".join(part for part in label.split(".") if part)[:64].strip(".-")
+    _, at, domain = getaddresses([sender])[0][1].lower().rpartition("@")
+    try:
+        domain = domain.encode("idna").decode("ascii") if domain else ""
+    except UnicodeError:
+        domain = ""
+    if not at or not re.fullmatch(r"[a-z0-9-]+(\.[a-z0-9-]+)*", domain):
+        domain = "localhost"
+    identifier = f"<{label or 'digest'}.{domain}>"
+    # An encoded word of the title's own would be decoded by the reader's client.
+    return identifier if "=?" in title else f"{_phrase(title)} {identifier}"
+
+
+# RFC 5322 atext and spaces: a phrase of these needs no quotes.
+_PLAIN_PHRASE = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~ -]*")
+
+
+def _phrase(text: str) -> str:
+    """`text` as an RFC 5322 phrase: as it is when plain (non-ASCII is encoded later, as the
+    Subject is), else quoted."""
+    plain = "".join(char for char in text if char.isascii())
+    if _PLAIN_PHRASE.fullmatch(plain):
+        return text
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -41,7 +41,7 @@ from ruamel.yaml.tokens import (
 
 from ..errors import ConfigError, Invalid
 from ..version import __version__
-from ._addresses import split_addresses
+from ._addresses import list_id, split_addresses
 from ._settings import (
     DEFAULT_SUBJECT,
     FEED_SETTINGS,
@@ -196,6 +196,7 @@ class DeliveryConfig:
     keep_sent: timedelta = timedelta(days=3)  # sent messages' bytes kept in the outbox
     subject: str = DEFAULT_SUBJECT  # pattern: {title}, {date}, {headline}, {count}
     unsubscribe: tuple[str, ...] = ()  # an https URL and/or a mailto:, for List-Unsubscribe
+    list_id: str = "digest <digest.localhost>"  # the List-Id header (config/_addresses.py)
 
     def password(self) -> str | None:
         return os.environ.get(self.password_env)
@@ -539,6 +540,7 @@ class _Loader:
             keep_sent=values["delivery.keep_sent"],
             subject=values["delivery.subject"],
             unsubscribe=values["delivery.unsubscribe"] or (),
+            list_id=list_id(values["title"], values["id"] or "", values["delivery.from"]),
         )
         if delivery.method == "smtp" and delivery.username and delivery.password() is None:
             section = data.get("delivery")

@@ -155,7 +155,13 @@ def _file_messages(
     # The side files (.html, .txt) are a reader's copy to look at: the first recipient's, so
     # that an unsubscribe link shows as that reader gets it, never as the raw {recipient}.
     copy = build_message(
-        rendered, settings.sender, settings.recipients[0], language, now, settings.unsubscribe
+        rendered,
+        settings.sender,
+        settings.recipients[0],
+        language,
+        now,
+        settings.unsubscribe,
+        settings.list_id,
     )
     yield Staged("", copy["Message-ID"], copy.as_bytes(), "file", str(stem))
     for recipient, path in paths.items():
@@ -171,7 +177,7 @@ def _staged(
     path: str | None = None,
 ) -> Staged:
     message = build_message(
-        rendered, settings.sender, recipient, language, now, settings.unsubscribe
+        rendered, settings.sender, recipient, language, now, settings.unsubscribe, settings.list_id
     )
     method = "smtp" if path is None else "file"
     return Staged(recipient, message["Message-ID"], message.as_bytes(), method, path)

@@ -42,8 +42,10 @@ def build_message(
     language: str,
     now: datetime,
     unsubscribe: Sequence[str] = (),
+    list_id: str = "",
 ) -> EmailMessage:
-    """The message for one recipient; `unsubscribe` gives List-Unsubscribe (RFC 2369/8058)."""
+    """The message for one recipient; `unsubscribe` gives List-Unsubscribe (RFC 2369/8058),
+    `list_id` List-Id (RFC 2919)."""
     text, markup = rendered.text, rendered.html
     links = [personal_link(link, recipient) for link in unsubscribe]
     for template, link in zip(unsubscribe, links, strict=True):
@@ -66,6 +68,8 @@ def build_message(
     set_header(message, "MIME-Version", "1.0")
     # RFC 3834: a machine sent it, so vacation notices and other auto-replies stay away.
     set_header(message, "Auto-Submitted", "auto-generated")
+    if list_id:
+        set_header(message, "List-Id", list_id)
     if links:
         # In ASCII: the header allows nothing else (an IRI's "ü" is %C3%BC there).
         listed = ", ".join(f"<{ascii_url(link)}>" for link in links)
@@ -88,6 +92,7 @@ _SETTING_OF = {
     "from": "delivery.from",
     "to": "delivery.to",
     "list-unsubscribe": "delivery.unsubscribe",
+    "list-id": "title",
     "content-language": "language",
 }
 

@@ -113,11 +113,55 @@ def test_a_running_digest_is_not_copied(tmp_path):
     assert copied.rows["runs"] == 1
 
 
-def test_a_target_a_newer_version_migrated_is_refused(tmp_path):
+def test_a_store_a_newer_version_migrated_is_refused(tmp_path):
     source, target = tmp_path / "state.db", tmp_path / "new.db"
     Store.open(source).close()
     Store.open(target).close()
     with sqlite3.connect(target) as db:
-        db.execute("CREATE TABLE from_the_future (id INTEGER PRIMARY KEY)")
-    with pytest.raises(StoreError, match=r"a newer version of digest migrated one of them"):
+        db.execute("INSERT INTO migrations VALUES ('099_from_the_future', '2027-01-01')")
+    with pytest.raises(StoreError, match=r"new.db: a newer version of digest migrated it"):
         copy_state(source, target)
+
+
+def test_another_applications_tables_stay_where_they_are(tmp_path):
+    source, target = tmp_path / "state.db", tmp_path / "new.db"
+    Store.open(source).close()
+    Store.open(target).close()
+    for path in (source, target):  # a database the digest shares with another application
+        with sqlite3.connect(path) as db:
+            db.execute("CREATE TABLE spatial_ref_sys (srid INTEGER PRIMARY KEY)")
+            db.execute("INSERT INTO spatial_ref_sys VALUES (4326)")
+    copied = copy_state(source, target)
+    assert "spatial_ref_sys" not in copied.rows and "articles" in copied.rows
+
+
+@pytest.mark.postgres
+def test_a_run_on_another_machine_holds_a_postgresql_state(postgres_server, tmp_path):
+    """On PostgreSQL the run lock is the server's advisory lock: a run whose pid this
+    machine cannot see (another host or container) still holds it."""
+    url = postgres_server.database()
+    store = Store.open(url, "morning")
+    try:
+        with store.run_lock(datetime.now(UTC)) as run_id:
+            with psycopg.connect(url, autocommit=True) as db:  # as a run elsewhere leaves it
+                db.execute(
+                    "UPDATE runs SET pid = 4000000, host = 'db-worker-2', token = 'theirs' "
+                    "WHERE id = %s",
+                    (run_id,),
+                )
+            with pytest.raises(StoreError, match=r"pid 4000000 on db-worker-2"):
+                copy_state(url, tmp_path / "new.db")
+    finally:
+        store.close()
+    assert copy_state(url, tmp_path / "new.db").rows["runs"] == 1  # once it has finished
+
+
+def test_a_password_in_the_target_url_is_refused_and_never_shown(tmp_path, site):
+    config = write_config(tmp_path, site.base_url, feeds=DEMO_FEEDS[:1])
+    for target in (
+        "postgresql://digest:s3cret@127.0.0.1:9/x",
+        "postgresql://d@127.0.0.1:9/x?password=s3cret",
+    ):
+        refused = run_cli("copy-state", "--config", str(config), "--to", target)
+        assert refused.returncode == 1 and "holds a password" in refused.stderr
+        assert "s3cret" not in refused.stdout + refused.stderr

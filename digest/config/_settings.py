@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.cron import CronTrigger
@@ -287,7 +287,9 @@ def storage_url(value: Any) -> str:
     it (the environment's DIGEST_STORAGE_PASSWORD holds that)."""
     text = text_value(value)
     parts = urlsplit(text)
-    if ":" in parts.netloc.rpartition("@")[0]:
+    # libpq takes a password from the query as well (`?password=...`).
+    in_query = any(key.strip().lower() == "password" for key, _ in parse_qsl(parts.query))
+    if ":" in parts.netloc.rpartition("@")[0] or in_query:
         raise Invalid(
             "the storage URL holds a password, which would be shown in logs and status; "
             "remove it from the URL and set DIGEST_STORAGE_PASSWORD in the environment"

@@ -26,6 +26,7 @@ POSTGRES_SCHEMES = ("postgresql", "postgres")
 # "database is locked" (a transaction may ask for longer: `begin(patience=...)`).
 BUSY_TIMEOUT = 10.0  # seconds
 WAL_SWITCH_POLL = 0.01  # seconds between tries to switch a new file to WAL (`_use_wal`)
+STREAM_ROWS = 50  # rows a PostgreSQL server-side cursor hands over at a time (`stream`)
 
 
 def is_database_url(storage: Path | str) -> bool:
@@ -68,6 +69,8 @@ class Connection(Protocol):
     def close(self) -> None: ...
     def hint(self, error: Exception) -> str: ...  # what to do about one of `errors`, or ""
     def has_table(self, name: str) -> bool: ...  # a read: no lock, no transaction
+    # The rows of a query read a few at a time, never all at once (inside a transaction).
+    def stream(self, sql: str) -> Iterator[Any]: ...
 
 
 class SQLiteConnection:
@@ -120,6 +123,9 @@ class SQLiteConnection:
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         self.raw.executemany(sql, rows)
+
+    def stream(self, sql: str) -> Iterator[Any]:
+        return iter(self.raw.execute(sql))  # sqlite3 steps through the rows as they are read
 
     def insert(self, sql: str, params: Sequence[Any] = ()) -> int:
         row_id = self.raw.execute(sql, params).lastrowid
@@ -236,6 +242,13 @@ class PostgresConnection:
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         with self.raw.cursor() as cursor:
             cursor.executemany(self._translated(sql), rows)  # type: ignore[arg-type]
+
+    def stream(self, sql: str) -> Iterator[Any]:
+        # A server-side cursor: psycopg's default one fetches the whole result first.
+        with self.raw.cursor(name="digest_stream") as cursor:
+            cursor.itersize = STREAM_ROWS
+            cursor.execute(self._translated(sql))
+            yield from cursor
 
     def insert(self, sql: str, params: Sequence[Any] = ()) -> int:
         row = self.execute(sql + " RETURNING id", params).fetchone()

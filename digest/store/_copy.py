@@ -18,10 +18,12 @@ from pathlib import Path
 from ..errors import StoreError
 from ._connection import Connection, is_database_url, shown
 from ._db import StateDB, holder_alive
+from ._migrations import MIGRATIONS
 
-# Rows read from the source and written to the target at a time: the outbox's messages and
-# the pool's feed bodies are large, and a whole table is never held at once (SQLite).
+# Rows read from the source and written to the target at a time (`_batches`): the outbox's
+# messages and the pool's feed bodies are large, and a whole table is never held at once.
 ROWS_PER_BATCH = 500
+BYTES_PER_BATCH = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -53,10 +55,11 @@ def copy_state(source: Path | str, target: Path | str) -> CopiedState:
         destination = StateDB.open(target)
         try:
             with origin.errors_named():
+                _refuse_newer(origin)
                 _refuse_running(origin)
                 tables = _tables_in_order(origin.db)
             with destination.errors_named():
-                _refuse_different(destination, tables, origin.where)
+                _refuse_newer(destination)
                 _refuse_filled(destination, tables)
             return _copy(origin, destination, tables)
         finally:
@@ -92,13 +95,16 @@ def _copy(origin: StateDB, destination: StateDB, tables: dict[str, list[str]]) -
 
 
 def _batches(db: Connection, query: str) -> Iterator[list[tuple]]:
-    cursor = db.execute(query)
+    """The rows of `query`, ROWS_PER_BATCH at a time, or fewer when they hold more than
+    BYTES_PER_BATCH of text and bytes (a queued message is up to megabytes)."""
     batch: list[tuple] = []
-    for row in cursor:
+    size = 0
+    for row in db.stream(query):
         batch.append(tuple(row))
-        if len(batch) == ROWS_PER_BATCH:
+        size += sum(len(value) for value in batch[-1] if isinstance(value, (str, bytes)))
+        if len(batch) == ROWS_PER_BATCH or size >= BYTES_PER_BATCH:
             yield batch
-            batch = []
+            batch, size = [], 0
     if batch:
         yield batch
 
@@ -119,21 +125,32 @@ def _continue_identities(db: Connection, tables: dict[str, list[str]]) -> None:
 
 
 def _refuse_running(origin: StateDB) -> None:
+    """A run of one of the store's digests holds its run lock now: on SQLite its process
+    lives or holds the lock file; on PostgreSQL the server holds its advisory lock, for a
+    run on any machine."""
     now = datetime.now(UTC)
     for row in origin.db.execute("SELECT * FROM runs WHERE finished IS NULL"):
-        if holder_alive(row, now, origin.path, row["digest"]):
+        if origin.path is not None:
+            running = holder_alive(row, now, origin.path, row["digest"])
+        else:
+            running = StateDB(origin.db, origin.storage, row["digest"]).run_lock_held() is True
+        if running:
             digest = f" of digest {row['digest']!r}" if row["digest"] else ""
+            host = f" on {row['host']}" if row["host"] else ""
             raise StoreError(
-                f"{origin.where}: a run{digest} is in progress (pid {row['pid']}, started "
-                f"{row['started']}); stop the schedule (cron, the systemd timer or "
-                "`digest schedule`) and copy once it has finished"
+                f"{origin.where}: a run{digest} is in progress (pid {row['pid']}{host}, "
+                f"started {row['started']}); "
+                "stop the schedule (cron, the systemd timer or `digest schedule`) and copy "
+                "once it has finished"
             )
 
 
 def _tables_in_order(db: Connection) -> dict[str, list[str]]:
     """{table: its columns} of the state, each table after those its rows refer to (the
-    target checks a reference when the row is written). `migrations` is the target's own."""
-    names = sorted(_table_names(db) - {"migrations"})
+    target checks a reference when the row is written). Only the tables the migrations make:
+    another application's in the same database or schema stay where they are, and
+    `migrations` is the target's own."""
+    names = sorted(_table_names(db) & _TABLES)
     refers = {name: _referred(db, name) - {name} for name in names}
     ordered: dict[str, list[str]] = {}
     while len(ordered) < len(names):
@@ -175,19 +192,35 @@ def _columns(db: Connection, table: str) -> list[str]:
     return [row[0] for row in db.execute(query, (table,))]
 
 
-def _refuse_different(target: StateDB, tables: dict[str, list[str]], source: str) -> None:
-    """Both stores were just migrated by this version, so their tables match, unless a
-    newer digest migrated one of them: then its tables or columns are more, which this
-    version knows nothing of."""
-    theirs = {table: _columns(target.db, table) for table in _table_names(target.db)}
-    theirs.pop("migrations", None)
-    if set(theirs) != set(tables) or any(
-        set(columns) != set(theirs[table]) for table, columns in tables.items()
-    ):
+def _refuse_newer(store: StateDB) -> None:
+    """A store a newer version of digest migrated has tables or columns this version does
+    not know, which a copy would leave behind."""
+    applied = {row[0] for row in store.db.execute("SELECT name FROM migrations")}
+    unknown = sorted(applied - {name for name, _ in MIGRATIONS})
+    if unknown:
         raise StoreError(
-            f"{target.where}: its tables are not those of {source}: a newer version of "
-            "digest migrated one of them; copy with that version"
+            f"{store.where}: a newer version of digest migrated it ({', '.join(unknown)}); "
+            "copy with that version"
         )
+
+
+def _tables_made() -> frozenset[str]:
+    """The tables the migrations leave, replayed statement by statement."""
+    tables: set[str] = set()
+    for _, script in MIGRATIONS:
+        for statement in script.split(";"):
+            words = statement.split()
+            if words[:2] == ["CREATE", "TABLE"]:
+                tables.add(words[2])
+            elif words[:2] == ["DROP", "TABLE"]:
+                tables.discard(words[2])
+            elif words[:2] == ["ALTER", "TABLE"] and words[3:5] == ["RENAME", "TO"]:
+                tables.discard(words[2])
+                tables.add(words[5])
+    return frozenset(tables)
+
+
+_TABLES = _tables_made()
 
 
 def _refuse_filled(target: StateDB, tables: dict[str, list[str]]) -> None:

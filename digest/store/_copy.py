@@ -34,16 +34,13 @@ class CopiedState:
     target: str
     rows: dict[str, int]
 
-    @property
-    def digests(self) -> int:
-        return self.rows.get("digests", 0)
-
 
 def copy_state(source: Path | str, target: Path | str) -> CopiedState:
     """Copy every table of the state at `source` (every digest it holds) into the state at
     `target`, which must hold none yet. Both are brought to the current schema first, as a
-    run would. Raises StoreError, naming the fix, when the two are one store, when a run of
-    the source is in progress, or when the target already holds state."""
+    run would. Raises StoreError, naming the fix, when the two are one store, when the
+    source is no file, when a newer version of digest migrated either, when a run of the
+    source is in progress, or when the target already holds state."""
     if _same_store(source, target):
         raise StoreError(f"{shown(source)}: the source and the target are the same store")
     if not is_database_url(source) and not Path(source).is_file():

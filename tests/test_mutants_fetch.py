@@ -103,6 +103,22 @@ def test_a_304_with_new_validators_gives_those(site, fetcher):
     assert (result.etag, result.last_modified) == ('"v2"', "Tue, 24 Nov 2026")
 
 
+def test_a_304_whose_validators_cannot_go_back_keeps_the_ones_sent(site, fetcher):
+    """A 304 naming an ETag or date of non-ASCII text was kept, and building the next run's
+    request from it failed: every run after it died (an attacker's trial)."""
+    seen: list[dict[str, str]] = []
+    site.overrides = {
+        "/f.xml": recording(answer(304, ETag='"caf\xe9"', Last_Modified="Mon, 07 D\xe9c"), seen)
+    }
+    sent = FetchRequest(f"{site.base_url}/f.xml", etag='"v1"', last_modified="Mon, 07 Dec")
+    result = fetcher.fetch(sent)
+    assert (result.status, result.etag, result.last_modified) == (304, '"v1"', "Mon, 07 Dec")
+    # A state written before this check holds such values: they are not sent.
+    again = fetcher.fetch(FetchRequest(sent.url, etag='"caf\xe9"', last_modified="D\xe9c"))
+    assert again.status == 304
+    assert "If-None-Match" not in seen[-1] and "If-Modified-Since" not in seen[-1]
+
+
 def test_a_first_get_sends_no_validator(site, fetcher):
     seen: list[dict[str, str]] = []
     site.overrides = {"/f.xml": recording(answer(200, FEED, ETag='"v1"'), seen)}
@@ -204,6 +220,37 @@ def test_retry_after_as_a_date_is_the_time_until_then_and_capped_at_a_week(site,
     assert (junk.retry_after, junk.reason) == (None, "HTTP 503 Service Unavailable")
     other = failure(fetcher, FetchRequest(f"{site.base_url}/other"))
     assert other.reason == "HTTP 500 Internal Server Error"  # only 429 and 503 ask to wait
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "01 Jan 2026 00:00:00 +99999999999999999999",  # an offset past any C int
+        "01 Jan 10000000000000000000 00:00:00 GMT",
+        "\xb2",  # a digit to str.isdigit(), not to float()
+    ],
+)
+def test_a_retry_after_past_reading_is_no_wait_and_no_crash(site, fetcher, value):
+    site.overrides = {"/f.xml": answer(503, Retry_After=value)}
+    error = failure(fetcher, FetchRequest(f"{site.base_url}/f.xml"))
+    assert (error.status, error.retry_after) == (503, None)
+    assert error.reason == "HTTP 503 Service Unavailable"
+
+
+def test_whatever_reading_an_answer_raises_costs_that_url_only(site, fetcher, monkeypatch):
+    """The boundary parsing and extraction have too: a surprise of the HTTP stack or of our
+    reading of a server's headers is this URL's failure, not the run's."""
+    import digest.feeds._fetch as fetching
+
+    def surprise(value):
+        raise RuntimeError("a reading no test foresaw")
+
+    monkeypatch.setattr(fetching, "_retry_after", surprise)
+    site.overrides = {"/f.xml": answer(503, Retry_After="60")}
+    error = failure(fetcher, FetchRequest(f"{site.base_url}/f.xml"))
+    assert error.reason == (
+        "the answer could not be read (RuntimeError: a reading no test foresaw)"
+    )
 
 
 def test_unsupported_schemes_and_bad_urls_say_so(fetcher):
@@ -364,6 +411,25 @@ def test_a_missing_robots_txt_allows_all_and_a_broken_one_keeps_the_site_off(
     page = f"{site.base_url}/news/b.html"
     expected = {} if reason is None else {page: reason.format(base=site.base_url)}
     assert disallowed(fetcher, [(page, None)]) == expected
+
+
+@pytest.mark.parametrize(
+    "bad_line",
+    ["Crawl-delay: \u00b2", "Request-rate: 1/\u00b2", "Disallow: //[", "Allow: http://[::1"],
+)
+def test_a_robots_txt_line_urllib_cannot_read_is_ignored_and_the_rest_obeyed(
+    site, fetcher, bad_line
+):
+    """urllib's parser raised on these, and the run died (an attacker's trial); RFC 9309
+    has a crawler ignore what it cannot parse."""
+    from digest.feeds._robots import disallowed
+
+    body = f"User-agent: *\n{bad_line}\nDisallow: /private/\n".encode()
+    site.overrides = {"/robots.txt": respond(200, body, "text/plain")}
+    private, news = f"{site.base_url}/private/a.html", f"{site.base_url}/news/b.html"
+    assert disallowed(fetcher, [(private, None), (news, None)]) == {
+        private: "disallowed by robots.txt"
+    }
 
 
 def test_a_page_robots_txt_cannot_be_asked_for_says_why(fetcher):

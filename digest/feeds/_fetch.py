@@ -241,7 +241,15 @@ class Fetcher:
         if scheme not in ("http", "https"):
             raise FetchError(request.url, f"unsupported URL scheme {scheme!r}")
         with self._slot(host):
-            return self._get(request)
+            try:
+                return self._get(request)
+            except FetchError:
+                raise
+            except Exception as error:
+                # As parsing and extraction do: whatever a server's bytes make the HTTP
+                # stack or our reading of its headers raise costs this URL, not the run.
+                reason = f"the answer could not be read ({type(error).__name__}: {error})"
+                raise FetchError(request.url, reason[:300]) from None
 
     def _slot(self, host: str) -> threading.Semaphore:
         with self._slots_lock:
@@ -286,9 +294,10 @@ class Fetcher:
 
     def _get(self, request: FetchRequest) -> FetchResult:
         headers = {"Accept": request.accept}
-        if request.etag:
+        # _ascii again: a state written before the 304's validators were checked may hold any.
+        if _ascii(request.etag):
             headers["If-None-Match"] = request.etag
-        if request.last_modified:
+        if _ascii(request.last_modified):
             headers["If-Modified-Since"] = request.last_modified
         secret = request.credentials
         named = request.trusted_feed is None
@@ -447,8 +456,11 @@ class Fetcher:
                 status=304,
                 body=None,
                 final_url=url,
-                etag=response.headers.get("ETag") or request.etag,
-                last_modified=response.headers.get("Last-Modified") or request.last_modified,
+                # As a 200's are: sent back on the next fetch, they must be ASCII, else
+                # building that request fails, on every run after.
+                etag=_ascii(response.headers.get("ETag")) or request.etag,
+                last_modified=_ascii(response.headers.get("Last-Modified"))
+                or request.last_modified,
                 moved_to=moved_to,
             )
         if status >= 400 or status in _REDIRECTS:
@@ -705,17 +717,20 @@ class _NoCookies(CookiePolicy):
         return False
 
 
+_SECONDS = re.compile(r"[0-9]{1,15}")
+
+
 def _retry_after(value: str | None) -> float | None:
     """Seconds to wait from a Retry-After header (seconds or an HTTP date), or None."""
     if not value:
         return None
     text = value.strip()
-    if text.isdigit():
+    if _SECONDS.fullmatch(text):  # ASCII digits: "²" is a digit to str.isdigit()
         seconds = float(text)
     else:
         try:
             seconds = (parsedate_to_datetime(text) - datetime.now(UTC)).total_seconds()
-        except (TypeError, ValueError, IndexError):
+        except (TypeError, ValueError, IndexError, OverflowError):  # a year or offset of 20 digits
             return None
     return min(max(seconds, 0.0), MAX_RETRY_AFTER)
 

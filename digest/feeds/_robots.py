@@ -98,8 +98,24 @@ def _rules(outcome: FetchResult | Skipped, robots_url: str) -> RobotFileParser |
         text = robots_text(outcome.body or b"")
     except ValueError as error:
         return _unavailable(f"{outcome.final_url} is not text: {error}")
-    parser.parse(text.splitlines())
+    lines = text.splitlines()
+    try:
+        parser.parse(lines)
+    except Exception:
+        # urllib's parser stops at a line it cannot read ("Crawl-delay: ²", "Disallow: //[");
+        # RFC 9309 has such lines ignored and the rest obeyed.
+        parser = RobotFileParser()
+        parser.parse([line for line in lines if _readable(line)])
     return parser
+
+
+def _readable(line: str) -> bool:
+    """Whether urllib's robots.txt parser reads `line` without an error."""
+    try:
+        RobotFileParser().parse(["User-agent: *", line])
+    except Exception:
+        return False
+    return True
 
 
 def robots_text(body: bytes) -> str:

@@ -30,6 +30,10 @@ class FetchResult:
     # Its links may use them (a private address too); a digest that reads the feed from the
     # store's pool trusts these, never what the name resolves to by then.
     home_addresses: tuple[str, ...] = ()
+    # Each hop's (origin, address it was answered from), redirects included: whether a page
+    # another digest of the store fetched may stand for this digest's own fetch of it
+    # (Fetcher.may_reuse), which its address policy might have refused.
+    peers: tuple[tuple[str, str], ...] = ()
 
     @property
     def not_modified(self) -> bool:
@@ -75,6 +79,16 @@ class FeedEntry:
     content: str  # plain text of the full content the feed carries, or ""
     published: datetime | None
     author: str | None = None
+
+
+@dataclass(frozen=True)
+class PooledPage:
+    """A page another digest of the store fetched, extracted and cleaned (store's pool)."""
+
+    page: ExtractedPage
+    cleaned: CleanedText
+    peers: tuple[tuple[str, str], ...]  # as FetchResult.peers; () when not known
+    robots: bool  # its fetch obeyed robots.txt
 
 
 @dataclass(frozen=True)

@@ -1036,3 +1036,24 @@ def test_a_local_file_over_the_limit_is_refused_without_being_read(tmp_path, fet
         tracemalloc.stop()
     assert error.reason == "file of 67,108,864 bytes exceeds the limit"
     assert peak < 8 * 1024 * 1024
+
+
+def test_a_pooled_page_stands_for_a_fetch_only_where_that_fetch_would_have_gone(site, fetcher):
+    """Fetcher.may_reuse: every hop of another digest's fetch must be one this digest's own
+    policy lets through (a public address; on the feed's own origin, an address its answer
+    came from; anything with allow_private). Unknown hops: fetched again."""
+    feed = f"{site.base_url}/f.xml"
+    other = "http://127.0.0.1:9"
+    public = ("https://news.example", "93.184.216.34")
+    assert not fetcher.may_reuse(feed, ())
+    assert fetcher.may_reuse(feed, (public,))
+    assert not fetcher.may_reuse(feed, ((site.base_url, "127.0.0.1"),))  # not yet its address
+    site.overrides = {"/f.xml": answer(200, FEED, Content_Type="application/rss+xml")}
+    fetcher.fetch(FetchRequest(feed))  # the feed's own fetch: its address is its links' now
+    assert fetcher.may_reuse(feed, ((site.base_url, "127.0.0.1"), public))
+    assert not fetcher.may_reuse(feed, ((other, "127.0.0.1"),))  # another origin
+    assert not fetcher.may_reuse(feed, ((site.base_url, "127.0.0.1"), (other, "10.0.0.5")))
+    assert not fetcher.may_reuse(feed, ((site.base_url, ""),))  # the address was not seen
+    settings = FetchSettings(timeout=1.0, allow_private=True)
+    with Fetcher(settings) as open_fetcher:
+        assert open_fetcher.may_reuse(feed, ((other, "10.0.0.5"),))

@@ -353,6 +353,52 @@ def test_a_pooled_feed_lends_its_links_only_the_address_its_body_came_from(tmp_p
     assert "Feed text 0" in sent and "SECRET" not in sent
 
 
+def test_a_page_one_digest_may_reach_is_not_handed_to_a_digest_that_may_not(tmp_path):
+    """An intranet digest's page, on its feed's own loopback origin, was handed from the
+    pool to another digest whose (hostile) feed on another origin listed the same URL: its
+    text reached that digest's email and public archive, though its own fetch is refused
+    (an attacker's trial). A digest takes a pooled page only where its own fetch would go."""
+    from sites import LocalSite
+
+    intranet, hostile = tmp_path / "intranet", tmp_path / "hostile"
+    (intranet / "a").mkdir(parents=True)
+    hostile.mkdir()
+    (intranet / "a" / "secret.html").write_text(
+        "<html><head><title>Payroll</title></head><body><article><h1>Payroll</h1>"
+        + "<p>CONFIDENTIAL: the admin password is hunter2, rotated each month.</p>" * 4
+        + "</article></body></html>"
+    )
+    stamp = format_datetime(datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3))
+    with LocalSite(intranet, port=0) as inside, LocalSite(hostile, port=0) as outside:
+        page = f"{inside.base_url}/a/secret.html"
+        (intranet / "feed.xml").write_text(_feed(inside.base_url, 0).replace(
+            "<channel>", f"<channel><item><title>Payroll</title><link>{page}</link>"
+            f"<pubDate>{stamp}</pubDate></item>"))  # fmt: skip
+        (hostile / "feed.xml").write_text(
+            f"<rss version='2.0'><channel><item><title>Look</title><link>{page}</link>"
+            f"<pubDate>{stamp}</pubDate></item></channel></rss>"
+        )
+        configs = {}
+        for name, feed in (("intranet", inside.base_url), ("public", outside.base_url)):
+            configs[name] = tmp_path / f"{name}.yaml"
+            configs[name].write_text(
+                f"title: {name}\nid: {name}\nwindow: 48h\nstorage: shared.db\n"
+                f"delivery:\n  method: file\n  outbox: out-{name}\n"
+                f"feeds:\n  - name: {name.title()}\n    url: {feed}/feed.xml\n"
+            )
+        first = run_cli("run", "--config", str(configs["intranet"]))
+        assert first.returncode == 0, first.stderr
+        second = run_cli("run", "--config", str(configs["public"]))
+        reached = [path for _, path, _ in inside.requests if path != "/robots.txt"]
+    assert "CONFIDENTIAL" in "".join(
+        p.read_text() for p in (tmp_path / "out-intranet").rglob("*.eml")
+    )
+    sent = "".join(p.read_text() for p in (tmp_path / "out-public").rglob("*.eml"))
+    assert "CONFIDENTIAL" not in sent and "hunter2" not in sent
+    assert "is a loopback address" in second.stderr, second.stderr
+    assert reached == ["/feed.xml", "/a/secret.html"]  # the public digest's fetch refused
+
+
 def test_a_pooled_feed_kept_from_before_the_upgrade_regains_its_address_on_a_304(tmp_path):
     # A pool row written before the pool kept addresses has none, and a feed that answers
     # 304 keeps its row: its links on a loopback origin were refused for as long as the

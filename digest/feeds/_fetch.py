@@ -37,6 +37,7 @@ from ._netguard import (
     GuardedBackend,
     GuardedTransport,
     RequestClock,
+    address_kind,
     timed,
 )
 from ._urls import host_of
@@ -306,6 +307,7 @@ class Fetcher:
         url = request.url
         moved_to: str | None = None
         permanent = True
+        peers: list[tuple[str, str]] = []
         # One budget for the request and all its redirects: a chain of slow hops is one
         # slow request.
         with timed(RequestClock(self.settings.timeout * REQUEST_BUDGET)) as clock:
@@ -323,6 +325,7 @@ class Fetcher:
                     client = self._client_for(url, feed, named)
                     with client.stream("GET", url, headers=sent) as response:
                         status = response.status_code
+                        peers.append((origin_of(url), _peer_of(response)))
                         location = response.headers.get("Location")
                         if status in _REDIRECTS and location:
                             if request.stage == "page":
@@ -348,7 +351,8 @@ class Fetcher:
                             raise
                         if request.stage == "page":
                             self._note_answer(url, request.trusted_feed, hop_started)
-                        return replace(result, home_addresses=(peer,)) if peer else result
+                        homes = (peer,) if peer else ()
+                        return replace(result, home_addresses=homes, peers=tuple(peers))
                 except BlockedAddress as refused:
                     reason = _refusal(refused, home)
                     if url != request.url and request.stage != "robots":  # names its target
@@ -438,13 +442,31 @@ class Fetcher:
 
     def _remember_address(self, feed: str, response: httpx.Response) -> str | None:
         """Note the address the feed's answer came from (returned): its links may use it."""
-        stream = response.extensions.get("network_stream")
-        peer = stream.get_extra_info("server_addr") if stream is not None else None
+        peer = _peer_of(response)
         if not peer:
             return None
         with self._slots_lock:
-            self._home_addresses[feed].add(str(peer[0]))
-        return str(peer[0])
+            self._home_addresses[feed].add(peer)
+        return peer
+
+    def may_reuse(self, trusted_feed: str, peers: Sequence[tuple[str, str]]) -> bool:
+        """Whether this run's fetch of a link of the feed at `trusted_feed` would have been
+        let through to every hop of another digest's fetch of that link (`peers`,
+        FetchResult.peers): a public address, or with fetch.allow_private any, or on the
+        feed's own origin an address its answer came from. Else this digest fetches the
+        page itself, under its own policy: another digest of the store may be let into an
+        internal site this one's feeds must not reach. No peers known: not reused."""
+        if not peers:
+            return False
+        if self.settings.allow_private:
+            return True
+        home = origin_of(trusted_feed)
+        with self._slots_lock:
+            exempt = set(self._home_addresses[trusted_feed])
+        return all(
+            address and (address_kind(address) is None or (origin == home and address in exempt))
+            for origin, address in peers
+        )
 
     def _response(
         self, request: FetchRequest, url: str, response: httpx.Response, moved_to: str | None
@@ -733,6 +755,13 @@ def _retry_after(value: str | None) -> float | None:
         except (TypeError, ValueError, IndexError, OverflowError):  # a year or offset of 20 digits
             return None
     return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+
+
+def _peer_of(response: httpx.Response) -> str:
+    """The address the answer came from, or "" where the stream does not say."""
+    stream = response.extensions.get("network_stream")
+    peer = stream.get_extra_info("server_addr") if stream is not None else None
+    return str(peer[0]) if peer else ""
 
 
 def _ascii(value: str | None) -> str | None:

@@ -41,6 +41,7 @@ from ..models import (
     FeedEntry,
     FeedState,
     FetchResult,
+    PooledPage,
     RemovedBlock,
     Skipped,
 )
@@ -137,31 +138,34 @@ def ingest(
             entries, first_seen = _with_kept(config, store, entries, window, now)
             paged = _within_page_bound(config, entries, now, result)
             shared = _shared_feeds(config, store)
-            pooled = store.pooled_pages((e.url for e in paged if e.feed in shared), now)
+            # An article link may go to a private address only on its feed's own origin,
+            # and only to an address the feed was fetched from: the fetcher knows which,
+            # given the URL the feed was fetched at.
+            homes = {
+                feed.name: store.feed_state(feed.url).moved_to or feed.url for feed in config.feeds
+            }
+            pooled = _reusable(
+                config, fetcher, homes, paged,
+                store.pooled_pages((e.url for e in paged if e.feed in shared), now),
+            )  # fmt: skip
             paged = [entry for entry in paged if entry.url not in pooled]
             timing.items = len(config.feeds)
         if entries:
             with timer.stage("pages") as timing:
-                # An article link may go to a private address only on its feed's own origin,
-                # and only to an address the feed was fetched from: the fetcher knows which,
-                # given the URL the feed was fetched at.
-                homes = {
-                    feed.name: store.feed_state(feed.url).moved_to or feed.url
-                    for feed in config.feeds
-                }
                 works = _fetch_and_extract(config, fetcher, paged, result, homes, timing, pool)
             with timer.stage("clean") as timing:
                 cleaned = _clean_pages(store, works, now)
                 timing.items = len(cleaned)
                 feed_of = {entry.url: entry.feed for entry in paged}
                 store.pool_pages(
-                    {url: (work.page, cleaned[url]) for url, work in works.items()
+                    {url: (work.page, cleaned[url], work.peers) for url, work in works.items()
                      if work.page is not None and feed_of.get(url) in shared},
+                    config.fetch.robots,
                     now,
                 )  # fmt: skip
-                for url, (page, text) in pooled.items():
-                    works[url] = PageWork(url, page, text)
-                    cleaned[url] = text
+                for url, found in pooled.items():
+                    works[url] = PageWork(url, found.page, found.cleaned)
+                    cleaned[url] = found.cleaned
     # One "store" stage (a watcher hears each stage once): the new articles, then the feeds'
     # conditional-GET state.
     arrived: list[NewArticle] = []
@@ -473,6 +477,27 @@ def _is_address(host: str) -> bool:
     return True
 
 
+def _reusable(
+    config: Config,
+    fetcher: Fetcher,
+    homes: dict[str, str],
+    entries: Sequence[FeedEntry],
+    pooled: dict[str, PooledPage],
+) -> dict[str, PooledPage]:
+    """The pooled pages this digest takes instead of fetching them: those its own fetch
+    would have reached (every hop an address its policy allows: Fetcher.may_reuse) and, with
+    fetch.robots on, whose fetch obeyed robots.txt. The others it fetches itself, and is
+    refused what its policy refuses: a digest whose feed lists another's intranet page
+    must not be handed that page's text."""
+    feed_of = {entry.url: entry.feed for entry in entries}
+    return {
+        url: page
+        for url, page in pooled.items()
+        if fetcher.may_reuse(homes.get(feed_of.get(url, ""), ""), page.peers)
+        and (page.robots or not config.fetch.robots)
+    }
+
+
 def _shared_feeds(config: Config, store: Store) -> set[str]:
     """The feeds whose feed and pages go into, and come from, the pool the store's digests
     share: none in a store of one digest; else those fetched without credentials (no
@@ -645,6 +670,7 @@ def _fetch_and_extract(
     if config.workers is None and len(targets) < POOL_MIN_PAGES:
         workers = 0  # "auto": a pool would take longer to start than these pages to extract
     works: dict[str, PageWork] = {}
+    peers: dict[str, tuple[tuple[str, str], ...]] = {}  # entry URL -> its fetch's hops
 
     def take(done: Iterable[tuple[FeedEntry, PageWork]]) -> None:
         for entry, work in done:
@@ -657,7 +683,7 @@ def _fetch_and_extract(
                 log.info("page %s of feed %r: %s (using the feed's text)",
                             entry.link, entry.feed, work.skipped.reason)  # fmt: skip
             else:
-                works[entry.url] = work
+                works[entry.url] = replace(work, peers=peers.get(entry.url, ()))
 
     with PagePool[FeedEntry](workers, pool, config.fetch.max_bytes) as pages:
         for index, outcome in fetcher.fetch_each(requests):
@@ -669,6 +695,7 @@ def _fetch_and_extract(
                             entry.feed, outcome.target, outcome.reason)  # fmt: skip
                 continue
             _progress.count("pages", "fetched", finished=False)
+            peers[entry.url] = outcome.peers
             pages.submit(entry, outcome.body or b"", outcome.final_url, outcome.content_encoding)
             take(pages.finished())
         take(pages.drain())

@@ -81,6 +81,7 @@ class PageWork:
     scored: ScoredBlocks | None = None  # the signals `cleaned` was decided from
     prints: tuple[tuple[str, ...], ...] = ()  # each block's fingerprints
     cpu: float = 0.0  # CPU seconds the worker spent on this page
+    peers: tuple[tuple[str, str], ...] = ()  # its fetch's hops (FetchResult.peers)
 
 
 def process_page(

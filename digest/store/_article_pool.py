@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from ..errors import StoreError
-from ..models import CleanedText, ExtractedPage, FetchResult, RemovedBlock
+from ..models import CleanedText, ExtractedPage, FetchResult, PooledPage, RemovedBlock
 from ._db import _LOCK_SPACE, StateDB, _iso, in_chunks, maybe_time
 
 log = logging.getLogger("digest")
@@ -194,12 +194,10 @@ class ArticlePool(StateDB):
 
     # -- pages ---------------------------------------------------------------------------
 
-    def pooled_pages(
-        self, urls: Iterable[str], now: datetime
-    ) -> dict[str, tuple[ExtractedPage, CleanedText]]:
+    def pooled_pages(self, urls: Iterable[str], now: datetime) -> dict[str, PooledPage]:
         """The pages of these entry URLs extracted and cleaned within PAGE_MEMORY: what the
-        page gave (title, author, date, language) and its cleaned text."""
-        found: dict[str, tuple[ExtractedPage, CleanedText]] = {}
+        page gave (title, author, date, language), its cleaned text, and where it came from."""
+        found: dict[str, PooledPage] = {}
         for chunk, marks in in_chunks(urls):
             for row in self.db.execute(
                 f"SELECT * FROM pool_pages WHERE fetched >= ? AND url IN ({marks})",
@@ -212,30 +210,37 @@ class ArticlePool(StateDB):
                     published=maybe_time(row["published"]), language=row["page_language"],
                     canonical_url=None, blocks=(),
                 )  # fmt: skip
-                found[row["url"]] = (page, CleanedText(row["text"], row["language"], (), removed))
+                cleaned = CleanedText(row["text"], row["language"], (), removed)
+                peers = tuple((str(o), str(a)) for o, a in json.loads(row["peers"] or "[]"))
+                found[row["url"]] = PooledPage(page, cleaned, peers, bool(row["robots"]))
         return found
 
     def pool_pages(
-        self, pages: Mapping[str, tuple[ExtractedPage, CleanedText]], now: datetime
+        self,
+        pages: Mapping[str, tuple[ExtractedPage, CleanedText, tuple[tuple[str, str], ...]]],
+        robots: bool,
+        now: datetime,
     ) -> None:
-        """Keep pages extracted and cleaned now, by entry URL, for the other digests."""
+        """Keep pages extracted and cleaned now, by entry URL, for the other digests: each
+        with the peers of its fetch (FetchResult.peers), and whether that obeyed robots.txt."""
         self.db.executemany(
             """INSERT INTO pool_pages (url, fetched, title, author, published, page_language,
-                 text, language, removed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                 text, language, removed, peers, robots) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                ON CONFLICT (url) DO UPDATE SET fetched = excluded.fetched,
                  title = excluded.title, author = excluded.author,
                  published = excluded.published, page_language = excluded.page_language,
                  text = excluded.text, language = excluded.language,
-                 removed = excluded.removed""",
+                 removed = excluded.removed, peers = excluded.peers, robots = excluded.robots""",
             (
                 (
                     url, _iso(now), page.title, page.author,
                     _iso(page.published) if page.published else None, page.language,
                     cleaned.text, cleaned.language,
                     json.dumps([[r.reason, r.text] for r in cleaned.removed], ensure_ascii=False),
+                    json.dumps([list(peer) for peer in peers]), int(robots),
                 )
                 # by URL: two digests pooling the same pages at once lock them in one order
-                for url, (page, cleaned) in sorted(pages.items(), key=lambda pair: pair[0])
+                for url, (page, cleaned, peers) in sorted(pages.items(), key=lambda pair: pair[0])
             ),
         )  # fmt: skip
 

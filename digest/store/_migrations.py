@@ -308,6 +308,16 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         "017_digest_eligibility",
         "ALTER TABLE digests ADD COLUMN eligibility TEXT",
     ),
+    (
+        # Where a pooled page came from (each hop's origin and address, JSON) and whether
+        # its fetch obeyed robots.txt: another digest takes it only where its own fetch
+        # would have gone (Fetcher.may_reuse, fetch.robots). Pages pooled before: neither.
+        "018_pooled_page_peers",
+        """
+        ALTER TABLE pool_pages ADD COLUMN peers TEXT NOT NULL DEFAULT '';
+        ALTER TABLE pool_pages ADD COLUMN robots INTEGER NOT NULL DEFAULT 0
+        """,
+    ),
 )
 
 # PostgreSQL runs the same migrations, with the few statements SQLite alone reads replaced

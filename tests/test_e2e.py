@@ -231,6 +231,24 @@ def test_a_failed_run_whose_stdout_reader_left_still_exits_1(tmp_path, site):
     assert err.decode().rstrip().endswith("digest: the feed failed"), err
 
 
+def test_a_broken_pipe_of_the_run_s_own_fails_it_though_stdout_is_read(tmp_path, site):
+    """A pipe inside the run breaking (a helper process that could not start, as an
+    operator's trial under another user met) was taken for stdout's reader leaving: exit 0,
+    nothing said, nothing sent, and cron saw a success. The failure here stands for it: a
+    sitecustomize makes the pipeline raise BrokenPipeError, stdout's reader staying."""
+    (tmp_path / "site-hook").mkdir()
+    (tmp_path / "site-hook" / "sitecustomize.py").write_text(
+        "import digest.pipeline\n"
+        "def run(config):\n"
+        "    raise BrokenPipeError(32, 'Broken pipe')\n"
+        "digest.pipeline.run = run\n"
+    )
+    config = write_config(tmp_path, site.base_url, feeds=DEMO_FEEDS[:1])
+    done = run_cli("run", "--config", str(config), env={"PYTHONPATH": str(tmp_path / "site-hook")})
+    assert done.returncode == 1, (done.stdout, done.stderr)
+    assert "BrokenPipeError" in done.stderr
+
+
 def test_a_failed_check_whose_reader_left_exits_1_and_a_full_disk_is_one_line(tmp_path, site):
     """`digest check | grep -q FAIL` exited 0 once the reader left; stdout on a full disk
     ended a run's output with a traceback and lost its stderr lines."""

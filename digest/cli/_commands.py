@@ -15,7 +15,9 @@ import contextlib
 import json
 import logging
 import os
+import select
 import signal
+import stat
 import sys
 import tempfile
 import threading
@@ -307,7 +309,7 @@ def cmd_feeds(args: argparse.Namespace) -> int:
     # Feeds are what these commands edit: a config without any yet is one to add them to.
     config = load_config(args.config, feeds_optional=True)
     if args.action == "export":
-        sys.stdout.write(export_opml(config))
+        _out(export_opml(config).removesuffix("\n"))
         return 0
     if args.action == "list":
         _out(feed_table(config.feeds))
@@ -582,6 +584,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         LINES.say("interrupted")
         return 130
     except BrokenPipeError:
+        if not _reader_left():
+            # A pipe of the run's own (a worker's, a helper process's): a failure, which
+            # must not pass for a reader that left (exit 0, nothing said, nothing sent).
+            raise
         # `digest preview | head`: the reader left; say nothing more on a closed pipe.
         _stdout_gone()
         return 0
@@ -613,6 +619,21 @@ def _out(line: str) -> None:
             LINES.say(f"cannot write to stdout: {error.strerror or error}")
         STDOUT.failed = True
         _stdout_gone()
+
+
+def _reader_left() -> bool:
+    """Whether stdout is a pipe or socket whose reader has closed it (poll says POLLERR or
+    POLLHUP for its writing end)."""
+    try:
+        descriptor = sys.stdout.fileno()
+        mode = os.fstat(descriptor).st_mode
+        if not (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)):
+            return False
+        poller = select.poll()
+        poller.register(descriptor, select.POLLOUT)
+        return any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0))
+    except (OSError, ValueError, AttributeError):  # no stdout, or one without a descriptor
+        return False
 
 
 def _stdout_gone() -> None:

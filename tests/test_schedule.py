@@ -118,6 +118,19 @@ def test_a_folder_needs_one_state_file_per_digest(tmp_path):
     assert re.search(r"b.yaml: storage: .* is also the state of .*a.yaml", str(problems[0]))
 
 
+def test_digests_of_one_title_are_told_apart_by_their_file_in_the_daemon_s_lines(tmp_path):
+    """Two configs titled alike logged "Test Brief: run ok" twice, one with a failed feed,
+    and the operator could not tell which (an operator's trial)."""
+    for name, state in (("a.yaml", "a.db"), ("b.yaml", "b.db"), ("c.yaml", "c.db")):
+        config = write_config(tmp_path, "http://127.0.0.1:9", name=name,
+                              extra="schedule: 0 7 * * *\n")  # fmt: skip
+        text = config.read_text().replace("state/digest.db", f"state/{state}")
+        config.write_text(text.replace("Test Brief", "Other" if name == "c.yaml" else "Test Brief"))
+    digests, problems = load_digests(tmp_path)
+    assert problems == []
+    assert [d.name for d in digests] == ["Test Brief (a.yaml)", "Test Brief (b.yaml)", "Other"]
+
+
 def _folder_with_bad_configs(tmp_path: Path) -> Path:
     """good.yaml, plus a typo in bad.yaml and no `schedule` in manual.yaml."""
     folder = tmp_path / "etc"

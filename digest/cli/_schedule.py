@@ -23,8 +23,9 @@ import logging
 import signal
 import sqlite3
 import time
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
@@ -57,10 +58,13 @@ log = logging.getLogger("digest.schedule")
 class ScheduledDigest:
     config: Config
     trigger: CronTrigger
+    # What the daemon's lines call it: its title, and its config file's name where another
+    # digest of the folder has that title (two "Morning Brief" lines could not be told apart).
+    label: str = ""
 
     @property
     def name(self) -> str:
-        return self.config.title
+        return self.label or self.config.title
 
 
 def trigger_for(config: Config) -> CronTrigger:
@@ -142,7 +146,13 @@ def load_digests(path: Path) -> tuple[list[ScheduledDigest], list[DigestError]]:
             digests.append(digest)
             continue
         problems.append(ConfigError(clash, path=str(config.path)))
-    return digests, problems
+    titles = Counter(digest.config.title for digest in digests)
+    named = [
+        replace(digest, label=f"{digest.config.title} ({digest.config.path.name})")
+        if titles[digest.config.title] > 1 else digest
+        for digest in digests
+    ]  # fmt: skip
+    return named, problems
 
 
 def config_files(folder: Path) -> list[Path]:

@@ -19,6 +19,7 @@ from conftest import (
     run_cli,
     smtp_delivery,
     stall,
+    stderr_lines,
     wait_for,
     write_config,
 )
@@ -200,6 +201,23 @@ def test_status_of_a_folder_shows_every_digest_and_names_the_one_it_cannot_read(
     assert nothing.returncode == 1
     said = f"{empty}: no *.yaml or *.yml digest configs in this folder"
     assert nothing.stderr.strip().endswith(said), nothing.stderr
+
+
+def test_status_of_a_folder_names_the_config_whose_state_cannot_be_opened(tmp_path, site):
+    """A store's error names the store, which several configs may share: in a folder, the
+    line did not say which config it was (an operator's trial)."""
+    good = write_config(tmp_path, site.base_url, feeds=DEMO_FEEDS[:1], name="a.yaml")
+    away = write_config(tmp_path, site.base_url, feeds=DEMO_FEEDS[:1], name="b.yaml")
+    away.write_text(
+        away.read_text().replace(
+            "storage: state/digest.db", "storage: postgresql://d@127.0.0.1:1/x"
+        )
+    )
+    shown = run_cli("status", "--config", str(tmp_path))
+    assert shown.returncode == 1 and "Test Brief" in shown.stdout
+    [problem] = stderr_lines(shown.stderr)
+    assert problem.startswith(f"digest: {away}: postgresql://d@127.0.0.1:1/x: cannot open"), problem
+    assert str(good) not in problem
 
 
 def test_status_reads_while_a_run_holds_the_write_lock(tmp_path, site):

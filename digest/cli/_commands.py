@@ -294,7 +294,10 @@ def cmd_status(args: argparse.Namespace) -> int:
         try:
             shown.append(read_status(load_config(file)))
         except DigestError as error:
-            LINES.say(str(error))
+            # A config's own error names its file; its state's (a store it cannot open)
+            # names the store, which several configs of the folder may share.
+            message = str(error)
+            LINES.say(message if message.startswith(str(file)) else f"{file}: {message}")
             failed = 1
     if args.json:
         _out(json.dumps([status_json(s) for s in shown], ensure_ascii=False, indent=2))

@@ -242,3 +242,23 @@ def test_warnings_reach_a_log_without_verbose(tmp_path: Path):
         result = run_cli("run", "--config", str(config))
     assert result.returncode == 0, result.stderr
     assert "held back: articles of 'Techwire', no longer in " in result.stderr
+
+
+def test_feeds_add_of_a_path_that_is_no_file_from_the_config_s_folder_warns(tmp_path: Path):
+    """A path is read from the config's folder: typed from the shell's folder it named no
+    file, was added without a word, and `check` failed later (an operator's trial)."""
+    folder = tmp_path / "my"
+    (folder / "site").mkdir(parents=True)
+    (folder / "site" / "here.xml").write_text("<rss/>")
+    config = folder / "rel.yaml"
+    config.write_text("title: T\nfeeds:\n  - name: A\n    url: https://a.example/feed\n")
+    missing = run_cli("feeds", "add", "--config", "my/rel.yaml", "my/site/here.xml", cwd=tmp_path)
+    assert missing.returncode == 0, missing.stderr
+    warned = folder / "my" / "site" / "here.xml"
+    assert f"warning: no such file {warned} (a feed's path is from the config's folder)" in (
+        missing.stderr
+    )
+    found = run_cli(
+        "feeds", "add", "--config", "my/rel.yaml", "site/here.xml", "--name", "Here", cwd=tmp_path
+    )
+    assert found.returncode == 0 and "warning" not in found.stderr, found.stderr

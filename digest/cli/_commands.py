@@ -26,8 +26,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 from typing import Any
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
-from ..config import Config, FeedConfig, load_config, settings_help, storage_value
+from ..config import Config, FeedConfig, feed_url, load_config, settings_help, storage_value
 from ..errors import DeliveryError, DigestError
 from ..mail import delivered_to
 from ..models import Digest, RunReport, Source
@@ -322,6 +324,11 @@ def cmd_feeds(args: argparse.Namespace) -> int:
         section = f" (section {added.section})" if added.section else ""
         _out(f"{args.config}: added {added.name}: {added.url}{section}; "
              "`digest check` tries it")  # fmt: skip
+        local = urlsplit(feed_url(added.url, config.path))
+        if local.scheme == "file" and not Path(url2pathname(local.path)).exists():
+            # A path is read from the config's folder, not from where the command ran.
+            LINES.say(f"warning: no such file {url2pathname(local.path)} (a feed's path is "
+                      "from the config's folder)")  # fmt: skip
         return 0
     if args.action == "remove":
         removed = remove_feed(config, args.feed)

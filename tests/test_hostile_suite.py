@@ -657,7 +657,7 @@ def test_credentials_in_feed_links_reach_no_email_and_no_archive(tmp_path: Path,
 _INJECTION = "Hi\r\nReply-To: boss@evil.test\r\nContent-Type: text/html\r\n\r\n<b>pwned</b>"
 _SHORT_INJECTION = "Hi\r\nReply-To: boss@evil.test"
 _DIGEST_HEADERS = sorted(
-    "Subject From To Date Message-ID MIME-Version Auto-Submitted Content-Type "
+    "Subject From To Date Message-ID MIME-Version Auto-Submitted List-Id Content-Type "
     "Content-Language".split()
 )
 _NOT_IN_A_HEADER = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -41,6 +42,10 @@ def parse(data: bytes):
         "Revue de presse · 23 nov. 2026 : Zürich élit son maire, « enfin »",
         "Morgenpost · 23. Nov. 2026: Größte Straßenbahn Österreichs fährt",
         "Ελληνικά και 日本語 in one subject that is long enough to be folded over lines",
+        # Folded by Python's policy at the space before "Zürich", between two encoded
+        # words, where clients drop it: "prévuZürich" (a subscriber-side review).
+        "la relance réacteurs premier fährt EPR2 son 2027 réacteurs EDF EPR2 six béton "
+        "prévu prévu Zürich Österreichs",
     ],
 )
 def test_utf8_headers_and_parts_survive_the_round_trip(subject):
@@ -214,6 +219,21 @@ def test_the_unsubscribe_link_carries_the_bare_address_not_the_display_name(tmp_
         assert personal in parsed.get_body(("plain",)).get_content()
         assert f'href="{personal}"' in parsed.get_body(("html",)).get_content()
         assert "%20" not in parsed["List-Unsubscribe"] and "%3C" not in parsed["List-Unsubscribe"]
+
+
+def test_every_space_of_a_non_ascii_subject_reaches_the_reader():
+    """Subjects of mixed words folded anywhere: each decodes, as a client decodes it (RFC
+    2047 drops white space between encoded words), to exactly the subject."""
+    words = (
+        "Énergie EDF relance six réacteurs EPR2 premier béton prévu en 2027 Zürich élit "
+        "Größte Straßenbahn Österreichs Ελληνικά 日本語 العربية עברית « enfin » ·"
+    ).split()
+    chooser = random.Random(2026)
+    for _ in range(300):
+        subject = " ".join(chooser.choice(words) for _ in range(chooser.randint(1, 24)))
+        for recipient in ("r@example.org", "zoé@exämple.org"):  # RFC 2047, then SMTPUTF8
+            data = build_message(rendered(subject), "b@example.org", recipient, "fr", NOW)
+            assert parse(data.as_bytes())["Subject"] == subject
 
 
 def test_each_message_names_its_list_by_the_config_id_else_the_title(tmp_path):

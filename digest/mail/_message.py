@@ -116,7 +116,10 @@ def set_header(message: EmailMessage, name: str, value: str) -> None:
     except (ValueError, HeaderParseError):  # an address whose encoded words decode to CR LF
         header, decoded = None, None
     if name.lower() in TEXT_HEADERS:
-        if decoded is None or "=?" in text or decoded != text:
+        # Non-ASCII too: the policy's own folding (Python 3.11) may break the line at a
+        # space between two encoded words, which RFC 2047 has every client drop
+        # ("premierbéton"). Our words carry their spaces inside them.
+        if decoded is None or "=?" in text or decoded != text or not text.isascii():
             header = _LiteralText(name, text)
     elif decoded is None or "=?" in decoded or not fits_one_line(decoded):
         setting = _SETTING_OF.get(name.lower())
@@ -157,7 +160,7 @@ class _AngleList(_OwnFolding):
 
 class _LiteralText(_OwnFolding):
     """A text header written as UTF-8 encoded words whatever it holds, so that it decodes
-    to its text, character for character (`=?` included)."""
+    to its text, character for character (`=?` included, and every space)."""
 
     def fold(self, *, policy: Policy) -> str:
         # RFC 2047 caps an encoded word at 75 characters: it must fit a folded line.

@@ -293,12 +293,14 @@ def test_unbroken_long_words_wrap_instead_of_scrolling_sideways(browser, tmp_pat
 
 def test_a_right_to_left_headline_and_summary_start_on_the_right(browser, tmp_path):
     """MJML's text blocks align left, which held Arabic to the left edge, ragged on the
-    side it starts from."""
+    side it starts from. An Arabic headline that starts with a brand in Latin letters was
+    set left to right (dir="auto" goes by the first letter; a subscriber-side review)."""
     now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
     source = Source("الجزيرة", "https://a.example/quake", "زلزال في بيرو", now)
     item = DigestItem(
-        "زلزال قوي يضرب جنوب بيرو", source.url, "قتل عشرون شخصا.", "ar", None, (source,), (1,)
-    )
+        "iPhone 17 يصل إلى الأسواق في بيرو", source.url, "قتل عشرون شخصا.", "ar", None,
+        (source,), (1,),
+    )  # fmt: skip
     story = SentStory(2, "زلزال في بيرو", "https://b.example/quake", now, "ar")
     late = Source("BBC عربي", "https://c.example/1", "ارتفاع عدد الضحايا", now)
     digest = Digest("T", now, (item,), follow_ups=(FollowUp(story, (late,), (7,)),))
@@ -307,7 +309,7 @@ def test_a_right_to_left_headline_and_summary_start_on_the_right(browser, tmp_pa
     page = _page(browser, 600, "light", email)
     try:
         gaps = page.evaluate(
-            """[...document.querySelectorAll('[dir=auto]:not(span)')]
+            """[...document.querySelectorAll('[dir=auto]:not(span), [dir=rtl]:not(span)')]
                .filter(e => getComputedStyle(e).direction === 'rtl')
                .map(e => {
                  const range = document.createRange();

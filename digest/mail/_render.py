@@ -546,15 +546,27 @@ def _follow_up_context(follow_up: FollowUp, zone: ZoneInfo, digest: Digest) -> d
 
 
 def _language_tag(language: str | None, digest_language: str) -> dict[str, str]:
-    """The tag of a text in another language than the digest's: "FR" in an English digest."""
+    """The tag of a text in another language than the digest's: "FR" in an English digest;
+    and its direction, "rtl" for a language written right to left, else "auto" (from its
+    first strong letter, which for "iPhone 17 يصل ..." is the brand's Latin "i")."""
     foreign = language if language and language != digest_language else ""
     return {
+        "direction": "rtl" if language and _right_to_left(language) else "auto",
         "language_tag": foreign.upper(),
         "language_code": foreign,
         "language_name": digest_locale(digest_language).languages.get(foreign, "")
         if foreign
         else "",
     }
+
+
+@functools.cache
+def _right_to_left(language: str) -> bool:
+    """Whether CLDR writes `language` right to left (ar, he, fa, ur, ...)."""
+    try:
+        return Locale.parse(language).character_order == "right-to-left"
+    except (UnknownLocaleError, ValueError):
+        return False
 
 
 def subject_line(digest: Digest, pattern: str = DEFAULT_SUBJECT) -> str:

@@ -99,7 +99,9 @@ def test_every_header_is_one_line_of_text_and_only_the_headers_meant(subject, se
     rendered = RenderedDigest(subject=subject, html="<p>x</p>", text="x\n")
     sender = "Revue \u202ede presse\u202c Genève <revue@example.org>"
     listed = list_id("Revue de presse · Genève", "", sender)
-    message = build_message(rendered, sender, recipient, "fr", NOW, UNSUBSCRIBE, listed)
+    message = build_message(
+        rendered, sender, recipient, "fr", NOW, UNSUBSCRIBE, ("Revue de presse · Genève", listed)
+    )
     data = message.as_bytes()
     head = data.split(b"\r\n\r\n", 1)[0]
     # No bare CR or LF, and every CRLF folds a line or starts one of our headers.

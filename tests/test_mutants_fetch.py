@@ -237,7 +237,14 @@ def test_a_retry_after_past_reading_is_no_wait_and_no_crash(site, fetcher, value
     assert error.reason == "HTTP 503 Service Unavailable"
 
 
-def test_whatever_reading_an_answer_raises_costs_that_url_only(site, fetcher, monkeypatch):
+def test_a_retry_after_of_more_digits_than_a_week_is_a_week(site, fetcher):
+    site.overrides = {"/f.xml": answer(503, Retry_After="9" * 40)}
+    assert failure(fetcher, FetchRequest(f"{site.base_url}/f.xml")).retry_after == 7 * 86400
+
+
+def test_whatever_reading_an_answer_raises_costs_that_url_only(
+    site, fetcher, monkeypatch, digest_log
+):
     """The boundary parsing and extraction have too: a surprise of the HTTP stack or of our
     reading of a server's headers is this URL's failure, not the run's."""
     import digest.feeds._fetch as fetching
@@ -249,8 +256,11 @@ def test_whatever_reading_an_answer_raises_costs_that_url_only(site, fetcher, mo
     site.overrides = {"/f.xml": answer(503, Retry_After="60")}
     error = failure(fetcher, FetchRequest(f"{site.base_url}/f.xml"))
     assert error.reason == (
-        "the answer could not be read (RuntimeError: a reading no test foresaw)"
+        "the fetch failed unexpectedly (RuntimeError: a reading no test foresaw)"
     )
+    # It may be our own bug: its traceback is in the log, not only its one line.
+    logged = [r for r in digest_log.records if "failed unexpectedly" in r.getMessage()]
+    assert logged and all(r.levelname == "WARNING" and r.exc_info for r in logged)
 
 
 def test_unsupported_schemes_and_bad_urls_say_so(fetcher):
@@ -1054,6 +1064,11 @@ def test_a_pooled_page_stands_for_a_fetch_only_where_that_fetch_would_have_gone(
     assert not fetcher.may_reuse(feed, ((other, "127.0.0.1"),))  # another origin
     assert not fetcher.may_reuse(feed, ((site.base_url, "127.0.0.1"), (other, "10.0.0.5")))
     assert not fetcher.may_reuse(feed, ((site.base_url, ""),))  # the address was not seen
+    # A local file read has no hop: its links are a local feed's own, which a remote feed
+    # can never list (usable_link), and which only a local feed's digest takes.
+    local = (("file", ""),)
+    assert fetcher.may_reuse("file:///srv/feed.xml", local)
+    assert not fetcher.may_reuse(feed, local)
     settings = FetchSettings(timeout=1.0, allow_private=True)
     with Fetcher(settings) as open_fetcher:
         assert open_fetcher.may_reuse(feed, ((other, "10.0.0.5"),))

@@ -3,6 +3,7 @@ loads so that a bad one is a `file:line` error and not a failed send."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from email.utils import getaddresses
@@ -113,35 +114,33 @@ def optional_address(value: Any) -> str | None:
 
 
 def list_id(title: str, digest_id: str, sender: str) -> str:
-    """The digest's List-Id (RFC 2919): `Title <label.domain>`, the label its `id` (else its
-    title's ASCII letters and digits, else "digest"), the namespace the sender's domain.
-    Mail clients file and filter a list's messages by it (Gmail's "filter messages like
-    these", Outlook's rules), and it stays the same when the subject changes each day."""
-    # "Zürich" as "zurich": the letters without their marks.
-    decomposed = unicodedata.normalize("NFKD", title.lower())
-    latin = "".join(char for char in decomposed if not unicodedata.combining(char))
-    label = digest_id or "-".join(re.findall(r"[a-z0-9]+", latin)) or "digest"
-    label = ".".join(part for part in label.split(".") if part)[:64].strip(".-")
+    """The identifier of the digest's List-Id (RFC 2919), `label.domain`: the label its `id`
+    (else its title's ASCII letters and digits, else "digest-" and a hash of the title), the
+    namespace the sender's domain. Mail clients file and filter a list's messages by it
+    (Gmail's "filter messages like these", Outlook's rules); it stays the same when the
+    subject changes each day, and differs between digests: ids are unique in a store."""
+    if digest_id:
+        # An id is letters, digits, ".", "_" and "-": a dot-atom unless its dots are not.
+        label = digest_id if _DOT_ATOM.fullmatch(digest_id) else digest_id.replace(".", "_")
+    else:
+        # "Zürich" as "zurich": the letters without their marks.
+        decomposed = unicodedata.normalize("NFKD", title.lower())
+        latin = "".join(char for char in decomposed if not unicodedata.combining(char))
+        label = "-".join(re.findall(r"[a-z0-9]+", latin))
+        hashed = hashlib.sha1(title.encode()).hexdigest()[:8]
+        if not label:  # a title in another script: each its own label all the same
+            label = f"digest-{hashed}"
+        elif len(label) > _LABEL_MAX:
+            label = f"{label[: _LABEL_MAX - 9].rstrip('-')}-{hashed}"
     _, at, domain = getaddresses([sender])[0][1].lower().rpartition("@")
     try:
         domain = domain.encode("idna").decode("ascii") if domain else ""
     except UnicodeError:
         domain = ""
-    if not at or not re.fullmatch(r"[a-z0-9-]+(\.[a-z0-9-]+)*", domain):
+    if not at or not _DOT_ATOM.fullmatch(domain):
         domain = "localhost"
-    identifier = f"<{label or 'digest'}.{domain}>"
-    # An encoded word of the title's own would be decoded by the reader's client.
-    return identifier if "=?" in title else f"{_phrase(title)} {identifier}"
+    return f"{label}.{domain}"
 
 
-# RFC 5322 atext and spaces: a phrase of these needs no quotes.
-_PLAIN_PHRASE = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~ -]*")
-
-
-def _phrase(text: str) -> str:
-    """`text` as an RFC 5322 phrase: as it is when plain (non-ASCII is encoded later, as the
-    Subject is), else quoted."""
-    plain = "".join(char for char in text if char.isascii())
-    if _PLAIN_PHRASE.fullmatch(plain):
-        return text
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+_DOT_ATOM = re.compile(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*")
+_LABEL_MAX = 64

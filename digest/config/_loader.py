@@ -196,7 +196,9 @@ class DeliveryConfig:
     keep_sent: timedelta = timedelta(days=3)  # sent messages' bytes kept in the outbox
     subject: str = DEFAULT_SUBJECT  # pattern: {title}, {date}, {headline}, {count}
     unsubscribe: tuple[str, ...] = ()  # an https URL and/or a mailto:, for List-Unsubscribe
-    list_id: str = "digest <digest.localhost>"  # the List-Id header (config/_addresses.py)
+    # The List-Id header: the digest's title and its identifier (config/_addresses.py).
+    list_name: str = ""
+    list_id: str = "digest.localhost"
 
     def password(self) -> str | None:
         return os.environ.get(self.password_env)
@@ -540,6 +542,7 @@ class _Loader:
             keep_sent=values["delivery.keep_sent"],
             subject=values["delivery.subject"],
             unsubscribe=values["delivery.unsubscribe"] or (),
+            list_name=values["title"],
             list_id=list_id(values["title"], values["id"] or "", values["delivery.from"]),
         )
         if delivery.method == "smtp" and delivery.username and delivery.password() is None:

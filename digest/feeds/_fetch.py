@@ -7,6 +7,7 @@ failure.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
@@ -41,6 +42,8 @@ from ._netguard import (
     timed,
 )
 from ._urls import host_of
+
+log = logging.getLogger("digest")
 
 FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, "
@@ -249,7 +252,9 @@ class Fetcher:
             except Exception as error:
                 # As parsing and extraction do: whatever a server's bytes make the HTTP
                 # stack or our reading of its headers raise costs this URL, not the run.
-                reason = f"the answer could not be read ({type(error).__name__}: {error})"
+                # It may be our bug as well as the server's doing: its traceback is logged.
+                log.warning("fetching %s failed unexpectedly", request.url, exc_info=True)
+                reason = f"the fetch failed unexpectedly ({type(error).__name__}: {error})"
                 raise FetchError(request.url, reason[:300]) from None
 
     def _slot(self, host: str) -> threading.Semaphore:
@@ -458,6 +463,8 @@ class Fetcher:
         internal site this one's feeds must not reach. No peers known: not reused."""
         if not peers:
             return False
+        if peers == _LOCAL_PEERS:  # a file's links are followed from a local feed only
+            return urlsplit(trusted_feed).scheme == "file"
         if self.settings.allow_private:
             return True
         home = origin_of(trusted_feed)
@@ -739,7 +746,7 @@ class _NoCookies(CookiePolicy):
         return False
 
 
-_SECONDS = re.compile(r"[0-9]{1,15}")
+_SECONDS = re.compile(r"[0-9]+")
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -755,6 +762,10 @@ def _retry_after(value: str | None) -> float | None:
         except (TypeError, ValueError, IndexError, OverflowError):  # a year or offset of 20 digits
             return None
     return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+
+
+# The peers of a local file read (read_local): no hop, no address.
+_LOCAL_PEERS = (("file", ""),)
 
 
 def _peer_of(response: httpx.Response) -> str:
@@ -805,7 +816,9 @@ def read_local(request: FetchRequest, max_bytes: int) -> FetchResult:
     # Outside the try: FetchError is an OSError, and the handler above would reword it.
     if too_big:
         raise FetchError(request.url, f"file of {stat.st_size:,} bytes exceeds the limit")
-    return FetchResult(request.url, 200, body, request.url, last_modified=last_modified)
+    return FetchResult(
+        request.url, 200, body, request.url, last_modified=last_modified, peers=_LOCAL_PEERS
+    )
 
 
 def _same_time(a: str, b: str) -> bool:

@@ -161,7 +161,7 @@ def _file_messages(
         language,
         now,
         settings.unsubscribe,
-        settings.list_id,
+        (settings.list_name, settings.list_id),
     )
     yield Staged("", copy["Message-ID"], copy.as_bytes(), "file", str(stem))
     for recipient, path in paths.items():
@@ -177,7 +177,13 @@ def _staged(
     path: str | None = None,
 ) -> Staged:
     message = build_message(
-        rendered, settings.sender, recipient, language, now, settings.unsubscribe, settings.list_id
+        rendered,
+        settings.sender,
+        recipient,
+        language,
+        now,
+        settings.unsubscribe,
+        (settings.list_name, settings.list_id),
     )
     method = "smtp" if path is None else "file"
     return Staged(recipient, message["Message-ID"], message.as_bytes(), method, path)

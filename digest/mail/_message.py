@@ -8,6 +8,7 @@ header goes on through `set_header`, which keeps text from feeds to one line of 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from email.errors import HeaderParseError
@@ -42,10 +43,10 @@ def build_message(
     language: str,
     now: datetime,
     unsubscribe: Sequence[str] = (),
-    list_id: str = "",
+    list_id: tuple[str, str] | None = None,
 ) -> EmailMessage:
     """The message for one recipient; `unsubscribe` gives List-Unsubscribe (RFC 2369/8058),
-    `list_id` List-Id (RFC 2919)."""
+    `list_id` (the digest's title, its identifier) List-Id (RFC 2919)."""
     text, markup = rendered.text, rendered.html
     links = [personal_link(link, recipient) for link in unsubscribe]
     for template, link in zip(unsubscribe, links, strict=True):
@@ -69,7 +70,7 @@ def build_message(
     # RFC 3834: a machine sent it, so vacation notices and other auto-replies stay away.
     set_header(message, "Auto-Submitted", "auto-generated")
     if list_id:
-        set_header(message, "List-Id", list_id)
+        message["List-Id"] = _ListId(*list_id)
     if links:
         # In ASCII: the header allows nothing else (an IRI's "ü" is %C3%BC there).
         listed = ", ".join(f"<{ascii_url(link)}>" for link in links)
@@ -92,7 +93,6 @@ _SETTING_OF = {
     "from": "delivery.from",
     "to": "delivery.to",
     "list-unsubscribe": "delivery.unsubscribe",
-    "list-id": "title",
     "content-language": "language",
 }
 
@@ -156,6 +156,42 @@ class _AngleList(_OwnFolding):
         entries = [entry.strip() for entry in str(self).split(">,")]
         joined = f">,{policy.linesep} ".join(entries)
         return f"{self.name}: {joined}{policy.linesep}"
+
+
+class _ListId(_OwnFolding):
+    """List-Id: the digest's title as a phrase, then `<identifier>` on a line of its own,
+    never encoded, so that a filter reading the raw header finds it whole. A title of
+    plain words goes as it is, one of other ASCII in quotes, any other (non-ASCII, or
+    holding "=?") as UTF-8 encoded words, which may not sit inside quotes (RFC 2047)."""
+
+    def __new__(cls, title: str, identifier: str) -> Self:
+        if not _IDENTIFIER.fullmatch(identifier):
+            raise DeliveryError(f"the List-Id {identifier!r} is no dot-atom")
+        phrase = one_line(title).strip()
+        header = super().__new__(cls, "List-Id", f"{phrase} <{identifier}>".lstrip())
+        header.phrase, header.identifier = phrase, identifier
+        return header
+
+    phrase: str
+    identifier: str
+
+    def fold(self, *, policy: Policy) -> str:
+        phrase = self.phrase
+        if not phrase:
+            return f"List-Id: <{self.identifier}>{policy.linesep}"
+        if not phrase.isascii() or "=?" in phrase or not phrase.isprintable():
+            width = min(policy.max_line_length or 78, 78)
+            phrase = Header(phrase, "utf-8", maxlinelen=width, header_name="List-Id").encode(
+                linesep=policy.linesep
+            )
+        elif not _PLAIN_PHRASE.fullmatch(phrase):
+            phrase = '"' + phrase.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return f"List-Id: {phrase}{policy.linesep} <{self.identifier}>{policy.linesep}"
+
+
+# RFC 5322 atext and spaces: a phrase of these needs no quotes.
+_PLAIN_PHRASE = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~ -]*")
+_IDENTIFIER = re.compile(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)+")
 
 
 class _LiteralText(_OwnFolding):

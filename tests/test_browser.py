@@ -337,6 +337,26 @@ def test_the_archive_pages_fit_too(browser, demo_email, width, name):
         page.close()
 
 
+def test_the_archive_index_wraps_a_headline_of_one_long_word(browser, tmp_path):
+    """One 104-letter word in a headline made the index 973 px wide on a phone (a
+    subscriber-side review); the email already broke such words."""
+    from digest.config._loader import ArchiveConfig
+    from digest.mail._archive import ArchivedDigest, index_page
+
+    word = "Donaudampfschifffahrtselektrizitaetenhauptbetriebswerkbauunterbeamtengesellschaft" * 2
+    entry = ArchivedDigest(
+        "2026-12-07.html", "Brief", f"Brief: {word}", "2026-12-07T07:00:00+00:00", 1,
+        [(f"{word} opens", "2026-12-07.html#story-1")],
+    )  # fmt: skip
+    index = tmp_path / "index.html"
+    index.write_text(index_page([entry], "Brief", "en", ArchiveConfig(tmp_path)), encoding="utf-8")
+    page = _page(browser, 375, "light", index)
+    try:
+        assert page.evaluate("document.scrollingElement.scrollWidth") <= 375
+    finally:
+        page.close()
+
+
 @pytest.mark.parametrize("name", ["email", "archive-page", "archive-index"])
 def test_in_dark_mode_the_page_below_the_digest_is_dark_too(browser, demo_email, name):
     # Only the content's own box turned dark: a window taller than the digest showed the

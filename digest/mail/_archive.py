@@ -271,7 +271,8 @@ def index_page(
 body {{ margin: 0; background: #eef0f3; color: #1f2328; line-height: 1.5;
   font-family: -apple-system, BlinkMacSystemFont, 'Segoe UI', Roboto, Helvetica, Arial,
   sans-serif; }}
-main {{ max-width: 600px; margin: 0 auto; padding: 24px 16px; }}
+main {{ max-width: 600px; margin: 0 auto; padding: 24px 16px;
+  overflow-wrap: anywhere; word-break: break-word; }}
 h1 {{ font-size: 28px; margin: 0 0 4px; }}
 a {{ color: #0b57d0; }} .m {{ color: #57606a; }}
 ol {{ list-style: none; padding: 0; }}

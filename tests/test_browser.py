@@ -337,6 +337,21 @@ def test_the_archive_pages_fit_too(browser, demo_email, width, name):
         page.close()
 
 
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_source_links_are_underlined_not_told_by_hue_alone(browser, demo_email, scheme):
+    """The sources' links and the grey times beside them have one lightness (1.0:1): hue
+    alone told them apart (WCAG 1.4.1; a subscriber-side review)."""
+    page = _page(browser, 600, scheme, demo_email)
+    try:
+        lines = page.evaluate(
+            "[...document.querySelectorAll('.src a')].map(a => getComputedStyle(a)"
+            ".textDecorationLine)"
+        )
+        assert lines and set(lines) == {"underline"}, lines
+    finally:
+        page.close()
+
+
 def test_the_archive_index_wraps_a_headline_of_one_long_word(browser, tmp_path):
     """One 104-letter word in a headline made the index 973 px wide on a phone (a
     subscriber-side review); the email already broke such words."""

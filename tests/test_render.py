@@ -452,6 +452,26 @@ def test_a_digest_of_follow_ups_alone_says_what_is_new():
     assert max(len(line) for line in lines if "://" not in line) <= 78
 
 
+def test_a_digest_of_follow_ups_alone_does_not_say_its_subject_twice_in_the_inbox():
+    """Its subject names the first new report; the preheader started with that same title
+    (a subscriber-side review), as it no longer does for a digest of stories."""
+    first, second = (
+        _follow_up("Harbour to reopen on Friday", "en"),
+        _follow_up("Ferries back", "en"),
+    )
+    reports = first.sources + second.sources
+    both = Digest("Morning Brief", NOW.replace(hour=12), (), "UTC", "en",
+                  follow_ups=(FollowUp(first.story, reports, (9, 10)),))  # fmt: skip
+    rendered = render_digest(both)
+    named = rendered.subject.rpartition(": ")[2]
+    other = ({"Harbour to reopen on Friday", "Ferries back"} - {named}).pop()
+    preheader = rendered.html[: rendered.html.index("<h1")]
+    assert f"{other}&#847;" in preheader and named not in preheader
+    # With one new report only, it is the preheader too: better than none.
+    alone = Digest("Morning Brief", NOW, (), "UTC", "en", follow_ups=(first,))
+    assert "Harbour to reopen on Friday&#847;" in render_digest(alone).html
+
+
 def test_follow_ups_are_tagged_with_their_language_and_counted_apart_from_the_stories():
     story = item("Strike ends", "https://w.example/s")
     late = _follow_up("Le port rouvre vendredi", "fr", "Le Quai")

@@ -360,10 +360,11 @@ def template_context(
     links: Links | None = None,
     web: bool = False,
     show_why: bool = False,
-    preheader_from: int = 0,
+    named_in_subject: str = "",
 ) -> dict[str, Any]:
-    """The variables a template receives (documented in docs/email.md, "Templates");
-    the preheader's headlines start at item `preheader_from`."""
+    """The variables a template receives (documented in docs/email.md, "Templates"). The
+    preheader leaves out `named_in_subject`, the headline the subject already shows, unless
+    it is the only one."""
     links = links or Links()
     zone = ZoneInfo(digest.timezone)
     local = digest.created.astimezone(zone)
@@ -395,9 +396,14 @@ def template_context(
         *(s for follow_up in digest.follow_ups for s in follow_up.sources),
     ]
     follow_ups = [_follow_up_context(f, zone, digest) for f in digest.follow_ups if f.sources]
-    headlines = [item.headline for item in digest.items[preheader_from : preheader_from + 3]]
-    if not headlines:  # a digest of follow-ups only
-        headlines = [report["title"] for f in follow_ups for report in f["reports"]][:3]
+    # The items' headlines, then (a digest of follow-ups only) the new reports' titles.
+    headlines = [item.headline for item in digest.items[:4]] or [
+        report["title"] for f in follow_ups for report in f["reports"]
+    ][:4]
+    shown = [printable(headline) for headline in headlines]
+    if named_in_subject and printable(named_in_subject) in shown and len(shown) > 1:
+        shown.remove(printable(named_in_subject))
+    headlines = shown[:3]
     return {
         "digest": {
             "title": digest.title,
@@ -416,7 +422,7 @@ def template_context(
         "follow_ups": follow_ups,
         # A table of contents only helps when there is more than one section to jump to.
         "toc": named if len(named) > 1 else [],
-        "preheader": printable(" · ".join(headlines)),
+        "preheader": " · ".join(headlines),
         "web": web,
         "links": {
             "archive_page": _operator_link(links.archive_page),
@@ -615,9 +621,9 @@ def render_digest(
     folder = template_dir or default_template_dir()
     translations = catalog(digest.language)
     # The inbox shows the subject, then the preheader: when the subject names the top
-    # headline, the preheader starts at the second rather than say it twice.
-    named = "{headline}" in subject and len(digest.items) > 1
-    context = template_context(digest, links, web, show_why, preheader_from=1 if named else 0)
+    # headline, the preheader goes on from there rather than say it twice.
+    named = _top_headline(digest) if "{headline}" in subject else ""
+    context = template_context(digest, links, web, show_why, named_in_subject=named)
     try:
         escaping = _environment(folder, True, digest.language, translations)
         mjml_source = escaping.get_template(HTML_TEMPLATE).render(context)

@@ -271,7 +271,12 @@ def test_each_message_names_its_list_by_the_config_id_else_the_title(tmp_path):
         ("Brief", "", "d@[127.0.0.1]", "brief.localhost"),
         ("Brief", "b" * 64, "d@example.org", "b" * 64 + ".example.org"),
         ("Brief", "news-", "d@example.org", "news-.example.org"),
-        ("Brief", "news..x", "d@example.org", "news__x.example.org"),
+        ("Brief", "news..x", "d@example.org", "news__x-9e0b0751.example.org"),
+        ("Brief", "news__x", "d@example.org", "news__x.example.org"),
+        ("Новости 2024", "", "d@example.org", "2024-c3c1e2a9.example.org"),
+        ("Известия 2024", "", "d@example.org", "2024-29b99970.example.org"),
+        ("Plain words " * 100, "", "d@example.org",
+         "plain-words-plain-words-plain-words-plain-words-plain-w-ba811690.example.org"),
         ("A daily engineering digest for the platform infrastructure and reliability teams", "",
          "d@example.org",
          "a-daily-engineering-digest-for-the-platform-infrastruct-1f966540.example.org"),
@@ -294,7 +299,9 @@ def test_the_list_id_is_a_phrase_and_an_identifier_no_client_reads_otherwise(
         ).as_bytes()
         head = data.split(b"\r\n\r\n", 1)[0]
         assert f"\r\n <{identifier}>\r\n".encode() in head  # whole, on its own line
-        phrase = title.replace(chr(0x202E), "")
+        listed = head[head.index(b"List-Id:") : head.index(f" <{identifier}>".encode())]
+        assert all(len(line) <= 78 for line in listed.split(b"\r\n")), listed
+        phrase = " ".join(title.replace(chr(0x202E), "").split())
         quoted = '"' + phrase.replace("\\", "\\\\").replace('"', '\\"') + '"'
-        shown = str(parse(data)["List-Id"])
+        shown = " ".join(str(parse(data)["List-Id"]).split())
         assert shown in (f"{phrase} <{identifier}>", f"{quoted} <{identifier}>"), shown

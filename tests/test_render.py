@@ -452,6 +452,13 @@ def test_a_digest_of_follow_ups_alone_says_what_is_new():
     assert max(len(line) for line in lines if "://" not in line) <= 78
 
 
+def test_a_language_tag_with_a_region_is_right_to_left_as_its_language():
+    from digest.mail._render import _right_to_left
+
+    assert _right_to_left("ar-EG") and _right_to_left("he_IL") and _right_to_left("fa")
+    assert not _right_to_left("en-US") and not _right_to_left("und")
+
+
 def test_a_digest_of_follow_ups_alone_does_not_say_its_subject_twice_in_the_inbox():
     """Its subject names the first new report; the preheader started with that same title
     (a subscriber-side review), as it no longer does for a digest of stories."""
@@ -467,6 +474,19 @@ def test_a_digest_of_follow_ups_alone_does_not_say_its_subject_twice_in_the_inbo
     other = ({"Harbour to reopen on Friday", "Ferries back"} - {named}).pop()
     preheader = rendered.html[: rendered.html.index("<h1")]
     assert f"{other}&#847;" in preheader and named not in preheader
+    # Every copy of the subject's headline is left out: outlets share a wire's title.
+    wire = _follow_up("Ferries back", "en", "Wire B")
+    copies = Digest(
+        "Morning Brief",
+        NOW.replace(hour=12),
+        (),
+        "UTC",
+        "en",
+        follow_ups=(FollowUp(first.story, (*reports, *wire.sources), (9, 10, 11)),),
+    )
+    rendered = render_digest(copies)
+    named = rendered.subject.rpartition(": ")[2]
+    assert named not in rendered.html[: rendered.html.index("<h1")]
     # With one new report only, it is the preheader too: better than none.
     alone = Digest("Morning Brief", NOW, (), "UTC", "en", follow_ups=(first,))
     assert "Harbour to reopen on Friday&#847;" in render_digest(alone).html

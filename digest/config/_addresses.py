@@ -120,17 +120,24 @@ def list_id(title: str, digest_id: str, sender: str) -> str:
     (Gmail's "filter messages like these", Outlook's rules); it stays the same when the
     subject changes each day, and differs between digests: ids are unique in a store."""
     if digest_id:
-        # An id is letters, digits, ".", "_" and "-": a dot-atom unless its dots are not.
-        label = digest_id if _DOT_ATOM.fullmatch(digest_id) else digest_id.replace(".", "_")
+        # An id is letters, digits, ".", "_" and "-": a dot-atom unless its dots are not
+        # ("news."), which are replaced, and a hash of the id keeps it apart from "news_".
+        label = digest_id
+        if not _DOT_ATOM.fullmatch(digest_id):
+            hashed = hashlib.sha1(digest_id.encode()).hexdigest()[:8]
+            label = f"{digest_id.replace('.', '_')}-{hashed}"
     else:
         # "Zürich" as "zurich": the letters without their marks.
         decomposed = unicodedata.normalize("NFKD", title.lower())
         latin = "".join(char for char in decomposed if not unicodedata.combining(char))
         label = "-".join(re.findall(r"[a-z0-9]+", latin))
         hashed = hashlib.sha1(title.encode()).hexdigest()[:8]
-        if not label:  # a title in another script: each its own label all the same
+        # Letters of another script are lost from the label ("Новости 2024" is "2024"):
+        # a hash of the title keeps two such digests apart.
+        lost = any(char.isalpha() and not char.isascii() for char in latin)
+        if not label:
             label = f"digest-{hashed}"
-        elif len(label) > _LABEL_MAX:
+        elif lost or len(label) > _LABEL_MAX:
             label = f"{label[: _LABEL_MAX - 9].rstrip('-')}-{hashed}"
     _, at, domain = getaddresses([sender])[0][1].lower().rpartition("@")
     try:

@@ -179,7 +179,9 @@ class _ListId(_OwnFolding):
         phrase = self.phrase
         if not phrase:
             return f"List-Id: <{self.identifier}>{policy.linesep}"
-        if not phrase.isascii() or "=?" in phrase or not phrase.isprintable():
+        # Encoded words fold; a long plain title on one line would pass 998 characters.
+        long = len(phrase) > _PHRASE_ON_ONE_LINE
+        if long or not phrase.isascii() or "=?" in phrase or not phrase.isprintable():
             width = min(policy.max_line_length or 78, 78)
             phrase = Header(phrase, "utf-8", maxlinelen=width, header_name="List-Id").encode(
                 linesep=policy.linesep
@@ -189,6 +191,8 @@ class _ListId(_OwnFolding):
         return f"List-Id: {phrase}{policy.linesep} <{self.identifier}>{policy.linesep}"
 
 
+# The longest title written as it is: "List-Id: " and it fit RFC 5322's 78 characters.
+_PHRASE_ON_ONE_LINE = 66
 # RFC 5322 atext and spaces: a phrase of these needs no quotes.
 _PLAIN_PHRASE = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~ -]*")
 _IDENTIFIER = re.compile(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)+")

@@ -401,9 +401,8 @@ def template_context(
         report["title"] for f in follow_ups for report in f["reports"]
     ][:4]
     shown = [printable(headline) for headline in headlines]
-    if named_in_subject and printable(named_in_subject) in shown and len(shown) > 1:
-        shown.remove(printable(named_in_subject))
-    headlines = shown[:3]
+    others = [headline for headline in shown if headline != printable(named_in_subject)]
+    headlines = (others or shown)[:3]  # every copy left out (outlets share wire titles)
     return {
         "digest": {
             "title": digest.title,
@@ -570,7 +569,7 @@ def _language_tag(language: str | None, digest_language: str) -> dict[str, str]:
 def _right_to_left(language: str) -> bool:
     """Whether CLDR writes `language` right to left (ar, he, fa, ur, ...)."""
     try:
-        return Locale.parse(language).character_order == "right-to-left"
+        return Locale.parse(language.replace("-", "_")).character_order == "right-to-left"
     except (UnknownLocaleError, ValueError):
         return False
 

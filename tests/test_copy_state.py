@@ -165,3 +165,10 @@ def test_a_password_in_the_target_url_is_refused_and_never_shown(tmp_path, site)
         refused = run_cli("copy-state", "--config", str(config), "--to", target)
         assert refused.returncode == 1 and "holds a password" in refused.stderr
         assert "s3cret" not in refused.stdout + refused.stderr
+
+
+def test_one_database_named_two_ways_is_the_same_store():
+    """libpq reads postgres:// as postgresql:// and host names in any case: refused as the
+    same store (it was refused only once connected, as a target holding state)."""
+    with pytest.raises(StoreError, match="the source and the target are the same store"):
+        copy_state("postgres://digest@DB.example/news", "postgresql://digest@db.example/news")

@@ -180,8 +180,8 @@ class _ListId(_OwnFolding):
         if not phrase:
             return f"List-Id: <{self.identifier}>{policy.linesep}"
         # Encoded words fold; a long plain title on one line would pass 998 characters.
-        long = len(phrase) > _PHRASE_ON_ONE_LINE
-        if long or not phrase.isascii() or "=?" in phrase or not phrase.isprintable():
+        too_long = len(phrase) > _PHRASE_ON_ONE_LINE
+        if too_long or not phrase.isascii() or "=?" in phrase or not phrase.isprintable():
             width = min(policy.max_line_length or 78, 78)
             phrase = Header(phrase, "utf-8", maxlinelen=width, header_name="List-Id").encode(
                 linesep=policy.linesep

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from ..errors import StoreError
 from ._connection import Connection, is_database_url, shown
@@ -66,9 +67,18 @@ def copy_state(source: Path | str, target: Path | str) -> CopiedState:
 
 
 def _same_store(source: Path | str, target: Path | str) -> bool:
+    if is_database_url(source) and is_database_url(target):
+        # libpq reads postgres:// as postgresql://, and a host name in any case.
+        return _database(str(source)) == _database(str(target))
     if is_database_url(source) or is_database_url(target):
-        return str(source) == str(target)
+        return False
     return Path(source).resolve() == Path(target).resolve()
+
+
+def _database(url: str) -> tuple[str, str, int | None, str]:
+    """What names one PostgreSQL database in a storage URL: user, host, port, database."""
+    parts = urlsplit(url)
+    return (parts.username or "", (parts.hostname or "").lower(), parts.port, parts.path)
 
 
 def _copy(origin: StateDB, destination: StateDB, tables: dict[str, list[str]]) -> CopiedState:

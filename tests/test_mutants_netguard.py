@@ -161,6 +161,7 @@ def test_a_name_whose_every_address_refuses_says_the_connection_was_refused():
         f"http://feed.test:{port}/feed.xml", GuardedBackend(lambda h, p: ["127.0.0.9"])
     )
     assert error.reason.startswith("cannot connect: ") and "Connection refused" in error.reason
+    assert error.reason.endswith("nothing listens there; check the URL's host and port")
 
 
 def test_a_name_that_cannot_be_looked_up_gives_the_resolver_s_reason():

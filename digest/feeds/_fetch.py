@@ -785,6 +785,8 @@ def _describe(error: httpx.HTTPError) -> str:
     if isinstance(error, httpx.ConnectError):
         if "SSL" in text or "certificate" in text.lower():
             return f"TLS error: {text}"
+        if "Connection refused" in text:  # as an SMTP port that refuses is said
+            return f"cannot connect: {text}: nothing listens there; check the URL's host and port"
         return f"cannot connect: {text}"
     if isinstance(error, httpx.RemoteProtocolError):
         return f"server broke the connection: {text}"

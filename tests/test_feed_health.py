@@ -131,6 +131,11 @@ def test_a_failing_feed_backs_off_and_alerts_once_per_episode(tmp_path, site, lo
 
     assert len(alerts()) == 1  # failing for 2h at the third run: one alert
     assert "Flaky <" in alerts()[0] and "failing since" in alerts()[0]
+    # Not a message of the digest's list: a reader's rule filing the digest by its List-Id
+    # must not take the operator's alert with it (a review).
+    (alert,) = outbox.glob("*digest-alert*.eml")
+    digests = [p for p in outbox.glob("*.eml") if "digest-alert" not in p.name]
+    assert "List-Id:" not in alert.read_text() and "List-Id:" in digests[0].read_text()
     # As the config wrote it, not Python's "2:00:00".
     assert "have been failing for 2h or more:" in alerts()[0]
     assert any(w.startswith("alert sent to ops@example.org: failing for 2h or more: Flaky")

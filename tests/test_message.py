@@ -305,3 +305,12 @@ def test_the_list_id_is_a_phrase_and_an_identifier_no_client_reads_otherwise(
         quoted = '"' + phrase.replace("\\", "\\\\").replace('"', '\\"') + '"'
         shown = " ".join(str(parse(data)["List-Id"]).split())
         assert shown in (f"{phrase} <{identifier}>", f"{quoted} <{identifier}>"), shown
+
+
+def test_a_delivery_built_without_a_config_sends_no_list_id(tmp_path):
+    """List-Id is the loaded config's (its title, id and sender); a DeliveryConfig made in
+    code has none to give, and must not make one up ("<digest.localhost>")."""
+    settings = DeliveryConfig(method="file", outbox=tmp_path, sender="news@example.org")
+    delivery = deliver(rendered("Brief"), settings, "en", NOW)
+    (eml,) = [Path(name) for name in delivery.files if name.endswith(".eml")]
+    assert parse(eml.read_bytes())["List-Id"] is None

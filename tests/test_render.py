@@ -487,6 +487,10 @@ def test_a_digest_of_follow_ups_alone_does_not_say_its_subject_twice_in_the_inbo
     rendered = render_digest(copies)
     named = rendered.subject.rpartition(": ")[2]
     assert named not in rendered.html[: rendered.html.index("<h1")]
+    # Copies left out, three other headlines still follow (they were cut to two).
+    items = [item(title, f"https://x.example/{n}") for n, title in enumerate("AABCD")]
+    many = render_digest(digest(*items))
+    assert many.subject.endswith(": A") and "B · C · D&#847;" in many.html
     # With one new report only, it is the preheader too: better than none.
     alone = Digest("Morning Brief", NOW, (), "UTC", "en", follow_ups=(first,))
     assert "Harbour to reopen on Friday&#847;" in render_digest(alone).html

@@ -196,9 +196,10 @@ class DeliveryConfig:
     keep_sent: timedelta = timedelta(days=3)  # sent messages' bytes kept in the outbox
     subject: str = DEFAULT_SUBJECT  # pattern: {title}, {date}, {headline}, {count}
     unsubscribe: tuple[str, ...] = ()  # an https URL and/or a mailto:, for List-Unsubscribe
-    # The List-Id header: the digest's title and its identifier (config/_addresses.py).
+    # The List-Id header: the digest's title and its identifier (config/_addresses.py),
+    # which loading a config sets; without an identifier no List-Id is sent.
     list_name: str = ""
-    list_id: str = "digest.localhost"
+    list_id: str = ""
 
     def password(self) -> str | None:
         return os.environ.get(self.password_env)

@@ -345,7 +345,7 @@ SETTINGS: tuple[Setting, ...] = (
         "SQLite file that keeps the run state, or postgresql://USER@HOST:PORT/DB (password "
         "from DIGEST_STORAGE_PASSWORD): one state many machines and digests share. Configs "
         "naming one storage, each with its own id, fetch a feed once per 15 minutes and a "
-        "page once between them.",
+        "page once between them, where each digest's own fetch could reach it.",
     ),
     Setting(
         "id",

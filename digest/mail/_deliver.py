@@ -161,7 +161,7 @@ def _file_messages(
         language,
         now,
         settings.unsubscribe,
-        (settings.list_name, settings.list_id),
+        (settings.list_name, settings.list_id) if settings.list_id else None,
     )
     yield Staged("", copy["Message-ID"], copy.as_bytes(), "file", str(stem))
     for recipient, path in paths.items():
@@ -183,7 +183,7 @@ def _staged(
         language,
         now,
         settings.unsubscribe,
-        (settings.list_name, settings.list_id),
+        (settings.list_name, settings.list_id) if settings.list_id else None,
     )
     method = "smtp" if path is None else "file"
     return Staged(recipient, message["Message-ID"], message.as_bytes(), method, path)

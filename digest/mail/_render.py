@@ -397,9 +397,9 @@ def template_context(
     ]
     follow_ups = [_follow_up_context(f, zone, digest) for f in digest.follow_ups if f.sources]
     # The items' headlines, then (a digest of follow-ups only) the new reports' titles.
-    headlines = [item.headline for item in digest.items[:4]] or [
+    headlines = [item.headline for item in digest.items] or [
         report["title"] for f in follow_ups for report in f["reports"]
-    ][:4]
+    ]
     shown = [printable(headline) for headline in headlines]
     others = [headline for headline in shown if headline != printable(named_in_subject)]
     headlines = (others or shown)[:3]  # every copy left out (outlets share wire titles)

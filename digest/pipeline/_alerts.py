@@ -50,7 +50,11 @@ def send_alerts(config: Config, store: Store, now: datetime) -> list[str]:
     )
     subject = f"digest alert: {len(due)} feed(s) of {config.title} failing"
     message = RenderedDigest(subject=subject, html=f"<pre>{html.escape(text)}</pre>", text=text)
-    settings = replace(config.delivery, recipients=(alerts.to,), unsubscribe=())
+    # Not a message of the digest's list: a reader's rule filing the digest by List-Id must
+    # not file the operator's alert with it.
+    settings = replace(
+        config.delivery, recipients=(alerts.to,), unsubscribe=(), list_name="", list_id=""
+    )
     try:
         deliver(message, settings, config.language, now)
     except DeliveryError as error:

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from ..errors import StoreError
@@ -54,7 +55,6 @@ def copy_state(source: Path | str, target: Path | str) -> CopiedState:
         try:
             with origin.errors_named():
                 _refuse_newer(origin)
-                _refuse_running(origin)
                 tables = _tables_in_order(origin.db)
             with destination.errors_named():
                 _refuse_newer(destination)
@@ -88,6 +88,9 @@ def _copy(origin: StateDB, destination: StateDB, tables: dict[str, list[str]]) -
     with origin.errors_named(), origin.transaction() as reading:
         if reading.dialect == "postgresql":  # one snapshot for every table, not per query
             reading.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        # Asked inside the transaction: on SQLite it holds the write lock, so no run can
+        # start between the question and the copy.
+        _refuse_running(origin)
         with destination.errors_named(), destination.transaction() as writing:
             for table, columns in tables.items():
                 listed = ", ".join(columns)
@@ -101,10 +104,10 @@ def _copy(origin: StateDB, destination: StateDB, tables: dict[str, list[str]]) -
     return CopiedState(origin.where, destination.where, counts)
 
 
-def _batches(db: Connection, query: str) -> Iterator[list[tuple]]:
+def _batches(db: Connection, query: str) -> Iterator[list[tuple[Any, ...]]]:
     """The rows of `query`, ROWS_PER_BATCH at a time, or fewer when they hold more than
     BYTES_PER_BATCH of text and bytes (a queued message is up to megabytes)."""
-    batch: list[tuple] = []
+    batch: list[tuple[Any, ...]] = []
     size = 0
     for row in db.stream(query):
         batch.append(tuple(row))

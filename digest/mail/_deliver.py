@@ -154,15 +154,7 @@ def _file_messages(
 ) -> Iterator[Staged]:
     # The side files (.html, .txt) are a reader's copy to look at: the first recipient's, so
     # that an unsubscribe link shows as that reader gets it, never as the raw {recipient}.
-    copy = build_message(
-        rendered,
-        settings.sender,
-        settings.recipients[0],
-        language,
-        now,
-        settings.unsubscribe,
-        (settings.list_name, settings.list_id) if settings.list_id else None,
-    )
+    copy = _message(rendered, settings, settings.recipients[0], language, now)
     yield Staged("", copy["Message-ID"], copy.as_bytes(), "file", str(stem))
     for recipient, path in paths.items():
         yield _staged(rendered, settings, recipient, language, now, str(path))
@@ -176,17 +168,23 @@ def _staged(
     now: datetime,
     path: str | None = None,
 ) -> Staged:
-    message = build_message(
-        rendered,
-        settings.sender,
-        recipient,
-        language,
-        now,
-        settings.unsubscribe,
-        (settings.list_name, settings.list_id) if settings.list_id else None,
-    )
+    message = _message(rendered, settings, recipient, language, now)
     method = "smtp" if path is None else "file"
     return Staged(recipient, message["Message-ID"], message.as_bytes(), method, path)
+
+
+def _message(
+    rendered: RenderedDigest,
+    settings: DeliveryConfig,
+    recipient: str,
+    language: str,
+    now: datetime,
+) -> EmailMessage:
+    """The message for `recipient` with the delivery's sender, unsubscribe links and List-Id."""
+    list_id = (settings.list_name, settings.list_id) if settings.list_id else None
+    return build_message(
+        rendered, settings.sender, recipient, language, now, settings.unsubscribe, list_id
+    )
 
 
 Load = Callable[[Outgoing], bytes]

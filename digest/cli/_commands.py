@@ -27,7 +27,6 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 from urllib.parse import urlsplit
-from urllib.request import url2pathname
 
 from ..config import Config, FeedConfig, feed_url, load_config, settings_help, storage_value
 from ..errors import DeliveryError, DigestError
@@ -309,7 +308,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_feeds(args: argparse.Namespace) -> int:
-    from ..feeds import add_feed, export_opml, import_opml, remove_feed
+    from ..feeds import add_feed, export_opml, import_opml, local_path, remove_feed
 
     # Feeds are what these commands edit: a config without any yet is one to add them to.
     config = load_config(args.config, feeds_optional=True)
@@ -324,11 +323,11 @@ def cmd_feeds(args: argparse.Namespace) -> int:
         section = f" (section {added.section})" if added.section else ""
         _out(f"{args.config}: added {added.name}: {added.url}{section}; "
              "`digest check` tries it")  # fmt: skip
-        local = urlsplit(feed_url(added.url, config.path))
-        if local.scheme == "file" and not Path(url2pathname(local.path)).exists():
+        url = feed_url(added.url, config.path)
+        if urlsplit(url).scheme == "file" and not local_path(url).exists():
             # A path is read from the config's folder, not from where the command ran.
-            LINES.say(f"warning: no such file {url2pathname(local.path)} (a feed's path is "
-                      "from the config's folder)")  # fmt: skip
+            LINES.say(f"warning: no such file {local_path(url)} (a feed's path is from the "
+                      "config's folder)")  # fmt: skip
         return 0
     if args.action == "remove":
         removed = remove_feed(config, args.feed)

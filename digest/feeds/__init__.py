@@ -9,6 +9,7 @@ from ._fetch import (
     Fetcher,
     FetchRequest,
     decode_body,
+    local_path,
     origin_of,
 )
 from ._health import failing_for, next_attempt, until_text, waiting_reason
@@ -30,6 +31,7 @@ __all__ = [
     "failing_for",
     "host_of",
     "import_opml",
+    "local_path",
     "next_attempt",
     "origin_of",
     "parse_fetched",

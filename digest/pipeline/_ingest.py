@@ -140,10 +140,15 @@ def ingest(
             shared = _shared_feeds(config, store)
             # An article link may go to a private address only on its feed's own origin,
             # and only to an address the feed was fetched from: the fetcher knows which,
-            # given the URL the feed was fetched at.
-            homes = {
-                feed.name: store.feed_state(feed.url).moved_to or feed.url for feed in config.feeds
-            }
+            # given the URL the feed was fetched at. (Read only when there are entries.)
+            homes = (
+                {
+                    feed.name: store.feed_state(feed.url).moved_to or feed.url
+                    for feed in config.feeds
+                }
+                if entries
+                else {}
+            )
             pooled = _reusable(
                 config, fetcher, homes, paged,
                 store.pooled_pages((e.url for e in paged if e.feed in shared), now),

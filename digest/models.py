@@ -8,7 +8,7 @@ render -> RenderedDigest; deliver -> Delivery. Failures of one input are `Skippe
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
 
 
 @dataclass(frozen=True)
@@ -125,6 +125,19 @@ class CleanedText:
     language: str | None
     kept: tuple[Block, ...]
     removed: tuple[RemovedBlock, ...]
+
+
+def day_only(moment: datetime) -> bool:
+    """Whether `moment` stands for a day written without its time: feeds and pages that
+    give only the day are read as midnight UTC, and a time of exactly midnight is as good
+    as never written. Such a moment is shown as its day, never as a time of day."""
+    return moment.astimezone(UTC).time() == time(0, 0)
+
+
+def latest_moment(moment: datetime) -> datetime:
+    """The latest `moment` can stand for: the end of its day when it is `day_only`. An
+    outlet that gave only the day may have published any time that day."""
+    return moment + timedelta(days=1) - timedelta(microseconds=1) if day_only(moment) else moment
 
 
 @dataclass

@@ -88,6 +88,19 @@ def test_first_reported_is_the_earliest_source_even_when_another_leads():
     assert (item.first_reported.name, item.first_reported.published) == ("wire", early.published)
 
 
+def test_an_outlet_that_gave_only_the_day_is_not_first_over_a_time_that_day():
+    # Read as midnight UTC, the day alone would beat every time written that day.
+    day_only = replace(art(1, "daily", 0), published=datetime(2026, 11, 23, tzinfo=UTC))
+    timed = art(2, "wire", 2)  # 07:00 the same day
+    (item,) = rank_clusters([Cluster((day_only, timed))], {}, max_items=5)
+    assert item.first_reported is not None and item.first_reported.name == "wire"
+    assert [source.name for source in item.sources] == ["wire", "daily"]
+    # A day before the timed report is still first.
+    yesterday = replace(day_only, published=datetime(2026, 11, 22, tzinfo=UTC))
+    (item,) = rank_clusters([Cluster((yesterday, timed))], {}, max_items=5)
+    assert item.first_reported is not None and item.first_reported.name == "daily"
+
+
 def test_filters_match_whole_words_and_phrases_case_insensitively():
     a64 = Cluster((art(1, "a", 1),))
     other = Cluster((art(2, "b", 1, text="Markets rallied in Tokyo on Monday."),))

@@ -93,6 +93,26 @@ def test_both_parts_list_every_source_and_the_coverage_line():
     assert rendered.subject == "Morning Brief · 23 Nov 2026: Bridge opens"
 
 
+def test_a_day_given_without_its_time_is_shown_as_that_day_in_any_zone():
+    # Read as midnight UTC; in New York that would be "22 Nov, 19:00", a day early.
+    day = datetime(2026, 11, 23, tzinfo=UTC)
+    story = covered_by("Daily", "Wire")
+    story = DigestItem(
+        **{
+            **story.__dict__,
+            "sources": (
+                Source("Daily", "https://daily.example/1", "Bridge opens", day),
+                Source("Wire", "https://wire.example/1", "Bridge opens", NOW),
+            ),
+        }
+    )
+    letter = Digest("Morning Brief", NOW, (story,), "America/New_York", "en", ())
+    rendered = render_digest(letter)
+    for part in (rendered.html, rendered.text):
+        assert "23\u00a0Nov" in part and "22\u00a0Nov" not in part and "19:00" not in part
+        assert "04:00" in part  # the timed report, in New York's time
+
+
 def test_sections_follow_config_order_and_numbers_follow_the_page():
     rendered = render_digest(
         digest(

@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from ..models import Article, Cluster, DigestItem, Source, SourceArticle
+from ..models import Article, Cluster, DigestItem, Source, SourceArticle, latest_moment
 from ..text import UNSPACED_SCRIPTS, matchable, split_sentences, truncate
 from ._terms.words import words_in
 
@@ -181,8 +181,10 @@ def make_item(
 
 
 def first_reported(articles: Sequence[Article]) -> Source:
-    """The outlet that had the story first (ties: the outlet named first alphabetically)."""
-    first = min(articles, key=lambda a: (a.published, a.feed))
+    """The outlet that had the story first (ties: the outlet named first alphabetically).
+    An outlet that gave only the day counts from the end of it: the outlet that wrote 09:00
+    that day is not known to be second."""
+    first = min(articles, key=lambda a: (latest_moment(a.published), a.feed))
     return Source(name=first.feed, url=first.url, title=first.title, published=first.published)
 
 
@@ -282,12 +284,13 @@ def _terms(text: str) -> frozenset[str]:
 
 
 def sources_of(articles: Sequence[Article], lead: Article | None = None) -> tuple[Source, ...]:
-    """One source per outlet, earliest first. Each shows its earliest article, or the lead
+    """One source per outlet, earliest first (a day without its time as the day's end, as
+    in `first_reported`). Each shows its earliest article, or the lead
     for the lead's outlet (so the headline's link is always among the sources), and lists
     every article the outlet has in the item, that one first: each article is in exactly
     one source."""
     by_outlet: dict[str, list[Article]] = {}
-    for article in sorted(articles, key=lambda a: (a.published, a.id)):
+    for article in sorted(articles, key=lambda a: (latest_moment(a.published), a.id)):
         by_outlet.setdefault(article.feed, []).append(article)
     sources = []
     for outlet, pieces in by_outlet.items():
@@ -304,7 +307,7 @@ def sources_of(articles: Sequence[Article], lead: Article | None = None) -> tupl
                 ),
             )
         )
-    return tuple(sorted(sources, key=lambda source: source.published))
+    return tuple(sorted(sources, key=lambda source: latest_moment(source.published)))
 
 
 def _is_prose(paragraph: str, title: str) -> bool:

@@ -19,7 +19,7 @@ import textwrap
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -47,7 +47,7 @@ from mjml import mjml2html
 from ..config import DEFAULT_SUBJECT
 from ..errors import RenderError
 from ..files import slug
-from ..models import Digest, DigestItem, FollowUp, RenderedDigest, SourceArticle
+from ..models import Digest, DigestItem, FollowUp, RenderedDigest, SourceArticle, day_only
 from ..text import CJK_LETTERS, GRAPHEME, one_line, printable, truncate
 
 HTML_TEMPLATE = "digest.mjml.j2"
@@ -279,9 +279,15 @@ def moment_text(
 ) -> str:
     """When a piece was published, in the digest's timezone: '08:14' today, '22 Nov, 17:00'
     on another day of this year, '31 Jan 2018, 21:00' in another year; with `full`, always
-    the day with its year ('4 Dec 2026, 09:43')."""
-    local = moment.astimezone(zone)
+    the day with its year ('4 Dec 2026, 09:43'). A day given without its time (`day_only`)
+    is that day alone ('7 Dec'): read in the reader's zone, midnight UTC would show a time
+    nobody wrote, and a day early west of Greenwich."""
     today = now.astimezone(zone)
+    if day_only(moment):
+        day = moment.astimezone(UTC)
+        skeleton = "MMMd" if day.year == today.year and not full else "yMMMd"
+        return format_skeleton(skeleton, day, locale=digest_locale(language)).replace(" ", "\u00a0")
+    local = moment.astimezone(zone)
     time = format_time(local, "short", locale=digest_locale(language))
     if local.date() == today.date() and not full:
         return time

@@ -14,7 +14,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import BrokenExecutor, Executor, Future
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from ..config import Config, FeedConfig
@@ -44,6 +44,7 @@ from ..models import (
     PooledPage,
     RemovedBlock,
     Skipped,
+    day_only,
 )
 from ..pages import (
     LanguageDetector,
@@ -771,7 +772,7 @@ def publication_date(
         return feed_date or now
     if feed_date is None:
         return page_date
-    if _day_only(page_date) and not _day_only(feed_date):
+    if day_only(page_date) and not day_only(feed_date):
         # A day with no time (most often read from the URL: /2026/12/04/live-updates) is no
         # more exact than the feed's time, and a live page's first day would take it out
         # of the window while the feed says it was updated an hour ago.
@@ -779,12 +780,6 @@ def publication_date(
     if not feed_date - PAGE_DATE_MAX_AGE <= page_date <= feed_date + FEED_DAY:
         return feed_date
     return page_date
-
-
-def _day_only(moment: datetime) -> bool:
-    """A date written without its time (read as midnight UTC); a time of exactly midnight
-    is as good as never written."""
-    return moment.astimezone(UTC).time() == time(0, 0)
 
 
 def _article(

@@ -112,6 +112,28 @@ def test_future_dates_are_clamped_and_duplicate_entries_dropped():
     assert [dropped.reason for dropped in parsed.dropped] == ["duplicate entry id 'g1'"]
 
 
+def test_sentences_most_of_a_feeds_entries_repeat_are_dropped_from_each():
+    own = {
+        "Ferry back": "The harbour ferry resumed after a week of repairs.",
+        "Cycle lane": "Council approved the new cycle lane on Mill Road.",
+        "Heron again": "A heron has nested on the museum roof again.",
+        "Night buses": "Night buses will run every half hour from Friday.",
+    }
+    item = (
+        "<item><title>{title}</title><link>https://n.example/{n}</link><description>"
+        "&lt;p&gt;{text} This is another post in our Local Notes series.&lt;/p&gt;"
+        "&lt;p&gt;Read more ({n}/12/2026 - 1{n}h05)&lt;/p&gt;"
+        "&lt;p&gt;The post {title} appeared first on Harbour News.&lt;/p&gt;</description></item>"
+    )
+    items = [item.format(n=n, title=t, text=text) for n, (t, text) in enumerate(own.items())]
+    feed = '<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>{}</channel></rss>'
+    entries = parse(feed.format("".join(items)).encode()).entries
+    assert [entry.summary for entry in entries] == list(own.values())
+    # Two entries are no pattern: what they share stays.
+    for entry in parse(feed.format("".join(items[:2])).encode()).entries:
+        assert "Local Notes" in entry.summary and "appeared first" in entry.summary
+
+
 def test_entries_sharing_an_id_or_a_link_each_keep_an_address_of_their_own():
     item = "<item><title>{}</title><link>{}</link>{}</item>".format
     guid = "<guid isPermaLink='false'>{}</guid>".format

@@ -130,7 +130,8 @@ def _parse_xml_feed(
     title = collapse(parsed.feed.get("title", "") or "")
     own = [_feed_date(parsed.feed, key, dates) for key in _DATE_KEYS]
     updated = max((date for date in own if date is not None), default=None)
-    return ParsedFeed(title, taken.distinct(), warning, taken.skipped(), updated)
+    entries = without_repeated_text(taken.distinct())
+    return ParsedFeed(title, entries, warning, taken.skipped(), updated)
 
 
 # XML 1.0 allows tab, LF, CR and U+0020 on, but not the surrogates, U+FFFE and U+FFFF. A
@@ -544,7 +545,7 @@ def _parse_json_feed(body: bytes, feed_name: str, feed_url: str, now: datetime) 
             entry, reason = None, _unreadable(name, error)
         taken.add(entry, reason)
     title = collapse(_json_text(data.get("title")))
-    return ParsedFeed(title, taken.distinct(), None, taken.skipped())
+    return ParsedFeed(title, without_repeated_text(taken.distinct()), None, taken.skipped())
 
 
 def _json_entry(
@@ -655,6 +656,65 @@ def _fragment_of(guid: str, hashed: bool = False) -> str:
     if hashed or not guid or len(fragment) > _FRAGMENT_MAX:
         fragment = hashlib.sha1(guid.encode("utf-8")).hexdigest()[:16]
     return f"entry-{fragment}"
+
+
+# A sentence in at least REPEATED_SHARE of a feed's entries, and in REPEATED_MIN_ENTRIES of
+# them at least, is the feed's own boilerplate ("This post is part of our series…", "Read
+# more (24/09/2018 - 19h22)", "The post <its title> appeared first on <site>."), not news:
+# told apart by its numbers or its entry's title only, it is one sentence.
+REPEATED_SHARE = 0.5
+REPEATED_MIN_ENTRIES = 3
+_DIGIT = re.compile(r"\d")
+
+
+def without_repeated_text(entries: Sequence[FeedEntry]) -> tuple[FeedEntry, ...]:
+    """`entries` without the sentences most of them repeat. Pages lose such text to the
+    clean stage, which sees a site's pages side by side; a feed's text, used where a page
+    fails, would otherwise lead an item's summary with it and join a feed's unrelated
+    entries on it."""
+    if len(entries) < REPEATED_MIN_ENTRIES:
+        return tuple(entries)
+    held: Counter[str] = Counter()
+    for entry in entries:
+        text = f"{entry.summary}\n{entry.content}"
+        held.update({_sentence_key(s, entry.title) for s in split_sentences(text)})
+    needed = max(REPEATED_MIN_ENTRIES, math.ceil(REPEATED_SHARE * len(entries)))
+    repeated = {key for key, count in held.items() if count >= needed}
+    if not repeated:
+        return tuple(entries)
+    return tuple(
+        replace(
+            entry,
+            summary=_without_sentences(entry.summary, entry.title, repeated),
+            content=_without_sentences(entry.content, entry.title, repeated),
+        )
+        for entry in entries
+    )
+
+
+def _sentence_key(sentence: str, title: str) -> str:
+    """A sentence with its digits and its entry's title masked."""
+    key = sentence.casefold()
+    if title.strip():
+        key = key.replace(title.casefold(), "\x00")
+    return _DIGIT.sub("0", key)
+
+
+def _without_sentences(text: str, title: str, repeated: set[str]) -> str:
+    """`text` without the sentences whose key is in `repeated`, its paragraphs kept."""
+    paragraphs = []
+    for paragraph in text.split("\n\n"):
+        lines = []
+        for line in paragraph.split("\n"):
+            sentences = split_sentences(line)
+            kept = [s for s in sentences if _sentence_key(s, title) not in repeated]
+            if len(kept) == len(sentences):
+                lines.append(line)
+            elif kept:
+                lines.append(" ".join(kept))
+        if any(line.strip() for line in lines):
+            paragraphs.append("\n".join(lines))
+    return "\n\n".join(paragraphs)
 
 
 class _Entries:

@@ -210,7 +210,22 @@ _ABBREVIATIONS = {
     "dec",
     "mt",
     "ft",
+    "okt",  # German's own month abbreviations: "am 3. Okt. 2025"
+    "dez",
 }
+# "am 22. November", "der 2. Weltkrieg", "zum 3. Mal": German (and Danish, Norwegian,
+# Finnish, Czech, Polish, Hungarian...) write an ordinal as its number and a full stop. A
+# lowercase word after it is no sentence start anyway; a capitalised one is in German, where
+# every noun is, after a month's name or after an article or preposition that takes an
+# ordinal. A number of one or two digits then is no sentence's end. "It grew by 12. The next
+# ..." still is; "I am 12. My sister..." too, so "am" is not among the words: German's
+# "am 22. November" is told by its month.
+_ORDINAL_NUMBER = re.compile(r"[0-9]{1,2}\.")
+_GERMAN_MONTH = re.compile(
+    r"(?:Januar|Jänner|Februar|Feber|März|April|Mai|Juni|Juli|August|September|Oktober"
+    r"|November|Dezember|Jan|Feb|Mär|Mrz|Apr|Jun|Jul|Aug|Sept?|Okt|Nov|Dez)\b"
+)
+_BEFORE_AN_ORDINAL = frozenset("der die das dem den des im zum zur vom beim".split())
 
 
 def split_sentences(text: str) -> list[str]:
@@ -245,11 +260,14 @@ def sentence_spans(text: str) -> list[tuple[str, int, int]]:
         start = 0
         stops = _SENTENCE_STOP if "!" in paragraph or "?" in paragraph else _PERIOD_STOP
         for match in stops.finditer(paragraph):
-            # The sentence ends with its . ! or ?: it needs no rstrip.
-            end = match.start() + 1
-            last_word = paragraph[max(paragraph.rfind(" ", start, end) + 1, start) : end]
-            last_word = last_word.rstrip(".!?\"'”’)]").lower()
+            # The sentence ends with its . ! or ? and the quote or bracket that closes it
+            # ("(He said so.)"): all the match but its one space (the paragraph is collapsed).
+            end = match.end() - 1
+            word_start = max(paragraph.rfind(" ", start, end) + 1, start)
+            last_word = paragraph[word_start:end].rstrip(".!?\"'”’)]").lower()
             if last_word in _ABBREVIATIONS or (len(last_word) == 1 and "a" <= last_word <= "z"):
+                continue
+            if last_word.isdigit() and _is_ordinal(paragraph, start, word_start, end):
                 continue
             spans.append((paragraph, start, end))
             start = match.end()
@@ -257,6 +275,18 @@ def sentence_spans(text: str) -> list[tuple[str, int, int]]:
         if start < len(paragraph):
             spans.append((paragraph, start, len(paragraph)))
     return spans
+
+
+def _is_ordinal(paragraph: str, start: int, word_start: int, end: int) -> bool:
+    """Whether the number ending in a full stop at paragraph[word_start:end] is an ordinal
+    (_ORDINAL_NUMBER), the sentence from `start`: a month follows it, or a word that takes
+    one stands before it."""
+    if _ORDINAL_NUMBER.fullmatch(paragraph, word_start, end) is None:
+        return False
+    if _GERMAN_MONTH.match(paragraph, end + 1):
+        return True
+    before = paragraph[max(paragraph.rfind(" ", start, word_start - 1) + 1, start) : word_start]
+    return before.rstrip(" ").lower() in _BEFORE_AN_ORDINAL
 
 
 def anchored_matches(

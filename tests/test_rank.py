@@ -233,6 +233,14 @@ def test_a_short_sentence_after_the_lead_stays_in_the_summary():
     assert summarize(text) == text
 
 
+def test_a_summary_keeps_the_month_after_a_german_date_and_a_closing_bracket():
+    text = (
+        "Die neue Staffel der Sendung startet am 22. November. "
+        "(Das hat der Sender bestätigt.) Gedreht wurde im Sommer in Hamburg."
+    )
+    assert summarize(text) == text
+
+
 def test_a_title_only_item_has_no_summary_repeating_the_headline():
     bare = art(1, "wire", 1, text="Story 1", source="feed-summary")
     (item,) = rank_clusters([Cluster((bare,))], {}, max_items=5)

@@ -30,6 +30,49 @@ def test_sentences_keep_abbreviations_whole():
     ]  # fmt: skip
 
 
+def test_a_closing_bracket_or_quote_after_a_full_stop_ends_that_sentence():
+    text = 'She stayed home. (It rained all day.) Then she read. He said: "We won." Nobody cheered.'
+    assert split_sentences(text) == [
+        "She stayed home.", "(It rained all day.)", "Then she read.", 'He said: "We won."',
+        "Nobody cheered.",
+    ]  # fmt: skip
+    text = "Der Zug fiel aus. (Das kam öfter vor.) Sie nahm das Rad."
+    assert split_sentences(text) == [
+        "Der Zug fiel aus.",
+        "(Das kam öfter vor.)",
+        "Sie nahm das Rad.",
+    ]
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Das Festival beginnt am 14. Juli.",
+        "Die Messe öffnet am 3. Oktober ihre Tore.",
+        "Am 1. Mai bleiben die Läden zu.",
+        "Die Frist endet am 9. Okt. 2025 um Mitternacht.",
+        "Der Verein spielt zum 3. Mal im Finale.",
+        "Das Museum zeigt Möbel des 18. Jahrhunderts.",
+        "Sie erinnert an den 2. Weltkrieg.",
+    ],
+)
+def test_a_german_ordinal_before_a_month_or_after_an_article_ends_no_sentence(sentence):
+    assert split_sentences(f"{sentence} Danach geht es weiter.") == [
+        sentence, "Danach geht es weiter.",
+    ]  # fmt: skip
+
+
+def test_a_number_ends_a_sentence_unless_it_is_an_ordinal():
+    text = (
+        "Sales grew by 12. The next year they fell. I am 12. My brother is 9. "
+        "Es waren 30. Der Markt öffnet am 2. Dezember wieder."
+    )
+    assert split_sentences(text) == [
+        "Sales grew by 12.", "The next year they fell.", "I am 12.", "My brother is 9.",
+        "Es waren 30.", "Der Markt öffnet am 2. Dezember wieder.",
+    ]  # fmt: skip
+
+
 def test_every_kind_of_white_space_is_collapsed_as_str_split_collapses_it():
     # (printable() drops the controls among them, \x0b and \x0c for instance)
     spaces = [

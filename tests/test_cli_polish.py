@@ -8,9 +8,10 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
 
-from conftest import problems, run_cli
+from conftest import problems, respond, run_cli
 from sites import LocalSite
 
+import digest
 from digest.config._loader import load_config
 
 NOW = format_datetime(datetime.now(UTC).replace(microsecond=0))
@@ -225,6 +226,61 @@ def test_pages_of_a_host_that_kept_timing_out_are_one_line_not_one_each(tmp_path
         "not asked: 127.0.0.1 did not answer in time 3 times or more in this run, for 25% or "
         "more of its pages; pages not used, the articles keep their feeds' text"
     )
+
+
+def test_pages_of_a_site_whose_robots_txt_is_unavailable_are_one_line_per_host(
+    tmp_path: Path,
+):
+    """Two sites whose robots.txt answers 503, five pages each: a line per host naming its
+    robots.txt, the reason and how many pages it held back, not a line per page; each page
+    is still its own skip in the run's report."""
+
+    def feed_of(base: str, name: str) -> bytes:
+        items = "".join(
+            f"<item><title>{name} story {n}</title><link>{base}/story/{n}.html</link>"
+            f"<guid>{base}/story/{n}.html</guid><pubDate>{NOW}</pubDate>"
+            f"<description>The feed's text of {name} story {n}.</description></item>"
+            for n in range(5)
+        )
+        return f"<rss version='2.0'><channel><title>{name}</title>{items}</channel></rss>".encode()
+
+    root = tmp_path / "site"
+    root.mkdir()
+    with LocalSite(root) as one, LocalSite(root) as two:
+        for site, name in ((one, "One"), (two, "Two")):
+            site.overrides = {
+                "/feed.xml": respond(200, feed_of(site.base_url, name), "application/rss+xml"),
+                "/robots.txt": respond(503, b"down", "text/plain"),
+            }
+        feeds = "".join(
+            f"  - name: {name}\n    url: {site.base_url}/feed.xml\n"
+            for site, name in ((one, "One"), (two, "Two"))
+        )
+        configs = []
+        for run in ("library", "cli"):
+            (tmp_path / run).mkdir()
+            configs.append(tmp_path / run / "digest.yaml")
+            configs[-1].write_text(
+                "title: Robots\nstorage: state.db\nfetch:\n  timeout: 2\n"
+                f"delivery:\n  method: file\n  outbox: outbox\nfeeds:\n{feeds}"
+            )
+        report = digest.run(load_config(configs[0]))
+        result = run_cli("preview", "--config", str(configs[1]))
+        story_requests = [r for r in (*one.requests, *two.requests) if "/story/" in r[1]]
+    assert result.returncode == 0, result.stderr
+    pages = [skip for skip in report.skipped if skip.stage == "page"]
+    assert sorted(skip.target for skip in pages) == sorted(
+        f"{site.base_url}/story/{n}.html" for site in (one, two) for n in range(5)
+    )
+    assert all(skip.reason.startswith("robots.txt unavailable (") for skip in pages), pages
+    assert not story_requests  # the sites were not crawled
+    lines = [line for line in problems(result.stderr) if "robots.txt" in line]
+    assert sorted(lines) == [
+        f"digest: 5 pages (feed {name!r}, first {site.base_url}/story/0.html): robots.txt "
+        f"unavailable ({site.base_url}/robots.txt: HTTP 503 Service Unavailable), so the site "
+        "is not crawled this run; pages not used, the articles keep their feeds' text"
+        for site, name in ((one, "One"), (two, "Two"))
+    ], lines
 
 
 def test_warnings_reach_a_log_without_verbose(tmp_path: Path):

@@ -18,7 +18,7 @@ from itertools import pairwise
 from pathlib import Path
 
 from conftest import DEMO_FEEDS, DEMO_SITES, REPO, respond, run_cli, write_config
-from sites import LocalSite
+from sites import Handler, LocalSite
 
 import digest
 from digest import pipeline
@@ -121,6 +121,35 @@ def test_without_a_terminal_every_line_is_dated_in_utc(tmp_path: Path, site: Loc
     lines = plain.stderr.splitlines()
     assert lines[0].startswith("digest: stage feeds: 8 feeds in "), lines
     assert all(line.startswith("digest: ") for line in lines), plain.stderr
+
+
+def test_the_pages_line_counts_pages_robots_txt_kept_off_in_its_total(
+    tmp_path: Path, site: LocalSite
+):
+    """Pages robots.txt keeps off failed, and are pages of the stage: the line's total is
+    every page it considered, extracted + failed (it used to count only those asked for:
+    "stage pages: 0.0s (28 failed)" when robots.txt kept the whole site off)."""
+
+    def pages_line(robots: Handler, run: str) -> str:
+        site.overrides = {
+            "/robots.txt": robots,
+            "/techwire/articles/ipad-pro-m5-launch.html": respond(404, b"gone"),
+        }
+        (tmp_path / run).mkdir()
+        result = run_cli("run", "--log-format", "plain", "--config",
+                         str(write_config(tmp_path / run, site.base_url)))  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        return next(line for line in result.stderr.splitlines() if "stage pages:" in line)
+
+    # Circuit Post's four pages, which robots.txt disallows, and the one that is gone.
+    disallow = respond(200, b"User-agent: *\nDisallow: /circuitpost/articles/\n", "text/plain")
+    line = pages_line(disallow, "some")
+    assert line.startswith("digest: stage pages: 28 pages in "), line
+    assert line.endswith("s (23 fetched, 23 extracted, 5 failed)"), line
+    # robots.txt unreachable: not one page asked for, all 28 of them still the stage's.
+    line = pages_line(respond(503, b"down", "text/plain"), "none")
+    assert line.startswith("digest: stage pages: 28 pages in "), line
+    assert line.endswith("s (28 failed)"), line
 
 
 class _Recorder:

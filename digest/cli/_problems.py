@@ -11,6 +11,12 @@ from ..models import RunReport, Skipped
 from ..text import plural
 from ._progress import StderrHandler
 
+# A page skipped for one of these reasons was skipped for its host's sake, with the host's
+# other pages: "not asked: HOST did not answer in time ..." (digest/feeds/_fetch.py),
+# "robots.txt unavailable (URL: why), so the site is not crawled this run"
+# (digest/feeds/_robots.py). Each reason names its host, so the pages of one share it.
+_PER_HOST = ("not asked: ", "robots.txt unavailable (")
+
 
 def problem_lines(
     report: RunReport, already_said: Callable[[Skipped], bool] | None = None
@@ -21,13 +27,14 @@ def problem_lines(
     # A feed's warning (malformed XML, entries recovered) and the entries of it that could
     # not be used are one problem: one line, the warning's, says both.
     dropped: dict[int, list[str]] = {index: [] for index in range(len(report.warnings))}
-    # Pages a run did not ask for because their host kept timing out: one line per host,
-    # not one per page (a feed of 100 links to a dripping server).
+    # Pages a run did not ask for because their host kept timing out, or because their
+    # site's robots.txt could not be read: one line per host (its reason names it), not one
+    # per page (a feed of 100 links to a dripping or unreachable server).
     silent: dict[str, list[Skipped]] = {}
     for problem in report.skipped:
         if already_said is not None and already_said(problem):
             continue
-        if problem.stage == "page" and problem.reason.startswith("not asked: "):
+        if problem.stage == "page" and problem.reason.startswith(_PER_HOST):
             silent.setdefault(problem.reason, []).append(problem)
             continue
         if problem.stage == "page":  # the article itself is kept, with its feed's text

@@ -651,6 +651,9 @@ def _fetch_and_extract(
     (`pool`'s, or a pool of its own should that one have broken). `entries` are those whose
     pages are fetched (`_within_page_bound`)."""
     targets = [e for e in entries if urlsplit(e.link).scheme in PAGE_SCHEMES]
+    # The stage's pages: those robots.txt keeps off count too, as failed, so that its line
+    # reads "180 pages (178 fetched, 170 extracted, 10 failed)": extracted + failed = all.
+    timing.items = len(targets)
     _progress.expect("pages", len(targets))
     if config.fetch.robots:
         refused = disallowed(fetcher, [(e.link, homes.get(e.feed, "")) for e in targets])
@@ -705,7 +708,6 @@ def _fetch_and_extract(
             pages.submit(entry, outcome.body or b"", outcome.final_url, outcome.content_encoding)
             take(pages.finished())
         take(pages.drain())
-    timing.items = len(targets)
     return works
 
 

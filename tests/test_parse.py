@@ -134,6 +134,36 @@ def test_sentences_most_of_a_feeds_entries_repeat_are_dropped_from_each():
         assert "Local Notes" in entry.summary and "appeared first" in entry.summary
 
 
+def test_text_a_feeds_entries_share_as_news_or_as_their_own_titles_stays():
+    feed = '<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>{}</channel></rss>'
+    # Untitled posts: each title is made of the post's own text.
+    posts = ["Snow closed the pass at dawn.", "The ferry is late again.", "Markets opened flat."]
+    untitled = "".join(
+        f"<item><link>https://n.example/{n}</link><description>{text}</description></item>"
+        for n, text in enumerate(posts)
+    )
+    assert [entry.summary for entry in parse(feed.format(untitled).encode()).entries] == posts
+    # A feed of readings: what tells its entries apart is in their numbers.
+    quakes = "".join(
+        f"<item><title>Quake {n}</title><link>https://q.example/{n}</link><description>"
+        f"Magnitude 4.{n} earthquake at depth 1{n} km.</description></item>"
+        for n in range(4)
+    )
+    entries = parse(feed.format(quakes).encode()).entries
+    assert [entry.summary for entry in entries] == [
+        f"Magnitude 4.{n} earthquake at depth 1{n} km." for n in range(4)
+    ]
+    # Three updates of one story among six entries share their lead: it is news.
+    lead = "The river broke its banks at Selby overnight, the Environment Agency said."
+    mixed = "".join(
+        f"<item><title>Item {n}</title><link>https://r.example/{n}</link><description>"
+        f"{lead if n < 3 else 'Another story.'} Update {n} of the day.</description></item>"
+        for n in range(6)
+    )
+    entries = parse(feed.format(mixed).encode()).entries
+    assert all(entry.summary.startswith(lead) for entry in entries[:3])
+
+
 def test_entries_sharing_an_id_or_a_link_each_keep_an_address_of_their_own():
     item = "<item><title>{}</title><link>{}</link>{}</item>".format
     guid = "<guid isPermaLink='false'>{}</guid>".format

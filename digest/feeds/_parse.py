@@ -661,10 +661,15 @@ def _fragment_of(guid: str, hashed: bool = False) -> str:
 # A sentence in at least REPEATED_SHARE of a feed's entries, and in REPEATED_MIN_ENTRIES of
 # them at least, is the feed's own boilerplate ("This post is part of our series…", "Read
 # more (24/09/2018 - 19h22)", "The post <its title> appeared first on <site>."), not news:
-# told apart by its numbers or its entry's title only, it is one sentence.
-REPEATED_SHARE = 0.5
+# told apart by its dates and times or its entry's title only, it is one sentence. Most
+# entries, not half: three updates of a developing story in a feed of six share their lead.
+# Other numbers tell sentences apart: a quake feed's "Magnitude 4.1 at depth 11 km." is news.
+REPEATED_SHARE = 0.8
 REPEATED_MIN_ENTRIES = 3
-_DIGIT = re.compile(r"\d")
+_DATE_OR_TIME = re.compile(
+    r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|\d{1,2}[:h]\d{2}(?::\d{2})?"
+)
+_TITLE_MASK = "\x00"
 
 
 def without_repeated_text(entries: Sequence[FeedEntry]) -> tuple[FeedEntry, ...]:
@@ -679,7 +684,13 @@ def without_repeated_text(entries: Sequence[FeedEntry]) -> tuple[FeedEntry, ...]
         text = f"{entry.summary}\n{entry.content}"
         held.update({_sentence_key(s, entry.title) for s in split_sentences(text)})
     needed = max(REPEATED_MIN_ENTRIES, math.ceil(REPEATED_SHARE * len(entries)))
-    repeated = {key for key, count in held.items() if count >= needed}
+    # A sentence that is its entry's title and no more (a summary that repeats the title,
+    # or an untitled entry whose title was made of its text) is that entry's own.
+    repeated = {
+        key
+        for key, count in held.items()
+        if count >= needed and any(c.isalnum() for c in key.replace(_TITLE_MASK, ""))
+    }
     if not repeated:
         return tuple(entries)
     return tuple(
@@ -693,11 +704,11 @@ def without_repeated_text(entries: Sequence[FeedEntry]) -> tuple[FeedEntry, ...]
 
 
 def _sentence_key(sentence: str, title: str) -> str:
-    """A sentence with its digits and its entry's title masked."""
+    """A sentence with its dates, times and its entry's title masked."""
     key = sentence.casefold()
     if title.strip():
-        key = key.replace(title.casefold(), "\x00")
-    return _DIGIT.sub("0", key)
+        key = key.replace(title.casefold(), _TITLE_MASK)
+    return _DATE_OR_TIME.sub("0", key)
 
 
 def _without_sentences(text: str, title: str, repeated: set[str]) -> str:

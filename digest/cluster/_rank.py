@@ -341,7 +341,9 @@ def summarize(text: str, title: str = "") -> str:
     prose = "\n".join(p for p in text.split("\n\n") if _is_prose(p, title))
     for sentence in split_sentences(prose):
         sentence = _without_dateline(sentence)
-        if sentence.endswith("?") or sentence[-1:] == ":":
+        # (A sentence keeps its closing quote or bracket: "“Is this the end?”")
+        ending = sentence.rstrip("\"'”’»)]")
+        if ending.endswith("?") or ending[-1:] == ":":
             continue
         # Short lines before the lead are bylines and fragments; after it, a short sentence
         # is part of the story ("Nothing was agreed.") and dropping it would change its sense.

@@ -12,7 +12,9 @@ from conftest import problems, respond, run_cli
 from sites import LocalSite
 
 import digest
+from digest.cli._problems import problem_lines
 from digest.config._loader import load_config
+from digest.models import RunReport, Skipped
 
 NOW = format_datetime(datetime.now(UTC).replace(microsecond=0))
 
@@ -318,3 +320,18 @@ def test_feeds_add_of_a_path_that_is_no_file_from_the_config_s_folder_warns(tmp_
         "feeds", "add", "--config", "my/rel.yaml", "site/here.xml", "--name", "Here", cwd=tmp_path
     )
     assert found.returncode == 0 and "warning" not in found.stderr, found.stderr
+
+
+def test_two_sites_whose_pages_were_skipped_for_one_reason_get_a_line_each():
+    # Two sites whose robots.txt both redirect to one that does not answer: one reason text.
+    reason = "robots.txt unavailable (https://www.x.example/robots.txt: timed out)"
+    pages = [
+        Skipped("page", f"https://{site}.x.example/{n}", reason, "F")
+        for site in ("blog", "news")
+        for n in range(3)
+    ]
+    lines = problem_lines(RunReport(skipped=pages))
+    assert [line.split(")")[0] for line in lines] == [
+        "3 pages (feed 'F', first https://blog.x.example/0",
+        "3 pages (feed 'F', first https://news.x.example/0",
+    ]

@@ -472,6 +472,17 @@ def test_a_digest_of_follow_ups_alone_says_what_is_new():
     assert max(len(line) for line in lines if "://" not in line) <= 78
 
 
+def test_a_story_sent_at_midnight_utc_keeps_its_time_of_sending():
+    # The digest's own clock: 19:00 in New York is midnight UTC, and no day without a time.
+    late = _follow_up("Harbour to reopen on Friday", "en")
+    story = SentStory(4, "Harbour closes after storm", "https://old.example/1", NOW.replace(hour=0))
+    letter = Digest(
+        "B", NOW, (), "America/New_York", "en", follow_ups=(FollowUp(story, late.sources, (9,)),)
+    )
+    sent = "sent 22 Nov 2026, 19:00".replace(" ", "\u00a0").replace("sent\u00a0", "sent ")
+    assert f"({sent})" in render_digest(letter).text
+
+
 def test_a_language_tag_with_a_region_is_right_to_left_as_its_language():
     from digest.mail._render import _right_to_left
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable, Iterator
+from urllib.parse import urlsplit
 
 from ..models import RunReport, Skipped
 from ..text import plural
@@ -30,12 +31,13 @@ def problem_lines(
     # Pages a run did not ask for because their host kept timing out, or because their
     # site's robots.txt could not be read: one line per host (its reason names it), not one
     # per page (a feed of 100 links to a dripping or unreachable server).
-    silent: dict[str, list[Skipped]] = {}
+    silent: dict[tuple[str, str], list[Skipped]] = {}
     for problem in report.skipped:
         if already_said is not None and already_said(problem):
             continue
         if problem.stage == "page" and problem.reason.startswith(_PER_HOST):
-            silent.setdefault(problem.reason, []).append(problem)
+            host = urlsplit(problem.target).hostname or ""
+            silent.setdefault((problem.reason, host), []).append(problem)
             continue
         if problem.stage == "page":  # the article itself is kept, with its feed's text
             lines.append(
@@ -52,7 +54,7 @@ def problem_lines(
                 continue
         # "skipped: feed ..." before an entry's line read as if the whole feed was skipped.
         lines.append(str(problem) if problem.stage == "entry" else f"skipped: {problem}")
-    for reason, pages in silent.items():
+    for (reason, _host), pages in silent.items():
         feeds = ", ".join(sorted({repr(page.feed) for page in pages}))
         lines.append(
             f"{plural(len(pages), 'page')} (feed {feeds}, first {pages[0].target}): {reason}; "

@@ -47,7 +47,15 @@ from mjml import mjml2html
 from ..config import DEFAULT_SUBJECT
 from ..errors import RenderError
 from ..files import slug
-from ..models import Digest, DigestItem, FollowUp, RenderedDigest, SourceArticle, day_only
+from ..models import (
+    Digest,
+    DigestItem,
+    FollowUp,
+    RenderedDigest,
+    SourceArticle,
+    day_only,
+    latest_moment,
+)
 from ..text import CJK_LETTERS, GRAPHEME, one_line, printable, truncate
 
 HTML_TEMPLATE = "digest.mjml.j2"
@@ -275,15 +283,21 @@ def zone_name(local: datetime, language: str) -> str:
 
 
 def moment_text(
-    moment: datetime, zone: ZoneInfo, now: datetime, language: str, full: bool = False
+    moment: datetime,
+    zone: ZoneInfo,
+    now: datetime,
+    language: str,
+    full: bool = False,
+    exact: bool = False,
 ) -> str:
     """When a piece was published, in the digest's timezone: '08:14' today, '22 Nov, 17:00'
     on another day of this year, '31 Jan 2018, 21:00' in another year; with `full`, always
     the day with its year ('4 Dec 2026, 09:43'). A day given without its time (`day_only`)
     is that day alone ('7 Dec'): read in the reader's zone, midnight UTC would show a time
-    nobody wrote, and a day early west of Greenwich."""
+    nobody wrote, and a day early west of Greenwich. `exact`: a time the digest took itself,
+    shown with its time whatever it is."""
     today = now.astimezone(zone)
-    if day_only(moment):
+    if day_only(moment) and not exact:
         day = moment.astimezone(UTC)
         skeleton = "MMMd" if day.year == today.year and not full else "yMMMd"
         return format_skeleton(skeleton, day, locale=digest_locale(language)).replace(" ", "\u00a0")
@@ -530,7 +544,7 @@ def _follow_up_context(follow_up: FollowUp, zone: ZoneInfo, digest: Digest) -> d
     story = follow_up.story
     reports = sorted(
         (
-            (piece.published, source.name, piece)
+            (latest_moment(piece.published), source.name, piece)
             for source in follow_up.sources
             for piece in source.articles
             or (SourceArticle(source.url, source.title, source.published),)
@@ -541,7 +555,10 @@ def _follow_up_context(follow_up: FollowUp, zone: ZoneInfo, digest: Digest) -> d
         "headline": printable(story.headline),
         "url": safe_url(story.url),
         # Always with its date: "sent 4 Dec 2026, 09:43" reads in every language.
-        "sent": moment_text(story.sent, zone, digest.created, digest.language, full=True),
+        # Our own clock's time: exact even at midnight UTC, never a day without its time.
+        "sent": moment_text(
+            story.sent, zone, digest.created, digest.language, full=True, exact=True
+        ),
         **_language_tag(story.language, digest.language),
         "reports": [
             {

@@ -39,6 +39,7 @@ from digest.cli._schedule import (
     trigger_for,
 )
 from digest.config import load_config
+from digest.crash_points import CRASH_VARIABLE
 from digest.store._state import Store
 
 NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
@@ -381,6 +382,24 @@ def test_a_run_missed_while_down_runs_once_when_back_never_twice(tmp_path, site)
     log = "\n".join(second.lines)
     assert "missed" not in log and "run started" not in log, log
     assert "next run" in log
+
+
+def test_a_daemon_back_after_a_run_died_mid_delivery_finishes_it_at_once(tmp_path, site):
+    """The run of this fire time staged its digest and was killed (an OOM kill, a reboot)
+    before sending: the daemon, back, counted that run as the fire time's and left the
+    readers waiting a day (an operator's trial). A run that died does not count."""
+    config = _daily_config(tmp_path, site.base_url, "brief.yaml", "brief", feeds=DEMO_FEEDS[:1])
+    _ran_yesterday(config, "brief")
+    died = run_cli("run", "--config", str(config), env={CRASH_VARIABLE: "after-stage"})
+    assert died.returncode == -signal.SIGKILL
+    assert not list((tmp_path / "outbox-brief").glob("*.eml"))
+    daemon = Daemon(config)
+    try:
+        assert daemon.saw("brief: run ok", timeout=60), daemon.lines
+    finally:
+        assert daemon.stop() == 0, daemon.lines
+    assert any("missed the run of" in line for line in daemon.lines), daemon.lines
+    assert len(list((tmp_path / "outbox-brief").glob("*.eml"))) == 1
 
 
 def test_the_daemon_logs_which_feed_failed_and_why_as_run_does(tmp_path, site):

@@ -46,7 +46,7 @@ from ..errors import (
     StoreUnavailable,
 )
 from ..models import RunReport
-from ..store import MADE_ITS_DIGEST, last_run, maybe_time
+from ..store import MADE_ITS_DIGEST, RUN_ENDED, last_run, maybe_time
 from ..text import first_few, plural
 from ._problems import LoggedProblems, delivery_lines, logging_problems, problem_lines
 from ._progress import LogProgress, items_and_follow_ups
@@ -208,8 +208,10 @@ def latest_fire_time(trigger: CronTrigger, now: datetime, grace: timedelta) -> d
 
 
 def last_run_started(config: Config, made: bool = False) -> datetime | None:
-    """When the latest run of this digest started, read from its state (None: never); with
-    `made`, the latest of those that made their digest (store.MADE_ITS_DIGEST)."""
+    """When the latest run of this digest that ended started, read from its state (None:
+    never); with `made`, the latest of those that made their digest (store.MADE_ITS_DIGEST).
+    A run that died (killed mid-delivery, a reboot) is no run of its fire time: the readers
+    it had not reached would wait for the next one (store.RUN_ENDED)."""
     # Asked at start, for a catch-up; with `made`, before each run (`_slot_already_run`),
     # where the run that follows says what is wrong with the state itself.
     warn = log.debug if made else log.warning
@@ -221,7 +223,7 @@ def last_run_started(config: Config, made: bool = False) -> datetime | None:
             return None
     if not config.storage.exists():
         return None
-    ended = MADE_ITS_DIGEST if made else ""
+    ended = MADE_ITS_DIGEST if made else RUN_ENDED
     try:
         with sqlite3.connect(f"file:{config.storage}?mode=ro", uri=True, timeout=10) as db:
             # A preview sends nothing: it must not count as the run a fire time asked for.

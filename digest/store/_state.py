@@ -555,11 +555,15 @@ def count_pending(db: Any, since: datetime, digest: str | None = "") -> int:
     ).fetchone()[0]
 
 
-# Of the runs, those that made their digest: ended well (nothing new to send included), or
-# staged a digest that went out, to some readers at least (a run with one refused reader
-# fails, yet its digest went out).
+# Of the runs, those that ended (RUN_ENDED): a run that died, or has not ended, is no run of
+# its fire time; the run made again sends what it staged to whom it had not reached (one
+# still going holds the lock, which the run made again waits for). Of those, the ones that
+# made their digest: ended well (nothing new to send included), or staged a digest that went
+# out, to some readers at least (a run with one refused reader fails, yet its digest went
+# out).
+RUN_ENDED = " AND finished IS NOT NULL AND outcome <> 'died'"
 MADE_ITS_DIGEST = (
-    " AND (outcome = 'ok' OR id IN (SELECT run_id FROM digests"
+    RUN_ENDED + " AND (outcome = 'ok' OR id IN (SELECT run_id FROM digests"
     " WHERE run_id IS NOT NULL AND status IN ('sending', 'delivered')))"
 )
 
@@ -570,7 +574,7 @@ def last_run(storage: Path | str, digest: str = "", *, made: bool = False) -> da
     (MADE_ITS_DIGEST). The daemon asks this of a PostgreSQL store (its catch-up; a fire
     time another process ran)."""
     store = Store.open(storage, digest)
-    ended = MADE_ITS_DIGEST if made else ""
+    ended = MADE_ITS_DIGEST if made else RUN_ENDED
     try:
         with store.errors_named():
             row = store.db.execute(

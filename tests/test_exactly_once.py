@@ -196,6 +196,30 @@ def test_a_sigterm_while_the_server_takes_the_message_waits_for_its_answer(tmp_p
     assert len(mailbox.messages) == 1
 
 
+def test_a_sigterm_while_sending_lets_the_digest_reach_every_reader_first(tmp_path, site):
+    # deploy/digest-run.service says a stop lets the run finish sending; it stopped after
+    # the message under way, and the timer's next run was a day away for the others.
+    mailbox = SlowToAnswer("127.0.0.1", _free_port())
+    controller = Controller(mailbox, hostname=mailbox.host, port=mailbox.port)
+    controller.start()
+    readers = ["ana@example.org", "ben@example.org", "cy@example.org"]
+    try:
+        delivery = smtp_delivery(mailbox, to="[" + ", ".join(readers) + "]")
+        config = write_config(tmp_path, site.base_url, delivery=delivery, feeds=DEMO_FEEDS[:2])
+        running = subprocess.Popen(
+            [sys.executable, "-m", "digest", "run", "--config", str(config)],
+            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        assert mailbox.taking.wait(60)
+        running.terminate()
+        _, stopped = running.communicate(timeout=60)
+    finally:
+        controller.stop()
+    assert running.returncode == 143, stopped
+    assert stopped.strip().endswith("digest: stopped by SIGTERM")
+    assert sorted(to for _, tos in mailbox.envelopes for to in tos) == readers
+
+
 def test_a_session_cut_after_the_end_of_data_is_resent_never_unstaged(tmp_path, site):
     mailbox = CutAfterData("127.0.0.1", _free_port(), cuts=1)
     controller = Controller(mailbox, hostname=mailbox.host, port=mailbox.port)

@@ -226,7 +226,11 @@ def send_outgoing(
             break
         if attempt:
             sleep(settings.retry_delay * 2 ** (attempt - 1))
-        waiting = _smtp_session(settings, waiting, journal, outcome, load)
+        # A stop (SIGTERM: `systemctl stop`, a shutdown) waits for the session to reach
+        # every reader it holds, as the daemon's does: stopped after one message, a timer's
+        # run left the others a day to wait. Its retries, which wait, are left to the next run.
+        with held():
+            waiting = _smtp_session(settings, waiting, journal, outcome, load)
     return outcome
 
 

@@ -164,6 +164,27 @@ def test_text_a_feeds_entries_share_as_news_or_as_their_own_titles_stays():
     assert all(entry.summary.startswith(lead) for entry in entries[:3])
 
 
+def test_one_headline_at_one_time_linked_twice_is_one_entry():
+    item = (
+        "<item><title>{title}</title><link>{link}</link>"
+        "<pubDate>Mon, 23 Nov 2026 08:00:00 +0000</pubDate></item>"
+    )
+    direct = "https://n.example/2026/11/tram-line-closes"
+    items = [
+        item.format(title="Tram line closes", link=direct),
+        item.format(title="Tram line closes", link=f"https://go.n.example/r/*{direct}"),
+        item.format(title="Tram line reopens", link="https://n.example/2026/11/reopens"),
+    ]
+    rss = f'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>{"".join(items)}'
+    parsed = parse(f"{rss}</channel></rss>".encode())
+    assert [entry.url for entry in parsed.entries] == [direct, "https://n.example/2026/11/reopens"]
+    (dropped,) = parsed.dropped
+    assert dropped.reason.startswith("the same headline and time as an earlier entry")
+    # Undated, a headline may stand for several entries (a weekly "Letters" column).
+    undated = rss.replace("<pubDate>Mon, 23 Nov 2026 08:00:00 +0000</pubDate>", "")
+    assert len(parse(f"{undated}</channel></rss>".encode()).entries) == 3
+
+
 def test_entries_sharing_an_id_or_a_link_each_keep_an_address_of_their_own():
     item = "<item><title>{}</title><link>{}</link>{}</item>".format
     guid = "<guid isPermaLink='false'>{}</guid>".format

@@ -203,7 +203,8 @@ def test_nothing_old_goes_out_and_every_entry_outside_the_window_is_counted(firs
     herald = [row for row in kept.values() if row["feed"] == "heraldsun.rss"]
     assert [row["published"] for row in herald] == ["2002-04-03T15:00:00+00:00"] * 2
     uol = sorted(row["published"] for row in kept.values() if row["feed"] == "uolNoticias.rss")
-    assert len(uol) == 15 and uol[0] >= "2018-09-24T" and uol[-1] < "2018-09-25T"
+    # 15 entries, one of them the same story linked again through the site's redirector.
+    assert len(uol) == 14 and uol[0] >= "2018-09-24T" and uol[-1] < "2018-09-25T"
     assert all(started <= when(row["first_seen"]) <= finished for row in kept.values())
 
 

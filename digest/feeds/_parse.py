@@ -737,19 +737,30 @@ class _Entries:
         self.feed_url, self.feed_name = feed_url, feed_name
         self.entries: list[FeedEntry] = []
         self.seen: set[tuple[str, str]] = set()
+        self.stories: set[tuple[str, datetime | None] | None] = set()  # (headline, time)
         self.first: list[Skipped] = []
         self.more = 0
         self.last: Skipped | None = None
 
     def add(self, entry: FeedEntry | None, reason: str) -> None:
         """`entry`, or, when None, an entry skipped for `reason`. An id that came before
-        with another link is another entry: some feeds give every entry one id ("latest")."""
-        if entry is not None and (entry.guid, entry.url) not in self.seen:
+        with another link is another entry: some feeds give every entry one id ("latest").
+        One headline at one time is one story, whatever its links (a feed that lists it
+        once linked straight and once through its redirector): listed twice, the digest
+        showed the outlet's one story as two pieces."""
+        story = (entry.title.casefold(), entry.published) if entry else None
+        twice = story is not None and story[0] and story[1] is not None and story in self.stories
+        if entry is not None and not twice and (entry.guid, entry.url) not in self.seen:
             self.seen.add((entry.guid, entry.url))
+            self.stories.add(story)
             self.entries.append(entry)
             return
         if entry is not None:
-            reason = f"duplicate entry id {entry.guid!r}"
+            reason = (
+                f"the same headline and time as an earlier entry ({entry.link})"
+                if twice
+                else f"duplicate entry id {entry.guid!r}"
+            )
         skipped = Skipped("entry", self.feed_url, reason, self.feed_name)
         if len(self.first) < ENTRY_SKIPS_NAMED:
             self.first.append(skipped)

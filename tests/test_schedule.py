@@ -192,6 +192,34 @@ def test_one_bad_config_in_the_folder_leaves_the_others_scheduled(tmp_path):
     assert "Test Brief: schedule '0 7 * * *'" in log
 
 
+def test_sighup_reads_the_configs_again_and_reschedules_them(tmp_path):
+    """SIGHUP ended the daemon mid-delivery without a word, and systemd, taking that for a
+    clean exit, left it down (an operator's trial). It is `systemctl reload digest` now."""
+    folder = _folder_with_bad_configs(tmp_path)
+    daemon = Daemon(folder)
+    try:
+        assert daemon.saw("daemon started", timeout=60), daemon.lines
+        good, bad = folder / "good.yaml", folder / "bad.yaml"
+        good.write_text(good.read_text().replace("schedule: 0 7 * * *", "schedule: 30 6 * * *"))
+        bad.write_text(bad.read_text().replace("max_item:", "max_items:"))
+        daemon.process.send_signal(signal.SIGHUP)
+        assert daemon.saw("reloaded: 2 digest(s); 1 config(s) not scheduled", 60), daemon.lines
+        # A folder with nothing valid left keeps the schedules it had.
+        for path in (good, bad):
+            path.write_text(path.read_text().replace("max_items:", "max_item:"))
+        daemon.process.send_signal(signal.SIGHUP)
+        assert daemon.saw("reload failed, the schedules stay as they were", 60), daemon.lines
+    finally:
+        code = daemon.stop()
+    log = "\n".join(daemon.lines)
+    assert code == 0, log
+    assert "Test Brief: schedule '0 7 * * *'" in log  # good.yaml, alone at the start
+    # Two titles alike now: each named by its file.
+    assert "Test Brief (good.yaml): schedule '30 6 * * *'" in log
+    assert "Test Brief (bad.yaml): schedule '0 7 * * *'" in log
+    assert "daemon stopped" in log
+
+
 def test_a_daemon_stopped_the_moment_it_says_it_started_exits(tmp_path):
     # systemd may stop a unit the moment it started: a SIGTERM that landed after the
     # handler was set but before the scheduler ran was dropped, and the daemon ran on. The

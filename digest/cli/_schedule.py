@@ -375,20 +375,17 @@ def _retrying(scheduler: BackgroundScheduler, digest: ScheduledDigest) -> Retry:
     return retry
 
 
-def serve(path: Path) -> int:
-    """Run the daemon in the foreground until SIGTERM or SIGINT; returns the exit code."""
-    digests, problems = load_digests(path)
-    for problem in problems:
-        log.error("not scheduled: %s", problem)
-    if not digests:
-        raise ConfigError(f"no valid digest config to schedule ({len(problems)} with errors)",
-                          path=str(path))  # fmt: skip
-    scheduler = BackgroundScheduler(timezone=UTC)
+def _schedule(
+    scheduler: BackgroundScheduler, digests: list[ScheduledDigest], catch_up: bool
+) -> None:
+    """A job per digest (replacing its job of the same config file, if any); with
+    `catch_up`, a fire time missed while the daemon was down runs at once."""
     now = datetime.now(UTC)
     for digest in digests:
         config = digest.config
         grace = config.schedule_grace
-        missed = missed_fire_time(digest.trigger, last_run_started(config), now, grace)
+        ran = last_run_started(config) if catch_up else None
+        missed = missed_fire_time(digest.trigger, ran, now, grace) if catch_up else None
         scheduler.add_job(
             run_digest,
             digest.trigger,
@@ -398,6 +395,7 @@ def serve(path: Path) -> int:
             coalesce=True,
             max_instances=1,
             misfire_grace_time=int(grace.total_seconds()),
+            replace_existing=True,
             # A missed run goes first, once; the cron's own times follow.
             **({"next_run_time": now} if missed else {}),
         )
@@ -409,6 +407,44 @@ def serve(path: Path) -> int:
         log.info("%s: schedule %r in %s, next run %s", digest.name, config.schedule,
                  config.timezone, when)  # fmt: skip
 
+
+def _reload(scheduler: BackgroundScheduler, path: Path) -> None:
+    """SIGHUP (`systemctl reload digest`): the configs read again, their schedules taken
+    anew, configs added scheduled and removed ones dropped. A run under way finishes as it
+    began. When no config can be read, the schedules stay as they were."""
+    log.info("received SIGHUP: reading the configs again")
+    try:
+        digests, problems = load_digests(path)
+    except DigestError as error:
+        log.error("reload failed, the schedules stay as they were: %s", error)
+        return
+    for problem in problems:
+        log.error("not scheduled: %s", problem)
+    if not digests:
+        log.error("reload failed, the schedules stay as they were: no valid digest config")
+        return
+    kept = {str(digest.config.path) for digest in digests}
+    for job in scheduler.get_jobs():
+        if job.id.removesuffix(" (retry)") not in kept:
+            log.info("%s: no longer scheduled", job.name)
+            job.remove()
+    _schedule(scheduler, digests, catch_up=False)
+    unscheduled = f"; {len(problems)} config(s) not scheduled, see above" if problems else ""
+    log.info("reloaded: %d digest(s)%s", len(digests), unscheduled)
+
+
+def serve(path: Path) -> int:
+    """Run the daemon in the foreground until SIGTERM or SIGINT; SIGHUP reloads the configs
+    (`_reload`). Returns the exit code."""
+    digests, problems = load_digests(path)
+    for problem in problems:
+        log.error("not scheduled: %s", problem)
+    if not digests:
+        raise ConfigError(f"no valid digest config to schedule ({len(problems)} with errors)",
+                          path=str(path))  # fmt: skip
+    scheduler = BackgroundScheduler(timezone=UTC)
+    _schedule(scheduler, digests, catch_up=True)
+
     # This thread takes SIGTERM and SIGINT synchronously (sigwait); they are blocked before
     # the scheduler starts its threads, which inherit the mask. A handler would run wherever
     # the signal lands: before the scheduler runs (systemd stops a unit the moment it
@@ -418,26 +454,30 @@ def serve(path: Path) -> int:
     # (multiprocessing's resource tracker does, in the thread that starts a pool), or wait
     # until the mask is lifted: either way the handler below only says so.
     stopping = {signal.SIGTERM, signal.SIGINT}
+    # SIGHUP too: by default it ended the daemon in the middle of a delivery, saying nothing,
+    # and systemd takes that death for a clean exit, so Restart=on-failure left it down.
+    waited = stopping | {signal.SIGHUP}
 
     def again(signum: int, frame: FrameType | None) -> None:
         log.info("received %s again: still stopping after the running job finishes",
                  signal.Signals(signum).name)  # fmt: skip
 
-    previous = {number: signal.signal(number, again) for number in stopping}
-    signal.pthread_sigmask(signal.SIG_BLOCK, stopping)
+    previous = {number: signal.signal(number, again) for number in waited}
+    signal.pthread_sigmask(signal.SIG_BLOCK, waited)
     try:
         scheduler.start()
         log.info(
             "daemon started with %d digest(s)%s", len(digests),
             f"; {len(problems)} config(s) not scheduled, see above" if problems else "",
         )  # fmt: skip
-        received = signal.sigwait(stopping)
+        while (received := signal.sigwait(waited)) == signal.SIGHUP:
+            _reload(scheduler, path)
         log.info(
             "received %s: stopping after the running job finishes", signal.Signals(received).name
         )
         scheduler.shutdown(wait=True)
     finally:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, stopping)  # a pending one goes to again()
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, waited)  # a pending one goes to again()
         for number, handler in previous.items():
             signal.signal(number, handler)
     log.info("daemon stopped")

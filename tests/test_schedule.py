@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import signal
 import sqlite3
@@ -14,7 +15,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 from conftest import (
     DEMO_FEEDS,
     REPO,
@@ -36,6 +39,7 @@ from digest.cli._schedule import (
     missed_fire_time,
     retry_at,
     run_digest,
+    say_runs_not_made,
     trigger_for,
 )
 from digest.config import load_config
@@ -597,3 +601,21 @@ def test_the_latest_fire_time_across_the_autumn_change_is_found_in_time(zone, cr
     assert found, "latest_fire_time did not return"
     assert found[0] is not None
     assert found[0].astimezone(UTC) == datetime.fromisoformat(fired).replace(tzinfo=UTC)
+
+
+def test_a_fire_time_that_finds_the_run_before_still_going_is_logged(caplog):
+    # A run longer than the schedule's step skipped the next fire time without a word, while
+    # the other digests logged "run started" (an operator's trial).
+    scheduler = BackgroundScheduler(timezone=UTC)
+    say_runs_not_made(scheduler)
+    busy = threading.Event()
+    scheduler.add_job(busy.wait, IntervalTrigger(seconds=0.2), args=(1.5,), id="slow.yaml",
+                      name="Slow Brief", max_instances=1, coalesce=True)  # fmt: skip
+    with caplog.at_level(logging.WARNING, logger="digest"):
+        scheduler.start()
+        try:
+            assert wait_for(lambda: "Slow Brief: no run for" in caplog.text, timeout=10)
+        finally:
+            busy.set()
+            scheduler.shutdown(wait=True)
+    assert "its run before is still going" in caplog.text

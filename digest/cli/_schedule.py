@@ -32,6 +32,12 @@ from types import FrameType
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from apscheduler.events import (
+    EVENT_JOB_MAX_INSTANCES,
+    EVENT_JOB_MISSED,
+    JobExecutionEvent,
+    JobSubmissionEvent,
+)
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
@@ -408,6 +414,24 @@ def _schedule(
                  config.timezone, when)  # fmt: skip
 
 
+def say_runs_not_made(scheduler: BackgroundScheduler) -> None:
+    """Log each fire time the scheduler lets pass: the digest's run before it was still
+    going (a run is never made twice at once), or the daemon was busy past
+    schedule_grace. Said nowhere, a fire time that made no run left no trace."""
+
+    def said(event: JobSubmissionEvent | JobExecutionEvent) -> None:
+        job = scheduler.get_job(event.job_id)
+        name = job.name if job is not None else event.job_id
+        if isinstance(event, JobSubmissionEvent):
+            times, why = event.scheduled_run_times, "its run before is still going"
+        else:
+            times, why = [event.scheduled_run_time], "it came more than schedule_grace late"
+        for when in times:
+            log.warning("%s: no run for %s: %s", name, when.isoformat(timespec="minutes"), why)
+
+    scheduler.add_listener(said, EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED)
+
+
 def _reload(scheduler: BackgroundScheduler, path: Path) -> None:
     """SIGHUP (`systemctl reload digest`): the configs read again, their schedules taken
     anew, configs added scheduled and removed ones dropped. A run under way finishes as it
@@ -443,6 +467,7 @@ def serve(path: Path) -> int:
         raise ConfigError(f"no valid digest config to schedule ({len(problems)} with errors)",
                           path=str(path))  # fmt: skip
     scheduler = BackgroundScheduler(timezone=UTC)
+    say_runs_not_made(scheduler)
     _schedule(scheduler, digests, catch_up=True)
 
     # This thread takes SIGTERM and SIGINT synchronously (sigwait); they are blocked before

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -35,6 +36,7 @@ from digest.cli._schedule import (
     LOCKED_RETRY,
     UNAVAILABLE_RETRY,
     WallClockCron,
+    _schedule,
     load_digests,
     missed_fire_time,
     retry_at,
@@ -208,9 +210,13 @@ def test_sighup_reads_the_configs_again_and_reschedules_them(tmp_path):
         bad.write_text(bad.read_text().replace("max_item:", "max_items:"))
         daemon.process.send_signal(signal.SIGHUP)
         assert daemon.saw("reloaded: 2 digest(s); 1 config(s) not scheduled", 60), daemon.lines
+        # A typo is no way to unschedule a digest: its job stays, its runs say what is wrong.
+        bad.write_text(bad.read_text().replace("max_items:", "max_item:"))
+        daemon.process.send_signal(signal.SIGHUP)
+        assert daemon.saw(f"kept as it was scheduled: {bad}:3: max_item", 60), daemon.lines
+        assert daemon.saw("reloaded: 1 digest(s); 2 config(s) not scheduled", 60), daemon.lines
         # A folder with nothing valid left keeps the schedules it had.
-        for path in (good, bad):
-            path.write_text(path.read_text().replace("max_items:", "max_item:"))
+        good.write_text(good.read_text().replace("max_items:", "max_item:"))
         daemon.process.send_signal(signal.SIGHUP)
         assert daemon.saw("reload failed, the schedules stay as they were", 60), daemon.lines
     finally:
@@ -221,7 +227,48 @@ def test_sighup_reads_the_configs_again_and_reschedules_them(tmp_path):
     # Two titles alike now: each named by its file.
     assert "Test Brief (good.yaml): schedule '30 6 * * *'" in log
     assert "Test Brief (bad.yaml): schedule '0 7 * * *'" in log
+    assert "no longer scheduled" not in log
     assert "daemon stopped" in log
+
+
+def test_a_sighup_while_the_daemon_reads_its_state_at_start_is_a_reload(tmp_path):
+    # Its catch-up asks the store when it last ran; a PostgreSQL server that does not answer
+    # holds it seconds. A SIGHUP then (a reload right after a restart) ended the daemon.
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()  # accepts, never answers
+    config = write_config(tmp_path, "http://127.0.0.1:9", extra="schedule: 0 7 * * *\n")
+    url = f"postgresql://digest@127.0.0.1:{silent.getsockname()[1]}/digest"
+    config.write_text(config.read_text().replace("storage: state/digest.db", f"storage: {url}"))
+    try:
+        daemon = Daemon(config)
+        time.sleep(3)  # well inside the catch-up's connect timeout (10 s)
+        daemon.process.send_signal(signal.SIGHUP)
+        assert daemon.saw("reloaded: 1 digest(s)", timeout=60), daemon.lines
+    finally:
+        code = daemon.stop()
+        silent.close()
+    assert code == 0, daemon.lines
+
+
+def test_a_reload_moves_a_pending_retry_to_the_new_settings_and_drops_a_removed_ones(tmp_path):
+    folder = tmp_path / "etc"
+    folder.mkdir()
+    config = write_config(folder, "http://127.0.0.1:9", extra="schedule: 0 7 1 1 *\n")
+    scheduler = BackgroundScheduler(timezone=UTC)  # never started: its jobs wait as added
+    labels: dict[str, tuple[str, ZoneInfo]] = {}
+    _schedule(scheduler, load_digests(folder)[0], labels, catch_up=False)
+    retry = scheduler.get_job(str(config)).args[2]
+    assert retry(LOCKED_RETRY) is not None  # a run skipped for the lock: retried
+    config.write_text(config.read_text().replace("title: Test Brief", "title: Evening Brief"))
+    _schedule(scheduler, load_digests(folder)[0], labels, catch_up=False)
+    pending = scheduler.get_job(f"{config} (retry)")
+    assert pending is not None and pending.name == "Evening Brief"
+    assert pending.args[1] == "Evening Brief"
+    # Taken out of the schedule while its run was under way: that run asks for no retry.
+    scheduler.remove_all_jobs()
+    assert pending.args[2](LOCKED_RETRY) is None
+    assert scheduler.get_jobs() == []
 
 
 def test_a_daemon_stopped_the_moment_it_says_it_started_exits(tmp_path):
@@ -607,7 +654,7 @@ def test_a_fire_time_that_finds_the_run_before_still_going_is_logged(caplog):
     # A run longer than the schedule's step skipped the next fire time without a word, while
     # the other digests logged "run started" (an operator's trial).
     scheduler = BackgroundScheduler(timezone=UTC)
-    say_runs_not_made(scheduler)
+    say_runs_not_made(scheduler, {"slow.yaml": ("Slow Brief", ZoneInfo("Europe/Paris"))})
     busy = threading.Event()
     scheduler.add_job(busy.wait, IntervalTrigger(seconds=0.2), args=(1.5,), id="slow.yaml",
                       name="Slow Brief", max_instances=1, coalesce=True)  # fmt: skip
@@ -619,3 +666,4 @@ def test_a_fire_time_that_finds_the_run_before_still_going_is_logged(caplog):
             busy.set()
             scheduler.shutdown(wait=True)
     assert "its run before is still going" in caplog.text
+    assert "+01:00" in caplog.text  # in the digest's timezone, as its other lines

@@ -266,6 +266,8 @@ def _last_run_of_older_state(db: sqlite3.Connection) -> Any:
 # again this much later, and one whose PostgreSQL server was away (a restart) this much,
 # until the cron's own next time comes first: else a daily digest lost its day.
 LOCKED_RETRY = timedelta(minutes=1)
+# A digest's retry is a job of its own, under its config's job id and this.
+RETRY_SUFFIX = " (retry)"
 UNAVAILABLE_RETRY = timedelta(minutes=5)
 
 Retry = Callable[[timedelta], datetime | None]
@@ -368,11 +370,13 @@ def _retrying(scheduler: BackgroundScheduler, digest: ScheduledDigest) -> Retry:
     config = digest.config
 
     def retry(delay: timedelta) -> datetime | None:
+        if scheduler.get_job(str(config.path)) is None:
+            return None  # the config was taken out of the schedule (a reload) meanwhile
         when = retry_at(digest.trigger, datetime.now(UTC), delay)
         if when is not None:
             scheduler.add_job(
                 run_digest, DateTrigger(when, timezone=UTC),
-                args=(config.path, digest.name, retry), id=f"{config.path} (retry)",
+                args=(config.path, digest.name, retry), id=f"{config.path}{RETRY_SUFFIX}",
                 name=digest.name, replace_existing=True, max_instances=1,
                 misfire_grace_time=int(config.schedule_grace.total_seconds()),
             )  # fmt: skip
@@ -382,20 +386,29 @@ def _retrying(scheduler: BackgroundScheduler, digest: ScheduledDigest) -> Retry:
 
 
 def _schedule(
-    scheduler: BackgroundScheduler, digests: list[ScheduledDigest], catch_up: bool
+    scheduler: BackgroundScheduler,
+    digests: list[ScheduledDigest],
+    labels: dict[str, tuple[str, ZoneInfo]],
+    catch_up: bool,
 ) -> None:
-    """A job per digest (replacing its job of the same config file, if any); with
-    `catch_up`, a fire time missed while the daemon was down runs at once."""
+    """A job per digest (replacing its job of the same config file, if any, and moving its
+    pending retry to the new settings); with `catch_up`, a fire time missed while the
+    daemon was down runs at once. `labels` learn each digest's name and timezone."""
     now = datetime.now(UTC)
     for digest in digests:
         config = digest.config
+        labels[str(config.path)] = (digest.name, ZoneInfo(config.timezone))
+        retry = _retrying(scheduler, digest)
+        pending = scheduler.get_job(f"{config.path}{RETRY_SUFFIX}")
+        if pending is not None:
+            pending.modify(name=digest.name, args=(config.path, digest.name, retry))
         grace = config.schedule_grace
         ran = last_run_started(config) if catch_up else None
         missed = missed_fire_time(digest.trigger, ran, now, grace) if catch_up else None
         scheduler.add_job(
             run_digest,
             digest.trigger,
-            args=(config.path, digest.name, _retrying(scheduler, digest)),
+            args=(config.path, digest.name, retry),
             id=str(config.path),
             name=digest.name,
             coalesce=True,
@@ -414,27 +427,36 @@ def _schedule(
                  config.timezone, when)  # fmt: skip
 
 
-def say_runs_not_made(scheduler: BackgroundScheduler) -> None:
+def say_runs_not_made(
+    scheduler: BackgroundScheduler, labels: dict[str, tuple[str, ZoneInfo]]
+) -> None:
     """Log each fire time the scheduler lets pass: the digest's run before it was still
     going (a run is never made twice at once), or the daemon was busy past
-    schedule_grace. Said nowhere, a fire time that made no run left no trace."""
+    schedule_grace. Said nowhere, a fire time that made no run left no trace. `labels`:
+    each config's job id -> (the digest's name, its timezone), kept by `_schedule`."""
 
     def said(event: JobSubmissionEvent | JobExecutionEvent) -> None:
-        job = scheduler.get_job(event.job_id)
-        name = job.name if job is not None else event.job_id
+        retry = event.job_id.endswith(RETRY_SUFFIX)
+        name, zone = labels.get(event.job_id.removesuffix(RETRY_SUFFIX), (event.job_id, UTC))
+        what = "its retry of" if retry else "no run for"
         if isinstance(event, JobSubmissionEvent):
             times, why = event.scheduled_run_times, "its run before is still going"
         else:
             times, why = [event.scheduled_run_time], "it came more than schedule_grace late"
         for when in times:
-            log.warning("%s: no run for %s: %s", name, when.isoformat(timespec="minutes"), why)
+            moment = when.astimezone(zone).isoformat(timespec="minutes")
+            log.warning("%s: %s %s: %s", name, what, moment, why)
 
     scheduler.add_listener(said, EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED)
 
 
-def _reload(scheduler: BackgroundScheduler, path: Path) -> None:
+def _reload(
+    scheduler: BackgroundScheduler, path: Path, labels: dict[str, tuple[str, ZoneInfo]]
+) -> None:
     """SIGHUP (`systemctl reload digest`): the configs read again, their schedules taken
-    anew, configs added scheduled and removed ones dropped. A run under way finishes as it
+    anew, configs added scheduled, and those removed or without a `schedule` dropped. A
+    config that cannot be read now keeps the job it had, whose runs say what is wrong, as
+    between reloads: a typo is no way to unschedule a digest. A run under way finishes as it
     began. When no config can be read, the schedules stay as they were."""
     log.info("received SIGHUP: reading the configs again")
     try:
@@ -442,45 +464,51 @@ def _reload(scheduler: BackgroundScheduler, path: Path) -> None:
     except DigestError as error:
         log.error("reload failed, the schedules stay as they were: %s", error)
         return
-    for problem in problems:
-        log.error("not scheduled: %s", problem)
     if not digests:
+        for problem in problems:
+            log.error("not scheduled: %s", problem)
         log.error("reload failed, the schedules stay as they were: no valid digest config")
         return
     kept = {str(digest.config.path) for digest in digests}
+    for problem in problems:
+        if problem.path and scheduler.get_job(problem.path) and not _unscheduled(problem.path):
+            kept.add(problem.path)
+            log.error("kept as it was scheduled: %s", problem)
+        else:
+            log.error("not scheduled: %s", problem)
     for job in scheduler.get_jobs():
-        if job.id.removesuffix(" (retry)") not in kept:
+        if job.id.removesuffix(RETRY_SUFFIX) not in kept:
             log.info("%s: no longer scheduled", job.name)
             job.remove()
-    _schedule(scheduler, digests, catch_up=False)
+    _schedule(scheduler, digests, labels, catch_up=False)
     unscheduled = f"; {len(problems)} config(s) not scheduled, see above" if problems else ""
     log.info("reloaded: %d digest(s)%s", len(digests), unscheduled)
+
+
+def _unscheduled(path: str) -> bool:
+    """Whether the config at `path` reads well but has no `schedule` (taken out of it)."""
+    try:
+        return load_config(Path(path)).schedule is None
+    except DigestError:
+        return False
 
 
 def serve(path: Path) -> int:
     """Run the daemon in the foreground until SIGTERM or SIGINT; SIGHUP reloads the configs
     (`_reload`). Returns the exit code."""
-    digests, problems = load_digests(path)
-    for problem in problems:
-        log.error("not scheduled: %s", problem)
-    if not digests:
-        raise ConfigError(f"no valid digest config to schedule ({len(problems)} with errors)",
-                          path=str(path))  # fmt: skip
-    scheduler = BackgroundScheduler(timezone=UTC)
-    say_runs_not_made(scheduler)
-    _schedule(scheduler, digests, catch_up=True)
-
-    # This thread takes SIGTERM and SIGINT synchronously (sigwait); they are blocked before
-    # the scheduler starts its threads, which inherit the mask. A handler would run wherever
-    # the signal lands: before the scheduler runs (systemd stops a unit the moment it
-    # started) or inside a log line's write, and a stop so dropped left the daemon running.
-    # The kernel gives a process's signal to the thread waiting for it. A later one (a second
-    # Ctrl-C while the job finishes) may land in a thread that has unblocked them since
-    # (multiprocessing's resource tracker does, in the thread that starts a pool), or wait
-    # until the mask is lifted: either way the handler below only says so.
+    # This thread takes SIGTERM, SIGINT and SIGHUP synchronously (sigwait); they are blocked
+    # first, before the configs are read (a PostgreSQL store may take seconds to answer the
+    # catch-up's question) and before the scheduler starts its threads, which inherit the
+    # mask. A handler would run wherever the signal lands: before the scheduler runs
+    # (systemd stops a unit the moment it started) or inside a log line's write, and a stop
+    # so dropped left the daemon running; SIGHUP, left to its default, ended the daemon in
+    # the middle of a delivery, saying nothing, and systemd takes that death for a clean
+    # exit (Restart=on-failure left it down). The kernel gives a process's signal to the
+    # thread waiting for it. A later one (a second Ctrl-C while the job finishes) may land
+    # in a thread that has unblocked them since (multiprocessing's resource tracker does, in
+    # the thread that starts a pool), or wait until the mask is lifted: either way the
+    # handler below only says so.
     stopping = {signal.SIGTERM, signal.SIGINT}
-    # SIGHUP too: by default it ended the daemon in the middle of a delivery, saying nothing,
-    # and systemd takes that death for a clean exit, so Restart=on-failure left it down.
     waited = stopping | {signal.SIGHUP}
 
     def again(signum: int, frame: FrameType | None) -> None:
@@ -490,13 +518,23 @@ def serve(path: Path) -> int:
     previous = {number: signal.signal(number, again) for number in waited}
     signal.pthread_sigmask(signal.SIG_BLOCK, waited)
     try:
+        digests, problems = load_digests(path)
+        for problem in problems:
+            log.error("not scheduled: %s", problem)
+        if not digests:
+            raise ConfigError(f"no valid digest config to schedule ({len(problems)} with "
+                              "errors)", path=str(path))  # fmt: skip
+        scheduler = BackgroundScheduler(timezone=UTC)
+        labels: dict[str, tuple[str, ZoneInfo]] = {}
+        say_runs_not_made(scheduler, labels)
+        _schedule(scheduler, digests, labels, catch_up=True)
         scheduler.start()
         log.info(
             "daemon started with %d digest(s)%s", len(digests),
             f"; {len(problems)} config(s) not scheduled, see above" if problems else "",
         )  # fmt: skip
         while (received := signal.sigwait(waited)) == signal.SIGHUP:
-            _reload(scheduler, path)
+            _reload(scheduler, path, labels)
         log.info(
             "received %s: stopping after the running job finishes", signal.Signals(received).name
         )

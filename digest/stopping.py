@@ -11,6 +11,7 @@ the next held step begins, or the run ends as it would have.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -23,30 +24,50 @@ class Stopped(KeyboardInterrupt):
 class _Stop:
     held = 0  # steps under way that a stop waits for (nested: counted)
     asked: str | None = None  # a stop asked for while one was under way
+    asked_at = 0.0  # when (time.monotonic)
+    # A long step's patience (`held(patience=...)`): seconds a stop waits for it.
+    patience: float | None = None
+    hurried = False  # a second stop asked: no long step is waited for
 
 
 @contextmanager
-def held() -> Iterator[None]:
-    """A step a stop waits for (see the module's note)."""
+def held(patience: float | None = None) -> Iterator[None]:
+    """A step a stop waits for (see the module's note). With `patience` (seconds), a long
+    step made of held steps (an SMTP session over many readers): a stop asked during it
+    waits for it as long as that, then is raised as the step within under way ends; a
+    second stop asked does not wait for it at all."""
     if _Stop.asked is not None and not _Stop.held:
         _raise_asked()
     _Stop.held += 1
+    outer = _Stop.patience
+    if patience is not None:
+        _Stop.patience = patience
     try:
         yield
     finally:
         _Stop.held -= 1
-    if _Stop.asked is not None and not _Stop.held:
+        _Stop.patience = outer
+    if _Stop.asked is not None and (not _Stop.held or _out_of_patience()):
         _raise_asked()
+
+
+def _out_of_patience() -> bool:
+    if _Stop.patience is None:
+        return False
+    return _Stop.hurried or time.monotonic() - _Stop.asked_at >= _Stop.patience
 
 
 def stop(reason: str) -> None:
     """Stop the run now, raising Stopped, or when the held step under way ends."""
     if _Stop.held:
-        _Stop.asked = reason
+        if _Stop.asked is not None:
+            _Stop.hurried = True  # asked twice: the long step is not waited for
+        else:
+            _Stop.asked, _Stop.asked_at = reason, time.monotonic()
         return
     raise Stopped(reason)
 
 
 def _raise_asked() -> None:
-    reason, _Stop.asked = _Stop.asked or "", None
+    reason, _Stop.asked, _Stop.hurried = _Stop.asked or "", None, False
     raise Stopped(reason)

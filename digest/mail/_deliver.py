@@ -194,6 +194,11 @@ def _own_bytes(message: Outgoing) -> bytes:
     return message.message
 
 
+# Seconds a stop waits for an SMTP session to reach its other readers (see send_outgoing);
+# well inside deploy/'s TimeoutStopSec (10 min).
+STOP_PATIENCE = 60.0
+
+
 def send_outgoing(
     settings: DeliveryConfig,
     messages: Sequence[Outgoing],
@@ -228,8 +233,10 @@ def send_outgoing(
             sleep(settings.retry_delay * 2 ** (attempt - 1))
         # A stop (SIGTERM: `systemctl stop`, a shutdown) waits for the session to reach
         # every reader it holds, as the daemon's does: stopped after one message, a timer's
-        # run left the others a day to wait. Its retries, which wait, are left to the next run.
-        with held():
+        # run left the others a day to wait. For STOP_PATIENCE at most: a slow server times
+        # a thousand readers would outlast the unit's TimeoutStopSec, and a SIGKILL then
+        # leaves a message half handed over. Its retries, which wait, go to the next run.
+        with held(patience=STOP_PATIENCE):
             waiting = _smtp_session(settings, waiting, journal, outcome, load)
     return outcome
 

@@ -164,25 +164,28 @@ def test_text_a_feeds_entries_share_as_news_or_as_their_own_titles_stays():
     assert all(entry.summary.startswith(lead) for entry in entries[:3])
 
 
-def test_one_headline_at_one_time_linked_twice_is_one_entry():
-    item = (
-        "<item><title>{title}</title><link>{link}</link>"
-        "<pubDate>Mon, 23 Nov 2026 08:00:00 +0000</pubDate></item>"
-    )
+def test_one_story_linked_twice_is_one_entry_the_straight_one():
+    item = "<item><title>{}</title><link>{}</link><pubDate>{}</pubDate></item>"
+    at_eight = "Mon, 23 Nov 2026 08:00:00 +0000"
     direct = "https://n.example/2026/11/tram-line-closes"
-    items = [
-        item.format(title="Tram line closes", link=direct),
-        item.format(title="Tram line closes", link=f"https://go.n.example/r/*{direct}"),
-        item.format(title="Tram line reopens", link="https://n.example/2026/11/reopens"),
-    ]
-    rss = f'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>{"".join(items)}'
-    parsed = parse(f"{rss}</channel></rss>".encode())
-    assert [entry.url for entry in parsed.entries] == [direct, "https://n.example/2026/11/reopens"]
-    (dropped,) = parsed.dropped
-    assert dropped.reason.startswith("the same headline and time as an earlier entry")
-    # Undated, a headline may stand for several entries (a weekly "Letters" column).
-    undated = rss.replace("<pubDate>Mon, 23 Nov 2026 08:00:00 +0000</pubDate>", "")
-    assert len(parse(f"{undated}</channel></rss>".encode()).entries) == 3
+    wrapped = f"https://go.n.example/r/*{direct}"
+
+    def urls(*items: str) -> list[str]:
+        rss = f'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>{"".join(items)}'
+        return [entry.url for entry in parse(f"{rss}</channel></rss>".encode()).entries]
+
+    for first, second in ((direct, wrapped), (wrapped, direct)):
+        closes = [item.format("Tram line closes", link, at_eight) for link in (first, second)]
+        reopens = item.format("Tram reopens", "https://n.example/2026/11/reopens", at_eight)
+        assert urls(*closes, reopens) == [direct, "https://n.example/2026/11/reopens"]
+    # One headline and time, other links and no text in common: two stories (a generator
+    # that dates and titles every item alike), as are a weekly column's days and events
+    # dated ahead (clamped to the fetch, as every such entry is).
+    assert len(urls(*(item.format("News", f"https://n.example/{n}", at_eight) for n in "ab"))) == 2
+    for when in ("Mon, 23 Nov 2026", "Mon, 04 Jan 2038 09:00:00 +0000"):
+        assert (
+            len(urls(*(item.format("Letters", f"https://n.example/{n}", when) for n in "ab"))) == 2
+        )
 
 
 def test_entries_sharing_an_id_or_a_link_each_keep_an_address_of_their_own():

@@ -19,7 +19,7 @@ from urllib.parse import quote, urlsplit
 import feedparser
 
 from ..errors import FeedError
-from ..models import FeedEntry, FetchResult, Skipped
+from ..models import FeedEntry, FetchResult, Skipped, day_only
 from ..text import collapse, html_to_text, plural, printable, split_sentences, truncate
 from ._dates import NUMERIC_DATE, DateReader, century_fixed, not_in_future
 from ._urls import canonical_url, usable_link
@@ -111,7 +111,7 @@ def _parse_xml_feed(
             f"malformed feed ({_describe_problem(problem)}); "
             f"{plural(len(parsed.entries), 'entry', 'entries')} recovered"
         )
-    taken = _Entries(feed_url, feed_name)
+    taken = _Entries(feed_url, feed_name, now)
     names: list[str] = []  # each entry's name, in document order
     dates = DateReader(now, _languages(parsed.feed))
     dates.learn_order(dict.get(raw, key) for raw in parsed.entries for key, _ in _DATE_KEYS)
@@ -525,7 +525,7 @@ def _parse_json_feed(body: bytes, feed_name: str, feed_url: str, now: datetime) 
     items = data.get("items")
     if not isinstance(items, list):
         raise FeedError(feed_name, "JSON Feed has no items list")
-    taken = _Entries(feed_url, feed_name)
+    taken = _Entries(feed_url, feed_name, now)
     dates = DateReader(now, [_json_text(data.get("language"))])  # JSON Feed 1.1
     dates.learn_order(
         item.get(key)
@@ -733,11 +733,12 @@ class _Entries:
     came before; the skipped ones, the first ENTRY_SKIPS_NAMED named and the rest counted
     (with the last reason) as they come, so a flood of them costs no memory either."""
 
-    def __init__(self, feed_url: str, feed_name: str) -> None:
-        self.feed_url, self.feed_name = feed_url, feed_name
+    def __init__(self, feed_url: str, feed_name: str, now: datetime) -> None:
+        self.feed_url, self.feed_name, self.now = feed_url, feed_name, now
         self.entries: list[FeedEntry] = []
         self.seen: set[tuple[str, str]] = set()
-        self.stories: set[tuple[str, datetime | None] | None] = set()  # (headline, time)
+        # (headline, time) of each entry with a stated time -> its place in `entries`
+        self.stories: dict[tuple[str, datetime | None], int] = {}
         self.first: list[Skipped] = []
         self.more = 0
         self.last: Skipped | None = None
@@ -745,28 +746,45 @@ class _Entries:
     def add(self, entry: FeedEntry | None, reason: str) -> None:
         """`entry`, or, when None, an entry skipped for `reason`. An id that came before
         with another link is another entry: some feeds give every entry one id ("latest").
-        One headline at one time is one story, whatever its links (a feed that lists it
-        once linked straight and once through its redirector): listed twice, the digest
-        showed the outlet's one story as two pieces."""
-        story = (entry.title.casefold(), entry.published) if entry else None
-        twice = story is not None and story[0] and story[1] is not None and story in self.stories
-        if entry is not None and not twice and (entry.guid, entry.url) not in self.seen:
+        A story the feed lists twice, once linked straight and once through its redirector
+        (`_relinked`), is one entry, the straight one: listed twice, the digest showed the
+        outlet's one story as two pieces."""
+        if entry is not None and (entry.guid, entry.url) not in self.seen:
+            story = (entry.title.casefold(), entry.published)
+            earlier = self.stories.get(story)
+            if earlier is None or not self._relinked(self.entries[earlier], entry):
+                self.seen.add((entry.guid, entry.url))
+                if entry.title and self._timed(entry.published):
+                    self.stories.setdefault(story, len(self.entries))
+                self.entries.append(entry)
+                return
+            first = self.entries[earlier]
             self.seen.add((entry.guid, entry.url))
-            self.stories.add(story)
-            self.entries.append(entry)
-            return
-        if entry is not None:
-            reason = (
-                f"the same headline and time as an earlier entry ({entry.link})"
-                if twice
-                else f"duplicate entry id {entry.guid!r}"
-            )
+            if entry.url in first.link:  # the earlier one wraps this one: keep this one
+                self.entries[earlier], entry = entry, first
+            reason = f"the same story as an earlier entry, linked again ({entry.link})"
+        elif entry is not None:
+            reason = f"duplicate entry id {entry.guid!r}"
         skipped = Skipped("entry", self.feed_url, reason, self.feed_name)
         if len(self.first) < ENTRY_SKIPS_NAMED:
             self.first.append(skipped)
         else:
             self.more += 1
             self.last = skipped
+
+    def _timed(self, published: datetime | None) -> bool:
+        """A time the feed stated to the minute: not a bare day, nor a date in the future
+        clamped to the fetch (`not_in_future`), which many entries may share."""
+        return published is not None and published != self.now and not day_only(published)
+
+    @staticmethod
+    def _relinked(first: FeedEntry, second: FeedEntry) -> bool:
+        """Whether two entries of one headline and time are one story: one's link holds the
+        other's address (a redirector's), or they carry the same text."""
+        if second.url in first.link or first.url in second.link:
+            return True
+        text = (first.summary, first.content)
+        return any(text) and text == (second.summary, second.content)
 
     def distinct(self) -> tuple[FeedEntry, ...]:
         """The entries, each with a URL of its own. Entries that link to one page (a list of

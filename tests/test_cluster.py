@@ -122,6 +122,39 @@ def test_two_launches_by_one_company_in_one_week_stay_apart():
     assert all(seconds >= 0 for seconds in steps.values())
 
 
+def test_two_briefs_of_one_outlet_on_two_stories_stay_apart():
+    # One feed's one-sentence items lead alike ("O Presidente dos Estados Unidos, Donald
+    # Trump, ...") and met on that wording and its two names: one item for two stories.
+    disaster = replace(
+        article(
+            1,
+            "Trump declara estado de calamidade no Oregon devido às cheias",
+            "O Presidente dos Estados Unidos, Donald Trump, declarou esta quinta-feira o "
+            "estado de calamidade no Oregon, onde as cheias desalojaram milhares de pessoas.",
+        ),
+        feed="Jornal",
+    )
+    summit = replace(
+        article(
+            2,
+            "Trump diz que vai reunir-se com Lula em Brasília",
+            "O Presidente dos Estados Unidos, Donald Trump, disse esta quinta-feira que vai "
+            "reunir-se com o homólogo brasileiro, Lula da Silva, em Brasília.",
+        ),
+        feed="Jornal",
+    )
+    follow_up = replace(
+        article(
+            3,
+            "Cheias no Oregon: Trump visita a região",
+            "O Presidente dos Estados Unidos, Donald Trump, visitou esta sexta-feira o "
+            "Oregon, onde as cheias desalojaram milhares de pessoas.",
+        ),
+        feed="Jornal",
+    )
+    assert groups(cluster_articles([disaster, summit, follow_up])) == [{1, 3}, {2}]
+
+
 def test_a_new_report_joins_a_delivered_story_but_two_stories_never_merge():
     first = article(
         1,

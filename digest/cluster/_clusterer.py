@@ -478,9 +478,16 @@ def pair_similarities(
     # since each side's silence is needed, "Sulphur Canyon Fire" against the French
     # "l'incendie de Sulphur Canyon" is no conflict when the French headline names "Sulphur
     # Canyon".
+    # Two briefs of one outlet are open to it: an outlet that wrote two one-sentence items
+    # told two stories unless they name one subject, and its briefs lead alike ("O
+    # Presidente dos Estados Unidos, Donald Trump, ..."), wording and names enough for a pair.
     subject = headline_subjects(terms, matrix)
     open_to_conflict = (subject >= 0) & ~terms.brief
-    both = np.flatnonzero(open_to_conflict[left] & open_to_conflict[right])
+    briefs = (subject >= 0) & terms.brief
+    outlets: dict[str, int] = {}
+    outlet = np.array([outlets.setdefault(a.feed, len(outlets)) for a in articles], dtype=np.int64)
+    one_outlets_briefs = briefs[left] & briefs[right] & (outlet[left] == outlet[right])
+    both = np.flatnonzero((open_to_conflict[left] & open_to_conflict[right]) | one_outlets_briefs)
     if len(both):
         lefts, rights = left[both], right[both]
         missing = ~holds(unit, rights, subject[lefts]) & ~holds(unit, lefts, subject[rights])

@@ -178,6 +178,14 @@ def test_one_story_linked_twice_is_one_entry_the_straight_one():
         closes = [item.format("Tram line closes", link, at_eight) for link in (first, second)]
         reopens = item.format("Tram reopens", "https://n.example/2026/11/reopens", at_eight)
         assert urls(*closes, reopens) == [direct, "https://n.example/2026/11/reopens"]
+    # Three copies in any order; a redirector that percent-encodes the address.
+    encoded = "https://t.example/?u=" + direct.replace(":", "%3A").replace("/", "%2F")
+    closes = [item.format("Tram line closes", link, at_eight) for link in (wrapped, encoded)]
+    straight = item.format("Tram line closes", direct, at_eight)
+    assert urls(*closes, straight) == urls(straight, *closes) == [direct]
+    # One address the start of another is no redirector's ("/p/1" and "/p/10").
+    updates = (item.format("Update", f"https://n.example/p/{n}", at_eight) for n in (1, 10, 11))
+    assert len(urls(*updates)) == 3
     # One headline and time, other links and no text in common: two stories (a generator
     # that dates and titles every item alike), as are a weekly column's days and events
     # dated ahead (clamped to the fetch, as every such entry is).

@@ -9,12 +9,12 @@ import json
 import math
 import re
 from bisect import bisect_right
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import feedparser
 
@@ -728,6 +728,21 @@ def _without_sentences(text: str, title: str, repeated: set[str]) -> str:
     return "\n\n".join(paragraphs)
 
 
+def _wraps(link: str, entry: FeedEntry) -> bool:
+    """Whether `link` is a redirector's link to `entry`: its address (as the feed gave it,
+    or its canonical form) inside the link after its start, percent-encoded or not, and
+    running to the link's end or to a parameter or fragment ("/p/1" is not in "/p/10")."""
+    haystack = unquote(link).casefold()
+    for address in {entry.link.casefold(), entry.url.casefold()}:
+        at = haystack.find(address, 1)
+        while at > 0:
+            end = at + len(address)
+            if end == len(haystack) or haystack[end] in "&#":
+                return True
+            at = haystack.find(address, at + 1)
+    return False
+
+
 class _Entries:
     """One feed's entries as they are read: each kept unless it could not be read or its id
     came before; the skipped ones, the first ENTRY_SKIPS_NAMED named and the rest counted
@@ -737,34 +752,22 @@ class _Entries:
         self.feed_url, self.feed_name, self.now = feed_url, feed_name, now
         self.entries: list[FeedEntry] = []
         self.seen: set[tuple[str, str]] = set()
-        # (headline, time) of each entry with a stated time -> its place in `entries`
-        self.stories: dict[tuple[str, datetime | None], int] = {}
         self.first: list[Skipped] = []
         self.more = 0
         self.last: Skipped | None = None
 
     def add(self, entry: FeedEntry | None, reason: str) -> None:
         """`entry`, or, when None, an entry skipped for `reason`. An id that came before
-        with another link is another entry: some feeds give every entry one id ("latest").
-        A story the feed lists twice, once linked straight and once through its redirector
-        (`_relinked`), is one entry, the straight one: listed twice, the digest showed the
-        outlet's one story as two pieces."""
+        with another link is another entry: some feeds give every entry one id ("latest")."""
         if entry is not None and (entry.guid, entry.url) not in self.seen:
-            story = (entry.title.casefold(), entry.published)
-            earlier = self.stories.get(story)
-            if earlier is None or not self._relinked(self.entries[earlier], entry):
-                self.seen.add((entry.guid, entry.url))
-                if entry.title and self._timed(entry.published):
-                    self.stories.setdefault(story, len(self.entries))
-                self.entries.append(entry)
-                return
-            first = self.entries[earlier]
             self.seen.add((entry.guid, entry.url))
-            if entry.url in first.link:  # the earlier one wraps this one: keep this one
-                self.entries[earlier], entry = entry, first
-            reason = f"the same story as an earlier entry, linked again ({entry.link})"
-        elif entry is not None:
+            self.entries.append(entry)
+            return
+        if entry is not None:
             reason = f"duplicate entry id {entry.guid!r}"
+        self._skip(reason)
+
+    def _skip(self, reason: str) -> None:
         skipped = Skipped("entry", self.feed_url, reason, self.feed_name)
         if len(self.first) < ENTRY_SKIPS_NAMED:
             self.first.append(skipped)
@@ -772,26 +775,47 @@ class _Entries:
             self.more += 1
             self.last = skipped
 
-    def _timed(self, published: datetime | None) -> bool:
-        """A time the feed stated to the minute: not a bare day, nor a date in the future
-        clamped to the fetch (`not_in_future`), which many entries may share."""
-        return published is not None and published != self.now and not day_only(published)
-
-    @staticmethod
-    def _relinked(first: FeedEntry, second: FeedEntry) -> bool:
-        """Whether two entries of one headline and time are one story: one's link holds the
-        other's address (a redirector's), or they carry the same text."""
-        if second.url in first.link or first.url in second.link:
-            return True
-        text = (first.summary, first.content)
-        return any(text) and text == (second.summary, second.content)
+    def _one_per_story(self) -> None:
+        """A story the feed lists more than once, straight and through its redirector, or
+        with the same text, is one entry, the straight one: listed twice, the digest showed
+        the outlet's one story as two pieces. Only entries of one headline at one time
+        stated to the minute are compared: not a bare day, nor a date ahead clamped to the
+        fetch (`not_in_future`), which a weekly column's or an events feed's share."""
+        stories: dict[tuple[str, datetime], list[int]] = defaultdict(list)
+        for index, entry in enumerate(self.entries):
+            published = entry.published
+            if entry.title and published and published != self.now and not day_only(published):
+                stories[(entry.title.casefold(), published)].append(index)
+        dropped: dict[int, str] = {}
+        for members in stories.values():
+            if len(members) < 2:
+                continue
+            for index in members:
+                link = self.entries[index].link
+                if any(_wraps(link, self.entries[other]) for other in members if other != index):
+                    dropped[index] = f"the same story as another entry, linked again ({link})"
+            texts: set[tuple[str, str]] = set()
+            for index in (member for member in members if member not in dropped):
+                entry = self.entries[index]
+                text = (entry.summary, entry.content)
+                if any(text) and text in texts:
+                    dropped[index] = (
+                        f"the same headline, time and text as an earlier entry ({entry.link})"
+                    )
+                texts.add(text)
+        for index in sorted(dropped):
+            self._skip(dropped[index])
+        if dropped:
+            self.entries = [e for index, e in enumerate(self.entries) if index not in dropped]
 
     def distinct(self) -> tuple[FeedEntry, ...]:
         """The entries, each with a URL of its own. Entries that link to one page (a list of
         upcoming advisories, a podcast's home, a changelog's anchors) are told apart by a
         fragment: the link's own where no other of them has it ("#v4-2"), else one made of
         the entry's id. Without it, the URL, which is an article's identity, would make them
-        one article, and the entries after the first would never be sent."""
+        one article, and the entries after the first would never be sent. A story listed
+        twice is one entry first (`_one_per_story`)."""
+        self._one_per_story()
         sharing = Counter(entry.url for entry in self.entries)
         if len(sharing) == len(self.entries):
             return tuple(self.entries)

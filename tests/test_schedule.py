@@ -36,6 +36,7 @@ from digest.cli._schedule import (
     LOCKED_RETRY,
     UNAVAILABLE_RETRY,
     WallClockCron,
+    _reload,
     _schedule,
     load_digests,
     missed_fire_time,
@@ -255,7 +256,8 @@ def test_a_reload_moves_a_pending_retry_to_the_new_settings_and_drops_a_removed_
     folder = tmp_path / "etc"
     folder.mkdir()
     config = write_config(folder, "http://127.0.0.1:9", extra="schedule: 0 7 1 1 *\n")
-    scheduler = BackgroundScheduler(timezone=UTC)  # never started: its jobs wait as added
+    scheduler = BackgroundScheduler(timezone=UTC)
+    scheduler.start(paused=True)  # jobs stored as the daemon's are, none run
     labels: dict[str, tuple[str, ZoneInfo]] = {}
     _schedule(scheduler, load_digests(folder)[0], labels, catch_up=False)
     retry = scheduler.get_job(str(config)).args[2]
@@ -269,6 +271,36 @@ def test_a_reload_moves_a_pending_retry_to_the_new_settings_and_drops_a_removed_
     scheduler.remove_all_jobs()
     assert pending.args[2](LOCKED_RETRY) is None
     assert scheduler.get_jobs() == []
+    scheduler.shutdown(wait=False)
+
+
+def test_a_reload_drops_a_config_that_now_claims_another_digests_state(tmp_path):
+    # Kept, its job ran the clashing config against the other digest's state each time.
+    folder = tmp_path / "etc"
+    folder.mkdir()
+    paths = {}
+    for name in ("a.yaml", "b.yaml"):
+        path = write_config(folder, "http://127.0.0.1:9", extra="schedule: 0 7 1 1 *\n", name=name)
+        path.write_text(path.read_text().replace("state/digest.db", f"state/{path.stem}.db"))
+        paths[name] = path
+    scheduler = BackgroundScheduler(timezone=UTC)
+    scheduler.start(paused=True)  # jobs stored as the daemon's are, none run
+    labels: dict[str, tuple[str, ZoneInfo]] = {}
+    _schedule(scheduler, load_digests(folder)[0], labels, catch_up=False)
+    b = paths["b.yaml"]
+    b.write_text(b.read_text().replace("state/b.db", "state/a.db"))
+    _reload(scheduler, folder, labels)
+    assert [job.id for job in scheduler.get_jobs()] == [str(paths["a.yaml"])]
+    # A typo instead keeps the job it had; a file gone takes it along.
+    b.write_text(b.read_text().replace("state/a.db", "state/b.db"))
+    _reload(scheduler, folder, labels)
+    b.write_text(b.read_text().replace("max_items:", "max_item:"))
+    _reload(scheduler, folder, labels)
+    assert sorted(job.id for job in scheduler.get_jobs()) == [str(p) for p in paths.values()]
+    b.unlink()
+    _reload(scheduler, folder, labels)
+    assert [job.id for job in scheduler.get_jobs()] == [str(paths["a.yaml"])]
+    scheduler.shutdown(wait=False)
 
 
 def test_a_daemon_stopped_the_moment_it_says_it_started_exits(tmp_path):

@@ -454,10 +454,11 @@ def _reload(
     scheduler: BackgroundScheduler, path: Path, labels: dict[str, tuple[str, ZoneInfo]]
 ) -> None:
     """SIGHUP (`systemctl reload digest`): the configs read again, their schedules taken
-    anew, configs added scheduled, and those removed or without a `schedule` dropped. A
-    config that cannot be read now keeps the job it had, whose runs say what is wrong, as
-    between reloads: a typo is no way to unschedule a digest. A run under way finishes as it
-    began. When no config can be read, the schedules stay as they were."""
+    anew, configs added scheduled, and those removed, without a `schedule` or clashing
+    with another dropped. A config that cannot be read now keeps the job it had, whose runs
+    say what is wrong, as between reloads: a typo is no way to unschedule a digest. A run
+    under way finishes as it began. When no config can be read, the schedules stay as they
+    were."""
     log.info("received SIGHUP: reading the configs again")
     try:
         digests, problems = load_digests(path)
@@ -471,7 +472,7 @@ def _reload(
         return
     kept = {str(digest.config.path) for digest in digests}
     for problem in problems:
-        if problem.path and scheduler.get_job(problem.path) and not _unscheduled(problem.path):
+        if problem.path and scheduler.get_job(problem.path) and _unreadable(problem.path):
             kept.add(problem.path)
             log.error("kept as it was scheduled: %s", problem)
         else:
@@ -485,12 +486,17 @@ def _reload(
     log.info("reloaded: %d digest(s)%s", len(digests), unscheduled)
 
 
-def _unscheduled(path: str) -> bool:
-    """Whether the config at `path` reads well but has no `schedule` (taken out of it)."""
-    try:
-        return load_config(Path(path)).schedule is None
-    except DigestError:
+def _unreadable(path: str) -> bool:
+    """Whether the config file at `path` is there but cannot be read as a config (a typo).
+    One that reads well was left out for what it says (no `schedule`, another digest's
+    state or archive): its job must not run it; nor one whose file is gone."""
+    if not Path(path).is_file():
         return False
+    try:
+        load_config(Path(path))
+    except DigestError:
+        return True
+    return False
 
 
 def serve(path: Path) -> int:

@@ -36,7 +36,7 @@ def held(patience: float | None = None) -> Iterator[None]:
     step made of held steps (an SMTP session over many readers): a stop asked during it
     waits for it as long as that, then is raised as the step within under way ends; a
     second stop asked does not wait for it at all."""
-    if _Stop.asked is not None and not _Stop.held:
+    if _Stop.asked is not None and (not _Stop.held or _out_of_patience()):
         _raise_asked()
     _Stop.held += 1
     outer = _Stop.patience
@@ -49,6 +49,12 @@ def held(patience: float | None = None) -> Iterator[None]:
         _Stop.patience = outer
     if _Stop.asked is not None and (not _Stop.held or _out_of_patience()):
         _raise_asked()
+
+
+def reset() -> None:
+    """Forget a stop asked for: each run of the process starts without one (a step that
+    failed leaves the stop it was asked unraised)."""
+    _Stop.asked, _Stop.hurried, _Stop.patience, _Stop.held = None, False, None, 0
 
 
 def _out_of_patience() -> bool:

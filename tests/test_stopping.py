@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from digest.stopping import Stopped, held, stop
+from digest.stopping import Stopped, held, reset, stop
 
 
 def test_a_stop_during_a_held_step_is_raised_as_it_ends():
@@ -43,3 +43,22 @@ def test_a_second_stop_does_not_wait_for_the_long_step():
                     stop("stopped by SIGTERM")
             reached.append(reader)
     assert reached == [0, 1, 2, 3]
+
+
+def test_a_stop_due_is_raised_before_the_next_step_begins_and_forgotten_by_reset():
+    reached = []
+    with pytest.raises(Stopped), held(patience=60):
+        with held():
+            stop("stopped by SIGTERM")
+        stop("stopped by SIGTERM")  # asked again between two steps (a login)
+        with held():
+            reached.append("a message begun")
+    assert reached == []
+    # A step that failed leaves its stop unraised; the next run must not inherit it.
+    with pytest.raises(OSError), held():
+        stop("stopped by SIGTERM")
+        raise OSError("connection reset")
+    reset()
+    with held():
+        reached.append("the next run's message")
+    assert reached == ["the next run's message"]

@@ -33,6 +33,7 @@ from ..errors import DeliveryError, DigestError
 from ..mail import delivered_to
 from ..models import Digest, RunReport, Source
 from ..stopping import Stopped, stop
+from ..stopping import reset as reset_stop
 from ..text import plural
 from ..version import code_identity
 from ._problems import LoggedProblems, delivery_lines, logging_problems, problem_lines
@@ -580,6 +581,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)  # `schedule` has its own
     STDOUT.failed = False
+    reset_stop()  # a stop left from an earlier call in this process (tests, scripts)
     try:
         code = args.handler(args)
         return max(code, 1) if STDOUT.failed else code

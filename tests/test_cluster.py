@@ -152,7 +152,11 @@ def test_two_briefs_of_one_outlet_on_two_stories_stay_apart():
         ),
         feed="Jornal",
     )
-    assert groups(cluster_articles([disaster, summit, follow_up])) == [{1, 3}, {2}]
+    # One outlet is one feed and one site (an aggregator's feed carries many outlets' links).
+    one_site = [
+        replace(a, url=f"https://jornal.example/{a.id}") for a in (disaster, summit, follow_up)
+    ]
+    assert groups(cluster_articles(one_site)) == [{1, 3}, {2}]
 
 
 def test_a_new_report_joins_a_delivered_story_but_two_stories_never_merge():

@@ -54,6 +54,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
+from urllib.parse import urlsplit
 
 import numpy as np
 from scipy import sparse
@@ -481,11 +482,15 @@ def pair_similarities(
     # Two briefs of one outlet are open to it: an outlet that wrote two one-sentence items
     # told two stories unless they name one subject, and its briefs lead alike ("O
     # Presidente dos Estados Unidos, Donald Trump, ..."), wording and names enough for a pair.
+    # One outlet: one feed and one site (an aggregator's feed carries many outlets' links).
     subject = headline_subjects(terms, matrix)
     open_to_conflict = (subject >= 0) & ~terms.brief
     briefs = (subject >= 0) & terms.brief
-    outlets: dict[str, int] = {}
-    outlet = np.array([outlets.setdefault(a.feed, len(outlets)) for a in articles], dtype=np.int64)
+    outlets: dict[tuple[str, str | None], int] = {}
+    outlet = np.array(
+        [outlets.setdefault((a.feed, urlsplit(a.url).hostname), len(outlets)) for a in articles],
+        dtype=np.int64,
+    )
     one_outlets_briefs = briefs[left] & briefs[right] & (outlet[left] == outlet[right])
     both = np.flatnonzero((open_to_conflict[left] & open_to_conflict[right]) | one_outlets_briefs)
     if len(both):

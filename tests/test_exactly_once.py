@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -168,6 +169,20 @@ class SlowToAnswer(Mailbox):
         return reply
 
 
+def _stopped_while_the_server_takes_a_message(config: Path, mailbox: SlowToAnswer) -> None:
+    """`digest run` of `config`, sent SIGTERM as `mailbox` takes its first message: it
+    ends "stopped by SIGTERM" (143)."""
+    running = subprocess.Popen(
+        [sys.executable, "-m", "digest", "run", "--config", str(config)],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert mailbox.taking.wait(60)
+    running.terminate()
+    _, stopped = running.communicate(timeout=90)
+    assert running.returncode == 143, stopped
+    assert stopped.strip().endswith("digest: stopped by SIGTERM")
+
+
 def test_a_sigterm_while_the_server_takes_the_message_waits_for_its_answer(tmp_path, site):
     # `systemctl stop` while the server was taking the message stopped the run before it
     # read the 250: the state said "being handed over", and the next run sent it again.
@@ -178,15 +193,7 @@ def test_a_sigterm_while_the_server_takes_the_message_waits_for_its_answer(tmp_p
         config = write_config(
             tmp_path, site.base_url, delivery=smtp_delivery(mailbox), feeds=DEMO_FEEDS[:2]
         )
-        running = subprocess.Popen(
-            [sys.executable, "-m", "digest", "run", "--config", str(config)],
-            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
-        assert mailbox.taking.wait(60)
-        running.terminate()
-        _, stopped = running.communicate(timeout=30)
-        assert running.returncode == 143, stopped
-        assert stopped.strip().endswith("digest: stopped by SIGTERM")
+        _stopped_while_the_server_takes_a_message(config, mailbox)
         again = run_cli("run", "--config", str(config))
     finally:
         controller.stop()
@@ -206,17 +213,9 @@ def test_a_sigterm_while_sending_lets_the_digest_reach_every_reader_first(tmp_pa
     try:
         delivery = smtp_delivery(mailbox, to="[" + ", ".join(readers) + "]")
         config = write_config(tmp_path, site.base_url, delivery=delivery, feeds=DEMO_FEEDS[:2])
-        running = subprocess.Popen(
-            [sys.executable, "-m", "digest", "run", "--config", str(config)],
-            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
-        assert mailbox.taking.wait(60)
-        running.terminate()
-        _, stopped = running.communicate(timeout=60)
+        _stopped_while_the_server_takes_a_message(config, mailbox)
     finally:
         controller.stop()
-    assert running.returncode == 143, stopped
-    assert stopped.strip().endswith("digest: stopped by SIGTERM")
     assert sorted(to for _, tos in mailbox.envelopes for to in tos) == readers
 
 

@@ -495,12 +495,15 @@ def test_a_run_missed_while_down_runs_once_when_back_never_twice(tmp_path, site)
     assert "next run" in log
 
 
-def test_a_daemon_back_after_a_run_died_mid_delivery_finishes_it_at_once(tmp_path, site):
+@pytest.mark.parametrize("first", [False, True], ids=["a run before", "its first run"])
+def test_a_daemon_back_after_a_run_died_mid_delivery_finishes_it_at_once(tmp_path, site, first):
     """The run of this fire time staged its digest and was killed (an OOM kill, a reboot)
     before sending: the daemon, back, counted that run as the fire time's and left the
-    readers waiting a day (an operator's trial). A run that died does not count."""
+    readers waiting a day (an operator's trial). A run that died does not count, nor does
+    it make a digest that never ran to the end one that never ran."""
     config = _daily_config(tmp_path, site.base_url, "brief.yaml", "brief", feeds=DEMO_FEEDS[:1])
-    _ran_yesterday(config, "brief")
+    if not first:
+        _ran_yesterday(config, "brief")
     died = run_cli("run", "--config", str(config), env={CRASH_VARIABLE: "after-stage"})
     assert died.returncode == -signal.SIGKILL
     assert not list((tmp_path / "outbox-brief").glob("*.eml"))

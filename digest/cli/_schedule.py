@@ -213,29 +213,30 @@ def latest_fire_time(trigger: CronTrigger, now: datetime, grace: timedelta) -> d
     return latest
 
 
-def last_run_started(config: Config, made: bool = False) -> datetime | None:
+def last_run_started(config: Config, made: bool = False, ended: bool = True) -> datetime | None:
     """When the latest run of this digest that ended started, read from its state (None:
-    never); with `made`, the latest of those that made their digest (store.MADE_ITS_DIGEST).
-    A run that died (killed mid-delivery, a reboot) is no run of its fire time: the readers
-    it had not reached would wait for the next one (store.RUN_ENDED)."""
+    never); with `made`, the latest of those that made their digest (store.MADE_ITS_DIGEST);
+    with `ended` False, of any run. A run that died (killed mid-delivery, a reboot) is no
+    run of its fire time: the readers it had not reached would wait for the next one
+    (store.RUN_ENDED)."""
     # Asked at start, for a catch-up; with `made`, before each run (`_slot_already_run`),
     # where the run that follows says what is wrong with the state itself.
     warn = log.debug if made else log.warning
     if isinstance(config.storage, str):  # PostgreSQL
         try:
-            return last_run(config.storage, config.id, made=made)
+            return last_run(config.storage, config.id, made=made, ended=ended)
         except StoreError as error:
             warn("%s: %s; no catch-up run", config.path, error)
             return None
     if not config.storage.exists():
         return None
-    ended = MADE_ITS_DIGEST if made else RUN_ENDED
+    condition = MADE_ITS_DIGEST if made else RUN_ENDED if ended else ""
     try:
         with sqlite3.connect(f"file:{config.storage}?mode=ro", uri=True, timeout=10) as db:
             # A preview sends nothing: it must not count as the run a fire time asked for.
             try:
                 row = db.execute(
-                    f"SELECT MAX(started) FROM runs WHERE digest = ? AND kind = 'run'{ended}",
+                    f"SELECT MAX(started) FROM runs WHERE digest = ? AND kind = 'run'{condition}",
                     (config.id,),
                 ).fetchone()
             except sqlite3.OperationalError:  # from before 012_shared_store: one digest
@@ -403,8 +404,7 @@ def _schedule(
         if pending is not None:
             pending.modify(name=digest.name, args=(config.path, digest.name, retry))
         grace = config.schedule_grace
-        ran = last_run_started(config) if catch_up else None
-        missed = missed_fire_time(digest.trigger, ran, now, grace) if catch_up else None
+        missed = _missed_at_start(digest, now) if catch_up else None
         scheduler.add_job(
             run_digest,
             digest.trigger,
@@ -448,6 +448,19 @@ def say_runs_not_made(
             log.warning("%s: %s %s: %s", name, what, moment, why)
 
     scheduler.add_listener(said, EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED)
+
+
+def _missed_at_start(digest: ScheduledDigest, now: datetime) -> datetime | None:
+    """The fire time the daemon, starting, runs at once (`missed_fire_time`). A digest that
+    never ran waits for its first scheduled time; one whose every run died (its first,
+    killed mid-delivery) missed the latest fire time within schedule_grace."""
+    config = digest.config
+    ran = last_run_started(config)
+    if ran is None:
+        if last_run_started(config, ended=False) is None:
+            return None
+        return latest_fire_time(digest.trigger, now, config.schedule_grace)
+    return missed_fire_time(digest.trigger, ran, now, config.schedule_grace)
 
 
 def _reload(

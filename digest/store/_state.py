@@ -568,17 +568,19 @@ MADE_ITS_DIGEST = (
 )
 
 
-def last_run(storage: Path | str, digest: str = "", *, made: bool = False) -> datetime | None:
-    """When the latest run (not a preview) of the digest keyed `digest` started, read from
-    its state (None: never); with `made`, of the runs that made their digest
-    (MADE_ITS_DIGEST). The daemon asks this of a PostgreSQL store (its catch-up; a fire
-    time another process ran)."""
+def last_run(
+    storage: Path | str, digest: str = "", *, made: bool = False, ended: bool = True
+) -> datetime | None:
+    """When the latest run (not a preview) of the digest keyed `digest` that ended started,
+    read from its state (None: never); with `made`, of the runs that made their digest
+    (MADE_ITS_DIGEST); with `ended` False, of any run. The daemon asks this of a PostgreSQL
+    store (its catch-up; a fire time another process ran)."""
     store = Store.open(storage, digest)
-    ended = MADE_ITS_DIGEST if made else RUN_ENDED
+    condition = MADE_ITS_DIGEST if made else RUN_ENDED if ended else ""
     try:
         with store.errors_named():
             row = store.db.execute(
-                f"SELECT MAX(started) FROM runs WHERE digest = ? AND kind = 'run'{ended}",
+                f"SELECT MAX(started) FROM runs WHERE digest = ? AND kind = 'run'{condition}",
                 (digest,),
             ).fetchone()
     finally:

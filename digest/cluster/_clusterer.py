@@ -486,13 +486,16 @@ def pair_similarities(
     subject = headline_subjects(terms, matrix)
     open_to_conflict = (subject >= 0) & ~terms.brief
     briefs = (subject >= 0) & terms.brief
-    outlets: dict[tuple[str, str | None], int] = {}
-    outlet = np.array(
-        [outlets.setdefault((a.feed, urlsplit(a.url).hostname), len(outlets)) for a in articles],
-        dtype=np.int64,
-    )
-    one_outlets_briefs = briefs[left] & briefs[right] & (outlet[left] == outlet[right])
-    both = np.flatnonzero((open_to_conflict[left] & open_to_conflict[right]) | one_outlets_briefs)
+    open_pairs = open_to_conflict[left] & open_to_conflict[right]
+    brief_pairs = briefs[left] & briefs[right]
+    if brief_pairs.any():  # each brief's outlet, for the briefs only: not a batch's every URL
+        outlets: dict[tuple[str, str | None], int] = {}
+        outlet = np.full(len(articles), -1, dtype=np.int64)
+        for row in np.flatnonzero(briefs).tolist():
+            key = (articles[row].feed, urlsplit(articles[row].url).hostname)
+            outlet[row] = outlets.setdefault(key, len(outlets))
+        open_pairs |= brief_pairs & (outlet[left] == outlet[right])
+    both = np.flatnonzero(open_pairs)
     if len(both):
         lefts, rights = left[both], right[both]
         missing = ~holds(unit, rights, subject[lefts]) & ~holds(unit, lefts, subject[rights])

@@ -278,8 +278,8 @@ def sentence_spans(text: str) -> list[tuple[str, int, int]]:
 
 def _is_ordinal(paragraph: str, start: int, word_start: int, end: int) -> bool:
     """Whether the number ending in a full stop at paragraph[word_start:end] is an ordinal
-    (_ORDINAL_NUMBER), the sentence from `start`: a month follows it, or a word that takes
-    one stands before it."""
+    (_ORDINAL_NUMBER), the sentence from `start`: a word that takes one stands before it,
+    or a word that takes a date with a month after it."""
     if _ORDINAL_NUMBER.fullmatch(paragraph, word_start, end) is None:
         return False
     before = paragraph[max(paragraph.rfind(" ", start, word_start - 1) + 1, start) : word_start]

@@ -9,6 +9,7 @@ import pytest
 from conftest import SHARED_DATA
 
 from digest.errors import FeedError
+from digest.feeds import _parse
 from digest.feeds._parse import parse_feed, shares_page
 
 SHARED_FEEDS = SHARED_DATA / "feeds"
@@ -164,7 +165,7 @@ def test_text_a_feeds_entries_share_as_news_or_as_their_own_titles_stays():
     assert all(entry.summary.startswith(lead) for entry in entries[:3])
 
 
-def test_one_story_linked_twice_is_one_entry_the_straight_one():
+def test_one_story_linked_twice_is_one_entry_the_straight_one(monkeypatch):
     item = "<item><title>{}</title><link>{}</link><pubDate>{}</pubDate></item>"
     at_eight = "Mon, 23 Nov 2026 08:00:00 +0000"
     direct = "https://n.example/2026/11/tram-line-closes"
@@ -183,6 +184,14 @@ def test_one_story_linked_twice_is_one_entry_the_straight_one():
     closes = [item.format("Tram line closes", link, at_eight) for link in (wrapped, encoded)]
     straight = item.format("Tram line closes", direct, at_eight)
     assert urls(*closes, straight) == urls(straight, *closes) == [direct]
+    # A flood of one headline at one time costs no pairwise comparison (30,000 took hours).
+    compared = []
+    wraps = _parse._wraps
+    monkeypatch.setattr(_parse, "_wraps", lambda *pair: compared.append(1) or wraps(*pair))
+    flood = [item.format("Update", f"https://r.example/*https://n.example/{n}", at_eight)
+             for n in range(200)]  # fmt: skip
+    assert len(urls(*flood)) == 200
+    assert not compared
     # One address the start of another is no redirector's ("/p/1" and "/p/10").
     updates = (item.format("Update", f"https://n.example/p/{n}", at_eight) for n in (1, 10, 11))
     assert len(urls(*updates)) == 3

@@ -728,6 +728,10 @@ def _without_sentences(text: str, title: str, repeated: set[str]) -> str:
     return "\n\n".join(paragraphs)
 
 
+# The most entries of one headline and time `_Entries._one_per_story` compares link by link.
+MAX_COPIES = 8
+
+
 def _wraps(link: str, entry: FeedEntry) -> bool:
     """Whether `link` is a redirector's link to `entry`: its address (as the feed gave it,
     or its canonical form) inside the link after its start, percent-encoded or not, and
@@ -790,7 +794,9 @@ class _Entries:
         for members in stories.values():
             if len(members) < 2:
                 continue
-            for index in members:
+            # Links are compared pair by pair; more copies than MAX_COPIES are a generator's
+            # items titled and dated alike, and a hostile feed's 30,000 would cost hours.
+            for index in members if len(members) <= MAX_COPIES else ():
                 link = self.entries[index].link
                 if any(_wraps(link, self.entries[other]) for other in members if other != index):
                     dropped[index] = f"the same story as another entry, linked again ({link})"

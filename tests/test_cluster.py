@@ -499,6 +499,28 @@ def test_a_story_copied_past_the_index_s_posting_limit_is_one_item():
     assert "dam" in repeated.why  # "why grouped" counts the copies, as any member
 
 
+def test_exact_copies_are_the_same_headline_and_text_white_space_and_case_aside():
+    from digest.cluster._clusterer import _exact_copies
+
+    when = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+    texts = [
+        ("Dam bursts in the valley", "The dam burst at dawn.\nThousands left."),
+        ("DAM bursts  in the valley ", "The dam  burst at dawn. Thousands\tleft."),
+        ("Valley dam bursts", "The dam burst at dawn. Thousands left."),  # its own headline
+        ("Dam bursts in the valley", "The dam burst at dawn. Hundreds left."),  # its own text
+        ("Dam bursts in the valley", "The dam burst at dawn. Thousands left."),
+    ]
+    batch = [
+        Article(id=n, feed=f"Outlet {n}", url=f"https://o{n}.example/a", title=title,
+                text=text, published=when)
+        for n, (title, text) in enumerate(texts)
+    ]  # fmt: skip
+    assert _exact_copies(batch) == {1: 0, 4: 0}
+    # A delivered story's article is nobody's copy, nor copied.
+    batch[0] = replace(batch[0], story_id=7)
+    assert _exact_copies(batch) == {4: 1}
+
+
 WIRE_STORY = (
     "The European Central Bank cut its deposit rate by a quarter point to 2 percent on "
     "Thursday, its eighth cut since June 2024, President Christine Lagarde told reporters in "

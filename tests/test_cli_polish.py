@@ -335,3 +335,20 @@ def test_two_sites_whose_pages_were_skipped_for_one_reason_get_a_line_each():
         "3 pages (feed 'F', first https://blog.x.example/0",
         "3 pages (feed 'F', first https://news.x.example/0",
     ]
+
+
+def test_pages_a_site_s_robots_txt_disallows_are_one_line_per_host():
+    # A site whose robots.txt closes it to crawlers gave one line per page of its feed, all
+    # saying the same; one page alone keeps the page's own line.
+    pages = [
+        Skipped("page", f"https://closed.example/story/{n}", "disallowed by robots.txt", "F")
+        for n in range(4)
+    ]
+    alone = Skipped("page", "https://news.example/a", "disallowed by robots.txt", "G")
+    lines = problem_lines(RunReport(skipped=[*pages, alone]))
+    assert sorted(lines) == [
+        "4 pages (feed 'F', first https://closed.example/story/0): disallowed by robots.txt; "
+        "pages not used, the articles keep their feeds' text",
+        "page https://news.example/a (feed 'G'): disallowed by robots.txt; page not used, the "
+        "article keeps the feed's text",
+    ]

@@ -14,9 +14,9 @@ from ._progress import StderrHandler
 
 # A page skipped for one of these reasons was skipped for its host's sake, with the host's
 # other pages: "not asked: HOST did not answer in time ..." (digest/feeds/_fetch.py),
-# "robots.txt unavailable (URL: why), so the site is not crawled this run"
-# (digest/feeds/_robots.py). Each reason names its host, so the pages of one share it.
-_PER_HOST = ("not asked: ", "robots.txt unavailable (")
+# "robots.txt unavailable (URL: why), so the site is not crawled this run", "disallowed by
+# robots.txt" (digest/feeds/_robots.py). Their pages are told one line per host.
+_PER_HOST = ("not asked: ", "robots.txt unavailable (", "disallowed by robots.txt")
 
 
 def problem_lines(
@@ -29,8 +29,8 @@ def problem_lines(
     # not be used are one problem: one line, the warning's, says both.
     dropped: dict[int, list[str]] = {index: [] for index in range(len(report.warnings))}
     # Pages a run did not ask for because their host kept timing out, or because their
-    # site's robots.txt could not be read: one line per host (its reason names it), not one
-    # per page (a feed of 100 links to a dripping or unreachable server).
+    # site's robots.txt could not be read or refuses them: one line per host, not one per
+    # page (a feed of 100 links to a dripping, unreachable or closed site).
     silent: dict[tuple[str, str], list[Skipped]] = {}
     for problem in report.skipped:
         if already_said is not None and already_said(problem):
@@ -39,11 +39,8 @@ def problem_lines(
             host = urlsplit(problem.target).hostname or ""
             silent.setdefault((problem.reason, host), []).append(problem)
             continue
-        if problem.stage == "page":  # the article itself is kept, with its feed's text
-            lines.append(
-                f"page {problem.target} (feed {problem.feed!r}): {problem.reason}; "
-                "page not used, the article keeps the feed's text"
-            )
+        if problem.stage == "page":
+            lines.append(_page_line(problem))
             continue
         if problem.stage == "entry":
             prefix = f"feed {problem.feed!r} ({problem.target}): "
@@ -55,6 +52,9 @@ def problem_lines(
         # "skipped: feed ..." before an entry's line read as if the whole feed was skipped.
         lines.append(str(problem) if problem.stage == "entry" else f"skipped: {problem}")
     for (reason, _host), pages in silent.items():
+        if len(pages) == 1:
+            lines.append(_page_line(pages[0]))
+            continue
         feeds = ", ".join(sorted({repr(page.feed) for page in pages}))
         lines.append(
             f"{plural(len(pages), 'page')} (feed {feeds}, first {pages[0].target}): {reason}; "
@@ -68,6 +68,14 @@ def problem_lines(
             warning += f"; {len(reasons)} dropped ({shown})"
         lines.append(f"warning: {warning}")
     return lines
+
+
+def _page_line(problem: Skipped) -> str:
+    # The article itself is kept, with its feed's text.
+    return (
+        f"page {problem.target} (feed {problem.feed!r}): {problem.reason}; "
+        "page not used, the article keeps the feed's text"
+    )
 
 
 def delivery_lines(report: RunReport) -> list[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import re
 import signal
 import socket
@@ -685,7 +684,7 @@ def test_the_latest_fire_time_across_the_autumn_change_is_found_in_time(zone, cr
     assert found[0].astimezone(UTC) == datetime.fromisoformat(fired).replace(tzinfo=UTC)
 
 
-def test_a_fire_time_that_finds_the_run_before_still_going_is_logged(caplog):
+def test_a_fire_time_that_finds_the_run_before_still_going_is_logged(digest_log):
     # A run longer than the schedule's step skipped the next fire time without a word, while
     # the other digests logged "run started" (an operator's trial).
     scheduler = BackgroundScheduler(timezone=UTC)
@@ -693,12 +692,11 @@ def test_a_fire_time_that_finds_the_run_before_still_going_is_logged(caplog):
     busy = threading.Event()
     scheduler.add_job(busy.wait, IntervalTrigger(seconds=0.2), args=(1.5,), id="slow.yaml",
                       name="Slow Brief", max_instances=1, coalesce=True)  # fmt: skip
-    with caplog.at_level(logging.WARNING, logger="digest"):
-        scheduler.start()
-        try:
-            assert wait_for(lambda: "Slow Brief: no run for" in caplog.text, timeout=10)
-        finally:
-            busy.set()
-            scheduler.shutdown(wait=True)
-    assert "its run before is still going" in caplog.text
-    assert "+01:00" in caplog.text  # in the digest's timezone, as its other lines
+    scheduler.start()
+    try:
+        assert wait_for(lambda: "Slow Brief: no run for" in digest_log.text, timeout=10)
+    finally:
+        busy.set()
+        scheduler.shutdown(wait=True)
+    assert "its run before is still going" in digest_log.text
+    assert "+01:00" in digest_log.text  # in the digest's timezone, as its other lines

@@ -194,7 +194,8 @@ def _may_break(before: str, after: str) -> bool:
 
 
 # Gmail shows this much of a message's HTML and hides the rest behind "View entire
-# message": the last stories, and the footer with its unsubscribe link.
+# message": the last stories, and the footer (the bundled template's unsubscribe link is
+# at the top too, for this).
 GMAIL_CLIPS_AFTER = 102 * 1024
 
 
@@ -206,8 +207,8 @@ def clipping_warning(rendered: RenderedDigest) -> str:
         return ""
     return (
         f"the email's HTML is {size // 1024} KB: Gmail shows the first "
-        f"{GMAIL_CLIPS_AFTER // 1024} KB and hides the rest, the footer's unsubscribe link "
-        "with it"
+        f"{GMAIL_CLIPS_AFTER // 1024} KB and hides the rest, the last stories and the "
+        "footer"
     )
 
 

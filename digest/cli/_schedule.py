@@ -484,19 +484,24 @@ def _reload(
         log.error("reload failed, the schedules stay as they were: no valid digest config")
         return
     kept = {str(digest.config.path) for digest in digests}
+    unread = dropped = 0
     for problem in problems:
         if problem.path and scheduler.get_job(problem.path) and _unreadable(problem.path):
             kept.add(problem.path)
+            unread += 1
             log.error("kept as it was scheduled: %s", problem)
         else:
+            dropped += 1
             log.error("not scheduled: %s", problem)
     for job in scheduler.get_jobs():
         if job.id.removesuffix(RETRY_SUFFIX) not in kept:
             log.info("%s: no longer scheduled", job.name)
             job.remove()
     _schedule(scheduler, digests, labels, catch_up=False)
-    unscheduled = f"; {len(problems)} config(s) not scheduled, see above" if problems else ""
-    log.info("reloaded: %d digest(s)%s", len(digests), unscheduled)
+    # A config kept as it was still has its job: it counts among the digests scheduled.
+    kept_said = f" ({unread} kept as it was, see above)" if unread else ""
+    unscheduled = f"; {dropped} config(s) not scheduled, see above" if dropped else ""
+    log.info("reloaded: %d digest(s)%s%s", len(digests) + unread, kept_said, unscheduled)
 
 
 def _unreadable(path: str) -> bool:

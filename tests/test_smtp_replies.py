@@ -250,6 +250,10 @@ def test_a_server_offering_no_login_names_the_setting_and_is_not_retried(passwor
     reason = f"the server offers no login (AUTH) on this connection; {fix}"
     assert outcome.setting_error == reason and outcome.deferred == {"1": reason}
     assert waits == [] and "MAIL" not in server.verbs
+    # `digest check` gives the same fix: it told a server offering no STARTTLS to use it.
+    with ScriptedServer(ehlo=ehlo) as server, pytest.raises(DeliveryError) as probed:
+        probe_smtp(settings(server, **LOGIN_SETTINGS))
+    assert str(probed.value).endswith(f": {reason}")
 
 
 def test_a_refused_login_is_a_setting_error_tried_once(password):

@@ -206,7 +206,10 @@ class _Probe:
                 problem = no_common_login(client)
                 if problem:
                     raise NeedsSetting(problem)
-                client.login(settings.username, self.password)
+                try:
+                    client.login(settings.username, self.password)
+                except smtplib.SMTPNotSupportedError as error:  # no AUTH: as a delivery says
+                    raise NeedsSetting(str(login_problem(settings, client, error))) from error
                 done.append(f"logged in as {settings.username}")
             self.worked = ", ".join(done) + "; no mail sent"
             self.step = "closing the session (QUIT)"
@@ -266,11 +269,6 @@ def _probe_problem(settings: DeliveryConfig, error: BaseException, step: str) ->
             f"login as {settings.username} refused ({reply}); check ${settings.password_env} "
             "and delivery.username"
         )
-    if isinstance(error, smtplib.SMTPNotSupportedError) and step.startswith("logging in"):
-        fix = "set delivery.security: starttls" if settings.security == "none" else (
-            "remove delivery.username if the server takes mail without a login"
-        )  # fmt: skip
-        return f"the server offers no login (AUTH) here; {fix}"
     mismatch = security_mismatch(settings, error)
     if mismatch:
         return mismatch

@@ -352,3 +352,24 @@ def test_pages_a_site_s_robots_txt_disallows_are_one_line_per_host():
         "page https://news.example/a (feed 'G'): disallowed by robots.txt; page not used, the "
         "article keeps the feed's text",
     ]
+
+
+def test_commands_that_send_no_mail_work_without_the_smtp_password(tmp_path: Path):
+    # secrets.env is readable by root and the digest user only: an admin's `digest status`
+    # refused to run for want of a password it never uses (an operator's trial).
+    config = tmp_path / "brief.yaml"
+    config.write_text(
+        "title: Brief\nstorage: state.db\n"
+        "delivery:\n  method: smtp\n  to: ana@example.org\n  username: brief\n"
+        "  password_env: DIGEST_TEST_UNSET_PASSWORD\n"
+        "feeds:\n  - name: Wire\n    url: http://127.0.0.1:9/feed.xml\n"
+    )
+    for command in (["status"], ["feeds", "list"], ["feeds", "export"]):
+        result = run_cli(*command, "--config", str(config))
+        assert result.returncode == 0, (command, result.stderr)
+        assert "password" not in result.stderr, (command, result.stderr)
+    checked = run_cli("check", "--config", str(config))
+    assert checked.returncode == 1
+    assert f"{config}:7: delivery.password_env: $DIGEST_TEST_UNSET_PASSWORD is not set" in (
+        checked.stderr
+    )

@@ -181,7 +181,7 @@ def _say_outcome(config: Config, report: RunReport, logged: LoggedProblems) -> N
 
 
 def cmd_preview(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
+    config = load_config(args.config, delivering=False)
     from .. import pipeline
 
     with logging_problems() as logged, watching(args.log_format, args.verbose):
@@ -285,7 +285,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     path = Path(args.config)
     if not path.is_dir():
-        status = read_status(load_config(path))
+        status = read_status(load_config(path, delivering=False))
         _out(json.dumps(status_json(status), ensure_ascii=False, indent=2) if args.json
              else format_status(status))  # fmt: skip
         return 0
@@ -294,7 +294,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     shown, failed = [], 0
     for file in config_files(path):
         try:
-            shown.append(read_status(load_config(file)))
+            shown.append(read_status(load_config(file, delivering=False)))
         except DigestError as error:
             # A config's own error names its file; its state's (a store it cannot open)
             # names the store, which several configs of the folder may share.
@@ -312,7 +312,7 @@ def cmd_feeds(args: argparse.Namespace) -> int:
     from ..feeds import add_feed, export_opml, import_opml, local_path, remove_feed
 
     # Feeds are what these commands edit: a config without any yet is one to add them to.
-    config = load_config(args.config, feeds_optional=True)
+    config = load_config(args.config, feeds_optional=True, delivering=False)
     if args.action == "export":
         _out(export_opml(config).removesuffix("\n"))
         return 0
@@ -380,7 +380,7 @@ def feed_table(feeds: Sequence[FeedConfig]) -> str:
 
 
 def cmd_reactivate(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
+    config = load_config(args.config, delivering=False)
     from .. import pipeline
 
     woken = pipeline.reactivate(config, args.feeds)
@@ -394,7 +394,7 @@ def cmd_reactivate(args: argparse.Namespace) -> int:
 def cmd_copy_state(args: argparse.Namespace) -> int:
     from ..store import copy_state, shown
 
-    config = load_config(args.config)
+    config = load_config(args.config, delivering=False)
     target = storage_value(args.to, "--to")
     copied = copy_state(config.storage, target)
     counted = ", ".join(

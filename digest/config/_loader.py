@@ -269,9 +269,13 @@ def storage_value(text: str, label: str) -> Path | str:
         raise ConfigError(f"{label}: {error}") from None
 
 
-def load_config(path: str | os.PathLike[str], *, feeds_optional: bool = False) -> Config:
+def load_config(
+    path: str | os.PathLike[str], *, feeds_optional: bool = False, delivering: bool = True
+) -> Config:
     """Read and validate a YAML config file. Raises ConfigError naming file and line.
-    `feeds_optional`: a config without feeds loads (for `digest feeds add|import`)."""
+    `feeds_optional`: a config without feeds loads (for `digest feeds add|import`).
+    `delivering`: False for a use that sends no mail (`digest status`, `feeds`, `preview`):
+    the SMTP password need not be in the environment then, as an admin's shell lacks it."""
     config_path = Path(path)
     if config_path.is_dir():
         raise ConfigError(
@@ -285,11 +289,14 @@ def load_config(path: str | os.PathLike[str], *, feeds_optional: bool = False) -
         raise ConfigError("no such config file", path=str(path)) from None
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(f"cannot read config: {error}", path=str(path)) from None
-    return parse_config(source, config_path, feeds_optional=feeds_optional)
+    return parse_config(source, config_path, feeds_optional=feeds_optional, delivering=delivering)
 
 
-def parse_config(source: str, path: Path, *, feeds_optional: bool = False) -> Config:
-    """Validate YAML text as if it were the file at `path` (for relative paths and messages)."""
+def parse_config(
+    source: str, path: Path, *, feeds_optional: bool = False, delivering: bool = True
+) -> Config:
+    """Validate YAML text as if it were the file at `path` (for relative paths and messages);
+    `feeds_optional` and `delivering` as for `load_config`."""
     try:
         data = YAML(typ="rt").load(source)
         if slip := _anchored_value(source):
@@ -300,7 +307,7 @@ def parse_config(source: str, path: Path, *, feeds_optional: bool = False) -> Co
     except YAMLError as error:  # e.g. a control character the YAML reader refuses
         reason = " ".join(str(error).split())
         raise ConfigError(f"not readable as YAML: {reason}", path=str(path)) from None
-    return _Loader(path, feeds_optional).build(data)
+    return _Loader(path, feeds_optional, delivering).build(data)
 
 
 _SMTP_RECIPIENTS = ("to", "recipients_file")
@@ -467,9 +474,10 @@ def _unique(addresses: list[str] | tuple[str, ...]) -> tuple[str, ...]:
 
 
 class _Loader:
-    def __init__(self, path: Path, feeds_optional: bool = False):
+    def __init__(self, path: Path, feeds_optional: bool = False, delivering: bool = True):
         self.path = path
         self.feeds_optional = feeds_optional
+        self.delivering = delivering
         self.base = path.resolve().parent
 
     def fail(self, message: str, line: int | None) -> ConfigError:
@@ -546,7 +554,12 @@ class _Loader:
             list_name=values["title"],
             list_id=list_id(values["title"], values["id"] or "", values["delivery.from"]),
         )
-        if delivery.method == "smtp" and delivery.username and delivery.password() is None:
+        if (
+            self.delivering
+            and delivery.method == "smtp"
+            and delivery.username
+            and delivery.password() is None
+        ):
             section = data.get("delivery")
             raise self.fail(
                 f"delivery.password_env: ${delivery.password_env} is not set, but "

@@ -420,7 +420,8 @@ SETTINGS: tuple[Setting, ...] = (
         "delivery.password_env",
         _env_name,
         "DIGEST_SMTP_PASSWORD",
-        "Environment variable holding the SMTP password.",
+        "Environment variable holding the SMTP password (read by `run`, `check` and "
+        "`schedule`; `status`, `feeds` and `preview` work without it).",
     ),
     Setting(
         "delivery.timeout", _positive_float, 30.0, "Seconds before the SMTP server is given up."

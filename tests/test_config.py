@@ -249,6 +249,9 @@ def test_a_to_string_is_an_address_list_of_separate_recipients(to, expected):
          "'a@example.org; b@example.org' is not an email address; separate addresses with commas"),
         ("a@example.org, nobody", "'nobody' is not an email address"),
         ("'Ana <ana@example.org> extra'", "'Ana <ana@example.org> extra' is not an email address"),
+        ("Lee, Bo <bo@example.org>",
+         "'Lee' is not an email address; a name holding a comma needs quotes: "
+         """'"Lee, Bo" <...>'"""),
     ],
 )  # fmt: skip
 def test_a_to_string_that_is_not_an_address_list_is_one_line_error(to, reason):

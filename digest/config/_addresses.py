@@ -38,10 +38,14 @@ def split_addresses(value: Any) -> list[str]:
     if not pieces:
         raise Invalid(f"{value!r} is not an email address")
     out = []
-    for piece in pieces:
+    for number, piece in enumerate(pieces):
         pairs = getaddresses([piece])
         if len(pairs) != 1 or not _valid_address(pairs[0][1]):
             hint = "; separate addresses with commas" if piece.count("@") > 1 else ""
+            following = pieces[number + 1] if number + 1 < len(pieces) else ""
+            if "@" not in piece and "<" in following:  # `Lee, Bo <bo@example.org>`
+                name = f"{piece}, {following.split('<')[0].strip()}"
+                hint = f"; a name holding a comma needs quotes: '\"{name}\" <...>'"
             raise Invalid(f"{piece!r} is not an email address{hint}")
         out.append(_display_form(*pairs[0]))
     return out

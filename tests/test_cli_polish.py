@@ -187,7 +187,7 @@ def test_verbose_run_says_a_missing_page_and_a_missing_feed_once(tmp_path: Path)
     lines = problems(result.stderr)
     assert len([line for line in lines if "missing.html" in line]) == 1, lines
     assert len([line for line in lines if "gone.xml" in line]) == 1, lines
-    assert "digest: fetched 1 feed (0 unchanged, 1 failed), 1 new article" in lines
+    assert "digest: feeds: 1 fetched, 0 unchanged, 1 failed; 1 new article" in lines
 
 
 def test_pages_of_a_host_that_kept_timing_out_are_one_line_not_one_each(tmp_path: Path):

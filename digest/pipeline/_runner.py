@@ -122,11 +122,13 @@ def _build(config: Config, now: datetime, send: bool) -> RunReport:
             # A feed read from the store's pool was fetched by a run of another digest (or
             # an earlier one) within the pool's cycle: this run did not ask for it.
             pooled = ingested.feeds_pooled
+            # Three counts side by side: "fetched 1 feed (1 unchanged, ...)" read as if the
+            # feed fetched was the unchanged one.
             log.info(
-                "fetched %s (%d unchanged, %d failed)%s, %s",
-                plural(ingested.feeds_fetched, "feed"), ingested.feeds_not_modified,
+                "feeds: %d fetched, %d unchanged, %d failed%s; %s",
+                ingested.feeds_fetched, ingested.feeds_not_modified,
                 len(ingested.feeds_failed),
-                f", read {plural(pooled, 'feed')} from the store's pool" if pooled else "",
+                f", {pooled} read from the store's pool" if pooled else "",
                 plural(ingested.new_articles, "new article"),
             )  # fmt: skip
             report.feeds_fetched = ingested.feeds_fetched

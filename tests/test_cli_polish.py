@@ -364,10 +364,23 @@ def test_commands_that_send_no_mail_work_without_the_smtp_password(tmp_path: Pat
         "  password_env: DIGEST_TEST_UNSET_PASSWORD\n"
         "feeds:\n  - name: Wire\n    url: http://127.0.0.1:9/feed.xml\n"
     )
-    for command in (["status"], ["feeds", "list"], ["feeds", "export"]):
+    opml = tmp_path / "more.opml"
+    opml.write_text(
+        '<opml version="2.0"><body><outline text="More" type="rss" '
+        'xmlUrl="https://more.example/feed.xml"/></body></opml>'
+    )
+    for command in (
+        ["status"],
+        ["feeds", "list"],
+        ["feeds", "export"],
+        ["feeds", "add", "https://other.example/feed.xml", "--name", "Other"],
+        ["feeds", "remove", "Other"],
+        ["feeds", "import", str(opml)],
+    ):
         result = run_cli(*command, "--config", str(config))
         assert result.returncode == 0, (command, result.stderr)
         assert "password" not in result.stderr, (command, result.stderr)
+    assert "More" in config.read_text() and "Other" not in config.read_text()
     checked = run_cli("check", "--config", str(config))
     assert checked.returncode == 1
     assert f"{config}:7: delivery.password_env: $DIGEST_TEST_UNSET_PASSWORD is not set" in (

@@ -395,7 +395,9 @@ def _save(
         buffer = io.StringIO()
         _yaml().dump(data, buffer)
         text = buffer.getvalue()
-        parse_config(text, config.path)  # never write a config that would not load
+        # Never write a config that would not load (the SMTP password aside: editing
+        # feeds sends no mail, and an admin's shell may lack it).
+        parse_config(text, config.path, delivering=False)
         if not _edited(text, config, kept, names):
             raise ConfigError(
                 "could not edit feeds: as asked; edit it by hand", path=str(config.path)
@@ -406,7 +408,7 @@ def _save(
 def _edited(text: str, config: Config, kept: list[FeedConfig], added: list[str]) -> bool:
     """Whether `text` loads as `config` with the feeds `kept`, then the feeds named `added`."""
     try:
-        loaded = parse_config(text, config.path)
+        loaded = parse_config(text, config.path, delivering=False)
     except ConfigError:
         return False
     feeds = list(loaded.feeds)

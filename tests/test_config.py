@@ -252,6 +252,8 @@ def test_a_to_string_is_an_address_list_of_separate_recipients(to, expected):
         ("Lee, Bo <bo@example.org>",
          "'Lee' is not an email address; a name holding a comma needs quotes: "
          """'"Lee, Bo" <...>'"""),
+        # (no hint: quoted as one name, the address missing its @ would be dropped)
+        ("ana.example.org, Bo <bo@example.org>", "'ana.example.org' is not an email address"),
     ],
 )  # fmt: skip
 def test_a_to_string_that_is_not_an_address_list_is_one_line_error(to, reason):

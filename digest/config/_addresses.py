@@ -22,6 +22,10 @@ def address_list(value: Any) -> tuple[str, ...]:
     return tuple(address for item in items for address in split_addresses(item))
 
 
+# A display name's words with nothing of an address in them (no @ . < > " or brackets).
+_PLAIN_NAME = re.compile(r"[^\W\d_]+(?:[ '-][^\W\d_]+)*")
+
+
 def split_addresses(value: Any) -> list[str]:
     """The addresses of an RFC 5322 address list, each as `Name <user@host>` or `user@host`.
 
@@ -43,9 +47,11 @@ def split_addresses(value: Any) -> list[str]:
         if len(pairs) != 1 or not _valid_address(pairs[0][1]):
             hint = "; separate addresses with commas" if piece.count("@") > 1 else ""
             following = pieces[number + 1] if number + 1 < len(pieces) else ""
-            if "@" not in piece and "<" in following:  # `Lee, Bo <bo@example.org>`
-                name = f"{piece}, {following.split('<')[0].strip()}"
-                hint = f"; a name holding a comma needs quotes: '\"{name}\" <...>'"
+            rest = following.split("<")[0].strip()
+            # `Lee, Bo <bo@example.org>`: two plain words of a name, cut at the comma. Not
+            # `ana.example.org, Bo <bo@...>`: quoting that would drop ana without a word.
+            if _PLAIN_NAME.fullmatch(piece) and rest and _PLAIN_NAME.fullmatch(rest):
+                hint = f"; a name holding a comma needs quotes: '\"{piece}, {rest}\" <...>'"
             raise Invalid(f"{piece!r} is not an email address{hint}")
         out.append(_display_form(*pairs[0]))
     return out

@@ -274,10 +274,16 @@ def test_a_login_that_wants_tls_first_names_delivery_security(password):
     ehlo = "250-scripted\r\n250-STARTTLS\r\n250 AUTH PLAIN"
     with ScriptedServer({"AUTH": "530 5.7.0 Must issue a STARTTLS command first"}, ehlo=ehlo) as s:
         outcome = send_outgoing(settings(s, **LOGIN_SETTINGS), outgoing("a@x.example"))
-    assert outcome.setting_error == (
+    reason = (
         "the server wants TLS before a login (530 5.7.0 Must issue a STARTTLS command first); "
         "set delivery.security: starttls"
     )
+    assert outcome.setting_error == reason
+    # `digest check` says the same (it said to check the password).
+    wants_tls = {"AUTH": "530 5.7.0 Must issue a STARTTLS command first"}
+    with ScriptedServer(wants_tls, ehlo=ehlo) as s, pytest.raises(DeliveryError) as probed:
+        probe_smtp(settings(s, **LOGIN_SETTINGS))
+    assert str(probed.value).endswith(f": {reason}")
 
 
 def test_a_login_refused_for_now_is_retried_then_waits(password):

@@ -208,8 +208,13 @@ class _Probe:
                     raise NeedsSetting(problem)
                 try:
                     client.login(settings.username, self.password)
-                except smtplib.SMTPNotSupportedError as error:  # no AUTH: as a delivery says
-                    raise NeedsSetting(str(login_problem(settings, client, error))) from error
+                except (smtplib.SMTPException, UnicodeEncodeError) as error:
+                    # What to change, in a delivery's words (it looks at what the server
+                    # offers); a failure a retry may mend is told as any other step's.
+                    problem = login_problem(settings, client, error)
+                    if problem:
+                        raise NeedsSetting(problem) from error
+                    raise
                 done.append(f"logged in as {settings.username}")
             self.worked = ", ".join(done) + "; no mail sent"
             self.step = "closing the session (QUIT)"

@@ -328,8 +328,9 @@ def test_a_digest_past_gmails_clipping_limit_is_said_to_the_operator(tmp_path, s
         result = run_cli(command, "--config", str(config))
         assert result.returncode == 0, result.stderr
         assert re.search(
-            r"the email's HTML is 1\d\d KB: Gmail shows the first 102 KB and hides the rest, "
-            r"the last stories and the footer; lower max_items \(now 30\)",
+            r"the email's HTML is 1\d\d KB: Gmail shows the first 102 KB and hides the rest: "
+            r"the last stories, the footer, and an unsubscribe link that is only there; lower "
+            r"max_items \(now 30\)",
             result.stderr,
         ), (command, result.stderr)
     (tmp_path / "plain").mkdir()

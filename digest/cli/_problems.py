@@ -14,8 +14,10 @@ from ._progress import StderrHandler
 
 # A page skipped for one of these reasons was skipped for its host's sake, with the host's
 # other pages: "not asked: HOST did not answer in time ..." (digest/feeds/_fetch.py),
-# "robots.txt unavailable (URL: why), so the site is not crawled this run", "disallowed by
-# robots.txt" (digest/feeds/_robots.py). Their pages are told one line per host.
+# "robots.txt unavailable (URL: why), so the site is not crawled this run"
+# (digest/feeds/_robots.py); or, "disallowed by robots.txt", by the site's own rules, page by
+# page, where what an operator can do (fetch.robots, the feed) is the same for all of them.
+# Their pages are told one line per host, with the count and the first.
 _PER_HOST = ("not asked: ", "robots.txt unavailable (", "disallowed by robots.txt")
 
 

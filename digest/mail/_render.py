@@ -207,8 +207,8 @@ def clipping_warning(rendered: RenderedDigest) -> str:
         return ""
     return (
         f"the email's HTML is {size // 1024} KB: Gmail shows the first "
-        f"{GMAIL_CLIPS_AFTER // 1024} KB and hides the rest, the last stories and the "
-        "footer"
+        f"{GMAIL_CLIPS_AFTER // 1024} KB and hides the rest: the last stories, the footer, "
+        "and an unsubscribe link that is only there"
     )
 
 

@@ -282,6 +282,14 @@ REFUSED += [
      "1: title: 'a\\x9fb' holds a control character (a line break?); write it on one line"),
     ('title: "a\\u001fb"\n' + ONE_FEED,
      "1: title: 'a\\x1fb' holds a control character (a line break?); write it on one line"),
+    # (an operator's title with a bidi override turned the archive's heading around; one
+    # with a lone surrogate ended the run with a traceback)
+    ('title: "Brief \\u202e x"\n' + ONE_FEED,
+     "1: title: 'Brief \\u202e x' holds U+202E, which is not text to show (a bidi control, a "
+     "line separator or a lone surrogate); remove it"),
+    ('title: "Brief \\udc80 x"\n' + ONE_FEED,
+     "1: title: 'Brief \\udc80 x' holds U+DC80, which is not text to show (a bidi control, a "
+     "line separator or a lone surrogate); remove it"),
     (BASE + "max_items: true\n", "5: max_items: expected a whole number of at least 1, got True"),
     (BASE + "delivery:\n  port: true\n",
      "6: delivery.port: expected a port number from 1 to 65535, got True"),

@@ -19,7 +19,7 @@ from apscheduler.triggers.cron import CronTrigger
 from babel import localedata
 
 from ..errors import Invalid
-from ..text import ascii_url, matchable
+from ..text import ascii_url, fits_one_line, matchable
 from ._addresses import address, address_list, optional_address
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
@@ -42,6 +42,14 @@ def text_value(value: Any) -> str:
         raise Invalid("expected a non-empty string")
     if any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in value):
         raise Invalid(f"{value!r} holds a control character (a line break?); write it on one line")
+    if not fits_one_line(value):
+        # A bidi override turns the text after it around wherever the value is shown (the
+        # digest's heading, its archive); a lone surrogate cannot be written out at all.
+        odd = next(ch for ch in value if not fits_one_line(ch))
+        raise Invalid(
+            f"{value!r} holds U+{ord(odd):04X}, which is not text to show (a bidi control, "
+            "a line separator or a lone surrogate); remove it"
+        )
     return value.strip()
 
 

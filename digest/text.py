@@ -58,8 +58,16 @@ _NOT_TEXT = "\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff"  # lone surrogates, non-cha
 # U+200B "sino"): dropped where text comes in, the word is one word to filters, the
 # clusterer and the reader's search.
 _BREAK_HINTS = "\u00ad\u2060-\u2064\ufeff"
+# And what shows as nothing but is no break hint, taken up to pad a headline with blank or
+# to hide words in it: the Hangul fillers (U+115F, U+1160, U+3164, U+FFA0), which modern
+# Korean text does not use, and the tag characters, which spell a word no person sees
+# ("Ignore" as U+E0049 U+E0067...: read by a mail assistant, not by the reader). Tags stay
+# after the black flag, where they make a region's flag (England's, Scotland's). The blank
+# Braille cell, a space in Braille, becomes one.
+_FILLERS = "\u115f\u1160\u3164\uffa0"
+_TAG_RUN = re.compile("(\U0001f3f4)?[\U000e0000-\U000e007f]+")
 _UNPRINTABLE = re.compile(
-    f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_BIDI_CONTROLS}{_NOT_TEXT}{_BREAK_HINTS}]"
+    f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_BIDI_CONTROLS}{_NOT_TEXT}{_BREAK_HINTS}{_FILLERS}]"
 )
 # Kana and CJK ideographs, as character-class ranges.
 CJK_LETTERS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -101,7 +109,15 @@ def first_few(items: Sequence[str], separator: str = ", ", shown: int = 3) -> st
 def printable(text: str) -> str:
     """`text` without the characters no reader should get (see _UNPRINTABLE)."""
     text = _UNPRINTABLE.sub("", text)
+    if "\u2800" in text:
+        text = text.replace("\u2800", " ")
+    if _TAG_RUN.search(text):
+        text = _TAG_RUN.sub(_flag_or_nothing, text)
     return _INNER_ZWSP.sub("", text) if "\u200b" in text else text
+
+
+def _flag_or_nothing(found: re.Match[str]) -> str:
+    return found.group() if found.group(1) else ""
 
 
 def collapse(text: str) -> str:

@@ -554,6 +554,13 @@ def test_a_link_cannot_hide_words_or_another_host_in_invisible_or_look_alike_cha
     assert usable_link("http://m\u00adnchen.de/", base) is None  # an invisible soft hyphen
     # The path as httpx sends it: one identity with the publisher's "%C3%A9t%C3%A9".
     assert usable_link("/\u00e9t\u00e9", base) == "https://pub.example/%C3%A9t%C3%A9"
+    # A backslash in the host showed a bank's subdomain and opened evil.example, as a browser
+    # reads it (an attacker's trial): the link is kept as the browser reads it.
+    assert usable_link("https://evil.example\\.bank.example/signin", base) == (
+        "https://evil.example/.bank.example/signin"
+    )
+    assert usable_link("\\\\evil.example/x", base) == "https://evil.example/x"
+    assert usable_link("/a\\b?q=\\x", base) == "https://pub.example/a/b?q=\\x"
 
 
 def test_a_link_longer_than_servers_take_is_no_link():

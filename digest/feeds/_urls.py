@@ -81,6 +81,17 @@ def _normal_escape(found: re.Match[str]) -> str:
 
 
 _TAB_OR_NEWLINE = re.compile("[\t\n\r]")
+_WEB = re.compile("https?:", re.IGNORECASE)
+_QUERY_OR_FRAGMENT = re.compile("[?#]")
+
+
+def _as_a_browser_slashes(link: str) -> str:
+    """`link` (http or https, or relative to such a page) as a browser reads it: a
+    backslash before its query is a slash (WHATWG URL). Kept as written, a link to
+    "https://evil.example\\.bank.example/" showed as a bank's address and opened evil.example."""
+    end = _QUERY_OR_FRAGMENT.search(link)
+    cut = end.start() if end else len(link)
+    return link[:cut].replace("\\", "/") + link[cut:]
 
 
 def usable_link(candidate: str, base_url: str) -> str | None:
@@ -96,7 +107,10 @@ def usable_link(candidate: str, base_url: str) -> str | None:
     lone surrogate is no link.
     """
     try:
-        absolute = one_token(urljoin(base_url, _TAB_OR_NEWLINE.sub("", candidate).strip()))
+        candidate = _TAB_OR_NEWLINE.sub("", candidate).strip()
+        if "\\" in candidate and (_WEB.match(candidate) or _WEB.match(base_url)):
+            candidate = _as_a_browser_slashes(candidate)
+        absolute = one_token(urljoin(base_url, candidate))
         if absolute is None:
             return None
         parts = urlsplit(absolute)

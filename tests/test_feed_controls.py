@@ -151,6 +151,16 @@ def test_an_item_several_outlets_covered_is_never_held_back_by_one_feed_s_cap():
     assert len(rank_clusters(one_feed, {}, 6, fair_share=2)) == 6
 
 
+def test_a_feed_s_items_past_its_share_are_shown_after_the_other_feeds_items():
+    # A flood of newer stories from one feed took the slots left free, as it should, but
+    # was listed first: its items opened the digest and gave its subject (an attacker's
+    # trial). Those past its share now come after every other feed's items.
+    flood = [Cluster((_article(n, "flood", 0),)) for n in range(8)]
+    good = [Cluster((_article(100 + n, "good", 2 + n),)) for n in range(3)]
+    items = rank_clusters([*flood, *good], {}, 8, fair_share=3)
+    assert [item.sources[0].name for item in items] == ["flood"] * 3 + ["good"] * 3 + ["flood"] * 2
+
+
 # -- per-feed pages ------------------------------------------------------------------------
 
 

@@ -81,8 +81,10 @@ def rank_clusters(
             continue
         led[feed] += 1
         chosen.append(position)
-    chosen += beyond_share[: max_items - len(chosen)]
-    return [make_item(ordered[position], leads[position], sections) for position in sorted(chosen)]
+    # Shown after the others too: a feed's items past its share opened the digest (and gave
+    # its subject) whenever they were the newest.
+    shown = chosen + beyond_share[: max_items - len(chosen)]
+    return [make_item(ordered[position], leads[position], sections) for position in shown]
 
 
 def phrase_pattern(phrases: Sequence[str]) -> re.Pattern[str] | None:

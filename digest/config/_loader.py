@@ -735,7 +735,7 @@ class _Loader:
         return setting.parse(raw)  # type: ignore[operator]
 
     def path_value(self, raw: Any) -> Path:
-        text = text_value(raw)
+        text = text_value(raw, shown=False)
         variable = re.search(r"\$\{[A-Za-z_]\w*\}|\$([A-Za-z_]\w*)", text)
         if variable and (variable.group(1) is None or variable.group(1) in os.environ):
             # Taken as it is, "${HOME}/x.db" made a folder named "${HOME}" beside the config;
@@ -748,7 +748,7 @@ class _Loader:
         return path if path.is_absolute() else (self.base / path).resolve()
 
     def url_or_path(self, raw: Any) -> str:
-        text = text_value(raw)
+        text = text_value(raw, shown=False)
         if _USERINFO.match(text):
             # Said without the URL, which holds the password: it would be on screen, in
             # logs, in the state and in an OPML export.

@@ -37,12 +37,14 @@ def parse_duration(value: Any) -> timedelta:
     return timedelta(seconds=seconds)
 
 
-def text_value(value: Any) -> str:
+def text_value(value: Any, *, shown: bool = True) -> str:
+    """A one-line string. `shown`: text shown as it is (a title, a name), not a URL or a path,
+    whose odd characters are percent-encoded or stay the file system's."""
     if not isinstance(value, str) or not value.strip():
         raise Invalid("expected a non-empty string")
     if any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in value):
         raise Invalid(f"{value!r} holds a control character (a line break?); write it on one line")
-    if not fits_one_line(value):
+    if shown and not fits_one_line(value):
         # A bidi override turns the text after it around wherever the value is shown (the
         # digest's heading, its archive); a lone surrogate cannot be written out at all.
         odd = next(ch for ch in value if not fits_one_line(ch))
@@ -148,7 +150,7 @@ def _env_name(value: Any) -> str:
 def _optional_http_url(value: Any) -> str | None:
     if value is None:
         return None
-    url = text_value(value)
+    url = text_value(value, shown=False)
     if urlsplit(url).scheme not in ("http", "https"):
         raise Invalid(f"{url!r} is not an http(s) URL")
     return url
@@ -202,7 +204,7 @@ def _unsubscribe(value: Any) -> tuple[str, ...] | None:
         raise Invalid("expected an https URL, a mailto: address, or a list of both")
     out = []
     for item in items:
-        link = text_value(item)
+        link = text_value(item, shown=False)
         parts = urlsplit(link)
         scheme = parts.scheme.lower()
         if scheme == "mailto":

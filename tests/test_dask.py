@@ -589,6 +589,40 @@ def test_pages_on_a_worker_that_stopped_are_processed_in_the_run(cluster, monkey
     )
 
 
+def test_pages_go_on_in_the_run_when_the_scheduler_stops_answering(
+    cluster, monkeypatch, digest_log
+):
+    """A scheduler sent SIGSTOP mid-run held the run with no end, and every other digest of
+    its store behind it (an operator's trial: 21 minutes, until SIGCONT): the scheduler was
+    asked how many workers it had with no deadline."""
+    monkeypatch.setattr(_dask, "WATCH_EVERY", 0.2)
+    monkeypatch.setattr(_dask, "CONNECT_TIMEOUT", 1.0)
+    monkeypatch.setattr(_dask, "NO_WORKER_GRACE", 2.0)
+    cluster.add_worker()
+    cluster.wait_for(1)
+    items = _demo_pages(6, rounds=4)
+    try:
+        with run_pool(cluster.address) as executor, PagePool[str](2, executor) as pool:
+            pool.submit(*items[0])
+            os.kill(cluster.scheduler.pid, signal.SIGSTOP)
+            for key, raw, url in items[1:]:
+                pool.submit(key, raw, url)
+            done = dict(pool.drain())
+    finally:
+        os.kill(cluster.scheduler.pid, signal.SIGCONT)
+    assert set(done) == {key for key, _, _ in items}
+    assert all(work.skipped is None and work.cleaned for work in done.values())
+    warnings = {
+        r.getMessage()
+        for r in digest_log.records
+        if r.levelname == "WARNING" and r.name == "digest"  # not distributed's own
+    }
+    assert warnings == {
+        f"the Dask scheduler {cluster.address} has not answered for 2s (stopped or hung?): the "
+        "rest of the work is done in this process"
+    }, warnings
+
+
 def test_a_task_that_takes_long_on_a_live_worker_is_waited_for(cluster, monkeypatch, digest_log):
     """Long is not stalled: a worker busy with one task (or with other digests' tasks queued
     before ours) still beats, and its tasks are not taken back (a code review: 120 s

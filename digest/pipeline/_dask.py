@@ -182,11 +182,14 @@ class DaskWorkers(Executor):
 
     def _watch_workers(self) -> None:
         idle_since: float | None = None
-        elapsed = 0.0
         while not self._stop.wait(WATCH_EVERY):
-            elapsed += WATCH_EVERY
+            # Asked with a deadline: a scheduler that stopped (SIGSTOP, a hung machine) never
+            # answers, and the run waited for it with no end.
+            answered = True
             try:
-                threads = sum(self._client.nthreads().values())
+                threads = sum(self._client.nthreads(callback_timeout=CONNECT_TIMEOUT).values())
+            except TimeoutError:
+                threads, self._no_workers, answered = 0, False, False
             except Exception:  # the scheduler is gone: as good as no worker
                 threads, self._no_workers = 0, False
             else:
@@ -205,17 +208,26 @@ class DaskWorkers(Executor):
                     )
                     return
                 continue
-            idle_since = elapsed if idle_since is None else idle_since
-            if elapsed - idle_since >= NO_WORKER_GRACE:
-                self._give_up(f"no Dask worker at {self.address} for {NO_WORKER_GRACE:.0f}s")
+            now = time.monotonic()
+            idle_since = now if idle_since is None else idle_since
+            if now - idle_since >= NO_WORKER_GRACE:
+                self._give_up(
+                    f"no Dask worker at {self.address} for {NO_WORKER_GRACE:.0f}s"
+                    if answered
+                    else f"the Dask scheduler {self.address} has not answered for "
+                    f"{NO_WORKER_GRACE:.0f}s (stopped or hung?)"
+                )
                 return
 
     def _silent_workers(self) -> list[str]:
         """The workers whose heartbeat the scheduler has not had for SILENT_AFTER, by our
         clock (the scheduler's may differ from ours): its value has not changed since."""
         try:
-            workers = self._client.scheduler_info()["workers"]
-        except Exception:  # the scheduler is gone: the loss is noticed elsewhere
+            # (scheduler_info() takes no deadline; this is the call it makes)
+            workers = self._client.sync(
+                self._client.scheduler.identity, n_workers=-1, callback_timeout=CONNECT_TIMEOUT
+            )["workers"]
+        except Exception:  # the scheduler is gone or hung: the loss is noticed elsewhere
             return []
         now = time.monotonic()
         silent = []

@@ -517,6 +517,26 @@ def test_a_daemon_back_after_a_run_died_mid_delivery_finishes_it_at_once(tmp_pat
     assert len(list((tmp_path / "outbox-brief").glob("*.eml"))) == 1
 
 
+def test_a_daemon_up_before_its_postgresql_still_runs_the_fire_time_it_owes(tmp_path, site):
+    # After a reboot that started the daemon before PostgreSQL, an unreadable state read as
+    # "never ran": no catch-up, and the day's digest waited a day (an operator's trial). The
+    # latest fire time now runs, and the run checks its state itself (and retries).
+    from digest.cli._schedule import ScheduledDigest, _missed_at_start, trigger_for
+
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()  # nothing listens there: connection refused
+    path = _daily_config(tmp_path, site.base_url, "brief.yaml", "brief")
+    url = f"postgresql://digest@127.0.0.1:{port}/digest"
+    path.write_text(path.read_text().replace("storage: state/brief.db", f"storage: {url}"))
+    config = load_config(path)
+    now = datetime.now(UTC)
+    missed, unread = _missed_at_start(ScheduledDigest(config, trigger_for(config)), now)
+    assert missed is not None and now - timedelta(minutes=6) < missed < now
+    assert f"127.0.0.1:{port}" in unread
+
+
 def test_the_daemon_logs_which_feed_failed_and_why_as_run_does(tmp_path, site):
     """The daemon's log said "1 feed failed" and nothing of which feed or why, where
     `digest run` names the feed, its URL and the answer."""

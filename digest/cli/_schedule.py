@@ -218,16 +218,10 @@ def last_run_started(config: Config, made: bool = False, ended: bool = True) -> 
     never); with `made`, the latest of those that made their digest (store.MADE_ITS_DIGEST);
     with `ended` False, of any run. A run that died (killed mid-delivery, a reboot) is no
     run of its fire time: the readers it had not reached would wait for the next one
-    (store.RUN_ENDED)."""
-    # Asked at start, for a catch-up; with `made`, before each run (`_slot_already_run`),
-    # where the run that follows says what is wrong with the state itself.
-    warn = log.debug if made else log.warning
+    (store.RUN_ENDED). Raises StoreError when the state cannot be read now (a PostgreSQL
+    server not up yet): that is no answer, and never "never ran"."""
     if isinstance(config.storage, str):  # PostgreSQL
-        try:
-            return last_run(config.storage, config.id, made=made, ended=ended)
-        except StoreError as error:
-            warn("%s: %s; no catch-up run", config.path, error)
-            return None
+        return last_run(config.storage, config.id, made=made, ended=ended)
     if not config.storage.exists():
         return None
     condition = MADE_ITS_DIGEST if made else RUN_ENDED if ended else ""
@@ -244,9 +238,7 @@ def last_run_started(config: Config, made: bool = False, ended: bool = True) -> 
             if row is None and not config.id and not made:
                 row = _last_run_of_older_state(db)
     except sqlite3.Error as error:
-        warn("%s: %s: cannot read the last run (%s); no catch-up run", config.path,
-             config.storage, error)  # fmt: skip
-        return None
+        raise StoreError(f"{config.storage}: cannot read the last run ({error})") from None
     if not row or not row[0]:
         return None
     return maybe_time(row[0])
@@ -348,7 +340,11 @@ def _slot_already_run(config: Config, now: datetime) -> str:
     slot = latest_fire_time(trigger_for(config), now, config.schedule_grace)
     if slot is None:
         return ""
-    ran = last_run_started(config, made=True)
+    try:
+        ran = last_run_started(config, made=True)
+    except StoreError as error:  # the run that follows says what is wrong with the state
+        log.debug("%s: %s", config.path, error)
+        return ""
     if ran is None or ran < slot:
         return ""
     when = slot.astimezone(ZoneInfo(config.timezone)).isoformat(timespec="minutes")
@@ -404,7 +400,7 @@ def _schedule(
         if pending is not None:
             pending.modify(name=digest.name, args=(config.path, digest.name, retry))
         grace = config.schedule_grace
-        missed = _missed_at_start(digest, now) if catch_up else None
+        missed, unread = _missed_at_start(digest, now) if catch_up else (None, "")
         scheduler.add_job(
             run_digest,
             digest.trigger,
@@ -418,7 +414,11 @@ def _schedule(
             # A missed run goes first, once; the cron's own times follow.
             **({"next_run_time": now} if missed else {}),
         )
-        if missed:
+        if missed and unread:
+            log.warning("%s: cannot read its state now (%s); running the run of %s now, which "
+                        "checks whether it was made", digest.name, unread,
+                        missed.isoformat(timespec="minutes"))  # fmt: skip
+        elif missed:
             log.info("%s: missed the run of %s while down; running it now", digest.name,
                      missed.isoformat(timespec="minutes"))  # fmt: skip
         upcoming = digest.trigger.get_next_fire_time(None, now)
@@ -450,17 +450,25 @@ def say_runs_not_made(
     scheduler.add_listener(said, EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED)
 
 
-def _missed_at_start(digest: ScheduledDigest, now: datetime) -> datetime | None:
-    """The fire time the daemon, starting, runs at once (`missed_fire_time`). A digest that
-    never ran waits for its first scheduled time; one whose every run died (its first,
-    killed mid-delivery) missed the latest fire time within schedule_grace."""
+def _missed_at_start(digest: ScheduledDigest, now: datetime) -> tuple[datetime | None, str]:
+    """The fire time the daemon, starting, runs at once (`missed_fire_time`), and "" or why
+    its state could not say whether that run was made. A digest that never ran waits for its
+    first scheduled time; one whose every run died (its first, killed mid-delivery) missed
+    the latest fire time within schedule_grace."""
     config = digest.config
-    ran = last_run_started(config)
+    try:
+        ran = last_run_started(config)
+        if ran is None and last_run_started(config, ended=False) is None:
+            return None, ""
+    except StoreError as error:
+        # Down at start (the daemon up before its PostgreSQL after a reboot), the state says
+        # nothing: the latest fire time runs now, and the run checks its state itself
+        # (`_slot_already_run`), failing and retrying while it is down. Taken for "never
+        # ran", the day's digest waited for the next fire time.
+        return latest_fire_time(digest.trigger, now, config.schedule_grace), str(error)
     if ran is None:
-        if last_run_started(config, ended=False) is None:
-            return None
-        return latest_fire_time(digest.trigger, now, config.schedule_grace)
-    return missed_fire_time(digest.trigger, ran, now, config.schedule_grace)
+        return latest_fire_time(digest.trigger, now, config.schedule_grace), ""
+    return missed_fire_time(digest.trigger, ran, now, config.schedule_grace), ""
 
 
 def _reload(

@@ -17,6 +17,7 @@ import logging
 import socket
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from concurrent.futures import (
     BrokenExecutor,
@@ -140,8 +141,12 @@ class DaskWorkers(Executor):
             self._pending.add(relay)
         try:
             # pure=False: identical arguments are still separate work, and Dask does not
-            # hash a batch's megabytes to name its task.
-            task = self._client.submit(fn, *args, pure=False, **kwargs)
+            # hash a batch's megabytes to name its task. A batch of big pages is a "large
+            # graph", whose warning (six lines of Dask's advice to load the data with Dask,
+            # which pages the run holds cannot be) went to the operator's log.
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", "Sending large graph", UserWarning)
+                task = self._client.submit(fn, *args, pure=False, **kwargs)
         except Exception as error:  # the client closed: it gave up on the scheduler
             self._lost(type(error).__name__)
             raise BrokenExecutor(self._broken) from None

@@ -62,10 +62,13 @@ _BREAK_HINTS = "\u00ad\u2060-\u2064\ufeff"
 # to hide words in it: the Hangul fillers (U+115F, U+1160, U+3164, U+FFA0), which modern
 # Korean text does not use, and the tag characters, which spell a word no person sees
 # ("Ignore" as U+E0049 U+E0067...: read by a mail assistant, not by the reader). Tags stay
-# after the black flag, where they make a region's flag (England's, Scotland's). The blank
-# Braille cell, a space in Braille, becomes one.
+# in a region's flag (England's, Scotland's): the black flag, a region's code in tag
+# letters and digits, the cancel tag. The blank Braille cell, a space in Braille, becomes one.
 _FILLERS = "\u115f\u1160\u3164\uffa0"
-_TAG_RUN = re.compile("(\U0001f3f4)?[\U000e0000-\U000e007f]+")
+_TAG_RUN = re.compile(
+    "(\U0001f3f4[\U000e0030-\U000e0039\U000e0061-\U000e007a]{1,7}\U000e007f)"
+    "|[\U000e0000-\U000e007f]+"
+)
 _UNPRINTABLE = re.compile(
     f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_BIDI_CONTROLS}{_NOT_TEXT}{_BREAK_HINTS}{_FILLERS}]"
 )

@@ -154,6 +154,8 @@ def test_fillers_and_hidden_tag_words_are_dropped_where_text_comes_in_and_region
     )
     england = "\U0001f3f4\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f"
     assert collapse(f"Go {england} go") == f"Go {england} go"
+    # ... but a black flag does not carry hidden words with it (found in review)
+    assert collapse(f"Go \U0001f3f4{hidden} {england}{hidden} go") == f"Go \U0001f3f4 {england} go"
     assert collapse("\ud55c\uad6d \ub274\uc2a4") == "\ud55c\uad6d \ub274\uc2a4"  # Korean stays
 
 

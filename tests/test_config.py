@@ -298,6 +298,10 @@ def test_subject_pattern_unsubscribe_and_archive_keys(tmp_path):
     assert config.archive is not None and config.archive.folder == tmp_path / "public"
     assert config.archive.url == "https://x.example/brief"
     assert parse(GOOD).archive is None and parse(GOOD).delivery.unsubscribe == ()
+    # A bidi override in it was shown raw in the text part's "Past digests" line (a review).
+    turned = parse_config(text.replace("/brief", "/\u202egpj.exe/"), tmp_path / "b.yaml")
+    assert turned.archive is not None
+    assert turned.archive.url == "https://x.example/%E2%80%AEgpj.exe/"
 
 
 @pytest.mark.parametrize(

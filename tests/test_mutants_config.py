@@ -285,11 +285,13 @@ REFUSED += [
     # (an operator's title with a bidi override turned the archive's heading around; one
     # with a lone surrogate ended the run with a traceback)
     ('title: "Brief \\u202e x"\n' + ONE_FEED,
-     "1: title: 'Brief \\u202e x' holds U+202E, which is not text to show (a bidi control, a "
-     "line separator or a lone surrogate); remove it"),
+     "1: title: 'Brief \\u202e x' holds U+202E, which is not text to show (a bidi control or "
+     "a line separator); remove it"),
     ('title: "Brief \\udc80 x"\n' + ONE_FEED,
-     "1: title: 'Brief \\udc80 x' holds U+DC80, which is not text to show (a bidi control, a "
-     "line separator or a lone surrogate); remove it"),
+     "1: title: 'Brief \\udc80 x' holds U+DC80, a lone surrogate; remove it"),
+    # (in a URL a lone surrogate cannot be percent-encoded, and ended preview in MJML)
+    (BASE + 'archive:\n  dir: public\n  url: "https://arch.example/\\udc80/"\n',
+     "7: archive.url: 'https://arch.example/\\udc80/' holds U+DC80, a lone surrogate; remove it"),
     (BASE + "max_items: true\n", "5: max_items: expected a whole number of at least 1, got True"),
     (BASE + "delivery:\n  port: true\n",
      "6: delivery.port: expected a port number from 1 to 65535, got True"),

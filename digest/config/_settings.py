@@ -44,13 +44,16 @@ def text_value(value: Any, *, shown: bool = True) -> str:
         raise Invalid("expected a non-empty string")
     if any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in value):
         raise Invalid(f"{value!r} holds a control character (a line break?); write it on one line")
+    surrogate = next((ch for ch in value if "\ud800" <= ch <= "\udfff"), None)
+    if surrogate is not None:  # no encoding can write it: not as text, nor in a URL or a path
+        raise Invalid(f"{value!r} holds U+{ord(surrogate):04X}, a lone surrogate; remove it")
     if shown and not fits_one_line(value):
         # A bidi override turns the text after it around wherever the value is shown (the
         # digest's heading, its archive); a lone surrogate cannot be written out at all.
         odd = next(ch for ch in value if not fits_one_line(ch))
         raise Invalid(
-            f"{value!r} holds U+{ord(odd):04X}, which is not text to show (a bidi control, "
-            "a line separator or a lone surrogate); remove it"
+            f"{value!r} holds U+{ord(odd):04X}, which is not text to show (a bidi control "
+            "or a line separator); remove it"
         )
     return value.strip()
 
@@ -153,7 +156,12 @@ def _optional_http_url(value: Any) -> str | None:
     url = text_value(value, shown=False)
     if urlsplit(url).scheme not in ("http", "https"):
         raise Invalid(f"{url!r} is not an http(s) URL")
-    return url
+    # Shown in the email (archive.url) and sent in a header (contact_url), as it goes on the
+    # wire: a bidi override in it is percent-encoded, as in a feed's links.
+    try:
+        return ascii_url(url)
+    except UnicodeError:
+        raise Invalid(f"{url!r}: its host cannot be written in IDNA") from None
 
 
 def _retries(value: Any) -> int:

@@ -517,11 +517,13 @@ def test_a_daemon_back_after_a_run_died_mid_delivery_finishes_it_at_once(tmp_pat
     assert len(list((tmp_path / "outbox-brief").glob("*.eml"))) == 1
 
 
-def test_a_daemon_up_before_its_postgresql_still_runs_the_fire_time_it_owes(tmp_path, site):
+def test_a_daemon_up_before_its_postgresql_still_runs_the_fire_time_it_owes(
+    tmp_path, site, digest_log
+):
     # After a reboot that started the daemon before PostgreSQL, an unreadable state read as
     # "never ran": no catch-up, and the day's digest waited a day (an operator's trial). The
     # latest fire time now runs, and the run checks its state itself (and retries).
-    from digest.cli._schedule import ScheduledDigest, _missed_at_start, trigger_for
+    from digest.cli._schedule import ScheduledDigest, _missed_at_start, _schedule, trigger_for
 
     closed = socket.socket()
     closed.bind(("127.0.0.1", 0))
@@ -535,6 +537,18 @@ def test_a_daemon_up_before_its_postgresql_still_runs_the_fire_time_it_owes(tmp_
     missed, unread = _missed_at_start(ScheduledDigest(config, trigger_for(config)), now)
     assert missed is not None and now - timedelta(minutes=6) < missed < now
     assert f"127.0.0.1:{port}" in unread
+    # With no fire time within schedule_grace there is none to catch up: said, not silent.
+    path.write_text(path.read_text() + "schedule_grace: 1m\n")
+    late = load_config(path)
+    scheduler = BackgroundScheduler(timezone=UTC)
+    scheduler.start(paused=True)
+    try:
+        _schedule(scheduler, [ScheduledDigest(late, trigger_for(late))], {}, catch_up=True)
+    finally:
+        scheduler.shutdown(wait=False)
+    assert f"brief: cannot read its state now ({unread}); no fire time to catch up" in (
+        digest_log.text
+    )
 
 
 def test_the_daemon_logs_which_feed_failed_and_why_as_run_does(tmp_path, site):

@@ -421,6 +421,9 @@ def _schedule(
         elif missed:
             log.info("%s: missed the run of %s while down; running it now", digest.name,
                      missed.isoformat(timespec="minutes"))  # fmt: skip
+        elif unread:  # no fire time within schedule_grace: none to catch up, but say why
+            log.warning("%s: cannot read its state now (%s); no fire time to catch up",
+                        digest.name, unread)  # fmt: skip
         upcoming = digest.trigger.get_next_fire_time(None, now)
         when = upcoming.isoformat(timespec="minutes") if upcoming else "never"
         log.info("%s: schedule %r in %s, next run %s", digest.name, config.schedule,

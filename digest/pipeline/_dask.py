@@ -84,6 +84,11 @@ class DaskWorkers(Executor):
 
         timeout = CONNECT_TIMEOUT if timeout is None else timeout
         self.address = address
+        # A batch of big pages is a "large graph" to Dask, whose warning (six lines of advice
+        # to load the data with Dask, which pages the run holds cannot be) went to the
+        # operator's log. Ignored for good, not around each submit: the daemon's digests
+        # submit from threads of their own, and warnings.catch_warnings is not thread-safe.
+        warnings.filterwarnings("ignore", "Sending large graph", UserWarning, "distributed")
         deadline = time.monotonic() + timeout
         _refuse_a_wrong_address(address, timeout, deadline)
         # The client gets an event loop of its own, in a thread this object stops: a Client
@@ -141,12 +146,8 @@ class DaskWorkers(Executor):
             self._pending.add(relay)
         try:
             # pure=False: identical arguments are still separate work, and Dask does not
-            # hash a batch's megabytes to name its task. A batch of big pages is a "large
-            # graph", whose warning (six lines of Dask's advice to load the data with Dask,
-            # which pages the run holds cannot be) went to the operator's log.
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", "Sending large graph", UserWarning)
-                task = self._client.submit(fn, *args, pure=False, **kwargs)
+            # hash a batch's megabytes to name its task.
+            task = self._client.submit(fn, *args, pure=False, **kwargs)
         except Exception as error:  # the client closed: it gave up on the scheduler
             self._lost(type(error).__name__)
             raise BrokenExecutor(self._broken) from None

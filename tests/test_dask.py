@@ -95,6 +95,13 @@ def _demo_pages(count: int, rounds: int) -> list[tuple[str, bytes, str]]:
             for n in range(rounds) for path in pages]  # fmt: skip
 
 
+def _digest_warnings(log: pytest.LogCaptureFixture) -> set[str]:
+    """The warnings digest logged, each once: a record may reach caplog's handler twice (on
+    the "digest" logger and on the root), and distributed's own, of clients an earlier test
+    in this process left, are not ours."""
+    return {r.getMessage() for r in log.records if r.levelname == "WARNING" and r.name == "digest"}
+
+
 @pytest.fixture
 def cluster() -> Iterator[Cluster]:
     """A scheduler on a free port of 127.0.0.1 and no worker yet. Without a dashboard it
@@ -353,13 +360,7 @@ def _fallback_warning(address: str, digest_log: pytest.LogCaptureFixture) -> tup
     with run_pool(address) as executor:
         assert not isinstance(executor, _dask.DaskWorkers)
     took = time.monotonic() - started
-    # (a record may reach caplog's handler twice: on the "digest" logger and on the root;
-    # and distributed's own, of clients an earlier test in this process left, only there)
-    [warning] = {
-        r.getMessage()
-        for r in digest_log.records
-        if r.levelname == "WARNING" and r.name == "digest"
-    }
+    [warning] = _digest_warnings(digest_log)
     assert "\n" not in warning
     return warning, took
 
@@ -447,13 +448,7 @@ def test_workers_running_another_digest_leave_the_run_to_the_local_pool(
     assert "then restart the workers; a run would use local" in checked.stdout
     report = digest.run(digest.load_config(config))
     assert report.articles_new >= 27 and report.digest is not None
-    # (a record may reach caplog's handler twice: on the "digest" logger and on the root;
-    # and distributed's own, of clients an earlier test in this process left, only there)
-    [warning] = {
-        r.getMessage()
-        for r in digest_log.records
-        if r.levelname == "WARNING" and r.name == "digest"
-    }
+    [warning] = _digest_warnings(digest_log)
     assert f"Dask scheduler {cluster.address}: worker tcp://127.0.0.1:" in warning
     assert "runs digest 0.1.0 (" in warning and "this run digest 0.1.0 (" in warning
     assert warning.endswith("install the same digest on every worker, then restart the workers; "
@@ -472,13 +467,7 @@ def test_workers_that_cannot_import_digest_leave_the_run_to_the_local_pool(
     cluster.wait_for(1)
     with run_pool(cluster.address) as executor:
         assert not isinstance(executor, _dask.DaskWorkers)
-    # (a record may reach caplog's handler twice: on the "digest" logger and on the root;
-    # and distributed's own, of clients an earlier test in this process left, only there)
-    [warning] = {
-        r.getMessage()
-        for r in digest_log.records
-        if r.levelname == "WARNING" and r.name == "digest"
-    }
+    [warning] = _digest_warnings(digest_log)
     assert "its workers cannot run digest's tasks (" in warning and "broken install" in warning
     assert "install this run's digest on every worker, then restart the workers; using" in warning
 
@@ -499,13 +488,9 @@ def test_pages_go_on_in_the_run_when_the_scheduler_dies(cluster, digest_log):
         done.update(pool.drain())
     assert set(done) == {key for key, _, _ in items}
     assert all(work.skipped is None and work.cleaned for work in done.values())
-    warnings = {
-        r.getMessage()
-        for r in digest_log.records
-        if r.levelname == "WARNING" and r.name == "digest"  # not distributed's own
-    }
-    assert len(warnings) == 1, warnings
-    [warning] = warnings
+    said = _digest_warnings(digest_log)
+    assert len(said) == 1, said
+    [warning] = said
     assert warning.startswith(f"lost the Dask scheduler {cluster.address}")
     assert warning.endswith("the rest of the work is done in this process") and "\n" not in warning
 
@@ -542,12 +527,8 @@ def test_a_result_lost_with_every_worker_is_not_blamed_on_the_scheduler(
         worker.wait()
         assert wait_for(lambda: executor._no_workers, timeout=20)
         executor._lost("TimeoutError", waited=True)
-    warnings = {
-        r.getMessage()
-        for r in digest_log.records
-        if r.levelname == "WARNING" and r.name == "digest"  # not distributed's own
-    }
-    assert warnings == {
+    said = _digest_warnings(digest_log)
+    assert said == {
         f"every Dask worker at {cluster.address} is gone (TimeoutError): the rest of the "
         "work is done in this process"
     }
@@ -576,17 +557,13 @@ def test_pages_on_a_worker_that_stopped_are_processed_in_the_run(cluster, monkey
     assert set(done) == {key for key, _, _ in items}
     assert all(work.skipped is None and work.cleaned for work in done.values())
     assert waited < 30, waited
-    warnings = {
-        r.getMessage()
-        for r in digest_log.records
-        if r.levelname == "WARNING" and r.name == "digest"  # not distributed's own
-    }
-    assert len(warnings) == 1, warnings
+    said = _digest_warnings(digest_log)
+    assert len(said) == 1, said
     assert re.fullmatch(
         r"no Dask task finished in 2s while \d+ waited, and worker tcp://127.0.0.1:\d+ has not "
         r"been heard from in 2s \(stopped or hung\?\): the rest of the work is done in this "
         r"process",
-        warnings.pop(),
+        said.pop(),
     )
 
 
@@ -613,15 +590,11 @@ def test_pages_go_on_in_the_run_when_the_scheduler_stops_answering(
         os.kill(cluster.scheduler.pid, signal.SIGCONT)
     assert set(done) == {key for key, _, _ in items}
     assert all(work.skipped is None and work.cleaned for work in done.values())
-    warnings = {
-        r.getMessage()
-        for r in digest_log.records
-        if r.levelname == "WARNING" and r.name == "digest"  # not distributed's own
-    }
-    assert warnings == {
+    said = _digest_warnings(digest_log)
+    assert said == {
         f"the Dask scheduler {cluster.address} has not answered for 2s (stopped or hung?): the "
         "rest of the work is done in this process"
-    }, warnings
+    }, said
 
 
 def test_a_big_page_batch_sends_no_python_warning_to_the_operator(cluster):
